@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// One idempotent setup step, run in front of `npm test`, `npm run study` and `npm run bench`:
+//   1. libtorch: $LIBTORCH (a pytorch.org build, CPU or CUDA) or Debian's libtorch-dev;
+//      installs Debian's package (and an optimised BLAS) when missing and we are root with apt.
+//   2. npm packages, when node_modules is missing or older than package.json.
+//   3. the native addon (node-gyp), when missing or older than native/*.
+//   4. the TypeScript build (tsc, incremental).
+// Uses only Node built-ins, so it runs on a fresh clone before `npm install`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const quiet = process.argv.includes('--quiet');
+const log = (msg) => { if (!quiet) console.error(`[setup] ${msg}`); };
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.status !== 0) {
+    console.error(`[setup] failed: ${cmd} ${args.join(' ')} (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function mtime(p) { try { return statSync(p).mtimeMs; } catch { return 0; } }
+function newest(dir, filter = () => true) {
+  let t = 0;
+  if (!existsSync(dir)) return 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p, filter) : filter(p) ? mtime(p) : 0);
+  }
+  return t;
+}
+
+// --- 1. libtorch ----------------------------------------------------------------------------
+function systemLibtorch() {
+  return existsSync('/usr/include/torch/csrc/api/include/torch/torch.h');
+}
+function openblasPresent() {
+  const r = spawnSync('sh', ['-c', 'ls /usr/lib/*/openblas-pthread/libblas.so.3 2>/dev/null'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== '';
+}
+function ensureLibtorch() {
+  if (process.env.LIBTORCH) {
+    if (!existsSync(join(process.env.LIBTORCH, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'torch.h'))) {
+      console.error(`[setup] LIBTORCH=${process.env.LIBTORCH} does not hold a libtorch build (no include/torch/csrc/api/include/torch/torch.h).`);
+      process.exit(1);
+    }
+    return;
+  }
+  const wanted = [];
+  if (!systemLibtorch()) wanted.push('libtorch-dev');
+  if (!openblasPresent()) wanted.push('libopenblas0-pthread');
+  if (wanted.length === 0) return;
+  const isRoot = process.getuid?.() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
+  if (!isRoot || !hasApt) {
+    if (wanted.includes('libtorch-dev')) {
+      console.error('[setup] libtorch is missing: install Debian\'s libtorch-dev (`sudo apt-get install libtorch-dev libopenblas0-pthread`) or set LIBTORCH to an unpacked libtorch build.');
+      process.exit(1);
+    }
+    log('libopenblas0-pthread is missing: matrix products will use the slow reference BLAS.');
+    return;
+  }
+  log(`installing ${wanted.join(' ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...wanted], { env });
+}
+
+// --- 2. npm packages ------------------------------------------------------------------------
+function ensureNodeModules() {
+  const stamp = join(root, 'node_modules', '.package-lock.json');
+  if (existsSync(stamp) && mtime(stamp) >= mtime(join(root, 'package.json'))) return;
+  log('installing npm packages');
+  run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund', '--ignore-scripts']);
+}
+
+// --- 3. native addon ------------------------------------------------------------------------
+function ensureNative() {
+  const addon = join(root, 'build', 'Release', 'daqyolo_torch.node');
+  const src = Math.max(newest(join(root, 'native')), mtime(join(root, 'binding.gyp')));
+  if (existsSync(addon) && mtime(addon) >= src) return;
+  log('building the native libtorch addon (a few minutes the first time)');
+  const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  const jobs = String(Math.max(1, (globalThis.navigator?.hardwareConcurrency ?? 2)));
+  run(process.execPath, [gyp, existsSync(join(root, 'build', 'Makefile')) ? 'build' : 'rebuild', '-j', jobs]);
+}
+
+// --- 4. TypeScript --------------------------------------------------------------------------
+function ensureTypeScript() {
+  const stamp = join(root, 'dist', '.tsbuildinfo');
+  const isTs = (p) => p.endsWith('.ts');
+  const src = Math.max(newest(join(root, 'src'), isTs), newest(join(root, 'test'), isTs), newest(join(root, 'bench'), isTs), mtime(join(root, 'tsconfig.json')));
+  if (existsSync(stamp) && mtime(stamp) >= src) return;
+  log('compiling TypeScript');
+  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+}
+
+ensureLibtorch();
+ensureNodeModules();
+ensureNative();
+ensureTypeScript();
