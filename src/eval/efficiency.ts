@@ -1,0 +1,300 @@
+// The trigger figure of merit (PHYSICS.md): neutrino detection efficiency versus Eν at a
+// false-positive rate in Hz per far-detector module, obtained by scanning the score threshold.
+//
+// The matching here is deliberately not one-to-one (unlike mAP): an interaction is detected if
+// ANY detection above threshold matches it, and a detection is a false positive only if it
+// matches NO interaction. A trigger fires on the first, and a second box on a real neutrino is
+// not a false trigger. Detection classes are ignored: any box is a trigger candidate.
+import { containsPoint, iouCoords, type Box } from '../geometry/box.js';
+import type { Detection } from './map.js';
+import { binomialStdErr, clopperPearson, ONE_SIGMA_CL, poissonInterval, wilsonInterval } from './intervals.js';
+
+export type { Detection } from './map.js';
+
+/** One simulated neutrino interaction: true energy and its truth box, null when it left nothing visible. */
+export interface Interaction { energyMeV: number; box: [number, number, number, number] | null }
+/** Detections and simulated interactions of one image (a background-only image has no interactions). */
+export interface TriggerImage { detections: readonly Detection[]; interactions: readonly Interaction[] }
+
+export interface TriggerOptions {
+  /** 'iou': IoU ≥ minIou with the truth box (default); 'centre': detection centre inside the truth box. */
+  match?: 'iou' | 'centre';
+  /** IoU needed by the 'iou' rule (default 0.1). */
+  minIou?: number;
+  /** Eν bin edges in MeV (default 1, 6, …, 66, 70); bins are [lo, hi) except the last, which is [lo, hi]. */
+  energyEdgesMeV?: readonly number[];
+  /** Threshold of the headline efficiency table (default 0.5); detections count when score ≥ it. */
+  scoreThreshold?: number;
+  /** Readout window in ticks (default 4492) and tick length in seconds (default 0.5 µs). */
+  windowTicks?: number;
+  tickSeconds?: number;
+  /** Images per module per window: APA faces (default 300 = 150 APAs × 2). */
+  faces?: number;
+  /** FP rates in Hz per module at which to quote the efficiency (default 1, 10, 100). */
+  targetRatesHz?: readonly number[];
+  /** Confidence of the Poisson FP interval / upper limit (default 0.9). */
+  fpCl?: number;
+  /** Two-sided confidence of the Wilson and Clopper–Pearson efficiency intervals (default 68.27 %). */
+  efficiencyCl?: number;
+  /** Keep at most this many points of the threshold scan in the report (default 200; operating points use all). */
+  maxScanPoints?: number;
+}
+
+/** Default Eν edges: 1–70 MeV in 5 MeV steps; the last bin, 66–70, is 4 MeV wide. */
+export const DEFAULT_ENERGY_EDGES_MEV: readonly number[] = [1, 6, 11, 16, 21, 26, 31, 36, 41, 46, 51, 56, 61, 66, 70];
+
+/** k of n with the plain binomial error and two exact-ish intervals; efficiency null when n = 0. */
+export interface BinomialSummary {
+  k: number;
+  n: number;
+  efficiency: number | null;
+  stdErr: number;
+  wilson: [number, number];
+  clopperPearson: [number, number];
+}
+
+export interface EnergyBin { loMeV: number; hiMeV: number; all: BinomialSummary; visible: BinomialSummary }
+
+export interface EfficiencyTable {
+  threshold: number;
+  bins: EnergyBin[];
+  /** Over every interaction with first edge ≤ Eν ≤ last edge. */
+  integrated: { all: BinomialSummary; visible: BinomialSummary };
+}
+
+export interface FpSummary {
+  threshold: number;
+  count: number;
+  images: number;
+  perImage: number;
+  hz: number;
+  cl: number;
+  /** When count is 0: [0, one-sided upper limit]; otherwise the central (Garwood) Poisson interval. */
+  upperLimitOnly: boolean;
+  intervalPerImage: [number, number];
+  intervalHz: [number, number];
+}
+
+export interface ScanPoint { threshold: number; efficiency: number; efficiencyVisible: number; fpCount: number; fpPerImage: number; fpHz: number }
+
+export interface OperatingPoint {
+  targetHz: number;
+  /** null where unreachable: too few background images to show a rate this low (90 % upper limit above it). */
+  threshold: number | null;
+  efficiency: number | null;
+  efficiencyVisible: number | null;
+  fpCount: number | null;
+  fpHz: number | null;
+  table: EfficiencyTable | null;
+}
+
+export interface TriggerReport {
+  matchRule: string;
+  energyEdgesMeV: number[];
+  hzPerFpPerImage: number;
+  conversion: string;
+  fpSource: 'background images' | 'evaluated images';
+  efficiency: EfficiencyTable;
+  falsePositives: FpSummary;
+  scan: ScanPoint[];
+  operatingPoints: OperatingPoint[];
+}
+
+/** The matching rule in words, as stated in every report. */
+export function matchRuleText(opts: TriggerOptions = {}): string {
+  return (opts.match ?? 'iou') === 'centre'
+    ? 'detection centre inside the interaction truth box'
+    : `IoU ≥ ${opts.minIou ?? 0.1} with the interaction truth box`;
+}
+
+/** Does a detection match a truth box under the chosen rule? */
+export function detectionMatches(d: Detection, box: Box, opts: TriggerOptions = {}): boolean {
+  if ((opts.match ?? 'iou') === 'centre') return containsPoint(box, (d.x1 + d.x2) / 2, (d.y1 + d.y2) / 2);
+  return iouCoords(d.x1, d.y1, d.x2, d.y2, box[0], box[1], box[2], box[3]) >= (opts.minIou ?? 0.1);
+}
+
+/** Hz per module for one false positive per image: faces / (window ticks × tick seconds). */
+export function hzPerFpPerImage(opts: TriggerOptions = {}): number {
+  return (opts.faces ?? 300) / ((opts.windowTicks ?? 4492) * (opts.tickSeconds ?? 0.5e-6));
+}
+
+/** FP per image → Hz per far-detector module. */
+export function fpPerImageToHz(fpPerImage: number, opts: TriggerOptions = {}): number {
+  return fpPerImage * hzPerFpPerImage(opts);
+}
+
+/** Threshold-free digest of one image: the best matching score of each interaction (−∞ if none) and the FP scores. */
+export interface ScoredImage { best: Float64Array; fpScores: number[] }
+
+/** Matches every detection against every interaction of an image once; thresholds are applied later. */
+export function scoreImage(image: TriggerImage, opts: TriggerOptions = {}): ScoredImage {
+  const best = new Float64Array(image.interactions.length).fill(-Infinity);
+  const fpScores: number[] = [];
+  for (const d of image.detections) {
+    let matched = false;
+    image.interactions.forEach((it, j) => {
+      if (it.box !== null && detectionMatches(d, it.box, opts)) {
+        matched = true;
+        if (d.score > best[j]) best[j] = d.score;
+      }
+    });
+    if (!matched) fpScores.push(d.score);
+  }
+  return { best, fpScores };
+}
+
+/** k of n with standard error, Wilson and Clopper–Pearson intervals at `cl`. */
+export function binomialSummary(k: number, n: number, cl = ONE_SIGMA_CL): BinomialSummary {
+  return { k, n, efficiency: n > 0 ? k / n : null, stdErr: binomialStdErr(k, n), wilson: wilsonInterval(k, n, cl), clopperPearson: clopperPearson(k, n, cl) };
+}
+
+/** Efficiency per Eν bin and integrated, at one score threshold, over all and over visible interactions. */
+export function efficiencyByEnergy(images: readonly TriggerImage[], threshold: number, opts: TriggerOptions = {}, scored?: readonly ScoredImage[]): EfficiencyTable {
+  const edges = opts.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV;
+  const cl = opts.efficiencyCl ?? ONE_SIGMA_CL;
+  const nb = edges.length - 1;
+  const c = { nAll: new Array<number>(nb + 1).fill(0), kAll: new Array<number>(nb + 1).fill(0), nVis: new Array<number>(nb + 1).fill(0), kVis: new Array<number>(nb + 1).fill(0) };
+  const s = scored ?? images.map((im) => scoreImage(im, opts));
+  images.forEach((im, i) => im.interactions.forEach((it, j) => {
+    const b = energyBin(it.energyMeV, edges);
+    if (b < 0) return;
+    const hit = s[i].best[j] >= threshold ? 1 : 0;
+    // Slot nb accumulates the integrated totals.
+    for (const slot of [b, nb]) {
+      c.nAll[slot]++; c.kAll[slot] += hit;
+      if (it.box !== null) { c.nVis[slot]++; c.kVis[slot] += hit; }
+    }
+  }));
+  const bins: EnergyBin[] = [];
+  for (let b = 0; b < nb; b++) {
+    bins.push({ loMeV: edges[b], hiMeV: edges[b + 1], all: binomialSummary(c.kAll[b], c.nAll[b], cl), visible: binomialSummary(c.kVis[b], c.nVis[b], cl) });
+  }
+  return { threshold, bins, integrated: { all: binomialSummary(c.kAll[nb], c.nAll[nb], cl), visible: binomialSummary(c.kVis[nb], c.nVis[nb], cl) } };
+}
+
+/** Index of the Eν bin holding e, or −1 outside [first edge, last edge]. */
+export function energyBin(e: number, edges: readonly number[]): number {
+  const last = edges.length - 1;
+  if (!(e >= edges[0] && e <= edges[last])) return -1;
+  if (e === edges[last]) return last - 1;
+  let lo = 0;
+  let hi = last;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (e >= edges[mid]) lo = mid; else hi = mid;
+  }
+  return lo;
+}
+
+/** False positives at a threshold: count, per image, Hz per module, and a Poisson interval (upper limit when 0). */
+export function falsePositives(scored: readonly ScoredImage[], threshold: number, opts: TriggerOptions = {}): FpSummary {
+  let count = 0;
+  for (const s of scored) for (const x of s.fpScores) if (x >= threshold) count++;
+  return fpSummary(count, scored.length, threshold, opts);
+}
+
+function fpSummary(count: number, images: number, threshold: number, opts: TriggerOptions): FpSummary {
+  const cl = opts.fpCl ?? 0.9;
+  const k = hzPerFpPerImage(opts);
+  // Zero seen: one-sided limit (2.303 / N at 90 %); otherwise a central interval.
+  const mu: [number, number] = count === 0 ? [0, -Math.log(1 - cl)] : poissonInterval(count, cl);
+  const perImage = images > 0 ? count / images : 0;
+  const intervalPerImage: [number, number] = images > 0 ? [mu[0] / images, mu[1] / images] : [0, Infinity];
+  return {
+    threshold, count, images, perImage, hz: perImage * k, cl, upperLimitOnly: count === 0,
+    intervalPerImage, intervalHz: [intervalPerImage[0] * k, intervalPerImage[1] * k],
+  };
+}
+
+/** Efficiency and FP rate at every distinct score (descending thresholds), from threshold-free digests. */
+export function thresholdScan(signal: readonly TriggerImage[], scoredSignal: readonly ScoredImage[], scoredBackground: readonly ScoredImage[], opts: TriggerOptions = {}): ScanPoint[] {
+  const edges = opts.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV;
+  const hits: { s: number; vis: boolean }[] = [];
+  let nAll = 0;
+  let nVis = 0;
+  signal.forEach((im, i) => im.interactions.forEach((it, j) => {
+    if (energyBin(it.energyMeV, edges) < 0) return;
+    nAll++;
+    if (it.box !== null) nVis++;
+    const b = scoredSignal[i].best[j];
+    if (b > -Infinity) hits.push({ s: b, vis: it.box !== null });
+  }));
+  hits.sort((a, b) => b.s - a.s);
+  const fps = scoredBackground.flatMap((s) => s.fpScores).sort((a, b) => b - a);
+  const thresholds = [...new Set([...hits.map((h) => h.s), ...fps])].sort((a, b) => b - a);
+  const nImages = scoredBackground.length;
+  const k = hzPerFpPerImage(opts);
+  const out: ScanPoint[] = [];
+  let ih = 0;
+  let iv = 0;
+  let kv = 0;
+  for (const t of thresholds) {
+    while (ih < hits.length && hits[ih].s >= t) { if (hits[ih].vis) kv++; ih++; }
+    while (iv < fps.length && fps[iv] >= t) iv++;
+    const fpPerImage = nImages > 0 ? iv / nImages : 0;
+    out.push({ threshold: t, efficiency: nAll > 0 ? ih / nAll : 0, efficiencyVisible: nVis > 0 ? kv / nVis : 0, fpCount: iv, fpPerImage, fpHz: fpPerImage * k });
+  }
+  return out;
+}
+
+/**
+ * Best efficiency whose FP rate is ≤ target: the lowest scanned threshold with fpHz ≤ target.
+ * Unreachable (null) when that point has no FPs but the sample's 90 % upper limit exceeds the target.
+ */
+export function operatingPoint(scan: readonly ScanPoint[], targetHz: number, nBackgroundImages: number, opts: TriggerOptions = {}): Omit<OperatingPoint, 'table'> {
+  let chosen: ScanPoint | null = null;
+  for (const p of scan) if (p.fpHz <= targetHz) chosen = p; // thresholds descend, so the last one wins
+  const fpCount = chosen ? chosen.fpCount : 0;
+  const limitHz = fpSummary(0, nBackgroundImages, 0, opts).intervalHz[1];
+  if (fpCount === 0 && !(limitHz <= targetHz)) {
+    return { targetHz, threshold: null, efficiency: null, efficiencyVisible: null, fpCount: null, fpHz: null };
+  }
+  if (chosen === null) {
+    // Every scanned threshold exceeds the rate (the top-scored box is a false positive): only "nothing" passes.
+    const top = scan.length > 0 ? scan[0].threshold : 0;
+    return { targetHz, threshold: nextUp(top), efficiency: 0, efficiencyVisible: 0, fpCount: 0, fpHz: 0 };
+  }
+  return { targetHz, threshold: chosen.threshold, efficiency: chosen.efficiency, efficiencyVisible: chosen.efficiencyVisible, fpCount: chosen.fpCount, fpHz: chosen.fpHz };
+}
+
+function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  const f = new Float64Array([x]);
+  const u = new BigInt64Array(f.buffer);
+  u[0] += x > 0 ? 1n : -1n;
+  return f[0];
+}
+
+/**
+ * The whole trigger evaluation. FPs are counted on `background` (background-only images) when given,
+ * otherwise on the evaluated images themselves (stated in `fpSource`).
+ */
+export function evaluateTrigger(images: readonly TriggerImage[], opts: TriggerOptions = {}, background?: readonly TriggerImage[]): TriggerReport {
+  const scored = images.map((im) => scoreImage(im, opts));
+  const scoredBg = background ? background.map((im) => scoreImage(im, opts)) : scored;
+  const threshold = opts.scoreThreshold ?? 0.5;
+  const scan = thresholdScan(images, scored, scoredBg, opts);
+  const operatingPoints = (opts.targetRatesHz ?? [1, 10, 100]).map((hz) => {
+    const p = operatingPoint(scan, hz, scoredBg.length, opts);
+    return { ...p, table: p.threshold === null ? null : efficiencyByEnergy(images, p.threshold, opts, scored) };
+  });
+  return {
+    matchRule: matchRuleText(opts),
+    energyEdgesMeV: [...(opts.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV)],
+    hzPerFpPerImage: hzPerFpPerImage(opts),
+    conversion: `Hz per module = FP per image × ${opts.faces ?? 300} faces / (${opts.windowTicks ?? 4492} ticks × ${(opts.tickSeconds ?? 0.5e-6) * 1e6} µs)`,
+    fpSource: background ? 'background images' : 'evaluated images',
+    efficiency: efficiencyByEnergy(images, threshold, opts, scored),
+    falsePositives: falsePositives(scoredBg, threshold, opts),
+    scan: thin(scan, opts.maxScanPoints ?? 200),
+    operatingPoints,
+  };
+}
+
+// Evenly spaced subset that always keeps the first and last points.
+function thin<T>(xs: readonly T[], max: number): T[] {
+  if (xs.length <= max || max < 2) return [...xs];
+  const out: T[] = [];
+  for (let i = 0; i < max; i++) out.push(xs[Math.round((i * (xs.length - 1)) / (max - 1))]);
+  return out;
+}
