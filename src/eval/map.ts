@@ -102,6 +102,7 @@ interface ClassImage {
   dets: Detection[];
   gts: Box[];
   iou: Float64Array; // dets × gts
+  gtArea: Float64Array;
 }
 
 interface Ranked { score: number; tp: boolean; ignored: boolean }
@@ -122,7 +123,8 @@ export function evaluateDetections(images: readonly MapImage[], opts: MapOptions
     const ci = images.map((im) => prepare(im, cls, maxDets));
     const nTruth = ci.reduce((s, c) => s + c.gts.length, 0);
     const nDetections = ci.reduce((s, c) => s + c.dets.length, 0);
-    const curve = (thr: number, range: [number, number]) => rankedCurve(ci, thr, range);
+    const order = globalOrder(ci);
+    const curve = (thr: number, range: [number, number]) => rankedCurve(ci, order, thr, range);
     const ap = (thr: number, range: [number, number], method: ApMethod) => {
       const c = curve(thr, range);
       return c.nTruth === 0 ? null : averagePrecision(c.recall, c.precision, method);
@@ -181,14 +183,14 @@ function prepare(im: MapImage, cls: number, maxDets: number): ClassImage {
   dets.forEach((d, i) => gts.forEach((g, j) => {
     iou[i * gts.length + j] = iouCoords(d.x1, d.y1, d.x2, d.y2, g[0], g[1], g[2], g[3]);
   }));
-  return { dets, gts, iou };
+  return { dets, gts, iou, gtArea: Float64Array.from(gts, (g) => boxArea(g)) };
 }
 
 // COCO area rule: truths outside the range are "ignored" (matchable, but neither TP nor FN);
 // a detection matched to one is ignored, and so is an unmatched detection outside the range.
 function matchImage(c: ClassImage, thr: number, range: [number, number], out: Ranked[]): number {
   const ng = c.gts.length;
-  const gIgnored = c.gts.map((g) => { const a = boxArea(g); return a < range[0] || a > range[1]; });
+  const gIgnored = Array.from(c.gtArea, (a) => a < range[0] || a > range[1]);
   // Non-ignored truths first, as COCO sorts them, so that a match to a counted truth is preferred.
   const gOrder = Array.from({ length: ng }, (_, j) => j).sort((a, b) => Number(gIgnored[a]) - Number(gIgnored[b]) || a - b);
   const matched = new Uint8Array(ng);
@@ -214,12 +216,11 @@ function matchImage(c: ClassImage, thr: number, range: [number, number], out: Ra
   return gIgnored.filter((x) => !x).length;
 }
 
-function rankedCurve(ci: readonly ClassImage[], thr: number, range: [number, number]): PrCurve & { nTruth: number } {
+function rankedCurve(ci: readonly ClassImage[], order: Int32Array, thr: number, range: [number, number]): PrCurve & { nTruth: number } {
+  // `ranked` holds every image's detections back to back: the layout `order` indexes.
   const ranked: Ranked[] = [];
   let nTruth = 0;
   for (const c of ci) nTruth += matchImage(c, thr, range, ranked);
-  // Stable sort: equal scores keep image order (and the canonical order within an image).
-  const order = ranked.map((_, i) => i).sort((a, b) => ranked[b].score - ranked[a].score || a - b);
   const recall: number[] = [];
   const precision: number[] = [];
   const score: number[] = [];
@@ -234,4 +235,12 @@ function rankedCurve(ci: readonly ClassImage[], thr: number, range: [number, num
     score.push(r.score);
   }
   return { recall, precision, score, nTruth };
+}
+
+// The global ranking does not depend on the IoU threshold or size range: sort once per class.
+// Stable: equal scores keep image order (and the canonical order within an image).
+function globalOrder(ci: readonly ClassImage[]): Int32Array {
+  const scores = ci.flatMap((c) => c.dets.map((d) => d.score));
+  const order = Int32Array.from(scores, (_, i) => i);
+  return order.sort((a, b) => scores[b] - scores[a] || a - b);
 }
