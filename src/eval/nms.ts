@@ -2,6 +2,7 @@
 // thousand candidate boxes per image, and this runs per image after it.
 import { UserError } from '../errors.js';
 import { iouPacked } from '../geometry/box.js';
+import type { Detection } from './map.js';
 
 /** Candidate detections of one image: N boxes packed x1,y1,x2,y2 (pixels), N scores, N class ids. */
 export interface DetectionSet {
@@ -65,4 +66,12 @@ export function selectDetections(set: DetectionSet, idx: ArrayLike<number>): Det
     out.classes[r] = set.classes[i];
   }
   return out;
+}
+
+/** Detections at the given indices (e.g. NMS output) as the objects the mAP and trigger metrics take. */
+export function toDetections(set: DetectionSet, idx: ArrayLike<number>): Detection[] {
+  return Array.from(idx, (i) => ({
+    x1: set.boxes[4 * i], y1: set.boxes[4 * i + 1], x2: set.boxes[4 * i + 2], y2: set.boxes[4 * i + 3],
+    score: set.scores[i], cls: set.classes[i],
+  }));
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { nms, nmsBatch, selectDetections, type DetectionSet } from '../../src/eval/nms.js';
+import { nms, nmsBatch, selectDetections, toDetections, type DetectionSet } from '../../src/eval/nms.js';
 import { iou, type Box } from '../../src/geometry/box.js';
 
 // Textbook definition: repeatedly take the best remaining box, drop its same-class overlaps.
@@ -49,6 +49,7 @@ test('nms by hand: overlap suppressed within a class, kept across classes, sorte
   assert.deepEqual(Array.from(nms(set, { iouThreshold: 0.5, maxDetections: 1 })), [1]);
   assert.deepEqual(nmsBatch([set, selectDetections(set, [3, 0])], { iouThreshold: 0.5 }).map((x) => Array.from(x)), [[1, 2, 3], [1, 0]]);
   assert.deepEqual(Array.from(selectDetections(set, [2]).boxes), [0, 0, 10, 10]);
+  assert.deepEqual(toDetections(set, [2, 3]).map((d) => [d.x1, d.y1, d.x2, d.y2, Math.round(d.score * 10), d.cls]), [[0, 0, 10, 10, 7, 1], [50, 50, 60, 60, 1, 0]]);
 });
 
 test('nms rejects arrays that disagree in length', () => {
