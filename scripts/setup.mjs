@@ -86,7 +86,10 @@ function ensureNative() {
   log('building the native libtorch addon (a few minutes the first time)');
   const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   const jobs = String(Math.max(1, (globalThis.navigator?.hardwareConcurrency ?? 2)));
-  run(process.execPath, [gyp, existsSync(join(root, 'build', 'Makefile')) ? 'build' : 'rebuild', '-j', jobs]);
+  // Build against the headers of the running Node when they are installed beside it (no download).
+  const nodeDir = join(dirname(process.execPath), '..');
+  const local = existsSync(join(nodeDir, 'include', 'node', 'common.gypi')) ? [`--nodedir=${nodeDir}`] : [];
+  run(process.execPath, [gyp, existsSync(join(root, 'build', 'Makefile')) ? 'build' : 'rebuild', '-j', jobs, ...local]);
 }
 
 // --- 4. TypeScript --------------------------------------------------------------------------

@@ -1,0 +1,21 @@
+// Module entry: registers every group of functions of the libtorch addon.
+#include "common.h"
+
+namespace dq {
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+  data->tensorCtor = Napi::Persistent(TensorHandle::Init(env));
+  InitTensor(env, exports);
+  InitOps(env, exports);
+  InitNN(env, exports);
+  InitAutograd(env, exports);
+  InitOptim(env, exports);
+  return exports;
+}
+
+}  // namespace dq
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return dq::Init(env, exports); }
+NODE_API_MODULE(daqyolo_torch, InitAddon)

@@ -1,0 +1,4 @@
+// Neural-network modules over the tensor engine.
+export { Module, Layer, StateDictError } from './module.js';
+export { Conv2d, BatchNorm2d, LeakyReLU, ReLU, Identity, ZeroPad2d, MaxPool2d, Upsample, Sequential, ModuleList } from './layers.js';
+export type { Conv2dOptions, BatchNormOptions } from './layers.js';

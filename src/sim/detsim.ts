@@ -1,0 +1,309 @@
+// Detector simulation: drifts the deposited charge to the collection wires (attenuation by the
+// electron lifetime, longitudinal and transverse diffusion), forms the collection waveform
+// (unipolar response, gain, noise, digitisation) only on channels and times where there is
+// charge, runs the TP finder, and adds the noise-only TPs of the rest of the face analytically.
+import type { SimConfig } from './config.js';
+import { Deposits, NOISE_OWNER, Recombination, type Owner } from './deposits.js';
+import type { Geometry } from './geometry.js';
+import { ar1Noise, effectiveThreshold, noiseTpsPerChannel, normalCdf, sampleNoiseExcursion } from './noise.js';
+import type { Random } from './random.js';
+import { findTps, TpList } from './tps.js';
+
+/** Shape exponent of the unipolar response h(t) = (t/tp)^n e^{n(1 − t/tp)} (a CR–RC^n shaper). */
+const SHAPE_N = 4;
+/** Charges below this many electrons (≈ 0.05 ADC) are not followed. */
+const MIN_ELECTRONS = 50;
+/** A TP is truth-matched to the source whose noiseless signal gives at least this share of its integral. */
+const MATCH_FRACTION = 0.2;
+
+export class DetectorResponse {
+  /** Response per electron arriving at tick 0, sampled at ticks 0..K−1, in ADC. */
+  readonly kernel: Float64Array;
+  readonly adcPerElectron: number;
+  readonly sigmaNoise: number;
+  readonly rho: number;
+  readonly threshold: number;
+  private readonly lifetimeTicks: number;
+  private readonly sigmaLCm2PerTick: number; // 2 D_L per tick, cm²
+  private readonly sigmaTCm2PerTick: number;
+
+  constructor(readonly cfg: SimConfig, readonly geo: Geometry) {
+    const d = cfg.detector;
+    const e = cfg.electronics;
+    const tp = e.peakingTimeUs / d.tickUs; // peaking time in ticks
+    const len = Math.ceil(tp * 5) + 1;
+    this.kernel = new Float64Array(len);
+    // Gain from PHYSICS.md: a MIP crossing one wire (dE/dx × pitch, recombined) peaks at mipPeakAdc.
+    const rec = new Recombination(cfg);
+    const mipElectrons = rec.electrons(d.mipDedxMeVPerCm * d.wirePitchCm, d.mipDedxMeVPerCm);
+    this.adcPerElectron = e.mipPeakAdc / mipElectrons;
+    for (let i = 0; i < len; i++) {
+      const x = i / tp;
+      this.kernel[i] = this.adcPerElectron * x ** SHAPE_N * Math.exp(SHAPE_N * (1 - x));
+    }
+    this.sigmaNoise = Math.hypot(e.noiseRmsAdc, e.coherentNoiseRmsAdc);
+    this.rho = e.noiseCorrelation;
+    this.threshold = cfg.tp.thresholdAdc;
+    this.lifetimeTicks = d.electronLifetimeUs / d.tickUs;
+    this.sigmaLCm2PerTick = 2 * d.diffusionLongCm2PerS * d.tickUs * 1e-6;
+    this.sigmaTCm2PerTick = 2 * d.diffusionTransCm2PerS * d.tickUs * 1e-6;
+  }
+
+  /** Expected noise-only TPs per channel per window (the analytic model). */
+  noiseTpsPerChannel(): number {
+    return noiseTpsPerChannel(this.threshold, this.sigmaNoise, this.rho, this.geo.windowTicks);
+  }
+
+  /** Attenuation factor and diffusion widths (σ_u in cm, σ_t in ticks) after drifting d cm. */
+  drift(dCm: number): { survive: number; sigmaUCm: number; sigmaTicks: number } {
+    const ticks = dCm / this.geo.cmPerTick;
+    return {
+      survive: Math.exp(-ticks / this.lifetimeTicks),
+      sigmaUCm: Math.sqrt(this.sigmaTCm2PerTick * ticks),
+      sigmaTicks: Math.sqrt(this.sigmaLCm2PerTick * ticks) / this.geo.cmPerTick,
+    };
+  }
+}
+
+/** Charge on one wire: arrival tick (centre), its spread, electrons, owner. */
+class Hits {
+  n = 0;
+  channel = new Int32Array(1024);
+  tick = new Float64Array(1024);
+  sigma = new Float64Array(1024);
+  q = new Float64Array(1024);
+  owner = new Int32Array(1024);
+  push(c: number, t: number, s: number, q: number, o: Owner): void {
+    if (this.n === this.channel.length) {
+      const m = 2 * this.n;
+      const gi = (a: Int32Array) => { const b = new Int32Array(m); b.set(a); return b; };
+      const gf = (a: Float64Array) => { const b = new Float64Array(m); b.set(a); return b; };
+      this.channel = gi(this.channel); this.tick = gf(this.tick); this.sigma = gf(this.sigma); this.q = gf(this.q); this.owner = gi(this.owner);
+    }
+    const i = this.n++;
+    this.channel[i] = c; this.tick[i] = t; this.sigma[i] = s; this.q[i] = q; this.owner[i] = o;
+  }
+}
+
+/** Scratch buffers reused across images of one worker (no allocation in the hot loop). */
+export class DetSim {
+  private readonly hits = new Hits();
+  private order = new Int32Array(1024);
+  private keys = new Float64Array(1024);
+  private sig = new Float64Array(4096); // per-owner noiseless waveforms, owner-major
+  private charge = new Float64Array(4096);
+  private wave = new Float64Array(4096);
+  private noise = new Float64Array(4096);
+  private coherent: Map<number, Float64Array> = new Map();
+
+  /** Clusters whose noiseless peak stays below this (ADC) are left to the analytic noise model. */
+  private readonly skipBelow: number;
+  private readonly noisePerChannel: number;
+
+  constructor(readonly resp: DetectorResponse) {
+    this.skipBelow = effectiveThreshold(resp.threshold) - 5 * resp.sigmaNoise;
+    this.noisePerChannel = resp.noiseTpsPerChannel();
+  }
+
+  /** Turns the deposits into TPs (appended to `tps`). */
+  run(dep: Deposits, rng: Random, tps: TpList): void {
+    const g = this.resp.geo;
+    const hits = this.hits;
+    hits.n = 0;
+    this.coherent.clear();
+    this.simulated.clear();
+    const pitch = g.pitchCm;
+    for (let i = 0; i < dep.n; i++) {
+      const d = dep.d[i];
+      const { survive, sigmaUCm, sigmaTicks } = this.resp.drift(d);
+      const q = dep.electrons[i] * survive;
+      if (q < MIN_ELECTRONS) continue;
+      const tick = dep.t0[i] + d / g.cmPerTick;
+      if (tick < -50 || tick > g.windowTicks + 50) continue;
+      const u = dep.u[i];
+      if (sigmaUCm < 0.02 * pitch) {
+        hits.push(Math.floor(u / pitch), tick, sigmaTicks, q, dep.owner[i]);
+        continue;
+      }
+      // Fraction of the charge collected by each wire: Gaussian integrated over the wire's cell.
+      const c0 = Math.max(0, Math.floor((u - 3 * sigmaUCm) / pitch));
+      const c1 = Math.min(g.channels - 1, Math.floor((u + 3 * sigmaUCm) / pitch));
+      for (let c = c0; c <= c1; c++) {
+        const f = normalCdf(((c + 1) * pitch - u) / sigmaUCm) - normalCdf((c * pitch - u) / sigmaUCm);
+        const qc = q * f;
+        if (qc >= MIN_ELECTRONS) hits.push(c, tick, sigmaTicks, qc, dep.owner[i]);
+      }
+    }
+    if (hits.n > 0) this.waveforms(rng, tps);
+    if (this.resp.cfg.tp.noiseTps) this.noiseOnly(rng, tps);
+  }
+
+  // Simulated [start, end) tick ranges per channel, so analytic noise TPs do not duplicate them.
+  private simulated: Map<number, number[]> = new Map();
+
+  private waveforms(rng: Random, tps: TpList): void {
+    const hits = this.hits;
+    const resp = this.resp;
+    const g = resp.geo;
+    const K = resp.kernel.length;
+    if (this.order.length < hits.n) {
+      this.order = new Int32Array(hits.n * 2);
+      this.keys = new Float64Array(hits.n * 2);
+    }
+    // Sort by (channel, whole tick, insertion order) through one packed numeric key: a typed-array
+    // sort without a comparator is several times faster than sorting indices with one.
+    const keys = this.keys.subarray(0, hits.n);
+    for (let i = 0; i < hits.n; i++) {
+      const t = Math.min(16383, Math.max(0, Math.floor(hits.tick[i]) + 64));
+      keys[i] = (hits.channel[i] * 16384 + t) * 1048576 + i;
+    }
+    keys.sort();
+    const order = this.order.subarray(0, hits.n);
+    for (let i = 0; i < hits.n; i++) order[i] = keys[i] % 1048576;
+    const gap = 2 * K + 16;
+    let i = 0;
+    while (i < hits.n) {
+      // A cluster: same channel, ticks closer than `gap`.
+      const ch = hits.channel[order[i]];
+      let j = i + 1;
+      let lastEnd = hits.tick[order[i]] + 4 * hits.sigma[order[i]];
+      while (j < hits.n && hits.channel[order[j]] === ch && hits.tick[order[j]] - 4 * hits.sigma[order[j]] < lastEnd + gap) {
+        lastEnd = Math.max(lastEnd, hits.tick[order[j]] + 4 * hits.sigma[order[j]]);
+        j++;
+      }
+      this.cluster(order, i, j, ch, rng, tps);
+      i = j;
+    }
+    void g;
+  }
+
+  private cluster(order: Int32Array, i0: number, i1: number, ch: number, rng: Random, tps: TpList): void {
+    const hits = this.hits;
+    const resp = this.resp;
+    const g = resp.geo;
+    const K = resp.kernel.length;
+    let lo = Infinity, hi = -Infinity;
+    const owners: number[] = [];
+    // Cheap bound first: the response peaks at adcPerElectron per electron, so a cluster whose total
+    // charge stays below threshold − 5 σ cannot make a TP except by noise (see below).
+    let qSum = 0;
+    for (let k = i0; k < i1; k++) qSum += hits.q[order[k]];
+    if (qSum * resp.adcPerElectron < this.skipBelow) return;
+    for (let k = i0; k < i1; k++) {
+      const h = order[k];
+      lo = Math.min(lo, hits.tick[h] - 4 * hits.sigma[h]);
+      hi = Math.max(hi, hits.tick[h] + 4 * hits.sigma[h]);
+      if (!owners.includes(hits.owner[h])) owners.push(hits.owner[h]);
+    }
+    const start = Math.max(0, Math.floor(lo) - 2);
+    const end = Math.min(g.windowTicks, Math.ceil(hi) + K + 2);
+    const n = end - start;
+    if (n <= 0) return;
+    const no = owners.length;
+    if (this.sig.length < n * no) this.sig = new Float64Array(n * no * 2);
+    if (this.charge.length < n + K) {
+      this.charge = new Float64Array((n + K) * 2);
+      this.wave = new Float64Array((n + K) * 2);
+      this.noise = new Float64Array((n + K) * 2);
+    }
+    const sig = this.sig;
+    sig.fill(0, 0, n * no);
+    const wave = this.wave;
+    wave.fill(0, 0, n);
+    // Charge of each owner binned in ticks (Gaussian in time from longitudinal diffusion, the
+    // window can clip it), then folded with the response; the sum is the noiseless waveform.
+    // The response starts before `start` too: charge from up to K ticks earlier is included.
+    const kern = resp.kernel;
+    for (let o = 0; o < no; o++) {
+      const charge = this.charge;
+      charge.fill(0, 0, n + K);
+      // charge[j] is the charge arriving at tick start − K + j.
+      const base = start - K;
+      for (let k = i0; k < i1; k++) {
+        const h = order[k];
+        if (hits.owner[h] !== owners[o]) continue;
+        const t = hits.tick[h] - base;
+        const s = hits.sigma[h];
+        const q = hits.q[h];
+        if (s < 0.3) {
+          const f = Math.floor(t);
+          const w = t - f;
+          if (f >= 0 && f < n + K) charge[f] += q * (1 - w);
+          if (f + 1 >= 0 && f + 1 < n + K) charge[f + 1] += q * w;
+        } else {
+          const a = Math.max(0, Math.floor(t - 3.5 * s));
+          const b = Math.min(n + K - 1, Math.ceil(t + 3.5 * s));
+          let norm = 0;
+          for (let x = a; x <= b; x++) norm += Math.exp(-0.5 * ((x - t) / s) ** 2);
+          if (norm > 0) for (let x = a; x <= b; x++) charge[x] += (q * Math.exp(-0.5 * ((x - t) / s) ** 2)) / norm;
+        }
+      }
+      const off = o * n;
+      for (let x = 0; x < n + K; x++) {
+        const q = charge[x];
+        if (q === 0) continue;
+        // Charge at index x lands at waveform sample x − K + m for kernel sample m.
+        for (let m = 0; m < K; m++) {
+          const y = x - K + m;
+          if (y >= 0 && y < n) sig[off + y] += q * kern[m];
+        }
+      }
+      for (let y = 0; y < n; y++) wave[y] += sig[off + y];
+    }
+    // A cluster that cannot reach threshold even with a 5 σ noise swing is left to the analytic
+    // noise model (as if empty): this skips most ³⁹Ar blips without changing the statistics.
+    let maxSig = 0;
+    for (let y = 0; y < n; y++) if (wave[y] > maxSig) maxSig = wave[y];
+    const thr = resp.threshold;
+    if (maxSig < this.skipBelow) return;
+    let ranges = this.simulated.get(ch);
+    if (!ranges) this.simulated.set(ch, (ranges = []));
+    ranges.push(start, end);
+    const noise = this.noise;
+    const e = resp.cfg.electronics;
+    ar1Noise(noise, n, e.noiseRmsAdc, resp.rho, rng);
+    const coh = e.coherentNoiseRmsAdc > 0 ? this.coherentFor(Math.floor(ch / e.coherentGroup), rng) : null;
+    for (let y = 0; y < n; y++) wave[y] = Math.round(wave[y] + noise[y] + (coh ? coh[start + y] : 0));
+    findTps(wave, n, thr, (tp) => {
+      // Truth: the owner whose noiseless signal contributes most inside the TP.
+      let best = NOISE_OWNER, bestSum = 0;
+      for (let o = 0; o < no; o++) {
+        let s = 0;
+        const off = o * n;
+        for (let y = tp.start; y < tp.end; y++) s += sig[off + y];
+        if (s > bestSum) { bestSum = s; best = owners[o]; }
+      }
+      if (bestSum < MATCH_FRACTION * tp.integral) best = NOISE_OWNER;
+      tps.push(ch, start + tp.start, start + tp.peakAt, tp.end - tp.start, tp.integral, tp.peak, best);
+    });
+  }
+
+  /** Coherent noise of a channel group: one AR(1) series over the whole window, made on demand. */
+  private coherentFor(group: number, rng: Random): Float64Array {
+    let c = this.coherent.get(group);
+    if (!c) {
+      c = new Float64Array(this.resp.geo.windowTicks);
+      ar1Noise(c, c.length, this.resp.cfg.electronics.coherentNoiseRmsAdc, this.resp.rho, rng);
+      this.coherent.set(group, c);
+    }
+    return c;
+  }
+
+  /** Noise-only TPs on the whole face, from the analytic up-crossing rate (noise.ts). */
+  private noiseOnly(rng: Random, tps: TpList): void {
+    const resp = this.resp;
+    const g = resp.geo;
+    const n = rng.poisson(this.noisePerChannel * g.channels);
+    for (let k = 0; k < n; k++) {
+      const ch = rng.int(g.channels);
+      const t = rng.int(g.windowTicks);
+      const ranges = this.simulated.get(ch);
+      let covered = false;
+      if (ranges) for (let r = 0; r < ranges.length; r += 2) if (t >= ranges[r] && t < ranges[r + 1]) covered = true;
+      const ex = sampleNoiseExcursion(resp.threshold, resp.sigmaNoise, resp.rho, rng);
+      if (covered) continue;
+      const tot = Math.min(ex.tot, g.windowTicks - t);
+      tps.push(ch, t, Math.min(t + ex.peakOffset, g.windowTicks - 1), tot, ex.integral, ex.peak, NOISE_OWNER);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+// Loads the libtorch addon (build/Release/daqyolo_torch.node, built by `npm run setup`).
+// Everything in src/torch calls libtorch through this one object.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** An opaque handle to one libtorch tensor reference, owned by a {@link Tensor}. */
+export interface Handle { readonly __brand?: 'TensorHandle' }
+/** An opaque handle to a libtorch optimiser. */
+export interface OptimHandle { readonly __brand?: 'Optimizer' }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Native = Record<string, (...args: any[]) => any>;
+
+function load(): Native {
+  // dist/src/torch/native.js → ../../../build/Release
+  const path = fileURLToPath(new URL('../../../build/Release/daqyolo_torch.node', import.meta.url));
+  if (!existsSync(path)) {
+    throw new Error(`the libtorch addon is not built (${path} is missing): run \`npm run setup\``);
+  }
+  return createRequire(import.meta.url)(path) as Native;
+}
+
+export const native: Native = load();
+
+// libtorch's OpenMP pool can start with one thread in containers; use every core unless the
+// user chose (DAQYOLO_THREADS or OMP_NUM_THREADS). setNumThreads() changes it later.
+{
+  const { availableParallelism } = await import('node:os');
+  const chosen = Number(process.env.DAQYOLO_THREADS ?? process.env.OMP_NUM_THREADS ?? availableParallelism());
+  if (Number.isFinite(chosen) && chosen > 0) native.setNumThreads(Math.floor(chosen));
+}
