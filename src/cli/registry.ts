@@ -1,6 +1,9 @@
 // Every subcommand registers itself here; keep one line per command file.
 import type { Command } from 'commander';
+import { registerSimulate } from './simulate.js';
+import { registerStats } from './stats.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerSimulate(program);
+  registerStats(program);
 }

@@ -1,0 +1,286 @@
+// Reads daqyolo datasets (HDF5, layout in the README "Dataset format"): the interface the training
+// code uses. Offsets and truth tables are loaded once at open; images are read as slices and
+// scattered into a zero-filled dense batch [N, C, H, W].
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import { h5wasm, type H5Dataset, type H5File } from './h5.js';
+import { SPLIT_NAMES, type SplitName } from './splits.js';
+import { FORMAT_VERSION } from './writer.js';
+
+export { DatasetWriter, checkOutput, FORMAT_VERSION, FORMAT_NAME } from './writer.js';
+
+export interface Box { x1: number; y1: number; x2: number; y2: number; cls: number; interaction: number }
+export interface Interaction { energyMeV: number; process: string; visibleEnergyMeV: number; nTps: number; box: number /* index into this image's boxes or -1 */ }
+
+export interface DatasetReader {
+  readonly path: string; readonly numImages: number; readonly channels: number; readonly height: number; readonly width: number;
+  readonly classNames: string[]; readonly attrs: Record<string, unknown>; // includes the generation config
+  split(name: 'train' | 'val' | 'eval'): Int32Array;
+  readDense(indices: ArrayLike<number>, out?: Float32Array): Float32Array; // N*C*H*W, zero-filled then scattered
+  boxes(index: number): Box[];
+  interactions(index: number): Interaction[];
+  boxSizes(split?: 'train' | 'val' | 'eval'): { w: Float32Array; h: Float32Array }; // for anchor k-means
+  close(): void;
+}
+
+export interface AllInteractions { energy: Float32Array; visible: Float32Array; process: Int32Array; box: Int32Array; image: Int32Array; nTps: Int32Array }
+
+/** Extra tables for stats and event displays (not needed by training). */
+export interface DatasetTables {
+  layout: 'sparse' | 'dense';
+  /** Sparse images: pixels per image (offset differences). */
+  pixelCounts(): Float64Array | null;
+  /** Per-image table with its column names (background/decays, background/tps_by_source). */
+  table(name: 'decays' | 'tps_by_source'): { columns: string[]; rows: number; data: Int32Array } | null;
+  /** All interactions: energy, visible energy, process code, box index, image index. */
+  allInteractions(): AllInteractions;
+  processNames: string[];
+  /** Raw TPs of one image when stored. */
+  tps(index: number): { channel: Int32Array; timePeak: Int32Array; adcIntegral: Float32Array; owner: Int32Array } | null;
+}
+
+const toNumbers = (v: unknown): Float64Array => {
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Float64Array.from(v as BigInt64Array, (x) => Number(x));
+  return Float64Array.from(v as ArrayLike<number>);
+};
+
+class Reader implements DatasetReader, DatasetTables {
+  readonly numImages: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly classNames: string[];
+  readonly processNames: string[];
+  readonly attrs: Record<string, unknown>;
+  readonly layout: 'sparse' | 'dense';
+  private readonly imgOff: Float64Array | null;
+  private readonly boxOff: Float64Array;
+  private readonly intOff: Float64Array;
+  private readonly pixelDs: H5Dataset | null;
+  private readonly valueDs: H5Dataset | null;
+  private readonly denseDs: H5Dataset | null;
+  private boxCache: { xyxy: Float32Array; cls: Int32Array; inter: Int32Array } | null = null;
+  private intCache: AllInteractions | null = null;
+
+  constructor(readonly path: string, private readonly f: H5File) {
+    const need = (name: string): H5Dataset => {
+      const d = f.get(name);
+      if (!d || !(d instanceof h5wasm.Dataset)) throw new UserError(`${path}: not a daqyolo dataset: missing dataset /${name}`);
+      return d as H5Dataset;
+    };
+    const a = f.attrs;
+    const attr = (name: string): unknown => {
+      if (!(name in a)) throw new UserError(`${path}: not a daqyolo dataset: missing root attribute "${name}"`);
+      return f.get_attribute(name, true);
+    };
+    const version = Number(attr('format_version'));
+    if (version > FORMAT_VERSION) throw new UserError(`${path}: dataset format_version ${version} is newer than this daqyolo reads (${FORMAT_VERSION})`);
+    this.attrs = {};
+    for (const k of Object.keys(a)) {
+      const v = f.get_attribute(k, true);
+      if (k === 'config' && typeof v === 'string') {
+        try { this.attrs[k] = JSON.parse(v); } catch { throw new UserError(`${path}: root attribute "config" is not valid JSON`); }
+      } else this.attrs[k] = v;
+    }
+    this.numImages = Number(attr('num_images'));
+    this.channels = Number(attr('channels'));
+    this.height = Number(attr('height'));
+    this.width = Number(attr('width'));
+    const names = (v: unknown) => (Array.isArray(v) ? v.map(String) : [String(v)]);
+    this.classNames = names(attr('class_names'));
+    this.processNames = 'process_names' in a ? names(f.get_attribute('process_names', true)) : [];
+    this.layout = String(attr('layout')) === 'dense' ? 'dense' : 'sparse';
+    if (this.layout === 'sparse') {
+      this.imgOff = toNumbers(need('images/offsets').value);
+      this.pixelDs = need('images/pixel');
+      this.valueDs = need('images/value');
+      this.denseDs = null;
+      if (this.imgOff.length !== this.numImages + 1) throw new UserError(`${path}: /images/offsets has ${this.imgOff.length} entries, expected num_images + 1 = ${this.numImages + 1}`);
+    } else {
+      this.imgOff = null;
+      this.pixelDs = null;
+      this.valueDs = null;
+      this.denseDs = need('images/dense');
+    }
+    this.boxOff = toNumbers(need('boxes/offsets').value);
+    this.intOff = toNumbers(need('interactions/offsets').value);
+    for (const n of ['boxes/xyxy', 'boxes/class', 'boxes/interaction', 'interactions/energy_mev', 'interactions/box']) need(n);
+    for (const s of SPLIT_NAMES) need(`splits/${s}`);
+  }
+
+  private checkIndex(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.numImages) throw new UserError(`${this.path}: image index ${i} is out of range 0..${this.numImages - 1}`);
+  }
+
+  split(name: SplitName): Int32Array {
+    const d = this.f.get(`splits/${name}`) as H5Dataset | null;
+    if (!d) throw new UserError(`${this.path}: no split "${name}"`);
+    return Int32Array.from(d.value as ArrayLike<number>);
+  }
+
+  readDense(indices: ArrayLike<number>, out?: Float32Array): Float32Array {
+    const C = this.channels, H = this.height, W = this.width;
+    const per = C * H * W;
+    const n = indices.length;
+    if (out && out.length < n * per) throw new UserError(`readDense: output holds ${out.length} values, need ${n * per}`);
+    const buf = out ?? new Float32Array(n * per);
+    buf.fill(0, 0, n * per);
+    const plane = H * W;
+    for (let k = 0; k < n; k++) {
+      const i = indices[k];
+      this.checkIndex(i);
+      if (this.denseDs) {
+        buf.set(this.denseDs.slice([[i, i + 1]]) as Float32Array, k * per);
+        continue;
+      }
+      const a = this.imgOff![i], b = this.imgOff![i + 1];
+      if (b <= a) continue;
+      const pix = this.pixelDs!.slice([[a, b]]) as Int32Array;
+      const val = this.valueDs!.slice([[a, b], [0, C]]) as Float32Array;
+      const base = k * per;
+      for (let p = 0; p < pix.length; p++) for (let c = 0; c < C; c++) buf[base + c * plane + pix[p]] = val[p * C + c];
+    }
+    return buf;
+  }
+
+  private boxTables() {
+    if (!this.boxCache) {
+      const get = (n: string) => (this.f.get(n) as H5Dataset).value;
+      this.boxCache = {
+        xyxy: Float32Array.from(get('boxes/xyxy') as ArrayLike<number>),
+        cls: Int32Array.from(get('boxes/class') as ArrayLike<number>),
+        inter: Int32Array.from(get('boxes/interaction') as ArrayLike<number>),
+      };
+    }
+    return this.boxCache;
+  }
+
+  boxes(index: number): Box[] {
+    this.checkIndex(index);
+    const t = this.boxTables();
+    const out: Box[] = [];
+    for (let b = this.boxOff[index]; b < this.boxOff[index + 1]; b++) {
+      out.push({ x1: t.xyxy[4 * b], y1: t.xyxy[4 * b + 1], x2: t.xyxy[4 * b + 2], y2: t.xyxy[4 * b + 3], cls: t.cls[b], interaction: t.inter[b] });
+    }
+    return out;
+  }
+
+  allInteractions(): AllInteractions {
+    if (!this.intCache) {
+      const get = (n: string) => (this.f.get(n) as H5Dataset | null)?.value as ArrayLike<number> | undefined;
+      const m = this.intOff[this.numImages];
+      const image = new Int32Array(m);
+      for (let i = 0; i < this.numImages; i++) image.fill(i, this.intOff[i], this.intOff[i + 1]);
+      this.intCache = {
+        energy: Float32Array.from(get('interactions/energy_mev') ?? []),
+        visible: Float32Array.from(get('interactions/visible_energy_mev') ?? new Float32Array(m)),
+        process: Int32Array.from(get('interactions/process') ?? new Int32Array(m)),
+        box: Int32Array.from(get('interactions/box') ?? []),
+        nTps: Int32Array.from(get('interactions/n_tps') ?? new Int32Array(m)),
+        image,
+      };
+    }
+    return this.intCache;
+  }
+
+  interactions(index: number): Interaction[] {
+    this.checkIndex(index);
+    const t = this.allInteractions();
+    const out: Interaction[] = [];
+    for (let k = this.intOff[index]; k < this.intOff[index + 1]; k++) {
+      out.push({
+        energyMeV: t.energy[k],
+        process: this.processNames[t.process[k]] ?? String(t.process[k]),
+        visibleEnergyMeV: t.visible[k],
+        nTps: t.nTps[k],
+        box: t.box[k],
+      });
+    }
+    return out;
+  }
+
+  boxSizes(split?: SplitName): { w: Float32Array; h: Float32Array } {
+    const t = this.boxTables();
+    const images = split ? this.split(split) : null;
+    const ranges: [number, number][] = images ? Array.from(images, (i) => [this.boxOff[i], this.boxOff[i + 1]]) : [[0, this.boxOff[this.numImages]]];
+    const n = ranges.reduce((a, [s, e]) => a + e - s, 0);
+    const w = new Float32Array(n), h = new Float32Array(n);
+    let k = 0;
+    for (const [s, e] of ranges) {
+      for (let b = s; b < e; b++, k++) {
+        w[k] = t.xyxy[4 * b + 2] - t.xyxy[4 * b];
+        h[k] = t.xyxy[4 * b + 3] - t.xyxy[4 * b + 1];
+      }
+    }
+    return { w, h };
+  }
+
+  pixelCounts(): Float64Array | null {
+    if (!this.imgOff) return null;
+    const out = new Float64Array(this.numImages);
+    for (let i = 0; i < this.numImages; i++) out[i] = this.imgOff[i + 1] - this.imgOff[i];
+    return out;
+  }
+
+  table(name: 'decays' | 'tps_by_source') {
+    const d = this.f.get(`background/${name}`) as H5Dataset | null;
+    if (!d) return null;
+    const cols = d.attrs.columns ? d.get_attribute('columns', true) : [];
+    return { columns: (Array.isArray(cols) ? cols : [cols]).map(String), rows: d.shape![0], data: Int32Array.from(d.value as ArrayLike<number>) };
+  }
+
+  tps(index: number) {
+    this.checkIndex(index);
+    const off = this.f.get('tps/offsets') as H5Dataset | null;
+    if (!off) return null;
+    const o = toNumbers(off.slice([[index, index + 2]]));
+    const s = (n: string) => (this.f.get(`tps/${n}`) as H5Dataset).slice([[o[0], o[1]]]);
+    return {
+      channel: Int32Array.from(s('channel') as ArrayLike<number>),
+      timePeak: Int32Array.from(s('time_peak') as ArrayLike<number>),
+      adcIntegral: Float32Array.from(s('adc_integral') as ArrayLike<number>),
+      owner: Int32Array.from(s('owner') as ArrayLike<number>),
+    };
+  }
+
+  close(): void {
+    this.f.close();
+  }
+}
+
+/** Opens a dataset for reading; a clear UserError names the file and what is missing. */
+export function openDataset(path: string): DatasetReader & DatasetTables {
+  if (!existsSync(path)) throw new UserError(`${path}: no such file`);
+  if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, not an HDF5 dataset`);
+  if (!isHdf5(path)) throw new UserError(`${path}: not an HDF5 file (no HDF5 signature)`);
+  let f: H5File;
+  try {
+    f = new h5wasm.File(path, 'r');
+  } catch (e) {
+    throw new UserError(`${path}: cannot be opened as HDF5 (${(e as Error).message})`);
+  }
+  try {
+    return new Reader(path, f);
+  } catch (e) {
+    f.close();
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${path}: corrupt or unreadable dataset (${(e as Error).message})`);
+  }
+}
+
+/** HDF5 files begin with an 8-byte signature at offset 0, 512, 1024, … (HDF5 spec, superblock). */
+function isHdf5(path: string): boolean {
+  const sig = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const size = statSync(path).size;
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(8);
+    for (let off = 0; off + 8 <= size && off <= 1 << 20; off = off === 0 ? 512 : off * 2) {
+      readSync(fd, buf, 0, 8, off);
+      if (buf.equals(sig)) return true;
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}

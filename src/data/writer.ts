@@ -1,0 +1,223 @@
+// Writes a daqyolo dataset (layout: see README "Dataset format") with h5wasm, column by column as
+// chunks arrive, into a temporary file that is renamed to the output name only when complete.
+// An interrupted or failed run removes the temporary file: nothing is ever half-written at `path`.
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from '../errors.js';
+import type { PackedChunk } from '../sim/pack.js';
+import { h5wasm, type H5Dataset, type H5File } from './h5.js';
+import type { SplitName } from './splits.js';
+
+export const FORMAT_VERSION = 1;
+export const FORMAT_NAME = 'daqyolo-dataset';
+
+export interface WriterOptions {
+  path: string;
+  force: boolean;
+  layout: 'sparse' | 'dense';
+  channels: number;
+  height: number;
+  width: number;
+  storeTps: boolean;
+  /** Root attributes (strings, numbers, string arrays). */
+  attrs: Record<string, string | number | string[]>;
+}
+
+/** h5wasm's dtype codes (Python struct style): int32, uint32, float32. */
+const H5_DTYPE = { i4: '<i', u4: '<I', f4: '<f' } as const;
+
+type Column = { ds: H5Dataset; rows: number; cols: number; twoD: boolean };
+
+/** Refuses an existing output unless forced; checks the folder exists. */
+export function checkOutput(path: string, force: boolean): void {
+  if (existsSync(path)) {
+    if (!force) throw new UserError(`${path} already exists; pass --force to overwrite it`);
+    if (statSync(path).isDirectory()) throw new UserError(`${path} is a directory`);
+  }
+  if (!existsSync(dirname(path) || '.')) throw new UserError(`${path}: folder ${dirname(path)} does not exist`);
+}
+
+export class DatasetWriter {
+  readonly tmpPath: string;
+  private file: H5File | null;
+  private readonly cols = new Map<string, Column>();
+  private readonly offsets: Record<'images' | 'boxes' | 'interactions' | 'tps', number[]> = { images: [0], boxes: [0], interactions: [0], tps: [0] };
+  private images = 0;
+  private finished = false;
+
+  constructor(readonly opts: WriterOptions) {
+    checkOutput(opts.path, opts.force);
+    this.tmpPath = join(dirname(opts.path), `.${basename(opts.path)}.partial-${process.pid}`);
+    rmSync(this.tmpPath, { force: true });
+    this.file = new h5wasm.File(this.tmpPath, 'w');
+    try {
+      this.createColumns();
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+  }
+
+  private createColumns(): void {
+    const opts = this.opts;
+    const f = this.file!;
+    for (const g of ['images', 'boxes', 'interactions', 'background', 'splits']) f.create_group(g);
+    if (opts.storeTps) f.create_group('tps');
+    const C = opts.channels;
+    if (opts.layout === 'sparse') {
+      this.column('images/pixel', 'i4');
+      this.column('images/value', 'f4', C);
+    } else {
+      const ds = f.create_dataset({
+        name: 'images/dense', data: new Float32Array(0), shape: [0, C, opts.height, opts.width],
+        maxshape: [null, C, opts.height, opts.width], chunks: [1, C, opts.height, opts.width], dtype: '<f',
+      }) as H5Dataset;
+      this.cols.set('images/dense', { ds, rows: 0, cols: C * opts.height * opts.width, twoD: false });
+    }
+    this.column('images/seed', 'u4');
+    this.column('boxes/xyxy', 'f4', 4);
+    for (const n of ['class', 'interaction', 'process', 'n_tps']) this.column(`boxes/${n}`, 'i4');
+    for (const n of ['energy_mev', 'visible_energy_mev']) this.column(`boxes/${n}`, 'f4');
+    for (const n of ['energy_mev', 'visible_energy_mev']) this.column(`interactions/${n}`, 'f4');
+    for (const n of ['process', 'n_tps', 'box']) this.column(`interactions/${n}`, 'i4');
+    this.column('interactions/vertex', 'f4', 3);
+    if (opts.storeTps) {
+      for (const n of ['channel', 'time_start', 'time_peak', 'time_over_threshold', 'owner']) this.column(`tps/${n}`, 'i4');
+      for (const n of ['adc_integral', 'adc_peak']) this.column(`tps/${n}`, 'f4');
+    }
+  }
+
+  /** A resizable column: 1-D when cols is undefined, else [rows, cols]. */
+  private column(name: string, type: 'i4' | 'u4' | 'f4', cols?: number, chunkRows = 1 << 15): void {
+    const data = type === 'f4' ? new Float32Array(0) : type === 'u4' ? new Uint32Array(0) : new Int32Array(0);
+    const ds = this.file!.create_dataset({
+      name, data, shape: cols === undefined ? [0] : [0, cols], maxshape: cols === undefined ? [null] : [null, cols],
+      chunks: cols === undefined ? [chunkRows] : [Math.max(1, chunkRows >> 2), cols], dtype: H5_DTYPE[type],
+    }) as H5Dataset;
+    this.cols.set(name, { ds, rows: 0, cols: cols ?? 1, twoD: cols !== undefined });
+  }
+
+  private append(name: string, data: Int32Array | Uint32Array | Float32Array): void {
+    const c = this.cols.get(name)!;
+    const n = data.length / c.cols;
+    if (n === 0) return;
+    if (name === 'images/dense') {
+      const [, C, H, W] = c.ds.shape!;
+      c.ds.resize([c.rows + n, C, H, W]);
+      c.ds.write_slice([[c.rows, c.rows + n], [0, C], [0, H], [0, W]], data);
+    } else if (!c.twoD) {
+      c.ds.resize([c.rows + n]);
+      c.ds.write_slice([[c.rows, c.rows + n]], data);
+    } else {
+      c.ds.resize([c.rows + n, c.cols]);
+      c.ds.write_slice([[c.rows, c.rows + n], [0, c.cols]], data);
+    }
+    c.rows += n;
+  }
+
+  private bgDecays: Int32Array[] = [];
+  private bgTps: Int32Array[] = [];
+
+  /** Appends the next chunk of images (chunks must arrive in index order). */
+  appendChunk(c: PackedChunk): void {
+    if (c.start !== this.images) throw new Error(`chunk starts at image ${c.start}, expected ${this.images}`);
+    const o = this.offsets;
+    const push = (arr: number[], counts: Int32Array) => { let last = arr[arr.length - 1]; for (const k of counts) arr.push((last += k)); };
+    if (this.opts.layout === 'sparse') {
+      this.append('images/pixel', c.pixels);
+      this.append('images/value', c.values);
+      push(o.images, c.pixelCounts);
+    } else {
+      const { channels: C, height: H, width: W } = this.opts;
+      const plane = H * W;
+      const dense = new Float32Array(c.count * C * plane);
+      let p = 0;
+      for (let i = 0; i < c.count; i++) {
+        for (let k = 0; k < c.pixelCounts[i]; k++, p++) for (let ch = 0; ch < C; ch++) dense[(i * C + ch) * plane + c.pixels[p]] = c.values[p * C + ch];
+      }
+      this.append('images/dense', dense);
+    }
+    this.append('images/seed', c.seeds);
+    this.append('boxes/xyxy', c.boxes);
+    this.append('boxes/class', c.boxClass);
+    this.append('boxes/interaction', c.boxInteraction);
+    this.append('boxes/process', c.boxProcess);
+    this.append('boxes/n_tps', c.boxNTps);
+    this.append('boxes/energy_mev', c.boxEnergy);
+    this.append('boxes/visible_energy_mev', c.boxVisible);
+    push(o.boxes, c.boxCounts);
+    this.append('interactions/energy_mev', c.intEnergy);
+    this.append('interactions/visible_energy_mev', c.intVisible);
+    this.append('interactions/process', c.intProcess);
+    this.append('interactions/n_tps', c.intNTps);
+    this.append('interactions/box', c.intBox);
+    this.append('interactions/vertex', c.intVertex);
+    push(o.interactions, c.interactionCounts);
+    this.bgDecays.push(c.decays);
+    this.bgTps.push(c.tpsBySource);
+    if (this.opts.storeTps) {
+      if (!c.tps || !c.tpCounts) throw new Error('chunk has no TPs but the dataset stores them');
+      this.append('tps/channel', c.tps.channel);
+      this.append('tps/time_start', c.tps.timeStart);
+      this.append('tps/time_peak', c.tps.timePeak);
+      this.append('tps/time_over_threshold', c.tps.timeOverThreshold);
+      this.append('tps/adc_integral', c.tps.adcIntegral);
+      this.append('tps/adc_peak', c.tps.adcPeak);
+      this.append('tps/owner', c.tps.owner);
+      push(o.tps, c.tpCounts);
+    }
+    this.images += c.count;
+  }
+
+  get imagesWritten(): number {
+    return this.images;
+  }
+
+  /** Writes offsets, splits and attributes, closes and renames to the output name. */
+  finish(splits: Record<SplitName, Int32Array>, bgColumns: { decays: readonly string[]; tps: readonly string[] }): void {
+    const f = this.file!;
+    const i64 = (a: number[]) => BigInt64Array.from(a, (x) => BigInt(x));
+    if (this.opts.layout === 'sparse') f.create_dataset({ name: 'images/offsets', data: i64(this.offsets.images) });
+    f.create_dataset({ name: 'boxes/offsets', data: i64(this.offsets.boxes) });
+    f.create_dataset({ name: 'interactions/offsets', data: i64(this.offsets.interactions) });
+    if (this.opts.storeTps) f.create_dataset({ name: 'tps/offsets', data: i64(this.offsets.tps) });
+    const table = (name: string, parts: Int32Array[], columns: readonly string[]) => {
+      const n = parts.reduce((a, p) => a + p.length, 0);
+      const all = new Int32Array(n);
+      let k = 0;
+      for (const p of parts) { all.set(p, k); k += p.length; }
+      const ds = f.create_dataset({ name, data: all, shape: [n / columns.length, columns.length], dtype: '<i' }) as H5Dataset;
+      ds.create_attribute('columns', [...columns]);
+    };
+    table('background/decays', this.bgDecays, bgColumns.decays);
+    table('background/tps_by_source', this.bgTps, bgColumns.tps);
+    for (const [name, idx] of Object.entries(splits)) f.create_dataset({ name: `splits/${name}`, data: idx, dtype: '<i' });
+    const attrs: Record<string, string | number | string[]> = {
+      format: FORMAT_NAME,
+      format_version: FORMAT_VERSION,
+      num_images: this.images,
+      channels: this.opts.channels,
+      height: this.opts.height,
+      width: this.opts.width,
+      layout: this.opts.layout,
+      ...this.opts.attrs,
+    };
+    for (const [k, v] of Object.entries(attrs)) {
+      if (typeof v === 'number') f.create_attribute(k, v, null, Number.isInteger(v) && Math.abs(v) < 2 ** 31 ? '<i' : '<d');
+      else f.create_attribute(k, v);
+    }
+    f.flush();
+    f.close();
+    this.file = null;
+    renameSync(this.tmpPath, this.opts.path);
+    this.finished = true;
+  }
+
+  /** Closes and deletes the temporary file (idempotent; safe from signal handlers). */
+  abort(): void {
+    if (this.finished) return;
+    try { this.file?.close(); } catch { /* already broken: removing it is all that matters */ }
+    this.file = null;
+    rmSync(this.tmpPath, { force: true });
+  }
+}
