@@ -1,9 +1,11 @@
 // Every subcommand registers itself here; keep one line per command file.
 import type { Command } from 'commander';
 import { registerSimulate } from './simulate.js';
+import { registerShow } from './show.js';
 import { registerStats } from './stats.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
   registerStats(program);
+  registerShow(program);
 }
