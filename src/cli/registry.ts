@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { registerSimulate } from './simulate.js';
 import { registerShow } from './show.js';
 import { registerStats } from './stats.js';
+import { registerBench } from './bench.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
   registerStats(program);
   registerShow(program);
+  registerBench(program);
 }

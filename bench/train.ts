@@ -1,0 +1,78 @@
+// Training speed of the YOLOv3 topology on random data: one JSON-able record per run.
+// Used by `daqyolo bench train` and by bench/engine-vs-pytorch.ts (which runs it as a child
+// process so that its peak RSS is its own). The loss is the sum of squares of the head outputs:
+// it exercises forward, backward and the optimiser like the real loss, without its bookkeeping.
+import { performance } from 'node:perf_hooks';
+import { Adam, manualSeed, randn, setNumThreads, getNumThreads, tidy } from '../src/torch/index.js';
+import { YoloV3, type Variant } from '../src/model/yolo.js';
+
+export interface TrainBenchOptions {
+  variant: Variant;
+  width: number;
+  size: number;
+  batch: number;
+  steps: number;
+  /** Untimed steps first (oneDNN picks and caches its kernels on the first calls). */
+  warmup: number;
+  threads?: number;
+  channelsLast: boolean;
+  seed: number;
+}
+
+export interface TrainBenchResult {
+  engine: 'daqyolo';
+  variant: Variant;
+  width: number;
+  size: number;
+  batch: number;
+  steps: number;
+  threads: number;
+  channels_last: boolean;
+  params: number;
+  gflop_per_image: number;
+  ms_per_step: number;
+  /** Each timed step, so a reader can see the spread, not only the mean. */
+  step_ms: number[];
+  img_per_s: number;
+  peak_rss_mb: number;
+  final_loss: number;
+}
+
+export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
+  if (o.threads !== undefined) setNumThreads(o.threads);
+  manualSeed(o.seed);
+  const model = new YoloV3({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, channelsLast: o.channelsLast });
+  model.train();
+  const gflop = model.flops(o.size, o.size) / 1e9;
+  const opt = new Adam(model.parameters(), { lr: 1e-4 });
+  const x = randn([o.batch, 1, o.size, o.size]);
+  const step = (): number => tidy(() => {
+    opt.zeroGrad();
+    const ys = model.forward(x);
+    let loss = ys[0]!.square().sum();
+    for (const y of ys.slice(1)) loss = loss.add(y.square().sum());
+    loss.backward();
+    opt.step();
+    return loss.item();
+  });
+  for (let i = 0; i < o.warmup; i++) step();
+  const times: number[] = [];
+  let last = NaN;
+  for (let i = 0; i < o.steps; i++) {
+    const t0 = performance.now();
+    last = step();
+    times.push(performance.now() - t0);
+  }
+  const ms = times.reduce((a, b) => a + b, 0) / times.length;
+  const result: TrainBenchResult = {
+    engine: 'daqyolo', variant: o.variant, width: o.width, size: o.size, batch: o.batch, steps: o.steps,
+    threads: getNumThreads(), channels_last: o.channelsLast, params: model.numParameters(),
+    gflop_per_image: Number(gflop.toFixed(3)), ms_per_step: Number(ms.toFixed(1)),
+    step_ms: times.map((t) => Number(t.toFixed(1))), img_per_s: Number(((1000 * o.batch) / ms).toFixed(2)),
+    // maxRSS is in KiB on Linux, like Python's resource.getrusage.
+    peak_rss_mb: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)), final_loss: last,
+  };
+  x.dispose();
+  model.dispose();
+  return result;
+}
