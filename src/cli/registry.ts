@@ -4,10 +4,14 @@ import { registerSimulate } from './simulate.js';
 import { registerShow } from './show.js';
 import { registerStats } from './stats.js';
 import { registerBench } from './bench.js';
+import { registerTrain } from './train.js';
+import { registerEvaluate } from './evaluate.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
   registerStats(program);
   registerShow(program);
   registerBench(program);
+  registerTrain(program);
+  registerEvaluate(program);
 }

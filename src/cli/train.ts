@@ -1,0 +1,178 @@
+// `daqyolo train`: trains YOLOv3 on a dataset and writes a run directory (see README "train").
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { parseTrainConfig, presets, deepMerge, type TrainConfig } from '../train/config.js';
+import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.js';
+import { train, SCALE_NAMES, type TrainEvent } from '../train/trainer.js';
+import { progress, type Progress } from './progress.js';
+
+const numberArg = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UserError(`${name}: expected a number, got "${v}"`);
+  return n;
+};
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${path}: cannot read JSON (${(e as Error).message})`);
+  }
+}
+
+/** key.path=value → nested object; the value is parsed as JSON when it can be. */
+function setPath(target: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq < 1) throw new UserError(`--set ${assignment}: expected key.path=value`);
+  const keys = assignment.slice(0, eq).split('.');
+  const raw = assignment.slice(eq + 1);
+  let value: unknown = raw;
+  try { value = JSON.parse(raw); } catch { /* a plain string */ }
+  let cur = target;
+  for (const k of keys.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+  cur[keys.at(-1)!] = value;
+}
+
+/** Builds the config: preset < config file < flags (< --set). */
+export function configFromFlags(o: Record<string, unknown>): { config: TrainConfig; messages: string[] } {
+  const messages: string[] = [];
+  let cfg: unknown = {};
+  if (o.preset) {
+    const p = presets[String(o.preset)];
+    if (!p) throw new UserError(`--preset ${o.preset}: unknown preset (known: ${Object.keys(presets).join(', ')})`);
+    cfg = deepMerge(cfg, p);
+  }
+  if (o.config) {
+    let file = readJson(String(o.config));
+    if (isKerasYolo3Config(file)) {
+      const mapped = mapKerasYolo3Config(file as Record<string, Record<string, unknown>>);
+      messages.push(...mapped.messages.map((m) => `${o.config}: ${m}`));
+      file = mapped.config;
+    }
+    cfg = deepMerge(cfg, file);
+  }
+  const flags: Record<string, unknown> = {};
+  const put = (path: string, v: unknown) => { if (v !== undefined) setPath(flags, `${path}=${JSON.stringify(v)}`); };
+  put('data', o.data);
+  put('out', o.out);
+  put('epochs', o.epochs);
+  put('batch', o.batch);
+  put('optimizer.lr', o.lr);
+  put('model.width', o.width);
+  put('model.size', o.size);
+  put('model.variant', o.variant);
+  put('warmupEpochs', o.warmupEpochs);
+  put('loss.objLoss', o.objLoss);
+  put('loss.objTarget', o.objTarget);
+  put('trainLimit', o.trainLimit);
+  put('valLimit', o.valLimit);
+  put('seed', o.seed);
+  put('threads', o.threads);
+  put('device', o.device);
+  put('workers', o.workers);
+  for (const s of (o.set as string[] | undefined) ?? []) setPath(flags, s);
+  cfg = deepMerge(cfg, flags);
+  return { config: parseTrainConfig(cfg, o.config ? String(o.config) : 'config'), messages };
+}
+
+function reporter(): (e: TrainEvent) => void {
+  let bar: Progress | null = null;
+  let epochs = 0;
+  return (e) => {
+    switch (e.kind) {
+      case 'start':
+        epochs = e.run.config.epochs;
+        console.error(`training ${e.run.config.model.variant} width ${e.run.config.model.width} at ${e.run.size} px on ${e.run.device} ` +
+          `(${e.run.trainImages} train / ${e.run.valImages} val images, ${e.run.batchesPerEpoch} batches per epoch, ${e.run.warmupBatches} warm-up batches)` +
+          (e.resumedFrom !== null ? `, resumed at step ${e.resumedFrom}` : ''));
+        console.error(`anchors: ${e.run.anchors.map((a, s) => `${SCALE_NAMES[s]} ${a.map(([w, h]) => `[${w},${h}]`).join(' ')}`).join('; ')}`);
+        break;
+      case 'batch':
+        if (!bar) bar = progress(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches);
+        if (e.record.batch === 0 || (bar as Progress & { epoch?: number }).epoch !== e.record.epoch) {
+          bar.phase(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches);
+          (bar as Progress & { epoch?: number }).epoch = e.record.epoch;
+        }
+        bar.update(e.record.batch + 1, `loss ${e.record.objective.toFixed(3)}${e.record.warm ? ' (warm-up)' : ''}`);
+        break;
+      case 'validating':
+        bar?.stop();
+        bar = null;
+        break;
+      case 'epoch': {
+        const r = e.record;
+        const line = (name: string, t: { objective: number; scales: Record<string, number>[] }) =>
+          `  ${name} objective ${t.objective.toFixed(3)} | ` + t.scales.map((s, i) =>
+            `${SCALE_NAMES[i]}: xy ${s.xy!.toFixed(3)} wh ${s.wh!.toFixed(3)} conf1 ${s.conf1!.toFixed(3)} conf2 ${s.conf2!.toFixed(3)} class ${s.class!.toFixed(3)}`).join(' | ');
+        console.error(`epoch ${r.epoch + 1}: ${r.seconds.toFixed(0)} s, lr ${r.lr.toExponential(2)}, warm-up fraction ${r.warmFraction.toFixed(2)}${r.best ? ', best so far' : ''}`);
+        console.error(line('train', r.train));
+        console.error(line('val  ', r.val));
+        console.error(`  val recall50 ${r.val.stats.map((s) => s.recall50?.toFixed(3) ?? '-').join('/')}, avgObj ${r.val.stats.map((s) => s.avgObj?.toFixed(3) ?? '-').join('/')}, mAP@0.5 ${r.val.map50?.toFixed(3) ?? '-'}`);
+        break;
+      }
+      case 'stopped':
+        bar?.stop();
+        if (e.reason !== 'done') console.error(`stopped (${e.reason}) after step ${e.step}`);
+        break;
+    }
+  };
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train YOLOv3 on a dataset, logging every loss term per scale on training and validation data')
+    .option('--data <file>', 'HDF5 dataset')
+    .option('--out <dir>', 'run directory')
+    .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)')
+    .option('--config <file>', 'JSON config (daqyolo or keras-yolo3 config.json)')
+    .option('--epochs <n>', 'epochs', numberArg('--epochs'))
+    .option('--batch <n>', 'batch size', numberArg('--batch'))
+    .option('--lr <x>', 'Adam learning rate', numberArg('--lr'))
+    .option('--width <w>', 'channel-width multiplier', numberArg('--width'))
+    .option('--size <px>', 'network input size (multiple of 32)', numberArg('--size'))
+    .option('--variant <name>', 'yolov3 or yolov3-tiny')
+    .option('--warmup-epochs <n>', 'warm-up epochs (× batches per epoch = warm-up batches)', numberArg('--warmup-epochs'))
+    .option('--obj-loss <kind>', 'objectness loss: mse or bce')
+    .option('--obj-target <kind>', 'objectness target: one or iou')
+    .option('--train-limit <n>', 'use at most n training images (e.g. 500)', numberArg('--train-limit'))
+    .option('--val-limit <n>', 'validate on at most n images per epoch', numberArg('--val-limit'))
+    .option('--seed <n>', 'seed', numberArg('--seed'))
+    .option('--threads <n>', 'libtorch threads (0 = all cores)', numberArg('--threads'))
+    .option('--device <name>', 'auto, cpu, cuda, cuda:1')
+    .option('--workers <n>', 'data-loading worker threads', numberArg('--workers'))
+    .option('--set <key=value...>', 'any config key, e.g. --set loss.objScale=50 augment.flipTime=0.5')
+    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (--epochs may extend it)')
+    .action(async (o) => {
+      let config: TrainConfig;
+      if (o.resume) {
+        const path = join(o.resume, 'config.json');
+        if (!existsSync(path)) throw new UserError(`${o.resume}: not a run directory (no config.json)`);
+        const saved = (readJson(path) as { config: unknown }).config;
+        config = parseTrainConfig(deepMerge(saved, o.epochs ? { epochs: o.epochs } : {}), path);
+      } else {
+        if (!o.data) throw new UserError('--data <file> is required');
+        if (!o.out) throw new UserError('--out <dir> is required');
+        const r = configFromFlags(o);
+        for (const m of r.messages) console.error(`note: ${m}`);
+        config = r.config;
+      }
+      const control = { stop: false };
+      const onSigint = () => {
+        if (control.stop) process.exit(130);
+        control.stop = true;
+        console.error('\nstopping after the current batch (Ctrl-C again to quit at once)…');
+      };
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
+      try {
+        const dir = await train({ config, resume: Boolean(o.resume), onEvent: reporter(), control });
+        console.log(`run: ${dir.path} (metrics.jsonl, checkpoints/, log.txt)`);
+      } finally {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
+      }
+    });
+}

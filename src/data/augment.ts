@@ -1,0 +1,141 @@
+// Augmentations that make sense for DAQ trigger-primitive images, applied to one dense image
+// [C, H, W] (x = channel, y = time) and its boxes. Each is switchable; the boxes follow.
+// Deterministic: every random choice comes from the Rng passed in.
+import type { Rng } from '../util/rng.js';
+
+export interface AugmentOptions {
+  timeJitter: number;
+  flipChannels: number;
+  flipTime: number;
+  timeStretch: number;
+  tpDropout: number;
+  noiseTps: number;
+  overlayBackground: number;
+}
+
+export interface AugBox { x1: number; y1: number; x2: number; y2: number; cls: number }
+
+export interface AugImage {
+  data: Float32Array; // [C, H, W]
+  channels: number;
+  height: number;
+  width: number;
+  boxes: AugBox[];
+}
+
+/** Which augmentations fired for one image (logged per epoch as counts). */
+export type AugmentLog = Partial<Record<keyof AugmentOptions, number>>;
+
+export const isAugmenting = (o: AugmentOptions): boolean => Object.values(o).some((v) => v > 0);
+
+function poisson(rng: Rng, mean: number): number {
+  if (mean <= 0) return 0;
+  if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gauss(rng)));
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do { k++; p *= rng(); } while (p > l);
+  return k - 1;
+}
+function gauss(rng: Rng): number {
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
+/** Moves rows by a per-row map (source row → destination row or −1), summing collisions. */
+function remapRows(img: AugImage, dest: (y: number) => number): void {
+  const { data, channels: C, height: H, width: W } = img;
+  const out = new Float32Array(data.length);
+  for (let c = 0; c < C; c++) {
+    for (let y = 0; y < H; y++) {
+      const ny = dest(y);
+      if (ny < 0 || ny >= H) continue;
+      const src = (c * H + y) * W;
+      const dst = (c * H + ny) * W;
+      for (let x = 0; x < W; x++) out[dst + x]! += data[src + x]!;
+    }
+  }
+  img.data = out;
+}
+
+/** Maps boxes' y extent, clips to the image, drops boxes left with no height. */
+function mapBoxesY(img: AugImage, f: (y: number) => number): void {
+  img.boxes = img.boxes
+    .map((b) => {
+      const a = f(b.y1);
+      const c = f(b.y2);
+      return { ...b, y1: Math.max(0, Math.min(a, c)), y2: Math.min(img.height, Math.max(a, c)) };
+    })
+    .filter((b) => b.y2 - b.y1 >= 1);
+}
+
+/**
+ * Applies the enabled augmentations in a fixed order (overlay, stretch, jitter, flips, dropout,
+ * noise) and returns which fired. `other` supplies another image for the background overlay.
+ */
+export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () => AugImage | null): AugmentLog {
+  const log: AugmentLog = {};
+  const { channels: C, height: H, width: W } = img;
+
+  if (o.overlayBackground > 0 && rng() < o.overlayBackground && other) {
+    const bg = other();
+    if (bg && bg.height === H && bg.width === W && bg.channels === C) {
+      // Add the other image's pixels that lie outside all of its boxes: background only.
+      const inBox = new Uint8Array(H * W);
+      for (const b of bg.boxes) {
+        for (let y = Math.floor(b.y1); y < Math.ceil(b.y2); y++) inBox.fill(1, y * W + Math.floor(b.x1), y * W + Math.ceil(b.x2));
+      }
+      for (let c = 0; c < C; c++) {
+        for (let p = 0; p < H * W; p++) if (!inBox[p] && bg.data[c * H * W + p]) img.data[c * H * W + p]! += bg.data[c * H * W + p]!;
+      }
+      log.overlayBackground = 1;
+    }
+  }
+  if (o.timeStretch > 0) {
+    const f = 1 + (2 * rng() - 1) * o.timeStretch;
+    const map = (y: number) => (y - H / 2) * f + H / 2;
+    remapRows(img, (y) => Math.floor(map(y + 0.5)));
+    mapBoxesY(img, map);
+    log.timeStretch = 1;
+  }
+  if (o.timeJitter > 0) {
+    const dy = Math.round((2 * rng() - 1) * o.timeJitter * H);
+    if (dy !== 0) {
+      remapRows(img, (y) => y + dy);
+      mapBoxesY(img, (y) => y + dy);
+      log.timeJitter = 1;
+    }
+  }
+  if (o.flipChannels > 0 && rng() < o.flipChannels) {
+    const d = img.data;
+    for (let r = 0; r < C * H; r++) d.subarray(r * W, (r + 1) * W).reverse();
+    img.boxes = img.boxes.map((b) => ({ ...b, x1: W - b.x2, x2: W - b.x1 }));
+    log.flipChannels = 1;
+  }
+  if (o.flipTime > 0 && rng() < o.flipTime) {
+    remapRows(img, (y) => H - 1 - y);
+    img.boxes = img.boxes.map((b) => ({ ...b, y1: H - b.y2, y2: H - b.y1 }));
+    log.flipTime = 1;
+  }
+  if (o.tpDropout > 0) {
+    // Drop whole pixels (all channels) with probability p: TPs missed by the finder.
+    const plane = H * W;
+    for (let p = 0; p < plane; p++) {
+      if (img.data[p] !== 0 && rng() < o.tpDropout) for (let c = 0; c < C; c++) img.data[c * plane + p] = 0;
+    }
+    log.tpDropout = 1;
+  }
+  if (o.noiseTps > 0) {
+    // Extra noise hits: amplitudes drawn from the image's own non-zero pixels (its ADC scale).
+    const plane = H * W;
+    const values: number[] = [];
+    for (let p = 0; p < plane && values.length < 4096; p++) if (img.data[p] !== 0) values.push(img.data[p]!);
+    const n = poisson(rng, o.noiseTps);
+    for (let i = 0; i < n; i++) {
+      const p = Math.floor(rng() * plane);
+      const v = values.length ? values[Math.floor(rng() * values.length)]! : 1;
+      img.data[p]! += v;
+    }
+    if (n) log.noiseTps = n;
+  }
+  return log;
+}

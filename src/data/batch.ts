@@ -1,0 +1,50 @@
+// Reading one training batch from a dataset: dense images, boxes, and the augmentations.
+// Used both in the loader's worker threads and in-process; it depends only on the reader.
+import type { DatasetReader } from './store.js';
+import { augment, isAugmenting, type AugBox, type AugmentLog, type AugmentOptions } from './augment.js';
+import { mulberry32 } from '../util/rng.js';
+
+export interface BatchRequest {
+  id: number;
+  indices: number[];
+  /** Seed of this batch's augmentation choices (derived from run seed, epoch, batch). */
+  seed: number;
+  augment: AugmentOptions | null;
+}
+
+export interface LoadedBatch {
+  id: number;
+  indices: number[];
+  /** [B, C, H, W] at the dataset's image size. */
+  images: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+  boxes: AugBox[][];
+  augLog: AugmentLog;
+}
+
+/** Reads and augments one batch. `pool` lists images eligible as overlay backgrounds. */
+export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayLike<number>): LoadedBatch {
+  const { channels: C, height: H, width: W } = reader;
+  const plane = C * H * W;
+  const images = reader.readDense(req.indices);
+  const boxes: AugBox[][] = req.indices.map((i) => reader.boxes(i).map(({ x1, y1, x2, y2, cls }) => ({ x1, y1, x2, y2, cls })));
+  const augLog: AugmentLog = {};
+  if (req.augment && isAugmenting(req.augment)) {
+    const rng = mulberry32(req.seed);
+    req.indices.forEach((_, b) => {
+      const img = { data: images.subarray(b * plane, (b + 1) * plane), channels: C, height: H, width: W, boxes: boxes[b]! };
+      const other = () => {
+        if (pool.length === 0) return null;
+        const j = pool[Math.floor(rng() * pool.length)]!;
+        return { data: reader.readDense([j]), channels: C, height: H, width: W, boxes: reader.boxes(j) };
+      };
+      const log = augment(img, req.augment!, rng, other);
+      if (img.data.buffer !== images.buffer || img.data.byteOffset !== b * plane * 4) images.set(img.data, b * plane);
+      boxes[b] = img.boxes;
+      for (const [k, v] of Object.entries(log)) augLog[k as keyof AugmentLog] = (augLog[k as keyof AugmentLog] ?? 0) + v;
+    });
+  }
+  return { id: req.id, indices: req.indices, images, channels: C, height: H, width: W, boxes, augLog };
+}

@@ -1,0 +1,20 @@
+// Worker thread of the batch loader: opens the dataset once and answers batch requests.
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDataset } from './store.js';
+import { loadBatch, type BatchRequest } from './batch.js';
+
+const { path, pool } = workerData as { path: string; pool: Int32Array };
+const reader = openDataset(path);
+parentPort!.on('message', (req: BatchRequest | { close: true }) => {
+  if ('close' in req) {
+    reader.close();
+    parentPort!.close();
+    return;
+  }
+  try {
+    const b = loadBatch(reader, req, pool);
+    parentPort!.postMessage({ ok: true, batch: b }, [b.images.buffer as ArrayBuffer]);
+  } catch (e) {
+    parentPort!.postMessage({ ok: false, id: req.id, error: (e as Error).message });
+  }
+});

@@ -1,0 +1,141 @@
+// `evaluate`: a trained run on a dataset split — detection metrics (VOC/COCO mAP, PR curve),
+// the trigger figure of merit (efficiency vs Eν over all interactions, visible or not), false
+// positives in Hz per far-detector module from background-only images streamed from the
+// simulator, and the efficiency-versus-FP-rate scan.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDataset } from '../data/store.js';
+import { BatchLoader } from '../data/loader.js';
+import type { BatchRequest, LoadedBatch } from '../data/batch.js';
+import { streamImages } from '../data/stream.js';
+import { parseSimConfig } from '../sim/config.js';
+import { UserError } from '../errors.js';
+import { writeJsonAtomic } from '../train/run-dir.js';
+import { TermAccumulator, evaluateBatch } from '../train/validate.js';
+import { evaluateDetections, type MapImage, type MapReport } from './map.js';
+import { evaluateTrigger, type TriggerImage, type TriggerReport, type TriggerOptions } from './efficiency.js';
+import { openRun, checkCompatible } from './run.js';
+import type { DecodedBox } from './decode.js';
+
+export interface EvaluateOptions {
+  runDir: string;
+  data: string;
+  split: 'train' | 'val' | 'eval';
+  checkpoint?: string;
+  /** Background-only images streamed from the dataset's simulator config for the FP rate. */
+  background: number;
+  batch: number;
+  workers: number;
+  device?: string;
+  /** Images of the split to use at most (0 = all). */
+  limit?: number;
+  trigger?: TriggerOptions;
+  onProgress?: (done: number, total: number, phase: string) => void;
+}
+
+export interface EvaluateReport {
+  run: string;
+  checkpoint: string;
+  checkpointMeta: Record<string, unknown>;
+  data: string;
+  split: string;
+  images: number;
+  backgroundImages: number;
+  /** Loss terms on this split (means per image), eval mode, no warm-up. */
+  loss: ReturnType<TermAccumulator['means']>;
+  detections: { perScale: number[]; scoreThreshold: number; nmsIou: number };
+  map: MapReport;
+  trigger: TriggerReport;
+}
+
+const toDetection = (d: DecodedBox) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls });
+
+export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateReport> {
+  const opened = openRun(o.runDir, { checkpoint: o.checkpoint, device: o.device });
+  const reader = openDataset(o.data);
+  checkCompatible(opened, reader);
+  let indices = Array.from(reader.split(o.split));
+  if (o.limit) indices = indices.slice(0, o.limit);
+  if (indices.length === 0) throw new UserError(`${o.data}: split '${o.split}' is empty`);
+  const mapImages: MapImage[] = [];
+  const signal: TriggerImage[] = [];
+  const perScale = opened.run.strides.map(() => 0);
+  const terms = new TermAccumulator();
+  const loader = new BatchLoader({ path: o.data, workers: o.workers, prefetch: 2, pool: new Int32Array(0) });
+  const reqs: BatchRequest[] = [];
+  for (let i = 0; i < indices.length; i += o.batch) reqs.push({ id: i, indices: indices.slice(i, i + o.batch), seed: 0, augment: null });
+  loader.enqueue(reqs);
+  try {
+    for (let r = 0; r < reqs.length; r++) {
+      const b = await loader.next();
+      const res = evaluateBatch(opened.ctx, b);
+      terms.add(res.values!);
+      res.detections.forEach((dets, k) => {
+        const idx = b.indices[k]!;
+        for (const d of dets) perScale[d.scale]!++;
+        mapImages.push({ detections: dets.map(toDetection), truths: b.boxes[k]!.map((t) => ({ box: [t.x1, t.y1, t.x2, t.y2] as const, cls: t.cls })) });
+        const boxes = reader.boxes(idx);
+        signal.push({
+          detections: dets.map(toDetection),
+          interactions: reader.interactions(idx).map((it) => {
+            const bx = it.box >= 0 ? boxes[it.box] : undefined;
+            return { energyMeV: it.energyMeV, box: bx ? [bx.x1, bx.y1, bx.x2, bx.y2] : null };
+          }),
+        });
+      });
+      o.onProgress?.(Math.min(indices.length, (r + 1) * o.batch), indices.length, o.split);
+    }
+  } finally {
+    await loader.close();
+  }
+  const background = o.background > 0 ? inferBackground(opened, reader.attrs, o.background, o.batch, o.onProgress) : undefined;
+  reader.close();
+  const report: EvaluateReport = {
+    run: o.runDir, checkpoint: opened.checkpoint, checkpointMeta: opened.meta, data: o.data, split: o.split,
+    images: indices.length, backgroundImages: background?.length ?? 0, loss: terms.means(),
+    detections: { perScale, scoreThreshold: 0.005, nmsIou: 0.45 },
+    map: evaluateDetections(mapImages),
+    trigger: evaluateTrigger(signal, o.trigger, background),
+  };
+  opened.model.dispose();
+  const outDir = join(o.runDir, 'eval');
+  mkdirSync(outDir, { recursive: true });
+  writeJsonAtomic(join(outDir, `${o.split}.json`), report);
+  return report;
+}
+
+/** Simulator config and seed of a simulated dataset (for streaming matching background). */
+export function simulatorOf(attrs: Record<string, unknown>, path = 'dataset') {
+  if (!attrs.config || typeof attrs.config !== 'object') {
+    throw new UserError(`${path}: no simulator config in its attributes (an imported dataset?); background-only images cannot be streamed — use --background 0`);
+  }
+  return { config: parseSimConfig(attrs.config, `${path} attribute config`), seed: Number(attrs.seed ?? 0), numImages: Number(attrs.num_images ?? 0) };
+}
+
+/**
+ * Inference on background-only images (no signal drawn) from the dataset's simulator, with
+ * image indices past the dataset's so they are new images.
+ */
+function inferBackground(opened: ReturnType<typeof openRun>, attrs: Record<string, unknown>, count: number, batch: number,
+  onProgress?: EvaluateOptions['onProgress']): TriggerImage[] {
+  const sim = simulatorOf(attrs);
+  const out: TriggerImage[] = [];
+  let pending: { image: Float32Array; channels: number; height: number; width: number }[] = [];
+  const flush = () => {
+    if (!pending.length) return;
+    const { channels, height, width } = pending[0]!;
+    const plane = channels * height * width;
+    const images = new Float32Array(pending.length * plane);
+    pending.forEach((p, i) => images.set(p.image, i * plane));
+    const b: LoadedBatch = { id: 0, indices: pending.map((_, i) => i), images, channels, height, width, boxes: pending.map(() => []), augLog: {} };
+    for (const dets of evaluateBatch(opened.ctx, b, { loss: false }).detections) out.push({ detections: dets.map(toDetection), interactions: [] });
+    pending = [];
+    onProgress?.(out.length, count, 'background');
+  };
+  for (const img of streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + 10_000_000, count, mode: 'background' })) {
+    pending.push(img);
+    if (pending.length === batch) flush();
+  }
+  flush();
+  return out;
+}

@@ -1,0 +1,57 @@
+// Opening a finished (or running) training run for inference: its resolved config, the model
+// with a checkpoint's weights, and the context the inference code needs.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import { defaultDevice, setNumThreads } from '../torch/index.js';
+import { loadCheckpoint } from '../train/checkpoint.js';
+import { buildModel, type ResolvedRun } from '../train/trainer.js';
+import type { YoloV3 } from '../model/yolo.js';
+import type { EvalContext } from '../train/validate.js';
+import type { DatasetReader } from '../data/store.js';
+
+export interface OpenedRun {
+  dir: string;
+  run: ResolvedRun;
+  model: YoloV3;
+  ctx: EvalContext;
+  checkpoint: string;
+  /** The checkpoint's metadata (epoch, step, …). */
+  meta: Record<string, unknown>;
+}
+
+/** Loads <dir>/config.json and the named checkpoint ('best' falls back to 'last'). */
+export function openRun(dir: string, o: { checkpoint?: string; device?: string; threads?: number } = {}): OpenedRun {
+  const cfgPath = join(dir, 'config.json');
+  if (!existsSync(cfgPath)) throw new UserError(`${dir}: not a run directory (no config.json)`);
+  let run: ResolvedRun;
+  try {
+    run = JSON.parse(readFileSync(cfgPath, 'utf8')) as ResolvedRun;
+  } catch (e) {
+    throw new UserError(`${cfgPath}: not valid JSON (${(e as Error).message})`);
+  }
+  for (const k of ['size', 'anchors', 'strides', 'classNames', 'channels', 'config'] as const) {
+    if (!(k in run)) throw new UserError(`${cfgPath}: missing field '${k}' (not written by daqyolo train?)`);
+  }
+  const name = o.checkpoint ?? 'best';
+  let checkpoint = name.endsWith('.safetensors') ? name : join(dir, 'checkpoints', `${name}.safetensors`);
+  if (!existsSync(checkpoint) && name === 'best') checkpoint = join(dir, 'checkpoints', 'last.safetensors');
+  if (!existsSync(checkpoint)) throw new UserError(`${dir}: no checkpoint '${name}' (${checkpoint} is missing); has the run finished an epoch?`);
+  if (o.threads) setNumThreads(o.threads);
+  const device = defaultDevice(o.device ?? 'auto');
+  const model = buildModel(run).to(device);
+  const { meta } = loadCheckpoint(checkpoint, { model });
+  model.eval();
+  return {
+    dir, run, model, checkpoint, meta,
+    ctx: { model, spec: { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length }, size: run.size, device, loss: run.config.loss },
+  };
+}
+
+/** Refuses a dataset whose channels or classes differ from the run's. */
+export function checkCompatible(r: OpenedRun, reader: DatasetReader): void {
+  if (reader.channels !== r.run.channels) throw new UserError(`${reader.path} has ${reader.channels} image channels; the run ${r.dir} was trained on ${r.run.channels}`);
+  if (reader.classNames.join(',') !== r.run.classNames.join(',')) {
+    throw new UserError(`${reader.path} has classes [${reader.classNames}]; the run ${r.dir} was trained on [${r.run.classNames}]`);
+  }
+}

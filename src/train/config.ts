@@ -1,0 +1,141 @@
+// The training configuration: one validated object (zod) with every default in one place.
+// Validated once at the edge (CLI or API); afterwards a plain typed object.
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+import { defaultLossOptions, seedLossPreset } from '../loss/options.js';
+
+const anchorPair = z.tuple([z.number().positive(), z.number().positive()]);
+
+export const augmentSchema = z.object({
+  /** Shift along time (y) by up to ± this fraction of the image height. */
+  timeJitter: z.number().min(0).max(0.5).default(0),
+  /** Probability of mirroring the channel (x) axis. */
+  flipChannels: z.number().min(0).max(1).default(0),
+  /** Probability of mirroring the time (y) axis. */
+  flipTime: z.number().min(0).max(1).default(0),
+  /** Stretch time by a factor drawn in [1 − s, 1 + s] (about the image centre). */
+  timeStretch: z.number().min(0).max(0.5).default(0),
+  /** Fraction of non-zero pixels (TP deposits) dropped at random. */
+  tpDropout: z.number().min(0).max(0.9).default(0),
+  /** Mean number of extra noise pixels added per image (ADC values like noise TPs). */
+  noiseTps: z.number().min(0).default(0),
+  /** Probability of adding another training image's background (its pixels outside its boxes). */
+  overlayBackground: z.number().min(0).max(1).default(0),
+}).strict();
+
+export const lossSchema = z.object({
+  objLoss: z.enum(['mse', 'bce']).default(defaultLossOptions.objLoss),
+  objTarget: z.enum(['one', 'iou']).default(defaultLossOptions.objTarget),
+  reduction: z.enum(['sqrt-per-scale', 'sqrt-total', 'sum', 'mean']).default(defaultLossOptions.reduction),
+  ignoreThresh: z.number().min(0).max(1).default(defaultLossOptions.ignoreThresh),
+  objScale: z.number().min(0).default(defaultLossOptions.objScale),
+  noobjScale: z.number().min(0).default(defaultLossOptions.noobjScale),
+  xywhScale: z.number().min(0).default(defaultLossOptions.xywhScale),
+  classScale: z.number().min(0).default(defaultLossOptions.classScale),
+  gridScales: z.array(z.number().min(0)).min(1).max(3).default([1, 1, 1]),
+  compat: z.object({ trueBoxUnits: z.enum(['pixels', 'owner-grid']).default('pixels') }).strict().default({ trueBoxUnits: 'pixels' }),
+}).strict();
+
+export const trainConfigSchema = z.object({
+  /** HDF5 dataset (see `daqyolo simulate` / `daqyolo import`). */
+  data: z.string().min(1),
+  out: z.string().min(1),
+  model: z.object({
+    variant: z.enum(['yolov3', 'yolov3-tiny']).default('yolov3'),
+    /** Channel-width multiplier (1 = the published network). */
+    width: z.number().positive().max(4).default(0.25),
+    /** Network input size in pixels (square, multiple of 32). 0 = the dataset's image size rounded to 32. */
+    size: z.number().int().min(0).default(0),
+    /** Anchors in input pixels, or "auto": IoU k-means over the training split's boxes. */
+    anchors: z.union([z.literal('auto'), z.array(anchorPair).min(2)]).default('auto'),
+    channelsLast: z.boolean().default(true),
+  }).strict().default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true }),
+  loss: lossSchema.default(lossSchema.parse({})),
+  optimizer: z.object({
+    lr: z.number().positive().default(1e-3),
+    betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]),
+    eps: z.number().positive().default(1e-8),
+    weightDecay: z.number().min(0).default(0),
+  }).strict().default({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }),
+  schedule: z.object({
+    kind: z.enum(['constant', 'step', 'cosine']).default('constant'),
+    /** step: multiply by gamma every stepEpochs. */
+    stepEpochs: z.number().int().positive().default(10),
+    gamma: z.number().positive().default(0.1),
+    /** cosine: final lr as a fraction of the initial one. */
+    minFactor: z.number().min(0).max(1).default(0.01),
+    /** Stop when the validation objective has not improved for this many epochs (0 = never). */
+    earlyStopPatience: z.number().int().min(0).default(0),
+  }).strict().default({ kind: 'constant', stepEpochs: 10, gamma: 0.1, minFactor: 0.01, earlyStopPatience: 0 }),
+  batch: z.number().int().positive().default(8),
+  epochs: z.number().int().positive().default(10),
+  /** keras-yolo3: warm-up batches = warm-up epochs × batches per epoch. */
+  warmupEpochs: z.number().min(0).default(0),
+  multiScale: z.object({
+    enabled: z.boolean().default(false),
+    min: z.number().int().positive().default(320),
+    max: z.number().int().positive().default(608),
+    /** Redraw the input size every this many batches (keras-yolo3: 10). */
+    every: z.number().int().positive().default(10),
+  }).strict().default({ enabled: false, min: 320, max: 608, every: 10 }),
+  /** Use at most this many training images (the seed's 500-image low-statistics run); 0 = all. */
+  trainLimit: z.number().int().min(0).default(0),
+  /** Validate on at most this many images per epoch; 0 = the whole validation split. */
+  valLimit: z.number().int().min(0).default(0),
+  augment: augmentSchema.default(augmentSchema.parse({})),
+  seed: z.number().int().min(0).default(1),
+  /** libtorch intra-op threads; 0 = every core. */
+  threads: z.number().int().min(0).default(0),
+  /** 'auto' (CUDA when libtorch has it), 'cpu', 'cuda', 'cuda:1', … */
+  device: z.string().default('auto'),
+  /** Data-loading worker threads (0 = load on the main thread). */
+  workers: z.number().int().min(0).max(16).default(1),
+  /** Batches prepared ahead of the network. */
+  prefetch: z.number().int().min(1).max(16).default(2),
+  /** Write a per-batch record to metrics.jsonl. */
+  logBatches: z.boolean().default(true),
+}).strict();
+
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+export type AugmentConfig = z.infer<typeof augmentSchema>;
+export type LossConfig = z.infer<typeof lossSchema>;
+
+/** Presets applied under the user's config. */
+export const presets: Record<string, Record<string, unknown>> = {
+  seed: {
+    loss: { ...Object.fromEntries(Object.entries(seedLossPreset).filter(([k]) => k !== 'warmupEpochs')) },
+    warmupEpochs: seedLossPreset.warmupEpochs,
+    optimizer: { lr: 1e-4 },
+    batch: 8,
+  },
+};
+
+/** Deep merge of plain objects (arrays and scalars replace). */
+export function deepMerge(base: unknown, patch: unknown): unknown {
+  if (patch === undefined) return base;
+  if (base && patch && typeof base === 'object' && typeof patch === 'object' && !Array.isArray(base) && !Array.isArray(patch)) {
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(patch as Record<string, unknown>)) out[k] = deepMerge(out[k], v);
+    return out;
+  }
+  return patch;
+}
+
+/** Validates a raw config; errors name the field path and what was expected. */
+export function parseTrainConfig(raw: unknown, origin = 'config'): TrainConfig {
+  const r = trainConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const msgs = r.error.issues.map((i) => {
+      const path = i.path.join('.') || '(top level)';
+      if (i.code === 'unrecognized_keys') return `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `'${[...i.path, k].join('.')}'`).join(', ')}`;
+      return `${path}: ${i.message}`;
+    });
+    throw new UserError(`${origin}: ${msgs.join('; ')}`);
+  }
+  const c = r.data;
+  if (c.model.size % 32) throw new UserError(`${origin}: model.size ${c.model.size} is not a multiple of 32`);
+  if (c.multiScale.enabled && (c.multiScale.min % 32 || c.multiScale.max % 32 || c.multiScale.min > c.multiScale.max)) {
+    throw new UserError(`${origin}: multiScale.min and max must be multiples of 32 with min ≤ max`);
+  }
+  return c;
+}

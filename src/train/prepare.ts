@@ -1,0 +1,59 @@
+// From a loaded batch to network inputs: the image tensor letterboxed to the input size
+// (keras-yolo3 style: scale to fit, centre, pad with zeros — a no-op when sizes match), the
+// boxes moved with it, and the encoded targets as tensors.
+import { Tensor, tensor, tidy, functional as F } from '../torch/index.js';
+import { encodeTargets, type PixelBox } from '../data/targets.js';
+import type { LoadedBatch } from '../data/batch.js';
+import type { LossTargets } from '../loss/yolo-loss.js';
+
+/** Maps dataset pixels to network-input pixels: x' = x·scale + dx. */
+export interface Letterbox { scale: number; dx: number; dy: number; size: number }
+
+export function letterbox(height: number, width: number, size: number): Letterbox {
+  const scale = Math.min(size / height, size / width);
+  const nh = Math.round(height * scale);
+  const nw = Math.round(width * scale);
+  return { scale, dx: Math.floor((size - nw) / 2), dy: Math.floor((size - nh) / 2), size };
+}
+
+export interface NetworkBatch {
+  x: Tensor;
+  boxes: PixelBox[][];
+  box: Letterbox;
+}
+
+/** The image tensor at the network size (on `device`) and the boxes in network pixels. */
+export function toNetworkInput(b: LoadedBatch, size: number, device: string): NetworkBatch {
+  const B = b.indices.length;
+  const lb = letterbox(b.height, b.width, size);
+  const x = tidy(() => {
+    let t = tensor(b.images, { shape: [B, b.channels, b.height, b.width] });
+    if (device !== 'cpu') t = t.to(device);
+    if (b.height === size && b.width === size) return t;
+    const nh = Math.round(b.height * lb.scale);
+    const nw = Math.round(b.width * lb.scale);
+    const r = F.interpolate(t, { size: [nh, nw], mode: 'bilinear' });
+    return F.pad(r, [lb.dx, size - nw - lb.dx, lb.dy, size - nh - lb.dy]);
+  });
+  const boxes = b.boxes.map((list) => list.map((q) => ({
+    x1: q.x1 * lb.scale + lb.dx, y1: q.y1 * lb.scale + lb.dy, x2: q.x2 * lb.scale + lb.dx, y2: q.y2 * lb.scale + lb.dy, cls: q.cls,
+  })));
+  return { x, boxes, box: lb };
+}
+
+export interface TargetSpec { anchors: [number, number][][]; strides: number[]; numClasses: number }
+
+/** Encodes boxes for a network input size and returns the loss targets as tensors. */
+export function targetTensors(boxes: PixelBox[][], size: number, spec: TargetSpec, device: string): { targets: LossTargets; collisions: number } {
+  const enc = encodeTargets(boxes, { netH: size, netW: size, strides: spec.strides, anchors: spec.anchors, numClasses: spec.numClasses });
+  const B = boxes.length;
+  const dev = { device };
+  return {
+    targets: {
+      yTrue: enc.yTrue.map((y, s) => tensor(y, { shape: enc.shapes[s], ...dev })),
+      trueBoxes: tensor(enc.trueBoxes, { shape: [B, enc.maxBoxes, 4], ...dev }),
+      ownerGrid: tensor(enc.ownerGrid, { shape: [B, enc.maxBoxes, 2], ...dev }),
+    },
+    collisions: enc.collisions,
+  };
+}

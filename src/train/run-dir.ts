@@ -1,0 +1,54 @@
+// A run directory: config.json (resolved), metrics.jsonl (one record per batch and per epoch),
+// checkpoints/ (last and best), log.txt. Writes are atomic where a partial file would mislead.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export class RunDir {
+  constructor(readonly path: string) {}
+  get configPath(): string { return join(this.path, 'config.json'); }
+  get metricsPath(): string { return join(this.path, 'metrics.jsonl'); }
+  get logPath(): string { return join(this.path, 'log.txt'); }
+  get checkpointDir(): string { return join(this.path, 'checkpoints'); }
+  checkpoint(name: 'last' | 'best'): string { return join(this.checkpointDir, `${name}.safetensors`); }
+
+  /** Creates the folder and opens the log (the only file written before inputs are validated). */
+  init(): void {
+    mkdirSync(this.path, { recursive: true });
+  }
+  log(line: string): void {
+    appendFileSync(this.logPath, `${new Date().toISOString()} ${line}\n`);
+  }
+  writeConfig(config: unknown): void {
+    writeJsonAtomic(this.configPath, config);
+  }
+  readConfig(): unknown {
+    return JSON.parse(readFileSync(this.configPath, 'utf8'));
+  }
+  appendMetrics(record: unknown): void {
+    appendFileSync(this.metricsPath, JSON.stringify(record) + '\n');
+  }
+  metricsBytes(): number {
+    return existsSync(this.metricsPath) ? statSync(this.metricsPath).size : 0;
+  }
+  /** Drops metrics written after the checkpoint being resumed from. */
+  truncateMetrics(bytes: number): void {
+    if (existsSync(this.metricsPath) && statSync(this.metricsPath).size > bytes) truncateSync(this.metricsPath, bytes);
+  }
+  readMetrics<T = Record<string, unknown>>(): T[] {
+    if (!existsSync(this.metricsPath)) return [];
+    return readFileSync(this.metricsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+  }
+  ensureCheckpointDir(): void {
+    mkdirSync(this.checkpointDir, { recursive: true });
+  }
+}
+
+/** Writes JSON to a temporary name, syncs, then renames over the target. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  const fd = openSync(tmp, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,335 @@
+// The training loop with the seed's diagnostics: every loss term per scale on each training
+// batch and, each epoch, on the whole validation split; checkpoints (last, best) that resume
+// exactly; a NaN guard; Ctrl-C that stops after the current batch and saves `last`.
+import { existsSync } from 'node:fs';
+import { Adam, manualSeed, setNumThreads, defaultDevice, tidy } from '../torch/index.js';
+import { YoloV3 } from '../model/yolo.js';
+import { yoloLoss, readLoss, TERMS, type LossValues } from '../loss/yolo-loss.js';
+import { openDataset, type DatasetReader } from '../data/store.js';
+import { BatchLoader } from '../data/loader.js';
+import type { BatchRequest } from '../data/batch.js';
+import type { AugmentLog } from '../data/augment.js';
+import { anchorsPerScale } from '../data/targets.js';
+import { kmeansAnchors } from '../anchors/kmeans.js';
+import { evaluateDetections } from '../eval/map.js';
+import { mulberry32 } from '../util/rng.js';
+import { UserError } from '../errors.js';
+import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { type TrainConfig } from './config.js';
+import { learningRate } from './schedule.js';
+import { RunDir } from './run-dir.js';
+import { toNetworkInput, targetTensors, type TargetSpec } from './prepare.js';
+import { TermAccumulator, StatsAccumulator, evaluateBatch, type TermRecord, type ScaleSummary } from './validate.js';
+
+export const SCALE_NAMES = ['coarse', 'intermediate', 'detailed'] as const;
+
+/** What the trainer resolved from the config and the data (written to config.json). */
+export interface ResolvedRun {
+  config: TrainConfig;
+  size: number;
+  anchors: [number, number][][];
+  strides: number[];
+  classNames: string[];
+  channels: number;
+  device: string;
+  threads: number;
+  trainImages: number;
+  valImages: number;
+  batchesPerEpoch: number;
+  warmupBatches: number;
+}
+
+export interface BatchRecord {
+  type: 'batch';
+  step: number;
+  epoch: number;
+  batch: number;
+  lr: number;
+  warm: 0 | 1;
+  size: number;
+  objective: number;
+  collisions: number;
+  scales: TermRecord[];
+}
+
+export interface EpochRecord {
+  type: 'epoch';
+  epoch: number;
+  step: number;
+  lr: number;
+  seconds: number;
+  warmFraction: number;
+  train: { objective: number; scales: TermRecord[] };
+  val: { objective: number; scales: TermRecord[]; images: number; stats: ScaleSummary[]; map50: number | null; ap50: number | null };
+  augment: AugmentLog;
+  best: boolean;
+}
+
+export type TrainEvent =
+  | { kind: 'start'; run: ResolvedRun; resumedFrom: number | null }
+  | { kind: 'batch'; record: BatchRecord; epochBatches: number }
+  | { kind: 'validating'; epoch: number }
+  | { kind: 'epoch'; record: EpochRecord }
+  | { kind: 'stopped'; reason: 'interrupted' | 'early-stop' | 'done'; step: number };
+
+export interface TrainOptions {
+  config: TrainConfig;
+  /** Continue from the run directory's `last` checkpoint. */
+  resume?: boolean;
+  onEvent?: (e: TrainEvent) => void;
+  /** Set `stop` to true (e.g. on SIGINT) to stop after the current batch and save `last`. */
+  control?: { stop: boolean };
+  /** Testing hook: make the loss of this global step NaN (checks the NaN guard). */
+  injectNanAtStep?: number;
+}
+
+export class NonFiniteLossError extends UserError {}
+
+interface CheckpointMeta {
+  epoch: number;      // epoch in progress (or next epoch when batch === 0)
+  batch: number;      // next batch index within that epoch
+  step: number;       // training batches done
+  bestVal: number | null;
+  stale: number;      // epochs without validation improvement
+  metricsBytes: number;
+  /** Partial epoch accumulators when stopped mid-epoch. */
+  epochAcc?: { acc: TermAccumulator['state']; warmBatches: number };
+}
+
+const round32 = (n: number) => Math.max(32, Math.round(n / 32) * 32);
+
+/** Seeded Fisher–Yates permutation. */
+function shuffled(values: ArrayLike<number>, seed: number): number[] {
+  const a = Array.from(values);
+  const rng = mulberry32(seed);
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/** Derived seeds: every random choice depends only on (run seed, purpose, epoch, batch). */
+const derive = (...parts: number[]) => parts.reduce((h, p) => (Math.imul(h ^ p, 0x9e3779b1) + 0x7f4a7c15) >>> 0, 0x811c9dc5);
+
+/** Validates inputs and resolves sizes, anchors and counts. Writes nothing. */
+export function resolveRun(config: TrainConfig, reader: DatasetReader): ResolvedRun {
+  const train = reader.split('train');
+  const val = reader.split('val');
+  const trainImages = config.trainLimit ? Math.min(config.trainLimit, train.length) : train.length;
+  if (trainImages === 0) throw new UserError(`${reader.path}: the training split is empty`);
+  if (config.batch > trainImages) throw new UserError(`batch size ${config.batch} is larger than the training split (${trainImages} images)`);
+  if (val.length === 0) throw new UserError(`${reader.path}: the validation split is empty (needed for per-epoch validation)`);
+  const size = config.model.size || round32(Math.max(reader.height, reader.width));
+  const scales = config.model.variant === 'yolov3' ? 3 : 2;
+  const strides = [32, 16, 8].slice(0, scales);
+  const lbScale = Math.min(size / reader.height, size / reader.width);
+  let anchors: [number, number][];
+  if (config.model.anchors === 'auto') {
+    const { w, h } = reader.boxSizes('train');
+    if (w.length < 3 * scales) throw new UserError(`${reader.path}: ${w.length} training boxes are too few to compute ${3 * scales} anchors; give model.anchors`);
+    anchors = kmeansAnchors(w.map((x) => x * lbScale), h.map((x) => x * lbScale), { k: 3 * scales, seed: config.seed, restarts: 5 }).anchors
+      .map(([a, b]) => [Math.round(a * 10) / 10, Math.round(b * 10) / 10] as [number, number]);
+  } else {
+    anchors = config.model.anchors as [number, number][];
+    if (anchors.length !== 3 * scales) throw new UserError(`model.anchors has ${anchors.length} anchors; ${config.model.variant} needs ${3 * scales}`);
+  }
+  const device = defaultDevice(config.device);
+  const batchesPerEpoch = Math.floor(trainImages / config.batch);
+  return {
+    config, size, anchors: anchorsPerScale(anchors, scales), strides, classNames: reader.classNames, channels: reader.channels,
+    device, threads: config.threads, trainImages, valImages: config.valLimit ? Math.min(config.valLimit, val.length) : val.length,
+    batchesPerEpoch, warmupBatches: Math.round(config.warmupEpochs * batchesPerEpoch),
+  };
+}
+
+/** Builds the model a run describes (used by training, evaluation and detection). */
+export function buildModel(run: Pick<ResolvedRun, 'config' | 'channels' | 'classNames'>): YoloV3 {
+  return new YoloV3({
+    variant: run.config.model.variant, inChannels: run.channels, numClasses: run.classNames.length,
+    width: run.config.model.width, channelsLast: run.config.model.channelsLast,
+  });
+}
+
+/** Trains per the config; returns the run directory. */
+export async function train(o: TrainOptions): Promise<RunDir> {
+  const cfg = o.config;
+  const dir = new RunDir(cfg.out);
+  if (!o.resume && existsSync(dir.configPath)) {
+    throw new UserError(`${cfg.out} already holds a run (config.json); use --resume to continue it or choose another --out`);
+  }
+  if (o.resume && !existsSync(dir.checkpoint('last'))) throw new UserError(`${cfg.out}: nothing to resume (no checkpoints/last.safetensors)`);
+  dir.init();
+  dir.log(`${o.resume ? 'resume' : 'start'}: data ${cfg.data}`);
+  let reader: DatasetReader;
+  let run: ResolvedRun;
+  try {
+    reader = openDataset(cfg.data);
+    run = resolveRun(cfg, reader);
+  } catch (e) {
+    dir.log(`error: ${(e as Error).message}`);
+    throw e;
+  }
+  if (cfg.threads > 0) setNumThreads(cfg.threads);
+  manualSeed(cfg.seed);
+  const model = buildModel(run).to(run.device);
+  const optimizer = new Adam(model.parameters(), { lr: cfg.optimizer.lr, betas: cfg.optimizer.betas, eps: cfg.optimizer.eps, weightDecay: cfg.optimizer.weightDecay });
+  const spec: TargetSpec = { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length };
+
+  let meta: CheckpointMeta = { epoch: 0, batch: 0, step: 0, bestVal: null, stale: 0, metricsBytes: 0 };
+  if (o.resume) {
+    meta = loadCheckpoint(dir.checkpoint('last'), { model, optimizer }).meta as unknown as CheckpointMeta;
+    dir.truncateMetrics(meta.metricsBytes);
+    dir.log(`resumed from step ${meta.step} (epoch ${meta.epoch}, batch ${meta.batch})`);
+  } else {
+    dir.writeConfig({ ...run, config: cfg });
+  }
+  dir.ensureCheckpointDir();
+  o.onEvent?.({ kind: 'start', run, resumedFrom: o.resume ? meta.step : null });
+
+  const allTrain = reader.split('train');
+  const trainSet = cfg.trainLimit ? shuffled(allTrain, derive(cfg.seed, 1)).slice(0, run.trainImages) : Array.from(allTrain);
+  const valSet = Array.from(reader.split('val')).slice(0, run.valImages);
+  reader.close();
+  const loader = new BatchLoader({ path: cfg.data, workers: cfg.workers, prefetch: cfg.prefetch, pool: Int32Array.from(trainSet) });
+  const save = (name: 'last' | 'best', m: CheckpointMeta) => saveCheckpoint(dir.checkpoint(name), { model, optimizer, meta: m as unknown as Record<string, unknown> });
+
+  let stopReason: 'interrupted' | 'early-stop' | 'done' = 'done';
+  try {
+    for (let epoch = meta.epoch; epoch < cfg.epochs; epoch++) {
+      const t0 = performance.now();
+      const order = shuffled(trainSet, derive(cfg.seed, 2, epoch));
+      const startBatch = epoch === meta.epoch ? meta.batch : 0;
+      const reqs: BatchRequest[] = [];
+      for (let b = startBatch; b < run.batchesPerEpoch; b++) {
+        reqs.push({ id: epoch * 1e6 + b, indices: order.slice(b * cfg.batch, (b + 1) * cfg.batch), seed: derive(cfg.seed, 3, epoch, b), augment: cfg.augment });
+      }
+      loader.enqueue(reqs);
+      const acc = new TermAccumulator();
+      const augLog: AugmentLog = {};
+      let warmBatches = 0;
+      if (startBatch > 0 && meta.epochAcc) acc.state = structuredClone(meta.epochAcc.acc);
+      for (let b = startBatch; b < run.batchesPerEpoch; b++) {
+        const loaded = await loader.next();
+        for (const [k, v] of Object.entries(loaded.augLog)) augLog[k as keyof AugmentLog] = (augLog[k as keyof AugmentLog] ?? 0) + v;
+        const size = cfg.multiScale.enabled
+          ? cfg.multiScale.min + 32 * Math.floor(mulberry32(derive(cfg.seed, 4, Math.floor(meta.step / cfg.multiScale.every)))() * ((cfg.multiScale.max - cfg.multiScale.min) / 32 + 1))
+          : run.size;
+        const lr = learningRate(cfg, epoch + b / run.batchesPerEpoch);
+        optimizer.lr = lr;
+        model.train();
+        const { values, collisions } = tidy(() => {
+          const inp = toNetworkInput(loaded, size, run.device);
+          const { targets, collisions } = targetTensors(inp.boxes, size, spec, run.device);
+          const outputs = model.forward(inp.x);
+          const result = yoloLoss(outputs, targets, { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
+            { ...cfg.loss, warmupBatches: run.warmupBatches });
+          if (o.injectNanAtStep === meta.step) result.scales[0]!.conf1 = result.scales[0]!.conf1.mul(NaN);
+          const values = readLoss(result);
+          checkFinite(values, meta.step, epoch, b);
+          optimizer.zeroGrad();
+          result.objective.backward();
+          optimizer.step();
+          return { values, collisions };
+        });
+        acc.add(values);
+        if (values.warm) warmBatches++;
+        const record: BatchRecord = {
+          type: 'batch', step: meta.step, epoch, batch: b, lr, warm: values.warm, size, objective: values.objective, collisions,
+          scales: values.scales.map((s) => meanTerms(s)),
+        };
+        if (cfg.logBatches) dir.appendMetrics(record);
+        meta.step++;
+        meta.batch = b + 1;
+        o.onEvent?.({ kind: 'batch', record, epochBatches: run.batchesPerEpoch });
+        if (o.control?.stop && b + 1 < run.batchesPerEpoch) {
+          loader.clear();
+          meta.epoch = epoch;
+          meta.epochAcc = { acc: acc.state, warmBatches };
+          meta.metricsBytes = dir.metricsBytes();
+          save('last', meta);
+          dir.log(`interrupted after step ${meta.step}; saved last`);
+          stopReason = 'interrupted';
+          return dir;
+        }
+      }
+      // Validation over the whole validation split, in eval mode, never warm.
+      o.onEvent?.({ kind: 'validating', epoch });
+      const val = await validate(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss }, valSet, cfg.batch, epoch);
+      const improved = meta.bestVal === null || val.objective < meta.bestVal;
+      const record: EpochRecord = {
+        type: 'epoch', epoch, step: meta.step, lr: optimizer.lr, seconds: (performance.now() - t0) / 1000,
+        warmFraction: (warmBatches + (startBatch > 0 ? meta.epochAcc?.warmBatches ?? 0 : 0)) / run.batchesPerEpoch,
+        train: acc.means(), val, augment: augLog, best: improved,
+      };
+      dir.appendMetrics(record);
+      if (improved) { meta.bestVal = val.objective; meta.stale = 0; } else meta.stale++;
+      meta.epoch = epoch + 1;
+      meta.batch = 0;
+      delete meta.epochAcc;
+      meta.metricsBytes = dir.metricsBytes();
+      save('last', meta);
+      if (improved) save('best', meta);
+      dir.log(`epoch ${epoch}: train ${record.train.objective.toFixed(4)} val ${val.objective.toFixed(4)} mAP50 ${val.map50?.toFixed(4) ?? '-'}${improved ? ' (best)' : ''}`);
+      o.onEvent?.({ kind: 'epoch', record });
+      if (cfg.schedule.earlyStopPatience && meta.stale >= cfg.schedule.earlyStopPatience) {
+        stopReason = 'early-stop';
+        dir.log(`early stop: no validation improvement for ${meta.stale} epochs`);
+        break;
+      }
+      if (o.control?.stop) { stopReason = 'interrupted'; break; }
+    }
+    return dir;
+  } catch (e) {
+    dir.log(`error: ${(e as Error).message}`);
+    throw e;
+  } finally {
+    await loader.close();
+    o.onEvent?.({ kind: 'stopped', reason: stopReason, step: meta.step });
+  }
+}
+
+function meanTerms(s: LossValues['scales'][number]): TermRecord {
+  const n = s.xy.length;
+  const m = (v: number[]) => v.reduce((a, b) => a + b, 0) / n;
+  return { xy: m(s.xy), wh: m(s.wh), conf1: m(s.conf1), conf2: m(s.conf2), class: m(s.class), total: m(s.total) };
+}
+
+/** The NaN guard: names the batch, scale and term that went non-finite. */
+function checkFinite(v: LossValues, step: number, epoch: number, batch: number): void {
+  if (Number.isFinite(v.objective)) return;
+  for (let s = 0; s < v.scales.length; s++) {
+    for (const t of [...TERMS, 'total'] as const) {
+      if (v.scales[s]![t].some((x) => !Number.isFinite(x))) {
+        throw new NonFiniteLossError(`non-finite loss at step ${step} (epoch ${epoch}, batch ${batch}): scale ${s} (${SCALE_NAMES[s] ?? s}), term ${t}; the last good checkpoint is kept`);
+      }
+    }
+  }
+  throw new NonFiniteLossError(`non-finite objective at step ${step} (epoch ${epoch}, batch ${batch}); the last good checkpoint is kept`);
+}
+
+/** Runs the model over the validation images; terms are means per image. */
+export async function validate(loader: BatchLoader, ctx: Parameters<typeof evaluateBatch>[0], indices: number[], batch: number, epoch: number) {
+  const reqs: BatchRequest[] = [];
+  for (let i = 0; i < indices.length; i += batch) reqs.push({ id: -(epoch * 1e6 + i + 1), indices: indices.slice(i, i + batch), seed: 0, augment: null });
+  loader.enqueue(reqs);
+  const terms = new TermAccumulator();
+  const stats = new StatsAccumulator();
+  const mapImages: Parameters<typeof evaluateDetections>[0][number][] = [];
+  ctx.model.eval();
+  for (let r = 0; r < reqs.length; r++) {
+    const b = await loader.next();
+    const res = evaluateBatch(ctx, b);
+    terms.add(res.values!);
+    stats.add(res.stats!, res.cellsPerScale);
+    res.detections.forEach((dets, i) => {
+      mapImages.push({
+        detections: dets.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls })),
+        truths: b.boxes[i]!.map((t) => ({ box: [t.x1, t.y1, t.x2, t.y2] as const, cls: t.cls })),
+      });
+    });
+  }
+  ctx.model.train();
+  const m = evaluateDetections(mapImages);
+  return { ...terms.means(), images: terms.images, stats: stats.summary(), map50: m.map50AllPoint, ap50: m.ap50 };
+}
