@@ -2,6 +2,7 @@
 // batch and, each epoch, on the whole validation split; checkpoints (last, best) that resume
 // exactly; a NaN guard; Ctrl-C that stops after the current batch and saves `last`.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Adam, manualSeed, setNumThreads, defaultDevice, tidy } from '../torch/index.js';
 import { YoloV3 } from '../model/yolo.js';
 import { yoloLoss, readLoss, TERMS, type LossValues } from '../loss/yolo-loss.js';
@@ -17,7 +18,7 @@ import { UserError } from '../errors.js';
 import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { type TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
-import { RunDir } from './run-dir.js';
+import { RunDir, writeJsonAtomic } from './run-dir.js';
 import { toNetworkInput, targetTensors, type TargetSpec } from './prepare.js';
 import { TermAccumulator, StatsAccumulator, evaluateBatch, type TermRecord, type ScaleSummary } from './validate.js';
 
@@ -285,6 +286,11 @@ export async function train(o: TrainOptions): Promise<RunDir> {
     throw e;
   } finally {
     await loader.close();
+    model.dispose();
+    // done.json marks a finished run (sweeps skip it); an interrupted run has none.
+    if (stopReason !== 'interrupted' && meta.epoch > 0 && (stopReason === 'early-stop' || meta.epoch >= cfg.epochs)) {
+      writeJsonAtomic(join(dir.path, 'done.json'), { reason: stopReason, epochs: meta.epoch, step: meta.step, bestValObjective: meta.bestVal });
+    }
     o.onEvent?.({ kind: 'stopped', reason: stopReason, step: meta.step });
   }
 }
@@ -297,7 +303,6 @@ function meanTerms(s: LossValues['scales'][number]): TermRecord {
 
 /** The NaN guard: names the batch, scale and term that went non-finite. */
 function checkFinite(v: LossValues, step: number, epoch: number, batch: number): void {
-  if (Number.isFinite(v.objective)) return;
   for (let s = 0; s < v.scales.length; s++) {
     for (const t of [...TERMS, 'total'] as const) {
       if (v.scales[s]![t].some((x) => !Number.isFinite(x))) {
@@ -305,7 +310,7 @@ function checkFinite(v: LossValues, step: number, epoch: number, batch: number):
       }
     }
   }
-  throw new NonFiniteLossError(`non-finite objective at step ${step} (epoch ${epoch}, batch ${batch}); the last good checkpoint is kept`);
+  if (!Number.isFinite(v.objective)) throw new NonFiniteLossError(`non-finite objective at step ${step} (epoch ${epoch}, batch ${batch}); the last good checkpoint is kept`);
 }
 
 /** Runs the model over the validation images; terms are means per image. */
