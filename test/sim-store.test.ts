@@ -161,11 +161,17 @@ test('an interrupted simulate leaves no file at the output name (nor a partial o
   const child = spawn(process.execPath, [cli, 'simulate', '--out', out, '--images', '200000', '--workers', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
-  // Wait until it is writing (first progress line), then interrupt.
-  await new Promise<void>((res) => { const t = setInterval(() => { if (err.includes('simulate:')) { clearInterval(t); res(); } }, 50); });
+  let exited = false;
+  const exit = new Promise<number | null>((res) => child.on('exit', (c) => { exited = true; res(c); }));
+  // Wait until it is writing (first progress line), then interrupt; give up if it dies or stalls.
+  const t0 = Date.now();
+  await new Promise<void>((res) => {
+    const t = setInterval(() => { if (err.includes('simulate:') || exited || Date.now() - t0 > 30000) { clearInterval(t); res(); } }, 50);
+  });
+  assert.ok(!exited && err.includes('simulate:'), `simulate did not start writing: ${err}`);
   assert.ok(readdirSync(dir).some((n) => n.startsWith('.interrupted.h5.partial')), 'a partial file exists while running');
   child.kill('SIGINT');
-  const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+  const code = await exit;
   assert.equal(code, 130, err);
   assert.ok(!existsSync(out));
   assert.ok(!readdirSync(dir).some((n) => n.includes('interrupted')), readdirSync(dir).join(','));

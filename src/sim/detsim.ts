@@ -23,9 +23,9 @@ export class DetectorResponse {
   readonly sigmaNoise: number;
   readonly rho: number;
   readonly threshold: number;
-  private readonly lifetimeTicks: number;
-  private readonly sigmaLCm2PerTick: number; // 2 D_L per tick, cm²
-  private readonly sigmaTCm2PerTick: number;
+  readonly invLifetimeTicks: number;
+  readonly sigmaLCm2PerTick: number; // 2 D_L per tick, cm²
+  readonly sigmaTCm2PerTick: number;
 
   constructor(readonly cfg: SimConfig, readonly geo: Geometry) {
     const d = cfg.detector;
@@ -44,7 +44,7 @@ export class DetectorResponse {
     this.sigmaNoise = Math.hypot(e.noiseRmsAdc, e.coherentNoiseRmsAdc);
     this.rho = e.noiseCorrelation;
     this.threshold = cfg.tp.thresholdAdc;
-    this.lifetimeTicks = d.electronLifetimeUs / d.tickUs;
+    this.invLifetimeTicks = d.tickUs / d.electronLifetimeUs;
     this.sigmaLCm2PerTick = 2 * d.diffusionLongCm2PerS * d.tickUs * 1e-6;
     this.sigmaTCm2PerTick = 2 * d.diffusionTransCm2PerS * d.tickUs * 1e-6;
   }
@@ -58,7 +58,7 @@ export class DetectorResponse {
   drift(dCm: number): { survive: number; sigmaUCm: number; sigmaTicks: number } {
     const ticks = dCm / this.geo.cmPerTick;
     return {
-      survive: Math.exp(-ticks / this.lifetimeTicks),
+      survive: Math.exp(-ticks * this.invLifetimeTicks),
       sigmaUCm: Math.sqrt(this.sigmaTCm2PerTick * ticks),
       sigmaTicks: Math.sqrt(this.sigmaLCm2PerTick * ticks) / this.geo.cmPerTick,
     };
@@ -113,13 +113,17 @@ export class DetSim {
     this.coherent.clear();
     this.simulated.clear();
     const pitch = g.pitchCm;
+    const r = this.resp;
     for (let i = 0; i < dep.n; i++) {
       const d = dep.d[i];
-      const { survive, sigmaUCm, sigmaTicks } = this.resp.drift(d);
-      const q = dep.electrons[i] * survive;
-      if (q < MIN_ELECTRONS) continue;
       const tick = dep.t0[i] + d / g.cmPerTick;
       if (tick < -50 || tick > g.windowTicks + 50) continue;
+      // Inlined DetectorResponse.drift (hot loop: no object per deposit).
+      const driftTicks = d / g.cmPerTick;
+      const q = dep.electrons[i] * Math.exp(-driftTicks * r.invLifetimeTicks);
+      if (q < MIN_ELECTRONS) continue;
+      const sigmaUCm = Math.sqrt(r.sigmaTCm2PerTick * driftTicks);
+      const sigmaTicks = Math.sqrt(r.sigmaLCm2PerTick * driftTicks) / g.cmPerTick;
       const u = dep.u[i];
       if (sigmaUCm < 0.02 * pitch) {
         hits.push(Math.floor(u / pitch), tick, sigmaTicks, q, dep.owner[i]);
