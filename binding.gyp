@@ -8,7 +8,8 @@
         "native/ops.cc",
         "native/nn.cc",
         "native/autograd.cc",
-        "native/optim.cc"
+        "native/optim.cc",
+        "native/alloc.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

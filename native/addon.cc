@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
   data->tensorCtor = Napi::Persistent(TensorHandle::Init(env));
+  InitAlloc(env, exports);  // first: every tensor after this uses the caching allocator
   InitTensor(env, exports);
   InitOps(env, exports);
   InitNN(env, exports);

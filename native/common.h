@@ -69,5 +69,6 @@ void InitOps(Napi::Env env, Napi::Object exports);
 void InitNN(Napi::Env env, Napi::Object exports);
 void InitAutograd(Napi::Env env, Napi::Object exports);
 void InitOptim(Napi::Env env, Napi::Object exports);
+void InitAlloc(Napi::Env env, Napi::Object exports);
 
 }  // namespace dq

@@ -270,7 +270,8 @@ DQ_FN(index) { return Wrap(info.Env(), at::index(Unwrap(info[0]), IndexList(info
 DQ_FN(indexPut) {
   auto& t = Unwrap(info[0]);
   auto idx = IndexList(info[1]);
-  auto vals = Operand(info[2]);
+  // A number takes the destination's dtype, as `t[mask] = 9` does in Python.
+  auto vals = IsTensor(info[2]) ? Unwrap(info[2]) : at::scalar_tensor(ToScalar(info[2]), t.options());
   bool acc = info[3].ToBoolean();
   if (info[4].ToBoolean()) {
     t.index_put_(idx, vals, acc);
