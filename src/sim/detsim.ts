@@ -90,6 +90,7 @@ export class DetSim {
   private readonly hits = new Hits();
   private order = new Int32Array(1024);
   private keys = new Float64Array(1024);
+  private gauss = new Float64Array(4096); // Gaussian weights of one hit over ticks
   private sig = new Float64Array(4096); // per-owner noiseless waveforms, owner-major
   private charge = new Float64Array(4096);
   private wave = new Float64Array(4096);
@@ -237,9 +238,18 @@ export class DetSim {
         } else {
           const a = Math.max(0, Math.floor(t - 3.5 * s));
           const b = Math.min(n + K - 1, Math.ceil(t + 3.5 * s));
+          if (b - a + 1 > this.gauss.length) this.gauss = new Float64Array(2 * (b - a + 1));
+          const gw = this.gauss;
+          const inv = 1 / s;
           let norm = 0;
-          for (let x = a; x <= b; x++) norm += Math.exp(-0.5 * ((x - t) / s) ** 2);
-          if (norm > 0) for (let x = a; x <= b; x++) charge[x] += (q * Math.exp(-0.5 * ((x - t) / s) ** 2)) / norm;
+          for (let x = a; x <= b; x++) {
+            const z = (x - t) * inv;
+            norm += gw[x - a] = Math.exp(-0.5 * z * z);
+          }
+          if (norm > 0) {
+            const qn = q / norm;
+            for (let x = a; x <= b; x++) charge[x] += qn * gw[x - a];
+          }
         }
       }
       const off = o * n;
