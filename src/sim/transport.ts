@@ -15,8 +15,11 @@ import {
 } from './materials.js';
 import type { Random } from './random.js';
 
-/** Electrons below this kinetic energy (range ≲ 0.3 mm, far below the 4.79 mm pitch) deposit at a point. */
-const POINT_ELECTRON_MEV = 0.15;
+/** Electrons below this kinetic energy deposit at a point: their CSDA range (≤ 1.6 mm) is a third of the
+ *  4.79 mm wire pitch and no longer than the transverse diffusion at mid drift (σ ≈ 1.7 mm), so
+ *  stepping them would not change which wires see the charge; their recombination uses the mean
+ *  dE/dx over the range. This makes each ³⁹Ar decay one deposit instead of several. */
+const POINT_ELECTRON_MEV = 0.5;
 /** Longest electron step, cm: below half the wire pitch so a track lights every wire it crosses. */
 const MAX_STEP_CM = 0.2;
 /** Bremsstrahlung photons below this energy are not followed: their energy is deposited locally. */
