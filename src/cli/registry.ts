@@ -6,6 +6,7 @@ import { registerStats } from './stats.js';
 import { registerBench } from './bench.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
+import { registerReport } from './report.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerBench(program);
   registerTrain(program);
   registerEvaluate(program);
+  registerReport(program);
 }

@@ -1,0 +1,27 @@
+// `daqyolo report`: the study report of one or more runs as one self-contained HTML file.
+import type { Command } from 'commander';
+import { buildReport, writeAtomic, writeFigures } from '../report/report.js';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('self-contained HTML report of one or more runs: every loss term per scale (train vs val), warm-up, obj/IoU statistics, anchors, mAP, efficiency, event displays')
+    .argument('<runs...>', 'run directories (several: compared on shared axes)')
+    .option('--out <file>', 'output HTML file', 'report.html')
+    .option('--figures <dir>', 'also write every plot as SVG and PNG into this folder')
+    .option('--title <text>', 'page title')
+    .action(async (dirs: string[], o: { out: string; figures?: string; title?: string }) => {
+      const r = await buildReport(dirs, {
+        title: o.title,
+        onProgress: (done, total, what) => { if (process.stderr.isTTY) process.stderr.write(`\rreport: ${done}/${total} ${what.padEnd(30)}`); },
+      });
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      writeAtomic(o.out, r.html);
+      for (const n of r.notes) console.error(`note: ${n.section}: ${n.text}`);
+      console.log(`wrote ${o.out}: ${r.figures.length} plots for ${r.runs.length} run(s)`);
+      if (o.figures) {
+        const files = writeFigures(o.figures, r.figures);
+        console.log(`wrote ${files.length} files to ${o.figures}`);
+      }
+    });
+}

@@ -1,0 +1,33 @@
+// What every chart builder returns, and the encodings all charts share so that several runs
+// always get the same colour everywhere and one legend per plot.
+import type { Spec } from './vega.js';
+
+export interface Figure {
+  /** File name stem for --figures and the DOM id (letters, digits, dashes). */
+  id: string;
+  section: string;
+  title: string;
+  /** One or two sentences on how to read the plot. */
+  caption: string;
+  spec: Spec;
+}
+
+/** Tableau 10: distinguishable, colour-blind-friendlier than the Vega default for ≤ 10 runs. */
+export const RUN_PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+
+/** Colour of run i (cycles after 10 runs). */
+export const runColorOf = (i: number): string => RUN_PALETTE[i % RUN_PALETTE.length]!;
+
+/** The colour encoding for runs: a fixed domain so every plot agrees on which colour is which run. */
+export function runColor(labels: readonly string[], extra: { domain: string[]; range: string[] } = { domain: [], range: [] }) {
+  return {
+    field: 'run', type: 'nominal' as const, title: 'run',
+    scale: { domain: [...labels, ...extra.domain], range: [...labels.map((_, i) => runColorOf(i)), ...extra.range] },
+    legend: { orient: 'top' as const, direction: 'horizontal' as const, columns: 4 },
+  };
+}
+
+/** x encoding for epochs (1 = the first epoch, as `daqyolo train` prints them). */
+export const epochX = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } };
+
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';

@@ -1,0 +1,91 @@
+// Reading a run directory for the report: the resolved config, the epoch (and batch) records of
+// metrics.jsonl, done.json and every eval/<split>.json. Tolerant of a run still in progress
+// (no done.json, a half-written last line) but strict about what is not a run at all.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import type { BatchRecord, EpochRecord, ResolvedRun } from '../train/trainer.js';
+import type { EvaluateReport } from '../eval/evaluate.js';
+
+export interface RunData {
+  dir: string;
+  /** Short unique name shown in legends (set by `labelRuns`). */
+  label: string;
+  run: ResolvedRun;
+  epochs: EpochRecord[];
+  batches: BatchRecord[];
+  done: { reason: string; epochs: number; step: number; bestValObjective: number | null } | null;
+  /** eval/<split>.json reports keyed by split, preferring 'eval' for headline figures. */
+  evals: Record<string, EvaluateReport>;
+}
+
+function readJson<T>(path: string): T {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (e) {
+    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Parses metrics.jsonl; a truncated final line (a run being written) is skipped, others are errors. */
+export function parseMetrics(text: string, path = 'metrics.jsonl'): { epochs: EpochRecord[]; batches: BatchRecord[] } {
+  const epochs: EpochRecord[] = [];
+  const batches: BatchRecord[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    let rec: { type?: string };
+    try {
+      rec = JSON.parse(line);
+    } catch (e) {
+      if (i === lines.length - 1) return; // still being written
+      throw new UserError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+    if (rec.type === 'epoch') epochs.push(rec as EpochRecord);
+    else if (rec.type === 'batch') batches.push(rec as BatchRecord);
+  });
+  // A resumed run truncates metrics to its checkpoint, so epochs are unique; sort defensively.
+  epochs.sort((a, b) => a.epoch - b.epoch);
+  return { epochs, batches };
+}
+
+export function loadRun(dir: string): RunData {
+  const cfgPath = join(dir, 'config.json');
+  if (!existsSync(cfgPath)) throw new UserError(`${dir}: not a run directory (no config.json)`);
+  const run = readJson<ResolvedRun>(cfgPath);
+  for (const k of ['config', 'size', 'anchors', 'strides'] as const) {
+    if (!(k in run)) throw new UserError(`${cfgPath}: missing field '${k}' (not written by daqyolo train?)`);
+  }
+  const metricsPath = join(dir, 'metrics.jsonl');
+  const { epochs, batches } = existsSync(metricsPath) ? parseMetrics(readFileSync(metricsPath, 'utf8'), metricsPath) : { epochs: [], batches: [] };
+  const donePath = join(dir, 'done.json');
+  const evals: Record<string, EvaluateReport> = {};
+  const evalDir = join(dir, 'eval');
+  if (existsSync(evalDir)) {
+    for (const f of readdirSync(evalDir).sort()) {
+      if (f.endsWith('.json')) evals[f.slice(0, -5)] = readJson<EvaluateReport>(join(evalDir, f));
+    }
+  }
+  return { dir, label: dir, run, epochs, batches, done: existsSync(donePath) ? readJson(donePath) : null, evals };
+}
+
+/** The evaluation used for headline figures: 'eval' split, else 'val', else any. */
+export function primaryEval(r: RunData): EvaluateReport | null {
+  return r.evals.eval ?? r.evals.val ?? Object.values(r.evals)[0] ?? null;
+}
+
+/**
+ * Legend names: the shortest trailing path parts that tell the runs apart
+ * (runs/low-stats and runs/high-stats → low-stats, high-stats).
+ */
+export function labelRuns(dirs: string[]): string[] {
+  const parts = dirs.map((d) => d.replace(/\/+$/, '').split('/').filter(Boolean));
+  for (let k = 1; ; k++) {
+    const labels = parts.map((p) => p.slice(-k).join('/') || '.');
+    const unique = new Set(labels).size === labels.length;
+    if (unique || parts.every((p) => p.length <= k)) {
+      // Identical paths given twice still need distinct legend entries.
+      return labels.map((l, i) => (labels.indexOf(l) === i ? l : `${l} (${i + 1})`));
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// The overfitting-onset rule behind the seed's "possible overfitting" slides: the epoch after
+// which the validation loss goes up while the training loss keeps going down.
+//
+// Rule (on per-epoch curves, after a 3-point running median so one noisy epoch neither makes
+// nor hides an onset):
+//   m = the epoch where the smoothed validation curve is lowest (the first such epoch on ties);
+//   an onset is reported at m when
+//     1. at least `patience` epochs follow m                         (a turn, not the last point),
+//     2. every later validation value stays above val[m] + tol        (it never comes back down),
+//     3. the last validation value exceeds val[m] + tol · rise       (it really went up),
+//     4. training at the end is below training at m by more than its own tol (it kept improving).
+//   tol = max(relTol · |val[m]|, absTol), so a term that is ≈ 0 everywhere (class with one class)
+//   never yields an onset.
+// Using the global minimum makes the rule conservative: a temporary bump that validation recovers
+// from is not overfitting.
+
+export interface OnsetOptions {
+  /** Epochs that must follow the minimum (default 2). */
+  patience?: number;
+  /** Relative tolerance on the validation minimum (default 0.02 = 2 %). */
+  relTol?: number;
+  /** Absolute tolerance (default 1e-6). */
+  absTol?: number;
+  /** The final rise must be at least this many tolerances (default 2). */
+  rise?: number;
+  /** Apply the 3-point running median (default true when there are ≥ 5 epochs). */
+  smooth?: boolean;
+}
+
+export interface Onset {
+  /** Index into the curves (0-based epoch position) of the validation minimum. */
+  index: number;
+  valMin: number;
+  /** Validation rise from the minimum to the last epoch, relative to the minimum. */
+  relRise: number;
+  /** Training change from the minimum to the last epoch, relative (negative = still falling). */
+  trainChange: number;
+}
+
+/** 3-point running median; the end points are kept. */
+export function median3(v: readonly number[]): number[] {
+  return v.map((x, i) => {
+    if (i === 0 || i === v.length - 1) return x;
+    const w = [v[i - 1]!, x, v[i + 1]!].sort((a, b) => a - b);
+    return w[1]!;
+  });
+}
+
+/** The overfitting onset of a (train, validation) pair of per-epoch curves, or null. */
+export function overfittingOnset(train: readonly number[], val: readonly number[], o: OnsetOptions = {}): Onset | null {
+  const n = Math.min(train.length, val.length);
+  const patience = o.patience ?? 2;
+  if (n < patience + 2) return null;
+  if (![...train.slice(0, n), ...val.slice(0, n)].every(Number.isFinite)) return null;
+  const smooth = o.smooth ?? n >= 5;
+  const v = smooth ? median3(val.slice(0, n)) : val.slice(0, n);
+  const t = smooth ? median3(train.slice(0, n)) : train.slice(0, n);
+  let m = 0;
+  for (let i = 1; i < n; i++) if (v[i]! < v[m]!) m = i;
+  if (n - 1 - m < patience) return null;
+  const tol = Math.max((o.relTol ?? 0.02) * Math.abs(v[m]!), o.absTol ?? 1e-6);
+  for (let i = m + 1; i < n; i++) if (v[i]! <= v[m]! + tol) return null;
+  if (v[n - 1]! < v[m]! + tol * (o.rise ?? 2)) return null;
+  const tolTrain = Math.max((o.relTol ?? 0.02) * Math.abs(t[m]!), o.absTol ?? 1e-6);
+  if (!(t[n - 1]! < t[m]! - tolTrain)) return null;
+  const scale = Math.max(Math.abs(v[m]!), o.absTol ?? 1e-6);
+  return { index: m, valMin: v[m]!, relRise: (v[n - 1]! - v[m]!) / scale, trainChange: (t[n - 1]! - t[m]!) / Math.max(Math.abs(t[m]!), o.absTol ?? 1e-6) };
+}

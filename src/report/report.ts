@@ -1,0 +1,78 @@
+// Building the study report from run directories: load, derive, chart, render, assemble.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError } from '../errors.js';
+import { labelRuns, loadRun, type RunData } from './load.js';
+import { headline, onsetsOf } from './derive.js';
+import { batchObjectiveFigure, objectiveFigure, termFigures, warmupFigure } from './charts-loss.js';
+import { pageHtml, type PageContent, type RenderedFigure } from './html.js';
+import { configTable, headlineTable, onsetTable } from './tables.js';
+import type { Figure } from './figure.js';
+import { svgToPng, toSvg } from './vega.js';
+
+export interface ReportOptions {
+  title?: string;
+  onProgress?: (done: number, total: number, what: string) => void;
+}
+
+export interface BuiltReport {
+  html: string;
+  figures: RenderedFigure[];
+  runs: RunData[];
+  notes: PageContent['notes'];
+}
+
+/** Loads the runs and gives them unique legend labels. */
+export function loadRuns(dirs: readonly string[]): RunData[] {
+  if (!dirs.length) throw new UserError('report: give at least one run directory');
+  const runs = dirs.map(loadRun);
+  labelRuns(dirs as string[]).forEach((l, i) => { runs[i]!.label = l; });
+  return runs;
+}
+
+export async function buildReport(dirs: readonly string[], o: ReportOptions = {}): Promise<BuiltReport> {
+  const runs = loadRuns(dirs);
+  const notes: PageContent['notes'] = [];
+  for (const r of runs) if (!r.epochs.length) notes.push({ section: 'Loss terms per scale', text: `${r.label}: no finished epoch in metrics.jsonl yet` });
+  const onsets = runs.flatMap((r) => onsetsOf(r));
+  const figures: Figure[] = [];
+  if (runs.some((r) => r.epochs.length)) {
+    figures.push(...termFigures(runs, onsets), objectiveFigure(runs, onsets), warmupFigure(runs));
+    const b = batchObjectiveFigure(runs);
+    if (b) figures.push(b);
+  }
+  const rendered: RenderedFigure[] = [];
+  for (const f of figures) {
+    o.onProgress?.(rendered.length, figures.length, f.id);
+    rendered.push({ ...f, svg: await toSvg(f.spec) });
+  }
+  o.onProgress?.(rendered.length, figures.length, 'done');
+  const headlines = runs.map((r) => headline(r, onsets));
+  const html = pageHtml({
+    title: o.title ?? (runs.length === 1 ? `daqyolo study report: ${runs[0]!.label}` : `daqyolo study report: ${runs.map((r) => r.label).join(' vs ')}`),
+    subtitle: `${runs.length} run(s): ${runs.map((r) => r.dir).join(', ')} — generated ${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+    tables: [headlineTable(headlines), configTable(runs), onsetTable(onsets)],
+    figures: rendered,
+    notes,
+  });
+  return { html, figures: rendered, runs, notes };
+}
+
+/** Writes via a temporary name and a rename, so a reader never sees half a file. */
+export function writeAtomic(path: string, data: string | Buffer): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** Every figure as <id>.svg and <id>.png (for slides). */
+export function writeFigures(dir: string, figures: readonly RenderedFigure[]): string[] {
+  const written: string[] = [];
+  for (const f of figures) {
+    writeAtomic(join(dir, `${f.id}.svg`), f.svg);
+    writeAtomic(join(dir, `${f.id}.png`), svgToPng(f.svg));
+    written.push(`${f.id}.svg`, `${f.id}.png`);
+  }
+  return written;
+}

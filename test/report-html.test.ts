@@ -1,0 +1,93 @@
+// The report in a real browser: headless Chromium (Debian's) opens the self-contained HTML with
+// no console errors and no network requests, every plot is present and non-empty, and a
+// two-run comparison shows both runs' series on every plot with a single run legend.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { daqyolo, twoRuns } from './report-fixture.js';
+import { runColorOf } from '../src/report/figure.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const dir = mkdtempSync(join(tmpdir(), 'daqyolo-report-'));
+let runs: string[] = [];
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run 'node scripts/setup.mjs --test' (installs Debian's chromium)`);
+  ({ runs } = await twoRuns(dir));
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+});
+after(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface PlotInfo { id: string; width: number; height: number; marks: number; visibleMarks: number; legends: string[][]; colours: string[] }
+
+/** Opens a report and describes every plot as the browser laid it out. */
+async function inspect(html: string) {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
+  await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+  const plots: PlotInfo[] = await page.$$eval('figure.plot', (figs) => figs.map((f) => {
+    const svg = f.querySelector('svg');
+    const box = svg?.getBoundingClientRect();
+    const marks = svg ? [...svg.querySelectorAll('.role-mark > *')] : [];
+    const visibleMarks = marks.filter((m) => { const b = (m as unknown as { getBBox?: () => { width: number; height: number } }).getBBox?.(); return b && (b.width > 0 || b.height > 0); }).length;
+    const legends = svg ? [...svg.querySelectorAll('.role-legend')].map((l) => [...l.querySelectorAll('text')].map((t) => t.textContent ?? '')) : [];
+    const colours = [...new Set(marks.flatMap((m) => [m.getAttribute('stroke'), m.getAttribute('fill')]).filter((c): c is string => !!c).map((c) => c.toLowerCase()))];
+    return { id: f.id, width: box?.width ?? 0, height: box?.height ?? 0, marks: marks.length, visibleMarks, legends, colours };
+  }));
+  const tables = await page.$$eval('table', (ts) => ts.map((t) => t.querySelectorAll('tbody tr').length));
+  await page.close();
+  return { errors, requests, plots, tables };
+}
+
+const EXPECTED = ['terms-coarse', 'terms-intermediate', 'objective', 'warmup'];
+
+test('one run: the report opens in Chromium without errors and every plot is drawn', async () => {
+  const out = join(dir, 'one.html');
+  daqyolo(['report', runs[0]!, '--out', out]);
+  const r = await inspect(out);
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.requests, [], 'a self-contained report loads nothing');
+  const ids = r.plots.map((p) => p.id);
+  for (const id of EXPECTED) assert.ok(ids.includes(id), `plot ${id} missing (have ${ids.join(', ')})`);
+  assert.ok(!ids.includes('terms-detailed'), 'YOLOv3-tiny has two scales');
+  for (const p of r.plots) {
+    assert.ok(p.width > 100 && p.height > 100, `${p.id}: empty box ${p.width}×${p.height}`);
+    assert.ok(p.visibleMarks > 0, `${p.id}: no visible marks`);
+  }
+  assert.ok(r.tables.length >= 2 && r.tables[0] === 1, 'headline table has one row per run');
+});
+
+test('two runs: every plot shows both runs in one legend', async () => {
+  const out = join(dir, 'two.html');
+  const figs = join(dir, 'figs');
+  daqyolo(['report', ...runs, '--out', out, '--figures', figs]);
+  const r = await inspect(out);
+  assert.deepEqual(r.errors, []);
+  assert.ok(r.plots.length >= EXPECTED.length);
+  for (const p of r.plots) {
+    const runLegends = p.legends.filter((l) => l.includes('mse') || l.includes('bce'));
+    assert.equal(runLegends.length, 1, `${p.id}: expected one legend naming the runs, got ${JSON.stringify(p.legends)}`);
+    assert.ok(runLegends[0]!.includes('mse') && runLegends[0]!.includes('bce'), `${p.id}: the legend names both runs`);
+    for (const c of [runColorOf(0), runColorOf(1)]) assert.ok(p.colours.includes(c), `${p.id}: no mark in ${c} (colours ${p.colours.join(' ')})`);
+  }
+  // --figures: an SVG and a PNG per plot.
+  const files = readdirSync(figs);
+  for (const p of r.plots) {
+    assert.ok(files.includes(`${p.id}.svg`) && files.includes(`${p.id}.png`), `${p.id}: figure files`);
+    assert.ok(statSync(join(figs, `${p.id}.png`)).size > 2000, `${p.id}.png is not empty`);
+  }
+});
