@@ -43,7 +43,7 @@ test('a few epochs write every metrics field, loadable checkpoints, and a fallin
   const out = join(dir, 'e2e');
   await train({ config: tinyConfig(out, { epochs: 4, warmupEpochs: 1 }) });
   assert.ok(existsSync(join(out, 'config.json')) && existsSync(join(out, 'log.txt')) && existsSync(join(out, 'done.json')));
-  assert.deepEqual(readdirSync(join(out, 'checkpoints')).sort(), ['best.safetensors', 'last.safetensors']);
+  assert.deepEqual(readdirSync(join(out, 'checkpoints')).sort(), ['best.safetensors', 'init.safetensors', 'last.safetensors']);
   const bs = batches(out);
   const es = epochs(out);
   assert.equal(es.length, 4);

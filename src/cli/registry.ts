@@ -7,6 +7,9 @@ import { registerBench } from './bench.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerReport } from './report.js';
+import { registerAnchors } from './anchors.js';
+import { registerStudy } from './study.js';
+import { registerFpRate } from './fprate.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -16,4 +19,7 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerEvaluate(program);
   registerReport(program);
+  registerAnchors(program);
+  registerStudy(program);
+  registerFpRate(program);
 }

@@ -77,7 +77,8 @@ export function configFromFlags(o: Record<string, unknown>): { config: TrainConf
   return { config: parseTrainConfig(cfg, o.config ? String(o.config) : 'config'), messages };
 }
 
-function reporter(): (e: TrainEvent) => void {
+/** Prints training progress: a bar per epoch and the per-scale terms after each epoch. */
+export function trainReporter(): (e: TrainEvent) => void {
   let bar: Progress | null = null;
   let epochs = 0;
   return (e) => {
@@ -168,7 +169,7 @@ export function registerTrain(program: Command): void {
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigint);
       try {
-        const dir = await train({ config, resume: Boolean(o.resume), onEvent: reporter(), control });
+        const dir = await train({ config, resume: Boolean(o.resume), onEvent: trainReporter(), control });
         console.log(`run: ${dir.path} (metrics.jsonl, checkpoints/, log.txt)`);
       } finally {
         process.off('SIGINT', onSigint);

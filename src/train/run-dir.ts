@@ -9,7 +9,7 @@ export class RunDir {
   get metricsPath(): string { return join(this.path, 'metrics.jsonl'); }
   get logPath(): string { return join(this.path, 'log.txt'); }
   get checkpointDir(): string { return join(this.path, 'checkpoints'); }
-  checkpoint(name: 'last' | 'best'): string { return join(this.checkpointDir, `${name}.safetensors`); }
+  checkpoint(name: 'last' | 'best' | 'init'): string { return join(this.checkpointDir, `${name}.safetensors`); }
 
   /** Creates the folder and opens the log (the only file written before inputs are validated). */
   init(): void {

@@ -184,6 +184,9 @@ export async function train(o: TrainOptions): Promise<RunDir> {
     dir.log(`resumed from step ${meta.step} (epoch ${meta.epoch}, batch ${meta.batch})`);
   } else {
     dir.writeConfig({ ...run, config: cfg });
+    dir.ensureCheckpointDir();
+    // The untrained network, for comparisons with the trained one (`evaluate --checkpoint init`).
+    saveCheckpoint(dir.checkpoint('init'), { model, meta: { epoch: 0, step: 0 } });
   }
   dir.ensureCheckpointDir();
   o.onEvent?.({ kind: 'start', run, resumedFrom: o.resume ? meta.step : null });

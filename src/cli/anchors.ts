@@ -1,0 +1,49 @@
+// `daqyolo anchors`: IoU k-means anchors of a dataset's training boxes, per scale.
+import { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { openDataset } from '../data/store.js';
+import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
+import { SCALE_NAMES } from '../train/trainer.js';
+
+const int = (name: string, min: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer ≥ ${min}, got "${v}"`);
+  return n;
+};
+
+export function registerAnchors(program: Command): void {
+  program
+    .command('anchors <dataset>')
+    .description('IoU k-means anchors of the training split\'s boxes (k-means++ and seeded restarts)')
+    .option('--num <k>', 'number of anchors (9 for YOLOv3, 6 for YOLOv3-tiny)', int('--num', 1), 9)
+    .option('--size <px>', 'network input size the anchors are for (boxes are scaled to it)', int('--size', 32))
+    .option('--split <name>', 'train, val or eval', 'train')
+    .option('--restarts <n>', 'seeded restarts (the best mean IoU wins)', int('--restarts', 1), 10)
+    .option('--seed <n>', 'seed', int('--seed', 0), 0)
+    .option('--json', 'print JSON')
+    .action((path: string, o) => {
+      const reader = openDataset(path);
+      const size = o.size ?? Math.max(reader.height, reader.width);
+      const scale = Math.min(size / reader.height, size / reader.width);
+      const { w, h } = reader.boxSizes(o.split);
+      reader.close();
+      const r = kmeansAnchors(w.map((x) => x * scale), h.map((x) => x * scale), { k: o.num, restarts: o.restarts, seed: o.seed });
+      const scales = r.anchors.length % 3 === 0 ? r.anchors.length / 3 : 1;
+      const perScale = assignToScales(r.anchors, scales);
+      const result = {
+        dataset: path, split: o.split, boxes: w.length, size,
+        anchors: r.anchors.map(([a, b]) => [round(a), round(b)]), meanBestIou: r.meanBestIou, counts: r.counts,
+        perScale: perScale.map((list, s) => ({ scale: scales === 3 || scales === 2 ? SCALE_NAMES[s] : `scale ${s}`, anchors: list.map(([a, b]) => [round(a), round(b)]) })),
+      };
+      if (o.json) {
+        console.log(JSON.stringify(result, null, 2));
+        return;
+      }
+      console.log(`${path} [${o.split}]: ${w.length} boxes, anchors for ${size} px input (IoU k-means, k = ${o.num}, ${o.restarts} restarts)`);
+      r.anchors.forEach(([a, b], i) => console.log(`  [${round(a)}, ${round(b)}]  owns ${r.counts[i]} boxes`));
+      for (const s of result.perScale) console.log(`${s.scale}: ${s.anchors.map(([a, b]) => `[${a},${b}]`).join(' ')}`);
+      console.log(`mean best IoU ${r.meanBestIou.toFixed(3)}`);
+    });
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;

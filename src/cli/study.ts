@@ -1,0 +1,148 @@
+// `daqyolo study`: the default study of the README's quick start, end to end on this machine —
+// simulate a small SNNu dataset, compute anchors, train a light YOLOv3 for a few epochs,
+// evaluate the trained and the untrained network, and write the report. Each stage is skipped
+// when its output already exists (a killed study resumes where it stopped).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { defaultSimConfig } from '../sim/config.js';
+import { generateDataset } from '../data/generate.js';
+import { openDataset } from '../data/store.js';
+import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
+import { parseTrainConfig } from '../train/config.js';
+import { train } from '../train/trainer.js';
+import { writeJsonAtomic } from '../train/run-dir.js';
+import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
+import { summarize } from './evaluate.js';
+import { trainReporter } from './train.js';
+import { progress } from './progress.js';
+
+const int = (name: string, min = 0) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer ≥ ${min}, got "${v}"`);
+  return n;
+};
+
+/** Headline figures of one evaluation, for study.json and the README. */
+function headline(r: EvaluateReport) {
+  const stats = r.trigger;
+  return {
+    map50: r.map.map50AllPoint, mapCoco: r.map.mapCoco,
+    efficiency: stats.efficiency.integrated.all.efficiency, efficiencyVisible: stats.efficiency.integrated.visible.efficiency,
+    threshold: stats.efficiency.threshold, fpHz: stats.falsePositives.hz, fpHzInterval: stats.falsePositives.intervalHz,
+    operatingPoints: stats.operatingPoints.map((p) => ({ targetHz: p.targetHz, threshold: p.threshold, efficiency: p.efficiency })),
+  };
+}
+
+export function registerStudy(program: Command): void {
+  program
+    .command('study')
+    .description('the default study: simulate, anchors, train a light YOLOv3, evaluate (trained vs untrained), report')
+    .option('--out <dir>', 'study folder (dataset, run, report)', 'study')
+    .option('--images <n>', 'simulated images (80/10/10 split)', int('--images', 20), 1200)
+    .option('--epochs <n>', 'training epochs', int('--epochs', 1), 6)
+    .option('--variant <name>', 'yolov3-tiny (fast on CPU) or yolov3', 'yolov3-tiny')
+    .option('--width <w>', 'channel-width multiplier', Number, 0.25)
+    .option('--size <px>', 'image and network size', int('--size', 32), 480)
+    .option('--background <n>', 'background-only images for the FP rate', int('--background'), 2000)
+    .option('--seed <n>', 'seed of the simulation and the training', int('--seed'), 1)
+    .option('--device <name>', 'auto, cpu, cuda', 'auto')
+    .action(async (o) => {
+      const data = join(o.out, 'snnu.h5');
+      const runDir = join(o.out, 'run');
+      const t0 = performance.now();
+      mkdirSync(o.out, { recursive: true });
+
+      // 1. Dataset.
+      if (!existsSync(data)) {
+        console.error(`[1/5] simulating ${o.images} SNNu images (${o.size} × ${o.size}) → ${data}`);
+        const config = defaultSimConfig();
+        config.image.size = o.size;
+        const bar = progress('simulate', o.images);
+        await generateDataset({ out: data, config, images: o.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
+        bar.stop();
+      } else console.error(`[1/5] using the existing dataset ${data}`);
+
+      // 2. Anchors (the trainer computes the same ones; printed here for the record).
+      const reader = openDataset(data);
+      const { w, h } = reader.boxSizes('train');
+      reader.close();
+      const k = o.variant === 'yolov3' ? 9 : 6;
+      const km = kmeansAnchors(w, h, { k, seed: o.seed, restarts: 5 });
+      console.error(`[2/5] anchors (IoU k-means over ${w.length} training boxes, mean best IoU ${km.meanBestIou.toFixed(3)}): ` +
+        assignToScales(km.anchors, k / 3).map((s) => s.map(([a, b]) => `[${a.toFixed(1)},${b.toFixed(1)}]`).join(' ')).join(' | '));
+
+      // 3. Training (resumed if a previous study was interrupted).
+      if (!existsSync(join(runDir, 'done.json'))) {
+        const resume = existsSync(join(runDir, 'checkpoints', 'last.safetensors'));
+        console.error(`[3/5] training ${o.variant} width ${o.width} for ${o.epochs} epochs${resume ? ' (resuming)' : ''} → ${runDir}`);
+        const config = parseTrainConfig({
+          data, out: runDir, epochs: o.epochs, batch: 8, seed: o.seed, device: o.device,
+          model: { variant: o.variant, width: o.width, size: o.size },
+          optimizer: { lr: 1e-3 }, schedule: { kind: 'cosine' }, warmupEpochs: 1,
+        }, 'study');
+        const control = { stop: false };
+        const onSigint = () => { if (control.stop) process.exit(130); control.stop = true; console.error('\nstopping after the current batch…'); };
+        process.on('SIGINT', onSigint);
+        try {
+          await train({ config, resume, onEvent: trainReporter(), control });
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+        if (control.stop) throw new UserError(`study interrupted; run the same command again to resume`);
+      } else console.error(`[3/5] using the finished run ${runDir}`);
+
+      // 4. Evaluation of the trained and the untrained network on the evaluation split.
+      console.error(`[4/5] evaluating on the eval split with ${o.background} background-only images`);
+      const evaluations: Record<string, EvaluateReport> = {};
+      for (const checkpoint of ['init', 'best'] as const) {
+        const bar = progress(`evaluate ${checkpoint}`, 1);
+        let phase = '';
+        evaluations[checkpoint] = await evaluateRunOnData({
+          runDir, data, split: 'eval', checkpoint, background: o.background, batch: 8, workers: 1, device: o.device,
+          onProgress: (d, t, p) => { if (p !== phase) { phase = p; bar.phase(`${checkpoint} ${p}`, t); } bar.update(d); },
+        });
+        bar.stop();
+        // evaluate writes eval/eval.json; keep the untrained one beside it under its own name.
+        writeJsonAtomic(join(runDir, 'eval', `eval-${checkpoint}.json`), evaluations[checkpoint]);
+      }
+      writeJsonAtomic(join(runDir, 'eval', 'eval.json'), evaluations.best);
+
+      // 5. Report.
+      const reportPath = join(o.out, 'report.html');
+      const reportModule = './report.js';
+      try {
+        const { writeStudyReport } = (await import(reportModule)) as { writeStudyReport?: (runs: string[], out: string) => Promise<void> };
+        if (writeStudyReport) {
+          await writeStudyReport([runDir], reportPath);
+          console.error(`[5/5] report → ${reportPath}`);
+        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+      }
+
+      const summary = {
+        data, run: runDir, seconds: (performance.now() - t0) / 1000,
+        untrained: headline(evaluations.init!), trained: headline(evaluations.best!),
+        validation: lastEpochStats(runDir),
+      };
+      writeJsonAtomic(join(o.out, 'study.json'), summary);
+      console.log(summarize(evaluations.best!));
+      console.log(`\nuntrained network: mAP@0.5 ${pct(summary.untrained.map50)}, efficiency ${pct(summary.untrained.efficiency)} at score ≥ 0.5`);
+      console.log(`trained network:   mAP@0.5 ${pct(summary.trained.map50)}, efficiency ${pct(summary.trained.efficiency)} at score ≥ 0.5`);
+      console.log(`study: ${o.out}/study.json, ${existsSync(reportPath) ? reportPath : '(no report)'} in ${(summary.seconds / 60).toFixed(1)} min`);
+    });
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
+
+/** Validation recall50 and mAP of the last epoch, from metrics.jsonl. */
+function lastEpochStats(runDir: string) {
+  const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const epochs = lines.filter((l) => l.type === 'epoch');
+  const first = epochs[0];
+  const last = epochs.at(-1);
+  const pick = (e: typeof last) => e && { epoch: e.epoch, objective: e.val.objective, map50: e.val.map50, recall50: e.val.stats.map((s: { recall50: number | null }) => s.recall50) };
+  return { first: pick(first), last: pick(last) };
+}

@@ -1,0 +1,146 @@
+// `fprate`: the false-positive rate of a trained run on background-only images streamed from
+// the simulator straight into batched inference — nothing stored, so 10⁶ images (≈ 1 Hz per
+// module of sensitivity) are possible. Every detection on a background-only image is a false
+// positive. The state (images done, a fine histogram of FP scores) is saved atomically every
+// chunk, so a stopped measurement resumes where it stopped.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDataset } from '../data/store.js';
+import { streamImagesParallel, streamImages, type StreamedImage } from '../data/stream.js';
+import type { LoadedBatch } from '../data/batch.js';
+import { UserError } from '../errors.js';
+import { writeJsonAtomic } from '../train/run-dir.js';
+import { evaluateBatch } from '../train/validate.js';
+import { openRun } from './run.js';
+import { simulatorOf } from './evaluate.js';
+import { fpPerImageToHz, type TriggerOptions } from './efficiency.js';
+import { poissonInterval, poissonUpperLimit } from './intervals.js';
+
+/** Score histogram resolution: thresholds are exact to 1/SCORE_BINS. */
+export const SCORE_BINS = 1000;
+/** Detections below this score are not counted at all (decode threshold). */
+export const MIN_SCORE = 0.01;
+
+export interface FpState {
+  run: string;
+  checkpoint: string;
+  seed: number;
+  /** Index of the first streamed image (past the dataset's own images). */
+  start: number;
+  images: number;
+  /** counts[i] = detections with score in [i, i+1) / SCORE_BINS. */
+  counts: number[];
+  seconds: number;
+}
+
+export interface FpRow { threshold: number; fpCount: number; fpPerImage: number; hz: number; limitHz: number; limitKind: 'upper' | 'interval-high' }
+
+export interface FpResult extends FpState {
+  imagesPerSecond: number;
+  cl: number;
+  rows: FpRow[];
+}
+
+export interface FpRateOptions {
+  runDir: string;
+  images: number;
+  seed?: number;
+  checkpoint?: string;
+  /** Dataset whose simulator config to stream (default: the run's training data). */
+  data?: string;
+  batch: number;
+  /** Simulation worker threads (0 = simulate on the inference thread). */
+  workers: number;
+  device?: string;
+  thresholds?: number[];
+  trigger?: TriggerOptions;
+  control?: { stop: boolean };
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** FP count at score ≥ threshold from the histogram. */
+export function countAbove(counts: number[], threshold: number): number {
+  let n = 0;
+  for (let i = Math.max(0, Math.ceil(threshold * SCORE_BINS - 1e-9)); i < counts.length; i++) n += counts[i]!;
+  return n;
+}
+
+/** FP per image and Hz per module per threshold, with a 90 % upper limit when none are seen. */
+export function fpTable(state: Pick<FpState, 'images' | 'counts'>, thresholds: number[], trigger: TriggerOptions = {}, cl = 0.9): FpRow[] {
+  return thresholds.map((threshold) => {
+    const fpCount = countAbove(state.counts, threshold);
+    const perImage = state.images ? fpCount / state.images : 0;
+    const high = fpCount === 0 ? poissonUpperLimit(0, cl) : poissonInterval(fpCount, cl)[1];
+    return {
+      threshold, fpCount, fpPerImage: perImage, hz: fpPerImageToHz(perImage, trigger),
+      limitHz: state.images ? fpPerImageToHz(high / state.images, trigger) : Infinity,
+      limitKind: fpCount === 0 ? 'upper' : 'interval-high',
+    };
+  });
+}
+
+export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
+  const opened = openRun(o.runDir, { checkpoint: o.checkpoint, device: o.device });
+  const dataPath = o.data ?? opened.run.config.data;
+  if (!existsSync(dataPath)) throw new UserError(`${dataPath}: dataset not found (give --data with the simulated dataset whose configuration to stream)`);
+  const reader = openDataset(dataPath);
+  const sim = simulatorOf(reader.attrs, dataPath);
+  reader.close();
+  const seed = o.seed ?? sim.seed;
+  const statePath = join(o.runDir, 'eval', `fprate-seed${seed}.json`);
+  mkdirSync(join(o.runDir, 'eval'), { recursive: true });
+  let state: FpState = {
+    run: o.runDir, checkpoint: opened.checkpoint, seed, start: sim.numImages + 20_000_000, images: 0,
+    counts: new Array<number>(SCORE_BINS).fill(0), seconds: 0,
+  };
+  if (existsSync(statePath)) {
+    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as FpState;
+    if (saved.checkpoint !== opened.checkpoint) {
+      throw new UserError(`${statePath} was measured with ${saved.checkpoint}, not ${opened.checkpoint}; delete it to start again`);
+    }
+    state = saved;
+  }
+  const remaining = Math.max(0, o.images - state.images);
+  const t0 = performance.now();
+  const secondsBefore = state.seconds;
+  const save = () => {
+    state.seconds = secondsBefore + (performance.now() - t0) / 1000;
+    writeJsonAtomic(statePath, state);
+  };
+  let pending: StreamedImage[] = [];
+  const flush = () => {
+    if (!pending.length) return;
+    const { channels, height, width } = pending[0]!;
+    const plane = channels * height * width;
+    const images = new Float32Array(pending.length * plane);
+    pending.forEach((p, i) => images.set(p.image, i * plane));
+    const b: LoadedBatch = { id: 0, indices: pending.map((p) => p.index), images, channels, height, width, boxes: pending.map(() => []), augLog: {} };
+    for (const dets of evaluateBatch(opened.ctx, b, { loss: false, scoreThreshold: MIN_SCORE }).detections) {
+      for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
+    }
+    state.images += pending.length;
+    pending = [];
+  };
+  const streamOpts = { config: sim.config, seed, start: state.start + state.images, count: remaining, mode: 'background' as const, reuseBuffer: o.workers === 0 };
+  const stream = o.workers > 0 ? streamImagesParallel({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : toAsync(streamImages(streamOpts));
+  let lastSave = performance.now();
+  for await (const img of stream) {
+    pending.push(o.workers === 0 ? { ...img, image: img.image.slice() } : img);
+    if (pending.length === o.batch) {
+      flush();
+      o.onProgress?.(state.images, o.images);
+      if (performance.now() - lastSave > 10_000) { save(); lastSave = performance.now(); }
+      if (o.control?.stop) break;
+    }
+  }
+  flush();
+  save();
+  opened.model.dispose();
+  const elapsed = (performance.now() - t0) / 1000;
+  const thresholds = o.thresholds ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+  return { ...state, imagesPerSecond: remaining && elapsed ? (state.images - (o.images - remaining)) / elapsed : 0, cl: 0.9, rows: fpTable(state, thresholds, o.trigger) };
+}
+
+async function* toAsync<T>(g: Generator<T>): AsyncGenerator<T> {
+  yield* g;
+}
