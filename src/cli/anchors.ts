@@ -1,25 +1,20 @@
 // `daqyolo anchors`: IoU k-means anchors of a dataset's training boxes, per scale.
 import { Command } from 'commander';
-import { UserError } from '../errors.js';
 import { openDataset } from '../data/store.js';
 import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
 import { SCALE_NAMES } from '../train/trainer.js';
+import { intArg } from './args.js';
 
-const int = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer ≥ ${min}, got "${v}"`);
-  return n;
-};
 
 export function registerAnchors(program: Command): void {
   program
     .command('anchors <dataset>')
     .description('IoU k-means anchors of the training split\'s boxes (k-means++ and seeded restarts)')
-    .option('--num <k>', 'number of anchors (9 for YOLOv3, 6 for YOLOv3-tiny)', int('--num', 1), 9)
-    .option('--size <px>', 'network input size the anchors are for (boxes are scaled to it)', int('--size', 32))
+    .option('--num <k>', 'number of anchors (9 for YOLOv3, 6 for YOLOv3-tiny)', intArg('--num', 1), 9)
+    .option('--size <px>', 'network input size the anchors are for (boxes are scaled to it)', intArg('--size', 32))
     .option('--split <name>', 'train, val or eval', 'train')
-    .option('--restarts <n>', 'seeded restarts (the best mean IoU wins)', int('--restarts', 1), 10)
-    .option('--seed <n>', 'seed', int('--seed', 0), 0)
+    .option('--restarts <n>', 'seeded restarts (the best mean IoU wins)', intArg('--restarts', 1), 10)
+    .option('--seed <n>', 'seed', intArg('--seed', 0), 0)
     .option('--json', 'print JSON')
     .action((path: string, o) => {
       const reader = openDataset(path);

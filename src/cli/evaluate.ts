@@ -3,12 +3,8 @@ import { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
 import { progress } from './progress.js';
+import { intArg } from './args.js';
 
-const int = (name: string, min = 0) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer ≥ ${min}, got "${v}"`);
-  return n;
-};
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
 
 /** The printed summary of an evaluation. */
@@ -38,10 +34,10 @@ export function registerEvaluate(program: Command): void {
     .requiredOption('--data <file>', 'HDF5 dataset')
     .option('--split <name>', 'train, val or eval', 'eval')
     .option('--checkpoint <name>', 'best, last, or a .safetensors path', 'best')
-    .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', int('--background'), 1000)
-    .option('--batch <n>', 'inference batch size', int('--batch', 1), 8)
-    .option('--workers <n>', 'data-loading threads', int('--workers'), 1)
-    .option('--limit <n>', 'use at most n images of the split', int('--limit'), 0)
+    .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', intArg('--background'), 1000)
+    .option('--batch <n>', 'inference batch size', intArg('--batch', 1), 8)
+    .option('--workers <n>', 'data-loading threads', intArg('--workers'), 1)
+    .option('--limit <n>', 'use at most n images of the split', intArg('--limit'), 0)
     .option('--match <rule>', 'iou (IoU ≥ 0.1) or centre (detection centre inside the truth box)', 'iou')
     .option('--device <name>', 'auto, cpu, cuda, …', 'auto')
     .option('--json', 'print the whole report as JSON')

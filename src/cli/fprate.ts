@@ -1,25 +1,20 @@
 // `daqyolo fprate`: false positives per image and Hz per module on streamed background-only images.
 import { Command } from 'commander';
-import { UserError } from '../errors.js';
 import { measureFpRate } from '../eval/fprate.js';
 import { progress } from './progress.js';
+import { intArg } from './args.js';
 
-const int = (name: string, min = 0) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer ≥ ${min}, got "${v}"`);
-  return n;
-};
 
 export function registerFpRate(program: Command): void {
   program
     .command('fprate <run>')
     .description('stream background-only images from the simulator into the network: FP per image and Hz per module (resumable)')
-    .option('--images <n>', 'background-only images in total (10⁶ reach ≈ 1 Hz per module)', int('--images', 1), 100000)
-    .option('--seed <n>', 'stream seed (default: the dataset\'s)', int('--seed'))
+    .option('--images <n>', 'background-only images in total (10⁶ reach ≈ 1 Hz per module)', intArg('--images', 1), 100000)
+    .option('--seed <n>', 'stream seed (default: the dataset\'s)', intArg('--seed'))
     .option('--data <file>', 'dataset whose simulator configuration to stream (default: the run\'s training data)')
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', 'best')
-    .option('--batch <n>', 'inference batch size', int('--batch', 1), 16)
-    .option('--workers <n>', 'simulation worker threads', int('--workers'), 1)
+    .option('--batch <n>', 'inference batch size', intArg('--batch', 1), 16)
+    .option('--workers <n>', 'simulation worker threads', intArg('--workers'), 1)
     .option('--device <name>', 'auto, cpu, cuda', 'auto')
     .option('--json', 'print JSON')
     .action(async (run: string, o) => {

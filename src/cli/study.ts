@@ -17,12 +17,8 @@ import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
 import { summarize } from './evaluate.js';
 import { trainReporter } from './train.js';
 import { progress } from './progress.js';
+import { intArg } from './args.js';
 
-const int = (name: string, min = 0) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer ≥ ${min}, got "${v}"`);
-  return n;
-};
 
 /** Headline figures of one evaluation, for study.json and the README. */
 function headline(r: EvaluateReport) {
@@ -40,13 +36,13 @@ export function registerStudy(program: Command): void {
     .command('study')
     .description('the default study: simulate, anchors, train a light YOLOv3, evaluate (trained vs untrained), report')
     .option('--out <dir>', 'study folder (dataset, run, report)', 'study')
-    .option('--images <n>', 'simulated images (80/10/10 split)', int('--images', 20), 1200)
-    .option('--epochs <n>', 'training epochs', int('--epochs', 1), 6)
+    .option('--images <n>', 'simulated images (80/10/10 split)', intArg('--images', 20), 1200)
+    .option('--epochs <n>', 'training epochs', intArg('--epochs', 1), 6)
     .option('--variant <name>', 'yolov3-tiny (fast on CPU) or yolov3', 'yolov3-tiny')
     .option('--width <w>', 'channel-width multiplier', Number, 0.25)
-    .option('--size <px>', 'image and network size', int('--size', 32), 480)
-    .option('--background <n>', 'background-only images for the FP rate', int('--background'), 2000)
-    .option('--seed <n>', 'seed of the simulation and the training', int('--seed'), 1)
+    .option('--size <px>', 'image and network size', intArg('--size', 32), 480)
+    .option('--background <n>', 'background-only images for the FP rate', intArg('--background'), 2000)
+    .option('--seed <n>', 'seed of the simulation and the training', intArg('--seed'), 1)
     .option('--device <name>', 'auto, cpu, cuda', 'auto')
     .action(async (o) => {
       const data = join(o.out, 'snnu.h5');

@@ -7,12 +7,8 @@ import { parseTrainConfig, presets, deepMerge, type TrainConfig } from '../train
 import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.js';
 import { train, SCALE_NAMES, type TrainEvent } from '../train/trainer.js';
 import { progress, type Progress } from './progress.js';
+import { numArg } from './args.js';
 
-const numberArg = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UserError(`${name}: expected a number, got "${v}"`);
-  return n;
-};
 
 function readJson(path: string): unknown {
   try {
@@ -129,21 +125,21 @@ export function registerTrain(program: Command): void {
     .option('--out <dir>', 'run directory')
     .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)')
     .option('--config <file>', 'JSON config (daqyolo or keras-yolo3 config.json)')
-    .option('--epochs <n>', 'epochs', numberArg('--epochs'))
-    .option('--batch <n>', 'batch size', numberArg('--batch'))
-    .option('--lr <x>', 'Adam learning rate', numberArg('--lr'))
-    .option('--width <w>', 'channel-width multiplier', numberArg('--width'))
-    .option('--size <px>', 'network input size (multiple of 32)', numberArg('--size'))
+    .option('--epochs <n>', 'epochs', numArg('--epochs'))
+    .option('--batch <n>', 'batch size', numArg('--batch'))
+    .option('--lr <x>', 'Adam learning rate', numArg('--lr'))
+    .option('--width <w>', 'channel-width multiplier', numArg('--width'))
+    .option('--size <px>', 'network input size (multiple of 32)', numArg('--size'))
     .option('--variant <name>', 'yolov3 or yolov3-tiny')
-    .option('--warmup-epochs <n>', 'warm-up epochs (× batches per epoch = warm-up batches)', numberArg('--warmup-epochs'))
+    .option('--warmup-epochs <n>', 'warm-up epochs (× batches per epoch = warm-up batches)', numArg('--warmup-epochs'))
     .option('--obj-loss <kind>', 'objectness loss: mse or bce')
     .option('--obj-target <kind>', 'objectness target: one or iou')
-    .option('--train-limit <n>', 'use at most n training images (e.g. 500)', numberArg('--train-limit'))
-    .option('--val-limit <n>', 'validate on at most n images per epoch', numberArg('--val-limit'))
-    .option('--seed <n>', 'seed', numberArg('--seed'))
-    .option('--threads <n>', 'libtorch threads (0 = all cores)', numberArg('--threads'))
+    .option('--train-limit <n>', 'use at most n training images (e.g. 500)', numArg('--train-limit'))
+    .option('--val-limit <n>', 'validate on at most n images per epoch', numArg('--val-limit'))
+    .option('--seed <n>', 'seed', numArg('--seed'))
+    .option('--threads <n>', 'libtorch threads (0 = all cores)', numArg('--threads'))
     .option('--device <name>', 'auto, cpu, cuda, cuda:1')
-    .option('--workers <n>', 'data-loading worker threads', numberArg('--workers'))
+    .option('--workers <n>', 'data-loading worker threads', numArg('--workers'))
     .option('--set <key=value...>', 'any config key, e.g. --set loss.objScale=50 augment.flipTime=0.5')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (--epochs may extend it)')
     .action(async (o) => {

@@ -48,3 +48,12 @@ export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayL
   }
   return { id: req.id, indices: req.indices, images, channels: C, height: H, width: W, boxes, augLog };
 }
+
+/** A batch (without truth boxes) from dense images of one shape, e.g. streamed background. */
+export function batchOfImages(list: { image: Float32Array; channels: number; height: number; width: number; index?: number }[]): LoadedBatch {
+  const { channels, height, width } = list[0]!;
+  const plane = channels * height * width;
+  const images = new Float32Array(list.length * plane);
+  list.forEach((p, i) => images.set(p.image, i * plane));
+  return { id: 0, indices: list.map((p, i) => p.index ?? i), images, channels, height, width, boxes: list.map(() => []), augLog: {} };
+}

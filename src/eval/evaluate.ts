@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { BatchLoader } from '../data/loader.js';
-import type { BatchRequest, LoadedBatch } from '../data/batch.js';
+import { batchOfImages, type BatchRequest } from '../data/batch.js';
 import { streamImages } from '../data/stream.js';
 import { parseSimConfig } from '../sim/config.js';
 import { UserError } from '../errors.js';
@@ -123,12 +123,7 @@ function inferBackground(opened: ReturnType<typeof openRun>, attrs: Record<strin
   let pending: { image: Float32Array; channels: number; height: number; width: number }[] = [];
   const flush = () => {
     if (!pending.length) return;
-    const { channels, height, width } = pending[0]!;
-    const plane = channels * height * width;
-    const images = new Float32Array(pending.length * plane);
-    pending.forEach((p, i) => images.set(p.image, i * plane));
-    const b: LoadedBatch = { id: 0, indices: pending.map((_, i) => i), images, channels, height, width, boxes: pending.map(() => []), augLog: {} };
-    for (const dets of evaluateBatch(opened.ctx, b, { loss: false }).detections) out.push({ detections: dets.map(toDetection), interactions: [] });
+    for (const dets of evaluateBatch(opened.ctx, batchOfImages(pending), { loss: false }).detections) out.push({ detections: dets.map(toDetection), interactions: [] });
     pending = [];
     onProgress?.(out.length, count, 'background');
   };

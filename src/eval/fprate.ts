@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { streamImagesParallel, streamImages, type StreamedImage } from '../data/stream.js';
-import type { LoadedBatch } from '../data/batch.js';
+import { batchOfImages } from '../data/batch.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
 import { evaluateBatch } from '../train/validate.js';
@@ -110,12 +110,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
   let pending: StreamedImage[] = [];
   const flush = () => {
     if (!pending.length) return;
-    const { channels, height, width } = pending[0]!;
-    const plane = channels * height * width;
-    const images = new Float32Array(pending.length * plane);
-    pending.forEach((p, i) => images.set(p.image, i * plane));
-    const b: LoadedBatch = { id: 0, indices: pending.map((p) => p.index), images, channels, height, width, boxes: pending.map(() => []), augLog: {} };
-    for (const dets of evaluateBatch(opened.ctx, b, { loss: false, scoreThreshold: MIN_SCORE }).detections) {
+    for (const dets of evaluateBatch(opened.ctx, batchOfImages(pending), { loss: false, scoreThreshold: MIN_SCORE }).detections) {
       for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
     }
     state.images += pending.length;

@@ -1,0 +1,16 @@
+// Parsers for numeric command-line options: a bad value is a one-line error naming the flag.
+import { UserError } from '../errors.js';
+
+/** An integer ≥ min. */
+export const intArg = (name: string, min = 0) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer ≥ ${min}, got "${v}"`);
+  return n;
+};
+
+/** A finite number ≥ min (default: any finite number). */
+export const numArg = (name: string, min = -Infinity) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new UserError(`${name}: expected a number${min > -Infinity ? ` ≥ ${min}` : ''}, got "${v}"`);
+  return n;
+};
