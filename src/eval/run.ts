@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { defaultDevice, setNumThreads } from '../torch/index.js';
-import { loadCheckpoint } from '../train/checkpoint.js';
+import { loadCheckpoint } from '../nn/serialize.js';
 import { buildModel, type ResolvedRun } from '../train/trainer.js';
 import type { YoloV3 } from '../model/yolo.js';
 import type { EvalContext } from '../train/validate.js';

@@ -15,7 +15,7 @@ import { kmeansAnchors } from '../anchors/kmeans.js';
 import { evaluateDetections } from '../eval/map.js';
 import { mulberry32 } from '../util/rng.js';
 import { UserError } from '../errors.js';
-import { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { saveCheckpoint, loadCheckpoint } from '../nn/serialize.js';
 import { type TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { RunDir, writeJsonAtomic } from './run-dir.js';
