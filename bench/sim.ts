@@ -25,7 +25,11 @@ const config = parseSimConfig({ image: { size } });
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-bench-'));
 const out = join(dir, 'bench.h5');
 
+const cpu0 = process.cpuUsage();
 const summary = await generateDataset({ out, config, images, seed: 1, workers });
+// CPU seconds of the whole process (all threads): independent of other load on the machine.
+const cpu = process.cpuUsage(cpu0);
+const loadAvg = (await import('node:os')).loadavg()[0];
 const bytes = statSync(out).size;
 
 // Streaming, one thread, background-only (what an FP-rate scan over 10⁶ images does per worker).
@@ -62,6 +66,8 @@ console.log(JSON.stringify({
   size,
   generateAndWriteSeconds: +summary.seconds.toFixed(2),
   imagesPerSecond: +(images / summary.seconds).toFixed(0),
+  cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
+  loadAverage1m: +loadAvg.toFixed(2),
   target30kSeconds: 60,
   fileMB: +(bytes / 1e6).toFixed(1),
   streamBackgroundMsPerImageOneThread: +streamMsPerImage.toFixed(3),
