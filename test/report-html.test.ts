@@ -53,7 +53,8 @@ async function inspect(html: string) {
   return { errors, requests, plots, tables };
 }
 
-const EXPECTED = ['terms-coarse', 'terms-intermediate', 'objective', 'warmup'];
+const EXPECTED = ['terms-coarse', 'terms-intermediate', 'objective', 'warmup', 'batch-objective', 'val-stats', 'val-distributions', 'val-evolution',
+  'anchors', 'precision-recall', 'efficiency-energy', 'efficiency-fp'];
 
 test('one run: the report opens in Chromium without errors and every plot is drawn', async () => {
   const out = join(dir, 'one.html');
@@ -64,6 +65,7 @@ test('one run: the report opens in Chromium without errors and every plot is dra
   const ids = r.plots.map((p) => p.id);
   for (const id of EXPECTED) assert.ok(ids.includes(id), `plot ${id} missing (have ${ids.join(', ')})`);
   assert.ok(!ids.includes('terms-detailed'), 'YOLOv3-tiny has two scales');
+  assert.equal(ids.filter((id) => id.startsWith('event-')).length, 3, 'three event displays by default');
   for (const p of r.plots) {
     assert.ok(p.width > 100 && p.height > 100, `${p.id}: empty box ${p.width}×${p.height}`);
     assert.ok(p.visibleMarks > 0, `${p.id}: no visible marks`);

@@ -7,6 +7,7 @@ import { registerBench } from './bench.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerReport } from './report.js';
+import { registerSweep } from './sweep.js';
 import { registerAnchors } from './anchors.js';
 import { registerStudy } from './study.js';
 import { registerFpRate } from './fprate.js';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerEvaluate(program);
   registerReport(program);
+  registerSweep(program);
   registerAnchors(program);
   registerStudy(program);
   registerFpRate(program);

@@ -1,5 +1,6 @@
 // `daqyolo report`: the study report of one or more runs as one self-contained HTML file.
 import type { Command } from 'commander';
+import { UserError } from '../errors.js';
 import { buildReport, writeAtomic, writeFigures } from '../report/report.js';
 
 export function registerReport(program: Command): void {
@@ -10,9 +11,15 @@ export function registerReport(program: Command): void {
     .option('--out <file>', 'output HTML file', 'report.html')
     .option('--figures <dir>', 'also write every plot as SVG and PNG into this folder')
     .option('--title <text>', 'page title')
-    .action(async (dirs: string[], o: { out: string; figures?: string; title?: string }) => {
+    .option('--events <n>', 'event displays with truth and predicted boxes (0 = none)', '3')
+    .option('--threads <n>', 'libtorch threads for the event displays (0 = all cores)', '0')
+    .action(async (dirs: string[], o: { out: string; figures?: string; title?: string; events: string; threads: string }) => {
+      const events = Number(o.events);
+      const threads = Number(o.threads);
+      if (!Number.isInteger(events) || events < 0) throw new UserError(`--events: expected a non-negative integer, got "${o.events}"`);
+      if (!Number.isInteger(threads) || threads < 0) throw new UserError(`--threads: expected a non-negative integer, got "${o.threads}"`);
       const r = await buildReport(dirs, {
-        title: o.title,
+        title: o.title, events, threads,
         onProgress: (done, total, what) => { if (process.stderr.isTTY) process.stderr.write(`\rreport: ${done}/${total} ${what.padEnd(30)}`); },
       });
       if (process.stderr.isTTY) process.stderr.write('\n');

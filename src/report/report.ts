@@ -1,10 +1,15 @@
 // Building the study report from run directories: load, derive, chart, render, assemble.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { labelRuns, loadRun, type RunData } from './load.js';
 import { headline, onsetsOf } from './derive.js';
 import { batchObjectiveFigure, objectiveFigure, termFigures, warmupFigure } from './charts-loss.js';
+import { distributionFigure, evolutionFigure, statsFigure } from './charts-stats.js';
+import { anchorFigure, type BoxSample } from './charts-anchors.js';
+import { efficiencyFigure, prFigure, rocFigure } from './charts-eval.js';
+import { eventFigures } from './event-display.js';
+import { openDataset } from '../data/store.js';
 import { pageHtml, type PageContent, type RenderedFigure } from './html.js';
 import { configTable, headlineTable, onsetTable } from './tables.js';
 import type { Figure } from './figure.js';
@@ -12,6 +17,10 @@ import { svgToPng, toSvg } from './vega.js';
 
 export interface ReportOptions {
   title?: string;
+  /** Event displays to draw (default 3; 0 = none, which also avoids loading the models). */
+  events?: number;
+  /** libtorch threads for the event displays' inference (0 = default). */
+  threads?: number;
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
@@ -40,6 +49,19 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
     figures.push(...termFigures(runs, onsets), objectiveFigure(runs, onsets), warmupFigure(runs));
     const b = batchObjectiveFigure(runs);
     if (b) figures.push(b);
+    figures.push(statsFigure(runs), distributionFigure(runs), evolutionFigure(runs));
+  }
+  figures.push(anchorFigure(runs, boxSamples(runs, notes)));
+  const evalFigures = [prFigure(runs), efficiencyFigure(runs), rocFigure(runs)].filter((f): f is Figure => f !== null);
+  figures.push(...evalFigures);
+  const unevaluated = runs.filter((r) => !Object.keys(r.evals).length).map((r) => r.label);
+  if (unevaluated.length) {
+    notes.push({ section: 'Detection', text: `not evaluated: ${unevaluated.join(', ')} — run \`daqyolo evaluate RUN --data DATA\` for mAP, efficiency and FP rate` });
+  }
+  if ((o.events ?? 3) > 0) {
+    const ev = eventFigures(runs, { count: o.events ?? 3, threads: o.threads });
+    figures.push(...ev.figures);
+    notes.push(...ev.notes.map((text) => ({ section: 'Event displays', text })));
   }
   const rendered: RenderedFigure[] = [];
   for (const f of figures) {
@@ -56,6 +78,24 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
     notes,
   });
   return { html, figures: rendered, runs, notes };
+}
+
+/** Training-split box sizes of every dataset the runs used (those that can be opened). */
+function boxSamples(runs: readonly RunData[], notes: PageContent['notes']): BoxSample[] {
+  const out: BoxSample[] = [];
+  for (const path of new Set(runs.map((r) => r.run.config.data))) {
+    if (!existsSync(path)) {
+      notes.push({ section: 'Anchors', text: `dataset ${path} not found: anchors drawn without its boxes` });
+      continue;
+    }
+    const reader = openDataset(path);
+    try {
+      out.push({ path, width: reader.width, height: reader.height, ...reader.boxSizes('train') });
+    } finally {
+      reader.close();
+    }
+  }
+  return out;
 }
 
 /** Writes via a temporary name and a rename, so a reader never sees half a file. */
