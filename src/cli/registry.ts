@@ -11,6 +11,7 @@ import { registerSweep } from './sweep.js';
 import { registerAnchors } from './anchors.js';
 import { registerStudy } from './study.js';
 import { registerFpRate } from './fprate.js';
+import { registerDetect } from './detect.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerAnchors(program);
   registerStudy(program);
   registerFpRate(program);
+  registerDetect(program);
 }

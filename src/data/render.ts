@@ -34,6 +34,8 @@ export interface RenderOptions {
   scale: number;
   /** Which pixel channel to draw (0 = ADC integral). */
   channel: number;
+  /** Predicted boxes, drawn in cyan and labelled with their score (truth boxes are red). */
+  predictions?: { x1: number; y1: number; x2: number; y2: number; score: number }[];
 }
 
 /** Renders channel `opts.channel` of a dense [C, H, W] image with its boxes; returns PNG bytes. */
@@ -60,12 +62,20 @@ export function renderEvent(
       for (let dy = 0; dy < s; dy++) for (let dx = 0; dx < s; dx++) set(x * s + dx, y * s + dy, r, g, b);
     }
   }
-  for (const b of boxes) {
+  const outline = (b: { x1: number; y1: number; x2: number; y2: number }, r: number, g: number, bl: number) => {
     const x1 = Math.round(b.x1 * s) - 1, y1 = Math.round(b.y1 * s) - 1, x2 = Math.round(b.x2 * s), y2 = Math.round(b.y2 * s);
-    for (let x = x1; x <= x2; x++) { set(x, y1, 255, 60, 60); set(x, y2, 255, 60, 60); }
-    for (let y = y1; y <= y2; y++) { set(x1, y, 255, 60, 60); set(x2, y, 255, 60, 60); }
+    for (let x = x1; x <= x2; x++) { set(x, y1, r, g, bl); set(x, y2, r, g, bl); }
+    for (let y = y1; y <= y2; y++) { set(x1, y, r, g, bl); set(x2, y, r, g, bl); }
+    return { x1, y1, x2, y2 };
+  };
+  for (const b of boxes) {
+    const { x1, y1, y2 } = outline(b, 255, 60, 60);
     const it = interactions[b.interaction];
     if (it) drawText(`${it.energyMeV.toFixed(1)}MeV`, x1, y1 - 12 >= 0 ? y1 - 12 : y2 + 3, 2, set);
+  }
+  for (const p of opts.predictions ?? []) {
+    const { x1, y2 } = outline(p, 60, 230, 255);
+    drawText(p.score.toFixed(2), x1, y2 + 3, 2, set);
   }
   return PNG.sync.write(png);
 }
