@@ -1,0 +1,104 @@
+// evaluate, fprate and detect on a tiny trained run: reports with every field, FP counting that
+// resumes, detections as JSON and PNG, and clear errors for a wrong checkpoint or dataset.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
+import { parseSimConfig } from '../src/sim/config.js';
+import { generateDataset } from '../src/data/generate.js';
+import { parseTrainConfig } from '../src/train/config.js';
+import { train } from '../src/train/trainer.js';
+import { evaluateRunOnData } from '../src/eval/evaluate.js';
+import { measureFpRate, countAbove, fpTable, SCORE_BINS } from '../src/eval/fprate.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'daqyolo-eval-'));
+const data = join(dir, 'd.h5');
+const run = join(dir, 'run');
+const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+before(async () => {
+  await generateDataset({ out: data, config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }), images: 50, seed: 9, workers: 0 });
+  await train({ config: parseTrainConfig({ data, out: run, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }) });
+});
+
+test('evaluate writes eval/<split>.json with detection metrics, efficiency per Eν bin and FP rate', async () => {
+  const r = await evaluateRunOnData({ runDir: run, data, split: 'eval', background: 16, batch: 8, workers: 0 });
+  const saved = JSON.parse(readFileSync(join(run, 'eval', 'eval.json'), 'utf8'));
+  assert.equal(saved.images, 5);
+  assert.equal(saved.backgroundImages, 16);
+  for (const k of ['map50AllPoint', 'map50Voc11', 'mapCoco', 'ap50', 'ap75', 'apSmall', 'perClass']) assert.ok(k in saved.map, `map.${k}`);
+  assert.equal(saved.trigger.efficiency.bins.length, 14);
+  // Every simulated interaction of the eval images is counted, with or without a box.
+  assert.equal(r.trigger.efficiency.bins.reduce((n, b) => n + b.all.n, 0), 10);
+  assert.ok(saved.trigger.matchRule.includes('IoU'));
+  assert.equal(saved.detections.perScale.length, 2);
+  assert.equal(saved.loss.scales.length, 2);
+  assert.ok(r.trigger.scan.length > 0);
+});
+
+test('fprate counts every background detection, saves its state and resumes', async () => {
+  const first = await measureFpRate({ runDir: run, images: 16, batch: 8, workers: 0, checkpoint: 'init' });
+  assert.equal(first.images, 16);
+  const total = first.counts.reduce((a, b) => a + b, 0);
+  assert.equal(countAbove(first.counts, 0), total);
+  const resumed = await measureFpRate({ runDir: run, images: 24, batch: 8, workers: 1, checkpoint: 'init' });
+  assert.equal(resumed.images, 24, 'continues from 16 to 24');
+  assert.ok(resumed.counts.reduce((a, b) => a + b, 0) >= total);
+  // Hz conversion and limits on a hand-made histogram: 3 FPs ≥ 0.5 in 400 000 images.
+  const counts = new Array<number>(SCORE_BINS).fill(0);
+  counts[600] = 3;
+  counts[100] = 5;
+  const [hi, lo] = fpTable({ images: 400_000, counts }, [0.5, 0.05]);
+  assert.equal(hi!.fpCount, 3);
+  assert.equal(lo!.fpCount, 8);
+  assert.ok(Math.abs(hi!.hz - (3 / 400_000) * 300 / (4492 * 0.5e-6)) < 1e-9);
+  const none = fpTable({ images: 1_000_000, counts: new Array<number>(SCORE_BINS).fill(0) }, [0.5])[0]!;
+  assert.equal(none.limitKind, 'upper');
+  assert.ok(Math.abs(none.limitHz - (2.302585 / 1e6) * 300 / (4492 * 0.5e-6)) < 1e-3, `90 % upper limit ${none.limitHz}`);
+});
+
+test('detect writes detections with channel and tick units and PNG displays; PNG folders work too', () => {
+  const out = join(dir, 'det');
+  const r = spawnSync(process.execPath, [cli, 'detect', run, data, '--out', out, '--indices', '0-2', '--score', '0.01', '--checkpoint', 'init'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const det = JSON.parse(readFileSync(join(out, 'detections.json'), 'utf8'));
+  assert.equal(det.images.length, 3);
+  const d = det.images.flatMap((i: { detections: unknown[] }) => i.detections)[0];
+  assert.ok(d && 'channels' in d && 'ticks' in d && d.score >= 0.01);
+  assert.deepEqual(readdirSync(out).sort(), ['detections.json', 'image-0.png', 'image-1.png', 'image-2.png']);
+  // A folder of PNGs (grey, 80 × 48: letterboxed to the network size).
+  const pngs = join(dir, 'pngs');
+  spawnSync('mkdir', ['-p', pngs]);
+  const png = new PNG({ width: 80, height: 48 });
+  png.data.fill(0);
+  for (let i = 0; i < 80 * 48; i += 97) png.data[i * 4] = png.data[i * 4 + 3] = 255;
+  writeFileSync(join(pngs, 'a.png'), PNG.sync.write(png));
+  const r2 = spawnSync(process.execPath, [cli, 'detect', run, pngs, '--out', join(dir, 'det2'), '--score', '0.01', '--checkpoint', 'init'], { encoding: 'utf8' });
+  assert.equal(r2.status, 0, r2.stderr);
+  const det2 = JSON.parse(readFileSync(join(dir, 'det2', 'detections.json'), 'utf8'));
+  assert.equal(det2.images[0].width, 80);
+  // Letterbox 80 × 48 → 64: scale 0.8, 13 px of padding above. Box centres map back into
+  // x ∈ [0, 80] and y ∈ [−13/0.8, (64 − 13)/0.8] in PNG pixels; no channel/tick units for PNGs.
+  assert.ok(det2.images[0].detections.length > 0);
+  for (const b of det2.images[0].detections) {
+    const cx = (b.x1 + b.x2) / 2;
+    const cy = (b.y1 + b.y2) / 2;
+    assert.ok(cx >= -1e-3 && cx <= 80 + 1e-3 && cy >= -16.25 - 1e-3 && cy <= 63.75 + 1e-3, `centre (${cx}, ${cy})`);
+    assert.ok(!('channels' in b));
+  }
+});
+
+test('evaluate and detect refuse a missing checkpoint or a foreign run directory in one line', () => {
+  const r = spawnSync(process.execPath, [cli, 'evaluate', run, '--data', data, '--checkpoint', 'nope'], { encoding: 'utf8' });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr.trim(), /no checkpoint 'nope'/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  const r2 = spawnSync(process.execPath, [cli, 'detect', dir, data, '--out', join(dir, 'x')], { encoding: 'utf8' });
+  assert.match(r2.stderr.trim(), /not a run directory \(no config\.json\)/);
+  assert.ok(!existsSync(join(dir, 'x')));
+});
