@@ -5,6 +5,7 @@
 //   2. npm packages, when node_modules is missing or older than package.json.
 //   3. the native addon (node-gyp), when missing or older than native/*.
 //   4. the TypeScript build (tsc, incremental).
+//   5. with --test: Debian's chromium, which the report tests drive headless (playwright-core).
 // Uses only Node built-ins, so it runs on a fresh clone before `npm install`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -102,7 +103,23 @@ function ensureTypeScript() {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 }
 
+// --- 5. chromium for the report tests ---------------------------------------------------------
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  const isRoot = process.getuid?.() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
+  if (!isRoot || !hasApt) {
+    console.error('[setup] the report tests need Debian\'s chromium: `sudo apt-get install chromium`.');
+    process.exit(1);
+  }
+  log('installing chromium with apt-get (headless browser for the report tests)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env });
+}
+
 ensureLibtorch();
 ensureNodeModules();
 ensureNative();
 ensureTypeScript();
+if (process.argv.includes('--test')) ensureChromium();

@@ -3,16 +3,17 @@
 //
 // Rule (on per-epoch curves, after a 3-point running median so one noisy epoch neither makes
 // nor hides an onset):
-//   m = the epoch where the smoothed validation curve is lowest (the first such epoch on ties);
-//   an onset is reported at m when
-//     1. at least `patience` epochs follow m                         (a turn, not the last point),
-//     2. every later validation value stays above val[m] + tol        (it never comes back down),
-//     3. the last validation value exceeds val[m] + tol · rise       (it really went up),
-//     4. training at the end is below training at m by more than its own tol (it kept improving).
-//   tol = max(relTol · |val[m]|, absTol), so a term that is ≈ 0 everywhere (class with one class)
-//   never yields an onset.
-// Using the global minimum makes the rule conservative: a temporary bump that validation recovers
-// from is not overfitting.
+//   m   = the epoch where the smoothed validation curve is lowest (the first such epoch);
+//   tol = max(relTol · |val[m]|, absTol), the band within which validation counts as "at its minimum";
+//   j   = the last epoch still inside that band (a flat valley ends at j, not m);
+//   an onset is reported when
+//     1. at least `patience` epochs follow j, all above the band     (a persistent turn up),
+//     2. the last validation value is at least `rise` × tol above the minimum (it really went up),
+//     3. training at the end is below training at j by more than its own tolerance (it kept improving).
+//   The onset epoch is located on the raw validation curve: the last epoch of [m, j] within
+//   tolerance of the raw minimum there (smoothing can shift a sharp minimum by one epoch).
+// Using the global minimum makes the rule conservative: a bump that validation later recovers
+// from is not overfitting; a term that is ≈ 0 everywhere (class with one class) never yields one.
 
 export interface OnsetOptions {
   /** Epochs that must follow the minimum (default 2). */
@@ -31,9 +32,9 @@ export interface Onset {
   /** Index into the curves (0-based epoch position) of the validation minimum. */
   index: number;
   valMin: number;
-  /** Validation rise from the minimum to the last epoch, relative to the minimum. */
+  /** Validation rise from the (smoothed) minimum to the last epoch, relative to the minimum. */
   relRise: number;
-  /** Training change from the minimum to the last epoch, relative (negative = still falling). */
+  /** Training change from the turn to the last epoch, relative (negative = still falling). */
   trainChange: number;
 }
 
@@ -57,12 +58,21 @@ export function overfittingOnset(train: readonly number[], val: readonly number[
   const t = smooth ? median3(train.slice(0, n)) : train.slice(0, n);
   let m = 0;
   for (let i = 1; i < n; i++) if (v[i]! < v[m]!) m = i;
-  if (n - 1 - m < patience) return null;
-  const tol = Math.max((o.relTol ?? 0.02) * Math.abs(v[m]!), o.absTol ?? 1e-6);
-  for (let i = m + 1; i < n; i++) if (v[i]! <= v[m]! + tol) return null;
+  const relTol = o.relTol ?? 0.02;
+  const absTol = o.absTol ?? 1e-6;
+  const tol = Math.max(relTol * Math.abs(v[m]!), absTol);
+  let j = m;
+  for (let i = m + 1; i < n; i++) if (v[i]! <= v[m]! + tol) j = i;
+  if (n - 1 - j < patience) return null;
   if (v[n - 1]! < v[m]! + tol * (o.rise ?? 2)) return null;
-  const tolTrain = Math.max((o.relTol ?? 0.02) * Math.abs(t[m]!), o.absTol ?? 1e-6);
-  if (!(t[n - 1]! < t[m]! - tolTrain)) return null;
-  const scale = Math.max(Math.abs(v[m]!), o.absTol ?? 1e-6);
-  return { index: m, valMin: v[m]!, relRise: (v[n - 1]! - v[m]!) / scale, trainChange: (t[n - 1]! - t[m]!) / Math.max(Math.abs(t[m]!), o.absTol ?? 1e-6) };
+  const tolTrain = Math.max(relTol * Math.abs(t[j]!), absTol);
+  if (!(t[n - 1]! < t[j]! - tolTrain)) return null;
+  const raw = val.slice(0, n);
+  let rawMin = m;
+  for (let i = m; i <= j; i++) if (raw[i]! < raw[rawMin]!) rawMin = i;
+  const rawTol = Math.max(relTol * Math.abs(raw[rawMin]!), absTol);
+  let index = rawMin;
+  for (let i = rawMin; i <= j; i++) if (raw[i]! <= raw[rawMin]! + rawTol) index = i;
+  const scale = Math.max(Math.abs(v[m]!), absTol);
+  return { index, valMin: raw[index]!, relRise: (v[n - 1]! - v[m]!) / scale, trainChange: (t[n - 1]! - t[j]!) / Math.max(Math.abs(t[j]!), absTol) };
 }
