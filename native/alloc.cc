@@ -8,7 +8,7 @@
 // see this because its small objects live in pymalloc arenas. Forcing glibc to mmap large blocks
 // keeps memory flat but costs a page fault per 4 KiB every step (+50 % time per step).
 //
-// So large blocks (≥ 128 KiB) come from mmap and, when freed, go to a best-fit free list instead
+// So blocks ≥ 16 KiB come from mmap and, when freed, go to a best-fit free list instead
 // of back to the kernel: a training step asks for the same sizes every time, so after the first
 // step every request is served from the cache with its pages already resident. This is the
 // scheme of PyTorch's CUDA caching allocator, minus block splitting. Cached free bytes are
@@ -31,8 +31,15 @@
 namespace dq {
 namespace {
 
-constexpr size_t kLarge = 128 * 1024;  // glibc's own default mmap threshold
-constexpr size_t kGranule = 64 * 1024;
+// Tensor buffers from 16 KiB up are cached: below that, glibc's bins reuse freed chunks well;
+// above it, buffers interleaved with the handles' small objects fragment the heap (measured).
+constexpr size_t kLarge = 16 * 1024;
+constexpr size_t kPage = 4096, kGranule = 64 * 1024;
+// Page granules for blocks under 1 MiB (less waste), 64 KiB granules above (fewer distinct sizes).
+inline size_t RoundUp(size_t n) {
+  size_t g = n < (1u << 20) ? kPage : kGranule;
+  return (n + g - 1) / g * g;
+}
 
 struct Pool {
   std::mutex mu;
@@ -83,7 +90,7 @@ class CachingCPUAllocator final : public c10::Allocator {
 
  private:
   static void* Large(size_t n) {
-    size_t want = (n + kGranule - 1) / kGranule * kGranule;
+    size_t want = RoundUp(n);
     auto& pool = ThePool();
     std::lock_guard<std::mutex> lock(pool.mu);
     // Best fit, but never waste more than a quarter of a block on a smaller request.
