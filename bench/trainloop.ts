@@ -67,7 +67,7 @@ function bareRun(steps: number): number {
   const spec = { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length };
   const times: number[] = [];
   tidy(() => {
-    const inp = toNetworkInput(b, size, 'cpu');
+    const inp = toNetworkInput(b, size, 'cpu', run.inputScale);
     const { targets } = targetTensors(inp.boxes, size, spec, 'cpu');
     for (let s = 0; s < steps + 2; s++) {
       const t0 = performance.now();

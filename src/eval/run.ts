@@ -44,7 +44,7 @@ export function openRun(dir: string, o: { checkpoint?: string; device?: string; 
   model.eval();
   return {
     dir, run, model, checkpoint, meta,
-    ctx: { model, spec: { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length }, size: run.size, device, loss: run.config.loss },
+    ctx: { model, spec: { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length }, size: run.size, device, loss: run.config.loss, inputScale: run.inputScale ?? 1 },
   };
 }
 

@@ -21,6 +21,12 @@ function load(): Native {
   return createRequire(import.meta.url)(path) as Native;
 }
 
+// OpenMP threads that spin while waiting make every libtorch op ~10× slower as soon as another
+// busy thread shares the cores (data loading, simulation workers, a second run): measured 5–10 s
+// instead of 0.75 s per YOLOv3 step on 2 cores. Passive waiting avoids that; the user's own
+// OMP_WAIT_POLICY wins. libgomp reads it when the addon first loads it, so set it before.
+process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+
 export const native: Native = load();
 
 // libtorch's OpenMP pool can start with one thread in containers; use every core unless the

@@ -49,7 +49,9 @@ export const trainConfigSchema = z.object({
     /** Anchors in input pixels, or "auto": IoU k-means over the training split's boxes. */
     anchors: z.union([z.literal('auto'), z.array(anchorPair).min(2)]).default('auto'),
     channelsLast: z.boolean().default(true),
-  }).strict().default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true }),
+    /** Pixel values are multiplied by this; "auto" makes the mean non-zero training pixel 1. */
+    inputScale: z.union([z.literal('auto'), z.number().positive()]).default('auto'),
+  }).strict().default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true, inputScale: 'auto' }),
   loss: lossSchema.default(lossSchema.parse({})),
   optimizer: z.object({
     lr: z.number().positive().default(1e-3),

@@ -22,13 +22,18 @@ export interface NetworkBatch {
   box: Letterbox;
 }
 
-/** The image tensor at the network size (on `device`) and the boxes in network pixels. */
-export function toNetworkInput(b: LoadedBatch, size: number, device: string): NetworkBatch {
+/**
+ * The image tensor at the network size (on `device`), multiplied by `inputScale` (pixel values
+ * are ADC sums in the hundreds; the network sees values of order one), and the boxes in network
+ * pixels.
+ */
+export function toNetworkInput(b: LoadedBatch, size: number, device: string, inputScale = 1): NetworkBatch {
   const B = b.indices.length;
   const lb = letterbox(b.height, b.width, size);
   const x = tidy(() => {
     let t = tensor(b.images, { shape: [B, b.channels, b.height, b.width] });
     if (device !== 'cpu') t = t.to(device);
+    if (inputScale !== 1) t = t.mul(inputScale);
     if (b.height === size && b.width === size) return t;
     const nh = Math.round(b.height * lb.scale);
     const nw = Math.round(b.width * lb.scale);
@@ -56,4 +61,15 @@ export function targetTensors(boxes: PixelBox[][], size: number, spec: TargetSpe
     },
     collisions: enc.collisions,
   };
+}
+
+/**
+ * The input scale that makes the mean non-zero pixel of a sample of images equal to one
+ * (ADC sums for simulated data, 0–255 grey levels for imported images).
+ */
+export function autoInputScale(images: Float32Array): number {
+  let sum = 0;
+  let n = 0;
+  for (const v of images) if (v !== 0) { sum += Math.abs(v); n++; }
+  return n && sum > 0 ? n / sum : 1;
 }

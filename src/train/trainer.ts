@@ -19,7 +19,7 @@ import { saveCheckpoint, loadCheckpoint } from '../nn/serialize.js';
 import { type TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { RunDir, writeJsonAtomic } from './run-dir.js';
-import { toNetworkInput, targetTensors, type TargetSpec } from './prepare.js';
+import { toNetworkInput, targetTensors, autoInputScale, type TargetSpec } from './prepare.js';
 import { TermAccumulator, StatsAccumulator, evaluateBatch, type TermRecord, type ScaleSummary } from './validate.js';
 
 export const SCALE_NAMES = ['coarse', 'intermediate', 'detailed'] as const;
@@ -28,6 +28,8 @@ export const SCALE_NAMES = ['coarse', 'intermediate', 'detailed'] as const;
 export interface ResolvedRun {
   config: TrainConfig;
   size: number;
+  /** Pixel values are multiplied by this before the network. */
+  inputScale: number;
   anchors: [number, number][][];
   strides: number[];
   classNames: string[];
@@ -136,9 +138,10 @@ export function resolveRun(config: TrainConfig, reader: DatasetReader): Resolved
     if (anchors.length !== 3 * scales) throw new UserError(`model.anchors has ${anchors.length} anchors; ${config.model.variant} needs ${3 * scales}`);
   }
   const device = defaultDevice(config.device);
+  const inputScale = config.model.inputScale === 'auto' ? autoInputScale(reader.readDense(Array.from(train.slice(0, 64)))) : config.model.inputScale;
   const batchesPerEpoch = Math.floor(trainImages / config.batch);
   return {
-    config, size, anchors: anchorsPerScale(anchors, scales), strides, classNames: reader.classNames, channels: reader.channels,
+    config, size, inputScale, anchors: anchorsPerScale(anchors, scales), strides, classNames: reader.classNames, channels: reader.channels,
     device, threads: config.threads, trainImages, valImages: config.valLimit ? Math.min(config.valLimit, val.length) : val.length,
     batchesPerEpoch, warmupBatches: Math.round(config.warmupEpochs * batchesPerEpoch),
   };
@@ -223,7 +226,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
         optimizer.lr = lr;
         model.train();
         const { values, collisions } = tidy(() => {
-          const inp = toNetworkInput(loaded, size, run.device);
+          const inp = toNetworkInput(loaded, size, run.device, run.inputScale);
           const { targets, collisions } = targetTensors(inp.boxes, size, spec, run.device);
           const outputs = model.forward(inp.x);
           const result = yoloLoss(outputs, targets, { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
@@ -259,7 +262,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
       }
       // Validation over the whole validation split, in eval mode, never warm.
       o.onEvent?.({ kind: 'validating', epoch });
-      const val = await validate(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss }, valSet, cfg.batch, epoch);
+      const val = await validate(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, valSet, cfg.batch, epoch);
       const improved = meta.bestVal === null || val.objective < meta.bestVal;
       const record: EpochRecord = {
         type: 'epoch', epoch, step: meta.step, lr: optimizer.lr, seconds: (performance.now() - t0) / 1000,

@@ -98,6 +98,8 @@ export class StatsAccumulator {
 
 export interface EvalContext {
   model: YoloV3;
+  /** Multiplies pixel values before the network (see ResolvedRun.inputScale). */
+  inputScale: number;
   spec: TargetSpec;
   size: number;
   device: string;
@@ -128,7 +130,7 @@ export interface BatchEvalOptions {
 /** Forward pass in eval mode without gradient: detections, and loss terms and statistics. */
 export function evaluateBatch(ctx: EvalContext, b: LoadedBatch, o: BatchEvalOptions = {}): BatchResult {
   return noGrad(() => tidy(() => {
-    const inp = toNetworkInput(b, ctx.size, ctx.device);
+    const inp = toNetworkInput(b, ctx.size, ctx.device, ctx.inputScale);
     const outputs: Tensor[] = ctx.model.forward(inp.x);
     const cellsPerScale = outputs.map((y) => (y.shape[0]! * y.shape[1]! / (5 + ctx.spec.numClasses)) * y.shape[2]! * y.shape[3]!);
     let values: BatchResult['values'];
