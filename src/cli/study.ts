@@ -2,7 +2,7 @@
 // simulate a small SNNu dataset, compute anchors, train a light YOLOv3 for a few epochs,
 // evaluate the trained and the untrained network, and write the report. Each stage is skipped
 // when its output already exists (a killed study resumes where it stopped).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
@@ -72,6 +72,8 @@ export function registerStudy(program: Command): void {
       // 3. Training (resumed if a previous study was interrupted).
       if (!existsSync(join(runDir, 'done.json'))) {
         const resume = existsSync(join(runDir, 'checkpoints', 'last.safetensors'));
+        // A run killed before its first checkpoint holds nothing worth keeping: start it again.
+        if (!resume) rmSync(runDir, { recursive: true, force: true });
         console.error(`[3/5] training ${o.variant} width ${o.width} for ${o.epochs} epochs${resume ? ' (resuming)' : ''} → ${runDir}`);
         const config = parseTrainConfig({
           data, out: runDir, epochs: o.epochs, batch: 8, seed: o.seed, device: o.device,
