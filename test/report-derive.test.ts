@@ -85,6 +85,15 @@ test('onsetsOf finds the onset in every term of a synthetic run and headline cou
   assert.equal(h.map50, null, 'no eval/ results');
 });
 
+test('onsetsOf leaves out warm-up epochs', () => {
+  // Validation lowest in the warm-up epoch, then higher while training falls: no onset once
+  // the warm-up epoch is left out (the rest is a plain decrease).
+  const r = fakeRun('w', {}, [2, 6, 5, 4.5, 4.2, 4, 3.9], [20, 8, 6, 5, 4.5, 4.2, 4]);
+  assert.deepEqual(onsetsOf(r), []);
+  r.epochs[0]!.warmFraction = 0;
+  assert.ok(onsetsOf(r).some((o) => o.term === 'objective' && o.epoch === 1), 'counted when epoch 1 is not warm');
+});
+
 test('configDifferences lists exactly the keys that differ (not out)', () => {
   const a = fakeRun('a', { out: '/a', batch: 8, loss: { objLoss: 'mse', objScale: 5 } }, [1], [1]);
   const b = fakeRun('b', { out: '/b', batch: 8, loss: { objLoss: 'bce', objScale: 5 }, trainLimit: 500 }, [1], [1]);

@@ -82,7 +82,7 @@ export function termFigures(runs: readonly RunData[], onsets: readonly OnsetMark
       section: 'Loss terms per scale',
       title: `${name} scale (stride ${strides.join('/')} px): loss terms, training vs validation`,
       caption: 'Each term is the mean per image over an epoch (training: the batches of that epoch, with warm-up where it applied; validation: the whole validation split, eval mode). ' +
-        'A dotted vertical line marks the overfitting onset: the epoch of the validation minimum, after which validation stays above it and rises while training keeps falling.',
+        'A dotted vertical line marks the overfitting onset (warm-up epochs left out): the last epoch at the validation minimum, after which validation stays above it and rises while training keeps falling.',
       spec: trainValSpec(runs, TERM_NAMES.map((t) => ({
         name: t, series: (r) => termSeries(r, s, t), onset: (o) => o.scale === name && o.term === t,
       })), onsets, 'loss term (per image)'),

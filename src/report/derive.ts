@@ -16,9 +16,9 @@ export const scaleCount = (r: RunData): number => r.run.strides.length;
 export interface Series { epochs: number[]; train: number[]; val: number[] }
 
 /** One quantity per epoch on training and validation data: a term of a scale, a scale total or the objective. */
-export function series(r: RunData, pick: (scales: TermRecord[], objective: number) => number | undefined): Series {
+export function series(r: RunData, pick: (scales: TermRecord[], objective: number) => number | undefined, epochs = r.epochs): Series {
   const out: Series = { epochs: [], train: [], val: [] };
-  for (const e of r.epochs) {
+  for (const e of epochs) {
     const t = pick(e.train.scales, e.train.objective);
     const v = pick(e.val.scales, e.val.objective);
     if (t === undefined || v === undefined) continue;
@@ -29,8 +29,8 @@ export function series(r: RunData, pick: (scales: TermRecord[], objective: numbe
   return out;
 }
 
-export const termSeries = (r: RunData, scale: number, term: TermName | 'total') => series(r, (s) => s[scale]?.[term]);
-export const objectiveSeries = (r: RunData) => series(r, (_, o) => o);
+export const termSeries = (r: RunData, scale: number, term: TermName | 'total', epochs = r.epochs) => series(r, (s) => s[scale]?.[term], epochs);
+export const objectiveSeries = (r: RunData, epochs = r.epochs) => series(r, (_, o) => o, epochs);
 
 export interface OnsetMark {
   run: string;
@@ -44,16 +44,21 @@ export interface OnsetMark {
   trainChange: number;
 }
 
-/** Overfitting onsets of every scale × term, every scale total and the objective of a run. */
+/**
+ * Overfitting onsets of every scale × term, every scale total and the objective of a run.
+ * Epochs with warm-up batches are left out: their training xy and wh also pull every
+ * prediction without a truth box towards its anchor, so they do not compare with validation.
+ */
 export function onsetsOf(r: RunData, o: OnsetOptions = {}): OnsetMark[] {
   const out: OnsetMark[] = [];
+  const epochs = r.epochs.filter((e) => e.warmFraction === 0);
   const add = (scale: string, term: string, s: Series) => {
     const on = overfittingOnset(s.train, s.val, o);
     if (on) out.push({ run: r.label, scale, term, epoch: s.epochs[on.index]!, relRise: on.relRise, trainChange: on.trainChange });
   };
-  add('objective', 'objective', objectiveSeries(r));
+  add('objective', 'objective', objectiveSeries(r, epochs));
   for (let s = 0; s < scaleCount(r); s++) {
-    for (const t of [...TERM_NAMES, 'total'] as const) add(scaleName(s), t, termSeries(r, s, t));
+    for (const t of [...TERM_NAMES, 'total'] as const) add(scaleName(s), t, termSeries(r, s, t, epochs));
   }
   return out;
 }

@@ -23,7 +23,7 @@ export function runColor(labels: readonly string[], extra: { domain: string[]; r
   return {
     field: 'run', type: 'nominal' as const, title: 'run',
     scale: { domain: [...labels, ...extra.domain], range: [...labels.map((_, i) => runColorOf(i)), ...extra.range] },
-    legend: { orient: 'top' as const, direction: 'horizontal' as const, columns: 4 },
+    legend: { orient: 'top' as const, direction: 'horizontal' as const, columns: 4, symbolOpacity: 1 },
   };
 }
 
