@@ -3,6 +3,12 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { buildReport, writeAtomic, writeFigures } from '../report/report.js';
 
+/** The report of `daqyolo study` (which imports this module when it exists). */
+export async function writeStudyReport(runs: string[], out: string): Promise<void> {
+  const r = await buildReport(runs);
+  writeAtomic(out, r.html);
+}
+
 export function registerReport(program: Command): void {
   program
     .command('report')
