@@ -12,6 +12,8 @@ import { registerAnchors } from './anchors.js';
 import { registerStudy } from './study.js';
 import { registerFpRate } from './fprate.js';
 import { registerDetect } from './detect.js';
+import { registerImport } from './import.js';
+import { registerExport } from './export.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -26,4 +28,6 @@ export function registerCommands(program: Command): void {
   registerStudy(program);
   registerFpRate(program);
   registerDetect(program);
+  registerImport(program);
+  registerExport(program);
 }

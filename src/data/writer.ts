@@ -28,6 +28,9 @@ const H5_DTYPE = { i4: '<i', u4: '<I', f4: '<f' } as const;
 
 type Column = { ds: H5Dataset; rows: number; cols: number; twoD: boolean };
 
+/** A chunk of images; dense datasets may pass the pixels directly as [count, C, H, W] (imports). */
+export type WriterChunk = PackedChunk & { dense?: Float32Array };
+
 /** Refuses an existing output unless forced; checks the folder exists. */
 export function checkOutput(path: string, force: boolean): void {
   if (existsSync(path)) {
@@ -119,7 +122,7 @@ export class DatasetWriter {
   private bgTps: Int32Array[] = [];
 
   /** Appends the next chunk of images (chunks must arrive in index order). */
-  appendChunk(c: PackedChunk): void {
+  appendChunk(c: WriterChunk): void {
     if (c.start !== this.images) throw new Error(`chunk starts at image ${c.start}, expected ${this.images}`);
     const o = this.offsets;
     const push = (arr: number[], counts: Int32Array) => { let last = arr[arr.length - 1]; for (const k of counts) arr.push((last += k)); };
@@ -127,6 +130,9 @@ export class DatasetWriter {
       this.append('images/pixel', c.pixels);
       this.append('images/value', c.values);
       push(o.images, c.pixelCounts);
+    } else if (c.dense) {
+      if (c.dense.length !== c.count * this.opts.channels * this.opts.height * this.opts.width) throw new Error(`dense chunk holds ${c.dense.length} values, expected ${c.count} images`);
+      this.append('images/dense', c.dense);
     } else {
       const { channels: C, height: H, width: W } = this.opts;
       const plane = H * W;
@@ -171,6 +177,15 @@ export class DatasetWriter {
 
   get imagesWritten(): number {
     return this.images;
+  }
+
+  /** Adds a whole extra dataset (e.g. an import's per-image source files) before finish(). */
+  addDataset(name: string, data: Int32Array | Float32Array | string[], shape?: number[]): void {
+    const f = this.file!;
+    const group = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '';
+    if (group && !f.get(group)) f.create_group(group);
+    if (Array.isArray(data)) f.create_dataset({ name, data });
+    else f.create_dataset({ name, data, shape: shape ?? [data.length], dtype: data instanceof Float32Array ? '<f' : '<i' });
   }
 
   /** Writes offsets, splits and attributes, closes and renames to the output name. */
