@@ -14,6 +14,7 @@ import { registerFpRate } from './fprate.js';
 import { registerDetect } from './detect.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
+import { registerImportWeights } from './import-weights.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerDetect(program);
   registerImport(program);
   registerExport(program);
+  registerImportWeights(program);
 }
