@@ -36,7 +36,7 @@ export function registerStudy(program: Command): void {
     .command('study')
     .description('the default study: simulate, anchors, train a light YOLOv3, evaluate (trained vs untrained), report')
     .option('--out <dir>', 'study folder (dataset, run, report)', 'study')
-    .option('--images <n>', 'simulated images (80/10/10 split)', intArg('--images', 20), 1200)
+    .option('--images <n>', 'simulated images (80/10/10 split)', intArg('--images', 20), 2000)
     .option('--epochs <n>', 'training epochs', intArg('--epochs', 1), 6)
     .option('--variant <name>', 'yolov3-tiny (fast on CPU) or yolov3', 'yolov3-tiny')
     .option('--width <w>', 'channel-width multiplier', Number, 0.25)
@@ -79,6 +79,8 @@ export function registerStudy(program: Command): void {
           data, out: runDir, epochs: o.epochs, batch: 8, seed: o.seed, device: o.device,
           model: { variant: o.variant, width: o.width, size: o.size },
           optimizer: { lr: 1e-3 }, schedule: { kind: 'cosine' }, warmupEpochs: 1,
+          // Mirroring either axis gives physically valid events: 4× the distinct training images.
+          augment: { flipChannels: 0.5, flipTime: 0.5 },
         }, 'study');
         const control = { stop: false };
         const onSigint = () => { if (control.stop) process.exit(130); control.stop = true; console.error('\nstopping after the current batch…'); };

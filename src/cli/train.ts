@@ -70,6 +70,9 @@ export function configFromFlags(o: Record<string, unknown>): { config: TrainConf
   put('workers', o.workers);
   for (const s of (o.set as string[] | undefined) ?? []) setPath(flags, s);
   cfg = deepMerge(cfg, flags);
+  const merged = cfg as Record<string, unknown>;
+  if (!merged.data) throw new UserError('no dataset: give --data <file> (or "data" in the config)');
+  if (!merged.out) throw new UserError('no run directory: give --out <dir> (or "out" in the config)');
   return { config: parseTrainConfig(cfg, o.config ? String(o.config) : 'config'), messages };
 }
 
@@ -150,8 +153,6 @@ export function registerTrain(program: Command): void {
         const saved = (readJson(path) as { config: unknown }).config;
         config = parseTrainConfig(deepMerge(saved, o.epochs ? { epochs: o.epochs } : {}), path);
       } else {
-        if (!o.data) throw new UserError('--data <file> is required');
-        if (!o.out) throw new UserError('--out <dir> is required');
         const r = configFromFlags(o);
         for (const m of r.messages) console.error(`note: ${m}`);
         config = r.config;

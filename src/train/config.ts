@@ -51,7 +51,9 @@ export const trainConfigSchema = z.object({
     channelsLast: z.boolean().default(true),
     /** Pixel values are multiplied by this; "auto" makes the mean non-zero training pixel 1. */
     inputScale: z.union([z.literal('auto'), z.number().positive()]).default('auto'),
-  }).strict().default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true, inputScale: 'auto' }),
+    /** BatchNorm momentum, PyTorch convention (keras-yolo3's 0.99 is 0.01 here; slow for short runs). */
+    bnMomentum: z.number().positive().max(1).default(0.1),
+  }).strict().default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true, inputScale: 'auto', bnMomentum: 0.1 }),
   loss: lossSchema.default(lossSchema.parse({})),
   optimizer: z.object({
     lr: z.number().positive().default(1e-3),

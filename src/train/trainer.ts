@@ -151,7 +151,7 @@ export function resolveRun(config: TrainConfig, reader: DatasetReader): Resolved
 export function buildModel(run: Pick<ResolvedRun, 'config' | 'channels' | 'classNames'>): YoloV3 {
   return new YoloV3({
     variant: run.config.model.variant, inChannels: run.channels, numClasses: run.classNames.length,
-    width: run.config.model.width, channelsLast: run.config.model.channelsLast,
+    width: run.config.model.width, channelsLast: run.config.model.channelsLast, bnMomentum: run.config.model.bnMomentum ?? 0.1,
   });
 }
 
