@@ -15,6 +15,7 @@ import { registerDetect } from './detect.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
 import { registerImportWeights } from './import-weights.js';
+import { registerExportOnnx } from './export-onnx.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -32,4 +33,5 @@ export function registerCommands(program: Command): void {
   registerImport(program);
   registerExport(program);
   registerImportWeights(program);
+  registerExportOnnx(program);
 }
