@@ -15,6 +15,7 @@ import { train } from '../train/trainer.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
 import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
 import { summarize } from './evaluate.js';
+import { writeStudyReport } from './report.js';
 import { trainReporter } from './train.js';
 import { progress } from './progress.js';
 import { intArg } from './args.js';
@@ -111,16 +112,8 @@ export function registerStudy(program: Command): void {
 
       // 5. Report.
       const reportPath = join(o.out, 'report.html');
-      const reportModule = './report.js';
-      try {
-        const { writeStudyReport } = (await import(reportModule)) as { writeStudyReport?: (runs: string[], out: string) => Promise<void> };
-        if (writeStudyReport) {
-          await writeStudyReport([runDir], reportPath);
-          console.error(`[5/5] report → ${reportPath}`);
-        }
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-      }
+      await writeStudyReport([runDir], reportPath);
+      console.error(`[5/5] report → ${reportPath}`);
 
       const summary = {
         data, run: runDir, seconds: (performance.now() - t0) / 1000,
@@ -131,7 +124,7 @@ export function registerStudy(program: Command): void {
       console.log(summarize(evaluations.best!));
       console.log(`\nuntrained network: mAP@0.5 ${pct(summary.untrained.map50)}, efficiency ${pct(summary.untrained.efficiency)} at score ≥ 0.5`);
       console.log(`trained network:   mAP@0.5 ${pct(summary.trained.map50)}, efficiency ${pct(summary.trained.efficiency)} at score ≥ 0.5`);
-      console.log(`study: ${o.out}/study.json, ${existsSync(reportPath) ? reportPath : '(no report)'} in ${(summary.seconds / 60).toFixed(1)} min`);
+      console.log(`study: ${o.out}/study.json and ${reportPath} in ${(summary.seconds / 60).toFixed(1)} min`);
     });
 }
 
