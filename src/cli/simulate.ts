@@ -7,43 +7,34 @@ import { UserError } from '../errors.js';
 import { mergeConfig, parseSimConfig } from '../sim/config.js';
 import { generateDataset } from '../data/generate.js';
 import { parseSplitFractions } from '../data/splits.js';
+import { intArg, numArg } from './args.js';
 
-const int = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UserError(`${name}: expected an integer ≥ ${min}, got "${v}"`);
-  return n;
-};
-const num = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new UserError(`${name}: expected a non-negative number, got "${v}"`);
-  return n;
-};
 
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description('simulate SNNu trigger-primitive images with truth boxes and write an HDF5 dataset')
     .requiredOption('--out <file>', 'output HDF5 file')
-    .option('--images <n>', 'number of images', int('--images', 1), 1000)
-    .option('--seed <n>', 'random seed (image i depends only on seed and i)', int('--seed', 0), 1)
-    .option('--size <px>', 'square image side in pixels', int('--size', 8))
-    .option('--time-downsample <ticks>', 'ticks per pixel row (overrides the square height)', num('--time-downsample'))
+    .option('--images <n>', 'number of images', intArg('--images', 1), 1000)
+    .option('--seed <n>', 'random seed (image i depends only on seed and i)', intArg('--seed', 0), 1)
+    .option('--size <px>', 'square image side in pixels', intArg('--size', 8))
+    .option('--time-downsample <ticks>', 'ticks per pixel row (overrides the square height)', numArg('--time-downsample', 0))
     .option('--split <fractions>', 'train,val,eval fractions', '0.8,0.1,0.1')
     .option('--config <file>', 'JSON simulator config (any subset; see README "Simulator config")')
-    .option('--signal-per-image <n>', 'signal interactions per image (mean, or count with --signal-mode fixed)', num('--signal-per-image'))
+    .option('--signal-per-image <n>', 'signal interactions per image (mean, or count with --signal-mode fixed)', numArg('--signal-per-image', 0))
     .addOption(new Option('--signal-mode <mode>', 'fixed count or Poisson mean').choices(['fixed', 'poisson']))
     .addOption(new Option('--spectrum <kind>', 'neutrino energy spectrum').choices(['flat', 'fermi-dirac']))
     .option('--elastic', 'include ν–e elastic scattering')
     .option('--multi-class', 'one class per process (nueCC, nueES) instead of snnu')
     .option('--extra-channels <list>', 'extra pixel channels: peak_adc,tot')
-    .option('--noise <adc>', 'noise RMS per sample, ADC', num('--noise'))
-    .option('--threshold <adc>', 'TP threshold, ADC', num('--threshold'))
+    .option('--noise <adc>', 'noise RMS per sample, ADC', numArg('--noise', 0))
+    .option('--threshold <adc>', 'TP threshold, ADC', numArg('--threshold', 0))
     .option('--neutron-capture', 'add neutron captures (6.1 MeV γ cascades)')
     .option('--external-gamma', 'add external γ (1.46, 2.6 MeV) entering through the faces')
     .option('--no-background', 'switch every radiological background off')
     .option('--store-tps', 'also store the raw trigger primitives')
     .addOption(new Option('--layout <kind>', 'image storage').choices(['sparse', 'dense']).default('sparse'))
-    .option('--workers <n>', 'worker threads (0 = this thread)', int('--workers', 0), availableParallelism())
+    .option('--workers <n>', 'worker threads (0 = this thread)', intArg('--workers', 0), availableParallelism())
     .option('--force', 'overwrite an existing output file')
     .action(async (o) => {
       let base: unknown = {};
