@@ -59,6 +59,7 @@ export function configFromFlags(o: Record<string, unknown>): { config: TrainConf
   put('model.width', o.width);
   put('model.size', o.size);
   put('model.variant', o.variant);
+  put('model.initWeights', o.initWeights);
   put('warmupEpochs', o.warmupEpochs);
   put('loss.objLoss', o.objLoss);
   put('loss.objTarget', o.objTarget);
@@ -134,6 +135,7 @@ export function registerTrain(program: Command): void {
     .option('--width <w>', 'channel-width multiplier', numArg('--width'))
     .option('--size <px>', 'network input size (multiple of 32)', numArg('--size'))
     .option('--variant <name>', 'yolov3 or yolov3-tiny')
+    .option('--init-weights <file>', 'start from a checkpoint (e.g. made by `daqyolo import-weights` from Darknet .weights)')
     .option('--warmup-epochs <n>', 'warm-up epochs (× batches per epoch = warm-up batches)', numArg('--warmup-epochs'))
     .option('--obj-loss <kind>', 'objectness loss: mse or bce')
     .option('--obj-target <kind>', 'objectness target: one or iou')

@@ -6,7 +6,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { noGrad, type Tensor } from '../torch/index.js';
 import { BatchNorm2d, Conv2d, LeakyReLU, MaxPool2d, Module, Sequential, Upsample, ZeroPad2d, type Layer } from '../nn/index.js';
-import { ConvBNLeaky, type YoloV3 } from '../model/yolo.js';
+import { ConvBNLeaky, SamePool, type YoloV3 } from '../model/yolo.js';
 import { onnxTypes } from './onnx-proto.js';
 
 export const OPSET = 13;
@@ -113,7 +113,7 @@ function emitLayer(g: GraphBuilder, x: string, layer: Layer, name: string): stri
   const body = (layer as unknown as { body?: Sequential }).body;
   if (body instanceof Sequential) return g.node('Add', [x, emitLayer(g, x, body, `${name}.body`)], [], `${name}.add`);
   // keras 'same' max pool (kernel 2, stride 1): replicate the right/bottom edge, then pool.
-  if (layer.constructor.name === 'SamePool') {
+  if (layer instanceof SamePool) {
     const padded = g.node('Pad', [x, g.int64s(`${name}.pads`, [0, 0, 0, 0, 0, 0, 1, 1])], [attrS('mode', 'edge')], `${name}.pad`);
     return g.node('MaxPool', [padded], [attrInts('kernel_shape', [2, 2]), attrInts('strides', [1, 1])], name);
   }

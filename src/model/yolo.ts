@@ -216,7 +216,7 @@ export class YoloV3 extends Module {
 }
 
 /** keras 'same' max pooling with kernel 2, stride 1: pad right/bottom by replicating the edge. */
-class SamePool extends Layer {
+export class SamePool extends Layer {
   forward(x: Tensor): Tensor {
     const p = F.pad(x, [0, 1, 0, 1], 'replicate');
     const y = F.maxPool2d(p, 2, { stride: 1 });

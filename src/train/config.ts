@@ -51,6 +51,8 @@ export const trainConfigSchema = z.object({
     channelsLast: z.boolean().default(true),
     /** Pixel values are multiplied by this; "auto" makes the mean non-zero training pixel 1. */
     inputScale: z.union([z.literal('auto'), z.number().positive()]).default('auto'),
+    /** Start from these weights (a checkpoint, e.g. from `daqyolo import-weights`); missing layers keep their initialisation. */
+    initWeights: z.string().min(1).optional(),
     /** BatchNorm momentum, PyTorch convention (keras-yolo3's 0.99 is 0.01 here; slow for short runs). */
     bnMomentum: z.number().positive().max(1).default(0.1),
   }).strict().default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true, inputScale: 'auto', bnMomentum: 0.1 }),

@@ -186,6 +186,11 @@ export async function train(o: TrainOptions): Promise<RunDir> {
     dir.truncateMetrics(meta.metricsBytes);
     dir.log(`resumed from step ${meta.step} (epoch ${meta.epoch}, batch ${meta.batch})`);
   } else {
+    if (cfg.model.initWeights) {
+      // Non-strict: a backbone-only file (e.g. Darknet's darknet53.conv.74) leaves the heads as initialised.
+      const { metadata } = loadCheckpoint(cfg.model.initWeights, { model, strict: false });
+      dir.log(`initial weights from ${cfg.model.initWeights} (${Object.keys(metadata).length} metadata keys)`);
+    }
     dir.writeConfig({ ...run, config: cfg });
     dir.ensureCheckpointDir();
     // The untrained network, for comparisons with the trained one (`evaluate --checkpoint init`).
