@@ -14,6 +14,7 @@ import { train, type EpochRecord, type BatchRecord, NonFiniteLossError } from '.
 import { RunDir } from '../src/train/run-dir.js';
 import { openRun } from '../src/eval/run.js';
 import { configFromFlags } from '../src/cli/train.js';
+import { loadSafetensors } from '../src/torch/index.js';
 import { mapKerasYolo3Config, isKerasYolo3Config } from '../src/train/keras-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-train-'));
@@ -173,4 +174,21 @@ test('the full YOLOv3 topology trains a step with multi-scale input and augmenta
   const e = epochs(out)[0]!;
   assert.ok(Object.keys(e.augment).length >= 3, `augmentations logged: ${JSON.stringify(e.augment)}`);
   assert.ok(statSync(join(out, 'checkpoints', 'last.safetensors')).size > 0);
+});
+
+test('--init-weights starts training from a checkpoint (the run\'s init checkpoint holds those weights)', async () => {
+  const src = join(dir, 'e2e', 'checkpoints', 'best.safetensors');
+  const out = join(dir, 'init-from');
+  await train({ config: tinyConfig(out, { epochs: 1, trainLimit: 8, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64, initWeights: src } }) });
+  const a = loadSafetensors(src);
+  const b = loadSafetensors(join(out, 'checkpoints', 'init.safetensors'));
+  let compared = 0;
+  for (const [k, t] of b.tensors) {
+    const s = a.tensors.get(k);
+    assert.ok(s, `source has ${k}`);
+    assert.deepEqual(Array.from(t.dataSync() as Float32Array), Array.from(s!.dataSync() as Float32Array), k);
+    compared++;
+  }
+  assert.ok(compared > 20);
+  assert.match(readFileSync(join(out, 'log.txt'), 'utf8'), /initial weights from/);
 });
