@@ -9,12 +9,8 @@ import { runLocal, runState, writePlan, writePointConfig, type SweepEvent } from
 import { slurmScript, taskCommand } from '../sweep/slurm.js';
 import { formatSummary, summaryRows } from '../sweep/summary.js';
 import { buildReport, writeAtomic } from '../report/report.js';
+import { intArg } from './args.js';
 
-const nonNegInt = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${name}: expected a non-negative integer, got "${v}"`);
-  return n;
-};
 
 interface Opts { parallel?: number; threads?: number; slurm?: boolean; summary?: boolean; task?: number; list?: boolean; report?: string; events: number }
 
@@ -52,13 +48,13 @@ export function registerSweep(program: Command): void {
     .command('sweep')
     .description('train a grid or list of configs (local worker pool or a Slurm job array) and compare the finished runs')
     .argument('<file>', 'sweep.json: { out, base, grid | list, parallel, threads, slurm }')
-    .option('--parallel <n>', 'runs at once on this machine (libtorch threads are divided between them)', nonNegInt('--parallel'))
-    .option('--threads <n>', 'libtorch threads to divide between parallel runs (0 = every core)', nonNegInt('--threads'))
+    .option('--parallel <n>', 'runs at once on this machine (libtorch threads are divided between them)', intArg('--parallel'))
+    .option('--threads <n>', 'libtorch threads to divide between parallel runs (0 = every core)', intArg('--threads'))
     .option('--slurm', 'write <out>/sweep.sbatch (one array task per run) instead of running')
-    .option('--task <i>', 'run only point i (what each Slurm array task does)', nonNegInt('--task'))
+    .option('--task <i>', 'run only point i (what each Slurm array task does)', intArg('--task'))
     .option('--summary', 'tabulate the finished runs and write a comparison report')
     .option('--report <file>', 'with --summary: the report file (default <out>/summary.html)')
-    .option('--events <n>', 'with --summary: event displays in the report', nonNegInt('--events'), 3)
+    .option('--events <n>', 'with --summary: event displays in the report', intArg('--events'), 3)
     .option('--list', 'print the points and their state, and exit')
     .action(async (file: string, o: Opts) => {
       const sweep = readSweepFile(file);

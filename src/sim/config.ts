@@ -4,6 +4,7 @@
 // Validated once at the edge with zod; error messages name the offending field.
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { deepMerge } from '../util/merge.js';
 
 const pos = () => z.number().positive();
 const nonneg = () => z.number().nonnegative();
@@ -200,12 +201,4 @@ export function defaultSimConfig(): SimConfig {
 }
 
 /** Deep-merges `patch` into `base` (objects merge, everything else replaces); used for CLI overrides. */
-export function mergeConfig(base: unknown, patch: unknown): unknown {
-  if (patch === undefined) return base;
-  if (base && patch && typeof base === 'object' && typeof patch === 'object' && !Array.isArray(base) && !Array.isArray(patch)) {
-    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(patch as Record<string, unknown>)) out[k] = mergeConfig(out[k], v);
-    return out;
-  }
-  return patch;
-}
+export const mergeConfig = deepMerge;

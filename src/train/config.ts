@@ -2,6 +2,7 @@
 // Validated once at the edge (CLI or API); afterwards a plain typed object.
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { deepMerge } from '../util/merge.js';
 import { defaultLossOptions, seedLossPreset } from '../loss/options.js';
 
 const anchorPair = z.tuple([z.number().positive(), z.number().positive()]);
@@ -116,16 +117,7 @@ export const presets: Record<string, Record<string, unknown>> = {
   },
 };
 
-/** Deep merge of plain objects (arrays and scalars replace). */
-export function deepMerge(base: unknown, patch: unknown): unknown {
-  if (patch === undefined) return base;
-  if (base && patch && typeof base === 'object' && typeof patch === 'object' && !Array.isArray(base) && !Array.isArray(patch)) {
-    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-    for (const [k, v] of Object.entries(patch as Record<string, unknown>)) out[k] = deepMerge(out[k], v);
-    return out;
-  }
-  return patch;
-}
+export { deepMerge };
 
 /** Validates a raw config; errors name the field path and what was expected. */
 export function parseTrainConfig(raw: unknown, origin = 'config'): TrainConfig {
