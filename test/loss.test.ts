@@ -285,3 +285,24 @@ test('encoding: best anchor over all scales, log sizes, collisions resolved by a
   assert.equal(y[slot(0, 0, 1) + 4], 1, 'box 2 on anchor [5, 5]');
   assert.deepEqual(enc.perScale, [0, 0, 2]);
 });
+
+test("compat.trueBoxUnits 'owner-grid' reproduces keras-yolo3's misplaced truth boxes in other scales' ignore masks", () => {
+  tidy(() => {
+    // Two scales of a 64 px input: coarse 2 × 2 (stride 32), fine 4 × 4 (stride 16). One box owned by
+    // the coarse scale, centred at (48, 16): in owner grid units (1.5, 0.5). Divided by the fine
+    // grid (4) as keras-yolo3 does, the fine scale's ignore mask sees it at (0.375, 0.125) in
+    // normalised units instead of (0.75, 0.25): a different set of fine predictions is ignored.
+    const spec: EncodeSpec = { netH: 64, netW: 64, strides: [32, 16], anchors: [[[16, 32]], [[4, 4]]], numClasses: 1 };
+    const t = targetTensors([[truth]], spec);
+    const outs = [zeros([1, 6, 2, 2]), zeros([1, 6, 4, 4])];
+    const ctx = { anchors: spec.anchors, netH: 64, netW: 64, batchIndex: 0, training: false };
+    // Fine predictions are anchor-sized (4 px) boxes at the cell centres; make them 16 × 32 px
+    // (t_w = ln 4, t_h = ln 8) so they overlap boxes of the truth's size.
+    const fine = tensor(Array.from({ length: 16 }, () => [0, 0, Math.log(4), Math.log(8), 0, 0]).flat(), { shape: [1, 4, 4, 6] }).permute(0, 3, 1, 2).contiguous();
+    const right = readLoss(yoloLoss([outs[0]!, fine], t, ctx, { ignoreThresh: 0.3 }));
+    const owner = readLoss(yoloLoss([outs[0]!, fine], t, ctx, { ignoreThresh: 0.3, compat: { trueBoxUnits: 'owner-grid' } }));
+    assert.notEqual(owner.scales[1]!.conf2[0], right.scales[1]!.conf2[0], 'the fine scale ignores different cells');
+    // The owning (coarse) scale divides by its own grid: identical either way.
+    assert.equal(owner.scales[0]!.conf2[0], right.scales[0]!.conf2[0]);
+  });
+});

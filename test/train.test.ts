@@ -192,3 +192,20 @@ test('--init-weights starts training from a checkpoint (the run\'s init checkpoi
   assert.ok(compared > 20);
   assert.match(readFileSync(join(out, 'log.txt'), 'utf8'), /initial weights from/);
 });
+
+test('anchors prints IoU k-means anchors sorted by area, grouped per scale (coarse first), with counts', () => {
+  const r = spawnSync(process.execPath, [cli, 'anchors', data, '--num', '6', '--size', '128', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.anchors.length, 6);
+  const areas = j.anchors.map(([w, h]: number[]) => w * h);
+  assert.deepEqual(areas, [...areas].sort((a: number, b: number) => a - b));
+  assert.equal(j.perScale.length, 2);
+  assert.equal(j.perScale[0].scale, 'coarse');
+  assert.deepEqual(j.perScale[0].anchors, j.anchors.slice(3).map((a: number[]) => a));
+  assert.equal(j.counts.reduce((a: number, b: number) => a + b, 0), j.boxes);
+  assert.ok(j.meanBestIou > 0 && j.meanBestIou <= 1);
+  const bad = spawnSync(process.execPath, [cli, 'anchors', join(dir, 'nope.h5')], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /nope\.h5/);
+});
