@@ -14,7 +14,7 @@ const { values } = parseArgs({
   options: {
     width: { type: 'string', default: '0.25' }, size: { type: 'string', default: '480' }, batch: { type: 'string', default: '8' },
     steps: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' }, warmup: { type: 'string', default: '2' },
-    threads: { type: 'string', default: String(availableParallelism()) }, python: { type: 'string', default: '/usr/bin/python3' },
+    threads: { type: 'string', default: String(availableParallelism()) }, 'omp-wait': { type: 'string', default: 'PASSIVE' }, python: { type: 'string', default: '/usr/bin/python3' },
   },
 });
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,7 +22,8 @@ const common = ['--width', values.width!, '--size', values.size!, '--batch', val
 
 interface Run { ms_per_step: number; step_ms: number[]; peak_rss_mb: number; params: number; [k: string]: unknown }
 function run(cmd: string, args: string[]): Run {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
+  // Both sides get the same OpenMP wait policy (daqyolo defaults to PASSIVE; see src/torch/native.ts).
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_WAIT_POLICY: values['omp-wait'] } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Run;
 }
@@ -47,7 +48,7 @@ const summary = (rs: Run[]) => {
   };
 };
 const a = summary(ours), b = summary(peer);
-console.log(JSON.stringify({
+console.log(JSON.stringify({ omp_wait_policy: values['omp-wait'],
   network: 'yolov3', width: Number(values.width), size: Number(values.size), batch: Number(values.batch), threads: Number(values.threads),
   params: ours[0]!.params, gflop_per_image: ours[0]!['gflop_per_image'], rounds: Number(values.rounds), steps_per_round: Number(values.steps),
   daqyolo: a, pytorch: { ...b, torch: peer[0]!['torch'], channels_last: true },
