@@ -20,7 +20,7 @@ import { Adam, tidy, manualSeed, getNumThreads } from '../src/torch/index.js';
 const { values: a } = parseArgs({ options: {
   images: { type: 'string', default: '400' }, size: { type: 'string', default: '480' }, variant: { type: 'string', default: 'yolov3-tiny' },
   width: { type: 'string', default: '0.25' }, batch: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' },
-  augment: { type: 'boolean', default: true },
+  'no-augment': { type: 'boolean', default: false },
 } });
 const size = Number(a.size);
 const batch = Number(a.batch);
@@ -33,7 +33,7 @@ await generateDataset({ out: data, config: sim, images: Number(a.images), seed: 
 const base = {
   data, epochs: 1, batch, seed: 1, workers: 1, threads: 0, valLimit: 8,
   model: { variant: a.variant, width: Number(a.width), size },
-  augment: a.augment ? { timeJitter: 0.05, flipChannels: 0.5, flipTime: 0.5, tpDropout: 0.05 } : {},
+  augment: !a['no-augment'] ? { timeJitter: 0.05, flipChannels: 0.5, flipTime: 0.5, tpDropout: 0.05 } : {},
 };
 
 /** ms per training step of the full trainer (first 2 steps excluded: allocation warm-up). */
@@ -99,7 +99,7 @@ rmSync(dir, { recursive: true, force: true });
 const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
 const ms = { loop: mean(loop), bare: mean(bare) };
 console.log(JSON.stringify({
-  bench: 'trainloop', variant: a.variant, width: Number(a.width), size, batch, threads: getNumThreads(), augment: a.augment,
+  bench: 'trainloop', variant: a.variant, width: Number(a.width), size, batch, threads: getNumThreads(), augment: !a['no-augment'],
   loop_ms_per_step: +ms.loop.toFixed(1), bare_ms_per_step: +ms.bare.toFixed(1),
   loop_img_per_s: +(1000 * batch / ms.loop).toFixed(2), bare_img_per_s: +(1000 * batch / ms.bare).toFixed(2),
   loop_over_bare_throughput: +(ms.bare / ms.loop).toFixed(3),

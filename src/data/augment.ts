@@ -57,6 +57,32 @@ function remapRows(img: AugImage, dest: (y: number) => number): void {
   img.data = out;
 }
 
+/** Moves every row by dy in place (vacated rows become zero): a memmove per channel plane. */
+function shiftRows(img: AugImage, dy: number): void {
+  const { data, channels: C, height: H, width: W } = img;
+  const d = Math.max(-H, Math.min(H, dy));
+  for (let c = 0; c < C; c++) {
+    const plane = data.subarray(c * H * W, (c + 1) * H * W);
+    if (d > 0) { plane.copyWithin(d * W, 0, (H - d) * W); plane.fill(0, 0, d * W); }
+    else if (d < 0) { plane.copyWithin(0, -d * W, H * W); plane.fill(0, (H + d) * W, H * W); }
+  }
+}
+
+/** Mirrors the rows (time axis) in place. */
+function flipRows(img: AugImage): void {
+  const { data, channels: C, height: H, width: W } = img;
+  const tmp = new Float32Array(W);
+  for (let c = 0; c < C; c++) {
+    for (let y = 0; y < H >> 1; y++) {
+      const a = (c * H + y) * W;
+      const b = (c * H + H - 1 - y) * W;
+      tmp.set(data.subarray(a, a + W));
+      data.copyWithin(a, b, b + W);
+      data.set(tmp, b);
+    }
+  }
+}
+
 /** Maps boxes' y extent, clips to the image, drops boxes left with no height. */
 function mapBoxesY(img: AugImage, f: (y: number) => number): void {
   img.boxes = img.boxes
@@ -93,14 +119,18 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
   if (o.timeStretch > 0) {
     const f = 1 + (2 * rng() - 1) * o.timeStretch;
     const map = (y: number) => (y - H / 2) * f + H / 2;
-    remapRows(img, (y) => Math.floor(map(y + 0.5)));
-    mapBoxesY(img, map);
+    const row = (y: number) => Math.floor(map(y + 0.5)); // the row a pixel row lands in
+    remapRows(img, row);
+    // Box edges follow their first and last pixel rows, so every pixel stays inside its box.
+    img.boxes = img.boxes
+      .map((b) => ({ ...b, y1: Math.max(0, row(b.y1)), y2: Math.min(H, row(Math.ceil(b.y2) - 1) + 1) }))
+      .filter((b) => b.y2 - b.y1 >= 1);
     log.timeStretch = 1;
   }
   if (o.timeJitter > 0) {
     const dy = Math.round((2 * rng() - 1) * o.timeJitter * H);
     if (dy !== 0) {
-      remapRows(img, (y) => y + dy);
+      shiftRows(img, dy);
       mapBoxesY(img, (y) => y + dy);
       log.timeJitter = 1;
     }
@@ -112,7 +142,7 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
     log.flipChannels = 1;
   }
   if (o.flipTime > 0 && rng() < o.flipTime) {
-    remapRows(img, (y) => H - 1 - y);
+    flipRows(img);
     img.boxes = img.boxes.map((b) => ({ ...b, y1: H - b.y2, y2: H - b.y1 }));
     log.flipTime = 1;
   }

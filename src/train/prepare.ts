@@ -33,7 +33,7 @@ export function toNetworkInput(b: LoadedBatch, size: number, device: string, inp
   const x = tidy(() => {
     let t = tensor(b.images, { shape: [B, b.channels, b.height, b.width] });
     if (device !== 'cpu') t = t.to(device);
-    if (inputScale !== 1) t = t.mul(inputScale);
+    if (inputScale !== 1) t.mul_(inputScale); // in place: t is this batch's own copy
     if (b.height === size && b.width === size) return t;
     const nh = Math.round(b.height * lb.scale);
     const nw = Math.round(b.width * lb.scale);

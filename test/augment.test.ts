@@ -1,0 +1,88 @@
+// Augmentations: every one moves the pixels and the boxes together (each box still holds its
+// pixels), flips are involutions, and the sum of ADC is kept where it should be.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { augment, type AugImage, type AugmentOptions } from '../src/data/augment.js';
+import { mulberry32 } from '../src/util/rng.js';
+
+const none: AugmentOptions = { timeJitter: 0, flipChannels: 0, flipTime: 0, timeStretch: 0, tpDropout: 0, noiseTps: 0, overlayBackground: 0 };
+const C = 2, H = 40, W = 30;
+
+/** Two clusters of hits with their boxes, in both channels. */
+function image(): AugImage {
+  const data = new Float32Array(C * H * W);
+  const hits = [[3, 5], [4, 6], [6, 9], [20, 25], [22, 30], [24, 27]];
+  hits.forEach(([x, y], i) => { data[y! * W + x!] = 10 + i; data[H * W + y! * W + x!] = 1; });
+  return { data, channels: C, height: H, width: W, boxes: [{ x1: 3, y1: 5, x2: 7, y2: 10, cls: 0 }, { x1: 20, y1: 25, x2: 25, y2: 31, cls: 0 }] };
+}
+
+const sum = (d: Float32Array, c = 0) => d.subarray(c * H * W, (c + 1) * H * W).reduce((a, b) => a + b, 0);
+
+/** Every non-zero pixel of channel 0 lies inside some box. */
+function pixelsInBoxes(img: AugImage): void {
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      if (!img.data[y * W + x]) continue;
+      assert.ok(img.boxes.some((b) => x >= b.x1 && x < b.x2 && y >= b.y1 && y < b.y2), `pixel (${x}, ${y}) outside every box ${JSON.stringify(img.boxes)}`);
+    }
+  }
+}
+
+test('flips mirror pixels and boxes together and undo themselves', () => {
+  for (const key of ['flipChannels', 'flipTime'] as const) {
+    const img = image();
+    const before = image();
+    const log = augment(img, { ...none, [key]: 1 }, mulberry32(1));
+    assert.equal(log[key], 1);
+    pixelsInBoxes(img);
+    assert.equal(sum(img.data), sum(before.data));
+    assert.notDeepEqual(Array.from(img.data), Array.from(before.data));
+    augment(img, { ...none, [key]: 1 }, mulberry32(1));
+    assert.deepEqual(Array.from(img.data), Array.from(before.data), `${key} twice is the identity`);
+    assert.deepEqual(img.boxes, before.boxes);
+  }
+});
+
+test('time jitter and stretch keep each box around its pixels; dropout only removes', () => {
+  for (let seed = 0; seed < 20; seed++) {
+    const img = image();
+    augment(img, { ...none, timeJitter: 0.2 }, mulberry32(seed));
+    pixelsInBoxes(img);
+    const st = image();
+    augment(st, { ...none, timeStretch: 0.3 }, mulberry32(seed));
+    pixelsInBoxes(st);
+    assert.equal(sum(st.data), sum(image().data), 'stretch keeps the ADC sum (rows may merge)');
+    const dr = image();
+    augment(dr, { ...none, tpDropout: 0.5 }, mulberry32(seed));
+    pixelsInBoxes(dr);
+    assert.ok(sum(dr.data) <= sum(image().data));
+    // Dropout removes whole pixels: both channels together.
+    for (let p = 0; p < H * W; p++) assert.equal(dr.data[p] === 0, dr.data[H * W + p] === 0);
+  }
+  // A jitter that pushes a cluster out of the image drops its box.
+  const img = image();
+  let dropped = false;
+  for (let seed = 0; seed < 200 && !dropped; seed++) {
+    const j = image();
+    augment(j, { ...none, timeJitter: 0.5 }, mulberry32(seed));
+    pixelsInBoxes(j);
+    dropped = j.boxes.length < img.boxes.length;
+  }
+  assert.ok(dropped, 'some jitter drops a box pushed out of the image');
+});
+
+test('noise hits and background overlay add pixels without moving the boxes', () => {
+  const img = image();
+  const log = augment(img, { ...none, noiseTps: 5 }, mulberry32(3));
+  assert.ok((log.noiseTps ?? 0) > 0);
+  assert.ok(sum(img.data) > sum(image().data));
+  assert.deepEqual(img.boxes, image().boxes);
+  const bg = image();
+  bg.data.fill(0);
+  bg.data[1 * W + 1] = 7;      // outside its box: background, added
+  bg.data[6 * W + 4] = 100;    // inside its box: signal of the other image, not added
+  bg.boxes = [{ x1: 3, y1: 5, x2: 7, y2: 10, cls: 0 }];
+  const ov = image();
+  augment(ov, { ...none, overlayBackground: 1 }, mulberry32(1), () => bg);
+  assert.equal(sum(ov.data), sum(image().data) + 7);
+});
