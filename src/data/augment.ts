@@ -149,8 +149,10 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
   if (o.tpDropout > 0) {
     // Drop whole pixels (all channels) with probability p: TPs missed by the finder.
     const plane = H * W;
+    const d = img.data;
+    const rate = o.tpDropout;
     for (let p = 0; p < plane; p++) {
-      if (img.data[p] !== 0 && rng() < o.tpDropout) for (let c = 0; c < C; c++) img.data[c * plane + p] = 0;
+      if (d[p] !== 0 && rng() < rate) for (let c = 0; c < C; c++) d[c * plane + p] = 0;
     }
     log.tpDropout = 1;
   }
@@ -158,7 +160,8 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
     // Extra noise hits: amplitudes drawn from the image's own non-zero pixels (its ADC scale).
     const plane = H * W;
     const values: number[] = [];
-    for (let p = 0; p < plane && values.length < 4096; p++) if (img.data[p] !== 0) values.push(img.data[p]!);
+    const d = img.data;
+    for (let p = 0; p < plane && values.length < 4096; p++) if (d[p] !== 0) values.push(d[p]!);
     const n = poisson(rng, o.noiseTps);
     for (let i = 0; i < n; i++) {
       const p = Math.floor(rng() * plane);
