@@ -12,7 +12,7 @@ import { openDataset } from '../data/store.js';
 import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
 import { parseTrainConfig } from '../train/config.js';
 import { train } from '../train/trainer.js';
-import { writeJsonAtomic } from '../train/run-dir.js';
+import { writeJsonAtomic, runState } from '../train/run-dir.js';
 import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
 import { summarize } from './evaluate.js';
 import { writeStudyReport } from './report.js';
@@ -71,10 +71,10 @@ export function registerStudy(program: Command): void {
         assignToScales(km.anchors, k / 3).map((s) => s.map(([a, b]) => `[${a.toFixed(1)},${b.toFixed(1)}]`).join(' ')).join(' | '));
 
       // 3. Training (resumed if a previous study was interrupted).
-      if (!existsSync(join(runDir, 'done.json'))) {
-        const resume = existsSync(join(runDir, 'checkpoints', 'last.safetensors'));
-        // A run killed before its first checkpoint holds nothing worth keeping: start it again.
-        if (!resume) rmSync(runDir, { recursive: true, force: true });
+      const state = runState(runDir);
+      if (state !== 'done') {
+        const resume = state === 'resume';
+        if (state === 'restart') rmSync(runDir, { recursive: true, force: true });
         console.error(`[3/5] training ${o.variant} width ${o.width} for ${o.epochs} epochs${resume ? ' (resuming)' : ''} → ${runDir}`);
         const config = parseTrainConfig({
           data, out: runDir, epochs: o.epochs, batch: 8, seed: o.seed, device: o.device,

@@ -8,6 +8,7 @@ import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.j
 import { train, SCALE_NAMES, type TrainEvent } from '../train/trainer.js';
 import { progress, type Progress } from './progress.js';
 import { numArg } from './args.js';
+import { setDotted } from '../util/merge.js';
 
 
 function readJson(path: string): unknown {
@@ -22,13 +23,10 @@ function readJson(path: string): unknown {
 function setPath(target: Record<string, unknown>, assignment: string): void {
   const eq = assignment.indexOf('=');
   if (eq < 1) throw new UserError(`--set ${assignment}: expected key.path=value`);
-  const keys = assignment.slice(0, eq).split('.');
   const raw = assignment.slice(eq + 1);
   let value: unknown = raw;
   try { value = JSON.parse(raw); } catch { /* a plain string */ }
-  let cur = target;
-  for (const k of keys.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
-  cur[keys.at(-1)!] = value;
+  setDotted(target, assignment.slice(0, eq), value);
 }
 
 /** Builds the config: preset < config file < flags (< --set). */

@@ -6,22 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../train/run-dir.js';
 import type { SweepPlan, SweepPoint } from './plan.js';
+import { runState, type RunState } from '../train/run-dir.js';
 
 /** bin/daqyolo.js of this installation. */
 export const CLI = fileURLToPath(new URL('../../../bin/daqyolo.js', import.meta.url));
 
-export type RunState = 'done' | 'resume' | 'fresh' | 'restart';
-
-/**
- * done: done.json exists (skipped); resume: a last checkpoint exists; restart: config.json but no
- * checkpoint (killed before its first epoch ended — nothing to keep); fresh: nothing there yet.
- */
-export function runState(dir: string): RunState {
-  if (existsSync(join(dir, 'done.json'))) return 'done';
-  if (existsSync(join(dir, 'checkpoints', 'last.safetensors'))) return 'resume';
-  if (existsSync(join(dir, 'config.json'))) return 'restart';
-  return 'fresh';
-}
+export { runState, type RunState };
 
 /** Where each point's generated training config is written. */
 export const configPath = (plan: SweepPlan, p: SweepPoint) => join(plan.out, 'configs', `${p.name}.json`);

@@ -6,6 +6,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { deepMerge, parseTrainConfig, presets, type TrainConfig } from '../train/config.js';
+import { setDotted } from '../util/merge.js';
 
 export const sweepSchema = z.object({
   /** Folder that receives one run directory per point (relative paths: to the sweep file). */
@@ -55,16 +56,7 @@ export interface SweepPlan {
   points: SweepPoint[];
 }
 
-/** Sets a dotted key in a nested object (creating objects on the way). */
-export function setDotted(target: Record<string, unknown>, key: string, value: unknown): void {
-  const keys = key.split('.');
-  let cur = target;
-  for (const k of keys.slice(0, -1)) {
-    const next = cur[k];
-    cur = (cur[k] = next && typeof next === 'object' && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
-  }
-  cur[keys.at(-1)!] = value;
-}
+export { setDotted };
 
 /** Every combination of the grid's values, keys in the file's order, the last key varying fastest. */
 export function cartesian(grid: Record<string, unknown[]>): Record<string, unknown>[] {

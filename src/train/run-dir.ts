@@ -52,3 +52,17 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   closeSync(fd);
   renameSync(tmp, path);
 }
+
+export type RunState = 'done' | 'resume' | 'fresh' | 'restart';
+
+/**
+ * What to do with a run directory: done (done.json: finished), resume (a last checkpoint),
+ * restart (config.json but no checkpoint: killed before its first epoch ended, nothing worth
+ * keeping, and `train` refuses a used folder), fresh (nothing there yet).
+ */
+export function runState(dir: string): RunState {
+  if (existsSync(join(dir, 'done.json'))) return 'done';
+  if (existsSync(join(dir, 'checkpoints', 'last.safetensors'))) return 'resume';
+  if (existsSync(join(dir, 'config.json'))) return 'restart';
+  return 'fresh';
+}

@@ -9,3 +9,14 @@ export function deepMerge(base: unknown, patch: unknown): unknown {
   }
   return patch;
 }
+
+/** Sets a dotted key (`loss.objScale`) in a nested object, creating objects on the way. */
+export function setDotted(target: Record<string, unknown>, key: string, value: unknown): void {
+  const keys = key.split('.');
+  let cur = target;
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k];
+    cur = (cur[k] = next && typeof next === 'object' && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+  }
+  cur[keys.at(-1)!] = value;
+}
