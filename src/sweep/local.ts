@@ -1,7 +1,7 @@
 // Running a sweep's points: what each run directory needs (nothing, resume, or a fresh start),
 // the `daqyolo train` command for it, and a local pool of child processes, N at a time.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeJsonAtomic } from '../train/run-dir.js';
