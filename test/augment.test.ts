@@ -86,3 +86,17 @@ test('noise hits and background overlay add pixels without moving the boxes', ()
   augment(ov, { ...none, overlayBackground: 1 }, mulberry32(1), () => bg);
   assert.equal(sum(ov.data), sum(image().data) + 7);
 });
+
+test('dropout and noise give the same image from the stored pixel list as from a scan', () => {
+  for (let seed = 0; seed < 10; seed++) {
+    const scanned = image();
+    const listed = image();
+    const list: number[] = [];
+    for (let p = 0; p < H * W; p++) if (listed.data[p] !== 0) list.push(p);
+    listed.nonzero = Int32Array.from(list);
+    const o = { ...none, tpDropout: 0.4, noiseTps: 3 };
+    augment(scanned, o, mulberry32(seed));
+    augment(listed, o, mulberry32(seed));
+    assert.deepEqual(Array.from(listed.data), Array.from(scanned.data));
+  }
+});

@@ -17,6 +17,8 @@ export interface AugBox { x1: number; y1: number; x2: number; y2: number; cls: n
 
 export interface AugImage {
   data: Float32Array; // [C, H, W]
+  /** Indices (y·W + x) of the non-zero pixels as stored, when known (sparse datasets). */
+  nonzero?: Int32Array | null;
   channels: number;
   height: number;
   width: number;
@@ -95,13 +97,45 @@ function mapBoxesY(img: AugImage, f: (y: number) => number): void {
 }
 
 /**
- * Applies the enabled augmentations in a fixed order (overlay, stretch, jitter, flips, dropout,
- * noise) and returns which fired. `other` supplies another image for the background overlay.
+ * Applies the enabled augmentations in a fixed order (dropout, noise, overlay, stretch, jitter,
+ * flips) and returns which fired. `other` supplies another image for the background overlay.
  */
 export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () => AugImage | null): AugmentLog {
   const log: AugmentLog = {};
   const { channels: C, height: H, width: W } = img;
 
+  // Dropout and noise come first, while the stored pixel list (`img.nonzero`) still describes
+  // the image: no scan of all H·W pixels (that scan was most of a batch's loading time).
+  const plane = H * W;
+  const d = img.data;
+  const nonzero = (): ArrayLike<number> => {
+    if (img.nonzero) return img.nonzero;
+    const list: number[] = [];
+    for (let p = 0; p < plane; p++) if (d[p] !== 0) list.push(p);
+    return list;
+  };
+  if (o.tpDropout > 0) {
+    // Drop whole pixels (all channels) with probability p: TPs missed by the finder.
+    const pix = nonzero();
+    for (let i = 0; i < pix.length; i++) {
+      const p = pix[i]!;
+      if (rng() < o.tpDropout) for (let c = 0; c < C; c++) d[c * plane + p] = 0;
+    }
+    log.tpDropout = 1;
+  }
+  if (o.noiseTps > 0) {
+    // Extra noise hits: amplitudes drawn from the image's own non-zero pixels (its ADC scale).
+    const pix = nonzero();
+    const values: number[] = [];
+    for (let i = 0; i < pix.length && values.length < 4096; i++) if (d[pix[i]!] !== 0) values.push(d[pix[i]!]!);
+    const n = poisson(rng, o.noiseTps);
+    for (let i = 0; i < n; i++) {
+      const p = Math.floor(rng() * plane);
+      const v = values.length ? values[Math.floor(rng() * values.length)]! : 1;
+      d[p]! += v;
+    }
+    if (n) log.noiseTps = n;
+  }
   if (o.overlayBackground > 0 && rng() < o.overlayBackground && other) {
     const bg = other();
     if (bg && bg.height === H && bg.width === W && bg.channels === C) {
@@ -145,30 +179,6 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
     flipRows(img);
     img.boxes = img.boxes.map((b) => ({ ...b, y1: H - b.y2, y2: H - b.y1 }));
     log.flipTime = 1;
-  }
-  if (o.tpDropout > 0) {
-    // Drop whole pixels (all channels) with probability p: TPs missed by the finder.
-    const plane = H * W;
-    const d = img.data;
-    const rate = o.tpDropout;
-    for (let p = 0; p < plane; p++) {
-      if (d[p] !== 0 && rng() < rate) for (let c = 0; c < C; c++) d[c * plane + p] = 0;
-    }
-    log.tpDropout = 1;
-  }
-  if (o.noiseTps > 0) {
-    // Extra noise hits: amplitudes drawn from the image's own non-zero pixels (its ADC scale).
-    const plane = H * W;
-    const values: number[] = [];
-    const d = img.data;
-    for (let p = 0; p < plane && values.length < 4096; p++) if (d[p] !== 0) values.push(d[p]!);
-    const n = poisson(rng, o.noiseTps);
-    for (let i = 0; i < n; i++) {
-      const p = Math.floor(rng() * plane);
-      const v = values.length ? values[Math.floor(rng() * values.length)]! : 1;
-      img.data[p]! += v;
-    }
-    if (n) log.noiseTps = n;
   }
   return log;
 }

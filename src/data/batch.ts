@@ -28,13 +28,14 @@ export interface LoadedBatch {
 export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayLike<number>): LoadedBatch {
   const { channels: C, height: H, width: W } = reader;
   const plane = C * H * W;
-  const images = reader.readDense(req.indices);
+  const pixels: (Int32Array | null)[] = [];
+  const images = reader.readDense(req.indices, undefined, pixels);
   const boxes: AugBox[][] = req.indices.map((i) => reader.boxes(i).map(({ x1, y1, x2, y2, cls }) => ({ x1, y1, x2, y2, cls })));
   const augLog: AugmentLog = {};
   if (req.augment && isAugmenting(req.augment)) {
     const rng = mulberry32(req.seed);
     req.indices.forEach((_, b) => {
-      const img = { data: images.subarray(b * plane, (b + 1) * plane), channels: C, height: H, width: W, boxes: boxes[b]! };
+      const img = { data: images.subarray(b * plane, (b + 1) * plane), nonzero: pixels[b], channels: C, height: H, width: W, boxes: boxes[b]! };
       const other = () => {
         if (pool.length === 0) return null;
         const j = pool[Math.floor(rng() * pool.length)]!;

@@ -16,7 +16,7 @@ export interface DatasetReader {
   readonly path: string; readonly numImages: number; readonly channels: number; readonly height: number; readonly width: number;
   readonly classNames: string[]; readonly attrs: Record<string, unknown>; // includes the generation config
   split(name: 'train' | 'val' | 'eval'): Int32Array;
-  readDense(indices: ArrayLike<number>, out?: Float32Array): Float32Array; // N*C*H*W, zero-filled then scattered
+  readDense(indices: ArrayLike<number>, out?: Float32Array, pixels?: (Int32Array | null)[]): Float32Array; // N*C*H*W, zero-filled then scattered; pixels[k] = stored pixel indices (sparse layout)
   boxes(index: number): Box[];
   interactions(index: number): Interaction[];
   boxSizes(split?: 'train' | 'val' | 'eval'): { w: Float32Array; h: Float32Array }; // for anchor k-means
@@ -118,7 +118,11 @@ class Reader implements DatasetReader, DatasetTables {
     return Int32Array.from(d.value as ArrayLike<number>);
   }
 
-  readDense(indices: ArrayLike<number>, out?: Float32Array): Float32Array {
+  /**
+   * Dense images [N, C, H, W]. With `pixels`, each sparse image's stored pixel indices (y·W + x)
+   * are put in pixels[k] (null for dense datasets), so callers need not scan for non-zero pixels.
+   */
+  readDense(indices: ArrayLike<number>, out?: Float32Array, pixels?: (Int32Array | null)[]): Float32Array {
     const C = this.channels, H = this.height, W = this.width;
     const per = C * H * W;
     const n = indices.length;
@@ -131,11 +135,16 @@ class Reader implements DatasetReader, DatasetTables {
       this.checkIndex(i);
       if (this.denseDs) {
         buf.set(this.denseDs.slice([[i, i + 1]]) as Float32Array, k * per);
+        if (pixels) pixels[k] = null;
         continue;
       }
       const a = this.imgOff![i], b = this.imgOff![i + 1];
-      if (b <= a) continue;
+      if (b <= a) {
+        if (pixels) pixels[k] = new Int32Array(0);
+        continue;
+      }
       const pix = this.pixelDs!.slice([[a, b]]) as Int32Array;
+      if (pixels) pixels[k] = pix;
       const val = this.valueDs!.slice([[a, b], [0, C]]) as Float32Array;
       const base = k * per;
       for (let p = 0; p < pix.length; p++) for (let c = 0; c < C; c++) buf[base + c * plane + pix[p]] = val[p * C + c];
