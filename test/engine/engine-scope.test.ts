@@ -68,3 +68,13 @@ test('libtorch errors become JS Errors with libtorch\'s message; the process sur
   });
   assert.equal(liveTensors(), base, 'failed ops leak no handles');
 });
+
+test('`using` frees a tensor at the end of its block', () => {
+  const before = liveTensors();
+  {
+    using t = zeros([4, 4]);
+    assert.equal(tidy(() => t.sum().item()), 0);
+    assert.equal(liveTensors(), before + 1);
+  }
+  assert.equal(liveTensors(), before);
+});
