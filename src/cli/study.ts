@@ -38,7 +38,7 @@ export function registerStudy(program: Command): void {
     .description('the default study: simulate, anchors, train a light YOLOv3, evaluate (trained vs untrained), report')
     .option('--out <dir>', 'study folder (dataset, run, report)', 'study')
     .option('--images <n>', 'simulated images (80/10/10 split)', intArg('--images', 20), 2000)
-    .option('--epochs <n>', 'training epochs', intArg('--epochs', 1), 6)
+    .option('--epochs <n>', 'training epochs', intArg('--epochs', 1), 10)
     .option('--variant <name>', 'yolov3-tiny (fast on CPU) or yolov3', 'yolov3-tiny')
     .option('--width <w>', 'channel-width multiplier', Number, 0.25)
     .option('--size <px>', 'image and network size', intArg('--size', 32), 480)
