@@ -1,7 +1,7 @@
 // Decoding raw head outputs into boxes in network-input pixels with objectness and class
 // scores, followed by NMS per image. The score of a box is σ(t_o) × softmax(class logits)
 // (the loss trains the classes with softmax cross-entropy; with one class it is σ(t_o)).
-import { Tensor, tidy, noGrad, cat } from '../torch/index.js';
+import { Tensor, tidy, noGrad, cat, tensor } from '../torch/index.js';
 import { nms, type NmsOptions } from './nms.js';
 
 export interface DecodedBox {
@@ -53,10 +53,10 @@ export function decodeOutputs(outputs: Tensor[], o: DecodeOptions): DecodedBox[]
       const a = idx.select(1, 3);
       const cx = col.add(txy.select(1, 0)).mul(o.netW / gw);
       const cy = row.add(txy.select(1, 1)).mul(o.netH / gh);
-      const aw = selectAnchor(anchors.map((x) => x[0]), a);
-      const ah = selectAnchor(anchors.map((x) => x[1]), a);
-      const w = twh.select(1, 0).exp().mul(aw);
-      const h = twh.select(1, 1).exp().mul(ah);
+      // Each box's anchor [w, h], picked by its anchor index.
+      const anchorWh = tensor(anchors.flat(), { device: out.device }).reshape(A, 2).indexSelect(0, a);
+      const w = twh.select(1, 0).exp().mul(anchorWh.select(1, 0));
+      const h = twh.select(1, 1).exp().mul(anchorWh.select(1, 1));
       parts.push(cat([
         idx.select(1, 0).to('float32').unsqueeze(1),
         cx.sub(w.div(2)).unsqueeze(1), cy.sub(h.div(2)).unsqueeze(1), cx.add(w.div(2)).unsqueeze(1), cy.add(h.div(2)).unsqueeze(1),
@@ -86,14 +86,5 @@ export function decodeOutputs(outputs: Tensor[], o: DecodeOptions): DecodedBox[]
     });
     const kept = nms({ boxes, scores, classes }, { scoreThreshold: thr, ...(o.nms ?? {}) });
     return Array.from(kept, (k) => list[k]!);
-  });
-}
-
-function selectAnchor(values: number[], a: Tensor): Tensor {
-  return tidy(() => {
-    // values[a] for an int64 index tensor, without leaving the device.
-    let out = a.to('float32').mul(0);
-    values.forEach((v, i) => { out = out.add(a.eq(i).to('float32').mul(v)); });
-    return out;
   });
 }

@@ -6,12 +6,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { BatchLoader } from '../data/loader.js';
-import { batchOfImages, type BatchRequest } from '../data/batch.js';
+import { batchOfImages } from '../data/batch.js';
 import { streamImages } from '../data/stream.js';
 import { parseSimConfig } from '../sim/config.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
-import { TermAccumulator, evaluateBatch } from '../train/validate.js';
+import { TermAccumulator, evaluateBatch, forEachEvaluatedBatch, mapImage } from '../train/validate.js';
 import { evaluateDetections, type MapImage, type MapReport } from './map.js';
 import { evaluateTrigger, type TriggerImage, type TriggerReport, type TriggerOptions } from './efficiency.js';
 import { openRun, checkCompatible } from './run.js';
@@ -62,18 +62,13 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   const perScale = opened.run.strides.map(() => 0);
   const terms = new TermAccumulator();
   const loader = new BatchLoader({ path: o.data, workers: o.workers, prefetch: 2, pool: new Int32Array(0) });
-  const reqs: BatchRequest[] = [];
-  for (let i = 0; i < indices.length; i += o.batch) reqs.push({ id: i, indices: indices.slice(i, i + o.batch), seed: 0, augment: null });
-  loader.enqueue(reqs);
   try {
-    for (let r = 0; r < reqs.length; r++) {
-      const b = await loader.next();
-      const res = evaluateBatch(opened.ctx, b);
+    await forEachEvaluatedBatch(loader, opened.ctx, indices, o.batch, (b, res, done) => {
       terms.add(res.values!);
       res.detections.forEach((dets, k) => {
         const idx = b.indices[k]!;
         for (const d of dets) perScale[d.scale]!++;
-        mapImages.push({ detections: dets.map(toDetection), truths: b.boxes[k]!.map((t) => ({ box: [t.x1, t.y1, t.x2, t.y2] as const, cls: t.cls })) });
+        mapImages.push(mapImage(dets, b.boxes[k]!));
         const boxes = reader.boxes(idx);
         signal.push({
           detections: dets.map(toDetection),
@@ -83,8 +78,8 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
           }),
         });
       });
-      o.onProgress?.(Math.min(indices.length, (r + 1) * o.batch), indices.length, o.split);
-    }
+      o.onProgress?.(done, indices.length, o.split);
+    });
   } finally {
     await loader.close();
   }

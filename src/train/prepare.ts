@@ -65,11 +65,19 @@ export function targetTensors(boxes: PixelBox[][], size: number, spec: TargetSpe
 
 /**
  * The input scale that makes the mean non-zero pixel of a sample of images equal to one
- * (ADC sums for simulated data, 0–255 grey levels for imported images).
+ * (ADC sums for simulated data, 0–255 grey levels for imported images). `pixels[k]`, when given,
+ * lists image k's non-zero pixel indices (sparse datasets), which saves scanning every pixel.
  */
-export function autoInputScale(images: Float32Array): number {
+export function autoInputScale(images: Float32Array, shape?: { channels: number; height: number; width: number }, pixels?: (Int32Array | null)[]): number {
   let sum = 0;
   let n = 0;
-  for (const v of images) if (v !== 0) { sum += Math.abs(v); n++; }
+  const add = (v: number) => { if (v !== 0) { sum += Math.abs(v); n++; } };
+  if (shape && pixels && pixels.every((p) => p !== null)) {
+    const hw = shape.height * shape.width;
+    const per = shape.channels * hw;
+    pixels.forEach((list, k) => { for (const p of list!) for (let c = 0; c < shape.channels; c++) add(images[k * per + c * hw + p]!); });
+  } else {
+    for (const v of images) add(v);
+  }
   return n && sum > 0 ? n / sum : 1;
 }

@@ -12,7 +12,7 @@ import type { BatchRequest } from '../data/batch.js';
 import type { AugmentLog } from '../data/augment.js';
 import { anchorsPerScale } from '../data/targets.js';
 import { kmeansAnchors } from '../anchors/kmeans.js';
-import { evaluateDetections } from '../eval/map.js';
+import { evaluateDetections, type MapImage } from '../eval/map.js';
 import { mulberry32 } from '../util/rng.js';
 import { UserError } from '../errors.js';
 import { saveCheckpoint, loadCheckpoint } from '../nn/serialize.js';
@@ -20,7 +20,7 @@ import { type TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { RunDir, writeJsonAtomic } from './run-dir.js';
 import { toNetworkInput, targetTensors, autoInputScale, type TargetSpec } from './prepare.js';
-import { TermAccumulator, StatsAccumulator, evaluateBatch, type TermRecord, type ScaleSummary } from './validate.js';
+import { TermAccumulator, StatsAccumulator, forEachEvaluatedBatch, mapImage, type EvalContext, type TermRecord, type ScaleSummary } from './validate.js';
 
 export const SCALE_NAMES = ['coarse', 'intermediate', 'detailed'] as const;
 
@@ -138,7 +138,13 @@ export function resolveRun(config: TrainConfig, reader: DatasetReader): Resolved
     if (anchors.length !== 3 * scales) throw new UserError(`model.anchors has ${anchors.length} anchors; ${config.model.variant} needs ${3 * scales}`);
   }
   const device = defaultDevice(config.device);
-  const inputScale = config.model.inputScale === 'auto' ? autoInputScale(reader.readDense(Array.from(train.slice(0, 64)))) : config.model.inputScale;
+  let inputScale = config.model.inputScale === 'auto' ? 1 : config.model.inputScale;
+  if (config.model.inputScale === 'auto') {
+    // The first 64 training images; sparse datasets name their non-zero pixels (no full scan).
+    const pixels: (Int32Array | null)[] = [];
+    const sample = reader.readDense(Array.from(train.slice(0, 64)), undefined, pixels);
+    inputScale = autoInputScale(sample, reader, pixels);
+  }
   const batchesPerEpoch = Math.floor(trainImages / config.batch);
   return {
     config, size, inputScale, anchors: anchorsPerScale(anchors, scales), strides, classNames: reader.classNames, channels: reader.channels,
@@ -325,27 +331,15 @@ function checkFinite(v: LossValues, step: number, epoch: number, batch: number):
 }
 
 /** Runs the model over the validation images; terms are means per image. */
-export async function validate(loader: BatchLoader, ctx: Parameters<typeof evaluateBatch>[0], indices: number[], batch: number, epoch: number) {
-  const reqs: BatchRequest[] = [];
-  for (let i = 0; i < indices.length; i += batch) reqs.push({ id: -(epoch * 1e6 + i + 1), indices: indices.slice(i, i + batch), seed: 0, augment: null });
-  loader.enqueue(reqs);
+export async function validate(loader: BatchLoader, ctx: EvalContext, indices: number[], batch: number, epoch: number) {
   const terms = new TermAccumulator();
   const stats = new StatsAccumulator();
-  const mapImages: Parameters<typeof evaluateDetections>[0][number][] = [];
-  ctx.model.eval();
-  for (let r = 0; r < reqs.length; r++) {
-    const b = await loader.next();
-    const res = evaluateBatch(ctx, b);
+  const images: MapImage[] = [];
+  await forEachEvaluatedBatch(loader, ctx, indices, batch, (b, res) => {
     terms.add(res.values!);
     stats.add(res.stats!, res.cellsPerScale);
-    res.detections.forEach((dets, i) => {
-      mapImages.push({
-        detections: dets.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls })),
-        truths: b.boxes[i]!.map((t) => ({ box: [t.x1, t.y1, t.x2, t.y2] as const, cls: t.cls })),
-      });
-    });
-  }
-  ctx.model.train();
-  const m = evaluateDetections(mapImages);
+    res.detections.forEach((dets, i) => images.push(mapImage(dets, b.boxes[i]!)));
+  }, -epoch * 1e6);
+  const m = evaluateDetections(images);
   return { ...terms.means(), images: terms.images, stats: stats.summary(), map50: m.map50AllPoint, ap50: m.ap50 };
 }

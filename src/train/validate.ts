@@ -6,7 +6,9 @@ import { yoloLoss, readLoss, lossStatistics, TERMS, type Term } from '../loss/yo
 import type { LossOptions } from '../loss/options.js';
 import { decodeOutputs, type DecodedBox } from '../eval/decode.js';
 import type { YoloV3 } from '../model/yolo.js';
-import type { LoadedBatch } from '../data/batch.js';
+import type { BatchRequest, LoadedBatch } from '../data/batch.js';
+import type { BatchLoader } from '../data/loader.js';
+import type { MapImage } from '../eval/map.js';
 import { toNetworkInput, targetTensors, type TargetSpec, type Letterbox } from './prepare.js';
 
 export type TermRecord = Record<Term | 'total', number>;
@@ -147,4 +149,34 @@ export function evaluateBatch(ctx: EvalContext, b: LoadedBatch, o: BatchEvalOpti
     }).map((list) => list.map((d) => toDatasetPixels(d, inp.box)));
     return { values, stats, cellsPerScale, detections };
   }));
+}
+
+/**
+ * Runs the images `indices` through the model in eval mode, `batch` at a time, through the loader
+ * (no augmentation), and hands each batch with its results to `onBatch`. The model is left in the
+ * mode it was in. `idBase` keeps request ids apart from others queued on the same loader.
+ */
+export async function forEachEvaluatedBatch(loader: BatchLoader, ctx: EvalContext, indices: number[], batch: number,
+  onBatch: (b: LoadedBatch, res: BatchResult, done: number) => void, idBase = 0): Promise<void> {
+  const reqs: BatchRequest[] = [];
+  for (let i = 0; i < indices.length; i += batch) reqs.push({ id: idBase - (i + 1), indices: indices.slice(i, i + batch), seed: 0, augment: null });
+  loader.enqueue(reqs);
+  const wasTraining = ctx.model.training;
+  ctx.model.eval();
+  try {
+    for (let r = 0; r < reqs.length; r++) {
+      const b = await loader.next();
+      onBatch(b, evaluateBatch(ctx, b), Math.min(indices.length, (r + 1) * batch));
+    }
+  } finally {
+    ctx.model.train(wasTraining);
+  }
+}
+
+/** One image's detections and truth boxes, as the mAP functions take them. */
+export function mapImage(dets: DecodedBox[], truth: { x1: number; y1: number; x2: number; y2: number; cls: number }[]): MapImage {
+  return {
+    detections: dets.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls })),
+    truths: truth.map((t) => ({ box: [t.x1, t.y1, t.x2, t.y2] as const, cls: t.cls })),
+  };
 }
