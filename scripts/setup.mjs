@@ -5,7 +5,9 @@
 //   2. npm packages, when node_modules is missing or older than package.json.
 //   3. the native addon (node-gyp), when missing or older than native/*.
 //   4. the TypeScript build (tsc, incremental).
-//   5. with --test: Debian's chromium, which the report tests drive headless (playwright-core).
+//   5. with --test: Debian's chromium, which the report tests drive headless (playwright-core), and
+//      python3-h5py / python3-torch for /usr/bin/python3, which the interop tests use as references
+//      (h5py reads our HDF5 files; PyTorch checks ops, safetensors and the benchmark peer).
 // Uses only Node built-ins, so it runs on a fresh clone before `npm install`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -103,23 +105,36 @@ function ensureTypeScript() {
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 }
 
-// --- 5. chromium for the report tests ---------------------------------------------------------
-function ensureChromium() {
-  if (existsSync('/usr/bin/chromium')) return;
+// --- 5. what the tests use: chromium and Debian's Python references -------------------------
+function aptInstall(packages, why) {
+  if (packages.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
   if (!isRoot || !hasApt) {
-    console.error('[setup] the report tests need Debian\'s chromium: `sudo apt-get install chromium`.');
+    console.error(`[setup] ${why} need Debian's ${packages.join(' ')}: \`sudo apt-get install ${packages.join(' ')}\`.`);
     process.exit(1);
   }
-  log('installing chromium with apt-get (headless browser for the report tests)');
+  log(`installing ${packages.join(' ')} with apt-get (${why})`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-qq'], { env });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env });
+}
+// A Python module counts as present only when Debian's interpreter imports it (the python3 on
+// PATH may be another interpreter, without Debian's packages).
+function pythonHas(module) {
+  return existsSync('/usr/bin/python3') &&
+    spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+}
+function ensureTestTools() {
+  const wanted = [];
+  if (!existsSync('/usr/bin/chromium')) wanted.push('chromium');
+  if (!pythonHas('h5py')) wanted.push('python3-h5py');
+  if (!pythonHas('torch')) wanted.push('python3-torch');
+  aptInstall(wanted, 'the report and interop tests');
 }
 
 ensureLibtorch();
 ensureNodeModules();
 ensureNative();
 ensureTypeScript();
-if (process.argv.includes('--test')) ensureChromium();
+if (process.argv.includes('--test')) ensureTestTools();
