@@ -43,15 +43,15 @@ try {
   const t0 = performance.now();
   for (let i = 0; i < images; i++) decodeImage(readFileSync(join(img, `i${String(i).padStart(5, '0')}.png`)));
   const decodeS = (performance.now() - t0) / 1000;
-  const run = (out: string, letterbox?: number) => {
+  const run = async (out: string, letterbox?: number) => {
     const t = performance.now();
-    const rep = importRecords(collectVoc({ images: img, annotations: ann }), { format: 'voc', source: {}, out, size: letterbox, channels: 'keep', skipBad: false, force: false, seed: 0 });
+    const rep = await importRecords(collectVoc({ images: img, annotations: ann }), { format: 'voc', source: {}, out, size: letterbox, channels: 'keep', skipBad: false, force: false, seed: 0 });
     const sec = (performance.now() - t) / 1000;
     if (rep.images !== images) throw new Error(`imported ${rep.images} of ${images}`);
     return sec;
   };
-  const plainS = run(join(dir, 'plain.h5'));
-  const lboxS = run(join(dir, 'lbox.h5'), lbox);
+  const plainS = await run(join(dir, 'plain.h5'));
+  const lboxS = await run(join(dir, 'lbox.h5'), lbox);
   const rate = (sec: number) => +(images / sec).toFixed(1);
   console.log(JSON.stringify({
     bench: 'import', images, size, channels: 3, meanPngKiB: +(bytes / images / 1024).toFixed(1),

@@ -13,7 +13,8 @@ export interface AugmentOptions {
   overlayBackground: number;
 }
 
-export interface AugBox { x1: number; y1: number; x2: number; y2: number; cls: number }
+/** A truth box; `difficult` (VOC) is carried through for the mAP figures, which leave such boxes out. */
+export interface AugBox { x1: number; y1: number; x2: number; y2: number; cls: number; difficult?: boolean }
 
 export interface AugImage {
   data: Float32Array; // [C, H, W]

@@ -30,7 +30,7 @@ export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayL
   const plane = C * H * W;
   const pixels: (Int32Array | null)[] = [];
   const images = reader.readDense(req.indices, undefined, pixels);
-  const boxes: AugBox[][] = req.indices.map((i) => reader.boxes(i).map(({ x1, y1, x2, y2, cls }) => ({ x1, y1, x2, y2, cls })));
+  const boxes: AugBox[][] = req.indices.map((i) => reader.boxes(i).map(({ x1, y1, x2, y2, cls, difficult }) => ({ x1, y1, x2, y2, cls, ...(difficult ? { difficult } : {}) })));
   const augLog: AugmentLog = {};
   if (req.augment && isAugmenting(req.augment)) {
     const rng = mulberry32(req.seed);

@@ -9,7 +9,11 @@ import { FORMAT_VERSION } from './writer.js';
 
 export { DatasetWriter, checkOutput, FORMAT_VERSION, FORMAT_NAME } from './writer.js';
 
-export interface Box { x1: number; y1: number; x2: number; y2: number; cls: number; interaction: number }
+export interface Box {
+  x1: number; y1: number; x2: number; y2: number; cls: number; interaction: number;
+  /** Present (true) for VOC "difficult" boxes of imported datasets (/boxes/difficult). */
+  difficult?: true;
+}
 export interface Interaction { energyMeV: number; process: string; visibleEnergyMeV: number; nTps: number; box: number /* index into this image's boxes or -1 */ }
 
 export interface DatasetReader {
@@ -59,7 +63,7 @@ class Reader implements DatasetReader, DatasetTables {
   private readonly pixelDs: H5Dataset | null;
   private readonly valueDs: H5Dataset | null;
   private readonly denseDs: H5Dataset | null;
-  private boxCache: { xyxy: Float32Array; cls: Int32Array; inter: Int32Array } | null = null;
+  private boxCache: { xyxy: Float32Array; cls: Int32Array; inter: Int32Array; difficult: Int32Array | null } | null = null;
   private intCache: AllInteractions | null = null;
 
   constructor(readonly path: string, private readonly f: H5File) {
@@ -159,6 +163,7 @@ class Reader implements DatasetReader, DatasetTables {
         xyxy: Float32Array.from(get('boxes/xyxy') as ArrayLike<number>),
         cls: Int32Array.from(get('boxes/class') as ArrayLike<number>),
         inter: Int32Array.from(get('boxes/interaction') as ArrayLike<number>),
+        difficult: this.f.get('boxes/difficult') ? Int32Array.from(get('boxes/difficult') as ArrayLike<number>) : null, // optional (imports)
       };
     }
     return this.boxCache;
@@ -169,7 +174,7 @@ class Reader implements DatasetReader, DatasetTables {
     const t = this.boxTables();
     const out: Box[] = [];
     for (let b = this.boxOff[index]; b < this.boxOff[index + 1]; b++) {
-      out.push({ x1: t.xyxy[4 * b], y1: t.xyxy[4 * b + 1], x2: t.xyxy[4 * b + 2], y2: t.xyxy[4 * b + 3], cls: t.cls[b], interaction: t.inter[b] });
+      out.push({ x1: t.xyxy[4 * b], y1: t.xyxy[4 * b + 1], x2: t.xyxy[4 * b + 2], y2: t.xyxy[4 * b + 3], cls: t.cls[b], interaction: t.inter[b], ...(t.difficult?.[b] ? { difficult: true as const } : {}) });
     }
     return out;
   }

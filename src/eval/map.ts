@@ -1,31 +1,42 @@
 // Detection metrics: average precision per class and its means, in the VOC and COCO flavours.
-// One matching routine serves all of them (COCO's evaluateImg logic): detections of a class are
-// taken by descending score, each takes the unmatched truth with the highest IoU ≥ threshold,
-// each truth is matched at most once, so duplicates are false positives.
+// Each flavour keeps its own reference's matching, because the two give different AP:
+// - VOC (Pascal devkit, VOCevaldet / voc_eval.py): detections of a class by descending score over
+//   all images, no per-image cap; each goes to the truth box of highest IoU overall; IoU > 0.5
+//   strictly; if that truth is taken the detection is a false positive (even when another truth
+//   would fit); a detection whose best truth is `difficult` counts neither way, and difficult
+//   truths are not in the recall's denominator. 11-point AP at numpy's arange(0, 1.1, 0.1).
+// - COCO (pycocotools COCOeval.evaluateImg/accumulate): per image at most 100 detections per class,
+//   each takes the unmatched truth of highest IoU ≥ threshold (counted truths before ignored
+//   ones), precision sampled at numpy's linspace(0, 1, 101) recall points, IoU thresholds
+//   linspace(0.5, 0.95, 10), both as numpy stores them (0.35000000000000003, 0.8999999999999999).
+// Boxes are continuous with exclusive x2/y2; the devkit's "+1" on inclusive integer pixels is the
+// same IoU once VOC's 1-based inclusive coordinates are imported as [xmin − 1, xmax).
 import { boxArea, iouCoords, type Box } from '../geometry/box.js';
 
 /** One detection in image pixels with its score and class id. */
 export interface Detection { x1: number; y1: number; x2: number; y2: number; score: number; cls: number }
-/** One truth box with its class id. */
-export interface TruthBox { box: Box; cls: number }
+/** One truth box with its class id; `difficult` (VOC) truths are neither required nor penalised. */
+export interface TruthBox { box: Box; cls: number; difficult?: boolean }
 /** Detections and truths of one image. */
 export interface MapImage { detections: readonly Detection[]; truths: readonly TruthBox[] }
 
 export type ApMethod = 'voc11' | 'allpoint' | 'coco101';
 
 export interface MapOptions {
-  /** Detections kept per image and class, highest scores first (default 100, as COCO). */
+  /** COCO figures: detections kept per image and class, highest scores first (default 100, as COCO). */
   maxDetectionsPerImage?: number;
   /** Small/medium area limits in pixels² (default COCO's 32² and 96²). */
   areaLimits?: readonly [number, number];
 }
 
-/** Precision–recall points of one class at IoU 0.5, in descending-score order. */
+/** Precision–recall points of one class (VOC matching, IoU > 0.5), in descending-score order. */
 export interface PrCurve { recall: number[]; precision: number[]; score: number[] }
 
 export interface ClassAp {
   cls: number;
+  /** Truth boxes that count (difficult ones left out). */
   nTruth: number;
+  nDifficult: number;
   nDetections: number;
   /** null when the class has no truth boxes (AP is undefined then, and left out of the means). */
   ap50Voc11: number | null;
@@ -41,16 +52,18 @@ export interface ClassAp {
 
 export interface MapReport {
   definitions: {
-    matching: string;
+    vocMatching: string;
+    cocoMatching: string;
     scoreRule: string;
     maxDetectionsPerImage: number;
     cocoIouThresholds: number[];
     areaRangesPx2: { small: [number, number]; medium: [number, number]; large: [number, number | null] };
   };
   perClass: ClassAp[];
-  /** Means over classes that have truth boxes; null when none has. */
+  /** Means over classes that have truth boxes; null when none has. VOC matching. */
   map50Voc11: number | null;
   map50AllPoint: number | null;
+  /** COCO matching. */
   ap50: number | null;
   ap75: number | null;
   mapCoco: number | null;
@@ -59,18 +72,28 @@ export interface MapReport {
   apLarge: number | null;
 }
 
-/** COCO's ten IoU thresholds 0.50:0.05:0.95. */
-export const COCO_IOU_THRESHOLDS: readonly number[] = Array.from({ length: 10 }, (_, i) => (50 + 5 * i) / 100);
+/** numpy.linspace(start, stop, num) value for value: start + i·((stop − start)/(num − 1)), the last exactly stop. */
+export function linspace(start: number, stop: number, num: number): number[] {
+  const step = (stop - start) / (num - 1);
+  return Array.from({ length: num }, (_, i) => (i === num - 1 ? stop : start + i * step));
+}
+
+/** COCO's ten IoU thresholds, np.linspace(.5, 0.95, 10) as pycocotools builds them. */
+export const COCO_IOU_THRESHOLDS: readonly number[] = linspace(0.5, 0.95, 10);
+/** COCO's 101 recall points, np.linspace(.0, 1.00, 101). */
+export const COCO_RECALL_THRESHOLDS: readonly number[] = linspace(0, 1, 101);
+/** The devkit's 11 recall points, np.arange(0., 1.1, 0.1) = i·0.1 (0.30000000000000004, …). */
+export const VOC11_RECALL_THRESHOLDS: readonly number[] = Array.from({ length: 11 }, (_, i) => i * 0.1);
 
 /** AP of one ranked list: recall/precision after each detection in descending-score order. */
 export function averagePrecision(recall: ArrayLike<number>, precision: ArrayLike<number>, method: ApMethod): number {
   const n = recall.length;
   if (method === 'voc11') {
-    // VOC2007: mean over r ∈ {0, 0.1, …, 1} of the best precision at recall ≥ r.
+    // VOC2007: mean over the 11 points r of the best precision at recall ≥ r (0 where none).
     let s = 0;
-    for (let t = 0; t <= 10; t++) {
+    for (const t of VOC11_RECALL_THRESHOLDS) {
       let p = 0;
-      for (let i = 0; i < n; i++) if (recall[i] >= t / 10) p = Math.max(p, precision[i]);
+      for (let i = 0; i < n; i++) if (recall[i] >= t) p = Math.max(p, precision[i]);
       s += p;
     }
     return s / 11;
@@ -87,20 +110,21 @@ export function averagePrecision(recall: ArrayLike<number>, precision: ArrayLike
     }
     return s;
   }
-  // COCO: envelope sampled at r ∈ {0, 0.01, …, 1} (first rank reaching r), 0 beyond the last recall.
+  // COCO: envelope at the first rank whose recall reaches r (searchsorted 'left'), 0 beyond the last.
   let s = 0;
   let i = 0;
-  for (let t = 0; t <= 100; t++) {
-    const r = t / 100;
+  for (const r of COCO_RECALL_THRESHOLDS) {
     while (i < n && recall[i] < r) i++;
     if (i < n) s += env[i];
   }
-  return s / 101;
+  return s / COCO_RECALL_THRESHOLDS.length;
 }
 
+/** One class in one image: its detections (canonical order), truths, and their IoU matrix. */
 interface ClassImage {
   dets: Detection[];
   gts: Box[];
+  difficult: boolean[];
   iou: Float64Array; // dets × gts
   gtArea: Float64Array;
 }
@@ -120,35 +144,36 @@ export function evaluateDetections(images: readonly MapImage[], opts: MapOptions
     for (const d of im.detections) if (d.score > 0) classSet.add(d.cls);
   }
   const perClass: ClassAp[] = [...classSet].sort((a, b) => a - b).map((cls) => {
-    const ci = images.map((im) => prepare(im, cls, maxDets));
-    const nTruth = ci.reduce((s, c) => s + c.gts.length, 0);
-    const nDetections = ci.reduce((s, c) => s + c.dets.length, 0);
-    const order = globalOrder(ci);
-    const curve = (thr: number, range: [number, number]) => rankedCurve(ci, order, thr, range);
-    const ap = (thr: number, range: [number, number], method: ApMethod) => {
-      const c = curve(thr, range);
-      return c.nTruth === 0 ? null : averagePrecision(c.recall, c.precision, method);
+    const all = images.map((im) => prepare(im, cls, Infinity));
+    const capped = all.map((c) => capDetections(c, maxDets));
+    const voc = vocCurve(all);
+    const cocoOrder = globalOrder(capped);
+    const coco = (thr: number, range: [number, number]) => {
+      const c = cocoCurve(capped, cocoOrder, thr, range);
+      return c.nTruth === 0 ? null : averagePrecision(c.recall, c.precision, 'coco101');
     };
-    const cocoOver = (range: [number, number]) => meanOrNull(COCO_IOU_THRESHOLDS.map((t) => ap(t, range, 'coco101')));
-    const c50 = curve(0.5, ranges.all);
-    const has = nTruth > 0;
+    const cocoOver = (range: [number, number]) => meanOrNull(COCO_IOU_THRESHOLDS.map((t) => coco(t, range)));
+    const has = voc.nTruth > 0;
     return {
-      cls, nTruth, nDetections,
-      ap50Voc11: has ? averagePrecision(c50.recall, c50.precision, 'voc11') : null,
-      ap50AllPoint: has ? averagePrecision(c50.recall, c50.precision, 'allpoint') : null,
-      ap50: has ? averagePrecision(c50.recall, c50.precision, 'coco101') : null,
-      ap75: ap(0.75, ranges.all, 'coco101'),
+      cls, nTruth: voc.nTruth,
+      nDifficult: all.reduce((s, c) => s + c.difficult.filter(Boolean).length, 0),
+      nDetections: all.reduce((s, c) => s + c.dets.length, 0),
+      ap50Voc11: has ? averagePrecision(voc.recall, voc.precision, 'voc11') : null,
+      ap50AllPoint: has ? averagePrecision(voc.recall, voc.precision, 'allpoint') : null,
+      ap50: coco(0.5, ranges.all),
+      ap75: coco(0.75, ranges.all),
       apCoco: cocoOver(ranges.all),
       apSmall: cocoOver(ranges.small),
       apMedium: cocoOver(ranges.medium),
       apLarge: cocoOver(ranges.large),
-      pr: { recall: c50.recall, precision: c50.precision, score: c50.score },
+      pr: { recall: voc.recall, precision: voc.precision, score: voc.score },
     };
   });
   const mean = (f: (c: ClassAp) => number | null) => meanOrNull(perClass.map(f));
   return {
     definitions: {
-      matching: 'per class, detections by descending score each take the unmatched truth of highest IoU ≥ threshold; a truth is matched at most once, so duplicates are false positives',
+      vocMatching: 'VOC devkit: per class, detections by descending score over all images (no cap) each go to the truth of highest IoU; IoU > 0.5 and that truth not yet taken → TP, taken → FP; a detection whose best truth is difficult counts neither way; difficult truths are not counted in recall',
+      cocoMatching: 'pycocotools: per image and class the best-scoring maxDetectionsPerImage detections each take the unmatched truth of highest IoU ≥ threshold; difficult truths and truths outside the size range are ignored (matchable, neither TP nor FN)',
       scoreRule: 'detections with score ≤ 0 are ignored; ties in score are broken by image order, then box coordinates',
       maxDetectionsPerImage: maxDets,
       cocoIouThresholds: [...COCO_IOU_THRESHOLDS],
@@ -178,19 +203,73 @@ function byScoreThenBox(a: Detection, b: Detection): number {
 
 function prepare(im: MapImage, cls: number, maxDets: number): ClassImage {
   const dets = im.detections.filter((d) => d.cls === cls && d.score > 0).sort(byScoreThenBox).slice(0, maxDets);
-  const gts = im.truths.filter((t) => t.cls === cls).map((t) => t.box);
+  const truths = im.truths.filter((t) => t.cls === cls);
+  const gts = truths.map((t) => t.box);
   const iou = new Float64Array(dets.length * gts.length);
   dets.forEach((d, i) => gts.forEach((g, j) => {
     iou[i * gts.length + j] = iouCoords(d.x1, d.y1, d.x2, d.y2, g[0], g[1], g[2], g[3]);
   }));
-  return { dets, gts, iou, gtArea: Float64Array.from(gts, (g) => boxArea(g)) };
+  return { dets, gts, difficult: truths.map((t) => t.difficult === true), iou, gtArea: Float64Array.from(gts, (g) => boxArea(g)) };
 }
 
-// COCO area rule: truths outside the range are "ignored" (matchable, but neither TP nor FN);
-// a detection matched to one is ignored, and so is an unmatched detection outside the range.
-function matchImage(c: ClassImage, thr: number, range: [number, number], out: Ranked[]): number {
+/** The first `maxDets` detections of an image (they are in descending-score order); the IoU rows follow. */
+function capDetections(c: ClassImage, maxDets: number): ClassImage {
+  if (c.dets.length <= maxDets) return c;
+  return { ...c, dets: c.dets.slice(0, maxDets), iou: c.iou.subarray(0, maxDets * c.gts.length) };
+}
+
+/** Recall and precision after each ranked entry that is not ignored. */
+function curveOf(ranked: readonly Ranked[], order: ArrayLike<number>, nTruth: number, eps: number): PrCurve {
+  const recall: number[] = [];
+  const precision: number[] = [];
+  const score: number[] = [];
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < order.length; k++) {
+    const r = ranked[order[k]!]!;
+    if (r.ignored) continue;
+    if (r.tp) tp++; else fp++;
+    recall.push(nTruth > 0 ? tp / nTruth : 0);
+    precision.push(tp / (tp + fp + eps));
+    score.push(r.score);
+  }
+  return { recall, precision, score };
+}
+
+/** VOC devkit matching at IoU > 0.5 over every detection of the class. */
+function vocCurve(ci: readonly ClassImage[]): PrCurve & { nTruth: number } {
+  const order = globalOrder(ci);
+  const owner: { image: number; det: number }[] = [];
+  ci.forEach((c, image) => c.dets.forEach((_, det) => owner.push({ image, det })));
+  const taken = ci.map((c) => new Uint8Array(c.gts.length));
+  const ranked: Ranked[] = new Array(owner.length);
+  for (const k of order) {
+    const { image, det } = owner[k]!;
+    const c = ci[image]!;
+    const ng = c.gts.length;
+    let best = -1;
+    let bestIou = -Infinity;
+    for (let j = 0; j < ng; j++) {
+      const v = c.iou[det * ng + j]!;
+      if (v > bestIou) { bestIou = v; best = j; } // first of equal maxima, as numpy's argmax
+    }
+    const score = c.dets[det]!.score;
+    if (best >= 0 && bestIou > 0.5) {
+      if (c.difficult[best]) ranked[k] = { score, tp: false, ignored: true };
+      else if (!taken[image]![best]) { taken[image]![best] = 1; ranked[k] = { score, tp: true, ignored: false }; }
+      else ranked[k] = { score, tp: false, ignored: false };
+    } else ranked[k] = { score, tp: false, ignored: false };
+  }
+  const nTruth = ci.reduce((s, c) => s + c.difficult.filter((d) => !d).length, 0);
+  return { ...curveOf(ranked, order, nTruth, 0), nTruth };
+}
+
+// COCO area rule: truths outside the range (and difficult ones) are "ignored": matchable, but
+// neither TP nor FN; a detection matched to one is ignored, and so is an unmatched detection
+// outside the range.
+function cocoMatchImage(c: ClassImage, thr: number, range: [number, number], out: Ranked[]): number {
   const ng = c.gts.length;
-  const gIgnored = Array.from(c.gtArea, (a) => a < range[0] || a > range[1]);
+  const gIgnored = Array.from(c.gtArea, (a, j) => c.difficult[j] || a < range[0] || a > range[1]);
   // Non-ignored truths first, as COCO sorts them, so that a match to a counted truth is preferred.
   const gOrder = Array.from({ length: ng }, (_, j) => j).sort((a, b) => Number(gIgnored[a]) - Number(gIgnored[b]) || a - b);
   const matched = new Uint8Array(ng);
@@ -216,25 +295,13 @@ function matchImage(c: ClassImage, thr: number, range: [number, number], out: Ra
   return gIgnored.filter((x) => !x).length;
 }
 
-function rankedCurve(ci: readonly ClassImage[], order: Int32Array, thr: number, range: [number, number]): PrCurve & { nTruth: number } {
+function cocoCurve(ci: readonly ClassImage[], order: Int32Array, thr: number, range: [number, number]): PrCurve & { nTruth: number } {
   // `ranked` holds every image's detections back to back: the layout `order` indexes.
   const ranked: Ranked[] = [];
   let nTruth = 0;
-  for (const c of ci) nTruth += matchImage(c, thr, range, ranked);
-  const recall: number[] = [];
-  const precision: number[] = [];
-  const score: number[] = [];
-  let tp = 0;
-  let fp = 0;
-  for (const i of order) {
-    const r = ranked[i];
-    if (r.ignored) continue;
-    if (r.tp) tp++; else fp++;
-    recall.push(nTruth > 0 ? tp / nTruth : 0);
-    precision.push(tp / (tp + fp));
-    score.push(r.score);
-  }
-  return { recall, precision, score, nTruth };
+  for (const c of ci) nTruth += cocoMatchImage(c, thr, range, ranked);
+  // pycocotools: precision = tp / (tp + fp + np.spacing(1)).
+  return { ...curveOf(ranked, order, nTruth, Number.EPSILON), nTruth };
 }
 
 // The global ranking does not depend on the IoU threshold or size range: sort once per class.

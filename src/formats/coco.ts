@@ -72,7 +72,8 @@ export function collectCoco(images: string, annotationFiles: string[], labels?: 
       if (bad) { records.push(bad); continue; }
       const path = join(images, img.file_name);
       if (!existsSync(path)) { records.push(new BadRecord(where(`image ${img.id}`), `annotation without its image (${img.file_name} not found in ${images})`)); continue; }
-      records.push({ image: path, name: img.file_name, annotation: f.path, boxes, units: 'pixels', split: useSplits ? f.split : undefined });
+      const declared = typeof img.width === 'number' && typeof img.height === 'number' ? { declaredSize: { width: img.width, height: img.height } } : {};
+      records.push({ image: path, name: img.file_name, annotation: f.path, boxes, units: 'pixels', split: useSplits ? f.split : undefined, ...declared });
     }
   }
   return { records, classNames, classSource: given ? '--labels' : 'COCO categories in id order', dropped: crowd ? { crowd_annotations: crowd } : {} };

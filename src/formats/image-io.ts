@@ -1,9 +1,10 @@
 // Image files in and out: header sniffing (size and colour without decoding, so an import can fix
-// the dataset's shape before it writes anything), decoding PNG (pngjs) and JPEG (jpeg-js) to 8-bit
-// rasters, and encoding planar pixel data back to PNG.
+// the dataset's shape before it writes anything), decoding PNG and JPEG to 8-bit rasters with
+// sharp (libvips with libpng and mozjpeg's libjpeg: it decodes what libjpeg decodes, truncated files
+// included, and reports libjpeg's warnings), and encoding planar pixel data back to PNG (pngjs).
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import jpeg from 'jpeg-js';
+import sharp from 'sharp';
 
 /** An 8-bit image, interleaved [H, W, channels]; channels 1 (grey) or 3 (RGB); alpha is dropped. */
 export interface Raster { width: number; height: number; channels: 1 | 3; data: Uint8Array }
@@ -44,26 +45,26 @@ export function sniffImage(buf: Uint8Array): ImageHeader {
   throw new Error('not a PNG or JPEG file');
 }
 
-/** Decodes a PNG or JPEG to an 8-bit raster with the file's own colour (grey stays grey). */
-export function decodeImage(buf: Uint8Array): Raster {
+/** A decoded image and the decoder's warnings (e.g. "premature end of JPEG image"); none for a clean file. */
+export interface Decoded { raster: Raster; warnings: string[] }
+
+/**
+ * Decodes a PNG or JPEG to an 8-bit raster with the file's own colour (grey stays grey, alpha is
+ * dropped, 16-bit is scaled to 8). A JPEG libjpeg can still decode (a missing end-of-image marker, a
+ * cut scan) decodes as libjpeg does, with its warnings returned; anything else that is wrong throws.
+ */
+export async function decodeImage(buf: Uint8Array): Promise<Decoded> {
   const head = sniffImage(buf);
-  let rgba: Uint8Array;
-  let width: number, height: number;
-  if (head.kind === 'png') {
-    const png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)); // always RGBA, 16-bit scaled to 8
-    ({ width, height } = png);
-    rgba = png.data;
-  } else {
-    // maxMemoryUsageInMB guards against a corrupt header that claims a gigantic frame.
-    const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
-    ({ width, height } = img);
-    rgba = img.data;
-  }
-  const n = width * height;
-  const data = new Uint8Array(n * head.channels);
-  if (head.channels === 1) for (let i = 0; i < n; i++) data[i] = rgba[4 * i];
-  else for (let i = 0; i < n; i++) { data[3 * i] = rgba[4 * i]; data[3 * i + 1] = rgba[4 * i + 1]; data[3 * i + 2] = rgba[4 * i + 2]; }
-  return { width, height, channels: head.channels, data };
+  const warnings: string[] = [];
+  // JPEG: what libjpeg decodes (as OpenCV, PIL, ImageMagick do), with its warnings. PNG: libpng's
+  // errors and warnings stop the decode (PIL refuses a truncated PNG too).
+  const img = sharp(buf, { failOn: head.kind === 'jpeg' ? 'none' : 'warning', limitInputPixels: 1 << 28 });
+  // libvips emits "read gave N warnings" and then each warning; keep the warnings themselves.
+  img.on('warning', (m: string) => { const w = m.trim(); if (!/^read gave \d+ warnings?$/.test(w) && !warnings.includes(w)) warnings.push(w); });
+  img.toColourspace(head.channels === 1 ? 'b-w' : 'srgb').removeAlpha();
+  const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== head.channels) throw new Error(`decoded ${info.channels} channels, expected ${head.channels}`);
+  return { raster: { width: info.width, height: info.height, channels: head.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }, warnings };
 }
 
 export const readImageHeader = (path: string): ImageHeader => sniffImage(readFileSync(path));

@@ -2,6 +2,10 @@
 // storage. Two passes: headers first (sizes and colours fix the dataset shape before anything is
 // written, and bad boxes are found without decoding), then decode, convert, letterbox and write in
 // chunks. Bad records stop the import with "file: problem" unless skipBad, which skips and lists them.
+// Images of one size are stored as they are; images of mixed sizes (photos as they come) are
+// letterboxed into DEFAULT_MIXED_SIZE² unless --size says otherwise, and the report says which.
+// Files the decoder read with warnings (a JPEG without its end-of-image marker) are imported and
+// their warnings listed in the report.
 // The dataset is written under a temporary name and renamed at the end (DatasetWriter), and so is
 // the import report beside it.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -17,12 +21,15 @@ import { BadRecord, type Collected, type SourceBox, type SourceRecord } from './
 
 export type ChannelMode = 'keep' | 'grey' | 'rgb';
 
+/** The letterbox size for images of mixed sizes without --size: keras-yolo3's input size (train.py, 416×416). */
+export const DEFAULT_MIXED_SIZE = 416;
+
 export interface ImportOptions {
   format: 'voc' | 'yolo' | 'coco';
   /** What was imported (folders/files), for the report. */
   source: Record<string, string>;
   out: string;
-  /** Letterbox every image into size × size; without it all images must share one size. */
+  /** Letterbox every image into size × size; without it images of one size are kept, mixed sizes go to DEFAULT_MIXED_SIZE. */
   size?: number;
   channels: ChannelMode;
   skipBad: boolean;
@@ -47,6 +54,8 @@ export interface ImportReport {
   splitSource: 'source' | 'seeded 80/10/10';
   dropped: Record<string, number>;
   skipped: { count: number; files: { file: string; problem: string }[] };
+  /** Images imported although the decoder warned (e.g. a truncated JPEG decoded as libjpeg does). */
+  warnings: { count: number; files: { file: string; warning: string }[] };
   seconds: number;
 }
 
@@ -61,7 +70,7 @@ function checkBoxes(rec: SourceRecord, head: ImageHeader, classNames: string[]):
   const tol = 1e-3;
   for (let k = 0; k < rec.boxes.length; k++) {
     const b = rec.boxes[k];
-    const box = { x1: b.x1 * sx, y1: b.y1 * sy, x2: b.x2 * sx, y2: b.y2 * sy, cls: b.cls };
+    const box: SourceBox = { x1: b.x1 * sx, y1: b.y1 * sy, x2: b.x2 * sx, y2: b.y2 * sy, cls: b.cls, ...(b.difficult ? { difficult: true } : {}) };
     const text = `box ${k + 1} (${classNames[b.cls] ?? b.cls}) [${[b.x1, b.y1, b.x2, b.y2].map((v) => +v.toFixed(4)).join(', ')}]`;
     if (![box.x1, box.y1, box.x2, box.y2].every(Number.isFinite)) return new BadRecord(file, `${text} has a coordinate that is not a number`);
     if (box.x2 <= box.x1) return new BadRecord(file, `${text}: xmax ≤ xmin`);
@@ -76,7 +85,7 @@ function checkBoxes(rec: SourceRecord, head: ImageHeader, classNames: string[]):
   return out;
 }
 
-export function importRecords(collected: Collected, o: ImportOptions): ImportReport {
+export async function importRecords(collected: Collected, o: ImportOptions): Promise<ImportReport> {
   const t0 = performance.now();
   const skipped: BadRecord[] = [];
   const bad = (b: BadRecord): void => {
@@ -97,6 +106,10 @@ export function importRecords(collected: Collected, o: ImportOptions): ImportRep
       bad(new BadRecord(r.image, `image cannot be decoded (${(e as Error).message})`));
       continue;
     }
+    if (r.declaredSize && (r.declaredSize.width !== head.width || r.declaredSize.height !== head.height)) {
+      bad(new BadRecord(r.annotation ?? r.image, `image ${r.name} declares width ${r.declaredSize.width}, height ${r.declaredSize.height} but the file is ${head.width}×${head.height}`));
+      continue;
+    }
     const boxes = checkBoxes(r, head, classNames);
     if (boxes instanceof BadRecord) { bad(boxes); continue; }
     good.push({ rec: r, head, boxes });
@@ -108,16 +121,11 @@ export function importRecords(collected: Collected, o: ImportOptions): ImportRep
   if (good.length === 0) throw new UserError(`${o.format} import: no image left to import${skipped.length ? ` (${skipped.length} skipped)` : ''}`);
 
   const C: 1 | 3 = o.channels === 'grey' ? 1 : o.channels === 'rgb' ? 3 : good.every((g) => g.head.channels === 1) ? 1 : 3;
-  let H: number, W: number;
-  if (o.size !== undefined) {
-    H = W = o.size;
-  } else {
-    ({ height: H, width: W } = good[0].head);
-    const other = good.find((g) => g.head.width !== W || g.head.height !== H);
-    if (other) {
-      throw new UserError(`images differ in size (${good[0].rec.image} is ${W}×${H}, ${other.rec.image} is ${other.head.width}×${other.head.height}); pass --size S to letterbox them all into S×S`);
-    }
-  }
+  const mixed = good.some((g) => g.head.width !== good[0].head.width || g.head.height !== good[0].head.height);
+  const size = o.size ?? (mixed ? DEFAULT_MIXED_SIZE : undefined);
+  const H = size ?? good[0].head.height, W = size ?? good[0].head.width;
+  const resize = size === undefined ? 'none (all images share one size)'
+    : `letterbox into ${size}×${size} (${o.size !== undefined ? '--size' : `images differ in size; the default for mixed sizes, choose with --size`}; aspect kept, zero padding, antialiased bilinear, values rounded)`;
 
   const writer = new DatasetWriter({
     path: o.out, force: o.force, layout: 'dense', channels: C, height: H, width: W, storeTps: false,
@@ -130,13 +138,14 @@ export function importRecords(collected: Collected, o: ImportOptions): ImportRep
       split_fractions: '0.8,0.1,0.1',
       import_source: JSON.stringify(o.source),
       pixel_range: '0..255 (8-bit image values)',
-      resize: o.size !== undefined ? `letterbox ${o.size}` : 'none',
+      resize: size !== undefined ? `letterbox ${size}` : 'none',
       image_convention: 'tensor [C, H, W]; x/width = image column, y/height = image row; boxes [x1, y1, x2, y2] in pixels, x2/y2 exclusive; /import/transform maps source pixels: x\' = x·sx + dx, y\' = y·sy + dy',
     },
   });
   try {
     // Pass 2: decode, convert, letterbox, write in chunks.
     const written: Checked[] = [];
+    const warned: { file: string; warning: string }[] = [];
     const transforms: Transform[] = [];
     const CHUNK = 16;
     const per = C * H * W;
@@ -146,22 +155,27 @@ export function importRecords(collected: Collected, o: ImportOptions): ImportRep
       writer.appendChunk(denseChunk(writer.imagesWritten, pending, per));
       pending = [];
     };
+    // One file at a time: libvips reports warnings per process, not per image, so a second decode in
+    // flight would take the first one's warnings.
     for (const g of good) {
+      const decoded = await decodeImage(readFileSync(g.rec.image)).catch((e: Error) => e);
       let pixels: Float32Array;
       let t: Transform = IDENTITY;
       try {
-        const raster = decodeImage(readFileSync(g.rec.image));
+        if (decoded instanceof Error) throw decoded;
+        const { raster } = decoded;
         if (raster.width !== g.head.width || raster.height !== g.head.height) throw new Error(`decoded ${raster.width}×${raster.height}, header says ${g.head.width}×${g.head.height}`);
         const planar = toPlanar(raster, C);
-        if (o.size !== undefined) {
-          ({ pixels, transform: t } = letterbox(planar, C, raster.height, raster.width, o.size));
+        if (size !== undefined) {
+          ({ pixels, transform: t } = letterbox(planar, C, raster.height, raster.width, size));
         } else pixels = planar;
       } catch (e) {
         if (e instanceof UserError) throw e;
         bad(new BadRecord(g.rec.image, `image cannot be decoded (${(e as Error).message})`));
         continue;
       }
-      const boxes = g.boxes.map((b) => ({ x1: b.x1 * t.sx + t.dx, y1: b.y1 * t.sy + t.dy, x2: b.x2 * t.sx + t.dx, y2: b.y2 * t.sy + t.dy, cls: b.cls }));
+      for (const w of decoded.warnings) warned.push({ file: g.rec.image, warning: w });
+      const boxes = g.boxes.map((b) => ({ ...b, x1: b.x1 * t.sx + t.dx, y1: b.y1 * t.sy + t.dy, x2: b.x2 * t.sx + t.dx, y2: b.y2 * t.sy + t.dy }));
       pending.push({ pixels, boxes });
       written.push(g);
       transforms.push(t);
@@ -176,16 +190,19 @@ export function importRecords(collected: Collected, o: ImportOptions): ImportRep
     const splits = fromSource ? sourceSplits(written.map((g) => g.rec.split!)) : makeSplits(n, [0.8, 0.1, 0.1], o.seed);
     writer.addDataset('import/source_file', written.map((g) => g.rec.name));
     writer.addDataset('import/source_size', Int32Array.from(written.flatMap((g) => [g.head.width, g.head.height])), [n, 2]);
+    // VOC difficult flags, one per box in /boxes order (1 = difficult: left out of the mAP figures).
+    writer.addDataset('boxes/difficult', Int32Array.from(written.flatMap((g) => g.boxes.map((b) => (b.difficult ? 1 : 0)))));
     writer.addDataset('import/transform', Float32Array.from(transforms.flatMap((t) => [t.sx, t.sy, t.dx, t.dy])), [n, 4]);
     const report: ImportReport = {
       output: o.out, format: o.format, source: o.source, images: n,
       boxes: written.reduce((a, g) => a + g.boxes.length, 0),
       classNames, classSource: collected.classSource, channels: C, height: H, width: W,
-      resize: o.size !== undefined ? `letterbox into ${o.size}×${o.size} (aspect kept, zero padding, antialiased bilinear, values rounded)` : 'none (all images share one size)',
+      resize,
       splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, splits[s].length])) as Record<SplitName, number>,
       splitSource: fromSource ? 'source' : 'seeded 80/10/10',
       dropped: collected.dropped ?? {},
       skipped: { count: skipped.length, files: skipped.map((b) => ({ file: b.file, problem: b.problem })) },
+      warnings: { count: warned.length, files: warned },
       seconds: 0,
     };
     writer.addDataset('import/report', [JSON.stringify({ ...report, seconds: undefined })]);

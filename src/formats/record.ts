@@ -4,7 +4,11 @@ import type { SplitName } from '../data/splits.js';
 import { UserError } from '../errors.js';
 
 /** A box in source pixels ([x1, y1, x2, y2], x2/y2 exclusive) or normalised to the image size. */
-export interface SourceBox { x1: number; y1: number; x2: number; y2: number; cls: number }
+export interface SourceBox {
+  x1: number; y1: number; x2: number; y2: number; cls: number;
+  /** VOC's difficult flag: kept in /boxes/difficult, ignored by the mAP figures (devkit semantics). */
+  difficult?: boolean;
+}
 
 export interface SourceRecord {
   /** Path of the image file. */
@@ -16,6 +20,8 @@ export interface SourceRecord {
   boxes: SourceBox[];
   /** 'normalised' boxes (YOLO txt) are multiplied by the image size once it is known. */
   units: 'pixels' | 'normalised';
+  /** Width and height the annotation declares (COCO "images"), checked against the file. */
+  declaredSize?: { width: number; height: number };
   /** The split the source put the image in, if it has splits. */
   split?: SplitName;
 }

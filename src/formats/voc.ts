@@ -12,7 +12,7 @@ import type { SplitName } from '../data/splits.js';
 
 export interface VocSource { images: string; annotations: string; labels?: string }
 
-interface VocObject { name: string; box: [number, number, number, number] }
+interface VocObject { name: string; box: [number, number, number, number]; difficult: boolean }
 
 /** Parses one VOC XML text; throws a one-line reason when it is not a VOC annotation. */
 export function parseVocXml(text: string): { filename: string | null; objects: VocObject[] } {
@@ -34,7 +34,9 @@ export function parseVocXml(text: string): { filename: string | null; objects: V
       if (!Number.isFinite(x)) throw new Error(`not a VOC annotation: <object> ${k + 1} (${name}) <${f}> is ${v === undefined ? 'missing' : `"${String(v)}", not a number`}`);
       return x;
     }) as [number, number, number, number];
-    objects.push({ name, box });
+    // <difficult>1</difficult>: the devkit leaves such objects out of recall and never counts them as errors.
+    const difficult = typeof o.difficult === 'string' && o.difficult.trim() === '1';
+    objects.push({ name, box, difficult });
   });
   const filename = typeof ann.filename === 'string' && ann.filename.trim() ? ann.filename.trim() : null;
   return { filename, objects };
@@ -79,7 +81,7 @@ export function collectVoc(src: VocSource): Collected {
       const cls = index.get(o.name);
       if (cls === undefined) return new BadRecord(p.xml, `unknown class "${o.name}" (not in --labels ${classNames.join(',')})`);
       const [xmin, ymin, xmax, ymax] = o.box;
-      boxes.push({ x1: xmin - 1, y1: ymin - 1, x2: xmax, y2: ymax, cls });
+      boxes.push({ x1: xmin - 1, y1: ymin - 1, x2: xmax, y2: ymax, cls, ...(o.difficult ? { difficult: true } : {}) });
     }
     return { image, name: relative(src.images, image), annotation: p.xml, boxes, units: 'pixels', split: splits.get(s) };
   });

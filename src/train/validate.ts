@@ -174,9 +174,9 @@ export async function forEachEvaluatedBatch(loader: BatchLoader, ctx: EvalContex
 }
 
 /** One image's detections and truth boxes, as the mAP functions take them. */
-export function mapImage(dets: DecodedBox[], truth: { x1: number; y1: number; x2: number; y2: number; cls: number }[]): MapImage {
+export function mapImage(dets: DecodedBox[], truth: { x1: number; y1: number; x2: number; y2: number; cls: number; difficult?: boolean }[]): MapImage {
   return {
     detections: dets.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls })),
-    truths: truth.map((t) => ({ box: [t.x1, t.y1, t.x2, t.y2] as const, cls: t.cls })),
+    truths: truth.map((t) => ({ box: [t.x1, t.y1, t.x2, t.y2] as const, cls: t.cls, ...(t.difficult ? { difficult: true } : {}) })),
   };
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { evaluateDetections, averagePrecision, type MapImage, type Detection } from '../../src/eval/map.js';
+import { execFileSync } from 'node:child_process';
+import { evaluateDetections, averagePrecision, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, VOC11_RECALL_THRESHOLDS, type MapImage, type Detection } from '../../src/eval/map.js';
 import type { Box } from '../../src/geometry/box.js';
 
 const det = (b: Box, score: number, cls = 0): Detection => ({ x1: b[0], y1: b[1], x2: b[2], y2: b[3], score, cls });
@@ -116,3 +117,71 @@ function shuffle<T>(xs: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+test('VOC devkit matching: a detection whose best truth is taken is a false positive; COCO lets it take the next one', () => {
+  // A and B overlap (IoU 2/3). The first detection is A exactly; the second overlaps A best (IoU 0.905)
+  // and B enough (0.739). Devkit: its best truth A is taken → FP (AP 0.5). COCO: it takes B → AP 1.
+  const A: Box = [0, 0, 10, 10];
+  const B: Box = [2, 0, 12, 10];
+  const r = evaluateDetections([{ truths: [{ box: A, cls: 0 }, { box: B, cls: 0 }], detections: [det(A, 0.9), det([0.5, 0, 10.5, 10], 0.8)] }]);
+  close(r.map50AllPoint, 0.5);
+  close(r.map50Voc11, 6 / 11); // recall 0.5 reached with precision 1: points 0 … 0.5
+  close(r.ap50, 1);
+  assert.deepEqual(r.perClass[0].pr.precision, [1, 0.5]);
+});
+
+test('VOC needs IoU > 0.5 strictly, COCO IoU ≥ 0.5', () => {
+  const r = evaluateDetections([{ truths: [{ box: [0, 0, 10, 10], cls: 0 }], detections: [det([0, 0, 10, 5], 0.9)] }]);
+  close(r.map50AllPoint, 0);
+  close(r.ap50, 1);
+});
+
+test('difficult truths are neither required nor penalised (VOC), and ignored by COCO', () => {
+  const A: Box = [0, 0, 10, 10];
+  const D: Box = [50, 50, 60, 60];
+  const truths = [{ box: A, cls: 0 }, { box: D, cls: 0, difficult: true }];
+  const missed = evaluateDetections([{ truths, detections: [det(A, 0.8)] }]);
+  close(missed.map50AllPoint, 1);
+  close(missed.mapCoco, 1);
+  assert.equal(missed.perClass[0].nTruth, 1);
+  assert.equal(missed.perClass[0].nDifficult, 1);
+  const found = evaluateDetections([{ truths, detections: [det(D, 0.9), det(A, 0.8)] }]);
+  close(found.map50AllPoint, 1);
+  close(found.ap50, 1);
+  assert.deepEqual(found.perClass[0].pr.score, [0.8]); // the detection on D is left out of the curve
+});
+
+test('VOC figures have no per-image cap; COCO keeps 100 detections per image', () => {
+  // 100 false positives above the one true positive, in one image.
+  const A: Box = [0, 0, 10, 10];
+  const fps = Array.from({ length: 100 }, (_, i) => det([100 + 20 * i, 0, 110 + 20 * i, 10], 0.9 - i * 1e-4));
+  const r = evaluateDetections([{ truths: [{ box: A, cls: 0 }], detections: [...fps, det(A, 0.5)] }]);
+  close(r.map50AllPoint, 1 / 101);
+  close(r.map50Voc11, 1 / 101);
+  close(r.ap50, 0);
+  assert.equal(r.perClass[0].nDetections, 101);
+});
+
+test('VOC 11-point AP uses the devkit points i·0.1 (0.30000000000000004 > a recall of exactly 0.3)', () => {
+  // 10 truths, 3 found first with precision 1: recall 0.3 = 3/10 < 0.30000000000000004, so 3 points count.
+  const truths = Array.from({ length: 10 }, (_, i) => ({ box: [20 * i, 0, 20 * i + 10, 10] as Box, cls: 0 }));
+  const r = evaluateDetections([{ truths, detections: truths.slice(0, 3).map((t, i) => det(t.box, 0.9 - i / 10)) }]);
+  close(r.map50Voc11, 3 / 11);
+});
+
+test('COCO recall points are numpy linspace values: a recall of exactly 0.35 does not reach 0.35000000000000003', () => {
+  // 20 truths, 7 found with precision 1: recall 7/20 = 0.35 reaches the points 0 … 0.34 (35 of 101).
+  const truths = Array.from({ length: 20 }, (_, i) => ({ box: [20 * i, 0, 20 * i + 10, 10] as Box, cls: 0 }));
+  const r = evaluateDetections([{ truths, detections: truths.slice(0, 7).map((t, i) => det(t.box, 0.9 - i / 100)) }]);
+  close(r.ap50, 35 / 101);
+  close(r.mapCoco, 35 / 101);
+});
+
+test('the IoU and recall thresholds equal numpy linspace/arange as pycocotools and the devkit build them', () => {
+  const py = `import json, numpy as np
+print(json.dumps([list(np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1)), list(np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1)), list(np.arange(0., 1.1, 0.1))]))`;
+  const [iou, rec, voc] = JSON.parse(execFileSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' })) as number[][];
+  assert.deepEqual([...COCO_IOU_THRESHOLDS], iou);
+  assert.deepEqual([...COCO_RECALL_THRESHOLDS], rec);
+  assert.deepEqual([...VOC11_RECALL_THRESHOLDS], voc);
+});

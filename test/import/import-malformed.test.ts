@@ -22,9 +22,9 @@ const dir = mkdtempSync(join(tmpdir(), 'daqyolo-bad-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'daqyolo.js');
 /** Runs an import in-process: the one-line error it stops with, or its report. */
-function runImport(format: 'voc' | 'yolo' | 'coco', collect: () => Collected, out: string, skipBad = false): { error?: string; report?: ImportReport } {
+async function runImport(format: 'voc' | 'yolo' | 'coco', collect: () => Collected, out: string, skipBad = false): Promise<{ error?: string; report?: ImportReport }> {
   try {
-    return { report: importRecords(collect(), { format, source: {}, out, channels: 'keep', skipBad, force: false, seed: 0 }) };
+    return { report: await importRecords(collect(), { format, source: {}, out, channels: 'keep', skipBad, force: false, seed: 0 }) };
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     assert.ok(!e.message.includes('\n'), 'one line');
@@ -73,7 +73,7 @@ const vocCases: [string, (ann: string, img: string) => string, RegExp, string[]?
 ];
 
 vocCases.forEach(([name, spoil, problem, extra], caseIndex) => {
-  test(`VOC ${name}: stops with the file and the problem; --skip-bad skips and lists it`, () => {
+  test(`VOC ${name}: stops with the file and the problem; --skip-bad skips and lists it`, async () => {
     const { root, bad } = vocCase(name, spoil);
     const out = join(root, 'out.h5');
     let report: ImportReport;
@@ -91,11 +91,11 @@ vocCases.forEach(([name, spoil, problem, extra], caseIndex) => {
       report = JSON.parse(s.stdout);
     } else {
       const collect = () => collectVoc({ images: join(root, 'JPEGImages'), annotations: join(root, 'Annotations'), labels: extra?.[1] });
-      const r = runImport('voc', collect, out);
+      const r = await runImport('voc', collect, out);
       assert.ok(r.error?.startsWith(`${bad}: `), r.error);
       assert.match(r.error!, problem);
       assert.ok(!existsSync(out) && !readdirSync(root).some((f) => f.includes('partial')), 'nothing written');
-      report = runImport('voc', collect, out, true).report!;
+      report = (await runImport('voc', collect, out, true)).report!;
     }
     assert.deepEqual(JSON.parse(readFileSync(`${out}.import.json`, 'utf8')), report);
     assert.equal(report.skipped.count, 1);
@@ -130,37 +130,37 @@ const yoloCases: [string, string, RegExp][] = [
 ];
 
 for (const [name, text, problem] of yoloCases) {
-  test(`YOLO label ${name}: stops with the file and the problem; --skip-bad skips and lists it`, () => {
+  test(`YOLO label ${name}: stops with the file and the problem; --skip-bad skips and lists it`, async () => {
     const root = yoloCase(`yolo-${name}`);
     writeFileSync(join(root, 'labels/train/a1.txt'), text);
     const out = join(root, 'out.h5');
-    const r = runImport('yolo', () => collectYolo(root), out);
+    const r = await runImport('yolo', () => collectYolo(root), out);
     assert.ok(r.error?.startsWith(`${join(root, 'labels/train/a1.txt')}: `), r.error);
     assert.match(r.error!, problem);
     assert.ok(!existsSync(out));
-    const report = runImport('yolo', () => collectYolo(root), out, true).report!;
+    const report = (await runImport('yolo', () => collectYolo(root), out, true)).report!;
     assert.equal(report.images, 3);
     assert.deepEqual(report.skipped.files.map((f) => f.file), [join(root, 'labels/train/a1.txt')]);
   });
 }
 
-test('YOLO label without its image, and every bad record of a folder listed with --skip-bad', () => {
+test('YOLO label without its image, and every bad record of a folder listed with --skip-bad', async () => {
   const root = yoloCase('yolo-many');
   writeFileSync(join(root, 'labels/train/orphan.txt'), '0 0.5 0.5 0.2 0.2\n');
   writeFileSync(join(root, 'labels/train/a2.txt'), '0 0.5\n');
   unlinkSync(join(root, 'images/train/a3.png'));
   writeFileSync(join(root, 'images/train/a3.png'), 'not an image');
   const out = join(root, 'out.h5');
-  const r = runImport('yolo', () => collectYolo(root), out);
+  const r = await runImport('yolo', () => collectYolo(root), out);
   assert.match(r.error!, /a2\.txt: line 1: 2 fields/); // the first bad record in file order
-  const report = runImport('yolo', () => collectYolo(root), out, true).report!;
+  const report = (await runImport('yolo', () => collectYolo(root), out, true)).report!;
   assert.equal(report.skipped.count, 3);
   assert.deepEqual(report.skipped.files.map((f) => f.file).sort(), [join(root, 'images/train/a3.png'), join(root, 'labels/train/a2.txt'), join(root, 'labels/train/orphan.txt')]);
   assert.match(report.skipped.files.find((f) => f.file.endsWith('orphan.txt'))!.problem, /annotation without its image/);
   assert.equal(report.images, 2);
 });
 
-test('COCO: annotation whose image is missing, unknown category, bad bbox; crowd boxes dropped and counted', () => {
+test('COCO: annotation whose image is missing, unknown category, bad bbox; crowd boxes dropped and counted', async () => {
   const root = join(dir, 'coco');
   mkdirSync(join(root, 'images'), { recursive: true });
   const rand = lcg(8);
@@ -182,9 +182,9 @@ test('COCO: annotation whose image is missing, unknown category, bad bbox; crowd
   writeFileSync(json, JSON.stringify({ images, annotations, categories: [{ id: 1, name: 'bar' }, { id: 2, name: 'block' }] }));
   const out = join(root, 'out.h5');
   const collect = () => collectCoco(join(root, 'images'), [json]);
-  const r = runImport('coco', collect, out);
+  const r = await runImport('coco', collect, out);
   assert.match(r.error!, /instances\.json \(annotation 4\): annotation without its image \(image_id 77/);
-  const report = runImport('coco', collect, out, true).report!;
+  const report = (await runImport('coco', collect, out, true)).report!;
   const problems = report.skipped.files.map((f) => f.problem).join('\n');
   assert.equal(report.skipped.count, 4);
   assert.match(problems, /category_id 5 is not in "categories"/);
@@ -195,7 +195,30 @@ test('COCO: annotation whose image is missing, unknown category, bad bbox; crowd
   assert.equal(report.images, 2);
 });
 
-test('an existing output is kept unless --force', () => {
+test('COCO: an image whose declared width/height differ from the file stops the import, or is skipped with --skip-bad', async () => {
+  const root = join(dir, 'coco-size');
+  mkdirSync(join(root, 'images'), { recursive: true });
+  const rand = lcg(9);
+  const images = [];
+  for (let i = 0; i < 3; i++) {
+    const img = drawImage(`s${i}.png`, 64, 48, rand);
+    writeFileSync(join(root, 'images', img.file), encodeImage(img));
+    images.push({ id: i + 1, file_name: img.file, width: 64, height: i === 1 ? 64 : 48 });
+  }
+  const json = join(root, 'instances.json');
+  const annotations = images.map((im, k) => ({ id: k + 1, image_id: im.id, category_id: 1, bbox: [1, 1, 10, 10], iscrowd: 0 }));
+  writeFileSync(json, JSON.stringify({ images, annotations, categories: [{ id: 1, name: 'bar' }] }));
+  const out = join(root, 'out.h5');
+  const collect = () => collectCoco(join(root, 'images'), [json]);
+  const r = await runImport('coco', collect, out);
+  assert.equal(r.error, `${json}: image s1.png declares width 64, height 64 but the file is 64×48 (pass --skip-bad to skip such records)`);
+  assert.ok(!existsSync(out));
+  const report = (await runImport('coco', collect, out, true)).report!;
+  assert.equal(report.images, 2);
+  assert.deepEqual(report.skipped.files.map((f) => f.file), [json]);
+});
+
+test('an existing output is kept unless --force', async () => {
   const { root } = vocCase('force', (ann) => join(ann, 'none'));
   const out = join(root, 'out.h5');
   writeFileSync(out, 'keep me');

@@ -76,7 +76,7 @@ test('export-onnx on a trained run: the file runs in onnxruntime and matches the
   const src = join(dir, 'voc');
   writeVoc(src, 16, [[64, 64]], { seed: 2 });
   const data = join(dir, 'voc.h5');
-  importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), { format: 'voc', source: {}, out: data, channels: 'keep', skipBad: false, force: false, seed: 0 });
+  await importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), { format: 'voc', source: {}, out: data, channels: 'keep', skipBad: false, force: false, seed: 0 });
   const runDir = join(dir, 'run');
   await train({ config: parseTrainConfig({ data, out: runDir, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }) });
   const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'daqyolo.js');

@@ -2,14 +2,14 @@
 // import for each format: same images (bit for bit), same boxes, classes and splits.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDataset, type DatasetReader } from '../../src/data/store.js';
 import { collectVoc } from '../../src/formats/voc.js';
 import { collectYolo } from '../../src/formats/yolo.js';
 import { collectCoco } from '../../src/formats/coco.js';
-import { importRecords, reportPath, type ImportOptions } from '../../src/formats/importer.js';
+import { importRecords, reportPath, DEFAULT_MIXED_SIZE, type ImportOptions } from '../../src/formats/importer.js';
 import { exportDataset } from '../../src/formats/exporter.js';
 import { letterboxTransform } from '../../src/formats/letterbox.js';
 import { writeVoc } from './fixture.js';
@@ -43,8 +43,8 @@ const src = join(dir, 'voc');
 const drawn = writeVoc(src, 12, [[96, 64], [64, 128], [80, 80]], { seed: 3 });
 const base = join(dir, 'base.h5');
 
-test('VOC import letterboxes images of different sizes into one size, boxes following', () => {
-  const report = importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), opts(base, { size: 64 }));
+test('VOC import letterboxes images of different sizes into one size, boxes following', async () => {
+  const report = await importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), opts(base, { size: 64 }));
   assert.equal(report.images, 12);
   assert.deepEqual(report.classNames, ['bar', 'block']);
   assert.deepEqual(report.splits, { train: 10, val: 1, eval: 1 });
@@ -73,7 +73,7 @@ test('VOC import letterboxes images of different sizes into one size, boxes foll
 });
 
 for (const format of ['voc', 'yolo', 'coco'] as const) {
-  test(`${format}: import → export → import gives the same images, boxes, classes and splits`, () => {
+  test(`${format}: import → export → import gives the same images, boxes, classes and splits`, async () => {
     const out = join(dir, `export-${format}`);
     const rep = exportDataset({ format, dataset: base, out, force: false });
     assert.equal(rep.images, 12);
@@ -82,7 +82,7 @@ for (const format of ['voc', 'yolo', 'coco'] as const) {
     const collected = format === 'voc' ? collectVoc({ images: join(out, 'JPEGImages'), annotations: join(out, 'Annotations'), labels: join(out, 'labels.txt') })
       : format === 'yolo' ? collectYolo(out)
       : collectCoco(join(out, 'images'), readdirSync(join(out, 'annotations')).map((f) => join(out, 'annotations', f)));
-    const report = importRecords(collected, opts(again, { format }));
+    const report = await importRecords(collected, opts(again, { format }));
     assert.equal(report.splitSource, 'source');
     const a = openDataset(base), b = openDataset(again);
     // YOLO stores normalised decimals; the others store pixels exactly.
@@ -91,12 +91,12 @@ for (const format of ['voc', 'yolo', 'coco'] as const) {
   });
 }
 
-test('grey sources stay grey with --channels keep, become 3 equal planes with rgb; JPEG decodes', () => {
+test('grey sources stay grey with --channels keep, become 3 equal planes with rgb; JPEG decodes', async () => {
   const g = join(dir, 'grey');
   writeVoc(g, 4, [[64, 64]], { seed: 5, channels: 1 });
   const out1 = join(dir, 'grey.h5'), out3 = join(dir, 'grey3.h5');
-  importRecords(collectVoc({ images: join(g, 'JPEGImages'), annotations: join(g, 'Annotations') }), opts(out1));
-  importRecords(collectVoc({ images: join(g, 'JPEGImages'), annotations: join(g, 'Annotations') }), opts(out3, { channels: 'rgb' }));
+  await importRecords(collectVoc({ images: join(g, 'JPEGImages'), annotations: join(g, 'Annotations') }), opts(out1));
+  await importRecords(collectVoc({ images: join(g, 'JPEGImages'), annotations: join(g, 'Annotations') }), opts(out3, { channels: 'rgb' }));
   const r1 = openDataset(out1), r3 = openDataset(out3);
   assert.equal(r1.channels, 1);
   assert.equal(r3.channels, 3);
@@ -107,7 +107,7 @@ test('grey sources stay grey with --channels keep, become 3 equal planes with rg
   const j = join(dir, 'jpeg');
   const imgs = writeVoc(j, 2, [[64, 64]], { seed: 6, ext: '.jpg' });
   const outj = join(dir, 'jpeg.h5');
-  importRecords(collectVoc({ images: join(j, 'JPEGImages'), annotations: join(j, 'Annotations') }), opts(outj, { channels: 'grey' }));
+  await importRecords(collectVoc({ images: join(j, 'JPEGImages'), annotations: join(j, 'Annotations') }), opts(outj, { channels: 'grey' }));
   const rj = openDataset(outj);
   const px = rj.readDense([0]);
   const b0 = imgs[0].boxes[0];
@@ -117,9 +117,56 @@ test('grey sources stay grey with --channels keep, become 3 equal planes with rg
   rj.close();
 });
 
-test('images of different sizes without --size are refused before anything is written', () => {
+test('images of different sizes import without --size: letterboxed into the default 416 × 416, and the report says so', async () => {
   const out = join(dir, 'nosize.h5');
-  assert.throws(() => importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), opts(out)), /differ in size.*--size/);
-  assert.ok(!existsSync(out));
-  assert.ok(!readdirSync(dir).some((f) => f.includes('.partial-')));
+  const report = await importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), opts(out));
+  assert.equal(DEFAULT_MIXED_SIZE, 416);
+  assert.deepEqual([report.height, report.width], [416, 416]);
+  assert.match(report.resize, /letterbox into 416×416 \(images differ in size; the default for mixed sizes, choose with --size/);
+  const r = openDataset(out);
+  assert.deepEqual([r.height, r.width], [416, 416]);
+  const d = drawn[0];
+  const t = letterboxTransform(d.width, d.height, 416);
+  const b = r.boxes(0)[0];
+  assert.ok(Math.abs(b.x1 - (d.boxes[0].x1 * t.sx + t.dx)) < 1e-3 && Math.abs(b.y2 - (d.boxes[0].y2 * t.sy + t.dy)) < 1e-3);
+  r.close();
+});
+
+test('a JPEG without its end-of-image marker, or cut inside its scan, imports as libjpeg decodes it, with the warning in the report', async () => {
+  const root = join(dir, 'cut');
+  const imgs = writeVoc(root, 3, [[64, 48]], { seed: 8, ext: '.jpg' });
+  const file = (k: number) => join(root, 'JPEGImages', imgs[k].file);
+  const whole = readFileSync(file(1));
+  assert.deepEqual([...whole.subarray(-2)], [0xff, 0xd9]);
+  writeFileSync(file(1), whole.subarray(0, whole.length - 2)); // no EOI marker
+  const other = readFileSync(file(2));
+  writeFileSync(file(2), other.subarray(0, Math.floor(other.length * 0.8))); // the last rows of the scan are missing
+  const out = join(dir, 'cut.h5');
+  const report = await importRecords(collectVoc({ images: join(root, 'JPEGImages'), annotations: join(root, 'Annotations') }), opts(out));
+  assert.equal(report.images, 3);
+  assert.equal(report.skipped.count, 0);
+  assert.deepEqual(report.warnings.files.map((w) => w.file), [file(1), file(2)]);
+  for (const w of report.warnings.files) assert.match(w.warning, /premature end of JPEG/i);
+  assert.deepEqual(JSON.parse(readFileSync(reportPath(out), 'utf8')).warnings, report.warnings);
+  // The image without EOI decodes completely: its box centre has the box colour (lossy codec).
+  const r = openDataset(out);
+  const px = r.readDense([1]);
+  const b0 = imgs[1].boxes[0];
+  const cx = Math.floor((b0.x1 + b0.x2) / 2), cy = Math.floor((b0.y1 + b0.y2) / 2);
+  const want = b0.name === 'bar' ? [230, 40, 40] : [40, 200, 60];
+  for (let c = 0; c < 3; c++) assert.ok(Math.abs(px[c * 64 * 48 + cy * 64 + cx] - want[c]) <= 12, `channel ${c}: ${px[c * 64 * 48 + cy * 64 + cx]} vs ${want[c]}`);
+  r.close();
+});
+
+test('VOC difficult flags are kept on import (/boxes/difficult) and reach the reader', async () => {
+  const root = join(dir, 'difficult');
+  const imgs = writeVoc(root, 2, [[64, 64]], { seed: 9 });
+  const xmlPath = join(root, 'Annotations', imgs[0].file.replace(/\.\w+$/, '.xml'));
+  writeFileSync(xmlPath, readFileSync(xmlPath, 'utf8').replace('<difficult>0</difficult>', '<difficult>1</difficult>'));
+  const out = join(dir, 'difficult.h5');
+  await importRecords(collectVoc({ images: join(root, 'JPEGImages'), annotations: join(root, 'Annotations') }), opts(out));
+  const r = openDataset(out);
+  const flags = [0, 1].flatMap((i) => r.boxes(i).map((b) => b.difficult === true));
+  assert.deepEqual(flags, [true, ...flags.slice(1).map(() => false)]);
+  r.close();
 });

@@ -21,7 +21,7 @@ test('imported multi-class VOC data trains (class loss > 0) and evaluates with p
   const src = join(dir, 'voc');
   writeVoc(src, 30, [[96, 64], [64, 64]], { seed: 21 });
   const data = join(dir, 'voc.h5');
-  const rep = importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), { format: 'voc', source: {}, out: data, size: 64, channels: 'keep', skipBad: false, force: false, seed: 0 });
+  const rep = await importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), { format: 'voc', source: {}, out: data, size: 64, channels: 'keep', skipBad: false, force: false, seed: 0 });
   assert.deepEqual(rep.classNames, ['bar', 'block']);
   const run = join(dir, 'run');
   await train({ config: parseTrainConfig({ data, out: run, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }) });
