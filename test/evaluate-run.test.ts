@@ -34,11 +34,11 @@ test('evaluate writes eval/<split>.json with detection metrics, efficiency per E
   for (const k of ['map50AllPoint', 'map50Voc11', 'mapCoco', 'ap50', 'ap75', 'apSmall', 'perClass']) assert.ok(k in saved.map, `map.${k}`);
   assert.equal(saved.trigger.efficiency.bins.length, 14);
   // Every simulated interaction of the eval images is counted, with or without a box.
-  assert.equal(r.trigger.efficiency.bins.reduce((n, b) => n + b.all.n, 0), 10);
+  assert.equal(r.trigger!.efficiency.bins.reduce((n, b) => n + b.all.n, 0), 10);
   assert.ok(saved.trigger.matchRule.includes('IoU'));
   assert.equal(saved.detections.perScale.length, 2);
   assert.equal(saved.loss.scales.length, 2);
-  assert.ok(r.trigger.scan.length > 0);
+  assert.ok(r.trigger!.scan.length > 0);
 });
 
 test('fprate counts every background detection, saves its state and resumes', async () => {

@@ -10,10 +10,14 @@ const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefi
 /** The printed summary of an evaluation. */
 export function summarize(r: EvaluateReport): string {
   const t = r.trigger;
-  const lines = [
+  const head = [
     `${r.run} (${r.checkpoint}) on ${r.data} [${r.split}]: ${r.images} images, ${r.backgroundImages} background-only images`,
     `mAP@0.5 ${pct(r.map.map50AllPoint)} (VOC all-point), ${pct(r.map.map50Voc11)} (VOC 11-point); COCO mAP@[.5:.95] ${pct(r.map.mapCoco)}, AP50 ${pct(r.map.ap50)}, AP75 ${pct(r.map.ap75)}; AP small/medium/large ${pct(r.map.apSmall)} / ${pct(r.map.apMedium)} / ${pct(r.map.apLarge)}`,
     `detections per scale (coarse→detailed): ${r.detections.perScale.join(' / ')}`,
+  ];
+  if (t === null) return [...head, r.triggerNote ?? 'no trigger figures'].join('\n');
+  const lines = [
+    ...head,
     `matching: ${t.matchRule}`,
     `efficiency at score ≥ ${t.efficiency.threshold}: ${pct(t.efficiency.integrated.all.efficiency)} of all interactions (${t.efficiency.integrated.all.k}/${t.efficiency.integrated.all.n}), ${pct(t.efficiency.integrated.visible.efficiency)} of visible ones`,
     'Eν bin (MeV)   efficiency (all)        visible',

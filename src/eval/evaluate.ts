@@ -45,8 +45,14 @@ export interface EvaluateReport {
   loss: ReturnType<TermAccumulator['means']>;
   detections: { perScale: number[]; scoreThreshold: number; nmsIou: number };
   map: MapReport;
-  trigger: TriggerReport;
+  /** Efficiency and false-positive rate; null for data that was not simulated (see triggerNote). */
+  trigger: TriggerReport | null;
+  /** Why trigger is null: those figures need simulated interactions and background. */
+  triggerNote?: string;
 }
+
+/** Whether a dataset came from the simulator (it then carries its generation config). */
+export const isSimulated = (attrs: Record<string, unknown>): boolean => !!attrs.config && typeof attrs.config === 'object';
 
 const toDetection = (d: DecodedBox) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls });
 
@@ -83,14 +89,17 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   } finally {
     await loader.close();
   }
-  const background = o.background > 0 ? inferBackground(opened, reader.attrs, o.background, o.batch, o.onProgress) : undefined;
+  // Imported images have no simulated interactions or background: detection metrics only.
+  const simulated = isSimulated(reader.attrs);
+  const background = simulated && o.background > 0 ? inferBackground(opened, reader.attrs, o.background, o.batch, o.onProgress) : undefined;
   reader.close();
   const report: EvaluateReport = {
     run: o.runDir, checkpoint: opened.checkpoint, checkpointMeta: opened.meta, data: o.data, split: o.split,
     images: indices.length, backgroundImages: background?.length ?? 0, loss: terms.means(),
     detections: { perScale, scoreThreshold: 0.005, nmsIou: 0.45 },
     map: evaluateDetections(mapImages),
-    trigger: evaluateTrigger(signal, o.trigger, background),
+    trigger: simulated ? evaluateTrigger(signal, o.trigger, background) : null,
+    ...(simulated ? {} : { triggerNote: `trigger figures (efficiency vs Eν, false positives per module) need simulated data; ${o.data} was imported, so only detection metrics are reported` }),
   };
   opened.model.dispose();
   const outDir = join(o.runDir, 'eval');

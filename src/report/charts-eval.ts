@@ -16,6 +16,8 @@ export function thin<T>(points: readonly T[], max: number): T[] {
 }
 
 const evaluated = (runs: readonly RunData[]) => runs.filter((r) => primaryEval(r));
+/** Runs whose evaluation has trigger figures (simulated data). */
+const triggered = (runs: readonly RunData[]) => runs.filter((r) => primaryEval(r)?.trigger);
 
 export function prFigure(runs: readonly RunData[]): Figure | null {
   const ok = evaluated(runs);
@@ -57,12 +59,12 @@ export function prFigure(runs: readonly RunData[]): Figure | null {
 }
 
 export function efficiencyFigure(runs: readonly RunData[]): Figure | null {
-  const ok = evaluated(runs);
+  const ok = triggered(runs);
   if (!ok.length) return null;
   const values: Record<string, unknown>[] = [];
   const notes: string[] = [];
   ok.forEach((r, i) => {
-    const t = primaryEval(r)!.trigger;
+    const t = primaryEval(r)!.trigger!;
     notes.push(`${r.label}: score ≥ ${t.efficiency.threshold}, ${pct(t.efficiency.integrated.all.efficiency)} overall (${t.efficiency.integrated.all.k}/${t.efficiency.integrated.all.n})`);
     // Runs side by side within a bin: a small horizontal offset so error bars do not hide each other.
     const offset = (i - (ok.length - 1) / 2) * 0.5;
@@ -80,7 +82,7 @@ export function efficiencyFigure(runs: readonly RunData[]): Figure | null {
     id: 'efficiency-energy',
     section: 'Trigger',
     title: 'Efficiency versus neutrino energy',
-    caption: `Fraction of simulated interactions (visible or not) matched by a detection, per Eν bin; error bars: 68 % Wilson intervals. ${notes.join('; ')}. Matching: ${ok.map((r) => primaryEval(r)!.trigger.matchRule)[0]}.`,
+    caption: `Fraction of simulated interactions (visible or not) matched by a detection, per Eν bin; error bars: 68 % Wilson intervals. ${notes.join('; ')}. Matching: ${ok.map((r) => primaryEval(r)!.trigger!.matchRule)[0]}.`,
     spec: {
       $schema: SCHEMA, width: 480, height: 280, data: { values },
       layer: [
@@ -95,13 +97,13 @@ export function efficiencyFigure(runs: readonly RunData[]): Figure | null {
 }
 
 export function rocFigure(runs: readonly RunData[]): Figure | null {
-  const ok = evaluated(runs).filter((r) => primaryEval(r)!.trigger.scan.some((p) => p.fpHz > 0));
+  const ok = triggered(runs).filter((r) => primaryEval(r)!.trigger!.scan.some((p) => p.fpHz > 0));
   if (!ok.length) return null;
   const values: Record<string, unknown>[] = [];
   const limits: string[] = [];
   const targets = new Set<number>();
   for (const r of ok) {
-    const t = primaryEval(r)!.trigger;
+    const t = primaryEval(r)!.trigger!;
     const nBg = t.falsePositives.images;
     limits.push(`${r.label}: ${nBg} ${t.fpSource}, one FP = ${(t.hzPerFpPerImage / Math.max(1, nBg)).toExponential(2)} Hz`);
     // Thresholds with no FP at all cannot sit on a log axis; they are the points left of the first.

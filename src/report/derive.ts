@@ -122,7 +122,7 @@ export function headline(r: RunData, onsets: readonly OnsetMark[]): Headline {
   let best: { v: number; e: number } | null = null;
   for (const e of r.epochs) if (!best || e.val.objective < best.v) best = { v: e.val.objective, e: e.epoch + 1 };
   const ev = primaryEval(r);
-  const fp = ev?.trigger.falsePositives;
+  const fp = ev?.trigger?.falsePositives;
   return {
     run: r.label,
     epochs: r.epochs.length,
@@ -133,12 +133,12 @@ export function headline(r: RunData, onsets: readonly OnsetMark[]): Headline {
     evalSplit: ev?.split ?? null,
     map50: ev?.map.map50AllPoint ?? null,
     mapCoco: ev?.map.mapCoco ?? null,
-    efficiency: ev?.trigger.efficiency.integrated.all.efficiency ?? null,
-    efficiencyErr: ev?.trigger.efficiency.integrated.all.stdErr ?? null,
-    threshold: ev?.trigger.efficiency.threshold ?? null,
+    efficiency: ev?.trigger?.efficiency.integrated.all.efficiency ?? null,
+    efficiencyErr: ev?.trigger?.efficiency.integrated.all.stdErr ?? null,
+    threshold: ev?.trigger?.efficiency.threshold ?? null,
     fpHz: fp ? (fp.upperLimitOnly ? fp.intervalHz[1] : fp.hz) : null,
     fpUpperLimit: fp?.upperLimitOnly ?? false,
-    operatingPoints: ev?.trigger.operatingPoints.map((p) => ({ targetHz: p.targetHz, efficiency: p.efficiency })) ?? [],
+    operatingPoints: ev?.trigger?.operatingPoints.map((p) => ({ targetHz: p.targetHz, efficiency: p.efficiency })) ?? [],
     onsets: onsets.filter((o) => o.run === r.label).length,
   };
 }

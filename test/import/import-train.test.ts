@@ -37,11 +37,15 @@ test('imported multi-class VOC data trains (class loss > 0) and evaluates with p
   assert.deepEqual(config.classNames, ['bar', 'block']);
   assert.equal(config.channels, 3);
 
-  const r = spawnSync(process.execPath, [cli, 'evaluate', run, '--data', data, '--background', '0', '--split', 'val', '--checkpoint', 'last'], { encoding: 'utf8', env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' } });
+  // No --background flag: imported data has no simulator, so evaluate reports detection metrics and says why there is no trigger figure.
+  const r = spawnSync(process.execPath, [cli, 'evaluate', run, '--data', data, '--split', 'val', '--checkpoint', 'last'], { encoding: 'utf8', env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' } });
   assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /mAP@0\.5 /);
+  assert.equal(r.stdout.split('\n').filter((l) => /trigger figures .* need simulated data/.test(l)).length, 1, r.stdout);
   const ev = JSON.parse(readFileSync(join(run, 'eval', 'val.json'), 'utf8'));
   assert.equal(ev.images, 3);
   assert.equal(ev.backgroundImages, 0);
+  assert.equal(ev.trigger, null);
   assert.ok(ev.loss.scales.some((s: { class: number }) => s.class > 0), 'class term on the val split');
   assert.equal(Object.keys(ev.map.perClass).length, 2, JSON.stringify(ev.map.perClass));
 });
