@@ -153,6 +153,45 @@ test('objective identity and every reduction option', () => {
   });
 });
 
+test('logged terms add up to the logged total, and totals to the objective, for every option', () => {
+  manualSeed(5);
+  tidy(() => {
+    const B = 2;
+    const outs = randomOutputs(B);
+    const targets = targetTensors(randomBatch(B, 96, 13), spec3);
+    const reduce: Record<LossOptions['reduction'], (sums: number[]) => number> = {
+      'sqrt-per-scale': (s) => s.reduce((a, x) => a + Math.sqrt(x), 0),
+      'sqrt-total': (s) => Math.sqrt(s.reduce((a, x) => a + x, 0)),
+      sum: (s) => s.reduce((a, x) => a + x, 0),
+      mean: (s) => s.reduce((a, x) => a + x, 0) / B,
+    };
+    for (const objLoss of ['mse', 'bce'] as const) for (const objTarget of ['one', 'iou'] as const)
+    for (const reduction of ['sqrt-per-scale', 'sqrt-total', 'sum', 'mean'] as const) for (const gridScales of [[1, 1, 1], [2, 1, 0.5], [0, 3, 1]])
+    for (const warm of [0, 5]) {
+      const options: Partial<LossOptions> = { objLoss, objTarget, reduction, gridScales, warmupBatches: warm, noobjScale: 0.7, xywhScale: 1.5, classScale: 2 };
+      const what = JSON.stringify(options);
+      const v = readLoss(yoloLoss(outs, targets, { anchors: spec3.anchors, netH: 96, netW: 96, batchIndex: 0, training: true }, options));
+      for (const s of v.scales) {
+        for (let b = 0; b < B; b++) close(s.total[b]!, s.xy[b]! + s.wh[b]! + s.conf1[b]! + s.conf2[b]! + s.class[b]!, 1e-5, `total = Σ terms ${what}`);
+      }
+      close(v.objective, reduce[reduction](v.scales.map((s) => s.total.reduce((a, x) => a + x, 0))), 1e-5, `objective ${what}`);
+    }
+  });
+});
+
+test('a scale with zero loss gives finite (zero) gradients under the √ reductions', () => {
+  tidy(() => {
+    // No truth boxes and noobjScale 0: every term of every scale is exactly 0.
+    for (const reduction of ['sqrt-per-scale', 'sqrt-total'] as const) {
+      const outs = randomOutputs(1, 'float64');
+      const r = yoloLoss(outs, targetTensors([[]], spec3, 'float64'), { anchors: spec3.anchors, netH: 96, netW: 96, batchIndex: 0, training: true }, { noobjScale: 0, reduction });
+      assert.equal(r.objective.item(), 0);
+      r.objective.backward();
+      for (const o of outs) assert.equal(o.grad!.isfinite().all().item(), 1, `${reduction}: finite gradient`);
+    }
+  });
+});
+
 test("objLoss 'bce' stays finite for logits of ±100", () => {
   tidy(() => {
     for (const big of [100, -100]) {

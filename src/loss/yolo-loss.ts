@@ -83,12 +83,21 @@ export function yoloLoss(outputs: Tensor[], targets: LossTargets, ctx: LossConte
   const totals = scales.map((t) => t.total.sum());
   let objective: Tensor;
   switch (o.reduction) {
-    case 'sqrt-per-scale': objective = totals.map((t) => t.sqrt()).reduce((a, b) => a.add(b)); break;
-    case 'sqrt-total': objective = totals.reduce((a, b) => a.add(b)).sqrt(); break;
+    case 'sqrt-per-scale': objective = totals.map(safeSqrt).reduce((a, b) => a.add(b)); break;
+    case 'sqrt-total': objective = safeSqrt(totals.reduce((a, b) => a.add(b))); break;
     case 'sum': objective = totals.reduce((a, b) => a.add(b)); break;
     case 'mean': objective = totals.reduce((a, b) => a.add(b)).div(outputs[0]!.size(0)); break;
   }
   return { objective, scales, warm: warm ? 1 : 0 };
+}
+
+/**
+ * √x with gradient 0 at x = 0 instead of ∞·0 = NaN: a scale whose loss is exactly zero (no boxes
+ * with noobjScale 0, a zero gridScales weight) must not poison every parameter's gradient. The
+ * clamp keeps 1/√x finite; the mask makes the value and the gradient exactly 0 there.
+ */
+function safeSqrt(x: Tensor): Tensor {
+  return x.clamp(1e-30).sqrt().mul(x.gt(0).to(x.dtype));
 }
 
 interface ScaleView {
@@ -196,8 +205,9 @@ function scaleTerms(out: Tensor, s: number, targets: LossTargets, ctx: LossConte
   const ce = cls.logSoftmax(-1).mul(v.yt.narrow(-1, 5, D - 5)).sum(-1, true).neg();
   const classDelta = ce.mul(v.objMask).mul(o.classScale);
 
-  const perImage = (t: Tensor) => t.sum([1, 2, 3, 4]);
+  // The scale's weight multiplies each term, so the logged terms always add up to the logged total.
   const g = o.gridScales[s] ?? 1;
+  const perImage = (t: Tensor) => (g === 1 ? t.sum([1, 2, 3, 4]) : t.sum([1, 2, 3, 4]).mul(g));
   const terms = {
     xy: perImage(xyDelta.square()),
     wh: perImage(whDelta.square()),
@@ -205,7 +215,7 @@ function scaleTerms(out: Tensor, s: number, targets: LossTargets, ctx: LossConte
     conf2: perImage(conf2),
     class: perImage(classDelta),
   };
-  const total = terms.xy.add(terms.wh).add(terms.conf1).add(terms.conf2).add(terms.class).mul(g);
+  const total = terms.xy.add(terms.wh).add(terms.conf1).add(terms.conf2).add(terms.class);
   return { ...terms, total };
 }
 
