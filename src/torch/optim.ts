@@ -21,8 +21,19 @@ abstract class Optimizer {
     this.h = h;
   }
   /** Clears every parameter's gradient (set to none). */
-  zeroGrad(): void { native.optimZeroGrad(this.h); }
-  step(): void { native.optimStep(this.h); }
+  zeroGrad(): void { this.checkBound(); native.optimZeroGrad(this.h); }
+  step(): void { this.checkBound(); native.optimStep(this.h); }
+  /**
+   * The optimiser holds the tensors it was given. Module.to() and toChannelsLast() replace a
+   * module's tensors (and dispose the old ones), so stepping on would update tensors the model no
+   * longer uses while training seemed to work: refuse instead.
+   */
+  private checkBound(): void {
+    const k = this.params.findIndex((p) => p.isDisposed);
+    if (k >= 0) {
+      throw new Error(`optimiser: parameter ${k} of ${this.params.length} was replaced after the optimiser was created (Module.to() or toChannelsLast()); create the optimiser after moving the model`);
+    }
+  }
   get lr(): number { return native.optimGetLr(this.h); }
   set lr(v: number) { native.optimSetLr(this.h, v); }
   /** Per-parameter state in parameter order; null where a parameter has no state yet. */

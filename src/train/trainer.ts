@@ -3,7 +3,7 @@
 // exactly; a NaN guard; Ctrl-C that stops after the current batch and saves `last`.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Adam, manualSeed, setNumThreads, defaultDevice, tidy } from '../torch/index.js';
+import { Adam, manualSeed, setNumThreads, defaultDevice, tidy, stack, type Tensor } from '../torch/index.js';
 import { YoloV3 } from '../model/yolo.js';
 import { yoloLoss, readLoss, TERMS, type LossValues } from '../loss/yolo-loss.js';
 import { openDataset, type DatasetReader } from '../data/store.js';
@@ -247,6 +247,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
           checkFinite(values, meta.step, epoch, b);
           optimizer.zeroGrad();
           result.objective.backward();
+          checkGradients(model.namedParameters(), meta.step, epoch, b);
           optimizer.step();
           return { values, collisions };
         });
@@ -328,6 +329,24 @@ function checkFinite(v: LossValues, step: number, epoch: number, batch: number):
     }
   }
   if (!Number.isFinite(v.objective)) throw new NonFiniteLossError(`non-finite objective at step ${step} (epoch ${epoch}, batch ${batch}); the last good checkpoint is kept`);
+}
+
+/**
+ * The NaN guard on gradients: a finite loss can still give non-finite gradients (√ at 0, an
+ * overflow in backward), which the optimiser would write into every weight. One device sync per
+ * step (the sum of every gradient); the parameter is looked up only when that sum is not finite.
+ */
+export function checkGradients(named: Iterable<[string, Tensor]>, step: number, epoch: number, batch: number): void {
+  tidy(() => {
+    const withGrad = [...named].flatMap(([name, p]) => { const g = p.grad; return g ? [{ name, g }] : []; });
+    if (!withGrad.length) return;
+    const sums = stack(withGrad.map(({ g }) => g.sum().to('float64')));
+    if (sums.isfinite().all().item() === 1) return;
+    const bad = withGrad.find(({ g }) => g.isfinite().all().item() !== 1);
+    // A finite-element sum can overflow to ±Inf without any element being non-finite: name that case too.
+    const what = bad ? `parameter ${bad.name}` : 'the sum of all gradients (overflow)';
+    throw new NonFiniteLossError(`non-finite gradient at step ${step} (epoch ${epoch}, batch ${batch}): ${what}; the last good checkpoint is kept`);
+  });
 }
 
 /** Runs the model over the validation images; terms are means per image. */
