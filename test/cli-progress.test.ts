@@ -1,0 +1,37 @@
+// Plain progress lines (no TTY): no rate or ETA until they are measured, then the true ones.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lineProgress } from '../src/cli/progress.js';
+
+test('non-TTY progress lines leave out rate and ETA until known, in every phase', () => {
+  const lines: string[] = [];
+  let t = 0;
+  const p = lineProgress('epoch 1/2', 10, { everySeconds: 0, write: (l) => lines.push(l), now: () => t });
+  // The trainer starts a phase and reports its first batch at once: nothing is measured yet.
+  p.phase('epoch 1/2', 10);
+  p.update(1, 'loss 3.000');
+  t = 500;
+  p.update(2, 'loss 2.900'); // half a second: still too little to state a rate
+  t = 4000;
+  p.update(5, 'loss 2.500'); // 4 batches in 4 s: 1/s, 5 left
+  p.phase('epoch 2/2', 10);
+  t = 100_000;
+  p.update(1, 'loss 2.000');
+  assert.deepEqual(lines, [
+    'epoch 1/2: 1/10 loss 3.000\n',
+    'epoch 1/2: 2/10 loss 2.900\n',
+    'epoch 1/2: 5/10 loss 2.500 1.00/s ETA 5 s\n',
+    'epoch 2/2: 1/10 loss 2.000\n',
+  ]);
+});
+
+test('non-TTY progress prints at most every everySeconds, and always the last line', () => {
+  const lines: string[] = [];
+  let t = 0;
+  const p = lineProgress('import voc', 4, { everySeconds: 15, write: (l) => lines.push(l), now: () => t });
+  p.update(1);
+  t = 2000; p.update(2);
+  t = 3000; p.update(3);
+  t = 4000; p.update(4);
+  assert.deepEqual(lines, ['import voc: 1/4\n', 'import voc: 4/4 0.75/s ETA 0 s\n']);
+});
