@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { parseSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
 import { parseTrainConfig } from '../src/train/config.js';
-import { train, type EpochRecord, type BatchRecord, NonFiniteLossError } from '../src/train/trainer.js';
+import { train, resolveRun, type EpochRecord, type BatchRecord, NonFiniteLossError } from '../src/train/trainer.js';
+import { openDataset } from '../src/data/store.js';
 import { RunDir } from '../src/train/run-dir.js';
 import { openRun } from '../src/eval/run.js';
 import { configFromFlags } from '../src/cli/train.js';
@@ -208,4 +209,19 @@ test('anchors prints IoU k-means anchors sorted by area, grouped per scale (coar
   const bad = spawnSync(process.execPath, [cli, 'anchors', join(dir, 'nope.h5')], { encoding: 'utf8' });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /nope\.h5/);
+});
+
+test("anchors grouped per scale are kept as given (the seed's coarse [26,16] [39,51] [217,143]); a flat list is grouped by area", () => {
+  const seed = [[[26, 16], [39, 51], [217, 143]], [[6, 6], [9, 12], [13, 33]], [[3, 2], [3, 3], [4, 3]]];
+  const reader = openDataset(data);
+  try {
+    const cfg = (anchors: unknown) => parseTrainConfig({ data, out: join(dir, 'anchors'), model: { variant: 'yolov3', size: 64, anchors } });
+    assert.deepEqual(resolveRun(cfg(seed), reader).anchors, seed);
+    // The same nine anchors as a flat list: by area, so [13,33] (429 px²) goes to the coarse scale.
+    const flat = resolveRun(cfg(seed.flat()), reader).anchors;
+    assert.deepEqual(flat[0], [[13, 33], [39, 51], [217, 143]]);
+    assert.throws(() => resolveRun(cfg(seed.slice(0, 2)), reader), /model\.anchors has 2 groups of 3\/3 anchors; yolov3 needs 3 groups of 3, coarse first/);
+  } finally {
+    reader.close();
+  }
 });

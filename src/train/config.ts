@@ -47,8 +47,12 @@ export const trainConfigSchema = z.object({
     width: z.number().positive().max(4).default(0.25),
     /** Network input size in pixels (square, multiple of 32). 0 = the dataset's image size rounded to 32. */
     size: z.number().int().min(0).default(0),
-    /** Anchors in input pixels, or "auto": IoU k-means over the training split's boxes. */
-    anchors: z.union([z.literal('auto'), z.array(anchorPair).min(2)]).default('auto'),
+    /**
+     * Anchors in input pixels: grouped per scale, coarse first ([[[26,16],[39,51],[217,143]], …]: the
+     * grouping is kept as given), a flat list of pairs (grouped by area: largest three to the coarse
+     * scale), or "auto": IoU k-means over the training split's boxes.
+     */
+    anchors: z.union([z.literal('auto'), z.array(anchorPair).min(2), z.array(z.array(anchorPair).min(1)).min(1)]).default('auto'),
     channelsLast: z.boolean().default(true),
     /** Pixel values are multiplied by this; "auto" makes the mean non-zero training pixel 1. */
     inputScale: z.union([z.literal('auto'), z.number().positive()]).default('auto'),

@@ -115,6 +115,8 @@ function shuffled(values: ArrayLike<number>, seed: number): number[] {
 /** Derived seeds: every random choice depends only on (run seed, purpose, epoch, batch). */
 const derive = (...parts: number[]) => parts.reduce((h, p) => (Math.imul(h ^ p, 0x9e3779b1) + 0x7f4a7c15) >>> 0, 0x811c9dc5);
 
+const isGrouped = (a: TrainConfig['model']['anchors']): a is [number, number][][] => Array.isArray(a) && Array.isArray(a[0]?.[0]);
+
 /** Validates inputs and resolves sizes, anchors and counts. Writes nothing. */
 export function resolveRun(config: TrainConfig, reader: DatasetReader): ResolvedRun {
   const train = reader.split('train');
@@ -128,11 +130,19 @@ export function resolveRun(config: TrainConfig, reader: DatasetReader): Resolved
   const strides = [32, 16, 8].slice(0, scales);
   const lbScale = Math.min(size / reader.height, size / reader.width);
   let anchors: [number, number][];
+  let grouped: [number, number][][] | null = null;
   if (config.model.anchors === 'auto') {
     const { w, h } = reader.boxSizes('train');
     if (w.length < 3 * scales) throw new UserError(`${reader.path}: ${w.length} training boxes are too few to compute ${3 * scales} anchors; give model.anchors`);
     anchors = kmeansAnchors(w.map((x) => x * lbScale), h.map((x) => x * lbScale), { k: 3 * scales, seed: config.seed, restarts: 5 }).anchors
       .map(([a, b]) => [Math.round(a * 10) / 10, Math.round(b * 10) / 10] as [number, number]);
+  } else if (isGrouped(config.model.anchors)) {
+    // Grouped per scale, coarse first: kept as given (the seed's coarse scale holds [26,16]).
+    grouped = config.model.anchors;
+    if (grouped.length !== scales || grouped.some((g) => g.length !== 3)) {
+      throw new UserError(`model.anchors has ${grouped.length} groups of ${grouped.map((g) => g.length).join('/')} anchors; ${config.model.variant} needs ${scales} groups of 3, coarse first`);
+    }
+    anchors = grouped.flat();
   } else {
     anchors = config.model.anchors as [number, number][];
     if (anchors.length !== 3 * scales) throw new UserError(`model.anchors has ${anchors.length} anchors; ${config.model.variant} needs ${3 * scales}`);
@@ -147,7 +157,7 @@ export function resolveRun(config: TrainConfig, reader: DatasetReader): Resolved
   }
   const batchesPerEpoch = Math.floor(trainImages / config.batch);
   return {
-    config, size, inputScale, anchors: anchorsPerScale(anchors, scales), strides, classNames: reader.classNames, channels: reader.channels,
+    config, size, inputScale, anchors: grouped ?? anchorsPerScale(anchors, scales), strides, classNames: reader.classNames, channels: reader.channels,
     device, threads: config.threads, trainImages, valImages: config.valLimit ? Math.min(config.valLimit, val.length) : val.length,
     batchesPerEpoch, warmupBatches: Math.round(config.warmupEpochs * batchesPerEpoch),
   };
