@@ -100,3 +100,32 @@ test('dropout and noise give the same image from the stored pixel list as from a
     assert.deepEqual(Array.from(listed.data), Array.from(scanned.data));
   }
 });
+
+test('noise hits write consistent values to every channel: ADC and ToT add a donor hit, peak ADC takes the maximum', () => {
+  const names = ['adc_integral', 'peak_adc', 'tot'];
+  const K = 3, plane = H * W;
+  const hits = [[3, 5, 40], [4, 6, 90], [22, 30, 60]]; // x, y, ADC integral; peak = ADC/4, ToT = ADC/10
+  const make = (): AugImage => {
+    const data = new Float32Array(K * plane);
+    for (const [x, y, a] of hits) { const p = y! * W + x!; data[p] = a!; data[plane + p] = a! / 4; data[2 * plane + p] = a! / 10; }
+    return { data, channels: K, height: H, width: W, boxes: [], channelNames: names };
+  };
+  const before = make();
+  const img = make();
+  const log = augment(img, { ...none, noiseTps: 40 }, mulberry32(7));
+  assert.ok((log.noiseTps ?? 0) > 10);
+  const donors = hits.map(([, , a]) => [a!, a! / 4, a! / 10]);
+  let changed = 0;
+  for (let p = 0; p < plane; p++) {
+    const d0 = img.data[p]! - before.data[p]!;
+    if (d0 === 0) continue;
+    changed++;
+    // Each hit added one donor's ADC; a pixel hit twice holds the sum of two donors' ADC and ToT.
+    const dTot = img.data[2 * plane + p]! - before.data[2 * plane + p]!;
+    assert.ok(Math.abs(dTot - d0 / 10) < 1e-4, `pixel ${p}: ToT grew by ${dTot}, ADC by ${d0}`);
+    const peak = img.data[plane + p]!;
+    assert.ok(peak >= before.data[plane + p]! && donors.some((v) => Math.abs(v[1]! - peak) < 1e-4 || Math.abs(before.data[plane + p]! - peak) < 1e-4), `pixel ${p}: peak ${peak}`);
+    assert.ok(peak < before.data[plane + p]! + d0 / 4 + 1e-4 || before.data[plane + p] === 0, `pixel ${p}: peak is a maximum, not a sum`);
+  }
+  assert.ok(changed > 10, `${changed} pixels hit`);
+});

@@ -24,7 +24,12 @@ export interface AugImage {
   height: number;
   width: number;
   boxes: AugBox[];
+  /** The dataset's channel_names; a noise hit combines each channel as the simulator does. */
+  channelNames?: readonly string[];
 }
+
+/** Channels the simulator fills with the maximum over a pixel's TPs (sim/image.ts tpsToSparse); the others add. */
+const MAX_CHANNELS: ReadonlySet<string> = new Set(['peak_adc']);
 
 /** Which augmentations fired for one image (logged per epoch as counts). */
 export type AugmentLog = Partial<Record<keyof AugmentOptions, number>>;
@@ -125,15 +130,22 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
     log.tpDropout = 1;
   }
   if (o.noiseTps > 0) {
-    // Extra noise hits: amplitudes drawn from the image's own non-zero pixels (its ADC scale).
+    // Extra noise hits: each copies one of the image's own hit pixels (its ADC scale, and matching
+    // peak/ToT values in the extra channels), added where the simulator adds TPs, maxed where it
+    // takes their maximum. An image without hits gets value 1 in every channel.
     const pix = nonzero();
-    const values: number[] = [];
-    for (let i = 0; i < pix.length && values.length < 4096; i++) if (d[pix[i]!] !== 0) values.push(d[pix[i]!]!);
+    const donors: number[] = [];
+    for (let i = 0; i < pix.length && donors.length < 4096; i++) if (d[pix[i]!] !== 0) donors.push(pix[i]!);
+    const byMax = Array.from({ length: C }, (_, c) => MAX_CHANNELS.has(img.channelNames?.[c] ?? ''));
     const n = poisson(rng, o.noiseTps);
     for (let i = 0; i < n; i++) {
       const p = Math.floor(rng() * plane);
-      const v = values.length ? values[Math.floor(rng() * values.length)]! : 1;
-      d[p]! += v;
+      const donor = donors.length ? donors[Math.floor(rng() * donors.length)]! : -1;
+      for (let c = 0; c < C; c++) {
+        const v = donor >= 0 ? d[c * plane + donor]! : 1;
+        const k = c * plane + p;
+        d[k] = byMax[c] ? Math.max(d[k]!, v) : d[k]! + v;
+      }
     }
     if (n) log.noiseTps = n;
   }

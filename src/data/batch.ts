@@ -32,10 +32,12 @@ export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayL
   const images = reader.readDense(req.indices, undefined, pixels);
   const boxes: AugBox[][] = req.indices.map((i) => reader.boxes(i).map(({ x1, y1, x2, y2, cls, difficult }) => ({ x1, y1, x2, y2, cls, ...(difficult ? { difficult } : {}) })));
   const augLog: AugmentLog = {};
+  const names = reader.attrs.channel_names;
+  const channelNames = Array.isArray(names) ? names.map(String) : typeof names === 'string' ? [names] : undefined;
   if (req.augment && isAugmenting(req.augment)) {
     const rng = mulberry32(req.seed);
     req.indices.forEach((_, b) => {
-      const img = { data: images.subarray(b * plane, (b + 1) * plane), nonzero: pixels[b], channels: C, height: H, width: W, boxes: boxes[b]! };
+      const img = { data: images.subarray(b * plane, (b + 1) * plane), nonzero: pixels[b], channels: C, height: H, width: W, boxes: boxes[b]!, channelNames };
       const other = () => {
         if (pool.length === 0) return null;
         const j = pool[Math.floor(rng() * pool.length)]!;
