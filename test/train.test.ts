@@ -12,6 +12,7 @@ import { generateDataset } from '../src/data/generate.js';
 import { parseTrainConfig } from '../src/train/config.js';
 import { train, resolveRun, type EpochRecord, type BatchRecord, NonFiniteLossError } from '../src/train/trainer.js';
 import { openDataset } from '../src/data/store.js';
+import { LoaderWorkerError } from '../src/data/loader.js';
 import { RunDir } from '../src/train/run-dir.js';
 import { openRun } from '../src/eval/run.js';
 import { configFromFlags } from '../src/cli/train.js';
@@ -225,3 +226,19 @@ test("anchors grouped per scale are kept as given (the seed's coarse [26,16] [39
     reader.close();
   }
 });
+
+for (const kind of ['exit', 'throw'] as const) {
+  test(`a data-loader worker that dies (${kind}) stops training with its error, and last stays loadable`, { timeout: 120_000 }, async () => {
+    const out = join(dir, `worker-${kind}`);
+    // Two workers share the requests: worker 0 answers 4 (epoch 0's batches and validation) and dies in epoch 1.
+    await assert.rejects(
+      train({ config: tinyConfig(out, { epochs: 3, workers: 2 }), injectWorkerFailure: { afterRequests: 4, kind } }),
+      (e: Error) => e instanceof LoaderWorkerError && (kind === 'exit' ? /^data loader worker 0 exited with code 3$/ : /^data loader worker 0 died: injected worker failure$/).test(e.message),
+    );
+    assert.equal(epochs(out).length, 1, 'epoch 0 finished, epoch 1 did not');
+    const last = openRun(out, { checkpoint: 'last' });
+    assert.equal(last.meta.epoch, 1);
+    last.model.dispose();
+    assert.match(readFileSync(join(out, 'log.txt'), 'utf8'), /error: data loader worker 0/);
+  });
+}

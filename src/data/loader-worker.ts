@@ -3,12 +3,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDataset } from './store.js';
 import { loadBatch, type BatchRequest } from './batch.js';
 
-const { path, pool } = workerData as { path: string; pool: Int32Array };
+const { path, pool, inject } = workerData as { path: string; pool: Int32Array; inject?: { afterRequests: number; kind: 'exit' | 'throw' } };
 const reader = openDataset(path);
+let answered = 0;
 parentPort!.on('message', (req: BatchRequest | { close: true }) => {
   if ('close' in req) {
     reader.close();
     parentPort!.close();
+    return;
+  }
+  if (inject && answered++ >= inject.afterRequests) {
+    if (inject.kind === 'exit') process.exit(3);
+    setImmediate(() => { throw new Error('injected worker failure'); });
     return;
   }
   try {

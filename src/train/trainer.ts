@@ -7,7 +7,7 @@ import { Adam, manualSeed, setNumThreads, defaultDevice, tidy, stack, type Tenso
 import { YoloV3 } from '../model/yolo.js';
 import { yoloLoss, readLoss, TERMS, type LossValues } from '../loss/yolo-loss.js';
 import { openDataset, type DatasetReader } from '../data/store.js';
-import { BatchLoader } from '../data/loader.js';
+import { BatchLoader, type LoaderOptions } from '../data/loader.js';
 import type { BatchRequest } from '../data/batch.js';
 import type { AugmentLog } from '../data/augment.js';
 import { anchorsPerScale } from '../data/targets.js';
@@ -84,6 +84,8 @@ export interface TrainOptions {
   control?: { stop: boolean };
   /** Testing hook: make the loss of this global step NaN (checks the NaN guard). */
   injectNanAtStep?: number;
+  /** Testing hook: a data-loader worker dies (see LoaderOptions.injectWorkerFailure). */
+  injectWorkerFailure?: LoaderOptions['injectWorkerFailure'];
 }
 
 export class NonFiniteLossError extends UserError {}
@@ -219,7 +221,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
   const trainSet = cfg.trainLimit ? shuffled(allTrain, derive(cfg.seed, 1)).slice(0, run.trainImages) : Array.from(allTrain);
   const valSet = Array.from(reader.split('val')).slice(0, run.valImages);
   reader.close();
-  const loader = new BatchLoader({ path: cfg.data, workers: cfg.workers, prefetch: cfg.prefetch, pool: Int32Array.from(trainSet) });
+  const loader = new BatchLoader({ path: cfg.data, workers: cfg.workers, prefetch: cfg.prefetch, pool: Int32Array.from(trainSet), injectWorkerFailure: o.injectWorkerFailure });
   const save = (name: 'last' | 'best', m: CheckpointMeta) => saveCheckpoint(dir.checkpoint(name), { model, optimizer, meta: m as unknown as Record<string, unknown> });
 
   let stopReason: 'interrupted' | 'early-stop' | 'done' = 'done';
