@@ -80,7 +80,7 @@ test('onsetsOf finds the onset in every term of a synthetic run and headline cou
   assert.ok(on.every((o) => o.epoch === 5), 'epochs are 1-based');
   const h = headline(r, on);
   assert.equal(h.onsets, 6);
-  assert.equal(h.bestValObjective, 4.2);
+  assert.equal(h.bestValLoss, 4.2);
   assert.equal(h.bestEpoch, 5);
   assert.equal(h.map50, null, 'no eval/ results');
 });

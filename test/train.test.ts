@@ -10,15 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { parseSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
 import { parseTrainConfig } from '../src/train/config.js';
-import { train, resolveRun, type EpochRecord, type BatchRecord, NonFiniteLossError } from '../src/train/trainer.js';
+import { train, resolveRun, validate, type EpochRecord, type BatchRecord, NonFiniteLossError } from '../src/train/trainer.js';
 import { openDataset } from '../src/data/store.js';
-import { LoaderWorkerError } from '../src/data/loader.js';
+import { BatchLoader, LoaderWorkerError } from '../src/data/loader.js';
 import { RunDir } from '../src/train/run-dir.js';
 import { openRun } from '../src/eval/run.js';
 import { configFromFlags } from '../src/cli/train.js';
 import { loadSafetensors } from '../src/torch/index.js';
 import { mapKerasYolo3Config, isKerasYolo3Config } from '../src/train/keras-config.js';
 
+const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} ≠ ${b}`);
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-train-'));
 const data = join(dir, 'tiny.h5');
 const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
@@ -242,3 +243,31 @@ for (const kind of ['exit', 'throw'] as const) {
     assert.match(readFileSync(join(out, 'log.txt'), 'utf8'), /error: data loader worker 0/);
   });
 }
+
+test('the best checkpoint selects on the validation loss per image, which does not depend on the batch size', async () => {
+  const out = join(dir, 'select');
+  await train({ config: tinyConfig(out, { epochs: 3 }) });
+  const es = epochs(out);
+  let best = Infinity;
+  for (const e of es) {
+    assert.equal(e.best, e.val.lossPerImage < best, `epoch ${e.epoch}`);
+    best = Math.min(best, e.val.lossPerImage);
+    close(e.val.lossPerImage, e.val.scales.reduce((a, s) => a + s.total, 0));
+  }
+  assert.equal(JSON.parse(readFileSync(join(out, 'done.json'), 'utf8')).bestValLossPerImage, best);
+  // The same weights over the same 6 validation images in batches of 1, 4 (a partial last batch) and 6.
+  const opened = openRun(out, { checkpoint: 'last' });
+  const reader = openDataset(data);
+  const val = Array.from(reader.split('val'));
+  reader.close();
+  const loader = new BatchLoader({ path: data, workers: 0, prefetch: 1, pool: new Int32Array(0) });
+  try {
+    const by = [];
+    for (const batch of [1, 4, 6]) by.push(await validate(loader, opened.ctx, val, batch, 0));
+    for (const v of by.slice(1)) close(v.lossPerImage, by[0]!.lossPerImage, 1e-5);
+    assert.ok(Math.abs(by[0]!.objective - by[2]!.objective) > 1e-3 * by[2]!.objective, 'the objective itself depends on the batch size');
+  } finally {
+    await loader.close();
+    opened.model.dispose();
+  }
+});

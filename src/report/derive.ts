@@ -100,7 +100,7 @@ export interface Headline {
   run: string;
   epochs: number;
   finished: boolean;
-  bestValObjective: number | null;
+  bestValLoss: number | null;
   bestEpoch: number | null;
   /** Validation mAP@0.5 of the last epoch (from training). */
   valMap50: number | null;
@@ -120,14 +120,16 @@ export interface Headline {
 
 export function headline(r: RunData, onsets: readonly OnsetMark[]): Headline {
   let best: { v: number; e: number } | null = null;
-  for (const e of r.epochs) if (!best || e.val.objective < best.v) best = { v: e.val.objective, e: e.epoch + 1 };
+  // The trainer's selection rule: loss per image (older runs: the objective).
+  const selected = (e: (typeof r.epochs)[number]) => e.val.lossPerImage ?? e.val.objective;
+  for (const e of r.epochs) if (!best || selected(e) < best.v) best = { v: selected(e), e: e.epoch + 1 };
   const ev = primaryEval(r);
   const fp = ev?.trigger?.falsePositives;
   return {
     run: r.label,
     epochs: r.epochs.length,
     finished: r.done !== null,
-    bestValObjective: best?.v ?? null,
+    bestValLoss: best?.v ?? null,
     bestEpoch: best?.e ?? null,
     valMap50: r.epochs.at(-1)?.val.map50 ?? null,
     evalSplit: ev?.split ?? null,

@@ -14,7 +14,7 @@ export interface RunData {
   run: ResolvedRun;
   epochs: EpochRecord[];
   batches: BatchRecord[];
-  done: { reason: string; epochs: number; step: number; bestValObjective: number | null } | null;
+  done: { reason: string; epochs: number; step: number; bestValLossPerImage?: number | null } | null;
   /** eval/<split>.json reports keyed by split, preferring 'eval' for headline figures. */
   evals: Record<string, EvaluateReport>;
 }

@@ -12,11 +12,11 @@ export function headlineTable(h: readonly Headline[]): Table {
   const ops = [...new Set(h.flatMap((x) => x.operatingPoints.map((p) => p.targetHz)))].sort((a, b) => a - b);
   return {
     caption: 'Headline figures',
-    head: ['run', 'epochs', 'finished', 'best val objective (epoch)', 'val mAP@0.5 (last epoch)', 'evaluated split', 'mAP@0.5', 'COCO mAP',
+    head: ['run', 'epochs', 'finished', 'best val loss per image (epoch)', 'val mAP@0.5 (last epoch)', 'evaluated split', 'mAP@0.5', 'COCO mAP',
       'efficiency (score ≥ threshold)', 'FP rate (Hz / module)', ...ops.map((hz) => `efficiency @ ${hz} Hz`), 'overfitting onsets'],
     rows: h.map((x) => [
       x.run, x.epochs, x.finished ? 'yes' : 'no',
-      x.bestValObjective === null ? null : `${x.bestValObjective.toPrecision(4)} (${x.bestEpoch})`,
+      x.bestValLoss === null ? null : `${x.bestValLoss.toPrecision(4)} (${x.bestEpoch})`,
       pct(x.valMap50), x.evalSplit, pct(x.map50), pct(x.mapCoco),
       x.efficiency === null ? null : `${pct(x.efficiency, x.efficiencyErr)} (≥ ${x.threshold})`,
       x.fpHz === null ? null : `${x.fpUpperLimit ? '< ' : ''}${x.fpHz.toExponential(2)}`,

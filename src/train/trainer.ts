@@ -63,7 +63,12 @@ export interface EpochRecord {
   seconds: number;
   warmFraction: number;
   train: { objective: number; scales: TermRecord[] };
-  val: { objective: number; scales: TermRecord[]; images: number; stats: ScaleSummary[]; map50: number | null; ap50: number | null };
+  /**
+   * lossPerImage: Σ over scales of the mean per-image total, the quantity the best checkpoint and
+   * early stopping select on (the objective, a mean over batches of √(Σ batch loss), depends on the
+   * batch size and on the last partial batch).
+   */
+  val: { objective: number; lossPerImage: number; scales: TermRecord[]; images: number; stats: ScaleSummary[]; map50: number | null; ap50: number | null };
   augment: AugmentLog;
   best: boolean;
 }
@@ -94,7 +99,7 @@ interface CheckpointMeta {
   epoch: number;      // epoch in progress (or next epoch when batch === 0)
   batch: number;      // next batch index within that epoch
   step: number;       // training batches done
-  bestVal: number | null;
+  bestVal: number | null; // best validation loss per image (EpochRecord.val.lossPerImage)
   stale: number;      // epochs without validation improvement
   metricsBytes: number;
   /** Partial epoch accumulators when stopped mid-epoch. */
@@ -287,21 +292,21 @@ export async function train(o: TrainOptions): Promise<RunDir> {
       // Validation over the whole validation split, in eval mode, never warm.
       o.onEvent?.({ kind: 'validating', epoch });
       const val = await validate(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, valSet, cfg.batch, epoch);
-      const improved = meta.bestVal === null || val.objective < meta.bestVal;
+      const improved = meta.bestVal === null || val.lossPerImage < meta.bestVal;
       const record: EpochRecord = {
         type: 'epoch', epoch, step: meta.step, lr: optimizer.lr, seconds: (performance.now() - t0) / 1000,
         warmFraction: (warmBatches + (startBatch > 0 ? meta.epochAcc?.warmBatches ?? 0 : 0)) / run.batchesPerEpoch,
         train: acc.means(), val, augment: augLog, best: improved,
       };
       dir.appendMetrics(record);
-      if (improved) { meta.bestVal = val.objective; meta.stale = 0; } else meta.stale++;
+      if (improved) { meta.bestVal = val.lossPerImage; meta.stale = 0; } else meta.stale++;
       meta.epoch = epoch + 1;
       meta.batch = 0;
       delete meta.epochAcc;
       meta.metricsBytes = dir.metricsBytes();
       save('last', meta);
       if (improved) save('best', meta);
-      dir.log(`epoch ${epoch}: train ${record.train.objective.toFixed(4)} val ${val.objective.toFixed(4)} mAP50 ${val.map50?.toFixed(4) ?? '-'}${improved ? ' (best)' : ''}`);
+      dir.log(`epoch ${epoch}: train ${record.train.objective.toFixed(4)} val ${val.objective.toFixed(4)} (loss/image ${val.lossPerImage.toFixed(4)}) mAP50 ${val.map50?.toFixed(4) ?? '-'}${improved ? ' (best)' : ''}`);
       o.onEvent?.({ kind: 'epoch', record });
       if (cfg.schedule.earlyStopPatience && meta.stale >= cfg.schedule.earlyStopPatience) {
         stopReason = 'early-stop';
@@ -319,7 +324,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
     model.dispose();
     // done.json marks a finished run (sweeps skip it); an interrupted run has none.
     if (stopReason !== 'interrupted' && meta.epoch > 0 && (stopReason === 'early-stop' || meta.epoch >= cfg.epochs)) {
-      writeJsonAtomic(join(dir.path, 'done.json'), { reason: stopReason, epochs: meta.epoch, step: meta.step, bestValObjective: meta.bestVal });
+      writeJsonAtomic(join(dir.path, 'done.json'), { reason: stopReason, epochs: meta.epoch, step: meta.step, bestValLossPerImage: meta.bestVal });
     }
     o.onEvent?.({ kind: 'stopped', reason: stopReason, step: meta.step });
   }
@@ -372,5 +377,7 @@ export async function validate(loader: BatchLoader, ctx: EvalContext, indices: n
     res.detections.forEach((dets, i) => images.push(mapImage(dets, b.boxes[i]!)));
   }, -epoch * 1e6);
   const m = evaluateDetections(images);
-  return { ...terms.means(), images: terms.images, stats: stats.summary(), map50: m.map50AllPoint, ap50: m.ap50 };
+  const means = terms.means();
+  const lossPerImage = means.scales.reduce((a, s) => a + s.total, 0);
+  return { ...means, lossPerImage, images: terms.images, stats: stats.summary(), map50: m.map50AllPoint, ap50: m.ap50 };
 }
