@@ -2,7 +2,7 @@
 // resumes, detections as JSON and PNG, and clear errors for a wrong checkpoint or dataset.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -60,6 +60,21 @@ test('fprate counts every background detection, saves its state and resumes', as
   const none = fpTable({ images: 1_000_000, counts: new Array<number>(SCORE_BINS).fill(0) }, [0.5])[0]!;
   assert.equal(none.limitKind, 'upper');
   assert.ok(Math.abs(none.limitHz - (2.302585 / 1e6) * 300 / (4492 * 0.5e-6)) < 1e-3, `90 % upper limit ${none.limitHz}`);
+});
+
+test('fprate interrupted and resumed gives exactly the histogram of an uninterrupted count', async () => {
+  // Two copies of the run, so that each has its own state file for the same seed.
+  const whole = join(dir, 'fp-whole'), parts = join(dir, 'fp-parts');
+  for (const d of [whole, parts]) cpSync(run, d, { recursive: true, filter: (f) => !f.includes(`${run}/eval`) });
+  const uninterrupted = await measureFpRate({ runDir: whole, images: 24, seed: 41, batch: 8, workers: 0, checkpoint: 'init' });
+  const control = { stop: true }; // stop after the first batch
+  const stopped = await measureFpRate({ runDir: parts, images: 24, seed: 41, batch: 8, workers: 0, checkpoint: 'init', control });
+  assert.equal(stopped.images, 8);
+  const resumed = await measureFpRate({ runDir: parts, images: 24, seed: 41, batch: 8, workers: 1, checkpoint: 'init' });
+  assert.equal(resumed.images, 24);
+  assert.ok(uninterrupted.counts.some((c) => c > 0), 'the untrained network gives false positives to compare');
+  assert.deepEqual(resumed.counts, uninterrupted.counts);
+  assert.equal(resumed.start, uninterrupted.start);
 });
 
 test('detect writes detections with channel and tick units and PNG displays; PNG folders work too', () => {
