@@ -16,7 +16,8 @@ import { makeSplits, SPLIT_NAMES, type SplitName } from '../data/splits.js';
 import { BACKGROUND_SOURCES } from '../sim/deposits.js';
 import { TP_SOURCES } from '../sim/event.js';
 import { decodeImage, readImageHeader, type ImageHeader } from './image-io.js';
-import { IDENTITY, letterbox, toPlanar, type Transform } from './letterbox.js';
+import { IDENTITY, type Transform } from '../geometry/letterbox.js';
+import { letterbox, toPlanar } from './letterbox.js';
 import { BadRecord, type Collected, type SourceBox, type SourceRecord } from './record.js';
 
 export type ChannelMode = 'keep' | 'grey' | 'rgb';

@@ -1,23 +1,12 @@
-// Fitting imported images to the dataset's one size. keras-yolo3 letterboxes: scale by
-// min(S/w, S/h) keeping the aspect ratio, centre, pad the rest. Here the padding is 0 (an empty
+// Fitting imported images to the dataset's one size with the project's letterbox
+// (geometry/letterbox.ts, as keras-yolo3: aspect kept, centred). Here the padding is 0 (an empty
 // detector pixel, not keras' grey 128) and the resampling is PIL's antialiased bilinear (a
 // triangle filter widened by the shrink factor, so downscaling averages instead of aliasing).
 // Resampled values are rounded to integers so that an exported 8-bit PNG holds them exactly.
 import type { Raster } from './image-io.js';
+import { letterboxTransform, type Transform } from '../geometry/letterbox.js';
 
-/** How one source image maps into the stored image: x' = x·sx + dx, y' = y·sy + dy. */
-export interface Transform { sx: number; sy: number; dx: number; dy: number }
-
-export const IDENTITY: Transform = { sx: 1, sy: 1, dx: 0, dy: 0 };
-
-/** The letterbox placement of a w×h image in an S×S square. */
-export function letterboxTransform(w: number, h: number, size: number): Transform & { nw: number; nh: number } {
-  const scale = Math.min(size / w, size / h);
-  const nw = Math.max(1, Math.min(size, Math.round(w * scale)));
-  const nh = Math.max(1, Math.min(size, Math.round(h * scale)));
-  // The exact per-axis factors of the resized content, so boxes follow the pixels they cover.
-  return { sx: nw / w, sy: nh / h, dx: Math.floor((size - nw) / 2), dy: Math.floor((size - nh) / 2), nw, nh };
-}
+export { IDENTITY, letterboxTransform, type Transform } from '../geometry/letterbox.js';
 
 /** Converts a raster to planar floats [C, H, W] with C = 1 (ITU-R 601 luma, as PIL 'L') or 3. */
 export function toPlanar(r: Raster, channels: 1 | 3): Float32Array {

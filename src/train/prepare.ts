@@ -1,19 +1,19 @@
-// From a loaded batch to network inputs: the image tensor letterboxed to the input size
-// (keras-yolo3 style: scale to fit, centre, pad with zeros — a no-op when sizes match), the
-// boxes moved with it, and the encoded targets as tensors.
+// From a loaded batch to network inputs: the image tensor letterboxed to the input size with
+// the project's one letterbox (geometry/letterbox.ts: scale to fit, centre, pad with zeros — a
+// no-op when sizes match), the boxes moved by exactly the pixels' transform, and the encoded
+// targets as tensors. Bilinear resizing without align_corners maps an edge at x to x·nw/w, so
+// boxes use the per-axis factors nw/w and nh/h of the rounded size.
 import { Tensor, tensor, tidy, functional as F } from '../torch/index.js';
 import { encodeTargets, type PixelBox } from '../data/targets.js';
 import type { LoadedBatch } from '../data/batch.js';
 import type { LossTargets } from '../loss/yolo-loss.js';
+import { letterboxTransform, type Transform } from '../geometry/letterbox.js';
 
-/** Maps dataset pixels to network-input pixels: x' = x·scale + dx. */
-export interface Letterbox { scale: number; dx: number; dy: number; size: number }
+/** Maps dataset pixels to network-input pixels (x' = x·sx + dx), with the resized size nw×nh. */
+export type Letterbox = Transform & { nw: number; nh: number; size: number };
 
 export function letterbox(height: number, width: number, size: number): Letterbox {
-  const scale = Math.min(size / height, size / width);
-  const nh = Math.round(height * scale);
-  const nw = Math.round(width * scale);
-  return { scale, dx: Math.floor((size - nw) / 2), dy: Math.floor((size - nh) / 2), size };
+  return { ...letterboxTransform(width, height, size), size };
 }
 
 export interface NetworkBatch {
@@ -35,13 +35,11 @@ export function toNetworkInput(b: LoadedBatch, size: number, device: string, inp
     if (device !== 'cpu') t = t.to(device);
     if (inputScale !== 1) t.mul_(inputScale); // in place: t is this batch's own copy
     if (b.height === size && b.width === size) return t;
-    const nh = Math.round(b.height * lb.scale);
-    const nw = Math.round(b.width * lb.scale);
-    const r = F.interpolate(t, { size: [nh, nw], mode: 'bilinear' });
-    return F.pad(r, [lb.dx, size - nw - lb.dx, lb.dy, size - nh - lb.dy]);
+    const r = F.interpolate(t, { size: [lb.nh, lb.nw], mode: 'bilinear' });
+    return F.pad(r, [lb.dx, size - lb.nw - lb.dx, lb.dy, size - lb.nh - lb.dy]);
   });
   const boxes = b.boxes.map((list) => list.map((q) => ({
-    x1: q.x1 * lb.scale + lb.dx, y1: q.y1 * lb.scale + lb.dy, x2: q.x2 * lb.scale + lb.dx, y2: q.y2 * lb.scale + lb.dy, cls: q.cls,
+    x1: q.x1 * lb.sx + lb.dx, y1: q.y1 * lb.sy + lb.dy, x2: q.x2 * lb.sx + lb.dx, y2: q.y2 * lb.sy + lb.dy, cls: q.cls,
   })));
   return { x, boxes, box: lb };
 }

@@ -119,7 +119,7 @@ export interface BatchResult {
 
 /** Undoes the letterbox: network pixels → dataset pixels. */
 export function toDatasetPixels(d: DecodedBox, lb: Letterbox): DecodedBox {
-  return { ...d, x1: (d.x1 - lb.dx) / lb.scale, y1: (d.y1 - lb.dy) / lb.scale, x2: (d.x2 - lb.dx) / lb.scale, y2: (d.y2 - lb.dy) / lb.scale };
+  return { ...d, x1: (d.x1 - lb.dx) / lb.sx, y1: (d.y1 - lb.dy) / lb.sy, x2: (d.x2 - lb.dx) / lb.sx, y2: (d.y2 - lb.dy) / lb.sy };
 }
 
 export interface BatchEvalOptions {
