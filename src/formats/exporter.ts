@@ -81,7 +81,7 @@ export function exportDataset(o: ExportOptions): ExportReport {
       boxes += bx.length;
       if (o.format === 'voc') {
         mk(join(tmp, 'Annotations'));
-        writeFileSync(join(tmp, 'Annotations', `${stems[i]}.xml`), vocXml({ filename: file, width: W, height: H, depth: C, boxes: bx.map((b) => ({ ...b, name: r.classNames[b.cls] })) }));
+        writeFileSync(join(tmp, 'Annotations', `${stems[i]}.xml`), vocXml({ filename: file, width: W, height: H, depth: C, boxes: bx.map((b) => ({ ...b, name: r.classNames[b.cls]! })) }));
       } else if (o.format === 'yolo') {
         mk(join(tmp, 'labels', split(i)));
         writeFileSync(join(tmp, 'labels', split(i), `${stems[i]}.txt`), yoloLabelText(bx, W, H));

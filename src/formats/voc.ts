@@ -89,7 +89,7 @@ export function collectVoc(src: VocSource): Collected {
 }
 
 /** One VOC XML document for an exported image. */
-export function vocXml(o: { filename: string; width: number; height: number; depth: number; boxes: { x1: number; y1: number; x2: number; y2: number; name: string }[] }): string {
+export function vocXml(o: { filename: string; width: number; height: number; depth: number; boxes: { x1: number; y1: number; x2: number; y2: number; name: string; difficult?: boolean }[] }): string {
   const num = (v: number) => String(v); // shortest text that reads back as the same double
   const doc = {
     annotation: {
@@ -99,7 +99,7 @@ export function vocXml(o: { filename: string; width: number; height: number; dep
       size: { width: o.width, height: o.height, depth: o.depth },
       segmented: 0,
       object: o.boxes.map((b) => ({
-        name: b.name, pose: 'Unspecified', truncated: 0, difficult: 0,
+        name: b.name, pose: 'Unspecified', truncated: 0, difficult: b.difficult ? 1 : 0,
         bndbox: { xmin: num(b.x1 + 1), ymin: num(b.y1 + 1), xmax: num(b.x2), ymax: num(b.y2) },
       })),
     },

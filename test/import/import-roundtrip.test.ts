@@ -158,7 +158,7 @@ test('a JPEG without its end-of-image marker, or cut inside its scan, imports as
   r.close();
 });
 
-test('VOC difficult flags are kept on import (/boxes/difficult) and reach the reader', async () => {
+test('VOC difficult flags are kept on import (/boxes/difficult), reach the reader and survive export', async () => {
   const root = join(dir, 'difficult');
   const imgs = writeVoc(root, 2, [[64, 64]], { seed: 9 });
   const xmlPath = join(root, 'Annotations', imgs[0].file.replace(/\.\w+$/, '.xml'));
@@ -169,4 +169,12 @@ test('VOC difficult flags are kept on import (/boxes/difficult) and reach the re
   const flags = [0, 1].flatMap((i) => r.boxes(i).map((b) => b.difficult === true));
   assert.deepEqual(flags, [true, ...flags.slice(1).map(() => false)]);
   r.close();
+  // VOC export writes the flag back, so import → export → import keeps it.
+  const exported = join(dir, 'difficult-voc');
+  exportDataset({ format: 'voc', dataset: out, out: exported, force: false });
+  const again = join(dir, 'difficult-again.h5');
+  await importRecords(collectVoc({ images: join(exported, 'JPEGImages'), annotations: join(exported, 'Annotations') }), opts(again));
+  const r2 = openDataset(again);
+  assert.deepEqual([0, 1].flatMap((i) => r2.boxes(i).map((b) => b.difficult === true)), flags);
+  r2.close();
 });
