@@ -7,7 +7,9 @@
 //   4. the TypeScript build (tsc, incremental).
 //   5. with --test: Debian's chromium, which the report tests drive headless (playwright-core), and
 //      python3-h5py / python3-torch for /usr/bin/python3, which the interop tests use as references
-//      (h5py reads our HDF5 files; PyTorch checks ops, safetensors and the benchmark peer).
+//      (h5py reads our HDF5 files; PyTorch checks ops, safetensors and the benchmark peer), and
+//      pycocotools (not packaged by Debian) from PyPI in a venv at build/pyref, the reference of
+//      the COCO metrics test.
 // Uses only Node built-ins, so it runs on a fresh clone before `npm install`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -125,12 +127,22 @@ function pythonHas(module) {
   return existsSync('/usr/bin/python3') &&
     spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
 }
+export const PYREF = join(root, 'build', 'pyref', 'bin', 'python');
 function ensureTestTools() {
   const wanted = [];
   if (!existsSync('/usr/bin/chromium')) wanted.push('chromium');
   if (!pythonHas('h5py')) wanted.push('python3-h5py');
   if (!pythonHas('torch')) wanted.push('python3-torch');
+  if (!pythonHas('numpy')) wanted.push('python3-numpy');
+  if (!pythonHas('ensurepip')) wanted.push('python3-venv');
   aptInstall(wanted, 'the report and interop tests');
+  // pycocotools: a venv over Debian's Python (numpy from Debian), the wheel from PyPI with pip.
+  const hasCoco = () => existsSync(PYREF) && spawnSync(PYREF, ['-c', 'import pycocotools.cocoeval'], { stdio: 'ignore' }).status === 0;
+  if (hasCoco()) return;
+  log('installing pycocotools (PyPI) into build/pyref for the COCO metrics test');
+  run('/usr/bin/python3', ['-m', 'venv', '--system-site-packages', join(root, 'build', 'pyref')]);
+  run(join(root, 'build', 'pyref', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', 'pycocotools==2.0.11']);
+  if (!hasCoco()) { console.error('[setup] pycocotools did not import after installing it into build/pyref'); process.exit(1); }
 }
 
 ensureLibtorch();
