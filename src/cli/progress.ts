@@ -64,18 +64,18 @@ export function lineProgress(label: string, total: number, o: LineProgressOption
 export function progress(label: string, total: number, o: { everySeconds?: number } = {}): Progress {
   if (!process.stderr.isTTY) return lineProgress(label, total, o);
   const bar = new cliProgress.SingleBar({
-    format: '{label} [{bar}] {value}/{total} {info} | {rate}/s | ETA {eta}',
+    format: '{label} [{bar}] {value}/{total} {info} | {rate}/s | ETA {left}', // not {eta}: cli-progress's own token would win
     stream: process.stderr, hideCursor: true,
   }, cliProgress.Presets.shades_classic);
   const meter = new RateMeter();
   let cur = label;
   let tot = total;
-  const unknown = { rate: '–', eta: '–' };
+  const unknown = { rate: '–', left: '–' };
   bar.start(total, 0, { label: cur, info: '', ...unknown });
   return {
     update(done, info = '') {
       const r = meter.sample(done, tot, performance.now());
-      bar.update(done, { label: cur, info, ...(r ? { rate: r.rate.toFixed(2), eta: `${r.eta.toFixed(0)} s` } : unknown) });
+      bar.update(done, { label: cur, info, ...(r ? { rate: r.rate.toFixed(2), left: `${r.eta.toFixed(0)} s` } : unknown) });
     },
     phase(l, t) { cur = l; tot = t; meter.reset(); bar.setTotal(t); bar.update(0, { label: cur, info: '', ...unknown }); },
     stop() { bar.stop(); },
