@@ -100,6 +100,8 @@ interface CheckpointMeta {
   batch: number;      // next batch index within that epoch
   step: number;       // training batches done
   bestVal: number | null; // best validation loss per image (EpochRecord.val.lossPerImage)
+  /** What bestVal holds; absent in checkpoints from before the per-image selection (they held the objective). */
+  bestValKind?: 'lossPerImage';
   stale: number;      // epochs without validation improvement
   metricsBytes: number;
   /** Partial epoch accumulators when stopped mid-epoch. */
@@ -203,10 +205,15 @@ export async function train(o: TrainOptions): Promise<RunDir> {
   const optimizer = new Adam(model.parameters(), { lr: cfg.optimizer.lr, betas: cfg.optimizer.betas, eps: cfg.optimizer.eps, weightDecay: cfg.optimizer.weightDecay });
   const spec: TargetSpec = { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length };
 
-  let meta: CheckpointMeta = { epoch: 0, batch: 0, step: 0, bestVal: null, stale: 0, metricsBytes: 0 };
+  let meta: CheckpointMeta = { epoch: 0, batch: 0, step: 0, bestVal: null, bestValKind: 'lossPerImage', stale: 0, metricsBytes: 0 };
   if (o.resume) {
     meta = loadCheckpoint(dir.checkpoint('last'), { model, optimizer }).meta as unknown as CheckpointMeta;
     dir.truncateMetrics(meta.metricsBytes);
+    if (meta.bestVal !== null && meta.bestValKind !== 'lossPerImage') {
+      dir.log('the saved best value is an objective (older run): best and early stopping start again on the validation loss per image');
+      meta.bestVal = null;
+      meta.stale = 0;
+    }
     dir.log(`resumed from step ${meta.step} (epoch ${meta.epoch}, batch ${meta.batch})`);
   } else {
     if (cfg.model.initWeights) {
@@ -299,7 +306,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
         train: acc.means(), val, augment: augLog, best: improved,
       };
       dir.appendMetrics(record);
-      if (improved) { meta.bestVal = val.lossPerImage; meta.stale = 0; } else meta.stale++;
+      if (improved) { meta.bestVal = val.lossPerImage; meta.bestValKind = 'lossPerImage'; meta.stale = 0; } else meta.stale++;
       meta.epoch = epoch + 1;
       meta.batch = 0;
       delete meta.epochAcc;
