@@ -97,13 +97,14 @@ test('detect writes detections with channel and tick units and PNG displays; PNG
   assert.equal(r2.status, 0, r2.stderr);
   const det2 = JSON.parse(readFileSync(join(dir, 'det2', 'detections.json'), 'utf8'));
   assert.equal(det2.images[0].width, 80);
-  // Letterbox 80 × 48 → 64: scale 0.8, 13 px of padding above. Box centres map back into
-  // x ∈ [0, 80] and y ∈ [−13/0.8, (64 − 13)/0.8] in PNG pixels; no channel/tick units for PNGs.
+  // Letterbox 80 × 48 → 64: content 64 × 38 (x factor 0.8, y factor 38/48), 13 px of padding
+  // above. Box centres map back into x ∈ [0, 80] and y ∈ [−13·48/38, (64 − 13)·48/38] in PNG
+  // pixels; no channel/tick units for PNGs.
   assert.ok(det2.images[0].detections.length > 0);
   for (const b of det2.images[0].detections) {
     const cx = (b.x1 + b.x2) / 2;
     const cy = (b.y1 + b.y2) / 2;
-    assert.ok(cx >= -1e-3 && cx <= 80 + 1e-3 && cy >= -16.25 - 1e-3 && cy <= 63.75 + 1e-3, `centre (${cx}, ${cy})`);
+    assert.ok(cx >= -1e-3 && cx <= 80 + 1e-3 && cy >= -13 * 48 / 38 - 1e-3 && cy <= 51 * 48 / 38 + 1e-3, `centre (${cx}, ${cy})`);
     assert.ok(!('channels' in b));
   }
 });
