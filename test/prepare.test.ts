@@ -38,3 +38,11 @@ test('imports and network inputs use the same placement', () => {
     assert.deepEqual({ sx: net.sx, sy: net.sy, dx: net.dx, dy: net.dy }, imp, `${w}×${h} → ${s}`);
   }
 });
+
+test('VOC difficult boxes are not training targets', () => {
+  const batch: LoadedBatch = {
+    id: 0, indices: [0], images: new Float32Array(64 * 64), channels: 1, height: 64, width: 64,
+    boxes: [[{ x1: 0, y1: 0, x2: 10, y2: 10, cls: 0 }, { x1: 20, y1: 20, x2: 30, y2: 30, cls: 1, difficult: true }]], augLog: {},
+  };
+  tidy(() => assert.deepEqual(toNetworkInput(batch, 64, 'cpu').boxes, [[{ x1: 0, y1: 0, x2: 10, y2: 10, cls: 0 }]]));
+});

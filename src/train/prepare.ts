@@ -24,8 +24,8 @@ export interface NetworkBatch {
 
 /**
  * The image tensor at the network size (on `device`), multiplied by `inputScale` (pixel values
- * are ADC sums in the hundreds; the network sees values of order one), and the boxes in network
- * pixels.
+ * are ADC sums in the hundreds; the network sees values of order one), and the target boxes in
+ * network pixels (difficult ones left out).
  */
 export function toNetworkInput(b: LoadedBatch, size: number, device: string, inputScale = 1): NetworkBatch {
   const B = b.indices.length;
@@ -38,7 +38,9 @@ export function toNetworkInput(b: LoadedBatch, size: number, device: string, inp
     const r = F.interpolate(t, { size: [lb.nh, lb.nw], mode: 'bilinear' });
     return F.pad(r, [lb.dx, size - lb.nw - lb.dx, lb.dy, size - lb.nh - lb.dy]);
   });
-  const boxes = b.boxes.map((list) => list.map((q) => ({
+  // VOC difficult boxes are no training targets (Darknet's voc_label.py and keras-yolo3's
+  // voc_annotation.py leave them out); the mAP figures ignore them (eval/map.ts).
+  const boxes = b.boxes.map((list) => list.filter((q) => !q.difficult).map((q) => ({
     x1: q.x1 * lb.sx + lb.dx, y1: q.y1 * lb.sy + lb.dy, x2: q.x2 * lb.sx + lb.dx, y2: q.y2 * lb.sy + lb.dy, cls: q.cls,
   })));
   return { x, boxes, box: lb };
