@@ -127,7 +127,7 @@ function pythonHas(module) {
   return existsSync('/usr/bin/python3') &&
     spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
 }
-export const PYREF = join(root, 'build', 'pyref', 'bin', 'python');
+const PYREF = join(root, 'build', 'pyref', 'bin', 'python');
 function ensureTestTools() {
   const wanted = [];
   if (!existsSync('/usr/bin/chromium')) wanted.push('chromium');
