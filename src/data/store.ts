@@ -3,8 +3,9 @@
 // scattered into a zero-filled dense batch [N, C, H, W].
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { h5wasm, type H5Dataset, type H5File } from './h5.js';
+import { h5wasm, h5Cause, type H5Dataset, type H5File } from './h5.js';
 import { SPLIT_NAMES, type SplitName } from './splits.js';
+import { Problems, checkTables, checkSparsePixels, checkDenseImage, type DatasetTablesForCheck } from './check.js';
 import { FORMAT_VERSION } from './writer.js';
 
 export { DatasetWriter, checkOutput, FORMAT_VERSION, FORMAT_NAME } from './writer.js';
@@ -106,6 +107,54 @@ class Reader implements DatasetReader, DatasetTables {
     this.intOff = toNumbers(need('interactions/offsets').value);
     for (const n of ['boxes/xyxy', 'boxes/class', 'boxes/interaction', 'interactions/energy_mev', 'interactions/box']) need(n);
     for (const s of SPLIT_NAMES) need(`splits/${s}`);
+    this.checked = this.tablesForCheck();
+    checkTables(new Problems(path), this.checked);
+  }
+
+  /** The tables the cheap checks look at (loaded once; training reads them anyway). */
+  private readonly checked: DatasetTablesForCheck;
+  private tablesForCheck(): DatasetTablesForCheck {
+    const f = this.f;
+    const ds = (n: string) => f.get(n) as H5Dataset | null;
+    const boxEnergy = ds('boxes/energy_mev');
+    const t = this.boxTables();
+    return {
+      numImages: this.numImages, channels: this.channels, height: this.height, width: this.width, numClasses: this.classNames.length,
+      imageOffsets: this.imgOff, pixelRows: this.pixelDs ? this.pixelDs.shape![0]! : null, denseShape: this.denseDs ? this.denseDs.shape! : null,
+      boxOffsets: this.boxOff, interactionOffsets: this.intOff, xyxy: t.xyxy, boxClass: t.cls,
+      boxEnergy: boxEnergy ? Float32Array.from(boxEnergy.value as ArrayLike<number>) : null,
+      interactionEnergy: Float32Array.from(ds('interactions/energy_mev')!.value as ArrayLike<number>),
+      interactionRows: ds('interactions/energy_mev')!.shape![0]!,
+      splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, this.split(s)])) as Record<SplitName, Int32Array>,
+    };
+  }
+
+  /** Full scan of the pixels (after the cheap checks passed); stops at `problems`' limit. */
+  scanPixels(problems: Problems, onImages?: (done: number) => void): void {
+    const t = this.checked;
+    const step = 256;
+    for (let i = 0; i < this.numImages && !problems.full; i += step) {
+      const end = Math.min(this.numImages, i + step);
+      if (this.denseDs) {
+        for (let k = i; k < end && !problems.full; k++) checkDenseImage(problems, k, this.read(this.denseDs, 'images/dense', [[k, k + 1]]) as Float32Array, this.channels, this.width);
+      } else {
+        const a = this.imgOff![i]!, b = this.imgOff![end]!;
+        if (b > a) {
+          checkSparsePixels(problems, t, a, this.read(this.pixelDs!, 'images/pixel', [[a, b]]) as Int32Array,
+            this.read(this.valueDs!, 'images/value', [[a, b], [0, this.channels]]) as Float32Array);
+        }
+      }
+      onImages?.(end);
+    }
+  }
+
+  /** A slice read; a failed HDF5 read (truncated or damaged file) becomes one line naming the path and rows. */
+  private read(d: H5Dataset, name: string, ranges: [number, number][]): unknown {
+    try {
+      return d.slice(ranges);
+    } catch (e) {
+      throw new UserError(`${this.path}: cannot read /${name} rows ${ranges[0]![0]}..${ranges[0]![1] - 1} (${h5Cause(e)})`);
+    }
   }
 
   private checkIndex(i: number): void {
@@ -134,7 +183,10 @@ class Reader implements DatasetReader, DatasetTables {
       const i = indices[k];
       this.checkIndex(i);
       if (this.denseDs) {
-        buf.set(this.denseDs.slice([[i, i + 1]]) as Float32Array, k * per);
+        const img = this.read(this.denseDs, 'images/dense', [[i, i + 1]]) as Float32Array;
+        // Every image read is checked (cheap beside the network): a NaN pixel is named, not a NaN loss later.
+        checkDenseImage(new Problems(this.path), i, img, C, W);
+        buf.set(img, k * per);
         if (pixels) pixels[k] = null;
         continue;
       }
@@ -143,11 +195,16 @@ class Reader implements DatasetReader, DatasetTables {
         if (pixels) pixels[k] = new Int32Array(0);
         continue;
       }
-      const pix = this.pixelDs!.slice([[a, b]]) as Int32Array;
+      const pix = this.read(this.pixelDs!, 'images/pixel', [[a, b]]) as Int32Array;
       if (pixels) pixels[k] = pix;
-      const val = this.valueDs!.slice([[a, b], [0, C]]) as Float32Array;
+      const val = this.read(this.valueDs!, 'images/value', [[a, b], [0, C]]) as Float32Array;
       const base = k * per;
-      for (let p = 0; p < pix.length; p++) for (let c = 0; c < C; c++) buf[base + c * plane + pix[p]] = val[p * C + c];
+      for (let p = 0; p < pix.length; p++) {
+        if (!(pix[p]! >= 0 && pix[p]! < plane) || !val.subarray(p * C, p * C + C).every(Number.isFinite)) {
+          checkSparsePixels(new Problems(this.path), this.checked, a + p, pix.subarray(p, p + 1), val.subarray(p * C, p * C + C));
+        }
+        for (let c = 0; c < C; c++) buf[base + c * plane + pix[p]] = val[p * C + c];
+      }
     }
     return buf;
   }
@@ -266,14 +323,26 @@ export function openDataset(path: string): DatasetReader & DatasetTables {
   try {
     f = new h5wasm.File(path, 'r');
   } catch (e) {
-    throw new UserError(`${path}: cannot be opened as HDF5 (${(e as Error).message})`);
+    throw new UserError(`${path}: cannot be opened as HDF5 (${h5Cause(e)})`);
   }
   try {
     return new Reader(path, f);
   } catch (e) {
-    f.close();
+    try { f.close(); } catch { /* the file is already unreadable; the first error is the one to report */ }
     if (e instanceof UserError) throw e;
-    throw new UserError(`${path}: corrupt or unreadable dataset (${(e as Error).message})`);
+    throw new UserError(`${path}: corrupt or unreadable dataset (${h5Cause(e)})`);
+  }
+}
+
+/** `daqyolo check`: the cheap checks (at open) and a scan of every pixel; returns up to `limit` problems. */
+export function checkDataset(path: string, limit = 20, onImages?: (done: number, total: number) => void): { images: number; problems: string[] } {
+  const reader = openDataset(path) as Reader; // throws the first cheap-check problem
+  try {
+    const problems = new Problems(path, Math.max(2, limit));
+    reader.scanPixels(problems, (done) => onImages?.(done, reader.numImages));
+    return { images: reader.numImages, problems: problems.list };
+  } finally {
+    reader.close();
   }
 }
 

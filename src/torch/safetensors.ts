@@ -1,7 +1,8 @@
 // safetensors files (the format of Hugging Face's `safetensors`, readable by Python's
 // safetensors.torch.load_file): an 8-byte little-endian header length, a JSON header naming
 // each tensor's dtype, shape and byte range, an optional "__metadata__" string map, then data.
-import { openSync, writeSync, closeSync, renameSync, readFileSync, fsyncSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { Tensor } from './tensor.js';
 import { tensor } from './creation.js';
 import type { DType } from './dtype.js';
@@ -31,23 +32,9 @@ export function encodeSafetensors(tensors: Map<string, Tensor> | Record<string, 
   return Buffer.concat([head, Buffer.from(json), ...chunks]);
 }
 
-/** Writes a safetensors file atomically (temporary name, fsync, rename). */
+/** Writes a safetensors file atomically (src/util/atomic-write: every write checked, fsync, rename). */
 export function saveSafetensors(path: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): void {
-  const buf = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, buf);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
 export interface SafetensorsContent {

@@ -1,6 +1,9 @@
 // A run directory: config.json (resolved), metrics.jsonl (one record per batch and per epoch),
 // checkpoints/ (last and best), log.txt. Writes are atomic where a partial file would mislead.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+
+export { writeJsonAtomic };
 import { join } from 'node:path';
 
 export class RunDir {
@@ -41,16 +44,6 @@ export class RunDir {
   ensureCheckpointDir(): void {
     mkdirSync(this.checkpointDir, { recursive: true });
   }
-}
-
-/** Writes JSON to a temporary name, syncs, then renames over the target. */
-export function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
 }
 
 export type RunState = 'done' | 'resume' | 'fresh' | 'restart';
