@@ -2,6 +2,7 @@
 // code uses. Offsets and truth tables are loaded once at open; images are read as slices and
 // scattered into a zero-filled dense batch [N, C, H, W].
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { h5wasm, h5Cause, type H5Dataset, type H5File } from './h5.js';
 import { SPLIT_NAMES, type SplitName } from './splits.js';
@@ -21,8 +22,12 @@ export interface DatasetReader {
   boxes(index: number): Box[];
   interactions(index: number): Interaction[];
   boxSizes(split?: 'train' | 'val' | 'eval'): { w: Float32Array; h: Float32Array }; // for anchor k-means
+  /** Counts, sizes and a digest of the layout tables (offsets, boxes, splits): a run stores it to notice a replaced dataset. */
+  identity(): DatasetIdentity;
   close(): void;
 }
+
+export interface DatasetIdentity { images: number; channels: number; height: number; width: number; layout: string; boxes: number; splits: Record<string, number>; digest: string }
 
 export interface AllInteractions { energy: Float32Array; visible: Float32Array; process: Int32Array; box: Int32Array; image: Int32Array; nTps: Int32Array }
 
@@ -126,6 +131,18 @@ class Reader implements DatasetReader, DatasetTables {
       interactionEnergy: Float32Array.from(ds('interactions/energy_mev')!.value as ArrayLike<number>),
       interactionRows: ds('interactions/energy_mev')!.shape![0]!,
       splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, this.split(s)])) as Record<SplitName, Int32Array>,
+    };
+  }
+
+  identity(): DatasetIdentity {
+    const t = this.checked;
+    const h = createHash('sha256');
+    for (const a of [t.imageOffsets ?? new Float64Array(0), t.boxOffsets, t.interactionOffsets, t.xyxy, t.boxClass, ...SPLIT_NAMES.map((s) => t.splits[s])]) {
+      h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    }
+    return {
+      images: this.numImages, channels: this.channels, height: this.height, width: this.width, layout: this.layout, boxes: t.xyxy.length / 4,
+      splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, t.splits[s].length])), digest: h.digest('hex').slice(0, 16),
     };
   }
 

@@ -1,7 +1,7 @@
 // safetensors files (the format of Hugging Face's `safetensors`, readable by Python's
 // safetensors.torch.load_file): an 8-byte little-endian header length, a JSON header naming
 // each tensor's dtype, shape and byte range, an optional "__metadata__" string map, then data.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { Tensor } from './tensor.js';
 import { tensor } from './creation.js';
@@ -88,4 +88,29 @@ export function loadSafetensors(path: string): SafetensorsContent {
     throw new Error(`cannot read ${path}: ${(e as Error).message}`);
   }
   return decodeSafetensors(buf, path);
+}
+
+/** The `__metadata__` map of a safetensors file, reading only its header (not the tensors). */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    const head = Buffer.alloc(8);
+    if (readSync(fd, head, 0, 8, 0) < 8) throw new Error(`${path}: too short for a safetensors file`);
+    const n = Number(head.readBigUInt64LE(0));
+    if (n > 100 << 20) throw new Error(`${path}: header length ${n} is not plausible`);
+    const json = Buffer.alloc(n);
+    if (readSync(fd, json, 0, n, 8) < n) throw new Error(`${path}: header length ${n} runs past the end of the file`);
+    try {
+      return (JSON.parse(json.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__ ?? {};
+    } catch (e) {
+      throw new Error(`${path}: header is not JSON (${(e as Error).message})`);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -132,6 +132,17 @@ export function commitTemp(tmp: string, path: string): void {
   fsyncDir(dirname(path) || '.');
 }
 
+/** Writes and fsyncs a file inside a temporary folder (the folder is what gets renamed). */
+export function writeFileSynced(path: string, data: Uint8Array | string): void {
+  const fd = openSync(path, 'w');
+  try {
+    writeAllSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Writes `data` to `path` atomically: temporary name in the same folder, every write checked,
  * fsync, rename, folder fsync. On failure the target is untouched and a WriteError is thrown.
@@ -141,13 +152,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   removeStaleTemps(path);
   const tmp = tempName(path);
   try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeAllSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeFileSynced(tmp, bytes);
     commitTemp(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
