@@ -20,9 +20,14 @@ export function onStopSignals(control: { stop: boolean }, what: string): { reado
   return {
     get received() { return received; },
     done() {
+      if (received) {
+        // Stopped by a signal: exit with its code; the handler stays, so that another signal while
+        // the process winds down (workers closing) still exits with that code, at once.
+        process.exitCode = CODES[received as keyof typeof CODES] ?? 130;
+        return;
+      }
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
-      if (received) process.exitCode = CODES[received as keyof typeof CODES] ?? 130;
     },
   };
 }
