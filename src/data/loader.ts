@@ -2,6 +2,7 @@
 // so the training step never waits on I/O. Batches come back in request order.
 import { Worker } from 'node:worker_threads';
 import { openDataset, type DatasetReader } from './store.js';
+import { UserError } from '../errors.js';
 import { loadBatch, type BatchRequest, type LoadedBatch } from './batch.js';
 
 export interface LoaderOptions {
@@ -29,12 +30,12 @@ export class BatchLoader {
     if (o.workers === 0) this.#reader = openDataset(o.path);
     for (let i = 0; i < o.workers; i++) {
       const w = new Worker(new URL('./loader-worker.js', import.meta.url), { workerData: { path: o.path, pool: o.pool } });
-      w.on('message', (m: { ok: true; batch: LoadedBatch } | { ok: false; id: number; error: string }) => {
+      w.on('message', (m: { ok: true; batch: LoadedBatch } | { ok: false; id: number; error: string; userFacing?: boolean }) => {
         const id = m.ok ? m.batch.id : m.id;
         const p = this.#inFlight.get(id);
         if (!p) return;
         if (m.ok) p.resolve({ ...m.batch, images: new Float32Array(m.batch.images.buffer) });
-        else p.reject(new Error(m.error));
+        else p.reject(m.userFacing ? new UserError(m.error) : new Error(m.error)); // a bad record stays a one-line error
       });
       w.on('error', (e) => { for (const p of this.#inFlight.values()) p.reject(e); });
       this.#workers.push(w);
