@@ -1,7 +1,7 @@
 // `daqyolo detect`: detections of a trained run on dataset images or a folder of PNGs, as JSON
 // (pixels, and detector channels / ticks for simulated data) and PNG event displays.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { makeDir, writeFileAtomic } from '../util/atomic-write.js';
 import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import { PNG } from 'pngjs';
@@ -83,7 +83,7 @@ export function registerDetect(program: Command): void {
         }
         reader.close();
       }
-      mkdirSync(o.out, { recursive: true });
+      makeDir(o.out);
       const results = items.map((it) => {
         const b: LoadedBatch = { id: 0, indices: [0], images: it.image, channels: it.channels, height: it.height, width: it.width, boxes: [it.boxes], augLog: {} };
         const dets = evaluateBatch(opened.ctx, b, { loss: false, scoreThreshold: o.score }).detections[0]!;

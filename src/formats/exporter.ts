@@ -2,8 +2,8 @@
 // (letterboxed imports are exported letterboxed, with boxes in stored pixels; /import/transform
 // in the dataset maps back to the original files). Everything is written into a temporary folder
 // that is renamed to --out at the end.
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { commitTemp, removeStaleTemps, tempName, writeError, writeFileSynced } from '../util/atomic-write.js';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { commitTemp, makeDir, removeStaleTemps, tempName, writeError, writeFileSynced } from '../util/atomic-write.js';
 import { basename, dirname, join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { UserError } from '../errors.js';
@@ -67,7 +67,7 @@ export function exportDataset(o: ExportOptions): ExportReport {
     const W = r.width, H = r.height, C = r.channels;
     const imgDir = (i: number) => o.format === 'voc' ? join(tmp, 'JPEGImages') : o.format === 'yolo' ? join(tmp, 'images', split(i)) : join(tmp, 'images');
     const dirs = new Set<string>();
-    const mk = (d: string) => { if (!dirs.has(d)) { mkdirSync(d, { recursive: true }); dirs.add(d); } };
+    const mk = (d: string) => { if (!dirs.has(d)) { makeDir(d); dirs.add(d); } };
     let clamped = 0, boxes = 0;
     const coco = new Map<string, { images: object[]; annotations: object[] }>(Object.values(OUT_SPLIT).map((s) => [s, { images: [], annotations: [] }]));
     let annId = 1;

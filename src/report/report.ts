@@ -1,6 +1,6 @@
 // Building the study report from run directories: load, derive, chart, render, assemble.
 import { existsSync, mkdirSync } from 'node:fs';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { makeDir, writeFileAtomic } from '../util/atomic-write.js';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { labelRuns, loadRun, type RunData } from './load.js';
@@ -101,7 +101,7 @@ function boxSamples(runs: readonly RunData[], notes: PageContent['notes']): BoxS
 
 /** Creates the folder, then writes atomically (a reader never sees half a file). */
 export function writeAtomic(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDir(dirname(path));
   writeFileAtomic(path, data);
 }
 

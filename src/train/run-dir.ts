@@ -1,7 +1,7 @@
 // A run directory: config.json (resolved), metrics.jsonl (one record per batch and per epoch),
 // checkpoints/ (last and best), log.txt. Writes are atomic where a partial file would mislead.
 import { appendFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { pidAlive, tempName, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { makeDir, pidAlive, tempName, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { UserError } from '../errors.js';
 import { readCheckpointMeta } from '../nn/serialize.js';
 
@@ -18,7 +18,7 @@ export class RunDir {
 
   /** Creates the folder and opens the log (the only file written before inputs are validated). */
   init(): void {
-    mkdirSync(this.path, { recursive: true });
+    makeDir(this.path);
   }
   log(line: string): void {
     appendFileSync(this.logPath, `${new Date().toISOString()} ${line}\n`);

@@ -195,6 +195,7 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
     throw new UserError(`${cfg.out} already holds a run (config.json); use --resume to continue it or choose another --out`);
   }
   if (resume && state === 'fresh') throw new UserError(`${cfg.out}: nothing to resume (no config.json)`);
+  if (resume && state === 'done' && !existsSync(dir.checkpoint('last'))) throw lastUnusable(dir, 'checkpoints/last.safetensors is missing');
   if (state === 'restart') {
     // config.json but no `last`: killed (or stopped by the NaN guard) before its first checkpoint.
     const epochsDone = dir.readMetrics<{ type: string }>().some((r) => r.type === 'epoch');

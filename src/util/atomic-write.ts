@@ -4,7 +4,7 @@
 // content; the error is a one-line UserError such as "no space left on device writing PATH".
 // Temporary names are `.NAME.tmp-PID` (files) and `.NAME.partial-PID` (datasets, folders); stale
 // ones whose process is gone are removed the next time NAME is written.
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { faultPoint } from './fault.js';
@@ -95,6 +95,22 @@ export function writeAllSync(fd: number, data: Uint8Array): void {
     const n = writeSync(fd, data, done, data.byteLength - done);
     if (n <= 0) throw Object.assign(new Error('write returned 0 bytes'), { code: 'EIO' });
     done += n;
+  }
+}
+
+/**
+ * mkdir -p with the real cause: Node's recursive mkdir reports ENOENT on a read-only file system;
+ * the first missing folder is made alone, which reports EROFS / EACCES.
+ */
+export function makeDir(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    let first = path;
+    while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+    mkdirSync(first);
+    mkdirSync(path, { recursive: true });
   }
 }
 
