@@ -1,5 +1,5 @@
 // Building the study report from run directories: load, derive, chart, render, assemble.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { makeDir, writeFileAtomic } from '../util/atomic-write.js';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
