@@ -42,8 +42,9 @@ export function openRun(dir: string, o: { checkpoint?: string; device?: string; 
     throw new UserError(`${dir}: no checkpoint '${name}' (${checkpoint} is missing)` +
       (others.length ? `; usable: ${others.map((c) => `--checkpoint ${c}`).join(', ')}` : '; has the run finished an epoch?'));
   }
-  if (name === 'best' && checkpoint.endsWith('best.safetensors')) {
-    // best must hold the epoch metrics.jsonl names; a crash between the checkpoint renames is repaired here.
+  if (name === 'best' && checkpoint.endsWith('best.safetensors') && new RunDir(dir).lockedBy() === null) {
+    // best must hold the epoch metrics.jsonl names; a crash between the checkpoint renames is repaired here
+    // (not while a training holds the run: between its renames the two legitimately differ).
     const best = checkBest(new RunDir(dir), { repair: true });
     if (best.state === 'stale') throw new UserError(best.message);
   }

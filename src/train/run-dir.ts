@@ -20,8 +20,18 @@ export class RunDir {
   init(): void {
     makeDir(this.path);
   }
+  /** Best effort: a full disk must not turn the error being logged into a different one. */
   log(line: string): void {
-    appendFileSync(this.logPath, `${new Date().toISOString()} ${line}\n`);
+    try {
+      appendFileSync(this.logPath, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // the error that made us log (often the same full disk) is what gets reported
+    }
+  }
+  /** The PID holding this run's lock, when that process is alive (a training in progress). */
+  lockedBy(): number | null {
+    const pid = Number(readFileOr(join(this.path, 'lock'), '').trim());
+    return pid && pidAlive(pid) ? pid : null;
   }
   writeConfig(config: unknown): void {
     writeJsonAtomic(this.configPath, config);

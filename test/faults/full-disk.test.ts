@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, errorLines, tinyDataset, trainArgs, mountTmpfs } from './fixture.js';
+import { writeVoc } from '../import/fixture.js';
 import { writeFileAtomic, writeAllSync, removeStaleTemps, WriteError } from '../../src/util/atomic-write.js';
 import { loadSafetensors, saveSafetensors, tensor } from '../../src/torch/index.js';
 import { openDataset } from '../../src/data/store.js';
@@ -33,6 +34,17 @@ test('simulate onto a full disk: one line, exit 1, the previous file intact, no 
   assert.ok(!r.stderr.includes('HDF5-DIAG'), 'no HDF5 error stack');
   assert.equal(readFileSync(join(disk, 's.h5'), 'utf8'), 'previous content');
   assert.deepEqual(readdirSync(disk), ['s.h5']);
+});
+
+test('import voc onto a full disk: one line, exit 1, no file at the final name and no import report', () => {
+  const voc = join(dir, 'voc');
+  writeVoc(voc, 40, [[160, 120]]);
+  const disk = small('import', '1m');
+  const out = join(disk, 'v.h5');
+  const r = run(['import', 'voc', '--images', join(voc, 'JPEGImages'), '--annotations', join(voc, 'Annotations'), '--out', out]);
+  assert.equal(r.status, 1, r.stderr.slice(-500));
+  assert.deepEqual(errorLines(r), [`daqyolo: no space left on device writing ${out}`]);
+  assert.deepEqual(readdirSync(disk), []);
 });
 
 test('a read-only folder: one line naming the output, not hundreds of HDF5 lines', () => {
