@@ -136,7 +136,12 @@ export function checkBest(dir: RunDir, o: { repair: boolean }): BestState {
   const lastHolds = existsSync(lastPath) ? Number(readCheckpointMeta(lastPath).epoch) : null;
   const lastMid = existsSync(lastPath) ? Number(readCheckpointMeta(lastPath).batch) !== 0 : true;
   if (o.repair && lastHolds === want && !lastMid) {
-    writeFileAtomic(bestPath, readFileSync(lastPath));
+    try {
+      writeFileAtomic(bestPath, readFileSync(lastPath));
+    } catch (e) {
+      // e.g. a read-only run directory: say what is wrong and how it is repaired
+      return { state: 'stale', epoch: bestRecord.epoch, holds, message: `${bestPath} is stale and cannot be repaired here (${(e as Error).message}); copy checkpoints/last.safetensors over it` };
+    }
     dir.log(`best.safetensors held epoch ${holds === null ? '(missing)' : holds - 1}, metrics.jsonl names epoch ${bestRecord.epoch}: repaired from last.safetensors`);
     return { state: 'repaired', epoch: bestRecord.epoch };
   }
