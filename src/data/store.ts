@@ -68,7 +68,7 @@ class Reader implements DatasetReader, DatasetTables {
   private boxCache: { xyxy: Float32Array; cls: Int32Array; inter: Int32Array } | null = null;
   private intCache: AllInteractions | null = null;
 
-  constructor(readonly path: string, private readonly f: H5File) {
+  constructor(readonly path: string, private readonly f: H5File, problems = new Problems(path)) {
     const need = (name: string): H5Dataset => {
       const d = f.get(name);
       if (!d || !(d instanceof h5wasm.Dataset)) throw new UserError(`${path}: not a daqyolo dataset: missing dataset /${name}`);
@@ -113,7 +113,7 @@ class Reader implements DatasetReader, DatasetTables {
     for (const n of ['boxes/xyxy', 'boxes/class', 'boxes/interaction', 'interactions/energy_mev', 'interactions/box']) need(n);
     for (const s of SPLIT_NAMES) need(`splits/${s}`);
     this.checked = this.tablesForCheck();
-    checkTables(new Problems(path), this.checked);
+    checkTables(problems, this.checked); // throws the first problem unless `check` collects them
   }
 
   /** The tables the cheap checks look at (loaded once; training reads them anyway). */
@@ -332,7 +332,7 @@ class Reader implements DatasetReader, DatasetTables {
 }
 
 /** Opens a dataset for reading; a clear UserError names the file and what is missing. */
-export function openDataset(path: string): DatasetReader & DatasetTables {
+export function openDataset(path: string, problems?: Problems): DatasetReader & DatasetTables {
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, not an HDF5 dataset`);
   if (!isHdf5(path)) throw new UserError(`${path}: not an HDF5 file (no HDF5 signature)`);
@@ -343,7 +343,7 @@ export function openDataset(path: string): DatasetReader & DatasetTables {
     throw new UserError(`${path}: cannot be opened as HDF5 (${h5Cause(e)})`);
   }
   try {
-    return new Reader(path, f);
+    return new Reader(path, f, problems);
   } catch (e) {
     try { f.close(); } catch { /* the file is already unreadable; the first error is the one to report */ }
     if (e instanceof UserError) throw e;
@@ -353,10 +353,11 @@ export function openDataset(path: string): DatasetReader & DatasetTables {
 
 /** `daqyolo check`: the cheap checks (at open) and a scan of every pixel; returns up to `limit` problems. */
 export function checkDataset(path: string, limit = 20, onImages?: (done: number, total: number) => void): { images: number; problems: string[] } {
-  const reader = openDataset(path) as Reader; // throws the first cheap-check problem
+  const problems = new Problems(path, Math.max(2, limit));
+  const reader = openDataset(path, problems) as Reader;
   try {
-    const problems = new Problems(path, Math.max(2, limit));
-    reader.scanPixels(problems, (done) => onImages?.(done, reader.numImages));
+    // Pixels are scanned only when the tables are sound (bad offsets would misplace every row).
+    if (!problems.list.length) reader.scanPixels(problems, (done) => onImages?.(done, reader.numImages));
     return { images: reader.numImages, problems: problems.list };
   } finally {
     reader.close();

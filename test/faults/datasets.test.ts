@@ -35,6 +35,9 @@ with h5py.File(dst, 'r+') as f:
         bo = f['boxes/offsets'][...]; out = {'image': int(np.searchsorted(bo, 1, side='right') - 1), 'box': 1 - int(bo[int(np.searchsorted(bo, 1, side='right') - 1)])}
     elif kind == 'energy':
         e = f['interactions/energy_mev'][...]; e[0] = -5; f['interactions/energy_mev'][...] = e
+    elif kind == 'several':
+        s = f['splits/train'][...]; s[2] = -1; s[3] = -7; f['splits/train'][...] = s
+        e = f['interactions/energy_mev'][...]; e[0] = -5; f['interactions/energy_mev'][...] = e
 print(json.dumps(out))
 `;
 
@@ -88,6 +91,20 @@ for (const kind of ['nan', 'inf']) {
     assert.ok(!/at step|non-finite loss/.test(tr.stderr));
   });
 }
+
+test('check lists every problem of a dataset (commands that open it stop at the first)', () => {
+  const c = corrupt('several');
+  const r = run(['check', c.path]);
+  assert.equal(r.status, 1);
+  assert.deepEqual(errorLines(r), [
+    `daqyolo: ${c.path}: /interactions/energy_mev row 0: energy -5 MeV, expected a finite non-negative value`,
+    `daqyolo: ${c.path}: /splits/train entry 2: image index -1 is out of range 0..59`,
+    `daqyolo: ${c.path}: /splits/train entry 3: image index -7 is out of range 0..59 (3 problems)`,
+  ]);
+  const stats = run(['stats', c.path]);
+  assert.equal(stats.status, 1);
+  assert.equal(errorLines(stats).length, 1);
+});
 
 test('check passes a good dataset; a truncated HDF5 file is one line without HDF5-DIAG', () => {
   const ok = run(['check', good]);
