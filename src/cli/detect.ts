@@ -1,6 +1,7 @@
 // `daqyolo detect`: detections of a trained run on dataset images or a folder of PNGs, as JSON
 // (pixels, and detector channels / ticks for simulated data) and PNG event displays.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { makeDir, writeFileAtomic } from '../util/atomic-write.js';
 import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import { PNG } from 'pngjs';
@@ -82,7 +83,7 @@ export function registerDetect(program: Command): void {
         }
         reader.close();
       }
-      mkdirSync(o.out, { recursive: true });
+      makeDir(o.out);
       const results = items.map((it) => {
         const b: LoadedBatch = { id: 0, indices: [0], images: it.image, channels: it.channels, height: it.height, width: it.width, boxes: [it.boxes], augLog: {} };
         const dets = evaluateBatch(opened.ctx, b, { loss: false, scoreThreshold: o.score }).detections[0]!;
@@ -92,7 +93,7 @@ export function registerDetect(program: Command): void {
         }));
         if (o.png) {
           const scale = Math.max(1, Math.round(960 / Math.max(it.width, it.height)));
-          writeFileSync(join(o.out, `${basename(it.name, extname(it.name))}.png`),
+          writeFileAtomic(join(o.out, `${basename(it.name, extname(it.name))}.png`),
             renderEvent(it.image, it, it.boxes, it.interactions, { scale, channel: 0, predictions: detections }));
         }
         return { image: it.name, width: it.width, height: it.height, truth: it.boxes, detections };

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { measureFpRate } from '../eval/fprate.js';
 import { progress } from './progress.js';
 import { intArg } from './args.js';
+import { onStopSignals } from './signals.js';
 
 
 export function registerFpRate(program: Command): void {
@@ -19,8 +20,7 @@ export function registerFpRate(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (run: string, o) => {
       const control = { stop: false };
-      const onSigint = () => { if (control.stop) process.exit(130); control.stop = true; console.error('\nstopping after this batch; the count so far is saved'); };
-      process.on('SIGINT', onSigint);
+      const signals = onStopSignals(control, 'stopping after this batch and saving the count so far');
       const bar = progress('background images', o.images);
       let result;
       try {
@@ -28,7 +28,7 @@ export function registerFpRate(program: Command): void {
           workers: o.workers, device: o.device, control, onProgress: (d) => bar.update(d) });
       } finally {
         bar.stop();
-        process.off('SIGINT', onSigint);
+        signals.done();
       }
       if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
       console.log(`${run}: ${result.images} background-only images (seed ${result.seed}), ${result.imagesPerSecond.toFixed(1)} images/s this session`);

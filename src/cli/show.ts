@@ -1,5 +1,5 @@
 // `daqyolo show`: event display of one image as a PNG (see README "show").
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { renderEvent } from '../data/render.js';
@@ -26,7 +26,7 @@ export function registerShow(program: Command): void {
         const img = r.readDense([index]);
         const boxes = r.boxes(index);
         const inter = r.interactions(index);
-        writeFileSync(o.out, renderEvent(img, r, boxes, inter, { scale, channel }));
+        writeFileAtomic(o.out, renderEvent(img, r, boxes, inter, { scale, channel }));
         const e = inter.map((t) => `${t.process} ${t.energyMeV.toFixed(1)} MeV${t.box < 0 ? ' (no TP)' : ''}`).join('; ');
         console.log(`wrote ${o.out}: image ${index} of ${file}, ${boxes.length} box(es)${e ? `: ${e}` : ''}`);
       } finally {

@@ -8,6 +8,7 @@ import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.j
 import { train, SCALE_NAMES, type TrainEvent } from '../train/trainer.js';
 import { progress, type Progress } from './progress.js';
 import { numArg } from './args.js';
+import { onStopSignals } from './signals.js';
 import { setDotted } from '../util/merge.js';
 
 
@@ -115,6 +116,9 @@ export function trainReporter(): (e: TrainEvent) => void {
         bar?.stop();
         if (e.reason !== 'done') console.error(`stopped (${e.reason}) after step ${e.step}`);
         break;
+      case 'note':
+        console.error(`note: ${e.message}`);
+        break;
     }
   };
 }
@@ -150,27 +154,24 @@ export function registerTrain(program: Command): void {
       if (o.resume) {
         const path = join(o.resume, 'config.json');
         if (!existsSync(path)) throw new UserError(`${o.resume}: not a run directory (no config.json)`);
-        const saved = (readJson(path) as { config: unknown }).config;
-        config = parseTrainConfig(deepMerge(saved, o.epochs ? { epochs: o.epochs } : {}), path);
+        const saved = readJson(path) as { config: { data?: string }; dataPath?: string };
+        // The run is the folder named here (a copied or moved run directory resumes in place), and its
+        // dataset is found as given at the start or, from another working directory, by its absolute path.
+        const data = saved.config.data && !existsSync(saved.config.data) && saved.dataPath && existsSync(saved.dataPath) ? saved.dataPath : saved.config.data;
+        config = parseTrainConfig(deepMerge(saved.config, { out: o.resume, data, ...(o.epochs ? { epochs: o.epochs } : {}) }), path);
       } else {
         const r = configFromFlags(o);
         for (const m of r.messages) console.error(`note: ${m}`);
         config = r.config;
       }
       const control = { stop: false };
-      const onSigint = () => {
-        if (control.stop) process.exit(130);
-        control.stop = true;
-        console.error('\nstopping after the current batch (Ctrl-C again to quit at once)…');
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
+      const signals = onStopSignals(control, 'stopping after the current batch and saving last');
       try {
         const dir = await train({ config, resume: Boolean(o.resume), onEvent: trainReporter(), control });
         console.log(`run: ${dir.path} (metrics.jsonl, checkpoints/, log.txt)`);
+        if (signals.received) console.error(`interrupted: \`daqyolo train --resume ${dir.path}\` continues it`);
       } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
+        signals.done();
       }
     });
 }

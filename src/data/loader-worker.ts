@@ -21,6 +21,6 @@ parentPort!.on('message', (req: BatchRequest | { close: true }) => {
     const b = loadBatch(reader, req, pool);
     parentPort!.postMessage({ ok: true, batch: b }, [b.images.buffer as ArrayBuffer]);
   } catch (e) {
-    parentPort!.postMessage({ ok: false, id: req.id, error: (e as Error).message });
+    parentPort!.postMessage({ ok: false, id: req.id, error: (e as Error).message, userFacing: Boolean((e as { userFacing?: boolean }).userFacing) });
   }
 });

@@ -4,6 +4,7 @@
 // next() rejects with that worker's error, instead of waiting for a batch that never comes.
 import { Worker } from 'node:worker_threads';
 import { openDataset, type DatasetReader } from './store.js';
+import { UserError } from '../errors.js';
 import { loadBatch, type BatchRequest, type LoadedBatch } from './batch.js';
 
 export interface LoaderOptions {
@@ -39,12 +40,12 @@ export class BatchLoader {
     for (let i = 0; i < o.workers; i++) {
       const inject = i === 0 ? o.injectWorkerFailure : undefined;
       const w = new Worker(new URL('./loader-worker.js', import.meta.url), { workerData: { path: o.path, pool: o.pool, inject } });
-      w.on('message', (m: { ok: true; batch: LoadedBatch } | { ok: false; id: number; error: string }) => {
+      w.on('message', (m: { ok: true; batch: LoadedBatch } | { ok: false; id: number; error: string; userFacing?: boolean }) => {
         const id = m.ok ? m.batch.id : m.id;
         const p = this.#inFlight.get(id);
         if (!p) return;
         if (m.ok) p.resolve({ ...m.batch, images: new Float32Array(m.batch.images.buffer) });
-        else p.reject(new Error(m.error));
+        else p.reject(m.userFacing ? new UserError(m.error) : new Error(m.error)); // a bad record stays a one-line error
       });
       w.on('error', (e) => this.#fail(new LoaderWorkerError(`data loader worker ${i} died: ${e.message}`)));
       w.on('exit', (code) => this.#fail(new LoaderWorkerError(`data loader worker ${i} exited with code ${code}`)));

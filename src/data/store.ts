@@ -2,9 +2,11 @@
 // code uses. Offsets and truth tables are loaded once at open; images are read as slices and
 // scattered into a zero-filled dense batch [N, C, H, W].
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { UserError } from '../errors.js';
-import { h5wasm, type H5Dataset, type H5File } from './h5.js';
+import { h5wasm, h5Cause, type H5Dataset, type H5File } from './h5.js';
 import { SPLIT_NAMES, type SplitName } from './splits.js';
+import { Problems, checkTables, checkSparsePixels, checkDenseImage, type DatasetTablesForCheck } from './check.js';
 import { FORMAT_VERSION } from './writer.js';
 
 export { DatasetWriter, checkOutput, FORMAT_VERSION, FORMAT_NAME } from './writer.js';
@@ -24,8 +26,12 @@ export interface DatasetReader {
   boxes(index: number): Box[];
   interactions(index: number): Interaction[];
   boxSizes(split?: 'train' | 'val' | 'eval'): { w: Float32Array; h: Float32Array }; // for anchor k-means
+  /** Counts, sizes and a digest of the layout tables (offsets, boxes, splits): a run stores it to notice a replaced dataset. */
+  identity(): DatasetIdentity;
   close(): void;
 }
+
+export interface DatasetIdentity { images: number; channels: number; height: number; width: number; layout: string; boxes: number; splits: Record<string, number>; digest: string }
 
 export interface AllInteractions { energy: Float32Array; visible: Float32Array; process: Int32Array; box: Int32Array; image: Int32Array; nTps: Int32Array }
 
@@ -66,7 +72,7 @@ class Reader implements DatasetReader, DatasetTables {
   private boxCache: { xyxy: Float32Array; cls: Int32Array; inter: Int32Array; difficult: Int32Array | null } | null = null;
   private intCache: AllInteractions | null = null;
 
-  constructor(readonly path: string, private readonly f: H5File) {
+  constructor(readonly path: string, private readonly f: H5File, problems = new Problems(path)) {
     const need = (name: string): H5Dataset => {
       const d = f.get(name);
       if (!d || !(d instanceof h5wasm.Dataset)) throw new UserError(`${path}: not a daqyolo dataset: missing dataset /${name}`);
@@ -110,6 +116,66 @@ class Reader implements DatasetReader, DatasetTables {
     this.intOff = toNumbers(need('interactions/offsets').value);
     for (const n of ['boxes/xyxy', 'boxes/class', 'boxes/interaction', 'interactions/energy_mev', 'interactions/box']) need(n);
     for (const s of SPLIT_NAMES) need(`splits/${s}`);
+    this.checked = this.tablesForCheck();
+    checkTables(problems, this.checked); // throws the first problem unless `check` collects them
+  }
+
+  /** The tables the cheap checks look at (loaded once; training reads them anyway). */
+  private readonly checked: DatasetTablesForCheck;
+  private tablesForCheck(): DatasetTablesForCheck {
+    const f = this.f;
+    const ds = (n: string) => f.get(n) as H5Dataset | null;
+    const boxEnergy = ds('boxes/energy_mev');
+    const t = this.boxTables();
+    return {
+      numImages: this.numImages, channels: this.channels, height: this.height, width: this.width, numClasses: this.classNames.length,
+      imageOffsets: this.imgOff, pixelRows: this.pixelDs ? this.pixelDs.shape![0]! : null, denseShape: this.denseDs ? this.denseDs.shape! : null,
+      boxOffsets: this.boxOff, interactionOffsets: this.intOff, xyxy: t.xyxy, boxClass: t.cls,
+      boxEnergy: boxEnergy ? Float32Array.from(boxEnergy.value as ArrayLike<number>) : null,
+      interactionEnergy: Float32Array.from(ds('interactions/energy_mev')!.value as ArrayLike<number>),
+      interactionRows: ds('interactions/energy_mev')!.shape![0]!,
+      splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, this.split(s)])) as Record<SplitName, Int32Array>,
+    };
+  }
+
+  identity(): DatasetIdentity {
+    const t = this.checked;
+    const h = createHash('sha256');
+    for (const a of [t.imageOffsets ?? new Float64Array(0), t.boxOffsets, t.interactionOffsets, t.xyxy, t.boxClass, ...SPLIT_NAMES.map((s) => t.splits[s])]) {
+      h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    }
+    return {
+      images: this.numImages, channels: this.channels, height: this.height, width: this.width, layout: this.layout, boxes: t.xyxy.length / 4,
+      splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, t.splits[s].length])), digest: h.digest('hex').slice(0, 16),
+    };
+  }
+
+  /** Full scan of the pixels (after the cheap checks passed); stops at `problems`' limit. */
+  scanPixels(problems: Problems, onImages?: (done: number) => void): void {
+    const t = this.checked;
+    const step = 256;
+    for (let i = 0; i < this.numImages && !problems.full; i += step) {
+      const end = Math.min(this.numImages, i + step);
+      if (this.denseDs) {
+        for (let k = i; k < end && !problems.full; k++) checkDenseImage(problems, k, this.read(this.denseDs, 'images/dense', [[k, k + 1]]) as Float32Array, this.channels, this.width);
+      } else {
+        const a = this.imgOff![i]!, b = this.imgOff![end]!;
+        if (b > a) {
+          checkSparsePixels(problems, t, a, this.read(this.pixelDs!, 'images/pixel', [[a, b]]) as Int32Array,
+            this.read(this.valueDs!, 'images/value', [[a, b], [0, this.channels]]) as Float32Array);
+        }
+      }
+      onImages?.(end);
+    }
+  }
+
+  /** A slice read; a failed HDF5 read (truncated or damaged file) becomes one line naming the path and rows. */
+  private read(d: H5Dataset, name: string, ranges: [number, number][]): unknown {
+    try {
+      return d.slice(ranges);
+    } catch (e) {
+      throw new UserError(`${this.path}: cannot read /${name} rows ${ranges[0]![0]}..${ranges[0]![1] - 1} (${h5Cause(e)})`);
+    }
   }
 
   private checkIndex(i: number): void {
@@ -138,7 +204,10 @@ class Reader implements DatasetReader, DatasetTables {
       const i = indices[k];
       this.checkIndex(i);
       if (this.denseDs) {
-        buf.set(this.denseDs.slice([[i, i + 1]]) as Float32Array, k * per);
+        const img = this.read(this.denseDs, 'images/dense', [[i, i + 1]]) as Float32Array;
+        // Every image read is checked (cheap beside the network): a NaN pixel is named, not a NaN loss later.
+        checkDenseImage(new Problems(this.path), i, img, C, W);
+        buf.set(img, k * per);
         if (pixels) pixels[k] = null;
         continue;
       }
@@ -147,11 +216,16 @@ class Reader implements DatasetReader, DatasetTables {
         if (pixels) pixels[k] = new Int32Array(0);
         continue;
       }
-      const pix = this.pixelDs!.slice([[a, b]]) as Int32Array;
+      const pix = this.read(this.pixelDs!, 'images/pixel', [[a, b]]) as Int32Array;
       if (pixels) pixels[k] = pix;
-      const val = this.valueDs!.slice([[a, b], [0, C]]) as Float32Array;
+      const val = this.read(this.valueDs!, 'images/value', [[a, b], [0, C]]) as Float32Array;
       const base = k * per;
-      for (let p = 0; p < pix.length; p++) for (let c = 0; c < C; c++) buf[base + c * plane + pix[p]] = val[p * C + c];
+      for (let p = 0; p < pix.length; p++) {
+        if (!(pix[p]! >= 0 && pix[p]! < plane) || !val.subarray(p * C, p * C + C).every(Number.isFinite)) {
+          checkSparsePixels(new Problems(this.path), this.checked, a + p, pix.subarray(p, p + 1), val.subarray(p * C, p * C + C));
+        }
+        for (let c = 0; c < C; c++) buf[base + c * plane + pix[p]] = val[p * C + c];
+      }
     }
     return buf;
   }
@@ -263,7 +337,7 @@ class Reader implements DatasetReader, DatasetTables {
 }
 
 /** Opens a dataset for reading; a clear UserError names the file and what is missing. */
-export function openDataset(path: string): DatasetReader & DatasetTables {
+export function openDataset(path: string, problems?: Problems): DatasetReader & DatasetTables {
   if (!existsSync(path)) throw new UserError(`${path}: no such file`);
   if (statSync(path).isDirectory()) throw new UserError(`${path}: is a directory, not an HDF5 dataset`);
   if (!isHdf5(path)) throw new UserError(`${path}: not an HDF5 file (no HDF5 signature)`);
@@ -271,14 +345,27 @@ export function openDataset(path: string): DatasetReader & DatasetTables {
   try {
     f = new h5wasm.File(path, 'r');
   } catch (e) {
-    throw new UserError(`${path}: cannot be opened as HDF5 (${(e as Error).message})`);
+    throw new UserError(`${path}: cannot be opened as HDF5 (${h5Cause(e)})`);
   }
   try {
-    return new Reader(path, f);
+    return new Reader(path, f, problems);
   } catch (e) {
-    f.close();
+    try { f.close(); } catch { /* the file is already unreadable; the first error is the one to report */ }
     if (e instanceof UserError) throw e;
-    throw new UserError(`${path}: corrupt or unreadable dataset (${(e as Error).message})`);
+    throw new UserError(`${path}: corrupt or unreadable dataset (${h5Cause(e)})`);
+  }
+}
+
+/** `daqyolo check`: the cheap checks (at open) and a scan of every pixel; returns up to `limit` problems. */
+export function checkDataset(path: string, limit = 20, onImages?: (done: number, total: number) => void): { images: number; problems: string[] } {
+  const problems = new Problems(path, Math.max(2, limit));
+  const reader = openDataset(path, problems) as Reader;
+  try {
+    // Pixels are scanned only when the tables are sound (bad offsets would misplace every row).
+    if (!problems.list.length) reader.scanPixels(problems, (done) => onImages?.(done, reader.numImages));
+    return { images: reader.numImages, problems: problems.list };
+  } finally {
+    reader.close();
   }
 }
 

@@ -1,11 +1,14 @@
 // Writes a daqyolo dataset (layout: see README "Dataset format") with h5wasm, column by column as
 // chunks arrive, into a temporary file that is renamed to the output name only when complete.
 // An interrupted or failed run removes the temporary file: nothing is ever half-written at `path`.
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// Every HDF5 call that fails (a full disk, a read-only folder) throws (h5.ts), and is reported as
+// one line naming the output: "no space left on device writing out.h5".
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
 import type { PackedChunk } from '../sim/pack.js';
-import { h5wasm, type H5Dataset, type H5File } from './h5.js';
+import { commitTemp, fsyncPath, ioCause, removeStaleTemps, tempName, WriteError } from '../util/atomic-write.js';
+import { h5wasm, h5Cause, type H5Dataset, type H5File } from './h5.js';
 import type { SplitName } from './splits.js';
 
 export const FORMAT_VERSION = 1;
@@ -50,13 +53,26 @@ export class DatasetWriter {
 
   constructor(readonly opts: WriterOptions) {
     checkOutput(opts.path, opts.force);
-    this.tmpPath = join(dirname(opts.path), `.${basename(opts.path)}.partial-${process.pid}`);
+    removeStaleTemps(opts.path);
+    this.tmpPath = tempName(opts.path, 'partial');
     rmSync(this.tmpPath, { force: true });
-    this.file = new h5wasm.File(this.tmpPath, 'w');
-    try {
+    this.file = null;
+    this.guard(() => {
+      this.file = new h5wasm.File(this.tmpPath, 'w');
       this.createColumns();
+    });
+  }
+
+  /** Runs an HDF5 step; on failure removes the temporary file and throws one line naming the output. */
+  private guard<T>(step: () => T): T {
+    try {
+      return step();
     } catch (e) {
       this.abort();
+      if (e instanceof UserError) throw e;
+      const text = String((e as Error)?.message ?? e);
+      if (text.includes('HDF5')) throw new WriteError(this.opts.path, h5Cause(e));
+      if ((e as NodeJS.ErrnoException)?.code) throw new WriteError(this.opts.path, ioCause(e));
       throw e;
     }
   }
@@ -123,6 +139,10 @@ export class DatasetWriter {
 
   /** Appends the next chunk of images (chunks must arrive in index order). */
   appendChunk(c: WriterChunk): void {
+    this.guard(() => this.appendChunkUnguarded(c));
+  }
+
+  private appendChunkUnguarded(c: WriterChunk): void {
     if (c.start !== this.images) throw new Error(`chunk starts at image ${c.start}, expected ${this.images}`);
     const o = this.offsets;
     const push = (arr: number[], counts: Int32Array) => { let last = arr[arr.length - 1]; for (const k of counts) arr.push((last += k)); };
@@ -181,6 +201,10 @@ export class DatasetWriter {
 
   /** Adds a whole extra dataset (e.g. an import's per-image source files) before finish(). */
   addDataset(name: string, data: Int32Array | Float32Array | string[], shape?: number[]): void {
+    this.guard(() => this.addDatasetUnguarded(name, data, shape));
+  }
+
+  private addDatasetUnguarded(name: string, data: Int32Array | Float32Array | string[], shape?: number[]): void {
     const f = this.file!;
     const group = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '';
     if (group && !f.get(group)) f.create_group(group);
@@ -190,6 +214,10 @@ export class DatasetWriter {
 
   /** Writes offsets, splits and attributes, closes and renames to the output name. */
   finish(splits: Record<SplitName, Int32Array>, bgColumns: { decays: readonly string[]; tps: readonly string[] }): void {
+    this.guard(() => this.finishUnguarded(splits, bgColumns));
+  }
+
+  private finishUnguarded(splits: Record<SplitName, Int32Array>, bgColumns: { decays: readonly string[]; tps: readonly string[] }): void {
     const f = this.file!;
     const i64 = (a: number[]) => BigInt64Array.from(a, (x) => BigInt(x));
     if (this.opts.layout === 'sparse') f.create_dataset({ name: 'images/offsets', data: i64(this.offsets.images) });
@@ -222,9 +250,11 @@ export class DatasetWriter {
       else f.create_attribute(k, v);
     }
     f.flush();
-    f.close();
+    const status = f.close();
     this.file = null;
-    renameSync(this.tmpPath, this.opts.path);
+    if (typeof status === 'number' && status < 0) throw new WriteError(this.opts.path, `HDF5 could not close the file (status ${status})`);
+    fsyncPath(this.tmpPath);
+    commitTemp(this.tmpPath, this.opts.path);
     this.finished = true;
   }
 

@@ -125,6 +125,9 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
       flush();
       o.onProgress?.(state.images, o.images);
       if (performance.now() - lastSave > 10_000) { save(); lastSave = performance.now(); }
+      // Simulating on this thread never returns to the event loop by itself: yield so that a
+      // Ctrl-C handler can set control.stop.
+      await new Promise<void>((r) => setImmediate(r));
       if (o.control?.stop) break;
     }
   }

@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import { defaultDevice, setNumThreads } from '../torch/index.js';
 import { loadCheckpoint } from '../nn/serialize.js';
 import { buildModel, type ResolvedRun } from '../train/trainer.js';
+import { RunDir, checkBest } from '../train/run-dir.js';
 import type { YoloV3 } from '../model/yolo.js';
 import type { EvalContext } from '../train/validate.js';
 import type { DatasetReader } from '../data/store.js';
@@ -36,12 +37,27 @@ export function openRun(dir: string, o: { checkpoint?: string; device?: string; 
   const name = o.checkpoint ?? 'best';
   let checkpoint = name.endsWith('.safetensors') ? name : join(dir, 'checkpoints', `${name}.safetensors`);
   if (!existsSync(checkpoint) && name === 'best') checkpoint = join(dir, 'checkpoints', 'last.safetensors');
-  if (!existsSync(checkpoint)) throw new UserError(`${dir}: no checkpoint '${name}' (${checkpoint} is missing); has the run finished an epoch?`);
+  if (!existsSync(checkpoint)) {
+    const others = ['best', 'last', 'init'].filter((c) => c !== name && existsSync(join(dir, 'checkpoints', `${c}.safetensors`)));
+    throw new UserError(`${dir}: no checkpoint '${name}' (${checkpoint} is missing)` +
+      (others.length ? `; usable: ${others.map((c) => `--checkpoint ${c}`).join(', ')}` : '; has the run finished an epoch?'));
+  }
+  if (name === 'best' && checkpoint.endsWith('best.safetensors') && new RunDir(dir).lockedBy() === null) {
+    // best must hold the epoch metrics.jsonl names; a crash between the checkpoint renames is repaired here
+    // (not while a training holds the run: between its renames the two legitimately differ).
+    const best = checkBest(new RunDir(dir), { repair: true });
+    if (best.state === 'stale') throw new UserError(best.message);
+  }
   if (o.threads) setNumThreads(o.threads);
   const device = defaultDevice(o.device ?? 'auto');
   const model = buildModel(run).to(device);
   const { meta } = loadCheckpoint(checkpoint, { model });
   model.eval();
+  const bad = nonFiniteTensor(model);
+  if (bad) {
+    model.dispose();
+    throw new UserError(`${checkpoint}: tensor '${bad}' holds NaN or infinite values; its detections would be meaningless (train diverged?): use another checkpoint (--checkpoint best, last or init)`);
+  }
   return {
     dir, run, model, checkpoint, meta,
     ctx: { model, spec: { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length }, size: run.size, device, loss: run.config.loss, inputScale: run.inputScale ?? 1 },
@@ -54,4 +70,14 @@ export function checkCompatible(r: OpenedRun, reader: DatasetReader): void {
   if (reader.classNames.join(',') !== r.run.classNames.join(',')) {
     throw new UserError(`${reader.path} has classes [${reader.classNames}]; the run ${r.dir} was trained on [${r.run.classNames}]`);
   }
+}
+
+/** The first parameter or buffer with a NaN or infinite value, or null. */
+function nonFiniteTensor(model: YoloV3): string | null {
+  for (const [name, t] of model.stateDict()) {
+    if (t.dtype !== 'float32' && t.dtype !== 'float64') continue;
+    const v = t.dataSync() as Float32Array | Float64Array;
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) return name;
+  }
+  return null;
 }

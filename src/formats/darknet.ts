@@ -5,7 +5,8 @@
 // then weights. YoloV3 creates its modules in darknet cfg order, so registration order is cfg
 // order. A file may stop at a layer boundary (e.g. darknet53.conv.74, a backbone only): those
 // layers load and the rest keep their initialisation.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../errors.js';
 import { noGrad, tensor, type Tensor } from '../torch/index.js';
 import { BatchNorm2d, Conv2d } from '../nn/index.js';
@@ -95,7 +96,5 @@ export function saveDarknetWeights(model: YoloV3, path: string, seen = 0): void 
       put(l.conv.weight);
     }
   });
-  const tmp = `${path}.partial-${process.pid}`;
-  writeFileSync(tmp, Buffer.concat([head, Buffer.from(data.buffer)]));
-  renameSync(tmp, path);
+  writeFileAtomic(path, Buffer.concat([head, Buffer.from(data.buffer)]));
 }

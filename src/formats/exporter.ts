@@ -2,7 +2,8 @@
 // (letterboxed imports are exported letterboxed, with boxes in stored pixels; /import/transform
 // in the dataset maps back to the original files). Everything is written into a temporary folder
 // that is renamed to --out at the end.
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { commitTemp, makeDir, removeStaleTemps, tempName, writeError, writeFileSynced } from '../util/atomic-write.js';
 import { basename, dirname, join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { UserError } from '../errors.js';
@@ -51,7 +52,8 @@ export function exportDataset(o: ExportOptions): ExportReport {
   }
   if (!existsSync(dirname(o.out) || '.')) throw new UserError(`${o.out}: folder ${dirname(o.out)} does not exist`);
   const r = openDataset(o.dataset);
-  const tmp = join(dirname(o.out), `.${basename(o.out)}.partial-${process.pid}`);
+  removeStaleTemps(o.out);
+  const tmp = tempName(o.out, 'partial');
   rmSync(tmp, { recursive: true, force: true });
   try {
     if (r.channels !== 1 && r.channels !== 3) throw new UserError(`${o.dataset}: ${r.channels} image channels; PNG export needs 1 (grey) or 3 (RGB)`);
@@ -65,7 +67,7 @@ export function exportDataset(o: ExportOptions): ExportReport {
     const W = r.width, H = r.height, C = r.channels;
     const imgDir = (i: number) => o.format === 'voc' ? join(tmp, 'JPEGImages') : o.format === 'yolo' ? join(tmp, 'images', split(i)) : join(tmp, 'images');
     const dirs = new Set<string>();
-    const mk = (d: string) => { if (!dirs.has(d)) { mkdirSync(d, { recursive: true }); dirs.add(d); } };
+    const mk = (d: string) => { if (!dirs.has(d)) { makeDir(d); dirs.add(d); } };
     let clamped = 0, boxes = 0;
     const coco = new Map<string, { images: object[]; annotations: object[] }>(Object.values(OUT_SPLIT).map((s) => [s, { images: [], annotations: [] }]));
     let annId = 1;
@@ -76,15 +78,15 @@ export function exportDataset(o: ExportOptions): ExportReport {
       clamped += c;
       const file = `${stems[i]}.png`;
       mk(imgDir(i));
-      writeFileSync(join(imgDir(i), file), png);
+      writeFileSynced(join(imgDir(i), file), png);
       const bx = r.boxes(i);
       boxes += bx.length;
       if (o.format === 'voc') {
         mk(join(tmp, 'Annotations'));
-        writeFileSync(join(tmp, 'Annotations', `${stems[i]}.xml`), vocXml({ filename: file, width: W, height: H, depth: C, boxes: bx.map((b) => ({ ...b, name: r.classNames[b.cls]! })) }));
+        writeFileSynced(join(tmp, 'Annotations', `${stems[i]}.xml`), vocXml({ filename: file, width: W, height: H, depth: C, boxes: bx.map((b) => ({ ...b, name: r.classNames[b.cls]! })) }));
       } else if (o.format === 'yolo') {
         mk(join(tmp, 'labels', split(i)));
-        writeFileSync(join(tmp, 'labels', split(i), `${stems[i]}.txt`), yoloLabelText(bx, W, H));
+        writeFileSynced(join(tmp, 'labels', split(i), `${stems[i]}.txt`), yoloLabelText(bx, W, H));
       } else {
         const c = coco.get(split(i))!;
         c.images.push({ id: i + 1, file_name: file, width: W, height: H });
@@ -94,31 +96,31 @@ export function exportDataset(o: ExportOptions): ExportReport {
     const names = r.classNames;
     if (o.format === 'voc') {
       mk(join(tmp, 'ImageSets', 'Main'));
-      for (const s of Object.values(OUT_SPLIT)) writeFileSync(join(tmp, 'ImageSets', 'Main', `${s}.txt`), stems.filter((_, i) => split(i) === s).map((x) => `${x}\n`).join(''));
-      writeFileSync(join(tmp, 'labels.txt'), names.map((x) => `${x}\n`).join(''));
+      for (const s of Object.values(OUT_SPLIT)) writeFileSynced(join(tmp, 'ImageSets', 'Main', `${s}.txt`), stems.filter((_, i) => split(i) === s).map((x) => `${x}\n`).join(''));
+      writeFileSynced(join(tmp, 'labels.txt'), names.map((x) => `${x}\n`).join(''));
     } else if (o.format === 'yolo') {
       const present = Object.values(OUT_SPLIT).filter((s) => dirs.has(join(tmp, 'images', s)));
-      writeFileSync(join(tmp, 'data.yaml'), toYaml({ path: '.', ...Object.fromEntries(present.map((s) => [s, `images/${s}`])), names: Object.fromEntries(names.map((x, k) => [k, x])) }));
-      writeFileSync(join(tmp, 'classes.txt'), names.map((x) => `${x}\n`).join(''));
+      writeFileSynced(join(tmp, 'data.yaml'), toYaml({ path: '.', ...Object.fromEntries(present.map((s) => [s, `images/${s}`])), names: Object.fromEntries(names.map((x, k) => [k, x])) }));
+      writeFileSynced(join(tmp, 'classes.txt'), names.map((x) => `${x}\n`).join(''));
     } else {
       mk(join(tmp, 'annotations'));
       const categories = names.map((x, k) => ({ id: k + 1, name: x, supercategory: 'none' }));
       for (const [s, c] of coco) {
         if (!c.images.length) continue;
-        writeFileSync(join(tmp, 'annotations', `instances_${s}.json`), JSON.stringify({ info: { description: `daqyolo export of ${basename(o.dataset)}` }, images: c.images, annotations: c.annotations, categories }));
+        writeFileSynced(join(tmp, 'annotations', `instances_${s}.json`), JSON.stringify({ info: { description: `daqyolo export of ${basename(o.dataset)}` }, images: c.images, annotations: c.annotations, categories }));
       }
     }
     const report: ExportReport = {
       format: o.format, dataset: o.dataset, out: o.out, images: n, boxes, scale, clampedPixels: clamped,
       splits: Object.fromEntries(Object.values(OUT_SPLIT).map((s) => [s, stems.filter((_, i) => split(i) === s).length])),
     };
-    writeFileSync(join(tmp, 'export.json'), JSON.stringify(report, null, 2) + '\n');
+    writeFileSynced(join(tmp, 'export.json'), JSON.stringify(report, null, 2) + '\n');
     if (existsSync(o.out)) rmSync(o.out, { recursive: true });
-    renameSync(tmp, o.out);
+    commitTemp(tmp, o.out);
     return report;
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw writeError(e, o.out);
   } finally {
     r.close();
   }

@@ -8,7 +8,8 @@
 // their warnings listed in the report.
 // The dataset is written under a temporary name and renamed at the end (DatasetWriter), and so is
 // the import report beside it.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import { DatasetWriter, type WriterChunk } from '../data/writer.js';
@@ -220,9 +221,7 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
 export const reportPath = (out: string): string => `${out}.import.json`;
 
 function writeReport(path: string, report: ImportReport): void {
-  const tmp = `${path}.partial-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(report, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeJsonAtomic(path, report);
 }
 
 function sourceSplits(of: SplitName[]): Record<SplitName, Int32Array> {

@@ -3,7 +3,7 @@
 // MaxPool2d, the keras 'same' pool (edge Pad + MaxPool), Upsample → Resize nearest) and the
 // variant's head wiring (route/concat), the same wiring YoloV3.forward runs. BN is folded in
 // float64: w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε), which is exactly eval-mode inference.
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { noGrad, type Tensor } from '../torch/index.js';
 import { BatchNorm2d, Conv2d, LeakyReLU, MaxPool2d, Module, Sequential, Upsample, ZeroPad2d, type Layer } from '../nn/index.js';
 import { ConvBNLeaky, SamePool, type YoloV3 } from '../model/yolo.js';
@@ -187,7 +187,5 @@ export function exportOnnx(model: YoloV3, o: OnnxExportOptions): Uint8Array {
 
 /** Writes the ONNX file atomically. */
 export function saveOnnx(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.partial-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  writeFileAtomic(path, bytes);
 }

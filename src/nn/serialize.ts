@@ -10,7 +10,7 @@
 //     daqyolo.format  "checkpoint/1"
 //     daqyolo.meta    JSON of the caller's metadata (epoch, step, best metric, …)
 //     daqyolo.optim   JSON {type, lr, params, steps: [Adam step per parameter, null = no state]}
-import { Adam, SGD, tidy, saveSafetensors, loadSafetensors, type Optimizer, type ParamState, type Tensor } from '../torch/index.js';
+import { Adam, SGD, tidy, saveSafetensors, loadSafetensors, readSafetensorsMetadata, type Optimizer, type ParamState, type Tensor } from '../torch/index.js';
 import { UserError } from '../errors.js';
 import type { Module } from './module.js';
 
@@ -123,6 +123,17 @@ export function loadCheckpoint(path: string, o: LoadCheckpointOptions): LoadedCh
     if (o.optimizer) restoreOptimizer(path, o.optimizer, optim, parseJson<OptimMeta>(path, 'daqyolo.optim', metadata['daqyolo.optim']));
     return { meta, metadata };
   });
+}
+
+/** A checkpoint's caller metadata (epoch, step, …) from its header alone. */
+export function readCheckpointMeta(path: string): Record<string, unknown> {
+  let metadata: Record<string, string>;
+  try {
+    metadata = readSafetensorsMetadata(path);
+  } catch (e) {
+    throw new CheckpointError((e as Error).message);
+  }
+  return parseJson<Record<string, unknown>>(path, 'daqyolo.meta', metadata['daqyolo.meta']) ?? {};
 }
 
 function restoreOptimizer(path: string, opt: Optimizer, optim: Map<string, Tensor>, om: OptimMeta | undefined): void {

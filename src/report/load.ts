@@ -63,7 +63,11 @@ export function loadRun(dir: string): RunData {
   const evalDir = join(dir, 'eval');
   if (existsSync(evalDir)) {
     for (const f of readdirSync(evalDir).sort()) {
-      if (f.endsWith('.json')) evals[f.slice(0, -5)] = readJson<EvaluateReport>(join(evalDir, f));
+      // eval/ also holds fprate-seed<N>.json (the `fprate` state): not an evaluation report.
+      if (!f.endsWith('.json') || f.startsWith('fprate-')) continue;
+      const report = readJson<EvaluateReport>(join(evalDir, f));
+      if (!report || typeof report !== 'object' || !('map' in report)) continue;
+      evals[f.slice(0, -5)] = report;
     }
   }
   return { dir, label: dir, run, epochs, batches, done: existsSync(donePath) ? readJson(donePath) : null, evals };

@@ -1,5 +1,6 @@
 // Building the study report from run directories: load, derive, chart, render, assemble.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { makeDir, writeFileAtomic } from '../util/atomic-write.js';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { labelRuns, loadRun, type RunData } from './load.js';
@@ -98,12 +99,10 @@ function boxSamples(runs: readonly RunData[], notes: PageContent['notes']): BoxS
   return out;
 }
 
-/** Writes via a temporary name and a rename, so a reader never sees half a file. */
+/** Creates the folder, then writes atomically (a reader never sees half a file). */
 export function writeAtomic(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  makeDir(dirname(path));
+  writeFileAtomic(path, data);
 }
 
 /** Every figure as <id>.svg and <id>.png (for slides). */

@@ -5,5 +5,5 @@ export { tidy, keep, dispose } from './scope.js';
 export { noGrad, isGradEnabled, setGradEnabled } from './autograd.js';
 export * as functional from './functional.js';
 export { Adam, SGD, type Optimizer, type AdamOptions, type SGDOptions, type ParamState } from './optim.js';
-export { saveSafetensors, loadSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsContent } from './safetensors.js';
+export { saveSafetensors, loadSafetensors, readSafetensorsMetadata, encodeSafetensors, decodeSafetensors, type SafetensorsContent } from './safetensors.js';
 export type { DType, Device } from './dtype.js';

@@ -1,7 +1,8 @@
 // safetensors files (the format of Hugging Face's `safetensors`, readable by Python's
 // safetensors.torch.load_file): an 8-byte little-endian header length, a JSON header naming
 // each tensor's dtype, shape and byte range, an optional "__metadata__" string map, then data.
-import { openSync, writeSync, closeSync, renameSync, readFileSync, fsyncSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { Tensor } from './tensor.js';
 import { tensor } from './creation.js';
 import type { DType } from './dtype.js';
@@ -31,23 +32,9 @@ export function encodeSafetensors(tensors: Map<string, Tensor> | Record<string, 
   return Buffer.concat([head, Buffer.from(json), ...chunks]);
 }
 
-/** Writes a safetensors file atomically (temporary name, fsync, rename). */
+/** Writes a safetensors file atomically (src/util/atomic-write: every write checked, fsync, rename). */
 export function saveSafetensors(path: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata: Record<string, string> = {}): void {
-  const buf = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, buf);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
 export interface SafetensorsContent {
@@ -101,4 +88,29 @@ export function loadSafetensors(path: string): SafetensorsContent {
     throw new Error(`cannot read ${path}: ${(e as Error).message}`);
   }
   return decodeSafetensors(buf, path);
+}
+
+/** The `__metadata__` map of a safetensors file, reading only its header (not the tensors). */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    const head = Buffer.alloc(8);
+    if (readSync(fd, head, 0, 8, 0) < 8) throw new Error(`${path}: too short for a safetensors file`);
+    const n = Number(head.readBigUInt64LE(0));
+    if (n > 100 << 20) throw new Error(`${path}: header length ${n} is not plausible`);
+    const json = Buffer.alloc(n);
+    if (readSync(fd, json, 0, n, 8) < n) throw new Error(`${path}: header length ${n} runs past the end of the file`);
+    try {
+      return (JSON.parse(json.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__ ?? {};
+    } catch (e) {
+      throw new Error(`${path}: header is not JSON (${(e as Error).message})`);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,12 +1,14 @@
 // The training loop with the seed's diagnostics: every loss term per scale on each training
 // batch and, each epoch, on the whole validation split; checkpoints (last, best) that resume
-// exactly; a NaN guard; Ctrl-C that stops after the current batch and saves `last`.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// exactly; a NaN guard; Ctrl-C that stops after the current batch and saves `last`; a lock so
+// that one process at a time trains a run directory; a `best` that always holds the epoch
+// metrics.jsonl names (checked and repaired on resume).
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Adam, manualSeed, setNumThreads, defaultDevice, tidy, stack, type Tensor } from '../torch/index.js';
 import { YoloV3 } from '../model/yolo.js';
 import { yoloLoss, readLoss, TERMS, type LossValues } from '../loss/yolo-loss.js';
-import { openDataset, type DatasetReader } from '../data/store.js';
+import { openDataset, type DatasetReader, type DatasetIdentity } from '../data/store.js';
 import { BatchLoader, type LoaderOptions } from '../data/loader.js';
 import type { BatchRequest } from '../data/batch.js';
 import type { AugmentLog } from '../data/augment.js';
@@ -18,7 +20,8 @@ import { UserError } from '../errors.js';
 import { saveCheckpoint, loadCheckpoint } from '../nn/serialize.js';
 import { type TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
-import { RunDir, writeJsonAtomic } from './run-dir.js';
+import { RunDir, writeJsonAtomic, lockRunDir, checkBest, runState } from './run-dir.js';
+import { faultPoint } from '../util/fault.js';
 import { toNetworkInput, targetTensors, autoInputScale, type TargetSpec } from './prepare.js';
 import { TermAccumulator, StatsAccumulator, forEachEvaluatedBatch, mapImage, type EvalContext, type TermRecord, type ScaleSummary } from './validate.js';
 
@@ -78,7 +81,8 @@ export type TrainEvent =
   | { kind: 'batch'; record: BatchRecord; epochBatches: number }
   | { kind: 'validating'; epoch: number }
   | { kind: 'epoch'; record: EpochRecord }
-  | { kind: 'stopped'; reason: 'interrupted' | 'early-stop' | 'done'; step: number };
+  | { kind: 'stopped'; reason: 'interrupted' | 'early-stop' | 'done'; step: number }
+  | { kind: 'note'; message: string };
 
 export interface TrainOptions {
   config: TrainConfig;
@@ -180,20 +184,61 @@ export function buildModel(run: Pick<ResolvedRun, 'config' | 'channels' | 'class
   });
 }
 
-/** Trains per the config; returns the run directory. */
+/** What to say when `last` cannot be used but `best` (or `init`) can. */
+function lastUnusable(dir: RunDir, why: string): UserError {
+  const best = existsSync(dir.checkpoint('best'));
+  const alt = best ? 'best' : existsSync(dir.checkpoint('init')) ? 'init' : null;
+  return new UserError(`${dir.path}: ${why}` + (alt
+    ? `; checkpoints/${alt}.safetensors is usable: \`daqyolo evaluate ${dir.path} --checkpoint ${alt}\`, or train on from its weights in a new run: \`daqyolo train --init-weights ${dir.checkpoint(alt)} --out NEW …\``
+    : ''));
+}
+
+/** Trains per the config; returns the run directory. Holds the run directory's lock throughout. */
 export async function train(o: TrainOptions): Promise<RunDir> {
+  const dir = new RunDir(o.config.out);
+  if (o.resume && !existsSync(dir.configPath)) throw new UserError(`${o.config.out}: nothing to resume (no config.json)`);
+  dir.init();
+  const release = lockRunDir(dir.path);
+  try {
+    return await trainLocked(o, dir);
+  } finally {
+    release();
+  }
+}
+
+async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
   const cfg = o.config;
-  const dir = new RunDir(cfg.out);
-  if (!o.resume && existsSync(dir.configPath)) {
+  let resume = Boolean(o.resume);
+  const state = runState(dir.path);
+  if (!resume && (state === 'resume' || state === 'done')) {
     throw new UserError(`${cfg.out} already holds a run (config.json); use --resume to continue it or choose another --out`);
   }
-  if (o.resume && !existsSync(dir.checkpoint('last'))) throw new UserError(`${cfg.out}: nothing to resume (no checkpoints/last.safetensors)`);
-  dir.init();
-  dir.log(`${o.resume ? 'resume' : 'start'}: data ${cfg.data}`);
+  if (resume && state === 'fresh') throw new UserError(`${cfg.out}: nothing to resume (no config.json)`);
+  if (resume && state === 'done' && !existsSync(dir.checkpoint('last'))) throw lastUnusable(dir, 'checkpoints/last.safetensors is missing');
+  if (state === 'restart') {
+    // config.json but no `last`: killed (or stopped by the NaN guard) before its first checkpoint.
+    const epochsDone = dir.readMetrics<{ type: string }>().some((r) => r.type === 'epoch');
+    if (epochsDone || existsSync(dir.checkpoint('best'))) throw lastUnusable(dir, 'checkpoints/last.safetensors is missing');
+    for (const f of [dir.configPath, dir.metricsPath, dir.checkpoint('init'), join(dir.path, 'done.json')]) rmSync(f, { force: true });
+    const message = `${cfg.out} stopped before its first checkpoint: nothing to keep, starting it again`;
+    dir.log(message);
+    o.onEvent?.({ kind: 'note', message });
+    resume = false;
+  }
+  dir.log(`${resume ? 'resume' : 'start'}: data ${cfg.data}`);
   let reader: DatasetReader;
   let run: ResolvedRun;
+  let identity: DatasetIdentity;
   try {
     reader = openDataset(cfg.data);
+    identity = reader.identity();
+    if (resume) {
+      const saved = (dir.readConfig() as { dataset?: DatasetIdentity }).dataset;
+      if (saved && saved.digest !== identity.digest) {
+        const show = (d: DatasetIdentity) => `${d.images} images ${d.width}×${d.height} ${d.layout}, ${d.boxes} boxes, digest ${d.digest}`;
+        throw new UserError(`${cfg.data} is not the dataset ${cfg.out} was trained on (then: ${show(saved)}; now: ${show(identity)}); restore it, or start a new run`);
+      }
+    }
     run = resolveRun(cfg, reader);
   } catch (e) {
     dir.log(`error: ${(e as Error).message}`);
@@ -206,14 +251,21 @@ export async function train(o: TrainOptions): Promise<RunDir> {
   const spec: TargetSpec = { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length };
 
   let meta: CheckpointMeta = { epoch: 0, batch: 0, step: 0, bestVal: null, bestValKind: 'lossPerImage', stale: 0, metricsBytes: 0 };
-  if (o.resume) {
-    meta = loadCheckpoint(dir.checkpoint('last'), { model, optimizer }).meta as unknown as CheckpointMeta;
+  if (resume) {
+    try {
+      meta = loadCheckpoint(dir.checkpoint('last'), { model, optimizer }).meta as unknown as CheckpointMeta;
+    } catch (e) {
+      throw lastUnusable(dir, (e as Error).message);
+    }
     dir.truncateMetrics(meta.metricsBytes);
     if (meta.bestVal !== null && meta.bestValKind !== 'lossPerImage') {
       dir.log('the saved best value is an objective (older run): best and early stopping start again on the validation loss per image');
       meta.bestVal = null;
       meta.stale = 0;
     }
+    const best = checkBest(dir, { repair: true });
+    if (best.state === 'repaired') o.onEvent?.({ kind: 'note', message: `checkpoints/best.safetensors was one improvement behind (a crash between the checkpoint renames): repaired from last (epoch ${best.epoch})` });
+    if (best.state === 'stale') throw new UserError(best.message);
     dir.log(`resumed from step ${meta.step} (epoch ${meta.epoch}, batch ${meta.batch})`);
   } else {
     if (cfg.model.initWeights) {
@@ -221,13 +273,13 @@ export async function train(o: TrainOptions): Promise<RunDir> {
       const { metadata } = loadCheckpoint(cfg.model.initWeights, { model, strict: false });
       dir.log(`initial weights from ${cfg.model.initWeights} (${Object.keys(metadata).length} metadata keys)`);
     }
-    dir.writeConfig({ ...run, config: cfg });
+    dir.writeConfig({ ...run, config: cfg, dataPath: resolve(cfg.data), dataset: identity });
     dir.ensureCheckpointDir();
     // The untrained network, for comparisons with the trained one (`evaluate --checkpoint init`).
     saveCheckpoint(dir.checkpoint('init'), { model, meta: { epoch: 0, step: 0 } });
   }
   dir.ensureCheckpointDir();
-  o.onEvent?.({ kind: 'start', run, resumedFrom: o.resume ? meta.step : null });
+  o.onEvent?.({ kind: 'start', run, resumedFrom: resume ? meta.step : null });
 
   const allTrain = reader.split('train');
   const trainSet = cfg.trainLimit ? shuffled(allTrain, derive(cfg.seed, 1)).slice(0, run.trainImages) : Array.from(allTrain);
@@ -285,6 +337,9 @@ export async function train(o: TrainOptions): Promise<RunDir> {
         meta.step++;
         meta.batch = b + 1;
         o.onEvent?.({ kind: 'batch', record, epochBatches: run.batchesPerEpoch });
+        // A prefetched batch resolves without a trip through the event loop, so a signal handler
+        // (Ctrl-C → control.stop) would only run at the next real I/O; yield to it after each batch.
+        await new Promise<void>((r) => setImmediate(r));
         if (o.control?.stop && b + 1 < run.batchesPerEpoch) {
           loader.clear();
           meta.epoch = epoch;
@@ -306,13 +361,17 @@ export async function train(o: TrainOptions): Promise<RunDir> {
         train: acc.means(), val, augment: augLog, best: improved,
       };
       dir.appendMetrics(record);
+      faultPoint('after-epoch-record');
       if (improved) { meta.bestVal = val.lossPerImage; meta.bestValKind = 'lossPerImage'; meta.stale = 0; } else meta.stale++;
       meta.epoch = epoch + 1;
       meta.batch = 0;
       delete meta.epochAcc;
       meta.metricsBytes = dir.metricsBytes();
+      // last, then best: both hold meta.epoch (epochs done), which checkBest compares with metrics.jsonl.
       save('last', meta);
+      faultPoint('after-last');
       if (improved) save('best', meta);
+      faultPoint('after-best');
       dir.log(`epoch ${epoch}: train ${record.train.objective.toFixed(4)} val ${val.objective.toFixed(4)} (loss/image ${val.lossPerImage.toFixed(4)}) mAP50 ${val.map50?.toFixed(4) ?? '-'}${improved ? ' (best)' : ''}`);
       o.onEvent?.({ kind: 'epoch', record });
       if (cfg.schedule.earlyStopPatience && meta.stale >= cfg.schedule.earlyStopPatience) {
