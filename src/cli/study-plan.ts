@@ -214,7 +214,7 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   if (control.stop) throw new UserError('study interrupted during fprate; run the same command again to resume');
   // 4c. The efficiency on the evaluation split at the threshold each rate allows.
   const rows: EndpointRow[] = [];
-  let evalImages = 0;
+  let evalImages: number;
   for (const targetHz of ENDPOINT_RATES_HZ) {
     const t = thresholdForRate(fp, targetHz);
     if (t.threshold === null) { rows.push({ ...t, efficiency: null, efficiencyErr: null, efficiencyVisible: null }); continue; }
@@ -222,12 +222,12 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
       runDir, data: manifest.data, split: 'eval', checkpoint: 'best', background: 0, batch: 8, workers: 1, device: o.device,
       trigger: { scoreThreshold: t.threshold }, outName: `endpoint-${targetHz}Hz`,
     });
-    evalImages = ev.images;
     const all = ev.trigger.efficiency.integrated.all;
     rows.push({ ...t, efficiency: all.efficiency, efficiencyErr: all.stdErr, efficiencyVisible: ev.trigger.efficiency.integrated.visible.efficiency });
   }
   const reader = openDataset(manifest.data);
   const window = `${reader.width} × ${reader.height} px`;
+  evalImages = reader.split('eval').length;
   reader.close();
   const done = JSON.parse(readFileSync(join(runDir, 'done.json'), 'utf8')) as { reason: string; epochs: number };
   const result: EndpointResult = {
