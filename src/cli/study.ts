@@ -19,6 +19,7 @@ import { writeStudyReport } from './report.js';
 import { trainReporter } from './train.js';
 import { progress } from './progress.js';
 import { intArg } from './args.js';
+import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
 
 
 /** Headline figures of one evaluation, for study.json and the README. */
@@ -45,7 +46,35 @@ export function registerStudy(program: Command): void {
     .option('--background <n>', 'background-only images for the FP rate', intArg('--background'), 2000)
     .option('--seed <n>', 'seed of the simulation and the training', intArg('--seed'), 1)
     .option('--device <name>', 'auto, cpu, cuda', 'auto')
-    .action(async (o) => {
+    .option('--plan <name>', "run a study plan instead: 'seed' = every comparison of the Bristol slides, with generated findings")
+    .option('--quick', 'with --plan: the small version (about 30 min on a 2-core CPU)')
+    .option('--parallel <n>', 'with --plan: runs at once on this machine', intArg('--parallel', 1), 1)
+    .option('--hours <h>', 'with --plan: the time budget; the dataset is made as large as fits (unless --images is given)', Number)
+    .option('--fp-images <n>', 'with --plan: background-only images for the end point\'s fprate', intArg('--fp-images', 1))
+    .option('--low-stats <n>', 'with --plan: training images of the low-statistics run', intArg('--low-stats', 1))
+    .option('--slurm', 'with --plan: write a Slurm array script for the runs instead of running them here')
+    .option('--dry-run', 'with --plan: print the runs and the expected time, and exit')
+    .option('--no-endpoint', 'with --plan: skip the end point (convergence training and fprate)')
+    .action(async (o, cmd: Command) => {
+      if (o.plan !== undefined) {
+        if (o.plan !== 'seed') throw new UserError(`--plan ${o.plan}: the known plan is 'seed'`);
+        if (o.hours !== undefined && !(o.hours > 0)) throw new UserError(`--hours must be a positive number of hours, got ${o.hours}`);
+        const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+        const overrides: PlanCliOptions['overrides'] = {};
+        if (given('images')) overrides.images = o.images;
+        if (given('epochs')) overrides.epochs = o.epochs;
+        if (given('size')) overrides.size = o.size;
+        if (given('variant')) overrides.variant = o.variant;
+        if (given('width')) overrides.width = o.width;
+        if (given('background')) overrides.background = o.background;
+        if (o.fpImages !== undefined) overrides.fpImages = o.fpImages;
+        if (o.lowStats !== undefined) overrides.lowStats = o.lowStats;
+        await runSeedPlan({
+          out: given('out') ? o.out : (o.quick ? 'study-seed-quick' : 'study-seed'), quick: Boolean(o.quick), overrides, seed: o.seed, device: o.device,
+          parallel: o.parallel, hours: o.hours, slurm: Boolean(o.slurm), dryRun: Boolean(o.dryRun), endpoint: o.endpoint !== false,
+        });
+        return;
+      }
       const data = join(o.out, 'snnu.h5');
       const runDir = join(o.out, 'run');
       const t0 = performance.now();

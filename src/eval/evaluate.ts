@@ -30,6 +30,8 @@ export interface EvaluateOptions {
   /** Images of the split to use at most (0 = all). */
   limit?: number;
   trigger?: TriggerOptions;
+  /** The report is written to eval/<outName>.json (default: the split's name). */
+  outName?: string;
   onProgress?: (done: number, total: number, phase: string) => void;
 }
 
@@ -104,7 +106,7 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   opened.model.dispose();
   const outDir = join(o.runDir, 'eval');
   mkdirSync(outDir, { recursive: true });
-  writeJsonAtomic(join(outDir, `${o.split}.json`), report);
+  writeJsonAtomic(join(outDir, `${o.outName ?? o.split}.json`), report);
   return report;
 }
 

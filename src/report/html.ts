@@ -13,6 +13,8 @@ export interface PageContent {
   figures: RenderedFigure[];
   /** Sections that could not be drawn and why (e.g. "no eval/ results: run daqyolo evaluate"). */
   notes: { section: string; text: string }[];
+  /** Answers to the study's questions, shown first (the seed plan's report). */
+  findings?: { question: string; answer: string; verdict: string; link: { href: string; text: string } | null }[];
 }
 
 export const escapeHtml = (s: string): string =>
@@ -30,6 +32,8 @@ caption { text-align: left; font-weight: bold; padding-bottom: 4px; }
 figure.plot { margin: 16px 0 28px; overflow-x: auto; }
 figure.plot h3 { font-size: 15px; margin: 0 0 4px; }
 figcaption { font-size: 12px; color: #555; max-width: 1000px; margin-top: 4px; }
+.finding { margin: 10px 0; } .finding .q { font-weight: bold; } .verdict { font-size: 11px; padding: 1px 6px; border-radius: 3px; background: #e8f0fa; margin-left: 6px; }
+.verdict.inconclusive, .verdict.missing { background: #fff0d9; }
 .note { color: #8a5a00; background: #fff7e6; padding: 6px 10px; border-left: 3px solid #f0a020; font-size: 13px; }
 `;
 
@@ -39,6 +43,13 @@ function tableHtml(t: Table): string {
   const cell = (v: string | number | null) => (typeof v === 'number' ? `<td class="num">${v}</td>` : `<td>${escapeHtml(v ?? '–')}</td>`);
   return `<table><caption>${escapeHtml(t.caption)}</caption><thead><tr>${t.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
     `<tbody>${t.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')}</tbody></table>`;
+}
+
+function findingsHtml(items: NonNullable<PageContent['findings']>): string {
+  const li = items.map((f) => `<li class="finding" data-finding="${escapeHtml(f.verdict)}"><span class="q">${escapeHtml(f.question)}</span>` +
+    `<span class="verdict ${escapeHtml(f.verdict)}">${escapeHtml(f.verdict)}</span><br>${escapeHtml(f.answer)}` +
+    `${f.link ? ` <a href="${escapeHtml(f.link.href)}">(plot: ${escapeHtml(f.link.text)})</a>` : ''}</li>`);
+  return `<section id="findings"><h2>Findings</h2><ol>${li.join('\n')}</ol></section>`;
 }
 
 export function pageHtml(c: PageContent): string {
@@ -54,7 +65,8 @@ export function pageHtml(c: PageContent): string {
 <title>${escapeHtml(c.title)}</title><style>${CSS}</style></head>
 <body>
 <h1>${escapeHtml(c.title)}</h1><p class="subtitle">${escapeHtml(c.subtitle)}</p>
-<nav>${['Summary', ...sections].map((s) => `<a href="#${slug(s)}">${escapeHtml(s)}</a>`).join('')}</nav>
+<nav>${[...(c.findings ? ['Findings'] : []), 'Summary', ...sections].map((s) => `<a href="#${slug(s)}">${escapeHtml(s)}</a>`).join('')}</nav>
+${c.findings ? findingsHtml(c.findings) : ''}
 <section id="summary"><h2>Summary</h2>${c.tables.map(tableHtml).join('\n')}</section>
 ${body.join('\n')}
 </body></html>

@@ -17,7 +17,10 @@ export const sweepSchema = z.object({
   base: z.record(z.string(), z.unknown()).default({}),
   /** Dotted key → values; every combination is a point. */
   grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
-  /** Explicit points (dotted key → value); combined with every grid point when both are given. */
+  /**
+   * Explicit points (dotted key → value); combined with every grid point when both are given.
+   * The reserved key `@name` names a point's run directory instead of its values.
+   */
   list: z.array(z.record(z.string(), z.unknown())).optional(),
   /** Runs at once on this machine (`--parallel` overrides). */
   parallel: z.number().int().positive().default(1),
@@ -57,6 +60,9 @@ export interface SweepPlan {
 }
 
 export { setDotted };
+
+/** List-entry key that names the point's run directory (it is not a config key). */
+export const NAME_KEY = '@name';
 
 /** Every combination of the grid's values, keys in the file's order, the last key varying fastest. */
 export function cartesian(grid: Record<string, unknown[]>): Record<string, unknown>[] {
@@ -109,8 +115,12 @@ export function planSweep(file: string, sweep: SweepFile, o: PlanOptions): Sweep
   const rows = (sweep.list ?? [{}]).flatMap((entry) => cartesian(sweep.grid).map((g) => ({ ...entry, ...g })));
   if (rows.length === 0) throw new UserError(`${file}: the sweep has no points`);
   const seen = new Map<string, number>();
-  const points = rows.map((values, index) => {
-    let name = pointName(values);
+  const points = rows.map((row, index) => {
+    const { [NAME_KEY]: given, ...values } = row;
+    if (given !== undefined && (typeof given !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9.+_-]*$/.test(given))) {
+      throw new UserError(`${file}: list entry ${index}: ${NAME_KEY} must be a folder name of letters, digits and . + _ -, got ${JSON.stringify(given)}`);
+    }
+    let name = given ?? pointName(values);
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
     if (n > 1) name = `${name}-${n}`;

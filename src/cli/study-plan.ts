@@ -1,0 +1,245 @@
+// `daqyolo study --plan seed`: the slides' experiments as one resumable sweep on one dataset
+// (local pool, or a Slurm array with --slurm), then evaluation of every finished run, the end
+// point (the best configuration trained to convergence, FP rate over many background images,
+// efficiency at 1, 1.8, 10 and 100 Hz per module beside the thesis) and the report with its
+// generated findings. Every stage skips what is already done, so the same command resumes.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { defaultSimConfig } from '../sim/config.js';
+import { generateDataset } from '../data/generate.js';
+import { openDataset } from '../data/store.js';
+import { parseTrainConfig } from '../train/config.js';
+import { train } from '../train/trainer.js';
+import { writeJsonAtomic, runState } from '../train/run-dir.js';
+import { planSweep, setDotted } from '../sweep/plan.js';
+import { runLocal, writePlan } from '../sweep/local.js';
+import { slurmScript } from '../sweep/slurm.js';
+import { evaluateRunOnData } from '../eval/evaluate.js';
+import { measureFpRate } from '../eval/fprate.js';
+import { deepMerge, presets } from '../train/config.js';
+import { estimatePlan, seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
+import { ENDPOINT_RATES_HZ, THESIS, thresholdForRate, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
+import { loadPlanRuns, writePlanReport } from '../report/plan-report.js';
+import { valMap } from '../report/findings.js';
+import { writeAtomic } from '../report/report.js';
+import { benchTrain } from '../../bench/train.js';
+import { trainReporter } from './train.js';
+import { progress } from './progress.js';
+
+export interface PlanCliOptions {
+  out: string;
+  quick: boolean;
+  /** Settings given explicitly on the command line (they override the plan's defaults). */
+  overrides: Partial<Pick<SeedPlanSettings, 'images' | 'epochs' | 'size' | 'variant' | 'width' | 'background' | 'fpImages' | 'lowStats'>>;
+  seed: number;
+  device: string;
+  parallel: number;
+  hours?: number;
+  slurm: boolean;
+  dryRun: boolean;
+  endpoint: boolean;
+}
+
+const minutes = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
+
+/** Settings of the plan, the estimate behind them, and (with --hours) the dataset size that fits. */
+function resolveSettings(o: PlanCliOptions): { settings: SeedPlanSettings; experiments: Experiment[]; estimate: ReturnType<typeof estimatePlan> } {
+  const settings = { ...seedPlanDefaults(o.quick), ...o.overrides };
+  if (settings.size % 32) throw new UserError(`--size ${settings.size}: the network input must be a multiple of 32`);
+  const threads = Math.max(1, Math.floor(availableParallelism() / o.parallel));
+  // One measured training step of the plan's network on this machine makes the estimate.
+  const b = benchTrain({ variant: settings.variant, width: settings.width, size: settings.size, batch: 8, steps: 2, warmup: 1, threads, channelsLast: true, seed: 0 });
+  const experiments = seedExperiments(settings);
+  let estimate = estimatePlan(settings, experiments, b.ms_per_step);
+  if (o.hours !== undefined && o.overrides.images === undefined) {
+    // The largest dataset (in hundreds, at most the seed's 30 000) whose plan fits the budget.
+    const budget = o.hours * 3600 * o.parallel;
+    const perImage = estimate.seconds / settings.images;
+    settings.images = Math.max(500, Math.min(30_000, Math.floor(budget / perImage / 100) * 100));
+    estimate = estimatePlan(settings, experiments, b.ms_per_step);
+  }
+  return { settings, experiments, estimate };
+}
+
+export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
+  const out = resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  const manifestPath = join(out, 'study-plan.json');
+  let manifest: StudyManifest;
+  if (existsSync(manifestPath)) {
+    // A plan in progress keeps its settings: resuming must not change the experiments under it.
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as StudyManifest;
+    if (manifest.settings.quick !== o.quick) throw new UserError(`${manifestPath}: this folder holds a ${manifest.settings.quick ? 'quick' : 'full'} plan; use the same --quick setting or another --out`);
+    console.error(`study plan: resuming ${manifestPath} (${manifest.experiments.length} runs)`);
+  } else {
+    const { settings, experiments, estimate } = resolveSettings(o);
+    const perRun = Math.max(...estimate.perRun.map((r) => r.seconds));
+    console.error(`study plan seed${o.quick ? ' (quick)' : ''}: ${experiments.length} runs of ${settings.variant} width ${settings.width} at ${settings.size} px, ${settings.epochs} epochs, on ${settings.images} simulated images`);
+    console.error(`expected time: ${minutes(estimate.seconds / o.parallel)} for the runs on this machine (${o.parallel} at a time; the longest run ${minutes(perRun)}), from ${estimate.basis}` +
+      (o.endpoint ? `; then the end point: up to ${settings.endpointEpochs} epochs and fprate over ${settings.fpImages.toLocaleString('en')} images` : ''));
+    if (o.dryRun) {
+      for (const e of experiments) console.log(`${e.name}\t${e.group}\t${JSON.stringify(e.values)}\t~${minutes(estimate.perRun.find((r) => r.name === e.name)!.seconds)}`);
+      return;
+    }
+    const data = join(out, 'snnu.h5');
+    const runsDir = join(out, 'runs');
+    const sweepFile = join(out, 'sweep.json');
+    const threads = o.slurm ? 0 : Math.max(1, Math.floor(availableParallelism() / o.parallel));
+    writeJsonAtomic(sweepFile, { ...seedSweep(settings, data, runsDir, threads), parallel: o.parallel });
+    manifest = { plan: 'seed', settings, data, sweepFile, runsDir, experiments };
+    writeJsonAtomic(manifestPath, manifest);
+  }
+  const s = manifest.settings;
+
+  // 1. The dataset.
+  if (!existsSync(manifest.data)) {
+    console.error(`[1/5] simulating ${s.images} SNNu images (${s.size} × ${s.size}) → ${manifest.data}`);
+    const config = defaultSimConfig();
+    config.image.size = s.size;
+    const bar = progress('simulate', s.images);
+    await generateDataset({ out: manifest.data, config, images: s.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
+    bar.stop();
+  } else console.error(`[1/5] using the dataset ${manifest.data}`);
+
+  // 2. The runs, as a sweep.
+  const sweep = JSON.parse(readFileSync(manifest.sweepFile, 'utf8'));
+  const threadsPerRun = Math.max(1, Math.floor(availableParallelism() / o.parallel));
+  const plan = planSweep(manifest.sweepFile, sweep, { threadsPerRun });
+  if (o.slurm) {
+    writePlan(plan);
+    const script = join(out, 'sweep.sbatch');
+    writeAtomic(script, slurmScript(plan));
+    console.log(`wrote ${script}: ${plan.points.length} array tasks. Submit with: sbatch ${script}`);
+    console.log(`when the array has finished, run this command again without --slurm: it evaluates the runs, measures the end point and writes the report`);
+    return;
+  }
+  writePlan(plan);
+  const control = { stop: false, forward: false };
+  const onInt = () => { if (control.stop) process.exit(130); control.stop = true; console.error('\nstudy: stopping — running trainings save their last checkpoint; run the same command to continue'); };
+  process.on('SIGINT', onInt);
+  try {
+    console.error(`[2/5] training ${plan.points.length} runs in ${manifest.runsDir}, ${o.parallel} at a time (logs in ${join(manifest.runsDir, 'logs')})`);
+    const results = await runLocal(plan, {
+      parallel: o.parallel, control,
+      onEvent: (e) => {
+        if (e.kind === 'start') console.error(`  ${e.point.name}: ${e.state === 'resume' ? 'resuming' : 'training'}`);
+        else if (e.result.status !== 'skipped') console.error(`  ${e.result.name}: ${e.result.status} after ${minutes(e.result.seconds)}`);
+      },
+    });
+    if (control.stop) throw new UserError('study interrupted; run the same command again to resume');
+    const failed = results.filter((r) => r.status === 'failed');
+    if (failed.length) console.error(`study: ${failed.length} run(s) failed (${failed.map((r) => r.name).join(', ')}); their logs are in ${join(manifest.runsDir, 'logs')}; the report covers the others`);
+  } finally {
+    process.off('SIGINT', onInt);
+  }
+
+  // 3. Evaluation of every finished run on the evaluation split.
+  const finished = plan.points.filter((p) => runState(p.dir) === 'done');
+  for (const p of finished) {
+    if (existsSync(join(p.dir, 'eval', 'eval.json'))) continue;
+    console.error(`[3/5] evaluating ${p.name} (eval split, ${s.background} background-only images)`);
+    await evaluateRunOnData({ runDir: p.dir, data: manifest.data, split: 'eval', checkpoint: 'best', background: s.background, batch: 8, workers: 1, device: o.device });
+  }
+
+  // 4. The end point.
+  let endpoint: EndpointResult | null = null;
+  const endpointPath = join(out, 'endpoint.json');
+  if (o.endpoint) endpoint = await measureEndpoint(manifest, out, endpointPath, o);
+  else if (existsSync(endpointPath)) endpoint = JSON.parse(readFileSync(endpointPath, 'utf8')) as EndpointResult;
+
+  // 5. The report with its findings.
+  console.error('[5/5] writing the report');
+  const report = await writePlanReport(manifest, out, endpoint);
+  writeJsonAtomic(join(out, 'findings.json'), { findings: report.findings, endpoint });
+  for (const f of report.findings) console.log(`- ${f.question} [${f.verdict}]\n  ${f.answer}`);
+  console.log(`\nreport: ${report.path} (comparisons: ${report.comparisons.length} reports in ${join(out, 'comparisons')}); findings.json beside it`);
+}
+
+/** Best configuration by validation AP@0.5 (never by the evaluation split it is then measured on). */
+function selectBest(manifest: StudyManifest): Experiment {
+  const runs = loadPlanRuns(manifest);
+  let best: { e: Experiment; m: number } | null = null;
+  for (const { experiment, run } of runs.values()) {
+    // The low-statistics and extra-seed runs are not configurations to choose from.
+    if (experiment.group === 'statistics' || experiment.group === 'spread') continue;
+    const m = valMap(run);
+    if (m !== null && (!best || m > best.m)) best = { e: experiment, m };
+  }
+  if (!best) throw new UserError('the end point needs at least one finished run of the plan');
+  return best.e;
+}
+
+async function measureEndpoint(manifest: StudyManifest, out: string, path: string, o: PlanCliOptions): Promise<EndpointResult> {
+  const s = manifest.settings;
+  const chosen = selectBest(manifest);
+  const runDir = join(out, 'endpoint', chosen.name);
+  // 4a. The chosen configuration trained to convergence (early stopping on validation).
+  const state = runState(runDir);
+  if (state !== 'done') {
+    if (state === 'restart') rmSync(runDir, { recursive: true, force: true });
+    console.error(`[4/5] end point: training ${chosen.name} (best validation AP@0.5) for up to ${s.endpointEpochs} epochs with early stopping (patience ${s.endpointPatience})`);
+    const patch: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(chosen.values)) setDotted(patch, k, v);
+    const raw = deepMerge(deepMerge(presets.seed, {
+      data: manifest.data, out: runDir, epochs: s.endpointEpochs, warmupEpochs: s.warmupEpochs, seed: s.seeds[0] ?? 1, device: o.device,
+      model: { variant: s.variant, width: s.width, size: s.size },
+      schedule: { earlyStopPatience: s.endpointPatience },
+    }), patch);
+    const config = parseTrainConfig(raw, `end point (${chosen.name})`);
+    const control = { stop: false };
+    const onSigint = () => { if (control.stop) process.exit(130); control.stop = true; console.error('\nstopping after the current batch…'); };
+    process.on('SIGINT', onSigint);
+    try {
+      await train({ config, resume: state === 'resume', onEvent: trainReporter(), control });
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    if (control.stop) throw new UserError('study interrupted; run the same command again to resume');
+  }
+  // 4b. The FP rate over many background-only images (resumable by itself).
+  console.error(`[4/5] end point: fprate over ${s.fpImages.toLocaleString('en')} background-only images`);
+  const bar = progress('fprate', s.fpImages);
+  const control = { stop: false };
+  const onSigint = () => { if (control.stop) process.exit(130); control.stop = true; };
+  process.on('SIGINT', onSigint);
+  let fp;
+  try {
+    fp = await measureFpRate({ runDir, images: s.fpImages, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress: (d) => bar.update(d) });
+  } finally {
+    process.off('SIGINT', onSigint);
+    bar.stop();
+  }
+  if (control.stop) throw new UserError('study interrupted during fprate; run the same command again to resume');
+  // 4c. The efficiency on the evaluation split at the threshold each rate allows.
+  const rows: EndpointRow[] = [];
+  let evalImages: number;
+  for (const targetHz of ENDPOINT_RATES_HZ) {
+    const t = thresholdForRate(fp, targetHz);
+    if (t.threshold === null) { rows.push({ ...t, efficiency: null, efficiencyErr: null, efficiencyVisible: null }); continue; }
+    const ev = await evaluateRunOnData({
+      runDir, data: manifest.data, split: 'eval', checkpoint: 'best', background: 0, batch: 8, workers: 1, device: o.device,
+      trigger: { scoreThreshold: t.threshold }, outName: `endpoint-${targetHz}Hz`,
+    });
+    const all = ev.trigger.efficiency.integrated.all;
+    rows.push({ ...t, efficiency: all.efficiency, efficiencyErr: all.stdErr, efficiencyVisible: ev.trigger.efficiency.integrated.visible.efficiency });
+  }
+  const reader = openDataset(manifest.data);
+  const window = `${reader.width} × ${reader.height} px`;
+  evalImages = reader.split('eval').length;
+  reader.close();
+  const done = JSON.parse(readFileSync(join(runDir, 'done.json'), 'utf8')) as { reason: string; epochs: number };
+  const result: EndpointResult = {
+    experiment: chosen.name, selectedBy: 'best validation AP@0.5 of the plan', run: runDir, checkpoint: 'best',
+    epochs: done.epochs, stopped: done.reason, evalImages, fpImages: fp.images, fpImagesPerSecond: fp.imagesPerSecond, rows, thesis: THESIS,
+    differences: [
+      `simulation: daqyolo's parametric TP simulation (${window} images), not LArSoft`,
+      `network: ${s.variant} at width ${s.width} (the thesis: the full YOLOv3)`,
+      `statistics: ${Math.floor(s.images * 0.8)} simulated training images (the thesis: ~24 000 LArSoft images)`,
+      `FP rate measured on ${fp.images.toLocaleString('en')} background-only images (1.8 Hz per module ≈ one FP per ~50 000 images)`,
+    ],
+  };
+  writeJsonAtomic(path, result);
+  return result;
+}

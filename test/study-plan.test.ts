@@ -1,0 +1,182 @@
+// `daqyolo study --plan seed`: the plan covers every comparison of the slides with the seed preset
+// as the reference; the findings answer each question from the runs' numbers (synthetic runs with
+// known behaviour), judge differences against the seeds' spread, and say when a run is missing;
+// the end point's threshold for a target rate; and the whole plan end to end in miniature,
+// including its resume, --dry-run and --slurm.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type ExperimentGroup } from '../src/study/seed-plan.js';
+import { thresholdForRate } from '../src/study/endpoint.js';
+import { judge, seedFindings, spreadOf, type PlanRuns } from '../src/report/findings.js';
+import { planSweep } from '../src/sweep/plan.js';
+import { fpPerImageToHz } from '../src/eval/efficiency.js';
+import { SCORE_BINS } from '../src/eval/fprate.js';
+import type { RunData } from '../src/report/load.js';
+import type { EpochRecord, ResolvedRun } from '../src/train/trainer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'daqyolo-plan-'));
+const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the seed plan holds every comparison of the slides, around the seed preset', () => {
+  const s = seedPlanDefaults(true);
+  const ex = seedExperiments(s);
+  const groups = new Set(ex.map((e) => e.group));
+  for (const g of ['reference', 'spread', 'statistics', 'objectness-loss', 'objectness-target', 'warmup', 'augmentation', 'owner-grid', 'batch-lr'] satisfies ExperimentGroup[]) {
+    assert.ok(groups.has(g), g);
+  }
+  // 3 seeds of the reference, 6 single comparisons, the 3 × 3 grid without its reference point.
+  assert.equal(ex.length, 1 + 2 + 6 + 8);
+  assert.equal(new Set(ex.map((e) => e.name)).size, ex.length, 'unique run names');
+  const plan = planSweep(join(dir, 'sweep.json'), seedSweep(s, join(dir, 'd.h5'), join(dir, 'runs'), 1), { threadsPerRun: 1 });
+  const cfg = (name: string) => plan.points.find((p) => p.name === name)!.config;
+  assert.deepEqual(plan.points.map((p) => p.name), ex.map((e) => e.name), 'run directories are named after the experiments');
+  const ref = cfg('reference');
+  assert.equal(ref.loss.objScale, 50, 'the seed preset is under every run');
+  assert.equal(ref.batch, 8);
+  assert.equal(ref.optimizer.lr, 1e-4);
+  assert.equal(ref.loss.objLoss, 'mse');
+  assert.equal(cfg('obj-bce').loss.objLoss, 'bce');
+  assert.equal(cfg('target-iou').loss.objTarget, 'iou');
+  assert.equal(cfg('no-warmup').warmupEpochs, 0);
+  assert.equal(cfg('low-stats').trainLimit, s.lowStats);
+  assert.equal(cfg('owner-grid').loss.compat.trueBoxUnits, 'owner-grid');
+  assert.ok(cfg('augment').augment.flipChannels > 0 && cfg('augment').augment.timeJitter > 0 && cfg('augment').augment.tpDropout > 0 && cfg('augment').augment.noiseTps > 0);
+  assert.equal(cfg('batch16-lr1e-3').batch, 16);
+  assert.equal(cfg('batch16-lr1e-3').optimizer.lr, 1e-3);
+  assert.equal(cfg('reference-seed3').seed, 3);
+  assert.equal(ref.augment.flipChannels, 0, 'the reference has no augmentation');
+});
+
+test('the end point takes the lowest histogram edge whose FP rate meets the target, or says it is unreachable', () => {
+  const counts = new Array<number>(SCORE_BINS).fill(0);
+  counts[500] = 20; // 20 FPs at score 0.500
+  counts[900] = 5; //   5 FPs at score 0.900
+  const images = 10_000;
+  const hz = (n: number) => fpPerImageToHz(n / images);
+  const between = (hz(5) + hz(25)) / 2;
+  const t = thresholdForRate({ images, counts }, between);
+  assert.equal(t.threshold, 0.501, 'above the 0.5 FPs, at the 0.9 ones');
+  assert.equal(t.fpCount, 5);
+  assert.ok(t.fpHz <= between && t.fpHzInterval[0] < t.fpHz && t.fpHzInterval[1] > t.fpHz);
+  assert.equal(thresholdForRate({ images, counts }, hz(25) * 1.01).threshold, 0, 'every FP allowed: threshold 0');
+  // Nothing above 0.9: zero FPs, but 10 000 images cannot show a rate below their 90 % upper limit (2.3 FPs).
+  const low = thresholdForRate({ images, counts }, hz(1));
+  assert.equal(low.threshold, null);
+  assert.equal(low.fpCount, 0);
+  assert.ok(Math.abs(low.fpHzInterval[1] - hz(2.302585)) / hz(2.3) < 1e-3);
+});
+
+// ---- findings on synthetic runs -------------------------------------------------------------
+
+interface Curves { conf1?: number[]; valMap?: number; obj?: number[]; efficiency?: number }
+const term = (conf1: number, other: number) => ({ xy: other, wh: other, conf1, conf2: other, class: 0, total: conf1 + 3 * other });
+function fakeRun(name: string, c: Curves, config: Record<string, unknown> = { batch: 8, optimizer: { lr: 1e-4 } }): RunData {
+  const conf1 = c.conf1 ?? [10, 8, 6, 5];
+  const epochs = conf1.map((v, i) => ({
+    type: 'epoch', epoch: i, step: i, lr: 1e-4, seconds: 1, warmFraction: 0, augment: {}, best: false,
+    train: { objective: 10 - i, scales: [term(v, 5 - i), term(v, 5 - i)] },
+    val: {
+      objective: 11 - i, scales: [term(v * 1.1, 5.5 - i), term(v * 1.1, 5.5 - i)], images: 10, map50: c.valMap ?? 0.1, ap50: null,
+      stats: [0, 1].map(() => ({ count: 5, avgObj: c.obj?.[i] ?? 0.6, avgNoobj: 0.01, avgIou: 0.5, recall50: 0.5, recall75: 0.1, objHist: [], iouHist: [], objectness: [], iou: [] })),
+    },
+  })) as unknown as EpochRecord[];
+  const run = { config, size: 64, anchors: [[[1, 1]], [[1, 1]]], strides: [32, 16], classNames: ['snnu'], trainImages: 100 } as unknown as ResolvedRun;
+  const evals = c.efficiency === undefined ? {} : { eval: { trigger: { efficiency: { integrated: { all: { efficiency: c.efficiency, stdErr: 0.01 } } }, falsePositives: {} } } };
+  return { dir: `/runs/${name}`, label: name, run, epochs, batches: [], done: null, evals } as unknown as RunData;
+}
+const ex = seedExperiments(seedPlanDefaults(true));
+function planRuns(runs: Record<string, Curves>): PlanRuns {
+  const m: PlanRuns = new Map();
+  for (const [name, c] of Object.entries(runs)) m.set(name, { experiment: ex.find((e) => e.name === name) as Experiment, run: fakeRun(name, c) });
+  return m;
+}
+const href = (g: string, id: string) => `comparisons/${g}.html#${id}`;
+
+test('findings: conf1 that stays flat on one scale, objectness that decays, differences judged against the seeds\' spread', () => {
+  const runs = planRuns({
+    reference: { conf1: [10, 10, 9.8, 9.7], valMap: 0.10, efficiency: 0.50 },
+    'reference-seed2': { valMap: 0.12, efficiency: 0.52 },
+    'reference-seed3': { valMap: 0.11, efficiency: 0.51 },
+    'no-warmup': { valMap: 0.30 },
+    'owner-grid': { valMap: 0.115 },
+    'obj-bce': { obj: [0.3, 0.02, 0.01, 0.01], efficiency: 0.70 },
+  });
+  const spread = spreadOf(runs);
+  assert.equal(spread.seeds, 3);
+  assert.ok(Math.abs(spread.valMap! - 0.01) < 1e-12, 'sample std of 0.10, 0.12, 0.11');
+  const f = Object.fromEntries(seedFindings(runs, href).map((x) => [x.id, x]));
+  assert.match(f.conf1!.answer, /does not optimise .* on the coarse and intermediate scales/, 'conf1 falls by 3 % only');
+  assert.match(f['objectness-decay']!.answer, /obj-bce coarse \(below 0.05 from epoch 2, i\.e\. almost at once\)/);
+  assert.doesNotMatch(f['objectness-decay']!.answer, /reference coarse \(below/);
+  assert.equal(f.warmup!.verdict, 'answered', '0.30 vs 0.10 is far beyond 2√2 σ = 0.028');
+  assert.match(f.warmup!.answer, /beyond the run-to-run spread/);
+  assert.equal(f['owner-grid']!.verdict, 'inconclusive', '0.115 vs 0.10 is within the spread');
+  assert.match(f['owner-grid']!.answer, /within the run-to-run spread/);
+  assert.match(f.objectness!.answer, /the best is obj-bce/);
+  assert.equal(f.statistics!.verdict, 'missing', 'no low-stats run');
+  assert.match(f.statistics!.answer, /low-stats has no finished epoch/);
+  assert.equal(f.overfitting!.link!.href, 'comparisons/reference.html#terms-coarse');
+});
+
+test('judge: no spread measured or identical seeds make a difference inconclusive', () => {
+  assert.equal(judge(0.5, null).real, null);
+  assert.equal(judge(0.5, 0).real, null);
+  assert.equal(judge(0.05, 0.01).real, true);
+  assert.equal(judge(0.02, 0.01).real, false);
+});
+
+// ---- the plan end to end, in miniature --------------------------------------------------------
+
+test('study --plan seed --quick runs every experiment, evaluates them, measures the end point, writes findings, and resumes', () => {
+  const out = join(dir, 'plan');
+  const args = [cli, 'study', '--plan', 'seed', '--quick', '--out', out, '--images', '40', '--size', '64', '--epochs', '2', '--width', '0.0625',
+    '--background', '8', '--fp-images', '64', '--low-stats', '16'];
+  const dry = spawnSync(process.execPath, [...args, '--dry-run'], { encoding: 'utf8' });
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stderr, /expected time: .* from \d+ ms per training step of yolov3-tiny width 0.0625 at 64 px/);
+  assert.equal(dry.stdout.trim().split('\n').length, 17, 'one line per run');
+  assert.ok(!existsSync(join(out, 'study-plan.json')), '--dry-run writes nothing');
+
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const manifest = JSON.parse(readFileSync(join(out, 'study-plan.json'), 'utf8'));
+  assert.equal(manifest.experiments.length, 17);
+  for (const e of manifest.experiments) {
+    assert.ok(existsSync(join(out, 'runs', e.name, 'done.json')), `${e.name} finished`);
+    assert.ok(existsSync(join(out, 'runs', e.name, 'eval', 'eval.json')), `${e.name} evaluated`);
+  }
+  const endpoint = JSON.parse(readFileSync(join(out, 'endpoint.json'), 'utf8'));
+  assert.deepEqual(endpoint.rows.map((x: { targetHz: number }) => x.targetHz), [1, 1.8, 10, 100]);
+  assert.equal(endpoint.fpImages, 64);
+  assert.ok(endpoint.differences.length >= 3);
+  assert.equal(endpoint.thesis.efficiency, 0.762);
+  const { findings } = JSON.parse(readFileSync(join(out, 'findings.json'), 'utf8'));
+  const ids = findings.map((f: { id: string }) => f.id);
+  for (const id of ['spread', 'overfitting', 'conf1', 'objectness-decay', 'objectness', 'statistics', 'augmentation', 'batch-lr', 'warmup', 'owner-grid']) assert.ok(ids.includes(id), id);
+  assert.ok(findings.every((f: { verdict: string }) => f.verdict !== 'missing'), 'every run finished');
+  // The report's links point at plots that exist in the comparison reports.
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(html, /<section id="findings">/);
+  const links = [...html.matchAll(/href="(comparisons\/[a-z-]+\.html)#([a-z0-9-]+)"/g)];
+  assert.ok(links.length >= 8, `${links.length} plot links`);
+  for (const [, file, id] of links) assert.match(readFileSync(join(out, file!), 'utf8'), new RegExp(`id="${id}"`), `${file}#${id}`);
+  assert.equal(readdirSync(join(out, 'comparisons')).length, 9, 'one comparison report per question');
+
+  // Again: everything is reused, nothing trained.
+  const again = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /resuming .*study-plan\.json \(17 runs\)/);
+  assert.doesNotMatch(again.stderr, /: training$/m);
+  assert.doesNotMatch(again.stderr, /evaluating/);
+
+  // And as a Slurm array instead of the local pool.
+  const slurm = spawnSync(process.execPath, [...args, '--slurm'], { encoding: 'utf8' });
+  assert.equal(slurm.status, 0, slurm.stderr);
+  assert.match(readFileSync(join(out, 'sweep.sbatch'), 'utf8'), /#SBATCH --array=0-16/);
+});
