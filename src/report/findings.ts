@@ -43,7 +43,7 @@ export const valMap = (r: RunData): number | null => r.epochs.at(-1)?.val.map50 
 
 /** Efficiency (all interactions) at the evaluation's headline threshold, with its binomial error. */
 export function efficiencyOf(r: RunData): { value: number; err: number } | null {
-  const e = primaryEval(r)?.trigger.efficiency.integrated.all;
+  const e = primaryEval(r)?.trigger?.efficiency.integrated.all;
   return e && e.efficiency !== null ? { value: e.efficiency, err: e.stdErr } : null;
 }
 

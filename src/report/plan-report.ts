@@ -61,7 +61,7 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
       const r = runs.get(e.name)?.run;
       const ev = r ? primaryEval(r) : null;
       const eff = r ? efficiencyOf(r) : null;
-      const fp = ev?.trigger.falsePositives;
+      const fp = ev?.trigger?.falsePositives;
       return [e.name, e.group, e.description, r ? r.epochs.length : 'not started', r ? pct(valMap(r)) : '–', pct(ev?.map.map50AllPoint),
         eff ? `${pct(eff.value)} ± ${pct(eff.err)}` : '–', fp ? (fp.upperLimitOnly ? `< ${fp.intervalHz[1].toExponential(1)}` : fp.hz.toExponential(1)) : '–'];
     }),

@@ -1,0 +1,62 @@
+// The thesis's end point measured: efficiency at fixed false-positive rates in Hz per module,
+// with the FP rate taken from `fprate` over many background-only images (the evaluation's own
+// background sample is far too small below ~100 Hz) and the efficiency from the evaluation
+// split at the score threshold that rate allows.
+import { countAbove, SCORE_BINS, type FpState } from '../eval/fprate.js';
+import { fpPerImageToHz, type TriggerOptions } from '../eval/efficiency.js';
+import { poissonInterval, poissonUpperLimit } from '../eval/intervals.js';
+
+/** The thesis's figure (Bristol PhD thesis, 1–70 MeV). */
+export const THESIS = { efficiency: 0.762, error: 0.002, hzPerModule: 1.8, energyMeV: [1, 70] as const };
+
+/** Rates at which the end point quotes the efficiency (the thesis's 1.8 Hz among them). */
+export const ENDPOINT_RATES_HZ = [1, 1.8, 10, 100] as const;
+
+export interface RateThreshold {
+  targetHz: number;
+  /** Lowest histogram edge whose FP rate is ≤ target; null when the sample cannot show a rate this low. */
+  threshold: number | null;
+  fpCount: number;
+  fpHz: number;
+  /** 90 % CL interval (upper limit when no FP is seen). */
+  fpHzInterval: [number, number];
+}
+
+/**
+ * The score threshold at which a target FP rate is met, from an fprate histogram. Thresholds are
+ * histogram edges (1/SCORE_BINS apart). When no FP is left at that threshold, the target is only
+ * reachable if the sample's 90 % upper limit is below it (otherwise null: stream more images).
+ */
+export function thresholdForRate(state: Pick<FpState, 'images' | 'counts'>, targetHz: number, trigger: TriggerOptions = {}, cl = 0.9): RateThreshold {
+  const hz = (n: number) => fpPerImageToHz(state.images ? n / state.images : Infinity, trigger);
+  let bin = SCORE_BINS; // threshold 1: nothing passes
+  for (let i = 0; i <= SCORE_BINS; i++) {
+    if (hz(countAbove(state.counts, i / SCORE_BINS)) <= targetHz) { bin = i; break; }
+  }
+  const t = bin / SCORE_BINS;
+  const n = countAbove(state.counts, t);
+  const interval: [number, number] = n === 0 ? [0, hz(poissonUpperLimit(0, cl))] : poissonInterval(n, cl).map(hz) as [number, number];
+  return { targetHz, threshold: n === 0 && interval[1] > targetHz ? null : t, fpCount: n, fpHz: hz(n), fpHzInterval: interval };
+}
+
+export interface EndpointRow extends RateThreshold {
+  efficiency: number | null;
+  efficiencyErr: number | null;
+  efficiencyVisible: number | null;
+}
+
+export interface EndpointResult {
+  experiment: string;
+  selectedBy: string;
+  run: string;
+  checkpoint: string;
+  epochs: number;
+  stopped: string;
+  evalImages: number;
+  fpImages: number;
+  fpImagesPerSecond: number;
+  rows: EndpointRow[];
+  thesis: typeof THESIS;
+  /** What differs from the thesis, in plain words. */
+  differences: string[];
+}

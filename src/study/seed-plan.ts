@@ -1,0 +1,152 @@
+// The seed's study as a plan: every comparison of the Bristol slides (low vs high statistics,
+// MSE vs BCE objectness, target 1 vs IoU, warm-up, augmentation, batch size × learning rate,
+// keras-yolo3's owner-grid defect) as named runs of one sweep on one dataset, around the `seed`
+// preset as the reference, with the reference repeated over seeds to measure the run-to-run
+// spread that every other difference is judged against. The plan is data: the sweep machinery
+// (local pool, Slurm array, resume) runs it, and the findings read it back.
+import type { SweepFile } from '../sweep/plan.js';
+import { NAME_KEY } from '../sweep/plan.js';
+
+/** What an experiment is compared for; the findings pick runs by group. */
+export type ExperimentGroup =
+  | 'reference' | 'spread' | 'statistics' | 'objectness-loss' | 'objectness-target'
+  | 'warmup' | 'augmentation' | 'owner-grid' | 'batch-lr';
+
+export interface Experiment {
+  /** Run directory name inside the plan's runs folder. */
+  name: string;
+  group: ExperimentGroup;
+  /** One line for the report. */
+  description: string;
+  /** Dotted training-config keys that differ from the reference. */
+  values: Record<string, unknown>;
+}
+
+export interface SeedPlanSettings {
+  quick: boolean;
+  /** Simulated images (80/10/10 split). */
+  images: number;
+  size: number;
+  variant: 'yolov3' | 'yolov3-tiny';
+  width: number;
+  epochs: number;
+  warmupEpochs: number;
+  /** Training images of the low-statistics run (the seed's 500). */
+  lowStats: number;
+  /** Seeds of the reference configuration (the first is the reference itself). */
+  seeds: number[];
+  batches: number[];
+  lrs: number[];
+  /** Background-only images streamed by `evaluate` for each run's FP rate. */
+  background: number;
+  /** The end point: epochs at most, early-stopping patience, background images for `fprate`. */
+  endpointEpochs: number;
+  endpointPatience: number;
+  fpImages: number;
+}
+
+/**
+ * Defaults. `quick` is sized to finish in about half an hour on a 2-core CPU (256 px images,
+ * YOLOv3-tiny, 6 epochs); the full plan is the seed's (480 px, the seed's 30 000 images,
+ * YOLOv3 at width 0.25 so that a CPU cluster can afford it, 30 epochs).
+ */
+export function seedPlanDefaults(quick: boolean): SeedPlanSettings {
+  return quick
+    ? {
+      quick, images: 1200, size: 256, variant: 'yolov3-tiny', width: 0.25, epochs: 6, warmupEpochs: 1, lowStats: 200,
+      seeds: [1, 2, 3], batches: [4, 8, 16], lrs: [1e-4, 3e-4, 1e-3], background: 500,
+      endpointEpochs: 12, endpointPatience: 3, fpImages: 20_000,
+    }
+    : {
+      quick, images: 30_000, size: 480, variant: 'yolov3', width: 0.25, epochs: 30, warmupEpochs: 3, lowStats: 500,
+      seeds: [1, 2, 3], batches: [4, 8, 16], lrs: [1e-4, 3e-4, 1e-3], background: 2000,
+      endpointEpochs: 100, endpointPatience: 5, fpImages: 1_000_000,
+    };
+}
+
+/** Augmentations the slides ask about: time jitter, both flips, TP dropout, extra noise hits. */
+export const SEED_AUGMENTATION = { timeJitter: 0.1, flipChannels: 0.5, flipTime: 0.5, tpDropout: 0.1, noiseTps: 5 };
+
+/** 1e-4 → "1e-4" (run names stay short and readable). */
+const fmtLr = (lr: number) => lr.toExponential(0).replace('+', '');
+
+/** The experiments, reference first. The seed preset is batch 8 and lr 1e-4: that grid point is the reference. */
+export function seedExperiments(s: SeedPlanSettings): Experiment[] {
+  const ref: Experiment = { name: 'reference', group: 'reference', description: 'the seed preset (MSE objectness, target 1, obj scale 50, warm-up, batch 8, lr 1e-4), no augmentation', values: {} };
+  const out: Experiment[] = [ref];
+  for (const seed of s.seeds.slice(1)) {
+    out.push({ name: `reference-seed${seed}`, group: 'spread', description: `the reference with seed ${seed} (initialisation, order): run-to-run spread`, values: { seed } });
+  }
+  out.push(
+    { name: 'low-stats', group: 'statistics', description: `the reference on ${s.lowStats} training images (the seed's low-statistics set)`, values: { trainLimit: s.lowStats } },
+    { name: 'obj-bce', group: 'objectness-loss', description: 'objectness as binary cross-entropy (log-likelihood) instead of MSE', values: { 'loss.objLoss': 'bce' } },
+    { name: 'target-iou', group: 'objectness-target', description: 'objectness target = IoU of the prediction with its truth box instead of 1', values: { 'loss.objTarget': 'iou' } },
+    { name: 'no-warmup', group: 'warmup', description: 'no warm-up batches', values: { warmupEpochs: 0 } },
+    { name: 'augment', group: 'augmentation', description: 'time jitter ±10 %, channel and time flips, 10 % TP dropout, 5 noise hits per image', values: { augment: SEED_AUGMENTATION } },
+    { name: 'owner-grid', group: 'owner-grid', description: "keras-yolo3's owner-grid defect (true boxes in the owner scale's grid units)", values: { 'loss.compat.trueBoxUnits': 'owner-grid' } },
+  );
+  for (const batch of s.batches) {
+    for (const lr of s.lrs) {
+      if (batch === 8 && lr === 1e-4) continue; // the reference
+      out.push({ name: `batch${batch}-lr${fmtLr(lr)}`, group: 'batch-lr', description: `batch ${batch}, learning rate ${lr}`, values: { batch, 'optimizer.lr': lr } });
+    }
+  }
+  return out;
+}
+
+/** The sweep file of the plan: the seed preset under every run, one list entry per experiment. */
+export function seedSweep(s: SeedPlanSettings, data: string, runsOut: string, threads: number): SweepFile {
+  return {
+    out: runsOut,
+    preset: 'seed',
+    base: {
+      data, epochs: s.epochs, warmupEpochs: s.warmupEpochs, seed: s.seeds[0] ?? 1,
+      model: { variant: s.variant, width: s.width, size: s.size },
+    },
+    grid: {},
+    list: seedExperiments(s).map((e) => ({ [NAME_KEY]: e.name, ...e.values })),
+    parallel: 1,
+    threads,
+    slurm: { cpusPerTask: 4, options: [], setup: [], node: 'node' },
+  };
+}
+
+/** What `study --plan seed` writes beside the runs, so that the findings know which run is which. */
+export interface StudyManifest {
+  plan: 'seed';
+  settings: SeedPlanSettings;
+  data: string;
+  sweepFile: string;
+  runsDir: string;
+  experiments: Experiment[];
+}
+
+export interface TimeEstimate {
+  seconds: number;
+  perRun: { name: string; seconds: number }[];
+  basis: string;
+}
+
+/**
+ * Expected wall time of the plan on this machine, from a measured training step: training is
+ * steps × ms per step (scaled linearly with batch size), validation and evaluation a forward
+ * pass per image (≈ a third of a training step's time per image), one validation pass per epoch.
+ */
+export function estimatePlan(s: SeedPlanSettings, experiments: readonly Experiment[], msPerStepAtBatch8: number): TimeEstimate {
+  const trainImages = Math.floor(s.images * 0.8);
+  const valImages = Math.round(s.images * 0.1);
+  const msPerImage = msPerStepAtBatch8 / 8;
+  const perRun = experiments.map((e) => {
+    const n = typeof e.values.trainLimit === 'number' ? Math.min(e.values.trainLimit, trainImages) : trainImages;
+    const batch = typeof e.values.batch === 'number' ? e.values.batch : 8;
+    const steps = Math.floor(n / batch);
+    const train = s.epochs * steps * batch * msPerImage;
+    const forward = (s.epochs * valImages + valImages + s.background) * msPerImage / 3;
+    return { name: e.name, seconds: (train + forward) / 1000 + 10 };
+  });
+  return {
+    seconds: perRun.reduce((a, r) => a + r.seconds, 0),
+    perRun,
+    basis: `${msPerStepAtBatch8.toFixed(0)} ms per training step of ${s.variant} width ${s.width} at ${s.size} px, batch 8, measured on this machine`,
+  };
+}
