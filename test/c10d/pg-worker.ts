@@ -1,0 +1,79 @@
+// One rank of the process-group tests (spawned by process-group.test.ts): runs the scenario named
+// by argv[2] and prints one JSON line of what it saw. Rank, world size and URL come from argv.
+import { ProcessGroup } from '../../src/c10d/process-group.js';
+import { tensor, randn, manualSeed, cat, functional as F, zeros, ones } from '../../src/torch/index.js';
+
+const [scenario, rankArg, worldArg, url, timeoutArg] = process.argv.slice(2);
+const rank = Number(rankArg);
+const world = Number(worldArg);
+const out = (v: unknown) => process.stdout.write(JSON.stringify(v) + '\n');
+
+try {
+  const pg = ProcessGroup.init({ url: url!, rank, worldSize: world, timeoutMs: Number(timeoutArg ?? 20000) });
+  if (scenario === 'collectives') {
+    const x = tensor([rank + 1, 10 * (rank + 1), -rank]);
+    const sum = pg.allReduce(x.clone(), 'sum').toNumbers();
+    const mean = pg.allReduce(x.clone(), 'mean').toNumbers();
+    const max = pg.allReduce(x.clone(), 'max').toNumbers();
+    const b = pg.broadcast(tensor([rank, rank, rank]), world - 1).toNumbers();
+    const gathered = pg.allGather(tensor([[rank, rank * rank]])).map((t) => t.toNumbers());
+    pg.barrier();
+    const json = pg.allGatherJson({ rank, text: 'x'.repeat(rank * 7) });
+    // Gradients of three parameters reduced in 8-byte buckets (several buckets), one without grad.
+    const params = [tensor([1, 2]).requiresGrad_(), tensor([[3, 4], [5, 6]]).requiresGrad_(), tensor([7]).requiresGrad_()];
+    params[0]!.mul(rank + 1).sum().add(params[1]!.mul(rank).sum()).backward();
+    const buckets = pg.allReduceGrads(params, { op: 'mean', bucketBytes: 8 });
+    const grads = params.map((p) => p.grad!.toNumbers());
+    const ts = [tensor([rank, rank]), tensor([rank], { dtype: 'int64' })];
+    pg.broadcastTensors(ts, 0, 1 << 20);
+    out({ sum, mean, max, b, gathered, json, buckets, grads, bcast: ts.map((t) => t.toNumbers()), backend: pg.backend });
+  } else if (scenario === 'agree') {
+    try {
+      pg.agree(() => { if (rank === world - 1) throw new Error('bad input on the last rank'); return 1; });
+      out({ ok: true });
+    } catch (e) {
+      out({ error: (e as Error).message });
+    }
+  } else if (scenario === 'die') {
+    // The last rank dies without a word; the others are in an all-reduce.
+    if (rank === world - 1) process.kill(process.pid, 'SIGKILL');
+    const t0 = Date.now();
+    try {
+      pg.allReduce(tensor([1]), 'sum');
+      out({ error: null });
+    } catch (e) {
+      out({ error: (e as Error).message, name: (e as Error).name, ms: Date.now() - t0 });
+    }
+  } else if (scenario === 'syncbn') {
+    // Every rank builds the same global batch; rank r normalises its positions r, r+W, …
+    // The reference is libtorch's own batch_norm over the whole batch in one process.
+    manualSeed(3);
+    const xs = randn([2 * world, 3, 4, 5]).mul(2).add(1);
+    const weight = tensor([1.5, -0.5, 2]).requiresGrad_();
+    const bias = tensor([0.1, 0.2, -0.3]).requiresGrad_();
+    const dy = randn([2 * world, 3, 4, 5]);
+    const mine = [...Array(2).keys()].map((i) => i * world + rank);
+    const xMine = cat(mine.map((i) => xs.narrow(0, i, 1))).requiresGrad_();
+    const rm = zeros([3]); const rv = ones([3]);
+    const y = pg.syncBatchNorm(xMine, weight, bias, rm, rv, { training: true, momentum: 0.1, eps: 1e-5 });
+    y.mul(cat(mine.map((i) => dy.narrow(0, i, 1)))).sum().backward();
+    pg.allReduceGrads([weight, bias], { op: 'sum' });
+    const xr = xs.clone().requiresGrad_();
+    const wr = tensor([1.5, -0.5, 2]).requiresGrad_();
+    const br = tensor([0.1, 0.2, -0.3]).requiresGrad_();
+    const rmr = zeros([3]); const rvr = ones([3]);
+    const yr = F.batchNorm(xr, rmr, rvr, { weight: wr, bias: br, training: true, momentum: 0.1, eps: 1e-5 });
+    yr.mul(dy).sum().backward();
+    const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+    const yRef = cat(mine.map((i) => yr.narrow(0, i, 1))).toNumbers();
+    const gxRef = cat(mine.map((i) => xr.grad!.narrow(0, i, 1))).toNumbers();
+    out({
+      y: maxDiff(y.toNumbers(), yRef), gx: maxDiff(xMine.grad!.toNumbers(), gxRef),
+      gw: maxDiff(weight.grad!.toNumbers(), wr.grad!.toNumbers()), gb: maxDiff(bias.grad!.toNumbers(), br.grad!.toNumbers()),
+      rm: maxDiff(rm.toNumbers(), rmr.toNumbers()), rv: maxDiff(rv.toNumbers(), rvr.toNumbers()),
+    });
+  }
+  pg.shutdown();
+} catch (e) {
+  out({ initError: (e as Error).message });
+}
