@@ -85,6 +85,11 @@ export class DataParallel {
     return { values: { objective: values.objective, warm: values.warm, scales }, collisions: all.reduce((a, p) => a + p.collisions, 0) };
   }
 
+  /** Whether any rank says yes (e.g. a stop request seen by some ranks only). */
+  anyTrue(flag: boolean): boolean {
+    return noGrad(() => this.group.allReduce(tensor([flag ? 1 : 0]), 'max').item()) > 0;
+  }
+
   /** Sums the gradients over the ranks (each rank's objective already carries its share). */
   allReduceGrads(params: Tensor[]): number {
     return this.group.allReduceGrads(params, { op: 'sum', bucketBytes: this.options.bucketBytes });

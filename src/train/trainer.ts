@@ -18,9 +18,11 @@ import { UserError } from '../errors.js';
 import { saveCheckpoint, loadCheckpoint } from '../nn/serialize.js';
 import { type TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
-import { RunDir, writeJsonAtomic } from './run-dir.js';
+import { RunDir, FollowerRunDir, writeJsonAtomic } from './run-dir.js';
+import { DataParallel } from './distributed.js';
+import type { ProcessGroup } from '../c10d/process-group.js';
 import { toNetworkInput, targetTensors, autoInputScale, type TargetSpec } from './prepare.js';
-import { TermAccumulator, StatsAccumulator, forEachEvaluatedBatch, mapImage, type EvalContext, type TermRecord, type ScaleSummary } from './validate.js';
+import { TermAccumulator, StatsAccumulator, forEachEvaluatedBatch, mapImage, type EvalContext, type TermRecord, type ScaleSummary, type BatchResult } from './validate.js';
 
 export const SCALE_NAMES = ['coarse', 'intermediate', 'detailed'] as const;
 
@@ -84,6 +86,8 @@ export interface TrainOptions {
   control?: { stop: boolean };
   /** Testing hook: make the loss of this global step NaN (checks the NaN guard). */
   injectNanAtStep?: number;
+  /** Train data-parallel as one rank of this process group (see distributed.ts). */
+  group?: ProcessGroup;
 }
 
 export class NonFiniteLossError extends UserError {}
@@ -164,18 +168,26 @@ export function buildModel(run: Pick<ResolvedRun, 'config' | 'channels' | 'class
 /** Trains per the config; returns the run directory. */
 export async function train(o: TrainOptions): Promise<RunDir> {
   const cfg = o.config;
-  const dir = new RunDir(cfg.out);
-  if (!o.resume && existsSync(dir.configPath)) {
-    throw new UserError(`${cfg.out} already holds a run (config.json); use --resume to continue it or choose another --out`);
-  }
-  if (o.resume && !existsSync(dir.checkpoint('last'))) throw new UserError(`${cfg.out}: nothing to resume (no checkpoints/last.safetensors)`);
+  const dp = o.group ? new DataParallel(o.group, { syncBatchNorm: cfg.parallel.syncBatchNorm, bucketBytes: cfg.parallel.bucketMiB * 2 ** 20 }) : null;
+  // Every rank checks its inputs; with several, they agree before going on (no rank waits alone).
+  const agreed = <T>(fn: () => T): T => (dp ? dp.group.agree(fn) : fn());
+  const dir = !dp || dp.isLeader ? new RunDir(cfg.out) : new FollowerRunDir(cfg.out);
+  agreed(() => {
+    if (!o.resume && existsSync(dir.configPath)) {
+      throw new UserError(`${cfg.out} already holds a run (config.json); use --resume to continue it or choose another --out`);
+    }
+    if (o.resume && !existsSync(dir.checkpoint('last'))) throw new UserError(`${cfg.out}: nothing to resume (no checkpoints/last.safetensors)`);
+  });
   dir.init();
-  dir.log(`${o.resume ? 'resume' : 'start'}: data ${cfg.data}`);
+  dir.log(`${o.resume ? 'resume' : 'start'}: data ${cfg.data}${dp ? ` (data-parallel: ${dp.world} ranks)` : ''}`);
   let reader: DatasetReader;
   let run: ResolvedRun;
   try {
-    reader = openDataset(cfg.data);
-    run = resolveRun(cfg, reader);
+    [reader, run] = agreed(() => {
+      dp?.checkBatch(cfg.batch);
+      const r = openDataset(cfg.data);
+      return [r, resolveRun(cfg, r)] as const;
+    });
   } catch (e) {
     dir.log(`error: ${(e as Error).message}`);
     throw e;
@@ -200,9 +212,10 @@ export async function train(o: TrainOptions): Promise<RunDir> {
     dir.writeConfig({ ...run, config: cfg });
     dir.ensureCheckpointDir();
     // The untrained network, for comparisons with the trained one (`evaluate --checkpoint init`).
-    saveCheckpoint(dir.checkpoint('init'), { model, meta: { epoch: 0, step: 0 } });
+    if (!dp || dp.isLeader) saveCheckpoint(dir.checkpoint('init'), { model, meta: { epoch: 0, step: 0 } });
   }
   dir.ensureCheckpointDir();
+  dp?.prepareModel(model);
   o.onEvent?.({ kind: 'start', run, resumedFrom: o.resume ? meta.step : null });
 
   const allTrain = reader.split('train');
@@ -210,7 +223,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
   const valSet = Array.from(reader.split('val')).slice(0, run.valImages);
   reader.close();
   const loader = new BatchLoader({ path: cfg.data, workers: cfg.workers, prefetch: cfg.prefetch, pool: Int32Array.from(trainSet) });
-  const save = (name: 'last' | 'best', m: CheckpointMeta) => saveCheckpoint(dir.checkpoint(name), { model, optimizer, meta: m as unknown as Record<string, unknown> });
+  const save = (name: 'last' | 'best', m: CheckpointMeta) => (dp && !dp.isLeader) || saveCheckpoint(dir.checkpoint(name), { model, optimizer, meta: m as unknown as Record<string, unknown> });
 
   let stopReason: 'interrupted' | 'early-stop' | 'done' = 'done';
   try {
@@ -220,7 +233,12 @@ export async function train(o: TrainOptions): Promise<RunDir> {
       const startBatch = epoch === meta.epoch ? meta.batch : 0;
       const reqs: BatchRequest[] = [];
       for (let b = startBatch; b < run.batchesPerEpoch; b++) {
-        reqs.push({ id: epoch * 1e6 + b, indices: order.slice(b * cfg.batch, (b + 1) * cfg.batch), seed: derive(cfg.seed, 3, epoch, b), augment: cfg.augment });
+        const indices = order.slice(b * cfg.batch, (b + 1) * cfg.batch);
+        const positions = indices.map((_, i) => i);
+        reqs.push({
+          id: epoch * 1e6 + b, indices: dp ? dp.shard(indices) : indices, positions: dp ? dp.shard(positions) : positions,
+          seed: derive(cfg.seed, 3, epoch, b), augment: cfg.augment,
+        });
       }
       loader.enqueue(reqs);
       const acc = new TermAccumulator();
@@ -236,19 +254,24 @@ export async function train(o: TrainOptions): Promise<RunDir> {
         const lr = learningRate(cfg, epoch + b / run.batchesPerEpoch);
         optimizer.lr = lr;
         model.train();
+        let stopAll = o.control?.stop ?? false;
         const { values, collisions } = tidy(() => {
           const inp = toNetworkInput(loaded, size, run.device, run.inputScale);
           const { targets, collisions } = targetTensors(inp.boxes, size, spec, run.device);
           const outputs = model.forward(inp.x);
-          const result = yoloLoss(outputs, targets, { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
+          let result = yoloLoss(outputs, targets, { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
             { ...cfg.loss, warmupBatches: run.warmupBatches });
           if (o.injectNanAtStep === meta.step) result.scales[0]!.conf1 = result.scales[0]!.conf1.mul(NaN);
-          const values = readLoss(result);
+          if (dp) ({ result, stop: stopAll } = dp.globalObjective(result, cfg.batch, cfg.loss.reduction, stopAll));
+          const local = readLoss(result);
+          // With several ranks: every image's values, in the global batch's order, on every rank.
+          const { values, collisions: allCollisions } = dp ? dp.gatherValues(local, collisions) : { values: local, collisions };
           checkFinite(values, meta.step, epoch, b);
           optimizer.zeroGrad();
           result.objective.backward();
+          dp?.allReduceGrads(model.parameters());
           optimizer.step();
-          return { values, collisions };
+          return { values, collisions: allCollisions };
         });
         acc.add(values);
         if (values.warm) warmBatches++;
@@ -260,7 +283,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
         meta.step++;
         meta.batch = b + 1;
         o.onEvent?.({ kind: 'batch', record, epochBatches: run.batchesPerEpoch });
-        if (o.control?.stop && b + 1 < run.batchesPerEpoch) {
+        if (stopAll && b + 1 < run.batchesPerEpoch) {
           loader.clear();
           meta.epoch = epoch;
           meta.epochAcc = { acc: acc.state, warmBatches };
@@ -273,7 +296,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
       }
       // Validation over the whole validation split, in eval mode, never warm.
       o.onEvent?.({ kind: 'validating', epoch });
-      const val = await validate(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, valSet, cfg.batch, epoch);
+      const val = await validate(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, valSet, cfg.batch, epoch, dp);
       const improved = meta.bestVal === null || val.objective < meta.bestVal;
       const record: EpochRecord = {
         type: 'epoch', epoch, step: meta.step, lr: optimizer.lr, seconds: (performance.now() - t0) / 1000,
@@ -295,7 +318,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
         dir.log(`early stop: no validation improvement for ${meta.stale} epochs`);
         break;
       }
-      if (o.control?.stop) { stopReason = 'interrupted'; break; }
+      if (dp ? dp.anyTrue(o.control?.stop ?? false) : o.control?.stop) { stopReason = 'interrupted'; break; }
     }
     return dir;
   } catch (e) {
@@ -305,7 +328,7 @@ export async function train(o: TrainOptions): Promise<RunDir> {
     await loader.close();
     model.dispose();
     // done.json marks a finished run (sweeps skip it); an interrupted run has none.
-    if (stopReason !== 'interrupted' && meta.epoch > 0 && (stopReason === 'early-stop' || meta.epoch >= cfg.epochs)) {
+    if ((!dp || dp.isLeader) && stopReason !== 'interrupted' && meta.epoch > 0 && (stopReason === 'early-stop' || meta.epoch >= cfg.epochs)) {
       writeJsonAtomic(join(dir.path, 'done.json'), { reason: stopReason, epochs: meta.epoch, step: meta.step, bestValObjective: meta.bestVal });
     }
     o.onEvent?.({ kind: 'stopped', reason: stopReason, step: meta.step });
@@ -330,16 +353,29 @@ function checkFinite(v: LossValues, step: number, epoch: number, batch: number):
   if (!Number.isFinite(v.objective)) throw new NonFiniteLossError(`non-finite objective at step ${step} (epoch ${epoch}, batch ${batch}); the last good checkpoint is kept`);
 }
 
-/** Runs the model over the validation images; terms are means per image. */
-export async function validate(loader: BatchLoader, ctx: EvalContext, indices: number[], batch: number, epoch: number) {
+/**
+ * Runs the model over the validation images; terms are means per image. With several ranks each
+ * evaluates every W-th batch and all gather the batches' results, then add them up in the single
+ * process's order (the same sums, histogram counts and mAP).
+ */
+export async function validate(loader: BatchLoader, ctx: EvalContext, indices: number[], batch: number, epoch: number, dp: DataParallel | null = null) {
   const terms = new TermAccumulator();
   const stats = new StatsAccumulator();
   const images: MapImage[] = [];
-  await forEachEvaluatedBatch(loader, ctx, indices, batch, (b, res) => {
-    terms.add(res.values!);
-    stats.add(res.stats!, res.cellsPerScale);
-    res.detections.forEach((dets, i) => images.push(mapImage(dets, b.boxes[i]!)));
+  const mine = dp ? dp.validationShard(indices, batch) : { indices, batchIds: null };
+  const results: { batch: number; result: { values: BatchResult['values']; stats: Parameters<StatsAccumulator['add']>[0] | undefined; cells: number[]; images: MapImage[] } }[] = [];
+  await forEachEvaluatedBatch(loader, ctx, mine.indices, batch, (b, res) => {
+    const k = results.length;
+    results.push({ batch: mine.batchIds ? mine.batchIds[k]! : k, result: {
+      // Plain arrays: the results may travel as JSON to the other ranks.
+      values: res.values, stats: res.stats?.map((st) => ({ ...st, objectness: Array.from(st.objectness), iou: Array.from(st.iou) })), cells: res.cellsPerScale, images: res.detections.map((dets, i) => mapImage(dets, b.boxes[i]!)),
+    } });
   }, -epoch * 1e6);
+  for (const r of dp ? dp.gatherBatches(results) : results.map((x) => x.result)) {
+    terms.add(r.values!);
+    stats.add(r.stats!, r.cells);
+    images.push(...r.images);
+  }
   const m = evaluateDetections(images);
   return { ...terms.means(), images: terms.images, stats: stats.summary(), map50: m.map50AllPoint, ap50: m.ap50 };
 }

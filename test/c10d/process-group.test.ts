@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './helpers.js';
+import { freePort } from '../../src/cli/launch.js';
 import { parseDistUrl } from '../../src/c10d/process-group.js';
 
 const worker = fileURLToPath(new URL('./pg-worker.js', import.meta.url));
