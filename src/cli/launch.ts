@@ -73,7 +73,10 @@ export async function launchLocal(n: number, args: string[], o: { graceMs: numbe
     return child;
   });
   const forward = (sig: NodeJS.Signals) => () => children.forEach((c) => c.exitCode === null && c.kill(sig));
-  const onInt = forward('SIGINT');
+  // Ctrl-C reaches every rank from the terminal (same process group): the ranks agree to stop
+  // after the same step. Forwarding it as well would be a second Ctrl-C (quit at once), so the
+  // launcher only waits; SIGTERM (e.g. from a scheduler) is passed on.
+  const onInt = () => {};
   const onTerm = forward('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
