@@ -44,6 +44,17 @@ try {
     } catch (e) {
       out({ error: (e as Error).message, name: (e as Error).name, ms: Date.now() - t0 });
     }
+  } else if (scenario === 'hang') {
+    // The last rank freezes (SIGSTOP: its sockets stay open, its heartbeat stops); the others
+    // wait in an all-reduce until the group's timeout.
+    if (rank === world - 1) process.kill(process.pid, 'SIGSTOP');
+    const t0 = Date.now();
+    try {
+      pg.allReduce(tensor([1]), 'sum');
+      out({ error: null });
+    } catch (e) {
+      out({ error: (e as Error).message, ms: Date.now() - t0 });
+    }
   } else if (scenario === 'syncbn') {
     // Every rank builds the same global batch; rank r normalises its positions r, r+W, …
     // The reference is libtorch's own batch_norm over the whole batch in one process.

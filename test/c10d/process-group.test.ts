@@ -17,11 +17,15 @@ const worker = fileURLToPath(new URL('./pg-worker.js', import.meta.url));
 /** Starts `world` ranks of a scenario (or only the ranks listed) and returns each one's JSON line. */
 async function ranks(scenario: string, world: number, url: string, o: { timeoutMs?: number; only?: number[] } = {}) {
   const which = o.only ?? [...Array(world).keys()];
+  const started: ReturnType<typeof spawn>[] = [];
   return Promise.all(which.map((r) => new Promise<Record<string, unknown> | null>((resolve) => {
     const p = spawn(process.execPath, [worker, scenario, String(r), String(world), url, String(o.timeoutMs ?? 20000)],
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAQYOLO_THREADS: '1' } });
+    started.push(p);
     let text = '';
     p.stdout.on('data', (d) => { text += d; });
+    // A frozen rank (scenario 'hang') is killed once another rank has reported.
+    p.on('close', () => { if (scenario === 'hang') started.forEach((q) => q.exitCode === null && q.signalCode === null && q.kill('SIGKILL')); });
     p.on('close', () => resolve(text.trim() ? JSON.parse(text.trim().split('\n').pop()!) as Record<string, unknown> : null));
   })));
 }
@@ -69,6 +73,13 @@ test('a killed rank is named in every survivor\'s error', async () => {
     assert.equal(r!.name, 'CollectiveError');
     assert.match(String(r!.error), /^all-reduce \(sum\) failed on rank [01] of 3: rank 2 stopped \(no heartbeat for 2\.5 s\) \(c10d: .+\)$/);
   }
+});
+
+test('a frozen rank: the others fail after the timeout, naming it', async () => {
+  const res = await ranks('hang', 2, `tcp://127.0.0.1:${await freePort()}`, { timeoutMs: 3000 });
+  const r0 = res[0]!;
+  assert.match(String(r0.error), /^all-reduce \(sum\) failed on rank 0 of 2: rank 1 stopped \(no heartbeat for 2\.5 s\) \(c10d: .*[Tt]imed out.*\)$/);
+  assert.ok((r0.ms as number) >= 3000 && (r0.ms as number) < 3000 + 2500 + 4000, `${r0.ms} ms`);
 });
 
 test('an error on one rank reaches every rank (agree)', async () => {

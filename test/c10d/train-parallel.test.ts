@@ -124,6 +124,15 @@ test('a rank killed mid-epoch: the other stops within the timeout naming it; the
   assert.ok(existsSync(join(out, 'done.json')));
 });
 
+test('--nproc: an error on the ranks stops the launch with one line and a non-zero status', () => {
+  const r = spawnSync(process.execPath, [cli, 'train', ...base.map((a) => (a === '8' ? '7' : a)), '--epochs', '1', '--out', join(dir, 'odd'), '--nproc', '2'],
+    { encoding: 'utf8', env: { ...process.env, DAQYOLO_THREADS: '1' } });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /batch 7 does not split over 2 ranks \(batch is the global batch: give a multiple of 2\)/);
+  assert.match(r.stderr, /daqyolo: rank [01] of 2 exited with status 1/);
+  assert.ok(!existsSync(join(dir, 'odd', 'config.json')), 'nothing written');
+});
+
 test('rank places: flags, torchrun variables, Slurm variables with a compressed node list', () => {
   assert.deepEqual(rankPlace({ distUrl: 'tcp://h:1', rank: 1, worldSize: 2 }, {}), { url: 'tcp://h:1', rank: 1, worldSize: 2, source: 'flags' });
   assert.throws(() => rankPlace({ rank: 1 }, {}), /--dist-url, --rank and --world-size go together/);
