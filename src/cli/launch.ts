@@ -42,6 +42,17 @@ export function rankPlace(o: { distUrl?: string; rank?: number; worldSize?: numb
   return null;
 }
 
+/**
+ * The device of one rank: a plain `cuda` becomes `cuda:<local rank mod visible GPUs>` when
+ * several GPUs are visible (local ranks of `--nproc`, torchrun's LOCAL_RANK, Slurm's
+ * SLURM_LOCALID); with one visible GPU per task (Slurm's --gpus-per-task=1) it stays `cuda`.
+ */
+export function rankDevice(device: string, gpus: number, env: NodeJS.ProcessEnv = process.env): string {
+  const local = env.DAQYOLO_LOCAL_RANK ?? env.LOCAL_RANK ?? env.SLURM_LOCALID;
+  if (device !== 'cuda' || gpus <= 1 || local === undefined) return device;
+  return `cuda:${Number(local) % gpus}`;
+}
+
 /** A TCP port free on 127.0.0.1 right now (the OS picks it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -67,7 +78,7 @@ export async function launchLocal(n: number, args: string[], o: { graceMs: numbe
   const children = [...Array(n).keys()].map((rank) => {
     const child = spawn(process.execPath, [CLI, ...args, '--dist-url', `tcp://127.0.0.1:${port}`, '--rank', String(rank), '--world-size', String(n)], {
       stdio: ['ignore', rank === 0 ? 'inherit' : 'ignore', rank === 0 ? 'inherit' : 'pipe'],
-      env: { ...process.env, DAQYOLO_THREADS: String(threads) },
+      env: { ...process.env, DAQYOLO_THREADS: String(threads), DAQYOLO_LOCAL_RANK: String(rank) },
     });
     child.stderr?.on('data', (d: Buffer) => process.stderr.write(d.toString().split('\n').filter(Boolean).map((l) => `[rank ${rank}] ${l}\n`).join('')));
     return child;

@@ -10,8 +10,8 @@ import { progress, type Progress } from './progress.js';
 import { numArg } from './args.js';
 import { setDotted } from '../util/merge.js';
 import { ProcessGroup } from '../c10d/process-group.js';
-import { defaultDevice } from '../torch/index.js';
-import { rankPlace, launchLocal, slurmTrainScript, writeScript } from './launch.js';
+import { defaultDevice, cudaDeviceCount } from '../torch/index.js';
+import { rankPlace, rankDevice, launchLocal, slurmTrainScript, writeScript } from './launch.js';
 
 /** The command line after `train`, without the named options (and their values). */
 function argsWithout(names: string[], takesValue: Set<string>): string[] {
@@ -207,6 +207,9 @@ export function registerTrain(program: Command): void {
         return;
       }
       const place = rankPlace(o);
+      // Several GPUs visible to each rank: rank r of this machine takes GPU r (config.device keeps its value otherwise).
+      const device = place ? rankDevice(defaultDevice(config.device), cudaDeviceCount()) : config.device;
+      if (device !== defaultDevice(config.device)) config = { ...config, device };
       // NCCL for CUDA tensors when this libtorch has it; gloo otherwise (CPU, or CUDA through host copies).
       const backend = place && defaultDevice(config.device).startsWith('cuda') && ProcessGroup.ncclAvailable() ? 'nccl' : 'gloo';
       const group = place ? ProcessGroup.init({ url: place.url, rank: place.rank, worldSize: place.worldSize, timeoutMs: config.parallel.timeoutSeconds * 1000, backend }) : undefined;

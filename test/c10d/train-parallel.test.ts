@@ -15,7 +15,7 @@ import { RunDir } from '../../src/train/run-dir.js';
 import type { BatchRecord, EpochRecord } from '../../src/train/trainer.js';
 import { loadSafetensors } from '../../src/torch/index.js';
 import { openRun } from '../../src/eval/run.js';
-import { freePort, rankPlace, firstSlurmHost, slurmTrainScript } from '../../src/cli/launch.js';
+import { freePort, rankPlace, rankDevice, firstSlurmHost, slurmTrainScript } from '../../src/cli/launch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-ddp-'));
 const data = join(dir, 'tiny.h5');
@@ -141,6 +141,10 @@ test('rank places: flags, torchrun variables, Slurm variables with a compressed 
   assert.deepEqual(rankPlace({}, { SLURM_PROCID: '5', SLURM_NTASKS: '8', SLURM_JOB_NODELIST: 'gpu[07-10,12],cpu3', MASTER_PORT: '31000' }),
     { url: 'tcp://gpu07:31000', rank: 5, worldSize: 8, source: 'Slurm' });
   assert.deepEqual(rankPlace({}, { RANK: '2', WORLD_SIZE: '4', MASTER_ADDR: '10.0.0.1' }), { url: 'tcp://10.0.0.1:29500', rank: 2, worldSize: 4, source: 'MASTER_ADDR/RANK/WORLD_SIZE' });
+  assert.equal(rankDevice('cuda', 4, { DAQYOLO_LOCAL_RANK: '2' }), 'cuda:2');
+  assert.equal(rankDevice('cuda', 4, { SLURM_LOCALID: '5' }), 'cuda:1');
+  assert.equal(rankDevice('cuda', 1, { SLURM_LOCALID: '3' }), 'cuda', 'one GPU per task');
+  assert.equal(rankDevice('cpu', 4, { LOCAL_RANK: '1' }), 'cpu');
   assert.equal(firstSlurmHost('node001'), 'node001');
   assert.equal(firstSlurmHost('c[3,5-7]'), 'c3');
   const script = slurmTrainScript({ nodes: 2, tasksPerNode: 1, gpusPerNode: 4, cpusPerTask: 8, port: 29600, time: '04:00:00' }, ['--data', 'd.h5', '--out', 'runs/x'], 'train.sbatch');
