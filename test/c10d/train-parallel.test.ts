@@ -81,6 +81,26 @@ test('2 ranks × batch 4 with synchronised batch norm = 1 rank × batch 8: losse
   assert.equal(readFileSync(join(two, 'log.txt'), 'utf8').split('\n').filter((l) => l.includes('start: data')).length, 1);
 });
 
+test('sharded validation gathers exactly the single process\'s record: sums, histograms, per-box values, mAP', async () => {
+  const worker = fileURLToPath(new URL('./val-worker.js', import.meta.url));
+  const one = join(dir, 'one'); // trained by the first test; its untrained 'init' network has many detections
+  const runRanks = async (world: number) => {
+    const url = `tcp://127.0.0.1:${await freePort()}`;
+    return Promise.all([...Array(world).keys()].map((rank) => new Promise<string>((resolve, reject) => {
+      const p = spawn(process.execPath, [worker, one, String(rank), String(world), url, '2'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAQYOLO_THREADS: '1' } });
+      let out = '';
+      p.stdout.on('data', (d) => { out += d; });
+      p.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`rank ${rank}: exit ${code}`))));
+    })));
+  };
+  const [alone] = await runRanks(1);
+  const single = JSON.parse(alone!);
+  assert.ok(single.images === 6 && single.stats[0].count > 0);
+  for (const world of [2, 3]) {
+    for (const r of await runRanks(world)) assert.deepEqual(JSON.parse(r), single, `${world} ranks`);
+  }
+});
+
 test('a 2-rank run resumes as 1 rank and back as 2, as if never interrupted', () => {
   const ref = join(dir, 'ref3'), mixed = join(dir, 'mixed');
   daqyolo([...base, '--epochs', '3', '--out', ref]);
