@@ -2,7 +2,8 @@
 // and as W ranks × T/W threads (gradients summed by c10d's gloo all-reduce in 25 MiB buckets),
 // alternating rounds in one run. Per step: forward, loss (sum of squared head outputs, as
 // bench/train.ts), backward, gradient all-reduce (timed on its own), Adam. Prints one JSON object
-// with the medians, the ratio and the all-reduce share of a data-parallel step.
+// with the medians, the ratio and the all-reduce share of a data-parallel step (as measured in
+// the step, which includes waiting for the slower rank, and alone after a barrier).
 //   node dist/bench/ddp.js [--ranks 2] [--threads 2] [--width 0.25] [--size 320] [--batch 8] [--steps 4] [--rounds 3]
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -19,7 +20,7 @@ const { values: a } = parseArgs({ options: {
   worker: { type: 'boolean', default: false }, rank: { type: 'string', default: '0' }, world: { type: 'string', default: '1' }, url: { type: 'string', default: '' },
 } });
 
-interface WorkerResult { step_ms: number[]; allreduce_ms: number[]; buckets: number }
+interface WorkerResult { step_ms: number[]; allreduce_ms: number[]; buckets: number; pure_allreduce_ms: number[] }
 
 async function worker(): Promise<void> {
   const { Adam, manualSeed, randn, tidy } = await import('../src/torch/index.js');
@@ -33,7 +34,7 @@ async function worker(): Promise<void> {
   const params = model.parameters();
   const opt = new Adam(params, { lr: 1e-4 });
   const x = randn([Number(a.batch) / world, 1, Number(a.size), Number(a.size)]);
-  const r: WorkerResult = { step_ms: [], allreduce_ms: [], buckets: 0 };
+  const r: WorkerResult = { step_ms: [], allreduce_ms: [], buckets: 0, pure_allreduce_ms: [] };
   const steps = Number(a.steps) + Number(a.warmup);
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
@@ -55,6 +56,13 @@ async function worker(): Promise<void> {
       r.step_ms.push(performance.now() - t0);
       r.allreduce_ms.push(reduceMs);
     }
+  }
+  // The all-reduce alone: after a barrier every rank starts together, so no rank waits for another's backward.
+  for (let i = 0; group && i < 5; i++) {
+    group.barrier();
+    const t = performance.now();
+    group.allReduceGrads(params, { op: 'mean' });
+    r.pure_allreduce_ms.push(performance.now() - t);
   }
   group?.shutdown();
   process.stdout.write(JSON.stringify(r) + '\n');
@@ -91,6 +99,7 @@ if (a.worker) {
   const single: number[] = [];
   const parallel: number[] = [];
   const reduce: number[] = [];
+  const pure: number[] = [];
   let buckets = 0;
   for (let round = 0; round < Number(a.rounds); round++) {
     const s = await runRanks(1, threads, 0);
@@ -100,12 +109,15 @@ if (a.worker) {
     p[0]!.step_ms.forEach((_, i) => parallel.push(Math.max(...p.map((w) => w.step_ms[i]!))));
     p[0]!.allreduce_ms.forEach((_, i) => reduce.push(Math.max(...p.map((w) => w.allreduce_ms[i]!))));
     buckets = p[0]!.buckets;
+    p[0]!.pure_allreduce_ms.forEach((_, i) => pure.push(Math.max(...p.map((w) => w.pure_allreduce_ms[i]!))));
   }
   const ms1 = median(single), msN = median(parallel), msR = median(reduce);
   console.log(JSON.stringify({
     bench: 'ddp', variant: a.variant, width: Number(a.width), size: Number(a.size), global_batch: Number(a.batch),
     single: { ranks: 1, threads, ms_per_step: r1(ms1), step_ms: single.map(r1) },
-    data_parallel: { ranks, threads_per_rank: Math.max(1, Math.floor(threads / ranks)), ms_per_step: r1(msN), step_ms: parallel.map(r1), allreduce_ms: r1(msR), allreduce_share: Number((msR / msN).toFixed(3)), buckets },
+    data_parallel: { ranks, threads_per_rank: Math.max(1, Math.floor(threads / ranks)), ms_per_step: r1(msN), step_ms: parallel.map(r1), allreduce_ms: r1(msR), allreduce_share: Number((msR / msN).toFixed(3)),
+      // without waiting for the slower rank's backward (barrier first): the communication itself
+      pure_allreduce_ms: r1(median(pure)), pure_allreduce_share: Number((median(pure) / msN).toFixed(3)), buckets },
     ratio_parallel_over_single: Number((msN / ms1).toFixed(3)),
     loadavg_before: Number(load0.toFixed(2)), loadavg_after: Number(loadavg()[0]!.toFixed(2)),
   }, null, 2));
