@@ -120,15 +120,19 @@ export interface SlurmJob {
   port: number;
 }
 
-/** An sbatch script: one srun step whose tasks are the ranks (they read SLURM_PROCID etc.). */
-export function slurmTrainScript(job: SlurmJob, trainArgs: string[], out: string): string {
+/**
+ * An sbatch script: one srun step whose tasks are the ranks (they read SLURM_PROCID etc.). Once
+ * the run has a last checkpoint the script resumes it instead, so resubmitting (or Slurm's
+ * requeue after preemption) continues the run.
+ */
+export function slurmTrainScript(job: SlurmJob, trainArgs: string[], out: string, runDir: string): string {
   const tasksPerNode = job.gpusPerNode > 0 ? job.gpusPerNode : job.tasksPerNode;
   const world = job.nodes * tasksPerNode;
   const opt = (k: string, v: string | number | undefined) => (v !== undefined && v !== 0 ? [`#SBATCH --${k}=${v}`] : []);
   return [
     '#!/bin/bash',
     `# daqyolo train, data-parallel: ${job.nodes} node(s) × ${tasksPerNode} rank(s)${job.gpusPerNode > 0 ? ' (one GPU each)' : ''} = ${world} ranks (written by \`daqyolo train --slurm\`).`,
-    '# Submit with sbatch; resubmitting after a failure resumes from the last checkpoint (--resume).',
+    '# Submit with sbatch; resubmitting after a failure (or a requeue) resumes from the last checkpoint.',
     `#SBATCH --job-name=daqyolo-train`,
     `#SBATCH --nodes=${job.nodes}`,
     `#SBATCH --ntasks-per-node=${tasksPerNode}`,
@@ -141,7 +145,9 @@ export function slurmTrainScript(job: SlurmJob, trainArgs: string[], out: string
     '# Rank 0 (the first host of the allocation) hosts the TCPStore on this port.',
     `export MASTER_PORT=${job.port}`,
     `export DAQYOLO_THREADS=\${SLURM_CPUS_PER_TASK:-${job.cpusPerTask}}`,
-    `srun --kill-on-bad-exit=1 ${shq(process.execPath)} ${shq(CLI)} train ${trainArgs.map(shq).join(' ')}`,
+    `ARGS=(${trainArgs.map(shq).join(' ')})`,
+    `if [ -f ${shq(`${runDir}/checkpoints/last.safetensors`)} ]; then ARGS=(--resume ${shq(runDir)}); fi`,
+    `srun --kill-on-bad-exit=1 ${shq(process.execPath)} ${shq(CLI)} train "\${ARGS[@]}"`,
     '',
   ].join('\n');
 }

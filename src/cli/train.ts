@@ -27,7 +27,8 @@ function argsWithout(names: string[], takesValue: Set<string>): string[] {
   }
   return out;
 }
-const SLURM_FLAGS = ['--slurm', '--nodes', '--ntasks-per-node', '--gpus-per-node', '--cpus-per-task', '--time', '--partition', '--port'];
+// What `--slurm` leaves out of the ranks' command: its own flags, and --nproc (srun starts the ranks).
+const SLURM_FLAGS = ['--slurm', '--nodes', '--ntasks-per-node', '--gpus-per-node', '--cpus-per-task', '--time', '--partition', '--port', '--nproc'];
 
 
 function readJson(path: string): unknown {
@@ -196,7 +197,7 @@ export function registerTrain(program: Command): void {
         const valued = new Set(SLURM_FLAGS);
         const args = argsWithout(SLURM_FLAGS, valued);
         const job = { nodes: o.nodes ?? 1, tasksPerNode: o.ntasksPerNode ?? 1, gpusPerNode: o.gpusPerNode ?? 0, cpusPerTask: o.cpusPerTask ?? 8, time: o.time, partition: o.partition, port: o.port ?? 29500 };
-        writeScript(o.slurm, slurmTrainScript(job, args, o.slurm));
+        writeScript(o.slurm, slurmTrainScript(job, args, o.slurm, config.out));
         console.log(`wrote ${o.slurm}: sbatch ${o.slurm}`);
         return;
       }

@@ -153,6 +153,26 @@ test('--nproc: an error on the ranks stops the launch with one line and a non-ze
   assert.ok(!existsSync(join(dir, 'odd', 'config.json')), 'nothing written');
 });
 
+test('two tasks with Slurm\'s environment (as srun starts them) train as 2 ranks, same as --nproc 2', async () => {
+  const out = join(dir, 'slurm'), port = await freePort();
+  const tasks = [0, 1].map((rank) => new Promise<{ code: number | null; stdout: string }>((resolve) => {
+    const p = spawn(process.execPath, [cli, 'train', ...base, '--epochs', '1', '--out', out, '--sync-bn'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, DAQYOLO_THREADS: '1', SLURM_PROCID: String(rank), SLURM_NTASKS: '2', SLURM_JOB_NODELIST: 'localhost', MASTER_PORT: String(port) },
+    });
+    let stdout = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.on('close', (code) => resolve({ code, stdout }));
+  }));
+  const [t0, t1] = await Promise.all(tasks);
+  assert.equal(t0!.code, 0);
+  assert.equal(t1!.code, 0);
+  assert.match(t0!.stdout, /— 2 ranks/);
+  assert.equal(t1!.stdout, '', 'rank 1 prints nothing');
+  // The first epoch of the --nproc 2 run of the first test, step for step.
+  assert.deepEqual(batches(out).map((b) => b.objective), batches(join(dir, 'two')).filter((b) => b.epoch === 0).map((b) => b.objective));
+});
+
 test('rank places: flags, torchrun variables, Slurm variables with a compressed node list', () => {
   assert.deepEqual(rankPlace({ distUrl: 'tcp://h:1', rank: 1, worldSize: 2 }, {}), { url: 'tcp://h:1', rank: 1, worldSize: 2, source: 'flags' });
   assert.throws(() => rankPlace({ rank: 1 }, {}), /--dist-url, --rank and --world-size go together/);
@@ -167,10 +187,10 @@ test('rank places: flags, torchrun variables, Slurm variables with a compressed 
   assert.equal(rankDevice('cpu', 4, { LOCAL_RANK: '1' }), 'cpu');
   assert.equal(firstSlurmHost('node001'), 'node001');
   assert.equal(firstSlurmHost('c[3,5-7]'), 'c3');
-  const script = slurmTrainScript({ nodes: 2, tasksPerNode: 1, gpusPerNode: 4, cpusPerTask: 8, port: 29600, time: '04:00:00' }, ['--data', 'd.h5', '--out', 'runs/x'], 'train.sbatch');
+  const script = slurmTrainScript({ nodes: 2, tasksPerNode: 1, gpusPerNode: 4, cpusPerTask: 8, port: 29600, time: '04:00:00' }, ['--data', 'd.h5', '--out', 'runs/x'], 'train.sbatch', 'runs/x');
   assert.match(script, /#SBATCH --nodes=2\n#SBATCH --ntasks-per-node=4\n#SBATCH --cpus-per-task=8\n#SBATCH --gpus-per-task=1\n#SBATCH --time=04:00:00/);
   assert.match(script, /export MASTER_PORT=29600/);
-  assert.match(script, /srun --kill-on-bad-exit=1 .* train '--data' 'd\.h5' '--out' 'runs\/x'\n/);
+  assert.match(script, /ARGS=\('--data' 'd\.h5' '--out' 'runs\/x'\)\nif \[ -f 'runs\/x\/checkpoints\/last\.safetensors' \]; then ARGS=\(--resume 'runs\/x'\); fi\nsrun --kill-on-bad-exit=1 .* train "\$\{ARGS\[@\]\}"\n/);
   // bash accepts it
   assert.equal(spawnSync('bash', ['-n'], { input: script }).status, 0);
 });
