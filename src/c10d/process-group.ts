@@ -155,7 +155,9 @@ export class ProcessGroup {
   /** Every rank's JSON-serialisable value, in rank order (two all-gathers: lengths, then bytes). */
   allGatherJson<T>(value: T): T[] {
     const bytes = new TextEncoder().encode(JSON.stringify(value));
-    const lengths = this.allGather(tensor(Float64Array.of(bytes.length))).map((t) => { const n = Number(t.dataSync()[0]!); t.dispose(); return n; });
+    const length = tensor(Float64Array.of(bytes.length));
+    const lengths = this.allGather(length).map((t) => { const n = Number(t.dataSync()[0]!); t.dispose(); return n; });
+    length.dispose();
     const max = Math.max(...lengths);
     const padded = new Uint8Array(Math.max(1, max));
     padded.set(bytes);

@@ -9,7 +9,7 @@
 // batch's objective and its gradient is this rank's share, so the all-reduced (summed)
 // gradients equal the single process's gradient on the global batch. Per-image loss values and
 // validation results are gathered so that rank 0 writes the same records a single process would.
-import { Tensor, tensor, noGrad } from '../torch/index.js';
+import { Tensor, tensor, noGrad, tidy } from '../torch/index.js';
 import { objectiveOf, type LossResult, type LossValues } from '../loss/yolo-loss.js';
 import type { LossOptions } from '../loss/options.js';
 import { BatchNorm2d } from '../nn/layers.js';
@@ -87,7 +87,7 @@ export class DataParallel {
 
   /** Whether any rank says yes (e.g. a stop request seen by some ranks only). */
   anyTrue(flag: boolean): boolean {
-    return noGrad(() => this.group.allReduce(tensor([flag ? 1 : 0]), 'max').item()) > 0;
+    return tidy(() => this.group.allReduce(tensor([flag ? 1 : 0]), 'max').item()) > 0;
   }
 
   /** Sums the gradients over the ranks (each rank's objective already carries its share). */

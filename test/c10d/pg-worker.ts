@@ -1,7 +1,7 @@
 // One rank of the process-group tests (spawned by process-group.test.ts): runs the scenario named
 // by argv[2] and prints one JSON line of what it saw. Rank, world size and URL come from argv.
 import { ProcessGroup } from '../../src/c10d/process-group.js';
-import { tensor, randn, manualSeed, cat, functional as F, zeros, ones } from '../../src/torch/index.js';
+import { tensor, randn, manualSeed, cat, functional as F, zeros, ones, liveTensors } from '../../src/torch/index.js';
 
 const [scenario, rankArg, worldArg, url, timeoutArg] = process.argv.slice(2);
 const rank = Number(rankArg);
@@ -26,7 +26,11 @@ try {
     const grads = params.map((p) => p.grad!.toNumbers());
     const ts = [tensor([rank, rank]), tensor([rank], { dtype: 'int64' })];
     pg.broadcastTensors(ts, 0, 1 << 20);
-    out({ sum, mean, max, b, gathered, json, buckets, grads, bcast: ts.map((t) => t.toNumbers()), backend: pg.backend });
+    // The JSON gather and agreement free every tensor they make (no scope around them here).
+    const live0 = liveTensors();
+    for (let i = 0; i < 3; i++) { pg.allGatherJson({ i }); pg.agree(() => i); }
+    const leaked = liveTensors() - live0;
+    out({ sum, mean, max, b, gathered, json, buckets, grads, bcast: ts.map((t) => t.toNumbers()), backend: pg.backend, leaked });
   } else if (scenario === 'agree') {
     try {
       pg.agree(() => { if (rank === world - 1) throw new Error('bad input on the last rank'); return 1; });

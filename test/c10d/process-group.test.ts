@@ -46,6 +46,7 @@ test('all-reduce, broadcast, all-gather, barrier and bucketed gradients over a T
     assert.deepEqual(r.grads, [[2, 2], [1, 1, 1, 1], [0]]);
     assert.deepEqual(r.bcast, [[0, 0], [0]]);
     assert.equal(r.backend, 'gloo');
+    assert.equal(r.leaked, 0, 'tensors left alive by allGatherJson/agree');
   }
 });
 
