@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { createServer } from 'node:net';
+import { freePort } from '../src/cli/launch.js';
 
 const { values: a } = parseArgs({ options: {
   ranks: { type: 'string', default: '2' }, threads: { type: 'string', default: '2' }, width: { type: 'string', default: '0.25' },
@@ -66,13 +66,6 @@ async function worker(): Promise<void> {
   }
   group?.shutdown();
   process.stdout.write(JSON.stringify(r) + '\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
-  });
 }
 
 function runRanks(world: number, threadsEach: number, port: number): Promise<WorkerResult[]> {
