@@ -59,6 +59,27 @@ try {
     } catch (e) {
       out({ error: (e as Error).message, ms: Date.now() - t0 });
     }
+  } else if (scenario === 'objective') {
+    // Per-image totals of 2 scales for a global batch of 2·W images; rank r holds positions r, r+W.
+    // Reference: the loss's own objective over the whole batch in one process, and its gradient.
+    const { DataParallel } = await import('../../src/train/distributed.js');
+    const { objectiveOf } = await import('../../src/loss/yolo-loss.js');
+    const dp = new DataParallel(pg);
+    const all = [[3, 1, 4, 1, 5, 9], [2, 7, 1, 8, 2, 8]].map((v) => v.slice(0, 2 * world));
+    const res: Record<string, { value: number; ref: number; grad: number }> = {};
+    for (const reduction of ['sqrt-per-scale', 'sqrt-total', 'sum', 'mean'] as const) {
+      const mine = all.map((v) => tensor(dp.shard(v)).requiresGrad_());
+      const fake = { objective: tensor(0), warm: 0 as const, scales: mine.map((total) => ({ total })) } as unknown as Parameters<typeof dp.globalObjective>[0];
+      const { result } = dp.globalObjective(fake, 2 * world, reduction, false);
+      result.objective.backward();
+      const whole = all.map((v) => tensor(v).requiresGrad_());
+      const ref = objectiveOf(whole.map((t) => t.sum()), 2 * world, reduction);
+      ref.backward();
+      const refGrads = whole.map((t) => dp.shard(t.grad!.toNumbers()));
+      const grad = Math.max(...mine.map((t, s) => Math.max(...t.grad!.toNumbers().map((g, i) => Math.abs(g - refGrads[s]![i]!)))));
+      res[reduction] = { value: result.objective.item(), ref: ref.item(), grad };
+    }
+    out(res);
   } else if (scenario === 'syncbn') {
     // Every rank builds the same global batch; rank r normalises its positions r, r+W, …
     // The reference is libtorch's own batch_norm over the whole batch in one process.

@@ -95,6 +95,17 @@ test('synchronised batch norm equals batch_norm over the whole batch: output, gr
   }
 });
 
+test('the rebuilt objective: the global batch\'s value and this rank\'s share of its gradient, for every reduction', async () => {
+  const res = await ranks('objective', 3, `tcp://127.0.0.1:${await freePort()}`);
+  for (const r of res) {
+    for (const red of ['sqrt-per-scale', 'sqrt-total', 'sum', 'mean']) {
+      const x = r![red] as { value: number; ref: number; grad: number };
+      assert.ok(Math.abs(x.value - x.ref) < 1e-5 * Math.abs(x.ref), `${red}: ${x.value} vs ${x.ref}`);
+      assert.ok(x.grad < 1e-6, `${red}: gradient off by ${x.grad}`);
+    }
+  }
+});
+
 test('dist URLs: tcp and file parse, anything else is a one-line error', () => {
   assert.deepEqual(parseDistUrl('tcp://node01:29500'), { store: 'tcp', host: 'node01', port: 29500 });
   assert.deepEqual(parseDistUrl('tcp://[::1]:1234'), { store: 'tcp', host: '::1', port: 1234 });
