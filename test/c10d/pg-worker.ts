@@ -59,6 +59,16 @@ try {
     } catch (e) {
       out({ error: (e as Error).message, ms: Date.now() - t0 });
     }
+  } else if (scenario === 'prepare') {
+    // Each rank initialises its network from its own seed; prepareModel gives all rank 0's.
+    const { DataParallel } = await import('../../src/train/distributed.js');
+    const { YoloV3 } = await import('../../src/model/yolo.js');
+    manualSeed(100 + rank);
+    const model = new YoloV3({ variant: 'yolov3-tiny', inChannels: 1, numClasses: 1, width: 0.0625 });
+    const digest = () => [...model.stateDict().values()].map((t) => t.to('float64').sum().item());
+    const before = digest();
+    new DataParallel(pg).prepareModel(model);
+    out({ before, after: digest() });
   } else if (scenario === 'objective') {
     // Per-image totals of 2 scales for a global batch of 2·W images; rank r holds positions r, r+W.
     // Reference: the loss's own objective over the whole batch in one process, and its gradient.

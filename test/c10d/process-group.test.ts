@@ -95,6 +95,12 @@ test('synchronised batch norm equals batch_norm over the whole batch: output, gr
   }
 });
 
+test('prepareModel copies rank 0\'s parameters and buffers to every rank', async () => {
+  const res = await ranks('prepare', 3, `tcp://127.0.0.1:${await freePort()}`);
+  assert.notDeepEqual(res[1]!.before, res[0]!.before, 'different initialisations before');
+  for (const r of res) assert.deepEqual(r!.after, res[0]!.before);
+});
+
 test('the rebuilt objective: the global batch\'s value and this rank\'s share of its gradient, for every reduction', async () => {
   const res = await ranks('objective', 3, `tcp://127.0.0.1:${await freePort()}`);
   for (const r of res) {

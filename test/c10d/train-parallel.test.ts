@@ -29,8 +29,11 @@ before(async () => {
 // Adam's first steps divide each gradient by its own magnitude, so float rounding in a gradient
 // near 0 becomes a whole learning-rate step; eps 1e-3 keeps such components linear and lets the
 // comparison see the data-parallel arithmetic rather than Adam's amplification of rounding.
+// Augmentation on (flips, TP dropout, noise hits): each image must get the same draws on its rank
+// as in the single process's batch.
 const base = ['--data', data, '--batch', '8', '--seed', '3', '--workers', '1', '--threads', '1', '--variant', 'yolov3-tiny',
-  '--width', '0.0625', '--size', '64', '--lr', '1e-3', '--set', 'optimizer.eps=1e-3'];
+  '--width', '0.0625', '--size', '64', '--lr', '1e-3',
+  '--set', 'optimizer.eps=1e-3', 'augment.flipTime=0.5', 'augment.flipChannels=0.5', 'augment.tpDropout=0.1', 'augment.noiseTps=3'];
 const daqyolo = (args: string[]) => {
   const r = spawnSync(process.execPath, [cli, 'train', ...args], { encoding: 'utf8', env: { ...process.env, DAQYOLO_THREADS: '1' } });
   assert.equal(r.status, 0, r.stderr);
