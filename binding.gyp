@@ -9,14 +9,15 @@
         "native/nn.cc",
         "native/autograd.cc",
         "native/optim.cc",
-        "native/alloc.cc"
+        "native/alloc.cc",
+        "native/dist.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/libtorch-paths.cjs include)"
       ],
       "libraries": ["<!@(node scripts/libtorch-paths.cjs libs)"],
-      "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
+      "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8", "<!@(node scripts/libtorch-paths.cjs defines)"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter", "-Wno-deprecated-declarations"]

@@ -3,6 +3,9 @@
 
 namespace dq {
 
+// Declared here, not in common.h, so that the process-group file builds on its own.
+void InitDist(Napi::Env env, Napi::Object exports);
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
@@ -13,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNN(env, exports);
   InitAutograd(env, exports);
   InitOptim(env, exports);
+  InitDist(env, exports);
   return exports;
 }
 

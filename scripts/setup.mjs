@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One idempotent setup step, run in front of `npm test`, `npm run study` and `npm run bench`:
-//   1. libtorch: $LIBTORCH (a pytorch.org build, CPU or CUDA) or Debian's libtorch-dev;
+//   1. libtorch: $LIBTORCH (a pytorch.org build, CPU or CUDA) or Debian's libtorch-dev with libgloo-dev (c10d);
 //      installs Debian's package (and an optimised BLAS) when missing and we are root with apt.
 //   2. npm packages, when node_modules is missing or older than package.json.
 //   3. the native addon (node-gyp), when missing or older than native/*.
@@ -57,13 +57,15 @@ function ensureLibtorch() {
   }
   const wanted = [];
   if (!systemLibtorch()) wanted.push('libtorch-dev');
+  // c10d's ProcessGroupGloo.hpp (native/dist.cc) includes gloo's headers, packaged apart.
+  if (!existsSync('/usr/include/gloo/config.h')) wanted.push('libgloo-dev');
   if (!openblasPresent()) wanted.push('libopenblas0-pthread');
   if (wanted.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
   if (!isRoot || !hasApt) {
     if (wanted.includes('libtorch-dev')) {
-      console.error('[setup] libtorch is missing: install Debian\'s libtorch-dev (`sudo apt-get install libtorch-dev libopenblas0-pthread`) or set LIBTORCH to an unpacked libtorch build.');
+      console.error('[setup] libtorch is missing: install Debian\'s libtorch-dev (`sudo apt-get install libtorch-dev libgloo-dev libopenblas0-pthread`) or set LIBTORCH to an unpacked libtorch build.');
       process.exit(1);
     }
     log('libopenblas0-pthread is missing: matrix products will use the slow reference BLAS.');

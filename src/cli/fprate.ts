@@ -1,6 +1,25 @@
 // `daqyolo fprate`: false positives per image and Hz per module on streamed background-only images.
 import { Command } from 'commander';
-import { measureFpRate } from '../eval/fprate.js';
+import { measureFpRate, mergeFpShards, type FpResult } from '../eval/fprate.js';
+import { UserError } from '../errors.js';
+import { shq } from '../sweep/slurm.js';
+import { CLI } from '../sweep/local.js';
+import { writeScript } from './launch.js';
+
+/** `i/n` → { index, count }. */
+function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m || Number(m[1]) >= Number(m[2])) throw new UserError(`--shard ${v}: expected i/n with 0 ≤ i < n (e.g. 3/16)`);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+function printTable(run: string, result: FpResult): void {
+  console.log(`${run}: ${result.images} background-only images (seed ${result.seed}), ${result.imagesPerSecond.toFixed(1)} images/s${result.shard ? ` (shard ${result.shard.index}/${result.shard.count}: images ${result.shard.first}–${result.shard.first + result.shard.images - 1} of ${result.shard.totalImages})` : ''}`);
+  console.log('score ≥   FP count   FP per image   Hz per module   90 % CL');
+  for (const r of result.rows) {
+    console.log(`  ${r.threshold.toFixed(2)}   ${String(r.fpCount).padStart(8)}   ${r.fpPerImage.toExponential(2).padStart(12)}   ${r.hz.toExponential(2).padStart(13)}   ${r.limitKind === 'upper' ? '<' : '≤'} ${r.limitHz.toExponential(2)} Hz`);
+  }
+}
 import { progress } from './progress.js';
 import { intArg } from './args.js';
 import { onStopSignals } from './signals.js';
@@ -18,24 +37,50 @@ export function registerFpRate(program: Command): void {
     .option('--workers <n>', 'simulation worker threads', intArg('--workers'), 1)
     .option('--device <name>', 'auto, cpu, cuda', 'auto')
     .option('--json', 'print JSON')
+    .option('--shard <i/n>', 'measure only shard i of n of the stream (own histogram; then --merge)', parseShard)
+    .option('--merge', 'add up the shards\' histograms (all n, finished): the table of the whole stream')
+    .option('--slurm <script>', 'with --shards: write a Slurm array script, one task per shard')
+    .option('--shards <n>', 'with --slurm: number of shards (array tasks)', intArg('--shards', 1))
     .action(async (run: string, o) => {
+      if (o.merge) {
+        const result = mergeFpShards(run, { seed: o.seed });
+        if (o.json) console.log(JSON.stringify(result, null, 2)); else printTable(run, result);
+        return;
+      }
+      if (o.slurm) {
+        if (!o.shards) throw new UserError('--slurm needs --shards <n> (one array task per shard)');
+        const args = ['fprate', run, '--images', String(o.images), '--batch', String(o.batch), '--checkpoint', o.checkpoint, '--workers', String(o.workers),
+          ...(o.seed !== undefined ? ['--seed', String(o.seed)] : []), ...(o.data ? ['--data', o.data] : [])];
+        writeScript(o.slurm, [
+          '#!/bin/bash',
+          `# daqyolo fprate ${run}: ${o.images} background-only images in ${o.shards} shards, one Slurm array task each.`,
+          `# Submit: sbatch ${o.slurm}; when all tasks are done: daqyolo fprate ${run} --merge`,
+          '# (resubmitting continues unfinished shards; finished ones return at once)',
+          `#SBATCH --job-name=daqyolo-fprate`,
+          `#SBATCH --array=0-${o.shards - 1}`,
+          `#SBATCH --cpus-per-task=${Math.max(1, o.workers + 1)}`,
+          `#SBATCH --output=${o.slurm}.%A_%a.out`,
+          'set -euo pipefail',
+          `export DAQYOLO_THREADS=\${SLURM_CPUS_PER_TASK:-1}`,
+          `exec ${shq(process.execPath)} ${shq(CLI)} ${args.map(shq).join(' ')} --shard "$SLURM_ARRAY_TASK_ID/${o.shards}"`,
+          '',
+        ].join('\n'));
+        console.log(`wrote ${o.slurm}: sbatch ${o.slurm}, then daqyolo fprate ${run} --merge`);
+        return;
+      }
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after this batch and saving the count so far');
       const bar = progress('background images', o.images);
       let result;
       try {
         result = await measureFpRate({ runDir: run, images: o.images, seed: o.seed, data: o.data, checkpoint: o.checkpoint, batch: o.batch,
-          workers: o.workers, device: o.device, control, onProgress: (d) => bar.update(d) });
+          workers: o.workers, device: o.device, control, onProgress: (d) => bar.update(d), shard: o.shard });
       } finally {
         bar.stop();
         signals.done();
       }
       if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
-      console.log(`${run}: ${result.images} background-only images (seed ${result.seed}), ${result.imagesPerSecond.toFixed(1)} images/s this session`);
-      console.log('score ≥   FP count   FP per image   Hz per module   90 % CL');
-      for (const r of result.rows) {
-        console.log(`  ${r.threshold.toFixed(2)}   ${String(r.fpCount).padStart(8)}   ${r.fpPerImage.toExponential(2).padStart(12)}   ${r.hz.toExponential(2).padStart(13)}   ${r.limitKind === 'upper' ? '<' : '≤'} ${r.limitHz.toExponential(2)} Hz`);
-      }
+      printTable(run, result);
       if (control.stop) console.log(`stopped at ${result.images} images; run the same command to continue`);
     });
 }

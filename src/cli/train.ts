@@ -10,6 +10,26 @@ import { progress, type Progress } from './progress.js';
 import { numArg } from './args.js';
 import { onStopSignals } from './signals.js';
 import { setDotted } from '../util/merge.js';
+import { ProcessGroup } from '../c10d/process-group.js';
+import { defaultDevice, cudaDeviceCount } from '../torch/index.js';
+import { rankPlace, rankDevice, launchLocal, slurmTrainScript, writeScript } from './launch.js';
+
+/** The command line after `train`, without the named options (and their values). */
+function argsWithout(names: string[], takesValue: Set<string>): string[] {
+  const argv = process.argv.slice(process.argv.indexOf('train') + 1);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [name] = argv[i]!.split('=');
+    if (names.includes(name!)) {
+      if (!argv[i]!.includes('=') && takesValue.has(name!)) i++;
+      continue;
+    }
+    out.push(argv[i]!);
+  }
+  return out;
+}
+// What `--slurm` leaves out of the ranks' command: its own flags, and --nproc (srun starts the ranks).
+const SLURM_FLAGS = ['--slurm', '--nodes', '--ntasks-per-node', '--gpus-per-node', '--cpus-per-task', '--time', '--partition', '--port', '--nproc'];
 
 
 function readJson(path: string): unknown {
@@ -68,6 +88,8 @@ export function configFromFlags(o: Record<string, unknown>): { config: TrainConf
   put('threads', o.threads);
   put('device', o.device);
   put('workers', o.workers);
+  put('parallel.syncBatchNorm', o.syncBn);
+  put('parallel.timeoutSeconds', o.distTimeout);
   for (const s of (o.set as string[] | undefined) ?? []) setPath(flags, s);
   cfg = deepMerge(cfg, flags);
   const merged = cfg as Record<string, unknown>;
@@ -149,6 +171,20 @@ export function registerTrain(program: Command): void {
     .option('--workers <n>', 'data-loading worker threads', numArg('--workers'))
     .option('--set <key=value...>', 'any config key, e.g. --set loss.objScale=50 augment.flipTime=0.5')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (--epochs may extend it)')
+    .option('--nproc <n>', 'data-parallel: start n local ranks (as torchrun; --batch is the global batch)', numArg('--nproc'))
+    .option('--dist-url <url>', 'data-parallel: meet at tcp://host:port (rank 0 hosts it) or file:///shared/path')
+    .option('--rank <r>', 'data-parallel: this process\'s rank (with --dist-url and --world-size)', numArg('--rank'))
+    .option('--world-size <w>', 'data-parallel: number of ranks', numArg('--world-size'))
+    .option('--sync-bn', 'data-parallel: batch norm statistics over the whole global batch')
+    .option('--dist-timeout <s>', 'data-parallel: c10d timeout in seconds (default 300)', numArg('--dist-timeout'))
+    .option('--slurm <script>', 'write an sbatch script that runs this training data-parallel (srun tasks = ranks), instead of training')
+    .option('--nodes <n>', 'with --slurm: nodes', numArg('--nodes'))
+    .option('--ntasks-per-node <n>', 'with --slurm: CPU ranks per node (default 1)', numArg('--ntasks-per-node'))
+    .option('--gpus-per-node <n>', 'with --slurm: GPUs per node, one rank each (default 0: CPU job)', numArg('--gpus-per-node'))
+    .option('--cpus-per-task <n>', 'with --slurm: cores per rank (default 8)', numArg('--cpus-per-task'))
+    .option('--time <hh:mm:ss>', 'with --slurm: time limit')
+    .option('--partition <name>', 'with --slurm: partition')
+    .option('--port <n>', 'with --slurm: rank 0\'s TCPStore port (default 29500)', numArg('--port'))
     .action(async (o) => {
       let config: TrainConfig;
       if (o.resume) {
@@ -164,13 +200,36 @@ export function registerTrain(program: Command): void {
         for (const m of r.messages) console.error(`note: ${m}`);
         config = r.config;
       }
+      if (o.slurm) {
+        const valued = new Set(SLURM_FLAGS);
+        const args = argsWithout(SLURM_FLAGS, valued);
+        const job = { nodes: o.nodes ?? 1, tasksPerNode: o.ntasksPerNode ?? 1, gpusPerNode: o.gpusPerNode ?? 0, cpusPerTask: o.cpusPerTask ?? 8, time: o.time, partition: o.partition, port: o.port ?? 29500 };
+        writeScript(o.slurm, slurmTrainScript(job, args, o.slurm, config.out));
+        console.log(`wrote ${o.slurm}: sbatch ${o.slurm}`);
+        return;
+      }
+      if (o.nproc !== undefined && o.nproc > 1) {
+        if (o.distUrl || o.rank !== undefined || o.worldSize !== undefined) throw new UserError('--nproc starts its own ranks: leave out --dist-url, --rank and --world-size');
+        const status = await launchLocal(o.nproc, ['train', ...argsWithout(['--nproc'], new Set(['--nproc']))], { graceMs: (config.parallel.timeoutSeconds + 30) * 1000, threads: config.threads });
+        if (status) throw new UserError(`data-parallel training failed (${o.nproc} local ranks); the run's last checkpoint stays loadable: --resume ${config.out}`);
+        return;
+      }
+      const place = rankPlace(o);
+      // Several GPUs visible to each rank: rank r of this machine takes GPU r (config.device keeps its value otherwise).
+      const device = place ? rankDevice(defaultDevice(config.device), cudaDeviceCount()) : config.device;
+      if (device !== defaultDevice(config.device)) config = { ...config, device };
+      // NCCL for CUDA tensors when this libtorch has it; gloo otherwise (CPU, or CUDA through host copies).
+      const backend = place && defaultDevice(config.device).startsWith('cuda') && ProcessGroup.ncclAvailable() ? 'nccl' : 'gloo';
+      const group = place ? ProcessGroup.init({ url: place.url, rank: place.rank, worldSize: place.worldSize, timeoutMs: config.parallel.timeoutSeconds * 1000, backend }) : undefined;
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after the current batch and saving last');
       try {
-        const dir = await train({ config, resume: Boolean(o.resume), onEvent: trainReporter(), control });
-        console.log(`run: ${dir.path} (metrics.jsonl, checkpoints/, log.txt)`);
-        if (signals.received) console.error(`interrupted: \`daqyolo train --resume ${dir.path}\` continues it`);
+        const leader = !group || group.rank === 0;
+        const dir = await train({ config, resume: Boolean(o.resume), onEvent: leader ? trainReporter() : undefined, control, group });
+        if (leader) console.log(`run: ${dir.path} (metrics.jsonl, checkpoints/, log.txt)${group ? ` — ${group.worldSize} ranks` : ''}`);
+        if (leader && signals.received) console.error(`interrupted: \`daqyolo train --resume ${dir.path}\` continues it`);
       } finally {
+        group?.shutdown();
         signals.done();
       }
     });

@@ -10,6 +10,12 @@ export interface BatchRequest {
   /** Seed of this batch's augmentation choices (derived from run seed, epoch, batch). */
   seed: number;
   augment: AugmentOptions | null;
+  /**
+   * Each image's position in its (global) batch, default 0…n−1. Every image draws its
+   * augmentation from its own stream seeded by (seed, position), so a data-parallel rank that
+   * loads positions 1, 3, 5… augments them exactly as one process loading the whole batch.
+   */
+  positions?: number[];
 }
 
 export interface LoadedBatch {
@@ -35,8 +41,8 @@ export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayL
   const names = reader.attrs.channel_names;
   const channelNames = Array.isArray(names) ? names.map(String) : typeof names === 'string' ? [names] : undefined;
   if (req.augment && isAugmenting(req.augment)) {
-    const rng = mulberry32(req.seed);
     req.indices.forEach((_, b) => {
+      const rng = mulberry32((Math.imul(req.seed ^ (req.positions?.[b] ?? b), 0x9e3779b1) + 0x632be5ab) >>> 0);
       const img = { data: images.subarray(b * plane, (b + 1) * plane), nonzero: pixels[b], channels: C, height: H, width: W, boxes: boxes[b]!, channelNames };
       const other = () => {
         if (pool.length === 0) return null;

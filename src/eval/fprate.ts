@@ -2,8 +2,10 @@
 // the simulator straight into batched inference — nothing stored, so 10⁶ images (≈ 1 Hz per
 // module of sensitivity) are possible. Every detection on a background-only image is a false
 // positive. The state (images done, a fine histogram of FP scores) is saved atomically every
-// chunk, so a stopped measurement resumes where it stopped.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// chunk, so a stopped measurement resumes where it stopped. A long stream splits into shards
+// (`--shard i/n`, e.g. one Slurm array task each), each with its own histogram over its block of
+// whole batches of the stream; `--merge` adds the shards' counts: the same table as one stream.
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { streamImagesParallel, streamImages, type StreamedImage } from '../data/stream.js';
@@ -31,6 +33,27 @@ export interface FpState {
   /** counts[i] = detections with score in [i, i+1) / SCORE_BINS. */
   counts: number[];
   seconds: number;
+  /** Present in a shard's file: which block of the whole stream it measures. */
+  shard?: FpShard;
+}
+
+export interface FpShard {
+  index: number;
+  count: number;
+  /** The whole stream: images and inference batch size (shards are blocks of whole batches). */
+  totalImages: number;
+  batch: number;
+  /** This shard's first image (offset into the whole stream) and its number of images. */
+  first: number;
+  images: number;
+}
+
+/** Shard i of n of a stream of `total` images in batches of `batch`: a block of whole batches. */
+export function shardRange(index: number, count: number, total: number, batch: number): { first: number; images: number } {
+  const batches = Math.ceil(total / batch);
+  const first = Math.min(total, Math.floor((batches * index) / count) * batch);
+  const end = Math.min(total, Math.floor((batches * (index + 1)) / count) * batch);
+  return { first, images: end - first };
 }
 
 export interface FpRow { threshold: number; fpCount: number; fpPerImage: number; hz: number; limitHz: number; limitKind: 'upper' | 'interval-high' }
@@ -56,7 +79,12 @@ export interface FpRateOptions {
   trigger?: TriggerOptions;
   control?: { stop: boolean };
   onProgress?: (done: number, total: number) => void;
+  /** Measure only shard `index` of `count` of the `images`-long stream (its own state file). */
+  shard?: { index: number; count: number };
 }
+
+const statePathOf = (runDir: string, seed: number, shard?: { index: number; count: number }) =>
+  join(runDir, 'eval', `fprate-seed${seed}${shard ? `-shard${shard.index}of${shard.count}` : ''}.json`);
 
 /** FP count at score ≥ threshold from the histogram. */
 export function countAbove(counts: number[], threshold: number): number {
@@ -87,20 +115,30 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
   const sim = simulatorOf(reader.attrs, dataPath);
   reader.close();
   const seed = o.seed ?? sim.seed;
-  const statePath = join(o.runDir, 'eval', `fprate-seed${seed}.json`);
+  const statePath = statePathOf(o.runDir, seed, o.shard);
   mkdirSync(join(o.runDir, 'eval'), { recursive: true });
+  let shard: FpShard | undefined;
+  if (o.shard) {
+    const { index, count } = o.shard;
+    if (!(Number.isInteger(index) && Number.isInteger(count) && count >= 1 && index >= 0 && index < count)) throw new UserError(`--shard ${index}/${count}: expected i/n with 0 ≤ i < n`);
+    shard = { index, count, totalImages: o.images, batch: o.batch, ...shardRange(index, count, o.images, o.batch) };
+  }
   let state: FpState = {
-    run: o.runDir, checkpoint: opened.checkpoint, seed, start: sim.numImages + 20_000_000, images: 0,
-    counts: new Array<number>(SCORE_BINS).fill(0), seconds: 0,
+    run: o.runDir, checkpoint: opened.checkpoint, seed, start: sim.numImages + 20_000_000 + (shard?.first ?? 0), images: 0,
+    counts: new Array<number>(SCORE_BINS).fill(0), seconds: 0, ...(shard ? { shard } : {}),
   };
   if (existsSync(statePath)) {
     const saved = JSON.parse(readFileSync(statePath, 'utf8')) as FpState;
     if (saved.checkpoint !== opened.checkpoint) {
       throw new UserError(`${statePath} was measured with ${saved.checkpoint}, not ${opened.checkpoint}; delete it to start again`);
     }
+    if (shard && JSON.stringify(saved.shard) !== JSON.stringify(shard)) {
+      throw new UserError(`${statePath} is shard ${JSON.stringify(saved.shard)}, not ${JSON.stringify(shard)} (same --images and --batch for every shard); delete it to start again`);
+    }
     state = saved;
   }
-  const remaining = Math.max(0, o.images - state.images);
+  const target = shard ? shard.images : o.images;
+  const remaining = Math.max(0, target - state.images);
   const t0 = performance.now();
   const secondsBefore = state.seconds;
   const save = () => {
@@ -123,7 +161,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
     pending.push(o.workers === 0 ? { ...img, image: img.image.slice() } : img);
     if (pending.length === o.batch) {
       flush();
-      o.onProgress?.(state.images, o.images);
+      o.onProgress?.(state.images, target);
       if (performance.now() - lastSave > 10_000) { save(); lastSave = performance.now(); }
       // Simulating on this thread never returns to the event loop by itself: yield so that a
       // Ctrl-C handler can set control.stop.
@@ -135,8 +173,48 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
   save();
   opened.model.dispose();
   const elapsed = (performance.now() - t0) / 1000;
-  const thresholds = o.thresholds ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-  return { ...state, imagesPerSecond: remaining && elapsed ? (state.images - (o.images - remaining)) / elapsed : 0, cl: 0.9, rows: fpTable(state, thresholds, o.trigger) };
+  const thresholds = o.thresholds ?? DEFAULT_THRESHOLDS;
+  return { ...state, imagesPerSecond: remaining && elapsed ? (state.images - (target - remaining)) / elapsed : 0, cl: 0.9, rows: fpTable(state, thresholds, o.trigger) };
+}
+
+const DEFAULT_THRESHOLDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/**
+ * Adds up the shards of one stream (eval/fprate-seed<seed>-shard<i>of<n>.json): every shard must
+ * be there, finished, measured with the same checkpoint over the same stream. Writes the sum as
+ * eval/fprate-seed<seed>.json (what one stream would have written) and returns its table.
+ */
+export function mergeFpShards(runDir: string, o: { seed?: number; thresholds?: number[]; trigger?: TriggerOptions } = {}): FpResult {
+  const evalDir = join(runDir, 'eval');
+  const all = existsSync(evalDir) ? readdirSync(evalDir).filter((f) => /^fprate-seed\d+-shard\d+of\d+\.json$/.test(f)).sort() : [];
+  const seeds = [...new Set(all.map((f) => Number(/seed(\d+)/.exec(f)![1])))];
+  if (o.seed === undefined && seeds.length > 1) throw new UserError(`${evalDir}: shards of several streams (seeds ${seeds.join(', ')}): give --seed`);
+  const seed = o.seed ?? seeds[0]!;
+  const files = all.filter((f) => f.startsWith(`fprate-seed${seed}-shard`));
+  if (files.length === 0) throw new UserError(`${evalDir}: no shard files fprate-seed${o.seed ?? '<seed>'}-shard<i>of<n>.json to merge`);
+  const shards = files.map((f) => ({ file: join(evalDir, f), state: JSON.parse(readFileSync(join(evalDir, f), 'utf8')) as FpState }));
+  const first = shards[0]!.state;
+  const count = first.shard!.count;
+  const seen = new Set<number>();
+  for (const { file, state } of shards) {
+    const s = state.shard;
+    if (!s || s.count !== count || s.totalImages !== first.shard!.totalImages || s.batch !== first.shard!.batch) {
+      throw new UserError(`${file}: shard of a different split (${JSON.stringify(s)}; expected ${count} shards of ${first.shard!.totalImages} images in batches of ${first.shard!.batch})`);
+    }
+    if (state.checkpoint !== first.checkpoint) throw new UserError(`${file}: measured with ${state.checkpoint}, the other shards with ${first.checkpoint}`);
+    if (state.images < s.images) throw new UserError(`${file}: shard ${s.index}/${count} is unfinished (${state.images} of ${s.images} images); run it again to finish`);
+    seen.add(s.index);
+  }
+  const missing = [...Array(count).keys()].filter((i) => !seen.has(i));
+  if (missing.length) throw new UserError(`${evalDir}: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} missing (fprate --shard i/${count})`);
+  const counts = new Array<number>(SCORE_BINS).fill(0);
+  for (const { state } of shards) state.counts.forEach((c, i) => { counts[i]! += c; });
+  const merged: FpState = {
+    run: runDir, checkpoint: first.checkpoint, seed, start: first.start - first.shard!.first,
+    images: shards.reduce((a, s) => a + s.state.images, 0), counts, seconds: shards.reduce((a, s) => a + s.state.seconds, 0),
+  };
+  writeJsonAtomic(statePathOf(runDir, seed), merged);
+  return { ...merged, imagesPerSecond: merged.seconds ? merged.images / merged.seconds : 0, cl: 0.9, rows: fpTable(merged, o.thresholds ?? DEFAULT_THRESHOLDS, o.trigger) };
 }
 
 async function* toAsync<T>(g: Generator<T>): AsyncGenerator<T> {

@@ -80,15 +80,21 @@ export function yoloLoss(outputs: Tensor[], targets: LossTargets, ctx: LossConte
   if (targets.yTrue.length !== outputs.length) throw new Error(`loss: ${targets.yTrue.length} target tensors for ${outputs.length} heads`);
   const warm = ctx.training && ctx.batchIndex < o.warmupBatches;
   const scales = outputs.map((out, s) => scaleTerms(out, s, targets, ctx, o, warm));
-  const totals = scales.map((t) => t.total.sum());
-  let objective: Tensor;
-  switch (o.reduction) {
-    case 'sqrt-per-scale': objective = totals.map(safeSqrt).reduce((a, b) => a.add(b)); break;
-    case 'sqrt-total': objective = safeSqrt(totals.reduce((a, b) => a.add(b))); break;
-    case 'sum': objective = totals.reduce((a, b) => a.add(b)); break;
-    case 'mean': objective = totals.reduce((a, b) => a.add(b)).div(outputs[0]!.size(0)); break;
-  }
+  const objective = objectiveOf(scales.map((t) => t.total.sum()), outputs[0]!.size(0), o.reduction);
   return { objective, scales, warm: warm ? 1 : 0 };
+}
+
+/**
+ * The optimised objective from each scale's total over a batch of `batch` images. Data-parallel
+ * training calls it with totals summed over all ranks, so every reduction keeps its meaning.
+ */
+export function objectiveOf(totals: Tensor[], batch: number, reduction: LossOptions['reduction']): Tensor {
+  switch (reduction) {
+    case 'sqrt-per-scale': return totals.map(safeSqrt).reduce((a, b) => a.add(b));
+    case 'sqrt-total': return safeSqrt(totals.reduce((a, b) => a.add(b)));
+    case 'sum': return totals.reduce((a, b) => a.add(b));
+    case 'mean': return totals.reduce((a, b) => a.add(b)).div(batch);
+  }
 }
 
 /**

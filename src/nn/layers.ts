@@ -53,6 +53,8 @@ export class BatchNorm2d extends Layer {
   numBatchesTracked: Tensor;
   readonly eps: number;
   readonly momentum: number;
+  /** Replaces the normalisation (data-parallel training installs the synchronised one here). */
+  normalize: ((x: Tensor, bn: BatchNorm2d) => Tensor) | null = null;
   constructor(readonly numFeatures: number, o: BatchNormOptions = {}) {
     super();
     this.eps = o.eps ?? 1e-5;
@@ -72,6 +74,7 @@ export class BatchNorm2d extends Layer {
   }
   forward(x: Tensor): Tensor {
     if (this.training) noGrad(() => this.numBatchesTracked.add_(1));
+    if (this.normalize) return this.normalize(x, this);
     return F.batchNorm(x, this.runningMean, this.runningVar, {
       weight: this.weight, bias: this.bias, training: this.training, momentum: this.momentum, eps: this.eps,
     });

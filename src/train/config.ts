@@ -78,7 +78,17 @@ export const trainConfigSchema = z.object({
     /** Stop when the validation objective has not improved for this many epochs (0 = never). */
     earlyStopPatience: z.number().int().min(0).default(0),
   }).strict().default({ kind: 'constant', stepEpochs: 10, gamma: 0.1, minFactor: 0.01, earlyStopPatience: 0 }),
+  /** The global batch: with N data-parallel ranks, each takes batch / N images of it. */
   batch: z.number().int().positive().default(8),
+  /** Data-parallel training (`train --nproc`, `--dist-url`, Slurm): see src/train/distributed.ts. */
+  parallel: z.object({
+    /** Batch norm statistics over the whole global batch instead of per rank. */
+    syncBatchNorm: z.boolean().default(false),
+    /** Gradient all-reduce bucket size (DistributedDataParallel's default: 25 MiB). */
+    bucketMiB: z.number().positive().default(25),
+    /** c10d timeout: a collective waiting longer than this fails (and names the ranks gone). */
+    timeoutSeconds: z.number().positive().default(300),
+  }).strict().default({ syncBatchNorm: false, bucketMiB: 25, timeoutSeconds: 300 }),
   epochs: z.number().int().positive().default(10),
   /** keras-yolo3: warm-up batches = warm-up epochs × batches per epoch. */
   warmupEpochs: z.number().min(0).default(0),

@@ -58,6 +58,19 @@ export class RunDir {
   }
 }
 
+/**
+ * The run directory as a data-parallel rank other than 0 sees it: it reads (resume) but never
+ * writes; rank 0 alone writes config, metrics, checkpoints and the log.
+ */
+export class FollowerRunDir extends RunDir {
+  override init(): void {}
+  override log(): void {}
+  override writeConfig(): void {}
+  override appendMetrics(): void {}
+  override truncateMetrics(): void {}
+  override ensureCheckpointDir(): void {}
+}
+
 export type RunState = 'done' | 'resume' | 'fresh' | 'restart';
 
 /**

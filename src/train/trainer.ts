@@ -20,10 +20,12 @@ import { UserError } from '../errors.js';
 import { saveCheckpoint, loadCheckpoint } from '../nn/serialize.js';
 import { type TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
-import { RunDir, writeJsonAtomic, lockRunDir, checkBest, runState } from './run-dir.js';
+import { RunDir, FollowerRunDir, writeJsonAtomic, lockRunDir, checkBest, runState } from './run-dir.js';
 import { faultPoint } from '../util/fault.js';
+import { DataParallel } from './distributed.js';
+import type { ProcessGroup } from '../c10d/process-group.js';
 import { toNetworkInput, targetTensors, autoInputScale, type TargetSpec } from './prepare.js';
-import { TermAccumulator, StatsAccumulator, forEachEvaluatedBatch, mapImage, type EvalContext, type TermRecord, type ScaleSummary } from './validate.js';
+import { TermAccumulator, StatsAccumulator, forEachEvaluatedBatch, mapImage, type EvalContext, type TermRecord, type ScaleSummary, type BatchResult } from './validate.js';
 
 export const SCALE_NAMES = ['coarse', 'intermediate', 'detailed'] as const;
 
@@ -95,6 +97,8 @@ export interface TrainOptions {
   injectNanAtStep?: number;
   /** Testing hook: a data-loader worker dies (see LoaderOptions.injectWorkerFailure). */
   injectWorkerFailure?: LoaderOptions['injectWorkerFailure'];
+  /** Train data-parallel as one rank of this process group (see distributed.ts). */
+  group?: ProcessGroup;
 }
 
 export class NonFiniteLossError extends UserError {}
@@ -195,20 +199,32 @@ function lastUnusable(dir: RunDir, why: string): UserError {
 
 /** Trains per the config; returns the run directory. Holds the run directory's lock throughout. */
 export async function train(o: TrainOptions): Promise<RunDir> {
-  const dir = new RunDir(o.config.out);
-  if (o.resume && !existsSync(dir.configPath)) throw new UserError(`${o.config.out}: nothing to resume (no config.json)`);
+  const cfg = o.config;
+  const dp = o.group ? new DataParallel(o.group, { syncBatchNorm: cfg.parallel.syncBatchNorm, bucketBytes: cfg.parallel.bucketMiB * 2 ** 20 }) : null;
+  // Every rank checks its inputs; with several, they agree before going on (no rank waits alone).
+  const agreed: Agreed = (fn) => (dp ? dp.group.agree(fn) : fn());
+  const leader = !dp || dp.isLeader;
+  const dir = leader ? new RunDir(cfg.out) : new FollowerRunDir(cfg.out);
+  agreed(() => { if (o.resume && !existsSync(dir.configPath)) throw new UserError(`${cfg.out}: nothing to resume (no config.json)`); });
   dir.init();
-  const release = lockRunDir(dir.path);
+  // Rank 0 alone writes the run directory, so it alone takes the lock.
+  const release = agreed(() => (leader ? lockRunDir(dir.path) : () => {}));
   try {
-    return await trainLocked(o, dir);
+    return await trainLocked(o, dir, dp, agreed);
   } finally {
     release();
   }
 }
 
-async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
+type Agreed = <T>(fn: () => T) => T;
+
+/**
+ * How a run starts: resume, start, or start again (config.json but no checkpoint: killed or
+ * stopped by the NaN guard before its first checkpoint). Only reads; throws what is wrong.
+ */
+function startState(o: TrainOptions, dir: RunDir): { resume: boolean; restart: boolean } {
   const cfg = o.config;
-  let resume = Boolean(o.resume);
+  const resume = Boolean(o.resume);
   const state = runState(dir.path);
   if (!resume && (state === 'resume' || state === 'done')) {
     throw new UserError(`${cfg.out} already holds a run (config.json); use --resume to continue it or choose another --out`);
@@ -216,30 +232,42 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
   if (resume && state === 'fresh') throw new UserError(`${cfg.out}: nothing to resume (no config.json)`);
   if (resume && state === 'done' && !existsSync(dir.checkpoint('last'))) throw lastUnusable(dir, 'checkpoints/last.safetensors is missing');
   if (state === 'restart') {
-    // config.json but no `last`: killed (or stopped by the NaN guard) before its first checkpoint.
     const epochsDone = dir.readMetrics<{ type: string }>().some((r) => r.type === 'epoch');
     if (epochsDone || existsSync(dir.checkpoint('best'))) throw lastUnusable(dir, 'checkpoints/last.safetensors is missing');
+    return { resume: false, restart: true };
+  }
+  return { resume, restart: false };
+}
+
+async function trainLocked(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agreed: Agreed): Promise<RunDir> {
+  const cfg = o.config;
+  const start = agreed(() => startState(o, dir));
+  const resume = start.resume;
+  if (start.restart && (!dp || dp.isLeader)) {
     for (const f of [dir.configPath, dir.metricsPath, dir.checkpoint('init'), join(dir.path, 'done.json')]) rmSync(f, { force: true });
     const message = `${cfg.out} stopped before its first checkpoint: nothing to keep, starting it again`;
     dir.log(message);
     o.onEvent?.({ kind: 'note', message });
-    resume = false;
   }
-  dir.log(`${resume ? 'resume' : 'start'}: data ${cfg.data}`);
+  dir.log(`${resume ? 'resume' : 'start'}: data ${cfg.data}${dp ? ` (data-parallel: ${dp.world} ranks)` : ''}`);
   let reader: DatasetReader;
   let run: ResolvedRun;
   let identity: DatasetIdentity;
   try {
-    reader = openDataset(cfg.data);
-    identity = reader.identity();
-    if (resume) {
-      const saved = (dir.readConfig() as { dataset?: DatasetIdentity }).dataset;
-      if (saved && saved.digest !== identity.digest) {
-        const show = (d: DatasetIdentity) => `${d.images} images ${d.width}×${d.height} ${d.layout}, ${d.boxes} boxes, digest ${d.digest}`;
-        throw new UserError(`${cfg.data} is not the dataset ${cfg.out} was trained on (then: ${show(saved)}; now: ${show(identity)}); restore it, or start a new run`);
+    [reader, run, identity] = agreed(() => {
+      dp?.checkBatch(cfg.batch);
+      const r = openDataset(cfg.data);
+      const id = r.identity();
+      if (resume) {
+        const saved = (dir.readConfig() as { dataset?: DatasetIdentity }).dataset;
+        if (saved && saved.digest !== id.digest) {
+          const show = (d: DatasetIdentity) => `${d.images} images ${d.width}×${d.height} ${d.layout}, ${d.boxes} boxes, digest ${d.digest}`;
+          r.close();
+          throw new UserError(`${cfg.data} is not the dataset ${cfg.out} was trained on (then: ${show(saved)}; now: ${show(id)}); restore it, or start a new run`);
+        }
       }
-    }
-    run = resolveRun(cfg, reader);
+      return [r, resolveRun(cfg, r), id] as const;
+    });
   } catch (e) {
     dir.log(`error: ${(e as Error).message}`);
     throw e;
@@ -263,7 +291,8 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
       meta.bestVal = null;
       meta.stale = 0;
     }
-    const best = checkBest(dir, { repair: true });
+    // Rank 0 alone writes checkpoints, so it alone checks and repairs `best`.
+    const best: ReturnType<typeof checkBest> = !dp || dp.isLeader ? checkBest(dir, { repair: true }) : { state: 'ok', epoch: null };
     if (best.state === 'repaired') o.onEvent?.({ kind: 'note', message: `checkpoints/best.safetensors was one improvement behind (a crash between the checkpoint renames): repaired from last (epoch ${best.epoch})` });
     if (best.state === 'stale') throw new UserError(best.message);
     dir.log(`resumed from step ${meta.step} (epoch ${meta.epoch}, batch ${meta.batch})`);
@@ -276,9 +305,10 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
     dir.writeConfig({ ...run, config: cfg, dataPath: resolve(cfg.data), dataset: identity });
     dir.ensureCheckpointDir();
     // The untrained network, for comparisons with the trained one (`evaluate --checkpoint init`).
-    saveCheckpoint(dir.checkpoint('init'), { model, meta: { epoch: 0, step: 0 } });
+    if (!dp || dp.isLeader) saveCheckpoint(dir.checkpoint('init'), { model, meta: { epoch: 0, step: 0 } });
   }
   dir.ensureCheckpointDir();
+  dp?.prepareModel(model);
   o.onEvent?.({ kind: 'start', run, resumedFrom: resume ? meta.step : null });
 
   const allTrain = reader.split('train');
@@ -286,7 +316,7 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
   const valSet = Array.from(reader.split('val')).slice(0, run.valImages);
   reader.close();
   const loader = new BatchLoader({ path: cfg.data, workers: cfg.workers, prefetch: cfg.prefetch, pool: Int32Array.from(trainSet), injectWorkerFailure: o.injectWorkerFailure });
-  const save = (name: 'last' | 'best', m: CheckpointMeta) => saveCheckpoint(dir.checkpoint(name), { model, optimizer, meta: m as unknown as Record<string, unknown> });
+  const save = (name: 'last' | 'best', m: CheckpointMeta) => (dp && !dp.isLeader) || saveCheckpoint(dir.checkpoint(name), { model, optimizer, meta: m as unknown as Record<string, unknown> });
 
   let stopReason: 'interrupted' | 'early-stop' | 'done' = 'done';
   try {
@@ -296,7 +326,12 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
       const startBatch = epoch === meta.epoch ? meta.batch : 0;
       const reqs: BatchRequest[] = [];
       for (let b = startBatch; b < run.batchesPerEpoch; b++) {
-        reqs.push({ id: epoch * 1e6 + b, indices: order.slice(b * cfg.batch, (b + 1) * cfg.batch), seed: derive(cfg.seed, 3, epoch, b), augment: cfg.augment });
+        const indices = order.slice(b * cfg.batch, (b + 1) * cfg.batch);
+        const positions = indices.map((_, i) => i);
+        reqs.push({
+          id: epoch * 1e6 + b, indices: dp ? dp.shard(indices) : indices, positions: dp ? dp.shard(positions) : positions,
+          seed: derive(cfg.seed, 3, epoch, b), augment: cfg.augment,
+        });
       }
       loader.enqueue(reqs);
       const acc = new TermAccumulator();
@@ -312,20 +347,26 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
         const lr = learningRate(cfg, epoch + b / run.batchesPerEpoch);
         optimizer.lr = lr;
         model.train();
+        let stopAll = o.control?.stop ?? false;
         const { values, collisions } = tidy(() => {
           const inp = toNetworkInput(loaded, size, run.device, run.inputScale);
           const { targets, collisions } = targetTensors(inp.boxes, size, spec, run.device);
           const outputs = model.forward(inp.x);
-          const result = yoloLoss(outputs, targets, { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
+          let result = yoloLoss(outputs, targets, { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
             { ...cfg.loss, warmupBatches: run.warmupBatches });
           if (o.injectNanAtStep === meta.step) result.scales[0]!.conf1 = result.scales[0]!.conf1.mul(NaN);
-          const values = readLoss(result);
+          if (dp) ({ result, stop: stopAll } = dp.globalObjective(result, cfg.batch, cfg.loss.reduction, stopAll));
+          const local = readLoss(result);
+          // With several ranks: every image's values, in the global batch's order, on every rank.
+          const { values, collisions: allCollisions } = dp ? dp.gatherValues(local, collisions) : { values: local, collisions };
           checkFinite(values, meta.step, epoch, b);
           optimizer.zeroGrad();
           result.objective.backward();
+          dp?.allReduceGrads(model.parameters());
+          // After the all-reduce every rank holds the same gradients, so all ranks stop together.
           checkGradients(model.namedParameters(), meta.step, epoch, b);
           optimizer.step();
-          return { values, collisions };
+          return { values, collisions: allCollisions };
         });
         acc.add(values);
         if (values.warm) warmBatches++;
@@ -340,7 +381,9 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
         // A prefetched batch resolves without a trip through the event loop, so a signal handler
         // (Ctrl-C → control.stop) would only run at the next real I/O; yield to it after each batch.
         await new Promise<void>((r) => setImmediate(r));
-        if (o.control?.stop && b + 1 < run.batchesPerEpoch) {
+        // One process: the flag as it is now; several ranks: the flag they agreed on in this step.
+        const stopNow = dp ? stopAll : (o.control?.stop ?? false);
+        if (stopNow && b + 1 < run.batchesPerEpoch) {
           loader.clear();
           meta.epoch = epoch;
           meta.epochAcc = { acc: acc.state, warmBatches };
@@ -353,7 +396,7 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
       }
       // Validation over the whole validation split, in eval mode, never warm.
       o.onEvent?.({ kind: 'validating', epoch });
-      const val = await validate(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, valSet, cfg.batch, epoch);
+      const val = await validate(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, valSet, cfg.batch, epoch, dp);
       const improved = meta.bestVal === null || val.lossPerImage < meta.bestVal;
       const record: EpochRecord = {
         type: 'epoch', epoch, step: meta.step, lr: optimizer.lr, seconds: (performance.now() - t0) / 1000,
@@ -379,7 +422,7 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
         dir.log(`early stop: no validation improvement for ${meta.stale} epochs`);
         break;
       }
-      if (o.control?.stop) { stopReason = 'interrupted'; break; }
+      if (dp ? dp.anyTrue(o.control?.stop ?? false) : o.control?.stop) { stopReason = 'interrupted'; break; }
     }
     return dir;
   } catch (e) {
@@ -389,7 +432,7 @@ async function trainLocked(o: TrainOptions, dir: RunDir): Promise<RunDir> {
     await loader.close();
     model.dispose();
     // done.json marks a finished run (sweeps skip it); an interrupted run has none.
-    if (stopReason !== 'interrupted' && meta.epoch > 0 && (stopReason === 'early-stop' || meta.epoch >= cfg.epochs)) {
+    if ((!dp || dp.isLeader) && stopReason !== 'interrupted' && meta.epoch > 0 && (stopReason === 'early-stop' || meta.epoch >= cfg.epochs)) {
       writeJsonAtomic(join(dir.path, 'done.json'), { reason: stopReason, epochs: meta.epoch, step: meta.step, bestValLossPerImage: meta.bestVal });
     }
     o.onEvent?.({ kind: 'stopped', reason: stopReason, step: meta.step });
@@ -432,16 +475,29 @@ export function checkGradients(named: Iterable<[string, Tensor]>, step: number, 
   });
 }
 
-/** Runs the model over the validation images; terms are means per image. */
-export async function validate(loader: BatchLoader, ctx: EvalContext, indices: number[], batch: number, epoch: number) {
+/**
+ * Runs the model over the validation images; terms are means per image. With several ranks each
+ * evaluates every W-th batch and all gather the batches' results, then add them up in the single
+ * process's order (the same sums, histogram counts and mAP).
+ */
+export async function validate(loader: BatchLoader, ctx: EvalContext, indices: number[], batch: number, epoch: number, dp: DataParallel | null = null) {
   const terms = new TermAccumulator();
   const stats = new StatsAccumulator();
   const images: MapImage[] = [];
-  await forEachEvaluatedBatch(loader, ctx, indices, batch, (b, res) => {
-    terms.add(res.values!);
-    stats.add(res.stats!, res.cellsPerScale);
-    res.detections.forEach((dets, i) => images.push(mapImage(dets, b.boxes[i]!)));
+  const mine = dp ? dp.validationShard(indices, batch) : { indices, batchIds: null };
+  const results: { batch: number; result: { values: BatchResult['values']; stats: Parameters<StatsAccumulator['add']>[0] | undefined; cells: number[]; images: MapImage[] } }[] = [];
+  await forEachEvaluatedBatch(loader, ctx, mine.indices, batch, (b, res) => {
+    const k = results.length;
+    results.push({ batch: mine.batchIds ? mine.batchIds[k]! : k, result: {
+      // Plain arrays: the results may travel as JSON to the other ranks.
+      values: res.values, stats: res.stats?.map((st) => ({ ...st, objectness: Array.from(st.objectness), iou: Array.from(st.iou) })), cells: res.cellsPerScale, images: res.detections.map((dets, i) => mapImage(dets, b.boxes[i]!)),
+    } });
   }, -epoch * 1e6);
+  for (const r of dp ? dp.gatherBatches(results) : results.map((x) => x.result)) {
+    terms.add(r.values!);
+    stats.add(r.stats!, r.cells);
+    images.push(...r.images);
+  }
   const m = evaluateDetections(images);
   const means = terms.means();
   const lossPerImage = means.scales.reduce((a, s) => a + s.total, 0);

@@ -57,7 +57,8 @@ export interface ScaleSummary {
 /** Accumulates LOSS.md statistics over many batches. */
 export class StatsAccumulator {
   #s: { count: number; obj: number[]; iou: number[]; noobjSum: number; noobjN: number }[] = [];
-  add(stats: ReturnType<typeof lossStatistics>, cellsPerScale: number[]): void {
+  /** Per-box values as typed or plain arrays (plain after travelling between ranks as JSON). */
+  add(stats: (Omit<ReturnType<typeof lossStatistics>[number], 'objectness' | 'iou'> & { objectness: Iterable<number>; iou: Iterable<number> })[], cellsPerScale: number[]): void {
     stats.forEach((st, i) => {
       const a = (this.#s[i] ??= { count: 0, obj: [], iou: [], noobjSum: 0, noobjN: 0 });
       a.count += st.count;

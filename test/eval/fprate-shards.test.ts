@@ -1,0 +1,91 @@
+// Sharded false-positive streams: 3 shards run as separate local processes and merged give
+// exactly the histogram and table of one stream over the same images; incomplete or missing
+// shards are refused; the Slurm array script is valid bash.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, unlinkSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseSimConfig } from '../../src/sim/config.js';
+import { generateDataset } from '../../src/data/generate.js';
+import { parseTrainConfig } from '../../src/train/config.js';
+import { train } from '../../src/train/trainer.js';
+import { measureFpRate, shardRange } from '../../src/eval/fprate.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'daqyolo-fpshard-'));
+const data = join(dir, 'd.h5');
+const run = join(dir, 'run');
+const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'daqyolo.js');
+after(() => rmSync(dir, { recursive: true, force: true }));
+before(async () => {
+  await generateDataset({ out: data, config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }), images: 50, seed: 9, workers: 0 });
+  await train({ config: parseTrainConfig({ data, out: run, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }) });
+});
+
+const cliRun = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+  const p = spawn(process.execPath, [cli, ...args], { env: { ...process.env, DAQYOLO_THREADS: '1' } });
+  let stdout = '', stderr = '';
+  p.stdout.on('data', (d) => { stdout += d; });
+  p.stderr.on('data', (d) => { stderr += d; });
+  p.on('close', (code) => resolve({ code, stdout, stderr }));
+});
+
+test('shards are blocks of whole batches that cover the stream once', () => {
+  for (const [n, total, batch] of [[3, 42, 8], [4, 10, 16], [7, 1000, 16], [1, 5, 2]] as const) {
+    const ranges = [...Array(n).keys()].map((i) => shardRange(i, n, total, batch));
+    let next = 0;
+    for (const r of ranges) {
+      assert.equal(r.first, next);
+      assert.ok(r.first % batch === 0);
+      next = r.first + r.images;
+    }
+    assert.equal(next, total);
+  }
+});
+
+test('3 shards in parallel processes, merged = one stream over the same images (exactly)', async () => {
+  const one = await measureFpRate({ runDir: run, images: 42, batch: 8, workers: 0, checkpoint: 'init' });
+  assert.ok(one.counts.reduce((a, b) => a + b, 0) > 0, 'the untrained network has false positives to count');
+  unlinkSync(join(run, 'eval', `fprate-seed${one.seed}.json`));
+  const args = (i: number) => ['fprate', run, '--images', '42', '--batch', '8', '--workers', '0', '--checkpoint', 'init', '--shard', `${i}/3`];
+  // Nothing to merge yet; then shards 0 and 1 only: shard 2 is named as missing.
+  const early = await cliRun(['fprate', run, '--merge']);
+  assert.notEqual(early.code, 0);
+  assert.match(early.stderr, /no shard files/);
+  const shards = await Promise.all([0, 1].map((i) => cliRun(args(i))));
+  for (const s of shards) assert.equal(s.code, 0, s.stderr);
+  const missing = await cliRun(['fprate', run, '--merge']);
+  assert.match(missing.stderr, /shard 2 of 3 missing \(fprate --shard i\/3\)/);
+  const last = await cliRun(args(2));
+  assert.equal(last.code, 0, last.stderr);
+  assert.match(last.stdout, /shard 2\/3: images 32–41 of 42/);
+  const merged = await cliRun(['fprate', run, '--merge', '--json']);
+  assert.equal(merged.code, 0, merged.stderr);
+  const m = JSON.parse(merged.stdout);
+  assert.equal(m.images, 42);
+  assert.equal(m.start, one.start);
+  assert.deepEqual(m.counts, one.counts);
+  assert.deepEqual(m.rows, one.rows);
+  assert.ok(readdirSync(join(run, 'eval')).includes(`fprate-seed${one.seed}.json`));
+});
+
+test('an unfinished shard is refused by --merge; the Slurm array script is valid bash', async () => {
+  const r2 = join(dir, 'run2');
+  rmSync(r2, { recursive: true, force: true });
+  spawnSync('cp', ['-r', run, r2]);
+  const f = join(r2, 'eval', readdirSync(join(r2, 'eval')).find((x) => x.includes('shard1of3'))!);
+  const state = JSON.parse(readFileSync(f, 'utf8'));
+  state.images = 8;
+  (await import('node:fs')).writeFileSync(f, JSON.stringify(state));
+  const m = await cliRun(['fprate', r2, '--merge']);
+  assert.match(m.stderr, /shard 1\/3 is unfinished \(8 of 16 images\); run it again to finish/);
+  const script = join(dir, 'fp.sbatch');
+  const w = await cliRun(['fprate', run, '--images', '1000000', '--shards', '100', '--slurm', script]);
+  assert.equal(w.code, 0, w.stderr);
+  const text = readFileSync(script, 'utf8');
+  assert.match(text, /#SBATCH --array=0-99/);
+  assert.match(text, /--shard "\$SLURM_ARRAY_TASK_ID\/100"/);
+  assert.equal(spawnSync('bash', ['-n', script]).status, 0);
+});
