@@ -9,7 +9,8 @@
         "native/nn.cc",
         "native/autograd.cc",
         "native/optim.cc",
-        "native/alloc.cc"
+        "native/alloc.cc",
+        "native/sparse.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -3,6 +3,8 @@
 
 namespace dq {
 
+void InitSparse(Napi::Env env, Napi::Object exports);  // sparse.cc (declared here so common.h, and every file, need not rebuild)
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
@@ -13,6 +15,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNN(env, exports);
   InitAutograd(env, exports);
   InitOptim(env, exports);
+  InitSparse(env, exports);
   return exports;
 }
 
