@@ -36,6 +36,9 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
     const d = new YoloV3({ variant: dense, width: 0.125 });
     const shapes = (m: YoloV3) => [...m.stateDict()].map(([k, t]) => `${k}:${t.shape}`);
     assert.deepEqual(shapes(s), shapes(d));
+    // The output convs' objectness biases start at the prior logit (empty cells read only them).
+    const outBias = s.stateDict().get(variant === 'sparse-yolov3' ? 'head1.out.1.bias' : 'out1.1.bias')!.toNumbers();
+    assert.deepEqual([4, 10, 16].map((i) => +outBias[i]!.toFixed(4)), Array(3).fill(+Math.log(0.01 / 0.99).toFixed(4)));
     s.loadStateDict(d.stateDict());
     assert.equal(maxDiff(s.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!, d.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!), 0);
     s.dispose(); d.dispose();

@@ -139,7 +139,8 @@ export class YoloV3 extends Module {
     const m = cfg.bnMomentum;
     const c = (n: number) => scaled(n, cfg.width);
     if (isSparse(cfg.variant)) {
-      const built = buildSparseYolo({ register: (name, mod) => this.registerModule(name, mod) }, cfg.variant, cfg.inChannels, c, out, m);
+      const built = buildSparseYolo({ register: (name, mod) => this.registerModule(name, mod) }, cfg.variant, cfg.inChannels, c,
+        { anchors: cfg.anchorsPerScale, perAnchor: 5 + cfg.numClasses }, m);
       this.strides = built.strides;
       this.#sparseForward = built.forward;
       this.#forward = () => { throw new Error('unreachable'); };

@@ -15,7 +15,7 @@ export abstract class SparseLayer extends Module {
 }
 
 export interface SparseConvOptions { bias?: boolean; algorithm?: SparseConvAlgorithm }
-abstract class SparseConvBase extends SparseLayer {
+export abstract class SparseConvBase extends SparseLayer {
   weight: Tensor;
   bias: Tensor | null;
   algorithm: SparseConvAlgorithm;
