@@ -20,7 +20,24 @@ export interface RulebookGeometry {
 /** For each output site and kernel offset, the input row it reads (N = the appended filler row). */
 export class Rulebook {
   #pairs: Tensor[] | null = null;
+  // Rulebooks are built on the CPU; a copy per other device (CUDA) is made once, on first use.
+  #onDevice = new Map<string, { neighbours: Tensor; pairs: Tensor[] | null }>();
   constructor(readonly input: SparseGrid, readonly output: SparseGrid, readonly neighbours: Tensor, readonly geometry: RulebookGeometry) {}
+  /** The neighbour table on the features' device. */
+  neighboursOn(device: string): Tensor {
+    if (device === this.neighbours.device) return this.neighbours;
+    let d = this.#onDevice.get(device);
+    if (!d) this.#onDevice.set(device, d = { neighbours: this.neighbours.to(device), pairs: null });
+    return d.neighbours;
+  }
+  /** pairs() on the features' device. */
+  pairsOn(device: string): Tensor[] {
+    if (device === this.neighbours.device) return this.pairs();
+    this.neighboursOn(device);
+    const d = this.#onDevice.get(device)!;
+    d.pairs ??= this.pairs().map((t) => t.to(device));
+    return d.pairs;
+  }
   /** True for a 1×1 submanifold kernel: output row i reads input row i, no gather needed. */
   get identity(): boolean {
     const g = this.geometry;
@@ -32,7 +49,7 @@ export class Rulebook {
     return this.#pairs;
   }
   disposables(): Tensor[] {
-    return [this.neighbours, ...(this.#pairs ?? [])];
+    return [this.neighbours, ...(this.#pairs ?? []), ...[...this.#onDevice.values()].flatMap((d) => [d.neighbours, ...(d.pairs ?? [])])];
   }
 }
 
@@ -182,13 +199,13 @@ export type SparseConvAlgorithm = 'gather' | 'offsets';
  */
 export function sparseConv(features: Tensor, rb: Rulebook, weight: Tensor, bias: Tensor | null = null, algorithm: SparseConvAlgorithm = 'gather'): Tensor {
   if (algorithm === 'offsets' && !rb.identity) {
-    return wrap(native.sparseConvOffsets(features.handle, rb.pairs().map((t) => t.handle), rb.output.size, weight.handle, bias?.handle ?? null));
+    return wrap(native.sparseConvOffsets(features.handle, rb.pairsOn(features.device).map((t) => t.handle), rb.output.size, weight.handle, bias?.handle ?? null));
   }
-  return wrap(native.sparseConv(features.handle, rb.neighbours.handle, weight.handle, bias?.handle ?? null, rb.identity));
+  return wrap(native.sparseConv(features.handle, rb.neighboursOn(features.device).handle, weight.handle, bias?.handle ?? null, rb.identity));
 }
 /** Maximum over the active inputs of each window. */
 export function sparseMaxPool(features: Tensor, rb: Rulebook): Tensor {
-  return wrap(native.sparseMaxPool(features.handle, rb.neighbours.handle));
+  return wrap(native.sparseMaxPool(features.handle, rb.neighboursOn(features.device).handle));
 }
 /** Nearest-neighbour upsampling onto the sites of `fine`, read from the coarse tensor. */
 export function sparseUpsample(x: SparseTensor, fine: SparseGrid, factor: number): SparseTensor {
