@@ -75,6 +75,14 @@ export class SparseGrid {
       // Output size of a convolution padded by (pt, pl) above/left and 'valid' below/right.
       const outH = g.submanifold ? this.height : Math.floor((this.height + pt - kh) / g.stride) + 1;
       const outW = g.submanifold ? this.width : Math.floor((this.width + pl - kw) / g.stride) + 1;
+      if (g.submanifold && kh === 1 && kw === 1 && pt === 0 && pl === 0) {
+        // 1×1 on the same sites: site i reads row i (no index grid to build).
+        const rows = arange(this.size, undefined, 1, { dtype: 'int64' });
+        rb = new Rulebook(this, this, rows.reshape(this.size, 1), g);
+        rows.dispose();
+        this.#rulebooks.set(key, rb);
+        return rb;
+      }
       const [outCoords, nbr] = native.sparseRulebook(this.coords.handle, this.batch, this.height, this.width, outH, outW, kh, kw, g.stride, pt, pl, g.submanifold);
       let output: SparseGrid = this;
       if (g.submanifold) native.free(outCoords);
