@@ -205,6 +205,23 @@ DQ_FN(sparseSparsify) {
 // in (b, y, x) order (for dense inputs; the data pipeline builds coords from its pixel lists).
 DQ_FN(sparseActiveSites) {
   const at::Tensor& x = Unwrap(info[0], "dense");
+  if (x.dim() != 4) throw std::invalid_argument("sparseActiveSites: expected dense images [B, C, H, W]");
+  if (x.device().is_cpu() && x.scalar_type() == at::kFloat) {
+    // One pass over the pixels in (b, y, x) order, reading every channel through the strides
+    // (NCHW or NHWC alike): ne → any → nonzero is four passes and three temporaries.
+    const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+    const int64_t sb = x.stride(0), sc = x.stride(1), sh = x.stride(2), sw = x.stride(3);
+    const float* d = x.data_ptr<float>();
+    std::vector<int64_t> sites;
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t y = 0; y < H; y++)
+        for (int64_t xx = 0; xx < W; xx++) {
+          const float* p = d + b * sb + y * sh + xx * sw;
+          for (int64_t c = 0; c < C; c++)
+            if (p[c * sc] != 0.0f) { sites.insert(sites.end(), {b, y, xx}); break; }
+        }
+    return Wrap(info.Env(), at::tensor(sites, at::kLong).view({-1, 3}));
+  }
   return Wrap(info.Env(), at::nonzero(x.ne(0).any(1)).to(at::kCPU));
 }
 

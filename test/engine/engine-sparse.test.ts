@@ -138,6 +138,11 @@ test('fromPixels builds the same sparse batch as the dense images, without a den
   const ref = SparseTensor.fromDense(tensor(dense, { shape: [3, 2, H, W] }));
   assert.deepEqual(s.grid.coords.tolist(), ref.grid.coords.tolist());
   assert.deepEqual(s.features.tolist(), ref.features.tolist());
+  // NHWC-strided images (the dense model's layout) and float64 (the generic path) give the same sites.
+  const nhwc = SparseTensor.fromDense(tensor(dense, { shape: [3, 2, H, W] }).contiguous('channels_last'));
+  assert.deepEqual(nhwc.grid.coords.tolist(), ref.grid.coords.tolist());
+  assert.deepEqual(nhwc.features.tolist(), ref.features.tolist());
+  assert.deepEqual(SparseTensor.fromDense(tensor(dense, { shape: [3, 2, H, W] }).double()).grid.coords.tolist(), ref.grid.coords.tolist());
   assert.throws(() => SparseTensor.fromPixels([Int32Array.from([30])], [Float32Array.from([1])], 1, H, W), /image 0 pixel 0 = 30 is outside 5×6/);
 }));
 
