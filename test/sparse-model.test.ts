@@ -49,7 +49,7 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
     // BN momentum 1: one training-mode pass sets the running statistics to that batch's, so that
     // eval-mode activations keep their scale through the depth (fresh statistics shrink them).
     const m = new YoloV3({ variant, width: 0.125, bnMomentum: 1 });
-    const S = 128;
+    const S = 256;
     const a = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [1, 100, 100, 1]]);
     tidy(() => noGrad(() => m.forward(a)));
     m.eval();

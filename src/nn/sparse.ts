@@ -61,9 +61,10 @@ export class SubmanifoldConv2d extends SparseConvBase {
  */
 export class SparseConv2d extends SparseConvBase {
   readonly geometry: RulebookGeometry;
-  constructor(inChannels: number, outChannels: number, kernelSize: Pair, o: SparseConvOptions & { stride?: number; padding?: Pair } = {}) {
+  /** `same`: output ⌈H / stride⌉ (a stride-1 'same' conv grows the active set by ⌊k/2⌋ cells). */
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, o: SparseConvOptions & { stride?: number; padding?: Pair; same?: boolean } = {}) {
     super(inChannels, outChannels, kernelSize, o);
-    this.geometry = { kernel: this.kernel, stride: o.stride ?? 2, padding: pair(o.padding ?? 0), submanifold: false };
+    this.geometry = { kernel: this.kernel, stride: o.stride ?? 2, padding: pair(o.padding ?? 0), submanifold: false, same: o.same ?? false };
   }
 }
 

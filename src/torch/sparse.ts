@@ -15,6 +15,11 @@ export interface RulebookGeometry {
   padding: [number, number];
   /** Output sites = input sites (SparseConvNet's submanifold convolution); else covered cells. */
   submanifold: boolean;
+  /**
+   * Output size ⌈H / stride⌉ (padding below/right as needed, as 'same'); default: 'valid' below
+   * and right. A stride-1 'same' covered-cell convolution grows the active set by the kernel.
+   */
+  same?: boolean;
 }
 
 /** For each output site and kernel offset, the input row it reads (N = the appended filler row). */
@@ -67,14 +72,14 @@ export class SparseGrid {
 
   /** The rulebook of a geometry (built once per grid and geometry). */
   rulebook(g: RulebookGeometry): Rulebook {
-    const key = `${g.kernel}/${g.stride}/${g.padding}/${g.submanifold}`;
+    const key = `${g.kernel}/${g.stride}/${g.padding}/${g.submanifold}/${g.same ?? false}`;
     let rb = this.#rulebooks.get(key);
     if (!rb) {
       const [kh, kw] = g.kernel;
       const [pt, pl] = g.padding;
       // Output size of a convolution padded by (pt, pl) above/left and 'valid' below/right.
-      const outH = g.submanifold ? this.height : Math.floor((this.height + pt - kh) / g.stride) + 1;
-      const outW = g.submanifold ? this.width : Math.floor((this.width + pl - kw) / g.stride) + 1;
+      const outH = g.submanifold ? this.height : g.same ? Math.ceil(this.height / g.stride) : Math.floor((this.height + pt - kh) / g.stride) + 1;
+      const outW = g.submanifold ? this.width : g.same ? Math.ceil(this.width / g.stride) : Math.floor((this.width + pl - kw) / g.stride) + 1;
       if (g.submanifold && kh === 1 && kw === 1 && pt === 0 && pl === 0) {
         // 1×1 on the same sites: site i reads row i (no index grid to build).
         const rows = arange(this.size, undefined, 1, { dtype: 'int64' });

@@ -54,6 +54,18 @@ for (const algorithm of ['gather', 'offsets'] as SparseConvAlgorithm[]) {
     assert.equal(new Set(sites.map((c) => c.join())).size, sites.length);
     conv.dispose();
   }));
+
+  test(`stride-1 'same' sparse conv (${algorithm}) equals dense conv2d everywhere: it grows the active set by the kernel`, () => tidy(() => {
+    manualSeed(9);
+    const { x, s } = sparseBatch([[0, 0, 0], [0, 6, 6], [0, 3, 2], [1, 6, 0]], 2, 2, 7, 7, 'float64');
+    const conv = new SparseConv2d(2, 3, 3, { stride: 1, padding: 1, same: true, bias: false, algorithm });
+    const y = conv.forward(new SparseTensor(s.features.float(), s.grid));
+    assert.equal(y.grid.height, 7);
+    assert.equal(y.grid.size, 4 + 4 + 9 + 4); // corners (0,0) and (6,6): 2×2 cells; (3,2): 3×3; (6,0) in image 1: 2×2
+    const dense = F.conv2d(x.float(), conv.weight, null, { padding: 1 });
+    assert.ok(maxAbsDiff(y.dense(), dense) < 1e-5);
+    conv.dispose();
+  }));
 }
 
 test('sparse max-pool (strided and keras "same") equals dense max_pool2d over the active inputs', () => tidy(() => {
