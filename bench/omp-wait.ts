@@ -53,14 +53,14 @@ function measure(): { load_average_1m: number[]; ms_per_step_median: Record<stri
 }
 
 const asIs = measure();
-// Busy neighbours: plain spinning processes, one per requested core.
+// Busy neighbours: plain spinning processes, one per requested core (--contend 0: none, no second pass).
 const hogs: ChildProcess[] = [];
 for (let i = 0; i < Number(a.contend); i++) hogs.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
 let contended;
 try {
-  contended = measure();
+  if (hogs.length) contended = measure();
 } finally {
   for (const h of hogs) h.kill();
 }
 console.log(JSON.stringify({ bench: 'omp-wait', variant: a.variant, width: Number(a.width), size: Number(a.size), batch: Number(a.batch), rounds: Number(a.rounds),
-  as_is: asIs, with_busy_processes: { busy_processes: Number(a.contend), ...contended } }));
+  as_is: asIs, ...(contended ? { with_busy_processes: { busy_processes: Number(a.contend), ...contended } } : {}) }));
