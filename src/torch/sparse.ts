@@ -6,6 +6,7 @@
 import { native } from './native.js';
 import { Tensor, wrap, wrapAll } from './tensor.js';
 import { tensor, full, arange } from './creation.js';
+import { tidy } from './scope.js';
 
 /** How a rulebook maps input sites to output sites. */
 export interface RulebookGeometry {
@@ -105,15 +106,19 @@ export class SparseGrid {
   parentRows(coarse: SparseGrid, factor: number): Tensor {
     const lookup = coarse.#lookupTable();
     const c = this.coords;
-    const key = c.select(1, 0).mul(coarse.height).add(c.select(1, 1).floorDivide(factor)).mul(coarse.width).add(c.select(1, 2).floorDivide(factor));
-    return lookup.indexSelect(0, key);
+    return tidy(() => {
+      const key = c.select(1, 0).mul(coarse.height).add(c.select(1, 1).floorDivide(factor)).mul(coarse.width).add(c.select(1, 2).floorDivide(factor));
+      return lookup.indexSelect(0, key);
+    });
   }
   // Row of each site in the flattened batch × height × width grid, −1 elsewhere.
   #lookupTable(): Tensor {
     if (!this.#lookup) {
       const c = this.coords;
-      const lin = c.select(1, 0).mul(this.height).add(c.select(1, 1)).mul(this.width).add(c.select(1, 2));
-      this.#lookup = full([this.batch * this.height * this.width], -1, { dtype: 'int64' }).indexPut_([lin], arange(this.size, undefined, 1, { dtype: 'int64' }));
+      this.#lookup = tidy(() => {
+        const lin = c.select(1, 0).mul(this.height).add(c.select(1, 1)).mul(this.width).add(c.select(1, 2));
+        return full([this.batch * this.height * this.width], -1, { dtype: 'int64' }).indexPut_([lin], arange(this.size, undefined, 1, { dtype: 'int64' }));
+      });
     }
     return this.#lookup;
   }
