@@ -10,7 +10,8 @@
         "native/autograd.cc",
         "native/optim.cc",
         "native/alloc.cc",
-        "native/dist.cc"
+        "native/dist.cc",
+        "native/sparse.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The peer of `daqyolo bench train`: the same YOLOv3 network (keras-yolo3 topology, as
-src/model/yolo.ts builds it) trained with PyTorch at its best CPU setting (channels_last model
-and input, Adam), same loss (sum of squared head outputs), random data. Prints one JSON object.
+"""The peer of `daqyolo bench train` / `bench infer`: the same YOLOv3 (or YOLOv3-tiny) network
+(keras-yolo3 topology, as src/model/yolo.ts builds it) trained or run with PyTorch at its best
+CPU setting (channels_last model and input, Adam), same loss (sum of squared head outputs), on
+random data or the raw float32 images [batch, 1, size, size] of --images. Prints one JSON object.
 
 Run with Debian's python3-torch: /usr/bin/python3 bench/peer_yolov3.py --width 0.25 --size 480 ...
 --expect-params N makes it fail unless the network has exactly N parameters (the same network).
@@ -97,6 +98,32 @@ class YoloV3(nn.Module):
         return [y1, y2, y3]
 
 
+class SamePool(nn.Module):
+    # keras 'same' 2×2 stride-1 max pooling: replicate the right/bottom edge.
+    def forward(self, x):
+        return nn.functional.max_pool2d(nn.functional.pad(x, (0, 1, 0, 1), mode='replicate'), 2, 1)
+
+
+class YoloV3Tiny(nn.Module):
+    def __init__(self, in_channels=1, num_classes=1, anchors=3, width=1.0, m=0.01):
+        super().__init__()
+        c = lambda n: scaled(n, width)
+        out = anchors * (5 + num_classes)
+        conv = lambda a, b, k: ConvBNLeaky(a, b, k, 1, m)
+        pool = lambda: nn.MaxPool2d(2, 2)
+        self.trunk1 = nn.Sequential(conv(in_channels, c(16), 3), pool(), conv(c(16), c(32), 3), pool(), conv(c(32), c(64), 3), pool(),
+                                    conv(c(64), c(128), 3), pool(), conv(c(128), c(256), 3))
+        self.trunk2 = nn.Sequential(pool(), conv(c(256), c(512), 3), SamePool(), conv(c(512), c(1024), 3), conv(c(1024), c(256), 1))
+        self.out1 = nn.Sequential(conv(c(256), c(512), 3), nn.Conv2d(c(512), out, 1))
+        self.up = nn.Sequential(conv(c(256), c(128), 1), nn.Upsample(scale_factor=2, mode='nearest'))
+        self.out2 = nn.Sequential(conv(c(128) + c(256), c(256), 3), nn.Conv2d(c(256), out, 1))
+
+    def forward(self, x):
+        x1 = self.trunk1(x)
+        x2 = self.trunk2(x1)
+        return [self.out1(x2), self.out2(torch.cat([self.up(x2), x1], 1))]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--width', type=float, default=0.25)
@@ -108,18 +135,45 @@ def main():
     ap.add_argument('--nchw', action='store_true', help='keep NCHW (default: channels_last, the fast path)')
     ap.add_argument('--expect-params', type=int)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--variant', choices=['yolov3', 'yolov3-tiny'], default='yolov3')
+    ap.add_argument('--mode', choices=['train', 'infer'], default='train')
+    ap.add_argument('--images', help='raw float32 [batch, 1, size, size] input (default: random normal)')
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    model = YoloV3(width=a.width)
+    model = (YoloV3 if a.variant == 'yolov3' else YoloV3Tiny)(width=a.width)
     params = sum(p.numel() for p in model.parameters())
     if a.expect_params is not None and params != a.expect_params:
         raise SystemExit(f'peer network has {params} parameters, daqyolo has {a.expect_params}: not the same network')
     fmt = torch.contiguous_format if a.nchw else torch.channels_last
     model = model.to(memory_format=fmt).train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    x = torch.randn(a.batch, 1, a.size, a.size).contiguous(memory_format=fmt)
+    if a.images:
+        with open(a.images, 'rb') as f:
+            x = torch.frombuffer(bytearray(f.read()), dtype=torch.float32).reshape(a.batch, 1, a.size, a.size)
+    else:
+        x = torch.randn(a.batch, 1, a.size, a.size)
+    x = x.contiguous(memory_format=fmt)
+    active = float((x != 0).sum()) / a.batch
+    if a.mode == 'infer':
+        model.eval()
+        with torch.inference_mode():
+            for _ in range(a.warmup):
+                model(x)
+            times = []
+            for _ in range(a.steps):
+                t0 = time.perf_counter()
+                model(x)
+                times.append((time.perf_counter() - t0) * 1000)
+        ms = sum(times) / len(times)
+        print(json.dumps({
+            'engine': 'pytorch', 'torch': torch.__version__, 'variant': a.variant, 'mode': 'infer', 'width': a.width, 'size': a.size,
+            'batch': a.batch, 'iters': a.steps, 'threads': torch.get_num_threads(), 'params': params,
+            'ms_per_batch': round(ms, 2), 'batch_ms': [round(t, 2) for t in times], 'img_per_s': round(1000 * a.batch / ms, 2),
+            'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), 'active_pixels_per_image': active,
+        }))
+        return
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -138,10 +192,11 @@ def main():
         times.append((time.perf_counter() - t0) * 1000)
     ms = sum(times) / len(times)
     print(json.dumps({
-        'engine': 'pytorch', 'torch': torch.__version__, 'width': a.width, 'size': a.size, 'batch': a.batch, 'steps': a.steps,
+        'engine': 'pytorch', 'torch': torch.__version__, 'variant': a.variant, 'mode': 'train', 'width': a.width, 'size': a.size, 'batch': a.batch, 'steps': a.steps,
         'threads': torch.get_num_threads(), 'channels_last': not a.nchw, 'params': params,
         'ms_per_step': round(ms, 1), 'step_ms': [round(t, 1) for t in times], 'img_per_s': round(1000 * a.batch / ms, 2),
-        'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), 'final_loss': last,
+        'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), 'active_pixels_per_image': active,
+        'final_loss': last,
     }))
 
 

@@ -1,12 +1,14 @@
-// Training speed of the YOLOv3 topology on random data: one JSON-able record per run.
+// Training speed of the YOLOv3 topology (dense or sparse) on random or real images: one
+// JSON-able record per run.
 // Used by `daqyolo bench train` and by bench/engine-vs-pytorch.ts (which runs it as a child
 // process so that its peak RSS is its own). The loss is the sum of squares of the head outputs:
 // it exercises forward, backward and the optimiser like the real loss, without its bookkeeping.
 import { performance } from 'node:perf_hooks';
-import { Adam, manualSeed, randn, setNumThreads, getNumThreads, tidy } from '../src/torch/index.js';
+import { Adam, manualSeed, tensor, setNumThreads, getNumThreads, tidy } from '../src/torch/index.js';
+import { benchImages, type BenchInputOptions } from './inputs.js';
 import { YoloV3, type Variant } from '../src/model/yolo.js';
 
-export interface TrainBenchOptions {
+export interface TrainBenchOptions extends Pick<BenchInputOptions, 'data' | 'active'> {
   variant: Variant;
   width: number;
   size: number;
@@ -35,6 +37,9 @@ export interface TrainBenchResult {
   step_ms: number[];
   img_per_s: number;
   peak_rss_mb: number;
+  /** Mean non-zero input pixels per image (the sparse variants' cost grows with it). */
+  active_pixels_per_image: number;
+  input: 'random' | 'sparse-random' | 'data';
   final_loss: number;
 }
 
@@ -43,9 +48,11 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
   manualSeed(o.seed);
   const model = new YoloV3({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, channelsLast: o.channelsLast });
   model.train();
-  const gflop = model.flops(o.size, o.size) / 1e9;
+  // The dense network's FLOPs (the sparse network does the work of its active sites only).
+  const gflop = (model.sparse ? denseFlops(o) : model.flops(o.size, o.size)) / 1e9;
   const opt = new Adam(model.parameters(), { lr: 1e-4 });
-  const x = randn([o.batch, 1, o.size, o.size]);
+  const { images, activePerImage } = benchImages(o);
+  const x = tensor(images, { shape: [o.batch, 1, o.size, o.size] });
   const step = (): number => tidy(() => {
     opt.zeroGrad();
     const ys = model.forward(x);
@@ -70,9 +77,18 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
     gflop_per_image: Number(gflop.toFixed(3)), ms_per_step: Number(ms.toFixed(1)),
     step_ms: times.map((t) => Number(t.toFixed(1))), img_per_s: Number(((1000 * o.batch) / ms).toFixed(2)),
     // maxRSS is in KiB on Linux, like Python's resource.getrusage.
-    peak_rss_mb: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)), final_loss: last,
+    peak_rss_mb: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
+    active_pixels_per_image: Number(activePerImage.toFixed(1)), input: o.data ? 'data' : o.active !== undefined ? 'sparse-random' : 'random', final_loss: last,
   };
   x.dispose();
   model.dispose();
   return result;
+}
+
+/** FLOPs of the dense network of a sparse variant (the sparse one computes only at its sites). */
+function denseFlops(o: TrainBenchOptions): number {
+  const m = new YoloV3({ variant: o.variant.replace('sparse-', '') as Variant, width: o.width, inChannels: 1, numClasses: 1 });
+  const f = m.flops(o.size, o.size);
+  m.dispose();
+  return f;
 }

@@ -5,6 +5,7 @@ namespace dq {
 
 // Declared here, not in common.h, so that the process-group file builds on its own.
 void InitDist(Napi::Env env, Napi::Object exports);
+void InitSparse(Napi::Env env, Napi::Object exports);  // sparse.cc (declared here so common.h, and every file, need not rebuild)
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
@@ -17,6 +18,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitAutograd(env, exports);
   InitOptim(env, exports);
   InitDist(env, exports);
+  InitSparse(env, exports);
   return exports;
 }
 

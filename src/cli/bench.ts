@@ -1,8 +1,11 @@
-// `daqyolo bench train`: time training steps of the YOLOv3 topology on random data and print
-// one JSON object (ms per step, images per second, peak RSS, parameters, GFLOP per image).
+// `daqyolo bench train` / `bench infer`: time training steps or inference of the YOLOv3
+// topology (dense or sparse) on random images or a dataset's, and print one JSON object (ms per
+// step or images per second, peak RSS, active pixels per image).
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { benchTrain } from '../../bench/train.js';
+import { benchInfer } from '../../bench/infer.js';
+import { variants, type Variant } from '../model/yolo.js';
 
 function positive(name: string, integer: boolean) {
   return (v: string): number => {
@@ -14,27 +17,50 @@ function positive(name: string, integer: boolean) {
   };
 }
 
+const inputOptions = (c: Command): Command => c
+  .option('--data <dataset>', 'HDF5 dataset: time its first --batch training images instead of random ones')
+  .option('--active <n>', 'random images with n active pixels each (default: every pixel random normal)', positive('active', true))
+  .option('--variant <name>', `network: ${variants.join(', ')}`, 'yolov3')
+  .option('--width <w>', 'channel-width multiplier', positive('width', false), 0.25)
+  .option('--size <px>', 'square image size (a multiple of 32)', positive('size', true), 480)
+  .option('--batch <n>', 'images per step', positive('batch', true), 8)
+  .option('--threads <n>', 'libtorch threads (default: every core)', positive('threads', true))
+  .option('--seed <n>', 'random seed', (v: string) => Number(v), 0)
+  .option('--json', 'print compact JSON (one line)');
+
+interface CommonOptions { data?: string; active?: number; variant: string; width: number; size: number; batch: number; threads?: number; seed: number; json?: boolean }
+function check(o: CommonOptions & { warmup: number }): Variant {
+  if (o.size % 32 !== 0) throw new UserError(`--size must be a multiple of 32, got ${o.size}`);
+  if (!(variants as readonly string[]).includes(o.variant)) throw new UserError(`--variant must be one of ${variants.join(', ')}, got '${o.variant}'`);
+  if (!Number.isInteger(o.warmup) || o.warmup < 0) throw new UserError(`--warmup must be a non-negative integer, got '${o.warmup}'`);
+  if (o.data && o.active !== undefined) throw new UserError('give --data or --active, not both');
+  return o.variant as Variant;
+}
+
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('measure the engine (prints JSON)');
-  bench
+  inputOptions(bench
     .command('train')
-    .description('time YOLOv3 training steps on random data (1 channel, 1 class, loss = sum of squared head outputs)')
-    .option('--width <w>', 'channel-width multiplier', positive('width', false), 0.25)
-    .option('--size <px>', 'square image size (a multiple of 32)', positive('size', true), 480)
-    .option('--batch <n>', 'images per step', positive('batch', true), 8)
+    .description('time YOLOv3 training steps (1 channel, 1 class, loss = sum of squared head outputs) on random images or a dataset\'s'))
     .option('--steps <n>', 'timed steps', positive('steps', true), 5)
     .option('--warmup <n>', 'untimed steps before timing', (v: string) => Number(v), 2)
-    .option('--variant <name>', 'yolov3 or yolov3-tiny', 'yolov3')
-    .option('--threads <n>', 'libtorch threads (default: every core)', positive('threads', true))
     .option('--nchw', 'keep NCHW memory format (default: channels_last, the fast oneDNN path)')
-    .option('--seed <n>', 'random seed', (v: string) => Number(v), 0)
-    .option('--json', 'print compact JSON (one line)')
-    .action((o: { width: number; size: number; batch: number; steps: number; warmup: number; variant: string; threads?: number; nchw?: boolean; seed: number; json?: boolean }) => {
-      if (o.size % 32 !== 0) throw new UserError(`--size must be a multiple of 32, got ${o.size}`);
-      if (o.variant !== 'yolov3' && o.variant !== 'yolov3-tiny') throw new UserError(`--variant must be yolov3 or yolov3-tiny, got '${o.variant}'`);
-      if (!Number.isInteger(o.warmup) || o.warmup < 0) throw new UserError(`--warmup must be a non-negative integer, got '${o.warmup}'`);
-      const r = benchTrain({ variant: o.variant, width: o.width, size: o.size, batch: o.batch, steps: o.steps, warmup: o.warmup,
-        threads: o.threads, channelsLast: !o.nchw, seed: o.seed });
+    .action((o: CommonOptions & { steps: number; warmup: number; nchw?: boolean }) => {
+      const variant = check(o);
+      const r = benchTrain({ variant, width: o.width, size: o.size, batch: o.batch, steps: o.steps, warmup: o.warmup,
+        threads: o.threads, channelsLast: !o.nchw, seed: o.seed, data: o.data, active: o.active });
+      console.log(o.json ? JSON.stringify(r) : JSON.stringify(r, null, 2));
+    });
+  inputOptions(bench
+    .command('infer')
+    .description('time YOLOv3 inference (eval mode, no autograd) on random images or a dataset\'s: images per second, peak RSS'))
+    .option('--iters <n>', 'timed batches', positive('iters', true), 5)
+    .option('--warmup <n>', 'untimed batches before timing', (v: string) => Number(v), 1)
+    .option('--isolated-radius <px>', 'drop pixels with no other active pixel within this many channels and ticks', (v: string) => Number(v), 0)
+    .action((o: CommonOptions & { iters: number; warmup: number; isolatedRadius: number }) => {
+      const variant = check(o);
+      const r = benchInfer({ variant, width: o.width, size: o.size, batch: o.batch, iters: o.iters, warmup: o.warmup,
+        threads: o.threads, seed: o.seed, data: o.data, active: o.active, isolatedRadius: o.isolatedRadius });
       console.log(o.json ? JSON.stringify(r) : JSON.stringify(r, null, 2));
     });
 }

@@ -20,6 +20,7 @@ import { trainReporter } from './train.js';
 import { progress } from './progress.js';
 import { intArg } from './args.js';
 import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
+import { scalesOf, type Variant } from '../model/yolo.js';
 
 
 /** Headline figures of one evaluation, for study.json and the README. */
@@ -94,7 +95,7 @@ export function registerStudy(program: Command): void {
       const reader = openDataset(data);
       const { w, h } = reader.boxSizes('train');
       reader.close();
-      const k = o.variant === 'yolov3' ? 9 : 6;
+      const k = 3 * scalesOf(o.variant as Variant);
       const km = kmeansAnchors(w, h, { k, seed: o.seed, restarts: 5 });
       console.error(`[2/5] anchors (IoU k-means over ${w.length} training boxes, mean best IoU ${km.meanBestIou.toFixed(3)}): ` +
         assignToScales(km.anchors, k / 3).map((s) => s.map(([a, b]) => `[${a.toFixed(1)},${b.toFixed(1)}]`).join(' ')).join(' | '));

@@ -158,7 +158,7 @@ export function registerTrain(program: Command): void {
     .option('--lr <x>', 'Adam learning rate', numArg('--lr'))
     .option('--width <w>', 'channel-width multiplier', numArg('--width'))
     .option('--size <px>', 'network input size (multiple of 32)', numArg('--size'))
-    .option('--variant <name>', 'yolov3 or yolov3-tiny')
+    .option('--variant <name>', 'yolov3, yolov3-tiny, sparse-yolov3 or sparse-yolov3-tiny')
     .option('--init-weights <file>', 'start from a checkpoint (e.g. made by `daqyolo import-weights` from Darknet .weights)')
     .option('--warmup-epochs <n>', 'warm-up epochs (× batches per epoch = warm-up batches)', numArg('--warmup-epochs'))
     .option('--obj-loss <kind>', 'objectness loss: mse or bce')

@@ -131,6 +131,10 @@ export interface OnnxExportOptions { size: number; inputScale?: number; batch?: 
 /** Encodes the model (eval mode: BN running statistics) as ONNX bytes. Input "images" [B, C, S, S]; outputs coarse first. */
 export function exportOnnx(model: YoloV3, o: OnnxExportOptions): Uint8Array {
   if (o.size % 32) throw new Error(`ONNX export: size ${o.size} is not a multiple of 32`);
+  // ONNX has no sparse convolution (its ops are dense), and densifying the sparse network is not
+  // the same function (dense layers fill the empty sites), so there is no faithful graph to write.
+  if (model.sparse) throw new Error(`ONNX export: ${model.config.variant} runs sparse convolutions, which ONNX cannot express; export a dense variant`);
+  if (model.config.isolatedRadius > 0) throw new Error('ONNX export: the isolated-pixel filter (model.isolatedRadius) has no ONNX form; train with 0 to export');
   const g = new GraphBuilder();
   const cfg = model.config;
   const outputs: string[] = [];

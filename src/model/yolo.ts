@@ -1,12 +1,19 @@
 // The YOLOv3 network of the seed (keras-yolo3 topology): Darknet-53 backbone, three heads
 // (coarse stride 32 first, then 16, then 8), nearest ×2 upsampling, BN eps 1e-3, LeakyReLU 0.1,
 // zero padding left/top before stride-2 convolutions. A lighter YOLOv3-tiny variant has two
-// heads (strides 32 and 16). Channel widths scale by `width` for fast CPU work.
-import { Tensor, cat, noGrad, zeros } from '../torch/index.js';
+// heads (strides 32 and 16). Channel widths scale by `width` for fast CPU work. The sparse-*
+// variants are the same networks on sparse convolutions (sparse-yolo.ts), with the same
+// parameter names, head maps, loss and decoding.
+import { Tensor, SparseTensor, cat, dispose, noGrad, zeros } from '../torch/index.js';
+import { buildSparseYolo, dropIsolated, type SparseVariant } from './sparse-yolo.js';
 import { Module, Layer, Conv2d, BatchNorm2d, LeakyReLU, ZeroPad2d, MaxPool2d, Upsample, Sequential, ModuleList } from '../nn/index.js';
 import { functional as F } from '../torch/index.js';
 
-export type Variant = 'yolov3' | 'yolov3-tiny';
+export type Variant = 'yolov3' | 'yolov3-tiny' | SparseVariant;
+export const variants: readonly Variant[] = ['yolov3', 'yolov3-tiny', 'sparse-yolov3', 'sparse-yolov3-tiny'];
+export const isSparse = (v: Variant): v is SparseVariant => v.startsWith('sparse-');
+/** Head count: 3 for YOLOv3 (strides 32, 16, 8), 2 for the tiny network (32, 16). */
+export const scalesOf = (v: Variant): number => (v.endsWith('tiny') ? 2 : 3);
 
 export interface YoloConfig {
   variant: Variant;
@@ -25,10 +32,15 @@ export interface YoloConfig {
   bnMomentum: number;
   /** Store convolution weights and activations NHWC (oneDNN's fast CPU path). */
   channelsLast: boolean;
+  /**
+   * Drop pixels with no other active pixel within this many channels and ticks before the
+   * network (0 = keep all): DUNE's trigger discards such isolated TPs (mostly ³⁹Ar and noise).
+   */
+  isolatedRadius: number;
 }
 
 export const defaultYoloConfig: YoloConfig = {
-  variant: 'yolov3', inChannels: 1, numClasses: 1, anchorsPerScale: 3, width: 1, bnMomentum: 0.1, channelsLast: true,
+  variant: 'yolov3', inChannels: 1, numClasses: 1, anchorsPerScale: 3, width: 1, bnMomentum: 0.1, channelsLast: true, isolatedRadius: 0,
 };
 
 /** Scaled channel count: at least 1. */
@@ -117,6 +129,7 @@ export class YoloV3 extends Module {
   readonly config: YoloConfig;
   readonly strides: number[];
   #forward: (x: Tensor) => HeadOutputs;
+  #sparseForward: ((x: SparseTensor) => HeadOutputs) | null = null;
 
   constructor(config: Partial<YoloConfig> = {}) {
     super();
@@ -125,7 +138,13 @@ export class YoloV3 extends Module {
     const out = cfg.anchorsPerScale * (5 + cfg.numClasses);
     const m = cfg.bnMomentum;
     const c = (n: number) => scaled(n, cfg.width);
-    if (cfg.variant === 'yolov3') {
+    if (isSparse(cfg.variant)) {
+      const built = buildSparseYolo({ register: (name, mod) => this.registerModule(name, mod) }, cfg.variant, cfg.inChannels, c,
+        { anchors: cfg.anchorsPerScale, perAnchor: 5 + cfg.numClasses }, m);
+      this.strides = built.strides;
+      this.#sparseForward = built.forward;
+      this.#forward = () => { throw new Error('unreachable'); };
+    } else if (cfg.variant === 'yolov3') {
       const backbone = this.registerModule('backbone', new Darknet53(cfg.inChannels, cfg.width, m));
       const [c8, c16, c32] = backbone.channels.slice(2) as [number, number, number];
       const head1 = this.registerModule('head1', new Head(c32, c(512), out, m));
@@ -195,11 +214,42 @@ export class YoloV3 extends Module {
     for (const [, mod] of this.namedModules()) if (mod instanceof Conv2d) mod.toChannelsLast();
   }
 
-  /** x: [B, C, H, W] with H and W multiples of 32. Returns the raw head outputs, coarse first. */
-  forward(x: Tensor): HeadOutputs {
-    const [, ch, hgt, wid] = x.shape as [number, number, number, number];
+  get sparse(): boolean {
+    return this.#sparseForward !== null;
+  }
+
+  /**
+   * x: dense [B, C, H, W] or a sparse batch, H and W multiples of 32. Returns the raw head
+   * outputs, coarse first (dense maps for every variant).
+   */
+  forward(x: Tensor | SparseTensor): HeadOutputs {
+    const [ch, hgt, wid] = x instanceof SparseTensor ? [x.channels, x.grid.height, x.grid.width] : (x.shape.slice(1) as [number, number, number]);
     if (ch !== this.config.inChannels) throw new Error(`model expects ${this.config.inChannels} input channels, got ${ch}`);
     if (hgt % 32 || wid % 32) throw new Error(`input size ${hgt}×${wid} is not a multiple of 32`);
+    const radius = this.config.isolatedRadius;
+    if (this.#sparseForward || radius > 0) {
+      // The sites, rulebooks and coarser grids made here are freed on return (autograd keeps
+      // the index tensors backward needs); a caller's sparse batch stays the caller's.
+      const given = x instanceof SparseTensor ? x : null;
+      const made: SparseTensor[] = [];
+      const input = given ?? made[made.push(SparseTensor.fromDense(x as Tensor)) - 1]!;
+      const kept = radius > 0 ? made[made.push(dropIsolated(input, radius)) - 1]! : input;
+      try {
+        if (this.#sparseForward) return this.#sparseForward(kept);
+        const d = kept.dense();
+        const y = this.#forward(d);
+        d.dispose();
+        return y;
+      } finally {
+        dispose(made);
+      }
+    }
+    if (x instanceof SparseTensor) {
+      const d = x.dense();
+      const y = this.#forward(d);
+      d.dispose();
+      return y;
+    }
     if (this.config.channelsLast && !x.isContiguous('channels_last')) {
       const xl = x.contiguous('channels_last');
       const y = this.#forward(xl);

@@ -6,7 +6,7 @@ type Pair = number | [number, number];
 const pair = (p: Pair): [number, number] => (typeof p === 'number' ? [p, p] : p);
 
 /** U(−bound, bound), as PyTorch's default conv initialisation (kaiming_uniform with a = √5). */
-function uniform(shape: number[], bound: number): Tensor {
+export function uniform(shape: number[], bound: number): Tensor {
   return tidy(() => noGrad(() => rand(shape).mul(2 * bound).sub(bound)));
 }
 

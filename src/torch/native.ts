@@ -25,7 +25,10 @@ function load(): Native {
 // busy thread shares the cores (data loading, simulation workers, a second run): measured 5–10 s
 // instead of 0.75 s per YOLOv3 step on 2 cores. Passive waiting avoids that; the user's own
 // OMP_WAIT_POLICY wins. libgomp reads it when the addon first loads it, so set it before.
-process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+// DAQYOLO_OMP=as-given leaves libgomp's own defaults (bench/omp-wait.ts compares settings).
+if (process.env.DAQYOLO_OMP !== 'as-given' && process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
+  process.env.OMP_WAIT_POLICY = 'PASSIVE';
+}
 
 export const native: Native = load();
 

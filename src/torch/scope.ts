@@ -25,6 +25,9 @@ function collect(value: unknown, into: Set<unknown>, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 6) return;
   if ('dispose' in (value as object) && 'isDisposed' in (value as object)) {
     into.add(value);
+    // A composite (a sparse tensor: features, sites, rulebooks) keeps the tensors it is made of.
+    const parts = (value as { disposables?: () => unknown[] }).disposables;
+    if (typeof parts === 'function') for (const p of parts.call(value)) into.add(p);
     return;
   }
   if (Array.isArray(value)) for (const v of value) collect(v, into, depth + 1);

@@ -42,7 +42,8 @@ export const trainConfigSchema = z.object({
   data: z.string().min(1),
   out: z.string().min(1),
   model: z.object({
-    variant: z.enum(['yolov3', 'yolov3-tiny']).default('yolov3'),
+    /** sparse-*: the same networks on sparse convolutions (same heads, loss and checkpoints' names). */
+    variant: z.enum(['yolov3', 'yolov3-tiny', 'sparse-yolov3', 'sparse-yolov3-tiny']).default('yolov3'),
     /** Channel-width multiplier (1 = the published network). */
     width: z.number().positive().max(4).default(0.25),
     /** Network input size in pixels (square, multiple of 32). 0 = the dataset's image size rounded to 32. */
@@ -60,7 +61,9 @@ export const trainConfigSchema = z.object({
     initWeights: z.string().min(1).optional(),
     /** BatchNorm momentum, PyTorch convention (keras-yolo3's 0.99 is 0.01 here; slow for short runs). */
     bnMomentum: z.number().positive().max(1).default(0.1),
-  }).strict().default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true, inputScale: 'auto', bnMomentum: 0.1 }),
+    /** Drop pixels with no other active pixel within this many channels and ticks before the network (0: keep all). */
+    isolatedRadius: z.number().int().min(0).max(16).default(0),
+  }).strict().default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true, inputScale: 'auto', bnMomentum: 0.1, isolatedRadius: 0 }),
   loss: lossSchema.default(lossSchema.parse({})),
   optimizer: z.object({
     lr: z.number().positive().default(1e-3),

@@ -6,7 +6,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Adam, manualSeed, setNumThreads, defaultDevice, tidy, stack, type Tensor } from '../torch/index.js';
-import { YoloV3 } from '../model/yolo.js';
+import { YoloV3, scalesOf } from '../model/yolo.js';
 import { yoloLoss, readLoss, TERMS, type LossValues } from '../loss/yolo-loss.js';
 import { openDataset, type DatasetReader, type DatasetIdentity } from '../data/store.js';
 import { BatchLoader, type LoaderOptions } from '../data/loader.js';
@@ -143,7 +143,7 @@ export function resolveRun(config: TrainConfig, reader: DatasetReader): Resolved
   if (config.batch > trainImages) throw new UserError(`batch size ${config.batch} is larger than the training split (${trainImages} images)`);
   if (val.length === 0) throw new UserError(`${reader.path}: the validation split is empty (needed for per-epoch validation)`);
   const size = config.model.size || round32(Math.max(reader.height, reader.width));
-  const scales = config.model.variant === 'yolov3' ? 3 : 2;
+  const scales = scalesOf(config.model.variant);
   const strides = [32, 16, 8].slice(0, scales);
   const lbScale = Math.min(size / reader.height, size / reader.width);
   let anchors: [number, number][];
@@ -185,6 +185,7 @@ export function buildModel(run: Pick<ResolvedRun, 'config' | 'channels' | 'class
   return new YoloV3({
     variant: run.config.model.variant, inChannels: run.channels, numClasses: run.classNames.length,
     width: run.config.model.width, channelsLast: run.config.model.channelsLast, bnMomentum: run.config.model.bnMomentum ?? 0.1,
+    isolatedRadius: run.config.model.isolatedRadius ?? 0,
   });
 }
 

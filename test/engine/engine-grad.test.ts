@@ -3,35 +3,8 @@
 // wrong gradient cannot hide behind a sum (Σ BN(x) has zero gradient for any x, for example).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Tensor, tensor, randn, rand, manualSeed, noGrad, isGradEnabled, tidy, where, functional as F } from '../../src/torch/index.js';
-
-type Fn = (xs: Tensor[]) => Tensor;
-
-/** Compares autograd's gradient of fn with respect to every input against central differences. */
-function gradcheck(name: string, fn: Fn, inputs: Tensor[], eps = 1e-6, atol = 1e-6, rtol = 1e-4): void {
-  tidy(() => {
-    const xs = inputs.map((x) => x.double().detach().requiresGrad_(true));
-    const out = fn(xs);
-    const weights = randn(out.shape, { dtype: 'float64' });
-    const scalar = (ys: Tensor): Tensor => ys.mul(weights).sum();
-    scalar(out).backward();
-    xs.forEach((x, k) => {
-      const analytic = x.grad!.toNumbers();
-      const base = x.detach().dataSync() as Float64Array;
-      for (let j = 0; j < base.length; j++) {
-        const at = (d: number): number => tidy(() => noGrad(() => {
-          const p = Float64Array.from(base);
-          p[j]! += d;
-          const moved = xs.map((y, m) => (m === k ? tensor(p, { shape: x.shape }) : y.detach()));
-          return scalar(fn(moved)).item();
-        }));
-        const numeric = (at(eps) - at(-eps)) / (2 * eps);
-        const tol = atol + rtol * Math.abs(numeric);
-        assert.ok(Math.abs(analytic[j]! - numeric) <= tol, `${name}: d/d input ${k}[${j}]: autograd ${analytic[j]}, finite difference ${numeric}`);
-      }
-    });
-  });
-}
+import { tensor, randn, rand, manualSeed, noGrad, isGradEnabled, tidy, where, functional as F } from '../../src/torch/index.js';
+import { gradcheck } from './helpers.js';
 
 test('finite-difference gradients: elementwise functions', () => {
   manualSeed(1);

@@ -1,0 +1,234 @@
+// Sparse 2-D tensors over libtorch (native/sparse.cc): a batch of images is its active sites
+// (coordinates [N, 3] = image, y, x; int64 on the CPU) and their features [N, C] (any device).
+// A SparseGrid is one resolution of one batch: the sites and the rulebooks built on them, each
+// built on first use and shared by every convolution of the same geometry at that resolution.
+// Tensors made here belong to the current tidy scope like any other (see scope.ts).
+import { native } from './native.js';
+import { Tensor, wrap, wrapAll } from './tensor.js';
+import { tensor, full, arange } from './creation.js';
+import { tidy } from './scope.js';
+
+/** How a rulebook maps input sites to output sites. */
+export interface RulebookGeometry {
+  kernel: [number, number];
+  stride: number;
+  /** Rows and columns added above and to the left of the input (the rest of a window is 'valid'). */
+  padding: [number, number];
+  /** Output sites = input sites (SparseConvNet's submanifold convolution); else covered cells. */
+  submanifold: boolean;
+  /**
+   * Output size ⌈H / stride⌉ (padding below/right as needed, as 'same'); default: 'valid' below
+   * and right. A stride-1 'same' covered-cell convolution grows the active set by the kernel.
+   */
+  same?: boolean;
+}
+
+/** For each output site and kernel offset, the input row it reads (N = the appended filler row). */
+export class Rulebook {
+  #pairs: Tensor[] | null = null;
+  // Rulebooks are built on the CPU; a copy per other device (CUDA) is made once, on first use.
+  #onDevice = new Map<string, { neighbours: Tensor; pairs: Tensor[] | null }>();
+  constructor(readonly input: SparseGrid, readonly output: SparseGrid, readonly neighbours: Tensor, readonly geometry: RulebookGeometry) {}
+  /** The neighbour table on the features' device. */
+  neighboursOn(device: string): Tensor {
+    if (device === this.neighbours.device) return this.neighbours;
+    let d = this.#onDevice.get(device);
+    if (!d) this.#onDevice.set(device, d = { neighbours: this.neighbours.to(device), pairs: null });
+    return d.neighbours;
+  }
+  /** pairs() on the features' device. */
+  pairsOn(device: string): Tensor[] {
+    if (device === this.neighbours.device) return this.pairs();
+    this.neighboursOn(device);
+    const d = this.#onDevice.get(device)!;
+    d.pairs ??= this.pairs().map((t) => t.to(device));
+    return d.pairs;
+  }
+  /** True for a 1×1 submanifold kernel: output row i reads input row i, no gather needed. */
+  get identity(): boolean {
+    const g = this.geometry;
+    return g.submanifold && g.kernel[0] === 1 && g.kernel[1] === 1;
+  }
+  /** Per kernel offset, the (input rows, output rows) that exist: [in_0, out_0, in_1, out_1, …]. */
+  pairs(): Tensor[] {
+    this.#pairs ??= wrapAll(native.sparseRulebookPairs(this.neighbours.handle, this.input.size));
+    return this.#pairs;
+  }
+  disposables(): Tensor[] {
+    return [this.neighbours, ...(this.#pairs ?? []), ...[...this.#onDevice.values()].flatMap((d) => [d.neighbours, ...(d.pairs ?? [])])];
+  }
+}
+
+export class SparseGrid {
+  #rulebooks = new Map<string, Rulebook>();
+  #lookup: Tensor | null = null;
+  /** coords: int64 [N, 3] (image, y, x), unique sites inside batch × height × width. */
+  constructor(readonly coords: Tensor, readonly batch: number, readonly height: number, readonly width: number) {
+    if (coords.dtype !== 'int64' || coords.ndim !== 2 || coords.size(1) !== 3) throw new Error(`sparse grid: coords must be int64 [N, 3], got ${coords.dtype} [${coords.shape}]`);
+  }
+  /** Number of active sites. */
+  get size(): number {
+    return this.coords.size(0);
+  }
+
+  /** The rulebook of a geometry (built once per grid and geometry). */
+  rulebook(g: RulebookGeometry): Rulebook {
+    const key = `${g.kernel}/${g.stride}/${g.padding}/${g.submanifold}/${g.same ?? false}`;
+    let rb = this.#rulebooks.get(key);
+    if (!rb) {
+      const [kh, kw] = g.kernel;
+      const [pt, pl] = g.padding;
+      // Output size of a convolution padded by (pt, pl) above/left and 'valid' below/right.
+      const outH = g.submanifold ? this.height : g.same ? Math.ceil(this.height / g.stride) : Math.floor((this.height + pt - kh) / g.stride) + 1;
+      const outW = g.submanifold ? this.width : g.same ? Math.ceil(this.width / g.stride) : Math.floor((this.width + pl - kw) / g.stride) + 1;
+      if (g.submanifold && kh === 1 && kw === 1 && pt === 0 && pl === 0) {
+        // 1×1 on the same sites: site i reads row i (no index grid to build).
+        const rows = arange(this.size, undefined, 1, { dtype: 'int64' });
+        rb = new Rulebook(this, this, rows.reshape(this.size, 1), g);
+        rows.dispose();
+        this.#rulebooks.set(key, rb);
+        return rb;
+      }
+      const [outCoords, nbr] = native.sparseRulebook(this.coords.handle, this.batch, this.height, this.width, outH, outW, kh, kw, g.stride, pt, pl, g.submanifold);
+      let output: SparseGrid = this;
+      if (g.submanifold) native.free(outCoords);
+      else output = new SparseGrid(wrap(outCoords), this.batch, outH, outW);
+      rb = new Rulebook(this, output, wrap(nbr), g);
+      this.#rulebooks.set(key, rb);
+    }
+    return rb;
+  }
+
+  /**
+   * For each site of this (finer) grid, the row of the site of `coarse` that contains it when
+   * coarse is `factor` times coarser; −1 where coarse has no such site.
+   */
+  parentRows(coarse: SparseGrid, factor: number): Tensor {
+    const lookup = coarse.#lookupTable();
+    const c = this.coords;
+    return tidy(() => {
+      const key = c.select(1, 0).mul(coarse.height).add(c.select(1, 1).floorDivide(factor)).mul(coarse.width).add(c.select(1, 2).floorDivide(factor));
+      return lookup.indexSelect(0, key);
+    });
+  }
+  // Row of each site in the flattened batch × height × width grid, −1 elsewhere.
+  #lookupTable(): Tensor {
+    if (!this.#lookup) {
+      const c = this.coords;
+      this.#lookup = tidy(() => {
+        const lin = c.select(1, 0).mul(this.height).add(c.select(1, 1)).mul(this.width).add(c.select(1, 2));
+        return full([this.batch * this.height * this.width], -1, { dtype: 'int64' }).indexPut_([lin], arange(this.size, undefined, 1, { dtype: 'int64' }));
+      });
+    }
+    return this.#lookup;
+  }
+
+  /** Every tensor this grid holds, its rulebooks and the grids they lead to (for scopes). */
+  disposables(): Tensor[] {
+    const out: Tensor[] = [this.coords, ...(this.#lookup ? [this.#lookup] : [])];
+    for (const rb of this.#rulebooks.values()) {
+      out.push(...rb.disposables());
+      if (rb.output !== this) out.push(...rb.output.disposables());
+    }
+    return out;
+  }
+}
+
+/** Features [N, C] on the sites of a grid. */
+export class SparseTensor {
+  constructor(readonly features: Tensor, readonly grid: SparseGrid) {
+    if (features.ndim !== 2 || features.size(0) !== grid.size) throw new Error(`sparse tensor: features [${features.shape}] do not fit ${grid.size} sites`);
+  }
+  get channels(): number { return this.features.size(1); }
+  /** Same sites, new features. */
+  withFeatures(f: Tensor): SparseTensor { return new SparseTensor(f, this.grid); }
+
+  /** The active pixels (any non-zero channel) of dense images [B, C, H, W]. */
+  static fromDense(x: Tensor): SparseTensor {
+    const [b, , h, w] = x.shape as [number, number, number, number];
+    const coords = wrap(native.sparseActiveSites(x.handle));
+    const grid = new SparseGrid(coords, b, h, w);
+    return new SparseTensor(sparsify(x, grid), grid);
+  }
+  /**
+   * From per-image pixel lists (no dense image is made): `pixels[b]` holds flat indices y·W + x
+   * and `values[b]` their values, channel-major ([C][n]) when C > 1. Repeated pixels are summed.
+   */
+  static fromPixels(pixels: ArrayLike<number>[], values: ArrayLike<number>[], channels: number, height: number, width: number, device = 'cpu'): SparseTensor {
+    const sites = new Map<number, number>();
+    const order: number[] = [];
+    const rows: [number, number, number][] = [];
+    pixels.forEach((list, b) => {
+      for (let i = 0; i < list.length; i++) {
+        const p = list[i]!;
+        if (p < 0 || p >= height * width || !Number.isInteger(p)) throw new Error(`sparse input: image ${b} pixel ${i} = ${p} is outside ${height}×${width}`);
+        const key = b * height * width + p;
+        if (!sites.has(key)) {
+          sites.set(key, order.length);
+          order.push(key);
+          rows.push([b, Math.floor(p / width), p % width]);
+        }
+      }
+    });
+    // Sites in (image, y, x) order, as sparseActiveSites gives them.
+    const perm = order.map((_, i) => i).sort((a, b) => order[a]! - order[b]!);
+    const rank = new Int32Array(order.length);
+    perm.forEach((old, pos) => { rank[old] = pos; });
+    const feats = new Float32Array(order.length * channels);
+    pixels.forEach((list, b) => {
+      const v = values[b]!;
+      for (let i = 0; i < list.length; i++) {
+        const r = rank[sites.get(b * height * width + list[i]!)!]!;
+        for (let ch = 0; ch < channels; ch++) feats[r * channels + ch]! += v[ch * list.length + i]!;
+      }
+    });
+    const coordData = new BigInt64Array(order.length * 3);
+    perm.forEach((old, pos) => { const [b, y, x] = rows[old]!; coordData[3 * pos] = BigInt(b); coordData[3 * pos + 1] = BigInt(y); coordData[3 * pos + 2] = BigInt(x); });
+    const grid = new SparseGrid(tensor(coordData, { shape: [order.length, 3], dtype: 'int64' }), pixels.length, height, width);
+    let f = tensor(feats, { shape: [order.length, channels] });
+    if (device !== 'cpu') { const moved = f.to(device); f.dispose(); f = moved; }
+    return new SparseTensor(f, grid);
+  }
+
+  /** Scatters the features into a [B, C, H, W] grid of `fill` (NHWC strides). */
+  dense(fill = 0): Tensor {
+    return densify(this.features, this.grid, fill);
+  }
+  get isDisposed(): boolean { return this.features.isDisposed; }
+  /** Frees the features (the grid is shared with other tensors and goes with its scope). */
+  dispose(): void { this.features.dispose(); }
+  disposables(): Tensor[] { return [this.features, ...this.grid.disposables()]; }
+}
+
+/** Features of `grid`'s sites read from dense [B, C, H, W] maps. */
+export function sparsify(x: Tensor, grid: SparseGrid): Tensor {
+  return wrap(native.sparseSparsify(x.handle, grid.coords.handle));
+}
+/** [B, C, H, W] (NHWC strides) holding the features at the sites and `fill` elsewhere. */
+export function densify(features: Tensor, grid: SparseGrid, fill = 0): Tensor {
+  return wrap(native.sparseDensify(features.handle, grid.coords.handle, grid.batch, grid.height, grid.width, fill));
+}
+
+export type SparseConvAlgorithm = 'gather' | 'offsets';
+/**
+ * Sparse convolution of features [N, Cin] by weight [Cout, Cin, kh, kw] through a rulebook:
+ * 'gather' = one gather of every (site, offset) row through a zero row, then one GEMM;
+ * 'offsets' = per kernel offset index_select → mm → index_add (no work on absent pairs).
+ */
+export function sparseConv(features: Tensor, rb: Rulebook, weight: Tensor, bias: Tensor | null = null, algorithm: SparseConvAlgorithm = 'gather'): Tensor {
+  if (algorithm === 'offsets' && !rb.identity) {
+    return wrap(native.sparseConvOffsets(features.handle, rb.pairsOn(features.device).map((t) => t.handle), rb.output.size, weight.handle, bias?.handle ?? null));
+  }
+  return wrap(native.sparseConv(features.handle, rb.neighboursOn(features.device).handle, weight.handle, bias?.handle ?? null, rb.identity));
+}
+/** Maximum over the active inputs of each window. */
+export function sparseMaxPool(features: Tensor, rb: Rulebook): Tensor {
+  return wrap(native.sparseMaxPool(features.handle, rb.neighboursOn(features.device).handle));
+}
+/** Nearest-neighbour upsampling onto the sites of `fine`, read from the coarse tensor. */
+export function sparseUpsample(x: SparseTensor, fine: SparseGrid, factor: number): SparseTensor {
+  const rows = fine.parentRows(x.grid, factor);
+  if (rows.size(0) > 0 && rows.min().item() < 0) throw new Error(`sparse upsample: a ${fine.height}×${fine.width} site has no parent in the ${x.grid.height}×${x.grid.width} grid`);
+  const f = x.features.indexSelect(0, rows.to(x.features.device));
+  return new SparseTensor(f, fine);
+}

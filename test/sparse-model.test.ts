@@ -1,0 +1,109 @@
+// The sparse YOLOv3 variants: the dense networks' parameters (names and shapes, so checkpoints
+// move between them), the dense head maps the loss reads, images in a batch independent of
+// each other, empty cells reading the output bias, and a real training run through the trainer.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { YoloV3, type Variant } from '../src/model/yolo.js';
+import { dropIsolated } from '../src/model/sparse-yolo.js';
+import { SparseTensor, tensor, tidy, noGrad, manualSeed, liveTensors, type Tensor } from '../src/torch/index.js';
+import { exportOnnx } from '../src/formats/onnx.js';
+import { parseSimConfig } from '../src/sim/config.js';
+import { generateDataset } from '../src/data/generate.js';
+import { parseTrainConfig } from '../src/train/config.js';
+import { train } from '../src/train/trainer.js';
+import { openRun } from '../src/eval/run.js';
+import { RunDir } from '../src/train/run-dir.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'daqyolo-sparse-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** [B, 1, S, S] zeros with value v at the given (image, y, x). */
+function image(b: number, s: number, pixels: [number, number, number, number][]): Tensor {
+  const d = new Float32Array(b * s * s);
+  for (const [i, y, x, v] of pixels) d[(i * s + y) * s + x] = v;
+  return tensor(d, { shape: [b, 1, s, s] });
+}
+const maxDiff = (a: Tensor, b: Tensor): number => tidy(() => a.sub(b).abs().max().item());
+
+for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
+  const dense = variant.replace('sparse-', '') as Variant;
+
+  test(`${variant}: the dense ${dense}'s parameter names and shapes; a dense checkpoint loads`, () => {
+    const s = new YoloV3({ variant, width: 0.125 });
+    const d = new YoloV3({ variant: dense, width: 0.125 });
+    const shapes = (m: YoloV3) => [...m.stateDict()].map(([k, t]) => `${k}:${t.shape}`);
+    assert.deepEqual(shapes(s), shapes(d));
+    // The output convs' objectness biases start at the prior logit (empty cells read only them).
+    const outBias = s.stateDict().get(variant === 'sparse-yolov3' ? 'head1.out.1.bias' : 'out1.1.bias')!.toNumbers();
+    assert.deepEqual([4, 10, 16].map((i) => +outBias[i]!.toFixed(4)), Array(3).fill(+Math.log(0.01 / 0.99).toFixed(4)));
+    s.loadStateDict(d.stateDict());
+    assert.equal(maxDiff(s.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!, d.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!), 0);
+    s.dispose(); d.dispose();
+  });
+
+  test(`${variant}: dense head maps; images independent in a batch; empty cells give the output bias`, () => {
+    manualSeed(2);
+    // BN momentum 1: one training-mode pass sets the running statistics to that batch's, so that
+    // eval-mode activations keep their scale through the depth (fresh statistics shrink them).
+    const m = new YoloV3({ variant, width: 0.125, bnMomentum: 1 });
+    const S = 256;
+    const a = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [1, 100, 100, 1]]);
+    tidy(() => noGrad(() => m.forward(a)));
+    m.eval();
+    const before = liveTensors();
+    tidy(() => noGrad(() => {
+      const b = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [1, 5, 5, 3], [1, 6, 6, 1]]);
+      const ya = m.forward(a);
+      const yb = m.forward(b);
+      assert.deepEqual(ya.map((y) => y.shape), m.strides.map((st) => [2, 18, S / st, S / st]));
+      ya.forEach((y, k) => {
+        // Image 0 is the same in both batches: its maps must not see image 1.
+        assert.ok(maxDiff(y.select(0, 0), yb[k]!.select(0, 0)) < 1e-5, `scale ${k}: image 0 depends on image 1`);
+        const seen = maxDiff(y.select(0, 1), yb[k]!.select(0, 1));
+        assert.ok(seen > 1e-6, `scale ${k}: image 1's change is seen (${seen})`);
+      });
+      // Far from every pixel (bottom-right corner of image 0), a head map is its last conv's bias.
+      const outputBias = [...m.stateDict()].filter(([k]) => /(out\.1|out1\.1|out2\.1)\.bias$/.test(k)).map(([, t]) => t);
+      assert.equal(outputBias.length, ya.length);
+      const coarse = ya[0]!; // stride 32 first; image 0's pixels are all in the top half
+      const corner = coarse.select(0, 0).select(1, S / 32 - 1).select(1, S / 32 - 1);
+      const bias = m.config.variant === 'sparse-yolov3' ? m.stateDict().get('head1.out.1.bias')! : m.stateDict().get('out1.1.bias')!;
+      assert.ok(maxDiff(corner, bias) < 1e-6);
+      // The same batch given as a sparse tensor built from pixel lists gives the same maps.
+      const sp = SparseTensor.fromPixels([Int32Array.from([10 * S + 12, 11 * S + 12, 40 * S + 90]), Int32Array.from([100 * S + 100])],
+        [Float32Array.from([1.5, 0.7, 2]), Float32Array.from([1])], 1, S, S);
+      m.forward(sp).forEach((y, k) => assert.ok(maxDiff(y, ya[k]!) < 1e-6));
+    }));
+    assert.equal(liveTensors(), before, 'forward frees its sites, rulebooks and grids');
+    a.dispose();
+    assert.throws(() => exportOnnx(m, { size: 64 }), /runs sparse convolutions, which ONNX cannot express/);
+    m.dispose();
+  });
+}
+
+test('dropIsolated removes pixels with no neighbour within the radius and keeps the rest', () => tidy(() => {
+  const x = SparseTensor.fromDense(image(2, 32, [[0, 5, 5, 1], [0, 6, 7, 2], [0, 20, 20, 3], [1, 20, 20, 4], [1, 30, 30, 5], [1, 28, 30, 6]]));
+  const r1 = dropIsolated(x, 2);
+  assert.deepEqual(r1.grid.coords.tolist(), [[0, 5, 5], [0, 6, 7], [1, 28, 30], [1, 30, 30]]);
+  assert.deepEqual(r1.features.flatten().toNumbers(), [1, 2, 6, 5]);
+  const r2 = dropIsolated(x, 1);
+  assert.deepEqual(r2.grid.coords.tolist(), []);
+  assert.equal(dropIsolated(x, 0), x);
+}));
+
+test('sparse-yolov3-tiny trains through the trainer (falling loss, checkpoint reopens as the sparse model)', async () => {
+  const data = join(dir, 'd.h5');
+  await generateDataset({ out: data, config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }), images: 40, seed: 5, workers: 0 });
+  const out = join(dir, 'run');
+  await train({ config: parseTrainConfig({ data, out, epochs: 3, batch: 8, seed: 3, workers: 1, threads: 1, model: { variant: 'sparse-yolov3-tiny', width: 0.125, size: 64, isolatedRadius: 1 }, optimizer: { lr: 3e-3 } }) });
+  const epochs = new RunDir(out).readMetrics<{ type: string; train: { objective: number } }>().filter((r) => r.type === 'epoch').map((r) => r.train.objective);
+  assert.equal(epochs.length, 3);
+  assert.ok(epochs[2]! < epochs[0]!, `objective falls: ${epochs}`);
+  const opened = openRun(out);
+  assert.ok(opened.model.sparse);
+  assert.equal(opened.model.config.isolatedRadius, 1);
+  opened.model.dispose();
+});
