@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { registerSimulate } from './simulate.js';
 import { registerShow } from './show.js';
 import { registerStats } from './stats.js';
+import { registerPhysics } from './physics.js';
 import { registerBench } from './bench.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
@@ -20,6 +21,7 @@ import { registerExportOnnx } from './export-onnx.js';
 export function registerCommands(program: Command): void {
   registerSimulate(program);
   registerStats(program);
+  registerPhysics(program);
   registerShow(program);
   registerBench(program);
   registerTrain(program);
