@@ -1,7 +1,7 @@
 // `daqyolo physics`: the simulator's physics figures against their published values and bands
 // (docs/physics.md); exits non-zero when one leaves its band.
 import type { Command } from 'commander';
-import { parseSimConfig } from '../sim/config.js';
+import { parseSimConfig, simConfigWarnings } from '../sim/config.js';
 import { formatPhysicsTable, physicsTable } from '../sim/physics.js';
 import { intArg, readJsonConfig } from './args.js';
 
@@ -17,6 +17,7 @@ export function registerPhysics(program: Command): void {
     .action((o: { config?: string; images: number; interactions: number; seed: number; json?: boolean }) => {
       const input = readJsonConfig(o.config);
       const cfg = parseSimConfig(input, o.config ?? 'config');
+      for (const w of simConfigWarnings(cfg)) console.error(`daqyolo physics: warning: ${w}`);
       const rows = physicsTable(cfg, { images: o.images, interactions: o.interactions, seed: o.seed });
       console.log(o.json ? JSON.stringify(rows, null, 2) : formatPhysicsTable(rows));
       const failed = rows.filter((r) => r.pass === false);

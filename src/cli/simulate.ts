@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { mergeConfig, noBackgroundPatch, parseSimConfig } from '../sim/config.js';
+import { mergeConfig, noBackgroundPatch, parseSimConfig, simConfigWarnings } from '../sim/config.js';
 import { generateDataset } from '../data/generate.js';
 import { parseSplitFractions } from '../data/splits.js';
 import { intArg, numArg, readJsonConfig } from './args.js';
@@ -52,6 +52,7 @@ export function registerSimulate(program: Command): void {
       if (o.background === false) Object.assign(patch.background, noBackgroundPatch());
       const merged = mergeConfig(base, { ...patch, ...(o.storeTps ? { storeTps: true } : {}) });
       const config = parseSimConfig(merged, o.config ?? 'config');
+      for (const w of simConfigWarnings(config)) console.error(`daqyolo simulate: warning: ${w}`);
       const split = parseSplitFractions(o.split);
       const bar = progress(o.images);
       const summary = await generateDataset({

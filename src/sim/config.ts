@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { deepMerge } from '../util/merge.js';
+import { effectiveThreshold, upcrossProbability } from './noise.js';
 
 const pos = () => z.number().positive();
 const nonneg = () => z.number().nonnegative();
@@ -239,6 +240,28 @@ export type SimConfigInput = z.input<typeof simConfigSchema>;
  *  2.19 ms drift): charge from a longer window would come from outside the drift volume. */
 const WINDOW_OVER_DRIFT = 1.1;
 
+/** Noise TPs per image above which a config is refused (millions of TPs make no image). */
+const MAX_NOISE_TPS_PER_IMAGE = 1e5;
+/** Above this many noise TPs per image (the ³⁹Ar level) a warning states the rate. */
+const WARN_NOISE_TPS_PER_IMAGE = 100;
+
+/** Noise TPs per image of a threshold on the Gaussian noise alone (the pedestal estimate exact): a quick bound. */
+export function gaussianNoiseTpsPerImage(c: SimConfig): number {
+  const sigma = Math.hypot(c.electronics.noiseRmsAdc, c.electronics.coherentNoiseRmsAdc);
+  if (!(sigma > 0)) return 0;
+  return upcrossProbability(effectiveThreshold(c.tp.thresholdAdc) / sigma, c.electronics.noiseCorrelation) * c.detector.windowTicks * c.detector.channels;
+}
+
+/** Warnings about a valid but suspicious config (printed by the commands that simulate). */
+export function simConfigWarnings(c: SimConfig): string[] {
+  const out: string[] = [];
+  const n = gaussianNoiseTpsPerImage(c);
+  if (c.tp.noiseTps && n > WARN_NOISE_TPS_PER_IMAGE) {
+    out.push(`tp.thresholdAdc ${c.tp.thresholdAdc} ADC is ${(c.tp.thresholdAdc / c.electronics.noiseRmsAdc).toFixed(1)} σ of the noise: ≈ ${n.toFixed(0)} noise TPs per image (${((n / (c.detector.windowTicks * c.detector.tickUs * 1e-6)) / 1e3).toFixed(0)} kHz per face), more than ³⁹Ar makes`);
+  }
+  return out;
+}
+
 /** Validates a (partial) config; throws a UserError naming the field, e.g. `signal.perImage`. */
 export function parseSimConfig(input: unknown, origin = 'config'): SimConfig {
   const r = simConfigSchema.safeParse(input ?? {});
@@ -268,6 +291,10 @@ export function parseSimConfig(input: unknown, origin = 'config'): SimConfig {
   const maxAdc = 2 ** c.electronics.adcBits - 1;
   if (c.electronics.pedestalAdc + c.tp.thresholdAdc >= maxAdc) {
     throw new UserError(`${origin}: field electronics.pedestalAdc (${c.electronics.pedestalAdc}) plus tp.thresholdAdc (${c.tp.thresholdAdc}) must stay below the ${c.electronics.adcBits}-bit ADC range (${maxAdc})`);
+  }
+  const noiseTps = gaussianNoiseTpsPerImage(c);
+  if (c.tp.noiseTps && noiseTps > MAX_NOISE_TPS_PER_IMAGE) {
+    throw new UserError(`${origin}: field tp.thresholdAdc (${c.tp.thresholdAdc} ADC) is too close to the noise (${c.electronics.noiseRmsAdc} ADC RMS): it implies ≈ ${noiseTps.toExponential(2)} noise TPs per image (limit ${MAX_NOISE_TPS_PER_IMAGE.toExponential(0)}); raise it or set tp.noiseTps false`);
   }
   if (c.signal.flatMaxMeV <= c.signal.flatMinMeV) {
     throw new UserError(`${origin}: field signal.flatMaxMeV (${c.signal.flatMaxMeV}) must exceed signal.flatMinMeV (${c.signal.flatMinMeV})`);
