@@ -12,6 +12,7 @@ import { registerSweep } from './sweep.js';
 import { registerAnchors } from './anchors.js';
 import { registerStudy } from './study.js';
 import { registerFpRate } from './fprate.js';
+import { registerBaseline } from './baseline.js';
 import { registerDetect } from './detect.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
@@ -31,6 +32,7 @@ export function registerCommands(program: Command): void {
   registerAnchors(program);
   registerStudy(program);
   registerFpRate(program);
+  registerBaseline(program);
   registerDetect(program);
   registerImport(program);
   registerExport(program);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { BatchLoader } from '../data/loader.js';
 import { batchOfImages } from '../data/batch.js';
-import { streamImages } from '../data/stream.js';
+import { EVALUATE_BACKGROUND_START, streamImages } from '../data/stream.js';
 import { parseSimConfig } from '../sim/config.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
@@ -122,7 +122,7 @@ function inferBackground(opened: ReturnType<typeof openRun>, attrs: Record<strin
     pending = [];
     onProgress?.(out.length, count, 'background');
   };
-  for (const img of streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + 10_000_000, count, mode: 'background' })) {
+  for (const img of streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + EVALUATE_BACKGROUND_START, count, mode: 'background' })) {
     pending.push(img);
     if (pending.length === batch) flush();
   }

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../data/store.js';
-import { streamImagesParallel, streamImages, type StreamedImage } from '../data/stream.js';
+import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, type StreamedImage } from '../data/stream.js';
 import { batchOfImages } from '../data/batch.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
@@ -90,7 +90,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
   const statePath = join(o.runDir, 'eval', `fprate-seed${seed}.json`);
   mkdirSync(join(o.runDir, 'eval'), { recursive: true });
   let state: FpState = {
-    run: o.runDir, checkpoint: opened.checkpoint, seed, start: sim.numImages + 20_000_000, images: 0,
+    run: o.runDir, checkpoint: opened.checkpoint, seed, start: sim.numImages + FPRATE_BACKGROUND_START, images: 0,
     counts: new Array<number>(SCORE_BINS).fill(0), seconds: 0,
   };
   if (existsSync(statePath)) {
