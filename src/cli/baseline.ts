@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { openDataset } from '../data/store.js';
 import { UserError } from '../errors.js';
-import { evaluateTrigger, type TriggerImage, type TriggerReport } from '../eval/efficiency.js';
+import { evaluateTrigger, type TriggerImage } from '../eval/efficiency.js';
+import type { BaselineReport } from '../eval/evaluate.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
 import { datasetBaselineImages, datasetSimulation, streamBaselineBackground, type BaselineImage } from '../trigger/baseline.js';
 import { defaultClusterParams, type Candidate, type ClusterParams } from '../trigger/cluster.js';
@@ -13,16 +14,6 @@ import { intArg, numArg } from './args.js';
 import { summarizeTrigger } from './evaluate.js';
 import { progress } from './progress.js';
 
-export interface BaselineReport {
-  algorithm: string;
-  params: ClusterParams;
-  data: string;
-  split: string;
-  images: number;
-  backgroundImages: number;
-  seconds: number;
-  trigger: TriggerReport;
-}
 
 const toDetections = (c: Candidate[]) => c.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.sumAdc, cls: 0 }));
 

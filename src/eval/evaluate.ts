@@ -33,6 +33,18 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number, phase: string) => void;
 }
 
+/** What `daqyolo baseline` writes: the clustering trigger's figures in the trigger schema of `evaluate`. */
+export interface BaselineReport {
+  algorithm: string;
+  params: { channelTolerance: number; maxDtTicks: number; minHits: number; minChannels: number; minSumAdc: number };
+  data: string;
+  split: string;
+  images: number;
+  backgroundImages: number;
+  seconds: number;
+  trigger: TriggerReport;
+}
+
 export interface EvaluateReport {
   run: string;
   checkpoint: string;
