@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { openDataset } from '../data/store.js';
 import { UserError } from '../errors.js';
-import { evaluateTrigger, type TriggerImage } from '../eval/efficiency.js';
+import { DEFAULT_FACES, evaluateTrigger, type TriggerImage } from '../eval/efficiency.js';
 import type { BaselineReport } from '../eval/evaluate.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
-import { datasetBaselineImages, datasetSimulation, streamBaselineBackground, type BaselineImage } from '../trigger/baseline.js';
+import { datasetBaselineImages, datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
 import { defaultClusterParams, type Candidate, type ClusterParams } from '../trigger/cluster.js';
 import { intArg, numArg } from './args.js';
 import { summarizeTrigger } from './evaluate.js';
@@ -36,6 +36,46 @@ export function clusterParamsOf(o: Record<string, number | undefined>, adcBits: 
   };
 }
 
+/** Cluster parameters from the options, on the defaults for the ADC of the dataset's simulator. */
+export function clusterParamsOfData(o: Record<string, number | undefined>, data: string): ClusterParams {
+  const r = openDataset(data);
+  try {
+    return clusterParamsOf(o, datasetSimulation(r).config.electronics.adcBits);
+  } finally {
+    r.close();
+  }
+}
+
+/** The baseline on a dataset split and on `background` streamed background-only images (evaluate's). */
+export async function runBaseline(o: { data: string; split: 'train' | 'val' | 'eval'; params: ClusterParams; limit?: number; background: number; workers: number;
+  match?: 'iou' | 'centre'; faces?: number; showProgress?: boolean }): Promise<BaselineReport> {
+  const t0 = performance.now();
+  const reader = openDataset(o.data);
+  try {
+    const sim = datasetSimulation(reader);
+    const bar = o.showProgress ? progress(`baseline [${o.split}]`, 1) : null;
+    const images = datasetBaselineImages(reader, o.split, o.params, o.limit ?? 0, (d, n) => { if (d === 1) bar?.phase(`baseline [${o.split}]`, n); bar?.update(d); });
+    bar?.stop();
+    const background: TriggerImage[] = [];
+    const bg = o.showProgress ? progress('background', o.background) : null;
+    for await (const c of streamBaselineBackground(sim, o.background, o.params, { workers: o.workers })) {
+      background.push({ detections: toDetections(c), interactions: [] });
+      if (background.length % 64 === 0) bg?.update(background.length);
+    }
+    bg?.stop();
+    const d = sim.config.detector;
+    const trigger = evaluateTrigger(images.map((im) => ({ detections: toDetections(im.candidates), interactions: im.interactions })),
+      { match: o.match ?? 'iou', faces: o.faces ?? DEFAULT_FACES, scoreThreshold: o.params.minSumAdc, windowTicks: d.windowTicks, tickSeconds: d.tickUs * 1e-6 }, background);
+    const p = o.params;
+    return {
+      algorithm: `TDR-era TP clustering: channel gap ≤ ${p.channelTolerance}, Δt ≤ ${p.maxDtTicks} ticks, ≥ ${p.minHits} TPs on ≥ ${p.minChannels} channels, scored by ΣADC`,
+      params: p, data: o.data, split: o.split, images: images.length, backgroundImages: background.length, seconds: (performance.now() - t0) / 1000, trigger,
+    };
+  } finally {
+    reader.close();
+  }
+}
+
 export function registerBaseline(program: Command): void {
   addClusterOptions(program
     .command('baseline <data>')
@@ -52,41 +92,16 @@ export function registerBaseline(program: Command): void {
     .action(async (data: string, o) => {
       if (!['train', 'val', 'eval'].includes(o.split)) throw new UserError(`--split ${o.split}: expected train, val or eval`);
       if (!['iou', 'centre'].includes(o.match)) throw new UserError(`--match ${o.match}: expected iou or centre`);
-      const t0 = performance.now();
-      const reader = openDataset(data);
-      let images: BaselineImage[];
-      let sim;
-      try {
-        sim = datasetSimulation(reader);
-        const params = clusterParamsOf(o, sim.config.electronics.adcBits);
-        const bar = progress(`baseline [${o.split}]`, 1);
-        images = datasetBaselineImages(reader, o.split, params, o.limit, (d, n) => { if (d === 1) bar.phase(`baseline [${o.split}]`, n); bar.update(d); });
-        bar.stop();
-        const background: TriggerImage[] = [];
-        const bg = progress('background', o.background);
-        for await (const c of streamBaselineBackground(sim, o.background, params, { workers: o.workers })) {
-          background.push({ detections: toDetections(c), interactions: [] });
-          if (background.length % 64 === 0) bg.update(background.length);
-        }
-        bg.stop();
-        const d = sim.config.detector;
-        const trigger = evaluateTrigger(images.map((im) => ({ detections: toDetections(im.candidates), interactions: im.interactions })),
-          { match: o.match, faces: o.faces, scoreThreshold: params.minSumAdc, windowTicks: d.windowTicks, tickSeconds: d.tickUs * 1e-6 }, background);
-        const report: BaselineReport = {
-          algorithm: `TDR-era TP clustering: channel gap ≤ ${params.channelTolerance}, Δt ≤ ${params.maxDtTicks} ticks, ≥ ${params.minHits} TPs on ≥ ${params.minChannels} channels, scored by ΣADC`,
-          params, data, split: o.split, images: images.length, backgroundImages: background.length, seconds: (performance.now() - t0) / 1000, trigger,
-        };
-        const out = o.out ?? (o.run ? join(o.run, 'baseline', `${o.split}.json`) : join(dirname(data), `baseline-${o.split}.json`));
-        mkdirSync(dirname(out), { recursive: true });
-        writeJsonAtomic(out, report);
-        if (o.json) console.log(JSON.stringify(report, null, 2));
-        else {
-          console.log(`baseline on ${data} [${o.split}]: ${report.images} images, ${report.backgroundImages} background-only images; ${report.algorithm}`);
-          console.log(summarizeTrigger(trigger, 'ΣADC').join('\n'));
-          console.log(`written: ${out}`);
-        }
-      } finally {
-        reader.close();
+      const params = clusterParamsOfData(o, data);
+      const report = await runBaseline({ data, split: o.split, params, limit: o.limit, background: o.background, workers: o.workers, match: o.match, faces: o.faces, showProgress: true });
+      const out = o.out ?? (o.run ? join(o.run, 'baseline', `${o.split}.json`) : join(dirname(data), `baseline-${o.split}.json`));
+      mkdirSync(dirname(out), { recursive: true });
+      writeJsonAtomic(out, report);
+      if (o.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        console.log(`baseline on ${data} [${o.split}]: ${report.images} images, ${report.backgroundImages} background-only images; ${report.algorithm}`);
+        console.log(summarizeTrigger(report.trigger, 'ΣADC').join('\n'));
+        console.log(`written: ${out}`);
       }
     });
 }

@@ -3,11 +3,9 @@
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { measureBaselineFpRate, measureFpRate, type FpRow } from '../eval/fprate.js';
-import { addClusterOptions, clusterParamsOf } from './baseline.js';
+import { addClusterOptions, clusterParamsOfData } from './baseline.js';
 import { progress } from './progress.js';
 import { intArg } from './args.js';
-import { openDataset } from '../data/store.js';
-import { datasetSimulation } from '../trigger/baseline.js';
 
 function printRows(rows: FpRow[], score: string, digits: number): void {
   console.log(`${score} ≥   FP count   FP per image   Hz per module   90 % CL`);
@@ -41,10 +39,7 @@ export function registerFpRate(program: Command): void {
       const trigger = { faces: o.faces };
       try {
         if (o.baseline) {
-          const r = openDataset(o.data);
-          const adcBits = datasetSimulation(r).config.electronics.adcBits;
-          r.close();
-          const result = await measureBaselineFpRate({ data: o.data, images: o.images, params: clusterParamsOf(o, adcBits), seed: o.seed, workers: o.workers,
+          const result = await measureBaselineFpRate({ data: o.data, images: o.images, params: clusterParamsOfData(o, o.data), seed: o.seed, workers: o.workers,
             state: o.state, trigger, control, onProgress: (d) => bar.update(d) });
           bar.stop();
           if (o.json) { console.log(JSON.stringify({ ...result, sumAdc: undefined }, null, 2)); return; }
