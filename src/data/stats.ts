@@ -151,9 +151,8 @@ export function formatStats(s: DatasetStats): string {
     const a = (xs: [number, number][]) => xs.map(([x, y]) => `[${x},${y}]`).join(' ');
     lines.push(`anchors (IoU k-means, k=9, in 480 px): ${a(s.anchors.kmeans)}  mean best IoU ${s.anchors.meanIouOwn.toFixed(3)}`);
     lines.push(`seed anchors:                          ${a(s.anchors.seed)}  mean best IoU of these boxes ${s.anchors.meanIouSeed.toFixed(3)}`);
-    // Per scale, smallest area first (detailed) as YOLOv3 assigns them: ours beside the seed's.
-    const byArea = (xs: [number, number][]) => [...xs].sort((p, q) => p[0] * p[1] - q[0] * q[1]);
-    const own = byArea(s.anchors.kmeans), seed = byArea(s.anchors.seed);
+    // Per scale, ours by area (smallest three → detailed) beside the seed's as it grouped them.
+    const own = [...s.anchors.kmeans].sort((p, q) => p[0] * p[1] - q[0] * q[1]), seed = s.anchors.seed;
     (['detailed', 'intermediate', 'coarse'] as const).forEach((name, k) => {
       lines.push(`  ${name.padEnd(12)} ours ${a(own.slice(3 * k, 3 * k + 3)).padEnd(28)} seed ${a(seed.slice(3 * k, 3 * k + 3))}`);
     });
