@@ -12,7 +12,9 @@ import { generateDataset } from '../src/data/generate.js';
 import { openDataset } from '../src/data/store.js';
 import { parseSimConfig } from '../src/sim/config.js';
 import { imageLayout } from '../src/sim/image.js';
-import { datasetBaselineImages } from '../src/trigger/baseline.js';
+import { datasetBaselineImages, datasetSimulation } from '../src/trigger/baseline.js';
+import { EVALUATE_BACKGROUND_START, streamImages } from '../src/data/stream.js';
+import { generateChunks } from '../src/sim/pool.js';
 import { clusterTps, defaultClusterParams } from '../src/trigger/cluster.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-baseline-'));
@@ -96,4 +98,24 @@ test('fprate --baseline streams background images, keeps its state and resumes',
   assert.equal(r.images, 60);
   assert.equal(r.rows[0].threshold, 400);
   assert.match(run(['fprate']).stderr, /give a run directory, or --baseline --data/);
+});
+
+test('the baseline\'s background images are the ones evaluate streams (same indices, same charge)', async () => {
+  const r = openDataset(join(dir, 'regen.h5'));
+  const sim = datasetSimulation(r);
+  r.close();
+  const start = sim.numImages + EVALUATE_BACKGROUND_START;
+  const images = [...streamImages({ config: sim.config, seed: sim.seed, start, count: 4, mode: 'background' })].map((im) => im.image.reduce((a, b) => a + b, 0));
+  const tps: number[] = [];
+  for await (const c of generateChunks({ config: sim.config, seed: sim.seed, start, count: 4, workers: 0, keepTps: true, signal: false })) {
+    let off = 0;
+    for (let k = 0; k < c.count; k++) {
+      let s = 0;
+      for (let i = 0; i < c.tpCounts![k]; i++) s += c.tps!.adcIntegral[off + i];
+      off += c.tpCounts![k];
+      tps.push(s);
+    }
+  }
+  assert.ok(images.every((x) => x > 0));
+  for (let k = 0; k < 4; k++) assert.ok(Math.abs(images[k] - tps[k]) < 1e-3 * images[k], `image ${k}: ΣADC ${images[k]} vs its TPs ${tps[k]}`);
 });
