@@ -54,12 +54,6 @@ export function upcrossProbability(u: number, rho: number): number {
   return (acc * h) / 3;
 }
 
-/** Expected noise-only TPs per channel per window. */
-export function noiseTpsPerChannel(thresholdAdc: number, sigmaAdc: number, rho: number, windowTicks: number): number {
-  if (!(sigmaAdc > 0)) return 0;
-  return upcrossProbability(effectiveThreshold(thresholdAdc) / sigmaAdc, rho) * windowTicks;
-}
-
 /** Fills out[0..n) with stationary AR(1) noise (σ, ρ). */
 export function ar1Noise(out: Float64Array, n: number, sigma: number, rho: number, rng: Random): void {
   if (!(sigma > 0)) {
