@@ -56,10 +56,10 @@ test('fprate counts every background detection, saves its state and resumes', as
   const [hi, lo] = fpTable({ images: 400_000, counts }, [0.5, 0.05]);
   assert.equal(hi!.fpCount, 3);
   assert.equal(lo!.fpCount, 8);
-  assert.ok(Math.abs(hi!.hz - (3 / 400_000) * 300 / (4492 * 0.5e-6)) < 1e-9);
+  assert.ok(Math.abs(hi!.hz - (3 / 400_000) * 200 / (4492 * 0.5e-6)) < 1e-9);
   const none = fpTable({ images: 1_000_000, counts: new Array<number>(SCORE_BINS).fill(0) }, [0.5])[0]!;
   assert.equal(none.limitKind, 'upper');
-  assert.ok(Math.abs(none.limitHz - (2.302585 / 1e6) * 300 / (4492 * 0.5e-6)) < 1e-3, `90 % upper limit ${none.limitHz}`);
+  assert.ok(Math.abs(none.limitHz - (2.302585 / 1e6) * 200 / (4492 * 0.5e-6)) < 1e-3, `90 % upper limit ${none.limitHz}`);
 });
 
 test('fprate interrupted and resumed gives exactly the histogram of an uninterrupted count', async () => {

@@ -93,3 +93,17 @@ test('two runs: every plot shows both runs in one legend', async () => {
     assert.ok(statSync(join(figs, `${p.id}.png`)).size > 2000, `${p.id}.png is not empty`);
   }
 });
+
+test('the baseline trigger is drawn beside the network in both trigger plots', async () => {
+  daqyolo(['baseline', join(dir, 'tiny.h5'), '--run', runs[0]!, '--background', '16', '--workers', '0']);
+  const out = join(dir, 'baseline.html');
+  daqyolo(['report', runs[0]!, '--out', out]);
+  const r = await inspect(out);
+  assert.deepEqual(r.errors, []);
+  for (const id of ['efficiency-energy', 'efficiency-fp']) {
+    const p = r.plots.find((x) => x.id === id);
+    assert.ok(p, `${id} missing`);
+    assert.ok(p.legends.some((l) => l.some((t) => t.endsWith('· baseline'))), `${id}: no baseline in the legend ${JSON.stringify(p.legends)}`);
+    assert.ok(p.colours.includes('#555555'), `${id}: no baseline mark (colours ${p.colours.join(' ')})`);
+  }
+});

@@ -14,14 +14,18 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('daqyolo study runs every stage and writes study.json, the evaluations and the report', () => {
   const out = join(dir, 'study');
-  const args = [cli, 'study', '--out', out, '--images', '40', '--epochs', '1', '--size', '64', '--width', '0.0625', '--background', '8'];
+  const args = [cli, 'study', '--out', out, '--images', '40', '--epochs', '1', '--size', '64', '--width', '0.0625', '--background', '8', '--baseline-background', '40', '--workers', '0'];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  for (const stage of ['[1/5]', '[2/5]', '[3/5]', '[4/5]', '[5/5]']) assert.ok(r.stderr.includes(stage), `stage ${stage}`);
+  for (const stage of ['[1/6]', '[2/6]', '[3/6]', '[4/6]', '[5/6]', '[6/6]']) assert.ok(r.stderr.includes(stage), `stage ${stage}`);
   const summary = JSON.parse(readFileSync(join(out, 'study.json'), 'utf8'));
   for (const who of ['untrained', 'trained']) {
     for (const k of ['map50', 'efficiency', 'fpHz', 'operatingPoints']) assert.ok(k in summary[who], `${who}.${k}`);
   }
+  for (const k of ['efficiency', 'fpHz', 'operatingPoints', 'backgroundImages']) assert.ok(k in summary.baseline, `baseline.${k}`);
+  assert.equal(summary.baseline.backgroundImages, 40);
+  assert.ok(existsSync(join(out, 'run', 'baseline', 'eval.json')), 'the baseline beside the run, for the report');
+  assert.match(r.stdout, /at 100 Hz per module: network .* baseline /);
   assert.ok(existsSync(join(out, 'run', 'eval', 'eval-init.json')) && existsSync(join(out, 'run', 'eval', 'eval-best.json')));
   assert.ok(statSync(join(out, 'report.html')).size > 10_000);
   assert.match(r.stdout, /untrained network: mAP@0.5/);
@@ -30,4 +34,5 @@ test('daqyolo study runs every stage and writes study.json, the evaluations and 
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /using the existing dataset/);
   assert.match(again.stderr, /using the finished run/);
+  assert.match(again.stderr, /using the existing baseline/);
 });

@@ -1,4 +1,5 @@
-// Parsers for numeric command-line options: a bad value is a one-line error naming the flag.
+// Parsers for command-line options: a bad value is a one-line error naming the flag or file.
+import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 
 /** An integer ≥ min. */
@@ -14,3 +15,13 @@ export const numArg = (name: string, min = -Infinity) => (v: string): number => 
   if (!Number.isFinite(n) || n < min) throw new UserError(`${name}: expected a number${min > -Infinity ? ` ≥ ${min}` : ''}, got "${v}"`);
   return n;
 };
+
+/** The JSON simulator config of `--config <file>` ({} without one). */
+export function readJsonConfig(file: string | undefined): unknown {
+  if (!file) return {};
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${file}: cannot read JSON config (${(e as Error).message})`);
+  }
+}

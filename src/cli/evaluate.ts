@@ -2,10 +2,27 @@
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
+import type { TriggerReport } from '../eval/efficiency.js';
 import { progress } from './progress.js';
 import { intArg } from './args.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
+
+/** The printed trigger figures (evaluate and baseline): efficiency by Eν, FP rate, operating points. */
+export function summarizeTrigger(t: TriggerReport, score = 'score'): string[] {
+  return [
+    `matching: ${t.matchRule}`,
+    `efficiency at ${score} ≥ ${t.efficiency.threshold}: ${pct(t.efficiency.integrated.all.efficiency)} of all interactions (${t.efficiency.integrated.all.k}/${t.efficiency.integrated.all.n}), ${pct(t.efficiency.integrated.visible.efficiency)} of visible ones`,
+    'Eν bin (MeV)   efficiency (all)        visible',
+    ...t.efficiency.bins.map((b) => `  ${String(b.loMeV).padStart(2)}–${String(b.hiMeV).padEnd(3)}       ${pct(b.all.efficiency).padStart(8)} ± ${pct(b.all.stdErr).padEnd(8)} (${b.all.k}/${b.all.n})   ${pct(b.visible.efficiency)}`),
+    `false positives at that threshold: ${t.falsePositives.count} in ${t.falsePositives.images} images → ${t.falsePositives.hz.toExponential(3)} Hz per module` +
+      (t.falsePositives.upperLimitOnly ? ` (${100 * t.falsePositives.cl} % upper limit ${t.falsePositives.intervalHz[1].toExponential(3)} Hz)`
+        : ` (${100 * t.falsePositives.cl} % interval ${t.falsePositives.intervalHz.map((x) => x.toExponential(2)).join('–')} Hz)`),
+    ...t.operatingPoints.map((p) => p.threshold === null ? `at ${p.targetHz} Hz per module: not reachable with this many background images`
+      : `at ${p.targetHz} Hz per module: efficiency ${pct(p.efficiency)} (threshold ${p.threshold.toFixed(4)}, ${p.fpHz?.toExponential(2)} Hz)`),
+    `(${t.conversion})`,
+  ];
+}
 
 /** The printed summary of an evaluation. */
 export function summarize(r: EvaluateReport): string {
@@ -18,15 +35,7 @@ export function summarize(r: EvaluateReport): string {
   if (t === null) return [...head, r.triggerNote ?? 'no trigger figures'].join('\n');
   const lines = [
     ...head,
-    `matching: ${t.matchRule}`,
-    `efficiency at score ≥ ${t.efficiency.threshold}: ${pct(t.efficiency.integrated.all.efficiency)} of all interactions (${t.efficiency.integrated.all.k}/${t.efficiency.integrated.all.n}), ${pct(t.efficiency.integrated.visible.efficiency)} of visible ones`,
-    'Eν bin (MeV)   efficiency (all)        visible',
-    ...t.efficiency.bins.map((b) => `  ${String(b.loMeV).padStart(2)}–${String(b.hiMeV).padEnd(3)}       ${pct(b.all.efficiency).padStart(8)} ± ${pct(b.all.stdErr).padEnd(8)} (${b.all.k}/${b.all.n})   ${pct(b.visible.efficiency)}`),
-    `false positives at that threshold: ${t.falsePositives.count} in ${t.falsePositives.images} images → ${t.falsePositives.hz.toExponential(3)} Hz per module` +
-      (t.falsePositives.upperLimitOnly ? ` (${100 * t.falsePositives.cl} % upper limit ${t.falsePositives.intervalHz[1].toExponential(3)} Hz)`
-        : ` (${100 * t.falsePositives.cl} % interval ${t.falsePositives.intervalHz.map((x) => x.toExponential(2)).join('–')} Hz)`),
-    ...t.operatingPoints.map((p) => p.threshold === null ? `at ${p.targetHz} Hz per module: not reachable with this many background images`
-      : `at ${p.targetHz} Hz per module: efficiency ${pct(p.efficiency)} (threshold ${p.threshold.toFixed(4)}, ${p.fpHz?.toExponential(2)} Hz)`),
+    ...summarizeTrigger(t),
   ];
   return lines.join('\n');
 }
@@ -44,6 +53,7 @@ export function registerEvaluate(program: Command): void {
     .option('--limit <n>', 'use at most n images of the split', intArg('--limit'), 0)
     .option('--match <rule>', 'iou (IoU ≥ 0.1) or centre (detection centre inside the truth box)', 'iou')
     .option('--device <name>', 'auto, cpu, cuda, …', 'auto')
+    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', intArg('--faces', 1), 200)
     .option('--json', 'print the whole report as JSON')
     .action(async (run: string, o) => {
       if (!['train', 'val', 'eval'].includes(o.split)) throw new UserError(`--split ${o.split}: expected train, val or eval`);
@@ -52,7 +62,7 @@ export function registerEvaluate(program: Command): void {
       let phase = '';
       const report = await evaluateRunOnData({
         runDir: run, data: o.data, split: o.split, checkpoint: o.checkpoint, background: o.background, batch: o.batch,
-        workers: o.workers, limit: o.limit, device: o.device, trigger: { match: o.match },
+        workers: o.workers, limit: o.limit, device: o.device, trigger: { match: o.match, faces: o.faces },
         onProgress: (done, total, p) => { if (p !== phase) { phase = p; bar.phase(p, total); } bar.update(done); },
       });
       bar.stop();

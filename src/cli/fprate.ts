@@ -1,10 +1,16 @@
-// `daqyolo fprate`: false positives per image and Hz per module on streamed background-only images.
+// `daqyolo fprate`: false positives per image and Hz per module on streamed background-only images,
+// of a trained run or (with --baseline) of the TDR-era clustering trigger; a long stream of a run
+// splits into shards (--shard i/n, e.g. a Slurm array) whose histograms --merge adds up exactly.
 import { Command } from 'commander';
-import { measureFpRate, mergeFpShards, type FpResult } from '../eval/fprate.js';
 import { UserError } from '../errors.js';
+import { measureBaselineFpRate, measureFpRate, mergeFpShards, type FpResult, type FpRow } from '../eval/fprate.js';
 import { shq } from '../sweep/slurm.js';
 import { CLI } from '../sweep/local.js';
 import { writeScript } from './launch.js';
+import { addClusterOptions, clusterParamsOfData } from './baseline.js';
+import { progress } from './progress.js';
+import { intArg } from './args.js';
+import { onStopSignals } from './signals.js';
 
 /** `i/n` → { index, count }. */
 function parseShard(v: string): { index: number; count: number } {
@@ -13,44 +19,50 @@ function parseShard(v: string): { index: number; count: number } {
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-function printTable(run: string, result: FpResult): void {
-  console.log(`${run}: ${result.images} background-only images (seed ${result.seed}), ${result.imagesPerSecond.toFixed(1)} images/s${result.shard ? ` (shard ${result.shard.index}/${result.shard.count}: images ${result.shard.first}–${result.shard.first + result.shard.images - 1} of ${result.shard.totalImages})` : ''}`);
-  console.log('score ≥   FP count   FP per image   Hz per module   90 % CL');
-  for (const r of result.rows) {
-    console.log(`  ${r.threshold.toFixed(2)}   ${String(r.fpCount).padStart(8)}   ${r.fpPerImage.toExponential(2).padStart(12)}   ${r.hz.toExponential(2).padStart(13)}   ${r.limitKind === 'upper' ? '<' : '≤'} ${r.limitHz.toExponential(2)} Hz`);
+function printRows(rows: FpRow[], score: string, digits: number): void {
+  console.log(`${score} ≥   FP count   FP per image   Hz per module   90 % CL`);
+  for (const r of rows) {
+    console.log(`  ${r.threshold.toFixed(digits)}   ${String(r.fpCount).padStart(8)}   ${r.fpPerImage.toExponential(2).padStart(12)}   ${r.hz.toExponential(2).padStart(13)}   ${r.limitKind === 'upper' ? '<' : '≤'} ${r.limitHz.toExponential(2)} Hz`);
   }
 }
-import { progress } from './progress.js';
-import { intArg } from './args.js';
-import { onStopSignals } from './signals.js';
 
+function printTable(run: string, result: FpResult): void {
+  console.log(`${run}: ${result.images} background-only images (seed ${result.seed}), ${result.imagesPerSecond.toFixed(1)} images/s this session${result.shard ? ` (shard ${result.shard.index}/${result.shard.count}: images ${result.shard.first}–${result.shard.first + result.shard.images - 1} of ${result.shard.totalImages})` : ''}`);
+  printRows(result.rows, 'score', 2);
+}
 
 export function registerFpRate(program: Command): void {
-  program
-    .command('fprate <run>')
-    .description('stream background-only images from the simulator into the network: FP per image and Hz per module (resumable)')
+  addClusterOptions(program
+    .command('fprate [run]')
+    .description('stream background-only images from the simulator into the network (or the baseline trigger): FP per image and Hz per module (resumable, shardable)'))
     .option('--images <n>', 'background-only images in total (10⁶ reach ≈ 1 Hz per module)', intArg('--images', 1), 100000)
     .option('--seed <n>', 'stream seed (default: the dataset\'s)', intArg('--seed'))
     .option('--data <file>', 'dataset whose simulator configuration to stream (default: the run\'s training data)')
+    .option('--baseline', 'measure the baseline clustering trigger instead of a run (needs --data)')
+    .option('--state <file>', 'with --baseline: where the resumable count is kept (default beside the dataset)')
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', 'best')
     .option('--batch <n>', 'inference batch size', intArg('--batch', 1), 16)
     .option('--workers <n>', 'simulation worker threads', intArg('--workers'), 1)
+    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', intArg('--faces', 1), 200)
     .option('--device <name>', 'auto, cpu, cuda', 'auto')
     .option('--json', 'print JSON')
     .option('--shard <i/n>', 'measure only shard i of n of the stream (own histogram; then --merge)', parseShard)
     .option('--merge', 'add up the shards\' histograms (all n, finished): the table of the whole stream')
     .option('--slurm <script>', 'with --shards: write a Slurm array script, one task per shard')
     .option('--shards <n>', 'with --slurm: number of shards (array tasks)', intArg('--shards', 1))
-    .action(async (run: string, o) => {
+    .action(async (run: string | undefined, o) => {
+      if (o.baseline && !o.data) throw new UserError('fprate --baseline: give --data with the simulated dataset whose configuration to stream');
+      if (!o.baseline && !run) throw new UserError('fprate: give a run directory, or --baseline --data <file>');
+      if (o.baseline && (o.shard || o.merge || o.slurm)) throw new UserError('fprate --baseline streams in one process (it runs at the simulation\'s speed); --shard, --merge and --slurm are for runs');
       if (o.merge) {
-        const result = mergeFpShards(run, { seed: o.seed });
-        if (o.json) console.log(JSON.stringify(result, null, 2)); else printTable(run, result);
+        const result = mergeFpShards(run!, { seed: o.seed });
+        if (o.json) console.log(JSON.stringify(result, null, 2)); else printTable(run!, result);
         return;
       }
       if (o.slurm) {
         if (!o.shards) throw new UserError('--slurm needs --shards <n> (one array task per shard)');
-        const args = ['fprate', run, '--images', String(o.images), '--batch', String(o.batch), '--checkpoint', o.checkpoint, '--workers', String(o.workers),
-          ...(o.seed !== undefined ? ['--seed', String(o.seed)] : []), ...(o.data ? ['--data', o.data] : [])];
+        const args = ['fprate', run!, '--images', String(o.images), '--batch', String(o.batch), '--checkpoint', o.checkpoint, '--workers', String(o.workers),
+          '--faces', String(o.faces), ...(o.seed !== undefined ? ['--seed', String(o.seed)] : []), ...(o.data ? ['--data', o.data] : [])];
         writeScript(o.slurm, [
           '#!/bin/bash',
           `# daqyolo fprate ${run}: ${o.images} background-only images in ${o.shards} shards, one Slurm array task each.`,
@@ -71,16 +83,27 @@ export function registerFpRate(program: Command): void {
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after this batch and saving the count so far');
       const bar = progress('background images', o.images);
-      let result;
+      const trigger = { faces: o.faces };
       try {
-        result = await measureFpRate({ runDir: run, images: o.images, seed: o.seed, data: o.data, checkpoint: o.checkpoint, batch: o.batch,
-          workers: o.workers, device: o.device, control, onProgress: (d) => bar.update(d), shard: o.shard });
+        if (o.baseline) {
+          const result = await measureBaselineFpRate({ data: o.data, images: o.images, params: clusterParamsOfData(o, o.data), seed: o.seed, workers: o.workers,
+            state: o.state, trigger, control, onProgress: (d) => bar.update(d) });
+          bar.stop();
+          if (o.json) { console.log(JSON.stringify({ ...result, sumAdc: undefined }, null, 2)); return; }
+          console.log(`baseline on ${o.data}: ${result.images} background-only images (seed ${result.seed}), ${result.imagesPerSecond.toFixed(1)} images/s this session`);
+          printRows(result.rows, 'ΣADC', 0);
+          if (control.stop) console.log(`stopped at ${result.images} images; run the same command to continue`);
+          return;
+        }
+        const result = await measureFpRate({ runDir: run!, images: o.images, seed: o.seed, data: o.data, checkpoint: o.checkpoint, batch: o.batch,
+          workers: o.workers, device: o.device, trigger, control, onProgress: (d) => bar.update(d), shard: o.shard });
+        bar.stop();
+        if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
+        printTable(run!, result);
+        if (control.stop) console.log(`stopped at ${result.images} images; run the same command to continue`);
       } finally {
         bar.stop();
         signals.done();
       }
-      if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
-      printTable(run, result);
-      if (control.stop) console.log(`stopped at ${result.images} images; run the same command to continue`);
     });
 }

@@ -1,13 +1,11 @@
 // `daqyolo simulate`: writes a dataset of simulated SNNu TP images (see README "simulate").
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { UserError } from '../errors.js';
-import { mergeConfig, parseSimConfig } from '../sim/config.js';
+import { mergeConfig, noBackgroundPatch, parseSimConfig, simConfigWarnings } from '../sim/config.js';
 import { generateDataset } from '../data/generate.js';
 import { parseSplitFractions } from '../data/splits.js';
-import { intArg, numArg } from './args.js';
+import { intArg, numArg, readJsonConfig } from './args.js';
 
 
 export function registerSimulate(program: Command): void {
@@ -29,22 +27,15 @@ export function registerSimulate(program: Command): void {
     .option('--extra-channels <list>', 'extra pixel channels: peak_adc,tot')
     .option('--noise <adc>', 'noise RMS per sample, ADC', numArg('--noise', 0))
     .option('--threshold <adc>', 'TP threshold, ADC', numArg('--threshold', 0))
-    .option('--neutron-capture', 'add neutron captures (6.1 MeV γ cascades)')
-    .option('--external-gamma', 'add external γ (1.46, 2.6 MeV) entering through the faces')
+    .option('--no-neutron-capture', 'switch off neutron captures (on by default at DUNE\'s radiological-model rate)')
+    .option('--external-gamma', 'add external γ (1.46, 2.6 MeV) from the cavern wall entering through the anode side (a face at the cryostat wall)')
     .option('--no-background', 'switch every radiological background off')
     .option('--store-tps', 'also store the raw trigger primitives')
     .addOption(new Option('--layout <kind>', 'image storage').choices(['sparse', 'dense']).default('sparse'))
     .option('--workers <n>', 'worker threads (0 = this thread)', intArg('--workers', 0), availableParallelism())
     .option('--force', 'overwrite an existing output file')
     .action(async (o) => {
-      let base: unknown = {};
-      if (o.config) {
-        try {
-          base = JSON.parse(readFileSync(o.config, 'utf8'));
-        } catch (e) {
-          throw new UserError(`${o.config}: cannot read JSON config (${(e as Error).message})`);
-        }
-      }
+      const base = readJsonConfig(o.config);
       const patch: Record<string, Record<string, unknown>> = { image: {}, signal: {}, electronics: {}, tp: {}, background: {} };
       if (o.size !== undefined) patch.image.size = o.size;
       if (o.timeDownsample !== undefined) patch.image.timeDownsample = o.timeDownsample;
@@ -56,11 +47,12 @@ export function registerSimulate(program: Command): void {
       if (o.multiClass) patch.signal.multiClass = true;
       if (o.noise !== undefined) patch.electronics.noiseRmsAdc = o.noise;
       if (o.threshold !== undefined) patch.tp.thresholdAdc = o.threshold;
-      if (o.neutronCapture) patch.background.neutronCapture = { enabled: true };
+      if (o.neutronCapture === false) patch.background.neutronCapture = { enabled: false };
       if (o.externalGamma) patch.background.externalGamma = { enabled: true };
-      if (o.background === false) for (const s of ['ar39', 'kr85', 'ar42', 'k42', 'rn222']) patch.background[s] = { enabled: false };
+      if (o.background === false) Object.assign(patch.background, noBackgroundPatch());
       const merged = mergeConfig(base, { ...patch, ...(o.storeTps ? { storeTps: true } : {}) });
       const config = parseSimConfig(merged, o.config ?? 'config');
+      for (const w of simConfigWarnings(config)) console.error(`daqyolo simulate: warning: ${w}`);
       const split = parseSplitFractions(o.split);
       const bar = progress(o.images);
       const summary = await generateDataset({

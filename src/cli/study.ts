@@ -13,7 +13,9 @@ import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
 import { parseTrainConfig } from '../train/config.js';
 import { train } from '../train/trainer.js';
 import { writeJsonAtomic, runState } from '../train/run-dir.js';
-import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
+import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
+import type { TriggerReport } from '../eval/efficiency.js';
+import { clusterParamsOfData, runBaseline } from './baseline.js';
 import { summarize } from './evaluate.js';
 import { writeStudyReport } from './report.js';
 import { trainReporter } from './train.js';
@@ -23,15 +25,18 @@ import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
 import { scalesOf, type Variant } from '../model/yolo.js';
 
 
-/** Headline figures of one evaluation, for study.json and the README. */
-function headline(r: EvaluateReport) {
-  const stats = r.trigger!; // the study's data are simulated
+/** Headline trigger figures (network or baseline), for study.json and the README. */
+function triggerHeadline(stats: TriggerReport) {
   return {
-    map50: r.map.map50AllPoint, mapCoco: r.map.mapCoco,
     efficiency: stats.efficiency.integrated.all.efficiency, efficiencyVisible: stats.efficiency.integrated.visible.efficiency,
     threshold: stats.efficiency.threshold, fpHz: stats.falsePositives.hz, fpHzInterval: stats.falsePositives.intervalHz,
     operatingPoints: stats.operatingPoints.map((p) => ({ targetHz: p.targetHz, threshold: p.threshold, efficiency: p.efficiency })),
   };
+}
+
+/** Headline figures of one evaluation, for study.json and the README. */
+function headline(r: EvaluateReport) {
+  return { map50: r.map.map50AllPoint, mapCoco: r.map.mapCoco, ...triggerHeadline(r.trigger!) }; // the study's data are simulated
 }
 
 export function registerStudy(program: Command): void {
@@ -44,7 +49,9 @@ export function registerStudy(program: Command): void {
     .option('--variant <name>', 'yolov3-tiny (fast on CPU) or yolov3', 'yolov3-tiny')
     .option('--width <w>', 'channel-width multiplier', Number, 0.25)
     .option('--size <px>', 'image and network size', intArg('--size', 32), 480)
-    .option('--background <n>', 'background-only images for the FP rate', intArg('--background'), 2000)
+    .option('--background <n>', 'background-only images for the network\'s FP rate (≥ 2 100 reach 100 Hz per module)', intArg('--background'), 2500)
+    .option('--baseline-background <n>', 'background-only images for the baseline trigger\'s FP rate (≥ 20 500 reach 10 Hz)', intArg('--baseline-background'), 25000)
+    .option('--workers <n>', 'simulation threads for the baseline\'s background', intArg('--workers', 0), 2)
     .option('--seed <n>', 'seed of the simulation and the training', intArg('--seed'), 1)
     .option('--device <name>', 'auto, cpu, cuda', 'auto')
     .option('--plan <name>', "run a study plan instead: 'seed' = every comparison of the Bristol slides, with generated findings")
@@ -83,13 +90,13 @@ export function registerStudy(program: Command): void {
 
       // 1. Dataset.
       if (!existsSync(data)) {
-        console.error(`[1/5] simulating ${o.images} SNNu images (${o.size} × ${o.size}) → ${data}`);
+        console.error(`[1/6] simulating ${o.images} SNNu images (${o.size} × ${o.size}) → ${data}`);
         const config = defaultSimConfig();
         config.image.size = o.size;
         const bar = progress('simulate', o.images);
         await generateDataset({ out: data, config, images: o.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
         bar.stop();
-      } else console.error(`[1/5] using the existing dataset ${data}`);
+      } else console.error(`[1/6] using the existing dataset ${data}`);
 
       // 2. Anchors (the trainer computes the same ones; printed here for the record).
       const reader = openDataset(data);
@@ -97,7 +104,7 @@ export function registerStudy(program: Command): void {
       reader.close();
       const k = 3 * scalesOf(o.variant as Variant);
       const km = kmeansAnchors(w, h, { k, seed: o.seed, restarts: 5 });
-      console.error(`[2/5] anchors (IoU k-means over ${w.length} training boxes, mean best IoU ${km.meanBestIou.toFixed(3)}): ` +
+      console.error(`[2/6] anchors (IoU k-means over ${w.length} training boxes, mean best IoU ${km.meanBestIou.toFixed(3)}): ` +
         assignToScales(km.anchors, k / 3).map((s) => s.map(([a, b]) => `[${a.toFixed(1)},${b.toFixed(1)}]`).join(' ')).join(' | '));
 
       // 3. Training (resumed if a previous study was interrupted).
@@ -105,7 +112,7 @@ export function registerStudy(program: Command): void {
       if (state !== 'done') {
         const resume = state === 'resume';
         if (state === 'restart') rmSync(runDir, { recursive: true, force: true });
-        console.error(`[3/5] training ${o.variant} width ${o.width} for ${o.epochs} epochs${resume ? ' (resuming)' : ''} → ${runDir}`);
+        console.error(`[3/6] training ${o.variant} width ${o.width} for ${o.epochs} epochs${resume ? ' (resuming)' : ''} → ${runDir}`);
         const config = parseTrainConfig({
           data, out: runDir, epochs: o.epochs, batch: 8, seed: o.seed, device: o.device,
           model: { variant: o.variant, width: o.width, size: o.size },
@@ -122,10 +129,10 @@ export function registerStudy(program: Command): void {
           process.off('SIGINT', onSigint);
         }
         if (control.stop) throw new UserError(`study interrupted; run the same command again to resume`);
-      } else console.error(`[3/5] using the finished run ${runDir}`);
+      } else console.error(`[3/6] using the finished run ${runDir}`);
 
       // 4. Evaluation of the trained and the untrained network on the evaluation split.
-      console.error(`[4/5] evaluating on the eval split with ${o.background} background-only images`);
+      console.error(`[4/6] evaluating on the eval split with ${o.background} background-only images`);
       const evaluations: Record<string, EvaluateReport> = {};
       for (const checkpoint of ['init', 'best'] as const) {
         const bar = progress(`evaluate ${checkpoint}`, 1);
@@ -140,20 +147,38 @@ export function registerStudy(program: Command): void {
       }
       writeJsonAtomic(join(runDir, 'eval', 'eval.json'), evaluations.best);
 
-      // 5. Report.
+      // 5. The baseline trigger on the same split and background stream (more images: it is cheap).
+      const baselinePath = join(runDir, 'baseline', 'eval.json');
+      let baseline: BaselineReport;
+      if (!existsSync(baselinePath)) {
+        console.error(`[5/6] baseline trigger (TDR clustering) on the eval split with ${o.baselineBackground} background-only images`);
+        baseline = await runBaseline({ data, split: 'eval', params: clusterParamsOfData({}, data), background: o.baselineBackground, workers: o.workers, showProgress: true });
+        mkdirSync(join(runDir, 'baseline'), { recursive: true });
+        writeJsonAtomic(baselinePath, baseline);
+      } else {
+        console.error(`[5/6] using the existing baseline ${baselinePath}`);
+        baseline = JSON.parse(readFileSync(baselinePath, 'utf8')) as BaselineReport;
+      }
+
+      // 6. Report.
       const reportPath = join(o.out, 'report.html');
       await writeStudyReport([runDir], reportPath);
-      console.error(`[5/5] report → ${reportPath}`);
+      console.error(`[6/6] report → ${reportPath}`);
 
       const summary = {
         data, run: runDir, seconds: (performance.now() - t0) / 1000,
         untrained: headline(evaluations.init!), trained: headline(evaluations.best!),
+        baseline: { ...triggerHeadline(baseline.trigger), backgroundImages: baseline.backgroundImages, algorithm: baseline.algorithm },
         validation: lastEpochStats(runDir),
       };
       writeJsonAtomic(join(o.out, 'study.json'), summary);
       console.log(summarize(evaluations.best!));
       console.log(`\nuntrained network: mAP@0.5 ${pct(summary.untrained.map50)}, efficiency ${pct(summary.untrained.efficiency)} at score ≥ 0.5`);
       console.log(`trained network:   mAP@0.5 ${pct(summary.trained.map50)}, efficiency ${pct(summary.trained.efficiency)} at score ≥ 0.5`);
+      const at = (ops: { targetHz: number; efficiency: number | null }[], hz: number) => pct(ops.find((p) => p.targetHz === hz)?.efficiency);
+      for (const hz of [1, 10, 100]) {
+        console.log(`at ${hz} Hz per module: network ${at(summary.trained.operatingPoints, hz)} (${o.background} background images), baseline ${at(summary.baseline.operatingPoints, hz)} (${baseline.backgroundImages})`);
+      }
       console.log(`study: ${o.out}/study.json and ${reportPath} in ${(summary.seconds / 60).toFixed(1)} min`);
     });
 }

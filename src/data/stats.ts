@@ -133,8 +133,8 @@ export function formatStats(s: DatasetStats): string {
   lines.push(`${s.file}: ${s.images} images, [C,H,W] = [${s.shape.join(',')}], ${s.layout}, classes ${s.classNames.join(',')}`);
   lines.push(`splits: ${Object.entries(s.splits).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.occupancy) lines.push(`occupancy: ${f(s.occupancy.meanPixelsPerImage, 1)} non-zero pixels per image (${(100 * s.occupancy.meanFraction).toFixed(3)} %), max ${s.occupancy.maxPixels}`);
-  if (s.tpsPerImage) lines.push(`TPs per image by source: ${Object.entries(s.tpsPerImage).map(([k, v]) => `${k} ${f(v, 3)}`).join(', ')}`);
-  if (s.decaysPerImage) lines.push(`decays per image by source: ${Object.entries(s.decaysPerImage).map(([k, v]) => `${k} ${f(v, 3)}`).join(', ')}`);
+  if (s.tpsPerImage) lines.push(`TPs per image (one face, one window) by source: ${Object.entries(s.tpsPerImage).map(([k, v]) => `${k} ${f(v, 3)}`).join(', ')}`);
+  if (s.decaysPerImage) lines.push(`decays per image (one face, one window) by source: ${Object.entries(s.decaysPerImage).map(([k, v]) => `${k} ${f(v, 3)}`).join(', ')}`);
   lines.push(`boxes per image: mean ${f(s.boxesPerImage.mean)}; images with ${Object.entries(s.boxesPerImage.histogram).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   const p = (q: Percentiles) => `mean ${f(q.mean, 1)}, p10 ${q.p10}, p50 ${q.p50}, p90 ${q.p90}, p99 ${q.p99}, max ${q.max}`;
   lines.push(`box width (channels axis, px): ${p(s.boxSize.w)}`);
@@ -151,6 +151,11 @@ export function formatStats(s: DatasetStats): string {
     const a = (xs: [number, number][]) => xs.map(([x, y]) => `[${x},${y}]`).join(' ');
     lines.push(`anchors (IoU k-means, k=9, in 480 px): ${a(s.anchors.kmeans)}  mean best IoU ${s.anchors.meanIouOwn.toFixed(3)}`);
     lines.push(`seed anchors:                          ${a(s.anchors.seed)}  mean best IoU of these boxes ${s.anchors.meanIouSeed.toFixed(3)}`);
+    // Per scale, ours by area (smallest three → detailed) beside the seed's as it grouped them.
+    const own = [...s.anchors.kmeans].sort((p, q) => p[0] * p[1] - q[0] * q[1]), seed = s.anchors.seed;
+    (['detailed', 'intermediate', 'coarse'] as const).forEach((name, k) => {
+      lines.push(`  ${name.padEnd(12)} ours ${a(own.slice(3 * k, 3 * k + 3)).padEnd(28)} seed ${a(seed.slice(3 * k, 3 * k + 3))}`);
+    });
   } else {
     lines.push('anchors: fewer than 9 boxes, no k-means');
   }

@@ -9,6 +9,11 @@ import type { PackedChunk } from '../sim/pack.js';
 import { generateChunks } from '../sim/pool.js';
 import type { Box, Interaction } from './store.js';
 
+/** Background-only images of `evaluate` start this far past a dataset's own images (new images, the
+ *  same for the network and the baseline trigger); `fprate` streams from FPRATE_BACKGROUND_START on. */
+export const EVALUATE_BACKGROUND_START = 10_000_000;
+export const FPRATE_BACKGROUND_START = 20_000_000;
+
 export interface StreamedImage {
   index: number;
   /** Dense [C, H, W]. */

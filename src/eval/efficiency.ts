@@ -28,7 +28,8 @@ export interface TriggerOptions {
   /** Readout window in ticks (default 4492) and tick length in seconds (default 0.5 µs). */
   windowTicks?: number;
   tickSeconds?: number;
-  /** Images per module per window: APA faces (default 300 = 150 APAs × 2). */
+  /** Images per module per window: APA faces that see drift charge (default 200: 3 rows of 50 APAs and
+   *  4 drift volumes, the outer rows reading one drift volume each; PHYSICS.md). */
   faces?: number;
   /** FP rates in Hz per module at which to quote the efficiency (default 1, 10, 100). */
   targetRatesHz?: readonly number[];
@@ -113,9 +114,12 @@ export function detectionMatches(d: Detection, box: Box, opts: TriggerOptions = 
   return iouCoords(d.x1, d.y1, d.x2, d.y2, box[0], box[1], box[2], box[3]) >= (opts.minIou ?? 0.1);
 }
 
+/** APA faces of a 10 kt FD-HD module that see drift charge (PHYSICS.md). */
+export const DEFAULT_FACES = 200;
+
 /** Hz per module for one false positive per image: faces / (window ticks × tick seconds). */
 export function hzPerFpPerImage(opts: TriggerOptions = {}): number {
-  return (opts.faces ?? 300) / ((opts.windowTicks ?? 4492) * (opts.tickSeconds ?? 0.5e-6));
+  return (opts.faces ?? DEFAULT_FACES) / ((opts.windowTicks ?? 4492) * (opts.tickSeconds ?? 0.5e-6));
 }
 
 /** FP per image → Hz per far-detector module. */
@@ -282,7 +286,7 @@ export function evaluateTrigger(images: readonly TriggerImage[], opts: TriggerOp
     matchRule: matchRuleText(opts),
     energyEdgesMeV: [...(opts.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV)],
     hzPerFpPerImage: hzPerFpPerImage(opts),
-    conversion: `Hz per module = FP per image × ${opts.faces ?? 300} faces / (${opts.windowTicks ?? 4492} ticks × ${(opts.tickSeconds ?? 0.5e-6) * 1e6} µs)`,
+    conversion: `Hz per module = FP per image × ${opts.faces ?? DEFAULT_FACES} faces / (${opts.windowTicks ?? 4492} ticks × ${(opts.tickSeconds ?? 0.5e-6) * 1e6} µs)`,
     fpSource: background ? 'background images' : 'evaluated images',
     efficiency: efficiencyByEnergy(images, threshold, opts, scored),
     falsePositives: falsePositives(scoredBg, threshold, opts),

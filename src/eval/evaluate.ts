@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { BatchLoader } from '../data/loader.js';
 import { batchOfImages } from '../data/batch.js';
-import { streamImages } from '../data/stream.js';
+import { EVALUATE_BACKGROUND_START, streamImages } from '../data/stream.js';
 import { parseSimConfig } from '../sim/config.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
@@ -33,6 +33,18 @@ export interface EvaluateOptions {
   /** The report is written to eval/<outName>.json (default: the split's name). */
   outName?: string;
   onProgress?: (done: number, total: number, phase: string) => void;
+}
+
+/** What `daqyolo baseline` writes: the clustering trigger's figures in the trigger schema of `evaluate`. */
+export interface BaselineReport {
+  algorithm: string;
+  params: { channelTolerance: number; maxDtTicks: number; minHits: number; minChannels: number; minSumAdc: number };
+  data: string;
+  split: string;
+  images: number;
+  backgroundImages: number;
+  seconds: number;
+  trigger: TriggerReport;
 }
 
 export interface EvaluateReport {
@@ -133,7 +145,7 @@ function inferBackground(opened: ReturnType<typeof openRun>, attrs: Record<strin
     pending = [];
     onProgress?.(out.length, count, 'background');
   };
-  for (const img of streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + 10_000_000, count, mode: 'background' })) {
+  for (const img of streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + EVALUATE_BACKGROUND_START, count, mode: 'background' })) {
     pending.push(img);
     if (pending.length === batch) flush();
   }

@@ -6,9 +6,9 @@
 // (`--shard i/n`, e.g. one Slurm array task each), each with its own histogram over its block of
 // whole batches of the stream; `--merge` adds the shards' counts: the same table as one stream.
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openDataset } from '../data/store.js';
-import { streamImagesParallel, streamImages, type StreamedImage } from '../data/stream.js';
+import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, type StreamedImage } from '../data/stream.js';
 import { batchOfImages } from '../data/batch.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
@@ -17,6 +17,8 @@ import { openRun } from './run.js';
 import { simulatorOf } from './evaluate.js';
 import { fpPerImageToHz, type TriggerOptions } from './efficiency.js';
 import { poissonInterval, poissonUpperLimit } from './intervals.js';
+import { datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
+import type { ClusterParams } from '../trigger/cluster.js';
 
 /** Score histogram resolution: thresholds are exact to 1/SCORE_BINS. */
 export const SCORE_BINS = 1000;
@@ -95,8 +97,13 @@ export function countAbove(counts: number[], threshold: number): number {
 
 /** FP per image and Hz per module per threshold, with a 90 % upper limit when none are seen. */
 export function fpTable(state: Pick<FpState, 'images' | 'counts'>, thresholds: number[], trigger: TriggerOptions = {}, cl = 0.9): FpRow[] {
+  return fpRows(state.images, thresholds, (t) => countAbove(state.counts, t), trigger, cl);
+}
+
+function fpRows(images: number, thresholds: number[], countAt: (threshold: number) => number, trigger: TriggerOptions, cl: number): FpRow[] {
+  const state = { images };
   return thresholds.map((threshold) => {
-    const fpCount = countAbove(state.counts, threshold);
+    const fpCount = countAt(threshold);
     const perImage = state.images ? fpCount / state.images : 0;
     const high = fpCount === 0 ? poissonUpperLimit(0, cl) : poissonInterval(fpCount, cl)[1];
     return {
@@ -124,7 +131,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
     shard = { index, count, totalImages: o.images, batch: o.batch, ...shardRange(index, count, o.images, o.batch) };
   }
   let state: FpState = {
-    run: o.runDir, checkpoint: opened.checkpoint, seed, start: sim.numImages + 20_000_000 + (shard?.first ?? 0), images: 0,
+    run: o.runDir, checkpoint: opened.checkpoint, seed, start: sim.numImages + FPRATE_BACKGROUND_START + (shard?.first ?? 0), images: 0,
     counts: new Array<number>(SCORE_BINS).fill(0), seconds: 0, ...(shard ? { shard } : {}),
   };
   if (existsSync(statePath)) {
@@ -219,4 +226,44 @@ export function mergeFpShards(runDir: string, o: { seed?: number; thresholds?: n
 
 async function* toAsync<T>(g: Generator<T>): AsyncGenerator<T> {
   yield* g;
+}
+
+/** The baseline trigger's FP rate on streamed background-only images: every candidate's ΣADC is kept
+ *  (a few per thousand images), so any threshold can be read afterwards; resumable like the network's. */
+export interface BaselineFpState { data: string; seed: number; start: number; params: ClusterParams; images: number; sumAdc: number[]; seconds: number }
+export interface BaselineFpResult extends BaselineFpState { imagesPerSecond: number; cl: number; rows: FpRow[] }
+
+export async function measureBaselineFpRate(o: { data: string; images: number; params: ClusterParams; seed?: number; workers: number; state?: string;
+  thresholds?: number[]; trigger?: TriggerOptions; control?: { stop: boolean }; onProgress?: (done: number, total: number) => void }): Promise<BaselineFpResult> {
+  if (!existsSync(o.data)) throw new UserError(`${o.data}: dataset not found`);
+  const reader = openDataset(o.data);
+  const sim = datasetSimulation(reader);
+  reader.close();
+  const seed = o.seed ?? sim.seed;
+  const statePath = o.state ?? join(dirname(o.data), `baseline-fprate-seed${seed}.json`);
+  let state: BaselineFpState = { data: o.data, seed, start: sim.numImages + FPRATE_BACKGROUND_START, params: o.params, images: 0, sumAdc: [], seconds: 0 };
+  if (existsSync(statePath)) {
+    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as BaselineFpState;
+    if (JSON.stringify(saved.params) !== JSON.stringify(o.params)) throw new UserError(`${statePath} was measured with other cluster parameters (${JSON.stringify(saved.params)}); delete it to start again`);
+    state = saved;
+  }
+  const remaining = Math.max(0, o.images - state.images);
+  const t0 = performance.now();
+  const before = state.seconds;
+  const save = () => { state.seconds = before + (performance.now() - t0) / 1000; writeJsonAtomic(statePath, state); };
+  let last = performance.now();
+  for await (const cands of streamBaselineBackground(sim, remaining, o.params, { workers: o.workers, start: state.start + state.images, seed })) {
+    for (const c of cands) state.sumAdc.push(c.sumAdc);
+    state.images++;
+    if (state.images % 256 === 0) {
+      o.onProgress?.(state.images, o.images);
+      if (performance.now() - last > 10_000) { save(); last = performance.now(); }
+      if (o.control?.stop) break;
+    }
+  }
+  save();
+  const elapsed = (performance.now() - t0) / 1000;
+  const thresholds = o.thresholds ?? [1, 2, 4, 8, 16, 32, 64].map((f) => f * o.params.minSumAdc);
+  const rows = fpRows(state.images, thresholds, (t) => state.sumAdc.filter((x) => x >= t).length, o.trigger ?? {}, 0.9);
+  return { ...state, imagesPerSecond: elapsed > 0 ? (state.images - (o.images - remaining)) / elapsed : 0, cl: 0.9, rows };
 }

@@ -2,7 +2,8 @@
 // versus neutrino energy with binomial (Wilson) error bars, and efficiency versus the false-
 // positive rate per far-detector module from the threshold scan (log axis).
 import type { RunData } from './load.js';
-import { primaryEval } from './load.js';
+import { primaryBaseline, primaryEval } from './load.js';
+import type { TriggerReport } from '../eval/efficiency.js';
 import { SCHEMA, runColor, type Figure } from './figure.js';
 import type { Spec } from './vega.js';
 
@@ -18,6 +19,24 @@ export function thin<T>(points: readonly T[], max: number): T[] {
 const evaluated = (runs: readonly RunData[]) => runs.filter((r) => primaryEval(r));
 /** Runs whose evaluation has trigger figures (simulated data). */
 const triggered = (runs: readonly RunData[]) => runs.filter((r) => primaryEval(r)?.trigger);
+
+/** The trigger curves to draw: each evaluated run, and beside it its baseline clustering trigger when measured. */
+interface TriggerSeries { label: string; trigger: TriggerReport; score: string }
+function triggerSeries(runs: readonly RunData[]): TriggerSeries[] {
+  const out: TriggerSeries[] = [];
+  for (const r of triggered(runs)) {
+    out.push({ label: r.label, trigger: primaryEval(r)!.trigger!, score: 'score' });
+    const b = primaryBaseline(r);
+    if (b) out.push({ label: `${r.label} · baseline`, trigger: b.trigger, score: 'ΣADC' });
+  }
+  return out;
+}
+
+/** Run colours, then the baselines' in grey shades. */
+function seriesColor(runs: readonly RunData[], series: readonly TriggerSeries[]) {
+  const base = series.filter((s) => s.score === 'ΣADC').map((s) => s.label);
+  return runColor(runs.map((r) => r.label), { domain: base, range: base.map((_, i) => ['#555555', '#999999', '#333333'][i % 3]!) });
+}
 
 export function prFigure(runs: readonly RunData[]): Figure | null {
   const ok = evaluated(runs);
@@ -59,13 +78,13 @@ export function prFigure(runs: readonly RunData[]): Figure | null {
 }
 
 export function efficiencyFigure(runs: readonly RunData[]): Figure | null {
-  const ok = triggered(runs);
+  const ok = triggerSeries(runs);
   if (!ok.length) return null;
   const values: Record<string, unknown>[] = [];
   const notes: string[] = [];
   ok.forEach((r, i) => {
-    const t = primaryEval(r)!.trigger!;
-    notes.push(`${r.label}: score ≥ ${t.efficiency.threshold}, ${pct(t.efficiency.integrated.all.efficiency)} overall (${t.efficiency.integrated.all.k}/${t.efficiency.integrated.all.n})`);
+    const t = r.trigger;
+    notes.push(`${r.label}: ${r.score} ≥ ${t.efficiency.threshold}, ${pct(t.efficiency.integrated.all.efficiency)} overall (${t.efficiency.integrated.all.k}/${t.efficiency.integrated.all.n})`);
     // Runs side by side within a bin: a small horizontal offset so error bars do not hide each other.
     const offset = (i - (ok.length - 1) / 2) * 0.5;
     for (const b of t.efficiency.bins) {
@@ -76,13 +95,13 @@ export function efficiencyFigure(runs: readonly RunData[]): Figure | null {
       });
     }
   });
-  const color = runColor(runs.map((r) => r.label));
+  const color = seriesColor(runs, ok);
   const x = { field: 'e', type: 'quantitative', title: 'neutrino energy Eν (MeV)' };
   return {
     id: 'efficiency-energy',
     section: 'Trigger',
     title: 'Efficiency versus neutrino energy',
-    caption: `Fraction of simulated interactions (visible or not) matched by a detection, per Eν bin; error bars: 68 % Wilson intervals. ${notes.join('; ')}. Matching: ${ok.map((r) => primaryEval(r)!.trigger!.matchRule)[0]}.`,
+    caption: `Fraction of simulated interactions (visible or not) matched by a detection, per Eν bin; error bars: 68 % Wilson intervals. ${notes.join('; ')}. Matching: ${ok[0].trigger.matchRule}.${ok.some((r) => r.score === 'ΣADC') ? ' Baseline: the TDR-era TP clustering trigger on the same images, at its headline ΣADC threshold.' : ''}`,
     spec: {
       $schema: SCHEMA, width: 480, height: 280, data: { values },
       layer: [
@@ -97,13 +116,13 @@ export function efficiencyFigure(runs: readonly RunData[]): Figure | null {
 }
 
 export function rocFigure(runs: readonly RunData[]): Figure | null {
-  const ok = triggered(runs).filter((r) => primaryEval(r)!.trigger!.scan.some((p) => p.fpHz > 0));
+  const ok = triggerSeries(runs).filter((r) => r.trigger.scan.some((p) => p.fpHz > 0));
   if (!ok.length) return null;
   const values: Record<string, unknown>[] = [];
   const limits: string[] = [];
   const targets = new Set<number>();
   for (const r of ok) {
-    const t = primaryEval(r)!.trigger!;
+    const t = r.trigger;
     const nBg = t.falsePositives.images;
     limits.push(`${r.label}: ${nBg} ${t.fpSource}, one FP = ${(t.hzPerFpPerImage / Math.max(1, nBg)).toExponential(2)} Hz`);
     // Thresholds with no FP at all cannot sit on a log axis; they are the points left of the first.
@@ -114,13 +133,13 @@ export function rocFigure(runs: readonly RunData[]): Figure | null {
     }
   }
   for (const hz of targets) values.push({ kind: 'target', fpHz: hz, label: `${hz} Hz` });
-  const color = runColor(runs.map((r) => r.label));
+  const color = seriesColor(runs, ok);
   const x = { field: 'fpHz', type: 'quantitative', title: 'false-positive rate per far-detector module (Hz)', scale: { type: 'log' } };
   return {
     id: 'efficiency-fp',
     section: 'Trigger',
     title: 'Efficiency versus false-positive rate per module',
-    caption: `Scanning the score threshold; large points: the operating points at ${[...targets].join(', ')} Hz where reachable. FP rate = FP per background image / readout window × 300 faces. ${limits.join('; ')}.`,
+    caption: `Scanning the score threshold; large points: the operating points at ${[...targets].join(', ')} Hz where reachable. ${ok[0].trigger.conversion}.${ok.some((r) => r.score === 'ΣADC') ? ' Baselines (grey): the TDR-era TP clustering trigger, scanning its ΣADC threshold.' : ''} ${limits.join('; ')}.`,
     spec: {
       $schema: SCHEMA, width: 480, height: 300, data: { values },
       layer: [

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { BatchRecord, EpochRecord, ResolvedRun } from '../train/trainer.js';
-import type { EvaluateReport } from '../eval/evaluate.js';
+import type { BaselineReport, EvaluateReport } from '../eval/evaluate.js';
 
 export interface RunData {
   dir: string;
@@ -17,6 +17,8 @@ export interface RunData {
   done: { reason: string; epochs: number; step: number; bestValLossPerImage?: number | null } | null;
   /** eval/<split>.json reports keyed by split, preferring 'eval' for headline figures. */
   evals: Record<string, EvaluateReport>;
+  /** baseline/<split>.json: the clustering trigger on the same data (`daqyolo baseline --run`). */
+  baselines: Record<string, BaselineReport>;
 }
 
 function readJson<T>(path: string): T {
@@ -70,7 +72,18 @@ export function loadRun(dir: string): RunData {
       evals[f.slice(0, -5)] = report;
     }
   }
-  return { dir, label: dir, run, epochs, batches, done: existsSync(donePath) ? readJson(donePath) : null, evals };
+  const baselines: Record<string, BaselineReport> = {};
+  const baseDir = join(dir, 'baseline');
+  if (existsSync(baseDir)) {
+    for (const f of readdirSync(baseDir).sort()) if (f.endsWith('.json')) baselines[f.slice(0, -5)] = readJson<BaselineReport>(join(baseDir, f));
+  }
+  return { dir, label: dir, run, epochs, batches, done: existsSync(donePath) ? readJson(donePath) : null, evals, baselines };
+}
+
+/** The baseline of the same split as the primary evaluation, when one was written. */
+export function primaryBaseline(r: RunData): BaselineReport | null {
+  const ev = primaryEval(r);
+  return (ev ? r.baselines[ev.split] : null) ?? r.baselines.eval ?? null;
 }
 
 /** The evaluation used for headline figures: 'eval' split, else 'val', else any. */

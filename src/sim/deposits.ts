@@ -7,7 +7,7 @@ import type { SimConfig } from './config.js';
 export type Owner = number;
 
 /** Background sources, in the order used by every per-source table of the dataset. */
-export const BACKGROUND_SOURCES = ['ar39', 'kr85', 'ar42', 'k42', 'rn222', 'ncapture', 'external_gamma'] as const;
+export const BACKGROUND_SOURCES = ['ar39', 'kr85', 'ar42', 'k42', 'rn222', 'po218', 'pb214', 'bi214', 'po214', 'ncapture', 'external_gamma'] as const;
 export type BackgroundSource = (typeof BACKGROUND_SOURCES)[number];
 /** Owner code of background source s (index into BACKGROUND_SOURCES). */
 export const bgOwner = (s: number): Owner => -1 - s;

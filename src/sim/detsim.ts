@@ -1,13 +1,14 @@
 // Detector simulation: drifts the deposited charge to the collection wires (attenuation by the
 // electron lifetime, longitudinal and transverse diffusion), forms the collection waveform
-// (unipolar response, gain, noise, digitisation) only on channels and times where there is
-// charge, runs the TP finder, and adds the noise-only TPs of the rest of the face analytically.
+// (unipolar response, gain, noise, pedestal, digitisation with saturation) only on channels and
+// times where there is charge, runs DUNE's TP finder on it (frugal pedestal, optional FIR,
+// threshold), and adds the noise-only TPs of the rest of the face from the analytic model.
 import type { SimConfig } from './config.js';
-import { Deposits, NOISE_OWNER, Recombination, type Owner } from './deposits.js';
+import { Deposits, NOISE_OWNER, type Owner } from './deposits.js';
 import type { Geometry } from './geometry.js';
-import { ar1Noise, effectiveThreshold, noiseTpsPerChannel, normalCdf, sampleNoiseExcursion } from './noise.js';
+import { ar1Noise, effectiveThreshold, normalCdf, NoiseTpModel } from './noise.js';
 import type { Random } from './random.js';
-import { findTps, TpList } from './tps.js';
+import { finderTaps, findTps, pedestalSubtractAndFilter, TpList, type FinderOptions } from './tps.js';
 
 /** Shape exponent of the unipolar response h(t) = (t/tp)^n e^{n(1 − t/tp)} (a CR–RC^n shaper). */
 const SHAPE_N = 4;
@@ -15,6 +16,8 @@ const SHAPE_N = 4;
 const MIN_ELECTRONS = 50;
 /** A TP is truth-matched to the source whose noiseless signal gives at least this share of its integral. */
 const MATCH_FRACTION = 0.2;
+/** Noise-only ticks simulated before each charge cluster so the FIR and pedestal start settled. */
+const LEAD_TICKS = 16;
 
 export class DetectorResponse {
   /** Response per electron arriving at tick 0, sampled at ticks 0..K−1, in ADC. */
@@ -26,6 +29,10 @@ export class DetectorResponse {
   readonly invLifetimeTicks: number;
   readonly sigmaLCm2PerTick: number; // 2 D_L per tick, cm²
   readonly sigmaTCm2PerTick: number;
+  readonly finder: FinderOptions;
+  readonly noiseModel: NoiseTpModel;
+  readonly pedestal: number;
+  readonly maxAdc: number;
 
   constructor(readonly cfg: SimConfig, readonly geo: Geometry) {
     const d = cfg.detector;
@@ -33,10 +40,8 @@ export class DetectorResponse {
     const tp = e.peakingTimeUs / d.tickUs; // peaking time in ticks
     const len = Math.ceil(tp * 5) + 1;
     this.kernel = new Float64Array(len);
-    // Gain from PHYSICS.md: a MIP crossing one wire (dE/dx × pitch, recombined) peaks at mipPeakAdc.
-    const rec = new Recombination(cfg);
-    const mipElectrons = rec.electrons(d.mipDedxMeVPerCm * d.wirePitchCm, d.mipDedxMeVPerCm);
-    this.adcPerElectron = e.mipPeakAdc / mipElectrons;
+    // Gain (PHYSICS.md): peak ADC per ke⁻ of charge arriving at once; the kernel peaks at 1 at t = tp.
+    this.adcPerElectron = e.adcPerKe / 1000;
     for (let i = 0; i < len; i++) {
       const x = i / tp;
       this.kernel[i] = this.adcPerElectron * x ** SHAPE_N * Math.exp(SHAPE_N * (1 - x));
@@ -47,11 +52,15 @@ export class DetectorResponse {
     this.invLifetimeTicks = d.tickUs / d.electronLifetimeUs;
     this.sigmaLCm2PerTick = 2 * d.diffusionLongCm2PerS * d.tickUs * 1e-6;
     this.sigmaTCm2PerTick = 2 * d.diffusionTransCm2PerS * d.tickUs * 1e-6;
+    this.finder = { taps: finderTaps(cfg.tp.fir), pedestal: cfg.tp.pedestal, frugalLimit: cfg.tp.frugalLimit };
+    this.noiseModel = new NoiseTpModel(this.sigmaNoise, this.rho, { ...this.finder, thresholdAdc: this.threshold });
+    this.pedestal = Math.round(e.pedestalAdc);
+    this.maxAdc = 2 ** e.adcBits - 1;
   }
 
   /** Expected noise-only TPs per channel per window (the analytic model). */
   noiseTpsPerChannel(): number {
-    return noiseTpsPerChannel(this.threshold, this.sigmaNoise, this.rho, this.geo.windowTicks);
+    return this.noiseModel.perChannel(this.geo.windowTicks);
   }
 
   /** Attenuation factor and diffusion widths (σ_u in cm, σ_t in ticks) after drifting d cm. */
@@ -95,6 +104,8 @@ export class DetSim {
   private charge = new Float64Array(4096);
   private wave = new Float64Array(4096);
   private noise = new Float64Array(4096);
+  private found = new Float64Array(4096); // what the threshold compares
+  private sub = new Float64Array(4096);
   private coherent: Map<number, Float64Array> = new Map();
 
   /** Clusters whose noiseless peak stays below this (ADC) are left to the analytic noise model. */
@@ -102,7 +113,8 @@ export class DetSim {
   private readonly noisePerChannel: number;
 
   constructor(readonly resp: DetectorResponse) {
-    this.skipBelow = effectiveThreshold(resp.threshold) - 5 * resp.sigmaNoise;
+    // The FIR never raises a peak (positive taps, unit gain); the pedestal may sit below the truth.
+    this.skipBelow = effectiveThreshold(resp.threshold) + resp.noiseModel.minOffset - 5 * resp.sigmaNoise;
     this.noisePerChannel = resp.noiseTpsPerChannel();
   }
 
@@ -200,7 +212,8 @@ export class DetSim {
       hi = Math.max(hi, hits.tick[h] + 4 * hits.sigma[h]);
       if (!owners.includes(hits.owner[h])) owners.push(hits.owner[h]);
     }
-    const start = Math.max(0, Math.floor(lo) - 2);
+    // The segment may begin before the window: the detector reads continuously, the window is a slice.
+    const start = Math.floor(lo) - 2 - LEAD_TICKS;
     const end = Math.min(g.windowTicks, Math.ceil(hi) + K + 2);
     const n = end - start;
     if (n <= 0) return;
@@ -210,6 +223,8 @@ export class DetSim {
       this.charge = new Float64Array((n + K) * 2);
       this.wave = new Float64Array((n + K) * 2);
       this.noise = new Float64Array((n + K) * 2);
+      this.found = new Float64Array((n + K) * 2);
+      this.sub = new Float64Array((n + K) * 2);
     }
     const sig = this.sig;
     sig.fill(0, 0, n * no);
@@ -277,18 +292,38 @@ export class DetSim {
     const e = resp.cfg.electronics;
     ar1Noise(noise, n, e.noiseRmsAdc, resp.rho, rng);
     const coh = e.coherentNoiseRmsAdc > 0 ? this.coherentFor(Math.floor(ch / e.coherentGroup), rng) : null;
-    for (let y = 0; y < n; y++) wave[y] = Math.round(wave[y] + noise[y] + (coh ? coh[start + y] : 0));
-    findTps(wave, n, thr, (tp) => {
-      // Truth: the owner whose noiseless signal contributes most inside the TP.
+    // Digitise: pedestal + signal + noise, rounded, clipped to the ADC range (saturation).
+    const ped = resp.pedestal;
+    for (let y = 0; y < n; y++) {
+      const t = start + y;
+      const c = coh && t >= 0 ? coh[t] : 0;
+      wave[y] = Math.min(resp.maxAdc, Math.max(0, Math.round(ped + wave[y] + noise[y] + c)));
+    }
+    const f = resp.finder;
+    const found = this.found;
+    pedestalSubtractAndFilter(wave, n, f, ped + resp.noiseModel.drawOffset(rng), ped, found, this.sub);
+    // Truth matching compares like with like: each owner's noiseless signal through the same filter.
+    const h = f.taps;
+    findTps(found, n, thr, (tp) => {
+      if (tp.start < LEAD_TICKS) return; // warm-up of the pedestal and filter
+      const peakTick = start + tp.peakAt;
+      if (peakTick < 0 || peakTick >= g.windowTicks) return;
+      // Truth: the owner whose (filtered) noiseless signal contributes most inside the TP.
       let best = NOISE_OWNER, bestSum = 0;
       for (let o = 0; o < no; o++) {
         let s = 0;
         const off = o * n;
-        for (let y = tp.start; y < tp.end; y++) s += sig[off + y];
+        for (let y = tp.start; y < tp.end; y++) {
+          if (h.length === 1) { s += sig[off + y]; continue; }
+          let acc = 0;
+          for (let j = 0; j < h.length && j <= y; j++) acc += h[j] * sig[off + y - j];
+          s += acc;
+        }
         if (s > bestSum) { bestSum = s; best = owners[o]; }
       }
       if (bestSum < MATCH_FRACTION * tp.integral) best = NOISE_OWNER;
-      tps.push(ch, start + tp.start, start + tp.peakAt, tp.end - tp.start, tp.integral, tp.peak, best);
+      const t0 = Math.max(0, start + tp.start);
+      tps.push(ch, t0, peakTick, start + tp.end - t0, tp.integral, tp.peak, best);
     });
   }
 
@@ -314,7 +349,7 @@ export class DetSim {
       const ranges = this.simulated.get(ch);
       let covered = false;
       if (ranges) for (let r = 0; r < ranges.length; r += 2) if (t >= ranges[r] && t < ranges[r + 1]) covered = true;
-      const ex = sampleNoiseExcursion(resp.threshold, resp.sigmaNoise, resp.rho, rng);
+      const ex = resp.noiseModel.sample(rng);
       if (covered) continue;
       const tot = Math.min(ex.tot, g.windowTicks - t);
       tps.push(ch, t, Math.min(t + ex.peakOffset, g.windowTicks - 1), tot, ex.integral, ex.peak, NOISE_OWNER);

@@ -1,5 +1,6 @@
-// Radiological backgrounds in the drift volume: β emitters (³⁹Ar, ⁸⁵Kr, ⁴²Ar, ⁴²K), ²²²Rn α,
-// optional neutron captures (6.1 MeV γ cascade) and external γ entering through the faces.
+// Radiological backgrounds in the drift volume at DUNE's radiological model (config.ts cites it):
+// β emitters (³⁹Ar, ⁸⁵Kr, ⁴²Ar, ⁴²K), ²²²Rn and its daughters (²¹⁸Po, ²¹⁴Pb, ²¹⁴Bi, ²¹⁴Po), neutron
+// captures (6.1 MeV γ cascade) and optional external γ entering a face next to the cryostat wall.
 // Decays whose charge arrives in the window are ∝ activity × mass × window (steady state), so
 // arrival times are uniform over the window and positions uniform over the volume.
 import type { SimConfig } from './config.js';
@@ -61,8 +62,21 @@ const K42_GS = new BetaSpectrum(3.525, 20, true);
 const K42_EX = new BetaSpectrum(2.0, 20, false);
 const K42_GAMMA_MEV = 1.5246;
 const K42_EXCITED_BRANCH = 0.18;
-/** ²²²Rn α energy, MeV (PHYSICS.md: 5.5 MeV). */
-const RN222_ALPHA_MEV = 5.49;
+/** α energies, MeV (ENSDF): ²²²Rn 5.49, ²¹⁸Po 6.00, ²¹⁴Po 7.69. */
+const ALPHA_MEV = { rn222: 5.49, po218: 6.002, po214: 7.687 } as const;
+/** ²¹⁴Pb β⁻ (Q = 1.019 MeV, ENSDF, rounded branches): 48 % to the 352 keV level, 42 % to 295 keV, 10 % to
+ *  the ground state; the level de-excites by one γ. Treated as allowed transitions. */
+const PB214_BRANCHES: readonly (readonly [number, BetaSpectrum, number])[] = [
+  [0.48, new BetaSpectrum(1.019 - 0.352, 83, false), 0.352],
+  [0.42, new BetaSpectrum(1.019 - 0.295, 83, false), 0.295],
+  [0.1, new BetaSpectrum(1.019, 83, false), 0],
+];
+/** ²¹⁴Bi β⁻ (Q = 3.27 MeV): 19 % to the ground state, else (simplified) to the 609 keV level and its γ;
+ *  the higher ²¹⁴Po levels and their cascades are folded into that one branch. */
+const BI214_BRANCHES: readonly (readonly [number, BetaSpectrum, number])[] = [
+  [0.19, new BetaSpectrum(3.27, 84, false), 0],
+  [0.81, new BetaSpectrum(3.27 - 0.609, 84, false), 0.609],
+];
 /** ⁴¹Ar capture cascades summing to the 6.099 MeV neutron separation energy (representative
  *  lines after the ⁴⁰Ar(n,γ) evaluation; branching approximate). */
 const NCAPTURE_CASCADES: readonly (readonly [number, readonly number[]])[] = [
@@ -77,27 +91,48 @@ const EXTERNAL_LINES = [1.461, 2.614];
 export const BETA_SPECTRA = { ar39: AR39, kr85: KR85, ar42: AR42, k42: K42_GS } as const;
 
 /** Expected decays per window of each source (same order as BACKGROUND_SOURCES). */
-export function expectedDecays(cfg: SimConfig, massKg: number, windowS: number): number[] {
+export function expectedDecays(cfg: SimConfig, massKg: number, windowS: number, anodeAreaCm2 = 0): number[] {
   const b = cfg.background;
   const act = (s: { enabled: boolean; activityBqPerKg: number; scale: number }) =>
     s.enabled ? s.activityBqPerKg * s.scale * massKg * windowS : 0;
   return BACKGROUND_SOURCES.map((name) => {
     switch (name) {
-      case 'ar39': return act(b.ar39);
-      case 'kr85': return act(b.kr85);
-      case 'ar42': return act(b.ar42);
-      case 'k42': return act(b.k42);
-      case 'rn222': return act(b.rn222);
-      case 'ncapture': return b.neutronCapture.enabled ? b.neutronCapture.perImage : 0;
-      case 'external_gamma': return b.externalGamma.enabled ? b.externalGamma.perImage : 0;
+      case 'ncapture': return neutronCapturesPerWindow(cfg, windowS);
+      case 'external_gamma': {
+        const e = b.externalGamma;
+        return e.enabled ? e.gammasPerCm2PerS * e.inwardFraction * e.scale * anodeAreaCm2 * windowS : 0;
+      }
+      default: return act(b[name]);
     }
   });
+}
+
+/** Neutron captures per face per window: inward neutrons over the module's LAr boundary, shared by its faces. */
+export function neutronCapturesPerWindow(cfg: SimConfig, windowS: number): number {
+  const n = cfg.background.neutronCapture;
+  if (!n.enabled) return 0;
+  return (n.neutronsPerCm2PerS * n.inwardFraction * n.moduleSurfaceM2 * 1e4 * n.scale * windowS) / n.facesPerModule;
+}
+
+/** Draws a branch [probability, β spectrum, γ MeV] and emits its β and γ from one point. */
+function betaGamma(tr: Transport, rng: Random, dir: Float64Array, u: number, v: number, d: number, branches: readonly (readonly [number, BetaSpectrum, number])[]): void {
+  let r = rng.uniform();
+  let pick = branches[branches.length - 1];
+  for (const br of branches) {
+    r -= br[0];
+    if (r < 0) { pick = br; break; }
+  }
+  tr.electron(u, v, d, dir[0], dir[1], dir[2], pick[1].sample(rng));
+  if (pick[2] > 0) {
+    rng.isotropic(dir);
+    tr.photon(u, v, d, dir[0], dir[1], dir[2], pick[2]);
+  }
 }
 
 /** Simulates every background of one image; returns the number of decays per source. */
 export function simulateBackgrounds(cfg: SimConfig, tr: Transport, rng: Random): Int32Array {
   const g = tr.geo;
-  const expected = expectedDecays(cfg, g.massKg, g.windowS);
+  const expected = expectedDecays(cfg, g.massKg, g.windowS, g.widthCm * g.lengthCm);
   const counts = new Int32Array(BACKGROUND_SOURCES.length);
   const dir = new Float64Array(3);
   for (let s = 0; s < BACKGROUND_SOURCES.length; s++) {
@@ -105,8 +140,8 @@ export function simulateBackgrounds(cfg: SimConfig, tr: Transport, rng: Random):
     counts[s] = n;
     const name = BACKGROUND_SOURCES[s];
     for (let i = 0; i < n; i++) {
-      let u = rng.uniform() * g.widthCm;
-      let v = rng.uniform() * g.lengthCm;
+      const u = rng.uniform() * g.widthCm;
+      const v = rng.uniform() * g.lengthCm;
       let d = rng.uniform() * g.driftCm;
       // Charge from drift distance d arrives at tick t0 + d / v_drift; uniform arrival over the window.
       const arrival = rng.uniform() * g.windowTicks;
@@ -125,12 +160,16 @@ export function simulateBackgrounds(cfg: SimConfig, tr: Transport, rng: Random):
             tr.electron(u, v, d, dir[0], dir[1], dir[2], K42_GS.sample(rng));
           }
           break;
-        case 'rn222': {
-          // α range in LAr ≈ 40 µm: a point; quenching leaves only a few % of the charge.
-          const e = RN222_ALPHA_MEV;
+        case 'rn222':
+        case 'po218':
+        case 'po214': {
+          // α range in LAr ≈ 40–60 µm: a point; quenching leaves only a few % of the charge.
+          const e = ALPHA_MEV[name];
           tr.pointCharge(u, v, d, e, e * tr.electronsPerMeV * cfg.background.alphaChargeFraction);
           break;
         }
+        case 'pb214': betaGamma(tr, rng, dir, u, v, d, PB214_BRANCHES); break;
+        case 'bi214': betaGamma(tr, rng, dir, u, v, d, BI214_BRANCHES); break;
         case 'ncapture': {
           let r = rng.uniform();
           let cascade = NCAPTURE_CASCADES[NCAPTURE_CASCADES.length - 1][1];
@@ -145,23 +184,14 @@ export function simulateBackgrounds(cfg: SimConfig, tr: Transport, rng: Random):
           break;
         }
         case 'external_gamma': {
-          // Enters through one of the six faces, chosen by area, with a cosine-weighted inward direction.
-          const areas = [g.lengthCm * g.driftCm, g.widthCm * g.driftCm, g.widthCm * g.lengthCm];
-          const tot = 2 * (areas[0] + areas[1] + areas[2]);
-          let pick = rng.uniform() * tot;
-          let axis = 0;
-          while (axis < 2 && pick >= 2 * areas[axis]) { pick -= 2 * areas[axis]; axis++; }
-          const high = pick >= areas[axis];
+          // Enters through the anode side (d = 0) of a face whose APA backs onto the cryostat wall, with a
+          // cosine-weighted inward direction (an isotropic flux crossing a plane).
           const cosIn = Math.sqrt(rng.uniform());
           const sinIn = Math.sqrt(1 - cosIn * cosIn);
           const phi = 2 * Math.PI * rng.uniform();
-          const a = sinIn * Math.cos(phi), b = sinIn * Math.sin(phi), c = high ? -cosIn : cosIn;
-          const eps = 1e-6;
-          if (axis === 0) { u = high ? g.widthCm - eps : eps; dir[0] = c; dir[1] = a; dir[2] = b; }
-          else if (axis === 1) { v = high ? g.lengthCm - eps : eps; dir[0] = a; dir[1] = c; dir[2] = b; }
-          else { d = high ? g.driftCm - eps : eps; dir[0] = a; dir[1] = b; dir[2] = c; }
+          d = 1e-6;
           tr.begin(arrival - d / g.cmPerTick, bgOwner(s));
-          tr.photon(u, v, d, dir[0], dir[1], dir[2], EXTERNAL_LINES[rng.int(EXTERNAL_LINES.length)]);
+          tr.photon(u, v, d, sinIn * Math.cos(phi), sinIn * Math.sin(phi), cosIn, EXTERNAL_LINES[rng.int(EXTERNAL_LINES.length)]);
           break;
         }
       }

@@ -8,11 +8,12 @@ import {
 const det = (b: [number, number, number, number], score: number): Detection => ({ x1: b[0], y1: b[1], x2: b[2], y2: b[3], score, cls: 0 });
 const near = (a: number | null, b: number, tol = 1e-12, msg = '') => assert.ok(a !== null && Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
 
-test('Hz conversion by hand: 7.5e-6 FP per image ≈ 1 Hz per module', () => {
-  // window = 4492 × 0.5 µs = 2.246 ms; 300 faces / 2.246 ms = 133 570.8 Hz per (FP per image).
-  near(hzPerFpPerImage(), 300 / 0.002246, 1e-6);
-  near(fpPerImageToHz(7.5e-6), 7.5e-6 * 300 / 0.002246, 1e-12);
-  near(fpPerImageToHz(7.5e-6), 1.0018, 1e-4);
+test('Hz conversion by hand: 1.123e-5 FP per image ≈ 1 Hz per module', () => {
+  // window = 4492 × 0.5 µs = 2.246 ms; 200 faces (PHYSICS.md) / 2.246 ms = 89 047.2 Hz per (FP per image).
+  near(hzPerFpPerImage(), 200 / 0.002246, 1e-6);
+  near(fpPerImageToHz(1.123e-5), 1.123e-5 * 200 / 0.002246, 1e-12);
+  near(fpPerImageToHz(1.123e-5), 1.00000, 1e-3);
+  near(fpPerImageToHz(1, { faces: 300 }), 300 / 0.002246, 1e-6);
   near(fpPerImageToHz(1, { faces: 2, windowTicks: 1000, tickSeconds: 1e-3 }), 2, 1e-12);
 });
 
@@ -69,25 +70,26 @@ test('threshold scan and operating points', () => {
   assert.deepEqual(r.scan.map((p) => [p.threshold, p.efficiency, p.fpCount]), [[0.9, 0.2, 0], [0.7, 0.2, 1], [0.6, 0.2, 2], [0.3, 0.4, 2], [0.2, 0.4, 3]]);
   assert.deepEqual(r.scan.map((p) => p.efficiencyVisible), [0.25, 0.25, 0.25, 0.5, 0.5]);
   const [p1, p5e4, p1e6] = r.operatingPoints;
-  // 3 images: zero FPs only bounds the rate below 2.303/3 × 133 571 Hz ≈ 1.0e5 Hz, so 1 Hz is unreachable.
+  // 3 images: zero FPs only bounds the rate below 2.303/3 × 89 047 Hz ≈ 6.8e4 Hz, so 1 Hz is unreachable.
   assert.deepEqual([p1.threshold, p1.efficiency, p1.table], [null, null, null]);
-  assert.deepEqual([p5e4.threshold, p5e4.efficiency, p5e4.fpCount], [0.7, 0.2, 1]); // 1 FP/3 images = 44 524 Hz
+  assert.deepEqual([p5e4.threshold, p5e4.efficiency, p5e4.fpCount], [0.7, 0.2, 1]); // 1 FP/3 images = 29 682 Hz; 2 FPs = 59 365 Hz > 5e4
   near(p5e4.fpHz, k / 3, 1e-6);
   assert.deepEqual([p1e6.threshold, p1e6.efficiency, p1e6.table?.integrated.all.k], [0.2, 0.4, 2]);
 });
 
-test('background images: 1 Hz needs > 307 000 clean images; ties at the top can force "nothing passes"', () => {
+test('background images: 1 Hz needs > 205 000 clean images; ties at the top can force "nothing passes"', () => {
   const empty: TriggerImage = { interactions: [], detections: [] };
-  const few = evaluateTrigger(images, { targetRatesHz: [1, 10] }, new Array<TriggerImage>(300_000).fill(empty));
+  const few = evaluateTrigger(images, { targetRatesHz: [1, 10] }, new Array<TriggerImage>(200_000).fill(empty));
   assert.equal(few.fpSource, 'background images');
-  assert.equal(few.operatingPoints[0].threshold, null); // 2.303/3e5 × 133 571 = 1.025 Hz > 1 Hz
+  assert.equal(few.operatingPoints[0].threshold, null); // 2.303/2e5 × 89 047 = 1.025 Hz > 1 Hz
   assert.deepEqual([few.operatingPoints[1].threshold, few.operatingPoints[1].efficiency], [0.3, 0.4]);
-  near(few.falsePositives.intervalHz[1], (Math.log(10) / 300_000) * hzPerFpPerImage(), 1e-9);
+  near(few.falsePositives.intervalHz[1], (Math.log(10) / 200_000) * hzPerFpPerImage(), 1e-9);
   assert.equal(few.falsePositives.upperLimitOnly, true);
   const enough = evaluateTrigger(images, { targetRatesHz: [1] }, new Array<TriggerImage>(400_000).fill(empty));
   assert.deepEqual([enough.operatingPoints[0].threshold, enough.operatingPoints[0].efficiency], [0.3, 0.4]);
-  // Three background boxes tied at 0.95 make 3/4e5 × 133 571 = 1.0018 Hz > 1 Hz at every threshold.
-  const bg = new Array<TriggerImage>(400_000).fill(empty);
+  // Three background boxes tied at 0.95 make 3/2.5e5 × 89 047 = 1.069 Hz > 1 Hz at every threshold
+  // (while 2.5e5 clean images reach 2.303/2.5e5 × 89 047 = 0.82 Hz).
+  const bg = new Array<TriggerImage>(250_000).fill(empty);
   bg[0] = { interactions: [], detections: [det([0, 0, 5, 5], 0.95), det([9, 0, 15, 5], 0.95), det([20, 0, 25, 5], 0.95)] };
   const tied = evaluateTrigger(images, { targetRatesHz: [1] }, bg).operatingPoints[0];
   assert.ok(tied.threshold !== null && tied.threshold > 0.95);

@@ -1,0 +1,107 @@
+// `daqyolo baseline`: the TDR-era clustering trigger on a dataset's TPs and on streamed
+// background-only images (the ones `evaluate` uses), reported like `evaluate`'s trigger section.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { openDataset } from '../data/store.js';
+import { UserError } from '../errors.js';
+import { DEFAULT_FACES, evaluateTrigger, type TriggerImage } from '../eval/efficiency.js';
+import type { BaselineReport } from '../eval/evaluate.js';
+import { writeJsonAtomic } from '../train/run-dir.js';
+import { datasetBaselineImages, datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
+import { defaultClusterParams, type Candidate, type ClusterParams } from '../trigger/cluster.js';
+import { intArg, numArg } from './args.js';
+import { summarizeTrigger } from './evaluate.js';
+import { progress } from './progress.js';
+
+
+const toDetections = (c: Candidate[]) => c.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.sumAdc, cls: 0 }));
+
+/** The cluster options shared by `baseline` and `fprate --baseline`. */
+export function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option('--channel-tolerance <n>', 'largest channel gap in a cluster (1 = adjacent wires)', intArg('--channel-tolerance', 1))
+    .option('--max-dt <ticks>', 'largest peak-time difference of linked TPs', intArg('--max-dt', 0))
+    .option('--min-hits <n>', 'fewest TPs in a candidate', intArg('--min-hits', 1))
+    .option('--min-channels <n>', 'fewest channels in a candidate', intArg('--min-channels', 1))
+    .option('--min-sum-adc <adc>', 'ΣADC threshold of the headline table (default 400 × 2^(ADC bits − 12))', numArg('--min-sum-adc', 0));
+}
+
+/** Cluster parameters from the options, on the defaults for the dataset's ADC. */
+export function clusterParamsOf(o: Record<string, number | undefined>, adcBits: number): ClusterParams {
+  const p = defaultClusterParams(adcBits);
+  return {
+    channelTolerance: o.channelTolerance ?? p.channelTolerance, maxDtTicks: o.maxDt ?? p.maxDtTicks,
+    minHits: o.minHits ?? p.minHits, minChannels: o.minChannels ?? p.minChannels, minSumAdc: o.minSumAdc ?? p.minSumAdc,
+  };
+}
+
+/** Cluster parameters from the options, on the defaults for the ADC of the dataset's simulator. */
+export function clusterParamsOfData(o: Record<string, number | undefined>, data: string): ClusterParams {
+  const r = openDataset(data);
+  try {
+    return clusterParamsOf(o, datasetSimulation(r).config.electronics.adcBits);
+  } finally {
+    r.close();
+  }
+}
+
+/** The baseline on a dataset split and on `background` streamed background-only images (evaluate's). */
+export async function runBaseline(o: { data: string; split: 'train' | 'val' | 'eval'; params: ClusterParams; limit?: number; background: number; workers: number;
+  match?: 'iou' | 'centre'; faces?: number; showProgress?: boolean }): Promise<BaselineReport> {
+  const t0 = performance.now();
+  const reader = openDataset(o.data);
+  try {
+    const sim = datasetSimulation(reader);
+    const bar = o.showProgress ? progress(`baseline [${o.split}]`, 1) : null;
+    const images = datasetBaselineImages(reader, o.split, o.params, o.limit ?? 0, (d, n) => { if (d === 1) bar?.phase(`baseline [${o.split}]`, n); bar?.update(d); });
+    bar?.stop();
+    const background: TriggerImage[] = [];
+    const bg = o.showProgress ? progress('background', o.background) : null;
+    for await (const c of streamBaselineBackground(sim, o.background, o.params, { workers: o.workers })) {
+      background.push({ detections: toDetections(c), interactions: [] });
+      if (background.length % 64 === 0) bg?.update(background.length);
+    }
+    bg?.stop();
+    const d = sim.config.detector;
+    const trigger = evaluateTrigger(images.map((im) => ({ detections: toDetections(im.candidates), interactions: im.interactions })),
+      { match: o.match ?? 'iou', faces: o.faces ?? DEFAULT_FACES, scoreThreshold: o.params.minSumAdc, windowTicks: d.windowTicks, tickSeconds: d.tickUs * 1e-6 }, background);
+    const p = o.params;
+    return {
+      algorithm: `TDR-era TP clustering: channel gap ≤ ${p.channelTolerance}, Δt ≤ ${p.maxDtTicks} ticks, ≥ ${p.minHits} TPs on ≥ ${p.minChannels} channels, scored by ΣADC`,
+      params: p, data: o.data, split: o.split, images: images.length, backgroundImages: background.length, seconds: (performance.now() - t0) / 1000, trigger,
+    };
+  } finally {
+    reader.close();
+  }
+}
+
+export function registerBaseline(program: Command): void {
+  addClusterOptions(program
+    .command('baseline <data>')
+    .description('the TDR-era TP clustering trigger: efficiency vs Eν and FP rate per module, on the same images as evaluate'))
+    .option('--split <name>', 'train, val or eval', 'eval')
+    .option('--limit <n>', 'use at most n images of the split', intArg('--limit'), 0)
+    .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', intArg('--background'), 5000)
+    .option('--workers <n>', 'simulation worker threads for the background', intArg('--workers'), 1)
+    .option('--match <rule>', 'iou (IoU ≥ 0.1) or centre (candidate centre inside the truth box)', 'iou')
+    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', intArg('--faces', 1), 200)
+    .option('--out <file>', 'report JSON (default: <run>/baseline/<split>.json with --run, else beside the dataset)')
+    .option('--run <dir>', 'a training run whose report should draw the baseline beside the network')
+    .option('--json', 'print the report as JSON')
+    .action(async (data: string, o) => {
+      if (!['train', 'val', 'eval'].includes(o.split)) throw new UserError(`--split ${o.split}: expected train, val or eval`);
+      if (!['iou', 'centre'].includes(o.match)) throw new UserError(`--match ${o.match}: expected iou or centre`);
+      const params = clusterParamsOfData(o, data);
+      const report = await runBaseline({ data, split: o.split, params, limit: o.limit, background: o.background, workers: o.workers, match: o.match, faces: o.faces, showProgress: true });
+      const out = o.out ?? (o.run ? join(o.run, 'baseline', `${o.split}.json`) : join(dirname(data), `baseline-${o.split}.json`));
+      mkdirSync(dirname(out), { recursive: true });
+      writeJsonAtomic(out, report);
+      if (o.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        console.log(`baseline on ${data} [${o.split}]: ${report.images} images, ${report.backgroundImages} background-only images; ${report.algorithm}`);
+        console.log(summarizeTrigger(report.trigger, 'ΣADC').join('\n'));
+        console.log(`written: ${out}`);
+      }
+    });
+}
