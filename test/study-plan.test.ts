@@ -118,7 +118,8 @@ test('findings: conf1 that stays flat on one scale, objectness that decays, diff
   assert.match(f.warmup!.answer, /beyond the run-to-run spread/);
   assert.equal(f['owner-grid']!.verdict, 'inconclusive', '0.115 vs 0.10 is within the spread');
   assert.match(f['owner-grid']!.answer, /within the run-to-run spread/);
-  assert.match(f.objectness!.answer, /the best is obj-bce/);
+  assert.match(f.objectness!.answer, /the best is obj-bce, 20\.0 % above reference, beyond the run-to-run spread/, 'the best is judged against the runner-up');
+  assert.equal(f.objectness!.verdict, 'answered');
   assert.equal(f.statistics!.verdict, 'missing', 'no low-stats run');
   assert.match(f.statistics!.answer, /low-stats has no finished epoch/);
   assert.equal(f.overfitting!.link!.href, 'comparisons/reference.html#terms-coarse');

@@ -183,15 +183,16 @@ export function seedFindings(runs: PlanRuns, href: FigureHref): Finding[] {
       const withEff = cands.map((c) => ({ c, e: efficiencyOf(c.run) })).filter((x) => x.e !== null) as { c: (typeof cands)[number]; e: { value: number; err: number } }[];
       withEff.sort((a, b) => b.e.value - a.e.value);
       const best = withEff[0];
-      const refEff = efficiencyOf(cands[0]!.run);
-      const j = best && refEff && best.c.experiment.name !== 'reference' ? judge(best.e.value - refEff.value, spread.efficiency) : null;
+      // The best against the runner-up: is the lead beyond the run-to-run spread?
+      const next = withEff[1];
+      const j = best && next ? judge(best.e.value - next.e.value, spread.efficiency) : null;
       out.push({
         id: 'objectness', question: 'Which objectness loss and target give the lowest validation conf1 and the best efficiency?',
         verdict: j?.real ? 'answered' : 'inconclusive',
         link: { href: href('objectness-loss', `terms-${scaleName(0)}`), text: 'conf1 for MSE vs BCE' },
         answer: `Validation conf1 summed over scales after the last epoch: ${cands.map((c) => `${c.experiment.name} ${num(conf1(c.run))}`).join(', ')} — lowest: ${lowest.experiment.name} (MSE and BCE conf1 are different functions of the same scores, so only target 1 vs IoU compare directly). ` +
           (best
-            ? `Efficiency: ${withEff.map((x) => `${x.c.experiment.name} ${pct(x.e.value)} ± ${pct(x.e.err)}`).join(', ')}; the best is ${best.c.experiment.name}${j ? `, ${pct(best.e.value - refEff!.value)} above the reference, ${j.text}` : ''}.`
+            ? `Efficiency: ${withEff.map((x) => `${x.c.experiment.name} ${pct(x.e.value)} ± ${pct(x.e.err)}`).join(', ')}; the best is ${best.c.experiment.name}${j && next ? `, ${pct(best.e.value - next.e.value)} above ${next.c.experiment.name}, ${j.text}` : ''}.`
             : 'No run is evaluated yet (efficiency unknown).'),
       });
     }
