@@ -7,9 +7,9 @@
 import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/store.js';
 import { BatchLoader } from '../src/data/loader.js';
-import { forEachEvaluatedBatch, mapImage } from '../src/train/validate.js';
-import { evaluateDetections, type MapImage } from '../src/eval/map.js';
-import { openRun, checkCompatible } from '../src/eval/run.js';
+import { forEachEvaluatedBatch, mapImage } from '../src/infer/predict.js';
+import { evaluateDetections, type MapImage } from '../src/infer/map.js';
+import { openRun, checkCompatible } from '../src/infer/open-run.js';
 import { mulberry32 } from '../src/util/rng.js';
 
 const { values: a, positionals: runs } = parseArgs({ allowPositionals: true, options: {

@@ -1,8 +1,8 @@
 // Speed of the pure-TypeScript geometry and metrics; prints one JSON object.
 // Run: npx tsc -p tsconfig.json && node dist/bench/nms.js
 import { performance } from 'node:perf_hooks';
-import { nms, type DetectionSet } from '../src/eval/nms.js';
-import { evaluateDetections, type MapImage } from '../src/eval/map.js';
+import { nms, type DetectionSet } from '../src/infer/nms.js';
+import { evaluateDetections, type MapImage } from '../src/infer/map.js';
 import { evaluateTrigger, type TriggerImage } from '../src/eval/efficiency.js';
 import { kmeansAnchors } from '../src/anchors/kmeans.js';
 import { mulberry32 } from '../src/util/rng.js';

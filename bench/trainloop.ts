@@ -11,9 +11,9 @@ import { defaultSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
 import { openDataset } from '../src/data/store.js';
 import { loadBatch } from '../src/data/batch.js';
-import { parseTrainConfig } from '../src/train/config.js';
+import { parseTrainConfig } from '../src/config/train-config.js';
 import { train, resolveRun, buildModel } from '../src/train/trainer.js';
-import { toNetworkInput, targetTensors } from '../src/train/prepare.js';
+import { toNetworkInput, targetTensors } from '../src/infer/prepare.js';
 import { yoloLoss, readLoss } from '../src/loss/yolo-loss.js';
 import { Adam, tidy, manualSeed, getNumThreads } from '../src/torch/index.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
-import { parseTrainConfig } from '../src/train/config.js';
+import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
 import { getNumThreads } from '../src/torch/index.js';
 

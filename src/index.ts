@@ -7,11 +7,11 @@ export { YoloV3, defaultYoloConfig, type YoloConfig, type Variant, type HeadOutp
 export { yoloLoss, lossStatistics, readLoss, TERMS, type Term, type LossContext, type LossTargets, type LossResult, type LossValues, type ScaleStats } from './loss/yolo-loss.js';
 export { defaultLossOptions, seedLossPreset, resolveLossOptions, type LossOptions, type ObjLoss, type ObjTarget, type Reduction } from './loss/options.js';
 export { encodeTargets, anchorsPerScale, centredIou, type PixelBox, type EncodeSpec, type EncodedTargets } from './data/targets.js';
-export { decodeOutputs, type DecodedBox, type DecodeOptions } from './eval/decode.js';
-export { nms, nmsBatch, type NmsOptions, type DetectionSet } from './eval/nms.js';
-export { evaluateDetections, averagePrecision, type MapReport, type Detection, type TruthBox, type MapImage } from './eval/map.js';
+export { decodeOutputs, type DecodedBox, type DecodeOptions } from './infer/decode.js';
+export { nms, nmsBatch, type NmsOptions, type DetectionSet } from './infer/nms.js';
+export { evaluateDetections, averagePrecision, type MapReport, type Detection, type TruthBox, type MapImage } from './infer/map.js';
 export { evaluateTrigger, efficiencyByEnergy, falsePositives, thresholdScan, operatingPoint, fpPerImageToHz, hzPerFpPerImage, scoreImage, matchRuleText, DEFAULT_ENERGY_EDGES_MEV, type TriggerImage, type TriggerOptions, type TriggerReport, type Interaction as TriggerInteraction } from './eval/efficiency.js';
 export { kmeansAnchors, assignToScales } from './anchors/kmeans.js';
 export { openDataset, type DatasetReader, type Box, type Interaction } from './data/store.js';
 export { train, resolveRun, buildModel, type TrainOptions, type TrainEvent, type EpochRecord, type BatchRecord } from './train/trainer.js';
-export { parseTrainConfig, presets, type TrainConfig } from './train/config.js';
+export { parseTrainConfig, presets, type TrainConfig } from './config/train-config.js';

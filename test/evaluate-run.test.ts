@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { parseSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
-import { parseTrainConfig } from '../src/train/config.js';
+import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
 import { evaluateRunOnData } from '../src/eval/evaluate.js';
 import { measureFpRate, countAbove, fpTable, SCORE_BINS } from '../src/eval/fprate.js';

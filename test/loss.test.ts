@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { tensor, tidy, zeros, randn, manualSeed, Tensor } from '../src/torch/index.js';
 import { yoloLoss, readLoss, lossStatistics, type LossTargets } from '../src/loss/yolo-loss.js';
 import { encodeTargets, type PixelBox, type EncodeSpec } from '../src/data/targets.js';
-import { decodeOutputs } from '../src/eval/decode.js';
+import { decodeOutputs } from '../src/infer/decode.js';
 import type { LossOptions } from '../src/loss/options.js';
 
 const close = (a: number, b: number, tol = 1e-5, msg = '') =>

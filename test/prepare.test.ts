@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy } from '../src/torch/index.js';
-import { toNetworkInput, letterbox as networkLetterbox } from '../src/train/prepare.js';
+import { toNetworkInput, letterbox as networkLetterbox } from '../src/infer/prepare.js';
 import { letterbox as importLetterbox } from '../src/formats/letterbox.js';
-import { toDatasetPixels } from '../src/train/validate.js';
+import { toDatasetPixels } from '../src/infer/predict.js';
 import type { LoadedBatch } from '../src/data/batch.js';
 
 test('network letterbox: a box on the image edges lands on the edges of the resized pixels (80×48 → 64)', () => {

@@ -12,9 +12,9 @@ import { SparseTensor, tensor, tidy, noGrad, manualSeed, liveTensors, type Tenso
 import { exportOnnx } from '../src/formats/onnx.js';
 import { parseSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
-import { parseTrainConfig } from '../src/train/config.js';
+import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
-import { openRun } from '../src/eval/run.js';
+import { openRun } from '../src/infer/open-run.js';
 import { RunDir } from '../src/train/run-dir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-sparse-'));

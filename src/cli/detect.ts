@@ -9,8 +9,8 @@ import { UserError } from '../errors.js';
 import { openDataset, type Box, type Interaction } from '../data/store.js';
 import { renderEvent } from '../data/render.js';
 import type { LoadedBatch } from '../data/batch.js';
-import { openRun, checkCompatible } from '../eval/run.js';
-import { evaluateBatch } from '../train/validate.js';
+import { openRun, checkCompatible } from '../infer/open-run.js';
+import { evaluateBatch } from '../infer/predict.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
 import { numArg } from './args.js';
 

@@ -1,6 +1,6 @@
 // `daqyolo export-onnx`: a trained run's model as a standard ONNX file (opset 13).
 import { Command } from 'commander';
-import { openRun } from '../eval/run.js';
+import { openRun } from '../infer/open-run.js';
 import { exportOnnx, saveOnnx, OPSET } from '../formats/onnx.js';
 import { checkOutput } from '../data/writer.js';
 import { UserError } from '../errors.js';

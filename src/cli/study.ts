@@ -10,7 +10,7 @@ import { defaultSimConfig } from '../sim/config.js';
 import { generateDataset } from '../data/generate.js';
 import { openDataset } from '../data/store.js';
 import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
-import { parseTrainConfig } from '../train/config.js';
+import { parseTrainConfig } from '../config/train-config.js';
 import { train } from '../train/trainer.js';
 import { writeJsonAtomic, runState } from '../train/run-dir.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';

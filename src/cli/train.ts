@@ -3,7 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { parseTrainConfig, presets, deepMerge, type TrainConfig } from '../train/config.js';
+import { parseTrainConfig, presets, deepMerge, type TrainConfig } from '../config/train-config.js';
 import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.js';
 import { train, SCALE_NAMES, type TrainEvent } from '../train/trainer.js';
 import { progress, type Progress } from './progress.js';

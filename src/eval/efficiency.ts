@@ -6,10 +6,10 @@
 // matches NO interaction. A trigger fires on the first, and a second box on a real neutrino is
 // not a false trigger. Detection classes are ignored: any box is a trigger candidate.
 import { containsPoint, iouCoords, type Box } from '../geometry/box.js';
-import type { Detection } from './map.js';
+import type { Detection } from '../infer/map.js';
 import { binomialStdErr, clopperPearson, ONE_SIGMA_CL, poissonInterval, wilsonInterval } from './intervals.js';
 
-export type { Detection } from './map.js';
+export type { Detection } from '../infer/map.js';
 
 /** One simulated neutrino interaction: true energy and its truth box, null when it left nothing visible. */
 export interface Interaction { energyMeV: number; box: [number, number, number, number] | null }

@@ -11,11 +11,11 @@ import { EVALUATE_BACKGROUND_START, streamImages } from '../data/stream.js';
 import { parseSimConfig } from '../sim/config.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
-import { TermAccumulator, evaluateBatch, forEachEvaluatedBatch, mapImage } from '../train/validate.js';
-import { evaluateDetections, type MapImage, type MapReport } from './map.js';
+import { TermAccumulator, evaluateBatch, forEachEvaluatedBatch, mapImage } from '../infer/predict.js';
+import { evaluateDetections, type MapImage, type MapReport } from '../infer/map.js';
 import { evaluateTrigger, type TriggerImage, type TriggerReport, type TriggerOptions } from './efficiency.js';
-import { openRun, checkCompatible } from './run.js';
-import type { DecodedBox } from './decode.js';
+import { openRun, checkCompatible } from '../infer/open-run.js';
+import type { DecodedBox } from '../infer/decode.js';
 
 export interface EvaluateOptions {
   runDir: string;

@@ -12,8 +12,8 @@ import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, type Strea
 import { batchOfImages } from '../data/batch.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
-import { evaluateBatch } from '../train/validate.js';
-import { openRun } from './run.js';
+import { evaluateBatch } from '../infer/predict.js';
+import { openRun } from '../infer/open-run.js';
 import { simulatorOf } from './evaluate.js';
 import { fpPerImageToHz, type TriggerOptions } from './efficiency.js';
 import { poissonInterval, poissonUpperLimit } from './intervals.js';

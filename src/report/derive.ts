@@ -1,7 +1,7 @@
 // Quantities the report derives from run data: per-epoch train/validation series, overfitting
 // onsets for every scale × term, configuration differences between runs, headline figures.
 import { SCALE_NAMES } from '../train/trainer.js';
-import type { TermRecord } from '../train/validate.js';
+import type { TermRecord } from '../infer/predict.js';
 import { overfittingOnset, type OnsetOptions } from './overfit.js';
 import { primaryEval, type RunData } from './load.js';
 

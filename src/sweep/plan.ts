@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { deepMerge, parseTrainConfig, presets, type TrainConfig } from '../train/config.js';
+import { deepMerge, parseTrainConfig, presets, type TrainConfig } from '../config/train-config.js';
 import { setDotted } from '../util/merge.js';
 
 export const sweepSchema = z.object({

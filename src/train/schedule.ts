@@ -1,5 +1,5 @@
 // Learning-rate schedules, evaluated per batch from the epoch's progress.
-import type { TrainConfig } from './config.js';
+import type { TrainConfig } from '../config/train-config.js';
 
 /** The learning rate for a fractional epoch position (epoch + batch / batchesPerEpoch). */
 export function learningRate(cfg: Pick<TrainConfig, 'optimizer' | 'schedule' | 'epochs'>, epochPos: number): number {

@@ -14,18 +14,18 @@ import type { BatchRequest } from '../data/batch.js';
 import type { AugmentLog } from '../data/augment.js';
 import { anchorsPerScale } from '../data/targets.js';
 import { kmeansAnchors } from '../anchors/kmeans.js';
-import { evaluateDetections, type MapImage } from '../eval/map.js';
+import { evaluateDetections, type MapImage } from '../infer/map.js';
 import { mulberry32 } from '../util/rng.js';
 import { UserError } from '../errors.js';
 import { saveCheckpoint, loadCheckpoint } from '../nn/serialize.js';
-import { type TrainConfig } from './config.js';
+import { type TrainConfig } from '../config/train-config.js';
 import { learningRate } from './schedule.js';
 import { RunDir, FollowerRunDir, writeJsonAtomic, lockRunDir, checkBest, runState } from './run-dir.js';
 import { faultPoint } from '../util/fault.js';
 import { DataParallel } from './distributed.js';
 import type { ProcessGroup } from '../c10d/process-group.js';
-import { toNetworkInput, targetTensors, autoInputScale, type TargetSpec } from './prepare.js';
-import { TermAccumulator, StatsAccumulator, forEachEvaluatedBatch, mapImage, type EvalContext, type TermRecord, type ScaleSummary, type BatchResult } from './validate.js';
+import { toNetworkInput, targetTensors, autoInputScale, type TargetSpec } from '../infer/prepare.js';
+import { TermAccumulator, StatsAccumulator, forEachEvaluatedBatch, mapImage, type EvalContext, type TermRecord, type ScaleSummary, type BatchResult } from '../infer/predict.js';
 
 export const SCALE_NAMES = ['coarse', 'intermediate', 'detailed'] as const;
 

@@ -14,7 +14,7 @@ import { generateDataset } from '../../src/data/generate.js';
 import { RunDir } from '../../src/train/run-dir.js';
 import type { BatchRecord, EpochRecord } from '../../src/train/trainer.js';
 import { loadSafetensors } from '../../src/torch/index.js';
-import { openRun } from '../../src/eval/run.js';
+import { openRun } from '../../src/infer/open-run.js';
 import { freePort, rankPlace, rankDevice, firstSlurmHost, slurmTrainScript } from '../../src/cli/launch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-ddp-'));

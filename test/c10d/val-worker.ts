@@ -1,6 +1,6 @@
 // One rank of the sharded-validation test: validates a run's checkpoint over its validation split
 // (world 1: alone, without a process group) and prints the validation record as JSON.
-import { openRun } from '../../src/eval/run.js';
+import { openRun } from '../../src/infer/open-run.js';
 import { openDataset } from '../../src/data/store.js';
 import { BatchLoader } from '../../src/data/loader.js';
 import { validate } from '../../src/train/trainer.js';

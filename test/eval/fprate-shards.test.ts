@@ -10,7 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseSimConfig } from '../../src/sim/config.js';
 import { generateDataset } from '../../src/data/generate.js';
-import { parseTrainConfig } from '../../src/train/config.js';
+import { parseTrainConfig } from '../../src/config/train-config.js';
 import { train } from '../../src/train/trainer.js';
 import { measureFpRate, shardRange } from '../../src/eval/fprate.js';
 

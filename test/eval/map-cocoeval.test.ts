@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluateDetections, type MapImage, type Detection } from '../../src/eval/map.js';
+import { evaluateDetections, type MapImage, type Detection } from '../../src/infer/map.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const python = join(root, 'build', 'pyref', 'bin', 'python');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { evaluateDetections, averagePrecision, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, VOC11_RECALL_THRESHOLDS, type MapImage, type Detection } from '../../src/eval/map.js';
+import { evaluateDetections, averagePrecision, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, VOC11_RECALL_THRESHOLDS, type MapImage, type Detection } from '../../src/infer/map.js';
 import type { Box } from '../../src/geometry/box.js';
 
 const det = (b: Box, score: number, cls = 0): Detection => ({ x1: b[0], y1: b[1], x2: b[2], y2: b[3], score, cls });

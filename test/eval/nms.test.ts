@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { nms, nmsBatch, selectDetections, toDetections, type DetectionSet } from '../../src/eval/nms.js';
+import { nms, nmsBatch, selectDetections, toDetections, type DetectionSet } from '../../src/infer/nms.js';
 import { iou, type Box } from '../../src/geometry/box.js';
 
 // Textbook definition: repeatedly take the best remaining box, drop its same-class overlaps.

@@ -13,10 +13,10 @@ import { YoloV3, type Variant } from '../../src/model/yolo.js';
 import { BatchNorm2d } from '../../src/nn/index.js';
 import { noGrad, rand, tensor } from '../../src/torch/index.js';
 import { exportOnnx, saveOnnx } from '../../src/formats/onnx.js';
-import { openRun } from '../../src/eval/run.js';
+import { openRun } from '../../src/infer/open-run.js';
 import { collectVoc } from '../../src/formats/voc.js';
 import { importRecords } from '../../src/formats/importer.js';
-import { parseTrainConfig } from '../../src/train/config.js';
+import { parseTrainConfig } from '../../src/config/train-config.js';
 import { train } from '../../src/train/trainer.js';
 import { writeVoc, lcg } from './fixture.js';
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { collectVoc } from '../../src/formats/voc.js';
 import { importRecords } from '../../src/formats/importer.js';
-import { parseTrainConfig } from '../../src/train/config.js';
+import { parseTrainConfig } from '../../src/config/train-config.js';
 import { train } from '../../src/train/trainer.js';
 import { writeVoc } from './fixture.js';
 

@@ -4,11 +4,11 @@
 import { noGrad, tidy, type Tensor } from '../torch/index.js';
 import { yoloLoss, readLoss, lossStatistics, TERMS, type Term } from '../loss/yolo-loss.js';
 import type { LossOptions } from '../loss/options.js';
-import { decodeOutputs, type DecodedBox } from '../eval/decode.js';
+import { decodeOutputs, type DecodedBox } from './decode.js';
 import type { YoloV3 } from '../model/yolo.js';
 import type { BatchRequest, LoadedBatch } from '../data/batch.js';
 import type { BatchLoader } from '../data/loader.js';
-import type { MapImage } from '../eval/map.js';
+import type { MapImage } from './map.js';
 import { toNetworkInput, targetTensors, type TargetSpec, type Letterbox } from './prepare.js';
 
 export type TermRecord = Record<Term | 'total', number>;

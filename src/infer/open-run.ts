@@ -8,7 +8,7 @@ import { loadCheckpoint } from '../nn/serialize.js';
 import { buildModel, type ResolvedRun } from '../train/trainer.js';
 import { RunDir, checkBest } from '../train/run-dir.js';
 import type { YoloV3 } from '../model/yolo.js';
-import type { EvalContext } from '../train/validate.js';
+import type { EvalContext } from './predict.js';
 import type { DatasetReader } from '../data/store.js';
 
 export interface OpenedRun {
