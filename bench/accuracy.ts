@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/store.js';
 import { BatchLoader } from '../src/data/loader.js';
-import { forEachEvaluatedBatch, mapImage } from '../src/infer/predict.js';
+import { forEachPredictedBatch, mapImage } from '../src/infer/predict.js';
 import { evaluateDetections, type MapImage } from '../src/infer/map.js';
 import { openRun, checkCompatible } from '../src/infer/open-run.js';
 import { mulberry32 } from '../src/util/rng.js';
@@ -27,7 +27,7 @@ async function imagesOf(runDir: string): Promise<MapImage[]> {
   const out: MapImage[] = [];
   const loader = new BatchLoader({ path: a.data!, workers: 1, prefetch: 2, pool: new Int32Array(0) });
   try {
-    await forEachEvaluatedBatch(loader, opened.ctx, indices, Number(a.batch), (b, res) => {
+    await forEachPredictedBatch(loader, opened.ctx, indices, Number(a.batch), (b, res) => {
       res.detections.forEach((dets, k) => out.push(mapImage(dets, b.boxes[k]!)));
     });
   } finally {

@@ -15,8 +15,7 @@ import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
 import { measureFpRate } from '../src/eval/fprate.js';
 import { openRun } from '../src/infer/open-run.js';
-import { evaluateBatch } from '../src/infer/predict.js';
-import { batchOfImages } from '../src/data/batch.js';
+import { predict } from '../src/infer/predict.js';
 import { streamImages } from '../src/data/stream.js';
 import { hzPerFpPerImage } from '../src/eval/efficiency.js';
 
@@ -70,7 +69,7 @@ const n = Number(a.stream);
 const opened = openRun(runDir);
 const imgs = [...streamImages({ config: sim, seed: 1, start: 5_000_000, count: n, mode: 'background' })];
 const t0 = performance.now();
-for (let i = 0; i < n; i += 16) evaluateBatch(opened.ctx, batchOfImages(imgs.slice(i, i + 16)), { loss: false, scoreThreshold: 0.01 });
+for (let i = 0; i < n; i += 16) predict(opened.ctx, imgs.slice(i, i + 16), { scoreThreshold: 0.01 });
 const bare = n / ((performance.now() - t0) / 1000);
 opened.model.dispose();
 const stream = await measureFpRate({ runDir, images: n, batch: 16, workers: 1, data });

@@ -12,7 +12,7 @@ import { labelRuns, parseMetrics, type RunData } from '../src/report/load.js';
 import { thin } from '../src/report/charts-eval.js';
 import { cartesian, planSweep, pointName, readSweepFile, setDotted } from '../src/sweep/plan.js';
 import { runState } from '../src/sweep/local.js';
-import type { EpochRecord, ResolvedRun } from '../src/train/trainer.js';
+import type { EpochRecord, ResolvedRun } from '../src/schema/run.js';
 
 const falling = (n: number, a = 10, k = 0.3) => Array.from({ length: n }, (_, i) => a * Math.exp(-k * i) + 1);
 

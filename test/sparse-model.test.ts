@@ -15,7 +15,7 @@ import { generateDataset } from '../src/data/generate.js';
 import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
 import { openRun } from '../src/infer/open-run.js';
-import { RunDir } from '../src/train/run-dir.js';
+import { RunDir } from '../src/run/run-dir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-sparse-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -17,7 +17,7 @@ import { planSweep } from '../src/sweep/plan.js';
 import { fpPerImageToHz } from '../src/eval/efficiency.js';
 import { SCORE_BINS } from '../src/eval/fprate.js';
 import type { RunData } from '../src/report/load.js';
-import type { EpochRecord, ResolvedRun } from '../src/train/trainer.js';
+import type { EpochRecord, ResolvedRun } from '../src/schema/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-plan-'));
 const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { openDataset } from '../data/store.js';
 import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
-import { SCALE_NAMES } from '../train/trainer.js';
+import { SCALE_NAMES } from '../schema/run.js';
 import { intArg } from './args.js';
 
 

@@ -7,7 +7,7 @@ import { openDataset } from '../data/store.js';
 import { UserError } from '../errors.js';
 import { DEFAULT_FACES, evaluateTrigger, type TriggerImage } from '../eval/efficiency.js';
 import type { BaselineReport } from '../eval/evaluate.js';
-import { writeJsonAtomic } from '../train/run-dir.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { datasetBaselineImages, datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
 import { defaultClusterParams, type Candidate, type ClusterParams } from '../trigger/cluster.js';
 import { intArg, numArg } from './args.js';

@@ -8,10 +8,9 @@ import { PNG } from 'pngjs';
 import { UserError } from '../errors.js';
 import { openDataset, type Box, type Interaction } from '../data/store.js';
 import { renderEvent } from '../data/render.js';
-import type { LoadedBatch } from '../data/batch.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
-import { evaluateBatch } from '../infer/predict.js';
-import { writeJsonAtomic } from '../train/run-dir.js';
+import { predict } from '../infer/predict.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { numArg } from './args.js';
 
 interface Item { name: string; image: Float32Array; channels: number; height: number; width: number; boxes: Box[]; interactions: Interaction[] }
@@ -85,8 +84,7 @@ export function registerDetect(program: Command): void {
       }
       makeDir(o.out);
       const results = items.map((it) => {
-        const b: LoadedBatch = { id: 0, indices: [0], images: it.image, channels: it.channels, height: it.height, width: it.width, boxes: [it.boxes], augLog: {} };
-        const dets = evaluateBatch(opened.ctx, b, { loss: false, scoreThreshold: o.score }).detections[0]!;
+        const dets = predict(opened.ctx, [it], { scoreThreshold: o.score })[0]!;
         const detections = dets.map((d) => ({
           x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls, class: opened.run.classNames[d.cls], scale: d.scale,
           ...(units ? { channels: [d.x1 * units.wiresPerPixel, d.x2 * units.wiresPerPixel], ticks: [d.y1 * units.ticksPerPixel, d.y2 * units.ticksPerPixel] } : {}),

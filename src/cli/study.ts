@@ -12,7 +12,9 @@ import { openDataset } from '../data/store.js';
 import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
 import { parseTrainConfig } from '../config/train-config.js';
 import { train } from '../train/trainer.js';
-import { writeJsonAtomic, runState } from '../train/run-dir.js';
+import { runState } from '../run/run-dir.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { parseMetrics } from '../schema/run.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
 import type { TriggerReport } from '../eval/efficiency.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
@@ -187,8 +189,7 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined ? '
 
 /** Validation recall50 and mAP of the last epoch, from metrics.jsonl. */
 function lastEpochStats(runDir: string) {
-  const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const epochs = lines.filter((l) => l.type === 'epoch');
+  const { epochs } = parseMetrics(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'), join(runDir, 'metrics.jsonl'));
   const first = epochs[0];
   const last = epochs.at(-1);
   const pick = (e: typeof last) => e && { epoch: e.epoch, objective: e.val.objective, map50: e.val.map50, recall50: e.val.stats.map((s: { recall50: number | null }) => s.recall50) };

@@ -59,7 +59,7 @@ export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayL
 }
 
 /** A batch (without truth boxes) from dense images of one shape, e.g. streamed background. */
-export function batchOfImages(list: { image: Float32Array; channels: number; height: number; width: number; index?: number }[]): LoadedBatch {
+export function batchOfImages(list: readonly { image: Float32Array; channels: number; height: number; width: number; index?: number }[]): LoadedBatch {
   const { channels, height, width } = list[0]!;
   const plane = channels * height * width;
   const images = new Float32Array(list.length * plane);

@@ -2,6 +2,7 @@
 // scales' anchors) whose shape has the best origin-centred IoU with it, in the cell of that
 // anchor's scale containing the box centre; y_true holds x, y in grid units (σ(t_x) + c_x),
 // w, h as ln(box / anchor), conf 1 and a one-hot class. Pure TypeScript: no tensors here.
+import { whIou } from '../geometry/box.js';
 
 /** A truth box in network-input pixels: corners and class index. */
 export interface PixelBox { x1: number; y1: number; x2: number; y2: number; cls: number }
@@ -31,13 +32,6 @@ export interface EncodedTargets {
   collisions: number;
   /** Boxes encoded per scale. */
   perScale: number[];
-}
-
-/** IoU of two boxes that share a centre: the anchor-assignment measure. */
-export function centredIou(w1: number, h1: number, w2: number, h2: number): number {
-  const inter = Math.min(w1, w2) * Math.min(h1, h2);
-  const union = w1 * h1 + w2 * h2 - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 /**
@@ -74,7 +68,7 @@ export function encodeTargets(batch: PixelBox[][], spec: EncodeSpec): EncodedTar
       let best = flatAnchors[0]!;
       let bestIou = -1;
       for (const an of flatAnchors) {
-        const iou = centredIou(w, h, an.w, an.h);
+        const iou = whIou(w, h, an.w, an.h);
         if (iou > bestIou) { bestIou = iou; best = an; }
       }
       const [gh, gw] = grids[best.s]!;
@@ -118,12 +112,3 @@ export function encodeTargets(batch: PixelBox[][], spec: EncodeSpec): EncodedTar
   return { yTrue, shapes, trueBoxes, ownerGrid, maxBoxes, collisions, perScale };
 }
 
-/** Splits 3·S anchors sorted by area into S groups of three, largest group first (coarse scale). */
-export function anchorsPerScale(anchors: [number, number][], scales: number): [number, number][][] {
-  if (anchors.length % scales !== 0) throw new Error(`${anchors.length} anchors do not divide over ${scales} scales`);
-  const sorted = [...anchors].sort((a, b) => a[0] * a[1] - b[0] * b[1]);
-  const per = anchors.length / scales;
-  const out: [number, number][][] = [];
-  for (let s = scales - 1; s >= 0; s--) out.push(sorted.slice(s * per, (s + 1) * per));
-  return out;
-}

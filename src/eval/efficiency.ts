@@ -9,97 +9,18 @@ import { containsPoint, iouCoords, type Box } from '../geometry/box.js';
 import type { Detection } from '../infer/map.js';
 import { binomialStdErr, clopperPearson, ONE_SIGMA_CL, poissonInterval, wilsonInterval } from './intervals.js';
 
+import type { BinomialSummary, EfficiencyTable, EnergyBin, FpSummary, OperatingPoint, ScanPoint, TriggerOptions, TriggerReport } from '../schema/evaluation.js';
+
 export type { Detection } from '../infer/map.js';
+export type { BinomialSummary, EfficiencyTable, EnergyBin, FpSummary, OperatingPoint, ScanPoint, TriggerOptions, TriggerReport };
 
 /** One simulated neutrino interaction: true energy and its truth box, null when it left nothing visible. */
 export interface Interaction { energyMeV: number; box: [number, number, number, number] | null }
 /** Detections and simulated interactions of one image (a background-only image has no interactions). */
 export interface TriggerImage { detections: readonly Detection[]; interactions: readonly Interaction[] }
 
-export interface TriggerOptions {
-  /** 'iou': IoU ≥ minIou with the truth box (default); 'centre': detection centre inside the truth box. */
-  match?: 'iou' | 'centre';
-  /** IoU needed by the 'iou' rule (default 0.1). */
-  minIou?: number;
-  /** Eν bin edges in MeV (default 1, 6, …, 66, 70); bins are [lo, hi) except the last, which is [lo, hi]. */
-  energyEdgesMeV?: readonly number[];
-  /** Threshold of the headline efficiency table (default 0.5); detections count when score ≥ it. */
-  scoreThreshold?: number;
-  /** Readout window in ticks (default 4492) and tick length in seconds (default 0.5 µs). */
-  windowTicks?: number;
-  tickSeconds?: number;
-  /** Images per module per window: APA faces that see drift charge (default 200: 3 rows of 50 APAs and
-   *  4 drift volumes, the outer rows reading one drift volume each; PHYSICS.md). */
-  faces?: number;
-  /** FP rates in Hz per module at which to quote the efficiency (default 1, 10, 100). */
-  targetRatesHz?: readonly number[];
-  /** Confidence of the Poisson FP interval / upper limit (default 0.9). */
-  fpCl?: number;
-  /** Two-sided confidence of the Wilson and Clopper–Pearson efficiency intervals (default 68.27 %). */
-  efficiencyCl?: number;
-  /** Keep at most this many points of the threshold scan in the report (default 200; operating points use all). */
-  maxScanPoints?: number;
-}
-
 /** Default Eν edges: 1–70 MeV in 5 MeV steps; the last bin, 66–70, is 4 MeV wide. */
 export const DEFAULT_ENERGY_EDGES_MEV: readonly number[] = [1, 6, 11, 16, 21, 26, 31, 36, 41, 46, 51, 56, 61, 66, 70];
-
-/** k of n with the plain binomial error and two exact-ish intervals; efficiency null when n = 0. */
-export interface BinomialSummary {
-  k: number;
-  n: number;
-  efficiency: number | null;
-  stdErr: number;
-  wilson: [number, number];
-  clopperPearson: [number, number];
-}
-
-export interface EnergyBin { loMeV: number; hiMeV: number; all: BinomialSummary; visible: BinomialSummary }
-
-export interface EfficiencyTable {
-  threshold: number;
-  bins: EnergyBin[];
-  /** Over every interaction with first edge ≤ Eν ≤ last edge. */
-  integrated: { all: BinomialSummary; visible: BinomialSummary };
-}
-
-export interface FpSummary {
-  threshold: number;
-  count: number;
-  images: number;
-  perImage: number;
-  hz: number;
-  cl: number;
-  /** When count is 0: [0, one-sided upper limit]; otherwise the central (Garwood) Poisson interval. */
-  upperLimitOnly: boolean;
-  intervalPerImage: [number, number];
-  intervalHz: [number, number];
-}
-
-export interface ScanPoint { threshold: number; efficiency: number; efficiencyVisible: number; fpCount: number; fpPerImage: number; fpHz: number }
-
-export interface OperatingPoint {
-  targetHz: number;
-  /** null where unreachable: too few background images to show a rate this low (90 % upper limit above it). */
-  threshold: number | null;
-  efficiency: number | null;
-  efficiencyVisible: number | null;
-  fpCount: number | null;
-  fpHz: number | null;
-  table: EfficiencyTable | null;
-}
-
-export interface TriggerReport {
-  matchRule: string;
-  energyEdgesMeV: number[];
-  hzPerFpPerImage: number;
-  conversion: string;
-  fpSource: 'background images' | 'evaluated images';
-  efficiency: EfficiencyTable;
-  falsePositives: FpSummary;
-  scan: ScanPoint[];
-  operatingPoints: OperatingPoint[];
-}
 
 /** The matching rule in words, as stated in every report. */
 export function matchRuleText(opts: TriggerOptions = {}): string {

@@ -6,16 +6,19 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { BatchLoader } from '../data/loader.js';
-import { batchOfImages } from '../data/batch.js';
 import { EVALUATE_BACKGROUND_START, streamImages } from '../data/stream.js';
 import { parseSimConfig } from '../sim/config.js';
 import { UserError } from '../errors.js';
-import { writeJsonAtomic } from '../train/run-dir.js';
-import { TermAccumulator, evaluateBatch, forEachEvaluatedBatch, mapImage } from '../infer/predict.js';
-import { evaluateDetections, type MapImage, type MapReport } from '../infer/map.js';
-import { evaluateTrigger, type TriggerImage, type TriggerReport, type TriggerOptions } from './efficiency.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { TermAccumulator, BatchedPredictor, forEachPredictedBatch, mapImage } from '../infer/predict.js';
+import { evaluateDetections, type MapImage } from '../infer/map.js';
+import { evaluateTrigger, type TriggerImage, type TriggerOptions } from './efficiency.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
-import type { DecodedBox } from '../infer/decode.js';
+import type { BaselineReport, EvaluateReport } from '../schema/evaluation.js';
+
+export type { BaselineReport, EvaluateReport };
+import { DEFAULT_SCORE_THRESHOLD, type DecodedBox } from '../infer/decode.js';
+import { DEFAULT_NMS_IOU } from '../infer/nms.js';
 
 export interface EvaluateOptions {
   runDir: string;
@@ -33,36 +36,6 @@ export interface EvaluateOptions {
   /** The report is written to eval/<outName>.json (default: the split's name). */
   outName?: string;
   onProgress?: (done: number, total: number, phase: string) => void;
-}
-
-/** What `daqyolo baseline` writes: the clustering trigger's figures in the trigger schema of `evaluate`. */
-export interface BaselineReport {
-  algorithm: string;
-  params: { channelTolerance: number; maxDtTicks: number; minHits: number; minChannels: number; minSumAdc: number };
-  data: string;
-  split: string;
-  images: number;
-  backgroundImages: number;
-  seconds: number;
-  trigger: TriggerReport;
-}
-
-export interface EvaluateReport {
-  run: string;
-  checkpoint: string;
-  checkpointMeta: Record<string, unknown>;
-  data: string;
-  split: string;
-  images: number;
-  backgroundImages: number;
-  /** Loss terms on this split (means per image), eval mode, no warm-up. */
-  loss: ReturnType<TermAccumulator['means']>;
-  detections: { perScale: number[]; scoreThreshold: number; nmsIou: number };
-  map: MapReport;
-  /** Efficiency and false-positive rate; null for data that was not simulated (see triggerNote). */
-  trigger: TriggerReport | null;
-  /** Why trigger is null: those figures need simulated interactions and background. */
-  triggerNote?: string;
 }
 
 /** Whether a dataset came from the simulator (it then carries its generation config). */
@@ -83,7 +56,7 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   const terms = new TermAccumulator();
   const loader = new BatchLoader({ path: o.data, workers: o.workers, prefetch: 2, pool: new Int32Array(0) });
   try {
-    await forEachEvaluatedBatch(loader, opened.ctx, indices, o.batch, (b, res, done) => {
+    await forEachPredictedBatch(loader, opened.ctx, indices, o.batch, (b, res, done) => {
       terms.add(res.values!);
       res.detections.forEach((dets, k) => {
         const idx = b.indices[k]!;
@@ -110,7 +83,7 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   const report: EvaluateReport = {
     run: o.runDir, checkpoint: opened.checkpoint, checkpointMeta: opened.meta, data: o.data, split: o.split,
     images: indices.length, backgroundImages: background?.length ?? 0, loss: terms.means(),
-    detections: { perScale, scoreThreshold: 0.005, nmsIou: 0.45 },
+    detections: { perScale, scoreThreshold: DEFAULT_SCORE_THRESHOLD, nmsIou: DEFAULT_NMS_IOU },
     map: evaluateDetections(mapImages),
     trigger: simulated ? evaluateTrigger(signal, o.trigger, background) : null,
     ...(simulated ? {} : { triggerNote: `trigger figures (efficiency vs Eν, false positives per module) need simulated data; ${o.data} was imported, so only detection metrics are reported` }),
@@ -138,17 +111,11 @@ function inferBackground(opened: ReturnType<typeof openRun>, attrs: Record<strin
   onProgress?: EvaluateOptions['onProgress']): TriggerImage[] {
   const sim = simulatorOf(attrs);
   const out: TriggerImage[] = [];
-  let pending: { image: Float32Array; channels: number; height: number; width: number }[] = [];
-  const flush = () => {
-    if (!pending.length) return;
-    for (const dets of evaluateBatch(opened.ctx, batchOfImages(pending), { loss: false }).detections) out.push({ detections: dets.map(toDetection), interactions: [] });
-    pending = [];
+  const predictor = new BatchedPredictor(opened.ctx, batch, {}, (detections) => {
+    for (const dets of detections) out.push({ detections: dets.map(toDetection), interactions: [] });
     onProgress?.(out.length, count, 'background');
-  };
-  for (const img of streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + EVALUATE_BACKGROUND_START, count, mode: 'background' })) {
-    pending.push(img);
-    if (pending.length === batch) flush();
-  }
-  flush();
+  });
+  for (const img of streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + EVALUATE_BACKGROUND_START, count, mode: 'background' })) predictor.push(img);
+  predictor.flush();
   return out;
 }

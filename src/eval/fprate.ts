@@ -8,11 +8,10 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openDataset } from '../data/store.js';
-import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, type StreamedImage } from '../data/stream.js';
-import { batchOfImages } from '../data/batch.js';
+import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages } from '../data/stream.js';
 import { UserError } from '../errors.js';
-import { writeJsonAtomic } from '../train/run-dir.js';
-import { evaluateBatch } from '../infer/predict.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { BatchedPredictor } from '../infer/predict.js';
 import { openRun } from '../infer/open-run.js';
 import { simulatorOf } from './evaluate.js';
 import { fpPerImageToHz, type TriggerOptions } from './efficiency.js';
@@ -152,22 +151,17 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
     state.seconds = secondsBefore + (performance.now() - t0) / 1000;
     writeJsonAtomic(statePath, state);
   };
-  let pending: StreamedImage[] = [];
-  const flush = () => {
-    if (!pending.length) return;
-    for (const dets of evaluateBatch(opened.ctx, batchOfImages(pending), { loss: false, scoreThreshold: MIN_SCORE }).detections) {
+  const predictor = new BatchedPredictor(opened.ctx, o.batch, { scoreThreshold: MIN_SCORE }, (detections) => {
+    for (const dets of detections) {
       for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
     }
-    state.images += pending.length;
-    pending = [];
-  };
+    state.images += detections.length;
+  });
   const streamOpts = { config: sim.config, seed, start: state.start + state.images, count: remaining, mode: 'background' as const, reuseBuffer: o.workers === 0 };
   const stream = o.workers > 0 ? streamImagesParallel({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : toAsync(streamImages(streamOpts));
   let lastSave = performance.now();
   for await (const img of stream) {
-    pending.push(o.workers === 0 ? { ...img, image: img.image.slice() } : img);
-    if (pending.length === o.batch) {
-      flush();
+    if (predictor.push(o.workers === 0 ? { ...img, image: img.image.slice() } : img)) {
       o.onProgress?.(state.images, target);
       if (performance.now() - lastSave > 10_000) { save(); lastSave = performance.now(); }
       // Simulating on this thread never returns to the event loop by itself: yield so that a
@@ -176,7 +170,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
       if (o.control?.stop) break;
     }
   }
-  flush();
+  predictor.flush();
   save();
   opened.model.dispose();
   const elapsed = (performance.now() - t0) / 1000;

@@ -13,6 +13,9 @@ export interface DecodedBox {
   scale: number;
 }
 
+/** Detections below this score are dropped before NMS; 0.005 keeps the PR curve complete. */
+export const DEFAULT_SCORE_THRESHOLD = 0.005;
+
 export interface DecodeOptions {
   anchors: [number, number][][];
   netH: number;
@@ -27,7 +30,7 @@ export interface DecodeOptions {
  * above the score threshold when `nms` is false), highest score first.
  */
 export function decodeOutputs(outputs: Tensor[], o: DecodeOptions): DecodedBox[][] {
-  const thr = o.scoreThreshold ?? 0.005;
+  const thr = o.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD;
   const B = outputs[0]!.size(0);
   // One [N, 9] table per batch: image, x1, y1, x2, y2, score, objectness, class, scale.
   const table = noGrad(() => tidy(() => {

@@ -12,6 +12,9 @@
 // Boxes are continuous with exclusive x2/y2; the devkit's "+1" on inclusive integer pixels is the
 // same IoU once VOC's 1-based inclusive coordinates are imported as [xmin − 1, xmax).
 import { boxArea, iouCoords, type Box } from '../geometry/box.js';
+import type { ClassAp, MapReport, PrCurve } from '../schema/evaluation.js';
+
+export type { ClassAp, MapReport, PrCurve };
 
 /** One detection in image pixels with its score and class id. */
 export interface Detection { x1: number; y1: number; x2: number; y2: number; score: number; cls: number }
@@ -27,49 +30,6 @@ export interface MapOptions {
   maxDetectionsPerImage?: number;
   /** Small/medium area limits in pixels² (default COCO's 32² and 96²). */
   areaLimits?: readonly [number, number];
-}
-
-/** Precision–recall points of one class (VOC matching, IoU > 0.5), in descending-score order. */
-export interface PrCurve { recall: number[]; precision: number[]; score: number[] }
-
-export interface ClassAp {
-  cls: number;
-  /** Truth boxes that count (difficult ones left out). */
-  nTruth: number;
-  nDifficult: number;
-  nDetections: number;
-  /** null when the class has no truth boxes (AP is undefined then, and left out of the means). */
-  ap50Voc11: number | null;
-  ap50AllPoint: number | null;
-  ap50: number | null;
-  ap75: number | null;
-  apCoco: number | null;
-  apSmall: number | null;
-  apMedium: number | null;
-  apLarge: number | null;
-  pr: PrCurve;
-}
-
-export interface MapReport {
-  definitions: {
-    vocMatching: string;
-    cocoMatching: string;
-    scoreRule: string;
-    maxDetectionsPerImage: number;
-    cocoIouThresholds: number[];
-    areaRangesPx2: { small: [number, number]; medium: [number, number]; large: [number, number | null] };
-  };
-  perClass: ClassAp[];
-  /** Means over classes that have truth boxes; null when none has. VOC matching. */
-  map50Voc11: number | null;
-  map50AllPoint: number | null;
-  /** COCO matching. */
-  ap50: number | null;
-  ap75: number | null;
-  mapCoco: number | null;
-  apSmall: number | null;
-  apMedium: number | null;
-  apLarge: number | null;
 }
 
 /** numpy.linspace(start, stop, num) value for value: start + i·((stop − start)/(num − 1)), the last exactly stop. */

@@ -11,6 +11,9 @@ export interface DetectionSet {
   classes: Int32Array;
 }
 
+/** The NMS IoU threshold of every detection daqyolo reports (decode, predict, evaluate). */
+export const DEFAULT_NMS_IOU = 0.45;
+
 export interface NmsOptions {
   /** A box is suppressed by a kept box of its class whose IoU with it is strictly greater (default 0.45). */
   iouThreshold?: number;
@@ -24,7 +27,7 @@ export interface NmsOptions {
 
 /** Indices of the boxes kept by greedy NMS, highest score first (ties: lower index first). */
 export function nms(set: DetectionSet, opts: NmsOptions = {}): Int32Array {
-  const iouThreshold = opts.iouThreshold ?? 0.45;
+  const iouThreshold = opts.iouThreshold ?? DEFAULT_NMS_IOU;
   const scoreThreshold = opts.scoreThreshold ?? 0;
   const maxDetections = opts.maxDetections ?? 100;
   const classAware = opts.classAware ?? true;

@@ -5,20 +5,29 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { defaultDevice, setNumThreads } from '../torch/index.js';
 import { loadCheckpoint } from '../nn/serialize.js';
-import { buildModel, type ResolvedRun } from '../train/trainer.js';
-import { RunDir, checkBest } from '../train/run-dir.js';
-import type { YoloV3 } from '../model/yolo.js';
-import type { EvalContext } from './predict.js';
+import { YoloV3 } from '../model/yolo.js';
+import type { ResolvedRun } from '../schema/run.js';
+import { RunDir, checkBest } from '../run/run-dir.js';
+import type { InferContext } from './predict.js';
 import type { DatasetReader } from '../data/store.js';
 
 export interface OpenedRun {
   dir: string;
   run: ResolvedRun;
   model: YoloV3;
-  ctx: EvalContext;
+  ctx: InferContext;
   checkpoint: string;
   /** The checkpoint's metadata (epoch, step, …). */
   meta: Record<string, unknown>;
+}
+
+/** Builds the model a run describes (used by training, evaluation and detection). */
+export function buildModel(run: Pick<ResolvedRun, 'config' | 'channels' | 'classNames'>): YoloV3 {
+  return new YoloV3({
+    variant: run.config.model.variant, inChannels: run.channels, numClasses: run.classNames.length,
+    width: run.config.model.width, channelsLast: run.config.model.channelsLast, bnMomentum: run.config.model.bnMomentum ?? 0.1,
+    isolatedRadius: run.config.model.isolatedRadius ?? 0,
+  });
 }
 
 /** Loads <dir>/config.json and the named checkpoint ('best' falls back to 'last'). */

@@ -2,16 +2,17 @@
 // warm-up, the LOSS.md statistics over all images (not 8), the per-box objectness and IoU
 // distributions of the responsible predictions, and detections for mAP.
 import { noGrad, tidy, type Tensor } from '../torch/index.js';
-import { yoloLoss, readLoss, lossStatistics, TERMS, type Term } from '../loss/yolo-loss.js';
+import { yoloLoss, readLoss, lossStatistics, TERMS } from '../loss/yolo-loss.js';
 import type { LossOptions } from '../loss/options.js';
-import { decodeOutputs, type DecodedBox } from './decode.js';
+import { decodeOutputs, DEFAULT_SCORE_THRESHOLD, type DecodedBox } from './decode.js';
+import { DEFAULT_NMS_IOU } from './nms.js';
+import { batchOfImages } from '../data/batch.js';
 import type { YoloV3 } from '../model/yolo.js';
 import type { BatchRequest, LoadedBatch } from '../data/batch.js';
 import type { BatchLoader } from '../data/loader.js';
 import type { MapImage } from './map.js';
+import { HIST_BINS, type ScaleSummary, type TermMeans, type TermRecord } from '../schema/run.js';
 import { toNetworkInput, targetTensors, type TargetSpec, type Letterbox } from './prepare.js';
-
-export type TermRecord = Record<Term | 'total', number>;
 
 /** Sums of per-image terms, turned into means at the end; serialisable for mid-epoch resume. */
 export class TermAccumulator {
@@ -28,30 +29,13 @@ export class TermAccumulator {
     st.images += v.scales[0]!.xy.length;
   }
   /** Terms as means per image; the objective as the mean over batches. */
-  means(): { objective: number; scales: TermRecord[] } {
+  means(): TermMeans {
     const n = Math.max(1, this.state.images);
     return {
       objective: this.state.objective / Math.max(1, this.state.batches),
       scales: this.state.sums.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v / n])) as TermRecord),
     };
   }
-}
-
-export const HIST_BINS = 50;
-
-export interface ScaleSummary {
-  count: number;
-  avgObj: number | null;
-  avgNoobj: number | null;
-  avgIou: number | null;
-  recall50: number | null;
-  recall75: number | null;
-  /** Histograms over [0, 1] in HIST_BINS bins. */
-  objHist: number[];
-  iouHist: number[];
-  /** The per-box values themselves (rounded to 1e-4), coarse scale first. */
-  objectness: number[];
-  iou: number[];
 }
 
 /** Accumulates LOSS.md statistics over many batches. */
@@ -99,7 +83,7 @@ export class StatsAccumulator {
   }
 }
 
-export interface EvalContext {
+export interface InferContext {
   model: YoloV3;
   /** Multiplies pixel values before the network (see ResolvedRun.inputScale). */
   inputScale: number;
@@ -123,7 +107,7 @@ export function toDatasetPixels(d: DecodedBox, lb: Letterbox): DecodedBox {
   return { ...d, x1: (d.x1 - lb.dx) / lb.sx, y1: (d.y1 - lb.dy) / lb.sy, x2: (d.x2 - lb.dx) / lb.sx, y2: (d.y2 - lb.dy) / lb.sy };
 }
 
-export interface BatchEvalOptions {
+export interface PredictOptions {
   scoreThreshold?: number;
   nmsIou?: number;
   /** Compute loss terms and statistics (needs truth boxes); false for pure inference. */
@@ -131,7 +115,7 @@ export interface BatchEvalOptions {
 }
 
 /** Forward pass in eval mode without gradient: detections, and loss terms and statistics. */
-export function evaluateBatch(ctx: EvalContext, b: LoadedBatch, o: BatchEvalOptions = {}): BatchResult {
+export function predictBatch(ctx: InferContext, b: LoadedBatch, o: PredictOptions = {}): BatchResult {
   return noGrad(() => tidy(() => {
     const inp = toNetworkInput(b, ctx.size, ctx.device, ctx.inputScale);
     const outputs: Tensor[] = ctx.model.forward(inp.x);
@@ -146,10 +130,43 @@ export function evaluateBatch(ctx: EvalContext, b: LoadedBatch, o: BatchEvalOpti
     }
     const detections = decodeOutputs(outputs, {
       anchors: ctx.spec.anchors, netH: ctx.size, netW: ctx.size,
-      scoreThreshold: o.scoreThreshold ?? 0.005, nms: { iouThreshold: o.nmsIou ?? 0.45 },
+      scoreThreshold: o.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD, nms: { iouThreshold: o.nmsIou ?? DEFAULT_NMS_IOU },
     }).map((list) => list.map((d) => toDatasetPixels(d, inp.box)));
     return { values, stats, cellsPerScale, detections };
   }));
+}
+
+/** One image at the dataset's size, planar [C, H, W], as the simulator, streamer and reader give it. */
+export interface InputImage { image: Float32Array; channels: number; height: number; width: number }
+
+/** Pure inference: each image's detections in dataset pixels, after NMS, highest score first. */
+export function predict(ctx: InferContext, images: readonly InputImage[], o: Omit<PredictOptions, 'loss'> = {}): DecodedBox[][] {
+  return predictBatch(ctx, batchOfImages(images), { ...o, loss: false }).detections;
+}
+
+/**
+ * Collects images and predicts them `batch` at a time (the last batch may be smaller): the loop
+ * `evaluate` and `fprate` run over streamed background images. `onBatch` gets each batch's
+ * detections in input order.
+ */
+export class BatchedPredictor {
+  #pending: InputImage[] = [];
+  constructor(private readonly ctx: InferContext, private readonly batch: number, private readonly o: Omit<PredictOptions, 'loss'>,
+    private readonly onBatch: (detections: DecodedBox[][]) => void) {}
+  /** Queues one image; predicts the queue when it holds `batch` images (then returns true). */
+  push(img: InputImage): boolean {
+    this.#pending.push(img);
+    if (this.#pending.length < this.batch) return false;
+    this.flush();
+    return true;
+  }
+  /** Predicts whatever is queued. */
+  flush(): void {
+    if (!this.#pending.length) return;
+    const dets = predict(this.ctx, this.#pending, this.o);
+    this.#pending = [];
+    this.onBatch(dets);
+  }
 }
 
 /**
@@ -157,7 +174,7 @@ export function evaluateBatch(ctx: EvalContext, b: LoadedBatch, o: BatchEvalOpti
  * (no augmentation), and hands each batch with its results to `onBatch`. The model is left in the
  * mode it was in. `idBase` keeps request ids apart from others queued on the same loader.
  */
-export async function forEachEvaluatedBatch(loader: BatchLoader, ctx: EvalContext, indices: number[], batch: number,
+export async function forEachPredictedBatch(loader: BatchLoader, ctx: InferContext, indices: number[], batch: number,
   onBatch: (b: LoadedBatch, res: BatchResult, done: number) => void, idBase = 0): Promise<void> {
   const reqs: BatchRequest[] = [];
   for (let i = 0; i < indices.length; i += batch) reqs.push({ id: idBase - (i + 1), indices: indices.slice(i, i + batch), seed: 0, augment: null });
@@ -167,7 +184,7 @@ export async function forEachEvaluatedBatch(loader: BatchLoader, ctx: EvalContex
   try {
     for (let r = 0; r < reqs.length; r++) {
       const b = await loader.next();
-      onBatch(b, evaluateBatch(ctx, b), Math.min(indices.length, (r + 1) * batch));
+      onBatch(b, predictBatch(ctx, b), Math.min(indices.length, (r + 1) * batch));
     }
   } finally {
     ctx.model.train(wasTraining);

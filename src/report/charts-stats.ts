@@ -1,7 +1,7 @@
 // Statistics of the responsible predictions on the validation split (the seed's "obj scores"
 // and "IoU scores for predicted boxes" slides, but over every validation image and epoch):
 // avgObj / avgNoobj / avgIou / recall curves, the latest distributions, and their evolution.
-import { HIST_BINS } from '../infer/predict.js';
+import { HIST_BINS } from '../schema/run.js';
 import type { RunData } from './load.js';
 import { SCHEMA, epochX, runColor, type Figure } from './figure.js';
 import { quantile, scaleCount, scaleName } from './derive.js';

@@ -1,7 +1,6 @@
 // Quantities the report derives from run data: per-epoch train/validation series, overfitting
 // onsets for every scale × term, configuration differences between runs, headline figures.
-import { SCALE_NAMES } from '../train/trainer.js';
-import type { TermRecord } from '../infer/predict.js';
+import { SCALE_NAMES, type TermRecord } from '../schema/run.js';
 import { overfittingOnset, type OnsetOptions } from './overfit.js';
 import { primaryEval, type RunData } from './load.js';
 

@@ -4,8 +4,7 @@
 import { basename } from 'node:path';
 import { openDataset, type DatasetReader } from '../data/store.js';
 import { renderEvent } from '../data/render.js';
-import type { LoadedBatch } from '../data/batch.js';
-import { evaluateBatch } from '../infer/predict.js';
+import { predict } from '../infer/predict.js';
 import { openRun } from '../infer/open-run.js';
 import type { RunData } from './load.js';
 import { SCHEMA, runColor, type Figure } from './figure.js';
@@ -47,11 +46,8 @@ function detectAll(runs: readonly RunData[], reader: DatasetReader, indices: num
     try {
       const plane = reader.channels * reader.height * reader.width;
       out.set(r.label, indices.map((i) => {
-        const b: LoadedBatch = {
-          id: 0, indices: [i], images: reader.readDense([i]).subarray(0, plane), channels: reader.channels, height: reader.height, width: reader.width,
-          boxes: [reader.boxes(i).map(({ x1, y1, x2, y2, cls }) => ({ x1, y1, x2, y2, cls }))], augLog: {},
-        };
-        return evaluateBatch(opened.ctx, b, { loss: false }).detections[0]!.map(({ x1, y1, x2, y2, score }) => ({ x1, y1, x2, y2, score }));
+        const image = { image: reader.readDense([i]).subarray(0, plane), channels: reader.channels, height: reader.height, width: reader.width };
+        return predict(opened.ctx, [image])[0]!.map(({ x1, y1, x2, y2, score }) => ({ x1, y1, x2, y2, score }));
       }));
     } finally {
       opened.model.dispose();

@@ -4,8 +4,10 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import type { BatchRecord, EpochRecord, ResolvedRun } from '../train/trainer.js';
-import type { BaselineReport, EvaluateReport } from '../eval/evaluate.js';
+import { parseMetrics, type BatchRecord, type EpochRecord, type ResolvedRun } from '../schema/run.js';
+import type { BaselineReport, EvaluateReport } from '../schema/evaluation.js';
+
+export { parseMetrics };
 
 export interface RunData {
   dir: string;
@@ -27,28 +29,6 @@ function readJson<T>(path: string): T {
   } catch (e) {
     throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
   }
-}
-
-/** Parses metrics.jsonl; a truncated final line (a run being written) is skipped, others are errors. */
-export function parseMetrics(text: string, path = 'metrics.jsonl'): { epochs: EpochRecord[]; batches: BatchRecord[] } {
-  const epochs: EpochRecord[] = [];
-  const batches: BatchRecord[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let rec: { type?: string };
-    try {
-      rec = JSON.parse(line);
-    } catch (e) {
-      if (i === lines.length - 1) return; // still being written
-      throw new UserError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-    if (rec.type === 'epoch') epochs.push(rec as EpochRecord);
-    else if (rec.type === 'batch') batches.push(rec as BatchRecord);
-  });
-  // A resumed run truncates metrics to its checkpoint, so epochs are unique; sort defensively.
-  epochs.sort((a, b) => a.epoch - b.epoch);
-  return { epochs, batches };
 }
 
 export function loadRun(dir: string): RunData {

@@ -4,9 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeJsonAtomic } from '../train/run-dir.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import type { SweepPlan, SweepPoint } from './plan.js';
-import { runState, type RunState } from '../train/run-dir.js';
+import { runState, type RunState } from '../run/run-dir.js';
 
 /** bin/daqyolo.js of this installation. */
 export const CLI = fileURLToPath(new URL('../../../bin/daqyolo.js', import.meta.url));

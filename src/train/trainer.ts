@@ -5,78 +5,28 @@
 // metrics.jsonl names (checked and repaired on resume).
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Adam, manualSeed, setNumThreads, defaultDevice, tidy, stack, type Tensor } from '../torch/index.js';
-import { YoloV3, scalesOf } from '../model/yolo.js';
+import { Adam, manualSeed, setNumThreads, tidy, stack, type Tensor } from '../torch/index.js';
 import { yoloLoss, readLoss, TERMS, type LossValues } from '../loss/yolo-loss.js';
 import { openDataset, type DatasetReader, type DatasetIdentity } from '../data/store.js';
 import { BatchLoader, type LoaderOptions } from '../data/loader.js';
 import type { BatchRequest } from '../data/batch.js';
 import type { AugmentLog } from '../data/augment.js';
-import { anchorsPerScale } from '../data/targets.js';
-import { kmeansAnchors } from '../anchors/kmeans.js';
 import { evaluateDetections, type MapImage } from '../infer/map.js';
 import { mulberry32 } from '../util/rng.js';
 import { UserError } from '../errors.js';
 import { saveCheckpoint, loadCheckpoint } from '../nn/serialize.js';
 import { type TrainConfig } from '../config/train-config.js';
 import { learningRate } from './schedule.js';
-import { RunDir, FollowerRunDir, writeJsonAtomic, lockRunDir, checkBest, runState } from './run-dir.js';
+import { RunDir, FollowerRunDir, lockRunDir, checkBest, runState } from '../run/run-dir.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
 import { faultPoint } from '../util/fault.js';
 import { DataParallel } from './distributed.js';
 import type { ProcessGroup } from '../c10d/process-group.js';
-import { toNetworkInput, targetTensors, autoInputScale, type TargetSpec } from '../infer/prepare.js';
-import { TermAccumulator, StatsAccumulator, forEachEvaluatedBatch, mapImage, type EvalContext, type TermRecord, type ScaleSummary, type BatchResult } from '../infer/predict.js';
-
-export const SCALE_NAMES = ['coarse', 'intermediate', 'detailed'] as const;
-
-/** What the trainer resolved from the config and the data (written to config.json). */
-export interface ResolvedRun {
-  config: TrainConfig;
-  size: number;
-  /** Pixel values are multiplied by this before the network. */
-  inputScale: number;
-  anchors: [number, number][][];
-  strides: number[];
-  classNames: string[];
-  channels: number;
-  device: string;
-  threads: number;
-  trainImages: number;
-  valImages: number;
-  batchesPerEpoch: number;
-  warmupBatches: number;
-}
-
-export interface BatchRecord {
-  type: 'batch';
-  step: number;
-  epoch: number;
-  batch: number;
-  lr: number;
-  warm: 0 | 1;
-  size: number;
-  objective: number;
-  collisions: number;
-  scales: TermRecord[];
-}
-
-export interface EpochRecord {
-  type: 'epoch';
-  epoch: number;
-  step: number;
-  lr: number;
-  seconds: number;
-  warmFraction: number;
-  train: { objective: number; scales: TermRecord[] };
-  /**
-   * lossPerImage: Σ over scales of the mean per-image total, the quantity the best checkpoint and
-   * early stopping select on (the objective, a mean over batches of √(Σ batch loss), depends on the
-   * batch size and on the last partial batch).
-   */
-  val: { objective: number; lossPerImage: number; scales: TermRecord[]; images: number; stats: ScaleSummary[]; map50: number | null; ap50: number | null };
-  augment: AugmentLog;
-  best: boolean;
-}
+import { toNetworkInput, targetTensors, type TargetSpec } from '../infer/prepare.js';
+import { TermAccumulator, StatsAccumulator, forEachPredictedBatch, mapImage, type InferContext, type BatchResult } from '../infer/predict.js';
+import { buildModel } from '../infer/open-run.js';
+import { SCALE_NAMES, type BatchRecord, type EpochRecord, type ResolvedRun, type TermRecord } from '../schema/run.js';
+import { resolveRun } from './resolve.js';
 
 export type TrainEvent =
   | { kind: 'start'; run: ResolvedRun; resumedFrom: number | null }
@@ -116,8 +66,6 @@ interface CheckpointMeta {
   epochAcc?: { acc: TermAccumulator['state']; warmBatches: number };
 }
 
-const round32 = (n: number) => Math.max(32, Math.round(n / 32) * 32);
-
 /** Seeded Fisher–Yates permutation. */
 function shuffled(values: ArrayLike<number>, seed: number): number[] {
   const a = Array.from(values);
@@ -131,63 +79,6 @@ function shuffled(values: ArrayLike<number>, seed: number): number[] {
 
 /** Derived seeds: every random choice depends only on (run seed, purpose, epoch, batch). */
 const derive = (...parts: number[]) => parts.reduce((h, p) => (Math.imul(h ^ p, 0x9e3779b1) + 0x7f4a7c15) >>> 0, 0x811c9dc5);
-
-const isGrouped = (a: TrainConfig['model']['anchors']): a is [number, number][][] => Array.isArray(a) && Array.isArray(a[0]?.[0]);
-
-/** Validates inputs and resolves sizes, anchors and counts. Writes nothing. */
-export function resolveRun(config: TrainConfig, reader: DatasetReader): ResolvedRun {
-  const train = reader.split('train');
-  const val = reader.split('val');
-  const trainImages = config.trainLimit ? Math.min(config.trainLimit, train.length) : train.length;
-  if (trainImages === 0) throw new UserError(`${reader.path}: the training split is empty`);
-  if (config.batch > trainImages) throw new UserError(`batch size ${config.batch} is larger than the training split (${trainImages} images)`);
-  if (val.length === 0) throw new UserError(`${reader.path}: the validation split is empty (needed for per-epoch validation)`);
-  const size = config.model.size || round32(Math.max(reader.height, reader.width));
-  const scales = scalesOf(config.model.variant);
-  const strides = [32, 16, 8].slice(0, scales);
-  const lbScale = Math.min(size / reader.height, size / reader.width);
-  let anchors: [number, number][];
-  let grouped: [number, number][][] | null = null;
-  if (config.model.anchors === 'auto') {
-    const { w, h } = reader.boxSizes('train');
-    if (w.length < 3 * scales) throw new UserError(`${reader.path}: ${w.length} training boxes are too few to compute ${3 * scales} anchors; give model.anchors`);
-    anchors = kmeansAnchors(w.map((x) => x * lbScale), h.map((x) => x * lbScale), { k: 3 * scales, seed: config.seed, restarts: 5 }).anchors
-      .map(([a, b]) => [Math.round(a * 10) / 10, Math.round(b * 10) / 10] as [number, number]);
-  } else if (isGrouped(config.model.anchors)) {
-    // Grouped per scale, coarse first: kept as given (the seed's coarse scale holds [26,16]).
-    grouped = config.model.anchors;
-    if (grouped.length !== scales || grouped.some((g) => g.length !== 3)) {
-      throw new UserError(`model.anchors has ${grouped.length} groups of ${grouped.map((g) => g.length).join('/')} anchors; ${config.model.variant} needs ${scales} groups of 3, coarse first`);
-    }
-    anchors = grouped.flat();
-  } else {
-    anchors = config.model.anchors as [number, number][];
-    if (anchors.length !== 3 * scales) throw new UserError(`model.anchors has ${anchors.length} anchors; ${config.model.variant} needs ${3 * scales}`);
-  }
-  const device = defaultDevice(config.device);
-  let inputScale = config.model.inputScale === 'auto' ? 1 : config.model.inputScale;
-  if (config.model.inputScale === 'auto') {
-    // The first 64 training images; sparse datasets name their non-zero pixels (no full scan).
-    const pixels: (Int32Array | null)[] = [];
-    const sample = reader.readDense(Array.from(train.slice(0, 64)), undefined, pixels);
-    inputScale = autoInputScale(sample, reader, pixels);
-  }
-  const batchesPerEpoch = Math.floor(trainImages / config.batch);
-  return {
-    config, size, inputScale, anchors: grouped ?? anchorsPerScale(anchors, scales), strides, classNames: reader.classNames, channels: reader.channels,
-    device, threads: config.threads, trainImages, valImages: config.valLimit ? Math.min(config.valLimit, val.length) : val.length,
-    batchesPerEpoch, warmupBatches: Math.round(config.warmupEpochs * batchesPerEpoch),
-  };
-}
-
-/** Builds the model a run describes (used by training, evaluation and detection). */
-export function buildModel(run: Pick<ResolvedRun, 'config' | 'channels' | 'classNames'>): YoloV3 {
-  return new YoloV3({
-    variant: run.config.model.variant, inChannels: run.channels, numClasses: run.classNames.length,
-    width: run.config.model.width, channelsLast: run.config.model.channelsLast, bnMomentum: run.config.model.bnMomentum ?? 0.1,
-    isolatedRadius: run.config.model.isolatedRadius ?? 0,
-  });
-}
 
 /** What to say when `last` cannot be used but `best` (or `init`) can. */
 function lastUnusable(dir: RunDir, why: string): UserError {
@@ -397,7 +288,7 @@ async function trainLocked(o: TrainOptions, dir: RunDir, dp: DataParallel | null
       }
       // Validation over the whole validation split, in eval mode, never warm.
       o.onEvent?.({ kind: 'validating', epoch });
-      const val = await validate(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, valSet, cfg.batch, epoch, dp);
+      const val = await validateEpoch(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, valSet, cfg.batch, epoch, dp);
       const improved = meta.bestVal === null || val.lossPerImage < meta.bestVal;
       const record: EpochRecord = {
         type: 'epoch', epoch, step: meta.step, lr: optimizer.lr, seconds: (performance.now() - t0) / 1000,
@@ -481,13 +372,13 @@ export function checkGradients(named: Iterable<[string, Tensor]>, step: number, 
  * evaluates every W-th batch and all gather the batches' results, then add them up in the single
  * process's order (the same sums, histogram counts and mAP).
  */
-export async function validate(loader: BatchLoader, ctx: EvalContext, indices: number[], batch: number, epoch: number, dp: DataParallel | null = null) {
+export async function validateEpoch(loader: BatchLoader, ctx: InferContext, indices: number[], batch: number, epoch: number, dp: DataParallel | null = null) {
   const terms = new TermAccumulator();
   const stats = new StatsAccumulator();
   const images: MapImage[] = [];
   const mine = dp ? dp.validationShard(indices, batch) : { indices, batchIds: null };
   const results: { batch: number; result: { values: BatchResult['values']; stats: Parameters<StatsAccumulator['add']>[0] | undefined; cells: number[]; images: MapImage[] } }[] = [];
-  await forEachEvaluatedBatch(loader, ctx, mine.indices, batch, (b, res) => {
+  await forEachPredictedBatch(loader, ctx, mine.indices, batch, (b, res) => {
     const k = results.length;
     results.push({ batch: mine.batchIds ? mine.batchIds[k]! : k, result: {
       // Plain arrays: the results may travel as JSON to the other ranks.

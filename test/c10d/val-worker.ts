@@ -3,7 +3,7 @@
 import { openRun } from '../../src/infer/open-run.js';
 import { openDataset } from '../../src/data/store.js';
 import { BatchLoader } from '../../src/data/loader.js';
-import { validate } from '../../src/train/trainer.js';
+import { validateEpoch as validate } from '../../src/train/trainer.js';
 import { DataParallel } from '../../src/train/distributed.js';
 import { ProcessGroup } from '../../src/c10d/process-group.js';
 

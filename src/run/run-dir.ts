@@ -4,8 +4,7 @@ import { appendFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, 
 import { makeDir, pidAlive, tempName, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { UserError } from '../errors.js';
 import { readCheckpointMeta } from '../nn/serialize.js';
-
-export { writeJsonAtomic };
+import { readMetricsRecords } from '../schema/run.js';
 import { join } from 'node:path';
 
 export class RunDir {
@@ -49,9 +48,9 @@ export class RunDir {
   truncateMetrics(bytes: number): void {
     if (existsSync(this.metricsPath) && statSync(this.metricsPath).size > bytes) truncateSync(this.metricsPath, bytes);
   }
+  /** metrics.jsonl's records in file order (schema/run.ts's reader). */
   readMetrics<T = Record<string, unknown>>(): T[] {
-    if (!existsSync(this.metricsPath)) return [];
-    return readFileSync(this.metricsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+    return readMetricsRecords<T>(this.metricsPath);
   }
   ensureCheckpointDir(): void {
     mkdirSync(this.checkpointDir, { recursive: true });

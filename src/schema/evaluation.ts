@@ -1,0 +1,159 @@
+// The evaluation JSON written by `evaluate` (eval/<name>.json) and `baseline` (baseline/<name>.json):
+// detection metrics (MapReport), the trigger figures (TriggerReport) and the options that shape
+// them. Types only: reading these needs no native code (report/ and sweep/ rely on that).
+import type { TermMeans } from './run.js';
+
+/** Precision–recall points of one class (VOC matching, IoU > 0.5), in descending-score order. */
+export interface PrCurve { recall: number[]; precision: number[]; score: number[] }
+
+export interface ClassAp {
+  cls: number;
+  /** Truth boxes that count (difficult ones left out). */
+  nTruth: number;
+  nDifficult: number;
+  nDetections: number;
+  /** null when the class has no truth boxes (AP is undefined then, and left out of the means). */
+  ap50Voc11: number | null;
+  ap50AllPoint: number | null;
+  ap50: number | null;
+  ap75: number | null;
+  apCoco: number | null;
+  apSmall: number | null;
+  apMedium: number | null;
+  apLarge: number | null;
+  pr: PrCurve;
+}
+
+export interface MapReport {
+  definitions: {
+    vocMatching: string;
+    cocoMatching: string;
+    scoreRule: string;
+    maxDetectionsPerImage: number;
+    cocoIouThresholds: number[];
+    areaRangesPx2: { small: [number, number]; medium: [number, number]; large: [number, number | null] };
+  };
+  perClass: ClassAp[];
+  /** Means over classes that have truth boxes; null when none has. VOC matching. */
+  map50Voc11: number | null;
+  map50AllPoint: number | null;
+  /** COCO matching. */
+  ap50: number | null;
+  ap75: number | null;
+  mapCoco: number | null;
+  apSmall: number | null;
+  apMedium: number | null;
+  apLarge: number | null;
+}
+
+export interface TriggerOptions {
+  /** 'iou': IoU ≥ minIou with the truth box (default); 'centre': detection centre inside the truth box. */
+  match?: 'iou' | 'centre';
+  /** IoU needed by the 'iou' rule (default 0.1). */
+  minIou?: number;
+  /** Eν bin edges in MeV (default 1, 6, …, 66, 70); bins are [lo, hi) except the last, which is [lo, hi]. */
+  energyEdgesMeV?: readonly number[];
+  /** Threshold of the headline efficiency table (default 0.5); detections count when score ≥ it. */
+  scoreThreshold?: number;
+  /** Readout window in ticks (default 4492) and tick length in seconds (default 0.5 µs). */
+  windowTicks?: number;
+  tickSeconds?: number;
+  /** Images per module per window: APA faces that see drift charge (default 200: 3 rows of 50 APAs and
+   *  4 drift volumes, the outer rows reading one drift volume each; PHYSICS.md). */
+  faces?: number;
+  /** FP rates in Hz per module at which to quote the efficiency (default 1, 10, 100). */
+  targetRatesHz?: readonly number[];
+  /** Confidence of the Poisson FP interval / upper limit (default 0.9). */
+  fpCl?: number;
+  /** Two-sided confidence of the Wilson and Clopper–Pearson efficiency intervals (default 68.27 %). */
+  efficiencyCl?: number;
+  /** Keep at most this many points of the threshold scan in the report (default 200; operating points use all). */
+  maxScanPoints?: number;
+}
+
+/** k of n with the plain binomial error and two exact-ish intervals; efficiency null when n = 0. */
+export interface BinomialSummary {
+  k: number;
+  n: number;
+  efficiency: number | null;
+  stdErr: number;
+  wilson: [number, number];
+  clopperPearson: [number, number];
+}
+
+export interface EnergyBin { loMeV: number; hiMeV: number; all: BinomialSummary; visible: BinomialSummary }
+
+export interface EfficiencyTable {
+  threshold: number;
+  bins: EnergyBin[];
+  /** Over every interaction with first edge ≤ Eν ≤ last edge. */
+  integrated: { all: BinomialSummary; visible: BinomialSummary };
+}
+
+export interface FpSummary {
+  threshold: number;
+  count: number;
+  images: number;
+  perImage: number;
+  hz: number;
+  cl: number;
+  /** When count is 0: [0, one-sided upper limit]; otherwise the central (Garwood) Poisson interval. */
+  upperLimitOnly: boolean;
+  intervalPerImage: [number, number];
+  intervalHz: [number, number];
+}
+
+export interface ScanPoint { threshold: number; efficiency: number; efficiencyVisible: number; fpCount: number; fpPerImage: number; fpHz: number }
+
+export interface OperatingPoint {
+  targetHz: number;
+  /** null where unreachable: too few background images to show a rate this low (90 % upper limit above it). */
+  threshold: number | null;
+  efficiency: number | null;
+  efficiencyVisible: number | null;
+  fpCount: number | null;
+  fpHz: number | null;
+  table: EfficiencyTable | null;
+}
+
+export interface TriggerReport {
+  matchRule: string;
+  energyEdgesMeV: number[];
+  hzPerFpPerImage: number;
+  conversion: string;
+  fpSource: 'background images' | 'evaluated images';
+  efficiency: EfficiencyTable;
+  falsePositives: FpSummary;
+  scan: ScanPoint[];
+  operatingPoints: OperatingPoint[];
+}
+
+/** What `daqyolo baseline` writes: the clustering trigger's figures in the trigger schema of `evaluate`. */
+export interface BaselineReport {
+  algorithm: string;
+  params: { channelTolerance: number; maxDtTicks: number; minHits: number; minChannels: number; minSumAdc: number };
+  data: string;
+  split: string;
+  images: number;
+  backgroundImages: number;
+  seconds: number;
+  trigger: TriggerReport;
+}
+
+export interface EvaluateReport {
+  run: string;
+  checkpoint: string;
+  checkpointMeta: Record<string, unknown>;
+  data: string;
+  split: string;
+  images: number;
+  backgroundImages: number;
+  /** Loss terms on this split (means per image), eval mode, no warm-up. */
+  loss: TermMeans;
+  detections: { perScale: number[]; scoreThreshold: number; nmsIou: number };
+  map: MapReport;
+  /** Efficiency and false-positive rate; null for data that was not simulated (see triggerNote). */
+  trigger: TriggerReport | null;
+  /** Why trigger is null: those figures need simulated interactions and background. */
+  triggerNote?: string;
+}

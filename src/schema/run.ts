@@ -1,0 +1,118 @@
+// The records of a run directory: config.json (ResolvedRun) and metrics.jsonl (one BatchRecord
+// per training batch, one EpochRecord per epoch), the names of the scales and the histogram bins
+// of the statistics, and the one metrics.jsonl reader. Loads no native code (report/ reads runs
+// through this module without the libtorch addon).
+import { existsSync, readFileSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import type { TrainConfig } from '../config/train-config.js';
+import type { Term } from '../loss/yolo-loss.js';
+import type { AugmentLog } from '../data/augment.js';
+
+/** Names of the detection scales, coarse (stride 32) first. */
+export const SCALE_NAMES = ['coarse', 'intermediate', 'detailed'] as const;
+
+/** Bins over [0, 1] of the objectness and IoU histograms (ScaleSummary.objHist, iouHist). */
+export const HIST_BINS = 50;
+
+export interface ScaleSummary {
+  count: number;
+  avgObj: number | null;
+  avgNoobj: number | null;
+  avgIou: number | null;
+  recall50: number | null;
+  recall75: number | null;
+  /** Histograms over [0, 1] in HIST_BINS bins. */
+  objHist: number[];
+  iouHist: number[];
+  /** The per-box values themselves (rounded to 1e-4), coarse scale first. */
+  objectness: number[];
+  iou: number[];
+}
+
+export type TermRecord = Record<Term | 'total', number>;
+
+/** Loss terms as means per image and the objective as the mean over batches (TermAccumulator.means). */
+export interface TermMeans { objective: number; scales: TermRecord[] }
+
+/** What the trainer resolved from the config and the data (written to config.json). */
+export interface ResolvedRun {
+  config: TrainConfig;
+  size: number;
+  /** Pixel values are multiplied by this before the network. */
+  inputScale: number;
+  anchors: [number, number][][];
+  strides: number[];
+  classNames: string[];
+  channels: number;
+  device: string;
+  threads: number;
+  trainImages: number;
+  valImages: number;
+  batchesPerEpoch: number;
+  warmupBatches: number;
+}
+
+export interface BatchRecord {
+  type: 'batch';
+  step: number;
+  epoch: number;
+  batch: number;
+  lr: number;
+  warm: 0 | 1;
+  size: number;
+  objective: number;
+  collisions: number;
+  scales: TermRecord[];
+}
+
+export interface EpochRecord {
+  type: 'epoch';
+  epoch: number;
+  step: number;
+  lr: number;
+  seconds: number;
+  warmFraction: number;
+  train: { objective: number; scales: TermRecord[] };
+  /**
+   * lossPerImage: Σ over scales of the mean per-image total, the quantity the best checkpoint and
+   * early stopping select on (the objective, a mean over batches of √(Σ batch loss), depends on the
+   * batch size and on the last partial batch).
+   */
+  val: { objective: number; lossPerImage: number; scales: TermRecord[]; images: number; stats: ScaleSummary[]; map50: number | null; ap50: number | null };
+  augment: AugmentLog;
+  best: boolean;
+}
+
+/**
+ * Every record of metrics.jsonl in file order. A truncated final line (a run being written, or a
+ * crash mid-append) is skipped; any other line that is not JSON is an error naming the line.
+ */
+export function parseMetricsRecords<T = BatchRecord | EpochRecord>(text: string, path = 'metrics.jsonl'): T[] {
+  const out: T[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch (e) {
+      if (i === lines.length - 1) return; // still being written
+      throw new UserError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+  });
+  return out;
+}
+
+/** metrics.jsonl's records; none when the file does not exist yet. */
+export function readMetricsRecords<T = BatchRecord | EpochRecord>(path: string): T[] {
+  return existsSync(path) ? parseMetricsRecords<T>(readFileSync(path, 'utf8'), path) : [];
+}
+
+/** metrics.jsonl split into epoch records (by epoch) and batch records. */
+export function parseMetrics(text: string, path = 'metrics.jsonl'): { epochs: EpochRecord[]; batches: BatchRecord[] } {
+  const recs = parseMetricsRecords<{ type?: string }>(text, path);
+  const epochs = recs.filter((r) => r.type === 'epoch') as EpochRecord[];
+  const batches = recs.filter((r) => r.type === 'batch') as BatchRecord[];
+  // A resumed run truncates metrics to its checkpoint, so epochs are unique; sort defensively.
+  epochs.sort((a, b) => a.epoch - b.epoch);
+  return { epochs, batches };
+}
