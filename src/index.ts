@@ -13,7 +13,7 @@ export { nms, nmsBatch, type NmsOptions, type DetectionSet } from './infer/nms.j
 export { evaluateDetections, averagePrecision, type MapReport, type Detection, type TruthBox, type MapImage } from './infer/map.js';
 export { evaluateTrigger, efficiencyByEnergy, falsePositives, thresholdScan, operatingPoint, fpPerImageToHz, hzPerFpPerImage, scoreImage, matchRuleText, DEFAULT_ENERGY_EDGES_MEV, type TriggerImage, type TriggerOptions, type TriggerReport, type Interaction as TriggerInteraction } from './eval/efficiency.js';
 export { kmeansAnchors, assignToScales } from './anchors/kmeans.js';
-export { openDataset, type DatasetReader, type Box, type Interaction } from './data/store.js';
+export { openDataset, type DatasetReader, type DatasetBox, type Interaction } from './data/store.js';
 export { train, type TrainOptions, type TrainEvent } from './train/trainer.js';
 export { resolveRun } from './train/resolve.js';
 export { buildModel } from './infer/open-run.js';

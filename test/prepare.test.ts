@@ -1,10 +1,10 @@
-// The one letterbox: network inputs (train/prepare.ts) and imports (formats/letterbox.ts) place
+// The one letterbox: network inputs (infer/prepare.ts) and imports (formats/letterbox.ts) place
 // the image the same way, and boxes move by exactly the transform of the pixels they cover.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy } from '../src/torch/index.js';
-import { toNetworkInput, letterbox as networkLetterbox } from '../src/infer/prepare.js';
-import { letterbox as importLetterbox } from '../src/formats/letterbox.js';
+import { toNetworkInput, networkLetterbox } from '../src/infer/prepare.js';
+import { letterboxImage as importLetterbox } from '../src/formats/letterbox.js';
 import { toDatasetPixels } from '../src/infer/predict.js';
 import type { LoadedBatch } from '../src/data/batch.js';
 
@@ -33,7 +33,7 @@ test('network letterbox: a box on the image edges lands on the edges of the resi
 
 test('imports and network inputs use the same placement', () => {
   for (const [w, h, s] of [[80, 48, 64], [450, 319, 416], [550, 309, 416], [64, 128, 96]] as const) {
-    const net = networkLetterbox(h, w, s);
+    const net = networkLetterbox(w, h, s);
     const imp = importLetterbox(new Float32Array(w * h), 1, h, w, s).transform;
     assert.deepEqual({ sx: net.sx, sy: net.sy, dx: net.dx, dy: net.dy }, imp, `${w}×${h} → ${s}`);
   }

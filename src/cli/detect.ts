@@ -6,14 +6,14 @@ import { basename, extname, join } from 'node:path';
 import { Command } from 'commander';
 import { PNG } from 'pngjs';
 import { UserError } from '../errors.js';
-import { openDataset, type Box, type Interaction } from '../data/store.js';
+import { openDataset, type DatasetBox, type Interaction } from '../data/store.js';
 import { renderEvent } from '../data/render.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
 import { predict } from '../infer/predict.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { numArg } from './args.js';
 
-interface Item { name: string; image: Float32Array; channels: number; height: number; width: number; boxes: Box[]; interactions: Interaction[] }
+interface Item { name: string; image: Float32Array; channels: number; height: number; width: number; boxes: DatasetBox[]; interactions: Interaction[] }
 
 /** "0,3,10-12" → [0, 3, 10, 11, 12]. */
 export function parseIndices(spec: string, limit: number): number[] {

@@ -4,7 +4,7 @@
 // torchrun does; `--slurm` writes an sbatch script whose srun tasks are the ranks.
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { writeFileSync, renameSync, chmodSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { createServer } from 'node:net';
 import { UserError } from '../errors.js';
 import { CLI } from '../sweep/local.js';
@@ -153,8 +153,5 @@ export function slurmTrainScript(job: SlurmJob, trainArgs: string[], out: string
 }
 
 export function writeScript(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, path);
+  writeFileAtomic(path, text, { mode: 0o755 });
 }

@@ -37,7 +37,7 @@ function triggerHeadline(stats: TriggerReport) {
 }
 
 /** Headline figures of one evaluation, for study.json and the README. */
-function headline(r: EvaluateReport) {
+function evaluationSummary(r: EvaluateReport) {
   return { map50: r.map.map50AllPoint, mapCoco: r.map.mapCoco, ...triggerHeadline(r.trigger!) }; // the study's data are simulated
 }
 
@@ -169,7 +169,7 @@ export function registerStudy(program: Command): void {
 
       const summary = {
         data, run: runDir, seconds: (performance.now() - t0) / 1000,
-        untrained: headline(evaluations.init!), trained: headline(evaluations.best!),
+        untrained: evaluationSummary(evaluations.init!), trained: evaluationSummary(evaluations.best!),
         baseline: { ...triggerHeadline(baseline.trigger), backgroundImages: baseline.backgroundImages, algorithm: baseline.algorithm },
         validation: lastEpochStats(runDir),
       };

@@ -1,7 +1,7 @@
 // Event display: one image as a PNG, channel (x) against time (y, increasing downwards), log colour
 // scale, truth boxes outlined and labelled with Eν in MeV using a tiny 3×5 bitmap font.
 import { PNG } from 'pngjs';
-import type { Box, Interaction } from './store.js';
+import type { DatasetBox, Interaction } from './store.js';
 
 /** 3×5 glyphs, rows top to bottom, 3 bits per row (MSB = left column). */
 const GLYPHS: Record<string, number[]> = {
@@ -41,7 +41,7 @@ export interface RenderOptions {
 /** Renders channel `opts.channel` of a dense [C, H, W] image with its boxes; returns PNG bytes. */
 export function renderEvent(
   image: Float32Array, shape: { channels: number; height: number; width: number },
-  boxes: Box[], interactions: Interaction[], opts: RenderOptions,
+  boxes: DatasetBox[], interactions: Interaction[], opts: RenderOptions,
 ): Buffer {
   const { height: H, width: W } = shape;
   const s = opts.scale;

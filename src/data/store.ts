@@ -11,7 +11,7 @@ import { FORMAT_VERSION } from './writer.js';
 
 export { DatasetWriter, checkOutput, FORMAT_VERSION, FORMAT_NAME } from './writer.js';
 
-export interface Box {
+export interface DatasetBox {
   x1: number; y1: number; x2: number; y2: number; cls: number; interaction: number;
   /** Present (true) for VOC "difficult" boxes of imported datasets (/boxes/difficult). */
   difficult?: true;
@@ -23,7 +23,7 @@ export interface DatasetReader {
   readonly classNames: string[]; readonly attrs: Record<string, unknown>; // includes the generation config
   split(name: 'train' | 'val' | 'eval'): Int32Array;
   readDense(indices: ArrayLike<number>, out?: Float32Array, pixels?: (Int32Array | null)[]): Float32Array; // N*C*H*W, zero-filled then scattered; pixels[k] = stored pixel indices (sparse layout)
-  boxes(index: number): Box[];
+  boxes(index: number): DatasetBox[];
   interactions(index: number): Interaction[];
   boxSizes(split?: 'train' | 'val' | 'eval'): { w: Float32Array; h: Float32Array }; // for anchor k-means
   /** Counts, sizes and a digest of the layout tables (offsets, boxes, splits): a run stores it to notice a replaced dataset. */
@@ -243,10 +243,10 @@ class Reader implements DatasetReader, DatasetTables {
     return this.boxCache;
   }
 
-  boxes(index: number): Box[] {
+  boxes(index: number): DatasetBox[] {
     this.checkIndex(index);
     const t = this.boxTables();
-    const out: Box[] = [];
+    const out: DatasetBox[] = [];
     for (let b = this.boxOff[index]; b < this.boxOff[index + 1]; b++) {
       out.push({ x1: t.xyxy[4 * b], y1: t.xyxy[4 * b + 1], x2: t.xyxy[4 * b + 2], y2: t.xyxy[4 * b + 3], cls: t.cls[b], interaction: t.inter[b], ...(t.difficult?.[b] ? { difficult: true as const } : {}) });
     }

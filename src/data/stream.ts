@@ -7,7 +7,7 @@ import { densify } from '../sim/image.js';
 import { PROCESSES } from '../sim/interactions.js';
 import type { PackedChunk } from '../sim/pack.js';
 import { generateChunks } from '../sim/pool.js';
-import type { Box, Interaction } from './store.js';
+import type { DatasetBox, Interaction } from './store.js';
 
 /** Background-only images of `evaluate` start this far past a dataset's own images (new images, the
  *  same for the network and the baseline trigger); `fprate` streams from FPRATE_BACKGROUND_START on. */
@@ -21,7 +21,7 @@ export interface StreamedImage {
   channels: number;
   height: number;
   width: number;
-  boxes: Box[];
+  boxes: DatasetBox[];
   interactions: Interaction[];
 }
 
@@ -75,7 +75,7 @@ function* unpackChunk(c: PackedChunk, C: number, H: number, W: number): Generato
   for (let i = 0; i < c.count; i++) {
     const image = new Float32Array(C * plane);
     for (let q = 0; q < c.pixelCounts[i]; q++, p++) for (let ch = 0; ch < C; ch++) image[ch * plane + c.pixels[p]] = c.values[p * C + ch];
-    const boxes: Box[] = [];
+    const boxes: DatasetBox[] = [];
     for (let j = 0; j < c.boxCounts[i]; j++, b++) {
       boxes.push({ x1: c.boxes[4 * b], y1: c.boxes[4 * b + 1], x2: c.boxes[4 * b + 2], y2: c.boxes[4 * b + 3], cls: c.boxClass[b], interaction: c.boxInteraction[b] });
     }
@@ -87,8 +87,8 @@ function* unpackChunk(c: PackedChunk, C: number, H: number, W: number): Generato
   }
 }
 
-function recordBoxes(r: ImageRecord): Box[] {
-  const out: Box[] = [];
+function recordBoxes(r: ImageRecord): DatasetBox[] {
+  const out: DatasetBox[] = [];
   for (let b = 0; b < r.boxClass.length; b++) {
     out.push({ x1: r.boxes[4 * b], y1: r.boxes[4 * b + 1], x2: r.boxes[4 * b + 2], y2: r.boxes[4 * b + 3], cls: r.boxClass[b], interaction: r.boxInteraction[b] });
   }

@@ -18,7 +18,7 @@ import { BACKGROUND_SOURCES } from '../sim/deposits.js';
 import { TP_SOURCES } from '../sim/event.js';
 import { decodeImage, readImageHeader, type ImageHeader } from './image-io.js';
 import { IDENTITY, type Transform } from '../geometry/letterbox.js';
-import { letterbox, toPlanar } from './letterbox.js';
+import { letterboxImage, toPlanar } from './letterbox.js';
 import { BadRecord, type Collected, type SourceBox, type SourceRecord } from './record.js';
 
 export type ChannelMode = 'keep' | 'grey' | 'rgb';
@@ -169,7 +169,7 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
         if (raster.width !== g.head.width || raster.height !== g.head.height) throw new Error(`decoded ${raster.width}×${raster.height}, header says ${g.head.width}×${g.head.height}`);
         const planar = toPlanar(raster, C);
         if (size !== undefined) {
-          ({ pixels, transform: t } = letterbox(planar, C, raster.height, raster.width, size));
+          ({ pixels, transform: t } = letterboxImage(planar, C, raster.height, raster.width, size));
         } else pixels = planar;
       } catch (e) {
         if (e instanceof UserError) throw e;

@@ -72,7 +72,7 @@ export function resizePlanar(src: Float32Array, channels: number, h: number, w: 
 }
 
 /** Letterboxes planar [C, h, w] into [C, S, S] with zero padding; returns the pixels and the box transform. */
-export function letterbox(src: Float32Array, channels: number, h: number, w: number, size: number): { pixels: Float32Array; transform: Transform } {
+export function letterboxImage(src: Float32Array, channels: number, h: number, w: number, size: number): { pixels: Float32Array; transform: Transform } {
   const t = letterboxTransform(w, h, size);
   const resized = resizePlanar(src, channels, h, w, t.nh, t.nw);
   const out = new Float32Array(channels * size * size);

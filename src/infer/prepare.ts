@@ -12,7 +12,8 @@ import { letterboxTransform, type Transform } from '../geometry/letterbox.js';
 /** Maps dataset pixels to network-input pixels (x' = x·sx + dx), with the resized size nw×nh. */
 export type Letterbox = Transform & { nw: number; nh: number; size: number };
 
-export function letterbox(height: number, width: number, size: number): Letterbox {
+/** The network input's letterbox of a width×height dataset image (geometry/letterbox.ts, same argument order). */
+export function networkLetterbox(width: number, height: number, size: number): Letterbox {
   return { ...letterboxTransform(width, height, size), size };
 }
 
@@ -29,7 +30,7 @@ export interface NetworkBatch {
  */
 export function toNetworkInput(b: LoadedBatch, size: number, device: string, inputScale = 1): NetworkBatch {
   const B = b.indices.length;
-  const lb = letterbox(b.height, b.width, size);
+  const lb = networkLetterbox(b.width, b.height, size);
   const x = tidy(() => {
     let t = tensor(b.images, { shape: [B, b.channels, b.height, b.width] });
     if (device !== 'cpu') t = t.to(device);

@@ -78,6 +78,11 @@ export interface EpochRecord {
    * early stopping select on (the objective, a mean over batches of √(Σ batch loss), depends on the
    * batch size and on the last partial batch).
    */
+  /**
+   * map50 and ap50 are both AP@0.5 averaged over classes, named as stored in metrics.jsonl (kept
+   * for old runs): map50 is VOC matching with all-point interpolation (MapReport.map50AllPoint),
+   * ap50 COCO matching with 101-point interpolation (MapReport.ap50).
+   */
   val: { objective: number; lossPerImage: number; scales: TermRecord[]; images: number; stats: ScaleSummary[]; map50: number | null; ap50: number | null };
   augment: AugmentLog;
   best: boolean;

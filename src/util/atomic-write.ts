@@ -4,7 +4,7 @@
 // content; the error is a one-line UserError such as "no space left on device writing PATH".
 // Temporary names are `.NAME.tmp-PID` (files) and `.NAME.partial-PID` (datasets, folders); stale
 // ones whose process is gone are removed the next time NAME is written.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { faultPoint } from './fault.js';
@@ -162,13 +162,15 @@ export function writeFileSynced(path: string, data: Uint8Array | string): void {
 /**
  * Writes `data` to `path` atomically: temporary name in the same folder, every write checked,
  * fsync, rename, folder fsync. On failure the target is untouched and a WriteError is thrown.
+ * `mode` sets the file's permission bits before the rename (e.g. 0o755 for a script).
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+export function writeFileAtomic(path: string, data: Uint8Array | string, o: { mode?: number } = {}): void {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   removeStaleTemps(path);
   const tmp = tempName(path);
   try {
     writeFileSynced(tmp, bytes);
+    if (o.mode !== undefined) chmodSync(tmp, o.mode);
     commitTemp(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
