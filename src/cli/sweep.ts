@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { planSweep, readSweepFile, type SweepPlan } from '../sweep/plan.js';
 import { runLocal, runState, writePlan, writePointConfig, type SweepEvent } from '../sweep/local.js';
 import { slurmScript, taskCommand } from '../sweep/slurm.js';
-import { formatSummary, summaryRows } from '../sweep/summary.js';
+import { formatSummary, summaryRows } from '../report/sweep-summary.js';
 import { buildReport, writeAtomic } from '../report/report.js';
 import { intArg } from './args.js';
 

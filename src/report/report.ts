@@ -9,7 +9,6 @@ import { batchObjectiveFigure, objectiveFigure, termFigures, warmupFigure } from
 import { distributionFigure, evolutionFigure, statsFigure } from './charts-stats.js';
 import { anchorFigure, type BoxSample } from './charts-anchors.js';
 import { efficiencyFigure, prFigure, rocFigure } from './charts-eval.js';
-import { eventFigures } from './event-display.js';
 import { openDataset } from '../data/store.js';
 import { pageHtml, type PageContent, type RenderedFigure } from './html.js';
 import { configTable, headlineTable, onsetTable } from './tables.js';
@@ -60,6 +59,8 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
     notes.push({ section: 'Detection', text: `not evaluated: ${unevaluated.join(', ')} — run \`daqyolo evaluate RUN --data DATA\` for mAP, efficiency and FP rate` });
   }
   if ((o.events ?? 3) > 0) {
+    // Loaded only here: event displays run the model (libtorch); the rest of the report needs no native code.
+    const { eventFigures } = await import('./event-display.js');
     const ev = eventFigures(runs, { count: o.events ?? 3, threads: o.threads });
     figures.push(...ev.figures);
     notes.push(...ev.notes.map((text) => ({ section: 'Event displays', text })));

@@ -2,10 +2,10 @@
 // figures) as a text table, and the comparison report of those runs.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRun } from '../report/load.js';
-import { headline, onsetsOf } from '../report/derive.js';
-import type { SweepPlan } from './plan.js';
-import { runState } from './local.js';
+import { loadRun } from './load.js';
+import { headline, onsetsOf } from './derive.js';
+import type { SweepPlan } from '../sweep/plan.js';
+import { runState } from '../run/run-dir.js';
 
 export interface SummaryRow {
   name: string;
