@@ -40,7 +40,7 @@ export function toNetworkInput(b: LoadedBatch, size: number, device: string, inp
     return F.pad(r, [lb.dx, size - lb.nw - lb.dx, lb.dy, size - lb.nh - lb.dy]);
   });
   // VOC difficult boxes are no training targets (Darknet's voc_label.py and keras-yolo3's
-  // voc_annotation.py leave them out); the mAP figures ignore them (eval/map.ts).
+  // voc_annotation.py leave them out); the mAP figures ignore them (infer/map.ts).
   const boxes = b.boxes.map((list) => list.filter((q) => !q.difficult).map((q) => ({
     x1: q.x1 * lb.sx + lb.dx, y1: q.y1 * lb.sy + lb.dy, x2: q.x2 * lb.sx + lb.dx, y2: q.y2 * lb.sy + lb.dy, cls: q.cls,
   })));
