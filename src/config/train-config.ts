@@ -33,8 +33,8 @@ export const lossSchema = z.object({
   noobjScale: z.number().min(0).default(defaultLossOptions.noobjScale),
   xywhScale: z.number().min(0).default(defaultLossOptions.xywhScale),
   classScale: z.number().min(0).default(defaultLossOptions.classScale),
-  gridScales: z.array(z.number().min(0)).min(1).max(3).default([1, 1, 1]),
-  compat: z.object({ trueBoxUnits: z.enum(['pixels', 'owner-grid']).default('pixels') }).strict().default({ trueBoxUnits: 'pixels' }),
+  gridScales: z.array(z.number().min(0)).min(1).max(3).default(() => [...defaultLossOptions.gridScales]),
+  compat: z.object({ trueBoxUnits: z.enum(['pixels', 'owner-grid']).default(defaultLossOptions.compat.trueBoxUnits) }).strict().default(() => ({ ...defaultLossOptions.compat })),
 }).strict();
 
 export const trainConfigSchema = z.object({
