@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type ExperimentGroup } from '../src/study/seed-plan.js';
-import { thresholdForRate } from '../src/study/endpoint.js';
+import { baselineThresholdForRate, thresholdForRate } from '../src/study/endpoint.js';
 import { judge, seedFindings, spreadOf, type PlanRuns } from '../src/report/findings.js';
 import { planSweep } from '../src/sweep/plan.js';
 import { fpPerImageToHz } from '../src/eval/efficiency.js';
@@ -70,6 +70,24 @@ test('the end point takes the lowest histogram edge whose FP rate meets the targ
   assert.equal(low.threshold, null);
   assert.equal(low.fpCount, 0);
   assert.ok(Math.abs(low.fpHzInterval[1] - hz(2.302585)) / hz(2.3) < 1e-3);
+});
+
+test('the baseline\'s ΣADC cut for a target rate leaves at most the allowed candidates, ties included', () => {
+  const images = 10_000;
+  const hz = (n: number) => fpPerImageToHz(n / images);
+  const sumAdc = [...new Array<number>(20).fill(1600), ...new Array<number>(5).fill(3000), 2500, 2500];
+  const between = (hz(7) + hz(8)) / 2; // 7 allowed: the 5 at 3000 and both 2500s
+  const t = baselineThresholdForRate({ images, sumAdc }, between);
+  assert.equal(t.fpCount, 7);
+  assert.ok(t.threshold! > 1600 && t.threshold! < 1600.001, `just above the first candidate cut, got ${t.threshold}`);
+  // 6 allowed: a cut between the two 2500s is impossible, so both go (5 left).
+  const six = baselineThresholdForRate({ images, sumAdc }, (hz(6) + hz(7)) / 2);
+  assert.equal(six.fpCount, 5);
+  assert.ok(six.threshold! > 2500 && six.threshold! <= 3000);
+  assert.equal(baselineThresholdForRate({ images, sumAdc }, hz(27) * 1.01).threshold, 0, 'every candidate allowed: no cut');
+  const low = baselineThresholdForRate({ images, sumAdc }, hz(1));
+  assert.equal(low.threshold, null, '10 000 images cannot show a rate below their 90 % upper limit');
+  assert.equal(low.fpCount, 0);
 });
 
 // ---- findings on synthetic runs -------------------------------------------------------------
@@ -157,6 +175,14 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
   assert.equal(endpoint.fpImages, 64);
   assert.ok(endpoint.differences.length >= 3);
   assert.equal(endpoint.thesis.efficiency, 0.762);
+  // Beside it, the clustering trigger at the same rates on as many background images.
+  assert.deepEqual(endpoint.baseline.rows.map((x: { targetHz: number }) => x.targetHz), [1, 1.8, 10, 100]);
+  assert.equal(endpoint.baseline.fpImages, 64);
+  for (const row of endpoint.baseline.rows) {
+    assert.equal(row.efficiency === null, row.threshold === null, 'an efficiency wherever the rate is reachable');
+    if (row.threshold !== null) assert.ok(row.efficiencyCentre >= 0 && row.efficiencyCentre <= 1, 'centre-rule efficiency measured');
+  }
+  assert.ok(existsSync(join(out, 'endpoint', 'baseline-fprate.json')));
   const { findings } = JSON.parse(readFileSync(join(out, 'findings.json'), 'utf8'));
   const ids = findings.map((f: { id: string }) => f.id);
   for (const id of ['spread', 'overfitting', 'conf1', 'objectness-decay', 'objectness', 'statistics', 'augmentation', 'batch-lr', 'warmup', 'owner-grid']) assert.ok(ids.includes(id), id);
@@ -164,6 +190,7 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
   // The report's links point at plots that exist in the comparison reports.
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /<section id="findings">/);
+  assert.match(html, /The trigger it would replace at the same rates/);
   const links = [...html.matchAll(/href="(comparisons\/[a-z-]+\.html)#([a-z0-9-]+)"/g)];
   assert.ok(links.length >= 8, `${links.length} plot links`);
   for (const [, file, id] of links) assert.match(readFileSync(join(out, file!), 'utf8'), new RegExp(`id="${id}"`), `${file}#${id}`);

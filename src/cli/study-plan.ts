@@ -18,15 +18,16 @@ import { planSweep, setDotted } from '../sweep/plan.js';
 import { runLocal, writePlan } from '../sweep/local.js';
 import { slurmScript } from '../sweep/slurm.js';
 import { evaluateRunOnData } from '../eval/evaluate.js';
-import { measureFpRate } from '../eval/fprate.js';
+import { measureBaselineFpRate, measureFpRate } from '../eval/fprate.js';
 import { deepMerge, presets } from '../config/train-config.js';
 import { estimatePlan, seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
-import { ENDPOINT_RATES_HZ, THESIS, thresholdForRate, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
+import { ENDPOINT_RATES_HZ, THESIS, baselineThresholdForRate, thresholdForRate, type BaselineEndpointRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
 import { loadPlanRuns, writePlanReport } from '../report/plan-report.js';
 import { valMap } from '../report/findings.js';
 import { writeAtomic } from '../report/report.js';
 import { benchTrain } from '../../bench/train.js';
 import { trainReporter } from './train.js';
+import { clusterParamsOfData, runBaseline } from './baseline.js';
 import { progress } from './progress.js';
 
 export interface PlanCliOptions {
@@ -201,18 +202,8 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   }
   // 4b. The FP rate over many background-only images (resumable by itself).
   console.error(`[4/5] end point: fprate over ${s.fpImages.toLocaleString('en')} background-only images`);
-  const bar = progress('fprate', s.fpImages);
-  const control = { stop: false };
-  const onSigint = () => { if (control.stop) process.exit(130); control.stop = true; };
-  process.on('SIGINT', onSigint);
-  let fp;
-  try {
-    fp = await measureFpRate({ runDir, images: s.fpImages, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress: (d) => bar.update(d) });
-  } finally {
-    process.off('SIGINT', onSigint);
-    bar.stop();
-  }
-  if (control.stop) throw new UserError('study interrupted during fprate; run the same command again to resume');
+  const fp = await interruptibleStream('fprate', s.fpImages, (control, onProgress) =>
+    measureFpRate({ runDir, images: s.fpImages, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress }));
   // 4c. The efficiency on the evaluation split at the threshold each rate allows.
   const rows: EndpointRow[] = [];
   let evalImages: number;
@@ -227,6 +218,7 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
     const integrated = ev.trigger!.efficiency.integrated;
     rows.push({ ...t, efficiency: integrated.all.efficiency, efficiencyErr: integrated.all.stdErr, efficiencyVisible: integrated.visible.efficiency });
   }
+  const baseline = await measureBaselineEndpoint(manifest, out, o);
   const reader = openDataset(manifest.data);
   const window = `${reader.width} × ${reader.height} px`;
   evalImages = reader.split('eval').length;
@@ -234,7 +226,7 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   const done = JSON.parse(readFileSync(join(runDir, 'done.json'), 'utf8')) as { reason: string; epochs: number };
   const result: EndpointResult = {
     experiment: chosen.name, selectedBy: 'best validation AP@0.5 of the plan', run: runDir, checkpoint: 'best',
-    epochs: done.epochs, stopped: done.reason, evalImages, fpImages: fp.images, fpImagesPerSecond: fp.imagesPerSecond, rows, thesis: THESIS,
+    epochs: done.epochs, stopped: done.reason, evalImages, fpImages: fp.images, fpImagesPerSecond: fp.imagesPerSecond, rows, baseline, thesis: THESIS,
     differences: [
       `simulation: daqyolo's parametric TP simulation (${window} images), not LArSoft`,
       `network: ${s.variant} at width ${s.width} (the thesis: the full YOLOv3)`,
@@ -244,4 +236,49 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   };
   writeJsonAtomic(path, result);
   return result;
+}
+
+/**
+ * The trigger the network would replace at the end point's rates: the clustering baseline's FP
+ * rate from every candidate's ΣADC on as many background-only images as the network's fprate
+ * (resumable), and its efficiency on the same evaluation split at the ΣADC cut each rate allows.
+ */
+async function measureBaselineEndpoint(manifest: StudyManifest, out: string, o: PlanCliOptions): Promise<EndpointResult['baseline']> {
+  const s = manifest.settings;
+  const params = clusterParamsOfData({}, manifest.data);
+  console.error(`[4/5] end point: the baseline trigger's FP rate over ${s.fpImages.toLocaleString('en')} background-only images`);
+  const fp = await interruptibleStream('baseline fprate', s.fpImages, (control, onProgress) =>
+    measureBaselineFpRate({ data: manifest.data, images: s.fpImages, params, workers: 1, state: join(out, 'endpoint', 'baseline-fprate.json'), control, onProgress }));
+  const rows: BaselineEndpointRow[] = [];
+  let algorithm = '';
+  for (const targetHz of ENDPOINT_RATES_HZ) {
+    const t = baselineThresholdForRate(fp, targetHz);
+    if (t.threshold === null) { rows.push({ ...t, efficiency: null, efficiencyErr: null, efficiencyVisible: null, efficiencyCentre: null, efficiencyCentreErr: null }); continue; }
+    const at = (match: 'iou' | 'centre') => runBaseline({ data: manifest.data, split: 'eval', params: { ...params, minSumAdc: t.threshold! }, background: 0, workers: 1, match });
+    const iou = await at('iou');
+    const centre = (await at('centre')).trigger.efficiency.integrated.all;
+    algorithm = iou.algorithm;
+    const integrated = iou.trigger.efficiency.integrated;
+    rows.push({ ...t, efficiency: integrated.all.efficiency, efficiencyErr: integrated.all.stdErr, efficiencyVisible: integrated.visible.efficiency,
+      efficiencyCentre: centre.efficiency, efficiencyCentreErr: centre.stdErr });
+  }
+  return { algorithm, fpImages: fp.images, rows };
+}
+
+/** A resumable background stream with a progress bar: Ctrl-C stops it after its current batch (its
+ *  state saved, so the same command resumes), a second Ctrl-C exits at once. */
+async function interruptibleStream<T>(what: string, images: number,
+  measure: (control: { stop: boolean }, onProgress: (done: number) => void) => Promise<T>): Promise<T> {
+  const bar = progress(what, images);
+  const control = { stop: false };
+  const onSigint = () => { if (control.stop) process.exit(130); control.stop = true; };
+  process.on('SIGINT', onSigint);
+  try {
+    const result = await measure(control, (d) => bar.update(d));
+    if (control.stop) throw new UserError(`study interrupted during ${what}; run the same command again to resume`);
+    return result;
+  } finally {
+    process.off('SIGINT', onSigint);
+    bar.stop();
+  }
 }

@@ -9,7 +9,7 @@ import { buildReport, writeAtomic } from './report.js';
 import { pageHtml, type Table } from './html.js';
 import { efficiencyOf, seedFindings, valMap, type Finding, type PlanRuns } from './findings.js';
 import type { ExperimentGroup, StudyManifest } from '../study/seed-plan.js';
-import type { EndpointResult } from '../study/endpoint.js';
+import type { EndpointResult, EndpointRow } from '../study/endpoint.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(d)} %`);
 
@@ -71,10 +71,19 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
     tables.push({
       caption: `End point: ${endpoint.experiment} (${endpoint.selectedBy}) trained to ${endpoint.epochs} epochs (${endpoint.stopped}), FP rate from ${endpoint.fpImages.toLocaleString('en')} background-only images, efficiency on ${endpoint.evalImages} evaluation images; thesis: ${pct(endpoint.thesis.efficiency)} ± ${pct(endpoint.thesis.error)} at ${endpoint.thesis.hzPerModule} Hz per module`,
       head: ['target Hz/module', 'score threshold', 'FPs seen', 'FP Hz/module (90 % CL)', 'efficiency', 'efficiency (visible)'],
-      rows: endpoint.rows.map((r) => [r.targetHz, r.threshold === null ? 'unreachable: stream more images' : r.threshold.toFixed(3), r.fpCount,
-        `${r.fpHz.toExponential(2)} (${r.fpHzInterval[0].toExponential(1)}–${r.fpHzInterval[1].toExponential(1)})`,
-        r.efficiency === null ? '–' : `${pct(r.efficiency)} ± ${pct(r.efficiencyErr)}`, pct(r.efficiencyVisible)]),
+      rows: endpointRows(endpoint.rows, (t) => t.toFixed(3)),
     });
+    if (endpoint.baseline) {
+      const b = endpoint.baseline;
+      tables.push({
+        caption: `The trigger it would replace at the same rates: ${b.algorithm || 'the clustering baseline'}; FP rate from ${b.fpImages.toLocaleString('en')} background-only images, efficiency on the same ${endpoint.evalImages} evaluation images`,
+        head: ['target Hz/module', 'ΣADC threshold', 'FPs seen', 'FP Hz/module (90 % CL)', 'efficiency', 'efficiency (visible)', 'efficiency (centre rule)'],
+        rows: endpointRows(b.rows, (t) => t.toFixed(0)).map((row, i) => {
+          const r = b.rows[i]!;
+          return [...row, r.efficiencyCentre === null ? '–' : `${pct(r.efficiencyCentre)} ± ${pct(r.efficiencyCentreErr)}`];
+        }),
+      });
+    }
     tables.push({ caption: 'What differs from the thesis', head: ['difference'], rows: endpoint.differences.map((d) => [d]) });
   }
   const html = pageHtml({
@@ -84,4 +93,11 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
   });
   writeAtomic(path, html);
   return { path, findings, comparisons: [...written.values()] };
+}
+
+/** One row per target rate: the threshold it allows, the FPs behind it and the efficiency there. */
+function endpointRows(rows: EndpointRow[], threshold: (t: number) => string): (string | number)[][] {
+  return rows.map((r) => [r.targetHz, r.threshold === null ? 'unreachable: stream more images' : threshold(r.threshold), r.fpCount,
+    `${r.fpHz.toExponential(2)} (${r.fpHzInterval[0].toExponential(1)}–${r.fpHzInterval[1].toExponential(1)})`,
+    r.efficiency === null ? '–' : `${pct(r.efficiency)} ± ${pct(r.efficiencyErr)}`, pct(r.efficiencyVisible)]);
 }

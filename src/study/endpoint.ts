@@ -39,10 +39,45 @@ export function thresholdForRate(state: Pick<FpState, 'images' | 'counts'>, targ
   return { targetHz, threshold: n === 0 && interval[1] > targetHz ? null : t, fpCount: n, fpHz: hz(n), fpHzInterval: interval };
 }
 
+/** The smallest double above x: a "score > x" cut written as "score ≥ threshold". */
+function nextUp(x: number): number {
+  if (Number.isNaN(x) || x === Infinity) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  const b = new Float64Array([x]);
+  const u = new BigInt64Array(b.buffer);
+  u[0] = u[0]! + (x > 0 ? 1n : -1n);
+  return b[0]!;
+}
+
+/**
+ * The baseline trigger's ΣADC threshold for a target FP rate, from every candidate's ΣADC on a
+ * background-only stream (`fprate --baseline`): the lowest cut that leaves at most the allowed
+ * number of candidates. Null when even one FP would exceed the target and the sample's 90 % upper
+ * limit at zero cannot show the rate (stream more images).
+ */
+export function baselineThresholdForRate(state: { images: number; sumAdc: number[] }, targetHz: number, trigger: TriggerOptions = {}, cl = 0.9): RateThreshold {
+  const hz = (n: number) => fpPerImageToHz(state.images ? n / state.images : Infinity, trigger);
+  const desc = [...state.sumAdc].sort((a, b) => b - a);
+  let allowed = 0; // most FPs whose rate is within the target
+  while (allowed < desc.length && hz(allowed + 1) <= targetHz) allowed++;
+  // Everything allowed: no cut is needed (0 passes every candidate); else just above the first one cut.
+  const t = allowed >= desc.length ? 0 : nextUp(desc[allowed]!);
+  const n = desc.filter((x) => x >= t).length;
+  const interval: [number, number] = n === 0 ? [0, hz(poissonUpperLimit(0, cl))] : poissonInterval(n, cl).map(hz) as [number, number];
+  return { targetHz, threshold: n === 0 && interval[1] > targetHz ? null : t, fpCount: n, fpHz: hz(n), fpHzInterval: interval };
+}
+
 export interface EndpointRow extends RateThreshold {
   efficiency: number | null;
   efficiencyErr: number | null;
   efficiencyVisible: number | null;
+}
+
+/** The baseline's row: as the network's (same IoU matching), and with the centre rule, since its
+ *  clusters cover the TPs they hold rather than the whole interaction's box. */
+export interface BaselineEndpointRow extends EndpointRow {
+  efficiencyCentre: number | null;
+  efficiencyCentreErr: number | null;
 }
 
 export interface EndpointResult {
@@ -56,6 +91,8 @@ export interface EndpointResult {
   fpImages: number;
   fpImagesPerSecond: number;
   rows: EndpointRow[];
+  /** The clustering trigger it would replace, at the same rates on its own background stream of as many images. */
+  baseline: { algorithm: string; fpImages: number; rows: BaselineEndpointRow[] } | null;
   thesis: typeof THESIS;
   /** What differs from the thesis, in plain words. */
   differences: string[];
