@@ -3,7 +3,8 @@
 // (or, background-only, to the same image without its signal draw), whatever the chunking.
 import type { SimConfig } from '../sim/config.js';
 import { Simulator, type ImageRecord } from '../sim/event.js';
-import { densify } from '../sim/image.js';
+import { densify, imageLayout } from '../sim/image.js';
+import { SparseGrid, SparseTensor, tensor, tidy } from '../torch/index.js';
 import { PROCESSES } from '../sim/interactions.js';
 import type { PackedChunk } from '../sim/pack.js';
 import { generateChunks } from '../sim/pool.js';
@@ -67,6 +68,74 @@ export async function* streamImagesParallel(o: StreamOptions & { workers: number
   })) {
     yield* unpackChunk(c, channels, height, width);
   }
+}
+
+/** One streamed image as its pixel list (no dense image): what a sparse model reads. */
+export interface StreamedPixels {
+  index: number;
+  /** Flat pixel indices y·W + x, ascending and unique. */
+  pixels: Int32Array;
+  /** Values, pixel-major: values[p·C + c]. */
+  values: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/**
+ * Background/mixed images as pixel lists, in index order: the same images as streamImages
+ * without the dense [C, H, W] array. workers > 0: on worker threads (the lists are views into
+ * the workers' chunks, no copy); 0: in this thread.
+ */
+export async function* streamPixels(o: StreamOptions & { workers: number; chunkSize?: number }): AsyncGenerator<StreamedPixels> {
+  const { channels, height, width } = imageLayout(o.config);
+  for await (const c of generateChunks({
+    config: o.config, seed: o.seed, start: o.start, count: o.count, workers: o.workers,
+    chunkSize: o.chunkSize ?? 100, signal: o.mode !== 'background',
+  })) {
+    let p = 0;
+    for (let i = 0; i < c.count; i++) {
+      const n = c.pixelCounts[i]!;
+      yield { index: c.start + i, pixels: c.pixels.subarray(p, p + n), values: c.values.subarray(p * channels, (p + n) * channels), channels, height, width };
+      p += n;
+    }
+  }
+}
+
+/**
+ * A sparse batch from streamed pixel lists, with every value multiplied by `scale` (as
+ * toNetworkInput scales a dense batch): the sites and features SparseTensor.fromDense gives for
+ * the same images densified, without making them. Pixels whose channels are all zero are not
+ * sites (a dense image cannot tell them from empty ones).
+ */
+export function pixelBatch(list: StreamedPixels[], scale: number, device = 'cpu'): SparseTensor {
+  const { channels: C, height: H, width: W } = list[0]!;
+  let n = 0;
+  for (const im of list) n += im.pixels.length;
+  const coords = new Int32Array(3 * n);
+  const feats = new Float32Array(C * n);
+  let r = 0;
+  list.forEach((im, b) => {
+    if (im.channels !== C || im.height !== H || im.width !== W) throw new Error(`pixel batch: image ${im.index} is ${im.channels}×${im.height}×${im.width}, the batch ${C}×${H}×${W}`);
+    let prev = -1;
+    for (let i = 0; i < im.pixels.length; i++) {
+      const p = im.pixels[i]!;
+      if (!(p > prev && p < H * W)) throw new Error(`pixel batch: image ${im.index} pixel ${i} = ${p} is not ascending inside ${H}×${W}`);
+      prev = p;
+      let any = false;
+      for (let c = 0; c < C; c++) if ((feats[r * C + c] = im.values[i * C + c]!) !== 0) any = true;
+      if (!any) continue;
+      coords[3 * r] = b; coords[3 * r + 1] = Math.floor(p / W); coords[3 * r + 2] = p % W;
+      r++;
+    }
+  });
+  return tidy(() => {
+    const grid = new SparseGrid(tensor(coords.subarray(0, 3 * r), { shape: [r, 3], dtype: 'int64' }), list.length, H, W);
+    let f = tensor(feats.subarray(0, C * r), { shape: [r, C] });
+    if (device !== 'cpu') f = f.to(device);
+    if (scale !== 1) f.mul_(scale);
+    return new SparseTensor(f, grid);
+  });
 }
 
 function* unpackChunk(c: PackedChunk, C: number, H: number, W: number): Generator<StreamedImage> {

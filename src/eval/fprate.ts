@@ -8,11 +8,13 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openDataset } from '../data/store.js';
-import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, type StreamedImage } from '../data/stream.js';
+import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, streamPixels, pixelBatch, type StreamedImage, type StreamedPixels } from '../data/stream.js';
+import { imageLayout } from '../sim/image.js';
+import { tidy } from '../torch/index.js';
 import { batchOfImages } from '../data/batch.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
-import { evaluateBatch } from '../train/validate.js';
+import { evaluateBatch, detectSparseBatch } from '../train/validate.js';
 import { openRun } from './run.js';
 import { simulatorOf } from './evaluate.js';
 import { fpPerImageToHz, type TriggerOptions } from './efficiency.js';
@@ -83,6 +85,11 @@ export interface FpRateOptions {
   onProgress?: (done: number, total: number) => void;
   /** Measure only shard `index` of `count` of the `images`-long stream (its own state file). */
   shard?: { index: number; count: number };
+  /**
+   * 'pixels': a sparse model reads the simulator's pixel lists (no dense image is made; needs
+   * images at the network size); 'dense': images as for any model. Default: pixels where possible.
+   */
+  input?: 'pixels' | 'dense';
 }
 
 const statePathOf = (runDir: string, seed: number, shard?: { index: number; count: number }) =>
@@ -152,20 +159,26 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
     state.seconds = secondsBefore + (performance.now() - t0) / 1000;
     writeJsonAtomic(statePath, state);
   };
-  let pending: StreamedImage[] = [];
+  const layout = imageLayout(sim.config);
+  const pixels = o.input !== 'dense' && opened.ctx.model.sparse && layout.height === opened.ctx.size && layout.width === opened.ctx.size;
+  if (o.input === 'pixels' && !pixels) throw new UserError(`fprate: pixel-list input needs a sparse model at the image size (${opened.run.config.model.variant} at ${opened.ctx.size} px, images ${layout.height}×${layout.width})`);
+  let pending: (StreamedImage | StreamedPixels)[] = [];
   const flush = () => {
     if (!pending.length) return;
-    for (const dets of evaluateBatch(opened.ctx, batchOfImages(pending), { loss: false, scoreThreshold: MIN_SCORE }).detections) {
+    const ctx = opened.ctx;
+    const detections = pixels ? tidy(() => detectSparseBatch(ctx, pixelBatch(pending as StreamedPixels[], ctx.inputScale, ctx.device), { scoreThreshold: MIN_SCORE }))
+      : evaluateBatch(ctx, batchOfImages(pending as StreamedImage[]), { loss: false, scoreThreshold: MIN_SCORE }).detections;
+    for (const dets of detections) {
       for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
     }
     state.images += pending.length;
     pending = [];
   };
   const streamOpts = { config: sim.config, seed, start: state.start + state.images, count: remaining, mode: 'background' as const, reuseBuffer: o.workers === 0 };
-  const stream = o.workers > 0 ? streamImagesParallel({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : toAsync(streamImages(streamOpts));
+  const stream = pixels ? streamPixels({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : o.workers > 0 ? streamImagesParallel({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : toAsync(streamImages(streamOpts));
   let lastSave = performance.now();
   for await (const img of stream) {
-    pending.push(o.workers === 0 ? { ...img, image: img.image.slice() } : img);
+    pending.push(o.workers === 0 && 'image' in img ? { ...img, image: img.image.slice() } : img);
     if (pending.length === o.batch) {
       flush();
       o.onProgress?.(state.images, target);

@@ -1,7 +1,7 @@
 // Running the model over a split in eval mode: every loss term (mean per image) with no
 // warm-up, the LOSS.md statistics over all images (not 8), the per-box objectness and IoU
 // distributions of the responsible predictions, and detections for mAP.
-import { noGrad, tidy, type Tensor } from '../torch/index.js';
+import { noGrad, tidy, type Tensor, type SparseTensor } from '../torch/index.js';
 import { yoloLoss, readLoss, lossStatistics, TERMS, type Term } from '../loss/yolo-loss.js';
 import type { LossOptions } from '../loss/options.js';
 import { decodeOutputs, type DecodedBox } from '../eval/decode.js';
@@ -9,7 +9,7 @@ import type { YoloV3 } from '../model/yolo.js';
 import type { BatchRequest, LoadedBatch } from '../data/batch.js';
 import type { BatchLoader } from '../data/loader.js';
 import type { MapImage } from '../eval/map.js';
-import { toNetworkInput, targetTensors, type TargetSpec, type Letterbox } from './prepare.js';
+import { toNetworkInput, targetTensors, letterbox, type TargetSpec, type Letterbox } from './prepare.js';
 
 export type TermRecord = Record<Term | 'total', number>;
 
@@ -144,12 +144,24 @@ export function evaluateBatch(ctx: EvalContext, b: LoadedBatch, o: BatchEvalOpti
       values = readLoss(yoloLoss(outputs, targets, lctx, ctx.loss));
       stats = lossStatistics(outputs, targets, lctx);
     }
-    const detections = decodeOutputs(outputs, {
-      anchors: ctx.spec.anchors, netH: ctx.size, netW: ctx.size,
-      scoreThreshold: o.scoreThreshold ?? 0.005, nms: { iouThreshold: o.nmsIou ?? 0.45 },
-    }).map((list) => list.map((d) => toDatasetPixels(d, inp.box)));
-    return { values, stats, cellsPerScale, detections };
+    return { values, stats, cellsPerScale, detections: detectionsOf(ctx, outputs, inp.box, o) };
   }));
+}
+
+function detectionsOf(ctx: EvalContext, outputs: Tensor[], box: Letterbox, o: BatchEvalOptions): DecodedBox[][] {
+  return decodeOutputs(outputs, {
+    anchors: ctx.spec.anchors, netH: ctx.size, netW: ctx.size,
+    scoreThreshold: o.scoreThreshold ?? 0.005, nms: { iouThreshold: o.nmsIou ?? 0.45 },
+  }).map((list) => list.map((d) => toDatasetPixels(d, box)));
+}
+
+/**
+ * Detections of a sparse batch already at the network's size and input scale (pixelBatch of
+ * streamed pixel lists): what evaluateBatch with `loss: false` gives for the same images densified.
+ */
+export function detectSparseBatch(ctx: EvalContext, x: SparseTensor, o: BatchEvalOptions = {}): DecodedBox[][] {
+  if (x.grid.height !== ctx.size || x.grid.width !== ctx.size) throw new Error(`sparse batch ${x.grid.height}×${x.grid.width} is not at the network size ${ctx.size}`);
+  return noGrad(() => tidy(() => detectionsOf(ctx, ctx.model.forward(x), letterbox(ctx.size, ctx.size, ctx.size), o)));
 }
 
 /**
