@@ -4,7 +4,6 @@
 import type { SimConfig } from '../sim/config.js';
 import { Simulator, type ImageRecord } from '../sim/event.js';
 import { densify, imageLayout } from '../sim/image.js';
-import { SparseGrid, SparseTensor, tensor, tidy } from '../torch/index.js';
 import { PROCESSES } from '../sim/interactions.js';
 import type { PackedChunk } from '../sim/pack.js';
 import { generateChunks } from '../sim/pool.js';
@@ -100,42 +99,6 @@ export async function* streamPixels(o: StreamOptions & { workers: number; chunkS
       p += n;
     }
   }
-}
-
-/**
- * A sparse batch from streamed pixel lists, with every value multiplied by `scale` (as
- * toNetworkInput scales a dense batch): the sites and features SparseTensor.fromDense gives for
- * the same images densified, without making them. Pixels whose channels are all zero are not
- * sites (a dense image cannot tell them from empty ones).
- */
-export function pixelBatch(list: StreamedPixels[], scale: number, device = 'cpu'): SparseTensor {
-  const { channels: C, height: H, width: W } = list[0]!;
-  let n = 0;
-  for (const im of list) n += im.pixels.length;
-  const coords = new Int32Array(3 * n);
-  const feats = new Float32Array(C * n);
-  let r = 0;
-  list.forEach((im, b) => {
-    if (im.channels !== C || im.height !== H || im.width !== W) throw new Error(`pixel batch: image ${im.index} is ${im.channels}×${im.height}×${im.width}, the batch ${C}×${H}×${W}`);
-    let prev = -1;
-    for (let i = 0; i < im.pixels.length; i++) {
-      const p = im.pixels[i]!;
-      if (!(p > prev && p < H * W)) throw new Error(`pixel batch: image ${im.index} pixel ${i} = ${p} is not ascending inside ${H}×${W}`);
-      prev = p;
-      let any = false;
-      for (let c = 0; c < C; c++) if ((feats[r * C + c] = im.values[i * C + c]!) !== 0) any = true;
-      if (!any) continue;
-      coords[3 * r] = b; coords[3 * r + 1] = Math.floor(p / W); coords[3 * r + 2] = p % W;
-      r++;
-    }
-  });
-  return tidy(() => {
-    const grid = new SparseGrid(tensor(coords.subarray(0, 3 * r), { shape: [r, 3], dtype: 'int64' }), list.length, H, W);
-    let f = tensor(feats.subarray(0, C * r), { shape: [r, C] });
-    if (device !== 'cpu') f = f.to(device);
-    if (scale !== 1) f.mul_(scale);
-    return new SparseTensor(f, grid);
-  });
 }
 
 function* unpackChunk(c: PackedChunk, C: number, H: number, W: number): Generator<StreamedImage> {

@@ -8,9 +8,9 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openDataset } from '../data/store.js';
-import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, streamPixels, pixelBatch, type StreamedImage, type StreamedPixels } from '../data/stream.js';
+import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, streamPixels, type StreamedImage, type StreamedPixels } from '../data/stream.js';
 import { imageLayout } from '../sim/image.js';
-import { tidy } from '../torch/index.js';
+import { SparseTensor, tidy } from '../torch/index.js';
 import { batchOfImages } from '../data/batch.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../train/run-dir.js';
@@ -166,7 +166,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
   const flush = () => {
     if (!pending.length) return;
     const ctx = opened.ctx;
-    const detections = pixels ? tidy(() => detectSparseBatch(ctx, pixelBatch(pending as StreamedPixels[], ctx.inputScale, ctx.device), { scoreThreshold: MIN_SCORE }))
+    const detections = pixels ? tidy(() => detectSparseBatch(ctx, SparseTensor.fromSortedPixels(pending as StreamedPixels[], layout.channels, layout.height, layout.width, ctx.inputScale, ctx.device), { scoreThreshold: MIN_SCORE }))
       : evaluateBatch(ctx, batchOfImages(pending as StreamedImage[]), { loss: false, scoreThreshold: MIN_SCORE }).detections;
     for (const dets of detections) {
       for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;

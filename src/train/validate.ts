@@ -156,7 +156,7 @@ function detectionsOf(ctx: EvalContext, outputs: Tensor[], box: Letterbox, o: Ba
 }
 
 /**
- * Detections of a sparse batch already at the network's size and input scale (pixelBatch of
+ * Detections of a sparse batch already at the network's size and input scale (SparseTensor.fromSortedPixels of
  * streamed pixel lists): what evaluateBatch with `loss: false` gives for the same images densified.
  */
 export function detectSparseBatch(ctx: EvalContext, x: SparseTensor, o: BatchEvalOptions = {}): DecodedBox[][] {

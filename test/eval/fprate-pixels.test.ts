@@ -1,7 +1,7 @@
 // fprate's pixel-list path for sparse models (issue 15's throughput): the streamed pixel lists go
 // straight into the sparse batch, never densified, and the FP histogram is the dense path's bit
 // for bit (same sites, same features, same arithmetic) on one thread and with a worker, for an
-// untrained and a trained checkpoint; the dense model keeps the dense path. pixelBatch equals
+// untrained and a trained checkpoint; the dense model keeps the dense path. fromSortedPixels equals
 // SparseTensor.fromDense of the densified images (scale, zero-valued pixels, several channels).
 // The background simulation's speed-ups keep its output: a fixed seed's TPs have a fixed digest.
 import { test, before, after } from 'node:test';
@@ -16,7 +16,7 @@ import { generateDataset } from '../../src/data/generate.js';
 import { parseTrainConfig } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { measureFpRate } from '../../src/eval/fprate.js';
-import { pixelBatch, streamImages, streamPixels, type StreamedPixels } from '../../src/data/stream.js';
+import { streamImages, streamPixels, type StreamedPixels } from '../../src/data/stream.js';
 import { SparseTensor, tensor, tidy } from '../../src/torch/index.js';
 import { UserError } from '../../src/errors.js';
 
@@ -67,7 +67,7 @@ test('a dense model keeps the dense path; asking it for pixel lists is a clear e
     (e: unknown) => e instanceof UserError && /pixel-list input needs a sparse model/.test(e.message));
 });
 
-test('pixelBatch = SparseTensor.fromDense of the densified images, scaled, without zero-valued sites', async () => {
+test('SparseTensor.fromSortedPixels = SparseTensor.fromDense of the densified images, scaled, without zero-valued sites', async () => {
   const cfg = parseSimConfig({ image: { size: 64, extraChannels: ['peak_adc', 'tot'] } });
   const list: StreamedPixels[] = [];
   for await (const p of streamPixels({ config: cfg, seed: 3, start: 100, count: 6, mode: 'mixed', workers: 0 })) list.push(p);
@@ -80,7 +80,7 @@ test('pixelBatch = SparseTensor.fromDense of the densified images, scaled, witho
   const plane = 64 * 64;
   for (let c = 1; c < 3; c++) dense[1]!.image[c * plane + list[1].pixels[0]!] = 0;
   tidy(() => {
-    const x = pixelBatch(list, 0.37);
+    const x = SparseTensor.fromSortedPixels(list, 3, 64, 64, 0.37);
     const imgs = new Float32Array(6 * 3 * plane);
     dense.forEach((d, i) => imgs.set(d.image, i * 3 * plane));
     const ref = SparseTensor.fromDense(tensor(imgs, { shape: [6, 3, 64, 64] }).mul(0.37));
@@ -89,7 +89,8 @@ test('pixelBatch = SparseTensor.fromDense of the densified images, scaled, witho
     assert.equal(x.grid.size, list.reduce((n, p) => n + p.pixels.length, 0) - 1);
   });
   const bad = [{ ...list[0]!, pixels: Int32Array.from([5, 3]), values: new Float32Array(6).fill(1) }];
-  assert.throws(() => pixelBatch(bad, 1), /image 100 pixel 1 = 3 is not ascending/);
+  assert.throws(() => SparseTensor.fromSortedPixels(bad, 3, 64, 64), /image 100 pixel 1 = 3 is not ascending/);
+  assert.throws(() => SparseTensor.fromSortedPixels([{ pixels: [1], values: [1] }], 3, 64, 64), /image 0 has 1 values for 1 pixels × 3 channels/);
 });
 
 test('the background simulation is unchanged: a fixed seed gives the same TPs (digest)', () => {
