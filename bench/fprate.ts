@@ -7,7 +7,7 @@
 // round, the FP counts (the paths must agree), the load average before and after.
 //
 // Run: node dist/bench/fprate.js --run RUN [--images 800] [--batch 16] [--rounds 3]
-//        [--settings dense:2:1,pixels:2:1,pixels:1:1]      (input:threads:workers)
+//        [--settings dense:2:1,pixels:2:1,pixels:1:1]      (input:threads:workers[:batch], batch default --batch)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, cpSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,9 +24,9 @@ const { values: a } = parseArgs({ options: {
 if (a.child) {
   // One measurement in this process: input, OMP threads (from the environment), workers.
   const { measureFpRate } = await import('../src/eval/fprate.js');
-  const [input, , workers] = a.child.split(':');
+  const [input, , workers, batch] = a.child.split(':');
   const c0 = process.cpuUsage();
-  const r = await measureFpRate({ runDir: a.run!, images: Number(a.images), batch: Number(a.batch), workers: Number(workers), checkpoint: a.checkpoint,
+  const r = await measureFpRate({ runDir: a.run!, images: Number(a.images), batch: Number(batch ?? a.batch), workers: Number(workers), checkpoint: a.checkpoint,
     input: input as 'dense' | 'pixels' });
   const cpu = process.cpuUsage(c0);
   console.log(JSON.stringify({ img_per_s: r.imagesPerSecond, cpu_ms_per_image: (cpu.user + cpu.system) / 1000 / r.images, fp: r.counts.reduce((x, y) => x + y, 0), counts: r.counts }));

@@ -1,7 +1,7 @@
 // fprate's pixel-list path for sparse models (issue 15's throughput): the streamed pixel lists go
 // straight into the sparse batch, never densified, and the FP histogram is the dense path's bit
 // for bit (same sites, same features, same arithmetic) on one thread and with a worker, for an
-// untrained and a trained checkpoint; the dense model keeps the dense path. fromSortedPixels equals
+// untrained and a trained checkpoint, resumed and in merged shards; the dense model keeps the dense path. fromSortedPixels equals
 // SparseTensor.fromDense of the densified images (scale, zero-valued pixels, several channels).
 // The background simulation's speed-ups keep its output: a fixed seed's TPs have a fixed digest.
 import { test, before, after } from 'node:test';
@@ -15,7 +15,7 @@ import { Simulator } from '../../src/sim/event.js';
 import { generateDataset } from '../../src/data/generate.js';
 import { parseTrainConfig } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
-import { measureFpRate } from '../../src/eval/fprate.js';
+import { measureFpRate, mergeFpShards } from '../../src/eval/fprate.js';
 import { streamImages, streamPixels, type StreamedPixels } from '../../src/data/stream.js';
 import { SparseTensor, tensor, tidy } from '../../src/torch/index.js';
 import { UserError } from '../../src/errors.js';
@@ -54,6 +54,10 @@ test('a sparse model reads pixel lists: the FP histogram is the dense path\'s, b
   await measureFpRate({ runDir: sparseRun, images: 24, batch: 8, workers: 1, checkpoint: 'init' });
   const resumed = await measureFpRate({ runDir: sparseRun, images: 40, batch: 8, workers: 0, checkpoint: 'init' });
   assert.deepEqual(resumed.counts, whole.counts);
+  // Shards of the pixel stream merge into the dense path's whole stream.
+  fresh(sparseRun);
+  for (const index of [0, 1]) await measureFpRate({ runDir: sparseRun, images: 40, batch: 8, workers: index, checkpoint: 'init', shard: { index, count: 2 } });
+  assert.deepEqual(mergeFpShards(sparseRun).counts, whole.counts);
 });
 
 test('a dense model keeps the dense path; asking it for pixel lists is a clear error', async () => {
