@@ -3,7 +3,7 @@
 // (or, background-only, to the same image without its signal draw), whatever the chunking.
 import type { SimConfig } from '../sim/config.js';
 import { Simulator, type ImageRecord } from '../sim/event.js';
-import { densify } from '../sim/image.js';
+import { densify, imageLayout } from '../sim/image.js';
 import { PROCESSES } from '../sim/interactions.js';
 import type { PackedChunk } from '../sim/pack.js';
 import { generateChunks } from '../sim/pool.js';
@@ -66,6 +66,38 @@ export async function* streamImagesParallel(o: StreamOptions & { workers: number
     chunkSize: o.chunkSize ?? 100, signal: o.mode !== 'background',
   })) {
     yield* unpackChunk(c, channels, height, width);
+  }
+}
+
+/** One streamed image as its pixel list (no dense image): what a sparse model reads. */
+export interface StreamedPixels {
+  index: number;
+  /** Flat pixel indices y·W + x, ascending and unique. */
+  pixels: Int32Array;
+  /** Values, pixel-major: values[p·C + c]. */
+  values: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/**
+ * Background/mixed images as pixel lists, in index order: the same images as streamImages
+ * without the dense [C, H, W] array. workers > 0: on worker threads (the lists are views into
+ * the workers' chunks, no copy); 0: in this thread.
+ */
+export async function* streamPixels(o: StreamOptions & { workers: number; chunkSize?: number }): AsyncGenerator<StreamedPixels> {
+  const { channels, height, width } = imageLayout(o.config);
+  for await (const c of generateChunks({
+    config: o.config, seed: o.seed, start: o.start, count: o.count, workers: o.workers,
+    chunkSize: o.chunkSize ?? 100, signal: o.mode !== 'background',
+  })) {
+    let p = 0;
+    for (let i = 0; i < c.count; i++) {
+      const n = c.pixelCounts[i]!;
+      yield { index: c.start + i, pixels: c.pixels.subarray(p, p + n), values: c.values.subarray(p * channels, (p + n) * channels), channels, height, width };
+      p += n;
+    }
   }
 }
 

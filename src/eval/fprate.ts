@@ -8,10 +8,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openDataset } from '../data/store.js';
-import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages } from '../data/stream.js';
+import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, streamPixels, type StreamedImage, type StreamedPixels } from '../data/stream.js';
+import { imageLayout } from '../sim/image.js';
+import { SparseTensor, tidy } from '../torch/index.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { BatchedPredictor } from '../infer/predict.js';
+import { predict, detectSparseBatch } from '../infer/predict.js';
 import { openRun } from '../infer/open-run.js';
 import { simulatorOf } from './evaluate.js';
 import { fpPerImageToHz, type TriggerOptions } from './efficiency.js';
@@ -82,6 +84,11 @@ export interface FpRateOptions {
   onProgress?: (done: number, total: number) => void;
   /** Measure only shard `index` of `count` of the `images`-long stream (its own state file). */
   shard?: { index: number; count: number };
+  /**
+   * 'pixels': a sparse model reads the simulator's pixel lists (no dense image is made; needs
+   * images at the network size); 'dense': images as for any model. Default: pixels where possible.
+   */
+  input?: 'pixels' | 'dense';
 }
 
 const statePathOf = (runDir: string, seed: number, shard?: { index: number; count: number }) =>
@@ -151,17 +158,28 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
     state.seconds = secondsBefore + (performance.now() - t0) / 1000;
     writeJsonAtomic(statePath, state);
   };
-  const predictor = new BatchedPredictor(opened.ctx, o.batch, { scoreThreshold: MIN_SCORE }, (detections) => {
+  const layout = imageLayout(sim.config);
+  const pixels = o.input !== 'dense' && opened.ctx.model.sparse && layout.height === opened.ctx.size && layout.width === opened.ctx.size;
+  if (o.input === 'pixels' && !pixels) throw new UserError(`fprate: pixel-list input needs a sparse model at the image size (${opened.run.config.model.variant} at ${opened.ctx.size} px, images ${layout.height}×${layout.width})`);
+  let pending: (StreamedImage | StreamedPixels)[] = [];
+  const flush = () => {
+    if (!pending.length) return;
+    const ctx = opened.ctx;
+    const detections = pixels ? tidy(() => detectSparseBatch(ctx, SparseTensor.fromSortedPixels(pending as StreamedPixels[], layout.channels, layout.height, layout.width, ctx.inputScale, ctx.device), { scoreThreshold: MIN_SCORE }))
+      : predict(ctx, pending as StreamedImage[], { scoreThreshold: MIN_SCORE });
     for (const dets of detections) {
       for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
     }
     state.images += detections.length;
-  });
+    pending = [];
+  };
   const streamOpts = { config: sim.config, seed, start: state.start + state.images, count: remaining, mode: 'background' as const, reuseBuffer: o.workers === 0 };
-  const stream = o.workers > 0 ? streamImagesParallel({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : toAsync(streamImages(streamOpts));
+  const stream = pixels ? streamPixels({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : o.workers > 0 ? streamImagesParallel({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : toAsync(streamImages(streamOpts));
   let lastSave = performance.now();
   for await (const img of stream) {
-    if (predictor.push(o.workers === 0 ? { ...img, image: img.image.slice() } : img)) {
+    pending.push(o.workers === 0 && 'image' in img ? { ...img, image: img.image.slice() } : img);
+    if (pending.length === o.batch) {
+      flush();
       o.onProgress?.(state.images, target);
       if (performance.now() - lastSave > 10_000) { save(); lastSave = performance.now(); }
       // Simulating on this thread never returns to the event loop by itself: yield so that a
@@ -170,7 +188,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
       if (o.control?.stop) break;
     }
   }
-  predictor.flush();
+  flush();
   save();
   opened.model.dispose();
   const elapsed = (performance.now() - t0) / 1000;

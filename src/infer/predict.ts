@@ -1,7 +1,7 @@
 // Running the model over a split in eval mode: every loss term (mean per image) with no
 // warm-up, the LOSS.md statistics over all images (not 8), the per-box objectness and IoU
 // distributions of the responsible predictions, and detections for mAP.
-import { noGrad, tidy, type Tensor } from '../torch/index.js';
+import { noGrad, tidy, type Tensor, type SparseTensor } from '../torch/index.js';
 import { yoloLoss, readLoss, lossStatistics, TERMS } from '../loss/yolo-loss.js';
 import type { LossOptions } from '../loss/options.js';
 import { decodeOutputs, DEFAULT_SCORE_THRESHOLD, type DecodedBox } from './decode.js';
@@ -12,7 +12,7 @@ import type { BatchRequest, LoadedBatch } from '../data/batch.js';
 import type { BatchLoader } from '../data/loader.js';
 import type { MapImage } from './map.js';
 import { HIST_BINS, type ScaleSummary, type TermMeans, type TermRecord } from '../schema/run.js';
-import { toNetworkInput, targetTensors, type TargetSpec, type Letterbox } from './prepare.js';
+import { toNetworkInput, targetTensors, networkLetterbox, type TargetSpec, type Letterbox } from './prepare.js';
 
 /** Sums of per-image terms, turned into means at the end; serialisable for mid-epoch resume. */
 export class TermAccumulator {
@@ -128,12 +128,24 @@ export function predictBatch(ctx: InferContext, b: LoadedBatch, o: PredictOption
       values = readLoss(yoloLoss(outputs, targets, lctx, ctx.loss));
       stats = lossStatistics(outputs, targets, lctx);
     }
-    const detections = decodeOutputs(outputs, {
-      anchors: ctx.spec.anchors, netH: ctx.size, netW: ctx.size,
-      scoreThreshold: o.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD, nms: { iouThreshold: o.nmsIou ?? DEFAULT_NMS_IOU },
-    }).map((list) => list.map((d) => toDatasetPixels(d, inp.box)));
-    return { values, stats, cellsPerScale, detections };
+    return { values, stats, cellsPerScale, detections: detectionsOf(ctx, outputs, inp.box, o) };
   }));
+}
+
+function detectionsOf(ctx: InferContext, outputs: Tensor[], box: Letterbox, o: Omit<PredictOptions, 'loss'>): DecodedBox[][] {
+  return decodeOutputs(outputs, {
+    anchors: ctx.spec.anchors, netH: ctx.size, netW: ctx.size,
+    scoreThreshold: o.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD, nms: { iouThreshold: o.nmsIou ?? DEFAULT_NMS_IOU },
+  }).map((list) => list.map((d) => toDatasetPixels(d, box)));
+}
+
+/**
+ * Detections of a sparse batch already at the network's size and input scale (SparseTensor.fromSortedPixels of
+ * streamed pixel lists): what predictBatch with `loss: false` gives for the same images densified.
+ */
+export function detectSparseBatch(ctx: InferContext, x: SparseTensor, o: Omit<PredictOptions, 'loss'> = {}): DecodedBox[][] {
+  if (x.grid.height !== ctx.size || x.grid.width !== ctx.size) throw new Error(`sparse batch ${x.grid.height}×${x.grid.width} is not at the network size ${ctx.size}`);
+  return noGrad(() => tidy(() => detectionsOf(ctx, ctx.model.forward(x), networkLetterbox(ctx.size, ctx.size, ctx.size), o)));
 }
 
 /** One image at the dataset's size, planar [C, H, W], as the simulator, streamer and reader give it. */

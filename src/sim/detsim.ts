@@ -271,11 +271,10 @@ export class DetSim {
       for (let x = 0; x < n + K; x++) {
         const q = charge[x];
         if (q === 0) continue;
-        // Charge at index x lands at waveform sample x − K + m for kernel sample m.
-        for (let m = 0; m < K; m++) {
-          const y = x - K + m;
-          if (y >= 0 && y < n) sig[off + y] += q * kern[m];
-        }
+        // Charge at index x lands at waveform sample x − K + m for kernel sample m (0 ≤ y < n:
+        // the bounds of m, hoisted out of the loop; the same sums in the same order).
+        const m0 = Math.max(0, K - x), m1 = Math.min(K, n + K - x), base = off + x - K;
+        for (let m = m0; m < m1; m++) sig[base + m] += q * kern[m];
       }
       for (let y = 0; y < n; y++) wave[y] += sig[off + y];
     }

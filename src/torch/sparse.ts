@@ -190,6 +190,45 @@ export class SparseTensor {
     return new SparseTensor(f, grid);
   }
 
+  /**
+   * From per-image pixel lists whose pixels are ascending and unique (the simulator's: flat
+   * indices y·W + x, values pixel-major [n][C]), every value multiplied by `scale` (as
+   * toNetworkInput scales a dense batch): the sites and features fromDense gives for the same
+   * images densified, without making them. Pixels whose channels are all zero are not sites (a
+   * dense image cannot tell them from empty ones). `index` only names an image in errors.
+   */
+  static fromSortedPixels(images: { pixels: ArrayLike<number>; values: ArrayLike<number>; index?: number }[], channels: number, height: number, width: number,
+    scale = 1, device = 'cpu'): SparseTensor {
+    const C = channels;
+    let n = 0;
+    for (const im of images) n += im.pixels.length;
+    const coords = new Int32Array(3 * n);
+    const feats = new Float32Array(C * n);
+    let r = 0;
+    images.forEach((im, b) => {
+      const name = im.index ?? b;
+      if (im.values.length !== im.pixels.length * C) throw new Error(`sparse input: image ${name} has ${im.values.length} values for ${im.pixels.length} pixels × ${C} channels`);
+      let prev = -1;
+      for (let i = 0; i < im.pixels.length; i++) {
+        const p = im.pixels[i]!;
+        if (!(p > prev && p < height * width && Number.isInteger(p))) throw new Error(`sparse input: image ${name} pixel ${i} = ${p} is not ascending inside ${height}×${width}`);
+        prev = p;
+        let any = false;
+        for (let c = 0; c < C; c++) if ((feats[r * C + c] = im.values[i * C + c]!) !== 0) any = true;
+        if (!any) continue;
+        coords[3 * r] = b; coords[3 * r + 1] = Math.floor(p / width); coords[3 * r + 2] = p % width;
+        r++;
+      }
+    });
+    return tidy(() => {
+      const grid = new SparseGrid(tensor(coords.subarray(0, 3 * r), { shape: [r, 3], dtype: 'int64' }), images.length, height, width);
+      let f = tensor(feats.subarray(0, C * r), { shape: [r, C] });
+      if (device !== 'cpu') f = f.to(device);
+      if (scale !== 1) f.mul_(scale);
+      return new SparseTensor(f, grid);
+    });
+  }
+
   /** Scatters the features into a [B, C, H, W] grid of `fill` (NHWC strides). */
   dense(fill = 0): Tensor {
     return densify(this.features, this.grid, fill);
