@@ -5,7 +5,7 @@
 // then the sparse networks' time per image as the active pixels per image grow. One JSON object.
 //
 // Run: node scripts/setup.mjs && node dist/bench/sparse-vs-dense.js [--width 0.25] [--size 480]
-//        [--batch 8] [--steps 3] [--rounds 3] [--scan 10,100,1000,10000] [--data D.h5]
+//        [--batch 8] [--steps 3] [--rounds 3] [--scan 10,100,1000,10000] [--data D.h5] [--nets yolov3,yolov3-tiny]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir, availableParallelism } from 'node:os';
@@ -18,12 +18,14 @@ const { values: a } = parseArgs({ options: {
   width: { type: 'string', default: '0.25' }, size: { type: 'string', default: '480' }, batch: { type: 'string', default: '8' },
   steps: { type: 'string', default: '3' }, rounds: { type: 'string', default: '3' }, scan: { type: 'string', default: '10,100,1000,10000' },
   threads: { type: 'string', default: String(availableParallelism()) }, data: { type: 'string' }, python: { type: 'string', default: '/usr/bin/python3' },
-  'infer-batch': { type: 'string', default: '16' }, 'omp-wait': { type: 'string', default: 'PASSIVE' },
+  'infer-batch': { type: 'string', default: '16' }, nets: { type: 'string', default: 'yolov3,yolov3-tiny' }, 'omp-wait': { type: 'string', default: 'PASSIVE' },
 } });
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-sparse-bench-'));
 const size = Number(a.size);
 const load = [loadavg()];
+const nets = a.nets!.split(',');
+for (const n of nets) if (n !== 'yolov3' && n !== 'yolov3-tiny') throw new Error(`--nets: expected yolov3 and/or yolov3-tiny, got '${n}'`);
 
 interface Run { ms_per_step?: number; step_ms?: number[]; batch_ms?: number[]; img_per_s: number; peak_rss_mb: number; params?: number; active_pixels_per_image: number; [k: string]: unknown }
 function run(cmd: string, args: string[]): Run {
@@ -57,7 +59,7 @@ try {
   const train: Record<string, Run[]> = {}, infer: Record<string, Run[]> = {};
   const push = (into: Record<string, Run[]>, k: string, r: Run) => { (into[k] ??= []).push(r); };
   for (let round = 0; round < Number(a.rounds); round++) {
-    for (const net of ['yolov3', 'yolov3-tiny']) {
+    for (const net of nets) {
       const tr = ['--batch', a.batch!, '--steps', a.steps!, '--warmup', '1', '--data', data, ...common];
       const sp = daq('train', '--variant', `sparse-${net}`, ...tr);
       const de = daq('train', '--variant', net, ...tr);
@@ -80,7 +82,7 @@ try {
     const ms = median(rs.flatMap((r) => r.batch_ms!));
     return [k, { img_per_s_median: +((1000 * Number(a['infer-batch'])) / ms).toFixed(2), ms_per_batch_median: +ms.toFixed(2), peak_rss_mb: Math.max(...rs.map((r) => r.peak_rss_mb)) }];
   }));
-  const ratios = Object.fromEntries(['yolov3', 'yolov3-tiny'].map((net) => [net, {
+  const ratios = Object.fromEntries(nets.map((net) => [net, {
     train_speedup_vs_pytorch: +(trainSummary[`pytorch-${net}`]!.ms_per_step_median / trainSummary[`sparse-${net}`]!.ms_per_step_median).toFixed(2),
     train_speedup_vs_dense_daqyolo: +(trainSummary[net]!.ms_per_step_median / trainSummary[`sparse-${net}`]!.ms_per_step_median).toFixed(2),
     train_memory_vs_pytorch: +(trainSummary[`sparse-${net}`]!.peak_rss_mb / trainSummary[`pytorch-${net}`]!.peak_rss_mb).toFixed(3),
@@ -91,7 +93,7 @@ try {
   // Time per image against active pixels (random positions), sparse networks, inference batch.
   const scan = a.scan!.split(',').map(Number).map((n) => {
     const row: Record<string, number> = { active_pixels_per_image: n };
-    for (const v of ['sparse-yolov3', 'sparse-yolov3-tiny']) {
+    for (const v of nets.map((n) => `sparse-${n}`)) {
       const r = daq('infer', '--variant', v, '--batch', a['infer-batch']!, '--iters', a.steps!, '--warmup', '1', '--active', String(n), ...common);
       row[`${v}_ms_per_image`] = +(median(r.batch_ms!) / Number(a['infer-batch'])).toFixed(3);
     }

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { YoloV3, type Variant } from '../src/model/yolo.js';
-import { dropIsolated } from '../src/model/sparse-yolo.js';
-import { SparseTensor, tensor, tidy, noGrad, manualSeed, liveTensors, type Tensor } from '../src/torch/index.js';
+import { YoloV3, scaled, type Variant } from '../src/model/yolo.js';
+import { dropIsolated, buildSparseYolo, type SparseVariant } from '../src/model/sparse-yolo.js';
+import { Module, Sequential, SparseSequential, type Layer } from '../src/nn/index.js';
+import { SparseTensor, tensor, cat, tidy, noGrad, manualSeed, liveTensors, type Tensor } from '../src/torch/index.js';
 import { exportOnnx } from '../src/formats/onnx.js';
 import { parseSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
@@ -28,6 +29,35 @@ function image(b: number, s: number, pixels: [number, number, number, number][])
 }
 const maxDiff = (a: Tensor, b: Tensor): number => tidy(() => a.sub(b).abs().max().item());
 
+/** A network built with explicit sparse-build options (YoloV3 uses each variant's default). */
+class Built extends Module {
+  readonly strides: number[];
+  readonly run: (x: SparseTensor) => Tensor[];
+  constructor(variant: SparseVariant, width: number, denseFrom: number, bnMomentum = 0.1) {
+    super();
+    const b = buildSparseYolo({ register: (n, m) => this.registerModule(n, m) }, variant, 1, (n) => scaled(n, width), { anchors: 3, perAnchor: 6 }, bnMomentum, { denseFrom });
+    this.strides = b.strides;
+    this.run = b.forward;
+  }
+  forward(x: Tensor): Tensor[] {
+    const s = SparseTensor.fromDense(x);
+    const y = this.run(s);
+    s.dispose();
+    return y;
+  }
+}
+const child = (m: Module, name: string): Module => m.children().find(([n]) => n === name)![1];
+
+/** Far from every pixel (bottom-right corner of image 0), a fully sparse head map is its last conv's bias. */
+function assertCornerIsBias(m: Module, ya: Tensor[], S: number): void {
+  const outputBias = [...m.stateDict()].filter(([k]) => /(out\.1|out1\.1|out2\.1)\.bias$/.test(k)).map(([, t]) => t);
+  assert.equal(outputBias.length, ya.length);
+  const coarse = ya[0]!; // stride 32 first; image 0's pixels are all in the top half
+  const corner = coarse.select(0, 0).select(1, S / 32 - 1).select(1, S / 32 - 1);
+  const bias = m.stateDict().get(outputBias.length === 3 ? 'head1.out.1.bias' : 'out1.1.bias')!;
+  assert.ok(maxDiff(corner, bias) < 1e-6);
+}
+
 for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
   const dense = variant.replace('sparse-', '') as Variant;
 
@@ -36,9 +66,15 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
     const d = new YoloV3({ variant: dense, width: 0.125 });
     const shapes = (m: YoloV3) => [...m.stateDict()].map(([k, t]) => `${k}:${t.shape}`);
     assert.deepEqual(shapes(s), shapes(d));
-    // The output convs' objectness biases start at the prior logit (empty cells read only them).
-    const outBias = s.stateDict().get(variant === 'sparse-yolov3' ? 'head1.out.1.bias' : 'out1.1.bias')!.toNumbers();
-    assert.deepEqual([4, 10, 16].map((i) => +outBias[i]!.toFixed(4)), Array(3).fill(+Math.log(0.01 / 0.99).toFixed(4)));
+    // Sparse output convs' objectness biases start at the prior logit (empty cells read only
+    // them); the tiny network is dense from stride 16, with the dense model's layers.
+    if (variant === 'sparse-yolov3') {
+      const outBias = s.stateDict().get('head1.out.1.bias')!.toNumbers();
+      assert.deepEqual([4, 10, 16].map((i) => +outBias[i]!.toFixed(4)), Array(3).fill(+Math.log(0.01 / 0.99).toFixed(4)));
+    } else {
+      assert.ok(child(s, 'trunk1') instanceof SparseSequential);
+      for (const n of ['trunk2', 'out1', 'up', 'out2']) assert.ok(child(s, n) instanceof Sequential && !(child(s, n) instanceof SparseSequential), `${n} is dense`);
+    }
     s.loadStateDict(d.stateDict());
     assert.equal(maxDiff(s.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!, d.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!), 0);
     s.dispose(); d.dispose();
@@ -65,13 +101,7 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
         const seen = maxDiff(y.select(0, 1), yb[k]!.select(0, 1));
         assert.ok(seen > 1e-6, `scale ${k}: image 1's change is seen (${seen})`);
       });
-      // Far from every pixel (bottom-right corner of image 0), a head map is its last conv's bias.
-      const outputBias = [...m.stateDict()].filter(([k]) => /(out\.1|out1\.1|out2\.1)\.bias$/.test(k)).map(([, t]) => t);
-      assert.equal(outputBias.length, ya.length);
-      const coarse = ya[0]!; // stride 32 first; image 0's pixels are all in the top half
-      const corner = coarse.select(0, 0).select(1, S / 32 - 1).select(1, S / 32 - 1);
-      const bias = m.config.variant === 'sparse-yolov3' ? m.stateDict().get('head1.out.1.bias')! : m.stateDict().get('out1.1.bias')!;
-      assert.ok(maxDiff(corner, bias) < 1e-6);
+      if (variant === 'sparse-yolov3') assertCornerIsBias(m, ya, S);
       // The same batch given as a sparse tensor built from pixel lists gives the same maps.
       const sp = SparseTensor.fromPixels([Int32Array.from([10 * S + 12, 11 * S + 12, 40 * S + 90]), Int32Array.from([100 * S + 100])],
         [Float32Array.from([1.5, 0.7, 2]), Float32Array.from([1])], 1, S, S);
@@ -83,6 +113,53 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
     m.dispose();
   });
 }
+
+test('sparse-yolov3-tiny sparse down to the heads (denseFrom Infinity): empty cells give the output bias', () => {
+  manualSeed(2);
+  const m = new Built('sparse-yolov3-tiny', 0.125, Infinity, 1);
+  const S = 256;
+  const a = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [1, 100, 100, 1]]);
+  tidy(() => noGrad(() => m.forward(a)));
+  m.eval();
+  tidy(() => noGrad(() => assertCornerIsBias(m, m.forward(a), S)));
+  a.dispose();
+  m.dispose();
+});
+
+test('sparse-yolov3-tiny (hybrid): the sparse stride-1…16 trunk, densified, then the dense yolov3-tiny layers — outputs and gradients', () => {
+  manualSeed(4);
+  const h = new YoloV3({ variant: 'sparse-yolov3-tiny', width: 0.125 });
+  const d = new YoloV3({ variant: 'yolov3-tiny', width: 0.125 });
+  d.loadStateDict(h.stateDict());
+  const S = 128;
+  const x = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [0, 41, 90, 1], [1, 100, 100, 1], [1, 101, 99, 2]]);
+  const run = (l: Module, t: Tensor) => (l as Layer).forward(t);
+  // Training mode (batch statistics) in both: the same values and the same gradients.
+  const expected = (): Tensor[] => {
+    const s = (child(h, 'trunk1') as SparseSequential).forward(SparseTensor.fromDense(x));
+    const x1 = s.dense().contiguous('channels_last');
+    const x2 = run(child(d, 'trunk2'), x1);
+    const y1 = run(child(d, 'out1'), x2);
+    const u = run(child(d, 'up'), x2);
+    return [y1, run(child(d, 'out2'), cat([u, x1], 1))];
+  };
+  tidy(() => {
+    const got = h.forward(x);
+    const want = expected();
+    assert.deepEqual(got.map((t) => t.shape), [[2, 18, 4, 4], [2, 18, 8, 8]]);
+    got.forEach((g, k) => assert.ok(maxDiff(g, want[k]!) < 1e-5, `scale ${k}: ${maxDiff(g, want[k]!)}`));
+    // The dense tail is not the far-from-pixels bias (dense convs spread the map).
+    assert.ok(maxDiff(got[0]!.select(0, 0).select(1, 3).select(1, 3), h.stateDict().get('out1.1.bias')!) > 1e-4);
+    got[0]!.square().sum().add(got[1]!.sum()).backward();
+    want[0]!.square().sum().add(want[1]!.sum()).backward();
+  });
+  const grads = (m: Module, prefix: string) => [...m.namedParameters()].filter(([n]) => n.startsWith(prefix)).map(([n, p]) => [n, p.grad!] as const);
+  const hg = new Map(grads(h, ''));
+  for (const [n, g] of grads(d, 'trunk2').concat(grads(d, 'out2'))) assert.ok(maxDiff(hg.get(n)!, g) < 1e-4 * (1 + tidy(() => g.abs().max().item())), n);
+  // The sparse trunk gets gradient through the densified map.
+  assert.ok(tidy(() => hg.get('trunk1.0.0.weight')!.abs().sum().item()) > 0);
+  x.dispose(); h.dispose(); d.dispose();
+});
 
 test('dropIsolated removes pixels with no neighbour within the radius and keeps the rest', () => tidy(() => {
   const x = SparseTensor.fromDense(image(2, 32, [[0, 5, 5, 1], [0, 6, 7, 2], [0, 20, 20, 3], [1, 20, 20, 4], [1, 30, 30, 5], [1, 28, 30, 6]]));

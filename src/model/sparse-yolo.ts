@@ -1,24 +1,33 @@
 // The sparse YOLOv3 and YOLOv3-tiny: the dense networks' topology (yolo.ts) on submanifold and
-// strided sparse convolutions, from the input pixels down to the last head. Trigger-primitive
-// images are ≥ 99.9 % zeros, and the active set stays small at every stride (a stride-2 layer's
-// sites are the cells its window covers), so the whole network, heads included, runs sparse;
-// only the three (two) head outputs are scattered into the dense maps the loss, targets and
-// decoding read. Every parameter has the dense model's name and shape.
+// strided sparse convolutions. Trigger-primitive images are ≥ 99.9 % zeros. YOLOv3 runs sparse
+// from the input pixels down to the last head; only the three head outputs are scattered into the
+// dense maps the loss, targets and decoding read. YOLOv3-tiny is a hybrid: sparse from the input
+// down to its stride-16 layer, then densified (30² cells at 480 px) and the dense network from
+// there (`SparseBuildOptions.denseFrom`; Infinity gives the fully sparse tiny network). Every
+// parameter has the dense model's name and shape.
 //
 // The one difference in function from the dense network: a dense layer turns the zeros around a
 // blob into BN-shifted non-zeros that spread further at each layer; here inactive sites stay
-// empty. At the output, an empty cell reads as a zero feature into the last 1×1 conv, i.e. its
-// output is that conv's bias (a learnt "nothing here" prior), which keeps the loss well defined
-// on every cell.
+// empty. At a fully sparse output, an empty cell reads as a zero feature into the last 1×1 conv,
+// i.e. its output is that conv's bias (a learnt "nothing here" prior), which keeps the loss well
+// defined on every cell.
 //
 // A box is predicted at the cell holding its centre, and a submanifold network keeps the cells
 // it has: only 62 % (stride 16) and 82 % (stride 32) of the boxes' centre cells of simulated
 // threshold-12 images are active in the tiny network (52 / 83 / 95 % at strides 8 / 16 / 32 in
-// YOLOv3), the others could only ever read the bias. So the 3×3 conv before each output conv
-// is a covered-cell ('same', stride 1) convolution that grows the active set by one cell each way
-// (90 % at stride 16 in the tiny network; 83 → 92 % at stride 16 in YOLOv3).
+// YOLOv3), the others could only ever read the bias. So the 3×3 conv before each sparse output
+// conv is a covered-cell ('same', stride 1) convolution that grows the active set by one cell each
+// way (90 % at stride 16 in the tiny network; 83 → 92 % at stride 16 in YOLOv3). On today's
+// DUNE-scale images (`simulate` defaults, ≈ 120 active pixels per image) 66 % / 77 % of the tiny
+// network's stride-16 / 32 centre cells are covered and all of them within one cell
+// (`node dist/bench/sparse-diagnose.js`); still, the fully sparse tiny network's validation
+// objectness at true boxes stayed below the dense one's (README, "Sparse vs dense"), and the hybrid
+// closes that gap at a small cost in speed: the stride-16/32 maps are 20–60 % occupied, where
+// dense GEMMs cost little more than sparse ones.
 import { Tensor, SparseTensor, SparseGrid, sparseUpsample, densify, cat, noGrad } from '../torch/index.js';
-import { Module, BatchNorm2d, LeakyReLU, SparseLayer, SparseSequential, SparseIdentity, SubmanifoldConv2d, SparseConv2d, SparseMaxPool2d, ModuleList } from '../nn/index.js';
+import { Module, BatchNorm2d, LeakyReLU, SparseLayer, SparseSequential, SparseIdentity, SubmanifoldConv2d, SparseConv2d, SparseMaxPool2d, ModuleList, Sequential, MaxPool2d, Upsample, Conv2d } from '../nn/index.js';
+// Used inside functions only (yolo.ts imports this module): the dense layers of the hybrid.
+import { ConvBNLeaky, SamePool } from './yolo.js';
 
 export type SparseVariant = 'sparse-yolov3' | 'sparse-yolov3-tiny';
 
@@ -144,8 +153,19 @@ function upAndJoin(coarse: SparseTensor, fine: SparseTensor): SparseTensor {
 /** Head map channels: anchors × (5 + classes), anchor-major, objectness at 4 of each anchor. */
 export interface OutputShape { anchors: number; perAnchor: number }
 
+export interface SparseBuildOptions {
+  /**
+   * The stride from which the network is dense (the sparse map is densified there): 16 for the
+   * tiny network by default (see the file comment), Infinity for sparse down to the heads.
+   * YOLOv3 is sparse throughout whatever the value.
+   */
+  denseFrom: number;
+}
+export const defaultSparseBuild = (variant: SparseVariant): SparseBuildOptions => ({ denseFrom: variant === 'sparse-yolov3-tiny' ? 16 : Infinity });
+
 /** Builds the sparse network; returns the forward pass from a sparse batch to the head maps, coarse first. */
-export function buildSparseYolo(owner: { register: <M extends Module>(name: string, m: M) => M }, variant: SparseVariant, cin: number, c: (n: number) => number, out: OutputShape, m: number): { strides: number[]; forward: (x: SparseTensor) => Tensor[] } {
+export function buildSparseYolo(owner: { register: <M extends Module>(name: string, m: M) => M }, variant: SparseVariant, cin: number, c: (n: number) => number, out: OutputShape, m: number,
+  o: SparseBuildOptions = defaultSparseBuild(variant)): { strides: number[]; forward: (x: SparseTensor) => Tensor[] } {
   const cbl = (a: number, b: number, k: number, s = 1) => new SparseConvBNLeaky(a, b, k, s, m);
   if (variant === 'sparse-yolov3') {
     const backbone = owner.register('backbone', new SparseDarknet53(cin, c, m));
@@ -187,6 +207,11 @@ export function buildSparseYolo(owner: { register: <M extends Module>(name: stri
   const trunk1 = owner.register('trunk1', new SparseSequential(
     cbl(cin, c(16), 3), pool(), cbl(c(16), c(32), 3), pool(), cbl(c(32), c(64), 3), pool(),
     cbl(c(64), c(128), 3), pool(), cbl(c(128), c(256), 3)));
+  if (o.denseFrom <= 16) {
+    // Hybrid: densified at stride 16 (30² cells at 480 px), the dense network from there on.
+    const tail = denseTinyTail(owner, c, out, m);
+    return { strides: [32, 16], forward: (x) => { const s = trunk1.forward(x); const x1 = toDenseInput(s, x); return tail(x1); } };
+  }
   const trunk2 = owner.register('trunk2', new SparseSequential(
     pool(), cbl(c(256), c(512), 3), new SparseMaxPool2d(2, { submanifold: true }), cbl(c(512), c(1024), 3), cbl(c(1024), c(256), 1)));
   const out1Output = new SparseOutput(c(512), out.anchors, out.perAnchor);
@@ -203,19 +228,48 @@ export function buildSparseYolo(owner: { register: <M extends Module>(name: stri
   };
   return {
     strides: [32, 16],
-    forward: (x) => {
-      const x1 = trunk1.forward(x);
-      const x2 = trunk2.forward(x1);
-      const y1 = predict(out1, out1Output, x2);
-      const u = up.forward(x2);
-      x2.dispose();
-      const j = upAndJoin(u, x1);
-      u.dispose(); x1.dispose();
-      const y2 = predict(out2, out2Output, j);
-      j.dispose();
-      return [y1, y2];
-    },
+    forward: (x) => tinyHeads(trunk1.forward(x), {
+      trunk2: (t) => trunk2.forward(t), head1: (t) => predict(out1, out1Output, t), up: (t) => up.forward(t), join: upAndJoin, head2: (t) => predict(out2, out2Output, t),
+    }),
   };
+}
+
+/** The tiny network from its stride-16 map x1 (freed): trunk2 → coarse head; up, joined with x1 → intermediate head. */
+function tinyHeads<T extends { dispose(): void }>(x1: T, l: { trunk2: (x: T) => T; head1: (x: T) => Tensor; up: (x: T) => T; join: (u: T, x1: T) => T; head2: (x: T) => Tensor }): Tensor[] {
+  const x2 = l.trunk2(x1);
+  const y1 = l.head1(x2);
+  const u = l.up(x2);
+  x2.dispose();
+  const j = l.join(u, x1);
+  u.dispose(); x1.dispose();
+  const y2 = l.head2(j);
+  j.dispose();
+  return [y1, y2];
+}
+
+/** A sparse stage's output as the dense NHWC input of the dense layers after it (freed unless it is the input). */
+function toDenseInput(s: SparseTensor, input: SparseTensor): Tensor {
+  const d = s.dense();
+  if (s !== input) s.dispose();
+  const nhwc = d.contiguous('channels_last');
+  if (nhwc !== d) d.dispose();
+  return nhwc;
+}
+
+/**
+ * The dense tiny network after its stride-16 layer (trunk2, out1, up, out2 with the dense
+ * model's layers and initialisation): forward from the stride-16 map x1, which it frees.
+ */
+function denseTinyTail(owner: { register: <M extends Module>(name: string, m: M) => M }, c: (n: number) => number, out: OutputShape, m: number): (x1: Tensor) => Tensor[] {
+  const conv = (a: number, b: number, k: number) => new ConvBNLeaky(a, b, k, 1, m);
+  const filters = out.anchors * out.perAnchor;
+  const trunk2 = owner.register('trunk2', new Sequential(new MaxPool2d(2, 2), conv(c(256), c(512), 3), new SamePool(), conv(c(512), c(1024), 3), conv(c(1024), c(256), 1)));
+  const out1 = owner.register('out1', new Sequential(conv(c(256), c(512), 3), new Conv2d(c(512), filters, 1)));
+  const up = owner.register('up', new Sequential(conv(c(256), c(128), 1), new Upsample(2)));
+  const out2 = owner.register('out2', new Sequential(conv(c(128) + c(256), c(256), 3), new Conv2d(c(256), filters, 1)));
+  return (x1) => tinyHeads(x1, {
+    trunk2: (t) => trunk2.forward(t), head1: (t) => out1.forward(t), up: (t) => up.forward(t), join: (u, t) => cat([u, t], 1), head2: (t) => out2.forward(t),
+  });
 }
 
 /**
