@@ -9,8 +9,8 @@
 import { parseArgs } from 'node:util';
 import { openDataset } from '../src/data/store.js';
 import { BatchLoader } from '../src/data/loader.js';
-import { toNetworkInput, targetTensors } from '../src/train/prepare.js';
-import { openRun, checkCompatible } from '../src/eval/run.js';
+import { toNetworkInput, targetTensors } from '../src/infer/prepare.js';
+import { openRun, checkCompatible } from '../src/infer/open-run.js';
 import { noGrad, tidy } from '../src/torch/index.js';
 import { maxPool2d } from '../src/torch/functional.js';
 
