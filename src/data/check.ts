@@ -4,6 +4,7 @@
 // "snnu.h5: /boxes/xyxy row 17 (image 8, box 1): x2 12 < x1 30".
 import { UserError } from '../errors.js';
 import type { SplitName } from './splits.js';
+import { PATHS } from './layout.js';
 
 /** Collects problems; with a limit of 1 the first one is thrown (the open-time behaviour). */
 export class Problems {
@@ -64,14 +65,14 @@ export function checkTables(p: Problems, t: DatasetTablesForCheck): void {
   for (const [k, v] of [['num_images', t.numImages], ['channels', t.channels], ['height', t.height], ['width', t.width]] as const) {
     if (!Number.isInteger(v) || v < (k === 'num_images' ? 0 : 1)) p.add(`root attribute "${k}" is ${v}, expected a ${k === 'num_images' ? 'non-negative' : 'positive'} integer`);
   }
-  if (t.imageOffsets) checkOffsets(p, 'images/offsets', t.imageOffsets, t.numImages, t.pixelRows ?? 0, 'images/pixel');
+  if (t.imageOffsets) checkOffsets(p, PATHS.imageOffsets, t.imageOffsets, t.numImages, t.pixelRows ?? 0, PATHS.imagePixel);
   if (t.denseShape) {
     const want = [t.numImages, t.channels, t.height, t.width];
     if (t.denseShape.join(',') !== want.join(',')) p.add(`/images/dense has shape [${t.denseShape}], expected [${want}] (num_images, channels, height, width)`);
   }
   const boxes = t.xyxy.length / 4;
-  checkOffsets(p, 'boxes/offsets', t.boxOffsets, t.numImages, boxes, 'boxes/xyxy');
-  checkOffsets(p, 'interactions/offsets', t.interactionOffsets, t.numImages, t.interactionRows, 'interactions/energy_mev');
+  checkOffsets(p, PATHS.boxOffsets, t.boxOffsets, t.numImages, boxes, PATHS.boxXyxy);
+  checkOffsets(p, PATHS.interactionOffsets, t.interactionOffsets, t.numImages, t.interactionRows, PATHS.interactionEnergy);
   if (t.boxClass.length !== boxes) p.add(`/boxes/class has ${t.boxClass.length} rows, /boxes/xyxy has ${boxes}`);
   const where = (b: number) => {
     const i = t.boxOffsets.length === t.numImages + 1 ? imageOf(t.boxOffsets, b) : -1;
@@ -89,8 +90,8 @@ export function checkTables(p: Problems, t: DatasetTablesForCheck): void {
     if (!e) return;
     for (let k = 0; k < e.length && !p.full; k++) if (!(e[k]! >= 0) || !Number.isFinite(e[k]!)) p.add(`/${name} row ${k}: energy ${e[k]} MeV, expected a finite non-negative value`);
   };
-  energies('boxes/energy_mev', t.boxEnergy);
-  energies('interactions/energy_mev', t.interactionEnergy);
+  energies(PATHS.boxEnergy, t.boxEnergy);
+  energies(PATHS.interactionEnergy, t.interactionEnergy);
   for (const [name, idx] of Object.entries(t.splits)) {
     for (let k = 0; k < idx.length && !p.full; k++) {
       const i = idx[k]!;

@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { h5wasm, h5Cause, type H5Dataset, type H5File } from './h5.js';
 import { SPLIT_NAMES, type SplitName } from './splits.js';
 import { Problems, checkTables, checkSparsePixels, checkDenseImage, type DatasetTablesForCheck } from './check.js';
-import { FORMAT_VERSION } from './writer.js';
+import { FORMAT_VERSION, PATHS, REQUIRED, COLUMNS_ATTRIBUTE, splitPath } from './layout.js';
 
 export { DatasetWriter, checkOutput, FORMAT_VERSION, FORMAT_NAME } from './writer.js';
 
@@ -101,21 +101,21 @@ class Reader implements DatasetReader, DatasetTables {
     this.processNames = 'process_names' in a ? names(f.get_attribute('process_names', true)) : [];
     this.layout = String(attr('layout')) === 'dense' ? 'dense' : 'sparse';
     if (this.layout === 'sparse') {
-      this.imgOff = toNumbers(need('images/offsets').value);
-      this.pixelDs = need('images/pixel');
-      this.valueDs = need('images/value');
+      this.imgOff = toNumbers(need(PATHS.imageOffsets).value);
+      this.pixelDs = need(PATHS.imagePixel);
+      this.valueDs = need(PATHS.imageValue);
       this.denseDs = null;
       if (this.imgOff.length !== this.numImages + 1) throw new UserError(`${path}: /images/offsets has ${this.imgOff.length} entries, expected num_images + 1 = ${this.numImages + 1}`);
     } else {
       this.imgOff = null;
       this.pixelDs = null;
       this.valueDs = null;
-      this.denseDs = need('images/dense');
+      this.denseDs = need(PATHS.imageDense);
     }
-    this.boxOff = toNumbers(need('boxes/offsets').value);
-    this.intOff = toNumbers(need('interactions/offsets').value);
-    for (const n of ['boxes/xyxy', 'boxes/class', 'boxes/interaction', 'interactions/energy_mev', 'interactions/box']) need(n);
-    for (const s of SPLIT_NAMES) need(`splits/${s}`);
+    this.boxOff = toNumbers(need(PATHS.boxOffsets).value);
+    this.intOff = toNumbers(need(PATHS.interactionOffsets).value);
+    for (const n of REQUIRED) need(n);
+    for (const s of SPLIT_NAMES) need(splitPath(s));
     this.checked = this.tablesForCheck();
     checkTables(problems, this.checked); // throws the first problem unless `check` collects them
   }
@@ -125,15 +125,15 @@ class Reader implements DatasetReader, DatasetTables {
   private tablesForCheck(): DatasetTablesForCheck {
     const f = this.f;
     const ds = (n: string) => f.get(n) as H5Dataset | null;
-    const boxEnergy = ds('boxes/energy_mev');
+    const boxEnergy = ds(PATHS.boxEnergy);
     const t = this.boxTables();
     return {
       numImages: this.numImages, channels: this.channels, height: this.height, width: this.width, numClasses: this.classNames.length,
       imageOffsets: this.imgOff, pixelRows: this.pixelDs ? this.pixelDs.shape![0]! : null, denseShape: this.denseDs ? this.denseDs.shape! : null,
       boxOffsets: this.boxOff, interactionOffsets: this.intOff, xyxy: t.xyxy, boxClass: t.cls,
       boxEnergy: boxEnergy ? Float32Array.from(boxEnergy.value as ArrayLike<number>) : null,
-      interactionEnergy: Float32Array.from(ds('interactions/energy_mev')!.value as ArrayLike<number>),
-      interactionRows: ds('interactions/energy_mev')!.shape![0]!,
+      interactionEnergy: Float32Array.from(ds(PATHS.interactionEnergy)!.value as ArrayLike<number>),
+      interactionRows: ds(PATHS.interactionEnergy)!.shape![0]!,
       splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, this.split(s)])) as Record<SplitName, Int32Array>,
     };
   }
@@ -157,12 +157,12 @@ class Reader implements DatasetReader, DatasetTables {
     for (let i = 0; i < this.numImages && !problems.full; i += step) {
       const end = Math.min(this.numImages, i + step);
       if (this.denseDs) {
-        for (let k = i; k < end && !problems.full; k++) checkDenseImage(problems, k, this.read(this.denseDs, 'images/dense', [[k, k + 1]]) as Float32Array, this.channels, this.width);
+        for (let k = i; k < end && !problems.full; k++) checkDenseImage(problems, k, this.read(this.denseDs, PATHS.imageDense, [[k, k + 1]]) as Float32Array, this.channels, this.width);
       } else {
         const a = this.imgOff![i]!, b = this.imgOff![end]!;
         if (b > a) {
-          checkSparsePixels(problems, t, a, this.read(this.pixelDs!, 'images/pixel', [[a, b]]) as Int32Array,
-            this.read(this.valueDs!, 'images/value', [[a, b], [0, this.channels]]) as Float32Array);
+          checkSparsePixels(problems, t, a, this.read(this.pixelDs!, PATHS.imagePixel, [[a, b]]) as Int32Array,
+            this.read(this.valueDs!, PATHS.imageValue, [[a, b], [0, this.channels]]) as Float32Array);
         }
       }
       onImages?.(end);
@@ -183,7 +183,7 @@ class Reader implements DatasetReader, DatasetTables {
   }
 
   split(name: SplitName): Int32Array {
-    const d = this.f.get(`splits/${name}`) as H5Dataset | null;
+    const d = this.f.get(splitPath(name)) as H5Dataset | null;
     if (!d) throw new UserError(`${this.path}: no split "${name}"`);
     return Int32Array.from(d.value as ArrayLike<number>);
   }
@@ -204,7 +204,7 @@ class Reader implements DatasetReader, DatasetTables {
       const i = indices[k];
       this.checkIndex(i);
       if (this.denseDs) {
-        const img = this.read(this.denseDs, 'images/dense', [[i, i + 1]]) as Float32Array;
+        const img = this.read(this.denseDs, PATHS.imageDense, [[i, i + 1]]) as Float32Array;
         // Every image read is checked (cheap beside the network): a NaN pixel is named, not a NaN loss later.
         checkDenseImage(new Problems(this.path), i, img, C, W);
         buf.set(img, k * per);
@@ -216,9 +216,9 @@ class Reader implements DatasetReader, DatasetTables {
         if (pixels) pixels[k] = new Int32Array(0);
         continue;
       }
-      const pix = this.read(this.pixelDs!, 'images/pixel', [[a, b]]) as Int32Array;
+      const pix = this.read(this.pixelDs!, PATHS.imagePixel, [[a, b]]) as Int32Array;
       if (pixels) pixels[k] = pix;
-      const val = this.read(this.valueDs!, 'images/value', [[a, b], [0, C]]) as Float32Array;
+      const val = this.read(this.valueDs!, PATHS.imageValue, [[a, b], [0, C]]) as Float32Array;
       const base = k * per;
       for (let p = 0; p < pix.length; p++) {
         if (!(pix[p]! >= 0 && pix[p]! < plane) || !val.subarray(p * C, p * C + C).every(Number.isFinite)) {
@@ -234,10 +234,10 @@ class Reader implements DatasetReader, DatasetTables {
     if (!this.boxCache) {
       const get = (n: string) => (this.f.get(n) as H5Dataset).value;
       this.boxCache = {
-        xyxy: Float32Array.from(get('boxes/xyxy') as ArrayLike<number>),
-        cls: Int32Array.from(get('boxes/class') as ArrayLike<number>),
-        inter: Int32Array.from(get('boxes/interaction') as ArrayLike<number>),
-        difficult: this.f.get('boxes/difficult') ? Int32Array.from(get('boxes/difficult') as ArrayLike<number>) : null, // optional (imports)
+        xyxy: Float32Array.from(get(PATHS.boxXyxy) as ArrayLike<number>),
+        cls: Int32Array.from(get(PATHS.boxClass) as ArrayLike<number>),
+        inter: Int32Array.from(get(PATHS.boxInteraction) as ArrayLike<number>),
+        difficult: this.f.get(PATHS.boxDifficult) ? Int32Array.from(get(PATHS.boxDifficult) as ArrayLike<number>) : null, // optional (imports)
       };
     }
     return this.boxCache;
@@ -260,11 +260,11 @@ class Reader implements DatasetReader, DatasetTables {
       const image = new Int32Array(m);
       for (let i = 0; i < this.numImages; i++) image.fill(i, this.intOff[i], this.intOff[i + 1]);
       this.intCache = {
-        energy: Float32Array.from(get('interactions/energy_mev') ?? []),
-        visible: Float32Array.from(get('interactions/visible_energy_mev') ?? new Float32Array(m)),
-        process: Int32Array.from(get('interactions/process') ?? new Int32Array(m)),
-        box: Int32Array.from(get('interactions/box') ?? []),
-        nTps: Int32Array.from(get('interactions/n_tps') ?? new Int32Array(m)),
+        energy: Float32Array.from(get(PATHS.interactionEnergy) ?? []),
+        visible: Float32Array.from(get(PATHS.interactionVisible) ?? new Float32Array(m)),
+        process: Int32Array.from(get(PATHS.interactionProcess) ?? new Int32Array(m)),
+        box: Int32Array.from(get(PATHS.interactionBox) ?? []),
+        nTps: Int32Array.from(get(PATHS.interactionNTps) ?? new Int32Array(m)),
         image,
       };
     }
@@ -311,23 +311,23 @@ class Reader implements DatasetReader, DatasetTables {
   }
 
   table(name: 'decays' | 'tps_by_source') {
-    const d = this.f.get(`background/${name}`) as H5Dataset | null;
+    const d = this.f.get(name === 'decays' ? PATHS.backgroundDecays : PATHS.backgroundTpsBySource) as H5Dataset | null;
     if (!d) return null;
-    const cols = d.attrs.columns ? d.get_attribute('columns', true) : [];
+    const cols = d.attrs[COLUMNS_ATTRIBUTE] ? d.get_attribute(COLUMNS_ATTRIBUTE, true) : [];
     return { columns: (Array.isArray(cols) ? cols : [cols]).map(String), rows: d.shape![0], data: Int32Array.from(d.value as ArrayLike<number>) };
   }
 
   tps(index: number) {
     this.checkIndex(index);
-    const off = this.f.get('tps/offsets') as H5Dataset | null;
+    const off = this.f.get(PATHS.tpOffsets) as H5Dataset | null;
     if (!off) return null;
     const o = toNumbers(off.slice([[index, index + 2]]));
-    const s = (n: string) => (this.f.get(`tps/${n}`) as H5Dataset).slice([[o[0], o[1]]]);
+    const s = (path: string) => (this.f.get(path) as H5Dataset).slice([[o[0], o[1]]]);
     return {
-      channel: Int32Array.from(s('channel') as ArrayLike<number>),
-      timePeak: Int32Array.from(s('time_peak') as ArrayLike<number>),
-      adcIntegral: Float32Array.from(s('adc_integral') as ArrayLike<number>),
-      owner: Int32Array.from(s('owner') as ArrayLike<number>),
+      channel: Int32Array.from(s(PATHS.tpChannel) as ArrayLike<number>),
+      timePeak: Int32Array.from(s(PATHS.tpTimePeak) as ArrayLike<number>),
+      adcIntegral: Float32Array.from(s(PATHS.tpAdcIntegral) as ArrayLike<number>),
+      owner: Int32Array.from(s(PATHS.tpOwner) as ArrayLike<number>),
     };
   }
 

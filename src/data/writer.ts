@@ -1,4 +1,4 @@
-// Writes a daqyolo dataset (layout: see README "Dataset format") with h5wasm, column by column as
+// Writes a daqyolo dataset (its layout: data/layout.ts; README "Dataset format") with h5wasm, column by column as
 // chunks arrive, into a temporary file that is renamed to the output name only when complete.
 // An interrupted or failed run removes the temporary file: nothing is ever half-written at `path`.
 // Every HDF5 call that fails (a full disk, a read-only folder) throws (h5.ts), and is reported as
@@ -10,9 +10,9 @@ import type { PackedChunk } from '../sim/pack.js';
 import { commitTemp, fsyncPath, ioCause, removeStaleTemps, tempName, WriteError } from '../util/atomic-write.js';
 import { h5wasm, h5Cause, type H5Dataset, type H5File } from './h5.js';
 import type { SplitName } from './splits.js';
+import { CHUNK_ROWS, COLUMNS, COLUMNS_ATTRIBUTE, DENSE_IMAGES, FORMAT_NAME, FORMAT_VERSION, GROUPS, H5_DTYPE, PATHS, TPS_GROUP, splitPath, type ColumnType } from './layout.js';
 
-export const FORMAT_VERSION = 1;
-export const FORMAT_NAME = 'daqyolo-dataset';
+export { FORMAT_VERSION, FORMAT_NAME } from './layout.js';
 
 export interface WriterOptions {
   path: string;
@@ -25,9 +25,6 @@ export interface WriterOptions {
   /** Root attributes (strings, numbers, string arrays). */
   attrs: Record<string, string | number | string[]>;
 }
-
-/** h5wasm's dtype codes (Python struct style): int32, uint32, float32. */
-const H5_DTYPE = { i4: '<i', u4: '<I', f4: '<f' } as const;
 
 type Column = { ds: H5Dataset; rows: number; cols: number; twoD: boolean };
 
@@ -80,34 +77,26 @@ export class DatasetWriter {
   private createColumns(): void {
     const opts = this.opts;
     const f = this.file!;
-    for (const g of ['images', 'boxes', 'interactions', 'background', 'splits']) f.create_group(g);
-    if (opts.storeTps) f.create_group('tps');
+    for (const g of GROUPS) f.create_group(g);
+    if (opts.storeTps) f.create_group(TPS_GROUP);
     const C = opts.channels;
-    if (opts.layout === 'sparse') {
-      this.column('images/pixel', 'i4');
-      this.column('images/value', 'f4', C);
-    } else {
+    if (opts.layout === 'dense') {
       const ds = f.create_dataset({
-        name: 'images/dense', data: new Float32Array(0), shape: [0, C, opts.height, opts.width],
-        maxshape: [null, C, opts.height, opts.width], chunks: [1, C, opts.height, opts.width], dtype: '<f',
+        name: DENSE_IMAGES.path, data: new Float32Array(0), shape: [0, C, opts.height, opts.width],
+        maxshape: [null, C, opts.height, opts.width], chunks: [1, C, opts.height, opts.width], dtype: DENSE_IMAGES.dtype,
       }) as H5Dataset;
-      this.cols.set('images/dense', { ds, rows: 0, cols: C * opts.height * opts.width, twoD: false });
+      this.cols.set(DENSE_IMAGES.path, { ds, rows: 0, cols: C * opts.height * opts.width, twoD: false });
     }
-    this.column('images/seed', 'u4');
-    this.column('boxes/xyxy', 'f4', 4);
-    for (const n of ['class', 'interaction', 'process', 'n_tps']) this.column(`boxes/${n}`, 'i4');
-    for (const n of ['energy_mev', 'visible_energy_mev']) this.column(`boxes/${n}`, 'f4');
-    for (const n of ['energy_mev', 'visible_energy_mev']) this.column(`interactions/${n}`, 'f4');
-    for (const n of ['process', 'n_tps', 'box']) this.column(`interactions/${n}`, 'i4');
-    this.column('interactions/vertex', 'f4', 3);
-    if (opts.storeTps) {
-      for (const n of ['channel', 'time_start', 'time_peak', 'time_over_threshold', 'owner']) this.column(`tps/${n}`, 'i4');
-      for (const n of ['adc_integral', 'adc_peak']) this.column(`tps/${n}`, 'f4');
-    }
+    for (const c of this.columnsWritten()) this.column(c.path, c.type, c.width === 'channels' ? C : c.width);
+  }
+
+  /** The growable columns of this file: its image layout's, and the TPs' when stored. */
+  private columnsWritten() {
+    return COLUMNS.filter((c) => c.when === 'always' || (c.when === 'sparse' && this.opts.layout === 'sparse') || (c.when === 'tps' && this.opts.storeTps));
   }
 
   /** A resizable column: 1-D when cols is undefined, else [rows, cols]. */
-  private column(name: string, type: 'i4' | 'u4' | 'f4', cols?: number, chunkRows = 1 << 15): void {
+  private column(name: string, type: ColumnType, cols?: number, chunkRows = CHUNK_ROWS): void {
     const data = type === 'f4' ? new Float32Array(0) : type === 'u4' ? new Uint32Array(0) : new Int32Array(0);
     const ds = this.file!.create_dataset({
       name, data, shape: cols === undefined ? [0] : [0, cols], maxshape: cols === undefined ? [null] : [null, cols],
@@ -120,7 +109,7 @@ export class DatasetWriter {
     const c = this.cols.get(name)!;
     const n = data.length / c.cols;
     if (n === 0) return;
-    if (name === 'images/dense') {
+    if (name === DENSE_IMAGES.path) {
       const [, C, H, W] = c.ds.shape!;
       c.ds.resize([c.rows + n, C, H, W]);
       c.ds.write_slice([[c.rows, c.rows + n], [0, C], [0, H], [0, W]], data);
@@ -146,13 +135,13 @@ export class DatasetWriter {
     if (c.start !== this.images) throw new Error(`chunk starts at image ${c.start}, expected ${this.images}`);
     const o = this.offsets;
     const push = (arr: number[], counts: Int32Array) => { let last = arr[arr.length - 1]; for (const k of counts) arr.push((last += k)); };
+    if (this.opts.storeTps && (!c.tps || !c.tpCounts)) throw new Error('chunk has no TPs but the dataset stores them');
+    for (const col of this.columnsWritten()) this.append(col.path, col.from(c));
     if (this.opts.layout === 'sparse') {
-      this.append('images/pixel', c.pixels);
-      this.append('images/value', c.values);
       push(o.images, c.pixelCounts);
     } else if (c.dense) {
       if (c.dense.length !== c.count * this.opts.channels * this.opts.height * this.opts.width) throw new Error(`dense chunk holds ${c.dense.length} values, expected ${c.count} images`);
-      this.append('images/dense', c.dense);
+      this.append(DENSE_IMAGES.path, c.dense);
     } else {
       const { channels: C, height: H, width: W } = this.opts;
       const plane = H * W;
@@ -161,37 +150,13 @@ export class DatasetWriter {
       for (let i = 0; i < c.count; i++) {
         for (let k = 0; k < c.pixelCounts[i]; k++, p++) for (let ch = 0; ch < C; ch++) dense[(i * C + ch) * plane + c.pixels[p]] = c.values[p * C + ch];
       }
-      this.append('images/dense', dense);
+      this.append(DENSE_IMAGES.path, dense);
     }
-    this.append('images/seed', c.seeds);
-    this.append('boxes/xyxy', c.boxes);
-    this.append('boxes/class', c.boxClass);
-    this.append('boxes/interaction', c.boxInteraction);
-    this.append('boxes/process', c.boxProcess);
-    this.append('boxes/n_tps', c.boxNTps);
-    this.append('boxes/energy_mev', c.boxEnergy);
-    this.append('boxes/visible_energy_mev', c.boxVisible);
     push(o.boxes, c.boxCounts);
-    this.append('interactions/energy_mev', c.intEnergy);
-    this.append('interactions/visible_energy_mev', c.intVisible);
-    this.append('interactions/process', c.intProcess);
-    this.append('interactions/n_tps', c.intNTps);
-    this.append('interactions/box', c.intBox);
-    this.append('interactions/vertex', c.intVertex);
     push(o.interactions, c.interactionCounts);
     this.bgDecays.push(c.decays);
     this.bgTps.push(c.tpsBySource);
-    if (this.opts.storeTps) {
-      if (!c.tps || !c.tpCounts) throw new Error('chunk has no TPs but the dataset stores them');
-      this.append('tps/channel', c.tps.channel);
-      this.append('tps/time_start', c.tps.timeStart);
-      this.append('tps/time_peak', c.tps.timePeak);
-      this.append('tps/time_over_threshold', c.tps.timeOverThreshold);
-      this.append('tps/adc_integral', c.tps.adcIntegral);
-      this.append('tps/adc_peak', c.tps.adcPeak);
-      this.append('tps/owner', c.tps.owner);
-      push(o.tps, c.tpCounts);
-    }
+    if (this.opts.storeTps) push(o.tps, c.tpCounts!);
     this.images += c.count;
   }
 
@@ -220,21 +185,21 @@ export class DatasetWriter {
   private finishUnguarded(splits: Record<SplitName, Int32Array>, bgColumns: { decays: readonly string[]; tps: readonly string[] }): void {
     const f = this.file!;
     const i64 = (a: number[]) => BigInt64Array.from(a, (x) => BigInt(x));
-    if (this.opts.layout === 'sparse') f.create_dataset({ name: 'images/offsets', data: i64(this.offsets.images) });
-    f.create_dataset({ name: 'boxes/offsets', data: i64(this.offsets.boxes) });
-    f.create_dataset({ name: 'interactions/offsets', data: i64(this.offsets.interactions) });
-    if (this.opts.storeTps) f.create_dataset({ name: 'tps/offsets', data: i64(this.offsets.tps) });
+    if (this.opts.layout === 'sparse') f.create_dataset({ name: PATHS.imageOffsets, data: i64(this.offsets.images) });
+    f.create_dataset({ name: PATHS.boxOffsets, data: i64(this.offsets.boxes) });
+    f.create_dataset({ name: PATHS.interactionOffsets, data: i64(this.offsets.interactions) });
+    if (this.opts.storeTps) f.create_dataset({ name: PATHS.tpOffsets, data: i64(this.offsets.tps) });
     const table = (name: string, parts: Int32Array[], columns: readonly string[]) => {
       const n = parts.reduce((a, p) => a + p.length, 0);
       const all = new Int32Array(n);
       let k = 0;
       for (const p of parts) { all.set(p, k); k += p.length; }
       const ds = f.create_dataset({ name, data: all, shape: [n / columns.length, columns.length], dtype: '<i' }) as H5Dataset;
-      ds.create_attribute('columns', [...columns]);
+      ds.create_attribute(COLUMNS_ATTRIBUTE, [...columns]);
     };
-    table('background/decays', this.bgDecays, bgColumns.decays);
-    table('background/tps_by_source', this.bgTps, bgColumns.tps);
-    for (const [name, idx] of Object.entries(splits)) f.create_dataset({ name: `splits/${name}`, data: idx, dtype: '<i' });
+    table(PATHS.backgroundDecays, this.bgDecays, bgColumns.decays);
+    table(PATHS.backgroundTpsBySource, this.bgTps, bgColumns.tps);
+    for (const [name, idx] of Object.entries(splits)) f.create_dataset({ name: splitPath(name), data: idx, dtype: '<i' });
     const attrs: Record<string, string | number | string[]> = {
       format: FORMAT_NAME,
       format_version: FORMAT_VERSION,

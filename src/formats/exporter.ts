@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { UserError } from '../errors.js';
 import { openDataset, type DatasetReader } from '../data/store.js';
+import { PATHS } from '../data/layout.js';
 import { h5wasm, type H5Dataset } from '../data/h5.js';
 import { SPLIT_NAMES, type SplitName } from '../data/splits.js';
 import { encodePng } from './image-io.js';
@@ -28,7 +29,7 @@ const OUT_SPLIT: Record<SplitName, string> = { train: 'train', val: 'val', eval:
 function sourceNames(path: string, n: number): string[] | null {
   const f = new h5wasm.File(path, 'r');
   try {
-    const d = f.get('import/source_file') as H5Dataset | null;
+    const d = f.get(PATHS.importSourceFile) as H5Dataset | null;
     if (!d) return null;
     const v = d.value as unknown;
     const names = (Array.isArray(v) ? v : [v]).map(String);

@@ -13,6 +13,7 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import { basename } from 'node:path';
 import { UserError } from '../errors.js';
 import { DatasetWriter, type WriterChunk } from '../data/writer.js';
+import { PATHS } from '../data/layout.js';
 import { makeSplits, SPLIT_NAMES, type SplitName } from '../data/splits.js';
 import { BACKGROUND_SOURCES } from '../sim/deposits.js';
 import { TP_SOURCES } from '../sim/event.js';
@@ -190,11 +191,11 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
 
     const fromSource = written.every((g) => g.rec.split !== undefined);
     const splits = fromSource ? sourceSplits(written.map((g) => g.rec.split!)) : makeSplits(n, [0.8, 0.1, 0.1], o.seed);
-    writer.addDataset('import/source_file', written.map((g) => g.rec.name));
-    writer.addDataset('import/source_size', Int32Array.from(written.flatMap((g) => [g.head.width, g.head.height])), [n, 2]);
+    writer.addDataset(PATHS.importSourceFile, written.map((g) => g.rec.name));
+    writer.addDataset(PATHS.importSourceSize, Int32Array.from(written.flatMap((g) => [g.head.width, g.head.height])), [n, 2]);
     // VOC difficult flags, one per box in /boxes order (1 = difficult: left out of the mAP figures).
-    writer.addDataset('boxes/difficult', Int32Array.from(written.flatMap((g) => g.boxes.map((b) => (b.difficult ? 1 : 0)))));
-    writer.addDataset('import/transform', Float32Array.from(transforms.flatMap((t) => [t.sx, t.sy, t.dx, t.dy])), [n, 4]);
+    writer.addDataset(PATHS.boxDifficult, Int32Array.from(written.flatMap((g) => g.boxes.map((b) => (b.difficult ? 1 : 0)))));
+    writer.addDataset(PATHS.importTransform, Float32Array.from(transforms.flatMap((t) => [t.sx, t.sy, t.dx, t.dy])), [n, 4]);
     const report: ImportReport = {
       output: o.out, format: o.format, source: o.source, images: n,
       boxes: written.reduce((a, g) => a + g.boxes.length, 0),
@@ -207,7 +208,7 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
       warnings: { count: warned.length, files: warned },
       seconds: 0,
     };
-    writer.addDataset('import/report', [JSON.stringify({ ...report, seconds: undefined })]);
+    writer.addDataset(PATHS.importReport, [JSON.stringify({ ...report, seconds: undefined })]);
     writer.finish(splits, { decays: BACKGROUND_SOURCES, tps: TP_SOURCES });
     report.seconds = +((performance.now() - t0) / 1000).toFixed(3);
     writeReport(reportPath(o.out), report);
