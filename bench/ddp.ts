@@ -24,12 +24,12 @@ interface WorkerResult { step_ms: number[]; allreduce_ms: number[]; buckets: num
 
 async function worker(): Promise<void> {
   const { Adam, manualSeed, randn, tidy } = await import('../src/torch/index.js');
-  const { YoloV3 } = await import('../src/model/yolo.js');
+  const { createYolo } = await import('../src/model/yolo.js');
   const { ProcessGroup } = await import('../src/c10d/process-group.js');
   const world = Number(a.world);
   const group = world > 1 ? ProcessGroup.init({ url: a.url!, rank: Number(a.rank), worldSize: world, timeoutMs: 600_000 }) : null;
   manualSeed(1);
-  const model = new YoloV3({ variant: a.variant as 'yolov3', width: Number(a.width), inChannels: 1, numClasses: 1, channelsLast: true });
+  const model = createYolo({ variant: a.variant as 'yolov3', width: Number(a.width), inChannels: 1, numClasses: 1, channelsLast: true });
   model.train();
   const params = model.parameters();
   const opt = new Adam(params, { lr: 1e-4 });

@@ -3,7 +3,7 @@
 // infer` and bench/sparse-vs-dense.ts (as a child process, so that peak RSS is its own).
 import { performance } from 'node:perf_hooks';
 import { manualSeed, tensor, setNumThreads, getNumThreads, tidy, noGrad } from '../src/torch/index.js';
-import { YoloV3, type Variant } from '../src/model/yolo.js';
+import { createYolo, type Variant } from '../src/model/yolo.js';
 import { benchImages, type BenchInputOptions } from './inputs.js';
 
 export interface InferBenchOptions extends Pick<BenchInputOptions, 'data' | 'active'> {
@@ -39,7 +39,7 @@ export interface InferBenchResult {
 export function benchInfer(o: InferBenchOptions): InferBenchResult {
   if (o.threads !== undefined) setNumThreads(o.threads);
   manualSeed(o.seed);
-  const model = new YoloV3({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, isolatedRadius: o.isolatedRadius ?? 0 }).eval();
+  const model = createYolo({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, isolatedRadius: o.isolatedRadius ?? 0 }).eval();
   const { images, activePerImage } = benchImages(o);
   const x = tensor(images, { shape: [o.batch, 1, o.size, o.size] });
   const pass = (): void => tidy(() => noGrad(() => { model.forward(x); }));

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { YoloV3, type Variant } from '../src/model/yolo.js';
+import { createYolo, type Variant } from '../src/model/yolo.js';
 import { noGrad, tidy, randn, getNumThreads, manualSeed } from '../src/torch/index.js';
 import { defaultSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
@@ -31,7 +31,7 @@ const threads = getNumThreads();
 
 function forwardRate(variant: Variant, width: number, batch: number): number {
   manualSeed(0);
-  const m = new YoloV3({ variant, width }).eval();
+  const m = createYolo({ variant, width }).eval();
   const times: number[] = [];
   noGrad(() => tidy(() => {
     const x = randn([batch, 1, size, size]);

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { Adam, manualSeed, tensor, tidy, noGrad } from '../src/torch/index.js';
 import { SparseConvBase } from '../src/nn/index.js';
-import { YoloV3, type Variant } from '../src/model/yolo.js';
+import { createYolo, type Variant } from '../src/model/yolo.js';
 import { benchImages } from './inputs.js';
 
 const { values: a } = parseArgs({ options: {
@@ -26,7 +26,7 @@ const load = [loadavg()[0]!];
 const out: Record<string, unknown> = {};
 for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
   manualSeed(0);
-  const model = new YoloV3({ variant, width: Number(a.width) });
+  const model = createYolo({ variant, width: Number(a.width) });
   const opt = new Adam(model.parameters(), { lr: 1e-4 });
   const setAlgorithm = (alg: 'gather' | 'offsets') => { for (const [, m] of model.namedModules()) if (m instanceof SparseConvBase) m.algorithm = alg; };
   const trainStep = () => tidy(() => {

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { Adam, manualSeed, tensor, setNumThreads, getNumThreads, tidy } from '../src/torch/index.js';
 import { benchImages, type BenchInputOptions } from './inputs.js';
-import { YoloV3, type Variant } from '../src/model/yolo.js';
+import { createYolo, type Variant } from '../src/model/yolo.js';
 
 export interface TrainBenchOptions extends Pick<BenchInputOptions, 'data' | 'active'> {
   variant: Variant;
@@ -46,7 +46,7 @@ export interface TrainBenchResult {
 export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
   if (o.threads !== undefined) setNumThreads(o.threads);
   manualSeed(o.seed);
-  const model = new YoloV3({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, channelsLast: o.channelsLast });
+  const model = createYolo({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, channelsLast: o.channelsLast });
   model.train();
   // The dense network's FLOPs (the sparse network does the work of its active sites only).
   const gflop = (model.sparse ? denseFlops(o) : model.flops(o.size, o.size)) / 1e9;
@@ -87,7 +87,7 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
 
 /** FLOPs of the dense network of a sparse variant (the sparse one computes only at its sites). */
 function denseFlops(o: TrainBenchOptions): number {
-  const m = new YoloV3({ variant: o.variant.replace('sparse-', '') as Variant, width: o.width, inChannels: 1, numClasses: 1 });
+  const m = createYolo({ variant: o.variant.replace('sparse-', '') as Variant, width: o.width, inChannels: 1, numClasses: 1 });
   const f = m.flops(o.size, o.size);
   m.dispose();
   return f;

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { YoloV3, scaled, type Variant } from '../src/model/yolo.js';
-import { dropIsolated, buildSparseYolo, type SparseVariant } from '../src/model/sparse-yolo.js';
+import { createYolo, SparseTinyYoloV3, type YoloV3, type Variant } from '../src/model/yolo.js';
+import { dropIsolated } from '../src/model/sparse-blocks.js';
 import { Module, Sequential, SparseSequential, type Layer } from '../src/nn/index.js';
 import { SparseTensor, tensor, cat, tidy, noGrad, manualSeed, liveTensors, type Tensor } from '../src/torch/index.js';
 import { exportOnnx } from '../src/formats/onnx.js';
@@ -29,23 +29,6 @@ function image(b: number, s: number, pixels: [number, number, number, number][])
 }
 const maxDiff = (a: Tensor, b: Tensor): number => tidy(() => a.sub(b).abs().max().item());
 
-/** A network built with explicit sparse-build options (YoloV3 uses each variant's default). */
-class Built extends Module {
-  readonly strides: number[];
-  readonly run: (x: SparseTensor) => Tensor[];
-  constructor(variant: SparseVariant, width: number, denseFrom: number, bnMomentum = 0.1) {
-    super();
-    const b = buildSparseYolo({ register: (n, m) => this.registerModule(n, m) }, variant, 1, (n) => scaled(n, width), { anchors: 3, perAnchor: 6 }, bnMomentum, { denseFrom });
-    this.strides = b.strides;
-    this.run = b.forward;
-  }
-  forward(x: Tensor): Tensor[] {
-    const s = SparseTensor.fromDense(x);
-    const y = this.run(s);
-    s.dispose();
-    return y;
-  }
-}
 const child = (m: Module, name: string): Module => m.children().find(([n]) => n === name)![1];
 
 /** Far from every pixel (bottom-right corner of image 0), a fully sparse head map is its last conv's bias. */
@@ -62,8 +45,8 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
   const dense = variant.replace('sparse-', '') as Variant;
 
   test(`${variant}: the dense ${dense}'s parameter names and shapes; a dense checkpoint loads`, () => {
-    const s = new YoloV3({ variant, width: 0.125 });
-    const d = new YoloV3({ variant: dense, width: 0.125 });
+    const s = createYolo({ variant, width: 0.125 });
+    const d = createYolo({ variant: dense, width: 0.125 });
     const shapes = (m: YoloV3) => [...m.stateDict()].map(([k, t]) => `${k}:${t.shape}`);
     assert.deepEqual(shapes(s), shapes(d));
     // Sparse output convs' objectness biases start at the prior logit (empty cells read only
@@ -84,7 +67,7 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
     manualSeed(2);
     // BN momentum 1: one training-mode pass sets the running statistics to that batch's, so that
     // eval-mode activations keep their scale through the depth (fresh statistics shrink them).
-    const m = new YoloV3({ variant, width: 0.125, bnMomentum: 1 });
+    const m = createYolo({ variant, width: 0.125, bnMomentum: 1 });
     const S = 256;
     const a = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [1, 100, 100, 1]]);
     tidy(() => noGrad(() => m.forward(a)));
@@ -116,7 +99,7 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
 
 test('sparse-yolov3-tiny sparse down to the heads (denseFrom Infinity): empty cells give the output bias', () => {
   manualSeed(2);
-  const m = new Built('sparse-yolov3-tiny', 0.125, Infinity, 1);
+  const m = new SparseTinyYoloV3({ width: 0.125, bnMomentum: 1, channelsLast: false }, { denseFrom: Infinity });
   const S = 256;
   const a = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [1, 100, 100, 1]]);
   tidy(() => noGrad(() => m.forward(a)));
@@ -128,8 +111,8 @@ test('sparse-yolov3-tiny sparse down to the heads (denseFrom Infinity): empty ce
 
 test('sparse-yolov3-tiny (hybrid): the sparse stride-1…16 trunk, densified, then the dense yolov3-tiny layers — outputs and gradients', () => {
   manualSeed(4);
-  const h = new YoloV3({ variant: 'sparse-yolov3-tiny', width: 0.125 });
-  const d = new YoloV3({ variant: 'yolov3-tiny', width: 0.125 });
+  const h = createYolo({ variant: 'sparse-yolov3-tiny', width: 0.125 });
+  const d = createYolo({ variant: 'yolov3-tiny', width: 0.125 });
   d.loadStateDict(h.stateDict());
   const S = 128;
   const x = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [0, 41, 90, 1], [1, 100, 100, 1], [1, 101, 99, 2]]);

@@ -1,7 +1,7 @@
 // `daqyolo import-weights`: a darknet .weights file → a daqyolo checkpoint (safetensors) of the
 // matching YoloV3, to start training from (e.g. a pretrained backbone).
 import { Command, Option } from 'commander';
-import { YoloV3 } from '../model/yolo.js';
+import { createYolo } from '../model/yolo.js';
 import { saveCheckpoint } from '../nn/serialize.js';
 import { loadDarknetWeights } from '../formats/darknet.js';
 import { checkOutput } from '../data/writer.js';
@@ -19,7 +19,7 @@ export function registerImportWeights(program: Command): void {
     .option('--force', 'overwrite the output')
     .action((file: string, o: { variant: 'yolov3' | 'yolov3-tiny'; classes: number; channels: number; width: number; out: string; force?: boolean }) => {
       checkOutput(o.out, !!o.force);
-      const model = new YoloV3({ variant: o.variant, numClasses: o.classes, inChannels: o.channels, width: o.width });
+      const model = createYolo({ variant: o.variant, numClasses: o.classes, inChannels: o.channels, width: o.width });
       const loaded = loadDarknetWeights(model, file);
       const meta = { source: file, format: 'darknet', variant: o.variant, classes: o.classes, channels: o.channels, width: o.width, ...loaded };
       saveCheckpoint(o.out, { model, meta });

@@ -10,7 +10,8 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { UserError } from '../errors.js';
 import { noGrad, tensor, type Tensor } from '../torch/index.js';
 import { BatchNorm2d, Conv2d } from '../nn/index.js';
-import { ConvBNLeaky, type YoloV3 } from '../model/yolo.js';
+import { ConvBNLeaky } from '../model/blocks.js';
+import type { YoloV3 } from '../model/yolo.js';
 
 export interface DarknetLayer { name: string; conv: Conv2d; bn: BatchNorm2d | null }
 

@@ -1,12 +1,15 @@
-// ONNX export of YoloV3 (opset 13): the graph is built by walking the module tree (Sequential
-// layers in order; ConvBNLeaky → [Pad] Conv (BN folded in) LeakyRelu; residual blocks → Add;
-// MaxPool2d, the keras 'same' pool (edge Pad + MaxPool), Upsample → Resize nearest) and the
-// variant's head wiring (route/concat), the same wiring YoloV3.forward runs. BN is folded in
+// ONNX export of YoloV3 (opset 13): the graph follows the variant's topology (model/topology.ts,
+// the wiring YoloV3.forward runs: modules, concatenations, head outputs), and each module becomes
+// nodes by walking its layers (Sequential layers in order; ConvBNLeaky → [Pad] Conv (BN folded
+// in) LeakyRelu; residual blocks → Add; MaxPool2d, the keras 'same' pool (edge Pad + MaxPool),
+// Upsample → Resize nearest). BN is folded in
 // float64: w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε), which is exactly eval-mode inference.
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { noGrad, type Tensor } from '../torch/index.js';
-import { BatchNorm2d, Conv2d, LeakyReLU, MaxPool2d, Module, Sequential, Upsample, ZeroPad2d, type Layer } from '../nn/index.js';
-import { ConvBNLeaky, SamePool, type YoloV3 } from '../model/yolo.js';
+import { BatchNorm2d, Conv2d, LeakyReLU, MaxPool2d, Sequential, Upsample, ZeroPad2d, type Layer } from '../nn/index.js';
+import { ConvBNLeaky, SamePool } from '../model/blocks.js';
+import type { YoloV3 } from '../model/yolo.js';
+import { INPUT, moduleAt } from '../model/topology.js';
 import { onnxTypes } from './onnx-proto.js';
 
 export const OPSET = 13;
@@ -120,12 +123,6 @@ function emitLayer(g: GraphBuilder, x: string, layer: Layer, name: string): stri
   throw new Error(`ONNX export: no mapping for ${layer.constructor.name} (${name})`);
 }
 
-const child = <M extends Module>(m: Module, name: string): M => {
-  const c = m.children().find(([n]) => n === name);
-  if (!c) throw new Error(`ONNX export: model has no module '${name}'`);
-  return c[1] as M;
-};
-
 export interface OnnxExportOptions { size: number; inputScale?: number; batch?: number | 'dynamic' }
 
 /** Encodes the model (eval mode: BN running statistics) as ONNX bytes. Input "images" [B, C, S, S]; outputs coarse first. */
@@ -141,28 +138,17 @@ export function exportOnnx(model: YoloV3, o: OnnxExportOptions): Uint8Array {
   noGrad(() => {
     let x = 'images';
     if (o.inputScale !== undefined && o.inputScale !== 1) x = g.node('Mul', [x, g.floats('input_scale', [], Float32Array.from([o.inputScale]))], [], 'scale');
-    const run = (name: string, input: string) => emitLayer(g, input, child<Layer>(model, name), name);
-    if (cfg.variant === 'yolov3') {
-      const backbone = child<Module>(model, 'backbone');
-      let cur = emitLayer(g, x, child<Layer>(backbone, 'stem'), 'backbone.stem');
-      const stages = child<Module>(backbone, 'stages');
-      const feats: string[] = [];
-      for (const [n, s] of stages.children()) { cur = emitLayer(g, cur, s as Layer, `backbone.stages.${n}`); feats.push(cur); }
-      const [f8, f16, f32] = feats.slice(2);
-      const head = (h: string, input: string) => {
-        const t = emitLayer(g, input, child<Layer>(child<Module>(model, h), 'trunk'), `${h}.trunk`);
-        outputs.push(emitLayer(g, t, child<Layer>(child<Module>(model, h), 'out'), `${h}.out`));
-        return t;
-      };
-      let t = head('head1', f32);
-      t = head('head2', g.node('Concat', [run('up1', t), f16], [attrI('axis', 1)], 'route1'));
-      head('head3', g.node('Concat', [run('up2', t), f8], [attrI('axis', 1)], 'route2'));
-    } else {
-      const x1 = run('trunk1', x);
-      const x2 = run('trunk2', x1);
-      outputs.push(run('out1', x2));
-      outputs.push(run('out2', g.node('Concat', [run('up', x2), x1], [attrI('axis', 1)], 'route')));
+    // The variant's topology, as YoloV3.forward runs it: one ONNX value per topology value.
+    const at = new Map<string, string>([[INPUT, x]]);
+    for (const n of model.topology.nodes) {
+      if ('densify' in n) throw new Error(`ONNX export: ${cfg.variant} densifies a sparse map, which ONNX cannot express`);
+      if ('concat' in n) at.set(n.id, g.node('Concat', n.concat.map((i) => at.get(i)!), [attrI('axis', 1)], n.id));
+      else {
+        const path = 'module' in n ? n.module : n.head;
+        at.set(n.id, emitLayer(g, at.get(n.from)!, moduleAt(model, path) as Layer, path));
+      }
     }
+    for (const o of model.topology.outputs) outputs.push(at.get(o)!);
   });
   // Name the head outputs by stride.
   const names = model.strides.map((s) => `stride${s}`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { defaultDevice, setNumThreads } from '../torch/index.js';
 import { loadCheckpoint } from '../nn/serialize.js';
-import { YoloV3 } from '../model/yolo.js';
+import { createYolo, type YoloV3 } from '../model/yolo.js';
 import type { ResolvedRun } from '../schema/run.js';
 import { RunDir, checkBest } from '../run/run-dir.js';
 import type { InferContext } from './predict.js';
@@ -23,7 +23,7 @@ export interface OpenedRun {
 
 /** Builds the model a run describes (used by training, evaluation and detection). */
 export function buildModel(run: Pick<ResolvedRun, 'config' | 'channels' | 'classNames'>): YoloV3 {
-  return new YoloV3({
+  return createYolo({
     variant: run.config.model.variant, inChannels: run.channels, numClasses: run.classNames.length,
     width: run.config.model.width, channelsLast: run.config.model.channelsLast, bnMomentum: run.config.model.bnMomentum ?? 0.1,
     isolatedRadius: run.config.model.isolatedRadius ?? 0,

@@ -1,14 +1,17 @@
-// The YOLOv3 network of the seed (keras-yolo3 topology): Darknet-53 backbone, three heads
+// The YOLOv3 family of the seed (keras-yolo3 topology): Darknet-53 backbone, three heads
 // (coarse stride 32 first, then 16, then 8), nearest ×2 upsampling, BN eps 1e-3, LeakyReLU 0.1,
-// zero padding left/top before stride-2 convolutions. A lighter YOLOv3-tiny variant has two
-// heads (strides 32 and 16). Channel widths scale by `width` for fast CPU work. The sparse-*
-// variants are the same networks on sparse convolutions (sparse-yolo.ts), with the same
-// parameter names, head maps, loss and decoding.
-import { Tensor, SparseTensor, cat, dispose, noGrad, zeros } from '../torch/index.js';
-import { buildSparseYolo, dropIsolated, type SparseVariant } from './sparse-yolo.js';
-import { Module, Layer, Conv2d, BatchNorm2d, LeakyReLU, ZeroPad2d, MaxPool2d, Upsample, Sequential, ModuleList } from '../nn/index.js';
-import { functional as F } from '../torch/index.js';
+// zero padding left/top before stride-2 convolutions; YOLOv3-tiny has two heads (strides 32 and
+// 16). Channel widths scale by `width` for fast CPU work. The sparse-* variants are the same
+// networks on sparse convolutions (sparse-blocks.ts), with the same parameter names, head maps,
+// loss and decoding. Each variant is a class: its blocks (blocks.ts, sparse-blocks.ts) and its
+// topology (topology.ts), which forward and the ONNX writer both follow.
+import { Tensor, SparseTensor, dispose, noGrad, zeros } from '../torch/index.js';
+import { Module, Conv2d, MaxPool2d, Sequential, SparseSequential, SparseMaxPool2d } from '../nn/index.js';
+import { scaled, ConvBNLeaky, Darknet53, Head, upRoute, denseTinyTail } from './blocks.js';
+import { SparseConvBNLeaky, SparseDarknet53, SparseHead, sparseHeadOut, dropIsolated, type OutputShape, type SparseVariant } from './sparse-blocks.js';
+import { INPUT, checkTopology, runTopology, type Topology } from './topology.js';
 
+export { scaled, ConvBNLeaky, SamePool } from './blocks.js';
 export type Variant = 'yolov3' | 'yolov3-tiny' | SparseVariant;
 export const variants: readonly Variant[] = ['yolov3', 'yolov3-tiny', 'sparse-yolov3', 'sparse-yolov3-tiny'];
 export const isSparse = (v: Variant): v is SparseVariant => v.startsWith('sparse-');
@@ -43,166 +46,85 @@ export const defaultYoloConfig: YoloConfig = {
   variant: 'yolov3', inChannels: 1, numClasses: 1, anchorsPerScale: 3, width: 1, bnMomentum: 0.1, channelsLast: true, isolatedRadius: 0,
 };
 
-/** Scaled channel count: at least 1. */
-export const scaled = (c: number, width: number): number => Math.max(1, Math.round(c * width));
-
-/** Conv (no bias) + BN (eps 1e-3) + LeakyReLU(0.1); stride-2 convs get keras' ((1,0),(1,0)) pad. */
-export class ConvBNLeaky extends Sequential {
-  readonly conv: Conv2d;
-  constructor(cin: number, cout: number, k: number, stride = 1, bnMomentum = 0.1) {
-    super();
-    const pad = stride === 1 ? Math.floor(k / 2) : 0; // 'same' for stride 1, 'valid' after explicit pad
-    if (stride === 2) this.append(new ZeroPad2d([1, 0, 1, 0]));
-    this.conv = new Conv2d(cin, cout, k, { stride, padding: pad, bias: false });
-    this.append(this.conv);
-    this.append(new BatchNorm2d(cout, { eps: 1e-3, momentum: bnMomentum }));
-    this.append(new LeakyReLU(0.1));
-  }
-}
-
-/** Two convs (1×1 halving, 3×3 restoring) with a residual connection. */
-class Residual extends Layer {
-  readonly body: Sequential;
-  constructor(c: number, m: number) {
-    super();
-    this.body = this.registerModule('body', new Sequential(new ConvBNLeaky(c, Math.max(1, Math.floor(c / 2)), 1, 1, m), new ConvBNLeaky(Math.max(1, Math.floor(c / 2)), c, 3, 1, m)));
-  }
-  forward(x: Tensor): Tensor {
-    const y = this.body.forward(x);
-    const out = x.add(y);
-    y.dispose();
-    return out;
-  }
-}
-
-/** Darknet-53: stem + five downsampling stages of 1, 2, 8, 8, 4 residual blocks. */
-class Darknet53 extends Module {
-  readonly stem: ConvBNLeaky;
-  readonly stages: ModuleList<Sequential>;
-  readonly channels: number[];
-  constructor(cin: number, w: number, m: number) {
-    super();
-    const c = (n: number) => scaled(n, w);
-    this.stem = this.registerModule('stem', new ConvBNLeaky(cin, c(32), 3, 1, m));
-    this.stages = this.registerModule('stages', new ModuleList<Sequential>());
-    this.channels = [];
-    let prev = c(32);
-    for (const [filters, blocks] of [[64, 1], [128, 2], [256, 8], [512, 8], [1024, 4]] as const) {
-      const s = new Sequential(new ConvBNLeaky(prev, c(filters), 3, 2, m));
-      for (let i = 0; i < blocks; i++) s.append(new Residual(c(filters), m));
-      this.stages.append(s);
-      this.channels.push(c(filters));
-      prev = c(filters);
-    }
-  }
-  /** Returns the stride-8, stride-16 and stride-32 feature maps. */
-  forward(x: Tensor): [Tensor, Tensor, Tensor] {
-    let cur = this.stem.forward(x);
-    const outs: Tensor[] = [];
-    for (let i = 0; i < this.stages.length; i++) {
-      const next = this.stages.at(i).forward(cur);
-      if (i < 3) cur.dispose(); // stage outputs 2 (stride 8) and 3 (stride 16) are kept for the heads
-      cur = next;
-      if (i >= 2) outs.push(cur);
-    }
-    return outs as [Tensor, Tensor, Tensor];
-  }
-}
-
-/** keras-yolo3 make_last_layers: five alternating convs → x, then 3×3 conv + 1×1 output conv → y. */
-class Head extends Module {
-  readonly trunk: Sequential;
-  readonly out: Sequential;
-  constructor(cin: number, nf: number, outFilters: number, m: number) {
-    super();
-    this.trunk = this.registerModule('trunk', new Sequential(
-      new ConvBNLeaky(cin, nf, 1, 1, m), new ConvBNLeaky(nf, nf * 2, 3, 1, m), new ConvBNLeaky(nf * 2, nf, 1, 1, m),
-      new ConvBNLeaky(nf, nf * 2, 3, 1, m), new ConvBNLeaky(nf * 2, nf, 1, 1, m)));
-    this.out = this.registerModule('out', new Sequential(new ConvBNLeaky(nf, nf * 2, 3, 1, m), new Conv2d(nf * 2, outFilters, 1)));
-  }
-}
-
 /** The raw head outputs, coarse first: [B, A·(5+C), H/32, W/32], then /16, then /8. */
 export type HeadOutputs = Tensor[];
 
-export class YoloV3 extends Module {
-  readonly config: YoloConfig;
-  readonly strides: number[];
-  #forward: (x: Tensor) => HeadOutputs;
-  #sparseForward: ((x: SparseTensor) => HeadOutputs) | null = null;
+/**
+ * keras-yolo3 yolo_body: Darknet-53, then per head a trunk whose output feeds the head's `out`
+ * and, through a 1×1 conv and ×2 upsampling, the next finer head (joined with the backbone's
+ * stride-16, then stride-8 map). The dense and the sparse YOLOv3 both run this.
+ */
+export const YOLOV3_TOPOLOGY: Topology = {
+  nodes: [
+    { id: 'stem', module: 'backbone.stem', from: INPUT },
+    { id: 's2', module: 'backbone.stages.0', from: 'stem' },
+    { id: 's4', module: 'backbone.stages.1', from: 's2' },
+    { id: 'f8', module: 'backbone.stages.2', from: 's4' },
+    { id: 'f16', module: 'backbone.stages.3', from: 'f8' },
+    { id: 'f32', module: 'backbone.stages.4', from: 'f16' },
+    { id: 't1', module: 'head1.trunk', from: 'f32' },
+    { id: 'y1', head: 'head1.out', from: 't1' },
+    { id: 'u1', module: 'up1', from: 't1' },
+    { id: 'route1', concat: ['u1', 'f16'] },
+    { id: 't2', module: 'head2.trunk', from: 'route1' },
+    { id: 'y2', head: 'head2.out', from: 't2' },
+    { id: 'u2', module: 'up2', from: 't2' },
+    { id: 'route2', concat: ['u2', 'f8'] },
+    { id: 't3', module: 'head3.trunk', from: 'route2' },
+    { id: 'y3', head: 'head3.out', from: 't3' },
+  ],
+  outputs: ['y1', 'y2', 'y3'],
+};
 
-  constructor(config: Partial<YoloConfig> = {}) {
+/**
+ * keras-yolo3 tiny_yolo_body: `trunk1` down to stride 16, `trunk2` to stride 32 → head `out1`;
+ * `up` from trunk2's output, joined with trunk1's → head `out2`. `densifyAt16`: trunk1 is sparse
+ * and the rest dense (the hybrid sparse tiny network).
+ */
+export function tinyTopology(densifyAt16 = false): Topology {
+  const x1 = densifyAt16 ? 'x1dense' : 'x1';
+  return {
+    nodes: [
+      { id: 'x1', module: 'trunk1', from: INPUT },
+      ...(densifyAt16 ? [{ id: 'x1dense', densify: 'x1' }] : []),
+      { id: 'x2', module: 'trunk2', from: x1 },
+      { id: 'y1', head: 'out1', from: 'x2' },
+      { id: 'u', module: 'up', from: 'x2' },
+      { id: 'route', concat: ['u', x1] },
+      { id: 'y2', head: 'out2', from: 'route' },
+    ],
+    outputs: ['y1', 'y2'],
+  };
+}
+
+/**
+ * The YOLOv3 family. Each variant is a subclass that registers its blocks (in darknet cfg order:
+ * the Darknet writer relies on it) and names its topology; this class runs that topology on
+ * dense or sparse input, and reports FLOPs.
+ */
+export abstract class YoloV3 extends Module {
+  readonly config: YoloConfig;
+  abstract readonly strides: number[];
+  abstract readonly topology: Topology;
+  /** True for the variants that run sparse convolutions (forward converts dense input). */
+  abstract readonly sparse: boolean;
+
+  constructor(config: Partial<YoloConfig>) {
     super();
-    const cfg = { ...defaultYoloConfig, ...config };
-    this.config = cfg;
-    const out = cfg.anchorsPerScale * (5 + cfg.numClasses);
-    const m = cfg.bnMomentum;
-    const c = (n: number) => scaled(n, cfg.width);
-    if (isSparse(cfg.variant)) {
-      const built = buildSparseYolo({ register: (name, mod) => this.registerModule(name, mod) }, cfg.variant, cfg.inChannels, c,
-        { anchors: cfg.anchorsPerScale, perAnchor: 5 + cfg.numClasses }, m);
-      this.strides = built.strides;
-      this.#sparseForward = built.forward;
-      this.#forward = () => { throw new Error('unreachable'); };
-    } else if (cfg.variant === 'yolov3') {
-      const backbone = this.registerModule('backbone', new Darknet53(cfg.inChannels, cfg.width, m));
-      const [c8, c16, c32] = backbone.channels.slice(2) as [number, number, number];
-      const head1 = this.registerModule('head1', new Head(c32, c(512), out, m));
-      const up1 = this.registerModule('up1', new Sequential(new ConvBNLeaky(c(512), c(256), 1, 1, m), new Upsample(2)));
-      const head2 = this.registerModule('head2', new Head(c(256) + c16, c(256), out, m));
-      const up2 = this.registerModule('up2', new Sequential(new ConvBNLeaky(c(256), c(128), 1, 1, m), new Upsample(2)));
-      const head3 = this.registerModule('head3', new Head(c(128) + c8, c(128), out, m));
-      this.strides = [32, 16, 8];
-      this.#forward = (x) => {
-        const [f8, f16, f32] = backbone.forward(x);
-        const y: Tensor[] = [];
-        let t = head1.trunk.forward(f32);
-        f32.dispose();
-        y.push(head1.out.forward(t));
-        const u1 = up1.forward(t);
-        t.dispose();
-        const j1 = cat([u1, f16], 1);
-        u1.dispose(); f16.dispose();
-        t = head2.trunk.forward(j1);
-        j1.dispose();
-        y.push(head2.out.forward(t));
-        const u2 = up2.forward(t);
-        t.dispose();
-        const j2 = cat([u2, f8], 1);
-        u2.dispose(); f8.dispose();
-        t = head3.trunk.forward(j2);
-        j2.dispose();
-        y.push(head3.out.forward(t));
-        t.dispose();
-        return y;
-      };
-    } else {
-      // keras-yolo3 tiny_yolo_body.
-      const conv = (a: number, b: number, k: number) => new ConvBNLeaky(a, b, k, 1, m);
-      const pool = () => new MaxPool2d(2, 2);
-      const trunk1 = this.registerModule('trunk1', new Sequential(
-        conv(cfg.inChannels, c(16), 3), pool(), conv(c(16), c(32), 3), pool(), conv(c(32), c(64), 3), pool(),
-        conv(c(64), c(128), 3), pool(), conv(c(128), c(256), 3)));
-      const trunk2 = this.registerModule('trunk2', new Sequential(
-        pool(), conv(c(256), c(512), 3), new SamePool(), conv(c(512), c(1024), 3), conv(c(1024), c(256), 1)));
-      const out1 = this.registerModule('out1', new Sequential(conv(c(256), c(512), 3), new Conv2d(c(512), out, 1)));
-      const up = this.registerModule('up', new Sequential(conv(c(256), c(128), 1), new Upsample(2)));
-      const out2 = this.registerModule('out2', new Sequential(conv(c(128) + c(256), c(256), 3), new Conv2d(c(256), out, 1)));
-      this.strides = [32, 16];
-      this.#forward = (x) => {
-        const x1 = trunk1.forward(x);
-        const x2 = trunk2.forward(x1);
-        const y1 = out1.forward(x2);
-        const u = up.forward(x2);
-        x2.dispose();
-        const j = cat([u, x1], 1);
-        u.dispose(); x1.dispose();
-        const y2 = out2.forward(j);
-        j.dispose();
-        return [y1, y2];
-      };
-    }
-    if (cfg.channelsLast) this.toChannelsLast();
+    this.config = { ...defaultYoloConfig, ...config };
+  }
+
+  /** Scaled widths, BN momentum and head filters for the subclasses' constructors. */
+  protected get dims(): { c: (n: number) => number; m: number; out: OutputShape; filters: number } {
+    const cfg = this.config;
+    const out = { anchors: cfg.anchorsPerScale, perAnchor: 5 + cfg.numClasses };
+    return { c: (n) => scaled(n, cfg.width), m: cfg.bnMomentum, out, filters: out.anchors * out.perAnchor };
+  }
+
+  /** The subclasses' last constructor step: check the wiring, store NHWC if configured. */
+  protected finish(): void {
+    checkTopology(this.topology, this);
+    if (this.config.channelsLast) this.toChannelsLast();
   }
 
   get numScales(): number {
@@ -214,10 +136,6 @@ export class YoloV3 extends Module {
     for (const [, mod] of this.namedModules()) if (mod instanceof Conv2d) mod.toChannelsLast();
   }
 
-  get sparse(): boolean {
-    return this.#sparseForward !== null;
-  }
-
   /**
    * x: dense [B, C, H, W] or a sparse batch, H and W multiples of 32. Returns the raw head
    * outputs, coarse first (dense maps for every variant).
@@ -226,8 +144,9 @@ export class YoloV3 extends Module {
     const [ch, hgt, wid] = x instanceof SparseTensor ? [x.channels, x.grid.height, x.grid.width] : (x.shape.slice(1) as [number, number, number]);
     if (ch !== this.config.inChannels) throw new Error(`model expects ${this.config.inChannels} input channels, got ${ch}`);
     if (hgt % 32 || wid % 32) throw new Error(`input size ${hgt}×${wid} is not a multiple of 32`);
+    const run = (input: Tensor | SparseTensor) => runTopology(this.topology, this, input);
     const radius = this.config.isolatedRadius;
-    if (this.#sparseForward || radius > 0) {
+    if (this.sparse || radius > 0) {
       // The sites, rulebooks and coarser grids made here are freed on return (autograd keeps
       // the index tensors backward needs); a caller's sparse batch stays the caller's.
       const given = x instanceof SparseTensor ? x : null;
@@ -235,9 +154,9 @@ export class YoloV3 extends Module {
       const input = given ?? made[made.push(SparseTensor.fromDense(x as Tensor)) - 1]!;
       const kept = radius > 0 ? made[made.push(dropIsolated(input, radius)) - 1]! : input;
       try {
-        if (this.#sparseForward) return this.#sparseForward(kept);
+        if (this.sparse) return run(kept);
         const d = kept.dense();
-        const y = this.#forward(d);
+        const y = run(d);
         d.dispose();
         return y;
       } finally {
@@ -246,17 +165,17 @@ export class YoloV3 extends Module {
     }
     if (x instanceof SparseTensor) {
       const d = x.dense();
-      const y = this.#forward(d);
+      const y = run(d);
       d.dispose();
       return y;
     }
     if (this.config.channelsLast && !x.isContiguous('channels_last')) {
       const xl = x.contiguous('channels_last');
-      const y = this.#forward(xl);
+      const y = run(xl);
       xl.dispose();
       return y;
     }
-    return this.#forward(x);
+    return run(x);
   }
 
   /** Multiply-accumulate count of one forward pass ×2 (FLOP, as darknet reports), per image. */
@@ -265,13 +184,110 @@ export class YoloV3 extends Module {
   }
 }
 
-/** keras 'same' max pooling with kernel 2, stride 1: pad right/bottom by replicating the edge. */
-export class SamePool extends Layer {
-  forward(x: Tensor): Tensor {
-    const p = F.pad(x, [0, 1, 0, 1], 'replicate');
-    const y = F.maxPool2d(p, 2, { stride: 1 });
-    p.dispose();
-    return y;
+/** YOLOv3 (`yolov3`): Darknet-53 and three dense heads. */
+export class DarknetYoloV3 extends YoloV3 {
+  readonly strides = [32, 16, 8];
+  readonly topology = YOLOV3_TOPOLOGY;
+  readonly sparse = false;
+  constructor(config: Partial<YoloConfig> = {}) {
+    super({ ...config, variant: 'yolov3' });
+    const { c, m, filters } = this.dims;
+    const backbone = this.registerModule('backbone', new Darknet53(this.config.inChannels, c, m));
+    const [c8, c16, c32] = backbone.channels.slice(2) as [number, number, number];
+    this.registerModule('head1', new Head(c32, c(512), filters, m));
+    this.registerModule('up1', upRoute(c(512), c(256), m));
+    this.registerModule('head2', new Head(c(256) + c16, c(256), filters, m));
+    this.registerModule('up2', upRoute(c(256), c(128), m));
+    this.registerModule('head3', new Head(c(128) + c8, c(128), filters, m));
+    this.finish();
+  }
+}
+
+/** YOLOv3-tiny (`yolov3-tiny`): keras-yolo3's tiny network, two dense heads. */
+export class TinyYoloV3 extends YoloV3 {
+  readonly strides = [32, 16];
+  readonly topology = tinyTopology();
+  readonly sparse = false;
+  constructor(config: Partial<YoloConfig> = {}) {
+    super({ ...config, variant: 'yolov3-tiny' });
+    const { c, m, filters } = this.dims;
+    const conv = (a: number, b: number, k: number) => new ConvBNLeaky(a, b, k, 1, m);
+    const pool = () => new MaxPool2d(2, 2);
+    this.registerModule('trunk1', new Sequential(
+      conv(this.config.inChannels, c(16), 3), pool(), conv(c(16), c(32), 3), pool(), conv(c(32), c(64), 3), pool(),
+      conv(c(64), c(128), 3), pool(), conv(c(128), c(256), 3)));
+    denseTinyTail((n, mod) => this.registerModule(n, mod), c, filters, m);
+    this.finish();
+  }
+}
+
+/** Sparse YOLOv3 (`sparse-yolov3`): sparse from the input pixels to the three heads' output convs. */
+export class SparseYoloV3 extends YoloV3 {
+  readonly strides = [32, 16, 8];
+  readonly topology = YOLOV3_TOPOLOGY;
+  readonly sparse = true;
+  constructor(config: Partial<YoloConfig> = {}) {
+    super({ ...config, variant: 'sparse-yolov3' });
+    const { c, m, out } = this.dims;
+    const cbl = (a: number, b: number) => new SparseConvBNLeaky(a, b, 1, 1, m);
+    const backbone = this.registerModule('backbone', new SparseDarknet53(this.config.inChannels, c, m));
+    const [c8, c16, c32] = backbone.channels.slice(2) as [number, number, number];
+    this.registerModule('head1', new SparseHead(c32, c(512), out, m));
+    // No upsampling layer: the concatenation upsamples onto the finer map's sites (topology.ts).
+    this.registerModule('up1', new SparseSequential(cbl(c(512), c(256))));
+    this.registerModule('head2', new SparseHead(c(256) + c16, c(256), out, m));
+    this.registerModule('up2', new SparseSequential(cbl(c(256), c(128))));
+    this.registerModule('head3', new SparseHead(c(128) + c8, c(128), out, m));
+    this.finish();
+  }
+}
+
+export interface SparseTinyOptions {
+  /**
+   * The stride from which the network is dense: 16 (default) densifies after trunk1 (30² cells at
+   * 480 px; the stride-16/32 maps are 20–60 % occupied, where dense GEMMs cost little more than
+   * sparse ones, and the fully sparse network's objectness at true boxes stayed below the dense
+   * one's: README, "Sparse vs dense"); Infinity is sparse down to the heads.
+   */
+  denseFrom: number;
+}
+
+/** Sparse YOLOv3-tiny (`sparse-yolov3-tiny`): sparse to stride 16, then the dense tiny network (or sparse throughout). */
+export class SparseTinyYoloV3 extends YoloV3 {
+  readonly strides = [32, 16];
+  readonly topology: Topology;
+  readonly sparse = true;
+  constructor(config: Partial<YoloConfig> = {}, o: SparseTinyOptions = { denseFrom: 16 }) {
+    super({ ...config, variant: 'sparse-yolov3-tiny' });
+    const { c, m, out, filters } = this.dims;
+    const cbl = (a: number, b: number, k: number) => new SparseConvBNLeaky(a, b, k, 1, m);
+    const pool = () => new SparseMaxPool2d(2, { stride: 2 });
+    this.registerModule('trunk1', new SparseSequential(
+      cbl(this.config.inChannels, c(16), 3), pool(), cbl(c(16), c(32), 3), pool(), cbl(c(32), c(64), 3), pool(),
+      cbl(c(64), c(128), 3), pool(), cbl(c(128), c(256), 3)));
+    const hybrid = o.denseFrom <= 16;
+    this.topology = tinyTopology(hybrid);
+    if (hybrid) denseTinyTail((n, mod) => this.registerModule(n, mod), c, filters, m);
+    else {
+      this.registerModule('trunk2', new SparseSequential(
+        pool(), cbl(c(256), c(512), 3), new SparseMaxPool2d(2, { submanifold: true }), cbl(c(512), c(1024), 3), cbl(c(1024), c(256), 1)));
+      this.registerModule('out1', sparseHeadOut(c(256), c(512), out, m));
+      this.registerModule('up', new SparseSequential(cbl(c(256), c(128), 1)));
+      this.registerModule('out2', sparseHeadOut(c(128) + c(256), c(256), out, m));
+    }
+    this.finish();
+  }
+}
+
+/** The network of a config's variant. */
+export function createYolo(config: Partial<YoloConfig> = {}): YoloV3 {
+  const variant = config.variant ?? defaultYoloConfig.variant;
+  switch (variant) {
+    case 'yolov3': return new DarknetYoloV3(config);
+    case 'yolov3-tiny': return new TinyYoloV3(config);
+    case 'sparse-yolov3': return new SparseYoloV3(config);
+    case 'sparse-yolov3-tiny': return new SparseTinyYoloV3(config);
+    default: throw new Error(`unknown model variant '${variant as string}' (one of ${variants.join(', ')})`);
   }
 }
 

@@ -2,6 +2,7 @@
 // an image has hundreds to thousands of them and this is the hot path). A deposit is converted
 // to ionisation electrons at once (recombination), so later stages only move charge.
 import type { SimConfig } from './config.js';
+import { Columns } from './columns.js';
 
 /** Who made a deposit: ≥ 0 is a signal interaction of the image, < 0 a background source. */
 export type Owner = number;
@@ -42,8 +43,8 @@ export class Recombination {
   }
 }
 
-export class Deposits {
-  n = 0;
+export class Deposits extends Columns {
+  protected readonly columns = ['u', 'v', 'd', 't0', 'electrons', 'energy', 'owner'] as const;
   u = new Float64Array(1024);
   v = new Float64Array(1024);
   d = new Float64Array(1024);
@@ -53,13 +54,8 @@ export class Deposits {
   energy = new Float64Array(1024);
   owner = new Int32Array(1024);
 
-  clear(): void {
-    this.n = 0;
-  }
-
   push(u: number, v: number, d: number, t0: number, energyMeV: number, electrons: number, owner: Owner): void {
-    if (this.n === this.u.length) this.grow();
-    const i = this.n++;
+    const i = this.addRow();
     this.u[i] = u;
     this.v[i] = v;
     this.d[i] = d;
@@ -67,19 +63,5 @@ export class Deposits {
     this.energy[i] = energyMeV;
     this.electrons[i] = electrons;
     this.owner[i] = owner;
-  }
-
-  private grow(): void {
-    const m = this.u.length * 2;
-    const g64 = (a: Float64Array) => { const b = new Float64Array(m); b.set(a); return b; };
-    this.u = g64(this.u);
-    this.v = g64(this.v);
-    this.d = g64(this.d);
-    this.t0 = g64(this.t0);
-    this.electrons = g64(this.electrons);
-    this.energy = g64(this.energy);
-    const o = new Int32Array(m);
-    o.set(this.owner);
-    this.owner = o;
   }
 }

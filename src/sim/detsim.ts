@@ -9,6 +9,7 @@ import type { Geometry } from './geometry.js';
 import { ar1Noise, effectiveThreshold, normalCdf, NoiseTpModel } from './noise.js';
 import type { Random } from './random.js';
 import { finderTaps, findTps, pedestalSubtractAndFilter, TpList, type FinderOptions } from './tps.js';
+import { Columns } from './columns.js';
 
 /** Shape exponent of the unipolar response h(t) = (t/tp)^n e^{n(1 − t/tp)} (a CR–RC^n shaper). */
 const SHAPE_N = 4;
@@ -75,21 +76,15 @@ export class DetectorResponse {
 }
 
 /** Charge on one wire: arrival tick (centre), its spread, electrons, owner. */
-class Hits {
-  n = 0;
+class Hits extends Columns {
+  protected readonly columns = ['channel', 'tick', 'sigma', 'q', 'owner'] as const;
   channel = new Int32Array(1024);
   tick = new Float64Array(1024);
   sigma = new Float64Array(1024);
   q = new Float64Array(1024);
   owner = new Int32Array(1024);
   push(c: number, t: number, s: number, q: number, o: Owner): void {
-    if (this.n === this.channel.length) {
-      const m = 2 * this.n;
-      const gi = (a: Int32Array) => { const b = new Int32Array(m); b.set(a); return b; };
-      const gf = (a: Float64Array) => { const b = new Float64Array(m); b.set(a); return b; };
-      this.channel = gi(this.channel); this.tick = gf(this.tick); this.sigma = gf(this.sigma); this.q = gf(this.q); this.owner = gi(this.owner);
-    }
-    const i = this.n++;
+    const i = this.addRow();
     this.channel[i] = c; this.tick[i] = t; this.sigma[i] = s; this.q[i] = q; this.owner[i] = o;
   }
 }

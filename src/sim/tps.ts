@@ -2,10 +2,11 @@
 // collection waveform the way DUNE's software TP generation does: the pedestal tracked by a frugal
 // running median, an optional 7-tap FIR, then one TP per contiguous run above threshold.
 import type { Owner } from './deposits.js';
+import { Columns } from './columns.js';
 
 /** DUNE-style TPs of one image as a growable structure of arrays. Times are in ticks of the window. */
-export class TpList {
-  n = 0;
+export class TpList extends Columns {
+  protected readonly columns = ['channel', 'timeStart', 'timePeak', 'timeOverThreshold', 'adcIntegral', 'adcPeak', 'owner'] as const;
   channel = new Int32Array(256);
   timeStart = new Int32Array(256);
   timePeak = new Int32Array(256);
@@ -14,13 +15,8 @@ export class TpList {
   adcPeak = new Float32Array(256);
   owner = new Int32Array(256);
 
-  clear(): void {
-    this.n = 0;
-  }
-
   push(channel: number, timeStart: number, timePeak: number, tot: number, integral: number, peak: number, owner: Owner): number {
-    if (this.n === this.channel.length) this.grow();
-    const i = this.n++;
+    const i = this.addRow();
     this.channel[i] = channel;
     this.timeStart[i] = timeStart;
     this.timePeak[i] = timePeak;
@@ -29,19 +25,6 @@ export class TpList {
     this.adcPeak[i] = peak;
     this.owner[i] = owner;
     return i;
-  }
-
-  private grow(): void {
-    const m = this.channel.length * 2;
-    const gi = (a: Int32Array) => { const b = new Int32Array(m); b.set(a); return b; };
-    const gf = (a: Float32Array) => { const b = new Float32Array(m); b.set(a); return b; };
-    this.channel = gi(this.channel);
-    this.timeStart = gi(this.timeStart);
-    this.timePeak = gi(this.timePeak);
-    this.timeOverThreshold = gi(this.timeOverThreshold);
-    this.adcIntegral = gf(this.adcIntegral);
-    this.adcPeak = gf(this.adcPeak);
-    this.owner = gi(this.owner);
   }
 }
 

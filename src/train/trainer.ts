@@ -1,17 +1,17 @@
 // The training loop with the seed's diagnostics: every loss term per scale on each training
-// batch and, each epoch, on the whole validation split; checkpoints (last, best) that resume
+// batch and, each epoch, on the whole validation split (in four parts: setUp — start or resume —,
+// trainEpoch of trainStep's, validate, endOfEpoch — record, best, early stop, save); checkpoints (last, best) that resume
 // exactly; a NaN guard; Ctrl-C that stops after the current batch and saves `last`; a lock so
 // that one process at a time trains a run directory; a `best` that always holds the epoch
 // metrics.jsonl names (checked and repaired on resume).
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Adam, manualSeed, setNumThreads, tidy, stack, type Tensor } from '../torch/index.js';
-import { yoloLoss, readLoss, TERMS, type LossValues } from '../loss/yolo-loss.js';
+import { Adam, manualSeed, setNumThreads, tidy } from '../torch/index.js';
+import { yoloLoss, readLoss } from '../loss/yolo-loss.js';
 import { openDataset, type DatasetReader, type DatasetIdentity } from '../data/store.js';
 import { BatchLoader, type LoaderOptions } from '../data/loader.js';
-import type { BatchRequest } from '../data/batch.js';
+import type { BatchRequest, LoadedBatch } from '../data/batch.js';
 import type { AugmentLog } from '../data/augment.js';
-import { evaluateDetections, type MapImage } from '../infer/map.js';
 import { mulberry32 } from '../util/rng.js';
 import { UserError } from '../errors.js';
 import { saveCheckpoint, loadCheckpoint } from '../nn/serialize.js';
@@ -23,9 +23,12 @@ import { faultPoint } from '../util/fault.js';
 import { DataParallel } from './distributed.js';
 import type { ProcessGroup } from '../c10d/process-group.js';
 import { toNetworkInput, targetTensors, type TargetSpec } from '../infer/prepare.js';
-import { TermAccumulator, StatsAccumulator, forEachPredictedBatch, mapImage, type InferContext, type BatchResult } from '../infer/predict.js';
+import { TermAccumulator } from '../infer/predict.js';
 import { buildModel } from '../infer/open-run.js';
-import { SCALE_NAMES, type BatchRecord, type EpochRecord, type ResolvedRun, type TermRecord } from '../schema/run.js';
+import type { BatchRecord, EpochRecord, ResolvedRun } from '../schema/run.js';
+import type { YoloV3 } from '../model/yolo.js';
+import { NonFiniteLossError, checkFinite, checkGradients, meanTerms } from './guards.js';
+import { validateEpoch } from './validate-epoch.js';
 import { resolveRun } from './resolve.js';
 
 export type TrainEvent =
@@ -50,8 +53,6 @@ export interface TrainOptions {
   /** Train data-parallel as one rank of this process group (see distributed.ts). */
   group?: ProcessGroup;
 }
-
-export class NonFiniteLossError extends UserError {}
 
 interface CheckpointMeta {
   epoch: number;      // epoch in progress (or next epoch when batch === 0)
@@ -131,7 +132,60 @@ function startState(o: TrainOptions, dir: RunDir): { resume: boolean; restart: b
   return { resume, restart: false };
 }
 
+/** Everything a training run holds between its steps: set up (or resumed) once by setUp. */
+interface Session {
+  o: TrainOptions;
+  cfg: TrainConfig;
+  dir: RunDir;
+  dp: DataParallel | null;
+  run: ResolvedRun;
+  model: YoloV3;
+  optimizer: Adam;
+  spec: TargetSpec;
+  /** Where the run stands: what `last` holds and what the loop updates. */
+  meta: CheckpointMeta;
+  trainSet: number[];
+  valSet: number[];
+  loader: BatchLoader;
+}
+
+/** Writes a checkpoint (rank 0 alone writes; the other ranks skip). */
+const save = (s: Session, name: 'last' | 'best') =>
+  (s.dp && !s.dp.isLeader) || saveCheckpoint(s.dir.checkpoint(name), { model: s.model, optimizer: s.optimizer, meta: s.meta as unknown as Record<string, unknown> });
+
 async function trainLocked(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agreed: Agreed): Promise<RunDir> {
+  const s = await setUp(o, dir, dp, agreed);
+  let stopReason: 'interrupted' | 'early-stop' | 'done' = 'done';
+  try {
+    for (let epoch = s.meta.epoch; epoch < s.cfg.epochs; epoch++) {
+      const t0 = performance.now();
+      const progress = await trainEpoch(s, epoch);
+      if (progress === 'interrupted') {
+        stopReason = 'interrupted';
+        return dir;
+      }
+      const stop = endOfEpoch(s, epoch, progress, await validate(s, epoch), t0);
+      if (stop) {
+        stopReason = stop;
+        break;
+      }
+    }
+    return dir;
+  } catch (e) {
+    dir.log(`error: ${(e as Error).message}`);
+    throw e;
+  } finally {
+    await finish(s, stopReason);
+  }
+}
+
+/**
+ * Set-up and resume: how the run starts (startState), the dataset (the one it was trained on when
+ * resuming), the resolved run (anchors, sizes), model and optimiser, then either `last`'s weights,
+ * optimiser state and position (metrics.jsonl cut back to it, `best` checked) or a new run's
+ * config.json and `init` checkpoint; finally the training and validation images and the loader.
+ */
+async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agreed: Agreed): Promise<Session> {
   const cfg = o.config;
   const start = agreed(() => startState(o, dir));
   const resume = start.resume;
@@ -208,190 +262,154 @@ async function trainLocked(o: TrainOptions, dir: RunDir, dp: DataParallel | null
   const valSet = Array.from(reader.split('val')).slice(0, run.valImages);
   reader.close();
   const loader = new BatchLoader({ path: cfg.data, workers: cfg.workers, prefetch: cfg.prefetch, pool: Int32Array.from(trainSet), injectWorkerFailure: o.injectWorkerFailure });
-  const save = (name: 'last' | 'best', m: CheckpointMeta) => (dp && !dp.isLeader) || saveCheckpoint(dir.checkpoint(name), { model, optimizer, meta: m as unknown as Record<string, unknown> });
+  return { o, cfg, dir, dp, run, model, optimizer, spec, meta, trainSet, valSet, loader };
+}
 
-  let stopReason: 'interrupted' | 'early-stop' | 'done' = 'done';
-  try {
-    for (let epoch = meta.epoch; epoch < cfg.epochs; epoch++) {
-      const t0 = performance.now();
-      const order = shuffled(trainSet, derive(cfg.seed, 2, epoch));
-      const startBatch = epoch === meta.epoch ? meta.batch : 0;
-      const reqs: BatchRequest[] = [];
-      for (let b = startBatch; b < run.batchesPerEpoch; b++) {
-        const indices = order.slice(b * cfg.batch, (b + 1) * cfg.batch);
-        const positions = indices.map((_, i) => i);
-        reqs.push({
-          id: epoch * 1e6 + b, indices: dp ? dp.shard(indices) : indices, positions: dp ? dp.shard(positions) : positions,
-          seed: derive(cfg.seed, 3, epoch, b), augment: cfg.augment,
-        });
-      }
-      loader.enqueue(reqs);
-      const acc = new TermAccumulator();
-      const augLog: AugmentLog = {};
-      let warmBatches = 0;
-      if (startBatch > 0 && meta.epochAcc) acc.state = structuredClone(meta.epochAcc.acc);
-      for (let b = startBatch; b < run.batchesPerEpoch; b++) {
-        const loaded = await loader.next();
-        for (const [k, v] of Object.entries(loaded.augLog)) augLog[k as keyof AugmentLog] = (augLog[k as keyof AugmentLog] ?? 0) + v;
-        const size = cfg.multiScale.enabled
-          ? cfg.multiScale.min + 32 * Math.floor(mulberry32(derive(cfg.seed, 4, Math.floor(meta.step / cfg.multiScale.every)))() * ((cfg.multiScale.max - cfg.multiScale.min) / 32 + 1))
-          : run.size;
-        const lr = learningRate(cfg, epoch + b / run.batchesPerEpoch);
-        optimizer.lr = lr;
-        model.train();
-        let stopAll = o.control?.stop ?? false;
-        const { values, collisions } = tidy(() => {
-          const inp = toNetworkInput(loaded, size, run.device, run.inputScale);
-          const { targets, collisions } = targetTensors(inp.boxes, size, spec, run.device);
-          const outputs = model.forward(inp.x);
-          let result = yoloLoss(outputs, targets, { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
-            { ...cfg.loss, warmupBatches: run.warmupBatches });
-          if (o.injectNanAtStep === meta.step) result.scales[0]!.conf1 = result.scales[0]!.conf1.mul(NaN);
-          if (dp) ({ result, stop: stopAll } = dp.globalObjective(result, cfg.batch, cfg.loss.reduction, stopAll));
-          const local = readLoss(result);
-          // With several ranks: every image's values, in the global batch's order, on every rank.
-          const { values, collisions: allCollisions } = dp ? dp.gatherValues(local, collisions) : { values: local, collisions };
-          checkFinite(values, meta.step, epoch, b);
-          optimizer.zeroGrad();
-          result.objective.backward();
-          dp?.allReduceGrads(model.parameters());
-          // After the all-reduce every rank holds the same gradients, so all ranks stop together.
-          checkGradients(model.namedParameters(), meta.step, epoch, b);
-          optimizer.step();
-          return { values, collisions: allCollisions };
-        });
-        acc.add(values);
-        if (values.warm) warmBatches++;
-        const record: BatchRecord = {
-          type: 'batch', step: meta.step, epoch, batch: b, lr, warm: values.warm, size, objective: values.objective, collisions,
-          scales: values.scales.map((s) => meanTerms(s)),
-        };
-        if (cfg.logBatches) dir.appendMetrics(record);
-        meta.step++;
-        meta.batch = b + 1;
-        o.onEvent?.({ kind: 'batch', record, epochBatches: run.batchesPerEpoch });
-        // A prefetched batch resolves without a trip through the event loop, so a signal handler
-        // (Ctrl-C → control.stop) would only run at the next real I/O; yield to it after each batch.
-        await new Promise<void>((r) => setImmediate(r));
-        // One process: the flag as it is now; several ranks: the flag they agreed on in this step.
-        const stopNow = dp ? stopAll : (o.control?.stop ?? false);
-        if (stopNow && b + 1 < run.batchesPerEpoch) {
-          loader.clear();
-          meta.epoch = epoch;
-          meta.epochAcc = { acc: acc.state, warmBatches };
-          meta.metricsBytes = dir.metricsBytes();
-          save('last', meta);
-          dir.log(`interrupted after step ${meta.step}; saved last`);
-          stopReason = 'interrupted';
-          return dir;
-        }
-      }
-      // Validation over the whole validation split, in eval mode, never warm.
-      o.onEvent?.({ kind: 'validating', epoch });
-      const val = await validateEpoch(loader, { model, spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, valSet, cfg.batch, epoch, dp);
-      const improved = meta.bestVal === null || val.lossPerImage < meta.bestVal;
-      const record: EpochRecord = {
-        type: 'epoch', epoch, step: meta.step, lr: optimizer.lr, seconds: (performance.now() - t0) / 1000,
-        warmFraction: (warmBatches + (startBatch > 0 ? meta.epochAcc?.warmBatches ?? 0 : 0)) / run.batchesPerEpoch,
-        train: acc.means(), val, augment: augLog, best: improved,
-      };
-      dir.appendMetrics(record);
-      faultPoint('after-epoch-record');
-      if (improved) { meta.bestVal = val.lossPerImage; meta.bestValKind = 'lossPerImage'; meta.stale = 0; } else meta.stale++;
-      meta.epoch = epoch + 1;
-      meta.batch = 0;
-      delete meta.epochAcc;
+/** What one epoch's training batches add up to (with what `last` held when it resumed mid-epoch). */
+interface EpochProgress { acc: TermAccumulator; augLog: AugmentLog; warmBatches: number; startBatch: number }
+
+/**
+ * One epoch's training batches, from `meta.batch` when resuming inside it. On a stop request it
+ * saves `last` with the partial accumulators after the current batch and returns 'interrupted'.
+ */
+async function trainEpoch(s: Session, epoch: number): Promise<EpochProgress | 'interrupted'> {
+  const { cfg, run, dp, meta, loader, o, dir } = s;
+  const order = shuffled(s.trainSet, derive(cfg.seed, 2, epoch));
+  const startBatch = epoch === meta.epoch ? meta.batch : 0;
+  const reqs: BatchRequest[] = [];
+  for (let b = startBatch; b < run.batchesPerEpoch; b++) {
+    const indices = order.slice(b * cfg.batch, (b + 1) * cfg.batch);
+    const positions = indices.map((_, i) => i);
+    reqs.push({
+      id: epoch * 1e6 + b, indices: dp ? dp.shard(indices) : indices, positions: dp ? dp.shard(positions) : positions,
+      seed: derive(cfg.seed, 3, epoch, b), augment: cfg.augment,
+    });
+  }
+  loader.enqueue(reqs);
+  const acc = new TermAccumulator();
+  const augLog: AugmentLog = {};
+  let warmBatches = 0;
+  if (startBatch > 0 && meta.epochAcc) acc.state = structuredClone(meta.epochAcc.acc);
+  for (let b = startBatch; b < run.batchesPerEpoch; b++) {
+    const loaded = await loader.next();
+    for (const [k, v] of Object.entries(loaded.augLog)) augLog[k as keyof AugmentLog] = (augLog[k as keyof AugmentLog] ?? 0) + v;
+    const { values, collisions, size, lr, stopAll } = trainStep(s, loaded, epoch, b);
+    acc.add(values);
+    if (values.warm) warmBatches++;
+    const record: BatchRecord = {
+      type: 'batch', step: meta.step, epoch, batch: b, lr, warm: values.warm, size, objective: values.objective, collisions,
+      scales: values.scales.map((sc) => meanTerms(sc)),
+    };
+    if (cfg.logBatches) dir.appendMetrics(record);
+    meta.step++;
+    meta.batch = b + 1;
+    o.onEvent?.({ kind: 'batch', record, epochBatches: run.batchesPerEpoch });
+    // A prefetched batch resolves without a trip through the event loop, so a signal handler
+    // (Ctrl-C → control.stop) would only run at the next real I/O; yield to it after each batch.
+    await new Promise<void>((r) => setImmediate(r));
+    // One process: the flag as it is now; several ranks: the flag they agreed on in this step.
+    const stopNow = dp ? stopAll : (o.control?.stop ?? false);
+    if (stopNow && b + 1 < run.batchesPerEpoch) {
+      loader.clear();
+      meta.epoch = epoch;
+      meta.epochAcc = { acc: acc.state, warmBatches };
       meta.metricsBytes = dir.metricsBytes();
-      // last, then best: both hold meta.epoch (epochs done), which checkBest compares with metrics.jsonl.
-      save('last', meta);
-      faultPoint('after-last');
-      if (improved) save('best', meta);
-      faultPoint('after-best');
-      dir.log(`epoch ${epoch}: train ${record.train.objective.toFixed(4)} val ${val.objective.toFixed(4)} (loss/image ${val.lossPerImage.toFixed(4)}) mAP50 ${val.map50?.toFixed(4) ?? '-'}${improved ? ' (best)' : ''}`);
-      o.onEvent?.({ kind: 'epoch', record });
-      if (cfg.schedule.earlyStopPatience && meta.stale >= cfg.schedule.earlyStopPatience) {
-        stopReason = 'early-stop';
-        dir.log(`early stop: no validation improvement for ${meta.stale} epochs`);
-        break;
-      }
-      if (dp ? dp.anyTrue(o.control?.stop ?? false) : o.control?.stop) { stopReason = 'interrupted'; break; }
-    }
-    return dir;
-  } catch (e) {
-    dir.log(`error: ${(e as Error).message}`);
-    throw e;
-  } finally {
-    await loader.close();
-    model.dispose();
-    // done.json marks a finished run (sweeps skip it); an interrupted run has none.
-    if ((!dp || dp.isLeader) && stopReason !== 'interrupted' && meta.epoch > 0 && (stopReason === 'early-stop' || meta.epoch >= cfg.epochs)) {
-      writeJsonAtomic(join(dir.path, 'done.json'), { reason: stopReason, epochs: meta.epoch, step: meta.step, bestValLossPerImage: meta.bestVal });
-    }
-    o.onEvent?.({ kind: 'stopped', reason: stopReason, step: meta.step });
-  }
-}
-
-function meanTerms(s: LossValues['scales'][number]): TermRecord {
-  const n = s.xy.length;
-  const m = (v: number[]) => v.reduce((a, b) => a + b, 0) / n;
-  return { xy: m(s.xy), wh: m(s.wh), conf1: m(s.conf1), conf2: m(s.conf2), class: m(s.class), total: m(s.total) };
-}
-
-/** The NaN guard: names the batch, scale and term that went non-finite. */
-function checkFinite(v: LossValues, step: number, epoch: number, batch: number): void {
-  for (let s = 0; s < v.scales.length; s++) {
-    for (const t of [...TERMS, 'total'] as const) {
-      if (v.scales[s]![t].some((x) => !Number.isFinite(x))) {
-        throw new NonFiniteLossError(`non-finite loss at step ${step} (epoch ${epoch}, batch ${batch}): scale ${s} (${SCALE_NAMES[s] ?? s}), term ${t}; the last good checkpoint is kept`);
-      }
+      save(s, 'last');
+      dir.log(`interrupted after step ${meta.step}; saved last`);
+      return 'interrupted';
     }
   }
-  if (!Number.isFinite(v.objective)) throw new NonFiniteLossError(`non-finite objective at step ${step} (epoch ${epoch}, batch ${batch}); the last good checkpoint is kept`);
+  return { acc, augLog, warmBatches, startBatch };
 }
 
 /**
- * The NaN guard on gradients: a finite loss can still give non-finite gradients (√ at 0, an
- * overflow in backward), which the optimiser would write into every weight. One device sync per
- * step (the sum of every gradient); the parameter is looked up only when that sum is not finite.
+ * One optimiser step on a loaded batch: input size (multi-scale), learning rate, forward, loss,
+ * (with several ranks: the global objective and all-reduced gradients), the NaN guards, step.
+ * Returns every image's loss values and whether the ranks agreed to stop.
  */
-export function checkGradients(named: Iterable<[string, Tensor]>, step: number, epoch: number, batch: number): void {
-  tidy(() => {
-    const withGrad = [...named].flatMap(([name, p]) => { const g = p.grad; return g ? [{ name, g }] : []; });
-    if (!withGrad.length) return;
-    const sums = stack(withGrad.map(({ g }) => g.sum().to('float64')));
-    if (sums.isfinite().all().item() === 1) return;
-    const bad = withGrad.find(({ g }) => g.isfinite().all().item() !== 1);
-    // A finite-element sum can overflow to ±Inf without any element being non-finite: name that case too.
-    const what = bad ? `parameter ${bad.name}` : 'the sum of all gradients (overflow)';
-    throw new NonFiniteLossError(`non-finite gradient at step ${step} (epoch ${epoch}, batch ${batch}): ${what}; the last good checkpoint is kept`);
+function trainStep(s: Session, loaded: LoadedBatch, epoch: number, b: number) {
+  const { cfg, run, dp, meta, model, optimizer, spec, o } = s;
+  const size = cfg.multiScale.enabled
+    ? cfg.multiScale.min + 32 * Math.floor(mulberry32(derive(cfg.seed, 4, Math.floor(meta.step / cfg.multiScale.every)))() * ((cfg.multiScale.max - cfg.multiScale.min) / 32 + 1))
+    : run.size;
+  const lr = learningRate(cfg, epoch + b / run.batchesPerEpoch);
+  optimizer.lr = lr;
+  model.train();
+  let stopAll = o.control?.stop ?? false;
+  const { values, collisions } = tidy(() => {
+    const inp = toNetworkInput(loaded, size, run.device, run.inputScale);
+    const { targets, collisions } = targetTensors(inp.boxes, size, spec, run.device);
+    const outputs = model.forward(inp.x);
+    let result = yoloLoss(outputs, targets, { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
+      { ...cfg.loss, warmupBatches: run.warmupBatches });
+    if (o.injectNanAtStep === meta.step) result.scales[0]!.conf1 = result.scales[0]!.conf1.mul(NaN);
+    if (dp) ({ result, stop: stopAll } = dp.globalObjective(result, cfg.batch, cfg.loss.reduction, stopAll));
+    const local = readLoss(result);
+    // With several ranks: every image's values, in the global batch's order, on every rank.
+    const { values, collisions: allCollisions } = dp ? dp.gatherValues(local, collisions) : { values: local, collisions };
+    checkFinite(values, meta.step, epoch, b);
+    optimizer.zeroGrad();
+    result.objective.backward();
+    dp?.allReduceGrads(model.parameters());
+    // After the all-reduce every rank holds the same gradients, so all ranks stop together.
+    checkGradients(model.namedParameters(), meta.step, epoch, b);
+    optimizer.step();
+    return { values, collisions: allCollisions };
   });
+  return { values, collisions, size, lr, stopAll };
+}
+
+/** Validation over the whole validation split, in eval mode, never warm. */
+async function validate(s: Session, epoch: number) {
+  const { run, cfg } = s;
+  s.o.onEvent?.({ kind: 'validating', epoch });
+  return validateEpoch(s.loader, { model: s.model, spec: s.spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, s.valSet, cfg.batch, epoch, s.dp);
 }
 
 /**
- * Runs the model over the validation images; terms are means per image. With several ranks each
- * evaluates every W-th batch and all gather the batches' results, then add them up in the single
- * process's order (the same sums, histogram counts and mAP).
+ * End of epoch: the epoch record, best (validation loss per image) and early-stopping counts,
+ * `last` then `best`, and whether to stop (early stop, or a stop request between epochs).
  */
-export async function validateEpoch(loader: BatchLoader, ctx: InferContext, indices: number[], batch: number, epoch: number, dp: DataParallel | null = null) {
-  const terms = new TermAccumulator();
-  const stats = new StatsAccumulator();
-  const images: MapImage[] = [];
-  const mine = dp ? dp.validationShard(indices, batch) : { indices, batchIds: null };
-  const results: { batch: number; result: { values: BatchResult['values']; stats: Parameters<StatsAccumulator['add']>[0] | undefined; cells: number[]; images: MapImage[] } }[] = [];
-  await forEachPredictedBatch(loader, ctx, mine.indices, batch, (b, res) => {
-    const k = results.length;
-    results.push({ batch: mine.batchIds ? mine.batchIds[k]! : k, result: {
-      // Plain arrays: the results may travel as JSON to the other ranks.
-      values: res.values, stats: res.stats?.map((st) => ({ ...st, objectness: Array.from(st.objectness), iou: Array.from(st.iou) })), cells: res.cellsPerScale, images: res.detections.map((dets, i) => mapImage(dets, b.boxes[i]!)),
-    } });
-  }, -epoch * 1e6);
-  for (const r of dp ? dp.gatherBatches(results) : results.map((x) => x.result)) {
-    terms.add(r.values!);
-    stats.add(r.stats!, r.cells);
-    images.push(...r.images);
+function endOfEpoch(s: Session, epoch: number, p: EpochProgress, val: Awaited<ReturnType<typeof validateEpoch>>, t0: number): 'early-stop' | 'interrupted' | null {
+  const { cfg, run, dp, meta, dir, o } = s;
+  const improved = meta.bestVal === null || val.lossPerImage < meta.bestVal;
+  const record: EpochRecord = {
+    type: 'epoch', epoch, step: meta.step, lr: s.optimizer.lr, seconds: (performance.now() - t0) / 1000,
+    warmFraction: (p.warmBatches + (p.startBatch > 0 ? meta.epochAcc?.warmBatches ?? 0 : 0)) / run.batchesPerEpoch,
+    train: p.acc.means(), val, augment: p.augLog, best: improved,
+  };
+  dir.appendMetrics(record);
+  faultPoint('after-epoch-record');
+  if (improved) { meta.bestVal = val.lossPerImage; meta.bestValKind = 'lossPerImage'; meta.stale = 0; } else meta.stale++;
+  meta.epoch = epoch + 1;
+  meta.batch = 0;
+  delete meta.epochAcc;
+  meta.metricsBytes = dir.metricsBytes();
+  // last, then best: both hold meta.epoch (epochs done), which checkBest compares with metrics.jsonl.
+  save(s, 'last');
+  faultPoint('after-last');
+  if (improved) save(s, 'best');
+  faultPoint('after-best');
+  dir.log(`epoch ${epoch}: train ${record.train.objective.toFixed(4)} val ${val.objective.toFixed(4)} (loss/image ${val.lossPerImage.toFixed(4)}) mAP50 ${val.map50?.toFixed(4) ?? '-'}${improved ? ' (best)' : ''}`);
+  o.onEvent?.({ kind: 'epoch', record });
+  if (cfg.schedule.earlyStopPatience && meta.stale >= cfg.schedule.earlyStopPatience) {
+    dir.log(`early stop: no validation improvement for ${meta.stale} epochs`);
+    return 'early-stop';
   }
-  const m = evaluateDetections(images);
-  const means = terms.means();
-  const lossPerImage = means.scales.reduce((a, s) => a + s.total, 0);
-  return { ...means, lossPerImage, images: terms.images, stats: stats.summary(), map50: m.map50AllPoint, ap50: m.ap50 };
+  if (dp ? dp.anyTrue(o.control?.stop ?? false) : o.control?.stop) return 'interrupted';
+  return null;
 }
+
+/** After the loop, however it ended: loader and model freed, done.json for a finished run. */
+async function finish(s: Session, stopReason: 'interrupted' | 'early-stop' | 'done'): Promise<void> {
+  const { dp, meta, cfg, dir } = s;
+  await s.loader.close();
+  s.model.dispose();
+  // done.json marks a finished run (sweeps skip it); an interrupted run has none.
+  if ((!dp || dp.isLeader) && stopReason !== 'interrupted' && meta.epoch > 0 && (stopReason === 'early-stop' || meta.epoch >= cfg.epochs)) {
+    writeJsonAtomic(join(dir.path, 'done.json'), { reason: stopReason, epochs: meta.epoch, step: meta.step, bestValLossPerImage: meta.bestVal });
+  }
+  s.o.onEvent?.({ kind: 'stopped', reason: stopReason, step: meta.step });
+}
+
+export { NonFiniteLossError, checkGradients, validateEpoch };

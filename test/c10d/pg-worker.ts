@@ -62,9 +62,9 @@ try {
   } else if (scenario === 'prepare') {
     // Each rank initialises its network from its own seed; prepareModel gives all rank 0's.
     const { DataParallel } = await import('../../src/train/distributed.js');
-    const { YoloV3 } = await import('../../src/model/yolo.js');
+    const { createYolo } = await import('../../src/model/yolo.js');
     manualSeed(100 + rank);
-    const model = new YoloV3({ variant: 'yolov3-tiny', inChannels: 1, numClasses: 1, width: 0.0625 });
+    const model = createYolo({ variant: 'yolov3-tiny', inChannels: 1, numClasses: 1, width: 0.0625 });
     const digest = () => [...model.stateDict().values()].map((t) => t.to('float64').sum().item());
     const before = digest();
     new DataParallel(pg).prepareModel(model);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { YoloV3 } from '../../src/model/yolo.js';
+import { createYolo } from '../../src/model/yolo.js';
 import { loadDarknetWeights, saveDarknetWeights, darknetLayers } from '../../src/formats/darknet.js';
 import { loadCheckpoint } from '../../src/nn/serialize.js';
 import type { Tensor } from '../../src/torch/index.js';
@@ -32,7 +32,7 @@ test('yolov3-tiny: every value of a hand-written .weights file lands in its tens
   const parts: Float32Array[] = TINY.map(([cin, cout, k, bn], i) => Float32Array.from({ length: cout * (bn ? 4 : 1) + cout * cin * k * k }, (_, j) => i + j * 1e-4));
   const file = join(dir, 'tiny.weights');
   writeFileSync(file, Buffer.concat([header, ...parts.map((p) => Buffer.from(p.buffer))]));
-  const model = new YoloV3({ variant: 'yolov3-tiny', numClasses: 2, inChannels: 3, width: 1 / 16 });
+  const model = createYolo({ variant: 'yolov3-tiny', numClasses: 2, inChannels: 3, width: 1 / 16 });
   const r = loadDarknetWeights(model, file);
   assert.deepEqual(r.header, { major: 0, minor: 2, revision: 5, seen: 123456789 });
   assert.equal(r.layersLoaded, TINY.length);
@@ -55,10 +55,10 @@ test('yolov3-tiny: every value of a hand-written .weights file lands in its tens
 });
 
 test('yolov3: save → load gives every tensor back; a prefix loads its layers; wrong sizes are refused', () => {
-  const a = new YoloV3({ variant: 'yolov3', numClasses: 3, inChannels: 1, width: 1 / 16 });
+  const a = createYolo({ variant: 'yolov3', numClasses: 3, inChannels: 1, width: 1 / 16 });
   const file = join(dir, 'full.weights');
   saveDarknetWeights(a, file, 42);
-  const b = new YoloV3({ variant: 'yolov3', numClasses: 3, inChannels: 1, width: 1 / 16 });
+  const b = createYolo({ variant: 'yolov3', numClasses: 3, inChannels: 1, width: 1 / 16 });
   const r = loadDarknetWeights(b, file);
   assert.equal(r.layersLoaded, 75); // 52 backbone + 3 × 7 head + 2 upsample convs
   assert.equal(r.header.seen, 42);
@@ -75,7 +75,7 @@ test('yolov3: save → load gives every tensor back; a prefix loads its layers; 
   const layers = darknetLayers(a);
   const backbone = layers.slice(0, 52).reduce((n, l) => n + l.conv.weight.numel + l.conv.outChannels * 4, 0);
   writeFileSync(join(dir, 'backbone.weights'), buf.subarray(0, 20 + 4 * backbone));
-  const c = new YoloV3({ variant: 'yolov3', numClasses: 3, inChannels: 1, width: 1 / 16 });
+  const c = createYolo({ variant: 'yolov3', numClasses: 3, inChannels: 1, width: 1 / 16 });
   const headBefore = values(c.stateDict().get('head1.out.1.weight')!);
   assert.equal(loadDarknetWeights(c, join(dir, 'backbone.weights')).layersLoaded, 52);
   const last = layers[51];
@@ -88,21 +88,21 @@ test('yolov3: save → load gives every tensor back; a prefix loads its layers; 
   assert.throws(() => loadDarknetWeights(c, join(dir, 'cut.weights')), /ends inside layer 52 \(head1\.trunk\.0/);
   writeFileSync(join(dir, 'long.weights'), Buffer.concat([buf, Buffer.alloc(4)]));
   assert.throws(() => loadDarknetWeights(c, join(dir, 'long.weights')), /1 values left after all 75 layers/);
-  const d = new YoloV3({ variant: 'yolov3', numClasses: 80, inChannels: 1, width: 1 / 16 });
+  const d = createYolo({ variant: 'yolov3', numClasses: 80, inChannels: 1, width: 1 / 16 });
   assert.throws(() => loadDarknetWeights(d, file), /ends inside layer/);
   for (const m of [a, b, c, d]) m.dispose();
 });
 
 test('import-weights CLI writes a checkpoint that loads into the same model', () => {
   const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'daqyolo.js');
-  const a = new YoloV3({ variant: 'yolov3-tiny', numClasses: 2, inChannels: 1, width: 1 / 16 });
+  const a = createYolo({ variant: 'yolov3-tiny', numClasses: 2, inChannels: 1, width: 1 / 16 });
   const file = join(dir, 'cli.weights');
   saveDarknetWeights(a, file);
   const out = join(dir, 'init.safetensors');
   const r = spawnSync(process.execPath, [cli, 'import-weights', file, '--variant', 'yolov3-tiny', '--classes', '2', '--channels', '1', '--width', '0.0625', '--out', out], { encoding: 'utf8', env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' } });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).layersLoaded, 13);
-  const b = new YoloV3({ variant: 'yolov3-tiny', numClasses: 2, inChannels: 1, width: 1 / 16 });
+  const b = createYolo({ variant: 'yolov3-tiny', numClasses: 2, inChannels: 1, width: 1 / 16 });
   const { meta } = loadCheckpoint(out, { model: b });
   assert.equal(meta.format, 'darknet');
   assert.deepEqual(values(b.stateDict().get('out2.1.weight')!), values(a.stateDict().get('out2.1.weight')!));

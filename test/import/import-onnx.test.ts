@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { YoloV3, type Variant } from '../../src/model/yolo.js';
+import { createYolo, type YoloV3, type Variant } from '../../src/model/yolo.js';
 import { BatchNorm2d } from '../../src/nn/index.js';
 import { noGrad, rand, tensor } from '../../src/torch/index.js';
 import { exportOnnx, saveOnnx } from '../../src/formats/onnx.js';
@@ -48,7 +48,7 @@ async function compare(model: YoloV3, file: string, input: Float32Array, shape: 
 
 for (const variant of ['yolov3', 'yolov3-tiny'] as Variant[]) {
   test(`${variant}: onnxruntime gives daqyolo's outputs within 1e-4 (opset 13, BN folded)`, async () => {
-    const model = new YoloV3({ variant, numClasses: 2, inChannels: 3, width: 0.125 });
+    const model = createYolo({ variant, numClasses: 2, inChannels: 3, width: 0.125 });
     // Running statistics and affine BN parameters away from their defaults, so folding is tested.
     noGrad(() => {
       for (const [, m] of model.namedModules()) if (m instanceof BatchNorm2d) {
