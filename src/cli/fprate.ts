@@ -6,10 +6,12 @@ import { UserError } from '../errors.js';
 import { measureBaselineFpRate, measureFpRate, mergeFpShards, type FpResult, type FpRow } from '../eval/fprate.js';
 import { shq } from '../sweep/slurm.js';
 import { CLI } from '../sweep/local.js';
+import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
+import { defaultDevice } from '../torch/index.js';
 import { writeScript } from './launch.js';
 import { addClusterOptions, clusterParamsOfData } from './baseline.js';
 import { progress } from './progress.js';
-import { intArg } from './args.js';
+import { intArg, numArg } from './args.js';
 import { onStopSignals } from './signals.js';
 
 /** `i/n` → { index, count }. */
@@ -46,6 +48,8 @@ export function registerFpRate(program: Command): void {
     .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', intArg('--faces', 1), 200)
     .option('--device <name>', 'auto, cpu, cuda', 'auto')
     .option('--json', 'print JSON')
+    .option('--parallel <n>', 'shards at once as child processes on this machine, one core each, merged at the end (1 = one process with --workers simulation threads; default: one per core on a CPU, 1 on a GPU)', intArg('--parallel', 1))
+    .option('--save-every <s>', 'seconds between saves of the count so far (a stopped or killed run resumes from the last)', numArg('--save-every', 0.1), 10)
     .option('--shard <i/n>', 'measure only shard i of n of the stream (own histogram; then --merge)', parseShard)
     .option('--merge', 'add up the shards\' histograms (all n, finished): the table of the whole stream')
     .option('--slurm <script>', 'with --shards: write a Slurm array script, one task per shard')
@@ -54,6 +58,7 @@ export function registerFpRate(program: Command): void {
       if (o.baseline && !o.data) throw new UserError('fprate --baseline: give --data with the simulated dataset whose configuration to stream');
       if (!o.baseline && !run) throw new UserError('fprate: give a run directory, or --baseline --data <file>');
       if (o.baseline && (o.shard || o.merge || o.slurm)) throw new UserError('fprate --baseline streams in one process (it runs at the simulation\'s speed); --shard, --merge and --slurm are for runs');
+      if (o.parallel && (o.slurm || o.merge)) throw new UserError('--parallel runs shards on this machine; not with --slurm (one array task per shard) or --merge');
       if (o.merge) {
         const result = mergeFpShards(run!, { seed: o.seed });
         if (o.json) console.log(JSON.stringify(result, null, 2)); else printTable(run!, result);
@@ -80,8 +85,13 @@ export function registerFpRate(program: Command): void {
         console.log(`wrote ${o.slurm}: sbatch ${o.slurm}, then daqyolo fprate ${run} --merge`);
         return;
       }
+      if (o.parallel > 1 && (o.baseline || o.shard)) throw new UserError('--parallel runs the shards of a run here; not with --baseline or --shard');
+      // Unset: every core, as shards (a run's stream only; the baseline's runs at the simulation's speed).
+      const parallel: number = o.parallel ?? (o.baseline || o.shard ? 1 : defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), o.images, o.batch));
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after this batch and saving the count so far');
+      // A shard of a pool (sweep/fprate-pool.ts): its parent gone, stop as on Ctrl-C.
+      if (process.channel) { process.on('disconnect', () => { control.stop = true; }); process.channel.unref(); }
       const bar = progress('background images', o.images);
       const trigger = { faces: o.faces };
       try {
@@ -95,8 +105,17 @@ export function registerFpRate(program: Command): void {
           if (control.stop) console.log(`stopped at ${result.images} images; run the same command to continue`);
           return;
         }
+        if (parallel > 1) {
+          const pool = await measureFpRatePool({ runDir: run!, images: o.images, parallel, batch: o.batch, checkpoint: o.checkpoint, seed: o.seed, data: o.data,
+            device: o.device, trigger, saveEverySeconds: o.saveEvery, control, onProgress: (d) => bar.update(d) });
+          bar.stop();
+          if (pool.stopped) { console.log(`stopped at ${pool.images} of ${o.images} images (in ${parallel} shards); run the same command to continue`); return; }
+          if (o.json) { console.log(JSON.stringify(pool.result, null, 2)); return; }
+          printTable(run!, pool.result);
+          return;
+        }
         const result = await measureFpRate({ runDir: run!, images: o.images, seed: o.seed, data: o.data, checkpoint: o.checkpoint, batch: o.batch,
-          workers: o.workers, device: o.device, trigger, control, onProgress: (d) => bar.update(d), shard: o.shard });
+          workers: o.workers, device: o.device, trigger, control, onProgress: (d) => bar.update(d), shard: o.shard, saveEverySeconds: o.saveEvery });
         bar.stop();
         if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
         printTable(run!, result);

@@ -19,6 +19,8 @@ import { runLocal, writePlan } from '../sweep/local.js';
 import { slurmScript } from '../sweep/slurm.js';
 import { evaluateRunOnData } from '../eval/evaluate.js';
 import { measureBaselineFpRate, measureFpRate } from '../eval/fprate.js';
+import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
+import { defaultDevice } from '../torch/index.js';
 import { deepMerge, presets } from '../config/train-config.js';
 import { estimatePlan, seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
 import { ENDPOINT_RATES_HZ, THESIS, baselineThresholdForRate, thresholdForRate, type BaselineEndpointRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
@@ -202,8 +204,14 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   }
   // 4b. The FP rate over many background-only images (resumable by itself).
   console.error(`[4/5] end point: fprate over ${s.fpImages.toLocaleString('en')} background-only images`);
-  const fp = await interruptibleStream('fprate', s.fpImages, (control, onProgress) =>
-    measureFpRate({ runDir, images: s.fpImages, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress }));
+  // On a CPU, one shard per core (sweep/fprate-pool.ts); a Ctrl-C reaches the shards themselves.
+  const parallel = defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), s.fpImages, 16);
+  const fp = await interruptibleStream('fprate', s.fpImages, async (control, onProgress) => {
+    if (parallel === 1) return measureFpRate({ runDir, images: s.fpImages, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress });
+    const pool = await measureFpRatePool({ runDir, images: s.fpImages, parallel, batch: 16, checkpoint: 'best', device: o.device, control, onProgress });
+    if (pool.stopped) throw new UserError(`study interrupted during fprate at ${pool.images} of ${s.fpImages} images; run the same command again to resume`);
+    return pool.result;
+  });
   // 4c. The efficiency on the evaluation split at the threshold each rate allows.
   const rows: EndpointRow[] = [];
   let evalImages: number;

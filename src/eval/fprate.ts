@@ -89,6 +89,8 @@ export interface FpRateOptions {
    * images at the network size); 'dense': images as for any model. Default: pixels where possible.
    */
   input?: 'pixels' | 'dense';
+  /** Seconds between saves of the count so far (what a killed run resumes from). Default 10. */
+  saveEverySeconds?: number;
 }
 
 const statePathOf = (runDir: string, seed: number, shard?: { index: number; count: number }) =>
@@ -181,7 +183,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
     if (pending.length === o.batch) {
       flush();
       o.onProgress?.(state.images, target);
-      if (performance.now() - lastSave > 10_000) { save(); lastSave = performance.now(); }
+      if (performance.now() - lastSave > 1000 * (o.saveEverySeconds ?? 10)) { save(); lastSave = performance.now(); }
       // Simulating on this thread never returns to the event loop by itself: yield so that a
       // Ctrl-C handler can set control.stop.
       await new Promise<void>((r) => setImmediate(r));

@@ -89,3 +89,59 @@ test('an unfinished shard is refused by --merge; the Slurm array script is valid
   assert.match(text, /--shard "\$SLURM_ARRAY_TASK_ID\/100"/);
   assert.equal(spawnSync('bash', ['-n', script]).status, 0);
 });
+
+/** Long enough that each shard saves its count (every --save-every 0.5 s) before it ends. */
+const LONG = 4000;
+
+test('--parallel 2: shards as child processes on this machine, merged = one stream; stopped by SIGINT to the pool alone, the same command finishes it with the same table', async () => {
+  const one = await measureFpRate({ runDir: run, images: 48, batch: 8, workers: 0, checkpoint: 'init', seed: 77 });
+  const r3 = join(dir, 'run3');
+  rmSync(r3, { recursive: true, force: true });
+  spawnSync('cp', ['-r', run, r3]);
+  rmSync(join(r3, 'eval'), { recursive: true, force: true });
+  const args = ['fprate', r3, '--images', '48', '--batch', '8', '--checkpoint', 'init', '--seed', '77', '--parallel', '2', '--json'];
+  const p = await cliRun(args);
+  assert.equal(p.code, 0, p.stderr);
+  const m = JSON.parse(p.stdout);
+  assert.equal(m.images, 48);
+  assert.deepEqual(m.counts, one.counts);
+  assert.deepEqual(m.rows, one.rows);
+  assert.deepEqual(readdirSync(join(r3, 'eval')).filter((f) => f.includes('shard')).sort(), ['fprate-seed77-shard0of2.json', 'fprate-seed77-shard1of2.json']);
+
+  // Stopped part-way: a SIGINT to the pool's process alone (its children are in their own process
+  // group) is passed on to the children, which finish their batch and save their counts.
+  rmSync(join(r3, 'eval'), { recursive: true, force: true });
+  const long = ['fprate', r3, '--images', String(LONG), '--batch', '8', '--checkpoint', 'init', '--seed', '77', '--parallel', '2', '--save-every', '0.5'];
+  const child = spawn(process.execPath, [cli, ...long], { env: { ...process.env, DAQYOLO_THREADS: '1' } });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', () => {});
+  // Wait until both shards have saved a count, then stop the pool.
+  const shardFiles = () => { try { return readdirSync(join(r3, 'eval')).filter((f) => f.includes('shard')).length; } catch { return 0; } };
+  while (shardFiles() < 2) await new Promise((r) => setTimeout(r, 500));
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  assert.equal(code, 130, 'exits with the SIGINT code after the children saved');
+  assert.match(out, /stopped at \d+ of \d+ images \(in 2 shards\); run the same command to continue/);
+  const saved = readdirSync(join(r3, 'eval')).map((f) => JSON.parse(readFileSync(join(r3, 'eval', f), 'utf8')).images as number);
+  assert.ok(saved.every((n) => n > 0 && n < LONG / 2), `each shard saved a partial count: ${saved}`);
+
+  // The pool's process killed outright: its children see their IPC channel close, stop after
+  // their batch and save; none runs on. The same command then continues from what they saved.
+  const again = spawn(process.execPath, [cli, ...long], { env: { ...process.env, DAQYOLO_THREADS: '1' } });
+  const progressed = () => readdirSync(join(r3, 'eval')).map((f) => JSON.parse(readFileSync(join(r3, 'eval', f), 'utf8')).images as number);
+  while (progressed().reduce((a, b) => a + b, 0) === saved.reduce((a, b) => a + b, 0)) await new Promise((r) => setTimeout(r, 200));
+  again.kill('SIGKILL');
+  await new Promise((r) => again.on('close', r));
+  const alive = () => spawnSync('pgrep', ['-f', `fprate ${r3} `]).status === 0;
+  for (let i = 0; alive() && i < 100; i++) await new Promise((r) => setTimeout(r, 200));
+  assert.ok(!alive(), 'the shards stopped with their parent');
+  const afterKill = progressed();
+  assert.ok(afterKill.every((n, i) => n >= saved[i]! && n < LONG / 2), `each shard saved its count when orphaned: ${afterKill}`);
+  // The whole stream in one process, for the comparison.
+  unlinkSync(join(run, 'eval', 'fprate-seed77.json'));
+  const whole = await measureFpRate({ runDir: run, images: LONG, batch: 8, workers: 0, checkpoint: 'init', seed: 77 });
+  const resumed = await cliRun([...long, '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(JSON.parse(resumed.stdout).counts, whole.counts);
+});

@@ -57,7 +57,7 @@ test('a second Ctrl-C stops at once; what is on disk is whole and resumable', as
 
 test('SIGINT in fprate: stops after the current batch, saves the count, exits 130; the same command continues', async () => {
   const out = join(dir, 'train-SIGINT'); // trained one epoch above
-  const child = start(['fprate', out, '--images', '1000000', '--workers', '0', '--batch', '4']);
+  const child = start(['fprate', out, '--images', '1000000', '--workers', '0', '--batch', '4', '--parallel', '1']);
   await waitFor(() => existsSync(join(out, 'eval')), 60_000, 'fprate to start');
   await sleep(1500);
   child.kill('SIGINT');
@@ -66,7 +66,7 @@ test('SIGINT in fprate: stops after the current batch, saves the count, exits 13
   assert.ok(Date.now() - t0 < 20_000, 'stopped promptly');
   const state = JSON.parse(readFileSync(join(out, 'eval', readdirSync(join(out, 'eval')).find((f) => f.startsWith('fprate-'))!), 'utf8'));
   assert.ok(state.images > 0 && state.images < 1_000_000 && state.images % 4 === 0, `${state.images} images counted`);
-  const more = run(['fprate', out, '--images', String(state.images + 8), '--workers', '0', '--batch', '4', '--json']);
+  const more = run(['fprate', out, '--images', String(state.images + 8), '--workers', '0', '--batch', '4', '--parallel', '1', '--json']);
   assert.equal(more.status, 0, more.stderr.slice(-300));
   assert.equal(JSON.parse(more.stdout).images, state.images + 8);
 });

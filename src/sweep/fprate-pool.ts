@@ -1,0 +1,120 @@
+// fprate on every core of this machine: the stream split into shards (blocks of whole batches,
+// eval/fprate.ts), one child process per shard, each simulating its own images and running the
+// network on one thread, then the shards' histograms added up (`mergeFpShards`). One process with
+// a simulation worker leaves a core half idle: its inference thread (decoding, NMS, the sparse
+// rulebooks) is serial, and the simulation waits for it. The shards are the same batches of the
+// same stream, so the merged histogram is the single stream's. Each shard resumes from its own
+// state file, so a stopped pool continues where each child stopped.
+//
+// Stopping: the children run in their own process group, so a terminal's Ctrl-C reaches only this
+// process, which passes one SIGINT to each child (each finishes its batch and saves its count). A
+// child whose parent is gone (killed, or exited on a second Ctrl-C) sees its IPC channel close and
+// stops the same way, so no child runs on unattended and no count is lost.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { UserError } from '../errors.js';
+import { mergeFpShards, type FpResult, type FpState } from '../eval/fprate.js';
+import type { TriggerOptions } from '../eval/efficiency.js';
+import { CLI } from './local.js';
+
+export interface FpPoolOptions {
+  runDir: string;
+  images: number;
+  /** Child processes (shards) at once: the cores to use. */
+  parallel: number;
+  batch: number;
+  checkpoint?: string;
+  seed?: number;
+  data?: string;
+  device?: string;
+  trigger?: TriggerOptions;
+  /** Each shard's seconds between saves of its count. */
+  saveEverySeconds?: number;
+  /** Set stop to have every child stop after its batch and save its count. */
+  control?: { readonly stop: boolean };
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Images done so far over the shards' state files of this split. */
+function shardProgress(o: FpPoolOptions): number {
+  const dir = join(o.runDir, 'eval');
+  if (!existsSync(dir)) return 0;
+  let done = 0;
+  for (const f of readdirSync(dir)) {
+    const m = new RegExp(`^fprate-seed(\\d+)-shard\\d+of${o.parallel}\\.json$`).exec(f);
+    if (!m || (o.seed !== undefined && Number(m[1]) !== o.seed)) continue;
+    try {
+      const state = JSON.parse(readFileSync(join(dir, f), 'utf8')) as FpState;
+      // Only this split of this stream (the same --images and --batch); a child refuses any other.
+      if (state.shard?.totalImages === o.images && state.shard.batch === o.batch) done += state.images;
+    } catch { /* being renamed into place */ }
+  }
+  return done;
+}
+
+/**
+ * How many shards to run at once when not told: one per core on a CPU (see the top of this file),
+ * never more than the stream has batches; one process on a GPU, whose single stream the shards
+ * would only queue on.
+ */
+export function defaultFpParallel(device: string, images: number, batch: number): number {
+  if (device.startsWith('cuda')) return 1;
+  return Math.max(1, Math.min(availableParallelism(), Math.ceil(images / batch)));
+}
+
+/** Runs `parallel` shards of the stream as child processes and merges them; the merged table. */
+export type FpPoolResult =
+  | { stopped: false; result: FpResult; wallSeconds: number; imagesThisSession: number }
+  | { stopped: true; images: number; wallSeconds: number };
+
+export async function measureFpRatePool(o: FpPoolOptions): Promise<FpPoolResult> {
+  const n = o.parallel;
+  if (!(Number.isInteger(n) && n >= 1)) throw new UserError(`--parallel ${n}: expected a whole number ≥ 1`);
+  const args = (i: number) => ['fprate', o.runDir, '--images', String(o.images), '--batch', String(o.batch), '--workers', '0', '--json',
+    '--shard', `${i}/${n}`, ...(o.checkpoint ? ['--checkpoint', o.checkpoint] : []), ...(o.seed !== undefined ? ['--seed', String(o.seed)] : []),
+    ...(o.data ? ['--data', o.data] : []), ...(o.device ? ['--device', o.device] : []), ...(o.trigger?.faces ? ['--faces', String(o.trigger.faces)] : []),
+    ...(o.saveEverySeconds !== undefined ? ['--save-every', String(o.saveEverySeconds)] : [])];
+  const before = shardProgress(o);
+  const t0 = performance.now();
+  const running = new Set<ChildProcess>();
+  const failures: string[] = [];
+  let forwarded = false;
+  const timer = setInterval(() => {
+    o.onProgress?.(shardProgress(o), o.images);
+    if (o.control?.stop && !forwarded) { forwarded = true; for (const c of running) c.kill('SIGINT'); }
+  }, 1000);
+  try {
+    await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((done) => {
+      // One core each: one libtorch thread, the simulation on the same thread (--workers 0).
+      const child = spawn(process.execPath, [CLI, ...args(i)], { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, DAQYOLO_THREADS: '1', OMP_NUM_THREADS: '1' } });
+      running.add(child);
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+      child.on('close', (code, signal) => {
+        running.delete(child);
+        if (code !== 0 && !o.control?.stop && !forwarded) {
+          failures.push(`shard ${i}/${n} exited with ${code ?? signal}: ${err.trim().split('\n').filter((l) => !/images\/s|ETA/.test(l)).slice(-3).join(' | ')}`);
+          // The others stop too (saving their counts): the error is reported now, not at their end.
+          forwarded = true;
+          for (const c of running) c.kill('SIGINT');
+        }
+        done();
+      });
+    })));
+  } finally {
+    clearInterval(timer);
+  }
+  if (failures.length) throw new UserError(`fprate --parallel ${n}: ${failures.join('; ')} (the finished shards are kept; run the same command to continue)`);
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const done = shardProgress(o);
+  if (done < o.images) {
+    // Stopped: no merge yet (mergeFpShards needs every shard finished); the shards resume.
+    return { stopped: true, images: done, wallSeconds };
+  }
+  const merged = mergeFpShards(o.runDir, { seed: o.seed, trigger: o.trigger });
+  // The pool's rate: images this session over its wall time (the merge's is per process).
+  const imagesThisSession = done - before;
+  return { stopped: false, result: { ...merged, imagesPerSecond: wallSeconds > 0 ? imagesThisSession / wallSeconds : 0 }, wallSeconds, imagesThisSession };
+}
