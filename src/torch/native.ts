@@ -21,13 +21,16 @@ function load(): Native {
   return createRequire(import.meta.url)(path) as Native;
 }
 
-// OpenMP threads that spin while waiting make every libtorch op ~10× slower as soon as another
-// busy thread shares the cores (data loading, simulation workers, a second run): measured 5–10 s
-// instead of 0.75 s per YOLOv3 step on 2 cores. Passive waiting avoids that; the user's own
-// OMP_WAIT_POLICY wins. libgomp reads it when the addon first loads it, so set it before.
-// DAQYOLO_OMP=as-given leaves libgomp's own defaults (bench/omp-wait.ts compares settings).
+// How libtorch's OpenMP threads wait between ops. Spinning for ever (OMP_WAIT_POLICY=ACTIVE) is
+// fastest alone but makes every op many times slower once another busy thread shares the cores
+// (data loading, simulation workers, a second run): 9.5× PASSIVE at load 9–12 on 2 cores.
+// Sleeping at once (PASSIVE) is robust but ≈ 1.45× slower per step on an idle machine. A bounded
+// spin of 10 000 iterations measured within 5 % of ACTIVE idle (three runs: +1.7, +4.1, −0.2 %)
+// and 0.84–1.31× PASSIVE with 2–4 busy processes, where ACTIVE is 1.36–1.8× (README, "OpenMP").
+// The user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins. libgomp reads them when the addon first
+// loads it, so set them before. DAQYOLO_OMP=as-given leaves libgomp's own defaults (bench/omp-wait.ts).
 if (process.env.DAQYOLO_OMP !== 'as-given' && process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
-  process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  process.env.GOMP_SPINCOUNT = '10000';
 }
 
 export const native: Native = load();
