@@ -158,7 +158,7 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
     '--background', '8', '--fp-images', '64', '--low-stats', '16'];
   const dry = spawnSync(process.execPath, [...args, '--dry-run'], { encoding: 'utf8' });
   assert.equal(dry.status, 0, dry.stderr);
-  assert.match(dry.stderr, /expected time: .* from \d+ ms per training step of yolov3-tiny width 0.0625 at 64 px/);
+  assert.match(dry.stderr, /expected time: .* from \d+ ms per training step of sparse-yolov3-tiny width 0.0625 at 64 px/);
   assert.equal(dry.stdout.trim().split('\n').length, 17, 'one line per run');
   assert.ok(!existsSync(join(out, 'study-plan.json')), '--dry-run writes nothing');
 
