@@ -144,4 +144,8 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   const resumed = await cliRun([...long, '--json']);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(JSON.parse(resumed.stdout).counts, whole.counts);
+  // Another total with the same split count is another split: refused, naming the file to delete.
+  const other = await cliRun(['fprate', r3, '--images', String(LONG + 8), '--batch', '8', '--checkpoint', 'init', '--seed', '77', '--parallel', '2']);
+  assert.notEqual(other.code, 0);
+  assert.match(other.stderr, /fprate-seed77-shard\dof2\.json is shard .*delete it to start again/);
 });
