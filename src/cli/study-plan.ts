@@ -21,6 +21,7 @@ import { evaluateRunOnData } from '../eval/evaluate.js';
 import { measureBaselineFpRate, measureFpRate } from '../eval/fprate.js';
 import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
 import { defaultDevice } from '../torch/index.js';
+import { isSparse } from '../model/yolo.js';
 import { deepMerge, presets } from '../config/train-config.js';
 import { estimatePlan, seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
 import { ENDPOINT_RATES_HZ, THESIS, baselineThresholdForRate, thresholdForRate, type BaselineEndpointRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
@@ -48,13 +49,20 @@ export interface PlanCliOptions {
 
 const minutes = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
 
+/** Non-zero pixels per image of the default simulation (`daqyolo stats`: 118–120 at 480 px). */
+const ACTIVE_PER_IMAGE = 120;
+
 /** Settings of the plan, the estimate behind them, and (with --hours) the dataset size that fits. */
 function resolveSettings(o: PlanCliOptions): { settings: SeedPlanSettings; experiments: Experiment[]; estimate: ReturnType<typeof estimatePlan> } {
   const settings = { ...seedPlanDefaults(o.quick), ...o.overrides };
   if (settings.size % 32) throw new UserError(`--size ${settings.size}: the network input must be a multiple of 32`);
   const threads = Math.max(1, Math.floor(availableParallelism() / o.parallel));
-  // One measured training step of the plan's network on this machine makes the estimate.
-  const b = benchTrain({ variant: settings.variant, width: settings.width, size: settings.size, batch: 8, steps: 2, warmup: 1, threads, channelsLast: true, seed: 0 });
+  // One measured training step of the plan's network on this machine makes the estimate. A sparse
+  // network's step depends on the active pixels: random images with as many as the default
+  // simulation gives (≈ 120 per image; README, "The default study") — random positions are
+  // scattered, so this errs long — where every-pixel noise would make it look 10× slower.
+  const active = isSparse(settings.variant) ? Math.min(ACTIVE_PER_IMAGE, settings.size * settings.size) : undefined;
+  const b = benchTrain({ variant: settings.variant, width: settings.width, size: settings.size, batch: 8, steps: 2, warmup: 1, threads, channelsLast: true, seed: 0, active });
   const experiments = seedExperiments(settings);
   let estimate = estimatePlan(settings, experiments, b.ms_per_step);
   if (o.hours !== undefined && o.overrides.images === undefined) {
