@@ -155,10 +155,14 @@ test('judge: no spread measured or identical seeds make a difference inconclusiv
 test('study --plan seed --quick runs every experiment, evaluates them, measures the end point, writes findings, and resumes', () => {
   const out = join(dir, 'plan');
   const args = [cli, 'study', '--plan', 'seed', '--quick', '--out', out, '--images', '40', '--size', '64', '--epochs', '2', '--width', '0.0625',
-    '--background', '8', '--fp-images', '64', '--low-stats', '16'];
+    '--background', '8', '--fp-images', '64', '--low-stats', '16', '--warmup-epochs', '0', '--endpoint-epochs', '3', '--endpoint-patience', '1'];
   const dry = spawnSync(process.execPath, [...args, '--dry-run'], { encoding: 'utf8' });
   assert.equal(dry.status, 0, dry.stderr);
   assert.match(dry.stderr, /expected time: .* from \d+ ms per training step of sparse-yolov3-tiny width 0.0625 at 64 px/);
+  assert.match(dry.stderr, /then the end point: up to 3 epochs and fprate over 64 images/);
+  const tooWarm = spawnSync(process.execPath, [...args, '--warmup-epochs', '2', '--dry-run'], { encoding: 'utf8' });
+  assert.equal(tooWarm.status, 1, 'warm-up as long as the runs is refused');
+  assert.match(tooWarm.stderr, /--warmup-epochs 2: must be fewer than the plan's 2 epochs/);
   assert.equal(dry.stdout.trim().split('\n').length, 17, 'one line per run');
   assert.ok(!existsSync(join(out, 'study-plan.json')), '--dry-run writes nothing');
 
@@ -166,6 +170,7 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
   assert.equal(r.status, 0, r.stderr);
   const manifest = JSON.parse(readFileSync(join(out, 'study-plan.json'), 'utf8'));
   assert.equal(manifest.experiments.length, 17);
+  assert.deepEqual([manifest.settings.warmupEpochs, manifest.settings.endpointEpochs, manifest.settings.endpointPatience], [0, 3, 1]);
   for (const e of manifest.experiments) {
     assert.ok(existsSync(join(out, 'runs', e.name, 'done.json')), `${e.name} finished`);
     assert.ok(existsSync(join(out, 'runs', e.name, 'eval', 'eval.json')), `${e.name} evaluated`);
@@ -173,6 +178,7 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
   const endpoint = JSON.parse(readFileSync(join(out, 'endpoint.json'), 'utf8'));
   assert.deepEqual(endpoint.rows.map((x: { targetHz: number }) => x.targetHz), [1, 1.8, 10, 100]);
   assert.equal(endpoint.fpImages, 64);
+  assert.ok(endpoint.epochs >= 1 && endpoint.epochs <= 3, `end point trained ${endpoint.epochs} of at most 3 epochs`);
   assert.ok(endpoint.differences.length >= 3);
   assert.equal(endpoint.thesis.efficiency, 0.762);
   // Beside it, the clustering trigger at the same rates on as many background images.

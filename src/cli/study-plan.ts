@@ -37,7 +37,7 @@ export interface PlanCliOptions {
   out: string;
   quick: boolean;
   /** Settings given explicitly on the command line (they override the plan's defaults). */
-  overrides: Partial<Pick<SeedPlanSettings, 'images' | 'epochs' | 'size' | 'variant' | 'width' | 'background' | 'fpImages' | 'lowStats'>>;
+  overrides: Partial<Pick<SeedPlanSettings, 'images' | 'epochs' | 'warmupEpochs' | 'size' | 'variant' | 'width' | 'background' | 'fpImages' | 'lowStats' | 'endpointEpochs' | 'endpointPatience'>>;
   seed: number;
   device: string;
   parallel: number;
@@ -55,6 +55,7 @@ const ACTIVE_PER_IMAGE = 120;
 /** Settings of the plan, the estimate behind them, and (with --hours) the dataset size that fits. */
 function resolveSettings(o: PlanCliOptions): { settings: SeedPlanSettings; experiments: Experiment[]; estimate: ReturnType<typeof estimatePlan> } {
   const settings = { ...seedPlanDefaults(o.quick), ...o.overrides };
+  if (settings.warmupEpochs >= settings.epochs) throw new UserError(`--warmup-epochs ${settings.warmupEpochs}: must be fewer than the plan's ${settings.epochs} epochs (warm-up epochs are excluded from the findings)`);
   if (settings.size % 32) throw new UserError(`--size ${settings.size}: the network input must be a multiple of 32`);
   const threads = Math.max(1, Math.floor(availableParallelism() / o.parallel));
   // One measured training step of the plan's network on this machine makes the estimate. A sparse
@@ -264,7 +265,8 @@ async function measureBaselineEndpoint(manifest: StudyManifest, out: string, o: 
   const params = clusterParamsOfData({}, manifest.data);
   console.error(`[4/5] end point: the baseline trigger's FP rate over ${s.fpImages.toLocaleString('en')} background-only images`);
   const fp = await interruptibleStream('baseline fprate', s.fpImages, (control, onProgress) =>
-    measureBaselineFpRate({ data: manifest.data, images: s.fpImages, params, workers: 1, state: join(out, 'endpoint', 'baseline-fprate.json'), control, onProgress }));
+    // The simulation threads do not change the stream (image i depends only on the seed and i).
+    measureBaselineFpRate({ data: manifest.data, images: s.fpImages, params, workers: Math.min(4, availableParallelism()), state: join(out, 'endpoint', 'baseline-fprate.json'), control, onProgress }));
   const rows: BaselineEndpointRow[] = [];
   let algorithm = '';
   for (const targetHz of ENDPOINT_RATES_HZ) {

@@ -62,6 +62,9 @@ export function registerStudy(program: Command): void {
     .option('--parallel <n>', 'with --plan: runs at once on this machine', intArg('--parallel', 1), 1)
     .option('--hours <h>', 'with --plan: the time budget; the dataset is made as large as fits (unless --images is given)', Number)
     .option('--fp-images <n>', 'with --plan: background-only images for the end point\'s fprate', intArg('--fp-images', 1))
+    .option('--warmup-epochs <n>', 'with --plan: warm-up epochs of every run (quick 1, full 3)', intArg('--warmup-epochs', 0))
+    .option('--endpoint-epochs <n>', 'with --plan: most epochs of the end point\'s convergence training (quick 12, full 100)', intArg('--endpoint-epochs', 1))
+    .option('--endpoint-patience <n>', 'with --plan: early-stopping patience of the end point, in epochs (quick 3, full 5)', intArg('--endpoint-patience', 1))
     .option('--low-stats <n>', 'with --plan: training images of the low-statistics run', intArg('--low-stats', 1))
     .option('--slurm', 'with --plan: write a Slurm array script for the runs instead of running them here')
     .option('--dry-run', 'with --plan: print the runs and the expected time, and exit')
@@ -80,6 +83,9 @@ export function registerStudy(program: Command): void {
         if (given('background')) overrides.background = o.background;
         if (o.fpImages !== undefined) overrides.fpImages = o.fpImages;
         if (o.lowStats !== undefined) overrides.lowStats = o.lowStats;
+        if (o.warmupEpochs !== undefined) overrides.warmupEpochs = o.warmupEpochs;
+        if (o.endpointEpochs !== undefined) overrides.endpointEpochs = o.endpointEpochs;
+        if (o.endpointPatience !== undefined) overrides.endpointPatience = o.endpointPatience;
         await runSeedPlan({
           out: given('out') ? o.out : (o.quick ? 'study-seed-quick' : 'study-seed'), quick: Boolean(o.quick), overrides, seed: o.seed, device: o.device,
           parallel: o.parallel, hours: o.hours, slurm: Boolean(o.slurm), dryRun: Boolean(o.dryRun), endpoint: o.endpoint !== false,
