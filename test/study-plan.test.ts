@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type ExperimentGroup } from '../src/study/seed-plan.js';
+import { revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type ExperimentGroup } from '../src/study/seed-plan.js';
 import { baselineThresholdForRate, thresholdForRate } from '../src/study/endpoint.js';
 import { judge, seedFindings, spreadOf, type PlanRuns } from '../src/report/findings.js';
 import { planSweep } from '../src/sweep/plan.js';
@@ -51,6 +51,16 @@ test('the seed plan holds every comparison of the slides, around the seed preset
   assert.equal(cfg('batch16-lr1e-3').optimizer.lr, 1e-3);
   assert.equal(cfg('reference-seed3').seed, 3);
   assert.equal(ref.augment.flipChannels, 0, 'the reference has no augmentation');
+});
+
+test('the expected time of the remaining runs scales with what the finished runs measured', () => {
+  const est = { a: 100, b: 100, c: 50, d: 200 };
+  // a and b took twice their estimate; c and d remain, two at a time.
+  const r = revisedEstimate(est, [{ name: 'a', seconds: 180 }, { name: 'b', seconds: 220 }], ['c', 'd'], 2)!;
+  assert.equal(r.ratio, 2);
+  assert.equal(r.remainingSeconds, (50 + 200) * 2 / 2);
+  // Runs without an estimate (an older plan's) say nothing.
+  assert.equal(revisedEstimate(est, [{ name: 'x', seconds: 10 }], ['c'], 1), null);
 });
 
 test('the end point takes the lowest histogram edge whose FP rate meets the target, or says it is unreachable', () => {
@@ -168,6 +178,7 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
 
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /\(finished runs took \d+\.\d\d× their estimate: the other 16 ≈ /, 'the expected time corrected as runs finish');
   const manifest = JSON.parse(readFileSync(join(out, 'study-plan.json'), 'utf8'));
   assert.equal(manifest.experiments.length, 17);
   assert.deepEqual([manifest.settings.warmupEpochs, manifest.settings.endpointEpochs, manifest.settings.endpointPatience], [0, 3, 1]);

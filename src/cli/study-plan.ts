@@ -23,7 +23,7 @@ import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
 import { defaultDevice } from '../torch/index.js';
 import { isSparse } from '../model/yolo.js';
 import { deepMerge, presets } from '../config/train-config.js';
-import { estimatePlan, seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
+import { estimatePlan, revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
 import { ENDPOINT_RATES_HZ, THESIS, baselineThresholdForRate, thresholdForRate, type BaselineEndpointRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
 import { loadPlanRuns, writePlanReport } from '../report/plan-report.js';
 import { valMap } from '../report/findings.js';
@@ -101,7 +101,8 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
     const sweepFile = join(out, 'sweep.json');
     const threads = o.slurm ? 0 : Math.max(1, Math.floor(availableParallelism() / o.parallel));
     writeJsonAtomic(sweepFile, { ...seedSweep(settings, data, runsDir, threads), parallel: o.parallel });
-    manifest = { plan: 'seed', settings, data, sweepFile, runsDir, experiments };
+    const estimatedSeconds = Object.fromEntries(estimate.perRun.map((r) => [r.name, r.seconds]));
+    manifest = { plan: 'seed', settings, data, sweepFile, runsDir, experiments, estimatedSeconds };
     writeJsonAtomic(manifestPath, manifest);
   }
   const s = manifest.settings;
@@ -134,11 +135,22 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   process.on('SIGINT', onInt);
   try {
     console.error(`[2/5] training ${plan.points.length} runs in ${manifest.runsDir}, ${o.parallel} at a time (logs in ${join(manifest.runsDir, 'logs')})`);
+    // As runs finish, the expected time of the rest is corrected by what they measured (whole runs
+    // only: a resumed run's seconds cover part of it).
+    const ended = new Set<string>();
+    const measured: { name: string; seconds: number }[] = [];
     const results = await runLocal(plan, {
       parallel: o.parallel, control,
       onEvent: (e) => {
-        if (e.kind === 'start') console.error(`  ${e.point.name}: ${e.state === 'resume' ? 'resuming' : 'training'}`);
-        else if (e.result.status !== 'skipped') console.error(`  ${e.result.name}: ${e.result.status} after ${minutes(e.result.seconds)}`);
+        if (e.kind === 'start') { console.error(`  ${e.point.name}: ${e.state === 'resume' ? 'resuming' : 'training'}`); return; }
+        ended.add(e.result.name);
+        if (e.result.status === 'skipped') return;
+        console.error(`  ${e.result.name}: ${e.result.status} after ${minutes(e.result.seconds)}`);
+        if (e.result.status !== 'finished' || e.result.state === 'resume' || !manifest.estimatedSeconds) return;
+        measured.push({ name: e.result.name, seconds: e.result.seconds });
+        const remaining = plan.points.map((p) => p.name).filter((n) => !ended.has(n));
+        const r = revisedEstimate(manifest.estimatedSeconds, measured, remaining, o.parallel);
+        if (r && remaining.length) console.error(`  (finished runs took ${r.ratio.toFixed(2)}× their estimate: the other ${remaining.length} ≈ ${minutes(r.remainingSeconds)})`);
       },
     });
     if (control.stop) throw new UserError('study interrupted; run the same command again to resume');

@@ -121,6 +121,8 @@ export interface StudyManifest {
   sweepFile: string;
   runsDir: string;
   experiments: Experiment[];
+  /** The estimate of each run's seconds made before the plan started (absent in older plans). */
+  estimatedSeconds?: Record<string, number>;
 }
 
 export interface TimeEstimate {
@@ -151,4 +153,27 @@ export function estimatePlan(s: SeedPlanSettings, experiments: readonly Experime
     perRun,
     basis: `${msPerStepAtBatch8.toFixed(0)} ms per training step of ${s.variant} width ${s.width} at ${s.size} px, batch 8, measured on this machine`,
   };
+}
+
+/**
+ * The estimate corrected by the runs that have finished: the estimate comes from a bare training
+ * step measured alone, but a run also pays for the loss's bookkeeping, the data and validation,
+ * and shares the machine with the other runs of the pool — on a 2-core machine a sparse run took
+ * twice its estimate. `ratio` is the finished runs' measured seconds over their estimate;
+ * `remainingSeconds` the other runs' estimate times that ratio, `parallel` at a time.
+ */
+export function revisedEstimate(estimated: Record<string, number>, finished: readonly { name: string; seconds: number }[],
+  remaining: readonly string[], parallel: number): { ratio: number; remainingSeconds: number } | null {
+  let measured = 0;
+  let expected = 0;
+  for (const f of finished) {
+    const e = estimated[f.name];
+    if (e === undefined) continue;
+    measured += f.seconds;
+    expected += e;
+  }
+  if (expected === 0) return null;
+  const ratio = measured / expected;
+  const rest = remaining.reduce((a, name) => a + (estimated[name] ?? 0), 0);
+  return { ratio, remainingSeconds: rest * ratio / Math.max(1, parallel) };
 }
