@@ -11,8 +11,10 @@ import { pidAlive } from '../../src/util/atomic-write.js';
 test('pidAlive: this process and a sleeping one are alive; a zombie and a finished process are not', async () => {
   assert.equal(pidAlive(process.pid), true);
   assert.equal(pidAlive(0), false);
-  // The inner shell prints its PID and exits; its parent became `sleep`, which never reaps it.
-  const parent = spawn('bash', ['-c', 'sh -c \'echo $$\' & exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // The inner shell waits until its parent has become `sleep` (bash, before its exec, would reap
+  // it: under load that race was lost), then prints its PID and exits: `sleep` never reaps it.
+  const inner = 'until [ "$(cat /proc/$PPID/comm)" = sleep ]; do sleep 0.01; done; echo $$';
+  const parent = spawn('bash', ['-c', `sh -c '${inner}' & exec sleep 5`], { stdio: ['ignore', 'pipe', 'ignore'] });
   const zombie = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d) => r(String(d)))));
   let state = '';
   for (let i = 0; i < 50 && state !== 'Z'; i++) {
