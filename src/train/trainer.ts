@@ -24,7 +24,7 @@ import { DataParallel } from './distributed.js';
 import type { ProcessGroup } from '../c10d/process-group.js';
 import { toNetworkInput, targetTensors, type TargetSpec } from '../infer/prepare.js';
 import { TermAccumulator } from '../infer/predict.js';
-import { buildModel } from '../infer/open-run.js';
+import { buildModel } from '../model/build.js';
 import type { BatchRecord, EpochRecord, ResolvedRun } from '../schema/run.js';
 import type { YoloV3 } from '../model/yolo.js';
 import { NonFiniteLossError, checkFinite, checkGradients, meanTerms } from './guards.js';
