@@ -18,7 +18,7 @@ import { parseMetrics } from '../schema/run.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
 import type { TriggerReport } from '../eval/efficiency.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
-import { summarize } from './evaluate.js';
+import { sideBySide, summarize } from './evaluate.js';
 import { writeStudyReport } from './report.js';
 import { trainReporter } from './train.js';
 import { progress } from './progress.js';
@@ -27,12 +27,20 @@ import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
 import { scalesOf, type Variant } from '../model/yolo.js';
 
 
-/** Headline trigger figures (network or baseline), for study.json and the README. */
+/** Headline trigger figures (network or baseline), for study.json and the README: the rule, and at
+ *  each rate the flat 1–70 MeV and the supernova-spectrum efficiencies with their errors. */
 function triggerHeadline(stats: TriggerReport) {
   return {
-    efficiency: stats.efficiency.integrated.all.efficiency, efficiencyVisible: stats.efficiency.integrated.visible.efficiency,
+    match: stats.match, matchRule: stats.matchRule,
+    efficiency: stats.efficiency.integrated.all.efficiency, efficiencyErr: stats.efficiency.integrated.all.stdErr,
+    efficiencyVisible: stats.efficiency.integrated.visible.efficiency,
+    efficiencySupernova: stats.efficiency.supernova.efficiency, efficiencySupernovaErr: stats.efficiency.supernova.stdErr,
     threshold: stats.efficiency.threshold, fpHz: stats.falsePositives.hz, fpHzInterval: stats.falsePositives.intervalHz,
-    operatingPoints: stats.operatingPoints.map((p) => ({ targetHz: p.targetHz, threshold: p.threshold, efficiency: p.efficiency })),
+    operatingPoints: stats.operatingPoints.map((p) => ({
+      targetHz: p.targetHz, threshold: p.threshold, fpHz: p.fpHz, fpHzInterval: p.fpHzInterval,
+      efficiency: p.efficiency, efficiencyErr: p.table?.integrated.all.stdErr ?? null,
+      efficiencySupernova: p.table?.supernova.efficiency ?? null, efficiencySupernovaErr: p.table?.supernova.stdErr ?? null,
+    })),
   };
 }
 
@@ -102,6 +110,8 @@ export function registerStudy(program: Command): void {
         console.error(`[1/6] simulating ${o.images} SNNu images (${o.size} × ${o.size}) → ${data}`);
         const config = defaultSimConfig();
         config.image.size = o.size;
+        // The TPs with their owners: the TP matching rule reads them (no regeneration at evaluation).
+        config.storeTps = true;
         const bar = progress('simulate', o.images);
         await generateDataset({ out: data, config, images: o.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
         bar.stop();
@@ -184,10 +194,9 @@ export function registerStudy(program: Command): void {
       console.log(summarize(evaluations.best!));
       console.log(`\nuntrained network: mAP@0.5 ${pct(summary.untrained.map50)}, efficiency ${pct(summary.untrained.efficiency)} at score ≥ 0.5`);
       console.log(`trained network:   mAP@0.5 ${pct(summary.trained.map50)}, efficiency ${pct(summary.trained.efficiency)} at score ≥ 0.5`);
-      const at = (ops: { targetHz: number; efficiency: number | null }[], hz: number) => pct(ops.find((p) => p.targetHz === hz)?.efficiency);
-      for (const hz of [1, 10, 100]) {
-        console.log(`at ${hz} Hz per module: network ${at(summary.trained.operatingPoints, hz)} (${o.background} background images), baseline ${at(summary.baseline.operatingPoints, hz)} (${baseline.backgroundImages})`);
-      }
+      // Side by side only by the same rule (both reports use the default, the TP rule) at the same rates.
+      console.log(`\n${sideBySide(evaluations.best!.trigger!, baseline.trigger).join('\n')}`);
+      console.log(`(FP rates from ${o.background} background images for the network, ${baseline.backgroundImages} for the baseline; a rate is "not reachable" where the sample cannot show it)`);
       console.log(`study: ${o.out}/study.json and ${reportPath} in ${(summary.seconds / 60).toFixed(1)} min`);
     });
 }
