@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
-import { DEFAULT_MATCH, type EfficiencyTable, type MatchRule, type TriggerReport } from '../eval/efficiency.js';
+import { byRule, DEFAULT_MATCH, ruleOf, type EfficiencyTable, type TriggerReport } from '../eval/efficiency.js';
 import { progress } from './progress.js';
 import { intArg, MATCH_HELP, matchRuleArg, numArg } from './args.js';
 
@@ -16,16 +16,6 @@ export function flatAndSupernova(t: EfficiencyTable): string {
   const sn = t.supernova;
   const snText = sn && sn.efficiency !== null ? `${pct(sn.efficiency)} ± ${pct(sn.stdErr)} over the supernova spectrum (⟨E⟩ ${sn.meanEnergyMeV} MeV, α ${sn.alpha})` : 'supernova spectrum: –';
   return `${pct(a.efficiency)} ± ${pct(a.stdErr)} flat in 1–70 MeV, ${snText}`;
-}
-
-/** The rule a trigger report used (older reports: IoU unless their text says centre). */
-export function ruleOf(t: TriggerReport): MatchRule {
-  return t.match ?? (t.matchRule.startsWith('detection centre') ? 'centre' : 'iou');
-}
-
-/** The report of a given rule among a main report and its other rules, or null. */
-export function byRule(main: TriggerReport, others: readonly TriggerReport[] | undefined, rule: MatchRule): TriggerReport | null {
-  return [main, ...(others ?? [])].find((t) => ruleOf(t) === rule) ?? null;
 }
 
 /**

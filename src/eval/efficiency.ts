@@ -57,6 +57,16 @@ export function matchRuleText(opts: TriggerOptions = {}): string {
     : `IoU ≥ ${opts.minIou ?? 0.1} with the interaction truth box`;
 }
 
+/** The rule a trigger report used (older reports: IoU unless their text says centre). */
+export function ruleOf(t: TriggerReport): MatchRule {
+  return t.match ?? (t.matchRule.startsWith('detection centre') ? 'centre' : 'iou');
+}
+
+/** The report of a given rule among a main report and its other rules, or null. */
+export function byRule(main: TriggerReport, others: readonly TriggerReport[] | undefined, rule: MatchRule): TriggerReport | null {
+  return [main, ...(others ?? [])].find((t) => ruleOf(t) === rule) ?? null;
+}
+
 /** Short name of a rule for tables and plot legends. */
 export function matchRuleShort(rule: MatchRule): string {
   return rule === 'tps' ? '≥ 2 TPs' : rule === 'centre' ? 'centre' : 'IoU ≥ 0.1';
