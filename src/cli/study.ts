@@ -77,6 +77,7 @@ export function registerStudy(program: Command): void {
     .option('--slurm', 'with --plan: write a Slurm array script for the runs instead of running them here')
     .option('--dry-run', 'with --plan: print the runs and the expected time, and exit')
     .option('--no-endpoint', 'with --plan: skip the end point (convergence training and fprate)')
+    .option('--reevaluate', 'with --plan: evaluate every finished run again even when its eval.json exists (e.g. after the matching rule changed); the end point\'s evaluations are redone on every call')
     .action(async (o, cmd: Command) => {
       if (o.plan !== undefined) {
         if (o.plan !== 'seed') throw new UserError(`--plan ${o.plan}: the known plan is 'seed'`);
@@ -96,7 +97,7 @@ export function registerStudy(program: Command): void {
         if (o.endpointPatience !== undefined) overrides.endpointPatience = o.endpointPatience;
         await runSeedPlan({
           out: given('out') ? o.out : (o.quick ? 'study-seed-quick' : 'study-seed'), quick: Boolean(o.quick), overrides, seed: o.seed, device: o.device,
-          parallel: o.parallel, hours: o.hours, slurm: Boolean(o.slurm), dryRun: Boolean(o.dryRun), endpoint: o.endpoint !== false,
+          parallel: o.parallel, hours: o.hours, slurm: Boolean(o.slurm), dryRun: Boolean(o.dryRun), endpoint: o.endpoint !== false, reevaluate: Boolean(o.reevaluate),
         });
         return;
       }
