@@ -16,7 +16,7 @@ import { runState } from '../run/run-dir.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { parseMetrics } from '../schema/run.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
-import type { TriggerReport } from '../eval/efficiency.js';
+import { ruleOf, type TriggerReport } from '../eval/efficiency.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
 import { sideBySide, summarize } from './evaluate.js';
 import { writeStudyReport } from './report.js';
@@ -42,6 +42,14 @@ function triggerHeadline(stats: TriggerReport) {
       efficiencySupernova: p.table?.supernova.efficiency ?? null, efficiencySupernovaErr: p.table?.supernova.stdErr ?? null,
     })),
   };
+}
+
+/** study.json's side by side: at each rate, the network's and the baseline's flat and supernova efficiencies by one rule. */
+function comparison(network: TriggerReport, baseline: TriggerReport) {
+  if (ruleOf(network) !== ruleOf(baseline)) return null;
+  const n = triggerHeadline(network).operatingPoints;
+  const b = triggerHeadline(baseline).operatingPoints;
+  return { match: ruleOf(network), matchRule: network.matchRule, rates: n.map((p) => ({ targetHz: p.targetHz, network: p, baseline: b.find((q) => q.targetHz === p.targetHz) ?? null })) };
 }
 
 /** Headline figures of one evaluation, for study.json and the README. */
@@ -189,6 +197,8 @@ export function registerStudy(program: Command): void {
         data, run: runDir, seconds: (performance.now() - t0) / 1000,
         untrained: evaluationSummary(evaluations.init!), trained: evaluationSummary(evaluations.best!),
         baseline: { ...triggerHeadline(baseline.trigger), backgroundImages: baseline.backgroundImages, algorithm: baseline.algorithm },
+        // Network and baseline at the same rates, by the same rule (null where the rules differ: a baseline kept from an older study).
+        comparison: comparison(evaluations.best!.trigger!, baseline.trigger),
         validation: lastEpochStats(runDir),
       };
       writeJsonAtomic(join(o.out, 'study.json'), summary);
