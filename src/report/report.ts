@@ -68,7 +68,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
   const rendered: RenderedFigure[] = [];
   for (const f of figures) {
     o.onProgress?.(rendered.length, figures.length, f.id);
-    rendered.push({ ...f, svg: await toSvg(f.spec) });
+    rendered.push({ ...f, svg: f.svg ?? await toSvg(f.spec!) });
   }
   o.onProgress?.(rendered.length, figures.length, 'done');
   const headlines = runs.map((r) => headline(r, onsets));
