@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { buildReport, writeAtomic, writeFigures } from '../report/report.js';
+import { progress, type Progress } from './progress.js';
 
 /** The report of `daqyolo study` (which imports this module when it exists). */
 export async function writeStudyReport(runs: string[], out: string): Promise<void> {
@@ -24,11 +25,11 @@ export function registerReport(program: Command): void {
       const threads = Number(o.threads);
       if (!Number.isInteger(events) || events < 0) throw new UserError(`--events: expected a non-negative integer, got "${o.events}"`);
       if (!Number.isInteger(threads) || threads < 0) throw new UserError(`--threads: expected a non-negative integer, got "${o.threads}"`);
+      let bar: Progress | null = null;
       const r = await buildReport(dirs, {
         title: o.title, events, threads,
-        onProgress: (done, total, what) => { if (process.stderr.isTTY) process.stderr.write(`\rreport: ${done}/${total} ${what.padEnd(30)}`); },
-      });
-      if (process.stderr.isTTY) process.stderr.write('\n');
+        onProgress: (done, total, what) => { (bar ??= progress('report', total, { unit: 'plots' })).update(done, what); },
+      }).finally(() => (bar as Progress | null)?.stop());
       writeAtomic(o.out, r.html);
       for (const n of r.notes) console.error(`note: ${n.section}: ${n.text}`);
       console.log(`wrote ${o.out}: ${r.figures.length} plots for ${r.runs.length} run(s)`);
