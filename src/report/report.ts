@@ -22,6 +22,8 @@ export interface ReportOptions {
   /** libtorch threads for the event displays' inference (0 = default). */
   threads?: number;
   onProgress?: (done: number, total: number, what: string) => void;
+  /** The page reloads itself every so many seconds (`report --watch`). */
+  refreshSeconds?: number;
 }
 
 export interface BuiltReport {
@@ -78,6 +80,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
     tables: [headlineTable(headlines), configTable(runs), onsetTable(onsets)],
     figures: rendered,
     notes,
+    refreshSeconds: o.refreshSeconds,
   });
   return { html, figures: rendered, runs, notes };
 }
