@@ -310,9 +310,10 @@ export function eventSvg(scene: EventScene, o: DrawOptions = {}): string {
     out.push(`<text x="${X(b.x1)}" y="${y0}" fill="#b01515" font-weight="bold" ${halo}>${escapeHtml(`${Number.isFinite(b.energyMeV) ? `Eν ${b.energyMeV.toFixed(1)} MeV` : 'truth'}${b.process ? ` ${b.process}` : ''}`)}</text>`);
     if (kinds) out.push(`<text x="${X(b.x1)}" y="${y0 + 13}" fill="#b01515" font-size="11" ${halo}>${escapeHtml(`TPs: ${kinds}`)}</text>`);
   }
-  // Detection scores at the lower left inside the box.
+  // Detection scores at the lower left inside the box, kept inside the plot when the box leaves it.
   for (const d of scene.detections) {
-    out.push(`<text x="${X(d.x1) + 2}" y="${Y(d.y2) - 3}" fill="${detColour(d)}" font-size="11" font-weight="bold" ${halo}>${d.score.toFixed(2)}</text>`);
+    const x = Math.max(X(d.x1), left) + 2, y = Math.min(Y(d.y2), top + plotH) - 3;
+    out.push(`<text x="${x}" y="${y}" fill="${detColour(d)}" font-size="11" font-weight="bold" ${halo}>${d.score.toFixed(2)}</text>`);
   }
   out.push('</g>');
 
