@@ -8,7 +8,7 @@ import { variants } from '../model/yolo.js';
 import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.js';
 import { train, type TrainEvent } from '../train/trainer.js';
 import { SCALE_NAMES } from '../schema/run.js';
-import { progress, type Progress } from './progress.js';
+import { formatEta, progress, type Progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
 import { onStopSignals } from './signals.js';
 import { setDotted } from '../util/merge.js';
@@ -104,6 +104,7 @@ export function configFromFlags(o: Record<string, unknown>): { config: TrainConf
 export function trainReporter(): (e: TrainEvent) => void {
   let bar: Progress | null = null;
   let epochs = 0;
+  const seconds: number[] = [];
   return (e) => {
     switch (e.kind) {
       case 'start':
@@ -114,7 +115,7 @@ export function trainReporter(): (e: TrainEvent) => void {
         console.error(`anchors: ${e.run.anchors.map((a, s) => `${SCALE_NAMES[s]} ${a.map(([w, h]) => `[${w},${h}]`).join(' ')}`).join('; ')}`);
         break;
       case 'batch':
-        if (!bar) bar = progress(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches);
+        if (!bar) bar = progress(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches, { unit: 'batches' });
         if (e.record.batch === 0 || (bar as Progress & { epoch?: number }).epoch !== e.record.epoch) {
           bar.phase(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches);
           (bar as Progress & { epoch?: number }).epoch = e.record.epoch;
@@ -130,7 +131,11 @@ export function trainReporter(): (e: TrainEvent) => void {
         const line = (name: string, t: { objective: number; scales: Record<string, number>[] }) =>
           `  ${name} objective ${t.objective.toFixed(3)} | ` + t.scales.map((s, i) =>
             `${SCALE_NAMES[i]}: xy ${s.xy!.toFixed(3)} wh ${s.wh!.toFixed(3)} conf1 ${s.conf1!.toFixed(3)} conf2 ${s.conf2!.toFixed(3)} class ${s.class!.toFixed(3)}`).join(' | ');
-        console.error(`epoch ${r.epoch + 1}: ${r.seconds.toFixed(0)} s, lr ${r.lr.toExponential(2)}, warm-up fraction ${r.warmFraction.toFixed(2)}${r.best ? ', best so far' : ''}`);
+        // The run's ETA from the epochs this process measured (training and validation).
+        seconds.push(r.seconds);
+        const left = epochs - (r.epoch + 1);
+        const eta = left > 0 ? `; ${left} epoch(s) left, ETA ${formatEta(left * seconds.reduce((a, b) => a + b, 0) / seconds.length)}` : '';
+        console.error(`epoch ${r.epoch + 1}: ${r.seconds.toFixed(0)} s, lr ${r.lr.toExponential(2)}, warm-up fraction ${r.warmFraction.toFixed(2)}${r.best ? ', best so far' : ''}${eta}`);
         console.error(line('train', r.train));
         console.error(line('val  ', r.val));
         console.error(`  val recall50 ${r.val.stats.map((s) => s.recall50?.toFixed(3) ?? '-').join('/')}, avgObj ${r.val.stats.map((s) => s.avgObj?.toFixed(3) ?? '-').join('/')}, mAP@0.5 ${r.val.map50?.toFixed(3) ?? '-'}`);
