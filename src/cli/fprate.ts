@@ -27,6 +27,8 @@ function printTable(run: string, result: FpResult): void {
   printRows(result.rows, 'score', 2);
 }
 
+const note = (message: string) => console.error(`note: ${message}`);
+
 export function registerFpRate(program: Command): void {
   addClusterOptions(program
     .command('fprate [run]')
@@ -47,14 +49,14 @@ export function registerFpRate(program: Command): void {
     .option('--shard <i/n>', 'measure only shard i of n of the stream (own histogram; then --merge)', shard(100_000))
     .option('--merge', 'add up the shards\' histograms (all n, finished): the table of the whole stream')
     .option('--slurm <script>', 'with --shards: write a Slurm array script, one task per shard')
-    .option('--shards <n>', 'with --slurm: number of shards (array tasks)', count(100_000))
+    .option('--shards <n>', 'with --slurm: number of shards (array tasks); with --merge: which split to merge (default: the one there, or the complete one written last)', count(100_000))
     .action(async (run: string | undefined, o) => {
       if (o.baseline && !o.data) throw new UserError('fprate --baseline: give --data with the simulated dataset whose configuration to stream');
       if (!o.baseline && !run) throw new UserError('fprate: give a run directory, or --baseline --data <file>');
       if (o.baseline && (o.shard || o.merge || o.slurm)) throw new UserError('fprate --baseline streams in one process (it runs at the simulation\'s speed); --shard, --merge and --slurm are for runs');
       if (o.parallel && (o.slurm || o.merge)) throw new UserError('--parallel runs shards on this machine; not with --slurm (one array task per shard) or --merge');
       if (o.merge) {
-        const result = mergeFpShards(run!, { seed: o.seed });
+        const result = mergeFpShards(run!, { seed: o.seed, shards: o.shards, onNote: note });
         if (o.json) console.log(JSON.stringify(result, null, 2)); else printTable(run!, result);
         return;
       }
@@ -109,7 +111,7 @@ export function registerFpRate(program: Command): void {
           return;
         }
         const result = await measureFpRate({ runDir: run!, images: o.images, seed: o.seed, data: o.data, checkpoint: o.checkpoint, batch: o.batch,
-          workers: o.workers, device: o.device, trigger, control, onProgress: (d) => bar.update(d), shard: o.shard, saveEverySeconds: o.saveEvery });
+          workers: o.workers, device: o.device, trigger, control, onProgress: (d) => bar.update(d), shard: o.shard, saveEverySeconds: o.saveEvery, onNote: note });
         bar.stop();
         if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
         printTable(run!, result);

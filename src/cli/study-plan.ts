@@ -228,7 +228,7 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   // On a CPU, one shard per core (sweep/fprate-pool.ts); a Ctrl-C reaches the shards themselves.
   const parallel = defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), s.fpImages, 16);
   const fp = await interruptibleStream('fprate', s.fpImages, async (control, onProgress) => {
-    if (parallel === 1) return measureFpRate({ runDir, images: s.fpImages, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress });
+    if (parallel === 1) return measureFpRate({ runDir, images: s.fpImages, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress, onNote: (m) => console.error(`note: ${m}`) });
     const pool = await measureFpRatePool({ runDir, images: s.fpImages, parallel, batch: 16, checkpoint: 'best', device: o.device, control, onProgress });
     if (pool.stopped) throw new UserError(`study interrupted during fprate at ${pool.images} of ${s.fpImages} images; run the same command again to resume`);
     return pool.result;
