@@ -12,7 +12,7 @@ import { writeScript } from './launch.js';
 import { addClusterOptions, clusterParamsOfData } from './baseline.js';
 import { progress } from './progress.js';
 import { count, device, integer, number, shard, text, MAX } from './options.js';
-import { onStopSignals } from './signals.js';
+import { onStopSignals, stopWithParent } from './signals.js';
 
 /** `i/n` → { index, count }. */
 function printRows(rows: FpRow[], score: string, digits: number): void {
@@ -86,8 +86,7 @@ export function registerFpRate(program: Command): void {
       const parallel: number = o.parallel ?? (o.baseline || o.shard ? 1 : defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), o.images, o.batch));
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after this batch and saving the count so far');
-      // A shard of a pool (sweep/fprate-pool.ts): its parent gone, stop as on Ctrl-C.
-      if (process.channel) { process.on('disconnect', () => { control.stop = true; }); process.channel.unref(); }
+      stopWithParent(control, 'stopping after this batch and saving the count so far'); // a shard of a pool (sweep/fprate-pool.ts)
       const bar = progress('background images', o.images);
       const trigger = { faces: o.faces };
       try {

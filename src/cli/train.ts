@@ -10,7 +10,7 @@ import { train, type TrainEvent } from '../train/trainer.js';
 import { SCALE_NAMES } from '../schema/run.js';
 import { progress, type Progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
-import { onStopSignals } from './signals.js';
+import { onStopSignals, stopWithParent } from './signals.js';
 import { setDotted } from '../util/merge.js';
 import { ProcessGroup } from '../c10d/process-group.js';
 import { defaultDevice, cudaDeviceCount } from '../torch/index.js';
@@ -225,6 +225,7 @@ export function registerTrain(program: Command): void {
       const group = place ? ProcessGroup.init({ url: place.url, rank: place.rank, worldSize: place.worldSize, timeoutMs: config.parallel.timeoutSeconds * 1000, backend }) : undefined;
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after the current batch and saving last');
+      stopWithParent(control, 'stopping after the current batch and saving last'); // a rank of --nproc (launch.ts)
       try {
         const leader = !group || group.rank === 0;
         const dir = await train({ config, resume: Boolean(o.resume), onEvent: leader ? trainReporter() : undefined, control, group });
