@@ -151,7 +151,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train YOLOv3 on a dataset, logging every loss term per scale on training and validation data')
-    .option('--data <file>', 'HDF5 dataset')
+    .option('--data <file>', 'HDF5 dataset (with --resume: the run\'s dataset at another place; its digest is checked)')
     .option('--out <dir>', 'run directory')
     .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)', oneOf(Object.keys(presets)))
     .option('--config <file>', 'JSON config (daqyolo or keras-yolo3 config.json)')
@@ -196,7 +196,8 @@ export function registerTrain(program: Command): void {
         // The run is the folder named here (a copied or moved run directory resumes in place), and its
         // dataset is found as given at the start or, from another working directory, by its absolute path.
         const data = saved.config.data && !existsSync(saved.config.data) && saved.dataPath && existsSync(saved.dataPath) ? saved.dataPath : saved.config.data;
-        config = parseTrainConfig(deepMerge(saved.config, { out: o.resume, data, ...(o.epochs ? { epochs: o.epochs } : {}) }), path);
+        // --data with --resume: the same dataset at another place (a moved study); its digest is checked.
+        config = parseTrainConfig(deepMerge(saved.config, { out: o.resume, data: o.data ?? data, ...(o.epochs ? { epochs: o.epochs } : {}) }), path);
       } else {
         const r = configFromFlags(o);
         for (const m of r.messages) console.error(`note: ${m}`);
