@@ -26,7 +26,8 @@ function processesWith(text: string): number[] {
 
 test('the ranks of a SIGKILLed launcher stop, save last and release the lock', async () => {
   const out = join(dir, 'ddp');
-  const launcher = start(trainArgs(data, out, 50, ['--nproc', '2', '--threads', '1']));
+  // Far more epochs than the test waits for: ranks that ran on would still be training.
+  const launcher = start(trainArgs(data, out, 5000, ['--nproc', '2', '--threads', '1']));
   try {
     await waitFor(() => metrics(out).some((r) => r.type === 'batch'), 120_000, 'the ranks to train a batch');
     assert.equal(processesWith(out).length, 3, 'the launcher and its two ranks');
@@ -35,6 +36,7 @@ test('the ranks of a SIGKILLed launcher stop, save last and release the lock', a
   } finally {
     for (const pid of processesWith(out)) process.kill(pid, 'SIGKILL');
   }
+  assert.ok(!existsSync(join(out, 'done.json')), 'stopped, not trained to the end');
   assert.equal(new RunDir(out).lockedBy(), null, 'the lock is released');
   const last = join(out, 'checkpoints', 'last.safetensors');
   assert.ok(existsSync(last), 'last was saved when they stopped');
