@@ -12,6 +12,7 @@ import { datasetBaselineImages, datasetSimulation, streamBaselineBackground } fr
 import { defaultClusterParams, type Candidate, type ClusterParams } from '../trigger/cluster.js';
 import { count, integer, number, oneOf, MAX } from './options.js';
 import { MATCH_HELP } from './args.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 import { summarizeTrigger } from './evaluate.js';
 import { progress } from './progress.js';
 
@@ -87,7 +88,7 @@ export function registerBaseline(program: Command): void {
   addClusterOptions(program
     .command('baseline <data>')
     .description('the TDR-era TP clustering trigger: efficiency vs Eν and FP rate per module, on the same images as evaluate'))
-    .option('--split <name>', 'train, val or eval', oneOf(['train', 'val', 'eval']), 'eval')
+    .option('--split <name>', 'train, val or eval', oneOf(SPLIT_NAMES), 'eval')
     .option('--limit <n>', 'use at most n images of the split', integer({ max: MAX.datasetImages }), 0)
     .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', integer({ max: MAX.streamImages }), 5000)
     .option('--workers <n>', 'simulation worker threads for the background', integer({ max: MAX.processes }), 1)

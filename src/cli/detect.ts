@@ -15,6 +15,7 @@ import { openRun, checkCompatible } from '../infer/open-run.js';
 import { predict } from '../infer/predict.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { device, integer, oneOf, probability, text } from './options.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 
 interface Item { name: string; image: Float32Array; channels: number; height: number; width: number; boxes: DatasetBox[]; interactions: Interaction[]; scene?: EventScene }
 
@@ -58,7 +59,7 @@ export function registerDetect(program: Command): void {
     .description('detections of a trained run on a dataset (with --indices) or a folder of PNG images: JSON and event displays')
     .requiredOption('--out <dir>', 'output folder (detections.json and one PNG per image)')
     .option('--indices <list>', 'dataset images, e.g. 0,3,10-12 (default: the first 8 of --split)')
-    .option('--split <name>', 'with a dataset and no --indices: which split', oneOf(['train', 'val', 'eval']), 'eval')
+    .option('--split <name>', 'with a dataset and no --indices: which split', oneOf(SPLIT_NAMES), 'eval')
     .option('--score <x>', 'minimum score', probability(), 0.3)
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
     .option('--no-png', 'skip the event displays')
