@@ -3,6 +3,7 @@
 // link after link; LArSoft hits come channel by channel) into the stream's order (non-decreasing
 // time_start), holding back only the rows that are within the reorder window of the latest time.
 import { UserError } from '../../errors.js';
+import type { ChannelMap } from './channel-map.js';
 import { allocTpBatch, UNKNOWN_OWNER, type TpBatch, type TpInteraction } from '../../sim/tp-stream.js';
 
 /** Rows per batch handed to consumers. */
@@ -75,6 +76,21 @@ export interface RawBatch {
   barrier?: boolean;
 }
 
+/** What every file reader is told. */
+export interface ReaderOptions {
+  file: string;
+  /** The file's index in the stream's sources. */
+  sourceIndex: number;
+  map: ChannelMap;
+  /** DAQ formats: the DTS tick of offline tick 0. */
+  originDts: bigint;
+  bad: BadRows | null;
+  /** Stream-wide interaction ids start here (several files). */
+  nextInteraction: { id: number };
+  /** Only the TPs of these planes (default all). */
+  planes?: ReadonlySet<number>;
+}
+
 /** Bad rows found while ordering or reading, counted and listed under --skip-bad. */
 export interface BadRows {
   count: number;
@@ -89,11 +105,11 @@ export function badRow(bad: BadRows | null, where: string, problem: string): voi
 }
 
 /**
- * Puts rows in time order. Rows earlier than the latest time seen by at most `reorderTicks` are
+ * Puts rows in time order (`fileTime` writes a time as the file holds it, for errors). Rows earlier than the latest time seen by at most `reorderTicks` are
  * sorted into place; a row earlier than that is bad ("time going backwards beyond the reorder
  * window"). Memory: the rows of one reorder window (and of one barrier-delimited event).
  */
-export async function* orderByTime(raw: AsyncIterable<RawBatch>, reorderTicks: number, bad: BadRows | null): AsyncGenerator<{ tps: TpBatch; interactions: TpInteraction[] }> {
+export async function* orderByTime(raw: AsyncIterable<RawBatch>, reorderTicks: number, bad: BadRows | null, fileTime: (ticks: number) => string = String): AsyncGenerator<{ tps: TpBatch; interactions: TpInteraction[] }> {
   const pending = new GrowingBatch();
   let sorted = true;
   let maxSeen = -Infinity;
@@ -144,7 +160,7 @@ export async function* orderByTime(raw: AsyncIterable<RawBatch>, reorderTicks: n
     for (let i = 0; i < t.n; i++) {
       const ts = t.timeStart[i];
       if (ts < emitted || ts < maxSeen - reorderTicks) {
-        badRow(bad, r.where(i), `field time_start value ${+ts.toFixed(3)} ticks goes back ${+(maxSeen - ts).toFixed(3)} ticks, beyond the reorder window of ${reorderTicks} ticks (--reorder-ticks)`);
+        badRow(bad, r.where(i), `field time_start value ${fileTime(ts)} goes back ${+(Math.max(maxSeen, emitted) - ts).toFixed(3)} ticks, beyond the reorder window of ${reorderTicks} ticks (--reorder-ticks)`);
         continue;
       }
       if (pending.n && ts < pending.b.timeStart[pending.n - 1]) sorted = false;

@@ -118,7 +118,7 @@ export async function openTpStream(files: string[], o: OpenTpOptions = {}): Prom
   return {
     format, channelMap: map, bad,
     header: { originDts, sources: [...files], hasTruth },
-    batches: orderByTime(raw(), reorder, badSink),
+    batches: orderByTime(raw(), reorder, badSink, (t) => (format === 'tpstreamer' ? `${+t.toFixed(3)} (ticks from the first event)` : (originDts + BigInt(Math.round(t * DTS_PER_TICK))).toString())),
   };
 }
 

@@ -19,8 +19,7 @@ import { once } from 'node:events';
 import { UserError } from '../../errors.js';
 import { bgIndex, bgOwner, BACKGROUND_SOURCES, NOISE_OWNER, type BackgroundSource } from '../../sim/deposits.js';
 import { DTS_PER_TICK, faceId, UNKNOWN_OWNER, type TpBatch, type TpInteraction } from '../../sim/tp-stream.js';
-import { badRow, GrowingBatch, BATCH_ROWS, type BadRows, type RawBatch, emptyRow } from './batch.js';
-import type { ChannelMap } from './channel-map.js';
+import { badRow, GrowingBatch, BATCH_ROWS, type RawBatch, type ReaderOptions, emptyRow } from './batch.js';
 import type { TruthSidecar } from './truth.js';
 
 export type TextFormat = 'text8' | 'text11' | 'tpstreamer';
@@ -107,21 +106,11 @@ export function firstDataLine(text: string): { cols: number; line: number; field
   return null;
 }
 
-export interface TextReadOptions {
+export interface TextReadOptions extends ReaderOptions {
   format: TextFormat;
-  file: string;
-  sourceIndex: number;
-  map: ChannelMap;
-  /** DAQ formats: the DTS tick of offline tick 0. */
-  originDts: bigint;
-  bad: BadRows | null;
-  /** Stream-wide interaction ids start here (several files). */
-  nextInteraction: { id: number };
   truth: TruthSidecar | null;
   /** TPStreamer: each event starts on a multiple of this many ticks, after the previous event's TPs. */
   eventTicks: number;
-  /** Only the TPs of these planes (default all). */
-  planes?: ReadonlySet<number>;
 }
 
 /** GeV → MeV without the binary noise of ×1000 (12 significant digits: more than the file holds). */
