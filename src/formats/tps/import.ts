@@ -76,6 +76,25 @@ export interface TpImportReport {
   seconds: number;
 }
 
+/** What an imported TP dataset says about itself (root attribute tp_import), or null for other datasets. */
+export interface TpImportInfo { format: TpFormat; hasTruth: boolean; windowTicks: number; tickUs: number; sources: string[] }
+export function tpImportInfo(attrs: Record<string, unknown>): TpImportInfo | null {
+  if (typeof attrs.tp_import !== 'string') return null;
+  return JSON.parse(attrs.tp_import) as TpImportInfo;
+}
+
+/** The stored background set of an imported TP dataset among `indices`: images without any listed
+ *  interaction (with truth), every image (without truth: real data of a supernova-free run). */
+export function storedBackground(info: TpImportInfo, interactionsOf: (index: number) => number, indices: ArrayLike<number>): number[] {
+  return Array.from(indices).filter((i) => !info.hasTruth || interactionsOf(i) === 0);
+}
+
+/** How many background windows a rate needs: with none seen, the 90 % upper limit is 2.3 FP over N windows. */
+export function windowsNote(windows: number, hzPerFpPerWindow: number): string {
+  const limit = windows ? (2.3 / windows) * hzPerFpPerWindow : Infinity;
+  return `${windows} background windows: one FP per window is ${hzPerFpPerWindow.toFixed(0)} Hz per module, so with none seen the 90 % upper limit is ${limit.toPrecision(3)} Hz; reaching 1 Hz needs ≈ ${Math.ceil(2.3 * hzPerFpPerWindow)} windows`;
+}
+
 interface Listed { it: TpInteraction; window: number; hadTps: boolean }
 
 /** The simulator config whose image layout imported windows take. */
