@@ -163,3 +163,16 @@ test('the CLI prints a bad row as one daqyolo: line and exits non-zero', () => {
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /cli\.txt:2: field time_over_threshold value -32 is negative \(pass --skip-bad/);
 });
+
+test('the CLI reads text from standard input ("-") with a --channel-map CSV', () => {
+  const map = join(dir, 'pdhd.csv');
+  writeFileSync(map, 'channel,apa,plane,face,wire\n4160,0,X,0,0\n4161,0,X,0,1\n4640,0,X,1,0\n');
+  const cli = join(process.cwd(), 'bin', 'daqyolo.js');
+  const out = join(dir, 'stdin.h5');
+  const r = spawnSync(process.execPath, [cli, 'import', 'tps', '-', '--channel-map', map, '--out', out], { encoding: 'utf8', input: '# online channels\n1000000 320 1000064 4161 500 40 0 1\n1000100 32 1000164 4640 90 12 0 1\n' });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { tps: number; faces: number[]; images: number; sources: string[] };
+  assert.deepEqual([report.tps, report.faces, report.images, report.sources], [2, [0, 1], 2, ['-']]);
+  const bad = spawnSync(process.execPath, [cli, 'import', 'tps', '-', '--channel-map', map, '--out', join(dir, 'stdin2.h5')], { encoding: 'utf8', input: '1000000 320 1000064 1700 500 40 0 1\n' });
+  assert.match(bad.stderr, /-:1: field channel value 1700 is outside the channel map \(.*pdhd\.csv \(3 channels\)\)/);
+});
