@@ -87,7 +87,7 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   let triggerNote: string | undefined;
   if (tp) {
     trigger = { ...o.trigger, windowTicks: tp.windowTicks, tickSeconds: tp.tickUs * 1e-6 };
-    const bg = new Set(storedBackground(tp, (i) => reader.interactions(i).length, indices));
+    const bg = new Set(storedBackground(tp, reader, indices));
     background = signal.filter((_, k) => bg.has(indices[k]!));
     triggerNote = `imported TPs (${tp.format}${tp.hasTruth ? ', with truth' : ', no truth: every candidate is a false positive'}): ${windowsNote(background.length, hzPerFpPerImage(trigger))}`;
   }

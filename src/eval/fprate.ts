@@ -213,7 +213,7 @@ export function isTpImport(data: string): boolean {
 
 /**
  * The FP rate of a run on a stored background set: the background-only windows of an imported TP
- * dataset (images without interactions; every image of data without truth), all splits, at most
+ * dataset (images without a signal TP; every image of data without truth), all splits, at most
  * `images` of them. Hz per module with the dataset's own window.
  */
 export async function measureStoredFpRate(o: { runDir: string; data: string; images: number; checkpoint?: string; batch: number; device?: string;
@@ -225,9 +225,7 @@ export async function measureStoredFpRate(o: { runDir: string; data: string; ima
   const t0 = performance.now();
   let done = 0;
   try {
-    const per = new Int32Array(reader.numImages);
-    for (const i of reader.allInteractions().image) per[i]!++;
-    const indices = storedBackground(info, (i) => per[i]!, Array.from({ length: reader.numImages }, (_, i) => i)).slice(0, o.images);
+    const indices = storedBackground(info, reader, Array.from({ length: reader.numImages }, (_, i) => i)).slice(0, o.images);
     const { channels, height, width } = reader;
     for (let at = 0; at < indices.length; at += o.batch) {
       const batch = indices.slice(at, at + o.batch);

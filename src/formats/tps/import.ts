@@ -83,10 +83,15 @@ export function tpImportInfo(attrs: Record<string, unknown>): TpImportInfo | nul
   return JSON.parse(attrs.tp_import) as TpImportInfo;
 }
 
-/** The stored background set of an imported TP dataset among `indices`: images without any listed
- *  interaction (with truth), every image (without truth: real data of a supernova-free run). */
-export function storedBackground(info: TpImportInfo, interactionsOf: (index: number) => number, indices: ArrayLike<number>): number[] {
-  return Array.from(indices).filter((i) => !info.hasTruth || interactionsOf(i) === 0);
+/** The stored background set of an imported TP dataset among `indices`: the images without a signal
+ *  TP (with truth; the signal column of background/tps_by_source), every image (without truth: real
+ *  data of a supernova-free run). */
+export function storedBackground(info: TpImportInfo, reader: { numImages: number; table(name: 'tps_by_source'): { columns: string[]; data: Int32Array } | null }, indices: ArrayLike<number>): number[] {
+  if (!info.hasTruth) return Array.from(indices);
+  const t = reader.table('tps_by_source')!;
+  const col = t.columns.indexOf('signal');
+  const w = t.columns.length;
+  return Array.from(indices).filter((i) => t.data[i * w + col] === 0);
 }
 
 /** How many background windows a rate needs: with none seen, the 90 % upper limit is 2.3 FP over N windows. */
