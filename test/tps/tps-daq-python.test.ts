@@ -176,3 +176,48 @@ test('the CLI reads text from standard input ("-") with a --channel-map CSV', ()
   const bad = spawnSync(process.execPath, [cli, 'import', 'tps', '-', '--channel-map', map, '--out', join(dir, 'stdin2.h5')], { encoding: 'utf8', input: '1000000 320 1000064 1700 500 40 0 1\n' });
   assert.match(bad.stderr, /-:1: field channel value 1700 is outside the channel map \(.*pdhd\.csv \(3 channels\)\)/);
 });
+
+test('daqyolo-written DAQ HDF5 read back by h5py + struct with the upstream offsets (v1 and v2)', async () => {
+  const { writeTpStream } = await import('../../src/formats/tps/index.js');
+  const { allocTpBatch } = await import('../../src/sim/tp-stream.js');
+  for (const version of [1, 2] as const) {
+    const b = allocTpBatch(2);
+    [[1700, 10, 12, 5, 300, 40], [2100, 20, 26, 8, 90, 12]].forEach(([ch, t, p, tot, adc, pk], i) => {
+      b.channel[i] = ch!; b.face[i] = ch! < 2080 ? 0 : 1; b.plane[i] = 2; b.timeStart[i] = t!; b.timePeak[i] = p!; b.timeOverThreshold[i] = tot!;
+      b.adcIntegral[i] = adc!; b.adcPeak[i] = pk!; b.type[i] = 1; b.flag[i] = 1;
+    });
+    b.n = 2;
+    const out = join(dir, `ours-v${version}.hdf5`);
+    async function* batches() { yield { tps: b, interactions: [] }; }
+    await writeTpStream({ header: { originDts: T0, sources: ['t'], hasTruth: false }, batches: batches() }, 'hdf5', out, { tpVersion: version });
+    const got = py(`
+import h5py, struct, json
+rows = []
+with h5py.File(${JSON.stringify(out)}, 'r') as f:
+    for rec in sorted(k for k in f.keys() if k.startswith('TimeSlice')):
+        for name in sorted(f[rec]['RawData'].keys()):
+            raw = f[rec]['RawData'][name][:].tobytes()
+            marker, ver, size = struct.unpack_from('<IIQ', raw, 0)
+            ftype, = struct.unpack_from('<I', raw, 56)
+            sub, sid = struct.unpack_from('<HI', raw, 66)
+            assert marker == 0x11112222 and ver == 5 and size == len(raw) and ftype == 6 and sub == 3, (marker, ver, size, ftype, sub)
+            p = raw[72:]
+            if ${version} == 1:
+                for k in range(len(p) // 56):
+                    v, ts, tp, tot, ch, adc, pk, det, typ, alg, flag = struct.unpack_from('<H6xQQQiIHHiiH', p, 56 * k)
+                    rows.append([name, v, ts - ${T0}, tp - ts, tot, ch, adc, pk, flag])
+            else:
+                for k in range(len(p) // 24):
+                    w0, ts, w2 = struct.unpack_from('<QQQ', p, 24 * k)
+                    rows.append([name, w0 & 0xff, ts - ${T0}, (w2 & 0xffff) * 32, ((w0 >> 48) & 0xffff) * 32, (w0 >> 24) & 0xffffff, (w2 >> 16) & 0xffffffff, w2 >> 48, (w0 >> 8) & 0xff])
+print(json.dumps(rows))
+`);
+    const dts = (t: number) => Math.round(t * 31.25);
+    const samples = (t: number) => Math.round((t * 31.25) / 32) * 32;
+    const want = [
+      ['Trigger_0x00000000_Trigger_Primitive', version, dts(10), version === 1 ? dts(12) - dts(10) : samples(2), version === 1 ? dts(5) : samples(5), 1700, 300, 40, 1],
+      ['Trigger_0x00000001_Trigger_Primitive', version, dts(20), version === 1 ? dts(26) - dts(20) : Math.round((dts(26) - dts(20)) / 32) * 32, version === 1 ? dts(8) : samples(8), 2100, 90, 12, 1],
+    ];
+    assert.deepEqual(JSON.parse(got), want, `v${version}`);
+  }
+});
