@@ -71,3 +71,24 @@ test('fprate on a stored background set: the imported windows, counted as evalua
   assert.equal(at.fpCount, e.trigger!.falsePositives.count);
   assert.ok(Math.abs(at.hz - e.trigger!.falsePositives.hz) < 1e-6 * Math.max(1, at.hz));
 });
+
+test('baseline on imported TPs: the clustering trigger on the stored TPs gives the simulation\'s efficiency; FPs from the split\'s background windows', async () => {
+  const { runBaseline, clusterParamsOf } = await import('../../src/cli/baseline.js');
+  const sim = join(dir, 'sim.h5');
+  const same = join(dir, 'same-split.h5');
+  const { stream, windowTicks } = datasetTpStream(sim);
+  const file = join(dir, 'y.hdf5');
+  await writeTpStream(stream, 'hdf5', file, { sliceTicks: windowTicks });
+  // The simulation's seed and fractions: the same split.
+  await importTps({ files: [file], out: same, windowMs: 2.246, imageConfig: { image: { size: 32 } }, skipBad: false, force: true, seed: 4, split: [0.8, 0.1, 0.1] });
+  const params = clusterParamsOf({}, 12);
+  const a = await runBaseline({ data: sim, split: 'train', params, background: 0, workers: 0 });
+  const b = await runBaseline({ data: same, split: 'train', params, background: 0, workers: 0 });
+  assert.ok(a.trigger.efficiency.integrated.all.n > 0);
+  assert.deepEqual(b.trigger.efficiency, a.trigger.efficiency);
+  const d = openDataset(same);
+  const bySource = d.table('tps_by_source')!;
+  const bg = Array.from(d.split('train')).filter((i) => bySource.data[i * bySource.columns.length + bySource.columns.indexOf('signal')] === 0).length;
+  d.close();
+  assert.equal(b.backgroundImages, bg);
+});
