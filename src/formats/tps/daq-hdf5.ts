@@ -224,12 +224,11 @@ export async function* readDaqHdf5(o: DaqReadOptions): AsyncGenerator<RawBatch> 
       yield { tps: out.take(), where: (i) => `${where} TP ${index[i]}`, interactions };
       interactions = [];
     }
-    if (interactions.length) yield { tps: new GrowingBatch(0).take(), where: () => where0(o.file), interactions };
+    if (interactions.length) yield { tps: new GrowingBatch(0).take(), where: () => o.file, interactions };
   } finally {
     f.close();
   }
 }
-const where0 = (file: string) => file;
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
