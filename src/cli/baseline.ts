@@ -9,6 +9,7 @@ import { DEFAULT_FACES, DEFAULT_MATCH, MATCH_RULES, evaluateTrigger, type MatchR
 import type { BaselineReport } from '../eval/evaluate.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { datasetBaselineImages, datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
+import { storedBackground, tpImportInfo } from '../formats/tps/import.js';
 import { defaultClusterParams, type Candidate, type ClusterParams } from '../trigger/cluster.js';
 import { count, integer, number, oneOf, MAX } from './options.js';
 import { MATCH_HELP } from './args.js';
@@ -60,13 +61,22 @@ export async function runBaseline(o: { data: string; split: 'train' | 'val' | 'e
     const bar = o.showProgress ? progress(`baseline [${o.split}]`, 1) : null;
     const images = datasetBaselineImages(reader, o.split, o.params, o.limit ?? 0, (d, n) => { if (d === 1) bar?.phase(`baseline [${o.split}]`, n); bar?.update(d); });
     bar?.stop();
-    const background: TriggerImage[] = [];
-    const bg = o.showProgress ? progress('background', o.background) : null;
-    for await (const c of streamBaselineBackground(sim, o.background, o.params, { workers: o.workers })) {
-      background.push({ detections: toDetections(c), interactions: [] });
-      if (background.length % 64 === 0) bg?.update(background.length);
+    let background: TriggerImage[] = [];
+    const tp = tpImportInfo(reader.attrs);
+    if (tp) {
+      // Imported TPs: the split's own background windows, not a simulated stream.
+      let indices = Array.from(reader.split(o.split));
+      if (o.limit) indices = indices.slice(0, o.limit);
+      const bgSet = new Set(storedBackground(tp, reader, indices));
+      background = images.filter((_, k) => bgSet.has(indices[k]!)).map((im) => ({ detections: toDetections(im.candidates), interactions: [] }));
+    } else {
+      const bg = o.showProgress ? progress('background', o.background) : null;
+      for await (const c of streamBaselineBackground(sim, o.background, o.params, { workers: o.workers })) {
+        background.push({ detections: toDetections(c), interactions: [] });
+        if (background.length % 64 === 0) bg?.update(background.length);
+      }
+      bg?.stop();
     }
-    bg?.stop();
     const d = sim.config.detector;
     const signal: TriggerImage[] = images.map((im) => ({ detections: toDetections(im.candidates), interactions: im.interactions, tps: im.tps }));
     const opts: TriggerOptions = { faces: o.faces ?? DEFAULT_FACES, scoreThreshold: o.params.minSumAdc, windowTicks: d.windowTicks, tickSeconds: d.tickUs * 1e-6 };

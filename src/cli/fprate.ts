@@ -3,7 +3,7 @@
 // splits into shards (--shard i/n, e.g. a Slurm array) whose histograms --merge adds up exactly.
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { measureBaselineFpRate, measureFpRate, mergeFpShards, type FpResult, type FpRow } from '../eval/fprate.js';
+import { isTpImport, measureBaselineFpRate, measureFpRate, measureStoredFpRate, mergeFpShards, type FpResult, type FpRow } from '../eval/fprate.js';
 import { shq } from '../sweep/slurm.js';
 import { CLI } from '../sweep/local.js';
 import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
@@ -37,7 +37,7 @@ export function registerFpRate(program: Command): void {
     .description('stream background-only images from the simulator into the network (or the baseline trigger): FP per image and Hz per module (resumable, shardable)'))
     .option('--images <n>', 'background-only images in total (10⁶ reach ≈ 1 Hz per module)', count(MAX.streamImages), 100000)
     .option('--seed <n>', 'stream seed (default: the dataset\'s)', integer({ max: MAX.seed }))
-    .option('--data <file>', 'dataset whose simulator configuration to stream (default: the run\'s training data)')
+    .option('--data <file>', 'dataset whose simulator configuration to stream (default: the run\'s training data); an imported TP dataset (import tps): its own background windows')
     .option('--baseline', 'measure the baseline clustering trigger instead of a run (needs --data)')
     .option('--state <file>', 'with --baseline: where the resumable count is kept (default beside the dataset)')
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
@@ -81,6 +81,14 @@ export function registerFpRate(program: Command): void {
           '',
         ].join('\n'));
         console.log(`wrote ${o.slurm}: sbatch ${o.slurm}, then daqyolo fprate ${run} --merge`);
+        return;
+      }
+      if (!o.baseline && o.data && isTpImport(o.data)) {
+        // Imported TPs: the dataset's own background windows, not a simulated stream.
+        const result = await measureStoredFpRate({ runDir: run!, data: o.data, images: o.images, checkpoint: o.checkpoint, batch: o.batch, device: o.device, trigger: { faces: o.faces } });
+        if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
+        console.log(`${run}: ${result.images} stored background windows of ${o.data}; ${result.note}`);
+        printRows(result.rows, 'score', 2);
         return;
       }
       if (o.parallel > 1 && (o.baseline || o.shard)) throw new UserError('--parallel runs the shards of a run here; not with --baseline or --shard');

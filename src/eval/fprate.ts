@@ -16,7 +16,8 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import { predict, detectSparseBatch } from '../infer/predict.js';
 import { openRun } from '../infer/open-run.js';
 import { simulatorOf } from './evaluate.js';
-import { fpPerImageToHz, type TriggerOptions } from './efficiency.js';
+import { fpPerImageToHz, hzPerFpPerImage, type TriggerOptions } from './efficiency.js';
+import { storedBackground, tpImportInfo, windowsNote } from '../formats/tps/import.js';
 import { poissonInterval, poissonUpperLimit } from './intervals.js';
 import { datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
 import type { ClusterParams } from '../trigger/cluster.js';
@@ -176,6 +177,53 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
 }
 
 const DEFAULT_THRESHOLDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/** Whether a dataset holds imported TPs (its FP rate comes from its own background windows). */
+export function isTpImport(data: string): boolean {
+  const r = openDataset(data);
+  try {
+    return tpImportInfo(r.attrs) !== null;
+  } finally {
+    r.close();
+  }
+}
+
+/**
+ * The FP rate of a run on a stored background set: the background-only windows of an imported TP
+ * dataset (images without a signal TP; every image of data without truth), all splits, at most
+ * `images` of them. Hz per module with the dataset's own window.
+ */
+export async function measureStoredFpRate(o: { runDir: string; data: string; images: number; checkpoint?: string; batch: number; device?: string;
+  thresholds?: number[]; trigger?: TriggerOptions; onProgress?: (done: number, total: number) => void }): Promise<FpResult & { note: string }> {
+  const opened = openRun(o.runDir, { checkpoint: o.checkpoint, device: o.device });
+  const reader = openDataset(o.data);
+  const info = tpImportInfo(reader.attrs)!;
+  const counts = new Array<number>(SCORE_BINS).fill(0);
+  const t0 = performance.now();
+  let done = 0;
+  try {
+    const indices = storedBackground(info, reader, Array.from({ length: reader.numImages }, (_, i) => i)).slice(0, o.images);
+    const { channels, height, width } = reader;
+    for (let at = 0; at < indices.length; at += o.batch) {
+      const batch = indices.slice(at, at + o.batch);
+      const dense = reader.readDense(batch);
+      const plane = channels * height * width;
+      const images = batch.map((_, k) => ({ image: dense.subarray(k * plane, (k + 1) * plane), channels, height, width }));
+      for (const dets of predict(opened.ctx, images, { scoreThreshold: MIN_SCORE })) {
+        for (const d of dets) counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
+      }
+      done += batch.length;
+      o.onProgress?.(done, indices.length);
+    }
+  } finally {
+    reader.close();
+    opened.model.dispose();
+  }
+  const trigger = { ...o.trigger, windowTicks: info.windowTicks, tickSeconds: info.tickUs * 1e-6 };
+  const seconds = (performance.now() - t0) / 1000;
+  const state: FpState = { run: o.runDir, checkpoint: opened.checkpoint, seed: 0, start: 0, images: done, counts, seconds };
+  return { ...state, imagesPerSecond: seconds ? done / seconds : 0, cl: 0.9, rows: fpTable(state, o.thresholds ?? DEFAULT_THRESHOLDS, trigger), note: windowsNote(done, hzPerFpPerImage(trigger)) };
+}
 
 /**
  * Adds up the shards of one stream (eval/fprate-seed<seed>-shard<i>of<n>.json): every shard of the
