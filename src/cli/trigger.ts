@@ -16,7 +16,7 @@ import { baselineDetector, clusterPrefilter, networkDetector } from '../trigger/
 import { runStreamTrigger, type StreamTriggerRun } from '../trigger/run-stream.js';
 import { candidateJson } from '../trigger/stream.js';
 import { addClusterOptions, clusterParamsOf } from './baseline.js';
-import { intArg, numArg } from './args.js';
+import { count, device, integer, MAX, number, text } from './options.js';
 import { onStopSignals } from './signals.js';
 
 /** Default overlap of consecutive windows, ticks: 99 % of 70 MeV νe-CC interactions span less in time (docs/trigger.md). */
@@ -57,18 +57,18 @@ export function registerTrigger(program: Command): void {
     .description('run the network (or --baseline) over a continuous TP stream per APA face: trigger candidates as JSON lines in time order, efficiency and FP rate from truth, real-time figures'))
     .option('--baseline', 'the baseline clustering trigger instead of a run')
     .option('--data <file>', 'dataset whose simulator configuration gives the image layout (default: the run\'s training data)')
-    .option('--simulate <seconds>', 'trigger on a stream simulated on the fly (simulate --stream) instead of files', numArg('--simulate', 0))
-    .option('--faces <n>', 'with --simulate: APA faces', intArg('--faces', 1), 4)
-    .option('--sn-rate <hz>', 'with --simulate: signal interactions per face per second', numArg('--sn-rate', 0), 50)
-    .option('--seed <n>', 'with --simulate: stream seed', intArg('--seed'), 1)
-    .option('--overlap <ticks>', 'overlap of consecutive windows (docs/trigger.md "Overlap")', numArg('--overlap', 0), DEFAULT_OVERLAP_TICKS)
-    .option('--reorder <ticks>', 'how far the input may go back in time (reorder buffer)', numArg('--reorder', 0))
-    .option('--batch <n>', 'windows per forward pass (across faces)', intArg('--batch', 1), 16)
-    .option('--threshold <score>', 'score of written candidates and of the efficiency table (default 0.5; the baseline: its ΣADC threshold)', numArg('--threshold', 0))
+    .option('--simulate <seconds>', 'trigger on a stream simulated on the fly (simulate --stream) instead of files', number({ min: 0, max: 1e6, exclusiveMin: true }))
+    .option('--faces <n>', 'with --simulate: APA faces', count(100_000), 4)
+    .option('--sn-rate <hz>', 'with --simulate: signal interactions per face per second', number({ min: 0, max: 1e9 }), 50)
+    .option('--seed <n>', 'with --simulate: stream seed', integer({ max: MAX.seed }), 1)
+    .option('--overlap <ticks>', 'overlap of consecutive windows (docs/trigger.md "Overlap")', number({ min: 0, max: 1e9 }), DEFAULT_OVERLAP_TICKS)
+    .option('--reorder <ticks>', 'how far the input may go back in time (reorder buffer)', number({ min: 0, max: 1e12 }))
+    .option('--batch <n>', 'windows per forward pass (across faces)', count(MAX.batch), 16)
+    .option('--threshold <score>', 'score of written candidates and of the efficiency table (default 0.5; the baseline: its ΣADC threshold)', number({ min: 0, max: 1e12 }))
     .option('--prefilter', 'skip windows without a cluster above the ΣADC threshold (network only)')
-    .option('--checkpoint <name>', 'best, last, init or a .safetensors path', 'best')
-    .option('--device <name>', 'auto, cpu, cuda', 'auto')
-    .option('--threads <n>', 'libtorch threads', intArg('--threads', 1))
+    .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
+    .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
+    .option('--threads <n>', 'libtorch threads', count(MAX.processes))
     .option('--out <file>', 'candidates as JSON lines (default: standard output)')
     .option('--json', 'print the summary as JSON on standard output (needs --out)')
     .action(async (run: string | undefined, streams: string[], o) => {
