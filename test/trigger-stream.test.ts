@@ -138,3 +138,32 @@ test('a long stream\'s memory stays bounded (RSS measured in a child process)', 
   // window's TPs per window would grow it by hundreds of MB).
   assert.ok(rssMb[rssMb.length - 1] - rssMb[0] < 25, `RSS ${rssMb.map((x) => x.toFixed(0)).join(' → ')} MB`);
 });
+
+test('efficiency and FP rate from a simulated stream agree with evaluate\'s (the baseline on images of the same simulator)', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { generateDataset } = await import('../src/data/generate.js');
+  const { runBaseline } = await import('../src/cli/baseline.js');
+  const dir = mkdtempSync(join(tmpdir(), 'daqyolo-trigger-stream-'));
+  try {
+    const data = join(dir, 'd.h5');
+    const cfg = parseSimConfig({ signal: { perImage: 1, mode: 'fixed' } });
+    await generateDataset({ out: data, config: cfg, images: 160, seed: 5, workers: 0, split: [0, 0, 1] });
+    const images = await runBaseline({ data, split: 'eval', params, background: 500, workers: 0, match: 'centre' });
+    // The stream: 2 faces × 1 s at 80 interactions per face per second (≈ 160 interactions).
+    const { run } = await trigger(simulateTpStream(cfg, { seconds: 1, faces: 2, snRateHz: 80, seed: 6 }), { reorder: 4492, batch: 16 });
+    const a = images.trigger.efficiency.integrated.all, b = run.trigger!.efficiency.integrated;
+    assert.ok(a.n >= 150 && b.n >= 130, `${a.n} and ${b.n} interactions`);
+    const diff = a.efficiency! - b.efficiency!;
+    const sigma = Math.hypot(a.stdErr!, b.stdErr!, 0.01);
+    assert.ok(Math.abs(diff) < 3 * sigma, `efficiency: images ${a.k}/${a.n}, stream ${b.k}/${b.n} (${(100 * diff).toFixed(1)} ± ${(100 * sigma).toFixed(1)} points)`);
+    const fa = images.trigger.falsePositives, fb = run.trigger!.falsePositives;
+    assert.ok(fa.count >= 10 && fb.count >= 10, `FP counts ${fa.count}, ${fb.count}`);
+    // Poisson errors of both counts, as rates.
+    const sa = fa.hz / Math.sqrt(fa.count), sb = fb.hzPerModule / Math.sqrt(fb.count);
+    assert.ok(Math.abs(fa.hz - fb.hzPerModule) < 3 * Math.hypot(sa, sb), `FP Hz per module: images ${fa.hz.toFixed(0)} (${fa.count}), stream ${fb.hzPerModule.toFixed(0)} (${fb.count})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
