@@ -16,7 +16,8 @@ import { baselineDetector, clusterPrefilter, networkDetector } from '../trigger/
 import { runStreamTrigger, type StreamTriggerRun } from '../trigger/run-stream.js';
 import { candidateJson } from '../trigger/stream.js';
 import { addClusterOptions, clusterParamsOf } from './baseline.js';
-import { count, device, integer, MAX, number, text } from './options.js';
+import { count, device, integer, MAX, number, oneOf, text } from './options.js';
+import { openTpStream, readChannelMap, TP_FORMATS } from '../formats/tps/index.js';
 import { onStopSignals } from './signals.js';
 
 /** Default overlap of consecutive windows, ticks: 99 % of 70 MeV νe-CC interactions span less in time (docs/trigger.md). */
@@ -62,7 +63,9 @@ export function registerTrigger(program: Command): void {
     .option('--sn-rate <hz>', 'with --simulate: signal interactions per face per second', number({ min: 0, max: 1e9 }), 50)
     .option('--seed <n>', 'with --simulate: stream seed', integer({ max: MAX.seed }), 1)
     .option('--overlap <ticks>', 'overlap of consecutive windows (docs/trigger.md "Overlap")', number({ min: 0, max: 1e9 }), DEFAULT_OVERLAP_TICKS)
-    .option('--reorder <ticks>', 'how far the input may go back in time (reorder buffer)', number({ min: 0, max: 1e12 }))
+    .option('--format <kind>', 'TP file format (default: found from the content; docs/tps.md)', oneOf(TP_FORMATS))
+    .option('--channel-map <file>', 'CSV channel map for TP files (default FD-HD offline numbering; docs/tps.md)')
+    .option('--reorder <ticks>', 'how far the input may go back in time (reorder buffer; default: the reader\'s)', number({ min: 0, max: 1e12 }))
     .option('--batch <n>', 'windows per forward pass (across faces)', count(MAX.batch), 16)
     .option('--threshold <score>', 'score of written candidates and of the efficiency table (default 0.5; the baseline: its ΣADC threshold)', number({ min: 0, max: 1e12 }))
     .option('--prefilter', 'skip windows without a cluster above the ΣADC threshold (network only)')
@@ -75,8 +78,8 @@ export function registerTrigger(program: Command): void {
       if (!o.baseline && !run) throw new UserError('trigger: give a run directory, or --baseline');
       if (o.baseline && run) streams = [run, ...streams];
       if (o.json && !o.out) throw new UserError('trigger --json prints the summary on standard output: give --out for the candidates');
-      if (o.simulate === undefined && streams.length === 0) throw new UserError('trigger: give TP stream files, or --simulate SECONDS');
-      if (o.simulate === undefined) throw new UserError('trigger: reading TP files needs the DUNE-format readers (issue 24); until then use --simulate SECONDS');
+      if (o.simulate === undefined && streams.length === 0) throw new UserError('trigger: give TP stream files (- = standard input), or --simulate SECONDS');
+      if (o.simulate !== undefined && streams.length) throw new UserError('trigger: TP files or --simulate, not both');
       const opened = o.baseline ? null : openRun(run!, { checkpoint: o.checkpoint, device: o.device, threads: o.threads });
       const data = o.data ?? opened?.run.config.data;
       const sim = data ? simConfigOfData(data) : { config: parseSimConfig({}), seed: 1 };
@@ -86,16 +89,23 @@ export function registerTrigger(program: Command): void {
       const threshold = o.threshold ?? (o.baseline ? params.minSumAdc : 0.5);
       const detector = o.baseline ? baselineDetector(layout, params, Math.min(threshold, params.minSumAdc) / 4) : networkDetector(opened!.ctx, layout, { scoreThreshold: Math.min(0.01, threshold) });
       const channels = config.detector.channels;
-      const stream = simulateTpStream(config, { seconds: o.simulate, faces: o.faces, snRateHz: o.snRate, seed: o.seed });
+      const files = o.simulate === undefined
+        ? await openTpStream(streams, { format: o.format, reorderTicks: o.reorder, planes: [2], alignTicks: config.detector.windowTicks, channelMap: o.channelMap ? readChannelMap(o.channelMap) : undefined })
+        : null;
+      const stream = files ?? simulateTpStream(config, { seconds: o.simulate, faces: o.faces, snRateHz: o.snRate, seed: o.seed });
+      // Candidates name detector channels: the files' channel map, or the simulator's FD-HD offline numbering.
+      const channelOf = files
+        ? (f: number, w: number) => files.channelMap.channelOf(Math.floor(f / 2), 2, f % 2, w) ?? w
+        : (f: number, w: number) => offlineChannel(f, w, channels);
       const control = { stop: false };
       const signals = onStopSignals(control, 'finishing the windows read so far and printing the summary');
       const target = o.out ? `${o.out}.partial` : null;
       const fd = target ? openSync(target, 'w') : 1;
       try {
         const r = await runStreamTrigger(stream, {
-          layout, windowTicks: config.detector.windowTicks, overlapTicks: o.overlap, reorderTicks: o.reorder, batchWindows: o.batch, detector,
+          layout, windowTicks: config.detector.windowTicks, overlapTicks: o.overlap, reorderTicks: files ? config.detector.windowTicks : o.reorder, batchWindows: o.batch, detector,
           prefilter: o.prefilter && !o.baseline ? clusterPrefilter(layout, params) : undefined, threshold, tickSeconds: config.detector.tickUs * 1e-6,
-          cores: o.baseline ? 1 : Math.max(1, getNumThreads()), channelOf: (f, w) => offlineChannel(f, w, channels), control,
+          cores: o.baseline ? 1 : Math.max(1, getNumThreads()), channelOf, control,
           onCandidate: (c) => { writeSync(fd, `${candidateJson(c)}\n`); },
         });
         if (target) { closeSync(fd); renameSync(target, o.out); }

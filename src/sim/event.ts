@@ -28,8 +28,8 @@ export interface InteractionTruth {
   vertexChannel: number;
   vertexTick: number;
   driftCm: number;
-  /** Kinetic energy of the primary electron (0 for none), MeV. */
-  electronMeV: number;
+  /** Kinetic energy of the primary electron (0 for none), MeV; absent when unknown (imported). */
+  electronMeV?: number;
 }
 
 export interface ImageRecord {

@@ -147,7 +147,7 @@ class FaceSim {
       ids.push(p.id);
       if (!p.emitted) {
         p.emitted = true;
-        out.push({ id: p.id, face: this.face, time: p.arrival - truth.driftCm / g.cmPerTick, energyMeV: p.energyMeV, electronMeV: truth.electronMeV, origin: 'sim' });
+        out.push({ id: p.id, face: this.face, time: p.arrival - truth.driftCm / g.cmPerTick, energyMeV: p.energyMeV, electronMeV: truth.electronMeV ?? NaN, origin: 'sim' });
       }
     }
     simulateBackgrounds(this.cfg, new Transport(this.cfg, g, rng, dep), rng);
