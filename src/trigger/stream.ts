@@ -17,6 +17,7 @@
 import type { TpBatch, TpInteraction } from '../sim/tp-stream.js';
 import { DTS_PER_TICK } from '../sim/tp-stream.js';
 import type { ImageLayout } from '../sim/image.js';
+import { Columns } from '../sim/columns.js';
 
 /** The TPs of one face window, times relative to the window's start (ticks). */
 export interface FaceWindow {
@@ -101,9 +102,9 @@ export interface StreamTriggerOptions {
   onCandidate: (c: TriggerCandidate) => void;
 }
 
-/** Growable per-face TP buffer (structure of arrays). */
-class FaceBuffer {
-  n = 0;
+/** One face's TPs waiting for their windows (a growable column store). */
+class FaceBuffer extends Columns {
+  protected readonly columns = ['wire', 'timeStart', 'timePeak', 'tot', 'adc', 'peak', 'owner'] as const;
   wire = new Int32Array(1024);
   timeStart = new Float64Array(1024);
   timePeak = new Float64Array(1024);
@@ -115,18 +116,11 @@ class FaceBuffer {
   nextWindow = -1;
   /** Candidates of the last detected window, not final yet. */
   pending: Internal[] = [];
-  constructor(readonly face: number) {}
+  constructor(readonly face: number) { super(); }
   push(b: TpBatch, i: number): void {
-    if (this.n === this.wire.length) this.grow();
-    const k = this.n++;
+    const k = this.addRow();
     this.wire[k] = b.wire[i]; this.timeStart[k] = b.timeStart[i]; this.timePeak[k] = b.timePeak[i]; this.tot[k] = b.timeOverThreshold[i];
     this.adc[k] = b.adcIntegral[i]; this.peak[k] = b.adcPeak[i]; this.owner[k] = b.owner[i];
-  }
-  private grow(): void {
-    const m = this.wire.length * 2;
-    const g = <T extends Int32Array | Float64Array | Float32Array>(a: T): T => { const x = new (a.constructor as new (n: number) => T)(m); x.set(a); return x; };
-    this.wire = g(this.wire); this.timeStart = g(this.timeStart); this.timePeak = g(this.timePeak); this.tot = g(this.tot);
-    this.adc = g(this.adc); this.peak = g(this.peak); this.owner = g(this.owner);
   }
   /** The TPs with peak in [start, start + len), copied out (times relative to start). */
   window(start: number, len: number): FaceWindow {
