@@ -111,6 +111,31 @@ await runStreamTrigger(replay(), {
   detector: { algorithm: 0, name: 'record', minScore: 0, scoreScale: 'unit', detect: (ws) => { profileWindows.push(...ws); return ws.map(() => []); } },
 });
 
+// The pre-filter's cost in efficiency, whatever the network: the share of the stream's interactions
+// with ≥ 2 TPs in some window the pre-filter passes (a perfect detector behind it), beside the
+// share with ≥ 2 TPs in any window, per Eν bin, for several ΣADC thresholds; and the windows passed.
+const energies = new Map<number, number>();
+for (const b of recorded) for (const it of b.interactions) energies.set(it.id, it.energyMeV);
+const edges = [1, 6, 11, 16, 21, 31, 41, 56, 70];
+function acceptance(minSumAdc: number | null) {
+  const seen = new Set<number>();
+  let passed = 0;
+  const filter = minSumAdc === null ? null : clusterPrefilter(layout, { ...params, minSumAdc });
+  for (const w of profileWindows) {
+    if (filter && !filter(w)) continue;
+    passed++;
+    const n = new Map<number, number>();
+    for (let i = 0; i < w.n; i++) if (w.owner[i] >= 0) n.set(w.owner[i], (n.get(w.owner[i]) ?? 0) + 1);
+    for (const [id, k] of n) if (k >= 2) seen.add(id);
+  }
+  const bins = edges.slice(0, -1).map((lo, b) => {
+    const ids = [...energies].filter(([, e]) => e >= lo && e < edges[b + 1]);
+    return { loMeV: lo, hiMeV: edges[b + 1], n: ids.length, accepted: ids.filter(([id]) => seen.has(id)).length };
+  });
+  return { minSumAdc, windowsPassed: passed / profileWindows.length, interactions: energies.size, accepted: [...energies.keys()].filter((id) => seen.has(id)).length, bins };
+}
+const prefilterCost = [null, 100, 200, 400, 800].map(acceptance);
+
 const load0 = loadavg()[0];
 const settings: { name: string; make: () => Promise<unknown> }[] = [
   { name: 'baseline', make: () => once(baselineDetector(layout, params, params.minSumAdc / 4), false) },
@@ -160,6 +185,6 @@ for (const [name, rs] of Object.entries(rounds)) {
 console.log(JSON.stringify({
   command: `node dist/bench/trigger-stream.js ${process.argv.slice(2).join(' ')}`,
   stream: { seconds: Number(a.seconds), faces: Number(a.faces), windowTicks: W, overlapTicks: overlap, strideTicks: stride, tps: recorded.reduce((n, b) => n + b.tps.n, 0), simulationSeconds: simSeconds },
-  moduleFaceWindowsPerSecond: moduleWindowsPerS, threads, batch, loadavg: [load0, loadavg()[0]], summary, rounds,
+  moduleFaceWindowsPerSecond: moduleWindowsPerS, threads, batch, loadavg: [load0, loadavg()[0]], summary, prefilterCost, rounds,
 }, null, 1));
 for (const o of opened) o.model.dispose();

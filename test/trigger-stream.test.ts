@@ -11,7 +11,7 @@ import { imageLayout } from '../src/sim/image.js';
 import { simulateTpStream } from '../src/sim/stream-sim.js';
 import { allocTpBatch, type TpBatch, type TpInteraction, type TpStream } from '../src/sim/tp-stream.js';
 import { defaultClusterParams } from '../src/trigger/cluster.js';
-import { baselineDetector } from '../src/trigger/detectors.js';
+import { baselineDetector, clusterPrefilter } from '../src/trigger/detectors.js';
 import { runStreamTrigger } from '../src/trigger/run-stream.js';
 import type { TriggerCandidate } from '../src/trigger/stream.js';
 
@@ -42,10 +42,11 @@ function streamOf(pieces: Row[][], interactions: TpInteraction[] = [], hasTruth 
   return { header: { originDts: 0n, sources: ['test'], hasTruth }, batches: batches() };
 }
 
-async function trigger(stream: TpStream, o: { reorder?: number; batch?: number } = {}): Promise<{ cands: TriggerCandidate[]; run: Awaited<ReturnType<typeof runStreamTrigger>> }> {
+async function trigger(stream: TpStream, o: { reorder?: number; batch?: number; minScore?: number; prefilter?: boolean } = {}): Promise<{ cands: TriggerCandidate[]; run: Awaited<ReturnType<typeof runStreamTrigger>> }> {
   const cands: TriggerCandidate[] = [];
   const run = await runStreamTrigger(stream, {
-    layout, windowTicks: W, overlapTicks: OVERLAP, reorderTicks: o.reorder ?? 500, batchWindows: o.batch ?? 4, detector: baselineDetector(layout, params),
+    layout, windowTicks: W, overlapTicks: OVERLAP, reorderTicks: o.reorder ?? 500, batchWindows: o.batch ?? 4, detector: baselineDetector(layout, params, o.minScore ?? 0),
+    prefilter: o.prefilter ? clusterPrefilter(layout, params) : undefined,
     threshold: params.minSumAdc, tickSeconds: 0.5e-6, cores: 1, onCandidate: (c) => cands.push(c),
   });
   return { cands, run };
@@ -104,6 +105,13 @@ test('simulated stream: candidates leave in time order across faces; other piece
   const shuffledPieces: Row[][] = [];
   for (let i = 0; i < jittered.length; i += 50) shuffledPieces.push(jittered.slice(i, i + 50));
   assert.deepEqual(await collect(streamOf(shuffledPieces, interactions)), whole);
+  // The pre-filter skips windows without a cluster of ΣADC ≥ 400 and batches the others: a detector
+  // that only reports such clusters gives exactly the same candidates with it as without it.
+  const strict = await trigger(streamOf([all], interactions), { minScore: params.minSumAdc, batch: 3 });
+  const filtered = await trigger(streamOf([all], interactions), { minScore: params.minSumAdc, batch: 3, prefilter: true });
+  assert.ok(filtered.run.summary.windowsSkipped > 0 && filtered.run.summary.windowsSkipped < filtered.run.summary.windows, `${filtered.run.summary.windowsSkipped} of ${filtered.run.summary.windows} skipped`);
+  assert.ok(strict.cands.length > 0);
+  assert.deepEqual(filtered.cands, strict.cands);
 });
 
 test('the simulated stream keeps interactions whole across window edges and is deterministic', async () => {

@@ -68,7 +68,7 @@ export function registerTrigger(program: Command): void {
     .option('--reorder <ticks>', 'how far the input may go back in time (reorder buffer; default: the reader\'s)', number({ min: 0, max: 1e12 }))
     .option('--batch <n>', 'windows per forward pass (across faces)', count(MAX.batch), 16)
     .option('--threshold <score>', 'score of written candidates and of the efficiency table (default 0.5; the baseline: its ΣADC threshold)', number({ min: 0, max: 1e12 }))
-    .option('--prefilter', 'skip windows without a cluster above the ΣADC threshold (network only)')
+    .option('--prefilter', 'network: skip windows without a TP cluster of ΣADC ≥ --min-sum-adc (the cluster options; cost in docs/trigger.md)')
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
     .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
     .option('--threads <n>', 'libtorch threads', count(MAX.processes))

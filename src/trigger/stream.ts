@@ -228,7 +228,9 @@ export class StreamTrigger {
   /** Final candidates waiting for the faces' horizon, kept sorted by t0 on release. */
   private final: Internal[] = [];
   private readonly live = new Map<number, Live>();
-  private ready: { w: FaceWindow; at: number }[] = [];
+  /** Complete windows in the order they are decided; `run` = passed the pre-filter (to the detector). */
+  private ready: { w: FaceWindow; at: number; run: boolean }[] = [];
+  private readyToRun = 0;
   private readonly latencies: number[] = [];
   readonly figures: StreamFigures;
   readonly summary: StreamSummary = { tps: 0, lateTps: 0, faces: 0, windows: 0, windowsSkipped: 0, candidates: 0, streamTicks: 0, wallSeconds: 0, detectSeconds: 0, latency: { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 } };
@@ -297,9 +299,15 @@ export class StreamTrigger {
       }
       if (!pick) break;
       const s = pick.nextWindow * this.stride;
-      this.ready.push({ w: pick.window(s, W), at: now });
+      const w = pick.window(s, W);
       pick.nextWindow++;
-      if (this.ready.length >= this.o.batchWindows) await this.detectReady(end);
+      // The pre-filter decides as the window completes, so that a batch holds `batchWindows`
+      // windows for the detector however many are skipped between them.
+      const run = !this.o.prefilter || this.o.prefilter(w);
+      if (!run) this.summary.windowsSkipped++;
+      this.ready.push({ w: run ? w : emptyWindow(w.face, s), at: now, run });
+      if (run) this.readyToRun++;
+      if (this.readyToRun >= this.o.batchWindows || this.ready.length >= 8 * this.o.batchWindows) await this.detectReady(end);
     }
     await this.detectReady(end);
   }
@@ -308,11 +316,8 @@ export class StreamTrigger {
     if (!this.ready.length) { this.release(end); return; }
     const batch = this.ready;
     this.ready = [];
-    const run: FaceWindow[] = [];
-    for (const r of batch) {
-      if (this.o.prefilter && !this.o.prefilter(r.w)) this.summary.windowsSkipped++;
-      else run.push(r.w);
-    }
+    this.readyToRun = 0;
+    const run = batch.filter((r) => r.run).map((r) => r.w);
     const t = performance.now();
     const dets = run.length ? await this.o.detector.detect(run) : [];
     const done = performance.now();
@@ -322,10 +327,7 @@ export class StreamTrigger {
       if (this.latencies.length > 100_000) this.latencies.splice(0, 50_000);
     }
     let k = 0;
-    for (const r of batch) {
-      const skipped = this.o.prefilter && !run.includes(r.w);
-      this.windowDone(r.w, skipped ? [] : dets[k++] ?? []);
-    }
+    for (const r of batch) this.windowDone(r.w, r.run ? dets[k++] ?? [] : []);
     this.summary.windows += batch.length;
     this.release(end);
   }
@@ -460,6 +462,12 @@ export class StreamTrigger {
     s.latency = { count: lat.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: lat.length ? lat[lat.length - 1] : 0 };
     return s;
   }
+}
+
+/** A skipped window: its place only (its TPs are not needed again). */
+function emptyWindow(face: number, start: number): FaceWindow {
+  return { face, start, n: 0, wire: new Int32Array(0), timePeak: new Float64Array(0), timeOverThreshold: new Float64Array(0),
+    adcIntegral: new Float32Array(0), adcPeak: new Float32Array(0), owner: new Int32Array(0) };
 }
 
 export function energyBinOf(e: number, edges: readonly number[]): number {
