@@ -9,7 +9,8 @@
 // Cores per 10 kt module = 200 faces × (window / stride) windows per 2.246 ms × CPU s per window.
 //
 // Run: node dist/bench/trigger-stream.js RUN [RUN…] [--seconds 0.25] [--faces 4] [--rounds 3]
-//        [--batch 16] [--threads 1] [--prefilter] [--threshold 0.3]
+//        [--batch 16] [--threads 1] [--prefilter] [--prefilter-margin 500] [--sn-rate 50]
+//        [--baseline-only] (the runs then only name the dataset; for the pre-filter's acceptance)
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { openDataset } from '../src/data/store.js';
@@ -30,7 +31,7 @@ const { values: a, positionals: runs } = parseArgs({ allowPositionals: true, opt
   seconds: { type: 'string', default: '0.25' }, faces: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' },
   batch: { type: 'string', default: '16' }, threads: { type: 'string', default: '1' }, overlap: { type: 'string', default: '2000' },
   'sn-rate': { type: 'string', default: '50' }, threshold: { type: 'string', default: '0.3' }, checkpoint: { type: 'string', default: 'best' },
-  prefilter: { type: 'boolean', default: false }, data: { type: 'string' },
+  prefilter: { type: 'boolean', default: false }, 'baseline-only': { type: 'boolean', default: false }, data: { type: 'string' }, 'prefilter-margin': { type: 'string', default: '500' },
 } });
 if (runs.length === 0) throw new Error('usage: trigger-stream.js RUN [RUN…] [--seconds S] [--faces N] [--rounds R] [--batch B] [--threads T] [--prefilter]');
 const threads = Number(a.threads);
@@ -57,7 +58,7 @@ const replay = (): TpStream => ({ header: { originDts: 0n, sources: ['bench'], h
 async function once(detector: WindowDetector, prefilter: boolean): Promise<StreamTriggerRun & { cpuMsPerWindow: number }> {
   const c0 = process.cpuUsage();
   const r = await runStreamTrigger(replay(), {
-    layout, windowTicks: W, overlapTicks: overlap, batchWindows: batch, detector, prefilter: prefilter ? clusterPrefilter(layout, params) : undefined,
+    layout, windowTicks: W, overlapTicks: overlap, batchWindows: batch, detector, prefilter: prefilter ? clusterPrefilter(layout, params, core) : undefined,
     threshold: detector.name === 'baseline' ? params.minSumAdc : threshold, tickSeconds: cfg.detector.tickUs * 1e-6, cores: threads, onCandidate: () => undefined,
   });
   const cpu = process.cpuUsage(c0);
@@ -117,10 +118,11 @@ await runStreamTrigger(replay(), {
 const energies = new Map<number, number>();
 for (const b of recorded) for (const it of b.interactions) energies.set(it.id, it.energyMeV);
 const edges = [1, 6, 11, 16, 21, 31, 41, 56, 70];
-function acceptance(minSumAdc: number | null) {
+const core = { windowTicks: W, overlapTicks: overlap, marginTicks: Number(a['prefilter-margin']) };
+function acceptance(minSumAdc: number | null, inCore: boolean) {
   const seen = new Set<number>();
   let passed = 0;
-  const filter = minSumAdc === null ? null : clusterPrefilter(layout, { ...params, minSumAdc });
+  const filter = minSumAdc === null ? null : clusterPrefilter(layout, { ...params, minSumAdc }, inCore ? core : undefined);
   for (const w of profileWindows) {
     if (filter && !filter(w)) continue;
     passed++;
@@ -132,15 +134,15 @@ function acceptance(minSumAdc: number | null) {
     const ids = [...energies].filter(([, e]) => e >= lo && e < edges[b + 1]);
     return { loMeV: lo, hiMeV: edges[b + 1], n: ids.length, accepted: ids.filter(([id]) => seen.has(id)).length };
   });
-  return { minSumAdc, windowsPassed: passed / profileWindows.length, interactions: energies.size, accepted: [...energies.keys()].filter((id) => seen.has(id)).length, bins };
+  return { minSumAdc, inCore, windowsPassed: passed / profileWindows.length, interactions: energies.size, accepted: [...energies.keys()].filter((id) => seen.has(id)).length, bins };
 }
-const prefilterCost = [null, 100, 200, 400, 800].map(acceptance);
+const prefilterCost = [null, 100, 200, 400, 800].flatMap((t) => (t === null ? [acceptance(t, false)] : [acceptance(t, false), acceptance(t, true)]));
 
 const load0 = loadavg()[0];
 const settings: { name: string; make: () => Promise<unknown> }[] = [
   { name: 'baseline', make: () => once(baselineDetector(layout, params, params.minSumAdc / 4), false) },
 ];
-opened.forEach((o, k) => {
+if (!a['baseline-only']) opened.forEach((o, k) => {
   const name = `${o.run.config.model.variant}@${o.run.size}${runs.length > 1 ? `#${k}` : ''}`;
   const ok = o.ctx.model.sparse && o.run.size === layout.height;
   settings.push({ name, make: () => once(networkDetector(o.ctx, layout, { scoreThreshold: 0.01 }), false) });

@@ -175,3 +175,21 @@ test('efficiency and FP rate from a simulated stream agree with evaluate\'s (the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the pre-filter passes a window for a cluster in its core, not for one in its overlap only', () => {
+  const window = (t: number) => {
+    const rows = track(0, 100, t, 20, 5, -1);
+    return { face: 0, start: 2492, n: rows.length, wire: Int32Array.from(rows.map((r) => r.wire)), timePeak: Float64Array.from(rows.map((r) => r.t)),
+      timeOverThreshold: new Float64Array(rows.length).fill(6), adcIntegral: new Float32Array(rows.length).fill(300), adcPeak: new Float32Array(rows.length).fill(75), owner: new Int32Array(rows.length).fill(-1) };
+  };
+  const core = { windowTicks: W, overlapTicks: OVERLAP, marginTicks: 200 };
+  const any = clusterPrefilter(layout, params), inCore = clusterPrefilter(layout, params, core);
+  // Core [1000, 3492) of the window, widened by 200: a cluster at 2000 passes, one at 200 (overlap) only without the core.
+  assert.equal(inCore(window(2000)), true);
+  assert.equal(any(window(200)), true);
+  assert.equal(inCore(window(200)), false);
+  assert.equal(inCore(window(4300)), false);
+  assert.equal(inCore(window(3550)), true, 'within the margin');
+  // The first window of a stream has its core from 0.
+  assert.equal(inCore({ ...window(200), start: 0 }), true);
+});

@@ -69,6 +69,7 @@ export function registerTrigger(program: Command): void {
     .option('--batch <n>', 'windows per forward pass (across faces)', count(MAX.batch), 16)
     .option('--threshold <score>', 'score of written candidates and of the efficiency table (default 0.5; the baseline: its ΣADC threshold)', number({ min: 0, max: 1e12 }))
     .option('--prefilter', 'network: skip windows without a TP cluster of ΣADC ≥ --min-sum-adc (the cluster options; cost in docs/trigger.md)')
+    .option('--prefilter-margin <ticks>', 'with --prefilter: how far outside the window\'s core a cluster\'s centre may lie', number({ min: 0, max: 1e6 }), 500)
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
     .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
     .option('--threads <n>', 'libtorch threads', count(MAX.processes))
@@ -104,7 +105,7 @@ export function registerTrigger(program: Command): void {
       try {
         const r = await runStreamTrigger(stream, {
           layout, windowTicks: config.detector.windowTicks, overlapTicks: o.overlap, reorderTicks: files ? config.detector.windowTicks : o.reorder, batchWindows: o.batch, detector,
-          prefilter: o.prefilter && !o.baseline ? clusterPrefilter(layout, params) : undefined, threshold, tickSeconds: config.detector.tickUs * 1e-6,
+          prefilter: o.prefilter && !o.baseline ? clusterPrefilter(layout, params, { windowTicks: config.detector.windowTicks, overlapTicks: o.overlap, marginTicks: o.prefilterMargin }) : undefined, threshold, tickSeconds: config.detector.tickUs * 1e-6,
           cores: o.baseline ? 1 : Math.max(1, getNumThreads()), channelOf, control,
           onCandidate: (c) => { writeSync(fd, `${candidateJson(c)}\n`); },
         });

@@ -46,9 +46,19 @@ export function baselineDetector(layout: ImageLayout, params: ClusterParams, min
   };
 }
 
-/** The cheap pre-filter: a window goes to the network only when some cluster of its TPs (the
- *  baseline's linking) reaches `minSumAdc`; background-only windows mostly hold ³⁹Ar blips of a
- *  few hundred ADC. Its cost in efficiency is measured by bench/trigger-stream.ts. */
-export function clusterPrefilter(layout: ImageLayout, params: ClusterParams): (w: FaceWindow) => boolean {
-  return (w) => clusterTps({ channel: w.wire, timePeak: w.timePeak, adcIntegral: w.adcIntegral }, w.n, params, layout).some((c) => c.sumAdc >= params.minSumAdc);
+/**
+ * The cheap pre-filter: a window goes to the network only when some cluster of its TPs (the
+ * baseline's linking) reaches `minSumAdc` with its centre in the window's core widened by
+ * `marginTicks` (a candidate centred outside the core belongs to the neighbouring window, which
+ * sees the same cluster whole: without this every cluster in an overlap would send two windows).
+ * Background-only windows mostly hold ³⁹Ar blips of a few hundred ADC. Its cost in efficiency is
+ * measured by bench/trigger-stream.ts (docs/trigger.md).
+ */
+export function clusterPrefilter(layout: ImageLayout, params: ClusterParams, core?: { windowTicks: number; overlapTicks: number; marginTicks: number }): (w: FaceWindow) => boolean {
+  return (w) => {
+    const lo = !core || w.start === 0 ? -Infinity : (core.overlapTicks / 2 - core.marginTicks) / layout.ticksPerPixel;
+    const hi = !core ? Infinity : (core.windowTicks - core.overlapTicks / 2 + core.marginTicks) / layout.ticksPerPixel;
+    return clusterTps({ channel: w.wire, timePeak: w.timePeak, adcIntegral: w.adcIntegral }, w.n, params, layout)
+      .some((c) => c.sumAdc >= params.minSumAdc && (c.y1 + c.y2) / 2 >= lo && (c.y1 + c.y2) / 2 <= hi);
+  };
 }
