@@ -20,7 +20,8 @@ test('simulate --stream → text8 → trigger gives the candidates of the same s
   assert.equal(w.status, 0, w.stderr);
   assert.ok(existsSync(`${stream}.owners`) && existsSync(`${stream}.interactions.csv`), 'truth beside the TPs');
   const fromFile = join(dir, 'file.jsonl'), inMemory = join(dir, 'mem.jsonl');
-  const a = run(['trigger', '--baseline', stream, '--out', fromFile, '--json']);
+  const binary = join(dir, 'tc.bin');
+  const a = run(['trigger', '--baseline', stream, '--out', fromFile, '--json', '--out-binary', binary]);
   assert.equal(a.status, 0, a.stderr);
   const b = run(['trigger', '--baseline', '--simulate', '0.04', ...sim, '--out', inMemory]);
   assert.equal(b.status, 0, b.stderr);
@@ -30,6 +31,23 @@ test('simulate --stream → text8 → trigger gives the candidates of the same s
   const c = JSON.parse(lines[0]);
   for (const k of ['version', 'time_start', 'time_end', 'time_candidate', 'detid', 'type', 'algorithm', 'channel_start', 'channel_end', 'face', 'score']) assert.ok(k in c, k);
   assert.ok(c.channel_start >= 1600 && c.channel_start < 2560 * 2, `FD-HD offline collection channel ${c.channel_start}`);
+  // The binary TriggerCandidates read by numpy with the struct's offsets (trgdataformats
+  // TriggerCandidateData + TriggerObjectOverlay's n_inputs, x86-64 layout): the JSON lines' fields.
+  const py = spawnSync('python3', ['-c', [
+    'import numpy as np, json, sys',
+    "dt = np.dtype({'names': ['version','time_start','time_end','time_candidate','detid','type','algorithm','n_inputs'],",
+    "  'formats': ['<u2','<u8','<u8','<u8','<u2','<i4','<i4','<u8'], 'offsets': [0,8,16,24,32,36,40,48], 'itemsize': 56})",
+    'a = np.fromfile(sys.argv[1], dtype=dt)',
+    'print(json.dumps([{k: int(r[k]) for k in dt.names} for r in a]))',
+  ].join('\n'), binary], { encoding: 'utf8' });
+  assert.equal(py.status, 0, py.stderr);
+  const structs = JSON.parse(py.stdout) as Record<string, number>[];
+  assert.equal(structs.length, lines.length);
+  structs.forEach((t, i) => {
+    const j = JSON.parse(lines[i]);
+    for (const k of ['version', 'time_start', 'time_end', 'time_candidate', 'detid', 'type', 'algorithm']) assert.equal(t[k], j[k], `candidate ${i} ${k}`);
+    assert.equal(t.n_inputs, 0);
+  });
   const summary = JSON.parse(a.stdout);
   assert.ok(summary.trigger.efficiency.integrated.n >= 3, 'truth read from the sidecars');
   assert.ok(summary.realTime.faceWindowsPerSecond > 0 && summary.realTime.coresPerModule > 0);

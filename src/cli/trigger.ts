@@ -14,7 +14,7 @@ import { openRun } from '../infer/open-run.js';
 import { simulatorOf } from '../eval/evaluate.js';
 import { baselineDetector, clusterPrefilter, networkDetector } from '../trigger/detectors.js';
 import { runStreamTrigger, type StreamTriggerRun } from '../trigger/run-stream.js';
-import { candidateJson } from '../trigger/stream.js';
+import { candidateBinary, candidateJson } from '../trigger/stream.js';
 import { addClusterOptions, clusterParamsOf } from './baseline.js';
 import { count, device, integer, MAX, number, oneOf, text } from './options.js';
 import { openTpStream, readChannelMap, TP_FORMATS } from '../formats/tps/index.js';
@@ -74,6 +74,7 @@ export function registerTrigger(program: Command): void {
     .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
     .option('--threads <n>', 'libtorch threads', count(MAX.processes))
     .option('--out <file>', 'candidates as JSON lines (default: standard output)')
+    .option('--out-binary <file>', 'also the candidates as DUNE-DAQ TriggerCandidate structs (56 bytes each, no input activities; docs/trigger.md)')
     .option('--json', 'print the summary as JSON on standard output (needs --out)')
     .action(async (run: string | undefined, streams: string[], o) => {
       if (!o.baseline && !run) throw new UserError('trigger: give a run directory, or --baseline');
@@ -102,14 +103,20 @@ export function registerTrigger(program: Command): void {
       const signals = onStopSignals(control, 'finishing the windows read so far and printing the summary');
       const target = o.out ? `${o.out}.partial` : null;
       const fd = target ? openSync(target, 'w') : 1;
+      const binTarget = o.outBinary ? `${o.outBinary}.partial` : null;
+      const binFd = binTarget ? openSync(binTarget, 'w') : -1;
       try {
         const r = await runStreamTrigger(stream, {
           layout, windowTicks: config.detector.windowTicks, overlapTicks: o.overlap, reorderTicks: files ? config.detector.windowTicks : o.reorder, batchWindows: o.batch, detector,
           prefilter: o.prefilter && !o.baseline ? clusterPrefilter(layout, params, { windowTicks: config.detector.windowTicks, overlapTicks: o.overlap, marginTicks: o.prefilterMargin }) : undefined, threshold, tickSeconds: config.detector.tickUs * 1e-6,
           cores: o.baseline ? 1 : Math.max(1, getNumThreads()), channelOf, control,
-          onCandidate: (c) => { writeSync(fd, `${candidateJson(c)}\n`); },
+          onCandidate: (c) => {
+            writeSync(fd, `${candidateJson(c)}\n`);
+            if (binFd >= 0) writeSync(binFd, candidateBinary(c));
+          },
         });
         if (target) { closeSync(fd); renameSync(target, o.out); }
+        if (binTarget) { closeSync(binFd); renameSync(binTarget, o.outBinary); }
         if (o.json) console.log(JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? Number(v) : v === Infinity ? null : v), 2));
         printRun(r);
       } finally {

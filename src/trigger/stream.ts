@@ -556,3 +556,26 @@ export function realTimeFigures(s: StreamSummary, tickSeconds: number, strideTic
     detectShare: s.detectSeconds / wall,
   };
 }
+
+/**
+ * DUNE-DAQ's in-memory TriggerCandidate (trgdataformats TriggerObjectOverlay<TriggerCandidateData,
+ * TriggerActivityData>) with no input activities, as x86-64 GCC lays it out: version u16 @0,
+ * time_start u64 @8, time_end u64 @16, time_candidate u64 @24, detid u16 @32, type (enum, int) @36,
+ * algorithm (enum, int) @40, padding to 48, n_inputs u64 @48 (0), no inputs: 56 bytes, little-endian.
+ * The daqyolo fields (channels, face, score) have no place in it; the JSON lines carry them.
+ */
+export const TC_BINARY_BYTES = 56;
+
+export function candidateBinary(c: TriggerCandidate): Uint8Array {
+  const b = new Uint8Array(TC_BINARY_BYTES);
+  const v = new DataView(b.buffer);
+  v.setUint16(0, c.version, true);
+  v.setBigUint64(8, c.time_start, true);
+  v.setBigUint64(16, c.time_end, true);
+  v.setBigUint64(24, c.time_candidate, true);
+  v.setUint16(32, c.detid, true);
+  v.setInt32(36, c.type, true);
+  v.setInt32(40, c.algorithm, true);
+  v.setBigUint64(48, 0n, true);
+  return b;
+}
