@@ -11,6 +11,7 @@
 // Run: node dist/bench/trigger-stream.js RUN [RUN…] [--seconds 0.25] [--faces 4] [--rounds 3]
 //        [--batch 16] [--threads 1] [--prefilter] [--prefilter-margin 500] [--sn-rate 50]
 //        [--baseline-only] (the runs then only name the dataset; for the pre-filter's acceptance)
+//        [--prefilter-only] (each network only behind the pre-filter: long streams at little cost)
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { openDataset } from '../src/data/store.js';
@@ -31,7 +32,7 @@ const { values: a, positionals: runs } = parseArgs({ allowPositionals: true, opt
   seconds: { type: 'string', default: '0.25' }, faces: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' },
   batch: { type: 'string', default: '16' }, threads: { type: 'string', default: '1' }, overlap: { type: 'string', default: '2000' },
   'sn-rate': { type: 'string', default: '50' }, threshold: { type: 'string', default: '0.3' }, checkpoint: { type: 'string', default: 'best' },
-  prefilter: { type: 'boolean', default: false }, 'baseline-only': { type: 'boolean', default: false }, data: { type: 'string' }, 'prefilter-margin': { type: 'string', default: '500' },
+  prefilter: { type: 'boolean', default: false }, 'baseline-only': { type: 'boolean', default: false }, 'prefilter-only': { type: 'boolean', default: false }, data: { type: 'string' }, 'prefilter-margin': { type: 'string', default: '500' },
 } });
 if (runs.length === 0) throw new Error('usage: trigger-stream.js RUN [RUN…] [--seconds S] [--faces N] [--rounds R] [--batch B] [--threads T] [--prefilter]');
 const threads = Number(a.threads);
@@ -145,9 +146,9 @@ const settings: { name: string; make: () => Promise<unknown> }[] = [
 if (!a['baseline-only']) opened.forEach((o, k) => {
   const name = `${o.run.config.model.variant}@${o.run.size}${runs.length > 1 ? `#${k}` : ''}`;
   const ok = o.ctx.model.sparse && o.run.size === layout.height;
-  settings.push({ name, make: () => once(networkDetector(o.ctx, layout, { scoreThreshold: 0.01 }), false) });
+  if (!a['prefilter-only']) settings.push({ name, make: () => once(networkDetector(o.ctx, layout, { scoreThreshold: 0.01 }), false) });
   if (a.prefilter) settings.push({ name: `${name}+prefilter`, make: () => once(networkDetector(o.ctx, layout, { scoreThreshold: 0.01 }), true) });
-  if (ok) {
+  if (ok && !a['prefilter-only']) {
     settings.push({ name: `${name}:peer-fprate-pixels`, make: async () => peer(o, peerImages) });
     settings.push({ name: `${name}:stages`, make: async () => stages(o, profileWindows) });
   }
@@ -170,7 +171,7 @@ for (const [name, rs] of Object.entries(rounds)) {
     summary[name] = {
       faceWindowsPerSecond: median(runsOf.map((x) => x.realTime.faceWindowsPerSecond)), tpsPerSecond: median(runsOf.map((x) => x.realTime.tpsPerSecond)),
       realTimeFactorPerFace: median(runsOf.map((x) => x.realTime.realTimeFactorPerFace)), latencyP50Ms: median(runsOf.map((x) => x.realTime.latencyMs.p50Ms)),
-      latencyP99Ms: median(runsOf.map((x) => x.realTime.latencyMs.p99Ms)), cpuMsPerWindow: cpu,
+      latencyP99Ms: median(runsOf.map((x) => x.realTime.latencyMs.p99Ms)), cpuMsPerWindow: cpu, detectorShareOfWall: median(runsOf.map((x) => x.realTime.detectShare)),
       faceWindowsPerCoreSecond: 1000 / cpu, coresPerModuleFromCpu: (moduleWindowsPerS * cpu) / 1000, coresPerModuleFromWall: median(runsOf.map((x) => x.realTime.coresPerModule)),
       windows: runsOf[0].summary.windows, skipped: runsOf[0].summary.windowsSkipped, efficiency: runsOf[0].trigger?.efficiency.integrated, falsePositives: runsOf[0].trigger?.falsePositives,
     };

@@ -74,7 +74,9 @@ test('trigger: Ctrl-C stops cleanly, prints the summary and keeps the candidates
   const child = spawn(process.execPath, [cli, 'trigger', '--baseline', '--simulate', '100', '--faces', '1', '--out', out], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
-  await new Promise((r) => setTimeout(r, 4000));
+  // The handler is in place once the candidates file is open (it is opened right after).
+  for (let i = 0; i < 600 && !existsSync(`${out}.partial`); i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1500));
   child.kill('SIGINT');
   const code = await new Promise<number | null>((r) => child.on('close', r));
   assert.equal(code, 130, err);

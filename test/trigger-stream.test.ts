@@ -147,7 +147,7 @@ test('a long stream\'s memory stays bounded (RSS measured in a child process)', 
   assert.ok(rssMb[rssMb.length - 1] - rssMb[0] < 25, `RSS ${rssMb.map((x) => x.toFixed(0)).join(' → ')} MB`);
 });
 
-test('efficiency and FP rate from a simulated stream agree with evaluate\'s (the baseline on images of the same simulator)', async () => {
+test('efficiency and FP rate from a simulated stream agree with evaluate\'s by the same TP rule (the baseline on images of the same simulator)', async () => {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
@@ -158,7 +158,7 @@ test('efficiency and FP rate from a simulated stream agree with evaluate\'s (the
     const data = join(dir, 'd.h5');
     const cfg = parseSimConfig({ signal: { perImage: 1, mode: 'fixed' } });
     await generateDataset({ out: data, config: cfg, images: 160, seed: 5, workers: 0, split: [0, 0, 1] });
-    const images = await runBaseline({ data, split: 'eval', params, background: 500, workers: 0, match: 'centre' });
+    const images = await runBaseline({ data, split: 'eval', params, background: 500, workers: 0, match: 'tps' });
     // The stream: 2 faces × 1 s at 80 interactions per face per second (≈ 160 interactions).
     const { run } = await trigger(simulateTpStream(cfg, { seconds: 1, faces: 2, snRateHz: 80, seed: 6 }), { reorder: 4492, batch: 16 });
     const a = images.trigger.efficiency.integrated.all, b = run.trigger!.efficiency.integrated;
