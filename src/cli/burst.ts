@@ -1,0 +1,79 @@
+// `daqyolo burst`: the supernova burst trigger on top of a trigger's evaluation — detection
+// probability against distance at one fake burst per month (docs/burst.md).
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+import { burstReport, ONE_PER_MONTH_HZ, type BurstReport } from '../eval/burst.js';
+import type { TriggerReport } from '../schema/evaluation.js';
+import { burstModel } from '../sim/supernova.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { intArg, numArg } from './args.js';
+
+/** The trigger section of an evaluate or baseline JSON, with one clear line when it is missing. */
+export function readTriggerReport(path: string): TriggerReport {
+  if (!existsSync(path)) throw new UserError(`${path}: no such evaluation JSON (run \`daqyolo evaluate\` or \`daqyolo baseline\` first, or name one with --from)`);
+  let j: { trigger?: TriggerReport | null };
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${path}: not JSON (${(e as Error).message})`);
+  }
+  if (!j.trigger) throw new UserError(`${path}: field trigger is ${j.trigger === null ? 'null (the data was not simulated)' : 'missing'}: no efficiency and FP rate to build a burst trigger on`);
+  if (!Array.isArray(j.trigger.efficiency?.bins) || j.trigger.efficiency.bins.length === 0) throw new UserError(`${path}: trigger.efficiency.bins: no per-energy efficiency table`);
+  return j.trigger;
+}
+
+const kpc = (x: number | null) => (x === null ? '–' : x >= 1000 ? '> 1000' : x.toFixed(1));
+const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)} %`);
+
+/** The printed summary of a burst report. */
+export function summarizeBurst(r: BurstReport): string[] {
+  const u = r.rule;
+  return [
+    `${r.trigger} (${r.source}), matching: ${r.matchRule}`,
+    `model: ${r.model.name}: ${r.model.ccPer10ktAt10Kpc.toFixed(0)} νe-CC per 10 kt at 10 kpc (DUNE's paper: ${r.model.publishedCcPer40ktAt10Kpc} in 40 kt), ⟨Eν⟩ of interactions ${r.model.meanInteractionEnergyMeV.toFixed(1)} MeV`,
+    `per-interaction threshold ${u.threshold.toPrecision(4)} (${u.origin}): FP ${u.fpHz.toExponential(2)} Hz per module (${100 * r.fpCl} % interval ${u.fpHzInterval.map((x) => x.toExponential(2)).join('–')}), efficiency over the burst spectrum ${pct(u.efficiency)} ± ${pct(u.efficiencyErr)}`,
+    `burst rule: ≥ ${u.minCount} candidates within ${u.windowS} s over ${r.modules === 1 ? 'one 10 kt module' : `${r.modules} modules`}; fake bursts ${(u.fakeRateHz * 3600 * 24 * 31).toExponential(2)} per month at the measured FP rate, ${(u.fakeRateHzUpper * 3600 * 24 * 31).toExponential(2)} at its upper edge (target ${(r.targetFakeRateHz / ONE_PER_MONTH_HZ).toFixed(2)})`,
+    `detection probability 50 % at ${kpc(r.d50Kpc.value)} kpc (${kpc(r.d50Kpc.lo)}–${kpc(r.d50Kpc.hi)}), 90 % at ${kpc(r.d90Kpc.value)} kpc (${kpc(r.d90Kpc.lo)}–${kpc(r.d90Kpc.hi)})`,
+    `galactic core-collapse supernovae caught: ${pct(r.galacticFraction.value)} (${pct(r.galacticFraction.lo)}–${pct(r.galacticFraction.hi)})`,
+    'distance (kpc)  candidates  P(detect)  band',
+    ...r.curve.filter((_, i) => i % 6 === 0).map((p) => `  ${p.distanceKpc.toFixed(1).padStart(6)}   ${p.candidates.toPrecision(4).padStart(10)}   ${pct(p.probability).padStart(7)}   ${pct(p.lo)}–${pct(p.hi)}`),
+    ...(r.validation ? [
+      `validation (${r.validation.method}):`,
+      ...r.validation.points.map((p) => `  ${p.distanceKpc.toFixed(1)} kpc: ${p.detected}/${p.trials} = ${pct(p.measured)} ± ${pct(p.stdErr)} vs computed ${pct(p.computed)} (pull ${p.pull.toFixed(2)})`),
+    ] : []),
+  ];
+}
+
+export function registerBurst(program: Command): void {
+  program
+    .command('burst [run]')
+    .description('supernova burst trigger: detection probability vs distance at ≤ 1 fake burst per month, from a run\'s evaluation (or the baseline\'s)')
+    .option('--baseline', 'use the baseline trigger\'s JSON (<run>/baseline/<split>.json) instead of the network\'s (<run>/eval/<split>.json)')
+    .option('--from <file>', 'an evaluate or baseline JSON to read instead')
+    .option('--split <name>', 'the split evaluated', 'eval')
+    .option('--model <name>', 'burst model: livermore or gkvm', 'livermore')
+    .option('--modules <n>', '10 kt modules whose candidates the burst trigger counts together', intArg('--modules', 1), 1)
+    .option('--window <s>', 'fix the burst window (seconds) instead of choosing it', numArg('--window', 1e-3))
+    .option('--per-month <n>', 'allowed fake bursts per month', numArg('--per-month', 1e-9), 1)
+    .option('--trials <n>', 'Monte Carlo trials per P(detect | n) table', intArg('--trials', 100), 4000)
+    .option('--seed <n>', 'seed of the Monte Carlo', intArg('--seed'), 1)
+    .option('--validate <trials>', 'also simulate this many bursts at the 90/50/10 % distances and compare', intArg('--validate', 10))
+    .option('--out <file>', 'report JSON (default <run>/burst/<network|baseline>-<split>.json)')
+    .option('--json', 'print the report as JSON')
+    .action((run: string | undefined, o) => {
+      const kind = o.baseline ? 'baseline' : 'network';
+      if (!o.from && !run) throw new UserError('burst: name a run directory or an evaluation JSON with --from');
+      const source = o.from ?? join(run as string, o.baseline ? 'baseline' : 'eval', `${o.split}.json`);
+      const trigger = readTriggerReport(source);
+      const report = burstReport(trigger, {
+        kind, source, model: burstModel(o.model), modules: o.modules, windowsS: o.window ? [o.window] : undefined,
+        targetHz: o.perMonth * ONE_PER_MONTH_HZ, trials: o.trials, seed: o.seed, validate: o.validate ? { trials: o.validate } : undefined,
+      });
+      const out = o.out ?? (run ? join(run, 'burst', `${kind}-${o.split}.json`) : source.replace(/\.json$/, '') + '-burst.json');
+      mkdirSync(dirname(out), { recursive: true });
+      writeJsonAtomic(out, report);
+      console.log(o.json ? JSON.stringify(report, null, 2) : [...summarizeBurst(report), `written: ${out}`].join('\n'));
+    });
+}
