@@ -23,7 +23,7 @@ import {
   BURST_DURATION_S, GALAXY, TIME_PROFILE_SOURCE, bestWindowFraction, expectedInteractions, galacticAverage, interactionSpectrum, makeSpectrumSampler,
   sampleBurstTime, type BurstModel, type InteractionSpectrum,
 } from '../sim/supernova.js';
-import type { BurstCurvePoint, BurstReport, BurstRuleCandidate, BurstValidationPoint, ValueBand } from '../schema/burst.js';
+import type { BurstReport, BurstRuleCandidate, BurstValidationPoint, ValueBand } from '../schema/burst.js';
 import type { EfficiencyTable, TriggerReport } from '../schema/evaluation.js';
 import { energyBin } from './efficiency.js';
 import { gammaP, poissonInterval } from './intervals.js';
