@@ -6,9 +6,9 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { burstReport, ONE_PER_MONTH_HZ, type BurstReport } from '../eval/burst.js';
 import type { TriggerReport } from '../schema/evaluation.js';
-import { burstModel } from '../sim/supernova.js';
+import { BURST_MODELS, burstModel } from '../sim/supernova.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { intArg, numArg } from './args.js';
+import { count, integer, MAX, number, oneOf } from './options.js';
 
 /** The trigger section of an evaluate or baseline JSON, with one clear line when it is missing. */
 export function readTriggerReport(path: string): TriggerReport {
@@ -52,14 +52,14 @@ export function registerBurst(program: Command): void {
     .description('supernova burst trigger: detection probability vs distance at ≤ 1 fake burst per month, from a run\'s evaluation (or the baseline\'s)')
     .option('--baseline', 'use the baseline trigger\'s JSON (<run>/baseline/<split>.json) instead of the network\'s (<run>/eval/<split>.json)')
     .option('--from <file>', 'an evaluate or baseline JSON to read instead')
-    .option('--split <name>', 'the split evaluated', 'eval')
-    .option('--model <name>', 'burst model: livermore or gkvm', 'livermore')
-    .option('--modules <n>', '10 kt modules whose candidates the burst trigger counts together', intArg('--modules', 1), 1)
-    .option('--window <s>', 'fix the burst window (seconds) instead of choosing it', numArg('--window', 1e-3))
-    .option('--per-month <n>', 'allowed fake bursts per month', numArg('--per-month', 1e-9), 1)
-    .option('--trials <n>', 'Monte Carlo trials per P(detect | n) table', intArg('--trials', 100), 4000)
-    .option('--seed <n>', 'seed of the Monte Carlo', intArg('--seed'), 1)
-    .option('--validate <trials>', 'also simulate this many bursts at the 90/50/10 % distances and compare', intArg('--validate', 10))
+    .option('--split <name>', 'the split evaluated', oneOf(['train', 'val', 'eval']), 'eval')
+    .option('--model <name>', 'burst model (docs/burst.md)', oneOf(Object.keys(BURST_MODELS)), 'livermore')
+    .option('--modules <n>', '10 kt modules whose candidates the burst trigger counts together (a far detector has 4)', count(16), 1)
+    .option('--window <s>', 'fix the burst window (seconds) instead of choosing it', number({ min: 1e-3, max: 100 }))
+    .option('--per-month <n>', 'allowed fake bursts per month', number({ min: 1e-6, max: 1e6, exclusiveMin: true }), 1)
+    .option('--trials <n>', 'Monte Carlo trials per P(detect | n) table', integer({ min: 100, max: 1_000_000 }), 4000)
+    .option('--seed <n>', 'seed of the Monte Carlo', integer({ min: 0, max: MAX.seed }), 1)
+    .option('--validate <trials>', 'also simulate this many bursts at the 90/50/10 % distances and compare', integer({ min: 10, max: 1_000_000 }))
     .option('--out <file>', 'report JSON (default <run>/burst/<network|baseline>-<split>.json)')
     .option('--json', 'print the report as JSON')
     .action((run: string | undefined, o) => {

@@ -2,6 +2,7 @@
 import { Command, Argument } from 'commander';
 import { UserError } from '../errors.js';
 import { exportDataset, type ExportFormat } from '../formats/exporter.js';
+import { text } from './options.js';
 
 export function registerExport(program: Command): void {
   program
@@ -10,7 +11,7 @@ export function registerExport(program: Command): void {
     .addArgument(new Argument('<format>', 'voc, yolo or coco').choices(['voc', 'yolo', 'coco']))
     .argument('<dataset>', 'daqyolo HDF5 dataset')
     .requiredOption('--out <dir>', 'output folder (written under a temporary name, then renamed)')
-    .option('--scale <x>', 'multiply pixel values before the 8-bit PNG (default: 1 for imported datasets, "auto" = 255 / max for simulated ones)')
+    .option('--scale <x>', 'multiply pixel values before the 8-bit PNG (default: 1 for imported datasets, "auto" = 255 / max for simulated ones)', text())
     .option('--force', 'replace an existing output folder')
     .action((format: ExportFormat, dataset: string, o: { out: string; scale?: string; force?: boolean }) => {
       let scale: number | 'auto' | undefined;

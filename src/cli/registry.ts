@@ -20,6 +20,7 @@ import { registerExport } from './export.js';
 import { registerImportWeights } from './import-weights.js';
 import { registerExportOnnx } from './export-onnx.js';
 import { registerBurst } from './burst.js';
+import { nameOptionErrors } from './options.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -42,4 +43,5 @@ export function registerCommands(program: Command): void {
   registerImportWeights(program);
   registerExportOnnx(program);
   registerBurst(program);
+  nameOptionErrors(program); // last: every option's errors name its flag (options.ts)
 }
