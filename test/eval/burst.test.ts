@@ -196,3 +196,25 @@ test('daqyolo burst --from: writes the report; a JSON without trigger figures is
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('report: the burst figure draws the network and the baseline on one plot, states the fake-burst rate, renders to SVG', async () => {
+  const { burstFigure } = await import('../../src/report/charts-burst.js');
+  const { toSvg } = await import('../../src/report/vega.js');
+  const { burstReport } = await import('../../src/eval/burst.js');
+  const k = 89047.2;
+  const trig = (effHigh: number, hz: number): TriggerReport => ({
+    matchRule: 'test rule', energyEdgesMeV: EDGES, hzPerFpPerImage: k, conversion: '', fpSource: 'background images', efficiency: table((lo) => (lo < 11 ? 0.1 : effHigh)),
+    falsePositives: { threshold: 0.5, count: 50, images: 50 * k / hz, perImage: hz / k, hz, cl: 0.9, upperLimitOnly: false, intervalHz: [0.8 * hz, 1.25 * hz], intervalPerImage: [0.8 * hz / k, 1.25 * hz / k] },
+    scan: [], operatingPoints: [],
+  });
+  const mk = (kind: 'network' | 'baseline', t: TriggerReport) => burstReport(t, { kind, source: `x/${kind}.json`, model: BURST_MODELS.livermore, trials: 300, windowsS: [1] });
+  const run = { dir: '/r', label: 'r', run: {} as never, epochs: [], batches: [], done: null, evals: {}, baselines: {}, bursts: { 'network-eval': mk('network', trig(0.8, 2)), 'baseline-eval': mk('baseline', trig(0.9, 0.5)) } };
+  const fig = burstFigure([run]);
+  assert.ok(fig);
+  assert.match(fig.caption, /r · network: ≥ \d+ candidates in 1 s/);
+  assert.match(fig.caption, /r · baseline: /);
+  assert.match(fig.caption, /fake bursts .* per month/);
+  const svg = await toSvg(fig.spec);
+  assert.match(svg, /distance to the supernova/);
+  assert.equal(burstFigure([{ ...run, bursts: {} }]), null);
+});
