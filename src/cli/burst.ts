@@ -1,28 +1,13 @@
 // `daqyolo burst`: the supernova burst trigger on top of a trigger's evaluation — detection
 // probability against distance at one fake burst per month (docs/burst.md).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { burstReport, ONE_PER_MONTH_HZ, type BurstReport } from '../eval/burst.js';
-import type { TriggerReport } from '../schema/evaluation.js';
+import { burstReport, ONE_PER_MONTH_HZ, readTriggerReport, type BurstReport } from '../eval/burst.js';
 import { BURST_MODELS, burstModel } from '../sim/supernova.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { count, integer, MAX, number, oneOf } from './options.js';
-
-/** The trigger section of an evaluate or baseline JSON, with one clear line when it is missing. */
-export function readTriggerReport(path: string): TriggerReport {
-  if (!existsSync(path)) throw new UserError(`${path}: no such evaluation JSON (run \`daqyolo evaluate\` or \`daqyolo baseline\` first, or name one with --from)`);
-  let j: { trigger?: TriggerReport | null };
-  try {
-    j = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${path}: not JSON (${(e as Error).message})`);
-  }
-  if (!j.trigger) throw new UserError(`${path}: field trigger is ${j.trigger === null ? 'null (the data was not simulated)' : 'missing'}: no efficiency and FP rate to build a burst trigger on`);
-  if (!Array.isArray(j.trigger.efficiency?.bins) || j.trigger.efficiency.bins.length === 0) throw new UserError(`${path}: trigger.efficiency.bins: no per-energy efficiency table`);
-  return j.trigger;
-}
 
 const kpc = (x: number | null) => (x === null ? '–' : x >= 1000 ? '> 1000' : x.toFixed(1));
 const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)} %`);

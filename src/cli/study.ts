@@ -24,6 +24,7 @@ import { trainReporter } from './train.js';
 import { progress } from './progress.js';
 import { count, device, integer, number, oneOf, MAX } from './options.js';
 import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
+import { burstHeadline, writeRunBursts } from '../study/burst.js';
 import { scalesOf, variants, type Variant } from '../model/yolo.js';
 
 
@@ -169,6 +170,10 @@ export function registerStudy(program: Command): void {
         baseline = JSON.parse(readFileSync(baselinePath, 'utf8')) as BaselineReport;
       }
 
+      // 5b. The supernova burst trigger on both evaluations: detection probability vs distance at ≤ 1 fake burst per month.
+      console.error('[5/6] burst trigger (network and baseline): detection probability vs supernova distance (docs/burst.md)');
+      const bursts = writeRunBursts(runDir, 'eval');
+
       // 6. Report.
       const reportPath = join(o.out, 'report.html');
       await writeStudyReport([runDir], reportPath);
@@ -179,6 +184,7 @@ export function registerStudy(program: Command): void {
         untrained: evaluationSummary(evaluations.init!), trained: evaluationSummary(evaluations.best!),
         baseline: { ...triggerHeadline(baseline.trigger), backgroundImages: baseline.backgroundImages, algorithm: baseline.algorithm },
         validation: lastEpochStats(runDir),
+        burst: { network: bursts.network ? burstHeadline(bursts.network) : null, baseline: bursts.baseline ? burstHeadline(bursts.baseline) : null },
       };
       writeJsonAtomic(join(o.out, 'study.json'), summary);
       console.log(summarize(evaluations.best!));
@@ -187,6 +193,10 @@ export function registerStudy(program: Command): void {
       const at = (ops: { targetHz: number; efficiency: number | null }[], hz: number) => pct(ops.find((p) => p.targetHz === hz)?.efficiency);
       for (const hz of [1, 10, 100]) {
         console.log(`at ${hz} Hz per module: network ${at(summary.trained.operatingPoints, hz)} (${o.background} background images), baseline ${at(summary.baseline.operatingPoints, hz)} (${baseline.backgroundImages})`);
+      }
+      const kpc = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x.toFixed(1)} kpc`);
+      for (const [name, b] of Object.entries(bursts)) {
+        console.log(`supernova burst (${name}, ≥ ${b.rule.minCount} candidates in ${b.rule.windowS} s per module, ≤ 1 fake burst per month): 50 % at ${kpc(b.d50Kpc.value)}, 90 % at ${kpc(b.d90Kpc.value)}, galactic supernovae caught ${pct(b.galacticFraction.value)}`);
       }
       console.log(`study: ${o.out}/study.json and ${reportPath} in ${(summary.seconds / 60).toFixed(1)} min`);
     });

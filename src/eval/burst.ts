@@ -18,6 +18,8 @@
 // candidate); P(d) = Σₙ Poisson(n; μ(d)) · P(detect | n). The rule (threshold, T, N) is chosen by the
 // fixed-window approximation P(Poisson(μF(T) + rT) ≥ N), F(T) the best window's share of the burst,
 // as the one that reaches farthest at 50 %.
+import { existsSync, readFileSync } from 'node:fs';
+import { UserError } from '../errors.js';
 import { Random } from '../sim/random.js';
 import {
   BURST_DURATION_S, GALAXY, TIME_PROFILE_SOURCE, bestWindowFraction, expectedInteractions, galacticAverage, interactionSpectrum, makeSpectrumSampler,
@@ -32,6 +34,8 @@ export type { BurstCurvePoint, BurstReport, BurstRuleCandidate, BurstValidationP
 
 /** One fake burst per month (31 days), plasorak/Clustering BurstTrigger/SNBurstTrigger.hh. */
 export const ONE_PER_MONTH_HZ = 1 / (3600 * 24 * 31);
+/** Largest N, and largest expected background near a burst, for the Monte Carlo table of P(detect | n). */
+export const MAX_TABLE_COUNT = 2000;
 /** Windows tried for the rule, seconds (DUNE-DAQ triggeralgs' TCMakerSupernova uses 10 s). */
 export const DEFAULT_WINDOWS_S: readonly number[] = [0.1, 0.2, 0.5, 1, 2, 3, 5, 10];
 
@@ -238,8 +242,9 @@ export interface BurstComputation extends Pick<BurstReport, 'rule' | 'considered
   /** The chosen threshold's table (for validation by simulation) and the background candidate rate, Hz. */
   table: EfficiencyTable;
   bgRateHz: number;
-  /** The central curve as a function of distance (kpc). */
+  /** The central curve as a function of distance (kpc), and how it was computed. */
   probability: (dKpc: number) => number;
+  method: string;
 }
 
 /** Chooses the rule over the thresholds and windows and computes P(detect) against distance with its band. */
@@ -268,13 +273,18 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
   const best = considered.reduce((a, b) => (b.d50ApproxKpc > a.d50ApproxKpc ? b : a));
   const { table, ...rule } = best;
   const ruleOf = { minCount: rule.minCount, windowS: rule.windowS };
-  const gMid = detectionGivenCount(ruleOf, rule.fpHz * modules, trials, seed);
-  const gLo = detectionGivenCount(ruleOf, rule.fpHzInterval[0] * modules, trials, seed + 1);
-  const gHi = detectionGivenCount(ruleOf, rule.fpHzInterval[1] * modules, trials, seed + 2);
   const mu = (d: number, eff: number) => expectedInteractions(spectrum, d, modules) * Math.max(0, eff);
-  const p = onLogGrid((d) => detectionProbability(gMid, mu(d, rule.efficiency)));
-  const pLo = onLogGrid((d) => detectionProbability(gLo, mu(d, rule.efficiency - rule.efficiencyErr)));
-  const pHi = onLogGrid((d) => detectionProbability(gHi, mu(d, rule.efficiency + rule.efficiencyErr)));
+  // The Monte Carlo table costs ~ trials × (N + background candidates near the burst): beyond
+  // MAX_TABLE_COUNT the fixed-window approximation stands in (a trigger this noisy sees no galactic burst anyway).
+  const exact = rule.minCount <= MAX_TABLE_COUNT && rule.fpHzInterval[1] * modules * (BURST_DURATION_S + 2 * rule.windowS) <= MAX_TABLE_COUNT;
+  const curveOf = (bgHz: number, eff: number, s: number) => {
+    if (!exact) return (d: number) => poissonTail(rule.minCount, mu(d, eff) * rule.windowFraction + bgHz * rule.windowS);
+    const g = detectionGivenCount(ruleOf, bgHz, trials, s);
+    return (d: number) => detectionProbability(g, mu(d, eff));
+  };
+  const p = onLogGrid(curveOf(rule.fpHz * modules, rule.efficiency, seed));
+  const pLo = onLogGrid(curveOf(rule.fpHzInterval[0] * modules, rule.efficiency - rule.efficiencyErr, seed + 1));
+  const pHi = onLogGrid(curveOf(rule.fpHzInterval[1] * modules, rule.efficiency + rule.efficiencyErr, seed + 2));
   const distances = o.distancesKpc ?? Array.from({ length: 61 }, (_, i) => 10 ** (i / 30));
   const curve = distances.map((d) => ({
     distanceKpc: d, interactions: expectedInteractions(spectrum, d, modules), candidates: mu(d, rule.efficiency), probability: p(d), lo: pLo(d), hi: pHi(d),
@@ -282,6 +292,8 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
   const band = (f: (q: (d: number) => number) => number | null): ValueBand => ({ value: f(p), lo: f(pLo), hi: f(pHi) });
   return {
     rule, considered: considered.map(({ table: _t, ...c }) => c), curve, table, bgRateHz: rule.fpHz * modules, probability: p, trials,
+    method: exact ? `sliding window: P(detect | n burst candidates) by Monte Carlo (${trials} trials per table), summed over Poisson(n)`
+      : `fixed-window approximation P(Poisson(μ·F(T) + rT) ≥ N): N = ${rule.minCount} or the background near a burst exceeds ${MAX_TABLE_COUNT} candidates`,
     d50Kpc: band((q) => distanceAt(q, 0.5)),
     d90Kpc: band((q) => distanceAt(q, 0.9)),
     galacticFraction: band((q) => galacticAverage(q, 300, 90)),
@@ -333,9 +345,10 @@ export function burstReport(trigger: TriggerReport, o: BurstOptions & { kind: 'n
     `burst rule: ≥ ${c.rule.minCount} candidates within ${c.rule.windowS} s, counted over ${modules === 1 ? 'one 10 kt module' : `${modules} modules together`}`,
     `N chosen at the upper edge of the FP rate's ${100 * trigger.falsePositives.cl} % interval so that the fake-burst rate stays ≤ 1 per month there`,
     'band: efficiency −1σ with the FP rate\'s lower edge, +1σ with its upper edge (N fixed)',
+    `curve: ${c.method}`,
   ];
   let validation: BurstReport['validation'];
-  if (o.validate) {
+  if (o.validate && c.method.startsWith('sliding')) {
     // Distances where the curve is informative: around 90 %, 50 % and 10 %.
     const ds = [0.9, 0.5, 0.1].map((q) => distanceAt(c.probability, q)).filter((d): d is number => d !== null && d <= 1000);
     const points = validateBurst(c, spectrum, { distancesKpc: ds, trials: o.validate.trials, seed: (o.seed ?? 1) + 7, modules });
@@ -351,4 +364,18 @@ export function burstReport(trigger: TriggerReport, o: BurstOptions & { kind: 'n
     rule: c.rule, considered: c.considered, curve: c.curve, d50Kpc: c.d50Kpc, d90Kpc: c.d90Kpc, galacticFraction: c.galacticFraction,
     trials: c.trials, seed: o.seed ?? 1, validation, notes,
   };
+}
+
+/** The trigger section of an evaluate or baseline JSON, with one clear line when it is missing. */
+export function readTriggerReport(path: string): TriggerReport {
+  if (!existsSync(path)) throw new UserError(`${path}: no such evaluation JSON (run \`daqyolo evaluate\` or \`daqyolo baseline\` first, or name one with --from)`);
+  let j: { trigger?: TriggerReport | null };
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${path}: not JSON (${(e as Error).message})`);
+  }
+  if (!j.trigger) throw new UserError(`${path}: field trigger is ${j.trigger === null ? 'null (the data was not simulated)' : 'missing'}: no efficiency and FP rate to build a burst trigger on`);
+  if (!Array.isArray(j.trigger.efficiency?.bins) || j.trigger.efficiency.bins.length === 0) throw new UserError(`${path}: trigger.efficiency.bins: no per-energy efficiency table`);
+  return j.trigger;
 }

@@ -218,3 +218,11 @@ test('report: the burst figure draws the network and the baseline on one plot, s
   assert.match(svg, /distance to the supernova/);
   assert.equal(burstFigure([{ ...run, bursts: {} }]), null);
 });
+
+test('a trigger too noisy for the Monte Carlo table falls back to the fixed-window approximation', () => {
+  const sp = interactionSpectrum(BURST_MODELS.livermore);
+  const c = computeBurst([{ threshold: 0, origin: 'noisy', table: table(() => 0.01), fpHz: 4e5, fpHzInterval: [3.9e5, 4.1e5] }], sp, { trials: 200 });
+  assert.match(c.method, /fixed-window approximation/);
+  assert.ok(c.rule.minCount > 2000 && c.rule.fakeRateHzUpper <= ONE_PER_MONTH_HZ);
+  assert.ok(c.curve.every((p) => p.probability < 0.01));
+});
