@@ -128,8 +128,9 @@ export function foldEfficiency(table: EfficiencyTable, spectrum: InteractionSpec
   return { efficiency: eff, err: Math.sqrt(v), weights: w };
 }
 
-/** The burst rule. */
-export interface BurstRule { minCount: number; windowS: number }
+/** The burst rule; `timeScale` stretches the burst's time axis (default 1; a validation on a short
+ *  simulated stream compresses the burst, and its window with it). */
+export interface BurstRule { minCount: number; windowS: number; timeScale?: number }
 
 /** Does any window of length windowS hold ≥ minCount of these (sorted) times? */
 export function windowFires(sorted: ArrayLike<number>, rule: BurstRule): boolean {
@@ -139,8 +140,9 @@ export function windowFires(sorted: ArrayLike<number>, rule: BurstRule): boolean
 }
 
 // Background candidates around a burst: over [−T, duration + T], the only span where they can share a window with it.
-function backgroundTimes(rng: Random, rateHz: number, windowS: number): number[] {
-  const span = BURST_DURATION_S + 2 * windowS;
+function backgroundTimes(rng: Random, rateHz: number, rule: BurstRule): number[] {
+  const windowS = rule.windowS;
+  const span = BURST_DURATION_S * (rule.timeScale ?? 1) + 2 * windowS;
   const n = rng.poisson(rateHz * span);
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(-windowS + span * rng.uniform());
@@ -150,7 +152,8 @@ function backgroundTimes(rng: Random, rateHz: number, windowS: number): number[]
 /** P(detect | n burst candidates) for n = 0‥table length − 1 (the last value holds beyond), by Monte
  *  Carlo of the sliding-window rule over burst times from the profile and Poisson background. */
 export function detectionGivenCount(rule: BurstRule, bgRateHz: number, trials: number, seed: number): Float64Array {
-  const f = bestWindowFraction(rule.windowS);
+  const scale = rule.timeScale ?? 1;
+  const f = bestWindowFraction(rule.windowS / scale);
   const m = Math.ceil((2 * (rule.minCount + 5 * Math.sqrt(rule.minCount) + 5)) / f);
   const firstFiring = new Int32Array(m + 2);
   const rng = new Random(seed);
@@ -158,8 +161,8 @@ export function detectionGivenCount(rule: BurstRule, bgRateHz: number, trials: n
   const prefix = new Float64Array(m);
   let merged = new Float64Array(0);
   for (let t = 0; t < trials; t++) {
-    for (let i = 0; i < m; i++) times[i] = sampleBurstTime(rng);
-    const bg = Float64Array.from(backgroundTimes(rng, bgRateHz, rule.windowS)).sort();
+    for (let i = 0; i < m; i++) times[i] = sampleBurstTime(rng) * scale;
+    const bg = Float64Array.from(backgroundTimes(rng, bgRateHz, rule)).sort();
     if (merged.length < m + bg.length) merged = new Float64Array(m + bg.length);
     const fires = (n: number) => {
       const s = prefix.subarray(0, n);
@@ -233,6 +236,8 @@ export interface BurstOptions {
   /** Monte Carlo trials per P(detect | n) table (default 4000) and the seed (default 1). */
   trials?: number;
   seed?: number;
+  /** The burst's time axis stretched by this factor (default 1: the model's 10 s). */
+  timeScale?: number;
   /** Curve distances, kpc (default 61 points log-spaced over 1–100). */
   distancesKpc?: readonly number[];
 }
@@ -245,6 +250,8 @@ export interface BurstComputation extends Pick<BurstReport, 'rule' | 'considered
   /** The central curve as a function of distance (kpc), and how it was computed. */
   probability: (dKpc: number) => number;
   method: string;
+  /** The rule as the Monte Carlo and the simulation apply it. */
+  burstRule: BurstRule;
 }
 
 /** Chooses the rule over the thresholds and windows and computes P(detect) against distance with its band. */
@@ -261,7 +268,7 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
     const r = t.fpHz * modules;
     for (const windowS of o.windowsS ?? DEFAULT_WINDOWS_S) {
       const minCount = minCountForRate(rUp, windowS, target);
-      const f = bestWindowFraction(windowS);
+      const f = bestWindowFraction(windowS / (o.timeScale ?? 1));
       const approx = (d: number) => poissonTail(minCount, expectedInteractions(spectrum, d, modules) * fold.efficiency * f + r * windowS);
       considered.push({
         threshold: t.threshold, origin: t.origin, fpHz: t.fpHz, fpHzInterval: t.fpHzInterval, efficiency: fold.efficiency, efficiencyErr: fold.err,
@@ -272,11 +279,11 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
   }
   const best = considered.reduce((a, b) => (b.d50ApproxKpc > a.d50ApproxKpc ? b : a));
   const { table, ...rule } = best;
-  const ruleOf = { minCount: rule.minCount, windowS: rule.windowS };
+  const ruleOf: BurstRule = { minCount: rule.minCount, windowS: rule.windowS, timeScale: o.timeScale };
   const mu = (d: number, eff: number) => expectedInteractions(spectrum, d, modules) * Math.max(0, eff);
   // The Monte Carlo table costs ~ trials × (N + background candidates near the burst): beyond
   // MAX_TABLE_COUNT the fixed-window approximation stands in (a trigger this noisy sees no galactic burst anyway).
-  const exact = rule.minCount <= MAX_TABLE_COUNT && rule.fpHzInterval[1] * modules * (BURST_DURATION_S + 2 * rule.windowS) <= MAX_TABLE_COUNT;
+  const exact = rule.minCount <= MAX_TABLE_COUNT && rule.fpHzInterval[1] * modules * (BURST_DURATION_S * (o.timeScale ?? 1) + 2 * rule.windowS) <= MAX_TABLE_COUNT;
   const curveOf = (bgHz: number, eff: number, s: number) => {
     if (!exact) return (d: number) => poissonTail(rule.minCount, mu(d, eff) * rule.windowFraction + bgHz * rule.windowS);
     const g = detectionGivenCount(ruleOf, bgHz, trials, s);
@@ -291,7 +298,7 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
   }));
   const band = (f: (q: (d: number) => number) => number | null): ValueBand => ({ value: f(p), lo: f(pLo), hi: f(pHi) });
   return {
-    rule, considered: considered.map(({ table: _t, ...c }) => c), curve, table, bgRateHz: rule.fpHz * modules, probability: p, trials,
+    rule, considered: considered.map(({ table: _t, ...c }) => c), curve, table, bgRateHz: rule.fpHz * modules, probability: p, trials, burstRule: ruleOf,
     method: exact ? `sliding window: P(detect | n burst candidates) by Monte Carlo (${trials} trials per table), summed over Poisson(n)`
       : `fixed-window approximation P(Poisson(μ·F(T) + rT) ≥ N): N = ${rule.minCount} or the background near a burst exceeds ${MAX_TABLE_COUNT} candidates`,
     d50Kpc: band((q) => distanceAt(q, 0.5)),
@@ -311,11 +318,11 @@ export function simulateBurstTrials(o: { spectrum: InteractionSpectrum; table: E
   const mean = expectedInteractions(o.spectrum, o.distanceKpc, o.modules);
   let detected = 0;
   for (let t = 0; t < o.trials; t++) {
-    const times = backgroundTimes(rng, o.bgRateHz, o.rule.windowS);
+    const times = backgroundTimes(rng, o.bgRateHz, o.rule);
     const n = rng.poisson(mean);
     for (let i = 0; i < n; i++) {
       const e = sampleE(rng);
-      const time = sampleBurstTime(rng);
+      const time = sampleBurstTime(rng) * (o.rule.timeScale ?? 1);
       if (rng.uniform() < efficiencyAt(o.table, e)) times.push(time);
     }
     if (windowFires(Float64Array.from(times).sort(), o.rule)) detected++;
@@ -326,7 +333,7 @@ export function simulateBurstTrials(o: { spectrum: InteractionSpectrum; table: E
 /** Validation points: the simulated detection fraction beside the computed probability, with the pull. */
 export function validateBurst(c: BurstComputation, spectrum: InteractionSpectrum, o: { distancesKpc: readonly number[]; trials: number; seed: number; modules: number }): BurstValidationPoint[] {
   return o.distancesKpc.map((d, i) => {
-    const r = simulateBurstTrials({ spectrum, table: c.table, rule: { minCount: c.rule.minCount, windowS: c.rule.windowS }, bgRateHz: c.bgRateHz, modules: o.modules, distanceKpc: d, trials: o.trials, seed: o.seed + 1000 + i });
+    const r = simulateBurstTrials({ spectrum, table: c.table, rule: c.burstRule, bgRateHz: c.bgRateHz, modules: o.modules, distanceKpc: d, trials: o.trials, seed: o.seed + 1000 + i });
     const measured = r.detected / r.trials;
     const computed = c.probability(d);
     // Error of the difference: the simulation's binomial error and, at most, that of the table's trials.

@@ -226,3 +226,14 @@ test('a trigger too noisy for the Monte Carlo table falls back to the fixed-wind
   assert.ok(c.rule.minCount > 2000 && c.rule.fakeRateHzUpper <= ONE_PER_MONTH_HZ);
   assert.ok(c.curve.every((p) => p.probability < 0.01));
 });
+
+test('a burst compressed in time (timeScale) with its window: the computed curve still agrees with the simulated bursts', () => {
+  const sp = interactionSpectrum(BURST_MODELS.livermore);
+  const tables: ThresholdTable[] = [{ threshold: 1, origin: 'a', table: table((lo) => (lo < 11 ? 0.2 : 0.8)), fpHz: 200, fpHzInterval: [180, 220] }];
+  const c = computeBurst(tables, sp, { windowsS: [0.02], timeScale: 0.02, trials: 1500, seed: 9 });
+  assert.equal(c.burstRule.timeScale, 0.02);
+  near(c.rule.windowFraction, bestWindowFraction(1), 1e-9);
+  const d50 = c.d50Kpc.value as number;
+  const points = validateBurst(c, sp, { distancesKpc: [0.8 * d50, d50, 1.25 * d50], trials: 800, seed: 21, modules: 1 });
+  for (const p of points) assert.ok(Math.abs(p.pull) < 4, `${p.distanceKpc} kpc: simulated ${p.measured} vs computed ${p.computed} (pull ${p.pull})`);
+});
