@@ -216,3 +216,26 @@ export function galacticAverage(f: (dKpc: number) => number, nr = 600, nphi = 18
   }
   return sum / norm;
 }
+
+// ---- the burst as a stream's signal --------------------------------------------------------------
+
+/** A burst as the signal of a simulated TP stream (`simulateTpStream`'s profile and energy sampler):
+ *  νe-CC interactions per second on each face at stream time t, for a burst at `distanceKpc` whose
+ *  onset is at `onsetS`, spread evenly over a module's faces; `timeScale` compresses the profile. */
+export function burstStreamSignal(spectrum: InteractionSpectrum, distanceKpc: number, o: { facesPerModule?: number; onsetS?: number; timeScale?: number } = {}) {
+  const perFace = expectedInteractions(spectrum, distanceKpc) / (o.facesPerModule ?? 200);
+  const scale = o.timeScale ?? 1;
+  const onset = o.onsetS ?? 0;
+  const binS = PROFILE_BIN_S * scale;
+  const sample = makeSpectrumSampler(spectrum);
+  return {
+    /** Interactions per face over the whole burst. */
+    perFace,
+    rateHz(tSeconds: number): number {
+      const b = Math.floor((tSeconds - onset) / binS);
+      return b >= 0 && b < TIME_PROFILE.length ? (perFace * TIME_PROFILE[b]) / binS : 0;
+    },
+    maxRateHz: (perFace * Math.max(...TIME_PROFILE)) / binS,
+    energy: { sample },
+  };
+}

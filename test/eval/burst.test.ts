@@ -237,3 +237,20 @@ test('a burst compressed in time (timeScale) with its window: the computed curve
   const points = validateBurst(c, sp, { distancesKpc: [0.8 * d50, d50, 1.25 * d50], trials: 800, seed: 21, modules: 1 });
   for (const p of points) assert.ok(Math.abs(p.pull) < 4, `${p.distanceKpc} kpc: simulated ${p.measured} vs computed ${p.computed} (pull ${p.pull})`);
 });
+
+test('the burst as a stream signal: its rate integrates to the interactions per face, from the onset, compressed by timeScale', async () => {
+  const { burstStreamSignal } = await import('../../src/sim/supernova.js');
+  const sp = interactionSpectrum(BURST_MODELS.livermore);
+  const s = burstStreamSignal(sp, 10, { facesPerModule: 200, onsetS: 0.5, timeScale: 0.1 });
+  near(s.perFace, sp.total / 200, 1e-9);
+  let total = 0;
+  for (let t = 0; t < 2; t += 1e-4) total += s.rateHz(t + 5e-5) * 1e-4;
+  near(total, s.perFace, 1e-6 * s.perFace + 1e-9);
+  assert.equal(s.rateHz(0.49), 0);
+  assert.equal(s.rateHz(1.51), 0);
+  near(s.rateHz(0.505), s.maxRateHz, 1e-9); // the first 10 ms bin (100 ms × 0.1) is the largest
+  const rng = new Random(3);
+  let m = 0;
+  for (let i = 0; i < 20000; i++) m += s.energy.sample(rng);
+  near(m / 20000, 22.68, 0.25); // mean Eν of Livermore's interactions (docs/burst.md)
+});
