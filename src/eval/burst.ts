@@ -27,7 +27,7 @@ import {
 } from '../sim/supernova.js';
 import type { BurstReport, BurstRuleCandidate, BurstValidationPoint, ValueBand } from '../schema/burst.js';
 import type { EfficiencyTable, TriggerReport } from '../schema/evaluation.js';
-import { energyBin } from './efficiency.js';
+import { binomialSummary, energyBin } from './efficiency.js';
 import { gammaP, poissonInterval } from './intervals.js';
 
 export type { BurstCurvePoint, BurstReport, BurstRuleCandidate, BurstValidationPoint, ValueBand } from '../schema/burst.js';
@@ -35,7 +35,7 @@ export type { BurstCurvePoint, BurstReport, BurstRuleCandidate, BurstValidationP
 /** One fake burst per month (31 days), plasorak/Clustering BurstTrigger/SNBurstTrigger.hh. */
 export const ONE_PER_MONTH_HZ = 1 / (3600 * 24 * 31);
 /** Largest N, and largest expected background near a burst, for the Monte Carlo table of P(detect | n). */
-export const MAX_TABLE_COUNT = 2000;
+export const MAX_TABLE_COUNT = 20_000;
 /** Windows tried for the rule, seconds (DUNE-DAQ triggeralgs' TCMakerSupernova uses 10 s). */
 export const DEFAULT_WINDOWS_S: readonly number[] = [0.1, 0.2, 0.5, 1, 2, 3, 5, 10];
 
@@ -343,18 +343,34 @@ export function validateBurst(c: BurstComputation, spectrum: InteractionSpectrum
 }
 
 /** The whole burst report for one trigger's evaluation (what `daqyolo burst` and the study write). */
-export function burstReport(trigger: TriggerReport, o: BurstOptions & { kind: 'network' | 'baseline'; source: string; model: BurstModel; validate?: { trials: number } }): BurstReport {
+export type BurstReportOptions = BurstOptions & { kind: BurstReport['trigger']; source: string; model: BurstModel; validate?: { trials: number } };
+
+export function burstReport(trigger: TriggerReport, o: BurstReportOptions): BurstReport {
+  return burstReportOf(thresholdTables(trigger), { matchRule: trigger.matchRule, fpCl: trigger.falsePositives.cl }, o);
+}
+
+/** A trigger known only by published figures: one efficiency, flat in Eν over 1–70 MeV, at one FP rate (its interval as given). */
+export function flatThresholdTable(efficiency: number, fpHzInterval: [number, number], fpHz: number, origin: string): ThresholdTable {
+  const n = 1_000_000;
+  const s = binomialSummary(Math.round(efficiency * n), n);
+  const none = binomialSummary(0, 0);
+  return { threshold: 0, origin, fpHz, fpHzInterval, table: { threshold: 0, bins: [{ loMeV: 1, hiMeV: 70, all: s, visible: none }], integrated: { all: s, visible: none } } as EfficiencyTable };
+}
+
+/** The burst report from per-interaction tables (thresholdTables of an evaluation, or flatThresholdTable). */
+export function burstReportOf(tables: readonly ThresholdTable[], trigger: { matchRule: string; fpCl: number }, o: BurstReportOptions): BurstReport {
   const spectrum = interactionSpectrum(o.model);
   const modules = o.modules ?? 1;
-  const c = computeBurst(thresholdTables(trigger), spectrum, o);
+  const c = computeBurst(tables, spectrum, o);
   const meanE = spectrum.eMeV.reduce((s, e, i) => s + e * spectrum.per10ktAt10Kpc[i], 0) / spectrum.total;
   const notes = [
     `burst rule: ≥ ${c.rule.minCount} candidates within ${c.rule.windowS} s, counted over ${modules === 1 ? 'one 10 kt module' : `${modules} modules together`}`,
-    `N chosen at the upper edge of the FP rate's ${100 * trigger.falsePositives.cl} % interval so that the fake-burst rate stays ≤ 1 per month there`,
+    `N chosen at the upper edge of the FP rate's ${100 * trigger.fpCl} % interval so that the fake-burst rate stays ≤ 1 per month there`,
     'band: efficiency −1σ with the FP rate\'s lower edge, +1σ with its upper edge (N fixed)',
     `curve: ${c.method}`,
   ];
   let validation: BurstReport['validation'];
+  if (o.validate && !c.method.startsWith('sliding')) notes.push('validation skipped: it checks the Monte Carlo table, which the fixed-window approximation replaced here');
   if (o.validate && c.method.startsWith('sliding')) {
     // Distances where the curve is informative: around 90 %, 50 % and 10 %.
     const ds = [0.9, 0.5, 0.1].map((q) => distanceAt(c.probability, q)).filter((d): d is number => d !== null && d <= 1000);
@@ -367,7 +383,7 @@ export function burstReport(trigger: TriggerReport, o: BurstOptions & { kind: 'n
   return {
     trigger: o.kind, source: o.source, matchRule: trigger.matchRule,
     model: { name: o.model.name, source: o.model.source, ccPer10ktAt10Kpc: spectrum.total, publishedCcPer40ktAt10Kpc: o.model.publishedCcPer40ktAt10Kpc, meanInteractionEnergyMeV: meanE },
-    timeProfile: TIME_PROFILE_SOURCE, galaxy: GALAXY.source, modules, targetFakeRateHz: o.targetHz ?? ONE_PER_MONTH_HZ, fpCl: trigger.falsePositives.cl,
+    timeProfile: TIME_PROFILE_SOURCE, galaxy: GALAXY.source, modules, targetFakeRateHz: o.targetHz ?? ONE_PER_MONTH_HZ, fpCl: trigger.fpCl,
     rule: c.rule, considered: c.considered, curve: c.curve, d50Kpc: c.d50Kpc, d90Kpc: c.d90Kpc, galacticFraction: c.galacticFraction,
     trials: c.trials, seed: o.seed ?? 1, validation, notes,
   };

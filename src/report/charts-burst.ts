@@ -34,7 +34,7 @@ export function burstFigure(runs: readonly RunData[]): Figure | null {
     for (const p of r.curve) values.push({ kind: 'curve', run: label, d: p.distanceKpc, p: p.probability, lo: p.lo, hi: p.hi, candidates: p.candidates });
   }
   // Reference distances: the galactic centre (8.5 kpc), the far edge of the disc (~25 kpc), the LMC (50 kpc).
-  for (const [d, name] of [[8.5, 'Galactic centre'], [25, 'far edge of the Galaxy'], [50, 'LMC']] as const) values.push({ kind: 'mark', d, name });
+  for (const [d, name, dy] of [[8.5, 'Galactic centre', 0], [25, 'Galaxy\'s far edge', 0], [50, 'LMC', 14]] as const) values.push({ kind: 'mark', d, name, dy });
   const labels = series.map((s) => s.label);
   const color = runColor(labels);
   const x = { field: 'd', type: 'quantitative', title: 'distance to the supernova (kpc)', scale: { type: 'log', domain: [1, 100] } };
@@ -48,7 +48,7 @@ export function burstFigure(runs: readonly RunData[]): Figure | null {
       $schema: SCHEMA, width: 480, height: 300, data: { values },
       layer: [
         { transform: [{ filter: "datum.kind === 'mark'" }], mark: { type: 'rule', color: '#999', strokeDash: [4, 3] }, encoding: { x } },
-        { transform: [{ filter: "datum.kind === 'mark'" }], mark: { type: 'text', color: '#666', y: 2, baseline: 'top', dx: 3, align: 'left', fontSize: 10 }, encoding: { x, text: { field: 'name' } } },
+        { transform: [{ filter: "datum.kind === 'mark'" }], mark: { type: 'text', color: '#666', baseline: 'top', dx: 3, align: 'left', fontSize: 10 }, encoding: { x, y: { field: 'dy', type: 'quantitative', scale: null }, text: { field: 'name' } } },
         { transform: [{ filter: "datum.kind === 'curve'" }], mark: { type: 'area', opacity: 0.25 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'detection probability', scale: { domain: [0, 1] } }, y2: { field: 'hi' }, color } },
         {
           transform: [{ filter: "datum.kind === 'curve'" }],

@@ -52,7 +52,8 @@ export interface BurstValidationPoint {
 }
 
 export interface BurstReport {
-  trigger: 'network' | 'baseline';
+  /** 'published': a trigger given by its published efficiency and FP rate (`burst --efficiency --fp-hz`). */
+  trigger: 'network' | 'baseline' | 'published';
   /** The evaluation JSON read. */
   source: string;
   matchRule: string;

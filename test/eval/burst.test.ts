@@ -254,3 +254,22 @@ test('the burst as a stream signal: its rate integrates to the interactions per 
   for (let i = 0; i < 20000; i++) m += s.energy.sample(rng);
   near(m / 20000, 22.68, 0.25); // mean Eν of Livermore's interactions (docs/burst.md)
 });
+
+test('daqyolo burst --efficiency --fp-hz: a trigger known by published figures (the TDR-era clustering study\'s 0.811 at 1.66 Hz)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'burst-pub-'));
+  try {
+    const out = join(dir, 'p.json');
+    const r = spawnSync(process.execPath, [cli, 'burst', '--efficiency', '0.811', '--fp-hz', '1.66', '--window', '1', '--trials', '500', '--out', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const rep = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(rep.trigger, 'published');
+    // By hand: 1.66 Hz over 1 s, fewest N with 1.66 · P(N−1; 1.66) ≤ 1/2 678 400 s.
+    assert.equal(rep.rule.minCount, minCountForRate(1.66, 1));
+    near(rep.rule.efficiency, 0.811, 1e-6);
+    const bad = spawnSync(process.execPath, [cli, 'burst', '--efficiency', '0.8'], { encoding: 'utf8' });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--efficiency needs --fp-hz/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
