@@ -8,6 +8,7 @@ import { importRecords, reportPath, DEFAULT_MIXED_SIZE, type ChannelMode, type I
 import type { Collected } from '../formats/record.js';
 import { integer, MAX } from './options.js';
 import { progress, type Progress } from './progress.js';
+import { registerImportTps } from './tps.js';
 
 interface CommonFlags { out?: string; labels?: string; size?: number; channels: ChannelMode; skipBad?: boolean; force?: boolean; seed: number }
 
@@ -35,7 +36,8 @@ async function run(format: ImportOptions['format'], source: Record<string, strin
 }
 
 export function registerImport(program: Command): void {
-  const imp = program.command('import').description('import a VOC, YOLO or COCO detection dataset (PNG/JPEG) into a daqyolo HDF5 dataset');
+  const imp = program.command('import').description('import a VOC, YOLO or COCO detection dataset (PNG/JPEG), or DUNE trigger primitives, into a daqyolo HDF5 dataset');
+  registerImportTps(imp);
   common(imp.command('voc').description('Pascal VOC: one XML per image (splits from ../ImageSets/Main/{train,val,test}.txt when present)')
     .requiredOption('--images <dir>', 'image folder (JPEGImages)')
     .requiredOption('--annotations <dir>', 'XML folder (Annotations)'))
