@@ -47,6 +47,7 @@ export function registerBurst(program: Command): void {
     .option('--per-month <n>', 'allowed fake bursts per month', number({ min: 1e-6, max: 1e6, exclusiveMin: true }), 1)
     .option('--trials <n>', 'Monte Carlo trials per P(detect | n) table', integer({ min: 100, max: 1_000_000 }), 4000)
     .option('--seed <n>', 'seed of the Monte Carlo', integer({ min: 0, max: MAX.seed }), 1)
+    .option('--multiplicity <m>', 'mean trigger candidates per detected interaction (default 1: evaluations do not measure it)', number({ min: 1, max: 100 }), 1)
     .option('--validate <trials>', 'also simulate this many bursts at the 90/50/10 % distances and compare', integer({ min: 10, max: 1_000_000 }))
     .option('--efficiency <e>', 'instead of an evaluation: a trigger\'s published per-interaction efficiency, taken flat over 1–70 MeV', probability())
     .option('--fp-hz <hz>', 'with --efficiency: its FP rate per 10 kt module (taken as exact unless --fp-hz-upper)', number({ min: 0, max: 1e9 }))
@@ -56,7 +57,7 @@ export function registerBurst(program: Command): void {
     .action((run: string | undefined, o) => {
       const common = {
         model: burstModel(o.model), modules: o.modules, windowsS: o.window ? [o.window] : undefined,
-        targetHz: o.perMonth * ONE_PER_MONTH_HZ, trials: o.trials, seed: o.seed, validate: o.validate ? { trials: o.validate } : undefined,
+        targetHz: o.perMonth * ONE_PER_MONTH_HZ, trials: o.trials, seed: o.seed, multiplicity: o.multiplicity, validate: o.validate ? { trials: o.validate } : undefined,
       };
       if (o.efficiency !== undefined) {
         if (o.fpHz === undefined) throw new UserError('--efficiency needs --fp-hz (the FP rate per 10 kt module at that efficiency)');

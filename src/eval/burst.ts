@@ -129,8 +129,16 @@ export function foldEfficiency(table: EfficiencyTable, spectrum: InteractionSpec
 }
 
 /** The burst rule; `timeScale` stretches the burst's time axis (default 1; a validation on a short
- *  simulated stream compresses the burst, and its window with it). */
-export interface BurstRule { minCount: number; windowS: number; timeScale?: number }
+ *  simulated stream compresses the burst, and its window with it); `multiplicity` is the mean number
+ *  of candidates a detected interaction makes (default 1; each makes 1 + Poisson(multiplicity − 1),
+ *  at its own time: a clustering trigger can split one interaction into several clusters). */
+export interface BurstRule { minCount: number; windowS: number; timeScale?: number; multiplicity?: number }
+
+/** Candidates of one detected interaction: 1 + Poisson(multiplicity − 1). */
+function candidatesOf(rng: Random, rule: BurstRule): number {
+  const extra = (rule.multiplicity ?? 1) - 1;
+  return extra > 0 ? 1 + rng.poisson(extra) : 1;
+}
 
 /** Does any window of length windowS hold ≥ minCount of these (sorted) times? */
 export function windowFires(sorted: ArrayLike<number>, rule: BurstRule): boolean {
@@ -157,14 +165,25 @@ export function detectionGivenCount(rule: BurstRule, bgRateHz: number, trials: n
   const m = Math.ceil((2 * (rule.minCount + 5 * Math.sqrt(rule.minCount) + 5)) / f);
   const firstFiring = new Int32Array(m + 2);
   const rng = new Random(seed);
-  const times = new Float64Array(m);
-  const prefix = new Float64Array(m);
+  // Candidate times of the interactions in draw order (an interaction's copies together), and the
+  // number of candidates of the first n interactions.
+  let times = new Float64Array(m);
+  let prefix = new Float64Array(m);
+  const upTo = new Int32Array(m + 1);
   let merged = new Float64Array(0);
   for (let t = 0; t < trials; t++) {
-    for (let i = 0; i < m; i++) times[i] = sampleBurstTime(rng) * scale;
+    let c = 0;
+    for (let i = 0; i < m; i++) {
+      const time = sampleBurstTime(rng) * scale;
+      const k = candidatesOf(rng, rule);
+      if (c + k > times.length) { const grown = new Float64Array(2 * (c + k)); grown.set(times.subarray(0, c)); times = grown; prefix = new Float64Array(grown.length); }
+      for (let j = 0; j < k; j++) times[c++] = time;
+      upTo[i + 1] = c;
+    }
     const bg = Float64Array.from(backgroundTimes(rng, bgRateHz, rule)).sort();
-    if (merged.length < m + bg.length) merged = new Float64Array(m + bg.length);
-    const fires = (n: number) => {
+    if (merged.length < c + bg.length) merged = new Float64Array(c + bg.length);
+    const fires = (nInteractions: number) => {
+      const n = upTo[nInteractions];
       const s = prefix.subarray(0, n);
       s.set(times.subarray(0, n));
       s.sort();
@@ -238,6 +257,8 @@ export interface BurstOptions {
   seed?: number;
   /** The burst's time axis stretched by this factor (default 1: the model's 10 s). */
   timeScale?: number;
+  /** Mean candidates per detected interaction (default 1: an evaluation does not measure it). */
+  multiplicity?: number;
   /** Curve distances, kpc (default 61 points log-spaced over 1–100). */
   distancesKpc?: readonly number[];
 }
@@ -269,23 +290,23 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
     for (const windowS of o.windowsS ?? DEFAULT_WINDOWS_S) {
       const minCount = minCountForRate(rUp, windowS, target);
       const f = bestWindowFraction(windowS / (o.timeScale ?? 1));
-      const approx = (d: number) => poissonTail(minCount, expectedInteractions(spectrum, d, modules) * fold.efficiency * f + r * windowS);
+      const approx = (d: number) => poissonTail(minCount, expectedInteractions(spectrum, d, modules) * fold.efficiency * (o.multiplicity ?? 1) * f + r * windowS);
       considered.push({
         threshold: t.threshold, origin: t.origin, fpHz: t.fpHz, fpHzInterval: t.fpHzInterval, efficiency: fold.efficiency, efficiencyErr: fold.err,
         windowS, minCount, fakeRateHzUpper: fakeBurstRateHz(rUp, windowS, minCount), fakeRateHz: fakeBurstRateHz(r, windowS, minCount),
-        windowFraction: f, d50ApproxKpc: distanceAt(approx, 0.5) ?? 0, table: t.table,
+        windowFraction: f, multiplicity: o.multiplicity ?? 1, d50ApproxKpc: distanceAt(approx, 0.5) ?? 0, table: t.table,
       });
     }
   }
   const best = considered.reduce((a, b) => (b.d50ApproxKpc > a.d50ApproxKpc ? b : a));
   const { table, ...rule } = best;
-  const ruleOf: BurstRule = { minCount: rule.minCount, windowS: rule.windowS, timeScale: o.timeScale };
+  const ruleOf: BurstRule = { minCount: rule.minCount, windowS: rule.windowS, timeScale: o.timeScale, multiplicity: o.multiplicity };
   const mu = (d: number, eff: number) => expectedInteractions(spectrum, d, modules) * Math.max(0, eff);
   // The Monte Carlo table costs ~ trials × (N + background candidates near the burst): beyond
   // MAX_TABLE_COUNT the fixed-window approximation stands in (a trigger this noisy sees no galactic burst anyway).
   const exact = rule.minCount <= MAX_TABLE_COUNT && rule.fpHzInterval[1] * modules * (BURST_DURATION_S * (o.timeScale ?? 1) + 2 * rule.windowS) <= MAX_TABLE_COUNT;
   const curveOf = (bgHz: number, eff: number, s: number) => {
-    if (!exact) return (d: number) => poissonTail(rule.minCount, mu(d, eff) * rule.windowFraction + bgHz * rule.windowS);
+    if (!exact) return (d: number) => poissonTail(rule.minCount, mu(d, eff) * rule.multiplicity * rule.windowFraction + bgHz * rule.windowS);
     const g = detectionGivenCount(ruleOf, bgHz, trials, s);
     return (d: number) => detectionProbability(g, mu(d, eff));
   };
@@ -323,7 +344,7 @@ export function simulateBurstTrials(o: { spectrum: InteractionSpectrum; table: E
     for (let i = 0; i < n; i++) {
       const e = sampleE(rng);
       const time = sampleBurstTime(rng) * (o.rule.timeScale ?? 1);
-      if (rng.uniform() < efficiencyAt(o.table, e)) times.push(time);
+      if (rng.uniform() < efficiencyAt(o.table, e)) for (let k = candidatesOf(rng, o.rule); k > 0; k--) times.push(time);
     }
     if (windowFires(Float64Array.from(times).sort(), o.rule)) detected++;
   }

@@ -22,6 +22,8 @@ export interface BurstRuleCandidate {
   fakeRateHz: number;
   /** Fraction of the burst's interactions in the best window. */
   windowFraction: number;
+  /** Mean candidates per detected interaction assumed (1 unless measured, e.g. on a stream). */
+  multiplicity: number;
   /** Distance at 50 % detection probability by the fixed-window approximation (what the choice maximises), kpc. */
   d50ApproxKpc: number;
 }

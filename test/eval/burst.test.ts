@@ -273,3 +273,23 @@ test('daqyolo burst --efficiency --fp-hz: a trigger known by published figures (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('multiplicity: each detected interaction makes 1 + Poisson(m − 1) candidates — P(detect | n) by hand, and the curve against simulated bursts', () => {
+  // No background, a window longer than the burst: n interactions fire when n + Poisson(n) ≥ N.
+  const trials = 4000;
+  const g = detectionGivenCount({ minCount: 6, windowS: 10, multiplicity: 2 }, 0, trials, 4);
+  for (const n of [2, 3, 4]) {
+    const exact = poissonTail(6 - n, n);
+    near(g[n], exact, 4 * Math.sqrt((exact * (1 - exact)) / trials) + 1e-9, `n = ${n}`);
+  }
+  assert.equal(g[6], 1);
+  const sp = interactionSpectrum(BURST_MODELS.livermore);
+  const tables: ThresholdTable[] = [{ threshold: 1, origin: 'a', table: table((lo) => (lo < 11 ? 0.2 : 0.8)), fpHz: 5, fpHzInterval: [4, 6] }];
+  const c = computeBurst(tables, sp, { windowsS: [1], multiplicity: 2.2, trials: 1500, seed: 13 });
+  assert.equal(c.rule.multiplicity, 2.2);
+  const single = computeBurst(tables, sp, { windowsS: [1], trials: 1500, seed: 13 });
+  assert.ok((c.d50Kpc.value as number) > (single.d50Kpc.value as number), 'more candidates per interaction reach farther');
+  const d50 = c.d50Kpc.value as number;
+  const points = validateBurst(c, sp, { distancesKpc: [0.85 * d50, d50, 1.2 * d50], trials: 800, seed: 31, modules: 1 });
+  for (const p of points) assert.ok(Math.abs(p.pull) < 4, `${p.distanceKpc} kpc: simulated ${p.measured} vs computed ${p.computed} (pull ${p.pull})`);
+});
