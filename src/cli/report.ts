@@ -1,7 +1,8 @@
 // `daqyolo report`: the study report of one or more runs as one self-contained HTML file.
 import type { Command } from 'commander';
 import { integer, MAX } from './options.js';
-import { buildReport, writeAtomic, writeFigures } from '../report/report.js';
+import { buildReport, writeFigures } from '../report/report.js';
+import { writeAtomic } from '../util/atomic-write.js';
 
 /** The report of `daqyolo study` (which imports this module when it exists). */
 export async function writeStudyReport(runs: string[], out: string): Promise<void> {

@@ -8,7 +8,8 @@ import { planSweep, readSweepFile, type SweepPlan } from '../sweep/plan.js';
 import { runLocal, runState, writePlan, writePointConfig, type SweepEvent } from '../sweep/local.js';
 import { slurmScript, taskCommand } from '../sweep/slurm.js';
 import { formatSummary, summaryRows } from '../report/sweep-summary.js';
-import { buildReport, writeAtomic } from '../report/report.js';
+import { buildReport } from '../report/report.js';
+import { writeAtomic } from '../util/atomic-write.js';
 import { integer, MAX } from './options.js';
 
 

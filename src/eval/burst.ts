@@ -20,6 +20,7 @@
 // as the one that reaches farthest at 50 %.
 import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { parseJson } from '../util/json-file.js';
 import { Random } from '../sim/random.js';
 import {
   BURST_DURATION_S, GALAXY, TIME_PROFILE_SOURCE, bestWindowFraction, expectedInteractions, galacticAverage, interactionSpectrum, makeSpectrumSampler,
@@ -413,12 +414,7 @@ export function burstReportOf(tables: readonly ThresholdTable[], trigger: { matc
 /** The trigger section of an evaluate or baseline JSON, with one clear line when it is missing. */
 export function readTriggerReport(path: string): TriggerReport {
   if (!existsSync(path)) throw new UserError(`${path}: no such evaluation JSON (run \`daqyolo evaluate\` or \`daqyolo baseline\` first, or name one with --from)`);
-  let j: { trigger?: TriggerReport | null };
-  try {
-    j = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${path}: not JSON (${(e as Error).message})`);
-  }
+  const j = parseJson(path, readFileSync(path, 'utf8')) as { trigger?: TriggerReport | null };
   if (!j.trigger) throw new UserError(`${path}: field trigger is ${j.trigger === null ? 'null (the data was not simulated)' : 'missing'}: no efficiency and FP rate to build a burst trigger on`);
   if (!Array.isArray(j.trigger.efficiency?.bins) || j.trigger.efficiency.bins.length === 0) throw new UserError(`${path}: trigger.efficiency.bins: no per-energy efficiency table`);
   return j.trigger;
