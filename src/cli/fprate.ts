@@ -16,6 +16,8 @@ import { onStopSignals } from './signals.js';
 
 /** `i/n` → { index, count }. */
 function printRows(rows: FpRow[], score: string, digits: number): void {
+  // The FP rate needs no matching rule: on a background-only image every candidate is a false positive.
+  console.log('false positive: any candidate on a background-only image (the same under every matching rule: tps, iou, centre)');
   console.log(`${score} ≥   FP count   FP per image   Hz per module   90 % CL`);
   for (const r of rows) {
     console.log(`  ${r.threshold.toFixed(digits)}   ${String(r.fpCount).padStart(8)}   ${r.fpPerImage.toExponential(2).padStart(12)}   ${r.hz.toExponential(2).padStart(13)}   ${r.limitKind === 'upper' ? '<' : '≤'} ${r.limitHz.toExponential(2)} Hz`);

@@ -28,7 +28,7 @@ import {
 } from '../sim/supernova.js';
 import type { BurstReport, BurstRuleCandidate, BurstValidationPoint, ValueBand } from '../schema/burst.js';
 import type { EfficiencyTable, TriggerReport } from '../schema/evaluation.js';
-import { binomialSummary, energyBin } from './efficiency.js';
+import { binomialSummary, energyBin, spectrumAverage } from './efficiency.js';
 import { gammaP, poissonInterval } from './intervals.js';
 
 export type { BurstCurvePoint, BurstReport, BurstRuleCandidate, BurstValidationPoint, ValueBand } from '../schema/burst.js';
@@ -95,7 +95,8 @@ export function thresholdTables(t: TriggerReport): ThresholdTable[] {
   for (const p of t.operatingPoints) {
     if (p.table === null || p.threshold === null || p.fpCount === null || p.fpHz === null) continue;
     if (out.some((o) => o.threshold === p.threshold)) continue;
-    out.push({ threshold: p.threshold, origin: `operating point ${p.targetHz} Hz`, table: p.table, fpHz: p.fpHz, fpHzInterval: interval(p.fpCount) });
+    // Reports since issue 26 carry the interval; older ones get it from the count here.
+    out.push({ threshold: p.threshold, origin: `operating point ${p.targetHz} Hz`, table: p.table, fpHz: p.fpHz, fpHzInterval: p.fpHzInterval ?? interval(p.fpCount) });
   }
   return out.sort((a, b) => a.threshold - b.threshold);
 }
@@ -376,7 +377,8 @@ export function flatThresholdTable(efficiency: number, fpHzInterval: [number, nu
   const n = 1_000_000;
   const s = binomialSummary(Math.round(efficiency * n), n);
   const none = binomialSummary(0, 0);
-  return { threshold: 0, origin, fpHz, fpHzInterval, table: { threshold: 0, bins: [{ loMeV: 1, hiMeV: 70, all: s, visible: none }], integrated: { all: s, visible: none } } as EfficiencyTable };
+  const bins = [{ loMeV: 1, hiMeV: 70, all: s, visible: none }];
+  return { threshold: 0, origin, fpHz, fpHzInterval, table: { threshold: 0, bins, integrated: { all: s, visible: none }, supernova: spectrumAverage(bins) } };
 }
 
 /** The burst report from per-interaction tables (thresholdTables of an evaluation, or flatThresholdTable). */

@@ -14,7 +14,7 @@ import {
   computeBurst, detectionGivenCount, detectionProbability, fakeBurstRateHz, foldEfficiency, minCountForRate, ONE_PER_MONTH_HZ,
   poissonPmf, poissonTail, thresholdTables, validateBurst, windowFires, type ThresholdTable,
 } from '../../src/eval/burst.js';
-import { binomialSummary } from '../../src/eval/efficiency.js';
+import { binomialSummary, spectrumAverage } from '../../src/eval/efficiency.js';
 import { Random } from '../../src/sim/random.js';
 import {
   BURST_MODELS, TIME_PROFILE, bestWindowFraction, galacticAverage, interactionSpectrum, nueArCrossSectionCm2, pinchedFermiDirac, profileFraction,
@@ -31,7 +31,7 @@ function table(effOf: (lo: number) => number, n = 400, threshold = 0.5): Efficie
     const s = binomialSummary(Math.round(effOf(lo) * n), n);
     return { loMeV: lo, hiMeV: EDGES[i + 1], all: s, visible: s };
   });
-  return { threshold, bins, integrated: { all: binomialSummary(0, 0), visible: binomialSummary(0, 0) } };
+  return { threshold, bins, integrated: { all: binomialSummary(0, 0), visible: binomialSummary(0, 0) }, supernova: spectrumAverage(bins) };
 }
 
 test('Poisson pmf and tail by hand', () => {
@@ -175,9 +175,11 @@ test('daqyolo burst --from: writes the report; a JSON without trigger figures is
     const trigger: TriggerReport = {
       matchRule: 'test rule', energyEdgesMeV: EDGES, hzPerFpPerImage: k, conversion: '', fpSource: 'background images', efficiency: t,
       falsePositives: { threshold: 0.5, count: 20, images: 1e6, perImage: 2e-5, hz: 2e-5 * k, cl: 0.9, upperLimitOnly: false, intervalPerImage: [13.25e-6, 28.9e-6], intervalHz: [13.25e-6 * k, 28.9e-6 * k] },
-      scan: [], operatingPoints: [{ targetHz: 10, threshold: 0.2, efficiency: 0.9, efficiencyVisible: 0.9, fpCount: 100, fpHz: 100e-6 * k, table: table((lo) => (lo < 6 ? 0.1 : 0.9)) }],
+      scan: [], operatingPoints: [{ targetHz: 10, threshold: 0.2, efficiency: 0.9, efficiencyVisible: 0.9, fpCount: 100, fpHz: 100e-6 * k, fpHzInterval: [84e-6 * k, 118e-6 * k], table: table((lo) => (lo < 6 ? 0.1 : 0.9)) }],
     };
-    assert.equal(thresholdTables(trigger).length, 2);
+    const tables = thresholdTables(trigger);
+    assert.equal(tables.length, 2);
+    assert.deepEqual(tables[0].fpHzInterval, [84e-6 * k, 118e-6 * k], 'the operating point\'s own interval (issue 26) is used');
     const src = join(dir, 'eval.json');
     writeFileSync(src, JSON.stringify({ trigger }));
     const out = join(dir, 'b.json');
