@@ -12,7 +12,7 @@ import { openDataset } from '../data/store.js';
 import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
 import { parseTrainConfig } from '../config/train-config.js';
 import { train } from '../train/trainer.js';
-import { runState } from '../run/run-dir.js';
+import { lockRunDir, runState } from '../run/run-dir.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { parseMetrics } from '../schema/run.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
@@ -114,6 +114,7 @@ export function registerStudy(program: Command): void {
       const runDir = join(o.out, 'run');
       const t0 = performance.now();
       mkdirSync(o.out, { recursive: true });
+      lockRunDir(o.out); // one study at a time on a folder (released at exit)
 
       // 1. Dataset.
       if (!existsSync(data)) {

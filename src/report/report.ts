@@ -23,6 +23,8 @@ export interface ReportOptions {
   /** libtorch threads for the event displays' inference (0 = default). */
   threads?: number;
   onProgress?: (done: number, total: number, what: string) => void;
+  /** The page reloads itself every so many seconds (`report --watch`). */
+  refreshSeconds?: number;
 }
 
 export interface BuiltReport {
@@ -69,7 +71,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
   const rendered: RenderedFigure[] = [];
   for (const f of figures) {
     o.onProgress?.(rendered.length, figures.length, f.id);
-    rendered.push({ ...f, svg: await toSvg(f.spec) });
+    rendered.push({ ...f, svg: f.svg ?? await toSvg(f.spec!) });
   }
   o.onProgress?.(rendered.length, figures.length, 'done');
   const headlines = runs.map((r) => headline(r, onsets));
@@ -79,6 +81,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
     tables: [headlineTable(headlines), ...[triggerComparisonTable(runs)].filter((t) => t !== null), configTable(runs), onsetTable(onsets)],
     figures: rendered,
     notes,
+    refreshSeconds: o.refreshSeconds,
   });
   return { html, figures: rendered, runs, notes };
 }
