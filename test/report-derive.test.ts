@@ -69,7 +69,7 @@ function fakeRun(label: string, config: Record<string, unknown>, val: number[], 
     val: { objective: v, scales: [terms(v)], images: 4, stats: [], map50: 0.25, ap50: 0.25 },
   })) as unknown as EpochRecord[];
   const run = { config, size: 64, anchors: [[[1, 1]]], strides: [32], classNames: ['snnu'] } as unknown as ResolvedRun;
-  return { dir: `/runs/${label}`, label, run, epochs, batches: [], done: null, evals: {}, baselines: {} };
+  return { dir: `/runs/${label}`, label, run, epochs, batches: [], done: null, evals: {}, baselines: {}, bursts: {} };
 }
 
 test('onsetsOf finds the onset in every term of a synthetic run and headline counts them', () => {

@@ -9,6 +9,7 @@ import { batchObjectiveFigure, objectiveFigure, termFigures, warmupFigure } from
 import { distributionFigure, evolutionFigure, statsFigure } from './charts-stats.js';
 import { anchorFigure, type BoxSample } from './charts-anchors.js';
 import { efficiencyFigure, prFigure, rocFigure } from './charts-eval.js';
+import { burstFigure } from './charts-burst.js';
 import { openDataset } from '../data/store.js';
 import { pageHtml, type PageContent, type RenderedFigure } from './html.js';
 import { configTable, headlineTable, onsetTable, triggerComparisonTable } from './tables.js';
@@ -54,7 +55,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
     figures.push(statsFigure(runs), distributionFigure(runs), evolutionFigure(runs));
   }
   figures.push(anchorFigure(runs, boxSamples(runs, notes)));
-  const evalFigures = [prFigure(runs), efficiencyFigure(runs), rocFigure(runs)].filter((f): f is Figure => f !== null);
+  const evalFigures = [prFigure(runs), efficiencyFigure(runs), rocFigure(runs), burstFigure(runs)].filter((f): f is Figure => f !== null);
   figures.push(...evalFigures);
   const unevaluated = runs.filter((r) => !Object.keys(r.evals).length).map((r) => r.label);
   if (unevaluated.length) {
