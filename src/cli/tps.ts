@@ -8,7 +8,7 @@ import { readChannelMap, TP_FORMATS, writeTpStream, type TpFormat } from '../for
 import { DEFAULT_WINDOW_MS, importTps } from '../formats/tps/import.js';
 import { datasetTpStream } from '../formats/tps/export.js';
 import { reportPath } from '../formats/importer.js';
-import { intArg, numArg } from './args.js';
+import { integer, MAX, number, text } from './options.js';
 
 interface ImportTpsFlags {
   out: string; format?: TpFormat; channelMap?: string; window: number; planes: string; like?: string; size?: number; timeDownsample?: number;
@@ -36,17 +36,17 @@ export function registerImportTps(imp: Command): void {
     .description('DUNE trigger primitives (text8, text11, TPStreamer dumps, DAQ HDF5; "-" = stdin) → one image per APA face × window (docs/tps.md)')
     .requiredOption('--out <file>', 'output HDF5 dataset')
     .addOption(new Option('--format <kind>', 'force the format (default: found from the content)').choices([...TP_FORMATS]))
-    .option('--channel-map <csv>', 'channel map CSV: channel,apa,plane,face,wire (default: FD-HD offline numbering)')
-    .option('--window <ms>', 'window length per image', numArg('--window', 0), DEFAULT_WINDOW_MS)
+    .option('--channel-map <csv>', 'channel map CSV: channel,apa,plane,face,wire (default: FD-HD offline numbering)', text())
+    .option('--window <ms>', 'window length per image', number({ min: 0, max: 1000, exclusiveMin: true }), DEFAULT_WINDOW_MS)
     .option('--planes <list>', 'planes made into images: 0 U, 1 V, 2 collection', '2')
     .option('--like <dataset>', 'image settings (size, time downsampling, extra channels) of this simulated dataset')
-    .option('--size <px>', 'square image side in pixels', intArg('--size', 8))
-    .option('--time-downsample <ticks>', 'ticks per pixel row', numArg('--time-downsample', 0))
+    .option('--size <px>', 'square image side in pixels', integer({ min: 8, max: MAX.imageSize }))
+    .option('--time-downsample <ticks>', 'ticks per pixel row', number({ min: 0, max: 1e6, exclusiveMin: true }))
     .option('--extra-channels <list>', 'extra pixel channels: peak_adc,tot')
-    .option('--reorder-ticks <n>', 'offline ticks a TP may come back in time and still be sorted in (default 10000; TPStreamer: the whole event)', numArg('--reorder-ticks', 0))
+    .option('--reorder-ticks <n>', 'offline ticks a TP may come back in time and still be sorted in (default 10000; TPStreamer: the whole event)', number({ min: 0, max: 1e12 }))
     .option('--skip-bad', 'skip bad rows (counted and listed in the import report) instead of stopping at the first')
     .option('--split <fractions>', 'train,val,eval fractions of the images', '0.8,0.1,0.1')
-    .option('--seed <n>', 'seed of the split', intArg('--seed', 0), 0)
+    .option('--seed <n>', 'seed of the split', integer({ min: 0, max: MAX.seed }), 0)
     .option('--force', 'overwrite the output')
     .action(async (files: string[], f: ImportTpsFlags) => {
       const planes = f.planes.split(',').map((s) => Number(s.trim()));

@@ -1,7 +1,7 @@
 // Building the study report from run directories: load, derive, chart, render, assemble.
 import { existsSync } from 'node:fs';
-import { makeDir, writeFileAtomic } from '../util/atomic-write.js';
-import { dirname, join } from 'node:path';
+import { writeAtomic } from '../util/atomic-write.js';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { labelRuns, loadRun, type RunData } from './load.js';
 import { headline, onsetsOf } from './derive.js';
@@ -11,7 +11,7 @@ import { anchorFigure, type BoxSample } from './charts-anchors.js';
 import { efficiencyFigure, prFigure, rocFigure } from './charts-eval.js';
 import { openDataset } from '../data/store.js';
 import { pageHtml, type PageContent, type RenderedFigure } from './html.js';
-import { configTable, headlineTable, onsetTable } from './tables.js';
+import { configTable, headlineTable, onsetTable, triggerComparisonTable } from './tables.js';
 import type { Figure } from './figure.js';
 import { svgToPng, toSvg } from './vega.js';
 
@@ -75,7 +75,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
   const html = pageHtml({
     title: o.title ?? (runs.length === 1 ? `daqyolo study report: ${runs[0]!.label}` : `daqyolo study report: ${runs.map((r) => r.label).join(' vs ')}`),
     subtitle: `${runs.length} run(s): ${runs.map((r) => r.dir).join(', ')} — generated ${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`,
-    tables: [headlineTable(headlines), configTable(runs), onsetTable(onsets)],
+    tables: [headlineTable(headlines), ...[triggerComparisonTable(runs)].filter((t) => t !== null), configTable(runs), onsetTable(onsets)],
     figures: rendered,
     notes,
   });
@@ -98,12 +98,6 @@ function boxSamples(runs: readonly RunData[], notes: PageContent['notes']): BoxS
     }
   }
   return out;
-}
-
-/** Creates the folder, then writes atomically (a reader never sees half a file). */
-export function writeAtomic(path: string, data: string | Buffer): void {
-  makeDir(dirname(path));
-  writeFileAtomic(path, data);
 }
 
 /** Every figure as <id>.svg and <id>.png (for slides). */

@@ -20,7 +20,6 @@ import { UserError } from '../../errors.js';
 import { bgIndex, bgOwner, BACKGROUND_SOURCES, NOISE_OWNER, type BackgroundSource } from '../../sim/deposits.js';
 import { DTS_PER_TICK, faceId, UNKNOWN_OWNER, type TpBatch, type TpInteraction } from '../../sim/tp-stream.js';
 import { badRow, GrowingBatch, BATCH_ROWS, type RawBatch, type ReaderOptions, emptyRow } from './batch.js';
-import type { TruthSidecar } from './truth.js';
 
 export type TextFormat = 'text8' | 'text11' | 'tpstreamer';
 export const TEXT_COLUMNS: Record<TextFormat, number> = { text8: 8, text11: 11, tpstreamer: 24 };
@@ -106,9 +105,18 @@ export function firstDataLine(text: string): { cols: number; line: number; field
   return null;
 }
 
+/** Per-row truth read beside a text file (truth.ts's TruthSidecar): its interactions, then the
+ *  owner of each data row in order. An interface here, so that text.ts and truth.ts do not import
+ *  each other (truth.ts reads its sidecar with readLines). */
+export interface TruthSource {
+  readonly interactions: TpInteraction[];
+  next(where: string): Promise<number>;
+  end(): Promise<void>;
+}
+
 export interface TextReadOptions extends ReaderOptions {
   format: TextFormat;
-  truth: TruthSidecar | null;
+  truth: TruthSource | null;
   /** TPStreamer: each event starts on a multiple of this many ticks, after the previous event's TPs. */
   eventTicks: number;
 }
