@@ -12,12 +12,11 @@ import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { TermAccumulator, BatchedPredictor, forEachPredictedBatch, mapImage } from '../infer/predict.js';
 import { evaluateDetections, type MapImage } from '../infer/map.js';
-import { DEFAULT_MATCH, evaluateTrigger, type MatchRule, type TriggerImage, type TriggerOptions } from './efficiency.js';
+import { DEFAULT_MATCH, evaluateTrigger, hzPerFpPerImage, type MatchRule, type TriggerImage, type TriggerOptions } from './efficiency.js';
 import { datasetImageTps, datasetSimulation, pixelTps } from '../trigger/baseline.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
 import type { BaselineReport, EvaluateReport } from '../schema/evaluation.js';
 import { storedBackground, tpImportInfo, windowsNote } from '../formats/tps/import.js';
-import { hzPerFpPerImage } from './efficiency.js';
 
 export type { BaselineReport, EvaluateReport };
 import { DEFAULT_SCORE_THRESHOLD, type DecodedBox } from '../infer/decode.js';
@@ -59,7 +58,9 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   const signal: TriggerImage[] = [];
   // The TP rule counts each interaction's TPs in a box: stored in the dataset, or regenerated from the seed.
   const simulated = isSimulated(reader.attrs);
-  const sim = simulated || tpImportInfo(reader.attrs) ? datasetSimulation(reader) : null; // imported TPs: stored with the images
+  // Imported TPs (import tps): their stored TPs, their own background windows and, with truth, interactions.
+  const tp = tpImportInfo(reader.attrs);
+  const sim = simulated || tp ? datasetSimulation(reader) : null;
   const simCache = {};
   const perScale = opened.run.strides.map(() => 0);
   const terms = new TermAccumulator();
@@ -86,16 +87,14 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   } finally {
     await loader.close();
   }
-  // Imported images have no simulated interactions or background: detection metrics only; imported
-  // TPs (import tps) have their own background windows (and, with truth, interactions).
-  const tp = tpImportInfo(reader.attrs);
+  // Imported pictures have no interactions or background: detection metrics only.
   let trigger = o.trigger;
   let background = simulated && o.background > 0 ? inferBackground(opened, reader.attrs, o.background, o.batch, o.onProgress) : undefined;
   let triggerNote: string | undefined;
   if (tp) {
     trigger = { ...o.trigger, windowTicks: tp.windowTicks, tickSeconds: tp.tickUs * 1e-6 };
     const bg = new Set(storedBackground(tp, reader, indices));
-    background = signal.filter((_, k) => bg.has(indices[k]!));
+    background = signal.filter((_, k) => bg.has(indices[k]!)).map((im) => ({ ...im, interactions: [] }));
     triggerNote = `imported TPs (${tp.format}${tp.hasTruth ? ', with truth' : ', no truth: every candidate is a false positive'}): ${windowsNote(background.length, hzPerFpPerImage(trigger))}`;
   }
   reader.close();
@@ -107,6 +106,7 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
     trigger: simulated || tp ? evaluateTrigger(signal, trigger, background) : null,
     ...((simulated || tp) && o.otherRules?.length ? {
       otherRules: o.otherRules.filter((r) => r !== (trigger?.match ?? DEFAULT_MATCH)).map((r) => evaluateTrigger(signal, { ...trigger, match: r }, background)),
+
     } : {}),
     ...(simulated ? {} : { triggerNote: triggerNote ?? `trigger figures (efficiency vs Eν, false positives per module) need simulated data or imported TPs; ${o.data} was imported from pictures, so only detection metrics are reported` }),
   };
