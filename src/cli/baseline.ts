@@ -9,9 +9,11 @@ import { DEFAULT_FACES, DEFAULT_MATCH, MATCH_RULES, evaluateTrigger, type MatchR
 import type { BaselineReport } from '../eval/evaluate.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { datasetBaselineImages, datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
+import { storedBackground, tpImportInfo } from '../formats/tps/import.js';
 import { defaultClusterParams, type Candidate, type ClusterParams } from '../trigger/cluster.js';
 import { count, integer, number, oneOf, MAX } from './options.js';
 import { MATCH_HELP } from './args.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 import { summarizeTrigger } from './evaluate.js';
 import { progress } from './progress.js';
 
@@ -59,13 +61,22 @@ export async function runBaseline(o: { data: string; split: 'train' | 'val' | 'e
     const bar = o.showProgress ? progress(`baseline [${o.split}]`, 1) : null;
     const images = datasetBaselineImages(reader, o.split, o.params, o.limit ?? 0, (d, n) => { if (d === 1) bar?.phase(`baseline [${o.split}]`, n); bar?.update(d); });
     bar?.stop();
-    const background: TriggerImage[] = [];
-    const bg = o.showProgress ? progress('background', o.background) : null;
-    for await (const c of streamBaselineBackground(sim, o.background, o.params, { workers: o.workers })) {
-      background.push({ detections: toDetections(c), interactions: [] });
-      if (background.length % 64 === 0) bg?.update(background.length);
+    let background: TriggerImage[] = [];
+    const tp = tpImportInfo(reader.attrs);
+    if (tp) {
+      // Imported TPs: the split's own background windows, not a simulated stream.
+      let indices = Array.from(reader.split(o.split));
+      if (o.limit) indices = indices.slice(0, o.limit);
+      const bgSet = new Set(storedBackground(tp, reader, indices));
+      background = images.filter((_, k) => bgSet.has(indices[k]!)).map((im) => ({ detections: toDetections(im.candidates), interactions: [] }));
+    } else {
+      const bg = o.showProgress ? progress('background', o.background) : null;
+      for await (const c of streamBaselineBackground(sim, o.background, o.params, { workers: o.workers })) {
+        background.push({ detections: toDetections(c), interactions: [] });
+        if (background.length % 64 === 0) bg?.update(background.length);
+      }
+      bg?.stop();
     }
-    bg?.stop();
     const d = sim.config.detector;
     const signal: TriggerImage[] = images.map((im) => ({ detections: toDetections(im.candidates), interactions: im.interactions, tps: im.tps }));
     const opts: TriggerOptions = { faces: o.faces ?? DEFAULT_FACES, scoreThreshold: o.params.minSumAdc, windowTicks: d.windowTicks, tickSeconds: d.tickUs * 1e-6 };
@@ -87,7 +98,7 @@ export function registerBaseline(program: Command): void {
   addClusterOptions(program
     .command('baseline <data>')
     .description('the TDR-era TP clustering trigger: efficiency vs Eν and FP rate per module, on the same images as evaluate'))
-    .option('--split <name>', 'train, val or eval', oneOf(['train', 'val', 'eval']), 'eval')
+    .option('--split <name>', 'train, val or eval', oneOf(SPLIT_NAMES), 'eval')
     .option('--limit <n>', 'use at most n images of the split', integer({ max: MAX.datasetImages }), 0)
     .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', integer({ max: MAX.streamImages }), 5000)
     .option('--workers <n>', 'simulation worker threads for the background', integer({ max: MAX.processes }), 1)

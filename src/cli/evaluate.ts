@@ -8,6 +8,7 @@ import { byRule, DEFAULT_MATCH, MATCH_RULES, ruleOf, type EfficiencyTable, type 
 import { progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
 import { MATCH_HELP } from './args.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
 
@@ -74,7 +75,7 @@ export function registerEvaluate(program: Command): void {
     .command('evaluate <run>')
     .description('mAP, efficiency vs neutrino energy and false-positive rate per module for a trained run')
     .requiredOption('--data <file>', 'HDF5 dataset')
-    .option('--split <name>', 'train, val or eval', oneOf(['train', 'val', 'eval']), 'eval')
+    .option('--split <name>', 'train, val or eval', oneOf(SPLIT_NAMES), 'eval')
     .option('--checkpoint <name>', 'best, last, or a .safetensors path', text(), 'best')
     .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', integer({ max: MAX.streamImages }), 1000)
     .option('--batch <n>', 'inference batch size', count(MAX.batch), 8)

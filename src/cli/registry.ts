@@ -19,6 +19,7 @@ import { registerImport } from './import.js';
 import { registerExport } from './export.js';
 import { registerImportWeights } from './import-weights.js';
 import { registerExportOnnx } from './export-onnx.js';
+import { registerBurst } from './burst.js';
 import { nameOptionErrors } from './options.js';
 import { registerTrigger } from './trigger.js';
 
@@ -43,5 +44,6 @@ export function registerCommands(program: Command): void {
   registerImportWeights(program);
   registerExportOnnx(program);
   registerTrigger(program);
+  registerBurst(program);
   nameOptionErrors(program); // last: every option's errors name its flag (options.ts)
 }

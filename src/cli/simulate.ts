@@ -2,12 +2,12 @@
 // --stream a continuous TP stream per APA face in a DUNE TP format (sim/stream-sim.ts).
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import cliProgress from 'cli-progress';
 import { mergeConfig, noBackgroundPatch, parseSimConfig, simConfigWarnings } from '../sim/config.js';
 import { generateDataset } from '../data/generate.js';
 import { parseSplitFractions } from '../data/splits.js';
 import { readJsonConfig } from './args.js';
 import { count, integer, number, oneOf, MAX } from './options.js';
+import { withProgress } from './progress.js';
 import { simulateTpStream } from '../sim/stream-sim.js';
 import { TP_FORMATS, writeTpStream } from '../formats/tps/index.js';
 import { existsSync } from 'node:fs';
@@ -72,42 +72,12 @@ export function registerSimulate(program: Command): void {
         return;
       }
       const split = parseSplitFractions(o.split);
-      const bar = progress(o.images);
-      const summary = await generateDataset({
+      const summary = await withProgress('simulate', o.images, (bar) => generateDataset({
         out: o.out, config, images: o.images, seed: o.seed, split, force: !!o.force, workers: o.workers,
-        layout: o.layout, handleSignals: true, onProgress: bar.update,
-      });
-      bar.stop();
+        layout: o.layout, handleSignals: true, onProgress: (done) => bar.update(done),
+      }), { unit: 'images' });
       console.log(
         `wrote ${summary.path}: ${summary.images} images (train ${summary.splits.train}, val ${summary.splits.val}, eval ${summary.splits.eval}) in ${summary.seconds.toFixed(1)} s`,
       );
     });
-}
-
-/** A bar with rate and ETA on a terminal; plain lines every ~5 % (and at the end) otherwise. */
-function progress(total: number): { update: (done: number) => void; stop: () => void } {
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: 'simulate |{bar}| {value}/{total} images | {rate} img/s | ETA {eta_formatted}', hideCursor: true },
-      cliProgress.Presets.shades_classic,
-    );
-    const t0 = performance.now();
-    bar.start(total, 0, { rate: '0' });
-    return {
-      update: (d) => bar.update(d, { rate: (d / ((performance.now() - t0) / 1000)).toFixed(0) }),
-      stop: () => bar.stop(),
-    };
-  }
-  const t0 = performance.now();
-  let next = 0;
-  return {
-    update: (d) => {
-      if (d >= next || d === total) {
-        const s = (performance.now() - t0) / 1000;
-        process.stderr.write(`simulate: ${d}/${total} images, ${(d / s).toFixed(0)} img/s, ${s.toFixed(1)} s\n`);
-        next = d + Math.max(1, Math.ceil(total / 20));
-      }
-    },
-    stop: () => undefined,
-  };
 }

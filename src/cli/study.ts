@@ -12,7 +12,7 @@ import { openDataset } from '../data/store.js';
 import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
 import { parseTrainConfig } from '../config/train-config.js';
 import { train } from '../train/trainer.js';
-import { runState } from '../run/run-dir.js';
+import { lockRunDir, runState } from '../run/run-dir.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { parseMetrics } from '../schema/run.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
@@ -24,6 +24,7 @@ import { trainReporter } from './train.js';
 import { progress } from './progress.js';
 import { count, device, integer, number, oneOf, MAX } from './options.js';
 import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
+import { burstHeadline, writeRunBursts } from '../study/burst.js';
 import { scalesOf, variants, type Variant } from '../model/yolo.js';
 
 
@@ -113,6 +114,7 @@ export function registerStudy(program: Command): void {
       const runDir = join(o.out, 'run');
       const t0 = performance.now();
       mkdirSync(o.out, { recursive: true });
+      lockRunDir(o.out); // one study at a time on a folder (released at exit)
 
       // 1. Dataset.
       if (!existsSync(data)) {
@@ -188,6 +190,10 @@ export function registerStudy(program: Command): void {
         baseline = JSON.parse(readFileSync(baselinePath, 'utf8')) as BaselineReport;
       }
 
+      // 5b. The supernova burst trigger on both evaluations: detection probability vs distance at ≤ 1 fake burst per month.
+      console.error('[5/6] burst trigger (network and baseline): detection probability vs supernova distance (docs/burst.md)');
+      const bursts = writeRunBursts(runDir, 'eval');
+
       // 6. Report.
       const reportPath = join(o.out, 'report.html');
       await writeStudyReport([runDir], reportPath);
@@ -200,6 +206,7 @@ export function registerStudy(program: Command): void {
         // Network and baseline at the same rates, by the same rule (null where the rules differ: a baseline kept from an older study).
         comparison: comparison(evaluations.best!.trigger!, baseline.trigger),
         validation: lastEpochStats(runDir),
+        burst: { network: bursts.network ? burstHeadline(bursts.network) : null, baseline: bursts.baseline ? burstHeadline(bursts.baseline) : null },
       };
       writeJsonAtomic(join(o.out, 'study.json'), summary);
       console.log(summarize(evaluations.best!));
@@ -208,6 +215,10 @@ export function registerStudy(program: Command): void {
       // Side by side only by the same rule (both reports use the default, the TP rule) at the same rates.
       console.log(`\n${sideBySide(evaluations.best!.trigger!, baseline.trigger).join('\n')}`);
       console.log(`(FP rates from ${o.background} background images for the network, ${baseline.backgroundImages} for the baseline; a rate is "not reachable" where the sample cannot show it)`);
+      const kpc = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${x.toFixed(1)} kpc`);
+      for (const [name, b] of Object.entries(bursts)) {
+        console.log(`supernova burst (${name}, ≥ ${b.rule.minCount} candidates in ${b.rule.windowS} s per module, ≤ 1 fake burst per month): 50 % at ${kpc(b.d50Kpc.value)}, 90 % at ${kpc(b.d90Kpc.value)}, galactic supernovae caught ${pct(b.galacticFraction.value)}`);
+      }
       console.log(`study: ${o.out}/study.json and ${reportPath} in ${(summary.seconds / 60).toFixed(1)} min`);
     });
 }

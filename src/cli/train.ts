@@ -8,9 +8,9 @@ import { variants } from '../model/yolo.js';
 import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.js';
 import { train, type TrainEvent } from '../train/trainer.js';
 import { SCALE_NAMES } from '../schema/run.js';
-import { progress, type Progress } from './progress.js';
+import { formatEta, progress, type Progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
-import { onStopSignals } from './signals.js';
+import { onStopSignals, stopWithParent } from './signals.js';
 import { setDotted } from '../util/merge.js';
 import { ProcessGroup } from '../c10d/process-group.js';
 import { defaultDevice, cudaDeviceCount } from '../torch/index.js';
@@ -104,6 +104,7 @@ export function configFromFlags(o: Record<string, unknown>): { config: TrainConf
 export function trainReporter(): (e: TrainEvent) => void {
   let bar: Progress | null = null;
   let epochs = 0;
+  const seconds: number[] = [];
   return (e) => {
     switch (e.kind) {
       case 'start':
@@ -114,7 +115,7 @@ export function trainReporter(): (e: TrainEvent) => void {
         console.error(`anchors: ${e.run.anchors.map((a, s) => `${SCALE_NAMES[s]} ${a.map(([w, h]) => `[${w},${h}]`).join(' ')}`).join('; ')}`);
         break;
       case 'batch':
-        if (!bar) bar = progress(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches);
+        if (!bar) bar = progress(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches, { unit: 'batches' });
         if (e.record.batch === 0 || (bar as Progress & { epoch?: number }).epoch !== e.record.epoch) {
           bar.phase(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches);
           (bar as Progress & { epoch?: number }).epoch = e.record.epoch;
@@ -130,7 +131,11 @@ export function trainReporter(): (e: TrainEvent) => void {
         const line = (name: string, t: { objective: number; scales: Record<string, number>[] }) =>
           `  ${name} objective ${t.objective.toFixed(3)} | ` + t.scales.map((s, i) =>
             `${SCALE_NAMES[i]}: xy ${s.xy!.toFixed(3)} wh ${s.wh!.toFixed(3)} conf1 ${s.conf1!.toFixed(3)} conf2 ${s.conf2!.toFixed(3)} class ${s.class!.toFixed(3)}`).join(' | ');
-        console.error(`epoch ${r.epoch + 1}: ${r.seconds.toFixed(0)} s, lr ${r.lr.toExponential(2)}, warm-up fraction ${r.warmFraction.toFixed(2)}${r.best ? ', best so far' : ''}`);
+        // The run's ETA from the epochs this process measured (training and validation).
+        seconds.push(r.seconds);
+        const left = epochs - (r.epoch + 1);
+        const eta = left > 0 ? `; ${left} epoch(s) left, ETA ${formatEta(left * seconds.reduce((a, b) => a + b, 0) / seconds.length)}` : '';
+        console.error(`epoch ${r.epoch + 1}: ${r.seconds.toFixed(0)} s, lr ${r.lr.toExponential(2)}, warm-up fraction ${r.warmFraction.toFixed(2)}${r.best ? ', best so far' : ''}${eta}`);
         console.error(line('train', r.train));
         console.error(line('val  ', r.val));
         console.error(`  val recall50 ${r.val.stats.map((s) => s.recall50?.toFixed(3) ?? '-').join('/')}, avgObj ${r.val.stats.map((s) => s.avgObj?.toFixed(3) ?? '-').join('/')}, mAP@0.5 ${r.val.map50?.toFixed(3) ?? '-'}`);
@@ -151,7 +156,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train YOLOv3 on a dataset, logging every loss term per scale on training and validation data')
-    .option('--data <file>', 'HDF5 dataset')
+    .option('--data <file>', 'HDF5 dataset (with --resume: the run\'s dataset at another place; its digest is checked)')
     .option('--out <dir>', 'run directory')
     .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)', oneOf(Object.keys(presets)))
     .option('--config <file>', 'JSON config (daqyolo or keras-yolo3 config.json)')
@@ -196,7 +201,8 @@ export function registerTrain(program: Command): void {
         // The run is the folder named here (a copied or moved run directory resumes in place), and its
         // dataset is found as given at the start or, from another working directory, by its absolute path.
         const data = saved.config.data && !existsSync(saved.config.data) && saved.dataPath && existsSync(saved.dataPath) ? saved.dataPath : saved.config.data;
-        config = parseTrainConfig(deepMerge(saved.config, { out: o.resume, data, ...(o.epochs ? { epochs: o.epochs } : {}) }), path);
+        // --data with --resume: the same dataset at another place (a moved study); its digest is checked.
+        config = parseTrainConfig(deepMerge(saved.config, { out: o.resume, data: o.data ?? data, ...(o.epochs ? { epochs: o.epochs } : {}) }), path);
       } else {
         const r = configFromFlags(o);
         for (const m of r.messages) console.error(`note: ${m}`);
@@ -225,6 +231,7 @@ export function registerTrain(program: Command): void {
       const group = place ? ProcessGroup.init({ url: place.url, rank: place.rank, worldSize: place.worldSize, timeoutMs: config.parallel.timeoutSeconds * 1000, backend }) : undefined;
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after the current batch and saving last');
+      stopWithParent(control, 'stopping after the current batch and saving last'); // a rank of --nproc (launch.ts)
       try {
         const leader = !group || group.rank === 0;
         const dir = await train({ config, resume: Boolean(o.resume), onEvent: leader ? trainReporter() : undefined, control, group });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { parseMetrics, readDoneRecord, readResolvedRun, type BatchRecord, type DoneRecord, type EpochRecord, type ResolvedRun } from '../schema/run.js';
 import type { BaselineReport, EvaluateReport } from '../schema/evaluation.js';
+import type { BurstReport } from '../schema/burst.js';
 
 export { parseMetrics };
 
@@ -21,6 +22,8 @@ export interface RunData {
   evals: Record<string, EvaluateReport>;
   /** baseline/<split>.json: the clustering trigger on the same data (`daqyolo baseline --run`). */
   baselines: Record<string, BaselineReport>;
+  /** burst/<network|baseline>-<split>.json: detection probability against supernova distance (`daqyolo burst`). */
+  bursts: Record<string, BurstReport>;
 }
 
 function readJson<T>(path: string): T {
@@ -54,7 +57,16 @@ export function loadRun(dir: string): RunData {
   if (existsSync(baseDir)) {
     for (const f of readdirSync(baseDir).sort()) if (f.endsWith('.json')) baselines[f.slice(0, -5)] = readJson<BaselineReport>(join(baseDir, f));
   }
-  return { dir, label: dir, run, epochs, batches, done: existsSync(donePath) ? readDoneRecord(donePath) : null, evals, baselines };
+  const bursts: Record<string, BurstReport> = {};
+  const burstDir = join(dir, 'burst');
+  if (existsSync(burstDir)) {
+    for (const f of readdirSync(burstDir).sort()) {
+      if (!f.endsWith('.json')) continue;
+      const b = readJson<BurstReport>(join(burstDir, f));
+      if (b && typeof b === 'object' && Array.isArray(b.curve)) bursts[f.slice(0, -5)] = b;
+    }
+  }
+  return { dir, label: dir, run, epochs, batches, done: existsSync(donePath) ? readDoneRecord(donePath) : null, evals, baselines, bursts };
 }
 
 /** The baseline of the same split as the primary evaluation, when one was written. */

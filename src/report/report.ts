@@ -9,6 +9,7 @@ import { batchObjectiveFigure, objectiveFigure, termFigures, warmupFigure } from
 import { distributionFigure, evolutionFigure, statsFigure } from './charts-stats.js';
 import { anchorFigure, type BoxSample } from './charts-anchors.js';
 import { efficiencyFigure, prFigure, rocFigure } from './charts-eval.js';
+import { burstFigure } from './charts-burst.js';
 import { openDataset } from '../data/store.js';
 import { pageHtml, type PageContent, type RenderedFigure } from './html.js';
 import { configTable, headlineTable, onsetTable, triggerComparisonTable } from './tables.js';
@@ -22,6 +23,8 @@ export interface ReportOptions {
   /** libtorch threads for the event displays' inference (0 = default). */
   threads?: number;
   onProgress?: (done: number, total: number, what: string) => void;
+  /** The page reloads itself every so many seconds (`report --watch`). */
+  refreshSeconds?: number;
 }
 
 export interface BuiltReport {
@@ -52,7 +55,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
     figures.push(statsFigure(runs), distributionFigure(runs), evolutionFigure(runs));
   }
   figures.push(anchorFigure(runs, boxSamples(runs, notes)));
-  const evalFigures = [prFigure(runs), efficiencyFigure(runs), rocFigure(runs)].filter((f): f is Figure => f !== null);
+  const evalFigures = [prFigure(runs), efficiencyFigure(runs), rocFigure(runs), burstFigure(runs)].filter((f): f is Figure => f !== null);
   figures.push(...evalFigures);
   const unevaluated = runs.filter((r) => !Object.keys(r.evals).length).map((r) => r.label);
   if (unevaluated.length) {
@@ -68,7 +71,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
   const rendered: RenderedFigure[] = [];
   for (const f of figures) {
     o.onProgress?.(rendered.length, figures.length, f.id);
-    rendered.push({ ...f, svg: await toSvg(f.spec) });
+    rendered.push({ ...f, svg: f.svg ?? await toSvg(f.spec!) });
   }
   o.onProgress?.(rendered.length, figures.length, 'done');
   const headlines = runs.map((r) => headline(r, onsets));
@@ -78,6 +81,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
     tables: [headlineTable(headlines), ...[triggerComparisonTable(runs)].filter((t) => t !== null), configTable(runs), onsetTable(onsets)],
     figures: rendered,
     notes,
+    refreshSeconds: o.refreshSeconds,
   });
   return { html, figures: rendered, runs, notes };
 }
