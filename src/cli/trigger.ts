@@ -46,6 +46,7 @@ export function printRun(r: StreamTriggerRun): void {
     const e = r.trigger.efficiency.integrated, fp = r.trigger.falsePositives;
     out(`  truth (score ≥ ${r.trigger.threshold}): efficiency ${e.k}/${e.n} = ${e.efficiency === null ? '—' : `${(100 * e.efficiency).toFixed(1)} ± ${(100 * e.stdErr!).toFixed(1)} %`}, ` +
       `FP ${fp.count} = ${fp.hzPerModule.toFixed(1)} Hz per module (≤ ${fp.hzPerModuleUpper90.toFixed(1)} at 90 %)`);
+    out(`  by Eν: ${r.trigger.efficiency.bins.map((b) => `${b.loMeV}–${b.hiMeV} ${b.k}/${b.n}`).join(', ')} MeV`);
     for (const p of r.trigger.operatingPoints) {
       out(`  at ≤ ${p.targetHz} Hz per module: ${p.threshold === null ? 'not reached' : `score ≥ ${p.threshold.toPrecision(3)}, efficiency ${(100 * p.efficiency!).toFixed(1)} %`}`);
     }
