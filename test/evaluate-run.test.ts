@@ -143,5 +143,5 @@ test('evaluate --baseline prints both triggers at the same rates by the same rul
   assert.equal(other.status, 0, other.stderr);
   assert.match(other.stdout, /no baseline report by the rule "iou": run `daqyolo baseline … --match iou`/);
   assert.doesNotMatch(other.stdout, /network and baseline by the same rule/);
-  assert.match(cliRun(['evaluate', run, '--data', data, '--match', 'box']).stderr.trim(), /--match box: expected tps, iou, centre$/);
+  assert.match(cliRun(['evaluate', run, '--data', data, '--match', 'box']).stderr.trim(), /--match.*tps, iou, centre/);
 });
