@@ -8,8 +8,8 @@
 //   5. with --test: Debian's chromium, which the report tests drive headless (playwright-core), and
 //      python3-h5py / python3-torch for /usr/bin/python3, which the interop tests use as references
 //      (h5py reads our HDF5 files; PyTorch checks ops, safetensors and the benchmark peer), and
-//      pycocotools (not packaged by Debian) in a venv at build/pyref, the reference of the COCO
-//      metrics test, installed by pip as this machine configures it (its wheel store on disk;
+//      pycocotools and tensorboard (not packaged by Debian) in a venv at build/pyref, the references
+//      of the COCO metrics test and of the TensorBoard event-file test, installed by pip as this machine configures it (its wheel store on disk;
 //      no other package index is reachable here).
 // Uses only Node built-ins, so it runs on a fresh clone before `npm install`.
 import { spawnSync } from 'node:child_process';
@@ -139,14 +139,19 @@ function ensureTestTools() {
   if (!pythonHas('numpy')) wanted.push('python3-numpy');
   if (!pythonHas('ensurepip')) wanted.push('python3-venv');
   aptInstall(wanted, 'the report and interop tests');
-  // pycocotools: a venv over Debian's Python (numpy from Debian); pip finds the wheel through the
-  // machine's pip configuration (the on-disk store); no retries against unreachable indexes.
-  const hasCoco = () => existsSync(PYREF) && spawnSync(PYREF, ['-c', 'import pycocotools.cocoeval'], { stdio: 'ignore' }).status === 0;
-  if (hasCoco()) return;
-  log('installing pycocotools into build/pyref (the COCO metrics test compares with it)');
-  run('/usr/bin/python3', ['-m', 'venv', '--system-site-packages', join(root, 'build', 'pyref')]);
-  run(join(root, 'build', 'pyref', 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '--retries', '0', '--timeout', '10', 'pycocotools==2.0.11']);
-  if (!hasCoco()) { console.error('[setup] pycocotools did not import after installing it into build/pyref (pip could not find pycocotools 2.0.11: the COCO metrics test needs it)'); process.exit(1); }
+  // A venv over Debian's Python (numpy from Debian); pip finds the wheels through the machine's pip
+  // configuration (the on-disk store); no retries against unreachable indexes. pip runs as
+  // `python -m pip` of this venv (a venv copied from another checkout keeps that one's bin/pip).
+  const has = (module) => existsSync(PYREF) && spawnSync(PYREF, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+  const pipInstall = (module, spec, why) => {
+    if (has(module)) return;
+    log(`installing ${spec} into build/pyref (${why})`);
+    if (!existsSync(PYREF)) run('/usr/bin/python3', ['-m', 'venv', '--system-site-packages', join(root, 'build', 'pyref')]);
+    run(PYREF, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--retries', '0', '--timeout', '10', spec]);
+    if (!has(module)) { console.error(`[setup] ${module} did not import after installing ${spec} into build/pyref (pip could not find it: ${why})`); process.exit(1); }
+  };
+  pipInstall('pycocotools.cocoeval', 'pycocotools==2.0.11', 'the COCO metrics test compares with it');
+  pipInstall('tensorboard.backend.event_processing.event_accumulator', 'tensorboard==2.21.0', "the TensorBoard test reads train's event files with its EventAccumulator");
 }
 
 ensureLibtorch();

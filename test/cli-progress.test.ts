@@ -1,7 +1,7 @@
 // Plain progress lines (no TTY): no rate or ETA until they are measured, then the true ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lineProgress } from '../src/cli/progress.js';
+import { formatEta, lineProgress, progressMode, withProgress } from '../src/cli/progress.js';
 
 test('non-TTY progress lines leave out rate and ETA until known, in every phase', () => {
   const lines: string[] = [];
@@ -34,4 +34,35 @@ test('non-TTY progress prints at most every everySeconds, and always the last li
   t = 3000; p.update(3);
   t = 4000; p.update(4);
   assert.deepEqual(lines, ['import voc: 1/4\n', 'import voc: 4/4 0.75/s ETA 0 s\n']);
+});
+
+test('the mode: DAQYOLO_PROGRESS wins, CI is quiet, a terminal gets a bar, anything else lines', () => {
+  assert.equal(progressMode({}, true), 'bar');
+  assert.equal(progressMode({}, false), 'lines');
+  assert.equal(progressMode({ CI: 'true' }, true), 'off');
+  assert.equal(progressMode({ CI: '1' }, false), 'off');
+  assert.equal(progressMode({ CI: 'false' }, true), 'bar');
+  assert.equal(progressMode({ CI: 'true', DAQYOLO_PROGRESS: 'lines' }, false), 'lines');
+  assert.equal(progressMode({ DAQYOLO_PROGRESS: 'off' }, true), 'off');
+});
+
+test('withProgress: one call that stops the display however the work ends; the ETA reads in minutes and hours', async () => {
+  const lines: string[] = [];
+  const origWrite = process.stderr.write;
+  let stops = 0;
+  // A quiet mode shows nothing at all.
+  process.stderr.write = ((l: string) => { lines.push(l); return true; }) as typeof process.stderr.write;
+  try {
+    assert.equal(await withProgress('x', 3, (p) => { p.update(1); p.update(3); return 7; }, { mode: 'off' }), 7);
+    assert.deepEqual(lines, []);
+    assert.equal(await withProgress('y', 2, (p) => { p.update(2); return 'done'; }, { mode: 'lines', unit: 'images' }), 'done');
+    assert.deepEqual(lines, ['y: 2/2\n']);
+  } finally {
+    process.stderr.write = origWrite;
+  }
+  await assert.rejects(withProgress('z', 1, (p) => { const s = p.stop; p.stop = () => { stops++; s(); }; throw new Error('boom'); }, { mode: 'off' }), /boom/);
+  assert.equal(stops, 1, 'stopped after the work threw');
+  assert.equal(formatEta(42), '42 s');
+  assert.equal(formatEta(725), '12 min 5 s');
+  assert.equal(formatEta(12_000), '3 h 20 min');
 });

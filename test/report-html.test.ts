@@ -80,7 +80,11 @@ test('two runs: every plot shows both runs in one legend', async () => {
   const r = await inspect(out);
   assert.deepEqual(r.errors, []);
   assert.ok(r.plots.length >= EXPECTED.length);
-  for (const p of r.plots) {
+  // Event displays: one per image and run (each with that run's detections).
+  const events = r.plots.filter((p) => p.id.startsWith('event-'));
+  assert.equal(events.length, 6, `three images × two runs: ${events.map((p) => p.id)}`);
+  assert.ok(events.every((p) => p.visibleMarks > 0));
+  for (const p of r.plots.filter((x) => !x.id.startsWith('event-'))) {
     const runLegends = p.legends.filter((l) => l.includes('mse') || l.includes('bce'));
     assert.equal(runLegends.length, 1, `${p.id}: expected one legend naming the runs, got ${JSON.stringify(p.legends)}`);
     assert.ok(runLegends[0]!.includes('mse') && runLegends[0]!.includes('bce'), `${p.id}: the legend names both runs`);

@@ -7,13 +7,17 @@ import { Command } from 'commander';
 import { PNG } from 'pngjs';
 import { UserError } from '../errors.js';
 import { openDataset, type DatasetBox, type Interaction } from '../data/store.js';
-import { renderEvent } from '../data/render.js';
+import { datasetScene, eventPng, pixelTps, sceneDetections, type EventScene } from '../report/event-scene.js';
+import { DEFAULT_NMS_IOU } from '../infer/nms.js';
+import { matchRuleText } from '../eval/efficiency.js';
+import { drawOptions } from './show.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
 import { predict } from '../infer/predict.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { numArg } from './args.js';
+import { device, integer, oneOf, probability, text } from './options.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 
-interface Item { name: string; image: Float32Array; channels: number; height: number; width: number; boxes: DatasetBox[]; interactions: Interaction[] }
+interface Item { name: string; image: Float32Array; channels: number; height: number; width: number; boxes: DatasetBox[]; interactions: Interaction[]; scene?: EventScene }
 
 /** "0,3,10-12" → [0, 3, 10, 11, 12]. */
 export function parseIndices(spec: string, limit: number): number[] {
@@ -55,11 +59,13 @@ export function registerDetect(program: Command): void {
     .description('detections of a trained run on a dataset (with --indices) or a folder of PNG images: JSON and event displays')
     .requiredOption('--out <dir>', 'output folder (detections.json and one PNG per image)')
     .option('--indices <list>', 'dataset images, e.g. 0,3,10-12 (default: the first 8 of --split)')
-    .option('--split <name>', 'with a dataset and no --indices: which split', 'eval')
-    .option('--score <x>', 'minimum score', numArg('--score', 0), 0.3)
-    .option('--checkpoint <name>', 'best, last, init or a .safetensors path', 'best')
+    .option('--split <name>', 'with a dataset and no --indices: which split', oneOf(SPLIT_NAMES), 'eval')
+    .option('--score <x>', 'minimum score', probability(), 0.3)
+    .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
     .option('--no-png', 'skip the event displays')
-    .option('--device <name>', 'auto, cpu, cuda', 'auto')
+    .option('--zoom [window]', 'event displays framing the interaction (no value), or a window "C0-C1,T0-T1" in channels and ticks', text())
+    .option('--width <px>', 'width of the event displays\' plotting area in screen pixels', integer({ min: 200, max: 4000 }), 760)
+    .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
     .action((run: string, input: string, o) => {
       if (!existsSync(input)) throw new UserError(`${input}: no such dataset or folder`);
       const opened = openRun(run, { checkpoint: o.checkpoint, device: o.device });
@@ -68,7 +74,11 @@ export function registerDetect(program: Command): void {
       if (statSync(input).isDirectory()) {
         const files = readdirSync(input).filter((f) => extname(f).toLowerCase() === '.png').sort();
         if (!files.length) throw new UserError(`${input}: no .png images in the folder`);
-        for (const f of files) items.push({ name: f, ...pngToImage(join(input, f), opened.run.channels), boxes: [], interactions: [] });
+        for (const f of files) {
+          const img = pngToImage(join(input, f), opened.run.channels);
+          items.push({ name: f, ...img, boxes: [], interactions: [],
+            scene: { title: f, width: img.width, height: img.height, units: null, tps: pixelTps(img.image, img.width, img.height), rawTps: false, truths: [], detections: [] } });
+        }
       } else {
         const reader = openDataset(input);
         checkCompatible(opened, reader);
@@ -78,7 +88,7 @@ export function registerDetect(program: Command): void {
         }
         for (const i of indices) {
           items.push({ name: `image-${i}`, image: reader.readDense([i]), channels: reader.channels, height: reader.height, width: reader.width,
-            boxes: reader.boxes(i), interactions: reader.interactions(i) });
+            boxes: reader.boxes(i), interactions: reader.interactions(i), scene: o.png ? datasetScene(reader, i, `${basename(input)} image ${i}: ${basename(run)}`) : undefined });
         }
         reader.close();
       }
@@ -89,10 +99,12 @@ export function registerDetect(program: Command): void {
           x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls, class: opened.run.classNames[d.cls], scale: d.scale,
           ...(units ? { channels: [d.x1 * units.wiresPerPixel, d.x2 * units.wiresPerPixel], ticks: [d.y1 * units.ticksPerPixel, d.y2 * units.ticksPerPixel] } : {}),
         }));
-        if (o.png) {
-          const scale = Math.max(1, Math.round(960 / Math.max(it.width, it.height)));
-          writeFileAtomic(join(o.out, `${basename(it.name, extname(it.name))}.png`),
-            renderEvent(it.image, it, it.boxes, it.interactions, { scale, channel: 0, predictions: detections }));
+        if (o.png && it.scene) {
+          // The detections evaluate counts (NMS as evaluate runs it), each marked matched or false
+          // positive by evaluate's matching rule on simulated images (they carry the truth).
+          const scene = { ...it.scene, detections: sceneDetections(dets, it.scene.units ? it.boxes : null) };
+          scene.detectionNote = `detections: score ≥ ${o.score}, after NMS (IoU ${DEFAULT_NMS_IOU} per class, as evaluate)${scene.detections[0]?.matched != null ? `; on an interaction = ${matchRuleText()}` : ''}`;
+          writeFileAtomic(join(o.out, `${basename(it.name, extname(it.name))}.png`), eventPng(scene, drawOptions(scene, o)));
         }
         return { image: it.name, width: it.width, height: it.height, truth: it.boxes, detections };
       });

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
-import { byRule, DEFAULT_MATCH, ruleOf, type EfficiencyTable, type TriggerReport } from '../eval/efficiency.js';
+import { byRule, DEFAULT_MATCH, MATCH_RULES, ruleOf, type EfficiencyTable, type MatchRule, type TriggerReport } from '../eval/efficiency.js';
 import { progress } from './progress.js';
-import { intArg, MATCH_HELP, matchRuleArg, numArg } from './args.js';
+import { count, device, integer, number, oneOf, text, MAX } from './options.js';
+import { MATCH_HELP } from './args.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
 
@@ -73,22 +75,22 @@ export function registerEvaluate(program: Command): void {
     .command('evaluate <run>')
     .description('mAP, efficiency vs neutrino energy and false-positive rate per module for a trained run')
     .requiredOption('--data <file>', 'HDF5 dataset')
-    .option('--split <name>', 'train, val or eval', 'eval')
-    .option('--checkpoint <name>', 'best, last, or a .safetensors path', 'best')
-    .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', intArg('--background'), 1000)
-    .option('--batch <n>', 'inference batch size', intArg('--batch', 1), 8)
-    .option('--workers <n>', 'data-loading threads', intArg('--workers'), 1)
-    .option('--limit <n>', 'use at most n images of the split', intArg('--limit'), 0)
-    .option('--match <rule>', MATCH_HELP, DEFAULT_MATCH)
+    .option('--split <name>', 'train, val or eval', oneOf(SPLIT_NAMES), 'eval')
+    .option('--checkpoint <name>', 'best, last, or a .safetensors path', text(), 'best')
+    .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', integer({ max: MAX.streamImages }), 1000)
+    .option('--batch <n>', 'inference batch size', count(MAX.batch), 8)
+    .option('--workers <n>', 'data-loading threads', integer({ max: MAX.processes }), 1)
+    .option('--limit <n>', 'use at most n images of the split', integer({ max: MAX.datasetImages }), 0)
+    .option('--match <rule>', MATCH_HELP, oneOf(MATCH_RULES), DEFAULT_MATCH)
     .option('--baseline [file]', 'print the baseline beside the network at the same rates and rule (default file: <run>/baseline/<split>.json, from `daqyolo baseline --run`)')
-    .option('--sn-mean <MeV>', 'supernova spectrum ⟨E⟩ for the spectrum-averaged efficiency', numArg('--sn-mean', 0.1), 11)
-    .option('--sn-alpha <a>', 'supernova spectrum pinching α', numArg('--sn-alpha', 0), 2.5)
-    .option('--device <name>', 'auto, cpu, cuda, …', 'auto')
-    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', intArg('--faces', 1), 200)
+    .option('--sn-mean <MeV>', 'supernova spectrum ⟨E⟩ for the spectrum-averaged efficiency', number({ min: 0.1, max: 100 }), 11)
+    .option('--sn-alpha <a>', 'supernova spectrum pinching α', number({ min: 0, max: 20 }), 2.5)
+    .option('--device <name>', 'auto, cpu, cuda, …', device(), 'auto')
+    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', count(100_000), 200)
     .option('--json', 'print the whole report as JSON')
     .action(async (run: string, o) => {
       if (!['train', 'val', 'eval'].includes(o.split)) throw new UserError(`--split ${o.split}: expected train, val or eval`);
-      const match = matchRuleArg(o.match);
+      const match = o.match as MatchRule;
       const baselinePath = o.baseline === undefined ? null : o.baseline === true ? join(run, 'baseline', `${o.split}.json`) : String(o.baseline);
       if (baselinePath && !existsSync(baselinePath)) throw new UserError(`--baseline: ${baselinePath} does not exist (make it with \`daqyolo baseline <data> --run ${run} --match ${match}\`)`);
       const bar = progress('evaluate', 1);

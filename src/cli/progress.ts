@@ -1,4 +1,11 @@
-// Progress for long work: a bar with rate and ETA on a terminal, periodic plain lines otherwise.
+// Progress for long work: a bar with rate and ETA on a terminal, periodic plain lines without one
+// (logs, Slurm), nothing in CI. Every long command uses it through one call:
+//
+//   const result = await withProgress('trigger', images, (p) => run({ onProgress: (done) => p.update(done) }));
+//
+// (or `const p = progress(label, total)` … `p.stop()` where the work is not one call). The mode
+// (progressMode): DAQYOLO_PROGRESS=bar|lines|off wins; else off when CI is set (CI=true, as
+// GitHub Actions, GitLab and most CI systems set it), a bar on a terminal, lines otherwise.
 // The rate counts items since the first update of a phase, over the time since then: work done
 // before that first update (e.g. the first training batch of an epoch) has no known start, and
 // dividing it by the microseconds since phase() printed rates like "60775.50/s ETA 0 s".
@@ -36,6 +43,8 @@ export interface LineProgressOptions {
   write?: (line: string) => void;
   /** Clock in milliseconds (tests pass their own). */
   now?: () => number;
+  /** What is counted, shown with the rate ("images" → "12.0 images/s"). */
+  unit?: string;
 }
 
 /** Plain lines for logs and pipes: "label: done/total info [rate/s ETA s]". */
@@ -53,7 +62,7 @@ export function lineProgress(label: string, total: number, o: LineProgressOption
       const r = meter.sample(done, tot, t);
       if (last !== null && t - last < every && done < tot) return;
       last = t;
-      const rate = r ? ` ${r.rate.toFixed(2)}/s ETA ${r.eta.toFixed(0)} s` : '';
+      const rate = r ? ` ${r.rate.toFixed(2)}${o.unit ? ` ${o.unit}` : ''}/s ETA ${formatEta(r.eta)}` : '';
       write(`${cur}: ${done}/${tot}${info ? ` ${info}` : ''}${rate}\n`);
     },
     phase(l, t) { cur = l; tot = t; last = null; meter.reset(); },
@@ -61,10 +70,36 @@ export function lineProgress(label: string, total: number, o: LineProgressOption
   };
 }
 
-export function progress(label: string, total: number, o: { everySeconds?: number } = {}): Progress {
-  if (!process.stderr.isTTY) return lineProgress(label, total, o);
+export type ProgressMode = 'bar' | 'lines' | 'off';
+
+/** How progress is shown here: see the header. */
+export function progressMode(env: NodeJS.ProcessEnv = process.env, isTTY = Boolean(process.stderr.isTTY)): ProgressMode {
+  const asked = env.DAQYOLO_PROGRESS?.trim().toLowerCase();
+  if (asked === 'bar' || asked === 'lines' || asked === 'off') return asked;
+  const ci = env.CI?.trim().toLowerCase();
+  if (ci && ci !== 'false' && ci !== '0') return 'off';
+  return isTTY ? 'bar' : 'lines';
+}
+
+/** Shows nothing (CI, DAQYOLO_PROGRESS=off). */
+export const silentProgress = (): Progress => ({ update() {}, phase() {}, stop() {} });
+
+/** Progress of `total` items labelled `label`, shown as progressMode says. */
+export interface ProgressOptions { everySeconds?: number; mode?: ProgressMode; unit?: string }
+
+/** Seconds left as people read them: "42 s", "12 min 5 s", "3 h 20 min". */
+export function formatEta(s: number): string {
+  if (s < 60) return `${s.toFixed(0)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+export function progress(label: string, total: number, o: ProgressOptions = {}): Progress {
+  const mode = o.mode ?? progressMode();
+  if (mode === 'off') return silentProgress();
+  if (mode === 'lines') return lineProgress(label, total, o);
   const bar = new cliProgress.SingleBar({
-    format: '{label} [{bar}] {value}/{total} {info} | {rate}/s | ETA {left}', // not {eta}: cli-progress's own token would win
+    format: `{label} [{bar}] {value}/{total} {info} | {rate}${o.unit ? ` ${o.unit}` : ''}/s | ETA {left}`, // not {eta}: cli-progress's own token would win
     stream: process.stderr, hideCursor: true,
   }, cliProgress.Presets.shades_classic);
   const meter = new RateMeter();
@@ -75,9 +110,19 @@ export function progress(label: string, total: number, o: { everySeconds?: numbe
   return {
     update(done, info = '') {
       const r = meter.sample(done, tot, performance.now());
-      bar.update(done, { label: cur, info, ...(r ? { rate: r.rate.toFixed(2), left: `${r.eta.toFixed(0)} s` } : unknown) });
+      bar.update(done, { label: cur, info, ...(r ? { rate: r.rate.toFixed(2), left: formatEta(r.eta) } : unknown) });
     },
     phase(l, t) { cur = l; tot = t; meter.reset(); bar.setTotal(t); bar.update(0, { label: cur, info: '', ...unknown }); },
     stop() { bar.stop(); },
   };
+}
+
+/** Runs `work` with a progress display that is stopped however the work ends (the one call). */
+export async function withProgress<T>(label: string, total: number, work: (p: Progress) => T | Promise<T>, o: ProgressOptions = {}): Promise<T> {
+  const p = progress(label, total, o);
+  try {
+    return await work(p);
+  } finally {
+    p.stop();
+  }
 }

@@ -5,16 +5,16 @@
 // generated findings. Every stage skips what is already done, so the same command resumes.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { defaultSimConfig } from '../sim/config.js';
 import { generateDataset } from '../data/generate.js';
 import { openDataset } from '../data/store.js';
 import { parseTrainConfig } from '../config/train-config.js';
 import { train } from '../train/trainer.js';
-import { runState } from '../run/run-dir.js';
-import { writeJsonAtomic } from '../util/atomic-write.js';
-import { planSweep, setDotted } from '../sweep/plan.js';
+import { lockRunDir, runState } from '../run/run-dir.js';
+import { writeAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { planSweep, readSweepFile, setDotted } from '../sweep/plan.js';
 import { runLocal, writePlan } from '../sweep/local.js';
 import { slurmScript } from '../sweep/slurm.js';
 import { evaluateRunOnData } from '../eval/evaluate.js';
@@ -23,11 +23,11 @@ import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
 import { defaultDevice } from '../torch/index.js';
 import { isSparse } from '../model/yolo.js';
 import { deepMerge, presets } from '../config/train-config.js';
-import { estimatePlan, revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
+import { estimatePlan, revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, readStudyManifest, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
+import { readDoneRecord } from '../schema/run.js';
 import { ENDPOINT_RATES_HZ, ENDPOINT_RULES, THESIS, baselineThresholdForRate, endpointRow, thresholdForRate, unreachableRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
 import { loadPlanRuns, writePlanReport } from '../report/plan-report.js';
 import { valMap } from '../report/findings.js';
-import { writeAtomic } from '../report/report.js';
 import { benchTrain } from '../../bench/train.js';
 import { trainReporter } from './train.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
@@ -81,11 +81,13 @@ function resolveSettings(o: PlanCliOptions): { settings: SeedPlanSettings; exper
 export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
+  // One study at a time on a folder: a second would train and evaluate the same runs under the first (issue 30).
+  if (!o.dryRun) lockRunDir(out);
   const manifestPath = join(out, 'study-plan.json');
   let manifest: StudyManifest;
   if (existsSync(manifestPath)) {
     // A plan in progress keeps its settings: resuming must not change the experiments under it.
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as StudyManifest;
+    manifest = atStudy(out, readStudyManifest(manifestPath));
     if (manifest.settings.quick !== o.quick) throw new UserError(`${manifestPath}: this folder holds a ${manifest.settings.quick ? 'quick' : 'full'} plan; use the same --quick setting or another --out`);
     console.error(`study plan: resuming ${manifestPath} (${manifest.experiments.length} runs)`);
   } else {
@@ -98,14 +100,14 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
       for (const e of experiments) console.log(`${e.name}\t${e.group}\t${JSON.stringify(e.values)}\t~${minutes(estimate.perRun.find((r) => r.name === e.name)!.seconds)}`);
       return;
     }
-    const data = join(out, 'snnu.h5');
-    const runsDir = join(out, 'runs');
-    const sweepFile = join(out, 'sweep.json');
+    // Paths relative to the study folder (sweep.json's are taken from its own folder): a moved or
+    // copied study folder uses its own dataset and runs (issue 30).
     const threads = o.slurm ? 0 : Math.max(1, Math.floor(availableParallelism() / o.parallel));
-    writeJsonAtomic(sweepFile, { ...seedSweep(settings, data, runsDir, threads), parallel: o.parallel });
+    writeJsonAtomic(join(out, 'sweep.json'), { ...seedSweep(settings, 'snnu.h5', 'runs', threads), parallel: o.parallel });
     const estimatedSeconds = Object.fromEntries(estimate.perRun.map((r) => [r.name, r.seconds]));
-    manifest = { plan: 'seed', settings, data, sweepFile, runsDir, experiments, estimatedSeconds };
-    writeJsonAtomic(manifestPath, manifest);
+    const written: StudyManifest = { plan: 'seed', settings, data: 'snnu.h5', sweepFile: 'sweep.json', runsDir: 'runs', experiments, estimatedSeconds };
+    writeJsonAtomic(manifestPath, written);
+    manifest = atStudy(out, written);
   }
   const s = manifest.settings;
 
@@ -122,7 +124,7 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   } else console.error(`[1/5] using the dataset ${manifest.data}`);
 
   // 2. The runs, as a sweep.
-  const sweep = JSON.parse(readFileSync(manifest.sweepFile, 'utf8'));
+  const sweep = readSweepFile(manifest.sweepFile);
   const threadsPerRun = Math.max(1, Math.floor(availableParallelism() / o.parallel));
   const plan = planSweep(manifest.sweepFile, sweep, { threadsPerRun });
   if (o.slurm) {
@@ -186,6 +188,12 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   console.log(`\nreport: ${report.path} (comparisons: ${report.comparisons.length} reports in ${join(out, 'comparisons')}); findings.json beside it`);
 }
 
+/** The manifest with its paths taken from the study folder `out` (older manifests hold absolute ones). */
+function atStudy(out: string, m: StudyManifest): StudyManifest {
+  const at = (p: string) => (isAbsolute(p) ? p : join(out, p));
+  return { ...m, data: at(m.data), sweepFile: at(m.sweepFile), runsDir: at(m.runsDir) };
+}
+
 /** Best configuration by validation AP@0.5 (never by the evaluation split it is then measured on). */
 function selectBest(manifest: StudyManifest): Experiment {
   const runs = loadPlanRuns(manifest);
@@ -232,8 +240,9 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   // On a CPU, one shard per core (sweep/fprate-pool.ts); a Ctrl-C reaches the shards themselves.
   const parallel = defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), s.fpImages, 16);
   const fp = await interruptibleStream('fprate', s.fpImages, async (control, onProgress) => {
-    if (parallel === 1) return measureFpRate({ runDir, images: s.fpImages, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress });
-    const pool = await measureFpRatePool({ runDir, images: s.fpImages, parallel, batch: 16, checkpoint: 'best', device: o.device, control, onProgress });
+    // data: the study's own dataset (the run's config names it where it was trained: another folder if the study moved).
+    if (parallel === 1) return measureFpRate({ runDir, images: s.fpImages, data: manifest.data, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress, onNote: (m) => console.error(`note: ${m}`) });
+    const pool = await measureFpRatePool({ runDir, images: s.fpImages, data: manifest.data, parallel, batch: 16, checkpoint: 'best', device: o.device, control, onProgress });
     if (pool.stopped) throw new UserError(`study interrupted during fprate at ${pool.images} of ${s.fpImages} images; run the same command again to resume`);
     return pool.result;
   });
@@ -256,7 +265,7 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   const window = `${reader.width} × ${reader.height} px`;
   evalImages = reader.split('eval').length;
   reader.close();
-  const done = JSON.parse(readFileSync(join(runDir, 'done.json'), 'utf8')) as { reason: string; epochs: number };
+  const done = readDoneRecord(join(runDir, 'done.json'));
   const result: EndpointResult = {
     experiment: chosen.name, selectedBy: 'best validation AP@0.5 of the plan', run: runDir, checkpoint: 'best',
     epochs: done.epochs, stopped: done.reason, evalImages, fpImages: fp.images, fpImagesPerSecond: fp.imagesPerSecond, rows, baseline, thesis: THESIS,

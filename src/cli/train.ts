@@ -3,13 +3,14 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { parseTrainConfig, presets, deepMerge, type TrainConfig } from '../config/train-config.js';
+import { parseTrainConfig, presets, deepMerge, MAX_LR, type TrainConfig } from '../config/train-config.js';
+import { variants } from '../model/yolo.js';
 import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.js';
 import { train, type TrainEvent } from '../train/trainer.js';
 import { SCALE_NAMES } from '../schema/run.js';
-import { progress, type Progress } from './progress.js';
-import { numArg } from './args.js';
-import { onStopSignals } from './signals.js';
+import { formatEta, progress, type Progress } from './progress.js';
+import { count, device, integer, number, oneOf, text, MAX } from './options.js';
+import { onStopSignals, stopWithParent } from './signals.js';
 import { setDotted } from '../util/merge.js';
 import { ProcessGroup } from '../c10d/process-group.js';
 import { defaultDevice, cudaDeviceCount } from '../torch/index.js';
@@ -103,6 +104,7 @@ export function configFromFlags(o: Record<string, unknown>): { config: TrainConf
 export function trainReporter(): (e: TrainEvent) => void {
   let bar: Progress | null = null;
   let epochs = 0;
+  const seconds: number[] = [];
   return (e) => {
     switch (e.kind) {
       case 'start':
@@ -113,7 +115,7 @@ export function trainReporter(): (e: TrainEvent) => void {
         console.error(`anchors: ${e.run.anchors.map((a, s) => `${SCALE_NAMES[s]} ${a.map(([w, h]) => `[${w},${h}]`).join(' ')}`).join('; ')}`);
         break;
       case 'batch':
-        if (!bar) bar = progress(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches);
+        if (!bar) bar = progress(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches, { unit: 'batches' });
         if (e.record.batch === 0 || (bar as Progress & { epoch?: number }).epoch !== e.record.epoch) {
           bar.phase(`epoch ${e.record.epoch + 1}/${epochs}`, e.epochBatches);
           (bar as Progress & { epoch?: number }).epoch = e.record.epoch;
@@ -129,7 +131,11 @@ export function trainReporter(): (e: TrainEvent) => void {
         const line = (name: string, t: { objective: number; scales: Record<string, number>[] }) =>
           `  ${name} objective ${t.objective.toFixed(3)} | ` + t.scales.map((s, i) =>
             `${SCALE_NAMES[i]}: xy ${s.xy!.toFixed(3)} wh ${s.wh!.toFixed(3)} conf1 ${s.conf1!.toFixed(3)} conf2 ${s.conf2!.toFixed(3)} class ${s.class!.toFixed(3)}`).join(' | ');
-        console.error(`epoch ${r.epoch + 1}: ${r.seconds.toFixed(0)} s, lr ${r.lr.toExponential(2)}, warm-up fraction ${r.warmFraction.toFixed(2)}${r.best ? ', best so far' : ''}`);
+        // The run's ETA from the epochs this process measured (training and validation).
+        seconds.push(r.seconds);
+        const left = epochs - (r.epoch + 1);
+        const eta = left > 0 ? `; ${left} epoch(s) left, ETA ${formatEta(left * seconds.reduce((a, b) => a + b, 0) / seconds.length)}` : '';
+        console.error(`epoch ${r.epoch + 1}: ${r.seconds.toFixed(0)} s, lr ${r.lr.toExponential(2)}, warm-up fraction ${r.warmFraction.toFixed(2)}${r.best ? ', best so far' : ''}${eta}`);
         console.error(line('train', r.train));
         console.error(line('val  ', r.val));
         console.error(`  val recall50 ${r.val.stats.map((s) => s.recall50?.toFixed(3) ?? '-').join('/')}, avgObj ${r.val.stats.map((s) => s.avgObj?.toFixed(3) ?? '-').join('/')}, mAP@0.5 ${r.val.map50?.toFixed(3) ?? '-'}`);
@@ -150,42 +156,42 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train YOLOv3 on a dataset, logging every loss term per scale on training and validation data')
-    .option('--data <file>', 'HDF5 dataset')
+    .option('--data <file>', 'HDF5 dataset (with --resume: the run\'s dataset at another place; its digest is checked)')
     .option('--out <dir>', 'run directory')
-    .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)')
+    .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)', oneOf(Object.keys(presets)))
     .option('--config <file>', 'JSON config (daqyolo or keras-yolo3 config.json)')
-    .option('--epochs <n>', 'epochs', numArg('--epochs'))
-    .option('--batch <n>', 'batch size', numArg('--batch'))
-    .option('--lr <x>', 'Adam learning rate', numArg('--lr'))
-    .option('--width <w>', 'channel-width multiplier', numArg('--width'))
-    .option('--size <px>', 'network input size (multiple of 32)', numArg('--size'))
-    .option('--variant <name>', 'yolov3, yolov3-tiny, sparse-yolov3 or sparse-yolov3-tiny')
+    .option('--epochs <n>', 'epochs', count(MAX.epochs))
+    .option('--batch <n>', 'batch size', count(MAX.batch))
+    .option('--lr <x>', 'Adam learning rate', number({ min: 0, max: MAX_LR, exclusiveMin: true }))
+    .option('--width <w>', 'channel-width multiplier', number({ min: 0, max: MAX.width, exclusiveMin: true }))
+    .option('--size <px>', 'network input size (multiple of 32)', integer({ min: 32, max: MAX.imageSize, multipleOf: 32 }))
+    .option('--variant <name>', 'yolov3, yolov3-tiny, sparse-yolov3 or sparse-yolov3-tiny', oneOf(variants))
     .option('--init-weights <file>', 'start from a checkpoint (e.g. made by `daqyolo import-weights` from Darknet .weights)')
-    .option('--warmup-epochs <n>', 'warm-up epochs (× batches per epoch = warm-up batches)', numArg('--warmup-epochs'))
-    .option('--obj-loss <kind>', 'objectness loss: mse or bce')
-    .option('--obj-target <kind>', 'objectness target: one or iou')
-    .option('--train-limit <n>', 'use at most n training images (e.g. 500)', numArg('--train-limit'))
-    .option('--val-limit <n>', 'validate on at most n images per epoch', numArg('--val-limit'))
-    .option('--seed <n>', 'seed', numArg('--seed'))
-    .option('--threads <n>', 'libtorch threads (0 = all cores)', numArg('--threads'))
-    .option('--device <name>', 'auto, cpu, cuda, cuda:1')
-    .option('--workers <n>', 'data-loading worker threads', numArg('--workers'))
+    .option('--warmup-epochs <n>', 'warm-up epochs (× batches per epoch = warm-up batches)', integer({ max: MAX.epochs }))
+    .option('--obj-loss <kind>', 'objectness loss: mse or bce', oneOf(['mse', 'bce']))
+    .option('--obj-target <kind>', 'objectness target: one or iou', oneOf(['one', 'iou']))
+    .option('--train-limit <n>', 'use at most n training images (e.g. 500)', integer({ max: MAX.datasetImages }))
+    .option('--val-limit <n>', 'validate on at most n images per epoch', integer({ max: MAX.datasetImages }))
+    .option('--seed <n>', 'seed', integer({ max: MAX.seed }))
+    .option('--threads <n>', 'libtorch threads (0 = all cores)', integer({ max: MAX.processes }))
+    .option('--device <name>', 'auto, cpu, cuda, cuda:1', device())
+    .option('--workers <n>', 'data-loading worker threads', integer({ max: 16 }))
     .option('--set <key=value...>', 'any config key, e.g. --set loss.objScale=50 augment.flipTime=0.5')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (--epochs may extend it)')
-    .option('--nproc <n>', 'data-parallel: start n local ranks (as torchrun; --batch is the global batch)', numArg('--nproc'))
+    .option('--nproc <n>', 'data-parallel: start n local ranks (as torchrun; --batch is the global batch)', count(MAX.processes))
     .option('--dist-url <url>', 'data-parallel: meet at tcp://host:port (rank 0 hosts it) or file:///shared/path')
-    .option('--rank <r>', 'data-parallel: this process\'s rank (with --dist-url and --world-size)', numArg('--rank'))
-    .option('--world-size <w>', 'data-parallel: number of ranks', numArg('--world-size'))
+    .option('--rank <r>', 'data-parallel: this process\'s rank (with --dist-url and --world-size)', integer({ max: MAX.processes * 1024 }))
+    .option('--world-size <w>', 'data-parallel: number of ranks', count(MAX.processes * 1024))
     .option('--sync-bn', 'data-parallel: batch norm statistics over the whole global batch')
-    .option('--dist-timeout <s>', 'data-parallel: c10d timeout in seconds (default 300)', numArg('--dist-timeout'))
+    .option('--dist-timeout <s>', 'data-parallel: c10d timeout in seconds (default 300)', number({ min: 0, max: 7 * 86_400, exclusiveMin: true }))
     .option('--slurm <script>', 'write an sbatch script that runs this training data-parallel (srun tasks = ranks), instead of training')
-    .option('--nodes <n>', 'with --slurm: nodes', numArg('--nodes'))
-    .option('--ntasks-per-node <n>', 'with --slurm: CPU ranks per node (default 1)', numArg('--ntasks-per-node'))
-    .option('--gpus-per-node <n>', 'with --slurm: GPUs per node, one rank each (default 0: CPU job)', numArg('--gpus-per-node'))
-    .option('--cpus-per-task <n>', 'with --slurm: cores per rank (default 8)', numArg('--cpus-per-task'))
+    .option('--nodes <n>', 'with --slurm: nodes', count(100_000))
+    .option('--ntasks-per-node <n>', 'with --slurm: CPU ranks per node (default 1)', count(MAX.processes))
+    .option('--gpus-per-node <n>', 'with --slurm: GPUs per node, one rank each (default 0: CPU job)', integer({ max: 1024 }))
+    .option('--cpus-per-task <n>', 'with --slurm: cores per rank (default 8)', count(MAX.processes))
     .option('--time <hh:mm:ss>', 'with --slurm: time limit')
-    .option('--partition <name>', 'with --slurm: partition')
-    .option('--port <n>', 'with --slurm: rank 0\'s TCPStore port (default 29500)', numArg('--port'))
+    .option('--partition <name>', 'with --slurm: partition', text())
+    .option('--port <n>', 'with --slurm: rank 0\'s TCPStore port (default 29500)', integer({ min: 1, max: 65_535 }))
     .action(async (o) => {
       let config: TrainConfig;
       if (o.resume) {
@@ -195,7 +201,8 @@ export function registerTrain(program: Command): void {
         // The run is the folder named here (a copied or moved run directory resumes in place), and its
         // dataset is found as given at the start or, from another working directory, by its absolute path.
         const data = saved.config.data && !existsSync(saved.config.data) && saved.dataPath && existsSync(saved.dataPath) ? saved.dataPath : saved.config.data;
-        config = parseTrainConfig(deepMerge(saved.config, { out: o.resume, data, ...(o.epochs ? { epochs: o.epochs } : {}) }), path);
+        // --data with --resume: the same dataset at another place (a moved study); its digest is checked.
+        config = parseTrainConfig(deepMerge(saved.config, { out: o.resume, data: o.data ?? data, ...(o.epochs ? { epochs: o.epochs } : {}) }), path);
       } else {
         const r = configFromFlags(o);
         for (const m of r.messages) console.error(`note: ${m}`);
@@ -224,6 +231,7 @@ export function registerTrain(program: Command): void {
       const group = place ? ProcessGroup.init({ url: place.url, rank: place.rank, worldSize: place.worldSize, timeoutMs: config.parallel.timeoutSeconds * 1000, backend }) : undefined;
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after the current batch and saving last');
+      stopWithParent(control, 'stopping after the current batch and saving last'); // a rank of --nproc (launch.ts)
       try {
         const leader = !group || group.rank === 0;
         const dir = await train({ config, resume: Boolean(o.resume), onEvent: leader ? trainReporter() : undefined, control, group });

@@ -9,7 +9,10 @@ export interface Figure {
   title: string;
   /** One or two sentences on how to read the plot. */
   caption: string;
-  spec: Spec;
+  /** A Vega-Lite plot, or … */
+  spec?: Spec;
+  /** … an SVG drawn directly (event displays: thousands of TP markers, see event-scene.ts). */
+  svg?: string;
 }
 
 /** Tableau 10: distinguishable, colour-blind-friendlier than the Vega default for ≤ 10 runs. */

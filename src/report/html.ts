@@ -15,6 +15,8 @@ export interface PageContent {
   notes: { section: string; text: string }[];
   /** Answers to the study's questions, shown first (the seed plan's report). */
   findings?: { question: string; answer: string; verdict: string; link: { href: string; text: string } | null }[];
+  /** `report --watch`: the page reloads itself every so many seconds. */
+  refreshSeconds?: number;
 }
 
 export const escapeHtml = (s: string): string =>
@@ -61,7 +63,7 @@ export function pageHtml(c: PageContent): string {
     return `<section id="${slug(s)}"><h2>${escapeHtml(s)}</h2>\n${[...notes, ...figs].join('\n')}</section>`;
   });
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${c.refreshSeconds ? `<meta http-equiv="refresh" content="${c.refreshSeconds}">` : ''}
 <title>${escapeHtml(c.title)}</title><style>${CSS}</style></head>
 <body>
 <h1>${escapeHtml(c.title)}</h1><p class="subtitle">${escapeHtml(c.subtitle)}</p>

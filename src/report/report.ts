@@ -1,7 +1,7 @@
 // Building the study report from run directories: load, derive, chart, render, assemble.
 import { existsSync } from 'node:fs';
-import { makeDir, writeFileAtomic } from '../util/atomic-write.js';
-import { dirname, join } from 'node:path';
+import { writeAtomic } from '../util/atomic-write.js';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { labelRuns, loadRun, type RunData } from './load.js';
 import { headline, onsetsOf } from './derive.js';
@@ -22,6 +22,8 @@ export interface ReportOptions {
   /** libtorch threads for the event displays' inference (0 = default). */
   threads?: number;
   onProgress?: (done: number, total: number, what: string) => void;
+  /** The page reloads itself every so many seconds (`report --watch`). */
+  refreshSeconds?: number;
 }
 
 export interface BuiltReport {
@@ -68,7 +70,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
   const rendered: RenderedFigure[] = [];
   for (const f of figures) {
     o.onProgress?.(rendered.length, figures.length, f.id);
-    rendered.push({ ...f, svg: await toSvg(f.spec) });
+    rendered.push({ ...f, svg: f.svg ?? await toSvg(f.spec!) });
   }
   o.onProgress?.(rendered.length, figures.length, 'done');
   const headlines = runs.map((r) => headline(r, onsets));
@@ -78,6 +80,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
     tables: [headlineTable(headlines), ...[triggerComparisonTable(runs)].filter((t) => t !== null), configTable(runs), onsetTable(onsets)],
     figures: rendered,
     notes,
+    refreshSeconds: o.refreshSeconds,
   });
   return { html, figures: rendered, runs, notes };
 }
@@ -98,12 +101,6 @@ function boxSamples(runs: readonly RunData[], notes: PageContent['notes']): BoxS
     }
   }
   return out;
-}
-
-/** Creates the folder, then writes atomically (a reader never sees half a file). */
-export function writeAtomic(path: string, data: string | Buffer): void {
-  makeDir(dirname(path));
-  writeFileAtomic(path, data);
 }
 
 /** Every figure as <id>.svg and <id>.png (for slides). */

@@ -24,12 +24,13 @@ import { DataParallel } from './distributed.js';
 import type { ProcessGroup } from '../c10d/process-group.js';
 import { toNetworkInput, targetTensors, type TargetSpec } from '../infer/prepare.js';
 import { TermAccumulator } from '../infer/predict.js';
-import { buildModel } from '../infer/open-run.js';
+import { buildModel } from '../model/build.js';
 import type { BatchRecord, EpochRecord, ResolvedRun } from '../schema/run.js';
 import type { YoloV3 } from '../model/yolo.js';
 import { NonFiniteLossError, checkFinite, checkGradients, meanTerms } from './guards.js';
 import { validateEpoch } from './validate-epoch.js';
 import { resolveRun } from './resolve.js';
+import { RunEvents } from './tensorboard.js';
 
 export type TrainEvent =
   | { kind: 'start'; run: ResolvedRun; resumedFrom: number | null }
@@ -63,6 +64,8 @@ interface CheckpointMeta {
   bestValKind?: 'lossPerImage';
   stale: number;      // epochs without validation improvement
   metricsBytes: number;
+  /** Size of the TensorBoard event file at this checkpoint (absent in checkpoints from before event files). */
+  eventsBytes?: number;
   /** Partial epoch accumulators when stopped mid-epoch. */
   epochAcc?: { acc: TermAccumulator['state']; warmBatches: number };
 }
@@ -147,6 +150,8 @@ interface Session {
   trainSet: number[];
   valSet: number[];
   loader: BatchLoader;
+  /** The TensorBoard event file (rank 0 only). */
+  events: RunEvents | null;
 }
 
 /** Writes a checkpoint (rank 0 alone writes; the other ranks skip). */
@@ -231,6 +236,12 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
     } catch (e) {
       throw lastUnusable(dir, (e as Error).message);
     }
+    // The checkpoint knows how long the history was when it was saved: a shorter metrics.jsonl
+    // (emptied, cut, replaced) would resume quietly with the history lost (issue 30).
+    const have = dir.metricsBytes();
+    if ((!dp || dp.isLeader) && have < meta.metricsBytes) {
+      throw new UserError(`${dir.metricsPath}: ${have} bytes, but the checkpoint being resumed (step ${meta.step}, epoch ${meta.epoch}) was saved after ${meta.metricsBytes}: the run's history was cut or emptied; put it back, or train into a new --out`);
+    }
     dir.truncateMetrics(meta.metricsBytes);
     if (meta.bestVal !== null && meta.bestValKind !== 'lossPerImage') {
       dir.log('the saved best value is an objective (older run): best and early stopping start again on the validation loss per image');
@@ -255,6 +266,7 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
   }
   dir.ensureCheckpointDir();
   dp?.prepareModel(model);
+  const events = !dp || dp.isLeader ? new RunEvents(dir.path, { ...run, config: cfg }, resume ? meta.eventsBytes ?? null : null) : null;
   o.onEvent?.({ kind: 'start', run, resumedFrom: resume ? meta.step : null });
 
   const allTrain = reader.split('train');
@@ -262,7 +274,7 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
   const valSet = Array.from(reader.split('val')).slice(0, run.valImages);
   reader.close();
   const loader = new BatchLoader({ path: cfg.data, workers: cfg.workers, prefetch: cfg.prefetch, pool: Int32Array.from(trainSet), injectWorkerFailure: o.injectWorkerFailure });
-  return { o, cfg, dir, dp, run, model, optimizer, spec, meta, trainSet, valSet, loader };
+  return { o, cfg, dir, dp, run, model, optimizer, spec, meta, trainSet, valSet, loader, events };
 }
 
 /** What one epoch's training batches add up to (with what `last` held when it resumed mid-epoch). */
@@ -300,7 +312,7 @@ async function trainEpoch(s: Session, epoch: number): Promise<EpochProgress | 'i
       type: 'batch', step: meta.step, epoch, batch: b, lr, warm: values.warm, size, objective: values.objective, collisions,
       scales: values.scales.map((sc) => meanTerms(sc)),
     };
-    if (cfg.logBatches) dir.appendMetrics(record);
+    if (cfg.logBatches) { dir.appendMetrics(record); s.events?.batch(record); }
     meta.step++;
     meta.batch = b + 1;
     o.onEvent?.({ kind: 'batch', record, epochBatches: run.batchesPerEpoch });
@@ -314,6 +326,8 @@ async function trainEpoch(s: Session, epoch: number): Promise<EpochProgress | 'i
       meta.epoch = epoch;
       meta.epochAcc = { acc: acc.state, warmBatches };
       meta.metricsBytes = dir.metricsBytes();
+      s.events?.flush();
+      meta.eventsBytes = s.events?.bytes();
       save(s, 'last');
       dir.log(`interrupted after step ${meta.step}; saved last`);
       return 'interrupted';
@@ -379,12 +393,14 @@ function endOfEpoch(s: Session, epoch: number, p: EpochProgress, val: Awaited<Re
     train: p.acc.means(), val, augment: p.augLog, best: improved,
   };
   dir.appendMetrics(record);
+  s.events?.epoch(record);
   faultPoint('after-epoch-record');
   if (improved) { meta.bestVal = val.lossPerImage; meta.bestValKind = 'lossPerImage'; meta.stale = 0; } else meta.stale++;
   meta.epoch = epoch + 1;
   meta.batch = 0;
   delete meta.epochAcc;
   meta.metricsBytes = dir.metricsBytes();
+  meta.eventsBytes = s.events?.bytes();
   // last, then best: both hold meta.epoch (epochs done), which checkBest compares with metrics.jsonl.
   save(s, 'last');
   faultPoint('after-last');
@@ -400,11 +416,13 @@ function endOfEpoch(s: Session, epoch: number, p: EpochProgress, val: Awaited<Re
   return null;
 }
 
-/** After the loop, however it ended: loader and model freed, done.json for a finished run. */
+/** After the loop, however it ended: loader, optimiser and model freed, done.json for a finished run. */
 async function finish(s: Session, stopReason: 'interrupted' | 'early-stop' | 'done'): Promise<void> {
   const { dp, meta, cfg, dir } = s;
   await s.loader.close();
+  s.optimizer.dispose();
   s.model.dispose();
+  s.events?.flush();
   // done.json marks a finished run (sweeps skip it); an interrupted run has none.
   if ((!dp || dp.isLeader) && stopReason !== 'interrupted' && meta.epoch > 0 && (stopReason === 'early-stop' || meta.epoch >= cfg.epochs)) {
     writeJsonAtomic(join(dir.path, 'done.json'), { reason: stopReason, epochs: meta.epoch, step: meta.step, bestValLossPerImage: meta.bestVal });

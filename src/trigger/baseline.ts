@@ -10,6 +10,7 @@ import { Simulator } from '../sim/event.js';
 import { imageLayout, pixelX, pixelY, type ImageLayout } from '../sim/image.js';
 import { generateChunks } from '../sim/pool.js';
 import { clusterTps, type Candidate, type ClusterParams, type TpColumns } from './cluster.js';
+import { importConfig, tpImportInfo } from '../formats/tps/import.js';
 
 /** The TPs of one image for the TP matching rule: pixel column and row, and owner (≥ 0: the
  *  interaction's index in the image; < 0: background or noise). */
@@ -30,6 +31,12 @@ export interface DatasetSimulation { config: SimConfig; seed: number; numImages:
 /** The simulator behind a dataset (its config and seed are in its attributes). */
 export function datasetSimulation(reader: DatasetReader): DatasetSimulation {
   const a = reader.attrs;
+  // Imported TPs (import tps): their images' layout and window; their TPs are stored.
+  const tp = tpImportInfo(a);
+  if (tp) {
+    const config = importConfig(tp.windowTicks, { image: (JSON.parse(String(a.tp_import)) as { image?: unknown }).image ?? {} });
+    return { config, seed: 0, numImages: reader.numImages, layout: imageLayout(config) };
+  }
   if (!a.config || typeof a.config !== 'object') {
     throw new UserError(`${reader.path}: no simulator config in its attributes (an imported dataset?); the baseline needs the TPs, stored or regenerated`);
   }

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,11 @@ test('2 ranks × batch 4 with synchronised batch norm = 1 rank × batch 8: losse
   assert.throws(() => assertSameRun(one, perRank, { lossRel: 1e-5, weightRel: 1e-3 }));
   // Rank 0 alone wrote the run directory: one log line per event, not two.
   assert.equal(readFileSync(join(two, 'log.txt'), 'utf8').split('\n').filter((l) => l.includes('start: data')).length, 1);
+  // and the one TensorBoard event file, of the single process's size: the same records (the
+  // config text differs by a few bytes: parallel.syncBatchNorm true, not false).
+  const events = (run: string) => readdirSync(run).filter((f) => f.includes('tfevents')).map((f) => statSync(join(run, f)).size);
+  const [e1, e2] = [events(one), events(two)];
+  assert.ok(e1.length === 1 && e2.length === 1 && Math.abs(e2[0]! - e1[0]!) < 16, `event files: ${e1} (1 rank) vs ${e2} (2 ranks)`);
 });
 
 test('sharded validation gathers exactly the single process\'s record: sums, histograms, per-box values, mAP', async () => {
