@@ -126,3 +126,22 @@ test('evaluate and detect refuse a missing checkpoint or a foreign run directory
   assert.match(r2.stderr.trim(), /not a run directory \(no config\.json\)/);
   assert.ok(!existsSync(join(dir, 'x')));
 });
+
+test('evaluate --baseline prints both triggers at the same rates by the same rule, or says the rules differ', () => {
+  const cliRun = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const missing = cliRun(['evaluate', run, '--data', data, '--background', '8', '--baseline', join(dir, 'none.json')]);
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr.trim(), /--baseline: .*none\.json does not exist/);
+  const b = cliRun(['baseline', data, '--run', run, '--background', '8', '--workers', '0']);
+  assert.equal(b.status, 0, b.stderr);
+  const same = cliRun(['evaluate', run, '--data', data, '--background', '8', '--baseline']);
+  assert.equal(same.status, 0, same.stderr);
+  assert.match(same.stdout, /network and baseline by the same rule — ≥ 2 of the interaction's TPs/);
+  assert.match(same.stdout, /at 100 Hz per module: network .*; baseline /);
+  // A network evaluated by IoU against a baseline measured by the TP rule only: not compared.
+  const other = cliRun(['evaluate', run, '--data', data, '--background', '8', '--baseline', '--match', 'iou']);
+  assert.equal(other.status, 0, other.stderr);
+  assert.match(other.stdout, /no baseline report by the rule "iou": run `daqyolo baseline … --match iou`/);
+  assert.doesNotMatch(other.stdout, /network and baseline by the same rule/);
+  assert.match(cliRun(['evaluate', run, '--data', data, '--match', 'box']).stderr.trim(), /--match.*tps, iou, centre/);
+});
