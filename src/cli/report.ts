@@ -1,6 +1,6 @@
 // `daqyolo report`: the study report of one or more runs as one self-contained HTML file.
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { integer, MAX } from './options.js';
 import { buildReport, writeFigures } from '../report/report.js';
 import { writeAtomic } from '../util/atomic-write.js';
 
@@ -18,13 +18,10 @@ export function registerReport(program: Command): void {
     .option('--out <file>', 'output HTML file', 'report.html')
     .option('--figures <dir>', 'also write every plot as SVG and PNG into this folder')
     .option('--title <text>', 'page title')
-    .option('--events <n>', 'event displays with truth and predicted boxes (0 = none)', '3')
-    .option('--threads <n>', 'libtorch threads for the event displays (0 = all cores)', '0')
-    .action(async (dirs: string[], o: { out: string; figures?: string; title?: string; events: string; threads: string }) => {
-      const events = Number(o.events);
-      const threads = Number(o.threads);
-      if (!Number.isInteger(events) || events < 0) throw new UserError(`--events: expected a non-negative integer, got "${o.events}"`);
-      if (!Number.isInteger(threads) || threads < 0) throw new UserError(`--threads: expected a non-negative integer, got "${o.threads}"`);
+    .option('--events <n>', 'event displays with truth and predicted boxes (0 = none)', integer({ max: 1000 }), 3)
+    .option('--threads <n>', 'libtorch threads for the event displays (0 = all cores)', integer({ max: MAX.processes }), 0)
+    .action(async (dirs: string[], o: { out: string; figures?: string; title?: string; events: number; threads: number }) => {
+      const { events, threads } = o;
       const r = await buildReport(dirs, {
         title: o.title, events, threads,
         onProgress: (done, total, what) => { if (process.stderr.isTTY) process.stderr.write(`\rreport: ${done}/${total} ${what.padEnd(30)}`); },

@@ -25,7 +25,7 @@ import { isSparse } from '../model/yolo.js';
 import { deepMerge, presets } from '../config/train-config.js';
 import { estimatePlan, revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, readStudyManifest, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
 import { readDoneRecord } from '../schema/run.js';
-import { ENDPOINT_RATES_HZ, THESIS, baselineThresholdForRate, thresholdForRate, type BaselineEndpointRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
+import { ENDPOINT_RATES_HZ, ENDPOINT_RULES, THESIS, baselineThresholdForRate, endpointRow, thresholdForRate, unreachableRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
 import { loadPlanRuns, writePlanReport } from '../report/plan-report.js';
 import { valMap } from '../report/findings.js';
 import { benchTrain } from '../../bench/train.js';
@@ -45,6 +45,8 @@ export interface PlanCliOptions {
   slurm: boolean;
   dryRun: boolean;
   endpoint: boolean;
+  /** Evaluate every finished run again (by the current matching rule) even when its eval.json exists. */
+  reevaluate?: boolean;
 }
 
 const minutes = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
@@ -112,6 +114,8 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
     console.error(`[1/5] simulating ${s.images} SNNu images (${s.size} × ${s.size}) → ${manifest.data}`);
     const config = defaultSimConfig();
     config.image.size = s.size;
+    // The TPs with their owners: the TP matching rule reads them (no regeneration at each evaluation).
+    config.storeTps = true;
     const bar = progress('simulate', s.images);
     await generateDataset({ out: manifest.data, config, images: s.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
     bar.stop();
@@ -163,7 +167,7 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   // 3. Evaluation of every finished run on the evaluation split.
   const finished = plan.points.filter((p) => runState(p.dir) === 'done');
   for (const p of finished) {
-    if (existsSync(join(p.dir, 'eval', 'eval.json'))) continue;
+    if (existsSync(join(p.dir, 'eval', 'eval.json')) && !o.reevaluate) continue;
     console.error(`[3/5] evaluating ${p.name} (eval split, ${s.background} background-only images)`);
     await evaluateRunOnData({ runDir: p.dir, data: manifest.data, split: 'eval', checkpoint: 'best', background: s.background, batch: 8, workers: 1, device: o.device });
   }
@@ -234,18 +238,18 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
     return pool.result;
   });
   // 4c. The efficiency on the evaluation split at the threshold each rate allows.
+  // Every rule from one inference per rate: the TP rule (the default) first, then IoU and centre.
   const rows: EndpointRow[] = [];
   let evalImages: number;
   for (const targetHz of ENDPOINT_RATES_HZ) {
     const t = thresholdForRate(fp, targetHz);
-    if (t.threshold === null) { rows.push({ ...t, efficiency: null, efficiencyErr: null, efficiencyVisible: null }); continue; }
+    if (t.threshold === null) { rows.push(unreachableRow(t)); continue; }
     const ev = await evaluateRunOnData({
       runDir, data: manifest.data, split: 'eval', checkpoint: 'best', background: 0, batch: 8, workers: 1, device: o.device,
-      trigger: { scoreThreshold: t.threshold }, outName: `endpoint-${targetHz}Hz`,
+      trigger: { scoreThreshold: t.threshold, match: ENDPOINT_RULES[0] }, otherRules: ENDPOINT_RULES.slice(1), outName: `endpoint-${targetHz}Hz`,
     });
     // The plan's dataset is simulated, so the trigger figures are always there.
-    const integrated = ev.trigger!.efficiency.integrated;
-    rows.push({ ...t, efficiency: integrated.all.efficiency, efficiencyErr: integrated.all.stdErr, efficiencyVisible: integrated.visible.efficiency });
+    rows.push(endpointRow(t, [ev.trigger!, ...(ev.otherRules ?? [])]));
   }
   const baseline = await measureBaselineEndpoint(manifest, out, o);
   const reader = openDataset(manifest.data);
@@ -279,18 +283,15 @@ async function measureBaselineEndpoint(manifest: StudyManifest, out: string, o: 
   const fp = await interruptibleStream('baseline fprate', s.fpImages, (control, onProgress) =>
     // The simulation threads do not change the stream (image i depends only on the seed and i).
     measureBaselineFpRate({ data: manifest.data, images: s.fpImages, params, workers: Math.min(4, availableParallelism()), state: join(out, 'endpoint', 'baseline-fprate.json'), control, onProgress }));
-  const rows: BaselineEndpointRow[] = [];
+  const rows: EndpointRow[] = [];
   let algorithm = '';
   for (const targetHz of ENDPOINT_RATES_HZ) {
     const t = baselineThresholdForRate(fp, targetHz);
-    if (t.threshold === null) { rows.push({ ...t, efficiency: null, efficiencyErr: null, efficiencyVisible: null, efficiencyCentre: null, efficiencyCentreErr: null }); continue; }
-    const at = (match: 'iou' | 'centre') => runBaseline({ data: manifest.data, split: 'eval', params: { ...params, minSumAdc: t.threshold! }, background: 0, workers: 1, match });
-    const iou = await at('iou');
-    const centre = (await at('centre')).trigger.efficiency.integrated.all;
-    algorithm = iou.algorithm;
-    const integrated = iou.trigger.efficiency.integrated;
-    rows.push({ ...t, efficiency: integrated.all.efficiency, efficiencyErr: integrated.all.stdErr, efficiencyVisible: integrated.visible.efficiency,
-      efficiencyCentre: centre.efficiency, efficiencyCentreErr: centre.stdErr });
+    if (t.threshold === null) { rows.push(unreachableRow(t)); continue; }
+    const b = await runBaseline({ data: manifest.data, split: 'eval', params: { ...params, minSumAdc: t.threshold }, background: 0, workers: 1,
+      match: ENDPOINT_RULES[0], otherRules: ENDPOINT_RULES.slice(1) });
+    algorithm = b.algorithm;
+    rows.push(endpointRow(t, [b.trigger, ...(b.otherRules ?? [])]));
   }
   return { algorithm, fpImages: fp.images, rows };
 }

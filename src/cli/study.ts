@@ -16,24 +16,40 @@ import { runState } from '../run/run-dir.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { parseMetrics } from '../schema/run.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
-import type { TriggerReport } from '../eval/efficiency.js';
+import { ruleOf, type TriggerReport } from '../eval/efficiency.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
-import { summarize } from './evaluate.js';
+import { sideBySide, summarize } from './evaluate.js';
 import { writeStudyReport } from './report.js';
 import { trainReporter } from './train.js';
 import { progress } from './progress.js';
-import { intArg } from './args.js';
+import { count, device, integer, number, oneOf, MAX } from './options.js';
 import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
-import { scalesOf, type Variant } from '../model/yolo.js';
+import { scalesOf, variants, type Variant } from '../model/yolo.js';
 
 
-/** Headline trigger figures (network or baseline), for study.json and the README. */
+/** Headline trigger figures (network or baseline), for study.json and the README: the rule, and at
+ *  each rate the flat 1–70 MeV and the supernova-spectrum efficiencies with their errors. */
 function triggerHeadline(stats: TriggerReport) {
   return {
-    efficiency: stats.efficiency.integrated.all.efficiency, efficiencyVisible: stats.efficiency.integrated.visible.efficiency,
+    match: stats.match, matchRule: stats.matchRule,
+    efficiency: stats.efficiency.integrated.all.efficiency, efficiencyErr: stats.efficiency.integrated.all.stdErr,
+    efficiencyVisible: stats.efficiency.integrated.visible.efficiency,
+    efficiencySupernova: stats.efficiency.supernova.efficiency, efficiencySupernovaErr: stats.efficiency.supernova.stdErr,
     threshold: stats.efficiency.threshold, fpHz: stats.falsePositives.hz, fpHzInterval: stats.falsePositives.intervalHz,
-    operatingPoints: stats.operatingPoints.map((p) => ({ targetHz: p.targetHz, threshold: p.threshold, efficiency: p.efficiency })),
+    operatingPoints: stats.operatingPoints.map((p) => ({
+      targetHz: p.targetHz, threshold: p.threshold, fpHz: p.fpHz, fpHzInterval: p.fpHzInterval,
+      efficiency: p.efficiency, efficiencyErr: p.table?.integrated.all.stdErr ?? null,
+      efficiencySupernova: p.table?.supernova.efficiency ?? null, efficiencySupernovaErr: p.table?.supernova.stdErr ?? null,
+    })),
   };
+}
+
+/** study.json's side by side: at each rate, the network's and the baseline's flat and supernova efficiencies by one rule. */
+function comparison(network: TriggerReport, baseline: TriggerReport) {
+  if (ruleOf(network) !== ruleOf(baseline)) return null;
+  const n = triggerHeadline(network).operatingPoints;
+  const b = triggerHeadline(baseline).operatingPoints;
+  return { match: ruleOf(network), matchRule: network.matchRule, rates: n.map((p) => ({ targetHz: p.targetHz, network: p, baseline: b.find((q) => q.targetHz === p.targetHz) ?? null })) };
 }
 
 /** Headline figures of one evaluation, for study.json and the README. */
@@ -46,29 +62,30 @@ export function registerStudy(program: Command): void {
     .command('study')
     .description('the default study: simulate, anchors, train a light YOLOv3, evaluate (trained vs untrained), report')
     .option('--out <dir>', 'study folder (dataset, run, report)', 'study')
-    .option('--images <n>', 'simulated images (80/10/10 split)', intArg('--images', 20), 2000)
-    .option('--epochs <n>', 'training epochs', intArg('--epochs', 1), 10)
+    .option('--images <n>', 'simulated images (80/10/10 split)', integer({ min: 20, max: MAX.datasetImages }), 2000)
+    .option('--epochs <n>', 'training epochs', count(MAX.epochs), 10)
     // The hybrid sparse tiny network: as accurate as the dense one within errors, several times faster (README, Figures).
-    .option('--variant <name>', 'sparse-yolov3-tiny (sparse to stride 8, dense from 16), yolov3-tiny (dense), sparse-yolov3 or yolov3', 'sparse-yolov3-tiny')
-    .option('--width <w>', 'channel-width multiplier', Number, 0.25)
-    .option('--size <px>', 'image and network size', intArg('--size', 32), 480)
-    .option('--background <n>', 'background-only images for the network\'s FP rate (≥ 2 100 reach 100 Hz per module)', intArg('--background'), 2500)
-    .option('--baseline-background <n>', 'background-only images for the baseline trigger\'s FP rate (≥ 20 500 reach 10 Hz)', intArg('--baseline-background'), 25000)
-    .option('--workers <n>', 'simulation threads for the baseline\'s background', intArg('--workers', 0), 2)
-    .option('--seed <n>', 'seed of the simulation and the training', intArg('--seed'), 1)
-    .option('--device <name>', 'auto, cpu, cuda', 'auto')
-    .option('--plan <name>', "run a study plan instead: 'seed' = every comparison of the Bristol slides, with generated findings")
+    .option('--variant <name>', 'sparse-yolov3-tiny (sparse to stride 8, dense from 16), yolov3-tiny (dense), sparse-yolov3 or yolov3', oneOf(variants), 'sparse-yolov3-tiny')
+    .option('--width <w>', 'channel-width multiplier', number({ min: 0, max: MAX.width, exclusiveMin: true }), 0.25)
+    .option('--size <px>', 'image and network size', integer({ min: 32, max: MAX.imageSize, multipleOf: 32 }), 480)
+    .option('--background <n>', 'background-only images for the network\'s FP rate (≥ 2 100 reach 100 Hz per module)', integer({ max: MAX.streamImages }), 2500)
+    .option('--baseline-background <n>', 'background-only images for the baseline trigger\'s FP rate (≥ 20 500 reach 10 Hz)', integer({ max: MAX.streamImages }), 25000)
+    .option('--workers <n>', 'simulation threads for the baseline\'s background', integer({ max: MAX.processes }), 2)
+    .option('--seed <n>', 'seed of the simulation and the training', integer({ max: MAX.seed }), 1)
+    .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
+    .option('--plan <name>', "run a study plan instead: 'seed' = every comparison of the Bristol slides, with generated findings", oneOf(['seed']))
     .option('--quick', 'with --plan: the small version (about 30 min on a 2-core CPU)')
-    .option('--parallel <n>', 'with --plan: runs at once on this machine', intArg('--parallel', 1), 1)
-    .option('--hours <h>', 'with --plan: the time budget; the dataset is made as large as fits (unless --images is given)', Number)
-    .option('--fp-images <n>', 'with --plan: background-only images for the end point\'s fprate', intArg('--fp-images', 1))
-    .option('--warmup-epochs <n>', 'with --plan: warm-up epochs of every run (quick 1, full 3)', intArg('--warmup-epochs', 0))
-    .option('--endpoint-epochs <n>', 'with --plan: most epochs of the end point\'s convergence training (quick 12, full 100)', intArg('--endpoint-epochs', 1))
-    .option('--endpoint-patience <n>', 'with --plan: early-stopping patience of the end point, in epochs (quick 3, full 5)', intArg('--endpoint-patience', 1))
-    .option('--low-stats <n>', 'with --plan: training images of the low-statistics run', intArg('--low-stats', 1))
+    .option('--parallel <n>', 'with --plan: runs at once on this machine', count(MAX.processes), 1)
+    .option('--hours <h>', 'with --plan: the time budget; the dataset is made as large as fits (unless --images is given)', number({ min: 0, max: 100_000, exclusiveMin: true }))
+    .option('--fp-images <n>', 'with --plan: background-only images for the end point\'s fprate', count(MAX.streamImages))
+    .option('--warmup-epochs <n>', 'with --plan: warm-up epochs of every run (quick 1, full 3)', integer({ max: MAX.epochs }))
+    .option('--endpoint-epochs <n>', 'with --plan: most epochs of the end point\'s convergence training (quick 12, full 100)', count(MAX.epochs))
+    .option('--endpoint-patience <n>', 'with --plan: early-stopping patience of the end point, in epochs (quick 3, full 5)', count(MAX.epochs))
+    .option('--low-stats <n>', 'with --plan: training images of the low-statistics run', count(MAX.datasetImages))
     .option('--slurm', 'with --plan: write a Slurm array script for the runs instead of running them here')
     .option('--dry-run', 'with --plan: print the runs and the expected time, and exit')
     .option('--no-endpoint', 'with --plan: skip the end point (convergence training and fprate)')
+    .option('--reevaluate', 'with --plan: evaluate every finished run again even when its eval.json exists (e.g. after the matching rule changed); the end point\'s evaluations are redone on every call')
     .action(async (o, cmd: Command) => {
       if (o.plan !== undefined) {
         if (o.plan !== 'seed') throw new UserError(`--plan ${o.plan}: the known plan is 'seed'`);
@@ -88,7 +105,7 @@ export function registerStudy(program: Command): void {
         if (o.endpointPatience !== undefined) overrides.endpointPatience = o.endpointPatience;
         await runSeedPlan({
           out: given('out') ? o.out : (o.quick ? 'study-seed-quick' : 'study-seed'), quick: Boolean(o.quick), overrides, seed: o.seed, device: o.device,
-          parallel: o.parallel, hours: o.hours, slurm: Boolean(o.slurm), dryRun: Boolean(o.dryRun), endpoint: o.endpoint !== false,
+          parallel: o.parallel, hours: o.hours, slurm: Boolean(o.slurm), dryRun: Boolean(o.dryRun), endpoint: o.endpoint !== false, reevaluate: Boolean(o.reevaluate),
         });
         return;
       }
@@ -102,6 +119,8 @@ export function registerStudy(program: Command): void {
         console.error(`[1/6] simulating ${o.images} SNNu images (${o.size} × ${o.size}) → ${data}`);
         const config = defaultSimConfig();
         config.image.size = o.size;
+        // The TPs with their owners: the TP matching rule reads them (no regeneration at evaluation).
+        config.storeTps = true;
         const bar = progress('simulate', o.images);
         await generateDataset({ out: data, config, images: o.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
         bar.stop();
@@ -178,16 +197,17 @@ export function registerStudy(program: Command): void {
         data, run: runDir, seconds: (performance.now() - t0) / 1000,
         untrained: evaluationSummary(evaluations.init!), trained: evaluationSummary(evaluations.best!),
         baseline: { ...triggerHeadline(baseline.trigger), backgroundImages: baseline.backgroundImages, algorithm: baseline.algorithm },
+        // Network and baseline at the same rates, by the same rule (null where the rules differ: a baseline kept from an older study).
+        comparison: comparison(evaluations.best!.trigger!, baseline.trigger),
         validation: lastEpochStats(runDir),
       };
       writeJsonAtomic(join(o.out, 'study.json'), summary);
       console.log(summarize(evaluations.best!));
       console.log(`\nuntrained network: mAP@0.5 ${pct(summary.untrained.map50)}, efficiency ${pct(summary.untrained.efficiency)} at score ≥ 0.5`);
       console.log(`trained network:   mAP@0.5 ${pct(summary.trained.map50)}, efficiency ${pct(summary.trained.efficiency)} at score ≥ 0.5`);
-      const at = (ops: { targetHz: number; efficiency: number | null }[], hz: number) => pct(ops.find((p) => p.targetHz === hz)?.efficiency);
-      for (const hz of [1, 10, 100]) {
-        console.log(`at ${hz} Hz per module: network ${at(summary.trained.operatingPoints, hz)} (${o.background} background images), baseline ${at(summary.baseline.operatingPoints, hz)} (${baseline.backgroundImages})`);
-      }
+      // Side by side only by the same rule (both reports use the default, the TP rule) at the same rates.
+      console.log(`\n${sideBySide(evaluations.best!.trigger!, baseline.trigger).join('\n')}`);
+      console.log(`(FP rates from ${o.background} background images for the network, ${baseline.backgroundImages} for the baseline; a rate is "not reachable" where the sample cannot show it)`);
       console.log(`study: ${o.out}/study.json and ${reportPath} in ${(summary.seconds / 60).toFixed(1)} min`);
     });
 }

@@ -12,7 +12,8 @@ import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { TermAccumulator, BatchedPredictor, forEachPredictedBatch, mapImage } from '../infer/predict.js';
 import { evaluateDetections, type MapImage } from '../infer/map.js';
-import { evaluateTrigger, type TriggerImage, type TriggerOptions } from './efficiency.js';
+import { DEFAULT_MATCH, evaluateTrigger, type MatchRule, type TriggerImage, type TriggerOptions } from './efficiency.js';
+import { datasetImageTps, datasetSimulation, pixelTps } from '../trigger/baseline.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
 import type { BaselineReport, EvaluateReport } from '../schema/evaluation.js';
 
@@ -33,6 +34,8 @@ export interface EvaluateOptions {
   /** Images of the split to use at most (0 = all). */
   limit?: number;
   trigger?: TriggerOptions;
+  /** The trigger figures also by these rules (report.otherRules), from the same inference. */
+  otherRules?: readonly MatchRule[];
   /** The report is written to eval/<outName>.json (default: the split's name). */
   outName?: string;
   onProgress?: (done: number, total: number, phase: string) => void;
@@ -52,6 +55,10 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   if (indices.length === 0) throw new UserError(`${o.data}: split '${o.split}' is empty`);
   const mapImages: MapImage[] = [];
   const signal: TriggerImage[] = [];
+  // The TP rule counts each interaction's TPs in a box: stored in the dataset, or regenerated from the seed.
+  const simulated = isSimulated(reader.attrs);
+  const sim = simulated ? datasetSimulation(reader) : null;
+  const simCache = {};
   const perScale = opened.run.strides.map(() => 0);
   const terms = new TermAccumulator();
   const loader = new BatchLoader({ path: o.data, workers: o.workers, prefetch: 2, pool: new Int32Array(0) });
@@ -69,6 +76,7 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
             const bx = it.box >= 0 ? boxes[it.box] : undefined;
             return { energyMeV: it.energyMeV, box: bx ? [bx.x1, bx.y1, bx.x2, bx.y2] : null };
           }),
+          ...(sim ? { tps: pixelTps(sim.layout, datasetImageTps(reader, sim, idx, simCache)) } : {}),
         });
       });
       o.onProgress?.(done, indices.length, o.split);
@@ -77,7 +85,6 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
     await loader.close();
   }
   // Imported images have no simulated interactions or background: detection metrics only.
-  const simulated = isSimulated(reader.attrs);
   const background = simulated && o.background > 0 ? inferBackground(opened, reader.attrs, o.background, o.batch, o.onProgress) : undefined;
   reader.close();
   const report: EvaluateReport = {
@@ -86,6 +93,9 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
     detections: { perScale, scoreThreshold: DEFAULT_SCORE_THRESHOLD, nmsIou: DEFAULT_NMS_IOU },
     map: evaluateDetections(mapImages),
     trigger: simulated ? evaluateTrigger(signal, o.trigger, background) : null,
+    ...(simulated && o.otherRules?.length ? {
+      otherRules: o.otherRules.filter((r) => r !== (o.trigger?.match ?? DEFAULT_MATCH)).map((r) => evaluateTrigger(signal, { ...o.trigger, match: r }, background)),
+    } : {}),
     ...(simulated ? {} : { triggerNote: `trigger figures (efficiency vs Eν, false positives per module) need simulated data; ${o.data} was imported, so only detection metrics are reported` }),
   };
   opened.model.dispose();
