@@ -104,7 +104,7 @@ function checkAgainstMetrics(run: string): void {
   assert.ok(text && text.length === 1 && text[0]![0] === 0, 'config text once, at step 0');
   const cfg = JSON.parse(text[0]![1].split('\n').map((l) => l.slice(4)).join('\n'));
   // config.json is the resolved run plus the dataset's path and identity.
-  const { dataPath: _p, dataset: _d, ...resolved } = new RunDir(run).readConfig() as Record<string, unknown>;
+  const { dataPath: _p, dataset: _d, ...resolved } = new RunDir(run).readConfig() as unknown as Record<string, unknown>;
   assert.deepEqual(cfg, resolved);
 }
 

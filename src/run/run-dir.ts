@@ -5,7 +5,7 @@ import { makeDir, tempName, writeFileAtomic, writeJsonAtomic } from '../util/ato
 import { pidAlive } from '../util/pid-alive.js';
 import { UserError } from '../errors.js';
 import { readCheckpointMeta } from '../nn/serialize.js';
-import { readMetricsRecords } from '../schema/run.js';
+import { readMetricsRecords, readResolvedRun, type ResolvedRun } from '../schema/run.js';
 import { join } from 'node:path';
 
 export class RunDir {
@@ -36,8 +36,9 @@ export class RunDir {
   writeConfig(config: unknown): void {
     writeJsonAtomic(this.configPath, config);
   }
-  readConfig(): unknown {
-    return JSON.parse(readFileSync(this.configPath, 'utf8'));
+  /** config.json, checked against its schema (a hand-edited one fails naming the field). */
+  readConfig(): ResolvedRun {
+    return readResolvedRun(this.configPath);
   }
   appendMetrics(record: unknown): void {
     appendFileSync(this.metricsPath, JSON.stringify(record) + '\n');
