@@ -14,7 +14,7 @@ import { loadBatch } from '../src/data/batch.js';
 import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
 import { resolveRun } from '../src/train/resolve.js';
-import { buildModel } from '../src/infer/open-run.js';
+import { buildModel } from '../src/model/build.js';
 import { toNetworkInput, targetTensors } from '../src/infer/prepare.js';
 import { yoloLoss, readLoss } from '../src/loss/yolo-loss.js';
 import { Adam, tidy, manualSeed, getNumThreads } from '../src/torch/index.js';

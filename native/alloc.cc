@@ -157,8 +157,8 @@ void InitAlloc(Napi::Env env, Napi::Object exports) {
     c10::SetCPUAllocator(&g_alloc, /*priority=*/1);
     g_installed = true;
   }
-  DQ_EXPORT(exports, cpuAllocatorStats);
-  DQ_EXPORT(exports, emptyCache);
+  DQ_EXPORT(exports, cpuAllocatorStats, 0);
+  DQ_EXPORT(exports, emptyCache, 0);
 }
 
 }  // namespace dq

@@ -40,16 +40,16 @@ DQ_FN(setGradEnabled) {
 }
 
 void InitAutograd(Napi::Env env, Napi::Object exports) {
-  DQ_EXPORT(exports, requiresGrad);
-  DQ_EXPORT(exports, setRequiresGrad);
-  DQ_EXPORT(exports, backward);
-  DQ_EXPORT(exports, grad);
-  DQ_EXPORT(exports, setGrad);
-  DQ_EXPORT(exports, detach);
-  DQ_EXPORT(exports, isLeaf);
-  DQ_EXPORT(exports, retainGrad);
-  DQ_EXPORT(exports, isGradEnabled);
-  DQ_EXPORT(exports, setGradEnabled);
+  DQ_EXPORT(exports, requiresGrad, 1);
+  DQ_EXPORT(exports, setRequiresGrad, 2);
+  DQ_EXPORT(exports, backward, 3);
+  DQ_EXPORT(exports, grad, 1);
+  DQ_EXPORT(exports, setGrad, 2);
+  DQ_EXPORT(exports, detach, 1);
+  DQ_EXPORT(exports, isLeaf, 1);
+  DQ_EXPORT(exports, retainGrad, 1);
+  DQ_EXPORT(exports, isGradEnabled, 0);
+  DQ_EXPORT(exports, setGradEnabled, 1);
 }
 
 }  // namespace dq

@@ -60,9 +60,28 @@ Napi::Value Guard(const Napi::CallbackInfo& info, F&& fn) {
   }
 }
 
+// Refuses a call with another number of arguments than the function reads (every function
+// reads its arguments by position): "daqyolo_torch.conv2d takes 7 arguments, got 6".
+void CheckArity(const Napi::CallbackInfo& info, const char* name, size_t arity);
+
 #define DQ_FN(name) static Napi::Value name(const Napi::CallbackInfo& info)
-#define DQ_EXPORT(exports, name) \
-  exports.Set(#name, Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Guard(info, [&] { return name(info); }); }, #name))
+// One line per exported function: its name and how many arguments it takes. The count is also
+// set on the function as `arity`, which src/torch/native.ts checks against src/torch/native-api.ts
+// at load (a function missing from either side, or declared with another count, stops there).
+#define DQ_EXPORT(exports, name, arity)                                                                              \
+  do {                                                                                                                \
+    auto fn = Napi::Function::New(                                                                                    \
+        env,                                                                                                          \
+        [](const Napi::CallbackInfo& info) {                                                                          \
+          return Guard(info, [&] {                                                                                    \
+            CheckArity(info, #name, arity);                                                                           \
+            return name(info);                                                                                        \
+          });                                                                                                         \
+        },                                                                                                            \
+        #name);                                                                                                       \
+    fn.Set("arity", Napi::Number::New(env, arity));                                                                   \
+    exports.Set(#name, fn);                                                                                           \
+  } while (0)
 
 void InitTensor(Napi::Env env, Napi::Object exports);
 void InitOps(Napi::Env env, Napi::Object exports);

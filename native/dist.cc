@@ -360,22 +360,22 @@ DQ_FN(distNcclAvailable) {
 }
 
 void InitDist(Napi::Env env, Napi::Object exports) {
-  DQ_EXPORT(exports, distInit);
-  DQ_EXPORT(exports, distShutdown);
-  DQ_EXPORT(exports, distRank);
-  DQ_EXPORT(exports, distWorldSize);
-  DQ_EXPORT(exports, distBackend);
-  DQ_EXPORT(exports, distAllReduce);
-  DQ_EXPORT(exports, distBroadcast);
-  DQ_EXPORT(exports, distAllGather);
-  DQ_EXPORT(exports, distBarrier);
-  DQ_EXPORT(exports, distAllReduceGrads);
-  DQ_EXPORT(exports, distBroadcastTensors);
-  DQ_EXPORT(exports, distStoreSet);
-  DQ_EXPORT(exports, distStoreGet);
-  DQ_EXPORT(exports, distStoreCheck);
-  DQ_EXPORT(exports, distSyncBatchNorm);
-  DQ_EXPORT(exports, distNcclAvailable);
+  DQ_EXPORT(exports, distInit, 1);
+  DQ_EXPORT(exports, distShutdown, 1);
+  DQ_EXPORT(exports, distRank, 1);
+  DQ_EXPORT(exports, distWorldSize, 1);
+  DQ_EXPORT(exports, distBackend, 1);
+  DQ_EXPORT(exports, distAllReduce, 3);
+  DQ_EXPORT(exports, distBroadcast, 3);
+  DQ_EXPORT(exports, distAllGather, 2);
+  DQ_EXPORT(exports, distBarrier, 1);
+  DQ_EXPORT(exports, distAllReduceGrads, 4);
+  DQ_EXPORT(exports, distBroadcastTensors, 4);
+  DQ_EXPORT(exports, distStoreSet, 3);
+  DQ_EXPORT(exports, distStoreGet, 2);
+  DQ_EXPORT(exports, distStoreCheck, 2);
+  DQ_EXPORT(exports, distSyncBatchNorm, 9);
+  DQ_EXPORT(exports, distNcclAvailable, 0);
 }
 
 }  // namespace dq

@@ -69,16 +69,16 @@ DQ_FN(crossEntropy) { return Wrap(info.Env(), at::cross_entropy_loss(Unwrap(info
 DQ_FN(linear) { return Wrap(info.Env(), at::linear(Unwrap(info[0]), Unwrap(info[1]), OptTensor(info[2]))); }
 
 void InitNN(Napi::Env env, Napi::Object exports) {
-  DQ_EXPORT(exports, conv2d);
-  DQ_EXPORT(exports, batchNorm);
-  DQ_EXPORT(exports, leakyRelu);
-  DQ_EXPORT(exports, maxPool2d);
-  DQ_EXPORT(exports, interpolate);
-  DQ_EXPORT(exports, pad);
-  DQ_EXPORT(exports, mseLoss);
-  DQ_EXPORT(exports, bceWithLogits);
-  DQ_EXPORT(exports, crossEntropy);
-  DQ_EXPORT(exports, linear);
+  DQ_EXPORT(exports, conv2d, 7);
+  DQ_EXPORT(exports, batchNorm, 8);
+  DQ_EXPORT(exports, leakyRelu, 2);
+  DQ_EXPORT(exports, maxPool2d, 6);
+  DQ_EXPORT(exports, interpolate, 5);
+  DQ_EXPORT(exports, pad, 4);
+  DQ_EXPORT(exports, mseLoss, 3);
+  DQ_EXPORT(exports, bceWithLogits, 5);
+  DQ_EXPORT(exports, crossEntropy, 3);
+  DQ_EXPORT(exports, linear, 3);
 }
 
 }  // namespace dq

@@ -8,12 +8,50 @@ namespace dq {
 
 using Optim = torch::optim::Optimizer;
 
+// The JavaScript handle owns the optimiser until `optimFree` (deterministic, as a tensor's
+// `free`) or, failing that, until the handle is collected. Its per-parameter state (Adam's two
+// moments: twice the parameters' bytes) is reported to V8 as external memory, so that the
+// collector sees what an unreleased optimiser holds.
+struct OptimBox {
+  std::unique_ptr<Optim> opt;
+  int64_t reported = 0;  // bytes last reported to V8 through AdjustExternalMemory
+};
+
+static int64_t StateBytes(Optim& opt) {
+  int64_t n = 0;
+  for (auto& [key, st] : opt.state()) {
+    (void)key;
+    if (auto* a = dynamic_cast<torch::optim::AdamParamState*>(st.get())) {
+      for (const at::Tensor* t : {&a->exp_avg(), &a->exp_avg_sq(), &a->max_exp_avg_sq()})
+        if (t->defined()) n += static_cast<int64_t>(t->nbytes());
+    } else if (auto* s = dynamic_cast<torch::optim::SGDParamState*>(st.get())) {
+      if (s->momentum_buffer().defined()) n += static_cast<int64_t>(s->momentum_buffer().nbytes());
+    }
+  }
+  return n;
+}
+// Brings V8's count of this optimiser's external bytes to its current state size.
+static void Report(Napi::Env env, OptimBox& box) {
+  int64_t now = box.opt ? StateBytes(*box.opt) : 0;
+  if (now != box.reported) Napi::MemoryManagement::AdjustExternalMemory(env, now - box.reported);
+  box.reported = now;
+}
+
 static Napi::Value WrapOptim(Napi::Env env, std::unique_ptr<Optim> opt) {
-  return Napi::External<Optim>::New(env, opt.release(), [](Napi::Env, Optim* o) { delete o; });
+  auto* box = new OptimBox{std::move(opt), 0};
+  return Napi::External<OptimBox>::New(env, box, [](Napi::Env e, OptimBox* b) {
+    if (b->reported) Napi::MemoryManagement::AdjustExternalMemory(e, -b->reported);
+    delete b;
+  });
+}
+static OptimBox& UnwrapBox(const Napi::Value& v) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected an optimiser handle");
+  return *v.As<Napi::External<OptimBox>>().Data();
 }
 static Optim& UnwrapOptim(const Napi::Value& v) {
-  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected an optimiser handle");
-  return *v.As<Napi::External<Optim>>().Data();
+  auto& box = UnwrapBox(v);
+  if (!box.opt) throw Napi::Error::New(v.Env(), "use of a disposed optimiser");
+  return *box.opt;
 }
 static double Num(const Napi::Object& o, const char* key, double dflt) {
   auto v = o.Get(key);
@@ -45,6 +83,14 @@ DQ_FN(sgd) {
 }
 DQ_FN(optimStep) {
   UnwrapOptim(info[0]).step();
+  Report(info.Env(), UnwrapBox(info[0]));  // the first step creates the state
+  return info.Env().Undefined();
+}
+// optimFree(opt): drops the optimiser and its state now; a second call does nothing.
+DQ_FN(optimFree) {
+  auto& box = UnwrapBox(info[0]);
+  box.opt.reset();
+  Report(info.Env(), box);
   return info.Env().Undefined();
 }
 // optimZeroGrad(opt): gradients set to None (no memory kept between steps, as PyTorch ≥ 2.0).
@@ -126,18 +172,20 @@ DQ_FN(optimSetState) {
     }
   }
   if (i != arr.Length()) throw Napi::Error::New(info.Env(), "optimiser state has more entries than parameters");
+  Report(info.Env(), UnwrapBox(info[0]));
   return info.Env().Undefined();
 }
 
 void InitOptim(Napi::Env env, Napi::Object exports) {
-  DQ_EXPORT(exports, adam);
-  DQ_EXPORT(exports, sgd);
-  DQ_EXPORT(exports, optimStep);
-  DQ_EXPORT(exports, optimZeroGrad);
-  DQ_EXPORT(exports, optimSetLr);
-  DQ_EXPORT(exports, optimGetLr);
-  DQ_EXPORT(exports, optimGetState);
-  DQ_EXPORT(exports, optimSetState);
+  DQ_EXPORT(exports, adam, 2);
+  DQ_EXPORT(exports, sgd, 2);
+  DQ_EXPORT(exports, optimStep, 1);
+  DQ_EXPORT(exports, optimZeroGrad, 1);
+  DQ_EXPORT(exports, optimSetLr, 2);
+  DQ_EXPORT(exports, optimGetLr, 1);
+  DQ_EXPORT(exports, optimGetState, 1);
+  DQ_EXPORT(exports, optimSetState, 2);
+  DQ_EXPORT(exports, optimFree, 1);
 }
 
 }  // namespace dq

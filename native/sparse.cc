@@ -250,14 +250,14 @@ DQ_FN(sparseActiveSites) {
 }
 
 void InitSparse(Napi::Env env, Napi::Object exports) {
-  DQ_EXPORT(exports, sparseRulebook);
-  DQ_EXPORT(exports, sparseRulebookPairs);
-  DQ_EXPORT(exports, sparseConv);
-  DQ_EXPORT(exports, sparseConvOffsets);
-  DQ_EXPORT(exports, sparseMaxPool);
-  DQ_EXPORT(exports, sparseDensify);
-  DQ_EXPORT(exports, sparseSparsify);
-  DQ_EXPORT(exports, sparseActiveSites);
+  DQ_EXPORT(exports, sparseRulebook, 12);
+  DQ_EXPORT(exports, sparseRulebookPairs, 2);
+  DQ_EXPORT(exports, sparseConv, 5);
+  DQ_EXPORT(exports, sparseConvOffsets, 5);
+  DQ_EXPORT(exports, sparseMaxPool, 2);
+  DQ_EXPORT(exports, sparseDensify, 6);
+  DQ_EXPORT(exports, sparseSparsify, 2);
+  DQ_EXPORT(exports, sparseActiveSites, 1);
 }
 
 }  // namespace dq

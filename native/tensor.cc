@@ -117,6 +117,12 @@ int64_t Reduction(const Napi::Value& v) {
   throw Napi::TypeError::New(v.Env(), "reduction must be 'mean', 'sum' or 'none'");
 }
 
+void CheckArity(const Napi::CallbackInfo& info, const char* name, size_t arity) {
+  if (info.Length() != arity)
+    throw Napi::TypeError::New(info.Env(), std::string("daqyolo_torch.") + name + " takes " + std::to_string(arity) + " argument" +
+                                               (arity == 1 ? "" : "s") + ", got " + std::to_string(info.Length()));
+}
+
 static at::TensorOptions Options(const Napi::CallbackInfo& info, size_t dtypeArg, size_t deviceArg) {
   auto o = at::TensorOptions().dtype(info[dtypeArg].IsString() ? DType(info[dtypeArg]) : at::kFloat);
   return o.device(DeviceOf(info[deviceArg]));
@@ -214,29 +220,29 @@ DQ_FN(cudaDeviceCount) { return Napi::Number::New(info.Env(), static_cast<double
 DQ_FN(configInfo) { return Napi::String::New(info.Env(), at::show_config() + at::get_parallel_info()); }
 
 void InitTensor(Napi::Env env, Napi::Object exports) {
-  DQ_EXPORT(exports, free);
-  DQ_EXPORT(exports, liveTensors);
-  DQ_EXPORT(exports, fromBuffer);
-  DQ_EXPORT(exports, full);
-  DQ_EXPORT(exports, empty);
-  DQ_EXPORT(exports, arange);
-  DQ_EXPORT(exports, linspace);
-  DQ_EXPORT(exports, rand);
-  DQ_EXPORT(exports, randn);
-  DQ_EXPORT(exports, randint);
-  DQ_EXPORT(exports, randperm);
-  DQ_EXPORT(exports, shape);
-  DQ_EXPORT(exports, dtype);
-  DQ_EXPORT(exports, device);
-  DQ_EXPORT(exports, isContiguous);
-  DQ_EXPORT(exports, toBuffer);
-  DQ_EXPORT(exports, item);
-  DQ_EXPORT(exports, manualSeed);
-  DQ_EXPORT(exports, setNumThreads);
-  DQ_EXPORT(exports, getNumThreads);
-  DQ_EXPORT(exports, cudaAvailable);
-  DQ_EXPORT(exports, cudaDeviceCount);
-  DQ_EXPORT(exports, configInfo);
+  DQ_EXPORT(exports, free, 1);
+  DQ_EXPORT(exports, liveTensors, 0);
+  DQ_EXPORT(exports, fromBuffer, 4);
+  DQ_EXPORT(exports, full, 4);
+  DQ_EXPORT(exports, empty, 3);
+  DQ_EXPORT(exports, arange, 5);
+  DQ_EXPORT(exports, linspace, 5);
+  DQ_EXPORT(exports, rand, 3);
+  DQ_EXPORT(exports, randn, 3);
+  DQ_EXPORT(exports, randint, 5);
+  DQ_EXPORT(exports, randperm, 1);
+  DQ_EXPORT(exports, shape, 1);
+  DQ_EXPORT(exports, dtype, 1);
+  DQ_EXPORT(exports, device, 1);
+  DQ_EXPORT(exports, isContiguous, 2);
+  DQ_EXPORT(exports, toBuffer, 1);
+  DQ_EXPORT(exports, item, 1);
+  DQ_EXPORT(exports, manualSeed, 1);
+  DQ_EXPORT(exports, setNumThreads, 1);
+  DQ_EXPORT(exports, getNumThreads, 0);
+  DQ_EXPORT(exports, cudaAvailable, 0);
+  DQ_EXPORT(exports, cudaDeviceCount, 0);
+  DQ_EXPORT(exports, configInfo, 0);
 }
 
 }  // namespace dq

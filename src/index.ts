@@ -16,6 +16,6 @@ export { kmeansAnchors, assignToScales } from './anchors/kmeans.js';
 export { openDataset, type DatasetReader, type DatasetBox, type Interaction } from './data/store.js';
 export { train, type TrainOptions, type TrainEvent } from './train/trainer.js';
 export { resolveRun } from './train/resolve.js';
-export { buildModel } from './infer/open-run.js';
+export { buildModel } from './model/build.js';
 export type { EpochRecord, BatchRecord, ResolvedRun } from './schema/run.js';
 export { parseTrainConfig, presets, type TrainConfig } from './config/train-config.js';

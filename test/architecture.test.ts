@@ -125,3 +125,59 @@ test('schema/ and report/ (but for the files named with a reason) load no native
   const loading = files.filter((f) => staticClosure(f).has(native)).map((f) => relative(dist, f));
   assert.deepEqual(loading, [], 'these load the libtorch addon (through a static import chain)');
 });
+
+/**
+ * The import cycles among files: each strongly connected component of the file graph with more
+ * than one file (Tarjan), listed as its files. Dynamic imports are left out (they load later, on
+ * purpose); type-only imports count (a cycle of types is still two files that must change together).
+ */
+export function fileCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1) out.push(scc.sort());
+    }
+  };
+  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  return out;
+}
+
+test('the cycle finder finds a cycle of three files and none in a chain', () => {
+  const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+  assert.deepEqual(fileCycles(g), [['a', 'b', 'c']]);
+  assert.deepEqual(fileCycles(new Map([['a', ['b']], ['b', ['c']], ['c', []]])), []);
+});
+
+test('no two files of src/ import each other, directly or through others', () => {
+  const base = join(root, 'src');
+  const graph = new Map<string, string[]>();
+  for (const f of walk(base, '.ts')) {
+    const targets = importsOf(readFileSync(f, 'utf8')).filter((i) => !i.dynamic)
+      .map((i) => relative(base, resolve(dirname(f), i.spec.replace(/\.js$/, '.ts'))));
+    graph.set(relative(base, f), targets);
+  }
+  assert.ok(graph.size > 100, `only ${graph.size} files found`);
+  assert.deepEqual(fileCycles(graph), [], 'files that import each other (move the shared part into a file both import)');
+});

@@ -1,10 +1,10 @@
-// The one letterbox: network inputs (infer/prepare.ts) and imports (formats/letterbox.ts) place
+// The one letterbox: network inputs (infer/prepare.ts) and imports (formats/resample.ts) place
 // the image the same way, and boxes move by exactly the transform of the pixels they cover.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy } from '../src/torch/index.js';
 import { toNetworkInput, networkLetterbox } from '../src/infer/prepare.js';
-import { letterboxImage as importLetterbox } from '../src/formats/letterbox.js';
+import { letterboxImage as importLetterbox } from '../src/formats/resample.js';
 import { toDatasetPixels } from '../src/infer/predict.js';
 import type { LoadedBatch } from '../src/data/batch.js';
 

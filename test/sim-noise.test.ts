@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { noBackgroundPatch, parseSimConfig } from '../src/sim/config.js';
 import { NOISE_OWNER } from '../src/sim/deposits.js';
 import { Simulator } from '../src/sim/event.js';
-import { ar1Noise, NoiseTpModel, normalCdf, normalQuantile, upcrossProbability } from '../src/sim/noise.js';
+import { ar1Noise, NoiseTpModel, normalQuantile } from '../src/sim/noise.js';
+import { normalCdf, upcrossProbability } from '../src/sim/threshold-crossing.js';
 import { Random } from '../src/sim/random.js';
 import { finderTaps, findTps, FrugalMedian, pedestalSubtractAndFilter } from '../src/sim/tps.js';
 

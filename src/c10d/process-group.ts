@@ -2,7 +2,7 @@
 // builds) under a small TypeScript API. Collectives block until done or until the group's
 // timeout; when one fails, the survivors read the ranks' heartbeats in the store so that the
 // error names the ranks that are gone, followed by c10d's own message.
-import { native, type Handle } from '../torch/native.js';
+import { native, type GroupHandle, type Handle } from '../torch/native.js';
 import { Tensor, wrap } from '../torch/tensor.js';
 import { tensor } from '../torch/creation.js';
 import { UserError } from '../errors.js';
@@ -51,10 +51,10 @@ export class ProcessGroup {
   readonly worldSize: number;
   readonly backend: string;
   readonly timeoutMs: number;
-  #handle: unknown;
+  #handle: GroupHandle | null;
   #failed: CollectiveError | null = null;
 
-  private constructor(handle: unknown, timeoutMs: number) {
+  private constructor(handle: GroupHandle, timeoutMs: number) {
     this.#handle = handle;
     this.rank = native.distRank(handle);
     this.worldSize = native.distWorldSize(handle);
@@ -78,7 +78,7 @@ export class ProcessGroup {
 
   static ncclAvailable(): boolean { return native.distNcclAvailable(); }
 
-  get handle(): unknown {
+  get handle(): GroupHandle {
     if (this.#failed) throw this.#failed;
     if (this.#handle === null) throw new Error('use of a process group after shutdown');
     return this.#handle;
@@ -94,7 +94,7 @@ export class ProcessGroup {
     }
   }
 
-  #explain(what: string, h: unknown, e: Error): CollectiveError {
+  #explain(what: string, h: GroupHandle, e: Error): CollectiveError {
     const cause = e.message.split('\n')[0]!;
     let missing: number[] = [];
     let detail: string;

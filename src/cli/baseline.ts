@@ -10,7 +10,7 @@ import type { BaselineReport } from '../eval/evaluate.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { datasetBaselineImages, datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
 import { defaultClusterParams, type Candidate, type ClusterParams } from '../trigger/cluster.js';
-import { intArg, numArg } from './args.js';
+import { count, integer, number, oneOf, MAX } from './options.js';
 import { summarizeTrigger } from './evaluate.js';
 import { progress } from './progress.js';
 
@@ -20,11 +20,11 @@ const toDetections = (c: Candidate[]) => c.map((d) => ({ x1: d.x1, y1: d.y1, x2:
 /** The cluster options shared by `baseline` and `fprate --baseline`. */
 export function addClusterOptions(cmd: Command): Command {
   return cmd
-    .option('--channel-tolerance <n>', 'largest channel gap in a cluster (1 = adjacent wires)', intArg('--channel-tolerance', 1))
-    .option('--max-dt <ticks>', 'largest peak-time difference of linked TPs', intArg('--max-dt', 0))
-    .option('--min-hits <n>', 'fewest TPs in a candidate', intArg('--min-hits', 1))
-    .option('--min-channels <n>', 'fewest channels in a candidate', intArg('--min-channels', 1))
-    .option('--min-sum-adc <adc>', 'ΣADC threshold of the headline table (default 400 × 2^(ADC bits − 12))', numArg('--min-sum-adc', 0));
+    .option('--channel-tolerance <n>', 'largest channel gap in a cluster (1 = adjacent wires)', count(10_000))
+    .option('--max-dt <ticks>', 'largest peak-time difference of linked TPs', integer({ max: 1_000_000 }))
+    .option('--min-hits <n>', 'fewest TPs in a candidate', count(1_000_000))
+    .option('--min-channels <n>', 'fewest channels in a candidate', count(100_000))
+    .option('--min-sum-adc <adc>', 'ΣADC threshold of the headline table (default 400 × 2^(ADC bits − 12))', number({ min: 0, max: 1e12 }));
 }
 
 /** Cluster parameters from the options, on the defaults for the dataset's ADC. */
@@ -80,12 +80,12 @@ export function registerBaseline(program: Command): void {
   addClusterOptions(program
     .command('baseline <data>')
     .description('the TDR-era TP clustering trigger: efficiency vs Eν and FP rate per module, on the same images as evaluate'))
-    .option('--split <name>', 'train, val or eval', 'eval')
-    .option('--limit <n>', 'use at most n images of the split', intArg('--limit'), 0)
-    .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', intArg('--background'), 5000)
-    .option('--workers <n>', 'simulation worker threads for the background', intArg('--workers'), 1)
-    .option('--match <rule>', 'iou (IoU ≥ 0.1) or centre (candidate centre inside the truth box)', 'iou')
-    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', intArg('--faces', 1), 200)
+    .option('--split <name>', 'train, val or eval', oneOf(['train', 'val', 'eval']), 'eval')
+    .option('--limit <n>', 'use at most n images of the split', integer({ max: MAX.datasetImages }), 0)
+    .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', integer({ max: MAX.streamImages }), 5000)
+    .option('--workers <n>', 'simulation worker threads for the background', integer({ max: MAX.processes }), 1)
+    .option('--match <rule>', 'iou (IoU ≥ 0.1) or centre (candidate centre inside the truth box)', oneOf(['iou', 'centre']), 'iou')
+    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', count(100_000), 200)
     .option('--out <file>', 'report JSON (default: <run>/baseline/<split>.json with --run, else beside the dataset)')
     .option('--run <dir>', 'a training run whose report should draw the baseline beside the network')
     .option('--json', 'print the report as JSON')

@@ -6,33 +6,22 @@ import { UserError } from '../errors.js';
 import { benchTrain } from '../../bench/train.js';
 import { benchInfer } from '../../bench/infer.js';
 import { variants, type Variant } from '../model/yolo.js';
-
-function positive(name: string, integer: boolean) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-      throw new UserError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
-    }
-    return n;
-  };
-}
+import { count, integer, number, oneOf, MAX } from './options.js';
 
 const inputOptions = (c: Command): Command => c
   .option('--data <dataset>', 'HDF5 dataset: time its first --batch training images instead of random ones')
-  .option('--active <n>', 'random images with n active pixels each (default: every pixel random normal)', positive('active', true))
-  .option('--variant <name>', `network: ${variants.join(', ')}`, 'yolov3')
-  .option('--width <w>', 'channel-width multiplier', positive('width', false), 0.25)
-  .option('--size <px>', 'square image size (a multiple of 32)', positive('size', true), 480)
-  .option('--batch <n>', 'images per step', positive('batch', true), 8)
-  .option('--threads <n>', 'libtorch threads (default: every core)', positive('threads', true))
-  .option('--seed <n>', 'random seed', (v: string) => Number(v), 0)
+  .option('--active <n>', 'random images with n active pixels each (default: every pixel random normal)', count(MAX.imageSize ** 2))
+  .option('--variant <name>', `network: ${variants.join(', ')}`, oneOf(variants), 'yolov3')
+  .option('--width <w>', 'channel-width multiplier', number({ min: 0, max: MAX.width, exclusiveMin: true }), 0.25)
+  .option('--size <px>', 'square image size (a multiple of 32)', integer({ min: 32, max: MAX.imageSize, multipleOf: 32 }), 480)
+  .option('--batch <n>', 'images per step', count(MAX.batch), 8)
+  .option('--threads <n>', 'libtorch threads (default: every core)', count(MAX.processes))
+  .option('--seed <n>', 'random seed', integer({ max: MAX.seed }), 0)
   .option('--json', 'print compact JSON (one line)');
 
 interface CommonOptions { data?: string; active?: number; variant: string; width: number; size: number; batch: number; threads?: number; seed: number; json?: boolean }
 function check(o: CommonOptions & { warmup: number }): Variant {
-  if (o.size % 32 !== 0) throw new UserError(`--size must be a multiple of 32, got ${o.size}`);
-  if (!(variants as readonly string[]).includes(o.variant)) throw new UserError(`--variant must be one of ${variants.join(', ')}, got '${o.variant}'`);
-  if (!Number.isInteger(o.warmup) || o.warmup < 0) throw new UserError(`--warmup must be a non-negative integer, got '${o.warmup}'`);
+  // --size, --variant and --warmup are checked by their parsers (options.ts).
   if (o.data && o.active !== undefined) throw new UserError('give --data or --active, not both');
   return o.variant as Variant;
 }
@@ -42,8 +31,8 @@ export function registerBench(program: Command): void {
   inputOptions(bench
     .command('train')
     .description('time YOLOv3 training steps (1 channel, 1 class, loss = sum of squared head outputs) on random images or a dataset\'s'))
-    .option('--steps <n>', 'timed steps', positive('steps', true), 5)
-    .option('--warmup <n>', 'untimed steps before timing', (v: string) => Number(v), 2)
+    .option('--steps <n>', 'timed steps', count(1_000_000), 5)
+    .option('--warmup <n>', 'untimed steps before timing', integer({ max: 1_000_000 }), 2)
     .option('--nchw', 'keep NCHW memory format (default: channels_last, the fast oneDNN path)')
     .action((o: CommonOptions & { steps: number; warmup: number; nchw?: boolean }) => {
       const variant = check(o);
@@ -54,9 +43,9 @@ export function registerBench(program: Command): void {
   inputOptions(bench
     .command('infer')
     .description('time YOLOv3 inference (eval mode, no autograd) on random images or a dataset\'s: images per second, peak RSS'))
-    .option('--iters <n>', 'timed batches', positive('iters', true), 5)
-    .option('--warmup <n>', 'untimed batches before timing', (v: string) => Number(v), 1)
-    .option('--isolated-radius <px>', 'drop pixels with no other active pixel within this many channels and ticks', (v: string) => Number(v), 0)
+    .option('--iters <n>', 'timed batches', count(1_000_000), 5)
+    .option('--warmup <n>', 'untimed batches before timing', integer({ max: 1_000_000 }), 1)
+    .option('--isolated-radius <px>', 'drop pixels with no other active pixel within this many channels and ticks', number({ min: 0, max: MAX.imageSize }), 0)
     .action((o: CommonOptions & { iters: number; warmup: number; isolatedRadius: number }) => {
       const variant = check(o);
       const r = benchInfer({ variant, width: o.width, size: o.size, batch: o.batch, iters: o.iters, warmup: o.warmup,

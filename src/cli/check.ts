@@ -2,7 +2,7 @@
 // prints each problem with the file, HDF5 path and record; exit 1 when there is any.
 import type { Command } from 'commander';
 import { checkDataset } from '../data/store.js';
-import { numArg } from './args.js';
+import { count } from './options.js';
 import { progress } from './progress.js';
 import { UserError } from '../errors.js';
 
@@ -11,7 +11,7 @@ export function registerCheck(program: Command): void {
     .command('check')
     .description('validate a dataset: offsets, splits, boxes, energies and every pixel; names file, path and record of each problem')
     .argument('<file>', 'dataset (HDF5)')
-    .option('--max-problems <n>', 'stop after this many problems', numArg('--max-problems'), 20)
+    .option('--max-problems <n>', 'stop after this many problems', count(1_000_000), 20)
     .action((file: string, o: { maxProblems: number }) => {
       let bar: ReturnType<typeof progress> | null = null;
       const r = checkDataset(file, o.maxProblems, (done, total) => { (bar ??= progress('check', total)).update(done); });

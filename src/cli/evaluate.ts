@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
 import type { TriggerReport } from '../eval/efficiency.js';
 import { progress } from './progress.js';
-import { intArg } from './args.js';
+import { count, device, integer, oneOf, text, MAX } from './options.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
 
@@ -45,15 +45,15 @@ export function registerEvaluate(program: Command): void {
     .command('evaluate <run>')
     .description('mAP, efficiency vs neutrino energy and false-positive rate per module for a trained run')
     .requiredOption('--data <file>', 'HDF5 dataset')
-    .option('--split <name>', 'train, val or eval', 'eval')
-    .option('--checkpoint <name>', 'best, last, or a .safetensors path', 'best')
-    .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', intArg('--background'), 1000)
-    .option('--batch <n>', 'inference batch size', intArg('--batch', 1), 8)
-    .option('--workers <n>', 'data-loading threads', intArg('--workers'), 1)
-    .option('--limit <n>', 'use at most n images of the split', intArg('--limit'), 0)
-    .option('--match <rule>', 'iou (IoU ≥ 0.1) or centre (detection centre inside the truth box)', 'iou')
-    .option('--device <name>', 'auto, cpu, cuda, …', 'auto')
-    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', intArg('--faces', 1), 200)
+    .option('--split <name>', 'train, val or eval', oneOf(['train', 'val', 'eval']), 'eval')
+    .option('--checkpoint <name>', 'best, last, or a .safetensors path', text(), 'best')
+    .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', integer({ max: MAX.streamImages }), 1000)
+    .option('--batch <n>', 'inference batch size', count(MAX.batch), 8)
+    .option('--workers <n>', 'data-loading threads', integer({ max: MAX.processes }), 1)
+    .option('--limit <n>', 'use at most n images of the split', integer({ max: MAX.datasetImages }), 0)
+    .option('--match <rule>', 'iou (IoU ≥ 0.1) or centre (detection centre inside the truth box)', oneOf(['iou', 'centre']), 'iou')
+    .option('--device <name>', 'auto, cpu, cuda, …', device(), 'auto')
+    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', count(100_000), 200)
     .option('--json', 'print the whole report as JSON')
     .action(async (run: string, o) => {
       if (!['train', 'val', 'eval'].includes(o.split)) throw new UserError(`--split ${o.split}: expected train, val or eval`);

@@ -4,15 +4,15 @@ import { openRun } from '../infer/open-run.js';
 import { exportOnnx, saveOnnx, OPSET } from '../formats/onnx.js';
 import { checkOutput } from '../data/writer.js';
 import { UserError } from '../errors.js';
-import { intArg } from './args.js';
+import { integer, text, MAX } from './options.js';
 
 export function registerExportOnnx(program: Command): void {
   program
     .command('export-onnx <run>')
     .description('write the run\'s model as ONNX (opset 13): input "images" [batch, C, S, S] in dataset pixel units (the run\'s input scale is in the graph), outputs the raw head maps "stride32", "stride16"[, "stride8"]')
     .requiredOption('--out <file>', 'output .onnx file')
-    .option('--size <px>', 'input size (multiple of 32; default: the run\'s training size)', intArg('--size', 32))
-    .option('--checkpoint <name>', 'best, last, init or a .safetensors path', 'best')
+    .option('--size <px>', 'input size (multiple of 32; default: the run\'s training size)', integer({ min: 32, max: MAX.imageSize, multipleOf: 32 }))
+    .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
     .option('--force', 'overwrite the output')
     .action((runDir: string, o: { out: string; size?: number; checkpoint: string; force?: boolean }) => {
       checkOutput(o.out, !!o.force);

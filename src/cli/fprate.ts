@@ -11,16 +11,10 @@ import { defaultDevice } from '../torch/index.js';
 import { writeScript } from './launch.js';
 import { addClusterOptions, clusterParamsOfData } from './baseline.js';
 import { progress } from './progress.js';
-import { intArg, numArg } from './args.js';
+import { count, device, integer, number, shard, text, MAX } from './options.js';
 import { onStopSignals } from './signals.js';
 
 /** `i/n` → { index, count }. */
-function parseShard(v: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(v);
-  if (!m || Number(m[1]) >= Number(m[2])) throw new UserError(`--shard ${v}: expected i/n with 0 ≤ i < n (e.g. 3/16)`);
-  return { index: Number(m[1]), count: Number(m[2]) };
-}
-
 function printRows(rows: FpRow[], score: string, digits: number): void {
   console.log(`${score} ≥   FP count   FP per image   Hz per module   90 % CL`);
   for (const r of rows) {
@@ -37,23 +31,23 @@ export function registerFpRate(program: Command): void {
   addClusterOptions(program
     .command('fprate [run]')
     .description('stream background-only images from the simulator into the network (or the baseline trigger): FP per image and Hz per module (resumable, shardable)'))
-    .option('--images <n>', 'background-only images in total (10⁶ reach ≈ 1 Hz per module)', intArg('--images', 1), 100000)
-    .option('--seed <n>', 'stream seed (default: the dataset\'s)', intArg('--seed'))
+    .option('--images <n>', 'background-only images in total (10⁶ reach ≈ 1 Hz per module)', count(MAX.streamImages), 100000)
+    .option('--seed <n>', 'stream seed (default: the dataset\'s)', integer({ max: MAX.seed }))
     .option('--data <file>', 'dataset whose simulator configuration to stream (default: the run\'s training data)')
     .option('--baseline', 'measure the baseline clustering trigger instead of a run (needs --data)')
     .option('--state <file>', 'with --baseline: where the resumable count is kept (default beside the dataset)')
-    .option('--checkpoint <name>', 'best, last, init or a .safetensors path', 'best')
-    .option('--batch <n>', 'inference batch size', intArg('--batch', 1), 16)
-    .option('--workers <n>', 'simulation worker threads', intArg('--workers'), 1)
-    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', intArg('--faces', 1), 200)
-    .option('--device <name>', 'auto, cpu, cuda', 'auto')
+    .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
+    .option('--batch <n>', 'inference batch size', count(MAX.batch), 16)
+    .option('--workers <n>', 'simulation worker threads', integer({ max: MAX.processes }), 1)
+    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', count(100_000), 200)
+    .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
     .option('--json', 'print JSON')
-    .option('--parallel <n>', 'shards at once as child processes on this machine, one core each, merged at the end (1 = one process with --workers simulation threads; default: one per core on a CPU, 1 on a GPU)', intArg('--parallel', 1))
-    .option('--save-every <s>', 'seconds between saves of the count so far (a stopped or killed run resumes from the last)', numArg('--save-every', 0.1), 10)
-    .option('--shard <i/n>', 'measure only shard i of n of the stream (own histogram; then --merge)', parseShard)
+    .option('--parallel <n>', 'shards at once as child processes on this machine, one core each, merged at the end (1 = one process with --workers simulation threads; default: one per core on a CPU, 1 on a GPU)', count(MAX.processes))
+    .option('--save-every <s>', 'seconds between saves of the count so far (a stopped or killed run resumes from the last)', number({ min: 0.1, max: 86_400 }), 10)
+    .option('--shard <i/n>', 'measure only shard i of n of the stream (own histogram; then --merge)', shard(100_000))
     .option('--merge', 'add up the shards\' histograms (all n, finished): the table of the whole stream')
     .option('--slurm <script>', 'with --shards: write a Slurm array script, one task per shard')
-    .option('--shards <n>', 'with --slurm: number of shards (array tasks)', intArg('--shards', 1))
+    .option('--shards <n>', 'with --slurm: number of shards (array tasks)', count(100_000))
     .action(async (run: string | undefined, o) => {
       if (o.baseline && !o.data) throw new UserError('fprate --baseline: give --data with the simulated dataset whose configuration to stream');
       if (!o.baseline && !run) throw new UserError('fprate: give a run directory, or --baseline --data <file>');

@@ -5,16 +5,16 @@ import { createYolo } from '../model/yolo.js';
 import { saveCheckpoint } from '../nn/serialize.js';
 import { loadDarknetWeights } from '../formats/darknet.js';
 import { checkOutput } from '../data/writer.js';
-import { intArg, numArg } from './args.js';
+import { count, number, MAX } from './options.js';
 
 export function registerImportWeights(program: Command): void {
   program
     .command('import-weights <file>')
     .description('load darknet .weights into the matching YOLOv3 and save a daqyolo checkpoint (a file that stops at a layer boundary, e.g. a backbone, loads those layers)')
     .addOption(new Option('--variant <name>', 'network').choices(['yolov3', 'yolov3-tiny']).default('yolov3'))
-    .option('--classes <n>', 'classes of the output layers', intArg('--classes', 1), 80)
-    .option('--channels <n>', 'input channels', intArg('--channels', 1), 3)
-    .option('--width <w>', 'channel-width multiplier (1 = the published network)', numArg('--width', 0), 1)
+    .option('--classes <n>', 'classes of the output layers', count(100_000), 80)
+    .option('--channels <n>', 'input channels', count(1024), 3)
+    .option('--width <w>', 'channel-width multiplier (1 = the published network)', number({ min: 0, max: MAX.width, exclusiveMin: true }), 1)
     .requiredOption('--out <file>', 'output checkpoint (.safetensors)')
     .option('--force', 'overwrite the output')
     .action((file: string, o: { variant: 'yolov3' | 'yolov3-tiny'; classes: number; channels: number; width: number; out: string; force?: boolean }) => {

@@ -6,8 +6,9 @@ import { collectYolo } from '../formats/yolo.js';
 import { collectCoco } from '../formats/coco.js';
 import { importRecords, reportPath, DEFAULT_MIXED_SIZE, type ChannelMode, type ImportOptions } from '../formats/importer.js';
 import type { Collected } from '../formats/record.js';
-import { intArg } from './args.js';
+import { integer, MAX } from './options.js';
 import { progress, type Progress } from './progress.js';
+import { registerImportTps } from './tps.js';
 
 interface CommonFlags { out?: string; labels?: string; size?: number; channels: ChannelMode; skipBad?: boolean; force?: boolean; seed: number }
 
@@ -15,10 +16,10 @@ function common(c: Command): Command {
   return c
     .requiredOption('--out <file>', 'output HDF5 dataset')
     .option('--labels <names>', 'class names in index order: "a,b,c" or a file with one name per line (unknown classes are then bad records)')
-    .option('--size <px>', `letterbox every image into px × px (aspect kept, zero padding, boxes follow); default: images of one size are kept as they are, mixed sizes are letterboxed into ${DEFAULT_MIXED_SIZE} × ${DEFAULT_MIXED_SIZE}`, intArg('--size', 1))
+    .option('--size <px>', `letterbox every image into px × px (aspect kept, zero padding, boxes follow); default: images of one size are kept as they are, mixed sizes are letterboxed into ${DEFAULT_MIXED_SIZE} × ${DEFAULT_MIXED_SIZE}`, integer({ min: 1, max: MAX.imageSize }))
     .addOption(new Option('--channels <mode>', 'keep (grey if every image is grey, else RGB), grey (ITU-R 601 luma) or rgb').choices(['keep', 'grey', 'rgb']).default('keep'))
     .option('--skip-bad', 'skip bad records (listed in the import report) instead of stopping at the first')
-    .option('--seed <n>', 'seed of the 80/10/10 split when the source has no splits', intArg('--seed', 0), 0)
+    .option('--seed <n>', 'seed of the 80/10/10 split when the source has no splits', integer({ max: MAX.seed }), 0)
     .option('--force', 'overwrite the output');
 }
 
@@ -35,7 +36,8 @@ async function run(format: ImportOptions['format'], source: Record<string, strin
 }
 
 export function registerImport(program: Command): void {
-  const imp = program.command('import').description('import a VOC, YOLO or COCO detection dataset (PNG/JPEG) into a daqyolo HDF5 dataset');
+  const imp = program.command('import').description('import a VOC, YOLO or COCO detection dataset (PNG/JPEG), or DUNE trigger primitives, into a daqyolo HDF5 dataset');
+  registerImportTps(imp);
   common(imp.command('voc').description('Pascal VOC: one XML per image (splits from ../ImageSets/Main/{train,val,test}.txt when present)')
     .requiredOption('--images <dir>', 'image folder (JPEGImages)')
     .requiredOption('--annotations <dir>', 'XML folder (Annotations)'))

@@ -3,16 +3,17 @@
 import type { Command } from 'commander';
 import { parseSimConfig, simConfigWarnings } from '../sim/config.js';
 import { formatPhysicsTable, physicsTable } from '../sim/physics.js';
-import { intArg, readJsonConfig } from './args.js';
+import { readJsonConfig } from './args.js';
+import { count, integer, MAX } from './options.js';
 
 export function registerPhysics(program: Command): void {
   program
     .command('physics')
     .description('simulate and check the physics: MIP response, background and noise TP rates, electron ranges, νe-CC response; non-zero exit when out of band')
     .option('--config <file>', 'JSON simulator config to check (default: the defaults)')
-    .option('--images <n>', 'background-only images for the rates', intArg('--images', 1), 200)
-    .option('--interactions <n>', 'νe-CC interactions per fixed energy', intArg('--interactions', 1), 300)
-    .option('--seed <n>', 'random seed', intArg('--seed', 0), 1)
+    .option('--images <n>', 'background-only images for the rates', count(MAX.streamImages), 200)
+    .option('--interactions <n>', 'νe-CC interactions per fixed energy', count(10_000_000), 300)
+    .option('--seed <n>', 'random seed', integer({ max: MAX.seed }), 1)
     .option('--json', 'print the rows as JSON')
     .action((o: { config?: string; images: number; interactions: number; seed: number; json?: boolean }) => {
       const input = readJsonConfig(o.config);

@@ -19,6 +19,7 @@ import { registerImport } from './import.js';
 import { registerExport } from './export.js';
 import { registerImportWeights } from './import-weights.js';
 import { registerExportOnnx } from './export-onnx.js';
+import { nameOptionErrors } from './options.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -40,4 +41,5 @@ export function registerCommands(program: Command): void {
   registerExport(program);
   registerImportWeights(program);
   registerExportOnnx(program);
+  nameOptionErrors(program); // last: every option's errors name its flag (options.ts)
 }

@@ -1,7 +1,8 @@
 // `daqyolo report`: the study report of one or more runs as one self-contained HTML file.
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
-import { buildReport, writeAtomic, writeFigures } from '../report/report.js';
+import { integer, number, MAX } from './options.js';
+import { buildReport, writeFigures } from '../report/report.js';
+import { writeAtomic } from '../util/atomic-write.js';
 import { progress, type Progress } from './progress.js';
 import { watchRuns } from '../report/watch.js';
 
@@ -19,17 +20,12 @@ export function registerReport(program: Command): void {
     .option('--out <file>', 'output HTML file', 'report.html')
     .option('--figures <dir>', 'also write every plot as SVG and PNG into this folder')
     .option('--title <text>', 'page title')
-    .option('--events <n>', 'event displays with truth and predicted boxes (0 = none)', '3')
-    .option('--threads <n>', 'libtorch threads for the event displays (0 = all cores)', '0')
+    .option('--events <n>', 'event displays with truth and predicted boxes (0 = none)', integer({ max: 1000 }), 3)
+    .option('--threads <n>', 'libtorch threads for the event displays (0 = all cores)', integer({ max: MAX.processes }), 0)
     .option('--watch', 'rebuild the report as epochs land (and the page reloads itself) until the runs finish or Ctrl-C')
-    .option('--interval <s>', 'with --watch: seconds between looks at the runs', '5')
-    .action(async (dirs: string[], o: { out: string; figures?: string; title?: string; events: string; threads: string; watch?: boolean; interval: string }) => {
-      const events = Number(o.events);
-      const threads = Number(o.threads);
-      const interval = Number(o.interval);
-      if (!Number.isInteger(events) || events < 0) throw new UserError(`--events: expected a non-negative integer, got "${o.events}"`);
-      if (!Number.isInteger(threads) || threads < 0) throw new UserError(`--threads: expected a non-negative integer, got "${o.threads}"`);
-      if (!(interval >= 0.1)) throw new UserError(`--interval: expected seconds ≥ 0.1, got "${o.interval}"`);
+    .option('--interval <s>', 'with --watch: seconds between looks at the runs', number({ min: 0.1, max: 3600 }), 5)
+    .action(async (dirs: string[], o: { out: string; figures?: string; title?: string; events: number; threads: number; watch?: boolean; interval: number }) => {
+      const { events, threads, interval } = o;
       let lastHtml = '';
       const render = async (quiet: boolean) => {
         let bar: Progress | null = null;

@@ -4,7 +4,8 @@ import { Command, Option } from 'commander';
 import { mergeConfig, noBackgroundPatch, parseSimConfig, simConfigWarnings } from '../sim/config.js';
 import { generateDataset } from '../data/generate.js';
 import { parseSplitFractions } from '../data/splits.js';
-import { intArg, numArg, readJsonConfig } from './args.js';
+import { readJsonConfig } from './args.js';
+import { count, integer, number, MAX } from './options.js';
 import { withProgress } from './progress.js';
 
 
@@ -13,26 +14,26 @@ export function registerSimulate(program: Command): void {
     .command('simulate')
     .description('simulate SNNu trigger-primitive images with truth boxes and write an HDF5 dataset')
     .requiredOption('--out <file>', 'output HDF5 file')
-    .option('--images <n>', 'number of images', intArg('--images', 1), 1000)
-    .option('--seed <n>', 'random seed (image i depends only on seed and i)', intArg('--seed', 0), 1)
-    .option('--size <px>', 'square image side in pixels', intArg('--size', 8))
-    .option('--time-downsample <ticks>', 'ticks per pixel row (overrides the square height)', numArg('--time-downsample', 0))
+    .option('--images <n>', 'number of images', count(MAX.datasetImages), 1000)
+    .option('--seed <n>', 'random seed (image i depends only on seed and i)', integer({ max: MAX.seed }), 1)
+    .option('--size <px>', 'square image side in pixels', integer({ min: 8, max: MAX.imageSize }))
+    .option('--time-downsample <ticks>', 'ticks per pixel row (overrides the square height)', number({ min: 0, max: 1e6, exclusiveMin: true }))
     .option('--split <fractions>', 'train,val,eval fractions', '0.8,0.1,0.1')
     .option('--config <file>', 'JSON simulator config (any subset; see README "Simulator config")')
-    .option('--signal-per-image <n>', 'signal interactions per image (mean, or count with --signal-mode fixed)', numArg('--signal-per-image', 0))
+    .option('--signal-per-image <n>', 'signal interactions per image (mean, or count with --signal-mode fixed)', number({ min: 0, max: 10_000 }))
     .addOption(new Option('--signal-mode <mode>', 'fixed count or Poisson mean').choices(['fixed', 'poisson']))
     .addOption(new Option('--spectrum <kind>', 'neutrino energy spectrum').choices(['flat', 'fermi-dirac']))
     .option('--elastic', 'include ν–e elastic scattering')
     .option('--multi-class', 'one class per process (nueCC, nueES) instead of snnu')
     .option('--extra-channels <list>', 'extra pixel channels: peak_adc,tot')
-    .option('--noise <adc>', 'noise RMS per sample, ADC', numArg('--noise', 0))
-    .option('--threshold <adc>', 'TP threshold, ADC', numArg('--threshold', 0))
+    .option('--noise <adc>', 'noise RMS per sample, ADC', number({ min: 0, max: 1e6 }))
+    .option('--threshold <adc>', 'TP threshold, ADC', number({ min: 0, max: 1e6 }))
     .option('--no-neutron-capture', 'switch off neutron captures (on by default at DUNE\'s radiological-model rate)')
     .option('--external-gamma', 'add external γ (1.46, 2.6 MeV) from the cavern wall entering through the anode side (a face at the cryostat wall)')
     .option('--no-background', 'switch every radiological background off')
     .option('--store-tps', 'also store the raw trigger primitives')
     .addOption(new Option('--layout <kind>', 'image storage').choices(['sparse', 'dense']).default('sparse'))
-    .option('--workers <n>', 'worker threads (0 = this thread)', intArg('--workers', 0), availableParallelism())
+    .option('--workers <n>', 'worker threads (0 = this thread)', integer({ max: MAX.processes }), availableParallelism())
     .option('--force', 'overwrite an existing output file')
     .action(async (o) => {
       const base = readJsonConfig(o.config);

@@ -13,8 +13,8 @@ import { openDataset } from '../data/store.js';
 import { parseTrainConfig } from '../config/train-config.js';
 import { train } from '../train/trainer.js';
 import { runState } from '../run/run-dir.js';
-import { writeJsonAtomic } from '../util/atomic-write.js';
-import { planSweep, setDotted } from '../sweep/plan.js';
+import { writeAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { planSweep, readSweepFile, setDotted } from '../sweep/plan.js';
 import { runLocal, writePlan } from '../sweep/local.js';
 import { slurmScript } from '../sweep/slurm.js';
 import { evaluateRunOnData } from '../eval/evaluate.js';
@@ -23,11 +23,11 @@ import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
 import { defaultDevice } from '../torch/index.js';
 import { isSparse } from '../model/yolo.js';
 import { deepMerge, presets } from '../config/train-config.js';
-import { estimatePlan, revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
+import { estimatePlan, revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, readStudyManifest, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
+import { readDoneRecord } from '../schema/run.js';
 import { ENDPOINT_RATES_HZ, THESIS, baselineThresholdForRate, thresholdForRate, type BaselineEndpointRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
 import { loadPlanRuns, writePlanReport } from '../report/plan-report.js';
 import { valMap } from '../report/findings.js';
-import { writeAtomic } from '../report/report.js';
 import { benchTrain } from '../../bench/train.js';
 import { trainReporter } from './train.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
@@ -83,7 +83,7 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   let manifest: StudyManifest;
   if (existsSync(manifestPath)) {
     // A plan in progress keeps its settings: resuming must not change the experiments under it.
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as StudyManifest;
+    manifest = readStudyManifest(manifestPath);
     if (manifest.settings.quick !== o.quick) throw new UserError(`${manifestPath}: this folder holds a ${manifest.settings.quick ? 'quick' : 'full'} plan; use the same --quick setting or another --out`);
     console.error(`study plan: resuming ${manifestPath} (${manifest.experiments.length} runs)`);
   } else {
@@ -118,7 +118,7 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   } else console.error(`[1/5] using the dataset ${manifest.data}`);
 
   // 2. The runs, as a sweep.
-  const sweep = JSON.parse(readFileSync(manifest.sweepFile, 'utf8'));
+  const sweep = readSweepFile(manifest.sweepFile);
   const threadsPerRun = Math.max(1, Math.floor(availableParallelism() / o.parallel));
   const plan = planSweep(manifest.sweepFile, sweep, { threadsPerRun });
   if (o.slurm) {
@@ -252,7 +252,7 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   const window = `${reader.width} × ${reader.height} px`;
   evalImages = reader.split('eval').length;
   reader.close();
-  const done = JSON.parse(readFileSync(join(runDir, 'done.json'), 'utf8')) as { reason: string; epochs: number };
+  const done = readDoneRecord(join(runDir, 'done.json'));
   const result: EndpointResult = {
     experiment: chosen.name, selectedBy: 'best validation AP@0.5 of the plan', run: runDir, checkpoint: 'best',
     epochs: done.epochs, stopped: done.reason, evalImages, fpImages: fp.images, fpImagesPerSecond: fp.imagesPerSecond, rows, baseline, thesis: THESIS,

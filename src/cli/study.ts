@@ -22,9 +22,9 @@ import { summarize } from './evaluate.js';
 import { writeStudyReport } from './report.js';
 import { trainReporter } from './train.js';
 import { progress } from './progress.js';
-import { intArg } from './args.js';
+import { count, device, integer, number, oneOf, MAX } from './options.js';
 import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
-import { scalesOf, type Variant } from '../model/yolo.js';
+import { scalesOf, variants, type Variant } from '../model/yolo.js';
 
 
 /** Headline trigger figures (network or baseline), for study.json and the README. */
@@ -46,26 +46,26 @@ export function registerStudy(program: Command): void {
     .command('study')
     .description('the default study: simulate, anchors, train a light YOLOv3, evaluate (trained vs untrained), report')
     .option('--out <dir>', 'study folder (dataset, run, report)', 'study')
-    .option('--images <n>', 'simulated images (80/10/10 split)', intArg('--images', 20), 2000)
-    .option('--epochs <n>', 'training epochs', intArg('--epochs', 1), 10)
+    .option('--images <n>', 'simulated images (80/10/10 split)', integer({ min: 20, max: MAX.datasetImages }), 2000)
+    .option('--epochs <n>', 'training epochs', count(MAX.epochs), 10)
     // The hybrid sparse tiny network: as accurate as the dense one within errors, several times faster (README, Figures).
-    .option('--variant <name>', 'sparse-yolov3-tiny (sparse to stride 8, dense from 16), yolov3-tiny (dense), sparse-yolov3 or yolov3', 'sparse-yolov3-tiny')
-    .option('--width <w>', 'channel-width multiplier', Number, 0.25)
-    .option('--size <px>', 'image and network size', intArg('--size', 32), 480)
-    .option('--background <n>', 'background-only images for the network\'s FP rate (≥ 2 100 reach 100 Hz per module)', intArg('--background'), 2500)
-    .option('--baseline-background <n>', 'background-only images for the baseline trigger\'s FP rate (≥ 20 500 reach 10 Hz)', intArg('--baseline-background'), 25000)
-    .option('--workers <n>', 'simulation threads for the baseline\'s background', intArg('--workers', 0), 2)
-    .option('--seed <n>', 'seed of the simulation and the training', intArg('--seed'), 1)
-    .option('--device <name>', 'auto, cpu, cuda', 'auto')
-    .option('--plan <name>', "run a study plan instead: 'seed' = every comparison of the Bristol slides, with generated findings")
+    .option('--variant <name>', 'sparse-yolov3-tiny (sparse to stride 8, dense from 16), yolov3-tiny (dense), sparse-yolov3 or yolov3', oneOf(variants), 'sparse-yolov3-tiny')
+    .option('--width <w>', 'channel-width multiplier', number({ min: 0, max: MAX.width, exclusiveMin: true }), 0.25)
+    .option('--size <px>', 'image and network size', integer({ min: 32, max: MAX.imageSize, multipleOf: 32 }), 480)
+    .option('--background <n>', 'background-only images for the network\'s FP rate (≥ 2 100 reach 100 Hz per module)', integer({ max: MAX.streamImages }), 2500)
+    .option('--baseline-background <n>', 'background-only images for the baseline trigger\'s FP rate (≥ 20 500 reach 10 Hz)', integer({ max: MAX.streamImages }), 25000)
+    .option('--workers <n>', 'simulation threads for the baseline\'s background', integer({ max: MAX.processes }), 2)
+    .option('--seed <n>', 'seed of the simulation and the training', integer({ max: MAX.seed }), 1)
+    .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
+    .option('--plan <name>', "run a study plan instead: 'seed' = every comparison of the Bristol slides, with generated findings", oneOf(['seed']))
     .option('--quick', 'with --plan: the small version (about 30 min on a 2-core CPU)')
-    .option('--parallel <n>', 'with --plan: runs at once on this machine', intArg('--parallel', 1), 1)
-    .option('--hours <h>', 'with --plan: the time budget; the dataset is made as large as fits (unless --images is given)', Number)
-    .option('--fp-images <n>', 'with --plan: background-only images for the end point\'s fprate', intArg('--fp-images', 1))
-    .option('--warmup-epochs <n>', 'with --plan: warm-up epochs of every run (quick 1, full 3)', intArg('--warmup-epochs', 0))
-    .option('--endpoint-epochs <n>', 'with --plan: most epochs of the end point\'s convergence training (quick 12, full 100)', intArg('--endpoint-epochs', 1))
-    .option('--endpoint-patience <n>', 'with --plan: early-stopping patience of the end point, in epochs (quick 3, full 5)', intArg('--endpoint-patience', 1))
-    .option('--low-stats <n>', 'with --plan: training images of the low-statistics run', intArg('--low-stats', 1))
+    .option('--parallel <n>', 'with --plan: runs at once on this machine', count(MAX.processes), 1)
+    .option('--hours <h>', 'with --plan: the time budget; the dataset is made as large as fits (unless --images is given)', number({ min: 0, max: 100_000, exclusiveMin: true }))
+    .option('--fp-images <n>', 'with --plan: background-only images for the end point\'s fprate', count(MAX.streamImages))
+    .option('--warmup-epochs <n>', 'with --plan: warm-up epochs of every run (quick 1, full 3)', integer({ max: MAX.epochs }))
+    .option('--endpoint-epochs <n>', 'with --plan: most epochs of the end point\'s convergence training (quick 12, full 100)', count(MAX.epochs))
+    .option('--endpoint-patience <n>', 'with --plan: early-stopping patience of the end point, in epochs (quick 3, full 5)', count(MAX.epochs))
+    .option('--low-stats <n>', 'with --plan: training images of the low-statistics run', count(MAX.datasetImages))
     .option('--slurm', 'with --plan: write a Slurm array script for the runs instead of running them here')
     .option('--dry-run', 'with --plan: print the runs and the expected time, and exit')
     .option('--no-endpoint', 'with --plan: skip the end point (convergence training and fprate)')

@@ -8,8 +8,9 @@ import { planSweep, readSweepFile, type SweepPlan } from '../sweep/plan.js';
 import { runLocal, runState, writePlan, writePointConfig, type SweepEvent } from '../sweep/local.js';
 import { slurmScript, taskCommand } from '../sweep/slurm.js';
 import { formatSummary, summaryRows } from '../report/sweep-summary.js';
-import { buildReport, writeAtomic } from '../report/report.js';
-import { intArg } from './args.js';
+import { buildReport } from '../report/report.js';
+import { writeAtomic } from '../util/atomic-write.js';
+import { integer, MAX } from './options.js';
 
 
 interface Opts { parallel?: number; threads?: number; slurm?: boolean; summary?: boolean; task?: number; list?: boolean; report?: string; events: number }
@@ -48,13 +49,13 @@ export function registerSweep(program: Command): void {
     .command('sweep')
     .description('train a grid or list of configs (local worker pool or a Slurm job array) and compare the finished runs')
     .argument('<file>', 'sweep.json: { out, base, grid | list, parallel, threads, slurm }')
-    .option('--parallel <n>', 'runs at once on this machine (libtorch threads are divided between them)', intArg('--parallel'))
-    .option('--threads <n>', 'libtorch threads to divide between parallel runs (0 = every core)', intArg('--threads'))
+    .option('--parallel <n>', 'runs at once on this machine (libtorch threads are divided between them)', integer({ max: MAX.processes }))
+    .option('--threads <n>', 'libtorch threads to divide between parallel runs (0 = every core)', integer({ max: MAX.processes }))
     .option('--slurm', 'write <out>/sweep.sbatch (one array task per run) instead of running')
-    .option('--task <i>', 'run only point i (what each Slurm array task does)', intArg('--task'))
+    .option('--task <i>', 'run only point i (what each Slurm array task does)', integer({ max: 1_000_000 }))
     .option('--summary', 'tabulate the finished runs and write a comparison report')
     .option('--report <file>', 'with --summary: the report file (default <out>/summary.html)')
-    .option('--events <n>', 'with --summary: event displays in the report', intArg('--events'), 3)
+    .option('--events <n>', 'with --summary: event displays in the report', integer({ max: 1000 }), 3)
     .option('--list', 'print the points and their state, and exit')
     .action(async (file: string, o: Opts) => {
       const sweep = readSweepFile(file);

@@ -3,12 +3,13 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { parseTrainConfig, presets, deepMerge, type TrainConfig } from '../config/train-config.js';
+import { parseTrainConfig, presets, deepMerge, MAX_LR, type TrainConfig } from '../config/train-config.js';
+import { variants } from '../model/yolo.js';
 import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.js';
 import { train, type TrainEvent } from '../train/trainer.js';
 import { SCALE_NAMES } from '../schema/run.js';
 import { formatEta, progress, type Progress } from './progress.js';
-import { numArg } from './args.js';
+import { count, device, integer, number, oneOf, text, MAX } from './options.js';
 import { onStopSignals } from './signals.js';
 import { setDotted } from '../util/merge.js';
 import { ProcessGroup } from '../c10d/process-group.js';
@@ -157,40 +158,40 @@ export function registerTrain(program: Command): void {
     .description('train YOLOv3 on a dataset, logging every loss term per scale on training and validation data')
     .option('--data <file>', 'HDF5 dataset')
     .option('--out <dir>', 'run directory')
-    .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)')
+    .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)', oneOf(Object.keys(presets)))
     .option('--config <file>', 'JSON config (daqyolo or keras-yolo3 config.json)')
-    .option('--epochs <n>', 'epochs', numArg('--epochs'))
-    .option('--batch <n>', 'batch size', numArg('--batch'))
-    .option('--lr <x>', 'Adam learning rate', numArg('--lr'))
-    .option('--width <w>', 'channel-width multiplier', numArg('--width'))
-    .option('--size <px>', 'network input size (multiple of 32)', numArg('--size'))
-    .option('--variant <name>', 'yolov3, yolov3-tiny, sparse-yolov3 or sparse-yolov3-tiny')
+    .option('--epochs <n>', 'epochs', count(MAX.epochs))
+    .option('--batch <n>', 'batch size', count(MAX.batch))
+    .option('--lr <x>', 'Adam learning rate', number({ min: 0, max: MAX_LR, exclusiveMin: true }))
+    .option('--width <w>', 'channel-width multiplier', number({ min: 0, max: MAX.width, exclusiveMin: true }))
+    .option('--size <px>', 'network input size (multiple of 32)', integer({ min: 32, max: MAX.imageSize, multipleOf: 32 }))
+    .option('--variant <name>', 'yolov3, yolov3-tiny, sparse-yolov3 or sparse-yolov3-tiny', oneOf(variants))
     .option('--init-weights <file>', 'start from a checkpoint (e.g. made by `daqyolo import-weights` from Darknet .weights)')
-    .option('--warmup-epochs <n>', 'warm-up epochs (× batches per epoch = warm-up batches)', numArg('--warmup-epochs'))
-    .option('--obj-loss <kind>', 'objectness loss: mse or bce')
-    .option('--obj-target <kind>', 'objectness target: one or iou')
-    .option('--train-limit <n>', 'use at most n training images (e.g. 500)', numArg('--train-limit'))
-    .option('--val-limit <n>', 'validate on at most n images per epoch', numArg('--val-limit'))
-    .option('--seed <n>', 'seed', numArg('--seed'))
-    .option('--threads <n>', 'libtorch threads (0 = all cores)', numArg('--threads'))
-    .option('--device <name>', 'auto, cpu, cuda, cuda:1')
-    .option('--workers <n>', 'data-loading worker threads', numArg('--workers'))
+    .option('--warmup-epochs <n>', 'warm-up epochs (× batches per epoch = warm-up batches)', integer({ max: MAX.epochs }))
+    .option('--obj-loss <kind>', 'objectness loss: mse or bce', oneOf(['mse', 'bce']))
+    .option('--obj-target <kind>', 'objectness target: one or iou', oneOf(['one', 'iou']))
+    .option('--train-limit <n>', 'use at most n training images (e.g. 500)', integer({ max: MAX.datasetImages }))
+    .option('--val-limit <n>', 'validate on at most n images per epoch', integer({ max: MAX.datasetImages }))
+    .option('--seed <n>', 'seed', integer({ max: MAX.seed }))
+    .option('--threads <n>', 'libtorch threads (0 = all cores)', integer({ max: MAX.processes }))
+    .option('--device <name>', 'auto, cpu, cuda, cuda:1', device())
+    .option('--workers <n>', 'data-loading worker threads', integer({ max: 16 }))
     .option('--set <key=value...>', 'any config key, e.g. --set loss.objScale=50 augment.flipTime=0.5')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (--epochs may extend it)')
-    .option('--nproc <n>', 'data-parallel: start n local ranks (as torchrun; --batch is the global batch)', numArg('--nproc'))
+    .option('--nproc <n>', 'data-parallel: start n local ranks (as torchrun; --batch is the global batch)', count(MAX.processes))
     .option('--dist-url <url>', 'data-parallel: meet at tcp://host:port (rank 0 hosts it) or file:///shared/path')
-    .option('--rank <r>', 'data-parallel: this process\'s rank (with --dist-url and --world-size)', numArg('--rank'))
-    .option('--world-size <w>', 'data-parallel: number of ranks', numArg('--world-size'))
+    .option('--rank <r>', 'data-parallel: this process\'s rank (with --dist-url and --world-size)', integer({ max: MAX.processes * 1024 }))
+    .option('--world-size <w>', 'data-parallel: number of ranks', count(MAX.processes * 1024))
     .option('--sync-bn', 'data-parallel: batch norm statistics over the whole global batch')
-    .option('--dist-timeout <s>', 'data-parallel: c10d timeout in seconds (default 300)', numArg('--dist-timeout'))
+    .option('--dist-timeout <s>', 'data-parallel: c10d timeout in seconds (default 300)', number({ min: 0, max: 7 * 86_400, exclusiveMin: true }))
     .option('--slurm <script>', 'write an sbatch script that runs this training data-parallel (srun tasks = ranks), instead of training')
-    .option('--nodes <n>', 'with --slurm: nodes', numArg('--nodes'))
-    .option('--ntasks-per-node <n>', 'with --slurm: CPU ranks per node (default 1)', numArg('--ntasks-per-node'))
-    .option('--gpus-per-node <n>', 'with --slurm: GPUs per node, one rank each (default 0: CPU job)', numArg('--gpus-per-node'))
-    .option('--cpus-per-task <n>', 'with --slurm: cores per rank (default 8)', numArg('--cpus-per-task'))
+    .option('--nodes <n>', 'with --slurm: nodes', count(100_000))
+    .option('--ntasks-per-node <n>', 'with --slurm: CPU ranks per node (default 1)', count(MAX.processes))
+    .option('--gpus-per-node <n>', 'with --slurm: GPUs per node, one rank each (default 0: CPU job)', integer({ max: 1024 }))
+    .option('--cpus-per-task <n>', 'with --slurm: cores per rank (default 8)', count(MAX.processes))
     .option('--time <hh:mm:ss>', 'with --slurm: time limit')
-    .option('--partition <name>', 'with --slurm: partition')
-    .option('--port <n>', 'with --slurm: rank 0\'s TCPStore port (default 29500)', numArg('--port'))
+    .option('--partition <name>', 'with --slurm: partition', text())
+    .option('--port <n>', 'with --slurm: rank 0\'s TCPStore port (default 29500)', integer({ min: 1, max: 65_535 }))
     .action(async (o) => {
       let config: TrainConfig;
       if (o.resume) {

@@ -7,6 +7,9 @@ import { defaultLossOptions, seedLossPreset } from '../loss/options.js';
 
 const anchorPair = z.tuple([z.number().positive(), z.number().positive()]);
 
+/** The largest learning rate accepted (Adam's steps are ~lr in size; above 10 every run diverges). */
+export const MAX_LR = 10;
+
 export const augmentSchema = z.object({
   /** Shift along time (y) by up to ± this fraction of the image height. */
   timeJitter: z.number().min(0).max(0.5).default(0),
@@ -66,7 +69,8 @@ export const trainConfigSchema = z.object({
   }).strict().default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true, inputScale: 'auto', bnMomentum: 0.1, isolatedRadius: 0 }),
   loss: lossSchema.default(lossSchema.parse({})),
   optimizer: z.object({
-    lr: z.number().positive().default(1e-3),
+    // Bounded: Adam's float32 step overflows far above this (lr 1e99 was a libtorch stack, issue 30).
+    lr: z.number().positive().max(MAX_LR).default(1e-3),
     betas: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]).default([0.9, 0.999]),
     eps: z.number().positive().default(1e-8),
     weightDecay: z.number().min(0).default(0),

@@ -24,6 +24,10 @@ export const PATHS = {
   tpOwner: 'tps/owner', tpAdcIntegral: 'tps/adc_integral', tpAdcPeak: 'tps/adc_peak',
   backgroundDecays: 'background/decays', backgroundTpsBySource: 'background/tps_by_source',
   /** Imports only: each image's source file, its size [w, h], the letterbox [sx, sy, dx, dy] and the import report (JSON). */
+  /** Imported TPs only (daqyolo import tps): each image's [window index, face] and the whole TP
+   *  table (every TP of every plane, stream-wide owners, origin), see TP_IMPORT_COLUMNS. */
+  importTpWindow: 'import/tp_window', importTpInteractions: 'import/tp_interactions', importTpInteractionOrigin: 'import/tp_interaction_origin',
+  importTpSources: 'import/tp_sources',
   importSourceFile: 'import/source_file', importSourceSize: 'import/source_size', importTransform: 'import/transform', importReport: 'import/report',
 } as const;
 
@@ -36,10 +40,40 @@ export const COLUMNS_ATTRIBUTE = 'columns';
 /** Rows per chunk of a 1-D column; a 2-D column's chunks hold a quarter as many rows. */
 export const CHUNK_ROWS = 1 << 15;
 
-export type ColumnType = 'i4' | 'u4' | 'f4';
+export type ColumnType = 'i4' | 'u4' | 'f4' | 'f8';
 
 /** h5wasm's dtype codes (Python struct style) for the column types. */
-export const H5_DTYPE: Record<ColumnType, string> = { i4: '<i', u4: '<I', f4: '<f' };
+export const H5_DTYPE: Record<ColumnType, string> = { i4: '<i', u4: '<I', f4: '<f', f8: '<d' };
+
+/**
+ * The imported TP table (`daqyolo import tps`), one row per TP of the source in stream order, every
+ * field kept: times in offline ticks (0.5 µs) from the origin (the root attribute tp_origin_dts),
+ * `owner` stream-wide (≥ 0: the id in import/tp_interactions), origin = source file index
+ * (import/tp_sources), event or record number; `image` = the image it landed in (-1: a plane not
+ * imaged). The images' own TPs (tps/*, image-relative ticks, image-local owners) are the simulator's.
+ */
+export const TP_IMPORT_COLUMNS = [
+  { path: 'import/tps/face', type: 'i4', field: 'face' },
+  { path: 'import/tps/wire', type: 'i4', field: 'wire' },
+  { path: 'import/tps/channel', type: 'i4', field: 'channel' },
+  { path: 'import/tps/plane', type: 'i4', field: 'plane' },
+  { path: 'import/tps/time_start', type: 'f8', field: 'timeStart' },
+  { path: 'import/tps/time_peak', type: 'f8', field: 'timePeak' },
+  { path: 'import/tps/time_over_threshold', type: 'f8', field: 'timeOverThreshold' },
+  { path: 'import/tps/adc_integral', type: 'f4', field: 'adcIntegral' },
+  { path: 'import/tps/adc_peak', type: 'f4', field: 'adcPeak' },
+  { path: 'import/tps/detid', type: 'i4', field: 'detid' },
+  { path: 'import/tps/algorithm', type: 'i4', field: 'algorithm' },
+  { path: 'import/tps/flag', type: 'i4', field: 'flag' },
+  { path: 'import/tps/type', type: 'i4', field: 'type' },
+  { path: 'import/tps/source', type: 'i4', field: 'source' },
+  { path: 'import/tps/record', type: 'i4', field: 'record' },
+  { path: 'import/tps/owner', type: 'i4', field: 'owner' },
+  { path: 'import/tps/image', type: 'i4', field: 'image' },
+] as const satisfies readonly { path: string; type: ColumnType; field: string }[];
+
+/** import/tp_interactions columns ([n, 6] float64): one row per interaction and face. */
+export const TP_INTERACTION_COLUMNS = ['id', 'face', 'time_ticks', 'energy_mev', 'electron_mev', 'image'] as const;
 
 type ChunkArray = Int32Array | Uint32Array | Float32Array;
 

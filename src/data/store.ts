@@ -46,7 +46,7 @@ export interface DatasetTables {
   allInteractions(): AllInteractions;
   processNames: string[];
   /** Raw TPs of one image when stored. */
-  tps(index: number): { channel: Int32Array; timePeak: Int32Array; adcIntegral: Float32Array; owner: Int32Array } | null;
+  tps(index: number): { channel: Int32Array; timeStart: Int32Array; timePeak: Int32Array; timeOverThreshold: Int32Array; adcIntegral: Float32Array; adcPeak: Float32Array; owner: Int32Array } | null;
 }
 
 const toNumbers = (v: unknown): Float64Array => {
@@ -325,8 +325,11 @@ class Reader implements DatasetReader, DatasetTables {
     const s = (path: string) => (this.f.get(path) as H5Dataset).slice([[o[0], o[1]]]);
     return {
       channel: Int32Array.from(s(PATHS.tpChannel) as ArrayLike<number>),
+      timeStart: Int32Array.from(s(PATHS.tpTimeStart) as ArrayLike<number>),
       timePeak: Int32Array.from(s(PATHS.tpTimePeak) as ArrayLike<number>),
+      timeOverThreshold: Int32Array.from(s(PATHS.tpTimeOverThreshold) as ArrayLike<number>),
       adcIntegral: Float32Array.from(s(PATHS.tpAdcIntegral) as ArrayLike<number>),
+      adcPeak: Float32Array.from(s(PATHS.tpAdcPeak) as ArrayLike<number>),
       owner: Int32Array.from(s(PATHS.tpOwner) as ArrayLike<number>),
     };
   }

@@ -97,7 +97,7 @@ export class DatasetWriter {
 
   /** A resizable column: 1-D when cols is undefined, else [rows, cols]. */
   private column(name: string, type: ColumnType, cols?: number, chunkRows = CHUNK_ROWS): void {
-    const data = type === 'f4' ? new Float32Array(0) : type === 'u4' ? new Uint32Array(0) : new Int32Array(0);
+    const data = type === 'f8' ? new Float64Array(0) : type === 'f4' ? new Float32Array(0) : type === 'u4' ? new Uint32Array(0) : new Int32Array(0);
     const ds = this.file!.create_dataset({
       name, data, shape: cols === undefined ? [0] : [0, cols], maxshape: cols === undefined ? [null] : [null, cols],
       chunks: cols === undefined ? [chunkRows] : [Math.max(1, chunkRows >> 2), cols], dtype: H5_DTYPE[type],
@@ -105,7 +105,25 @@ export class DatasetWriter {
     this.cols.set(name, { ds, rows: 0, cols: cols ?? 1, twoD: cols !== undefined });
   }
 
-  private append(name: string, data: Int32Array | Uint32Array | Float32Array): void {
+  /** Creates a growable 1-D column outside the image chunks (an import's extra table). */
+  addColumn(name: string, type: ColumnType): void {
+    this.guard(() => {
+      const group = name.slice(0, name.lastIndexOf('/'));
+      for (let k = group.indexOf('/'); ; k = group.indexOf('/', k + 1)) {
+        const g = k < 0 ? group : group.slice(0, k);
+        if (g && !this.file!.get(g)) this.file!.create_group(g);
+        if (k < 0) break;
+      }
+      this.column(name, type);
+    });
+  }
+
+  /** Appends rows to a column made by addColumn. */
+  appendColumn(name: string, data: Int32Array | Float32Array | Float64Array): void {
+    this.guard(() => this.append(name, data));
+  }
+
+  private append(name: string, data: Int32Array | Uint32Array | Float32Array | Float64Array): void {
     const c = this.cols.get(name)!;
     const n = data.length / c.cols;
     if (n === 0) return;
@@ -165,16 +183,16 @@ export class DatasetWriter {
   }
 
   /** Adds a whole extra dataset (e.g. an import's per-image source files) before finish(). */
-  addDataset(name: string, data: Int32Array | Float32Array | string[], shape?: number[]): void {
+  addDataset(name: string, data: Int32Array | Float32Array | Float64Array | string[], shape?: number[]): void {
     this.guard(() => this.addDatasetUnguarded(name, data, shape));
   }
 
-  private addDatasetUnguarded(name: string, data: Int32Array | Float32Array | string[], shape?: number[]): void {
+  private addDatasetUnguarded(name: string, data: Int32Array | Float32Array | Float64Array | string[], shape?: number[]): void {
     const f = this.file!;
     const group = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '';
     if (group && !f.get(group)) f.create_group(group);
     if (Array.isArray(data)) f.create_dataset({ name, data });
-    else f.create_dataset({ name, data, shape: shape ?? [data.length], dtype: data instanceof Float32Array ? '<f' : '<i' });
+    else f.create_dataset({ name, data, shape: shape ?? [data.length], dtype: data instanceof Float64Array ? '<d' : data instanceof Float32Array ? '<f' : '<i' });
   }
 
   /** Writes offsets, splits and attributes, closes and renames to the output name. */

@@ -19,7 +19,7 @@ import { BACKGROUND_SOURCES } from '../sim/deposits.js';
 import { TP_SOURCES } from '../sim/event.js';
 import { decodeImage, readImageHeader, type ImageHeader } from './image-io.js';
 import { IDENTITY, type Transform } from '../geometry/letterbox.js';
-import { letterboxImage, toPlanar } from './letterbox.js';
+import { letterboxImage, toPlanar } from './resample.js';
 import { BadRecord, type Collected, type SourceBox, type SourceRecord } from './record.js';
 
 export type ChannelMode = 'keep' | 'grey' | 'rgb';

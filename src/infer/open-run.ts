@@ -1,12 +1,13 @@
 // Opening a finished (or running) training run for inference: its resolved config, the model
 // with a checkpoint's weights, and the context the inference code needs.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { defaultDevice, setNumThreads } from '../torch/index.js';
 import { loadCheckpoint } from '../nn/serialize.js';
-import { createYolo, type YoloV3 } from '../model/yolo.js';
-import type { ResolvedRun } from '../schema/run.js';
+import type { YoloV3 } from '../model/yolo.js';
+import { buildModel } from '../model/build.js';
+import { readResolvedRun, type ResolvedRun } from '../schema/run.js';
 import { RunDir, checkBest } from '../run/run-dir.js';
 import type { InferContext } from './predict.js';
 import type { DatasetReader } from '../data/store.js';
@@ -21,28 +22,11 @@ export interface OpenedRun {
   meta: Record<string, unknown>;
 }
 
-/** Builds the model a run describes (used by training, evaluation and detection). */
-export function buildModel(run: Pick<ResolvedRun, 'config' | 'channels' | 'classNames'>): YoloV3 {
-  return createYolo({
-    variant: run.config.model.variant, inChannels: run.channels, numClasses: run.classNames.length,
-    width: run.config.model.width, channelsLast: run.config.model.channelsLast, bnMomentum: run.config.model.bnMomentum ?? 0.1,
-    isolatedRadius: run.config.model.isolatedRadius ?? 0,
-  });
-}
-
 /** Loads <dir>/config.json and the named checkpoint ('best' falls back to 'last'). */
 export function openRun(dir: string, o: { checkpoint?: string; device?: string; threads?: number } = {}): OpenedRun {
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new UserError(`${dir}: not a run directory (no config.json)`);
-  let run: ResolvedRun;
-  try {
-    run = JSON.parse(readFileSync(cfgPath, 'utf8')) as ResolvedRun;
-  } catch (e) {
-    throw new UserError(`${cfgPath}: not valid JSON (${(e as Error).message})`);
-  }
-  for (const k of ['size', 'anchors', 'strides', 'classNames', 'channels', 'config'] as const) {
-    if (!(k in run)) throw new UserError(`${cfgPath}: missing field '${k}' (not written by daqyolo train?)`);
-  }
+  const run = readResolvedRun(cfgPath);
   const name = o.checkpoint ?? 'best';
   let checkpoint = name.endsWith('.safetensors') ? name : join(dir, 'checkpoints', `${name}.safetensors`);
   if (!existsSync(checkpoint) && name === 'best') checkpoint = join(dir, 'checkpoints', 'last.safetensors');

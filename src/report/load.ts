@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { parseMetrics, type BatchRecord, type EpochRecord, type ResolvedRun } from '../schema/run.js';
+import { parseMetrics, readDoneRecord, readResolvedRun, type BatchRecord, type DoneRecord, type EpochRecord, type ResolvedRun } from '../schema/run.js';
 import type { BaselineReport, EvaluateReport } from '../schema/evaluation.js';
 
 export { parseMetrics };
@@ -16,7 +16,7 @@ export interface RunData {
   run: ResolvedRun;
   epochs: EpochRecord[];
   batches: BatchRecord[];
-  done: { reason: string; epochs: number; step: number; bestValLossPerImage?: number | null } | null;
+  done: DoneRecord | null;
   /** eval/<split>.json reports keyed by split, preferring 'eval' for headline figures. */
   evals: Record<string, EvaluateReport>;
   /** baseline/<split>.json: the clustering trigger on the same data (`daqyolo baseline --run`). */
@@ -34,10 +34,7 @@ function readJson<T>(path: string): T {
 export function loadRun(dir: string): RunData {
   const cfgPath = join(dir, 'config.json');
   if (!existsSync(cfgPath)) throw new UserError(`${dir}: not a run directory (no config.json)`);
-  const run = readJson<ResolvedRun>(cfgPath);
-  for (const k of ['config', 'size', 'anchors', 'strides'] as const) {
-    if (!(k in run)) throw new UserError(`${cfgPath}: missing field '${k}' (not written by daqyolo train?)`);
-  }
+  const run = readResolvedRun(cfgPath);
   const metricsPath = join(dir, 'metrics.jsonl');
   const { epochs, batches } = existsSync(metricsPath) ? parseMetrics(readFileSync(metricsPath, 'utf8'), metricsPath) : { epochs: [], batches: [] };
   const donePath = join(dir, 'done.json');
@@ -57,7 +54,7 @@ export function loadRun(dir: string): RunData {
   if (existsSync(baseDir)) {
     for (const f of readdirSync(baseDir).sort()) if (f.endsWith('.json')) baselines[f.slice(0, -5)] = readJson<BaselineReport>(join(baseDir, f));
   }
-  return { dir, label: dir, run, epochs, batches, done: existsSync(donePath) ? readJson(donePath) : null, evals, baselines };
+  return { dir, label: dir, run, epochs, batches, done: existsSync(donePath) ? readDoneRecord(donePath) : null, evals, baselines };
 }
 
 /** The baseline of the same split as the primary evaluation, when one was written. */

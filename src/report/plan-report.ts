@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadRun, primaryEval, type RunData } from './load.js';
-import { buildReport, writeAtomic } from './report.js';
+import { buildReport } from './report.js';
+import { writeAtomic } from '../util/atomic-write.js';
 import { pageHtml, type Table } from './html.js';
 import { efficiencyOf, seedFindings, valMap, type Finding, type PlanRuns } from './findings.js';
 import type { ExperimentGroup, StudyManifest } from '../study/seed-plan.js';

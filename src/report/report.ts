@@ -1,7 +1,7 @@
 // Building the study report from run directories: load, derive, chart, render, assemble.
 import { existsSync } from 'node:fs';
-import { makeDir, writeFileAtomic } from '../util/atomic-write.js';
-import { dirname, join } from 'node:path';
+import { writeAtomic } from '../util/atomic-write.js';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { labelRuns, loadRun, type RunData } from './load.js';
 import { headline, onsetsOf } from './derive.js';
@@ -101,12 +101,6 @@ function boxSamples(runs: readonly RunData[], notes: PageContent['notes']): BoxS
     }
   }
   return out;
-}
-
-/** Creates the folder, then writes atomically (a reader never sees half a file). */
-export function writeAtomic(path: string, data: string | Buffer): void {
-  makeDir(dirname(path));
-  writeFileAtomic(path, data);
 }
 
 /** Every figure as <id>.svg and <id>.png (for slides). */

@@ -1,7 +1,8 @@
 // A run directory: config.json (resolved), metrics.jsonl (one record per batch and per epoch),
 // checkpoints/ (last and best), log.txt. Writes are atomic where a partial file would mislead.
 import { appendFileSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { makeDir, pidAlive, tempName, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { makeDir, tempName, writeFileAtomic, writeJsonAtomic } from '../util/atomic-write.js';
+import { pidAlive } from '../util/pid-alive.js';
 import { UserError } from '../errors.js';
 import { readCheckpointMeta } from '../nn/serialize.js';
 import { readMetricsRecords } from '../schema/run.js';

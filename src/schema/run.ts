@@ -3,8 +3,10 @@
 // of the statistics, and the one metrics.jsonl reader. Loads no native code (report/ reads runs
 // through this module without the libtorch addon).
 import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { UserError } from '../errors.js';
-import type { TrainConfig } from '../config/train-config.js';
+import { trainConfigSchema, type TrainConfig } from '../config/train-config.js';
+import { checkJson, parseJson } from '../util/json-file.js';
 import type { Term } from '../loss/yolo-loss.js';
 import type { AugmentLog } from '../data/augment.js';
 
@@ -52,6 +54,56 @@ export interface ResolvedRun {
   warmupBatches: number;
 }
 
+const num = z.number();
+const pair = z.tuple([num, num]);
+const count = z.number().int().min(0);
+/** config.json checked when read (`readResolvedRun`): a hand-edited or foreign file fails by field. */
+export const resolvedRunSchema = z.object({
+  config: trainConfigSchema,
+  size: z.number().int().positive(),
+  /** Absent in runs older than the input scale (read as 1). */
+  inputScale: num.positive().optional(),
+  anchors: z.array(z.array(pair).min(1)).min(1),
+  strides: z.array(z.number().int().positive()).min(1),
+  classNames: z.array(z.string()).min(1),
+  channels: z.number().int().positive(),
+  device: z.string(),
+  threads: z.number().int().min(0),
+  trainImages: z.number().int().min(0),
+  valImages: z.number().int().min(0),
+  batchesPerEpoch: z.number().int().min(0),
+  warmupBatches: z.number().int().min(0),
+  /** What train wrote beside the resolved run: the dataset's path and identity (checked on resume). */
+  dataPath: z.string().optional(),
+  dataset: z.object({
+    images: count, channels: count, height: count, width: count, layout: z.string(), boxes: count,
+    splits: z.record(z.string(), count), digest: z.string(),
+  }).strict().optional(),
+}).strict();
+
+/**
+ * A run's config.json as written (defaults not filled in, so what is used is what the file says),
+ * after checking it against {@link resolvedRunSchema}.
+ */
+export function readResolvedRun(path: string): ResolvedRun {
+  const raw = parseJson(path, readFileSync(path, 'utf8'));
+  checkJson(path, raw, resolvedRunSchema);
+  return raw as ResolvedRun;
+}
+
+/** done.json: how a finished run ended (written by the trainer; sweeps and plans skip such runs). */
+export interface DoneRecord { reason: string; epochs: number; step: number; bestValLossPerImage?: number | null }
+export const doneRecordSchema = z.object({
+  reason: z.string(), epochs: count, step: count, bestValLossPerImage: num.nullable().optional(),
+}).strict();
+
+/** A run's done.json, checked against {@link doneRecordSchema}. */
+export function readDoneRecord(path: string): DoneRecord {
+  const raw = parseJson(path, readFileSync(path, 'utf8'));
+  checkJson(path, raw, doneRecordSchema);
+  return raw as DoneRecord;
+}
+
 export interface BatchRecord {
   type: 'batch';
   step: number;
@@ -88,6 +140,22 @@ export interface EpochRecord {
   best: boolean;
 }
 
+// metrics.jsonl's records, checked line by line: the fields the report, `best` and resume read.
+// Loss values may be null (a NaN written as JSON); the rest of a record passes as written.
+const lossValue = z.number().nullable();
+const terms = z.array(z.record(z.string(), lossValue));
+const batchRecordSchema = z.object({
+  type: z.literal('batch'), step: z.number().int().min(0), epoch: z.number().int().min(0), batch: z.number().int().min(0),
+  lr: num, objective: lossValue, scales: terms,
+}).passthrough();
+const epochRecordSchema = z.object({
+  type: z.literal('epoch'), epoch: z.number().int().min(0), step: z.number().int().min(0), lr: num,
+  train: z.object({ objective: lossValue, scales: terms }).passthrough(),
+  val: z.object({ objective: lossValue, lossPerImage: lossValue, scales: terms }).passthrough(),
+  best: z.boolean(),
+}).passthrough();
+export const metricsRecordSchema = z.discriminatedUnion('type', [batchRecordSchema, epochRecordSchema]);
+
 /**
  * Every record of metrics.jsonl in file order. A truncated final line (a run being written, or a
  * crash mid-append) is skipped; any other line that is not JSON is an error naming the line.
@@ -97,12 +165,15 @@ export function parseMetricsRecords<T = BatchRecord | EpochRecord>(text: string,
   const lines = text.split('\n');
   lines.forEach((line, i) => {
     if (!line.trim()) return;
+    let rec: unknown;
     try {
-      out.push(JSON.parse(line) as T);
+      rec = JSON.parse(line);
     } catch (e) {
       if (i === lines.length - 1) return; // still being written
       throw new UserError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }
+    checkJson(`${path}:${i + 1}`, rec, metricsRecordSchema);
+    out.push(rec as T);  // as written: the schema checks, it does not rewrite
   });
   return out;
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { deepMerge } from '../util/merge.js';
-import { effectiveThreshold, upcrossProbability } from './noise.js';
+import { effectiveThreshold, upcrossProbability } from './threshold-crossing.js';
 
 const pos = () => z.number().positive();
 const nonneg = () => z.number().nonnegative();

@@ -6,7 +6,8 @@
 import type { SimConfig } from './config.js';
 import { Deposits, NOISE_OWNER, type Owner } from './deposits.js';
 import type { Geometry } from './geometry.js';
-import { ar1Noise, effectiveThreshold, normalCdf, NoiseTpModel } from './noise.js';
+import { ar1Noise, NoiseTpModel } from './noise.js';
+import { effectiveThreshold, normalCdf } from './threshold-crossing.js';
 import type { Random } from './random.js';
 import { finderTaps, findTps, pedestalSubtractAndFilter, TpList, type FinderOptions } from './tps.js';
 import { Columns } from './columns.js';
@@ -155,9 +156,7 @@ export class DetSim {
 
   private waveforms(rng: Random, tps: TpList): void {
     const hits = this.hits;
-    const resp = this.resp;
-    const g = resp.geo;
-    const K = resp.kernel.length;
+    const K = this.resp.kernel.length;
     if (this.order.length < hits.n) {
       this.order = new Int32Array(hits.n * 2);
       this.keys = new Float64Array(hits.n * 2);
@@ -186,21 +185,23 @@ export class DetSim {
       this.cluster(order, i, j, ch, rng, tps);
       i = j;
     }
-    void g;
   }
 
+  /**
+   * One cluster of hits on channel `ch` (hits order[i0..i1)): its noiseless waveform per owner,
+   * digitised with noise, through the TP finder; the TPs found, with their truth owner, go to `tps`.
+   */
   private cluster(order: Int32Array, i0: number, i1: number, ch: number, rng: Random, tps: TpList): void {
     const hits = this.hits;
     const resp = this.resp;
-    const g = resp.geo;
     const K = resp.kernel.length;
-    let lo = Infinity, hi = -Infinity;
-    const owners: number[] = [];
     // Cheap bound first: the response peaks at adcPerElectron per electron, so a cluster whose total
     // charge stays below threshold − 5 σ cannot make a TP except by noise (see below).
     let qSum = 0;
     for (let k = i0; k < i1; k++) qSum += hits.q[order[k]];
     if (qSum * resp.adcPerElectron < this.skipBelow) return;
+    let lo = Infinity, hi = -Infinity;
+    const owners: number[] = [];
     for (let k = i0; k < i1; k++) {
       const h = order[k];
       lo = Math.min(lo, hits.tick[h] - 4 * hits.sigma[h]);
@@ -209,11 +210,27 @@ export class DetSim {
     }
     // The segment may begin before the window: the detector reads continuously, the window is a slice.
     const start = Math.floor(lo) - 2 - LEAD_TICKS;
-    const end = Math.min(g.windowTicks, Math.ceil(hi) + K + 2);
+    const end = Math.min(resp.geo.windowTicks, Math.ceil(hi) + K + 2);
     const n = end - start;
     if (n <= 0) return;
-    const no = owners.length;
-    if (this.sig.length < n * no) this.sig = new Float64Array(n * no * 2);
+    this.reserve(n, owners.length);
+    this.noiselessWaveforms(order, i0, i1, owners, start, n);
+    // A cluster that cannot reach threshold even with a 5 σ noise swing is left to the analytic
+    // noise model (as if empty): this skips most ³⁹Ar blips without changing the statistics.
+    let maxSig = 0;
+    for (let y = 0; y < n; y++) if (this.wave[y] > maxSig) maxSig = this.wave[y];
+    if (maxSig < this.skipBelow) return;
+    let ranges = this.simulated.get(ch);
+    if (!ranges) this.simulated.set(ch, (ranges = []));
+    ranges.push(start, end);
+    this.digitise(ch, start, n, rng);
+    this.findClusterTps(ch, start, n, owners, rng, tps);
+  }
+
+  /** Grows the scratch buffers for a segment of n ticks and `owners` owners. */
+  private reserve(n: number, owners: number): void {
+    const K = this.resp.kernel.length;
+    if (this.sig.length < n * owners) this.sig = new Float64Array(n * owners * 2);
     if (this.charge.length < n + K) {
       this.charge = new Float64Array((n + K) * 2);
       this.wave = new Float64Array((n + K) * 2);
@@ -221,14 +238,23 @@ export class DetSim {
       this.found = new Float64Array((n + K) * 2);
       this.sub = new Float64Array((n + K) * 2);
     }
+  }
+
+  /**
+   * Each owner's charge binned in ticks (Gaussian in time from longitudinal diffusion, the window
+   * can clip it), then folded with the response: `sig` (owner-major, n ticks each from `start`);
+   * their sum, the noiseless waveform, in `wave`. The response starts before `start` too: charge
+   * from up to K ticks earlier is included.
+   */
+  private noiselessWaveforms(order: Int32Array, i0: number, i1: number, owners: readonly number[], start: number, n: number): void {
+    const hits = this.hits;
+    const kern = this.resp.kernel;
+    const K = kern.length;
+    const no = owners.length;
     const sig = this.sig;
     sig.fill(0, 0, n * no);
     const wave = this.wave;
     wave.fill(0, 0, n);
-    // Charge of each owner binned in ticks (Gaussian in time from longitudinal diffusion, the
-    // window can clip it), then folded with the response; the sum is the noiseless waveform.
-    // The response starts before `start` too: charge from up to K ticks earlier is included.
-    const kern = resp.kernel;
     for (let o = 0; o < no; o++) {
       const charge = this.charge;
       charge.fill(0, 0, n + K);
@@ -237,30 +263,7 @@ export class DetSim {
       for (let k = i0; k < i1; k++) {
         const h = order[k];
         if (hits.owner[h] !== owners[o]) continue;
-        const t = hits.tick[h] - base;
-        const s = hits.sigma[h];
-        const q = hits.q[h];
-        if (s < 0.3) {
-          const f = Math.floor(t);
-          const w = t - f;
-          if (f >= 0 && f < n + K) charge[f] += q * (1 - w);
-          if (f + 1 >= 0 && f + 1 < n + K) charge[f + 1] += q * w;
-        } else {
-          const a = Math.max(0, Math.floor(t - 3.5 * s));
-          const b = Math.min(n + K - 1, Math.ceil(t + 3.5 * s));
-          if (b - a + 1 > this.gauss.length) this.gauss = new Float64Array(2 * (b - a + 1));
-          const gw = this.gauss;
-          const inv = 1 / s;
-          let norm = 0;
-          for (let x = a; x <= b; x++) {
-            const z = (x - t) * inv;
-            norm += gw[x - a] = Math.exp(-0.5 * z * z);
-          }
-          if (norm > 0) {
-            const qn = q / norm;
-            for (let x = a; x <= b; x++) charge[x] += qn * gw[x - a];
-          }
-        }
+        this.binCharge(charge, n + K, hits.tick[h] - base, hits.sigma[h], hits.q[h]);
       }
       const off = o * n;
       for (let x = 0; x < n + K; x++) {
@@ -268,43 +271,74 @@ export class DetSim {
         if (q === 0) continue;
         // Charge at index x lands at waveform sample x − K + m for kernel sample m (0 ≤ y < n:
         // the bounds of m, hoisted out of the loop; the same sums in the same order).
-        const m0 = Math.max(0, K - x), m1 = Math.min(K, n + K - x), base = off + x - K;
-        for (let m = m0; m < m1; m++) sig[base + m] += q * kern[m];
+        const m0 = Math.max(0, K - x), m1 = Math.min(K, n + K - x), b = off + x - K;
+        for (let m = m0; m < m1; m++) sig[b + m] += q * kern[m];
       }
       for (let y = 0; y < n; y++) wave[y] += sig[off + y];
     }
-    // A cluster that cannot reach threshold even with a 5 σ noise swing is left to the analytic
-    // noise model (as if empty): this skips most ³⁹Ar blips without changing the statistics.
-    let maxSig = 0;
-    for (let y = 0; y < n; y++) if (wave[y] > maxSig) maxSig = wave[y];
-    const thr = resp.threshold;
-    if (maxSig < this.skipBelow) return;
-    let ranges = this.simulated.get(ch);
-    if (!ranges) this.simulated.set(ch, (ranges = []));
-    ranges.push(start, end);
+  }
+
+  /** Adds charge q arriving at tick t (σ s ticks) to charge[0..len): linear split when narrow, else Gaussian. */
+  private binCharge(charge: Float64Array, len: number, t: number, s: number, q: number): void {
+    if (s < 0.3) {
+      const f = Math.floor(t);
+      const w = t - f;
+      if (f >= 0 && f < len) charge[f] += q * (1 - w);
+      if (f + 1 >= 0 && f + 1 < len) charge[f + 1] += q * w;
+      return;
+    }
+    const a = Math.max(0, Math.floor(t - 3.5 * s));
+    const b = Math.min(len - 1, Math.ceil(t + 3.5 * s));
+    if (b - a + 1 > this.gauss.length) this.gauss = new Float64Array(2 * (b - a + 1));
+    const gw = this.gauss;
+    const inv = 1 / s;
+    let norm = 0;
+    for (let x = a; x <= b; x++) {
+      const z = (x - t) * inv;
+      norm += gw[x - a] = Math.exp(-0.5 * z * z);
+    }
+    if (norm > 0) {
+      const qn = q / norm;
+      for (let x = a; x <= b; x++) charge[x] += qn * gw[x - a];
+    }
+  }
+
+  /** `wave` digitised in place: pedestal + signal + noise (own and coherent), rounded, clipped to the ADC range. */
+  private digitise(ch: number, start: number, n: number, rng: Random): void {
+    const resp = this.resp;
+    const wave = this.wave;
     const noise = this.noise;
     const e = resp.cfg.electronics;
     ar1Noise(noise, n, e.noiseRmsAdc, resp.rho, rng);
     const coh = e.coherentNoiseRmsAdc > 0 ? this.coherentFor(Math.floor(ch / e.coherentGroup), rng) : null;
-    // Digitise: pedestal + signal + noise, rounded, clipped to the ADC range (saturation).
     const ped = resp.pedestal;
     for (let y = 0; y < n; y++) {
       const t = start + y;
       const c = coh && t >= 0 ? coh[t] : 0;
       wave[y] = Math.min(resp.maxAdc, Math.max(0, Math.round(ped + wave[y] + noise[y] + c)));
     }
+  }
+
+  /**
+   * The TP finder over the digitised `wave` (pedestal tracked and subtracted, FIR); each TP's truth
+   * is the owner whose noiseless signal, through the same filter, contributes most inside it.
+   */
+  private findClusterTps(ch: number, start: number, n: number, owners: readonly number[], rng: Random, tps: TpList): void {
+    const resp = this.resp;
     const f = resp.finder;
+    const ped = resp.pedestal;
     const found = this.found;
-    pedestalSubtractAndFilter(wave, n, f, ped + resp.noiseModel.drawOffset(rng), ped, found, this.sub);
+    const sig = this.sig;
+    const windowTicks = resp.geo.windowTicks;
+    pedestalSubtractAndFilter(this.wave, n, f, ped + resp.noiseModel.drawOffset(rng), ped, found, this.sub);
     // Truth matching compares like with like: each owner's noiseless signal through the same filter.
     const h = f.taps;
-    findTps(found, n, thr, (tp) => {
+    findTps(found, n, resp.threshold, (tp) => {
       if (tp.start < LEAD_TICKS) return; // warm-up of the pedestal and filter
       const peakTick = start + tp.peakAt;
-      if (peakTick < 0 || peakTick >= g.windowTicks) return;
-      // Truth: the owner whose (filtered) noiseless signal contributes most inside the TP.
+      if (peakTick < 0 || peakTick >= windowTicks) return;
       let best = NOISE_OWNER, bestSum = 0;
-      for (let o = 0; o < no; o++) {
+      for (let o = 0; o < owners.length; o++) {
         let s = 0;
         const off = o * n;
         for (let y = tp.start; y < tp.end; y++) {

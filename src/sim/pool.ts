@@ -43,15 +43,17 @@ export async function* generateChunks(opts: GenerateOptions): AsyncGenerator<Pac
   const chunkSize = opts.chunkSize ?? 200;
   const keepTps = opts.keepTps ?? false;
   const signal = opts.signal ?? true;
-  const tasks: WorkerTask[] = [];
-  for (let s = start; s < start + opts.count; s += chunkSize) tasks.push({ start: s, count: Math.min(chunkSize, start + opts.count - s) });
+  // Tasks are made as they are needed, not listed up front: a list of 10⁹/chunkSize tasks would
+  // fill the heap before the first image (issue 30).
+  const nTasks = Math.ceil(opts.count / chunkSize);
+  const taskAt = (i: number): WorkerTask => ({ start: start + i * chunkSize, count: Math.min(chunkSize, opts.count - i * chunkSize) });
   if (opts.workers <= 0) {
     const sim = new Simulator(opts.config, opts.seed);
-    for (const t of tasks) yield makeChunk(sim, t.start, t.count, keepTps, signal);
+    for (let i = 0; i < nTasks; i++) { const t = taskAt(i); yield makeChunk(sim, t.start, t.count, keepTps, signal); }
     return;
   }
   const init: WorkerInit = { config: opts.config, seed: opts.seed, keepTps, signal };
-  const nWorkers = Math.min(opts.workers, tasks.length);
+  const nWorkers = Math.min(opts.workers, nTasks);
   const workers: Worker[] = [];
   const done = new Map<number, PackedChunk>();
   let failure: Error | null = null;
@@ -59,7 +61,7 @@ export async function* generateChunks(opts: GenerateOptions): AsyncGenerator<Pac
   let next = 0;
   const notify = () => { const w = wake; wake = null; w?.(); };
   const feed = (w: Worker) => {
-    if (next < tasks.length) w.postMessage(tasks[next++]);
+    if (next < nTasks) w.postMessage(taskAt(next++));
   };
   for (let k = 0; k < nWorkers; k++) {
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
@@ -75,7 +77,8 @@ export async function* generateChunks(opts: GenerateOptions): AsyncGenerator<Pac
   try {
     // Two tasks in flight per worker keeps them busy while the consumer writes.
     for (const w of workers) { feed(w); feed(w); }
-    for (const t of tasks) {
+    for (let i = 0; i < nTasks; i++) {
+      const t = taskAt(i);
       while (!done.has(t.start)) {
         if (failure) throw failure;
         await new Promise<void>((r) => (wake = r));

@@ -44,6 +44,12 @@ export interface TpBatch {
   detid: Int32Array;
   algorithm: Int32Array;
   flag: Int32Array;
+  /** TriggerPrimitive::Type (0 unknown, 1 TPC, 2 PDS; trgdataformats v1), 1 where the source has none. */
+  type: Int32Array;
+  /** Origin: index of the TP's file in the header's `sources` (-1 for simulation). */
+  source: Int32Array;
+  /** Origin: the source's event (TPStreamer) or record number (DAQ HDF5), -1 where it has none. */
+  record: Int32Array;
   /** Truth: ≥ 0 the stream-wide id of a signal interaction (see TpInteraction), < 0 a background
    *  source (sim/deposits.ts Owner codes: bgOwner(s), NOISE_OWNER), UNKNOWN_OWNER without truth. */
   owner: Int32Array;
@@ -97,6 +103,9 @@ export function allocTpBatch(capacity: number): TpBatch {
     detid: new Int32Array(capacity),
     algorithm: new Int32Array(capacity),
     flag: new Int32Array(capacity),
+    type: new Int32Array(capacity),
+    source: new Int32Array(capacity),
+    record: new Int32Array(capacity),
     owner: new Int32Array(capacity),
   };
 }

@@ -4,14 +4,16 @@
 // preset as the reference, with the reference repeated over seeds to measure the run-to-run
 // spread that every other difference is judged against. The plan is data: the sweep machinery
 // (local pool, Slurm array, resume) runs it, and the findings read it back.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { SweepFile } from '../sweep/plan.js';
+import { trainConfigSchema } from '../config/train-config.js';
+import { checkJson, parseJson } from '../util/json-file.js';
 import type { Variant } from '../model/yolo.js';
 import { NAME_KEY } from '../sweep/plan.js';
 
 /** What an experiment is compared for; the findings pick runs by group. */
-export type ExperimentGroup =
-  | 'reference' | 'spread' | 'statistics' | 'objectness-loss' | 'objectness-target'
-  | 'warmup' | 'augmentation' | 'owner-grid' | 'batch-lr';
+export type ExperimentGroup = (typeof experimentGroups)[number];
 
 export interface Experiment {
   /** Run directory name inside the plan's runs folder. */
@@ -114,6 +116,33 @@ export function seedSweep(s: SeedPlanSettings, data: string, runsOut: string, th
 }
 
 /** What `study --plan seed` writes beside the runs, so that the findings know which run is which. */
+const experimentGroups = ['reference', 'spread', 'statistics', 'objectness-loss', 'objectness-target', 'warmup', 'augmentation', 'owner-grid', 'batch-lr'] as const;
+const count = z.number().int().min(0);
+/** study-plan.json checked when a plan resumes (`readStudyManifest`). */
+export const studyManifestSchema = z.object({
+  plan: z.literal('seed'),
+  settings: z.object({
+    quick: z.boolean(), images: count, size: z.number().int().positive(), variant: trainConfigSchema.shape.model.unwrap().shape.variant.unwrap(),
+    width: z.number().positive(), epochs: z.number().int().positive(), warmupEpochs: z.number().min(0), lowStats: count,
+    seeds: z.array(count).min(1), batches: z.array(z.number().int().positive()), lrs: z.array(z.number().positive()),
+    background: count, endpointEpochs: count, endpointPatience: count, fpImages: count,
+  }).strict(),
+  data: z.string().min(1),
+  sweepFile: z.string().min(1),
+  runsDir: z.string().min(1),
+  experiments: z.array(z.object({
+    name: z.string().min(1), group: z.enum(experimentGroups), description: z.string(), values: z.record(z.string(), z.unknown()),
+  }).strict()),
+  estimatedSeconds: z.record(z.string(), z.number()).optional(),
+}).strict();
+
+/** A plan's study-plan.json, checked against {@link studyManifestSchema} and returned as written. */
+export function readStudyManifest(path: string): StudyManifest {
+  const raw = parseJson(path, readFileSync(path, 'utf8'));
+  checkJson(path, raw, studyManifestSchema);
+  return raw as StudyManifest;
+}
+
 export interface StudyManifest {
   plan: 'seed';
   settings: SeedPlanSettings;

@@ -1,12 +1,12 @@
 // A sweep file (sweep.json) and the plan it expands to: the cartesian product of `grid` (and,
 // when given, each entry of `list`) over dotted training-config keys, each point a run directory
 // named from its values, with its full training config validated before anything runs.
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { deepMerge, parseTrainConfig, presets, type TrainConfig } from '../config/train-config.js';
 import { setDotted } from '../util/merge.js';
+import { readJsonFile } from '../util/json-file.js';
 
 export const sweepSchema = z.object({
   /** Folder that receives one run directory per point (relative paths: to the sweep file). */
@@ -83,16 +83,9 @@ export function pointName(values: Record<string, unknown>): string {
   return parts.length ? parts.join('_') : 'base';
 }
 
+/** A sweep file checked against its schema (defaults filled in); a bad one fails naming the field. */
 export function readSweepFile(path: string): SweepFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${path}: cannot read JSON (${(e as Error).message})`);
-  }
-  const r = sweepSchema.safeParse(raw);
-  if (!r.success) throw new UserError(`${path}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
-  return r.data;
+  return readJsonFile(path, sweepSchema);
 }
 
 export interface PlanOptions {

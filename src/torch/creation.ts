@@ -1,6 +1,7 @@
 // Creating tensors: from JavaScript data, constant fills, ranges and seeded random numbers;
 // plus joining (cat, stack, where) and the runtime settings (seed, threads, devices).
 import { native } from './native.js';
+import { UserError } from '../errors.js';
 import { Tensor, wrap, wrapAll, type NestedArray, type TensorOrScalar } from './tensor.js';
 import { type AnyTypedArray, type DType, type Device, dtypeOfArray } from './dtype.js';
 
@@ -146,11 +147,23 @@ export function cudaDeviceCount(): number { return native.cudaDeviceCount(); }
 export function liveTensors(): number { return native.liveTensors(); }
 /** libtorch's build and parallelism description (BLAS, oneDNN, OpenMP threads). */
 export function configInfo(): string { return native.configInfo(); }
+/**
+ * The one check of a device name: 'auto', 'cpu', 'cuda' or 'cuda:N', and a CUDA device only when
+ * this libtorch has it. A bad name is a one-line UserError (libtorch's own error is a stack).
+ */
+export function checkDevice(name: string): string {
+  const m = /^(auto|cpu|cuda)(?::(\d+))?$/.exec(name);
+  if (!m || (m[2] !== undefined && m[1] !== 'cuda')) throw new UserError(`device '${name}': expected auto, cpu, cuda or cuda:N`);
+  if (m[1] === 'cuda') {
+    const n = cudaAvailable() ? cudaDeviceCount() : 0;
+    if (n === 0) throw new UserError(`device '${name}' asked for, but this libtorch build has no CUDA device (use --device cpu)`);
+    if (m[2] !== undefined && Number(m[2]) >= n) throw new UserError(`device '${name}' asked for, but this machine has ${n} CUDA device(s): cuda:0 to cuda:${n - 1}`);
+  }
+  return name;
+}
+
 /** 'cuda' when libtorch has a GPU, else 'cpu'; `preferred` overrides ('cpu', 'cuda', 'cuda:1'). */
 export function defaultDevice(preferred?: string): string {
-  if (preferred && preferred !== 'auto') {
-    if (preferred.startsWith('cuda') && !cudaAvailable()) throw new Error(`device '${preferred}' asked for, but this libtorch build has no CUDA device`);
-    return preferred;
-  }
+  if (preferred && preferred !== 'auto') return checkDevice(preferred);
   return cudaAvailable() ? 'cuda' : 'cpu';
 }

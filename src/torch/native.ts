@@ -4,13 +4,9 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** An opaque handle to one libtorch tensor reference, owned by a {@link Tensor}. */
-export interface Handle { readonly __brand?: 'TensorHandle' }
-/** An opaque handle to a libtorch optimiser. */
-export interface OptimHandle { readonly __brand?: 'Optimizer' }
+import { addonMismatches, type Native } from './native-api.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Native = Record<string, (...args: any[]) => any>;
+export type { Handle, OptimHandle, GroupHandle, Native } from './native-api.js';
 
 function load(): Native {
   // dist/src/torch/native.js → ../../../build/Release
@@ -18,7 +14,14 @@ function load(): Native {
   if (!existsSync(path)) {
     throw new Error(`the libtorch addon is not built (${path} is missing): run \`npm run setup\``);
   }
-  return createRequire(import.meta.url)(path) as Native;
+  const addon = createRequire(import.meta.url)(path) as Record<string, unknown>;
+  // Every function is declared with its types and arity in native-api.ts: an addon built from
+  // other sources (a function added, renamed or removed on one side only) stops here by name.
+  const wrong = addonMismatches(addon);
+  if (wrong.length > 0) {
+    throw new Error(`the libtorch addon (${path}) does not match src/torch/native-api.ts (rebuild with \`node scripts/setup.mjs\`, or declare the function): ${wrong.join('; ')}`);
+  }
+  return addon as unknown as Native;
 }
 
 // How libtorch's OpenMP threads wait between ops. Spinning for ever (OMP_WAIT_POLICY=ACTIVE) is

@@ -22,6 +22,11 @@ abstract class Optimizer {
   }
   /** Clears every parameter's gradient (set to none). */
   zeroGrad(): void { this.checkBound(); native.optimZeroGrad(this.h); }
+  /**
+   * Frees the optimiser and its state (Adam: two tensors per parameter) now rather than when the
+   * garbage collector finds it; the parameters stay the caller's. Any later call throws.
+   */
+  dispose(): void { native.optimFree(this.h); }
   step(): void { this.checkBound(); native.optimStep(this.h); }
   /**
    * The optimiser holds the tensors it was given. Module.to() and toChannelsLast() replace a
@@ -38,7 +43,7 @@ abstract class Optimizer {
   set lr(v: number) { native.optimSetLr(this.h, v); }
   /** Per-parameter state in parameter order; null where a parameter has no state yet. */
   getState(): (ParamState | null)[] {
-    const raw = native.optimGetState(this.h) as (Record<string, unknown> | null)[];
+    const raw = native.optimGetState(this.h);
     return raw.map((r) => {
       if (r === null) return null;
       const out: ParamState = {};

@@ -24,7 +24,7 @@ import { DataParallel } from './distributed.js';
 import type { ProcessGroup } from '../c10d/process-group.js';
 import { toNetworkInput, targetTensors, type TargetSpec } from '../infer/prepare.js';
 import { TermAccumulator } from '../infer/predict.js';
-import { buildModel } from '../infer/open-run.js';
+import { buildModel } from '../model/build.js';
 import type { BatchRecord, EpochRecord, ResolvedRun } from '../schema/run.js';
 import type { YoloV3 } from '../model/yolo.js';
 import { NonFiniteLossError, checkFinite, checkGradients, meanTerms } from './guards.js';
@@ -410,10 +410,11 @@ function endOfEpoch(s: Session, epoch: number, p: EpochProgress, val: Awaited<Re
   return null;
 }
 
-/** After the loop, however it ended: loader and model freed, done.json for a finished run. */
+/** After the loop, however it ended: loader, optimiser and model freed, done.json for a finished run. */
 async function finish(s: Session, stopReason: 'interrupted' | 'early-stop' | 'done'): Promise<void> {
   const { dp, meta, cfg, dir } = s;
   await s.loader.close();
+  s.optimizer.dispose();
   s.model.dispose();
   s.events?.flush();
   // done.json marks a finished run (sweeps skip it); an interrupted run has none.

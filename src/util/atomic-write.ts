@@ -4,10 +4,11 @@
 // content; the error is a one-line UserError such as "no space left on device writing PATH".
 // Temporary names are `.NAME.tmp-PID` (files) and `.NAME.partial-PID` (datasets, folders); stale
 // ones whose process is gone are removed the next time NAME is written.
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { faultPoint } from './fault.js';
+import { pidAlive } from './pid-alive.js';
 
 /** What an errno code means, in the words of the one-line messages. */
 const CAUSES: Record<string, string> = {
@@ -49,30 +50,6 @@ export function writeError(e: unknown, path: string, verb = 'writing'): UserErro
 /** The temporary name for `path` owned by this process. */
 export function tempName(path: string, kind: 'tmp' | 'partial' = 'tmp'): string {
   return join(dirname(path), `.${basename(path)}.${kind}-${process.pid}`);
-}
-
-/**
- * True when a process with this id is running (EPERM: it exists but belongs to someone else). A
- * zombie is not: a killed process whose parent died too waits, dead, until init reaps it — which
- * in a container can take a while, or never happen — and kill(pid, 0) still succeeds for it.
- */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !isZombie(pid);
-}
-
-/** Linux: the state field of /proc/PID/stat is Z (zombie) or X (dead). Elsewhere: false. */
-function isZombie(pid: number): boolean {
-  let stat: string;
-  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return false; }
-  // "PID (comm) S …": comm may hold spaces and parentheses, so read after the last ')'.
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state === 'Z' || state === 'X';
 }
 
 /**
@@ -194,4 +171,10 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, o: { mo
 /** JSON (two-space indent, final newline) written with writeFileAtomic. */
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Creates the folder, then writes atomically (a reader never sees half a file). */
+export function writeAtomic(path: string, data: string | Buffer): void {
+  makeDir(dirname(path));
+  writeFileAtomic(path, data);
 }

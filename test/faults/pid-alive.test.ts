@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { pidAlive } from '../../src/util/atomic-write.js';
+import { pidAlive } from '../../src/util/pid-alive.js';
 
 test('pidAlive: this process and a sleeping one are alive; a zombie and a finished process are not', async () => {
   assert.equal(pidAlive(process.pid), true);

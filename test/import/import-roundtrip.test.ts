@@ -11,7 +11,7 @@ import { collectYolo } from '../../src/formats/yolo.js';
 import { collectCoco } from '../../src/formats/coco.js';
 import { importRecords, reportPath, DEFAULT_MIXED_SIZE, type ImportOptions } from '../../src/formats/importer.js';
 import { exportDataset } from '../../src/formats/exporter.js';
-import { letterboxTransform } from '../../src/formats/letterbox.js';
+import { letterboxTransform } from '../../src/geometry/letterbox.js';
 import { writeVoc } from './fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-import-'));

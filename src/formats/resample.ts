@@ -1,12 +1,11 @@
-// Fitting imported images to the dataset's one size with the project's letterbox
-// (geometry/letterbox.ts, as keras-yolo3: aspect kept, centred). Here the padding is 0 (an empty
-// detector pixel, not keras' grey 128) and the resampling is PIL's antialiased bilinear (a
-// triangle filter widened by the shrink factor, so downscaling averages instead of aliasing).
+// Resampling imported images into the dataset's one size: the pixels of the project's one
+// letterbox, whose placement and box transform are geometry/letterbox.ts's (as keras-yolo3:
+// aspect kept, centred). Here the padding is 0 (an empty detector pixel, not keras' grey 128) and
+// the resampling is PIL's antialiased bilinear (a triangle filter widened by the shrink factor, so
+// downscaling averages instead of aliasing).
 // Resampled values are rounded to integers so that an exported 8-bit PNG holds them exactly.
 import type { Raster } from './image-io.js';
 import { letterboxTransform, type Transform } from '../geometry/letterbox.js';
-
-export { IDENTITY, letterboxTransform, type Transform } from '../geometry/letterbox.js';
 
 /** Converts a raster to planar floats [C, H, W] with C = 1 (ITU-R 601 luma, as PIL 'L') or 3. */
 export function toPlanar(r: Raster, channels: 1 | 3): Float32Array {

@@ -1,0 +1,105 @@
+// The typed option layer (src/cli/options.ts, issue 30): every option that takes a value of every
+// registered command has a typed parser, and the values of the fault campaign (unbounded counts,
+// fractions of processes, scores above 1, unknown names and devices) are refused while parsing —
+// before any action runs, so no run directory or partial file is made — with one line naming the flag.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { registerCommands } from '../../src/cli/registry.js';
+import { untypedOptions } from '../../src/cli/options.js';
+import { cudaAvailable } from '../../src/torch/index.js';
+import { run, errorLines } from './fixture.js';
+
+/** The daqyolo program with every action replaced by a marker: parsing only, nothing runs. */
+function parseOnly(): { program: Command; ran: () => string | null } {
+  const program = new Command().name('daqyolo').exitOverride();
+  registerCommands(program);
+  let ran: string | null = null;
+  const walk = (c: Command, path: string): void => {
+    for (const sub of c.commands) {
+      sub.exitOverride();
+      sub.configureOutput({ writeErr: () => {}, writeOut: () => {} });
+      sub.action(() => { ran = `${path}${sub.name()}`; });
+      walk(sub, `${path}${sub.name()} `);
+    }
+  };
+  walk(program, '');
+  return { program, ran: () => ran };
+}
+
+test('every option that takes a value, of every command, has a typed parser (or a path/text placeholder)', () => {
+  const program = new Command();
+  registerCommands(program);
+  assert.deepEqual(untypedOptions(program), []);
+});
+
+const REFUSED: [string[], RegExp][] = [
+  [['simulate', '--out', 'x.h5', '--images', '1e12'], /^--images: expected an integer from 1 to 10\^7, got "1e12"$/],
+  [['fprate', 'r', '--images', '1e20', '--parallel', '1'], /^--images: expected an integer/],
+  [['fprate', 'r', '--images', '640', '--parallel', '1e99'], /^--parallel: expected an integer/],
+  [['fprate', 'r', '--images', '1e99', '--parallel', '2'], /^--images: expected an integer/],
+  [['evaluate', 'r', '--data', 'd.h5', '--background', '1e99'], /^--background: expected an integer/],
+  [['train', '--data', 'd.h5', '--out', 'o', '--nproc', '1.5'], /^--nproc: expected an integer from 1/],
+  [['train', '--data', 'd.h5', '--out', 'o', '--nproc', '1e99'], /^--nproc: expected an integer from 1/],
+  [['train', '--data', 'd.h5', '--out', 'o', '--nproc', '0'], /^--nproc: expected an integer from 1/],
+  [['train', '--data', 'd.h5', '--out', 'o', '--nproc', '-1'], /^--nproc: expected an integer from 1/],
+  [['train', '--data', 'd.h5', '--out', 'o', '--lr', '1e99'], /^--lr: expected a number > 0 and ≤ 10, got "1e99"$/],
+  [['train', '--data', 'd.h5', '--out', 'o', '--epochs', ''], /^--epochs: expected an integer/],
+  [['study', '--dry-run', '--plan', 'seed', '--images', '1e99'], /^--images: expected an integer/],
+  [['study', '--dry-run', '--plan', 'seed', '--width', '-1'], /^--width: expected a number > 0/],
+  [['study', '--plan', 'seed', '--quick', '--variant', 'foo'], /^--variant: expected one of yolov3, yolov3-tiny, sparse-yolov3, sparse-yolov3-tiny, got "foo"$/],
+  [['study', '--plan', 'seeds'], /^--plan: expected one of seed/],
+  [['detect', 'r', 'd.h5', '--out', 'o', '--score', '2'], /^--score: expected a number ≥ 0 and ≤ 1, got "2"$/],
+  [['evaluate', 'r', '--data', 'd.h5', '--match', 'centr'], /^--match: expected one of iou, centre/],
+  [['report', 'r', '--events', '-1'], /^--events: expected an integer/],
+  [['show', 'd.h5', '--index', '0x10', '--out', 'a.png'], /^--index: expected an integer/],
+  [['train', '--data', 'd.h5', '--out', 'o', '--device', 'foo'], /^--device: device 'foo': expected auto, cpu, cuda or cuda:N$/],
+  [['evaluate', 'r', '--data', 'd.h5', '--device', 'foo'], /^--device: device 'foo'/],
+  [['detect', 'r', 'd.h5', '--out', 'o', '--device', 'foo'], /^--device: device 'foo'/],
+  [['fprate', 'r', '--device', 'foo'], /^--device: device 'foo'/],
+  [['study', '--device', 'cuda:x'], /^--device: device 'cuda:x'/],
+];
+
+test('unbounded, fractional, out-of-range and unknown values are refused while parsing, naming the flag', async () => {
+  for (const [args, want] of REFUSED) {
+    const { program, ran } = parseOnly();
+    const err = await program.parseAsync(['node', 'daqyolo', ...args]).then(() => null, (e: Error) => e);
+    assert.equal(ran(), null, `${args.join(' ')}: accepted, the action ran`);
+    assert.ok(err && (err as { userFacing?: boolean }).userFacing, `${args.join(' ')}: not a one-line user error: ${err?.stack}`);
+    assert.match(err.message, want, args.join(' '));
+  }
+});
+
+test('in-range values still parse (the bounds are not too tight)', async () => {
+  for (const args of [['simulate', '--out', 'x.h5', '--images', '1e6', '--size', '480'], ['fprate', 'r', '--images', '1e9', '--parallel', '2', '--device', 'cpu'],
+    ['train', '--data', 'd', '--out', 'o', '--nproc', '2', '--lr', '1e-4', '--size', '480'], ['detect', 'r', 'd', '--out', 'o', '--score', '1']]) {
+    const { program, ran } = parseOnly();
+    await program.parseAsync(['node', 'daqyolo', ...args]);
+    assert.equal(ran(), args[0], args.join(' '));
+  }
+});
+
+test('--device cuda on a libtorch without CUDA: one line for train, evaluate, detect and fprate', { skip: cudaAvailable() && 'this libtorch has CUDA' }, async () => {
+  for (const args of [['train', '--data', 'd', '--out', 'o'], ['evaluate', 'r', '--data', 'd'], ['detect', 'r', 'd', '--out', 'o'], ['fprate', 'r']]) {
+    const { program, ran } = parseOnly();
+    const err = await program.parseAsync(['node', 'daqyolo', ...args, '--device', 'cuda']).then(() => null, (e: Error) => e);
+    assert.equal(ran(), null, args[0]);
+    assert.match(err?.message ?? '', /^--device: device 'cuda' asked for, but this libtorch build has no CUDA device \(use --device cpu\)$/, args[0]);
+  }
+});
+
+test('the CLI prints the refusal as one line and makes nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'daqyolo-faults-options-'));
+  try {
+    const r = run(['simulate', '--out', join(dir, 'x.h5'), '--images', '1e12']);
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.stderr.trim().split('\n'), ['daqyolo: --images: expected an integer from 1 to 10^7, got "1e12"']);
+    assert.deepEqual(errorLines(r).length, 1);
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
