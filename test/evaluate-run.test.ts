@@ -27,7 +27,7 @@ before(async () => {
 });
 
 test('evaluate writes eval/<split>.json with detection metrics, efficiency per Eν bin and FP rate', async () => {
-  const r = await evaluateRunOnData({ runDir: run, data, split: 'eval', background: 16, batch: 8, workers: 0 });
+  const r = await evaluateRunOnData({ runDir: run, data, split: 'eval', background: 16, batch: 8, workers: 0, otherRules: ['iou', 'centre'] });
   const saved = JSON.parse(readFileSync(join(run, 'eval', 'eval.json'), 'utf8'));
   assert.equal(saved.images, 5);
   assert.equal(saved.backgroundImages, 16);
@@ -35,7 +35,15 @@ test('evaluate writes eval/<split>.json with detection metrics, efficiency per E
   assert.equal(saved.trigger.efficiency.bins.length, 14);
   // Every simulated interaction of the eval images is counted, with or without a box.
   assert.equal(r.trigger!.efficiency.bins.reduce((n, b) => n + b.all.n, 0), 10);
-  assert.ok(saved.trigger.matchRule.includes('IoU'));
+  // The default rule is the TP rule (TPs regenerated from the seeds: this dataset does not store them);
+  // the other rules come from the same inference, over the same interactions.
+  assert.equal(saved.trigger.match, 'tps');
+  assert.ok(saved.trigger.matchRule.includes("of the interaction's TPs"));
+  assert.deepEqual(r.otherRules!.map((t) => t.match), ['iou', 'centre']);
+  assert.ok(r.otherRules!.every((t) => t.efficiency.integrated.all.n === 10));
+  // Each table carries the supernova-spectrum average beside the flat one.
+  assert.equal(saved.trigger.efficiency.supernova.meanEnergyMeV, 11);
+  assert.ok(saved.trigger.efficiency.supernova.weightWithoutEvents >= 0);
   assert.equal(saved.detections.perScale.length, 2);
   assert.equal(saved.loss.scales.length, 2);
   assert.ok(r.trigger!.scan.length > 0);

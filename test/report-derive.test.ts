@@ -119,10 +119,12 @@ test('quantile interpolates; thin keeps the ends', () => {
 });
 
 test('parseMetrics skips a half-written last line but rejects a broken one in the middle', () => {
-  const e = JSON.stringify({ type: 'epoch', epoch: 0 });
-  const b = JSON.stringify({ type: 'batch', step: 0 });
+  const e = JSON.stringify({ type: 'epoch', epoch: 0, step: 3, train: { objective: 1, scales: [] }, val: { objective: 1, scales: [] } });
+  const b = JSON.stringify({ type: 'batch', step: 0, epoch: 0, batch: 0, scales: [] });
   assert.equal(parseMetrics(`${b}\n${e}\n{"type":"ep`).epochs.length, 1);
   assert.throws(() => parseMetrics(`${b}\n{"ty\n${e}\n`, 'm.jsonl'), /m\.jsonl:2/);
+  // A whole line that is not a record train writes (issue 30: report's TypeError on it).
+  assert.throws(() => parseMetrics(`${b}\n${e}\n{"type":"epoch","epoch":"x"}\n`, 'm.jsonl'), /^UserError: m\.jsonl:3: epoch record with epoch "x"/);
 });
 
 test('sweep: grid expansion, dotted keys, names, and validation of every point', () => {

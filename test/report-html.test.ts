@@ -3,7 +3,7 @@
 // two-run comparison shows both runs' series on every plot with a single run legend.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -110,4 +110,15 @@ test('the baseline trigger is drawn beside the network in both trigger plots', a
     assert.ok(p.legends.some((l) => l.some((t) => t.endsWith('· baseline'))), `${id}: no baseline in the legend ${JSON.stringify(p.legends)}`);
     assert.ok(p.colours.includes('#555555'), `${id}: no baseline mark (colours ${p.colours.join(' ')})`);
   }
+  // The summary puts the two side by side by the same rule (the default TP rule of both reports).
+  const html = readFileSync(out, 'utf8');
+  assert.match(html, /Network and baseline at the same FP rate per module, by the same matching rule/);
+  assert.match(html, /≥ 2 TPs/);
+  // A baseline measured by another rule is not drawn beside the network: the caption says why.
+  daqyolo(['baseline', join(dir, 'tiny.h5'), '--run', runs[0]!, '--background', '16', '--workers', '0', '--match', 'iou']);
+  const other = join(dir, 'baseline-iou.html');
+  daqyolo(['report', runs[0]!, '--out', other]);
+  const text = readFileSync(other, 'utf8');
+  assert.match(text, /its baseline was measured by the rule &quot;iou&quot;, not the network's &quot;tps&quot;/);
+  assert.match(text, /not measured by this rule/);
 });

@@ -195,9 +195,13 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
   // Beside it, the clustering trigger at the same rates on as many background images.
   assert.deepEqual(endpoint.baseline.rows.map((x: { targetHz: number }) => x.targetHz), [1, 1.8, 10, 100]);
   assert.equal(endpoint.baseline.fpImages, 64);
-  for (const row of endpoint.baseline.rows) {
+  // Every row by every rule, the TP rule first (the headline), for the network and the baseline alike.
+  for (const row of [...endpoint.rows, ...endpoint.baseline.rows]) {
     assert.equal(row.efficiency === null, row.threshold === null, 'an efficiency wherever the rate is reachable');
-    if (row.threshold !== null) assert.ok(row.efficiencyCentre >= 0 && row.efficiencyCentre <= 1, 'centre-rule efficiency measured');
+    if (row.threshold === null) continue;
+    assert.equal(row.match, 'tps');
+    assert.deepEqual(row.byRule.map((x: { match: string }) => x.match), ['tps', 'iou', 'centre']);
+    for (const x of row.byRule) assert.ok(x.efficiency >= 0 && x.efficiency <= 1 && x.efficiencySupernova >= 0 && x.efficiencySupernova <= 1, JSON.stringify(x));
   }
   assert.ok(existsSync(join(out, 'endpoint', 'baseline-fprate.json')));
   const { findings } = JSON.parse(readFileSync(join(out, 'findings.json'), 'utf8'));
@@ -208,6 +212,8 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /<section id="findings">/);
   assert.match(html, /The trigger it would replace at the same rates/);
+  assert.match(html, /Network and baseline at the same FP rate per module, by the same matching rule/);
+  assert.ok(ids.includes('endpoint'), 'the end point\'s finding: which trigger wins by the same rule');
   const links = [...html.matchAll(/href="(comparisons\/[a-z-]+\.html)#([a-z0-9-]+)"/g)];
   assert.ok(links.length >= 8, `${links.length} plot links`);
   for (const [, file, id] of links) assert.match(readFileSync(join(out, file!), 'utf8'), new RegExp(`id="${id}"`), `${file}#${id}`);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { openDataset } from '../src/data/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-study-'));
 const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
@@ -26,6 +27,14 @@ test('daqyolo study runs every stage and writes study.json, the evaluations and 
   assert.equal(summary.baseline.backgroundImages, 40);
   assert.ok(existsSync(join(out, 'run', 'baseline', 'eval.json')), 'the baseline beside the run, for the report');
   assert.match(r.stdout, /at 100 Hz per module: network .* baseline /);
+  // Both by the default TP rule, side by side at the same rates, flat and over the supernova spectrum.
+  assert.match(r.stdout, /network and baseline by the same rule — ≥ 2 of the interaction's TPs/);
+  assert.deepEqual([summary.trained.match, summary.baseline.match, summary.comparison.match], ['tps', 'tps', 'tps']);
+  assert.deepEqual(summary.comparison.rates.map((x: { targetHz: number }) => x.targetHz), [1, 10, 100]);
+  assert.ok('efficiencySupernova' in summary.trained && 'efficiencySupernovaErr' in summary.trained.operatingPoints[0]);
+  // The study's dataset stores the TPs with their owners (the TP rule reads them).
+  const h5 = openDataset(join(out, 'snnu.h5'));
+  try { assert.ok(h5.tps(0) !== null, 'TPs stored'); } finally { h5.close(); }
   assert.ok(existsSync(join(out, 'run', 'eval', 'eval-init.json')) && existsSync(join(out, 'run', 'eval', 'eval-best.json')));
   assert.ok(statSync(join(out, 'report.html')).size > 10_000);
   assert.match(r.stdout, /untrained network: mAP@0.5/);

@@ -32,7 +32,7 @@ test('clustering: channel gap ≤ tolerance and Δt ≤ 20 ticks link TPs; hits 
   const p = defaultClusterParams();
   const c = clusterTps(tps, tps.channel.length, p, layout);
   assert.equal(c.length, 1, JSON.stringify(c));
-  assert.deepEqual({ ...c[0] }, { x1: 10, y1: Math.floor(1000 / (4492 / 480)), x2: 14, y2: Math.floor(1020 / (4492 / 480)) + 1, sumAdc: 600, hits: 3, channels: 3 });
+  assert.deepEqual({ ...c[0] }, { x1: 10, y1: Math.floor(1000 / (4492 / 480)), x2: 14, y2: Math.floor(1020 / (4492 / 480)) + 1, sumAdc: 600, hits: 3, channels: 3, tps: [0, 1, 2] });
   // Tolerance 3 joins channel 16 (and then 13 @ 1041 through it: Δt 21 from 1020 breaks it).
   const c3 = clusterTps(tps, tps.channel.length, { ...p, channelTolerance: 3 }, layout);
   assert.deepEqual(c3.map((x) => x.sumAdc), [650]);

@@ -4,6 +4,7 @@ import { openDataset } from '../data/store.js';
 import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
 import { SCALE_NAMES } from '../schema/run.js';
 import { count, integer, oneOf, MAX } from './options.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 
 
 export function registerAnchors(program: Command): void {
@@ -12,7 +13,7 @@ export function registerAnchors(program: Command): void {
     .description('IoU k-means anchors of the training split\'s boxes (k-means++ and seeded restarts)')
     .option('--num <k>', 'number of anchors (9 for YOLOv3, 6 for YOLOv3-tiny)', count(100), 9)
     .option('--size <px>', 'network input size the anchors are for (boxes are scaled to it)', integer({ min: 32, max: MAX.imageSize }))
-    .option('--split <name>', 'train, val or eval', oneOf(['train', 'val', 'eval']), 'train')
+    .option('--split <name>', 'train, val or eval', oneOf(SPLIT_NAMES), 'train')
     .option('--restarts <n>', 'seeded restarts (the best mean IoU wins)', count(10_000), 10)
     .option('--seed <n>', 'seed', integer({ max: MAX.seed }), 0)
     .option('--json', 'print JSON')

@@ -4,6 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 
+/** Help text of --match. */
+export const MATCH_HELP = "tps (≥ 2 of the interaction's TPs in the candidate; the default), iou (IoU ≥ 0.1 with the truth box) or centre (candidate centre inside the truth box)";
+
 /** @deprecated Use `integer`/`count` of options.ts (bounded). An integer ≥ min. */
 export const intArg = (name: string, min = 0) => (v: string): number => {
   const n = Number(v);

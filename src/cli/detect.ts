@@ -10,11 +10,12 @@ import { openDataset, type DatasetBox, type Interaction } from '../data/store.js
 import { datasetScene, eventPng, pixelTps, sceneDetections, type EventScene } from '../report/event-scene.js';
 import { DEFAULT_NMS_IOU } from '../infer/nms.js';
 import { matchRuleText } from '../eval/efficiency.js';
-import { drawOptions, plotWidthOption, zoomOption } from './show.js';
+import { drawOptions } from './show.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
 import { predict } from '../infer/predict.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { device, oneOf, probability, text } from './options.js';
+import { device, integer, oneOf, probability, text } from './options.js';
+import { SPLIT_NAMES } from '../data/splits.js';
 
 interface Item { name: string; image: Float32Array; channels: number; height: number; width: number; boxes: DatasetBox[]; interactions: Interaction[]; scene?: EventScene }
 
@@ -58,12 +59,12 @@ export function registerDetect(program: Command): void {
     .description('detections of a trained run on a dataset (with --indices) or a folder of PNG images: JSON and event displays')
     .requiredOption('--out <dir>', 'output folder (detections.json and one PNG per image)')
     .option('--indices <list>', 'dataset images, e.g. 0,3,10-12 (default: the first 8 of --split)')
-    .option('--split <name>', 'with a dataset and no --indices: which split', oneOf(['train', 'val', 'eval']), 'eval')
+    .option('--split <name>', 'with a dataset and no --indices: which split', oneOf(SPLIT_NAMES), 'eval')
     .option('--score <x>', 'minimum score', probability(), 0.3)
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
     .option('--no-png', 'skip the event displays')
-    .option('--zoom [window]', 'event displays framing the interaction (no value), or a window "C0-C1,T0-T1" in channels and ticks', zoomOption())
-    .option('--width <px>', 'width of the event displays\' plotting area in screen pixels', plotWidthOption(), 760)
+    .option('--zoom [window]', 'event displays framing the interaction (no value), or a window "C0-C1,T0-T1" in channels and ticks', text())
+    .option('--width <px>', 'width of the event displays\' plotting area in screen pixels', integer({ min: 200, max: 4000 }), 760)
     .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
     .action((run: string, input: string, o) => {
       if (!existsSync(input)) throw new UserError(`${input}: no such dataset or folder`);

@@ -3,7 +3,7 @@
 // splits into shards (--shard i/n, e.g. a Slurm array) whose histograms --merge adds up exactly.
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { measureBaselineFpRate, measureFpRate, mergeFpShards, type FpResult, type FpRow } from '../eval/fprate.js';
+import { isTpImport, measureBaselineFpRate, measureFpRate, measureStoredFpRate, mergeFpShards, type FpResult, type FpRow } from '../eval/fprate.js';
 import { shq } from '../sweep/slurm.js';
 import { CLI } from '../sweep/local.js';
 import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
@@ -12,10 +12,12 @@ import { writeScript } from './launch.js';
 import { addClusterOptions, clusterParamsOfData } from './baseline.js';
 import { progress } from './progress.js';
 import { count, device, integer, number, shard, text, MAX } from './options.js';
-import { onStopSignals } from './signals.js';
+import { onStopSignals, stopWithParent } from './signals.js';
 
 /** `i/n` → { index, count }. */
 function printRows(rows: FpRow[], score: string, digits: number): void {
+  // The FP rate needs no matching rule: on a background-only image every candidate is a false positive.
+  console.log('false positive: any candidate on a background-only image (the same under every matching rule: tps, iou, centre)');
   console.log(`${score} ≥   FP count   FP per image   Hz per module   90 % CL`);
   for (const r of rows) {
     console.log(`  ${r.threshold.toFixed(digits)}   ${String(r.fpCount).padStart(8)}   ${r.fpPerImage.toExponential(2).padStart(12)}   ${r.hz.toExponential(2).padStart(13)}   ${r.limitKind === 'upper' ? '<' : '≤'} ${r.limitHz.toExponential(2)} Hz`);
@@ -27,13 +29,15 @@ function printTable(run: string, result: FpResult): void {
   printRows(result.rows, 'score', 2);
 }
 
+const note = (message: string) => console.error(`note: ${message}`);
+
 export function registerFpRate(program: Command): void {
   addClusterOptions(program
     .command('fprate [run]')
     .description('stream background-only images from the simulator into the network (or the baseline trigger): FP per image and Hz per module (resumable, shardable)'))
     .option('--images <n>', 'background-only images in total (10⁶ reach ≈ 1 Hz per module)', count(MAX.streamImages), 100000)
     .option('--seed <n>', 'stream seed (default: the dataset\'s)', integer({ max: MAX.seed }))
-    .option('--data <file>', 'dataset whose simulator configuration to stream (default: the run\'s training data)')
+    .option('--data <file>', 'dataset whose simulator configuration to stream (default: the run\'s training data); an imported TP dataset (import tps): its own background windows')
     .option('--baseline', 'measure the baseline clustering trigger instead of a run (needs --data)')
     .option('--state <file>', 'with --baseline: where the resumable count is kept (default beside the dataset)')
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
@@ -47,14 +51,14 @@ export function registerFpRate(program: Command): void {
     .option('--shard <i/n>', 'measure only shard i of n of the stream (own histogram; then --merge)', shard(100_000))
     .option('--merge', 'add up the shards\' histograms (all n, finished): the table of the whole stream')
     .option('--slurm <script>', 'with --shards: write a Slurm array script, one task per shard')
-    .option('--shards <n>', 'with --slurm: number of shards (array tasks)', count(100_000))
+    .option('--shards <n>', 'with --slurm: number of shards (array tasks); with --merge: which split to merge (default: the one there, or the complete one written last)', count(100_000))
     .action(async (run: string | undefined, o) => {
       if (o.baseline && !o.data) throw new UserError('fprate --baseline: give --data with the simulated dataset whose configuration to stream');
       if (!o.baseline && !run) throw new UserError('fprate: give a run directory, or --baseline --data <file>');
       if (o.baseline && (o.shard || o.merge || o.slurm)) throw new UserError('fprate --baseline streams in one process (it runs at the simulation\'s speed); --shard, --merge and --slurm are for runs');
       if (o.parallel && (o.slurm || o.merge)) throw new UserError('--parallel runs shards on this machine; not with --slurm (one array task per shard) or --merge');
       if (o.merge) {
-        const result = mergeFpShards(run!, { seed: o.seed });
+        const result = mergeFpShards(run!, { seed: o.seed, shards: o.shards, onNote: note });
         if (o.json) console.log(JSON.stringify(result, null, 2)); else printTable(run!, result);
         return;
       }
@@ -79,13 +83,20 @@ export function registerFpRate(program: Command): void {
         console.log(`wrote ${o.slurm}: sbatch ${o.slurm}, then daqyolo fprate ${run} --merge`);
         return;
       }
+      if (!o.baseline && o.data && isTpImport(o.data)) {
+        // Imported TPs: the dataset's own background windows, not a simulated stream.
+        const result = await measureStoredFpRate({ runDir: run!, data: o.data, images: o.images, checkpoint: o.checkpoint, batch: o.batch, device: o.device, trigger: { faces: o.faces } });
+        if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
+        console.log(`${run}: ${result.images} stored background windows of ${o.data}; ${result.note}`);
+        printRows(result.rows, 'score', 2);
+        return;
+      }
       if (o.parallel > 1 && (o.baseline || o.shard)) throw new UserError('--parallel runs the shards of a run here; not with --baseline or --shard');
       // Unset: every core, as shards (a run's stream only; the baseline's runs at the simulation's speed).
       const parallel: number = o.parallel ?? (o.baseline || o.shard ? 1 : defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), o.images, o.batch));
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after this batch and saving the count so far');
-      // A shard of a pool (sweep/fprate-pool.ts): its parent gone, stop as on Ctrl-C.
-      if (process.channel) { process.on('disconnect', () => { control.stop = true; }); process.channel.unref(); }
+      stopWithParent(control, 'stopping after this batch and saving the count so far'); // a shard of a pool (sweep/fprate-pool.ts)
       const bar = progress('background images', o.images);
       const trigger = { faces: o.faces };
       try {
@@ -109,7 +120,7 @@ export function registerFpRate(program: Command): void {
           return;
         }
         const result = await measureFpRate({ runDir: run!, images: o.images, seed: o.seed, data: o.data, checkpoint: o.checkpoint, batch: o.batch,
-          workers: o.workers, device: o.device, trigger, control, onProgress: (d) => bar.update(d), shard: o.shard, saveEverySeconds: o.saveEvery });
+          workers: o.workers, device: o.device, trigger, control, onProgress: (d) => bar.update(d), shard: o.shard, saveEverySeconds: o.saveEvery, onNote: note });
         bar.stop();
         if (o.json) { console.log(JSON.stringify(result, null, 2)); return; }
         printTable(run!, result);

@@ -70,6 +70,8 @@ export function freePort(): Promise<number> {
  * cores / n libtorch threads unless threads were chosen. Rank 0's output is shown; the other
  * ranks print only errors, prefixed with their rank. When a rank fails, the others fail on their
  * own within the c10d timeout (naming it); any still running after `graceMs` more are stopped.
+ * A rank whose launcher is killed sees its IPC channel close and stops after the same step as the
+ * others, saving `last`, so none trains on unattended holding the run's lock.
  * Resolves to the exit status (the first failing rank's).
  */
 export async function launchLocal(n: number, args: string[], o: { graceMs: number; threads?: number }): Promise<number> {
@@ -77,7 +79,8 @@ export async function launchLocal(n: number, args: string[], o: { graceMs: numbe
   const threads = o.threads && o.threads > 0 ? o.threads : Math.max(1, Math.floor(availableParallelism() / n));
   const children = [...Array(n).keys()].map((rank) => {
     const child = spawn(process.execPath, [CLI, ...args, '--dist-url', `tcp://127.0.0.1:${port}`, '--rank', String(rank), '--world-size', String(n)], {
-      stdio: ['ignore', rank === 0 ? 'inherit' : 'ignore', rank === 0 ? 'inherit' : 'pipe'],
+      // The IPC channel is how a rank sees its launcher die (SIGKILL): it then stops and saves (signals.ts).
+      stdio: ['ignore', rank === 0 ? 'inherit' : 'ignore', rank === 0 ? 'inherit' : 'pipe', 'ipc'],
       env: { ...process.env, DAQYOLO_THREADS: String(threads), DAQYOLO_LOCAL_RANK: String(rank) },
     });
     child.stderr?.on('data', (d: Buffer) => process.stderr.write(d.toString().split('\n').filter(Boolean).map((l) => `[rank ${rank}] ${l}\n`).join('')));

@@ -5,7 +5,7 @@
 //
 // How to declare an option
 // ------------------------
-//   import { integer, count, number, probability, oneOf, device, text } from './options.js';
+//   import { integer, count, number, probability, oneOf, device, text, shard, custom, MAX } from './options.js';
 //   cmd
 //     .option('--images <n>', 'images', count(MAX.datasetImages), 1000)   // integer 1 … bound
 //     .option('--seed <n>', 'seed', integer({ min: 0, max: MAX.seed }))   // integer min … max
@@ -26,6 +26,8 @@
 // - Every integer and number needs an upper bound: the limits shared by several commands are in
 //   `MAX` below (pick one, or add one with the reason).
 // - Default values are not parsed by commander: keep them inside the bounds.
+// - args.ts's old intArg/numArg have no upper bound: the option walk counts them as untyped.
+// - A check that needs several options at once (--a only with --b) stays in the action.
 import type { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { checkDevice } from '../torch/index.js';

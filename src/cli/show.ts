@@ -3,29 +3,20 @@
 // with Eν; PNG, or SVG when --out ends in .svg.
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Command } from 'commander';
-import { basename } from 'node:path';
 import { UserError } from '../errors.js';
+import { integer, MAX, text } from './options.js';
 import { openDataset } from '../data/store.js';
-import { checkZoomSpec, datasetScene, eventPng, eventSvg, parseZoom, type EventScene } from '../report/event-scene.js';
-import { custom, integer, MAX, OptionValueError } from './options.js';
+import { datasetScene, eventPng, eventSvg, parseZoom } from '../report/event-scene.js';
+import { basename } from 'node:path';
 
-/** --zoom's value: "interaction" or a window "C0-C1,T0-T1" (checked here; converted per image by parseZoom). */
-export const zoomOption = () => custom('zoom window', (v) => {
+/** --zoom and --width as drawing options (shared with detect); throws UserError naming the flag. */
+export function drawOptions(scene: Parameters<typeof parseZoom>[1], o: { zoom?: string | boolean; width?: string | number }) {
+  const plotWidth = Number(o.width ?? 760);
+  if (!Number.isInteger(plotWidth) || plotWidth < 200 || plotWidth > 4000) throw new UserError(`--width: expected an integer 200..4000 (screen pixels), got "${o.width}"`);
   try {
-    return checkZoomSpec(v);
+    return { plotWidth, view: o.zoom === undefined || o.zoom === false ? undefined : parseZoom(o.zoom === true ? 'interaction' : o.zoom, scene) };
   } catch (e) {
-    throw new OptionValueError((e as Error).message);
-  }
-});
-/** --width: the plotting area in screen pixels. */
-export const plotWidthOption = () => integer({ min: 200, max: 4000 });
-
-/** --zoom and --width as drawing options (shared with detect). */
-export function drawOptions(scene: EventScene, o: { zoom?: string | boolean; width: number }) {
-  try {
-    return { plotWidth: o.width, view: o.zoom === undefined || o.zoom === false ? undefined : parseZoom(o.zoom === true ? 'interaction' : o.zoom, scene) };
-  } catch (e) {
-    throw new UserError(`--zoom: ${(e as Error).message}`);
+    throw new UserError((e as Error).message);
   }
 }
 
@@ -36,10 +27,10 @@ export function registerShow(program: Command): void {
     .argument('<file>', 'dataset (HDF5)')
     .requiredOption('--index <i>', 'image index', integer({ max: MAX.datasetImages }))
     .requiredOption('--out <file>', 'output PNG (or SVG when it ends in .svg)')
-    .option('--zoom [window]', 'frame the interaction (no value), or a window "C0-C1,T0-T1" in channels and ticks', zoomOption())
-    .option('--width <px>', 'width of the plotting area in screen pixels', plotWidthOption(), 760)
+    .option('--zoom [window]', 'frame the interaction (no value), or a window "C0-C1,T0-T1" in channels and ticks', text())
+    .option('--width <px>', 'width of the plotting area in screen pixels', integer({ min: 200, max: 4000 }), 760)
     .action((file: string, o: { index: number; out: string; zoom?: string | boolean; width: number }) => {
-      const { index } = o;
+      const index = o.index;
       const r = openDataset(file);
       try {
         if (index >= r.numImages) throw new UserError(`--index: ${file} has ${r.numImages} images (0..${r.numImages - 1}), got ${index}`);

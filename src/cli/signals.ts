@@ -31,3 +31,18 @@ export function onStopSignals(control: { stop: boolean }, what: string): { reado
     },
   };
 }
+
+/**
+ * A child of a daqyolo parent that watches it over IPC (fprate --parallel's shards, train --nproc's
+ * ranks): when the parent is gone (killed: its IPC channel closes), stop as on Ctrl-C and save, so
+ * that no child runs on unattended (holding a run's lock) and no count or step is lost.
+ */
+export function stopWithParent(control: { stop: boolean }, what: string): void {
+  if (!process.channel) return;
+  process.on('disconnect', () => {
+    control.stop = true;
+    process.stderr.on('error', () => {}); // a stderr piped to the parent is closed too (EPIPE)
+    console.error(`daqyolo: the parent process is gone: ${what}`);
+  });
+  process.channel.unref(); // the channel alone does not keep this process running
+}

@@ -5,14 +5,14 @@
 // generated findings. Every stage skips what is already done, so the same command resumes.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { defaultSimConfig } from '../sim/config.js';
 import { generateDataset } from '../data/generate.js';
 import { openDataset } from '../data/store.js';
 import { parseTrainConfig } from '../config/train-config.js';
 import { train } from '../train/trainer.js';
-import { runState } from '../run/run-dir.js';
+import { lockRunDir, runState } from '../run/run-dir.js';
 import { writeAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { planSweep, readSweepFile, setDotted } from '../sweep/plan.js';
 import { runLocal, writePlan } from '../sweep/local.js';
@@ -25,7 +25,7 @@ import { isSparse } from '../model/yolo.js';
 import { deepMerge, presets } from '../config/train-config.js';
 import { estimatePlan, revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, readStudyManifest, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
 import { readDoneRecord } from '../schema/run.js';
-import { ENDPOINT_RATES_HZ, THESIS, baselineThresholdForRate, thresholdForRate, type BaselineEndpointRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
+import { ENDPOINT_RATES_HZ, ENDPOINT_RULES, THESIS, baselineThresholdForRate, endpointRow, thresholdForRate, unreachableRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
 import { loadPlanRuns, writePlanReport } from '../report/plan-report.js';
 import { valMap } from '../report/findings.js';
 import { benchTrain } from '../../bench/train.js';
@@ -45,6 +45,8 @@ export interface PlanCliOptions {
   slurm: boolean;
   dryRun: boolean;
   endpoint: boolean;
+  /** Evaluate every finished run again (by the current matching rule) even when its eval.json exists. */
+  reevaluate?: boolean;
 }
 
 const minutes = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
@@ -79,11 +81,13 @@ function resolveSettings(o: PlanCliOptions): { settings: SeedPlanSettings; exper
 export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
+  // One study at a time on a folder: a second would train and evaluate the same runs under the first (issue 30).
+  if (!o.dryRun) lockRunDir(out);
   const manifestPath = join(out, 'study-plan.json');
   let manifest: StudyManifest;
   if (existsSync(manifestPath)) {
     // A plan in progress keeps its settings: resuming must not change the experiments under it.
-    manifest = readStudyManifest(manifestPath);
+    manifest = atStudy(out, readStudyManifest(manifestPath));
     if (manifest.settings.quick !== o.quick) throw new UserError(`${manifestPath}: this folder holds a ${manifest.settings.quick ? 'quick' : 'full'} plan; use the same --quick setting or another --out`);
     console.error(`study plan: resuming ${manifestPath} (${manifest.experiments.length} runs)`);
   } else {
@@ -96,14 +100,14 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
       for (const e of experiments) console.log(`${e.name}\t${e.group}\t${JSON.stringify(e.values)}\t~${minutes(estimate.perRun.find((r) => r.name === e.name)!.seconds)}`);
       return;
     }
-    const data = join(out, 'snnu.h5');
-    const runsDir = join(out, 'runs');
-    const sweepFile = join(out, 'sweep.json');
+    // Paths relative to the study folder (sweep.json's are taken from its own folder): a moved or
+    // copied study folder uses its own dataset and runs (issue 30).
     const threads = o.slurm ? 0 : Math.max(1, Math.floor(availableParallelism() / o.parallel));
-    writeJsonAtomic(sweepFile, { ...seedSweep(settings, data, runsDir, threads), parallel: o.parallel });
+    writeJsonAtomic(join(out, 'sweep.json'), { ...seedSweep(settings, 'snnu.h5', 'runs', threads), parallel: o.parallel });
     const estimatedSeconds = Object.fromEntries(estimate.perRun.map((r) => [r.name, r.seconds]));
-    manifest = { plan: 'seed', settings, data, sweepFile, runsDir, experiments, estimatedSeconds };
-    writeJsonAtomic(manifestPath, manifest);
+    const written: StudyManifest = { plan: 'seed', settings, data: 'snnu.h5', sweepFile: 'sweep.json', runsDir: 'runs', experiments, estimatedSeconds };
+    writeJsonAtomic(manifestPath, written);
+    manifest = atStudy(out, written);
   }
   const s = manifest.settings;
 
@@ -112,6 +116,8 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
     console.error(`[1/5] simulating ${s.images} SNNu images (${s.size} × ${s.size}) → ${manifest.data}`);
     const config = defaultSimConfig();
     config.image.size = s.size;
+    // The TPs with their owners: the TP matching rule reads them (no regeneration at each evaluation).
+    config.storeTps = true;
     const bar = progress('simulate', s.images);
     await generateDataset({ out: manifest.data, config, images: s.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
     bar.stop();
@@ -163,7 +169,7 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   // 3. Evaluation of every finished run on the evaluation split.
   const finished = plan.points.filter((p) => runState(p.dir) === 'done');
   for (const p of finished) {
-    if (existsSync(join(p.dir, 'eval', 'eval.json'))) continue;
+    if (existsSync(join(p.dir, 'eval', 'eval.json')) && !o.reevaluate) continue;
     console.error(`[3/5] evaluating ${p.name} (eval split, ${s.background} background-only images)`);
     await evaluateRunOnData({ runDir: p.dir, data: manifest.data, split: 'eval', checkpoint: 'best', background: s.background, batch: 8, workers: 1, device: o.device });
   }
@@ -180,6 +186,12 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
   writeJsonAtomic(join(out, 'findings.json'), { findings: report.findings, endpoint });
   for (const f of report.findings) console.log(`- ${f.question} [${f.verdict}]\n  ${f.answer}`);
   console.log(`\nreport: ${report.path} (comparisons: ${report.comparisons.length} reports in ${join(out, 'comparisons')}); findings.json beside it`);
+}
+
+/** The manifest with its paths taken from the study folder `out` (older manifests hold absolute ones). */
+function atStudy(out: string, m: StudyManifest): StudyManifest {
+  const at = (p: string) => (isAbsolute(p) ? p : join(out, p));
+  return { ...m, data: at(m.data), sweepFile: at(m.sweepFile), runsDir: at(m.runsDir) };
 }
 
 /** Best configuration by validation AP@0.5 (never by the evaluation split it is then measured on). */
@@ -228,24 +240,25 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   // On a CPU, one shard per core (sweep/fprate-pool.ts); a Ctrl-C reaches the shards themselves.
   const parallel = defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), s.fpImages, 16);
   const fp = await interruptibleStream('fprate', s.fpImages, async (control, onProgress) => {
-    if (parallel === 1) return measureFpRate({ runDir, images: s.fpImages, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress });
-    const pool = await measureFpRatePool({ runDir, images: s.fpImages, parallel, batch: 16, checkpoint: 'best', device: o.device, control, onProgress });
+    // data: the study's own dataset (the run's config names it where it was trained: another folder if the study moved).
+    if (parallel === 1) return measureFpRate({ runDir, images: s.fpImages, data: manifest.data, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress, onNote: (m) => console.error(`note: ${m}`) });
+    const pool = await measureFpRatePool({ runDir, images: s.fpImages, data: manifest.data, parallel, batch: 16, checkpoint: 'best', device: o.device, control, onProgress });
     if (pool.stopped) throw new UserError(`study interrupted during fprate at ${pool.images} of ${s.fpImages} images; run the same command again to resume`);
     return pool.result;
   });
   // 4c. The efficiency on the evaluation split at the threshold each rate allows.
+  // Every rule from one inference per rate: the TP rule (the default) first, then IoU and centre.
   const rows: EndpointRow[] = [];
   let evalImages: number;
   for (const targetHz of ENDPOINT_RATES_HZ) {
     const t = thresholdForRate(fp, targetHz);
-    if (t.threshold === null) { rows.push({ ...t, efficiency: null, efficiencyErr: null, efficiencyVisible: null }); continue; }
+    if (t.threshold === null) { rows.push(unreachableRow(t)); continue; }
     const ev = await evaluateRunOnData({
       runDir, data: manifest.data, split: 'eval', checkpoint: 'best', background: 0, batch: 8, workers: 1, device: o.device,
-      trigger: { scoreThreshold: t.threshold }, outName: `endpoint-${targetHz}Hz`,
+      trigger: { scoreThreshold: t.threshold, match: ENDPOINT_RULES[0] }, otherRules: ENDPOINT_RULES.slice(1), outName: `endpoint-${targetHz}Hz`,
     });
     // The plan's dataset is simulated, so the trigger figures are always there.
-    const integrated = ev.trigger!.efficiency.integrated;
-    rows.push({ ...t, efficiency: integrated.all.efficiency, efficiencyErr: integrated.all.stdErr, efficiencyVisible: integrated.visible.efficiency });
+    rows.push(endpointRow(t, [ev.trigger!, ...(ev.otherRules ?? [])]));
   }
   const baseline = await measureBaselineEndpoint(manifest, out, o);
   const reader = openDataset(manifest.data);
@@ -279,18 +292,15 @@ async function measureBaselineEndpoint(manifest: StudyManifest, out: string, o: 
   const fp = await interruptibleStream('baseline fprate', s.fpImages, (control, onProgress) =>
     // The simulation threads do not change the stream (image i depends only on the seed and i).
     measureBaselineFpRate({ data: manifest.data, images: s.fpImages, params, workers: Math.min(4, availableParallelism()), state: join(out, 'endpoint', 'baseline-fprate.json'), control, onProgress }));
-  const rows: BaselineEndpointRow[] = [];
+  const rows: EndpointRow[] = [];
   let algorithm = '';
   for (const targetHz of ENDPOINT_RATES_HZ) {
     const t = baselineThresholdForRate(fp, targetHz);
-    if (t.threshold === null) { rows.push({ ...t, efficiency: null, efficiencyErr: null, efficiencyVisible: null, efficiencyCentre: null, efficiencyCentreErr: null }); continue; }
-    const at = (match: 'iou' | 'centre') => runBaseline({ data: manifest.data, split: 'eval', params: { ...params, minSumAdc: t.threshold! }, background: 0, workers: 1, match });
-    const iou = await at('iou');
-    const centre = (await at('centre')).trigger.efficiency.integrated.all;
-    algorithm = iou.algorithm;
-    const integrated = iou.trigger.efficiency.integrated;
-    rows.push({ ...t, efficiency: integrated.all.efficiency, efficiencyErr: integrated.all.stdErr, efficiencyVisible: integrated.visible.efficiency,
-      efficiencyCentre: centre.efficiency, efficiencyCentreErr: centre.stdErr });
+    if (t.threshold === null) { rows.push(unreachableRow(t)); continue; }
+    const b = await runBaseline({ data: manifest.data, split: 'eval', params: { ...params, minSumAdc: t.threshold }, background: 0, workers: 1,
+      match: ENDPOINT_RULES[0], otherRules: ENDPOINT_RULES.slice(1) });
+    algorithm = b.algorithm;
+    rows.push(endpointRow(t, [b.trigger, ...(b.otherRules ?? [])]));
   }
   return { algorithm, fpImages: fp.images, rows };
 }

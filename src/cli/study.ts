@@ -12,13 +12,13 @@ import { openDataset } from '../data/store.js';
 import { kmeansAnchors, assignToScales } from '../anchors/kmeans.js';
 import { parseTrainConfig } from '../config/train-config.js';
 import { train } from '../train/trainer.js';
-import { runState } from '../run/run-dir.js';
+import { lockRunDir, runState } from '../run/run-dir.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { parseMetrics } from '../schema/run.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
-import type { TriggerReport } from '../eval/efficiency.js';
+import { ruleOf, type TriggerReport } from '../eval/efficiency.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
-import { summarize } from './evaluate.js';
+import { sideBySide, summarize } from './evaluate.js';
 import { writeStudyReport } from './report.js';
 import { trainReporter } from './train.js';
 import { progress } from './progress.js';
@@ -27,13 +27,29 @@ import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
 import { scalesOf, variants, type Variant } from '../model/yolo.js';
 
 
-/** Headline trigger figures (network or baseline), for study.json and the README. */
+/** Headline trigger figures (network or baseline), for study.json and the README: the rule, and at
+ *  each rate the flat 1–70 MeV and the supernova-spectrum efficiencies with their errors. */
 function triggerHeadline(stats: TriggerReport) {
   return {
-    efficiency: stats.efficiency.integrated.all.efficiency, efficiencyVisible: stats.efficiency.integrated.visible.efficiency,
+    match: stats.match, matchRule: stats.matchRule,
+    efficiency: stats.efficiency.integrated.all.efficiency, efficiencyErr: stats.efficiency.integrated.all.stdErr,
+    efficiencyVisible: stats.efficiency.integrated.visible.efficiency,
+    efficiencySupernova: stats.efficiency.supernova.efficiency, efficiencySupernovaErr: stats.efficiency.supernova.stdErr,
     threshold: stats.efficiency.threshold, fpHz: stats.falsePositives.hz, fpHzInterval: stats.falsePositives.intervalHz,
-    operatingPoints: stats.operatingPoints.map((p) => ({ targetHz: p.targetHz, threshold: p.threshold, efficiency: p.efficiency })),
+    operatingPoints: stats.operatingPoints.map((p) => ({
+      targetHz: p.targetHz, threshold: p.threshold, fpHz: p.fpHz, fpHzInterval: p.fpHzInterval,
+      efficiency: p.efficiency, efficiencyErr: p.table?.integrated.all.stdErr ?? null,
+      efficiencySupernova: p.table?.supernova.efficiency ?? null, efficiencySupernovaErr: p.table?.supernova.stdErr ?? null,
+    })),
   };
+}
+
+/** study.json's side by side: at each rate, the network's and the baseline's flat and supernova efficiencies by one rule. */
+function comparison(network: TriggerReport, baseline: TriggerReport) {
+  if (ruleOf(network) !== ruleOf(baseline)) return null;
+  const n = triggerHeadline(network).operatingPoints;
+  const b = triggerHeadline(baseline).operatingPoints;
+  return { match: ruleOf(network), matchRule: network.matchRule, rates: n.map((p) => ({ targetHz: p.targetHz, network: p, baseline: b.find((q) => q.targetHz === p.targetHz) ?? null })) };
 }
 
 /** Headline figures of one evaluation, for study.json and the README. */
@@ -69,6 +85,7 @@ export function registerStudy(program: Command): void {
     .option('--slurm', 'with --plan: write a Slurm array script for the runs instead of running them here')
     .option('--dry-run', 'with --plan: print the runs and the expected time, and exit')
     .option('--no-endpoint', 'with --plan: skip the end point (convergence training and fprate)')
+    .option('--reevaluate', 'with --plan: evaluate every finished run again even when its eval.json exists (e.g. after the matching rule changed); the end point\'s evaluations are redone on every call')
     .action(async (o, cmd: Command) => {
       if (o.plan !== undefined) {
         if (o.plan !== 'seed') throw new UserError(`--plan ${o.plan}: the known plan is 'seed'`);
@@ -88,7 +105,7 @@ export function registerStudy(program: Command): void {
         if (o.endpointPatience !== undefined) overrides.endpointPatience = o.endpointPatience;
         await runSeedPlan({
           out: given('out') ? o.out : (o.quick ? 'study-seed-quick' : 'study-seed'), quick: Boolean(o.quick), overrides, seed: o.seed, device: o.device,
-          parallel: o.parallel, hours: o.hours, slurm: Boolean(o.slurm), dryRun: Boolean(o.dryRun), endpoint: o.endpoint !== false,
+          parallel: o.parallel, hours: o.hours, slurm: Boolean(o.slurm), dryRun: Boolean(o.dryRun), endpoint: o.endpoint !== false, reevaluate: Boolean(o.reevaluate),
         });
         return;
       }
@@ -96,12 +113,15 @@ export function registerStudy(program: Command): void {
       const runDir = join(o.out, 'run');
       const t0 = performance.now();
       mkdirSync(o.out, { recursive: true });
+      lockRunDir(o.out); // one study at a time on a folder (released at exit)
 
       // 1. Dataset.
       if (!existsSync(data)) {
         console.error(`[1/6] simulating ${o.images} SNNu images (${o.size} × ${o.size}) → ${data}`);
         const config = defaultSimConfig();
         config.image.size = o.size;
+        // The TPs with their owners: the TP matching rule reads them (no regeneration at evaluation).
+        config.storeTps = true;
         const bar = progress('simulate', o.images);
         await generateDataset({ out: data, config, images: o.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
         bar.stop();
@@ -178,16 +198,17 @@ export function registerStudy(program: Command): void {
         data, run: runDir, seconds: (performance.now() - t0) / 1000,
         untrained: evaluationSummary(evaluations.init!), trained: evaluationSummary(evaluations.best!),
         baseline: { ...triggerHeadline(baseline.trigger), backgroundImages: baseline.backgroundImages, algorithm: baseline.algorithm },
+        // Network and baseline at the same rates, by the same rule (null where the rules differ: a baseline kept from an older study).
+        comparison: comparison(evaluations.best!.trigger!, baseline.trigger),
         validation: lastEpochStats(runDir),
       };
       writeJsonAtomic(join(o.out, 'study.json'), summary);
       console.log(summarize(evaluations.best!));
       console.log(`\nuntrained network: mAP@0.5 ${pct(summary.untrained.map50)}, efficiency ${pct(summary.untrained.efficiency)} at score ≥ 0.5`);
       console.log(`trained network:   mAP@0.5 ${pct(summary.trained.map50)}, efficiency ${pct(summary.trained.efficiency)} at score ≥ 0.5`);
-      const at = (ops: { targetHz: number; efficiency: number | null }[], hz: number) => pct(ops.find((p) => p.targetHz === hz)?.efficiency);
-      for (const hz of [1, 10, 100]) {
-        console.log(`at ${hz} Hz per module: network ${at(summary.trained.operatingPoints, hz)} (${o.background} background images), baseline ${at(summary.baseline.operatingPoints, hz)} (${baseline.backgroundImages})`);
-      }
+      // Side by side only by the same rule (both reports use the default, the TP rule) at the same rates.
+      console.log(`\n${sideBySide(evaluations.best!.trigger!, baseline.trigger).join('\n')}`);
+      console.log(`(FP rates from ${o.background} background images for the network, ${baseline.backgroundImages} for the baseline; a rate is "not reachable" where the sample cannot show it)`);
       console.log(`study: ${o.out}/study.json and ${reportPath} in ${(summary.seconds / 60).toFixed(1)} min`);
     });
 }

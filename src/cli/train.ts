@@ -10,7 +10,7 @@ import { train, type TrainEvent } from '../train/trainer.js';
 import { SCALE_NAMES } from '../schema/run.js';
 import { formatEta, progress, type Progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
-import { onStopSignals } from './signals.js';
+import { onStopSignals, stopWithParent } from './signals.js';
 import { setDotted } from '../util/merge.js';
 import { ProcessGroup } from '../c10d/process-group.js';
 import { defaultDevice, cudaDeviceCount } from '../torch/index.js';
@@ -156,7 +156,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train YOLOv3 on a dataset, logging every loss term per scale on training and validation data')
-    .option('--data <file>', 'HDF5 dataset')
+    .option('--data <file>', 'HDF5 dataset (with --resume: the run\'s dataset at another place; its digest is checked)')
     .option('--out <dir>', 'run directory')
     .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)', oneOf(Object.keys(presets)))
     .option('--config <file>', 'JSON config (daqyolo or keras-yolo3 config.json)')
@@ -201,7 +201,8 @@ export function registerTrain(program: Command): void {
         // The run is the folder named here (a copied or moved run directory resumes in place), and its
         // dataset is found as given at the start or, from another working directory, by its absolute path.
         const data = saved.config.data && !existsSync(saved.config.data) && saved.dataPath && existsSync(saved.dataPath) ? saved.dataPath : saved.config.data;
-        config = parseTrainConfig(deepMerge(saved.config, { out: o.resume, data, ...(o.epochs ? { epochs: o.epochs } : {}) }), path);
+        // --data with --resume: the same dataset at another place (a moved study); its digest is checked.
+        config = parseTrainConfig(deepMerge(saved.config, { out: o.resume, data: o.data ?? data, ...(o.epochs ? { epochs: o.epochs } : {}) }), path);
       } else {
         const r = configFromFlags(o);
         for (const m of r.messages) console.error(`note: ${m}`);
@@ -230,6 +231,7 @@ export function registerTrain(program: Command): void {
       const group = place ? ProcessGroup.init({ url: place.url, rank: place.rank, worldSize: place.worldSize, timeoutMs: config.parallel.timeoutSeconds * 1000, backend }) : undefined;
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after the current batch and saving last');
+      stopWithParent(control, 'stopping after the current batch and saving last'); // a rank of --nproc (launch.ts)
       try {
         const leader = !group || group.rank === 0;
         const dir = await train({ config, resume: Boolean(o.resume), onEvent: leader ? trainReporter() : undefined, control, group });

@@ -4,7 +4,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { UserError } from '../errors.js';
-import { h5wasm, h5Cause, type H5Dataset, type H5File } from './h5.js';
+import { h5wasm, h5Cause, type H5Dataset, type H5File, type H5Group } from './h5.js';
 import { SPLIT_NAMES, type SplitName } from './splits.js';
 import { Problems, checkTables, checkSparsePixels, checkDenseImage, type DatasetTablesForCheck } from './check.js';
 import { FORMAT_VERSION, PATHS, REQUIRED, COLUMNS_ATTRIBUTE, splitPath } from './layout.js';
@@ -167,6 +167,43 @@ class Reader implements DatasetReader, DatasetTables {
       }
       onImages?.(end);
     }
+  }
+
+  /**
+   * Every group, dataset and attribute of the file read once, so that a damaged object header or
+   * chunk anywhere (a column no command has read yet, e.g. /boxes/n_tps) is a problem naming its
+   * path (issue 30). The pixels are left to scanPixels, which checks their values as well.
+   */
+  scanObjects(problems: Problems): void {
+    const pixels = new Set([PATHS.imagePixel, PATHS.imageValue, PATHS.imageDense].map((p) => `/${p}`));
+    const ROWS = 1 << 18;
+    const walk = (g: H5Group, prefix: string) => {
+      let keys: string[];
+      try {
+        keys = g.keys();
+      } catch (e) {
+        return problems.add(`${prefix || '/'}: cannot list its members (${h5Cause(e)})`);
+      }
+      for (const k of keys) {
+        if (problems.full) return;
+        const path = `${prefix}/${k}`;
+        try {
+          const o = g.get(k);
+          if (!o) { problems.add(`${path}: cannot be opened`); continue; }
+          if (!(o instanceof h5wasm.Group) && !(o instanceof h5wasm.Dataset)) continue; // links, datatypes
+          for (const a of Object.keys(o.attrs)) o.get_attribute(a, true);
+          if (o instanceof h5wasm.Group) walk(o, path);
+          else if (!pixels.has(path)) {
+            const rows = o.shape?.[0];
+            if (!o.shape?.length || rows === undefined) void o.value;
+            else for (let r = 0; r < rows; r += ROWS) o.slice([[r, Math.min(rows, r + ROWS)]]);
+          }
+        } catch (e) {
+          problems.add(`${path}: unreadable (${h5Cause(e)})`);
+        }
+      }
+    };
+    walk(this.f, '');
   }
 
   /** A slice read; a failed HDF5 read (truncated or damaged file) becomes one line naming the path and rows. */
@@ -359,13 +396,14 @@ export function openDataset(path: string, problems?: Problems): DatasetReader & 
   }
 }
 
-/** `daqyolo check`: the cheap checks (at open) and a scan of every pixel; returns up to `limit` problems. */
+/** `daqyolo check`: the cheap checks (at open), a scan of every pixel, and a read of every other dataset and attribute; up to `limit` problems. */
 export function checkDataset(path: string, limit = 20, onImages?: (done: number, total: number) => void): { images: number; problems: string[] } {
   const problems = new Problems(path, Math.max(2, limit));
   const reader = openDataset(path, problems) as Reader;
   try {
     // Pixels are scanned only when the tables are sound (bad offsets would misplace every row).
     if (!problems.list.length) reader.scanPixels(problems, (done) => onImages?.(done, reader.numImages));
+    if (!problems.full) reader.scanObjects(problems);
     return { images: reader.numImages, problems: problems.list };
   } finally {
     reader.close();

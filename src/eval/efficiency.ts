@@ -5,34 +5,97 @@
 // ANY detection above threshold matches it, and a detection is a false positive only if it
 // matches NO interaction. A trigger fires on the first, and a second box on a real neutrino is
 // not a false trigger. Detection classes are ignored: any box is a trigger candidate.
+//
+// The default rule is the one of DUNE's TDR-era clustering studies (duneana
+// DAQQuickClustering_module.cc; plasorak/Clustering TDRPlots/EfficiencyPlotMarley.hh): a
+// candidate detects an interaction when it holds ≥ 2 of that interaction's TPs, the TP's owner
+// (the simulator's truth) deciding which interaction a TP belongs to. It judges a network box
+// and a baseline cluster by the same thing — did the trigger fire on the interaction's charge —
+// where a box rule (IoU, centre) favours whichever candidate is shaped like the truth box.
 import { containsPoint, iouCoords, type Box } from '../geometry/box.js';
 import type { Detection } from '../infer/map.js';
+import { ccSpectrumDensity, DEFAULT_CC_SPECTRUM } from '../sim/spectrum.js';
 import { binomialStdErr, clopperPearson, ONE_SIGMA_CL, poissonInterval, wilsonInterval } from './intervals.js';
 
-import type { BinomialSummary, EfficiencyTable, EnergyBin, FpSummary, OperatingPoint, ScanPoint, TriggerOptions, TriggerReport } from '../schema/evaluation.js';
+import type { BinomialSummary, EfficiencyTable, EnergyBin, FpSummary, MatchRule, OperatingPoint, ScanPoint, SpectrumAverage, SpectrumOptions, TriggerOptions, TriggerReport } from '../schema/evaluation.js';
 
 export type { Detection } from '../infer/map.js';
-export type { BinomialSummary, EfficiencyTable, EnergyBin, FpSummary, OperatingPoint, ScanPoint, TriggerOptions, TriggerReport };
+export type { BinomialSummary, EfficiencyTable, EnergyBin, FpSummary, MatchRule, OperatingPoint, ScanPoint, SpectrumAverage, SpectrumOptions, TriggerOptions, TriggerReport };
 
 /** One simulated neutrino interaction: true energy and its truth box, null when it left nothing visible. */
 export interface Interaction { energyMeV: number; box: [number, number, number, number] | null }
-/** Detections and simulated interactions of one image (a background-only image has no interactions). */
-export interface TriggerImage { detections: readonly Detection[]; interactions: readonly Interaction[] }
+
+/** The TPs of one image, for the TP rule: pixel column and row of each TP and its owner (≥ 0: the
+ *  index of the interaction in the image's list; < 0: a background source or noise). */
+export interface ImageTps { x: ArrayLike<number>; y: ArrayLike<number>; owner: ArrayLike<number> }
+
+/** A trigger candidate: a box with a score, and for a cluster the indices (into the image's TPs)
+ *  of the TPs it holds. Without `tps`, the TP rule counts the TPs whose pixel centre lies inside the box. */
+export interface TriggerDetection extends Detection { tps?: ArrayLike<number> }
+
+/** Detections and simulated interactions of one image (a background-only image has no interactions).
+ *  `tps` is needed by the TP rule on images that have interactions. */
+export interface TriggerImage { detections: readonly TriggerDetection[]; interactions: readonly Interaction[]; tps?: ImageTps }
 
 /** Default Eν edges: 1–70 MeV in 5 MeV steps; the last bin, 66–70, is 4 MeV wide. */
 export const DEFAULT_ENERGY_EDGES_MEV: readonly number[] = [1, 6, 11, 16, 21, 26, 31, 36, 41, 46, 51, 56, 61, 66, 70];
 
+/** The rules, default first (CLI choices). */
+export const MATCH_RULES: readonly MatchRule[] = ['tps', 'iou', 'centre'];
+export const DEFAULT_MATCH: MatchRule = 'tps';
+/** TPs of one interaction a candidate must hold under the TP rule (the TDR-era studies' 2). */
+export const DEFAULT_MIN_TPS = 2;
+
 /** The matching rule in words, as stated in every report. */
 export function matchRuleText(opts: TriggerOptions = {}): string {
-  return (opts.match ?? 'iou') === 'centre'
+  const rule = opts.match ?? DEFAULT_MATCH;
+  if (rule === 'tps') {
+    return `≥ ${opts.minTps ?? DEFAULT_MIN_TPS} of the interaction's TPs in the candidate (a box holds the TPs whose pixel centre lies inside it, a cluster its own TPs; TP owner from the simulation's truth)`;
+  }
+  return rule === 'centre'
     ? 'detection centre inside the interaction truth box'
     : `IoU ≥ ${opts.minIou ?? 0.1} with the interaction truth box`;
 }
 
-/** Does a detection match a truth box under the chosen rule? */
+/** The rule a trigger report used (older reports: IoU unless their text says centre). */
+export function ruleOf(t: TriggerReport): MatchRule {
+  return t.match ?? (t.matchRule.startsWith('detection centre') ? 'centre' : 'iou');
+}
+
+/** The report of a given rule among a main report and its other rules, or null. */
+export function byRule(main: TriggerReport, others: readonly TriggerReport[] | undefined, rule: MatchRule): TriggerReport | null {
+  return [main, ...(others ?? [])].find((t) => ruleOf(t) === rule) ?? null;
+}
+
+/** Short name of a rule for tables and plot legends. */
+export function matchRuleShort(rule: MatchRule): string {
+  return rule === 'tps' ? '≥ 2 TPs' : rule === 'centre' ? 'centre' : 'IoU ≥ 0.1';
+}
+
+/** Does a detection match a truth box under a box rule (IoU or centre)? */
 export function detectionMatches(d: Detection, box: Box, opts: TriggerOptions = {}): boolean {
-  if ((opts.match ?? 'iou') === 'centre') return containsPoint(box, (d.x1 + d.x2) / 2, (d.y1 + d.y2) / 2);
+  if ((opts.match ?? DEFAULT_MATCH) === 'centre') return containsPoint(box, (d.x1 + d.x2) / 2, (d.y1 + d.y2) / 2);
   return iouCoords(d.x1, d.y1, d.x2, d.y2, box[0], box[1], box[2], box[3]) >= (opts.minIou ?? 0.1);
+}
+
+/** How many TPs of each interaction a candidate holds (index = interaction). `signalTps` lists the
+ *  image's TPs that belong to an interaction (owner ≥ 0), for boxes. */
+export function tpsHeld(d: TriggerDetection, tps: ImageTps, nInteractions: number, signalTps: readonly number[]): Int32Array {
+  const counts = new Int32Array(nInteractions);
+  if (d.tps) {
+    for (let k = 0; k < d.tps.length; k++) {
+      const o = tps.owner[d.tps[k]];
+      if (o >= 0 && o < nInteractions) counts[o]++;
+    }
+    return counts;
+  }
+  for (const i of signalTps) {
+    const cx = tps.x[i] + 0.5;
+    const cy = tps.y[i] + 0.5;
+    const o = tps.owner[i];
+    if (cx >= d.x1 && cx <= d.x2 && cy >= d.y1 && cy <= d.y2 && o < nInteractions) counts[o]++;
+  }
+  return counts;
 }
 
 /** APA faces of a 10 kt FD-HD module that see drift charge (PHYSICS.md). */
@@ -55,14 +118,37 @@ export interface ScoredImage { best: Float64Array; fpScores: number[] }
 export function scoreImage(image: TriggerImage, opts: TriggerOptions = {}): ScoredImage {
   const best = new Float64Array(image.interactions.length).fill(-Infinity);
   const fpScores: number[] = [];
+  const rule = opts.match ?? DEFAULT_MATCH;
+  const n = image.interactions.length;
+  if (rule === 'tps' && n > 0) {
+    const tps = image.tps;
+    if (!tps) throw new Error('the TP matching rule needs the TPs (pixel and owner) of every image with interactions');
+    const minTps = opts.minTps ?? DEFAULT_MIN_TPS;
+    const signalTps: number[] = [];
+    for (let i = 0; i < tps.owner.length; i++) if (tps.owner[i] >= 0) signalTps.push(i);
+    for (const d of image.detections) {
+      const held = tpsHeld(d, tps, n, signalTps);
+      let matched = false;
+      for (let j = 0; j < n; j++) {
+        if (held[j] >= minTps) {
+          matched = true;
+          if (d.score > best[j]) best[j] = d.score;
+        }
+      }
+      if (!matched) fpScores.push(d.score);
+    }
+    return { best, fpScores };
+  }
   for (const d of image.detections) {
     let matched = false;
-    image.interactions.forEach((it, j) => {
-      if (it.box !== null && detectionMatches(d, it.box, opts)) {
-        matched = true;
-        if (d.score > best[j]) best[j] = d.score;
-      }
-    });
+    if (rule !== 'tps') {
+      image.interactions.forEach((it, j) => {
+        if (it.box !== null && detectionMatches(d, it.box, opts)) {
+          matched = true;
+          if (d.score > best[j]) best[j] = d.score;
+        }
+      });
+    }
     if (!matched) fpScores.push(d.score);
   }
   return { best, fpScores };
@@ -94,8 +180,68 @@ export function efficiencyByEnergy(images: readonly TriggerImage[], threshold: n
   for (let b = 0; b < nb; b++) {
     bins.push({ loMeV: edges[b], hiMeV: edges[b + 1], all: binomialSummary(c.kAll[b], c.nAll[b], cl), visible: binomialSummary(c.kVis[b], c.nVis[b], cl) });
   }
-  return { threshold, bins, integrated: { all: binomialSummary(c.kAll[nb], c.nAll[nb], cl), visible: binomialSummary(c.kVis[nb], c.nVis[nb], cl) } };
+  return {
+    threshold, bins, integrated: { all: binomialSummary(c.kAll[nb], c.nAll[nb], cl), visible: binomialSummary(c.kVis[nb], c.nVis[nb], cl) },
+    supernova: spectrumAverage(bins, opts.spectrum),
+  };
 }
+
+/** The supernova spectrum's settings with their defaults filled in. */
+export function spectrumSettings(o: SpectrumOptions = {}): Required<SpectrumOptions> {
+  return {
+    meanEnergyMeV: o.meanEnergyMeV ?? DEFAULT_CC_SPECTRUM.meanEnergyMeV,
+    alpha: o.alpha ?? DEFAULT_CC_SPECTRUM.alpha,
+    ccQMeV: o.ccQMeV ?? DEFAULT_CC_SPECTRUM.ccQMeV,
+    weightByCrossSection: o.weightByCrossSection ?? DEFAULT_CC_SPECTRUM.weightByCrossSection,
+  };
+}
+
+/** Fraction of the spectrum in each [lo, hi] bin, normalised over the bins' whole range (the spectrum
+ *  outside it — below 1 MeV, above 70 MeV — is left out: ≈ 0 below the 1.5 MeV threshold, < 10⁻⁴ above). */
+export function spectrumBinWeights(bins: readonly { loMeV: number; hiMeV: number }[], o: SpectrumOptions = {}): Float64Array {
+  const s = spectrumSettings(o);
+  const steps = 1000; // midpoint rule inside each bin (relative error ~10⁻⁷: the density is smooth on the MeV scale)
+  const w = new Float64Array(bins.length);
+  bins.forEach((b, i) => {
+    const de = (b.hiMeV - b.loMeV) / steps;
+    const es = Float64Array.from({ length: steps }, (_, k) => b.loMeV + (k + 0.5) * de);
+    w[i] = ccSpectrumDensity(es, { meanEnergyMeV: s.meanEnergyMeV, alpha: s.alpha, ccQMeV: s.ccQMeV, weightByCrossSection: s.weightByCrossSection }).reduce((a, x) => a + x, 0) * de;
+  });
+  const total = w.reduce((a, x) => a + x, 0);
+  return total > 0 ? w.map((x) => x / total) : w;
+}
+
+/**
+ * Efficiency averaged over the supernova νe-CC interaction spectrum: Σ_b w_b ε_b over the Eν bins,
+ * w_b the spectrum's fraction in bin b, with the binomial error sqrt(Σ w_b² ε_b(1 − ε_b)/n_b). Bins
+ * without interactions are left out and the weights of the others renormalised; their weight is
+ * reported (`weightWithoutEvents`) so a sample too thin at low Eν shows.
+ */
+export function spectrumAverage(bins: readonly EnergyBin[], o: SpectrumOptions = {}): SpectrumAverage {
+  const s = spectrumSettings(o);
+  const w = spectrumBinWeights(bins, s);
+  const avg = (pick: (b: EnergyBin) => BinomialSummary) => {
+    let sw = 0, e = 0, v = 0, missing = 0;
+    bins.forEach((b, i) => {
+      const x = pick(b);
+      if (x.n === 0 || x.efficiency === null) { missing += w[i]; return; }
+      sw += w[i];
+      e += w[i] * x.efficiency;
+      v += w[i] * w[i] * x.efficiency * (1 - x.efficiency) / x.n;
+    });
+    return sw > 0 ? { efficiency: e / sw, stdErr: Math.sqrt(v) / sw, missing } : { efficiency: null, stdErr: null, missing };
+  };
+  const all = avg((b) => b.all);
+  const visible = avg((b) => b.visible);
+  return {
+    model: SPECTRUM_MODEL, ...s,
+    efficiency: all.efficiency, stdErr: all.stdErr, weightWithoutEvents: all.missing,
+    efficiencyVisible: visible.efficiency, stdErrVisible: visible.stdErr,
+  };
+}
+
+/** Where the default spectrum comes from, as every report states it. */
+export const SPECTRUM_MODEL = 'supernova νe-CC interactions: pinched Fermi–Dirac flux (Keil, Raffelt, Janka 2003) × (Eν − Q)² cross-section shape';
 
 /** Index of the Eν bin holding e, or −1 outside [first edge, last edge]. */
 export function energyBin(e: number, edges: readonly number[]): number {
@@ -166,7 +312,7 @@ export function thresholdScan(signal: readonly TriggerImage[], scoredSignal: rea
  * Best efficiency whose FP rate is ≤ target: the lowest scanned threshold with fpHz ≤ target.
  * Unreachable (null) when that point has no FPs but the sample's 90 % upper limit exceeds the target.
  */
-export function operatingPoint(scan: readonly ScanPoint[], targetHz: number, nBackgroundImages: number, opts: TriggerOptions = {}): Omit<OperatingPoint, 'table'> {
+export function operatingPoint(scan: readonly ScanPoint[], targetHz: number, nBackgroundImages: number, opts: TriggerOptions = {}): Omit<OperatingPoint, 'table' | 'fpHzInterval'> {
   let chosen: ScanPoint | null = null;
   for (const p of scan) if (p.fpHz <= targetHz) chosen = p; // thresholds descend, so the last one wins
   const fpCount = chosen ? chosen.fpCount : 0;
@@ -201,9 +347,14 @@ export function evaluateTrigger(images: readonly TriggerImage[], opts: TriggerOp
   const scan = thresholdScan(images, scored, scoredBg, opts);
   const operatingPoints = (opts.targetRatesHz ?? [1, 10, 100]).map((hz) => {
     const p = operatingPoint(scan, hz, scoredBg.length, opts);
-    return { ...p, table: p.threshold === null ? null : efficiencyByEnergy(images, p.threshold, opts, scored) };
+    return {
+      ...p,
+      fpHzInterval: p.threshold === null ? null : falsePositives(scoredBg, p.threshold, opts).intervalHz,
+      table: p.threshold === null ? null : efficiencyByEnergy(images, p.threshold, opts, scored),
+    };
   });
   return {
+    match: opts.match ?? DEFAULT_MATCH,
     matchRule: matchRuleText(opts),
     energyEdgesMeV: [...(opts.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV)],
     hzPerFpPerImage: hzPerFpPerImage(opts),

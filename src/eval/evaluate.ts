@@ -12,9 +12,12 @@ import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { TermAccumulator, BatchedPredictor, forEachPredictedBatch, mapImage } from '../infer/predict.js';
 import { evaluateDetections, type MapImage } from '../infer/map.js';
-import { evaluateTrigger, type TriggerImage, type TriggerOptions } from './efficiency.js';
+import { DEFAULT_MATCH, evaluateTrigger, type MatchRule, type TriggerImage, type TriggerOptions } from './efficiency.js';
+import { datasetImageTps, datasetSimulation, pixelTps } from '../trigger/baseline.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
 import type { BaselineReport, EvaluateReport } from '../schema/evaluation.js';
+import { storedBackground, tpImportInfo, windowsNote } from '../formats/tps/import.js';
+import { hzPerFpPerImage } from './efficiency.js';
 
 export type { BaselineReport, EvaluateReport };
 import { DEFAULT_SCORE_THRESHOLD, type DecodedBox } from '../infer/decode.js';
@@ -33,6 +36,8 @@ export interface EvaluateOptions {
   /** Images of the split to use at most (0 = all). */
   limit?: number;
   trigger?: TriggerOptions;
+  /** The trigger figures also by these rules (report.otherRules), from the same inference. */
+  otherRules?: readonly MatchRule[];
   /** The report is written to eval/<outName>.json (default: the split's name). */
   outName?: string;
   onProgress?: (done: number, total: number, phase: string) => void;
@@ -52,6 +57,10 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   if (indices.length === 0) throw new UserError(`${o.data}: split '${o.split}' is empty`);
   const mapImages: MapImage[] = [];
   const signal: TriggerImage[] = [];
+  // The TP rule counts each interaction's TPs in a box: stored in the dataset, or regenerated from the seed.
+  const simulated = isSimulated(reader.attrs);
+  const sim = simulated || tpImportInfo(reader.attrs) ? datasetSimulation(reader) : null; // imported TPs: stored with the images
+  const simCache = {};
   const perScale = opened.run.strides.map(() => 0);
   const terms = new TermAccumulator();
   const loader = new BatchLoader({ path: o.data, workers: o.workers, prefetch: 2, pool: new Int32Array(0) });
@@ -69,6 +78,7 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
             const bx = it.box >= 0 ? boxes[it.box] : undefined;
             return { energyMeV: it.energyMeV, box: bx ? [bx.x1, bx.y1, bx.x2, bx.y2] : null };
           }),
+          ...(sim ? { tps: pixelTps(sim.layout, datasetImageTps(reader, sim, idx, simCache)) } : {}),
         });
       });
       o.onProgress?.(done, indices.length, o.split);
@@ -76,17 +86,29 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   } finally {
     await loader.close();
   }
-  // Imported images have no simulated interactions or background: detection metrics only.
-  const simulated = isSimulated(reader.attrs);
-  const background = simulated && o.background > 0 ? inferBackground(opened, reader.attrs, o.background, o.batch, o.onProgress) : undefined;
+  // Imported images have no simulated interactions or background: detection metrics only; imported
+  // TPs (import tps) have their own background windows (and, with truth, interactions).
+  const tp = tpImportInfo(reader.attrs);
+  let trigger = o.trigger;
+  let background = simulated && o.background > 0 ? inferBackground(opened, reader.attrs, o.background, o.batch, o.onProgress) : undefined;
+  let triggerNote: string | undefined;
+  if (tp) {
+    trigger = { ...o.trigger, windowTicks: tp.windowTicks, tickSeconds: tp.tickUs * 1e-6 };
+    const bg = new Set(storedBackground(tp, reader, indices));
+    background = signal.filter((_, k) => bg.has(indices[k]!));
+    triggerNote = `imported TPs (${tp.format}${tp.hasTruth ? ', with truth' : ', no truth: every candidate is a false positive'}): ${windowsNote(background.length, hzPerFpPerImage(trigger))}`;
+  }
   reader.close();
   const report: EvaluateReport = {
     run: o.runDir, checkpoint: opened.checkpoint, checkpointMeta: opened.meta, data: o.data, split: o.split,
     images: indices.length, backgroundImages: background?.length ?? 0, loss: terms.means(),
     detections: { perScale, scoreThreshold: DEFAULT_SCORE_THRESHOLD, nmsIou: DEFAULT_NMS_IOU },
     map: evaluateDetections(mapImages),
-    trigger: simulated ? evaluateTrigger(signal, o.trigger, background) : null,
-    ...(simulated ? {} : { triggerNote: `trigger figures (efficiency vs Eν, false positives per module) need simulated data; ${o.data} was imported, so only detection metrics are reported` }),
+    trigger: simulated || tp ? evaluateTrigger(signal, trigger, background) : null,
+    ...((simulated || tp) && o.otherRules?.length ? {
+      otherRules: o.otherRules.filter((r) => r !== (trigger?.match ?? DEFAULT_MATCH)).map((r) => evaluateTrigger(signal, { ...trigger, match: r }, background)),
+    } : {}),
+    ...(simulated ? {} : { triggerNote: triggerNote ?? `trigger figures (efficiency vs Eν, false positives per module) need simulated data or imported TPs; ${o.data} was imported from pictures, so only detection metrics are reported` }),
   };
   opened.model.dispose();
   const outDir = join(o.runDir, 'eval');

@@ -5,7 +5,7 @@
 // chunk, so a stopped measurement resumes where it stopped. A long stream splits into shards
 // (`--shard i/n`, e.g. one Slurm array task each), each with its own histogram over its block of
 // whole batches of the stream; `--merge` adds the shards' counts: the same table as one stream.
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, streamPixels, type StreamedImage, type StreamedPixels } from '../data/stream.js';
@@ -16,48 +16,16 @@ import { writeJsonAtomic } from '../util/atomic-write.js';
 import { predict, detectSparseBatch } from '../infer/predict.js';
 import { openRun } from '../infer/open-run.js';
 import { simulatorOf } from './evaluate.js';
-import { fpPerImageToHz, type TriggerOptions } from './efficiency.js';
+import { fpPerImageToHz, hzPerFpPerImage, type TriggerOptions } from './efficiency.js';
+import { storedBackground, tpImportInfo, windowsNote } from '../formats/tps/import.js';
 import { poissonInterval, poissonUpperLimit } from './intervals.js';
 import { datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
 import type { ClusterParams } from '../trigger/cluster.js';
+import { SCORE_BINS, shardRange, readFpState, fileDigest, jsonDigest, type FpState, type FpShard } from './fprate-state.js';
 
-/** Score histogram resolution: thresholds are exact to 1/SCORE_BINS. */
-export const SCORE_BINS = 1000;
+export { SCORE_BINS, shardRange, type FpState, type FpShard } from './fprate-state.js';
 /** Detections below this score are not counted at all (decode threshold). */
 export const MIN_SCORE = 0.01;
-
-export interface FpState {
-  run: string;
-  checkpoint: string;
-  seed: number;
-  /** Index of the first streamed image (past the dataset's own images). */
-  start: number;
-  images: number;
-  /** counts[i] = detections with score in [i, i+1) / SCORE_BINS. */
-  counts: number[];
-  seconds: number;
-  /** Present in a shard's file: which block of the whole stream it measures. */
-  shard?: FpShard;
-}
-
-export interface FpShard {
-  index: number;
-  count: number;
-  /** The whole stream: images and inference batch size (shards are blocks of whole batches). */
-  totalImages: number;
-  batch: number;
-  /** This shard's first image (offset into the whole stream) and its number of images. */
-  first: number;
-  images: number;
-}
-
-/** Shard i of n of a stream of `total` images in batches of `batch`: a block of whole batches. */
-export function shardRange(index: number, count: number, total: number, batch: number): { first: number; images: number } {
-  const batches = Math.ceil(total / batch);
-  const first = Math.min(total, Math.floor((batches * index) / count) * batch);
-  const end = Math.min(total, Math.floor((batches * (index + 1)) / count) * batch);
-  return { first, images: end - first };
-}
 
 export interface FpRow { threshold: number; fpCount: number; fpPerImage: number; hz: number; limitHz: number; limitKind: 'upper' | 'interval-high' }
 
@@ -91,6 +59,8 @@ export interface FpRateOptions {
   input?: 'pixels' | 'dense';
   /** Seconds between saves of the count so far (what a killed run resumes from). Default 10. */
   saveEverySeconds?: number;
+  /** Told when a saved state is not reused (other weights or another stream): it starts over. */
+  onNote?: (message: string) => void;
 }
 
 const statePathOf = (runDir: string, seed: number, shard?: { index: number; count: number }) =>
@@ -138,19 +108,27 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
     if (!(Number.isInteger(index) && Number.isInteger(count) && count >= 1 && index >= 0 && index < count)) throw new UserError(`--shard ${index}/${count}: expected i/n with 0 ≤ i < n`);
     shard = { index, count, totalImages: o.images, batch: o.batch, ...shardRange(index, count, o.images, o.batch) };
   }
+  // What the count is of, by content: the checkpoint's bytes and the streamed configuration.
+  const checkpointDigest = fileDigest(opened.checkpoint);
+  const streamDigest = jsonDigest(sim.config);
   let state: FpState = {
-    run: o.runDir, checkpoint: opened.checkpoint, seed, start: sim.numImages + FPRATE_BACKGROUND_START + (shard?.first ?? 0), images: 0,
+    run: o.runDir, checkpoint: opened.checkpoint, checkpointDigest, streamDigest, seed, start: sim.numImages + FPRATE_BACKGROUND_START + (shard?.first ?? 0), images: 0,
     counts: new Array<number>(SCORE_BINS).fill(0), seconds: 0, ...(shard ? { shard } : {}),
   };
   if (existsSync(statePath)) {
-    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as FpState;
-    if (saved.checkpoint !== opened.checkpoint) {
-      throw new UserError(`${statePath} was measured with ${saved.checkpoint}, not ${opened.checkpoint}; delete it to start again`);
+    const saved = readFpState(statePath);
+    const other = saved.checkpointDigest === undefined ? 'no checkpoint digest (an older daqyolo wrote it)'
+      : saved.checkpointDigest !== checkpointDigest ? `other weights (${saved.checkpoint} as it was then), not those of ${opened.checkpoint} now`
+        : saved.streamDigest !== streamDigest || saved.start !== state.start ? 'another simulated stream (the dataset\'s configuration changed)' : null;
+    if (other) {
+      o.onNote?.(`${statePath}: its ${saved.images} images were measured with ${other}; starting over`);
+    } else {
+      if (shard && JSON.stringify(saved.shard) !== JSON.stringify(shard)) {
+        throw new UserError(`${statePath} is shard ${JSON.stringify(saved.shard)}, not ${JSON.stringify(shard)} (same --images and --batch for every shard); delete it to start again`);
+      }
+      // Reused whatever path reached it (relative, absolute, a moved run): the paths are only recorded.
+      state = { ...saved, run: o.runDir, checkpoint: opened.checkpoint };
     }
-    if (shard && JSON.stringify(saved.shard) !== JSON.stringify(shard)) {
-      throw new UserError(`${statePath} is shard ${JSON.stringify(saved.shard)}, not ${JSON.stringify(shard)} (same --images and --batch for every shard); delete it to start again`);
-    }
-    state = saved;
   }
   const target = shard ? shard.images : o.images;
   const remaining = Math.max(0, target - state.images);
@@ -200,42 +178,114 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
 
 const DEFAULT_THRESHOLDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
+/** Whether a dataset holds imported TPs (its FP rate comes from its own background windows). */
+export function isTpImport(data: string): boolean {
+  const r = openDataset(data);
+  try {
+    return tpImportInfo(r.attrs) !== null;
+  } finally {
+    r.close();
+  }
+}
+
 /**
- * Adds up the shards of one stream (eval/fprate-seed<seed>-shard<i>of<n>.json): every shard must
- * be there, finished, measured with the same checkpoint over the same stream. Writes the sum as
- * eval/fprate-seed<seed>.json (what one stream would have written) and returns its table.
+ * The FP rate of a run on a stored background set: the background-only windows of an imported TP
+ * dataset (images without a signal TP; every image of data without truth), all splits, at most
+ * `images` of them. Hz per module with the dataset's own window.
  */
-export function mergeFpShards(runDir: string, o: { seed?: number; thresholds?: number[]; trigger?: TriggerOptions } = {}): FpResult {
+export async function measureStoredFpRate(o: { runDir: string; data: string; images: number; checkpoint?: string; batch: number; device?: string;
+  thresholds?: number[]; trigger?: TriggerOptions; onProgress?: (done: number, total: number) => void }): Promise<FpResult & { note: string }> {
+  const opened = openRun(o.runDir, { checkpoint: o.checkpoint, device: o.device });
+  const reader = openDataset(o.data);
+  const info = tpImportInfo(reader.attrs)!;
+  const counts = new Array<number>(SCORE_BINS).fill(0);
+  const t0 = performance.now();
+  let done = 0;
+  try {
+    const indices = storedBackground(info, reader, Array.from({ length: reader.numImages }, (_, i) => i)).slice(0, o.images);
+    const { channels, height, width } = reader;
+    for (let at = 0; at < indices.length; at += o.batch) {
+      const batch = indices.slice(at, at + o.batch);
+      const dense = reader.readDense(batch);
+      const plane = channels * height * width;
+      const images = batch.map((_, k) => ({ image: dense.subarray(k * plane, (k + 1) * plane), channels, height, width }));
+      for (const dets of predict(opened.ctx, images, { scoreThreshold: MIN_SCORE })) {
+        for (const d of dets) counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
+      }
+      done += batch.length;
+      o.onProgress?.(done, indices.length);
+    }
+  } finally {
+    reader.close();
+    opened.model.dispose();
+  }
+  const trigger = { ...o.trigger, windowTicks: info.windowTicks, tickSeconds: info.tickUs * 1e-6 };
+  const seconds = (performance.now() - t0) / 1000;
+  const state: FpState = { run: o.runDir, checkpoint: opened.checkpoint, seed: 0, start: 0, images: done, counts, seconds };
+  return { ...state, imagesPerSecond: seconds ? done / seconds : 0, cl: 0.9, rows: fpTable(state, o.thresholds ?? DEFAULT_THRESHOLDS, trigger), note: windowsNote(done, hzPerFpPerImage(trigger)) };
+}
+
+/**
+ * Adds up the shards of one stream (eval/fprate-seed<seed>-shard<i>of<n>.json): every shard of the
+ * split must be there, finished, measured with the same weights over the same stream. Writes the
+ * sum as eval/fprate-seed<seed>.json (what one stream would have written) and returns its table.
+ * Each `--parallel n` (or `--shard i/n`) split has its own files: `shards` names the split to merge;
+ * without it, the one split there, or else the complete split written last (and a note says so).
+ */
+export function mergeFpShards(runDir: string, o: { seed?: number; shards?: number; thresholds?: number[]; trigger?: TriggerOptions; onNote?: (message: string) => void } = {}): FpResult {
   const evalDir = join(runDir, 'eval');
   const all = existsSync(evalDir) ? readdirSync(evalDir).filter((f) => /^fprate-seed\d+-shard\d+of\d+\.json$/.test(f)).sort() : [];
   const seeds = [...new Set(all.map((f) => Number(/seed(\d+)/.exec(f)![1])))];
   if (o.seed === undefined && seeds.length > 1) throw new UserError(`${evalDir}: shards of several streams (seeds ${seeds.join(', ')}): give --seed`);
   const seed = o.seed ?? seeds[0]!;
-  const files = all.filter((f) => f.startsWith(`fprate-seed${seed}-shard`));
-  if (files.length === 0) throw new UserError(`${evalDir}: no shard files fprate-seed${o.seed ?? '<seed>'}-shard<i>of<n>.json to merge`);
-  const shards = files.map((f) => ({ file: join(evalDir, f), state: JSON.parse(readFileSync(join(evalDir, f), 'utf8')) as FpState }));
+  const ofSeed = all.filter((f) => f.startsWith(`fprate-seed${seed}-shard`));
+  if (ofSeed.length === 0) throw new UserError(`${evalDir}: no shard files fprate-seed${o.seed ?? '<seed>'}-shard<i>of<n>.json to merge`);
+  const splits = [...new Set(ofSeed.map((f) => Number(/of(\d+)\.json$/.exec(f)![1])))].sort((a, b) => a - b);
+  const load = (n: number) => ofSeed.filter((f) => f.endsWith(`of${n}.json`)).map((f) => ({ file: join(evalDir, f), state: readFpState(join(evalDir, f)) }));
+  let count: number;
+  if (o.shards !== undefined) {
+    if (!splits.includes(o.shards)) throw new UserError(`${evalDir}: no shard files fprate-seed${seed}-shard<i>of${o.shards}.json (splits there: ${splits.join(', ')} shards)`);
+    count = o.shards;
+  } else if (splits.length === 1) {
+    count = splits[0]!;
+  } else {
+    const complete = splits.filter((n) => { try { checkSplit(evalDir, n, load(n)); return true; } catch { return false; } });
+    if (complete.length === 0) throw new UserError(`${evalDir}: shards of ${splits.join(', ')}-shard splits, none complete; give --shards n to see what one lacks`);
+    const written = (n: number) => Math.max(...load(n).map((s) => statSync(s.file).mtimeMs));
+    count = complete.sort((a, b) => written(b) - written(a))[0]!;
+    o.onNote?.(`${evalDir}: splits of ${splits.join(', ')} shards; merging the ${count}-shard split (written last; --shards n merges another)`);
+  }
+  const shards = load(count);
+  checkSplit(evalDir, count, shards);
   const first = shards[0]!.state;
-  const count = first.shard!.count;
+  const counts = new Array<number>(SCORE_BINS).fill(0);
+  for (const { state } of shards) state.counts.forEach((c, i) => { counts[i]! += c; });
+  const merged: FpState = {
+    run: runDir, checkpoint: first.checkpoint, checkpointDigest: first.checkpointDigest, streamDigest: first.streamDigest, seed, start: first.start - first.shard!.first,
+    images: shards.reduce((a, s) => a + s.state.images, 0), counts, seconds: shards.reduce((a, s) => a + s.state.seconds, 0),
+  };
+  writeJsonAtomic(statePathOf(runDir, seed), merged);
+  return { ...merged, imagesPerSecond: merged.seconds ? merged.images / merged.seconds : 0, cl: 0.9, rows: fpTable(merged, o.thresholds ?? DEFAULT_THRESHOLDS, o.trigger) };
+}
+
+/** Throws unless the files of the `count`-shard split are every shard, finished, of one stream and one set of weights. */
+function checkSplit(evalDir: string, count: number, shards: { file: string; state: FpState }[]): void {
+  const first = shards[0]!.state;
   const seen = new Set<number>();
   for (const { file, state } of shards) {
     const s = state.shard;
-    if (!s || s.count !== count || s.totalImages !== first.shard!.totalImages || s.batch !== first.shard!.batch) {
+    if (!s || s.count !== count || !file.endsWith(`shard${s.index}of${count}.json`)) throw new UserError(`${file}: holds ${s ? `shard ${s.index}/${s.count}` : 'no shard'}, not the one its name says`);
+    if (s.totalImages !== first.shard!.totalImages || s.batch !== first.shard!.batch) {
       throw new UserError(`${file}: shard of a different split (${JSON.stringify(s)}; expected ${count} shards of ${first.shard!.totalImages} images in batches of ${first.shard!.batch})`);
     }
-    if (state.checkpoint !== first.checkpoint) throw new UserError(`${file}: measured with ${state.checkpoint}, the other shards with ${first.checkpoint}`);
+    if (state.checkpointDigest !== first.checkpointDigest || state.streamDigest !== first.streamDigest || state.start - s.first !== first.start - first.shard!.first) {
+      throw new UserError(`${file}: measured with other weights or another stream than ${shards[0]!.file}; run the shards again with one checkpoint`);
+    }
     if (state.images < s.images) throw new UserError(`${file}: shard ${s.index}/${count} is unfinished (${state.images} of ${s.images} images); run it again to finish`);
     seen.add(s.index);
   }
   const missing = [...Array(count).keys()].filter((i) => !seen.has(i));
   if (missing.length) throw new UserError(`${evalDir}: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} missing (fprate --shard i/${count})`);
-  const counts = new Array<number>(SCORE_BINS).fill(0);
-  for (const { state } of shards) state.counts.forEach((c, i) => { counts[i]! += c; });
-  const merged: FpState = {
-    run: runDir, checkpoint: first.checkpoint, seed, start: first.start - first.shard!.first,
-    images: shards.reduce((a, s) => a + s.state.images, 0), counts, seconds: shards.reduce((a, s) => a + s.state.seconds, 0),
-  };
-  writeJsonAtomic(statePathOf(runDir, seed), merged);
-  return { ...merged, imagesPerSecond: merged.seconds ? merged.images / merged.seconds : 0, cl: 0.9, rows: fpTable(merged, o.thresholds ?? DEFAULT_THRESHOLDS, o.trigger) };
 }
 
 async function* toAsync<T>(g: Generator<T>): AsyncGenerator<T> {

@@ -4,6 +4,7 @@
 // in) LeakyRelu; residual blocks → Add; MaxPool2d, the keras 'same' pool (edge Pad + MaxPool),
 // Upsample → Resize nearest). BN is folded in
 // float64: w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε), which is exactly eval-mode inference.
+import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { noGrad, type Tensor } from '../torch/index.js';
 import { BatchNorm2d, Conv2d, LeakyReLU, MaxPool2d, Sequential, Upsample, ZeroPad2d, type Layer } from '../nn/index.js';
@@ -130,7 +131,7 @@ export function exportOnnx(model: YoloV3, o: OnnxExportOptions): Uint8Array {
   if (o.size % 32) throw new Error(`ONNX export: size ${o.size} is not a multiple of 32`);
   // ONNX has no sparse convolution (its ops are dense), and densifying the sparse network is not
   // the same function (dense layers fill the empty sites), so there is no faithful graph to write.
-  if (model.sparse) throw new Error(`ONNX export: ${model.config.variant} runs sparse convolutions, which ONNX cannot express; export a dense variant`);
+  if (model.sparse) throw new UserError(`ONNX export: ${model.config.variant} runs sparse convolutions, which ONNX cannot express; export a dense variant`);
   if (model.config.isolatedRadius > 0) throw new Error('ONNX export: the isolated-pixel filter (model.isolatedRadius) has no ONNX form; train with 0 to export');
   const g = new GraphBuilder();
   const cfg = model.config;
@@ -141,7 +142,7 @@ export function exportOnnx(model: YoloV3, o: OnnxExportOptions): Uint8Array {
     // The variant's topology, as YoloV3.forward runs it: one ONNX value per topology value.
     const at = new Map<string, string>([[INPUT, x]]);
     for (const n of model.topology.nodes) {
-      if ('densify' in n) throw new Error(`ONNX export: ${cfg.variant} densifies a sparse map, which ONNX cannot express`);
+      if ('densify' in n) throw new UserError(`ONNX export: ${cfg.variant} densifies a sparse map, which ONNX cannot express`);
       if ('concat' in n) at.set(n.id, g.node('Concat', n.concat.map((i) => at.get(i)!), [attrI('axis', 1)], n.id));
       else {
         const path = 'module' in n ? n.module : n.head;

@@ -3,7 +3,7 @@
 // positive rate per far-detector module from the threshold scan (log axis).
 import type { RunData } from './load.js';
 import { primaryBaseline, primaryEval } from './load.js';
-import type { TriggerReport } from '../eval/efficiency.js';
+import { byRule, ruleOf, type TriggerReport } from '../eval/efficiency.js';
 import { SCHEMA, runColor, type Figure } from './figure.js';
 import type { Spec } from './vega.js';
 
@@ -20,16 +20,34 @@ const evaluated = (runs: readonly RunData[]) => runs.filter((r) => primaryEval(r
 /** Runs whose evaluation has trigger figures (simulated data). */
 const triggered = (runs: readonly RunData[]) => runs.filter((r) => primaryEval(r)?.trigger);
 
-/** The trigger curves to draw: each evaluated run, and beside it its baseline clustering trigger when measured. */
+/** The trigger curves to draw: each evaluated run, and beside it its baseline clustering trigger when
+ *  measured — by the network's matching rule only (a baseline measured by another rule is left out,
+ *  and `missing` says so), so the two curves of a plot are always judged alike. */
 interface TriggerSeries { label: string; trigger: TriggerReport; score: string }
-function triggerSeries(runs: readonly RunData[]): TriggerSeries[] {
+function triggerSeries(runs: readonly RunData[], missing: string[] = []): TriggerSeries[] {
   const out: TriggerSeries[] = [];
   for (const r of triggered(runs)) {
-    out.push({ label: r.label, trigger: primaryEval(r)!.trigger!, score: 'score' });
+    const t = primaryEval(r)!.trigger!;
+    out.push({ label: r.label, trigger: t, score: 'score' });
     const b = primaryBaseline(r);
-    if (b) out.push({ label: `${r.label} · baseline`, trigger: b.trigger, score: 'ΣADC' });
+    const bt = b ? byRule(b.trigger, b.otherRules, ruleOf(t)) : null;
+    if (bt) out.push({ label: `${r.label} · baseline`, trigger: bt, score: 'ΣADC' });
+    else if (b) missing.push(`${r.label}: its baseline was measured by the rule "${ruleOf(b.trigger)}", not the network's "${ruleOf(t)}" — left out (run \`daqyolo baseline … --match ${ruleOf(t)}\`)`);
   }
   return out;
+}
+
+/** "ε flat, ε supernova" of a series' headline table, for captions. */
+function flatAndSn(t: TriggerReport): string {
+  const sn = t.efficiency.supernova;
+  return `${pct(t.efficiency.integrated.all.efficiency)} flat in 1–70 MeV (${t.efficiency.integrated.all.k}/${t.efficiency.integrated.all.n})` +
+    (sn && sn.efficiency !== null ? `, ${pct(sn.efficiency)} ± ${pct(sn.stdErr)} over the supernova spectrum` : '');
+}
+
+/** The rules of the drawn series in words (one when they agree, as they should). */
+function rulesText(series: readonly TriggerSeries[]): string {
+  const rules = [...new Set(series.map((s) => s.trigger.matchRule))];
+  return rules.length === 1 ? `Matching, for every curve: ${rules[0]}` : `Matching differs between curves: ${series.map((s) => `${s.label}: ${s.trigger.matchRule}`).join('; ')}`;
 }
 
 /** Run colours, then the baselines' in grey shades. */
@@ -78,13 +96,14 @@ export function prFigure(runs: readonly RunData[]): Figure | null {
 }
 
 export function efficiencyFigure(runs: readonly RunData[]): Figure | null {
-  const ok = triggerSeries(runs);
+  const missing: string[] = [];
+  const ok = triggerSeries(runs, missing);
   if (!ok.length) return null;
   const values: Record<string, unknown>[] = [];
   const notes: string[] = [];
   ok.forEach((r, i) => {
     const t = r.trigger;
-    notes.push(`${r.label}: ${r.score} ≥ ${t.efficiency.threshold}, ${pct(t.efficiency.integrated.all.efficiency)} overall (${t.efficiency.integrated.all.k}/${t.efficiency.integrated.all.n})`);
+    notes.push(`${r.label}: ${r.score} ≥ ${t.efficiency.threshold}, ${flatAndSn(t)}`);
     // Runs side by side within a bin: a small horizontal offset so error bars do not hide each other.
     const offset = (i - (ok.length - 1) / 2) * 0.5;
     for (const b of t.efficiency.bins) {
@@ -101,7 +120,7 @@ export function efficiencyFigure(runs: readonly RunData[]): Figure | null {
     id: 'efficiency-energy',
     section: 'Trigger',
     title: 'Efficiency versus neutrino energy',
-    caption: `Fraction of simulated interactions (visible or not) matched by a detection, per Eν bin; error bars: 68 % Wilson intervals. ${notes.join('; ')}. Matching: ${ok[0].trigger.matchRule}.${ok.some((r) => r.score === 'ΣADC') ? ' Baseline: the TDR-era TP clustering trigger on the same images, at its headline ΣADC threshold.' : ''}`,
+    caption: `Fraction of simulated interactions (visible or not) matched by a detection, per Eν bin; error bars: 68 % Wilson intervals. ${notes.join('; ')}. ${rulesText(ok)}.${ok.some((r) => r.score === 'ΣADC') ? ' Baseline: the TDR-era TP clustering trigger on the same images, at its headline ΣADC threshold.' : ''}${missing.length ? ` ${missing.join('; ')}.` : ''}`,
     spec: {
       $schema: SCHEMA, width: 480, height: 280, data: { values },
       layer: [
@@ -116,7 +135,8 @@ export function efficiencyFigure(runs: readonly RunData[]): Figure | null {
 }
 
 export function rocFigure(runs: readonly RunData[]): Figure | null {
-  const ok = triggerSeries(runs).filter((r) => r.trigger.scan.some((p) => p.fpHz > 0));
+  const missing: string[] = [];
+  const ok = triggerSeries(runs, missing).filter((r) => r.trigger.scan.some((p) => p.fpHz > 0));
   if (!ok.length) return null;
   const values: Record<string, unknown>[] = [];
   const limits: string[] = [];
@@ -139,7 +159,7 @@ export function rocFigure(runs: readonly RunData[]): Figure | null {
     id: 'efficiency-fp',
     section: 'Trigger',
     title: 'Efficiency versus false-positive rate per module',
-    caption: `Scanning the score threshold; large points: the operating points at ${[...targets].join(', ')} Hz where reachable. ${ok[0].trigger.conversion}.${ok.some((r) => r.score === 'ΣADC') ? ' Baselines (grey): the TDR-era TP clustering trigger, scanning its ΣADC threshold.' : ''} ${limits.join('; ')}.`,
+    caption: `Scanning the score threshold; large points: the operating points at ${[...targets].join(', ')} Hz where reachable. ${rulesText(ok)}. ${ok[0].trigger.conversion}.${ok.some((r) => r.score === 'ΣADC') ? ' Baselines (grey): the TDR-era TP clustering trigger, scanning its ΣADC threshold.' : ''} ${limits.join('; ')}.${missing.length ? ` ${missing.join('; ')}.` : ''}`,
     spec: {
       $schema: SCHEMA, width: 480, height: 300, data: { values },
       layer: [

@@ -3,6 +3,7 @@
 import { SCALE_NAMES, type TermRecord } from '../schema/run.js';
 import { overfittingOnset, type OnsetOptions } from './overfit.js';
 import { primaryEval, type RunData } from './load.js';
+import { ruleOf } from '../eval/efficiency.js';
 
 export const TERM_NAMES = ['xy', 'wh', 'conf1', 'conf2', 'class'] as const;
 export type TermName = (typeof TERM_NAMES)[number];
@@ -109,6 +110,11 @@ export interface Headline {
   mapCoco: number | null;
   efficiency: number | null;
   efficiencyErr: number | null;
+  /** Averaged over the supernova νe-CC spectrum (null for older evaluations). */
+  efficiencySupernova: number | null;
+  efficiencySupernovaErr: number | null;
+  /** The matching rule of those figures. */
+  match: string | null;
   threshold: number | null;
   fpHz: number | null;
   fpUpperLimit: boolean;
@@ -136,6 +142,9 @@ export function headline(r: RunData, onsets: readonly OnsetMark[]): Headline {
     mapCoco: ev?.map.mapCoco ?? null,
     efficiency: ev?.trigger?.efficiency.integrated.all.efficiency ?? null,
     efficiencyErr: ev?.trigger?.efficiency.integrated.all.stdErr ?? null,
+    efficiencySupernova: ev?.trigger?.efficiency.supernova?.efficiency ?? null,
+    efficiencySupernovaErr: ev?.trigger?.efficiency.supernova?.stdErr ?? null,
+    match: ev?.trigger ? ruleOf(ev.trigger) : null,
     threshold: ev?.trigger?.efficiency.threshold ?? null,
     fpHz: fp ? (fp.upperLimitOnly ? fp.intervalHz[1] : fp.hz) : null,
     fpUpperLimit: fp?.upperLimitOnly ?? false,

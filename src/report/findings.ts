@@ -6,6 +6,9 @@
 import { primaryEval, type RunData } from './load.js';
 import { onsetsOf, scaleCount, scaleName, termSeries, type OnsetMark, type TermName } from './derive.js';
 import type { Experiment, ExperimentGroup } from '../study/seed-plan.js';
+import { rowByRule } from '../study/endpoint-rows.js';
+import type { EndpointResult } from '../study/endpoint.js';
+import { matchRuleShort, type MatchRule } from '../eval/efficiency.js';
 
 export type Verdict = 'answered' | 'inconclusive' | 'missing';
 
@@ -275,4 +278,35 @@ export function seedFindings(runs: PlanRuns, href: FigureHref): Finding[] {
     });
   }
   return out;
+}
+
+/**
+ * The end point's question — which trigger wins at the thesis's 1.8 Hz per module — answered by the
+ * same rule for both (the TP rule; an end point measured before it existed: IoU, and it says so),
+ * with the difference judged against the two binomial errors.
+ */
+export function endpointFinding(endpoint: EndpointResult | null): Finding {
+  const question = `Which trigger wins at ${endpoint?.thesis.hzPerModule ?? 1.8} Hz per module, judged by the same rule: the network or the clustering baseline?`;
+  const base = { id: 'endpoint', question, link: null };
+  if (!endpoint?.baseline) return { ...base, answer: 'The end point (with its baseline) was not measured.', verdict: 'missing' };
+  const hz = endpoint.thesis.hzPerModule;
+  const n = endpoint.rows.find((r) => r.targetHz === hz);
+  const b = endpoint.baseline.rows.find((r) => r.targetHz === hz);
+  const rule: MatchRule = n?.byRule ? 'tps' : 'iou';
+  const ne = n && n.threshold !== null ? rowByRule(n, rule) : null;
+  const be = b && b.threshold !== null ? rowByRule(b, rule) : null;
+  const old = rule === 'iou' ? ' (an end point measured before the TP rule: IoU ≥ 0.1 for both; re-run its evaluations for the TP rule)' : '';
+  if (!ne || !be || ne.efficiency === null || be.efficiency === null) {
+    return { ...base, answer: `At ${hz} Hz per module by ${matchRuleShort(rule)}${old}: network ${pct(ne?.efficiency ?? null)}, baseline ${pct(be?.efficiency ?? null)} — a rate the background sample cannot show for one of them.`, verdict: 'inconclusive' };
+  }
+  const d = ne.efficiency - be.efficiency;
+  const sd = Math.hypot(ne.efficiencyErr ?? 0, be.efficiencyErr ?? 0);
+  const real = Math.abs(d) > 2 * sd;
+  const who = !real ? 'neither, within errors' : d > 0 ? 'the network' : 'the baseline';
+  const sn = (x: typeof ne) => (x.efficiencySupernova === null || x.efficiencySupernova === undefined ? '' : `, ${pct(x.efficiencySupernova)} over the supernova spectrum`);
+  return {
+    ...base,
+    answer: `By ${matchRuleShort(rule)}${old} at ${hz} Hz per module: network ${pct(ne.efficiency)} ± ${pct(ne.efficiencyErr)}${sn(ne)}; baseline ${pct(be.efficiency)} ± ${pct(be.efficiencyErr)}${sn(be)} (flat 1–70 MeV). Winner: ${who} (Δ ${pct(d)}, 2 σ = ${pct(2 * sd)}). The thesis: ${pct(endpoint.thesis.efficiency)} ± ${pct(endpoint.thesis.error)}.`,
+    verdict: 'answered',
+  };
 }

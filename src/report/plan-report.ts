@@ -8,9 +8,11 @@ import { loadRun, primaryEval, type RunData } from './load.js';
 import { buildReport } from './report.js';
 import { writeAtomic } from '../util/atomic-write.js';
 import { pageHtml, type Table } from './html.js';
-import { efficiencyOf, seedFindings, valMap, type Finding, type PlanRuns } from './findings.js';
+import { efficiencyOf, endpointFinding, seedFindings, valMap, type Finding, type PlanRuns } from './findings.js';
 import type { ExperimentGroup, StudyManifest } from '../study/seed-plan.js';
-import type { EndpointResult, EndpointRow } from '../study/endpoint.js';
+import { ENDPOINT_RULES, rowByRule, type EndpointRow, type RuleEfficiency } from '../study/endpoint-rows.js';
+import type { EndpointResult } from '../study/endpoint.js';
+import { matchRuleShort } from '../eval/efficiency.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(d)} %`);
 
@@ -53,7 +55,7 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
   }
   const path = join(outDir, 'report.html');
   const href = (g: ExperimentGroup, id: string) => (written.has(g) ? `${relative(outDir, written.get(g)!)}#${id}` : '#');
-  const findings = seedFindings(runs, href);
+  const findings = [...(endpoint ? [endpointFinding(endpoint)] : []), ...seedFindings(runs, href)];
 
   const experiments: Table = {
     caption: `Experiments (${runs.size} of ${m.experiments.length} with finished epochs; dataset ${m.data})`,
@@ -71,19 +73,17 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
   if (endpoint) {
     tables.push({
       caption: `End point: ${endpoint.experiment} (${endpoint.selectedBy}) trained to ${endpoint.epochs} epochs (${endpoint.stopped}), FP rate from ${endpoint.fpImages.toLocaleString('en')} background-only images, efficiency on ${endpoint.evalImages} evaluation images; thesis: ${pct(endpoint.thesis.efficiency)} ± ${pct(endpoint.thesis.error)} at ${endpoint.thesis.hzPerModule} Hz per module`,
-      head: ['target Hz/module', 'score threshold', 'FPs seen', 'FP Hz/module (90 % CL)', 'efficiency', 'efficiency (visible)'],
+      head: ['target Hz/module', 'score threshold', 'FPs seen', 'FP Hz/module (90 % CL)', `efficiency (${ruleName(endpoint.rows)})`, 'efficiency (visible)'],
       rows: endpointRows(endpoint.rows, (t) => t.toFixed(3)),
     });
     if (endpoint.baseline) {
       const b = endpoint.baseline;
       tables.push({
         caption: `The trigger it would replace at the same rates: ${b.algorithm || 'the clustering baseline'}; FP rate from ${b.fpImages.toLocaleString('en')} background-only images, efficiency on the same ${endpoint.evalImages} evaluation images`,
-        head: ['target Hz/module', 'ΣADC threshold', 'FPs seen', 'FP Hz/module (90 % CL)', 'efficiency', 'efficiency (visible)', 'efficiency (centre rule)'],
-        rows: endpointRows(b.rows, (t) => t.toFixed(0)).map((row, i) => {
-          const r = b.rows[i]!;
-          return [...row, r.efficiencyCentre === null ? '–' : `${pct(r.efficiencyCentre)} ± ${pct(r.efficiencyCentreErr)}`];
-        }),
+        head: ['target Hz/module', 'ΣADC threshold', 'FPs seen', 'FP Hz/module (90 % CL)', `efficiency (${ruleName(b.rows)})`, 'efficiency (visible)'],
+        rows: endpointRows(b.rows, (t) => t.toFixed(0)),
       });
+      tables.push(endpointComparison(endpoint));
     }
     tables.push({ caption: 'What differs from the thesis', head: ['difference'], rows: endpoint.differences.map((d) => [d]) });
   }
@@ -94,6 +94,32 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
   });
   writeAtomic(path, html);
   return { path, findings, comparisons: [...written.values()] };
+}
+
+/** The rule of a table's efficiency column (older end points: IoU). */
+const ruleName = (rows: readonly EndpointRow[]) => matchRuleShort(rows.find((r) => r.match)?.match ?? 'iou');
+
+const flatSn = (x: RuleEfficiency | null) => x === null ? 'not computed' : x.efficiency === null ? '–'
+  : `${pct(x.efficiency)} ± ${pct(x.efficiencyErr)}${x.efficiencySupernova !== null && x.efficiencySupernova !== undefined ? ` · ${pct(x.efficiencySupernova)} ± ${pct(x.efficiencySupernovaErr)}` : ''}`;
+
+/** Network and baseline at each end-point rate by each rule, the network's own row beside every baseline row. */
+export function endpointComparison(endpoint: EndpointResult): Table {
+  const b = endpoint.baseline!;
+  const rows: (string | number)[][] = [];
+  for (const r of endpoint.rows) {
+    const br = b.rows.find((x) => x.targetHz === r.targetHz);
+    for (const rule of ENDPOINT_RULES) {
+      const n = r.threshold === null ? null : rowByRule(r, rule);
+      const c = !br || br.threshold === null ? null : rowByRule(br, rule);
+      if (n === null && c === null) continue;
+      rows.push([r.targetHz, matchRuleShort(rule), r.threshold === null ? 'not reachable' : flatSn(n), !br || br.threshold === null ? 'not reachable' : flatSn(c)]);
+    }
+  }
+  return {
+    caption: 'Network and baseline at the same FP rate per module, by the same matching rule: efficiency flat in 1–70 MeV ± binomial error · averaged over the supernova νe-CC spectrum ± error ("not computed": an end point measured before that rule existed)',
+    head: ['target Hz/module', 'rule', 'network', 'baseline (TDR clustering)'],
+    rows,
+  };
 }
 
 /** One row per target rate: the threshold it allows, the FPs behind it and the efficiency there. */

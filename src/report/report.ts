@@ -11,7 +11,7 @@ import { anchorFigure, type BoxSample } from './charts-anchors.js';
 import { efficiencyFigure, prFigure, rocFigure } from './charts-eval.js';
 import { openDataset } from '../data/store.js';
 import { pageHtml, type PageContent, type RenderedFigure } from './html.js';
-import { configTable, headlineTable, onsetTable } from './tables.js';
+import { configTable, headlineTable, onsetTable, triggerComparisonTable } from './tables.js';
 import type { Figure } from './figure.js';
 import { svgToPng, toSvg } from './vega.js';
 
@@ -77,7 +77,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
   const html = pageHtml({
     title: o.title ?? (runs.length === 1 ? `daqyolo study report: ${runs[0]!.label}` : `daqyolo study report: ${runs.map((r) => r.label).join(' vs ')}`),
     subtitle: `${runs.length} run(s): ${runs.map((r) => r.dir).join(', ')} — generated ${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`,
-    tables: [headlineTable(headlines), configTable(runs), onsetTable(onsets)],
+    tables: [headlineTable(headlines), ...[triggerComparisonTable(runs)].filter((t) => t !== null), configTable(runs), onsetTable(onsets)],
     figures: rendered,
     notes,
     refreshSeconds: o.refreshSeconds,

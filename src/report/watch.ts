@@ -42,7 +42,16 @@ export async function watchRuns(dirs: readonly string[], o: WatchOptions): Promi
   let renders = 1;
   const allDone = () => dirs.every((d) => existsSync(join(d, 'done.json')));
   while (!o.signal.aborted) {
-    if ((o.untilDone ?? true) && allDone()) return { renders, reason: 'done' };
+    if ((o.untilDone ?? true) && allDone()) {
+      // The last epochs and done.json can land together between two looks: render what changed
+      // since the last render before calling the report final.
+      const now = sig();
+      if (now.some((s, i) => s !== last[i])) {
+        await o.render(`finished: ${dirs.filter((_, i) => now[i] !== last[i]).join(', ')}`);
+        renders++;
+      }
+      return { renders, reason: 'done' };
+    }
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, o.intervalMs ?? 5000);
       o.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });

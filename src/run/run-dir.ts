@@ -158,7 +158,8 @@ export function checkBest(dir: RunDir, o: { repair: boolean }): BestState {
     dir.log(`best.safetensors held epoch ${holds === null ? '(missing)' : holds - 1}, metrics.jsonl names epoch ${bestRecord.epoch}: repaired from last.safetensors`);
     return { state: 'repaired', epoch: bestRecord.epoch };
   }
-  const heldText = holds === null ? 'is missing' : `holds epoch ${holds - 1}`;
+  const heldText = holds === null ? 'is missing'
+    : Number.isInteger(holds) ? `holds epoch ${holds - 1}` : 'has no epoch record in its header (damaged? its metadata daqyolo.meta is missing or unreadable)';
   return {
     state: 'stale', epoch: bestRecord.epoch, holds,
     message: `${bestPath} ${heldText} but metrics.jsonl names epoch ${bestRecord.epoch} best` +

@@ -46,11 +46,45 @@ export interface MapReport {
   apLarge: number | null;
 }
 
+/** How a candidate is matched to an interaction: 'tps' (default) — it holds ≥ minTps of the
+ *  interaction's TPs; 'iou' — IoU ≥ minIou with the truth box; 'centre' — its centre inside the truth box. */
+export type MatchRule = 'tps' | 'iou' | 'centre';
+
+/** The supernova νe-CC spectrum the efficiency is averaged over (sim/spectrum.ts `ccSpectrumDensity`). */
+export interface SpectrumOptions {
+  /** ⟨E⟩ of the νe flux, MeV (default 11). */
+  meanEnergyMeV?: number;
+  /** Pinching α (default 2.5). */
+  alpha?: number;
+  /** νe-CC threshold, MeV (default 1.5). */
+  ccQMeV?: number;
+  /** Weight the flux by the cross-section shape (Eν − Q)² (default true). */
+  weightByCrossSection?: boolean;
+}
+
+/** The efficiency averaged over the supernova spectrum (beside the flat 1–70 MeV `integrated`). */
+export interface SpectrumAverage extends Required<SpectrumOptions> {
+  model: string;
+  /** Σ w_b ε_b over the Eν bins (w_b: the spectrum's fraction in bin b); null when no bin has interactions. */
+  efficiency: number | null;
+  /** sqrt(Σ w_b² ε_b (1 − ε_b) / n_b). */
+  stdErr: number | null;
+  /** The spectrum's weight in bins without interactions (left out, the rest renormalised). */
+  weightWithoutEvents: number;
+  /** The same over visible interactions. */
+  efficiencyVisible: number | null;
+  stdErrVisible: number | null;
+}
+
 export interface TriggerOptions {
-  /** 'iou': IoU ≥ minIou with the truth box (default); 'centre': detection centre inside the truth box. */
-  match?: 'iou' | 'centre';
+  /** Matching rule (default 'tps'). */
+  match?: MatchRule;
+  /** TPs of one interaction a candidate must hold under the 'tps' rule (default 2). */
+  minTps?: number;
   /** IoU needed by the 'iou' rule (default 0.1). */
   minIou?: number;
+  /** The supernova spectrum of `supernova` in every efficiency table. */
+  spectrum?: SpectrumOptions;
   /** Eν bin edges in MeV (default 1, 6, …, 66, 70); bins are [lo, hi) except the last, which is [lo, hi]. */
   energyEdgesMeV?: readonly number[];
   /** Threshold of the headline efficiency table (default 0.5); detections count when score ≥ it. */
@@ -86,8 +120,10 @@ export interface EnergyBin { loMeV: number; hiMeV: number; all: BinomialSummary;
 export interface EfficiencyTable {
   threshold: number;
   bins: EnergyBin[];
-  /** Over every interaction with first edge ≤ Eν ≤ last edge. */
+  /** Over every interaction with first edge ≤ Eν ≤ last edge (flat in Eν over 1–70 MeV by default). */
   integrated: { all: BinomialSummary; visible: BinomialSummary };
+  /** The per-bin efficiencies averaged over the supernova νe-CC spectrum. */
+  supernova: SpectrumAverage;
 }
 
 export interface FpSummary {
@@ -113,10 +149,15 @@ export interface OperatingPoint {
   efficiencyVisible: number | null;
   fpCount: number | null;
   fpHz: number | null;
+  /** The FP rate's Poisson interval at the report's fpCl (upper limit from 0 when fpCount is 0); null where unreachable. */
+  fpHzInterval: [number, number] | null;
+  /** Per-Eν efficiency (k, n, errors), flat and supernova-spectrum averages at this threshold. */
   table: EfficiencyTable | null;
 }
 
 export interface TriggerReport {
+  /** The rule used (older reports lack it: they used 'iou' unless matchRule says otherwise). */
+  match?: MatchRule;
   matchRule: string;
   energyEdgesMeV: number[];
   hzPerFpPerImage: number;
@@ -138,6 +179,8 @@ export interface BaselineReport {
   backgroundImages: number;
   seconds: number;
   trigger: TriggerReport;
+  /** The same figures by other matching rules, when asked for (the end point shows every rule). */
+  otherRules?: TriggerReport[];
 }
 
 export interface EvaluateReport {
@@ -154,6 +197,8 @@ export interface EvaluateReport {
   map: MapReport;
   /** Efficiency and false-positive rate; null for data that was not simulated (see triggerNote). */
   trigger: TriggerReport | null;
+  /** The same figures by other matching rules, when asked for (the end point shows every rule). */
+  otherRules?: TriggerReport[];
   /** Why trigger is null: those figures need simulated interactions and background. */
   triggerNote?: string;
 }

@@ -172,10 +172,26 @@ export function parseMetricsRecords<T = BatchRecord | EpochRecord>(text: string,
       if (i === lines.length - 1) return; // still being written
       throw new UserError(`${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }
+    const bad = badRecord(rec);
+    if (bad) throw new UserError(`${path}:${i + 1}: ${bad}: not a record daqyolo train writes (a damaged or edited line)`);
     checkJson(`${path}:${i + 1}`, rec, metricsRecordSchema);
-    out.push(rec as T);  // as written: the schema checks, it does not rewrite
+    out.push(rec as T); // as written: the schema checks, it does not rewrite
   });
   return out;
+}
+
+/**
+ * What is wrong with a metrics record, or null: the fields every reader indexes by (epoch, batch,
+ * step numbers, the per-scale arrays). Values that may be null (a NaN objective) are not checked.
+ */
+function badRecord(rec: unknown): string | null {
+  if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) return `${JSON.stringify(rec)} is not a record`;
+  const r = rec as Record<string, unknown>;
+  const count = (k: string) => (Number.isInteger(r[k]) && (r[k] as number) >= 0 ? null : `${r.type} record with ${k} ${JSON.stringify(r[k])}`);
+  const scales = (k: string, o: unknown) => (typeof o === 'object' && o !== null && Array.isArray((o as { scales?: unknown }).scales) ? null : `${r.type} record without ${k}.scales`);
+  if (r.type === 'epoch') return count('epoch') ?? count('step') ?? scales('train', r.train) ?? scales('val', r.val);
+  if (r.type === 'batch') return count('epoch') ?? count('batch') ?? count('step') ?? scales('record', r);
+  return null;
 }
 
 /** metrics.jsonl's records; none when the file does not exist yet. */

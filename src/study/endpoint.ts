@@ -5,6 +5,10 @@
 import { countAbove, SCORE_BINS, type FpState } from '../eval/fprate.js';
 import { fpPerImageToHz, type TriggerOptions } from '../eval/efficiency.js';
 import { poissonInterval, poissonUpperLimit } from '../eval/intervals.js';
+import type { BaselineEndpointRow, EndpointRow, RateThreshold } from './endpoint-rows.js';
+
+// The rows by rule live in endpoint-rows.ts (the report reads them without loading native code).
+export * from './endpoint-rows.js';
 
 /** The thesis's figure (Bristol PhD thesis, 1–70 MeV). */
 export const THESIS = { efficiency: 0.762, error: 0.002, hzPerModule: 1.8, energyMeV: [1, 70] as const };
@@ -12,15 +16,6 @@ export const THESIS = { efficiency: 0.762, error: 0.002, hzPerModule: 1.8, energ
 /** Rates at which the end point quotes the efficiency (the thesis's 1.8 Hz among them). */
 export const ENDPOINT_RATES_HZ = [1, 1.8, 10, 100] as const;
 
-export interface RateThreshold {
-  targetHz: number;
-  /** Lowest histogram edge whose FP rate is ≤ target; null when the sample cannot show a rate this low. */
-  threshold: number | null;
-  fpCount: number;
-  fpHz: number;
-  /** 90 % CL interval (upper limit when no FP is seen). */
-  fpHzInterval: [number, number];
-}
 
 /**
  * The score threshold at which a target FP rate is met, from an fprate histogram. Thresholds are
@@ -65,19 +60,6 @@ export function baselineThresholdForRate(state: { images: number; sumAdc: number
   const n = desc.filter((x) => x >= t).length;
   const interval: [number, number] = n === 0 ? [0, hz(poissonUpperLimit(0, cl))] : poissonInterval(n, cl).map(hz) as [number, number];
   return { targetHz, threshold: n === 0 && interval[1] > targetHz ? null : t, fpCount: n, fpHz: hz(n), fpHzInterval: interval };
-}
-
-export interface EndpointRow extends RateThreshold {
-  efficiency: number | null;
-  efficiencyErr: number | null;
-  efficiencyVisible: number | null;
-}
-
-/** The baseline's row: as the network's (same IoU matching), and with the centre rule, since its
- *  clusters cover the TPs they hold rather than the whole interaction's box. */
-export interface BaselineEndpointRow extends EndpointRow {
-  efficiencyCentre: number | null;
-  efficiencyCentreErr: number | null;
 }
 
 export interface EndpointResult {

@@ -54,6 +54,14 @@ function shardProgress(o: FpPoolOptions): number {
   return done;
 }
 
+/** What a failed child said: its daqyolo error lines, else its last line that is not progress. */
+function childError(stderr: string): string {
+  const lines = stderr.split(/[\r\n]+/).map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => l.startsWith('daqyolo: ')).map((l) => l.slice('daqyolo: '.length));
+  if (errors.length) return errors.join(' | ');
+  return lines.filter((l) => !/^[^:]*: \d+\/\d+\b/.test(l)).slice(-1)[0] ?? '(no message)';
+}
+
 /**
  * How many shards to run at once when not told: one per core on a CPU (see the top of this file),
  * never more than the stream has batches; one process on a GPU, whose single stream the shards
@@ -80,6 +88,7 @@ export async function measureFpRatePool(o: FpPoolOptions): Promise<FpPoolResult>
   const t0 = performance.now();
   const running = new Set<ChildProcess>();
   const failures: string[] = [];
+  const notes = new Set<string>();
   let forwarded = false;
   const timer = setInterval(() => {
     o.onProgress?.(shardProgress(o), o.images);
@@ -91,11 +100,21 @@ export async function measureFpRatePool(o: FpPoolOptions): Promise<FpPoolResult>
       const child = spawn(process.execPath, [CLI, ...args(i)], { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, DAQYOLO_THREADS: '1', OMP_NUM_THREADS: '1' } });
       running.add(child);
       let err = '';
-      child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+      let partial = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        err = (err + d.toString()).slice(-4000);
+        // A child's notes (a state not reused: other weights) are the pool's: said once for every shard.
+        const lines = (partial + d.toString()).split('\n');
+        partial = lines.pop()!;
+        for (const l of lines) {
+          const note = l.startsWith('note: ') ? l.replace(/shard\d+of(\d+)/g, 'shard*of$1') : null;
+          if (note && !notes.has(note)) { notes.add(note); console.error(note); }
+        }
+      });
       child.on('close', (code, signal) => {
         running.delete(child);
         if (code !== 0 && !o.control?.stop && !forwarded) {
-          failures.push(`shard ${i}/${n} exited with ${code ?? signal}: ${err.trim().split('\n').filter((l) => !/images\/s|ETA/.test(l)).slice(-3).join(' | ')}`);
+          failures.push(`shard ${i}/${n} exited with ${code ?? signal}: ${childError(err)}`);
           // The others stop too (saving their counts): the error is reported now, not at their end.
           forwarded = true;
           for (const c of running) c.kill('SIGINT');
@@ -113,7 +132,7 @@ export async function measureFpRatePool(o: FpPoolOptions): Promise<FpPoolResult>
     // Stopped: no merge yet (mergeFpShards needs every shard finished); the shards resume.
     return { stopped: true, images: done, wallSeconds };
   }
-  const merged = mergeFpShards(o.runDir, { seed: o.seed, trigger: o.trigger });
+  const merged = mergeFpShards(o.runDir, { seed: o.seed, shards: n, trigger: o.trigger });
   // The pool's rate: images this session over its wall time (the merge's is per process).
   const imagesThisSession = done - before;
   return { stopped: false, result: { ...merged, imagesPerSecond: wallSeconds > 0 ? imagesThisSession / wallSeconds : 0 }, wallSeconds, imagesThisSession };

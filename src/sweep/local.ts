@@ -35,7 +35,8 @@ export function writePlan(plan: SweepPlan): void {
 /** The train arguments (after `node bin/daqyolo.js`) for a point in a given state. */
 export function trainArgs(plan: SweepPlan, p: SweepPoint, state: RunState): string[] {
   return state === 'resume'
-    ? ['train', '--resume', p.dir, '--epochs', String(p.config.epochs)]
+    // --data: the sweep's dataset where it is now (a moved or copied sweep folder; train checks its digest).
+    ? ['train', '--resume', p.dir, '--epochs', String(p.config.epochs), '--data', p.config.data]
     // --data and --out repeat the config's values: `train` asks for them as flags.
     : ['train', '--config', configPath(plan, p), '--data', p.config.data, '--out', p.dir];
 }

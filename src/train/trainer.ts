@@ -236,6 +236,12 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
     } catch (e) {
       throw lastUnusable(dir, (e as Error).message);
     }
+    // The checkpoint knows how long the history was when it was saved: a shorter metrics.jsonl
+    // (emptied, cut, replaced) would resume quietly with the history lost (issue 30).
+    const have = dir.metricsBytes();
+    if ((!dp || dp.isLeader) && have < meta.metricsBytes) {
+      throw new UserError(`${dir.metricsPath}: ${have} bytes, but the checkpoint being resumed (step ${meta.step}, epoch ${meta.epoch}) was saved after ${meta.metricsBytes}: the run's history was cut or emptied; put it back, or train into a new --out`);
+    }
     dir.truncateMetrics(meta.metricsBytes);
     if (meta.bestVal !== null && meta.bestValKind !== 'lossPerImage') {
       dir.log('the saved best value is an objective (older run): best and early stopping start again on the validation loss per image');

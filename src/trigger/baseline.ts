@@ -7,21 +7,36 @@ import { EVALUATE_BACKGROUND_START } from '../data/stream.js';
 import { UserError } from '../errors.js';
 import { parseSimConfig, type SimConfig } from '../sim/config.js';
 import { Simulator } from '../sim/event.js';
-import { imageLayout, type ImageLayout } from '../sim/image.js';
+import { imageLayout, pixelX, pixelY, type ImageLayout } from '../sim/image.js';
 import { generateChunks } from '../sim/pool.js';
-import { clusterTps, type Candidate, type ClusterParams } from './cluster.js';
+import { clusterTps, type Candidate, type ClusterParams, type TpColumns } from './cluster.js';
+import { importConfig, tpImportInfo } from '../formats/tps/import.js';
 
-/** One image for the trigger: its candidates and its interactions (Eν, truth box or null). */
+/** The TPs of one image for the TP matching rule: pixel column and row, and owner (≥ 0: the
+ *  interaction's index in the image; < 0: background or noise). */
+export interface PixelTps { x: Int32Array; y: Int32Array; owner: Int32Array }
+
+/** One image for the trigger: its candidates, its interactions (Eν, truth box or null) and its TPs. */
 export interface BaselineImage {
   candidates: Candidate[];
   interactions: { energyMeV: number; box: [number, number, number, number] | null }[];
+  tps: PixelTps;
 }
+
+/** An image's TP columns with their truth owners. */
+export type OwnedTps = TpColumns & { owner: ArrayLike<number> };
 
 export interface DatasetSimulation { config: SimConfig; seed: number; numImages: number; layout: ImageLayout }
 
 /** The simulator behind a dataset (its config and seed are in its attributes). */
 export function datasetSimulation(reader: DatasetReader): DatasetSimulation {
   const a = reader.attrs;
+  // Imported TPs (import tps): their images' layout and window; their TPs are stored.
+  const tp = tpImportInfo(a);
+  if (tp) {
+    const config = importConfig(tp.windowTicks, { image: (JSON.parse(String(a.tp_import)) as { image?: unknown }).image ?? {} });
+    return { config, seed: 0, numImages: reader.numImages, layout: imageLayout(config) };
+  }
   if (!a.config || typeof a.config !== 'object') {
     throw new UserError(`${reader.path}: no simulator config in its attributes (an imported dataset?); the baseline needs the TPs, stored or regenerated`);
   }
@@ -29,13 +44,40 @@ export function datasetSimulation(reader: DatasetReader): DatasetSimulation {
   return { config, seed: Number(a.seed ?? 0), numImages: reader.numImages, layout: imageLayout(config) };
 }
 
-/** Candidates and interactions of the images of a split (at most `limit` when > 0). */
+/**
+ * The TPs of dataset image i with their owners: stored in the dataset, or regenerated from the
+ * image's seed (image i depends only on config, seed and i) and checked against its stored boxes.
+ * `cache` keeps the simulator between calls.
+ */
+export function datasetImageTps(reader: DatasetReader & DatasetTables, sim: DatasetSimulation, i: number, cache: { simulator?: Simulator } = {}): OwnedTps {
+  const stored = reader.tps(i);
+  if (stored) return stored;
+  cache.simulator ??= new Simulator(sim.config, sim.seed);
+  const rec = cache.simulator.image(i, { keepTps: true });
+  const boxes = reader.boxes(i);
+  const same = rec.boxes.length === 4 * boxes.length && boxes.every((b, k) => [b.x1, b.y1, b.x2, b.y2].every((v, c) => Math.abs(v - rec.boxes[4 * k + c]) < 1e-3));
+  if (!same) {
+    throw new UserError(`${reader.path}: image ${i}: the TPs regenerated from its seed do not reproduce its stored boxes (made by another simulator version or config?); simulate it again, or with --store-tps`);
+  }
+  const t = rec.tps!;
+  return { channel: t.channel.subarray(0, t.n), timePeak: t.timePeak.subarray(0, t.n), adcIntegral: t.adcIntegral.subarray(0, t.n), owner: t.owner.subarray(0, t.n) };
+}
+
+/** Pixel column and row of each TP (the image's binning) and its owner. */
+export function pixelTps(layout: ImageLayout, tps: OwnedTps): PixelTps {
+  const n = tps.channel.length;
+  const out = { x: new Int32Array(n), y: new Int32Array(n), owner: Int32Array.from(tps.owner) };
+  for (let i = 0; i < n; i++) { out.x[i] = pixelX(layout, tps.channel[i]); out.y[i] = pixelY(layout, tps.timePeak[i]); }
+  return out;
+}
+
+/** Candidates, interactions and TPs of the images of a split (at most `limit` when > 0). */
 export function datasetBaselineImages(reader: DatasetReader & DatasetTables, split: 'train' | 'val' | 'eval', params: ClusterParams, limit = 0,
   onProgress?: (done: number, total: number) => void): BaselineImage[] {
   const sim = datasetSimulation(reader);
   let indices = Array.from(reader.split(split));
   if (limit > 0) indices = indices.slice(0, limit);
-  let simulator: Simulator | null = null;
+  const cache = {};
   const out: BaselineImage[] = [];
   for (const i of indices) {
     const boxes = reader.boxes(i);
@@ -43,20 +85,8 @@ export function datasetBaselineImages(reader: DatasetReader & DatasetTables, spl
       const b = it.box >= 0 ? boxes[it.box] : null;
       return { energyMeV: it.energyMeV, box: b ? [b.x1, b.y1, b.x2, b.y2] as [number, number, number, number] : null };
     });
-    const stored = reader.tps(i);
-    let candidates: Candidate[];
-    if (stored) {
-      candidates = clusterTps(stored, stored.channel.length, params, sim.layout);
-    } else {
-      simulator ??= new Simulator(sim.config, sim.seed);
-      const rec = simulator.image(i, { keepTps: true });
-      const same = rec.boxes.length === 4 * boxes.length && boxes.every((b, k) => [b.x1, b.y1, b.x2, b.y2].every((v, c) => Math.abs(v - rec.boxes[4 * k + c]) < 1e-3));
-      if (!same) {
-        throw new UserError(`${reader.path}: image ${i}: the TPs regenerated from its seed do not reproduce its stored boxes (made by another simulator version or config?); simulate it again, or with --store-tps`);
-      }
-      candidates = clusterTps(rec.tps!, rec.tps!.n, params, sim.layout);
-    }
-    out.push({ candidates, interactions });
+    const tps = datasetImageTps(reader, sim, i, cache);
+    out.push({ candidates: clusterTps(tps, tps.channel.length, params, sim.layout), interactions, tps: pixelTps(sim.layout, tps) });
     onProgress?.(out.length, indices.length);
   }
   return out;

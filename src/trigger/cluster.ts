@@ -32,6 +32,8 @@ export interface Candidate {
   sumAdc: number;
   hits: number;
   channels: number;
+  /** Indices of its TPs in the image's TP list (what the TP matching rule counts). */
+  tps: number[];
 }
 
 /** Clusters the n TPs of one image and returns its candidates (every ΣADC; callers cut on it). */
@@ -72,7 +74,7 @@ export function clusterTps(tps: TpColumns, n: number, p: ClusterParams, layout: 
       x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
     }
     if (chans.size < p.minChannels) continue;
-    out.push({ x1: x0, y1: y0, x2: x1 + 1, y2: y1 + 1, sumAdc: sum, hits: g.length, channels: chans.size });
+    out.push({ x1: x0, y1: y0, x2: x1 + 1, y2: y1 + 1, sumAdc: sum, hits: g.length, channels: chans.size, tps: g });
   }
   return out.sort((a, b) => b.sumAdc - a.sumAdc);
 }

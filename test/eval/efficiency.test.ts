@@ -37,7 +37,7 @@ const images: TriggerImage[] = [
 ];
 
 test('efficiency per bin and integrated, over all and visible interactions (IoU ≥ 0.1 rule)', () => {
-  const r = evaluateTrigger(images, { scoreThreshold: 0.5 });
+  const r = evaluateTrigger(images, { scoreThreshold: 0.5, match: 'iou' });
   assert.equal(r.matchRule, 'IoU ≥ 0.1 with the interaction truth box');
   const b0 = r.efficiency.bins[0];
   assert.deepEqual([b0.loMeV, b0.hiMeV, b0.all.k, b0.all.n, b0.visible.k, b0.visible.n], [1, 6, 1, 2, 1, 2]);
@@ -66,7 +66,7 @@ test('centre-inside rule recovers B and removes its false positive', () => {
 
 test('threshold scan and operating points', () => {
   const k = hzPerFpPerImage();
-  const r = evaluateTrigger(images, { targetRatesHz: [1, 5e4, 1e6] });
+  const r = evaluateTrigger(images, { targetRatesHz: [1, 5e4, 1e6], match: 'iou' });
   assert.deepEqual(r.scan.map((p) => [p.threshold, p.efficiency, p.fpCount]), [[0.9, 0.2, 0], [0.7, 0.2, 1], [0.6, 0.2, 2], [0.3, 0.4, 2], [0.2, 0.4, 3]]);
   assert.deepEqual(r.scan.map((p) => p.efficiencyVisible), [0.25, 0.25, 0.25, 0.5, 0.5]);
   const [p1, p5e4, p1e6] = r.operatingPoints;
@@ -79,19 +79,19 @@ test('threshold scan and operating points', () => {
 
 test('background images: 1 Hz needs > 205 000 clean images; ties at the top can force "nothing passes"', () => {
   const empty: TriggerImage = { interactions: [], detections: [] };
-  const few = evaluateTrigger(images, { targetRatesHz: [1, 10] }, new Array<TriggerImage>(200_000).fill(empty));
+  const few = evaluateTrigger(images, { targetRatesHz: [1, 10], match: 'iou' }, new Array<TriggerImage>(200_000).fill(empty));
   assert.equal(few.fpSource, 'background images');
   assert.equal(few.operatingPoints[0].threshold, null); // 2.303/2e5 × 89 047 = 1.025 Hz > 1 Hz
   assert.deepEqual([few.operatingPoints[1].threshold, few.operatingPoints[1].efficiency], [0.3, 0.4]);
   near(few.falsePositives.intervalHz[1], (Math.log(10) / 200_000) * hzPerFpPerImage(), 1e-9);
   assert.equal(few.falsePositives.upperLimitOnly, true);
-  const enough = evaluateTrigger(images, { targetRatesHz: [1] }, new Array<TriggerImage>(400_000).fill(empty));
+  const enough = evaluateTrigger(images, { targetRatesHz: [1], match: 'iou' }, new Array<TriggerImage>(400_000).fill(empty));
   assert.deepEqual([enough.operatingPoints[0].threshold, enough.operatingPoints[0].efficiency], [0.3, 0.4]);
   // Three background boxes tied at 0.95 make 3/2.5e5 × 89 047 = 1.069 Hz > 1 Hz at every threshold
   // (while 2.5e5 clean images reach 2.303/2.5e5 × 89 047 = 0.82 Hz).
   const bg = new Array<TriggerImage>(250_000).fill(empty);
   bg[0] = { interactions: [], detections: [det([0, 0, 5, 5], 0.95), det([9, 0, 15, 5], 0.95), det([20, 0, 25, 5], 0.95)] };
-  const tied = evaluateTrigger(images, { targetRatesHz: [1] }, bg).operatingPoints[0];
+  const tied = evaluateTrigger(images, { targetRatesHz: [1], match: 'iou' }, bg).operatingPoints[0];
   assert.ok(tied.threshold !== null && tied.threshold > 0.95);
   assert.deepEqual([tied.efficiency, tied.fpCount], [0, 0]);
 });

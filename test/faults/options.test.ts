@@ -53,7 +53,7 @@ const REFUSED: [string[], RegExp][] = [
   [['study', '--plan', 'seed', '--quick', '--variant', 'foo'], /^--variant: expected one of yolov3, yolov3-tiny, sparse-yolov3, sparse-yolov3-tiny, got "foo"$/],
   [['study', '--plan', 'seeds'], /^--plan: expected one of seed/],
   [['detect', 'r', 'd.h5', '--out', 'o', '--score', '2'], /^--score: expected a number ≥ 0 and ≤ 1, got "2"$/],
-  [['evaluate', 'r', '--data', 'd.h5', '--match', 'centr'], /^--match: expected one of iou, centre/],
+  [['evaluate', 'r', '--data', 'd.h5', '--match', 'centr'], /^--match: expected one of tps, iou, centre/],
   [['report', 'r', '--events', '-1'], /^--events: expected an integer/],
   [['show', 'd.h5', '--index', '0x10', '--out', 'a.png'], /^--index: expected an integer/],
   [['train', '--data', 'd.h5', '--out', 'o', '--device', 'foo'], /^--device: device 'foo': expected auto, cpu, cuda or cuda:N$/],

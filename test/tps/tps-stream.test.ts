@@ -6,30 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { openTpStream, writeTpStream, FD_HD_OFFLINE, readChannelMap, detectTpFormat, type TpFormat } from '../../src/formats/tps/index.js';
 import { allocTpBatch, DTS_PER_TICK, faceId, UNKNOWN_OWNER, type TpBatch, type TpInteraction, type TpStream } from '../../src/sim/tp-stream.js';
 import { bgOwner } from '../../src/sim/deposits.js';
-
-export const PY = '/usr/bin/python3';
-export function py(script: string): string {
-  const r = spawnSync(PY, ['-c', script], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
-
-/** Every TP of a stream as plain rows, and its interactions. */
-export async function collect(s: TpStream): Promise<{ rows: Record<string, number>[]; interactions: TpInteraction[] }> {
-  const rows: Record<string, number>[] = [];
-  const interactions: TpInteraction[] = [];
-  for await (const { tps, interactions: list } of s.batches) {
-    interactions.push(...list);
-    for (let i = 0; i < tps.n; i++) {
-      rows.push({ face: tps.face[i]!, wire: tps.wire[i]!, channel: tps.channel[i]!, plane: tps.plane[i]!, timeStart: tps.timeStart[i]!, timePeak: tps.timePeak[i]!, tot: tps.timeOverThreshold[i]!, adcIntegral: tps.adcIntegral[i]!, adcPeak: tps.adcPeak[i]!, detid: tps.detid[i]!, owner: tps.owner[i]!, record: tps.record[i]!, flag: tps.flag[i]!, algorithm: tps.algorithm[i]! });
-    }
-  }
-  return { rows, interactions };
-}
+import { collect, py } from './fixture.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'daqyolo-tps-'));
 
@@ -157,3 +137,32 @@ for (const format of ['text8', 'text11', 'tpstreamer', 'hdf5'] as TpFormat[]) {
     }
   });
 }
+
+test('TPStreamer dump from Python (duneana e83992d column order): events laid end to end, MARLEY interactions per face with Eν and Ee, ptypes as owners, hits sorted within an event', async () => {
+  const d = tmp();
+  try {
+    const f = join(d, 'tpstreamer.txt');
+    // start ToT peak channel sumADC peak detid type alg version flag ptype event view x y z nel trk_ptype Enu Ee px py pz
+    py(`
+def line(start, tot, peak, ch, adc, amp, ptype, event, view, enu=0.0, ee=0.0):
+    return ' '.join(str(v) for v in [start, tot, peak, ch, adc, amp, ch // 2560, 1, 1, 1, 0, ptype, event, view, 10, 20, 30, 5000, ptype]) + ' %.8f %.8f 0.1 0.2 0.3' % (enu, ee)
+rows = [line(900, 6, 902, 1700, 300, 40, 1, 7, 2, 0.0153, 0.0121), line(100, 4, 101, 1701, 200, 30, 1, 7, 2, 0.0153, 0.0121),
+        line(400, 5, 403, 2100, 250, 35, 1, 7, 2, 0.0153, 0.0121), line(50, 3, 51, 1800, 90, 12, 2, 7, 2), line(60, 3, 61, 1810, 40, 9, 0, 7, 2),
+        line(70, 3, 71, 100, 40, 9, 3, 7, 0),
+        line(30, 8, 33, 1750, 500, 60, 1, 8, 2, 0.0300, 0.0281), line(10, 2, 10, 1900, 45, 8, 6, 8, 2)]
+open(${JSON.stringify(f)}, 'w').write('\\n'.join(rows) + '\\n')
+`);
+    assert.equal(await detectTpFormat(f), 'tpstreamer');
+    const s = await openTpStream([f]);
+    assert.equal(s.header.hasTruth, true);
+    const { rows, interactions } = await collect(s);
+    // Event 7 sorted by start tick; event 8 starts one 4492-tick span later.
+    assert.deepEqual(rows.map((r) => r.timeStart), [50, 60, 70, 100, 400, 900, 4492 + 10, 4492 + 30]);
+    assert.deepEqual(rows.map((r) => r.record), [7, 7, 7, 7, 7, 7, 8, 8]);
+    assert.deepEqual(rows.map((r) => r.owner), [bgOwner(0), -1000, bgOwner(1), 0, 0, 0, bgOwner(4), 1]);
+    assert.deepEqual(rows.map((r) => r.plane), [2, 2, 0, 2, 2, 2, 2, 2]);
+    assert.deepEqual(interactions.map((t) => [t.id, t.face, t.energyMeV, t.electronMeV]).sort(), [[0, 0, 15.3, 12.1], [0, 1, 15.3, 12.1], [1, 0, 30, 28.1]]);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});

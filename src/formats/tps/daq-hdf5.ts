@@ -34,8 +34,7 @@ import { UserError } from '../../errors.js';
 import { h5wasm, h5Cause, type H5Dataset, type H5File, type H5Group } from '../../data/h5.js';
 import { commitTemp, tempName } from '../../util/atomic-write.js';
 import { DTS_PER_TICK, faceId, UNKNOWN_OWNER, type TpInteraction, type TpStream } from '../../sim/tp-stream.js';
-import { badRow, GrowingBatch, type BadRows, type RawBatch, emptyRow } from './batch.js';
-import type { ChannelMap } from './channel-map.js';
+import { badRow, GrowingBatch, type RawBatch, type ReaderOptions, emptyRow } from './batch.js';
 
 export const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const FRAGMENT_HEADER_BYTES = 72;
@@ -140,15 +139,9 @@ export function daqHasTruth(file: string): boolean {
   }
 }
 
-export interface DaqReadOptions {
-  file: string;
-  sourceIndex: number;
-  map: ChannelMap;
-  originDts: bigint;
-  bad: BadRows | null;
-  nextInteraction: { id: number };
+export interface DaqReadOptions extends ReaderOptions {
+  /** The file holds daqyolo's /daqyolo_truth. */
   truth: boolean;
-  planes?: ReadonlySet<number>;
 }
 
 /** Reads every TP fragment of a file, fragment by fragment. */
@@ -231,12 +224,11 @@ export async function* readDaqHdf5(o: DaqReadOptions): AsyncGenerator<RawBatch> 
       yield { tps: out.take(), where: (i) => `${where} TP ${index[i]}`, interactions };
       interactions = [];
     }
-    if (interactions.length) yield { tps: new GrowingBatch(0).take(), where: () => where0(o.file), interactions };
+    if (interactions.length) yield { tps: new GrowingBatch(0).take(), where: () => o.file, interactions };
   } finally {
     f.close();
   }
 }
-const where0 = (file: string) => file;
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 

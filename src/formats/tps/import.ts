@@ -76,6 +76,30 @@ export interface TpImportReport {
   seconds: number;
 }
 
+/** What an imported TP dataset says about itself (root attribute tp_import), or null for other datasets. */
+export interface TpImportInfo { format: TpFormat; hasTruth: boolean; windowTicks: number; tickUs: number; sources: string[] }
+export function tpImportInfo(attrs: Record<string, unknown>): TpImportInfo | null {
+  if (typeof attrs.tp_import !== 'string') return null;
+  return JSON.parse(attrs.tp_import) as TpImportInfo;
+}
+
+/** The stored background set of an imported TP dataset among `indices`: the images without a signal
+ *  TP (with truth; the signal column of background/tps_by_source), every image (without truth: real
+ *  data of a supernova-free run). */
+export function storedBackground(info: TpImportInfo, reader: { numImages: number; table(name: 'tps_by_source'): { columns: string[]; data: Int32Array } | null }, indices: ArrayLike<number>): number[] {
+  if (!info.hasTruth) return Array.from(indices);
+  const t = reader.table('tps_by_source')!;
+  const col = t.columns.indexOf('signal');
+  const w = t.columns.length;
+  return Array.from(indices).filter((i) => t.data[i * w + col] === 0);
+}
+
+/** How many background windows a rate needs: with none seen, the 90 % upper limit is 2.3 FP over N windows. */
+export function windowsNote(windows: number, hzPerFpPerWindow: number): string {
+  const limit = windows ? (2.3 / windows) * hzPerFpPerWindow : Infinity;
+  return `${windows} background windows: one FP per window is ${hzPerFpPerWindow.toFixed(0)} Hz per module, so with none seen the 90 % upper limit is ${limit.toPrecision(3)} Hz; reaching 1 Hz needs ≈ ${Math.ceil(2.3 * hzPerFpPerWindow)} windows`;
+}
+
 interface Listed { it: TpInteraction; window: number; hadTps: boolean }
 
 /** The simulator config whose image layout imported windows take. */

@@ -5,7 +5,7 @@
 import { openSync, readSync, closeSync, rmSync } from 'node:fs';
 import { UserError } from '../../errors.js';
 import { commitTemp, tempName, writeFileAtomic } from '../../util/atomic-write.js';
-import { DTS_PER_TICK, type TpBatch, type TpInteraction, type TpStream } from '../../sim/tp-stream.js';
+import { DTS_PER_TICK, type TpInteraction, type TpStream } from '../../sim/tp-stream.js';
 import { orderByTime, type BadRows, type RawBatch } from './batch.js';
 import { FD_HD_OFFLINE, type ChannelMap } from './channel-map.js';
 import { daqTextLine, firstDataLine, LineWriter, peekStdin, readText, streamerLine, TEXT_COLUMNS, type TextFormat } from './text.js';
@@ -118,7 +118,7 @@ export async function openTpStream(files: string[], o: OpenTpOptions = {}): Prom
   return {
     format, channelMap: map, bad,
     header: { originDts, sources: [...files], hasTruth },
-    batches: orderByTime(raw(), reorder, badSink),
+    batches: orderByTime(raw(), reorder, badSink, (t) => (format === 'tpstreamer' ? `${+t.toFixed(3)} (ticks from the first event)` : (originDts + BigInt(Math.round(t * DTS_PER_TICK))).toString())),
   };
 }
 
@@ -155,13 +155,13 @@ export async function writeTpStream(stream: TpStream, format: TpFormat, out: str
       interactions += list.length;
       truth?.addInteractions(list);
       if (format === 'tpstreamer') for (const t of list) energies.set(t.id, t);
-      await writeRows(b, async (i) => {
-        if (format === 'tpstreamer') await w.write(streamerLine(b, i, eventTicks, energies));
-        else {
-          await w.write(daqTextLine(b, i, stream.header.originDts, format === 'text11'));
-          await truth?.owner(b.owner[i]!);
-        }
-      });
+      for (let i = 0; i < b.n; i++) {
+        const line = format === 'tpstreamer' ? streamerLine(b, i, eventTicks, energies) : daqTextLine(b, i, stream.header.originDts, format === 'text11');
+        const wait = w.write(line);
+        if (wait) await wait;
+        const ownerWait = truth?.owner(b.owner[i]!);
+        if (ownerWait) await ownerWait;
+      }
       tps += b.n;
     }
     await w.close();
@@ -177,8 +177,4 @@ export async function writeTpStream(stream: TpStream, format: TpFormat, out: str
     throw e;
   }
   return { tps, interactions };
-}
-
-async function writeRows(b: TpBatch, one: (i: number) => Promise<void>): Promise<void> {
-  for (let i = 0; i < b.n; i++) await one(i);
 }

@@ -19,8 +19,7 @@ import { once } from 'node:events';
 import { UserError } from '../../errors.js';
 import { bgIndex, bgOwner, BACKGROUND_SOURCES, NOISE_OWNER, type BackgroundSource } from '../../sim/deposits.js';
 import { DTS_PER_TICK, faceId, UNKNOWN_OWNER, type TpBatch, type TpInteraction } from '../../sim/tp-stream.js';
-import { badRow, GrowingBatch, BATCH_ROWS, type BadRows, type RawBatch, emptyRow } from './batch.js';
-import type { ChannelMap } from './channel-map.js';
+import { badRow, GrowingBatch, BATCH_ROWS, type RawBatch, type ReaderOptions, emptyRow } from './batch.js';
 
 export type TextFormat = 'text8' | 'text11' | 'tpstreamer';
 export const TEXT_COLUMNS: Record<TextFormat, number> = { text8: 8, text11: 11, tpstreamer: 24 };
@@ -115,30 +114,24 @@ export interface TruthSource {
   end(): Promise<void>;
 }
 
-export interface TextReadOptions {
+export interface TextReadOptions extends ReaderOptions {
   format: TextFormat;
-  file: string;
-  sourceIndex: number;
-  map: ChannelMap;
-  /** DAQ formats: the DTS tick of offline tick 0. */
-  originDts: bigint;
-  bad: BadRows | null;
-  /** Stream-wide interaction ids start here (several files). */
-  nextInteraction: { id: number };
   truth: TruthSource | null;
   /** TPStreamer: each event starts on a multiple of this many ticks, after the previous event's TPs. */
   eventTicks: number;
-  /** Only the TPs of these planes (default all). */
-  planes?: ReadonlySet<number>;
 }
 
 /** GeV → MeV without the binary noise of ×1000 (12 significant digits: more than the file holds). */
 const gevToMeV = (gev: number): number => Number((gev * 1000).toPrecision(12));
 
-/** Parses a DTS timestamp string into offline ticks from the origin (BigInt beyond 2^53). */
-function dtsToTicks(s: string, origin: bigint): number {
+/** Parses a DTS timestamp string into offline ticks from the origin (BigInt beyond 2^53); NaN unless a whole number ≥ 0. */
+function dtsToTicks(s: string, origin: bigint, originNumber: number): number {
+  if (s.length <= 15) {
+    const v = Number(s);
+    if (!Number.isInteger(v) || v < 0 || s.charCodeAt(0) > 57) return NaN;
+    if (Number.isSafeInteger(originNumber)) return (v - originNumber) / DTS_PER_TICK;
+  }
   if (!/^\d+$/.test(s)) return NaN;
-  if (s.length <= 15 && origin < 2n ** 53n) return (Number(s) - Number(origin)) / DTS_PER_TICK;
   return Number(BigInt(s) - origin) / DTS_PER_TICK;
 }
 
@@ -164,6 +157,7 @@ export async function* readText(o: TextReadOptions): AsyncGenerator<RawBatch> {
   };
   if (o.truth) interactions.push(...o.truth.interactions);
   const nums = new Float64Array(ncol);
+  const originNumber = o.originDts <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(o.originDts) : NaN;
   for await (const { lines: chunk, first } of readLines(o.file)) {
     for (let k = 0; k < chunk.length; k++) {
       const text = chunk[k]!.trim();
@@ -171,12 +165,16 @@ export async function* readText(o: TextReadOptions): AsyncGenerator<RawBatch> {
       const ln = first + k;
       // The sidecar's owners pair with every TP line, good or bad.
       const owner = o.truth ? await o.truth.next(where(ln)) : UNKNOWN_OWNER;
-      const f = text.split(/\s+/);
+      const f = text.indexOf('\t') < 0 && text.indexOf('  ') < 0 ? text.split(' ') : text.split(/\s+/);
       if (f.length !== ncol) { badRow(o.bad, where(ln), `expected ${ncol} columns (${o.format}), got ${f.length}`); continue; }
       let ok = true;
       for (let c = 0; c < ncol; c++) {
         // DAQ times may exceed 2^53 DTS ticks: parsed against the origin below.
-        if (!streamer && (c === 0 || c === 2)) { if (!/^\d+$/.test(f[c]!)) { badRow(o.bad, where(ln), `field ${names[c]} value "${f[c]}" is not a whole number of DTS ticks`); ok = false; break; } continue; }
+        if (!streamer && (c === 0 || c === 2)) {
+          nums[c] = dtsToTicks(f[c]!, o.originDts, originNumber);
+          if (Number.isNaN(nums[c])) { badRow(o.bad, where(ln), `field ${names[c]} value "${f[c]}" is not a whole number of DTS ticks`); ok = false; break; }
+          continue;
+        }
         const v = Number(f[c]);
         if (!Number.isFinite(v) || f[c] === '') { badRow(o.bad, where(ln), `field ${names[c]} value "${f[c]}" is not a number`); ok = false; break; }
         nums[c] = v;
@@ -230,8 +228,8 @@ export async function* readText(o: TextReadOptions): AsyncGenerator<RawBatch> {
           }
         } else row.owner = ownerOfPtype(ptype);
       } else {
-        row.timeStart = dtsToTicks(f[0]!, o.originDts);
-        row.timePeak = dtsToTicks(f[2]!, o.originDts);
+        row.timeStart = nums[0]!;
+        row.timePeak = nums[2]!;
         row.timeOverThreshold = nums[1]! / DTS_PER_TICK;
         row.owner = owner;
       }
@@ -254,10 +252,11 @@ export class LineWriter {
   constructor(path: string) {
     this.ws = createWriteStream(path);
   }
-  async write(line: string): Promise<void> {
+  /** Adds a line; a promise only when the buffer went out (await it then: back-pressure). */
+  write(line: string): Promise<void> | undefined {
     this.buf.push(line);
     this.size += line.length;
-    if (this.size > 1 << 20) await this.flush();
+    return this.size > 1 << 20 ? this.flush() : undefined;
   }
   async flush(): Promise<void> {
     if (!this.buf.length) return;

@@ -84,8 +84,8 @@ export class TruthWriter {
   addInteractions(list: TpInteraction[]): void {
     this.interactions.push(...list);
   }
-  async owner(o: number): Promise<void> {
-    await this.owners.write(String(o));
+  owner(o: number): Promise<void> | undefined {
+    return this.owners.write(String(o));
   }
   /** Closes the owners file and returns the interactions CSV text. */
   async close(): Promise<string> {

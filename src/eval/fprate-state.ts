@@ -1,0 +1,101 @@
+// The resumable state of `fprate` (eval/fprate-seed<seed>[-shard<i>of<n>].json): its record type,
+// its validation, and what it was measured with. A state is reused only for the same weights and the
+// same stream, recognised by content — the checkpoint file's SHA-256 and a digest of the simulator
+// configuration — not by the path typed (a relative or absolute path, a moved or copied run all
+// resume), and a replaced checkpoint (train --resume, then fprate) starts over instead of printing
+// the old weights' histogram. Every state read is checked field by field (zod): a truncated or
+// hand-edited file is one line naming the file, never a stack or a quietly wrong table (issue 30).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+
+/** Score histogram resolution: thresholds are exact to 1/SCORE_BINS. */
+export const SCORE_BINS = 1000;
+
+export interface FpShard {
+  index: number;
+  count: number;
+  /** The whole stream: images and inference batch size (shards are blocks of whole batches). */
+  totalImages: number;
+  batch: number;
+  /** This shard's first image (offset into the whole stream) and its number of images. */
+  first: number;
+  images: number;
+}
+
+export interface FpState {
+  /** The run and checkpoint as typed when the state was last written (for the reader; not compared). */
+  run: string;
+  checkpoint: string;
+  /** SHA-256 of the checkpoint file: what the state is reused by. Absent in states of older versions. */
+  checkpointDigest?: string;
+  /** Digest of the streamed simulator configuration. Absent in states of older versions. */
+  streamDigest?: string;
+  seed: number;
+  /** Index of the first streamed image (past the dataset's own images). */
+  start: number;
+  images: number;
+  /** counts[i] = detections with score in [i, i+1) / SCORE_BINS. */
+  counts: number[];
+  seconds: number;
+  /** Present in a shard's file: which block of the whole stream it measures. */
+  shard?: FpShard;
+}
+
+/** Shard i of n of a stream of `total` images in batches of `batch`: a block of whole batches. */
+export function shardRange(index: number, count: number, total: number, batch: number): { first: number; images: number } {
+  const batches = Math.ceil(total / batch);
+  const first = Math.min(total, Math.floor((batches * index) / count) * batch);
+  const end = Math.min(total, Math.floor((batches * (index + 1)) / count) * batch);
+  return { first, images: end - first };
+}
+
+const count = z.number().int().min(0);
+const digest = z.string().regex(/^[0-9a-f]{64}$/);
+const shardSchema = z.object({
+  index: count, count: count.min(1), totalImages: count.min(1), batch: count.min(1), first: count, images: count,
+}).strict().superRefine((s, ctx) => {
+  const want = shardRange(s.index, s.count, s.totalImages, s.batch);
+  if (s.index >= s.count) ctx.addIssue({ code: 'custom', message: `index ${s.index} is not below count ${s.count}` });
+  else if (s.first !== want.first || s.images !== want.images) {
+    ctx.addIssue({ code: 'custom', message: `images ${s.first}+${s.images} are not block ${s.index} of ${s.count} of ${s.totalImages} in batches of ${s.batch} (${want.first}+${want.images})` });
+  }
+});
+const stateSchema = z.object({
+  run: z.string(), checkpoint: z.string(), checkpointDigest: digest.optional(), streamDigest: digest.optional(),
+  seed: count, start: count, images: count,
+  counts: z.array(count).length(SCORE_BINS),
+  seconds: z.number().min(0).finite(),
+  shard: shardSchema.optional(),
+}).strict().superRefine((s, ctx) => {
+  if (s.shard && s.images > s.shard.images) ctx.addIssue({ code: 'custom', path: ['images'], message: `${s.images} images counted in a shard of ${s.shard.images}` });
+});
+
+/** Reads and checks a state file: a damaged one is a UserError naming the file and the field. */
+export function readFpState(path: string): FpState {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code) throw e; // a file-system error: the CLI names path and cause
+    throw new UserError(`${path}: not an fprate state (${(e as Error).message}); delete it to start again`);
+  }
+  const r = stateSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const field = issue.path.length ? issue.path.join('.') : 'the file';
+    throw new UserError(`${path}: not an fprate state (${field}: ${issue.message}); delete it to start again`);
+  }
+  return r.data;
+}
+
+/** SHA-256 of a file's bytes (a checkpoint: what a state was measured with). */
+export function fileDigest(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Digest of a JSON-able value (the streamed simulator configuration). */
+export function jsonDigest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
