@@ -20,6 +20,7 @@ import { registerExport } from './export.js';
 import { registerImportWeights } from './import-weights.js';
 import { registerExportOnnx } from './export-onnx.js';
 import { nameOptionErrors } from './options.js';
+import { registerTrigger } from './trigger.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -41,5 +42,6 @@ export function registerCommands(program: Command): void {
   registerExport(program);
   registerImportWeights(program);
   registerExportOnnx(program);
+  registerTrigger(program);
   nameOptionErrors(program); // last: every option's errors name its flag (options.ts)
 }
