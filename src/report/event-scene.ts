@@ -144,25 +144,16 @@ export function frameInteraction(scene: EventScene, margin = 0.6, minPx = 12): V
   return { x0, x1, y0, y1 };
 }
 
-const WINDOW = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/;
-const zoomWindow = (spec: string) => WINDOW.exec(spec.replace(/\s/g, ''))!.slice(1).map(Number) as [number, number, number, number];
-
-/** A `--zoom` value as given, when it is "interaction" or a non-empty window; else throws what is wrong. */
-export function checkZoomSpec(spec: string): string {
-  if (spec === 'interaction') return spec;
-  if (!WINDOW.test(spec.replace(/\s/g, ''))) throw new Error(`expected "interaction" or a window "C0-C1,T0-T1" (channels, ticks), got "${spec}"`);
-  const [c0, c1, t0, t1] = zoomWindow(spec);
-  if (c1 <= c0 || t1 <= t0) throw new Error(`"${spec}" is an empty window (C1 must exceed C0 and T1 T0)`);
-  return spec;
-}
-
 /**
  * `--zoom` values: "interaction" (frameInteraction) or "C0-C1,T0-T1", a window in detector
  * channels and ticks (pixels for images without binning). Throws a message naming the value.
  */
 export function parseZoom(spec: string, scene: EventScene): View {
-  if (checkZoomSpec(spec) === 'interaction') return frameInteraction(scene);
-  const [c0, c1, t0, t1] = zoomWindow(spec);
+  if (spec === 'interaction' || spec === '' || spec === 'true') return frameInteraction(scene);
+  const m = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(spec.replace(/\s/g, ''));
+  if (!m) throw new Error(`--zoom: expected "interaction" or a window "C0-C1,T0-T1" (channels, ticks), got "${spec}"`);
+  const [c0, c1, t0, t1] = m.slice(1).map(Number) as [number, number, number, number];
+  if (c1 <= c0 || t1 <= t0) throw new Error(`--zoom: "${spec}" is an empty window (C1 must exceed C0 and T1 T0)`);
   const u = scene.units;
   return u ? { x0: c0 / u.wiresPerPixel, x1: c1 / u.wiresPerPixel, y0: t0 / u.ticksPerPixel, y1: t1 / u.ticksPerPixel } : { x0: c0, x1: c1, y0: t0, y1: t1 };
 }
