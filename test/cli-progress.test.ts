@@ -74,5 +74,7 @@ test('a total not known in advance (a stream): the count and its rate, never an 
   p.update(100);
   t = 5000; p.update(600); // within 10 s: not printed
   t = 12_000; p.update(1300);
-  assert.deepEqual(lines, ['import tps: 100\n', 'import tps: 1300 100.00 TPs/s\n']);
+  t = 13_000; p.update(1400); // not printed yet: stop() prints the last count
+  p.stop();
+  assert.deepEqual(lines, ['import tps: 100\n', 'import tps: 1300 100.00 TPs/s\n', 'import tps: 1400 100.00 TPs/s\n']);
 });

@@ -56,18 +56,23 @@ export function lineProgress(label: string, total: number, o: LineProgressOption
   let last: number | null = null;
   let cur = label;
   let tot = total;
+  let pending: { done: number; info: string; r: ReturnType<RateMeter['sample']> } | null = null;
+  const line = (done: number, info: string, r: ReturnType<RateMeter['sample']>) => {
+    const rate = r ? ` ${r.rate.toFixed(2)}${o.unit ? ` ${o.unit}` : ''}/s${tot > 0 ? ` ETA ${formatEta(r.eta)}` : ''}` : '';
+    write(`${cur}: ${done}${tot > 0 ? `/${tot}` : ''}${info ? ` ${info}` : ''}${rate}\n`);
+  };
   return {
     update(done, info = '') {
       const t = now();
       const r = meter.sample(done, tot, t);
-      // total 0: not known in advance (a stream): the count and its rate, no ETA.
-      if (last !== null && t - last < every && (tot <= 0 || done < tot)) return;
+      pending = null;
+      // total 0: not known in advance (a stream): the count and its rate, no ETA; the last count at stop().
+      if (last !== null && t - last < every && (tot <= 0 || done < tot)) { pending = { done, info, r }; return; }
       last = t;
-      const rate = r ? ` ${r.rate.toFixed(2)}${o.unit ? ` ${o.unit}` : ''}/s${tot > 0 ? ` ETA ${formatEta(r.eta)}` : ''}` : '';
-      write(`${cur}: ${done}${tot > 0 ? `/${tot}` : ''}${info ? ` ${info}` : ''}${rate}\n`);
+      line(done, info, r);
     },
-    phase(l, t) { cur = l; tot = t; last = null; meter.reset(); },
-    stop() {},
+    phase(l, t) { cur = l; tot = t; last = null; pending = null; meter.reset(); },
+    stop() { if (tot <= 0 && pending) line(pending.done, pending.info, pending.r); pending = null; },
   };
 }
 
