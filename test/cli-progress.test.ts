@@ -66,3 +66,15 @@ test('withProgress: one call that stops the display however the work ends; the E
   assert.equal(formatEta(725), '12 min 5 s');
   assert.equal(formatEta(12_000), '3 h 20 min');
 });
+
+test('a total not known in advance (a stream): the count and its rate, never an ETA', () => {
+  const lines: string[] = [];
+  let t = 0;
+  const p = lineProgress('import tps', 0, { everySeconds: 10, write: (l) => lines.push(l), now: () => t, unit: 'TPs' });
+  p.update(100);
+  t = 5000; p.update(600); // within 10 s: not printed
+  t = 12_000; p.update(1300);
+  t = 13_000; p.update(1400); // not printed yet: stop() prints the last count
+  p.stop();
+  assert.deepEqual(lines, ['import tps: 100\n', 'import tps: 1300 100.00 TPs/s\n', 'import tps: 1400 100.00 TPs/s\n']);
+});

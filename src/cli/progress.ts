@@ -56,17 +56,23 @@ export function lineProgress(label: string, total: number, o: LineProgressOption
   let last: number | null = null;
   let cur = label;
   let tot = total;
+  let pending: { done: number; info: string; r: ReturnType<RateMeter['sample']> } | null = null;
+  const line = (done: number, info: string, r: ReturnType<RateMeter['sample']>) => {
+    const rate = r ? ` ${r.rate.toFixed(2)}${o.unit ? ` ${o.unit}` : ''}/s${tot > 0 ? ` ETA ${formatEta(r.eta)}` : ''}` : '';
+    write(`${cur}: ${done}${tot > 0 ? `/${tot}` : ''}${info ? ` ${info}` : ''}${rate}\n`);
+  };
   return {
     update(done, info = '') {
       const t = now();
       const r = meter.sample(done, tot, t);
-      if (last !== null && t - last < every && done < tot) return;
+      pending = null;
+      // total 0: not known in advance (a stream): the count and its rate, no ETA; the last count at stop().
+      if (last !== null && t - last < every && (tot <= 0 || done < tot)) { pending = { done, info, r }; return; }
       last = t;
-      const rate = r ? ` ${r.rate.toFixed(2)}${o.unit ? ` ${o.unit}` : ''}/s ETA ${formatEta(r.eta)}` : '';
-      write(`${cur}: ${done}/${tot}${info ? ` ${info}` : ''}${rate}\n`);
+      line(done, info, r);
     },
-    phase(l, t) { cur = l; tot = t; last = null; meter.reset(); },
-    stop() {},
+    phase(l, t) { cur = l; tot = t; last = null; pending = null; meter.reset(); },
+    stop() { if (tot <= 0 && pending) line(pending.done, pending.info, pending.r); pending = null; },
   };
 }
 
@@ -84,7 +90,7 @@ export function progressMode(env: NodeJS.ProcessEnv = process.env, isTTY = Boole
 /** Shows nothing (CI, DAQYOLO_PROGRESS=off). */
 export const silentProgress = (): Progress => ({ update() {}, phase() {}, stop() {} });
 
-/** Progress of `total` items labelled `label`, shown as progressMode says. */
+/** Progress of `total` items labelled `label` (0: not known in advance), shown as progressMode says. */
 export interface ProgressOptions { everySeconds?: number; mode?: ProgressMode; unit?: string }
 
 /** Seconds left as people read them: "42 s", "12 min 5 s", "3 h 20 min". */
@@ -97,7 +103,8 @@ export function formatEta(s: number): string {
 export function progress(label: string, total: number, o: ProgressOptions = {}): Progress {
   const mode = o.mode ?? progressMode();
   if (mode === 'off') return silentProgress();
-  if (mode === 'lines') return lineProgress(label, total, o);
+  // A total not known in advance (0) has no bar to fill: lines, every 5 s on a terminal.
+  if (mode === 'lines' || total <= 0) return lineProgress(label, total, { everySeconds: mode === 'lines' ? undefined : 5, ...o });
   const bar = new cliProgress.SingleBar({
     format: `{label} [{bar}] {value}/{total} {info} | {rate}${o.unit ? ` ${o.unit}` : ''}/s | ETA {left}`, // not {eta}: cli-progress's own token would win
     stream: process.stderr, hideCursor: true,

@@ -6,6 +6,7 @@ import { openDataset } from '../data/store.js';
 import { parseSplitFractions } from '../data/splits.js';
 import { readChannelMap, TP_FORMATS, writeTpStream, type TpFormat } from '../formats/tps/index.js';
 import { DEFAULT_WINDOW_MS, importTps } from '../formats/tps/import.js';
+import { withProgress } from './progress.js';
 import { datasetTpStream } from '../formats/tps/export.js';
 import { reportPath } from '../formats/importer.js';
 import { integer, MAX, number, text } from './options.js';
@@ -51,10 +52,12 @@ export function registerImportTps(imp: Command): void {
     .action(async (files: string[], f: ImportTpsFlags) => {
       const planes = f.planes.split(',').map((s) => Number(s.trim()));
       if (planes.some((p) => ![0, 1, 2].includes(p))) throw new UserError(`--planes: expected 0, 1 or 2, got "${f.planes}"`);
-      const report = await importTps({
+      // The TPs of a stream are not counted in advance: the count so far and its rate.
+      const report = await withProgress('import tps', 0, (p) => importTps({
         files, out: f.out, format: f.format, channelMap: f.channelMap ? readChannelMap(f.channelMap) : undefined, windowMs: f.window, planes,
         imageConfig: imageSettings(f), reorderTicks: f.reorderTicks, skipBad: !!f.skipBad, force: !!f.force, seed: f.seed, split: parseSplitFractions(f.split),
-      });
+        onProgress: (tps) => p.update(tps),
+      }), { unit: 'TPs' });
       console.log(JSON.stringify({ ...report, skipped: { count: report.skipped.count, rows: report.skipped.rows.slice(0, 20) } }, null, 2));
       console.error(`${report.tps} TPs (${report.tpsImaged} imaged) → ${report.images} images (${report.backgroundImages} background-only) of ${report.faces.length} faces × ${report.windows} windows, ${report.boxes} boxes, ${report.interactions} interactions → ${report.output}; ${report.skipped.count} bad rows skipped; report ${reportPath(report.output)}`);
     });

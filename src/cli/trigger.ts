@@ -13,6 +13,7 @@ import { getNumThreads } from '../torch/index.js';
 import { openRun } from '../infer/open-run.js';
 import { simulatorOf } from '../eval/evaluate.js';
 import { baselineDetector, clusterPrefilter, networkDetector } from '../trigger/detectors.js';
+import { withProgress } from './progress.js';
 import { runStreamTrigger, type StreamTriggerRun } from '../trigger/run-stream.js';
 import { candidateBinary, candidateJson } from '../trigger/stream.js';
 import { addClusterOptions, clusterParamsOf } from './baseline.js';
@@ -107,7 +108,8 @@ export function registerTrigger(program: Command): void {
       const binTarget = o.outBinary ? `${o.outBinary}.partial` : null;
       const binFd = binTarget ? openSync(binTarget, 'w') : -1;
       try {
-        const r = await runStreamTrigger(stream, {
+        // A stream's TPs are not counted in advance: the count so far and its rate.
+        const r = await withProgress('trigger', 0, (p) => runStreamTrigger(stream, {
           layout, windowTicks: config.detector.windowTicks, overlapTicks: o.overlap, reorderTicks: files ? config.detector.windowTicks : o.reorder, batchWindows: o.batch, detector,
           prefilter: o.prefilter && !o.baseline ? clusterPrefilter(layout, params, { windowTicks: config.detector.windowTicks, overlapTicks: o.overlap, marginTicks: o.prefilterMargin }) : undefined, threshold, tickSeconds: config.detector.tickUs * 1e-6,
           cores: o.baseline ? 1 : Math.max(1, getNumThreads()), channelOf, control,
@@ -115,7 +117,8 @@ export function registerTrigger(program: Command): void {
             writeSync(fd, `${candidateJson(c)}\n`);
             if (binFd >= 0) writeSync(binFd, candidateBinary(c));
           },
-        });
+          onProgress: (tps) => p.update(tps),
+        }), { unit: 'TPs' });
         if (target) { closeSync(fd); renameSync(target, o.out); }
         if (binTarget) { closeSync(binFd); renameSync(binTarget, o.outBinary); }
         if (o.json) console.log(JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? Number(v) : v === Infinity ? null : v), 2));

@@ -34,6 +34,8 @@ export interface RunStreamOptions {
   control?: { stop: boolean };
   onCandidate: (c: TriggerCandidate) => void;
   targetsHz?: number[];
+  /** TPs read so far, after each batch (progress). */
+  onProgress?: (tps: number) => void;
 }
 
 export async function runStreamTrigger(stream: TpStream, o: RunStreamOptions): Promise<StreamTriggerRun> {
@@ -44,8 +46,11 @@ export async function runStreamTrigger(stream: TpStream, o: RunStreamOptions): P
     prefilter: o.prefilter, truth, emitThreshold: o.threshold, onCandidate: o.onCandidate,
   });
   let stopped = false;
+  let read = 0;
   for await (const b of stream.batches) {
     await trig.push(b.tps, b.interactions);
+    read += b.tps.n;
+    o.onProgress?.(read);
     // Simulating on this thread never returns to the event loop by itself: let a Ctrl-C handler run.
     await new Promise<void>((r) => setImmediate(r));
     if (o.control?.stop) { stopped = true; break; }
