@@ -13,7 +13,7 @@
 //      no other package index is reachable here).
 // Uses only Node built-ins, so it runs on a fresh clone before `npm install`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -107,7 +107,14 @@ function ensureTypeScript() {
   const src = Math.max(newest(join(root, 'src'), isTs), newest(join(root, 'test'), isTs), newest(join(root, 'bench'), isTs), mtime(join(root, 'tsconfig.json')));
   if (existsSync(stamp) && mtime(stamp) >= src) return;
   log('compiling TypeScript');
-  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    // tsc writes its build info even when it reports errors: without this, the next setup would find
+    // the stamp newer than the sources and skip the compile, leaving dist/ stale without a word.
+    rmSync(stamp, { force: true });
+    console.error(`[setup] failed: tsc -p tsconfig.json (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
 }
 
 // --- 5. what the tests use: chromium and Debian's Python references -------------------------
