@@ -4,8 +4,15 @@
 // It is built once per batch and resolution on the CPU from a dense index grid (B·H·W int32,
 // < 1 MB per 480² image) and shared by every convolution with the same geometry.
 //
-// The arithmetic is ATen ops only (index_select, mm, index_add, max, index_put), so libtorch's
-// autograd gives the backward pass and the same code runs on any device the features live on.
+// The arithmetic is ATen ops (index_select, mm, index_add, max, index_put), so libtorch's
+// autograd gives the backward pass and the same code runs on any device the features live on;
+// except on the CPU in float32, where the gather of a convolution and the batch norm + leaky ReLU
+// after it are hand loops with their own backward (SparseGatherMm, BnLeaky below): at the
+// default simulation's occupancy a layer is a few thousand rows of 8–64 channels, where
+// index_select, its index_add backward and ATen's batch norm cost 5–20× the GEMM they feed
+// (bench/sparse-profile.ts; docs/engine.md).
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -145,6 +152,190 @@ DQ_FN(sparseRulebookPairs) {
 // The weight [Cout, Cin, kh, kw] as the [kh·kw·Cin, Cout] matrix the gathered rows multiply.
 static at::Tensor GemmWeight(const at::Tensor& w) { return w.permute({2, 3, 1, 0}).reshape({-1, w.size(0)}); }
 
+// Rows of f [N, C] through a neighbour table [M, K]: out[m, k·C + c] = f[nbr[m, k], c], 0 where
+// nbr = N. f contiguous float32, nbr contiguous int64, both on the CPU.
+static at::Tensor GatherRows(const at::Tensor& f, const at::Tensor& nbr) {
+  const int64_t N = f.size(0), C = f.size(1), M = nbr.size(0), K = nbr.size(1);
+  at::Tensor out = at::empty({M, K * C}, f.options());
+  const float* src = f.data_ptr<float>();
+  const int64_t* n = nbr.data_ptr<int64_t>();
+  float* dst = out.data_ptr<float>();
+  // A second thread only for gathers of ≥ 64 K floats (its wake-up costs more below).
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, K * C));
+  at::parallel_for(0, M, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t m = begin; m < end; m++)
+      for (int64_t k = 0; k < K; k++) {
+        const int64_t r = n[m * K + k];
+        float* d = dst + (m * K + k) * C;
+        if (r < N) std::memcpy(d, src + r * C, static_cast<size_t>(C) * sizeof(float));
+        else std::memset(d, 0, static_cast<size_t>(C) * sizeof(float));
+      }
+  });
+  return out;
+}
+
+// The gather's transpose: g [M, K·C] summed into [N, C] at the rows the gather read.
+static at::Tensor ScatterRows(const at::Tensor& g, const at::Tensor& nbr, int64_t N, int64_t C) {
+  const int64_t M = nbr.size(0), K = nbr.size(1);
+  at::Tensor out = at::zeros({N, C}, g.options());
+  const float* src = g.data_ptr<float>();
+  const int64_t* n = nbr.data_ptr<int64_t>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t m = 0; m < M; m++)
+    for (int64_t k = 0; k < K; k++) {
+      const int64_t r = n[m * K + k];
+      if (r >= N) continue;
+      const float* s = src + (m * K + k) * C;
+      float* d = dst + r * C;
+      for (int64_t c = 0; c < C; c++) d[c] += s[c];
+    }
+  return out;
+}
+
+// y = gather(f, nbr) · wmat with a hand-written backward: ∂wmat = gatherᵀ·∂y, ∂f = scatter(∂y·wmatᵀ).
+struct SparseGatherMm : public torch::autograd::Function<SparseGatherMm> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& nbr, const at::Tensor& wmat) {
+    at::Tensor g = GatherRows(f.contiguous(), nbr);
+    ctx->save_for_backward({g, nbr, wmat});
+    ctx->saved_data["N"] = f.size(0);
+    return at::mm(g, wmat);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &g = saved[0], &nbr = saved[1], &wmat = saved[2];
+    const at::Tensor gy = grads[0].contiguous();
+    at::Tensor gf, gw;
+    if (ctx->needs_input_grad(2)) gw = at::mm(g.t(), gy);
+    if (ctx->needs_input_grad(0)) {
+      const int64_t N = ctx->saved_data["N"].toInt(), C = g.size(1) / nbr.size(1);
+      gf = ScatterRows(at::mm(gy, wmat.t()).contiguous(), nbr, N, C);
+    }
+    return {gf, at::Tensor(), gw};
+  }
+};
+
+// Batch norm over the rows of x [N, C] (batch statistics in training, running ones otherwise;
+// training updates the running mean and unbiased variance as PyTorch does), then leaky ReLU,
+// in one pass each way. float32 on the CPU; statistics accumulated in double.
+struct BnLeaky : public torch::autograd::Function<BnLeaky> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& xIn, const at::Tensor& gamma, const at::Tensor& beta,
+                            const at::Tensor& runningMean, const at::Tensor& runningVar, bool training, double momentum, double eps, double slope) {
+    const at::Tensor x = xIn.contiguous();
+    const int64_t N = x.size(0), C = x.size(1);
+    const float* xp = x.data_ptr<float>();
+    at::Tensor mean = at::empty({C}, x.options()), invstd = at::empty({C}, x.options());
+    float* mp = mean.data_ptr<float>();
+    float* ip = invstd.data_ptr<float>();
+    if (training) {
+      std::vector<double> s(static_cast<size_t>(C), 0.0), q(static_cast<size_t>(C), 0.0);
+      for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++) s[c] += xp[n * C + c];
+      for (int64_t c = 0; c < C; c++) s[c] /= static_cast<double>(N);
+      for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++) { const double d = xp[n * C + c] - s[c]; q[c] += d * d; }
+      auto rm = runningMean.accessor<float, 1>();
+      auto rv = runningVar.accessor<float, 1>();
+      for (int64_t c = 0; c < C; c++) {
+        const double var = q[c] / static_cast<double>(N);
+        mp[c] = static_cast<float>(s[c]);
+        ip[c] = static_cast<float>(1.0 / std::sqrt(var + eps));
+        rm[c] = static_cast<float>((1 - momentum) * rm[c] + momentum * s[c]);
+        rv[c] = static_cast<float>((1 - momentum) * rv[c] + momentum * (N > 1 ? q[c] / static_cast<double>(N - 1) : var));
+      }
+    } else {
+      auto rm = runningMean.accessor<float, 1>();
+      auto rv = runningVar.accessor<float, 1>();
+      for (int64_t c = 0; c < C; c++) { mp[c] = rm[c]; ip[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv[c]) + eps)); }
+    }
+    const at::Tensor gc = gamma.contiguous(), bc = beta.contiguous();
+    const float* gp = gc.data_ptr<float>();
+    const float* bp = bc.data_ptr<float>();
+    std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+    for (int64_t c = 0; c < C; c++) { scale[c] = gp[c] * ip[c]; shift[c] = bp[c] - mp[c] * scale[c]; }
+    at::Tensor y = at::empty({N, C}, x.options());
+    float* yp = y.data_ptr<float>();
+    const float sl = static_cast<float>(slope);
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t c = 0; c < C; c++) {
+        const float z = xp[n * C + c] * scale[c] + shift[c];
+        yp[n * C + c] = z > 0 ? z : z * sl;
+      }
+    ctx->save_for_backward({x, gc, mean, invstd, y});
+    ctx->saved_data["training"] = training;
+    ctx->saved_data["slope"] = slope;
+    return y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &gamma = saved[1], &mean = saved[2], &invstd = saved[3], &y = saved[4];
+    const bool training = ctx->saved_data["training"].toBool();
+    const float sl = static_cast<float>(ctx->saved_data["slope"].toDouble());
+    const at::Tensor gy = grads[0].contiguous();
+    const int64_t N = x.size(0), C = x.size(1);
+    const float *xp = x.data_ptr<float>(), *yp = y.data_ptr<float>(), *gp = gy.data_ptr<float>();
+    const float *mp = mean.data_ptr<float>(), *ip = invstd.data_ptr<float>(), *wp = gamma.data_ptr<float>();
+    // y > 0 exactly where the normalised z > 0 (slope > 0), so y's sign is the ReLU's mask.
+    std::vector<double> sg(static_cast<size_t>(C), 0.0), sgx(static_cast<size_t>(C), 0.0);
+    for (int64_t n = 0; n < N; n++)
+      for (int64_t c = 0; c < C; c++) {
+        const int64_t i = n * C + c;
+        const float gz = yp[i] > 0 ? gp[i] : gp[i] * sl;
+        sg[c] += gz;
+        sgx[c] += static_cast<double>(gz) * ((xp[i] - mp[c]) * ip[c]);
+      }
+    at::Tensor gx, gGamma, gBeta;
+    if (ctx->needs_input_grad(0)) {
+      gx = at::empty({N, C}, x.options());
+      float* op = gx.data_ptr<float>();
+      std::vector<float> k(static_cast<size_t>(C)), a(static_cast<size_t>(C)), b(static_cast<size_t>(C));
+      for (int64_t c = 0; c < C; c++) {
+        k[c] = wp[c] * ip[c];
+        a[c] = training ? static_cast<float>(sg[c] / static_cast<double>(N)) : 0.0f;
+        b[c] = training ? static_cast<float>(sgx[c] / static_cast<double>(N)) : 0.0f;
+      }
+      for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++) {
+          const int64_t i = n * C + c;
+          const float gz = yp[i] > 0 ? gp[i] : gp[i] * sl;
+          op[i] = k[c] * (gz - a[c] - (xp[i] - mp[c]) * ip[c] * b[c]);
+        }
+    }
+    if (ctx->needs_input_grad(1)) {
+      gGamma = at::empty({C}, x.options());
+      for (int64_t c = 0; c < C; c++) gGamma.data_ptr<float>()[c] = static_cast<float>(sgx[c]);
+    }
+    if (ctx->needs_input_grad(2)) {
+      gBeta = at::empty({C}, x.options());
+      for (int64_t c = 0; c < C; c++) gBeta.data_ptr<float>()[c] = static_cast<float>(sg[c]);
+    }
+    return {gx, gGamma, gBeta, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+static bool CpuFloat(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
+
+// sparseBnLeaky(features [N, C], weight [C], bias [C], runningMean [C], runningVar [C], training,
+// momentum, eps, negativeSlope) → [N, C]: batch norm of the rows then leaky ReLU, one kernel each
+// way (float32 CPU; elsewhere ATen's batch_norm and leaky_relu).
+DQ_FN(sparseBnLeaky) {
+  const at::Tensor& x = Unwrap(info[0], "features");
+  const at::Tensor& gamma = Unwrap(info[1], "weight");
+  const at::Tensor& beta = Unwrap(info[2], "bias");
+  const at::Tensor& runningMean = Unwrap(info[3], "runningMean");
+  const at::Tensor& runningVar = Unwrap(info[4], "runningVar");
+  const bool training = info[5].ToBoolean();
+  const double momentum = info[6].As<Napi::Number>().DoubleValue();
+  const double eps = info[7].As<Napi::Number>().DoubleValue();
+  const double slope = info[8].As<Napi::Number>().DoubleValue();
+  if (x.dim() != 2 || gamma.numel() != x.size(1)) throw std::invalid_argument("sparseBnLeaky: expected features [N, C] and C-long weight, bias and statistics");
+  if (slope <= 0) throw std::invalid_argument("sparseBnLeaky: the negative slope must be > 0, got " + std::to_string(slope));
+  if (!(CpuFloat(x) && CpuFloat(gamma) && CpuFloat(beta) && CpuFloat(runningMean) && CpuFloat(runningVar)) || (training && x.size(0) < 2)) {
+    at::Tensor z = at::batch_norm(x, gamma, beta, runningMean, runningVar, training && x.size(0) > 1, momentum, eps, true);
+    return Wrap(info.Env(), at::leaky_relu(z, slope));
+  }
+  return Wrap(info.Env(), BnLeaky::apply(x, gamma, beta, runningMean, runningVar, training, momentum, eps, slope));
+}
+
 // sparseConv(features [N, Cin], neighbours [M, K], weight [Cout, Cin, kh, kw], bias|null)
 // → [M, Cout]: one gather through a zero row, one GEMM. A 1×1 kernel on the same sites is a
 // plain matrix product.
@@ -160,6 +351,8 @@ DQ_FN(sparseConv) {
   at::Tensor y;
   if (info[4].ToBoolean()) {  // identity rulebook (1×1 submanifold): no gather at all
     y = at::mm(f, w.reshape({w.size(0), C}).t());
+  } else if (CpuFloat(f) && CpuFloat(w) && nbr.device().is_cpu() && nbr.scalar_type() == at::kLong) {
+    y = SparseGatherMm::apply(f, nbr.contiguous(), GemmWeight(w));
   } else {
     at::Tensor padded = at::cat({f, at::zeros({1, C}, f.options())});
     y = at::mm(padded.index_select(0, nbr.reshape({-1})).view({M, K * C}), GemmWeight(w));
@@ -254,6 +447,7 @@ void InitSparse(Napi::Env env, Napi::Object exports) {
   DQ_EXPORT(exports, sparseRulebookPairs);
   DQ_EXPORT(exports, sparseConv);
   DQ_EXPORT(exports, sparseConvOffsets);
+  DQ_EXPORT(exports, sparseBnLeaky);
   DQ_EXPORT(exports, sparseMaxPool);
   DQ_EXPORT(exports, sparseDensify);
   DQ_EXPORT(exports, sparseSparsify);
