@@ -8,16 +8,18 @@
 // Per node: forward ms inside a full forward pass (rulebooks built on first use are counted in
 // the node that builds them, and also summed separately), then forward and backward ms of the
 // node alone (its input detached, loss = sum of squares, rulebooks already built). Medians over
-// --rounds. Works for the dense variants too (their nodes, no occupancy). One JSON object.
+// --rounds. Works for the dense variants too (their nodes, no occupancy). Times are CPU time
+// (user + system of all threads; --clock wall for wall time): on a shared machine the work, less
+// disturbed by other processes than wall time. One JSON object.
 //
 // Run: node scripts/setup.mjs && node dist/bench/sparse-profile.js --data D.h5 [--variant sparse-yolov3]
-//        [--width 0.25] [--size 480] [--batch 8] [--rounds 3] [--threads 2] [--isolated-radius 0]
+//        [--width 0.25] [--size 480] [--batch 8] [--rounds 3] [--threads 2] [--isolated-radius 0] [--clock cpu|wall] [--unfused]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { tensor, setNumThreads, getNumThreads, manualSeed, noGrad, tidy, Tensor, SparseTensor, SparseGrid } from '../src/torch/index.js';
 import { SparseConvBase, Conv2d } from '../src/nn/index.js';
 import { createYolo, type Variant } from '../src/model/yolo.js';
-import { dropIsolated } from '../src/model/sparse-blocks.js';
+import { dropIsolated, SparseConvBNLeaky } from '../src/model/sparse-blocks.js';
 import { INPUT, inputsOf, runNode } from '../src/model/topology.js';
 import { benchImages } from './inputs.js';
 
@@ -25,12 +27,22 @@ const { values: a } = parseArgs({ options: {
   data: { type: 'string' }, variant: { type: 'string', default: 'sparse-yolov3' }, width: { type: 'string', default: '0.25' },
   size: { type: 'string', default: '480' }, batch: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' },
   threads: { type: 'string', default: '2' }, 'isolated-radius': { type: 'string', default: '0' }, active: { type: 'string' },
+  clock: { type: 'string', default: 'cpu' }, unfused: { type: 'boolean', default: false },
 } });
+if (a.clock !== 'cpu' && a.clock !== 'wall') throw new Error(`--clock: cpu or wall, got '${a.clock}'`);
+/** Milliseconds on the chosen clock. */
+const clock = (): number => {
+  if (a.clock === 'wall') return performance.now();
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
 setNumThreads(Number(a.threads));
 manualSeed(0);
 const size = Number(a.size), batch = Number(a.batch);
 const model = createYolo({ variant: a.variant as Variant, width: Number(a.width), inChannels: 1, numClasses: 1 });
 model.train();
+// --unfused: batch norm and leaky ReLU as two layers (the engine before the fused kernel).
+if (a.unfused) for (const [, m] of model.namedModules()) if (m instanceof SparseConvBNLeaky) m.fuseBnLeaky = false;
 const { images, activePerImage } = benchImages({ batch, size, seed: 0, data: a.data, active: a.active === undefined ? undefined : Number(a.active) });
 const x = tensor(images, { shape: [batch, 1, size, size] });
 const radius = Number(a['isolated-radius']);
@@ -87,9 +99,9 @@ function recordConvs(on: boolean): void {
 let rulebookMs = 0;
 const origRulebook = SparseGrid.prototype.rulebook;
 SparseGrid.prototype.rulebook = function (this: SparseGrid, g) {
-  const t0 = performance.now();
+  const t0 = clock();
   const rb = origRulebook.call(this, g);
-  rulebookMs += performance.now() - t0;
+  rulebookMs += clock() - t0;
   return rb;
 };
 
@@ -102,14 +114,14 @@ function inputValue(): Value {
 
 /** A full forward pass node by node; values kept (for the isolated runs); ms per node. */
 function forwardNodes(): { values: Map<string, Value>; ms: Map<string, number>; inputMs: number } {
-  const t0 = performance.now();
+  const t0 = clock();
   const values = new Map<string, Value>([[INPUT, inputValue()]]);
-  const inputMs = performance.now() - t0;
+  const inputMs = clock() - t0;
   const ms = new Map<string, number>();
   for (const n of model.topology.nodes) {
-    const t = performance.now();
+    const t = clock();
     values.set(n.id, runNode(n, model, (id) => values.get(id)!));
-    ms.set(n.id, performance.now() - t);
+    ms.set(n.id, clock() - t);
   }
   return { values, ms, inputMs };
 }
@@ -122,12 +134,12 @@ function isolated(n: (typeof model.topology.nodes)[number], values: Map<string, 
       const v = values.get(id)!;
       leaf.set(id, v instanceof SparseTensor ? v.withFeatures(v.features.detach().requiresGrad_()) : v.detach().requiresGrad_());
     }
-    const t0 = performance.now();
+    const t0 = clock();
     const y = runNode(n, model, (id) => leaf.get(id)!);
-    const t1 = performance.now();
+    const t1 = clock();
     const yt = y instanceof SparseTensor ? y.features : y;
     yt.square().sum().backward();
-    return { fwd: t1 - t0, bwd: performance.now() - t1 };
+    return { fwd: t1 - t0, bwd: clock() - t1 };
   });
 }
 
@@ -141,14 +153,14 @@ for (let r = 0; r <= Number(a.rounds); r++) {
   tidy(() => {
     // A full step's forward node by node, then its backward.
     rulebookMs = 0;
-    const t0 = performance.now();
+    const t0 = clock();
     const { values, ms, inputMs } = forwardNodes();
-    const t1 = performance.now();
+    const t1 = clock();
     const outs = model.topology.outputs.map((o) => values.get(o) as Tensor);
     let loss = outs[0]!.square().sum();
     for (const o of outs.slice(1)) loss = loss.add(o.square().sum());
     loss.backward();
-    const t2 = performance.now();
+    const t2 = clock();
     if (r === 0) return; // warm-up round
     stepMs.push(t2 - t0); fwdMs.push(t1 - t0); bwdMs.push(t2 - t1); rbMs.push(rulebookMs); inMs.push(inputMs);
     for (const id of nodeIds) (inFull[id] ??= []).push(ms.get(id)!);
@@ -175,8 +187,8 @@ const nodes = model.topology.nodes.map((n) => {
 });
 const total = (k: 'denseFlops' | 'gatherFlops' | 'pairFlops') => +(sum(convs.map((c) => c[k])) / 1e9).toFixed(4);
 console.log(JSON.stringify({
-  bench: 'sparse-profile', variant: a.variant, width: Number(a.width), size, batch, threads: getNumThreads(), rounds: Number(a.rounds), data: a.data ?? null,
-  isolated_radius: radius, active_pixels_per_image: +activePerImage.toFixed(1), input_sites_per_image: convs.length ? r1(convs[0]!.inSites / batch) : null,
+  bench: 'sparse-profile', clock: a.clock, variant: a.variant, width: Number(a.width), size, batch, threads: getNumThreads(), rounds: Number(a.rounds), data: a.data ?? null,
+  isolated_radius: radius, unfused: a.unfused, active_pixels_per_image: +activePerImage.toFixed(1), input_sites_per_image: convs.length ? r1(convs[0]!.inSites / batch) : null,
   step_ms: r1(median(stepMs)), forward_ms: r1(median(fwdMs)), backward_ms: r1(median(bwdMs)), rulebook_ms: r1(median(rbMs)), input_ms: r1(median(inMs)),
   gflop_per_image: { dense: total('denseFlops'), gather: total('gatherFlops'), pairs: total('pairFlops') },
   nodes,

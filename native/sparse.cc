@@ -152,6 +152,12 @@ DQ_FN(sparseRulebookPairs) {
 // The weight [Cout, Cin, kh, kw] as the [kh·kw·Cin, Cout] matrix the gathered rows multiply.
 static at::Tensor GemmWeight(const at::Tensor& w) { return w.permute({2, 3, 1, 0}).reshape({-1, w.size(0)}); }
 
+// The hand loops of this file are compiled at O3 without trapping math, so that GCC vectorises
+// them over the channels, masks included (measured: the leaky ReLU's backward loops 20× faster
+// than at O2, where its select is a branch that mispredicts on half the rows).
+#pragma GCC push_options
+#pragma GCC optimize("O3", "no-trapping-math")
+
 // Rows of f [N, C] through a neighbour table [M, K]: out[m, k·C + c] = f[nbr[m, k], c], 0 where
 // nbr = N. f contiguous float32, nbr contiguous int64, both on the CPU.
 static at::Tensor GatherRows(const at::Tensor& f, const at::Tensor& nbr) {
@@ -185,8 +191,8 @@ static at::Tensor ScatterRows(const at::Tensor& g, const at::Tensor& nbr, int64_
     for (int64_t k = 0; k < K; k++) {
       const int64_t r = n[m * K + k];
       if (r >= N) continue;
-      const float* s = src + (m * K + k) * C;
-      float* d = dst + r * C;
+      const float* __restrict s = src + (m * K + k) * C;
+      float* __restrict d = dst + r * C;
       for (int64_t c = 0; c < C; c++) d[c] += s[c];
     }
   return out;
@@ -214,27 +220,97 @@ struct SparseGatherMm : public torch::autograd::Function<SparseGatherMm> {
   }
 };
 
+// The per-row loops of the batch norm below, written so that the compiler vectorises them over
+// the channels (float lanes, __restrict pointers, no branches): sums over rows are taken in
+// float over blocks of 256 rows and added into double, so precision does not fall with N.
+constexpr int64_t kRowBlock = 256;
+// Per-channel Σx and Σ(x − mean)² over the rows of x [N, C] (two passes).
+static void ChannelMoments(const float* __restrict x, int64_t N, int64_t C, std::vector<double>& mean, std::vector<double>& sq) {
+  std::vector<float> acc(static_cast<size_t>(C));
+  float* __restrict a = acc.data();
+  mean.assign(static_cast<size_t>(C), 0.0);
+  sq.assign(static_cast<size_t>(C), 0.0);
+  std::vector<float> m(static_cast<size_t>(C));
+  for (int pass = 0; pass < 2; pass++) {
+    for (int64_t r0 = 0; r0 < N; r0 += kRowBlock) {
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      const int64_t r1 = std::min(N, r0 + kRowBlock);
+      const float* __restrict mm = m.data();
+      for (int64_t n = r0; n < r1; n++) {
+        const float* __restrict row = x + n * C;
+        if (pass == 0) for (int64_t c = 0; c < C; c++) a[c] += row[c];
+        else for (int64_t c = 0; c < C; c++) { const float d = row[c] - mm[c]; a[c] += d * d; }
+      }
+      std::vector<double>& into = pass == 0 ? mean : sq;
+      for (int64_t c = 0; c < C; c++) into[c] += a[c];
+    }
+    if (pass == 0) for (int64_t c = 0; c < C; c++) { mean[c] /= static_cast<double>(N); m[c] = static_cast<float>(mean[c]); }
+  }
+}
+// y = leaky(x · scale + shift) per channel.
+static void AffineLeaky(const float* __restrict x, const float* __restrict scale, const float* __restrict shift, float slope, int64_t N, int64_t C, float* __restrict y) {
+  for (int64_t n = 0; n < N; n++) {
+    const float* __restrict row = x + n * C;
+    float* __restrict out = y + n * C;
+    // max(z, 0) + slope·min(z, 0), not z > 0 ? z : slope·z: selects of z and 0 vectorise
+    // (std::max would not be inlined into this O3 code), a branch would mispredict on half the
+    // rows (activations' signs are random).
+    for (int64_t c = 0; c < C; c++) { const float z = row[c] * scale[c] + shift[c]; out[c] = (z > 0.0f ? z : 0.0f) + slope * (z < 0.0f ? z : 0.0f); }
+  }
+}
+// Σ gz and Σ gz·x̂ per channel, gz = ∂y masked by the leaky ReLU (y > 0 exactly where z > 0).
+static void BackwardSums(const float* __restrict x, const float* __restrict y, const float* __restrict g, const float* __restrict mean, const float* __restrict invstd,
+                         float slope, int64_t N, int64_t C, std::vector<double>& sg, std::vector<double>& sgx) {
+  std::vector<float> a1(static_cast<size_t>(C)), a2(static_cast<size_t>(C));
+  float* __restrict p1 = a1.data();
+  float* __restrict p2 = a2.data();
+  sg.assign(static_cast<size_t>(C), 0.0);
+  sgx.assign(static_cast<size_t>(C), 0.0);
+  for (int64_t r0 = 0; r0 < N; r0 += kRowBlock) {
+    std::fill(a1.begin(), a1.end(), 0.0f);
+    std::fill(a2.begin(), a2.end(), 0.0f);
+    const int64_t r1 = std::min(N, r0 + kRowBlock);
+    for (int64_t n = r0; n < r1; n++) {
+      const float *__restrict xr = x + n * C, *__restrict yr = y + n * C, *__restrict gr = g + n * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float gz = gr[c] * (slope + (1.0f - slope) * static_cast<float>(yr[c] > 0));  // branch-free mask
+        p1[c] += gz;
+        p2[c] += gz * ((xr[c] - mean[c]) * invstd[c]);
+      }
+    }
+    for (int64_t c = 0; c < C; c++) { sg[c] += p1[c]; sgx[c] += p2[c]; }
+  }
+}
+// ∂x = k·(gz − a − x̂·b) per channel (a = b = 0 with running statistics).
+static void BackwardInput(const float* __restrict x, const float* __restrict y, const float* __restrict g, const float* __restrict mean, const float* __restrict invstd,
+                          const float* __restrict k, const float* __restrict a, const float* __restrict b, float slope, int64_t N, int64_t C, float* __restrict out) {
+  for (int64_t n = 0; n < N; n++) {
+    const float *__restrict xr = x + n * C, *__restrict yr = y + n * C, *__restrict gr = g + n * C;
+    float* __restrict o = out + n * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float gz = gr[c] * (slope + (1.0f - slope) * static_cast<float>(yr[c] > 0));  // branch-free mask
+      o[c] = k[c] * (gz - a[c] - (xr[c] - mean[c]) * invstd[c] * b[c]);
+    }
+  }
+}
+#pragma GCC pop_options
+
 // Batch norm over the rows of x [N, C] (batch statistics in training, running ones otherwise;
 // training updates the running mean and unbiased variance as PyTorch does), then leaky ReLU,
-// in one pass each way. float32 on the CPU; statistics accumulated in double.
+// in one kernel each way. float32 on the CPU.
 struct BnLeaky : public torch::autograd::Function<BnLeaky> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& xIn, const at::Tensor& gamma, const at::Tensor& beta,
                             const at::Tensor& runningMean, const at::Tensor& runningVar, bool training, double momentum, double eps, double slope) {
     const at::Tensor x = xIn.contiguous();
     const int64_t N = x.size(0), C = x.size(1);
-    const float* xp = x.data_ptr<float>();
     at::Tensor mean = at::empty({C}, x.options()), invstd = at::empty({C}, x.options());
     float* mp = mean.data_ptr<float>();
     float* ip = invstd.data_ptr<float>();
+    auto rm = runningMean.accessor<float, 1>();
+    auto rv = runningVar.accessor<float, 1>();
     if (training) {
-      std::vector<double> s(static_cast<size_t>(C), 0.0), q(static_cast<size_t>(C), 0.0);
-      for (int64_t n = 0; n < N; n++)
-        for (int64_t c = 0; c < C; c++) s[c] += xp[n * C + c];
-      for (int64_t c = 0; c < C; c++) s[c] /= static_cast<double>(N);
-      for (int64_t n = 0; n < N; n++)
-        for (int64_t c = 0; c < C; c++) { const double d = xp[n * C + c] - s[c]; q[c] += d * d; }
-      auto rm = runningMean.accessor<float, 1>();
-      auto rv = runningVar.accessor<float, 1>();
+      std::vector<double> s, q;
+      ChannelMoments(x.data_ptr<float>(), N, C, s, q);
       for (int64_t c = 0; c < C; c++) {
         const double var = q[c] / static_cast<double>(N);
         mp[c] = static_cast<float>(s[c]);
@@ -243,8 +319,6 @@ struct BnLeaky : public torch::autograd::Function<BnLeaky> {
         rv[c] = static_cast<float>((1 - momentum) * rv[c] + momentum * (N > 1 ? q[c] / static_cast<double>(N - 1) : var));
       }
     } else {
-      auto rm = runningMean.accessor<float, 1>();
-      auto rv = runningVar.accessor<float, 1>();
       for (int64_t c = 0; c < C; c++) { mp[c] = rm[c]; ip[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv[c]) + eps)); }
     }
     const at::Tensor gc = gamma.contiguous(), bc = beta.contiguous();
@@ -253,13 +327,7 @@ struct BnLeaky : public torch::autograd::Function<BnLeaky> {
     std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
     for (int64_t c = 0; c < C; c++) { scale[c] = gp[c] * ip[c]; shift[c] = bp[c] - mp[c] * scale[c]; }
     at::Tensor y = at::empty({N, C}, x.options());
-    float* yp = y.data_ptr<float>();
-    const float sl = static_cast<float>(slope);
-    for (int64_t n = 0; n < N; n++)
-      for (int64_t c = 0; c < C; c++) {
-        const float z = xp[n * C + c] * scale[c] + shift[c];
-        yp[n * C + c] = z > 0 ? z : z * sl;
-      }
+    AffineLeaky(x.data_ptr<float>(), scale.data(), shift.data(), static_cast<float>(slope), N, C, y.data_ptr<float>());
     ctx->save_for_backward({x, gc, mean, invstd, y});
     ctx->saved_data["training"] = training;
     ctx->saved_data["slope"] = slope;
@@ -274,40 +342,21 @@ struct BnLeaky : public torch::autograd::Function<BnLeaky> {
     const int64_t N = x.size(0), C = x.size(1);
     const float *xp = x.data_ptr<float>(), *yp = y.data_ptr<float>(), *gp = gy.data_ptr<float>();
     const float *mp = mean.data_ptr<float>(), *ip = invstd.data_ptr<float>(), *wp = gamma.data_ptr<float>();
-    // y > 0 exactly where the normalised z > 0 (slope > 0), so y's sign is the ReLU's mask.
-    std::vector<double> sg(static_cast<size_t>(C), 0.0), sgx(static_cast<size_t>(C), 0.0);
-    for (int64_t n = 0; n < N; n++)
-      for (int64_t c = 0; c < C; c++) {
-        const int64_t i = n * C + c;
-        const float gz = yp[i] > 0 ? gp[i] : gp[i] * sl;
-        sg[c] += gz;
-        sgx[c] += static_cast<double>(gz) * ((xp[i] - mp[c]) * ip[c]);
-      }
+    std::vector<double> sg, sgx;
+    BackwardSums(xp, yp, gp, mp, ip, sl, N, C, sg, sgx);
     at::Tensor gx, gGamma, gBeta;
     if (ctx->needs_input_grad(0)) {
       gx = at::empty({N, C}, x.options());
-      float* op = gx.data_ptr<float>();
       std::vector<float> k(static_cast<size_t>(C)), a(static_cast<size_t>(C)), b(static_cast<size_t>(C));
       for (int64_t c = 0; c < C; c++) {
         k[c] = wp[c] * ip[c];
         a[c] = training ? static_cast<float>(sg[c] / static_cast<double>(N)) : 0.0f;
         b[c] = training ? static_cast<float>(sgx[c] / static_cast<double>(N)) : 0.0f;
       }
-      for (int64_t n = 0; n < N; n++)
-        for (int64_t c = 0; c < C; c++) {
-          const int64_t i = n * C + c;
-          const float gz = yp[i] > 0 ? gp[i] : gp[i] * sl;
-          op[i] = k[c] * (gz - a[c] - (xp[i] - mp[c]) * ip[c] * b[c]);
-        }
+      BackwardInput(xp, yp, gp, mp, ip, k.data(), a.data(), b.data(), sl, N, C, gx.data_ptr<float>());
     }
-    if (ctx->needs_input_grad(1)) {
-      gGamma = at::empty({C}, x.options());
-      for (int64_t c = 0; c < C; c++) gGamma.data_ptr<float>()[c] = static_cast<float>(sgx[c]);
-    }
-    if (ctx->needs_input_grad(2)) {
-      gBeta = at::empty({C}, x.options());
-      for (int64_t c = 0; c < C; c++) gBeta.data_ptr<float>()[c] = static_cast<float>(sg[c]);
-    }
+    if (ctx->needs_input_grad(1)) gGamma = at::tensor(std::vector<float>(sgx.begin(), sgx.end()), x.options());
+    if (ctx->needs_input_grad(2)) gBeta = at::tensor(std::vector<float>(sg.begin(), sg.end()), x.options());
     return {gx, gGamma, gBeta, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
