@@ -11,8 +11,6 @@
 // default simulation's occupancy a layer is a few thousand rows of 8–64 channels, where
 // index_select, its index_add backward and ATen's batch norm cost 5–20× the GEMM they feed
 // (bench/sparse-profile.ts; docs/engine.md).
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -166,17 +164,15 @@ static at::Tensor GatherRows(const at::Tensor& f, const at::Tensor& nbr) {
   const float* src = f.data_ptr<float>();
   const int64_t* n = nbr.data_ptr<int64_t>();
   float* dst = out.data_ptr<float>();
-  // A second thread only for gathers of ≥ 64 K floats (its wake-up costs more below).
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, K * C));
-  at::parallel_for(0, M, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t m = begin; m < end; m++)
-      for (int64_t k = 0; k < K; k++) {
-        const int64_t r = n[m * K + k];
-        float* d = dst + (m * K + k) * C;
-        if (r < N) std::memcpy(d, src + r * C, static_cast<size_t>(C) * sizeof(float));
-        else std::memset(d, 0, static_cast<size_t>(C) * sizeof(float));
-      }
-  });
+  // One thread: the copy is memory-bound, and on shared cores each parallel region waits for a
+  // second thread to be scheduled (measured: more wall time per step, for less CPU time).
+  for (int64_t m = 0; m < M; m++)
+    for (int64_t k = 0; k < K; k++) {
+      const int64_t r = n[m * K + k];
+      float* d = dst + (m * K + k) * C;
+      if (r < N) std::memcpy(d, src + r * C, static_cast<size_t>(C) * sizeof(float));
+      else std::memset(d, 0, static_cast<size_t>(C) * sizeof(float));
+    }
   return out;
 }
 
