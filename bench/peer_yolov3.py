@@ -161,16 +161,17 @@ def main():
         with torch.inference_mode():
             for _ in range(a.warmup):
                 model(x)
-            times = []
+            times, cpu = [], []
             for _ in range(a.steps):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 model(x)
                 times.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
         ms = sum(times) / len(times)
         print(json.dumps({
             'engine': 'pytorch', 'torch': torch.__version__, 'variant': a.variant, 'mode': 'infer', 'width': a.width, 'size': a.size,
             'batch': a.batch, 'iters': a.steps, 'threads': torch.get_num_threads(), 'params': params,
-            'ms_per_batch': round(ms, 2), 'batch_ms': [round(t, 2) for t in times], 'img_per_s': round(1000 * a.batch / ms, 2),
+            'ms_per_batch': round(ms, 2), 'batch_ms': [round(t, 2) for t in times], 'batch_cpu_ms': [round(t, 2) for t in cpu], 'img_per_s': round(1000 * a.batch / ms, 2),
             'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), 'active_pixels_per_image': active,
         }))
         return
@@ -184,17 +185,18 @@ def main():
 
     for _ in range(a.warmup):
         step()
-    times = []
+    times, cpu = [], []
     last = float('nan')
     for _ in range(a.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         last = step()
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
     ms = sum(times) / len(times)
     print(json.dumps({
         'engine': 'pytorch', 'torch': torch.__version__, 'variant': a.variant, 'mode': 'train', 'width': a.width, 'size': a.size, 'batch': a.batch, 'steps': a.steps,
         'threads': torch.get_num_threads(), 'channels_last': not a.nchw, 'params': params,
-        'ms_per_step': round(ms, 1), 'step_ms': [round(t, 1) for t in times], 'img_per_s': round(1000 * a.batch / ms, 2),
+        'ms_per_step': round(ms, 1), 'step_ms': [round(t, 1) for t in times], 'step_cpu_ms': [round(t, 1) for t in cpu], 'img_per_s': round(1000 * a.batch / ms, 2),
         'peak_rss_mb': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), 'active_pixels_per_image': active,
         'final_loss': last,
     }))

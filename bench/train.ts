@@ -19,6 +19,8 @@ export interface TrainBenchOptions extends Pick<BenchInputOptions, 'data' | 'act
   threads?: number;
   channelsLast: boolean;
   seed: number;
+  /** Drop isolated pixels before the network (model.isolatedRadius). */
+  isolatedRadius?: number;
 }
 
 export interface TrainBenchResult {
@@ -35,6 +37,8 @@ export interface TrainBenchResult {
   ms_per_step: number;
   /** Each timed step, so a reader can see the spread, not only the mean. */
   step_ms: number[];
+  /** CPU time (user + system, all threads) of each timed step: the work, less sensitive than wall time to a shared machine's load. */
+  step_cpu_ms: number[];
   img_per_s: number;
   peak_rss_mb: number;
   /** Mean non-zero input pixels per image (the sparse variants' cost grows with it). */
@@ -46,7 +50,7 @@ export interface TrainBenchResult {
 export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
   if (o.threads !== undefined) setNumThreads(o.threads);
   manualSeed(o.seed);
-  const model = createYolo({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, channelsLast: o.channelsLast });
+  const model = createYolo({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, channelsLast: o.channelsLast, isolatedRadius: o.isolatedRadius ?? 0 });
   model.train();
   // The dense network's FLOPs (the sparse network does the work of its active sites only).
   const gflop = (model.sparse ? denseFlops(o) : model.flops(o.size, o.size)) / 1e9;
@@ -63,19 +67,21 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
     return loss.item();
   });
   for (let i = 0; i < o.warmup; i++) step();
-  const times: number[] = [];
+  const times: number[] = [], cpu: number[] = [];
   let last = NaN;
   for (let i = 0; i < o.steps; i++) {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     last = step();
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
   const ms = times.reduce((a, b) => a + b, 0) / times.length;
   const result: TrainBenchResult = {
     engine: 'daqyolo', variant: o.variant, width: o.width, size: o.size, batch: o.batch, steps: o.steps,
     threads: getNumThreads(), channels_last: o.channelsLast, params: model.numParameters(),
     gflop_per_image: Number(gflop.toFixed(3)), ms_per_step: Number(ms.toFixed(1)),
-    step_ms: times.map((t) => Number(t.toFixed(1))), img_per_s: Number(((1000 * o.batch) / ms).toFixed(2)),
+    step_ms: times.map((t) => Number(t.toFixed(1))), step_cpu_ms: cpu.map((t) => Number(t.toFixed(1))), img_per_s: Number(((1000 * o.batch) / ms).toFixed(2)),
     // maxRSS is in KiB on Linux, like Python's resource.getrusage.
     peak_rss_mb: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
     active_pixels_per_image: Number(activePerImage.toFixed(1)), input: o.data ? 'data' : o.active !== undefined ? 'sparse-random' : 'random', final_loss: last,

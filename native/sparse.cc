@@ -4,8 +4,13 @@
 // It is built once per batch and resolution on the CPU from a dense index grid (B·H·W int32,
 // < 1 MB per 480² image) and shared by every convolution with the same geometry.
 //
-// The arithmetic is ATen ops only (index_select, mm, index_add, max, index_put), so libtorch's
-// autograd gives the backward pass and the same code runs on any device the features live on.
+// The arithmetic is ATen ops (index_select, mm, index_add, max, index_put), so libtorch's
+// autograd gives the backward pass and the same code runs on any device the features live on;
+// except on the CPU in float32, where the gather of a convolution and the batch norm + leaky ReLU
+// after it are hand loops with their own backward (SparseGatherMm, BnLeaky below): at the
+// default simulation's occupancy a layer is a few thousand rows of 8–64 channels, where
+// index_select, its index_add backward and ATen's batch norm cost 5–20× the GEMM they feed
+// (bench/sparse-profile.ts; docs/engine.md).
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -145,6 +150,237 @@ DQ_FN(sparseRulebookPairs) {
 // The weight [Cout, Cin, kh, kw] as the [kh·kw·Cin, Cout] matrix the gathered rows multiply.
 static at::Tensor GemmWeight(const at::Tensor& w) { return w.permute({2, 3, 1, 0}).reshape({-1, w.size(0)}); }
 
+// The hand loops of this file are compiled at O3 without trapping math, so that GCC vectorises
+// them over the channels, masks included (measured: the leaky ReLU's backward loops 20× faster
+// than at O2, where its select is a branch that mispredicts on half the rows).
+#pragma GCC push_options
+#pragma GCC optimize("O3", "no-trapping-math")
+
+// Rows of f [N, C] through a neighbour table [M, K]: out[m, k·C + c] = f[nbr[m, k], c], 0 where
+// nbr = N. f contiguous float32, nbr contiguous int64, both on the CPU.
+static at::Tensor GatherRows(const at::Tensor& f, const at::Tensor& nbr) {
+  const int64_t N = f.size(0), C = f.size(1), M = nbr.size(0), K = nbr.size(1);
+  at::Tensor out = at::empty({M, K * C}, f.options());
+  const float* src = f.data_ptr<float>();
+  const int64_t* n = nbr.data_ptr<int64_t>();
+  float* dst = out.data_ptr<float>();
+  // One thread: the copy is memory-bound, and on shared cores each parallel region waits for a
+  // second thread to be scheduled (measured: more wall time per step, for less CPU time).
+  for (int64_t m = 0; m < M; m++)
+    for (int64_t k = 0; k < K; k++) {
+      const int64_t r = n[m * K + k];
+      float* d = dst + (m * K + k) * C;
+      if (r < N) std::memcpy(d, src + r * C, static_cast<size_t>(C) * sizeof(float));
+      else std::memset(d, 0, static_cast<size_t>(C) * sizeof(float));
+    }
+  return out;
+}
+
+// The gather's transpose: g [M, K·C] summed into [N, C] at the rows the gather read.
+static at::Tensor ScatterRows(const at::Tensor& g, const at::Tensor& nbr, int64_t N, int64_t C) {
+  const int64_t M = nbr.size(0), K = nbr.size(1);
+  at::Tensor out = at::zeros({N, C}, g.options());
+  const float* src = g.data_ptr<float>();
+  const int64_t* n = nbr.data_ptr<int64_t>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t m = 0; m < M; m++)
+    for (int64_t k = 0; k < K; k++) {
+      const int64_t r = n[m * K + k];
+      if (r >= N) continue;
+      const float* __restrict s = src + (m * K + k) * C;
+      float* __restrict d = dst + r * C;
+      for (int64_t c = 0; c < C; c++) d[c] += s[c];
+    }
+  return out;
+}
+
+// y = gather(f, nbr) · wmat with a hand-written backward: ∂wmat = gatherᵀ·∂y, ∂f = scatter(∂y·wmatᵀ).
+struct SparseGatherMm : public torch::autograd::Function<SparseGatherMm> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& nbr, const at::Tensor& wmat) {
+    at::Tensor g = GatherRows(f.contiguous(), nbr);
+    ctx->save_for_backward({g, nbr, wmat});
+    ctx->saved_data["N"] = f.size(0);
+    return at::mm(g, wmat);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &g = saved[0], &nbr = saved[1], &wmat = saved[2];
+    const at::Tensor gy = grads[0].contiguous();
+    at::Tensor gf, gw;
+    if (ctx->needs_input_grad(2)) gw = at::mm(g.t(), gy);
+    if (ctx->needs_input_grad(0)) {
+      const int64_t N = ctx->saved_data["N"].toInt(), C = g.size(1) / nbr.size(1);
+      gf = ScatterRows(at::mm(gy, wmat.t()).contiguous(), nbr, N, C);
+    }
+    return {gf, at::Tensor(), gw};
+  }
+};
+
+// The per-row loops of the batch norm below, written so that the compiler vectorises them over
+// the channels (float lanes, __restrict pointers, no branches): sums over rows are taken in
+// float over blocks of 256 rows and added into double, so precision does not fall with N.
+constexpr int64_t kRowBlock = 256;
+// Per-channel Σx and Σ(x − mean)² over the rows of x [N, C] (two passes).
+static void ChannelMoments(const float* __restrict x, int64_t N, int64_t C, std::vector<double>& mean, std::vector<double>& sq) {
+  std::vector<float> acc(static_cast<size_t>(C));
+  float* __restrict a = acc.data();
+  mean.assign(static_cast<size_t>(C), 0.0);
+  sq.assign(static_cast<size_t>(C), 0.0);
+  std::vector<float> m(static_cast<size_t>(C));
+  for (int pass = 0; pass < 2; pass++) {
+    for (int64_t r0 = 0; r0 < N; r0 += kRowBlock) {
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      const int64_t r1 = std::min(N, r0 + kRowBlock);
+      const float* __restrict mm = m.data();
+      for (int64_t n = r0; n < r1; n++) {
+        const float* __restrict row = x + n * C;
+        if (pass == 0) for (int64_t c = 0; c < C; c++) a[c] += row[c];
+        else for (int64_t c = 0; c < C; c++) { const float d = row[c] - mm[c]; a[c] += d * d; }
+      }
+      std::vector<double>& into = pass == 0 ? mean : sq;
+      for (int64_t c = 0; c < C; c++) into[c] += a[c];
+    }
+    if (pass == 0) for (int64_t c = 0; c < C; c++) { mean[c] /= static_cast<double>(N); m[c] = static_cast<float>(mean[c]); }
+  }
+}
+// y = leaky(x · scale + shift) per channel.
+static void AffineLeaky(const float* __restrict x, const float* __restrict scale, const float* __restrict shift, float slope, int64_t N, int64_t C, float* __restrict y) {
+  for (int64_t n = 0; n < N; n++) {
+    const float* __restrict row = x + n * C;
+    float* __restrict out = y + n * C;
+    // max(z, 0) + slope·min(z, 0), not z > 0 ? z : slope·z: selects of z and 0 vectorise
+    // (std::max would not be inlined into this O3 code), a branch would mispredict on half the
+    // rows (activations' signs are random).
+    for (int64_t c = 0; c < C; c++) { const float z = row[c] * scale[c] + shift[c]; out[c] = (z > 0.0f ? z : 0.0f) + slope * (z < 0.0f ? z : 0.0f); }
+  }
+}
+// Σ gz and Σ gz·x̂ per channel, gz = ∂y masked by the leaky ReLU (y > 0 exactly where z > 0).
+static void BackwardSums(const float* __restrict x, const float* __restrict y, const float* __restrict g, const float* __restrict mean, const float* __restrict invstd,
+                         float slope, int64_t N, int64_t C, std::vector<double>& sg, std::vector<double>& sgx) {
+  std::vector<float> a1(static_cast<size_t>(C)), a2(static_cast<size_t>(C));
+  float* __restrict p1 = a1.data();
+  float* __restrict p2 = a2.data();
+  sg.assign(static_cast<size_t>(C), 0.0);
+  sgx.assign(static_cast<size_t>(C), 0.0);
+  for (int64_t r0 = 0; r0 < N; r0 += kRowBlock) {
+    std::fill(a1.begin(), a1.end(), 0.0f);
+    std::fill(a2.begin(), a2.end(), 0.0f);
+    const int64_t r1 = std::min(N, r0 + kRowBlock);
+    for (int64_t n = r0; n < r1; n++) {
+      const float *__restrict xr = x + n * C, *__restrict yr = y + n * C, *__restrict gr = g + n * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float gz = gr[c] * (slope + (1.0f - slope) * static_cast<float>(yr[c] > 0));  // branch-free mask
+        p1[c] += gz;
+        p2[c] += gz * ((xr[c] - mean[c]) * invstd[c]);
+      }
+    }
+    for (int64_t c = 0; c < C; c++) { sg[c] += p1[c]; sgx[c] += p2[c]; }
+  }
+}
+// ∂x = k·(gz − a − x̂·b) per channel (a = b = 0 with running statistics).
+static void BackwardInput(const float* __restrict x, const float* __restrict y, const float* __restrict g, const float* __restrict mean, const float* __restrict invstd,
+                          const float* __restrict k, const float* __restrict a, const float* __restrict b, float slope, int64_t N, int64_t C, float* __restrict out) {
+  for (int64_t n = 0; n < N; n++) {
+    const float *__restrict xr = x + n * C, *__restrict yr = y + n * C, *__restrict gr = g + n * C;
+    float* __restrict o = out + n * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float gz = gr[c] * (slope + (1.0f - slope) * static_cast<float>(yr[c] > 0));  // branch-free mask
+      o[c] = k[c] * (gz - a[c] - (xr[c] - mean[c]) * invstd[c] * b[c]);
+    }
+  }
+}
+#pragma GCC pop_options
+
+// Batch norm over the rows of x [N, C] (batch statistics in training, running ones otherwise;
+// training updates the running mean and unbiased variance as PyTorch does), then leaky ReLU,
+// in one kernel each way. float32 on the CPU.
+struct BnLeaky : public torch::autograd::Function<BnLeaky> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& xIn, const at::Tensor& gamma, const at::Tensor& beta,
+                            const at::Tensor& runningMean, const at::Tensor& runningVar, bool training, double momentum, double eps, double slope) {
+    const at::Tensor x = xIn.contiguous();
+    const int64_t N = x.size(0), C = x.size(1);
+    at::Tensor mean = at::empty({C}, x.options()), invstd = at::empty({C}, x.options());
+    float* mp = mean.data_ptr<float>();
+    float* ip = invstd.data_ptr<float>();
+    auto rm = runningMean.accessor<float, 1>();
+    auto rv = runningVar.accessor<float, 1>();
+    if (training) {
+      std::vector<double> s, q;
+      ChannelMoments(x.data_ptr<float>(), N, C, s, q);
+      for (int64_t c = 0; c < C; c++) {
+        const double var = q[c] / static_cast<double>(N);
+        mp[c] = static_cast<float>(s[c]);
+        ip[c] = static_cast<float>(1.0 / std::sqrt(var + eps));
+        rm[c] = static_cast<float>((1 - momentum) * rm[c] + momentum * s[c]);
+        rv[c] = static_cast<float>((1 - momentum) * rv[c] + momentum * (N > 1 ? q[c] / static_cast<double>(N - 1) : var));
+      }
+    } else {
+      for (int64_t c = 0; c < C; c++) { mp[c] = rm[c]; ip[c] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(rv[c]) + eps)); }
+    }
+    const at::Tensor gc = gamma.contiguous(), bc = beta.contiguous();
+    const float* gp = gc.data_ptr<float>();
+    const float* bp = bc.data_ptr<float>();
+    std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+    for (int64_t c = 0; c < C; c++) { scale[c] = gp[c] * ip[c]; shift[c] = bp[c] - mp[c] * scale[c]; }
+    at::Tensor y = at::empty({N, C}, x.options());
+    AffineLeaky(x.data_ptr<float>(), scale.data(), shift.data(), static_cast<float>(slope), N, C, y.data_ptr<float>());
+    ctx->save_for_backward({x, gc, mean, invstd, y});
+    ctx->saved_data["training"] = training;
+    ctx->saved_data["slope"] = slope;
+    return y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &gamma = saved[1], &mean = saved[2], &invstd = saved[3], &y = saved[4];
+    const bool training = ctx->saved_data["training"].toBool();
+    const float sl = static_cast<float>(ctx->saved_data["slope"].toDouble());
+    const at::Tensor gy = grads[0].contiguous();
+    const int64_t N = x.size(0), C = x.size(1);
+    const float *xp = x.data_ptr<float>(), *yp = y.data_ptr<float>(), *gp = gy.data_ptr<float>();
+    const float *mp = mean.data_ptr<float>(), *ip = invstd.data_ptr<float>(), *wp = gamma.data_ptr<float>();
+    std::vector<double> sg, sgx;
+    BackwardSums(xp, yp, gp, mp, ip, sl, N, C, sg, sgx);
+    at::Tensor gx, gGamma, gBeta;
+    if (ctx->needs_input_grad(0)) {
+      gx = at::empty({N, C}, x.options());
+      std::vector<float> k(static_cast<size_t>(C)), a(static_cast<size_t>(C)), b(static_cast<size_t>(C));
+      for (int64_t c = 0; c < C; c++) {
+        k[c] = wp[c] * ip[c];
+        a[c] = training ? static_cast<float>(sg[c] / static_cast<double>(N)) : 0.0f;
+        b[c] = training ? static_cast<float>(sgx[c] / static_cast<double>(N)) : 0.0f;
+      }
+      BackwardInput(xp, yp, gp, mp, ip, k.data(), a.data(), b.data(), sl, N, C, gx.data_ptr<float>());
+    }
+    if (ctx->needs_input_grad(1)) gGamma = at::tensor(std::vector<float>(sgx.begin(), sgx.end()), x.options());
+    if (ctx->needs_input_grad(2)) gBeta = at::tensor(std::vector<float>(sg.begin(), sg.end()), x.options());
+    return {gx, gGamma, gBeta, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+static bool CpuFloat(const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat; }
+
+// sparseBnLeaky(features [N, C], weight [C], bias [C], runningMean [C], runningVar [C], training,
+// momentum, eps, negativeSlope) → [N, C]: batch norm of the rows then leaky ReLU, one kernel each
+// way (float32 CPU; elsewhere ATen's batch_norm and leaky_relu).
+DQ_FN(sparseBnLeaky) {
+  const at::Tensor& x = Unwrap(info[0], "features");
+  const at::Tensor& gamma = Unwrap(info[1], "weight");
+  const at::Tensor& beta = Unwrap(info[2], "bias");
+  const at::Tensor& runningMean = Unwrap(info[3], "runningMean");
+  const at::Tensor& runningVar = Unwrap(info[4], "runningVar");
+  const bool training = info[5].ToBoolean();
+  const double momentum = info[6].As<Napi::Number>().DoubleValue();
+  const double eps = info[7].As<Napi::Number>().DoubleValue();
+  const double slope = info[8].As<Napi::Number>().DoubleValue();
+  if (x.dim() != 2 || gamma.numel() != x.size(1)) throw std::invalid_argument("sparseBnLeaky: expected features [N, C] and C-long weight, bias and statistics");
+  if (slope <= 0) throw std::invalid_argument("sparseBnLeaky: the negative slope must be > 0, got " + std::to_string(slope));
+  if (!(CpuFloat(x) && CpuFloat(gamma) && CpuFloat(beta) && CpuFloat(runningMean) && CpuFloat(runningVar)) || (training && x.size(0) < 2)) {
+    at::Tensor z = at::batch_norm(x, gamma, beta, runningMean, runningVar, training && x.size(0) > 1, momentum, eps, true);
+    return Wrap(info.Env(), at::leaky_relu(z, slope));
+  }
+  return Wrap(info.Env(), BnLeaky::apply(x, gamma, beta, runningMean, runningVar, training, momentum, eps, slope));
+}
+
 // sparseConv(features [N, Cin], neighbours [M, K], weight [Cout, Cin, kh, kw], bias|null)
 // → [M, Cout]: one gather through a zero row, one GEMM. A 1×1 kernel on the same sites is a
 // plain matrix product.
@@ -160,6 +396,8 @@ DQ_FN(sparseConv) {
   at::Tensor y;
   if (info[4].ToBoolean()) {  // identity rulebook (1×1 submanifold): no gather at all
     y = at::mm(f, w.reshape({w.size(0), C}).t());
+  } else if (CpuFloat(f) && CpuFloat(w) && nbr.device().is_cpu() && nbr.scalar_type() == at::kLong) {
+    y = SparseGatherMm::apply(f, nbr.contiguous(), GemmWeight(w));
   } else {
     at::Tensor padded = at::cat({f, at::zeros({1, C}, f.options())});
     y = at::mm(padded.index_select(0, nbr.reshape({-1})).view({M, K * C}), GemmWeight(w));
@@ -254,6 +492,7 @@ void InitSparse(Napi::Env env, Napi::Object exports) {
   DQ_EXPORT(exports, sparseRulebookPairs, 2);
   DQ_EXPORT(exports, sparseConv, 5);
   DQ_EXPORT(exports, sparseConvOffsets, 5);
+  DQ_EXPORT(exports, sparseBnLeaky, 9);
   DQ_EXPORT(exports, sparseMaxPool, 2);
   DQ_EXPORT(exports, sparseDensify, 6);
   DQ_EXPORT(exports, sparseSparsify, 2);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createYolo, SparseTinyYoloV3, type YoloV3, type Variant } from '../src/model/yolo.js';
-import { dropIsolated } from '../src/model/sparse-blocks.js';
+import { dropIsolated, SparseConvBNLeaky } from '../src/model/sparse-blocks.js';
 import { Module, Sequential, SparseSequential, type Layer } from '../src/nn/index.js';
 import { SparseTensor, tensor, cat, tidy, noGrad, manualSeed, liveTensors, type Tensor } from '../src/torch/index.js';
 import { exportOnnx } from '../src/formats/onnx.js';
@@ -142,6 +142,35 @@ test('sparse-yolov3-tiny (hybrid): the sparse stride-1…16 trunk, densified, th
   // The sparse trunk gets gradient through the densified map.
   assert.ok(tidy(() => hg.get('trunk1.0.0.weight')!.abs().sum().item()) > 0);
   x.dispose(); h.dispose(); d.dispose();
+});
+
+test('sparse-yolov3: the fused batch norm + leaky ReLU gives the two layers\' outputs, gradients and running statistics (train and eval)', () => {
+  manualSeed(5);
+  const a = createYolo({ variant: 'sparse-yolov3', width: 0.125 });
+  const b = createYolo({ variant: 'sparse-yolov3', width: 0.125 });
+  b.loadStateDict(a.stateDict());
+  let blocks = 0;
+  for (const [, m] of b.namedModules()) if (m instanceof SparseConvBNLeaky) { m.fuseBnLeaky = false; blocks++; }
+  assert.ok(blocks > 50, `${blocks} conv-BN-leaky blocks`);
+  const S = 128;
+  const x = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [0, 41, 90, 1], [1, 100, 100, 1], [1, 101, 99, 2], [1, 60, 20, 0.5]]);
+  const loss = (ys: Tensor[]) => ys.reduce((acc: Tensor | null, y) => (acc ? acc.add(y.square().sum()) : y.square().sum()), null)!;
+  tidy(() => {
+    const ya = a.forward(x), yb = b.forward(x);
+    ya.forEach((y, k) => assert.ok(maxDiff(y, yb[k]!) < 1e-4 * (1 + tidy(() => y.abs().max().item())), `scale ${k}: ${maxDiff(y, yb[k]!)}`));
+    loss(ya).backward();
+    loss(yb).backward();
+  });
+  const pb = new Map(b.namedParameters());
+  for (const [n, p] of a.namedParameters()) {
+    const g = pb.get(n)!.grad!;
+    assert.ok(maxDiff(p.grad!, g) < 1e-3 * (1 + tidy(() => g.abs().max().item())), `${n}: ${maxDiff(p.grad!, g)}`);
+  }
+  const sb = b.stateDict();
+  for (const [n, t] of a.stateDict()) if (/running_|num_batches/.test(n)) assert.ok(maxDiff(t.to('float32'), sb.get(n)!.to('float32')) < 1e-4, n);
+  a.eval(); b.eval();
+  tidy(() => noGrad(() => { const ya = a.forward(x), yb = b.forward(x); ya.forEach((y, k) => assert.ok(maxDiff(y, yb[k]!) < 1e-4 * (1 + y.abs().max().item()), `eval scale ${k}`)); }));
+  x.dispose(); a.dispose(); b.dispose();
 });
 
 test('dropIsolated removes pixels with no neighbour within the radius and keeps the rest', () => tidy(() => {

@@ -34,10 +34,11 @@ export function registerBench(program: Command): void {
     .option('--steps <n>', 'timed steps', count(1_000_000), 5)
     .option('--warmup <n>', 'untimed steps before timing', integer({ max: 1_000_000 }), 2)
     .option('--nchw', 'keep NCHW memory format (default: channels_last, the fast oneDNN path)')
-    .action((o: CommonOptions & { steps: number; warmup: number; nchw?: boolean }) => {
+    .option('--isolated-radius <px>', 'drop pixels with no other active pixel within this many channels and ticks', (v: string) => Number(v), 0)
+    .action((o: CommonOptions & { steps: number; warmup: number; nchw?: boolean; isolatedRadius: number }) => {
       const variant = check(o);
       const r = benchTrain({ variant, width: o.width, size: o.size, batch: o.batch, steps: o.steps, warmup: o.warmup,
-        threads: o.threads, channelsLast: !o.nchw, seed: o.seed, data: o.data, active: o.active });
+        threads: o.threads, channelsLast: !o.nchw, seed: o.seed, data: o.data, active: o.active, isolatedRadius: o.isolatedRadius });
       console.log(o.json ? JSON.stringify(r) : JSON.stringify(r, null, 2));
     });
   inputOptions(bench

@@ -18,14 +18,21 @@
 // DUNE-scale images (`simulate` defaults, ≈ 120 active pixels per image) 66 % / 77 % of the tiny
 // network's stride-16 / 32 centre cells are covered and all of them within one cell
 // (`node dist/bench/sparse-diagnose.js`).
-import { Tensor, SparseTensor, SparseGrid, densify, noGrad } from '../torch/index.js';
+import { Tensor, SparseTensor, SparseGrid, densify, noGrad, sparseBnLeaky } from '../torch/index.js';
 import { Module, BatchNorm2d, LeakyReLU, SparseLayer, SparseSequential, SparseIdentity, SubmanifoldConv2d, SparseConv2d, ModuleList } from '../nn/index.js';
 import { DARKNET53_STAGES } from './blocks.js';
 
 export type SparseVariant = 'sparse-yolov3' | 'sparse-yolov3-tiny';
 
-/** Conv (no bias) + BN (eps 1e-3) + LeakyReLU(0.1), named as the dense ConvBNLeaky. */
+/**
+ * Conv (no bias) + BN (eps 1e-3) + LeakyReLU(0.1), named as the dense ConvBNLeaky. BN and the
+ * leaky ReLU run as one native kernel each way (sparseBnLeaky): at the default simulation's
+ * occupancy a layer's rows are few and ATen's batch norm, leaky ReLU and their backward cost
+ * more than the convolution (docs/engine.md). `fuseBnLeaky = false` runs the two layers (tests
+ * compare both); a synchronised batch norm (bn.normalize, data-parallel) always runs unfused.
+ */
 export class SparseConvBNLeaky extends SparseSequential {
+  fuseBnLeaky = true;
   /** grow: a stride-1 conv whose outputs are every cell its windows cover (not only the input's). */
   constructor(cin: number, cout: number, k: number, stride = 1, bnMomentum = 0.1, grow = false) {
     super();
@@ -38,6 +45,23 @@ export class SparseConvBNLeaky extends SparseSequential {
       : new SubmanifoldConv2d(cin, cout, k, { bias: false }));
     this.append(new BatchNorm2d(cout, { eps: 1e-3, momentum: bnMomentum }));
     this.append(new LeakyReLU(0.1));
+  }
+  override forward(x: SparseTensor): SparseTensor {
+    const n = this.layers.length;
+    const bn = this.layers[n - 2] as BatchNorm2d, act = this.layers[n - 1] as LeakyReLU;
+    if (!this.fuseBnLeaky || bn.normalize) return super.forward(x);
+    let cur = x;
+    for (const l of this.layers.slice(0, n - 2)) {
+      const next = (l as SparseLayer).forward(cur);
+      if (cur !== x && next.features !== cur.features) cur.dispose();
+      cur = next;
+    }
+    // Batch statistics need two sites; with fewer the running ones are used and left (as onFeatures).
+    const batchStats = bn.training && cur.grid.size >= 2;
+    if (batchStats) noGrad(() => bn.numBatchesTracked.add_(1));
+    const y = cur.withFeatures(sparseBnLeaky(cur.features, bn, batchStats, act.negativeSlope));
+    if (cur !== x) cur.dispose();
+    return y;
   }
 }
 

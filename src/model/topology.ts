@@ -70,7 +70,7 @@ export function runTopology(t: Topology, root: Module, input: Value): Tensor[] {
   const get = (id: string) => values.get(id)!;
   try {
     t.nodes.forEach((n, k) => {
-      values.set(n.id, step(n, root, get));
+      values.set(n.id, runNode(n, root, get));
       for (const i of inputsOf(n)) {
         if (lastUse.get(i) !== k || i === INPUT || outputs.has(i)) continue;
         values.get(i)!.dispose();
@@ -85,7 +85,8 @@ export function runTopology(t: Topology, root: Module, input: Value): Tensor[] {
   }
 }
 
-function step(n: TopologyNode, root: Module, get: (id: string) => Value): Value {
+/** One node's value from the values it reads (runTopology's step; bench/sparse-profile.ts times it). */
+export function runNode(n: TopologyNode, root: Module, get: (id: string) => Value): Value {
   if ('module' in n) return (moduleAt(root, n.module) as unknown as { forward(x: Value): Value }).forward(get(n.from));
   if ('head' in n) {
     const m = moduleAt(root, n.head);

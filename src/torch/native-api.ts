@@ -181,6 +181,7 @@ export const NATIVE_API = {
   sparseRulebookPairs: fn<[neighbours: Handle, n: number], Handle[]>(2),
   sparseConv: fn<[features: Handle, neighbours: Handle, weight: Handle, bias: Handle | null, identity: boolean], Handle>(5),
   sparseConvOffsets: fn<[features: Handle, pairs: Handle[], m: number, weight: Handle, bias: Handle | null], Handle>(5),
+  sparseBnLeaky: fn<[features: Handle, weight: Handle, bias: Handle, runningMean: Handle, runningVar: Handle, training: boolean, momentum: number, eps: number, negativeSlope: number], Handle>(9),
   sparseMaxPool: fn<[features: Handle, neighbours: Handle], Handle>(2),
   sparseDensify: fn<[features: Handle, coords: Handle, batch: number, h: number, w: number, fill: number], Handle>(6),
   sparseSparsify: fn<[dense: Handle, coords: Handle], Handle>(2),

@@ -260,6 +260,16 @@ export function sparseConv(features: Tensor, rb: Rulebook, weight: Tensor, bias:
   }
   return wrap(native.sparseConv(features.handle, rb.neighboursOn(features.device).handle, weight.handle, bias?.handle ?? null, rb.identity));
 }
+/**
+ * Batch norm over the rows of features [N, C] (batch statistics when `training`, updating the
+ * running ones in place as PyTorch does; running ones otherwise or with fewer than 2 rows), then
+ * leaky ReLU: one native kernel each way on float32 CPU tensors (ATen's ops elsewhere).
+ */
+export function sparseBnLeaky(features: Tensor, bn: { weight: Tensor; bias: Tensor; runningMean: Tensor; runningVar: Tensor; momentum: number; eps: number },
+  training: boolean, negativeSlope: number): Tensor {
+  return wrap(native.sparseBnLeaky(features.handle, bn.weight.handle, bn.bias.handle, bn.runningMean.handle, bn.runningVar.handle,
+    training, bn.momentum, bn.eps, negativeSlope));
+}
 /** Maximum over the active inputs of each window. */
 export function sparseMaxPool(features: Tensor, rb: Rulebook): Tensor {
   return wrap(native.sparseMaxPool(features.handle, rb.neighboursOn(features.device).handle));

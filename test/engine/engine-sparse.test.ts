@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Tensor, SparseTensor, SparseGrid, tensor, randn, manualSeed, tidy, noGrad, densify, sparsify, sparseConv, sparseMaxPool, sparseUpsample, liveTensors, functional as F, type SparseConvAlgorithm } from '../../src/torch/index.js';
+import { Tensor, SparseTensor, SparseGrid, tensor, randn, manualSeed, tidy, noGrad, densify, sparsify, sparseConv, sparseBnLeaky, sparseMaxPool, sparseUpsample, liveTensors, functional as F, type SparseConvAlgorithm } from '../../src/torch/index.js';
 import { SubmanifoldConv2d, SparseConv2d, SparseMaxPool2d, SparseSequential, BatchNorm2d, LeakyReLU } from '../../src/nn/index.js';
 import { gradcheck } from './helpers.js';
 
@@ -189,4 +189,55 @@ test('a sparse block (conv, BN, LeakyReLU) trains: loss falls, BN statistics mov
   assert.equal(liveTensors(), before);
   net.dispose();
   x.dispose();
+});
+
+// The float32 CPU kernels (native/sparse.cc: the hand gather with its scatter backward, the fused
+// batch norm + leaky ReLU) against the ATen path, which float64 takes: same values, same gradients.
+test('float32 gather conv (hand gather/scatter) equals the float64 ATen path: outputs and gradients', () => tidy(() => {
+  manualSeed(9);
+  const sites = unique(Array.from({ length: 60 }, (_, i) => [i % 2, (i * 7) % 13, (i * 5) % 11] as [number, number, number]));
+  const { s } = sparseBatch(sites, 2, 5, 13, 11);
+  for (const g of [{ kernel: [3, 3], stride: 1, padding: [1, 1], submanifold: true }, { kernel: [3, 3], stride: 2, padding: [1, 1], submanifold: false },
+    { kernel: [3, 3], stride: 1, padding: [1, 1], submanifold: false, same: true }] as const) {
+    const rb = s.grid.rulebook({ ...g, kernel: [...g.kernel], padding: [...g.padding] });
+    const w = randn([7, 5, 3, 3]);
+    const run = (dtype: 'float32' | 'float64') => {
+      const f = s.features.to(dtype).detach().requiresGrad_();
+      const ww = w.to(dtype).detach().requiresGrad_();
+      const y = sparseConv(f, rb, ww, null, 'gather');
+      // A loss that weighs every output differently, so every gradient entry matters.
+      y.mul(y.detach().add(1)).sum().backward();
+      return { y, gf: f.grad!, gw: ww.grad! };
+    };
+    const a = run('float32'), b = run('float64');
+    const tol = (t: Tensor) => 1e-5 * (1 + t.abs().max().item());
+    assert.ok(maxAbsDiff(a.y.double(), b.y) < tol(b.y), `${JSON.stringify(g)}: output`);
+    assert.ok(maxAbsDiff(a.gf.double(), b.gf) < tol(b.gf), `${JSON.stringify(g)}: input gradient`);
+    assert.ok(maxAbsDiff(a.gw.double(), b.gw) < tol(b.gw), `${JSON.stringify(g)}: weight gradient`);
+  }
+}));
+
+test('fused batch norm + leaky ReLU equals BatchNorm2d then LeakyReLU: outputs, running statistics, gradients; train, eval and one row', () => {
+  manualSeed(10);
+  for (const [rows, training] of [[300, true], [300, false], [1, true]] as const) tidy(() => {
+    const x = randn([rows, 6]).mul(3).add(1);
+    const mk = () => { const bn = new BatchNorm2d(6, { eps: 1e-3, momentum: 0.3 }); noGrad(() => { bn.weight.copy_(randn([6])); bn.bias.copy_(randn([6])); bn.runningVar.fill_(2); }); return bn; };
+    const b1 = mk(), b2 = mk();
+    b2.loadStateDict(b1.stateDict());
+    b1.train(training); b2.train(training);
+    const x1 = x.detach().requiresGrad_(), x2 = x.detach().requiresGrad_();
+    const y1 = sparseBnLeaky(x1, b1, training && rows > 1, 0.1);
+    // The reference: libtorch's batch_norm and leaky_relu (batch statistics need two rows).
+    const y2 = F.leakyRelu(F.batchNorm(x2, b2.runningMean, b2.runningVar, { weight: b2.weight, bias: b2.bias, training: training && rows > 1, momentum: 0.3, eps: 1e-3 }), 0.1);
+    const tag = `${rows} rows, ${training ? 'train' : 'eval'}`;
+    assert.ok(maxAbsDiff(y1, y2) < 1e-5, `${tag}: output ${maxAbsDiff(y1, y2)}`);
+    assert.ok(maxAbsDiff(b1.runningMean, b2.runningMean) < 1e-6 && maxAbsDiff(b1.runningVar, b2.runningVar) < 1e-5, `${tag}: running statistics`);
+    const wt = randn([rows, 6]);
+    y1.mul(wt).sum().backward();
+    y2.mul(wt).sum().backward();
+    for (const [n, g1, g2] of [['x', x1.grad!, x2.grad!], ['weight', b1.weight.grad!, b2.weight.grad!], ['bias', b1.bias.grad!, b2.bias.grad!]] as const) {
+      assert.ok(maxAbsDiff(g1, g2) < 1e-4 * (1 + g2.abs().max().item()), `${tag}: ${n} gradient ${maxAbsDiff(g1, g2)}`);
+    }
+    b1.dispose(); b2.dispose();
+  });
 });
