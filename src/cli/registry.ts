@@ -21,6 +21,7 @@ import { registerImportWeights } from './import-weights.js';
 import { registerExportOnnx } from './export-onnx.js';
 import { registerBurst } from './burst.js';
 import { nameOptionErrors } from './options.js';
+import { registerTrigger } from './trigger.js';
 
 export function registerCommands(program: Command): void {
   registerSimulate(program);
@@ -43,5 +44,6 @@ export function registerCommands(program: Command): void {
   registerImportWeights(program);
   registerExportOnnx(program);
   registerBurst(program);
+  registerTrigger(program);
   nameOptionErrors(program); // last: every option's errors name its flag (options.ts)
 }

@@ -1,12 +1,17 @@
-// `daqyolo simulate`: writes a dataset of simulated SNNu TP images (see README "simulate").
+// `daqyolo simulate`: writes a dataset of simulated SNNu TP images (see README "simulate"), or with
+// --stream a continuous TP stream per APA face in a DUNE TP format (sim/stream-sim.ts).
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { mergeConfig, noBackgroundPatch, parseSimConfig, simConfigWarnings } from '../sim/config.js';
 import { generateDataset } from '../data/generate.js';
 import { parseSplitFractions } from '../data/splits.js';
 import { readJsonConfig } from './args.js';
-import { count, integer, number, MAX } from './options.js';
+import { count, integer, number, oneOf, MAX } from './options.js';
 import { withProgress } from './progress.js';
+import { simulateTpStream } from '../sim/stream-sim.js';
+import { TP_FORMATS, writeTpStream } from '../formats/tps/index.js';
+import { existsSync } from 'node:fs';
+import { UserError } from '../errors.js';
 
 
 export function registerSimulate(program: Command): void {
@@ -35,6 +40,10 @@ export function registerSimulate(program: Command): void {
     .addOption(new Option('--layout <kind>', 'image storage').choices(['sparse', 'dense']).default('sparse'))
     .option('--workers <n>', 'worker threads (0 = this thread)', integer({ max: MAX.processes }), availableParallelism())
     .option('--force', 'overwrite an existing output file')
+    .option('--stream <seconds>', 'instead of images: a continuous TP stream of this length per face (backgrounds at their rates, signal Poisson in time across window edges, truth kept), written in --format (docs/trigger.md)', number({ min: 0, max: 1e6, exclusiveMin: true }))
+    .option('--faces <n>', 'with --stream: APA faces (face ids 0 … n − 1, FD-HD offline channels)', count(100_000), 2)
+    .option('--sn-rate <hz>', 'with --stream: signal interactions per face per second', number({ min: 0, max: 1e9 }), 50)
+    .option('--format <kind>', 'with --stream: text8, text11, tpstreamer or hdf5 (docs/tps.md)', oneOf(TP_FORMATS), 'text8')
     .action(async (o) => {
       const base = readJsonConfig(o.config);
       const patch: Record<string, Record<string, unknown>> = { image: {}, signal: {}, electronics: {}, tp: {}, background: {} };
@@ -54,6 +63,14 @@ export function registerSimulate(program: Command): void {
       const merged = mergeConfig(base, { ...patch, ...(o.storeTps ? { storeTps: true } : {}) });
       const config = parseSimConfig(merged, o.config ?? 'config');
       for (const w of simConfigWarnings(config)) console.error(`daqyolo simulate: warning: ${w}`);
+      if (o.stream !== undefined) {
+        if (existsSync(o.out) && !o.force) throw new UserError(`${o.out} exists (--force to overwrite)`);
+        const t0 = performance.now();
+        const stream = simulateTpStream(config, { seconds: o.stream, faces: o.faces, snRateHz: o.snRate, seed: o.seed });
+        const r = await writeTpStream(stream, o.format, o.out);
+        console.log(`wrote ${o.out} (${o.format}): ${o.faces} faces × ${o.stream} s, ${r.tps} TPs, ${r.interactions} signal interactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        return;
+      }
       const split = parseSplitFractions(o.split);
       const summary = await withProgress('simulate', o.images, (bar) => generateDataset({
         out: o.out, config, images: o.images, seed: o.seed, split, force: !!o.force, workers: o.workers,

@@ -28,6 +28,8 @@ export interface InteractionTruth {
   vertexChannel: number;
   vertexTick: number;
   driftCm: number;
+  /** Kinetic energy of the primary electron (0 for none), MeV; absent when unknown (imported). */
+  electronMeV?: number;
 }
 
 export interface ImageRecord {
@@ -88,35 +90,7 @@ export class Simulator {
     const truths: InteractionTruth[] = [];
     for (let k = 0; k < nSignal; k++) {
       const eNu = this.energy.sample(rng);
-      const es = sig.elasticScattering && rng.uniform() < sig.elasticFraction;
-      const prim = es ? nueES(eNu, rng) : nueCC(cfg, eNu, rng);
-      const u = rng.uniform() * g.widthCm;
-      const v = rng.uniform() * g.lengthCm;
-      const d = rng.uniform() * g.driftCm;
-      const arrival = rng.uniform() * g.windowTicks;
-      tr.begin(arrival - d / g.cmPerTick, k);
-      if (prim.electronMeV > 0) {
-        if (Number.isNaN(prim.electronCos)) rng.isotropic(this.dir);
-        else {
-          this.dir.set(this.nuDir);
-          rotate(this.dir, prim.electronCos, 2 * Math.PI * rng.uniform());
-        }
-        tr.electron(u, v, d, this.dir[0], this.dir[1], this.dir[2], prim.electronMeV);
-      }
-      for (const e of prim.gammas) {
-        rng.isotropic(this.dir);
-        tr.photon(u, v, d, this.dir[0], this.dir[1], this.dir[2], e);
-      }
-      truths.push({
-        energyMeV: eNu,
-        process: PROCESSES.indexOf(prim.process),
-        visibleEnergyMeV: tr.visible,
-        nTps: 0,
-        box: -1,
-        vertexChannel: u / g.pitchCm,
-        vertexTick: arrival,
-        driftCm: d,
-      });
+      truths.push(transportInteraction(cfg, g, tr, rng, eNu, this.nuDir, this.dir, k));
     }
     const decays = simulateBackgrounds(cfg, tr, rng);
     const tps = this.tps;
@@ -157,6 +131,47 @@ export class Simulator {
     if (opts.keepTps) rec.tps = copyTps(tps);
     return rec;
   }
+}
+
+/**
+ * One signal interaction of energy eNu at a uniform point of the face: its primaries (νe-CC or, with
+ * elastic scattering on, ν–e ES) transported with owner `owner`. The charge of its vertex arrives at
+ * `arrivalTick` (uniform over the window when omitted; drawn after the vertex, as images always did).
+ * The image and the continuous stream (stream-sim.ts) both make their interactions here.
+ */
+export function transportInteraction(cfg: SimConfig, g: Geometry, tr: Transport, rng: Random, eNu: number, nuDir: Float64Array, dir: Float64Array,
+  owner: number, arrivalTick?: number): InteractionTruth {
+  const sig = cfg.signal;
+  const es = sig.elasticScattering && rng.uniform() < sig.elasticFraction;
+  const prim = es ? nueES(eNu, rng) : nueCC(cfg, eNu, rng);
+  const u = rng.uniform() * g.widthCm;
+  const v = rng.uniform() * g.lengthCm;
+  const d = rng.uniform() * g.driftCm;
+  const arrival = arrivalTick ?? rng.uniform() * g.windowTicks;
+  tr.begin(arrival - d / g.cmPerTick, owner);
+  if (prim.electronMeV > 0) {
+    if (Number.isNaN(prim.electronCos)) rng.isotropic(dir);
+    else {
+      dir.set(nuDir);
+      rotate(dir, prim.electronCos, 2 * Math.PI * rng.uniform());
+    }
+    tr.electron(u, v, d, dir[0], dir[1], dir[2], prim.electronMeV);
+  }
+  for (const e of prim.gammas) {
+    rng.isotropic(dir);
+    tr.photon(u, v, d, dir[0], dir[1], dir[2], e);
+  }
+  return {
+    energyMeV: eNu,
+    process: PROCESSES.indexOf(prim.process),
+    visibleEnergyMeV: tr.visible,
+    nTps: 0,
+    box: -1,
+    vertexChannel: u / g.pitchCm,
+    vertexTick: arrival,
+    driftCm: d,
+    electronMeV: prim.electronMeV,
+  };
 }
 
 function copyTps(t: TpList): TpList {

@@ -52,24 +52,33 @@ export interface SparseImage {
   values: Float32Array;
 }
 
-/** Accumulates the TPs into a sparse image. */
-export function tpsToSparse(layout: ImageLayout, tps: TpList): SparseImage {
+/** The TP columns an image is made of (a TpList, or a stream window's TPs). */
+export interface PixelTps {
+  n: number;
+  channel: ArrayLike<number>;
+  timePeak: ArrayLike<number>;
+  adcIntegral: ArrayLike<number>;
+  adcPeak: ArrayLike<number>;
+  timeOverThreshold: ArrayLike<number>;
+}
+
+/** Accumulates the TPs into a sparse image (a pixel's TPs summed in their list order). */
+export function tpsToSparse(layout: ImageLayout, tps: PixelTps): SparseImage {
   const n = tps.n;
-  const pix = new Int32Array(n);
-  for (let i = 0; i < n; i++) pix[i] = pixelY(layout, tps.timePeak[i]) * layout.width + pixelX(layout, tps.channel[i]);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => pix[a] - pix[b] || a - b);
+  // Pixel index and TP index in one key: a typed-array sort without a comparator (several times
+  // faster than sorting indices with one), same order as by (pixel, index).
+  const key = new Float64Array(n);
+  for (let i = 0; i < n; i++) key[i] = (pixelY(layout, tps.timePeak[i]) * layout.width + pixelX(layout, tps.channel[i])) * 1048576 + i;
+  key.sort();
   let unique = 0;
-  for (let k = 0; k < n; k++) if (k === 0 || pix[order[k]] !== pix[order[k - 1]]) unique++;
+  for (let k = 0; k < n; k++) if (k === 0 || Math.floor(key[k] / 1048576) !== Math.floor(key[k - 1] / 1048576)) unique++;
   const C = layout.channels;
   const pixels = new Int32Array(unique);
   const values = new Float32Array(unique * C);
   let p = -1;
   for (let k = 0; k < n; k++) {
-    const i = order[k];
-    if (k === 0 || pix[i] !== pix[order[k - 1]]) {
-      p++;
-      pixels[p] = pix[i];
-    }
+    const px = Math.floor(key[k] / 1048576), i = key[k] % 1048576;
+    if (p < 0 || px !== pixels[p]) pixels[++p] = px;
     values[p * C] += tps.adcIntegral[i];
     for (let e = 0; e < layout.extras.length; e++) {
       const slot = p * C + 1 + e;
