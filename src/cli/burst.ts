@@ -6,6 +6,9 @@ import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { burstReport, burstReportOf, flatThresholdTable, ONE_PER_MONTH_HZ, readTriggerReport, type BurstReport } from '../eval/burst.js';
 import { BURST_MODELS, burstModel } from '../sim/supernova.js';
+import { parseSimConfig } from '../sim/config.js';
+import { defaultClusterParams } from '../trigger/cluster.js';
+import { burstStreamCheck } from '../eval/burst-stream.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { count, integer, MAX, number, oneOf, probability } from './options.js';
 
@@ -52,9 +55,31 @@ export function registerBurst(program: Command): void {
     .option('--efficiency <e>', 'instead of an evaluation: a trigger\'s published per-interaction efficiency, taken flat over 1–70 MeV', probability())
     .option('--fp-hz <hz>', 'with --efficiency: its FP rate per 10 kt module (taken as exact unless --fp-hz-upper)', number({ min: 0, max: 1e9 }))
     .option('--fp-hz-upper <hz>', 'with --efficiency: the upper edge of the FP rate\'s interval', number({ min: 0, max: 1e9 }))
-    .option('--out <file>', 'report JSON (default <run>/burst/<network|baseline>-<split>.json; with --efficiency, burst-published.json)')
+    .option('--stream-check <bursts>', 'instead: inject this many bursts per distance into a simulated TP stream and run the baseline stream trigger over it (the end-to-end check of docs/burst.md)', integer({ min: 5, max: 100_000 }))
+    .option('--faces <n>', 'with --stream-check: APA faces simulated (their share of a module\'s burst)', count(200), 2)
+    .option('--time-scale <x>', 'with --stream-check: the burst\'s 10 s and the window compressed by this factor', number({ min: 1e-4, max: 1 }), 0.01)
+    .option('--out <file>', 'report JSON (default <run>/burst/<network|baseline>-<split>.json; with --efficiency, burst-published.json; with --stream-check, burst-stream-check.json)')
     .option('--json', 'print the report as JSON')
-    .action((run: string | undefined, o) => {
+    .action(async (run: string | undefined, o) => {
+      if (o.streamCheck !== undefined) {
+        const config = parseSimConfig({});
+        const params = defaultClusterParams(config.electronics.adcBits);
+        const windowS = o.window ?? o.timeScale;
+        const r = await burstStreamCheck({
+          config, faces: o.faces, model: burstModel(o.model), params, threshold: params.minSumAdc, timeScale: o.timeScale, windowS,
+          calibrationSeconds: 1, calibrationRateHz: 50, trials: o.streamCheck, seed: o.seed,
+        });
+        const out = o.out ?? 'burst-stream-check.json';
+        writeJsonAtomic(out, { ...r, computation: { rule: r.computation.rule, method: r.computation.method, d50Kpc: r.computation.d50Kpc, d90Kpc: r.computation.d90Kpc } });
+        const c = r.calibration;
+        console.log([
+          `calibration stream (${o.faces} faces, 1 s, 50 interactions per face per second): ${c.detected}/${c.interactions} interactions detected, ${c.candidates} candidates, ${c.fpCount} FP = ${c.fpHzPerModule.toFixed(0)} Hz per module, ${c.multiplicity.toFixed(2)} candidates per detected interaction`,
+          `rule: ≥ ${r.computation.rule.minCount} candidates within ${windowS} s on the burst compressed ×${o.timeScale} (its 1 s window: ${(windowS / o.timeScale).toPrecision(3)} s)`,
+          ...r.points.map((p) => `  ${p.distanceKpc.toFixed(2)} kpc: ${p.detected}/${p.trials} bursts fired = ${(100 * p.measured).toFixed(1)} ± ${(100 * p.stdErr).toFixed(1)} % vs computed ${(100 * p.computed).toFixed(1)} % (pull ${p.pull.toFixed(2)})`),
+          `written: ${out}`,
+        ].join('\n'));
+        return;
+      }
       const common = {
         model: burstModel(o.model), modules: o.modules, windowsS: o.window ? [o.window] : undefined,
         targetHz: o.perMonth * ONE_PER_MONTH_HZ, trials: o.trials, seed: o.seed, multiplicity: o.multiplicity, validate: o.validate ? { trials: o.validate } : undefined,

@@ -400,7 +400,7 @@ export function burstReportOf(tables: readonly ThresholdTable[], trigger: { matc
     const ds = [0.9, 0.5, 0.1].map((q) => distanceAt(c.probability, q)).filter((d): d is number => d !== null && d <= 1000);
     const points = validateBurst(c, spectrum, { distancesKpc: ds, trials: o.validate.trials, seed: (o.seed ?? 1) + 7, modules });
     validation = {
-      method: 'stream-level Monte Carlo of the candidate stream (interactions drawn from the model, each a candidate with the measured efficiency at its energy, background candidates at the measured FP rate, the sliding-window rule); not yet the TP-stream trigger of `daqyolo trigger`',
+      method: 'stream-level Monte Carlo of the candidate stream (interactions drawn from the model, each a candidate with the measured efficiency at its energy, background candidates at the measured FP rate, the sliding-window rule); the check through the TP stream and the stream trigger is `burst --stream-check`',
       points, maxAbsPull: Math.max(0, ...points.map((p) => Math.abs(p.pull))),
     };
   }

@@ -216,7 +216,8 @@ test('report: the burst figure draws the network and the baseline on one plot, s
   assert.match(fig.caption, /r · network: ≥ \d+ candidates in 1 s/);
   assert.match(fig.caption, /r · baseline: /);
   assert.match(fig.caption, /fake bursts .* per month/);
-  const svg = await toSvg(fig.spec!);
+  assert.ok(fig.spec);
+  const svg = await toSvg(fig.spec);
   assert.match(svg, /distance to the supernova/);
   assert.equal(burstFigure([{ ...run, bursts: {} }]), null);
 });
