@@ -82,8 +82,10 @@ test('metrics.jsonl: each line is checked, the error names file:line and the fie
   const text = [batch, epoch].map((r) => JSON.stringify(r)).join('\n') + '\n{"type": "ba';
   assert.deepEqual(parseMetricsRecords(text, 'run/metrics.jsonl'), [batch, epoch]);
 
+  // The numbers every reader indexes by are checked first (schema/run.ts badRecord, issue 30).
   oneLine(() => parseMetricsRecords(JSON.stringify(batch) + '\n' + JSON.stringify({ ...epoch, epoch: 'one' }) + '\n', 'run/metrics.jsonl'),
-    /^run\/metrics\.jsonl:2: field epoch: /, /found "one"/);
+    /^run\/metrics\.jsonl:2: epoch record with epoch "one"/);
+  oneLine(() => parseMetricsRecords(JSON.stringify({ ...batch, lr: 'fast' }) + '\n', 'run/metrics.jsonl'), /^run\/metrics\.jsonl:1: field lr: /, /found "fast"/);
   oneLine(() => parseMetricsRecords(JSON.stringify({ ...batch, type: 'bach' }) + '\n', 'run/metrics.jsonl'), /^run\/metrics\.jsonl:1: field type: /, /found "bach"/);
   oneLine(() => parseMetricsRecords(JSON.stringify({ ...epoch, val: { ...epoch.val, scales: [{ total: 'x' }] } }) + '\n', 'm.jsonl'),
     /^m\.jsonl:1: field val\.scales\.0\.total: /, /found "x"/);
