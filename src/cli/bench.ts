@@ -34,7 +34,7 @@ export function registerBench(program: Command): void {
     .option('--steps <n>', 'timed steps', count(1_000_000), 5)
     .option('--warmup <n>', 'untimed steps before timing', integer({ max: 1_000_000 }), 2)
     .option('--nchw', 'keep NCHW memory format (default: channels_last, the fast oneDNN path)')
-    .option('--isolated-radius <px>', 'drop pixels with no other active pixel within this many channels and ticks', (v: string) => Number(v), 0)
+    .option('--isolated-radius <px>', 'drop pixels with no other active pixel within this many channels and ticks', integer({ max: 64 }), 0)
     .action((o: CommonOptions & { steps: number; warmup: number; nchw?: boolean; isolatedRadius: number }) => {
       const variant = check(o);
       const r = benchTrain({ variant, width: o.width, size: o.size, batch: o.batch, steps: o.steps, warmup: o.warmup,
