@@ -184,6 +184,9 @@ export function parseMetricsRecords<T = BatchRecord | EpochRecord>(text: string,
  * What is wrong with a metrics record, or null: the fields every reader indexes by (epoch, batch,
  * step numbers, the per-scale arrays). Values that may be null (a NaN objective) are not checked.
  */
+// Two checks per line, on purpose: badRecord names the defects that crashed readers before (a
+// non-integer epoch, a record without scales) in words a user recognises ("epoch record with epoch
+// \"x\""); the schema below it then checks every field of the record as train writes it.
 function badRecord(rec: unknown): string | null {
   if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) return `${JSON.stringify(rec)} is not a record`;
   const r = rec as Record<string, unknown>;
