@@ -14,7 +14,8 @@ import { parseSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
 import { openDataset } from '../src/data/store.js';
 import {
-  MIN_MARKER_PX, colourOf, datasetScene, eventSvg, frameInteraction, kindOfOwner, layoutOf, logScale, parseZoom, type EventScene, type View,
+  MIN_MARKER_PX, colourOf, datasetScene, eventSvg, frameInteraction, kindOfOwner, layoutOf, logScale, parseZoom, sceneDetections, sceneMatchRule,
+  type EventScene, type SceneTp, type View,
 } from '../src/report/event-scene.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -118,4 +119,22 @@ test('owner codes map to the sources a physicist names', () => {
   assert.equal(kindOfOwner(-10), 'ncapture');
   assert.equal(kindOfOwner(-1000), 'noise');
   assert.equal(kindOfOwner(-3), 'other');
+});
+
+test('detections are marked by the TP rule when the TPs are stored: ≥ 2 of one interaction inside the box, not IoU', () => {
+  const truth = [{ x1: 10, y1: 10, x2: 30, y2: 30 }];
+  // Interaction 0 has TPs at pixels (12,12), (13,12), (28,28); ³⁹Ar (owner −1) at (20,20) and (21,20).
+  const tp = (px: number, py: number, owner: number) => ({ x: px + 0.5, y: py + 0.5, adc: 100, kind: owner >= 0 ? 'nu' : 'ar39', owner, px, py }) as SceneTp;
+  const tps = [tp(12, 12, 0), tp(13, 12, 0), tp(28, 28, 0), tp(20, 20, -1), tp(21, 20, -1)];
+  const det = (x1: number, y1: number, x2: number, y2: number) => ({ x1, y1, x2, y2, score: 0.9, cls: 0 });
+  const marked = sceneDetections([
+    det(11, 11, 15, 14), //   2 TPs of interaction 0, IoU with the truth box 0.03: on it by the TP rule
+    det(10, 10, 29, 29), //   IoU 0.9 and 2 of interaction 0's TPs inside (the ³⁹Ar ones do not count): on it
+    det(19, 19, 29, 29), //   IoU 0.25, one TP of interaction 0 and two ³⁹Ar: a false positive by the TP rule
+  ], truth, tps).map((d) => d.matched);
+  assert.deepEqual(marked, [true, true, false]);
+  // Without stored TPs (imported pictures) the display falls back to IoU ≥ 0.1 and says so.
+  assert.deepEqual(sceneDetections([det(11, 11, 15, 14), det(19, 19, 29, 29)], truth, []).map((d) => d.matched), [false, true]);
+  assert.match(sceneMatchRule([]), /IoU ≥ 0\.1 .*not the TP rule/);
+  assert.match(sceneMatchRule(tps), /≥ 2 of the interaction's TPs/);
 });

@@ -7,9 +7,8 @@ import { Command } from 'commander';
 import { PNG } from 'pngjs';
 import { UserError } from '../errors.js';
 import { openDataset, type DatasetBox, type Interaction } from '../data/store.js';
-import { datasetScene, eventPng, pixelTps, sceneDetections, type EventScene } from '../report/event-scene.js';
+import { datasetScene, eventPng, pixelTps, sceneDetections, sceneMatchRule, type EventScene } from '../report/event-scene.js';
 import { DEFAULT_NMS_IOU } from '../infer/nms.js';
-import { matchRuleText } from '../eval/efficiency.js';
 import { drawOptions } from './show.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
 import { predict } from '../infer/predict.js';
@@ -102,8 +101,8 @@ export function registerDetect(program: Command): void {
         if (o.png && it.scene) {
           // The detections evaluate counts (NMS as evaluate runs it), each marked matched or false
           // positive by evaluate's matching rule on simulated images (they carry the truth).
-          const scene = { ...it.scene, detections: sceneDetections(dets, it.scene.units ? it.boxes : null) };
-          scene.detectionNote = `detections: score ≥ ${o.score}, after NMS (IoU ${DEFAULT_NMS_IOU} per class, as evaluate)${scene.detections[0]?.matched != null ? `; on an interaction = ${matchRuleText()}` : ''}`;
+          const scene = { ...it.scene, detections: sceneDetections(dets, it.scene.units ? it.boxes : null, it.scene.tps) };
+          scene.detectionNote = `detections: score ≥ ${o.score}, after NMS (IoU ${DEFAULT_NMS_IOU} per class, as evaluate)${scene.detections[0]?.matched != null ? `; on an interaction = ${sceneMatchRule(it.scene.tps)}` : ''}`;
           writeFileAtomic(join(o.out, `${basename(it.name, extname(it.name))}.png`), eventPng(scene, drawOptions(scene, o)));
         }
         return { image: it.name, width: it.width, height: it.height, truth: it.boxes, detections };

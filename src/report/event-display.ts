@@ -7,8 +7,7 @@ import { predict } from '../infer/predict.js';
 import { openRun } from '../infer/open-run.js';
 import type { RunData } from './load.js';
 import type { Figure } from './figure.js';
-import { datasetScene, eventSvg, frameInteraction, sceneDetections } from './event-scene.js';
-import { matchRuleText } from '../eval/efficiency.js';
+import { datasetScene, eventSvg, frameInteraction, sceneDetections, sceneMatchRule } from './event-scene.js';
 
 export interface EventOptions {
   /** How many images (default 3). */
@@ -87,8 +86,8 @@ export function eventFigures(runs: readonly RunData[], o: EventOptions = {}): { 
         const scene = {
           ...base,
           title: `${basename(data)} image ${index} (${split} split)${run ? `: ${run}` : ''}`,
-          detections: d ? sceneDetections(d.filter((x) => x.score >= DISPLAY_SCORE), base.truths) : [],
-          detectionNote: d ? `detections of ${run}: score ≥ ${DISPLAY_SCORE} after NMS (as evaluate); on an interaction = ${matchRuleText()}` : undefined,
+          detections: d ? sceneDetections(d.filter((x) => x.score >= DISPLAY_SCORE), base.truths, base.tps) : [],
+          detectionNote: d ? `detections of ${run}: score ≥ ${DISPLAY_SCORE} after NMS (as evaluate); on an interaction = ${sceneMatchRule(base.tps)}` : undefined,
         };
         figures.push({
           id: `event-${index}${perRun.length > 1 ? `-${j}` : ''}`,

@@ -12,7 +12,7 @@
 // axes convert to channels and ticks with the dataset's binning.
 import { BACKGROUND_SOURCES, NOISE_OWNER, bgIndex } from '../sim/deposits.js';
 import type { DatasetBox, DatasetReader, DatasetTables, Interaction } from '../data/store.js';
-import { detectionMatches } from '../eval/efficiency.js';
+import { detectionMatches, matchRuleText } from '../eval/efficiency.js';
 import { escapeHtml } from './html.js';
 import { svgToPng } from './vega.js';
 
@@ -36,7 +36,9 @@ export function kindOfOwner(owner: number): TpKind {
 }
 
 export interface SceneUnits { wiresPerPixel: number; ticksPerPixel: number; tickUs: number }
-export interface SceneTp { x: number; y: number; adc: number; kind: TpKind }
+/** A TP as drawn: continuous position, ΣADC and source; stored TPs also carry their truth owner
+ *  (≥ 0: the image's interaction index) and pixel (column, row), for the TP matching rule. */
+export interface SceneTp { x: number; y: number; adc: number; kind: TpKind; owner?: number; px?: number; py?: number }
 export interface SceneBox { x1: number; y1: number; x2: number; y2: number }
 export interface SceneTruth extends SceneBox { energyMeV: number; process: string; kinds: Partial<Record<TpKind, number>> }
 export interface SceneDetection extends SceneBox { score: number; cls: number; matched: boolean | null }
@@ -74,7 +76,10 @@ export function sceneTps(reader: DatasetReader & Partial<Pick<DatasetTables, 'tp
       tps.push({
         x: (stored.channel[i]! + 0.5) / units.wiresPerPixel,
         y: Math.min(reader.height - 1e-3, Math.max(0, (stored.timePeak[i]! + 0.5) / units.ticksPerPixel)),
-        adc: stored.adcIntegral[i]!, kind: kindOfOwner(stored.owner[i]!),
+        adc: stored.adcIntegral[i]!, kind: kindOfOwner(stored.owner[i]!), owner: stored.owner[i]!,
+        // The image's binning (sim/image.ts pixelX, pixelY), so the TP rule counts what evaluate counts.
+        px: Math.min(reader.width - 1, Math.floor(stored.channel[i]! / units.wiresPerPixel)),
+        py: Math.min(reader.height - 1, Math.max(0, Math.floor(stored.timePeak[i]! / units.ticksPerPixel))),
       });
     }
     return { tps, raw: true };
@@ -102,12 +107,30 @@ export function sceneTruths(boxes: readonly DatasetBox[], interactions: readonly
   });
 }
 
-/** Detections marked as evaluate counts them: matched to a truth box (evaluate's rule) or a false positive; null without truth. */
-export function sceneDetections(dets: readonly { x1: number; y1: number; x2: number; y2: number; score: number; cls: number }[], truths: readonly SceneBox[] | null): SceneDetection[] {
+/** Detections marked as evaluate counts them, on an interaction or a false positive; null without truth.
+ *  With stored TPs (owners known) by evaluate's default rule, the TP rule: a detection is on an
+ *  interaction when its box holds the pixel centres of ≥ 2 of that interaction's TPs (eval/efficiency.ts
+ *  tpsHeld). Without them (imported pictures) by IoU ≥ 0.1 with a truth box, and `sceneMatchRule` says so. */
+export function sceneDetections(dets: readonly { x1: number; y1: number; x2: number; y2: number; score: number; cls: number }[], truths: readonly SceneBox[] | null,
+  tps: readonly SceneTp[] = []): SceneDetection[] {
+  const owned = tps.filter((t) => t.owner !== undefined && t.owner >= 0 && t.px !== undefined);
+  const byTps = (d: SceneBox) => {
+    const counts = new Map<number, number>();
+    for (const t of owned) {
+      const cx = t.px! + 0.5, cy = t.py! + 0.5;
+      if (cx >= d.x1 && cx <= d.x2 && cy >= d.y1 && cy <= d.y2) counts.set(t.owner!, (counts.get(t.owner!) ?? 0) + 1);
+    }
+    return [...counts.values()].some((n) => n >= 2);
+  };
   return dets.map((d) => ({
     x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls,
-    matched: truths ? truths.some((t) => detectionMatches(d, [t.x1, t.y1, t.x2, t.y2])) : null,
+    matched: !truths ? null : owned.length > 0 || tps.some((t) => t.owner !== undefined) ? byTps(d) : truths.some((t) => detectionMatches(d, [t.x1, t.y1, t.x2, t.y2], { match: 'iou' })),
   }));
+}
+
+/** The rule sceneDetections used, for the display's note. */
+export function sceneMatchRule(tps: readonly SceneTp[]): string {
+  return tps.some((t) => t.owner !== undefined) ? matchRuleText({ match: 'tps' }) : `${matchRuleText({ match: 'iou' })} (no TPs stored, so not the TP rule)`;
 }
 
 /** A whole dataset image as a scene (show, detect, the report). */
