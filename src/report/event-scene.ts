@@ -12,7 +12,7 @@
 // axes convert to channels and ticks with the dataset's binning.
 import { BACKGROUND_SOURCES, NOISE_OWNER, bgIndex } from '../sim/deposits.js';
 import type { DatasetBox, DatasetReader, DatasetTables, Interaction } from '../data/store.js';
-import { detectionMatches, matchRuleText } from '../eval/efficiency.js';
+import { detectionMatches } from '../eval/efficiency.js';
 import { escapeHtml } from './html.js';
 import { svgToPng } from './vega.js';
 
@@ -130,7 +130,8 @@ export function sceneDetections(dets: readonly { x1: number; y1: number; x2: num
 
 /** The rule sceneDetections used, for the display's note. */
 export function sceneMatchRule(tps: readonly SceneTp[]): string {
-  return tps.some((t) => t.owner !== undefined) ? matchRuleText({ match: 'tps' }) : `${matchRuleText({ match: 'iou' })} (no TPs stored, so not the TP rule)`;
+  // Short forms of matchRuleText's (eval/efficiency.ts), to fit under the plot.
+  return tps.some((t) => t.owner !== undefined) ? "the TP rule: ≥ 2 of the interaction's TPs inside the box" : 'IoU ≥ 0.1 with a truth box (no TPs stored, not the TP rule)';
 }
 
 /** A whole dataset image as a scene (show, detect, the report). */
