@@ -20,7 +20,8 @@ import { fpPerImageToHz, hzPerFpPerImage, type TriggerOptions } from './efficien
 import { storedBackground, tpImportInfo, windowsNote } from '../formats/tps/import.js';
 import { poissonInterval, poissonUpperLimit } from './intervals.js';
 import { datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
-import type { ClusterParams } from '../trigger/cluster.js';
+import type { Candidate, ClusterParams } from '../trigger/cluster.js';
+import { streamCount } from './stream-loop.js';
 import { SCORE_BINS, shardRange, readFpState, fileDigest, jsonDigest, type FpState, type FpShard } from './fprate-state.js';
 
 export { SCORE_BINS, shardRange, type FpState, type FpShard } from './fprate-state.js';
@@ -111,69 +112,51 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
   // What the count is of, by content: the checkpoint's bytes and the streamed configuration.
   const checkpointDigest = fileDigest(opened.checkpoint);
   const streamDigest = jsonDigest(sim.config);
-  let state: FpState = {
+  const fresh: FpState = {
     run: o.runDir, checkpoint: opened.checkpoint, checkpointDigest, streamDigest, seed, start: sim.numImages + FPRATE_BACKGROUND_START + (shard?.first ?? 0), images: 0,
     counts: new Array<number>(SCORE_BINS).fill(0), seconds: 0, ...(shard ? { shard } : {}),
   };
-  if (existsSync(statePath)) {
-    const saved = readFpState(statePath);
+  const resume = (path: string): FpState | undefined => {
+    const saved = readFpState(path);
     const other = saved.checkpointDigest === undefined ? 'no checkpoint digest (an older daqyolo wrote it)'
       : saved.checkpointDigest !== checkpointDigest ? `other weights (${saved.checkpoint} as it was then), not those of ${opened.checkpoint} now`
-        : saved.streamDigest !== streamDigest || saved.start !== state.start ? 'another simulated stream (the dataset\'s configuration changed)' : null;
+        : saved.streamDigest !== streamDigest || saved.start !== fresh.start ? 'another simulated stream (the dataset\'s configuration changed)' : null;
     if (other) {
-      o.onNote?.(`${statePath}: its ${saved.images} images were measured with ${other}; starting over`);
-    } else {
-      if (shard && JSON.stringify(saved.shard) !== JSON.stringify(shard)) {
-        throw new UserError(`${statePath} is shard ${JSON.stringify(saved.shard)}, not ${JSON.stringify(shard)} (same --images and --batch for every shard); delete it to start again`);
-      }
-      // Reused whatever path reached it (relative, absolute, a moved run): the paths are only recorded.
-      state = { ...saved, run: o.runDir, checkpoint: opened.checkpoint };
+      o.onNote?.(`${path}: its ${saved.images} images were measured with ${other}; starting over`);
+      return undefined;
     }
-  }
-  const target = shard ? shard.images : o.images;
-  const remaining = Math.max(0, target - state.images);
-  const t0 = performance.now();
-  const secondsBefore = state.seconds;
-  const save = () => {
-    state.seconds = secondsBefore + (performance.now() - t0) / 1000;
-    writeJsonAtomic(statePath, state);
+    if (shard && JSON.stringify(saved.shard) !== JSON.stringify(shard)) {
+      throw new UserError(`${path} is shard ${JSON.stringify(saved.shard)}, not ${JSON.stringify(shard)} (same --images and --batch for every shard); delete it to start again`);
+    }
+    // Reused whatever path reached it (relative, absolute, a moved run): the paths are only recorded.
+    return { ...saved, run: o.runDir, checkpoint: opened.checkpoint };
   };
+  const target = shard ? shard.images : o.images;
   const layout = imageLayout(sim.config);
   const pixels = o.input !== 'dense' && opened.ctx.model.sparse && layout.height === opened.ctx.size && layout.width === opened.ctx.size;
   if (o.input === 'pixels' && !pixels) throw new UserError(`fprate: pixel-list input needs a sparse model at the image size (${opened.run.config.model.variant} at ${opened.ctx.size} px, images ${layout.height}×${layout.width})`);
-  let pending: (StreamedImage | StreamedPixels)[] = [];
-  const flush = () => {
-    if (!pending.length) return;
-    const ctx = opened.ctx;
-    const detections = pixels ? tidy(() => detectSparseBatch(ctx, SparseTensor.fromSortedPixels(pending as StreamedPixels[], layout.channels, layout.height, layout.width, ctx.inputScale, ctx.device), { scoreThreshold: MIN_SCORE }))
-      : predict(ctx, pending as StreamedImage[], { scoreThreshold: MIN_SCORE });
-    for (const dets of detections) {
-      for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
-    }
-    state.images += detections.length;
-    pending = [];
+  const source = (from: number, count: number): AsyncIterable<StreamedImage | StreamedPixels> | Iterable<StreamedImage> => {
+    const streamOpts = { config: sim.config, seed, start: fresh.start + from, count, mode: 'background' as const, reuseBuffer: o.workers === 0 };
+    if (pixels) return streamPixels({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) });
+    if (o.workers > 0) return streamImagesParallel({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) });
+    // One simulation buffer reused for every image: keep a copy of each until its batch is run.
+    return (function* () { for (const img of streamImages(streamOpts)) yield { ...img, image: img.image.slice() }; })();
   };
-  const streamOpts = { config: sim.config, seed, start: state.start + state.images, count: remaining, mode: 'background' as const, reuseBuffer: o.workers === 0 };
-  const stream = pixels ? streamPixels({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : o.workers > 0 ? streamImagesParallel({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) }) : toAsync(streamImages(streamOpts));
-  let lastSave = performance.now();
-  for await (const img of stream) {
-    pending.push(o.workers === 0 && 'image' in img ? { ...img, image: img.image.slice() } : img);
-    if (pending.length === o.batch) {
-      flush();
-      o.onProgress?.(state.images, target);
-      if (performance.now() - lastSave > 1000 * (o.saveEverySeconds ?? 10)) { save(); lastSave = performance.now(); }
-      // Simulating on this thread never returns to the event loop by itself: yield so that a
-      // Ctrl-C handler can set control.stop.
-      await new Promise<void>((r) => setImmediate(r));
-      if (o.control?.stop) break;
-    }
-  }
-  flush();
-  save();
+  const ctx = opened.ctx;
+  const pass = await streamCount<StreamedImage | StreamedPixels, FpState>({
+    fresh, store: { path: statePath, resume, saveEverySeconds: o.saveEverySeconds }, total: target, source, batch: o.batch, control: o.control, onProgress: o.onProgress,
+    step: (batch, state) => {
+      const detections = pixels ? tidy(() => detectSparseBatch(ctx, SparseTensor.fromSortedPixels(batch as StreamedPixels[], layout.channels, layout.height, layout.width, ctx.inputScale, ctx.device), { scoreThreshold: MIN_SCORE }))
+        : predict(ctx, batch as StreamedImage[], { scoreThreshold: MIN_SCORE });
+      for (const dets of detections) {
+        for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
+      }
+    },
+  });
   opened.model.dispose();
-  const elapsed = (performance.now() - t0) / 1000;
+  const { state } = pass;
   const thresholds = o.thresholds ?? DEFAULT_THRESHOLDS;
-  return { ...state, imagesPerSecond: remaining && elapsed ? (state.images - (target - remaining)) / elapsed : 0, cl: 0.9, rows: fpTable(state, thresholds, o.trigger) };
+  return { ...state, imagesPerSecond: pass.remaining && pass.elapsed ? pass.measured / pass.elapsed : 0, cl: 0.9, rows: fpTable(state, thresholds, o.trigger) };
 }
 
 const DEFAULT_THRESHOLDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -288,10 +271,6 @@ function checkSplit(evalDir: string, count: number, shards: { file: string; stat
   if (missing.length) throw new UserError(`${evalDir}: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} missing (fprate --shard i/${count})`);
 }
 
-async function* toAsync<T>(g: Generator<T>): AsyncGenerator<T> {
-  yield* g;
-}
-
 /** The baseline trigger's FP rate on streamed background-only images: every candidate's ΣADC is kept
  *  (a few per thousand images), so any threshold can be read afterwards; resumable like the network's. */
 export interface BaselineFpState { data: string; seed: number; start: number; params: ClusterParams; images: number; sumAdc: number[]; seconds: number }
@@ -305,29 +284,20 @@ export async function measureBaselineFpRate(o: { data: string; images: number; p
   reader.close();
   const seed = o.seed ?? sim.seed;
   const statePath = o.state ?? join(dirname(o.data), `baseline-fprate-seed${seed}.json`);
-  let state: BaselineFpState = { data: o.data, seed, start: sim.numImages + FPRATE_BACKGROUND_START, params: o.params, images: 0, sumAdc: [], seconds: 0 };
-  if (existsSync(statePath)) {
-    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as BaselineFpState;
-    if (JSON.stringify(saved.params) !== JSON.stringify(o.params)) throw new UserError(`${statePath} was measured with other cluster parameters (${JSON.stringify(saved.params)}); delete it to start again`);
-    state = saved;
-  }
-  const remaining = Math.max(0, o.images - state.images);
-  const t0 = performance.now();
-  const before = state.seconds;
-  const save = () => { state.seconds = before + (performance.now() - t0) / 1000; writeJsonAtomic(statePath, state); };
-  let last = performance.now();
-  for await (const cands of streamBaselineBackground(sim, remaining, o.params, { workers: o.workers, start: state.start + state.images, seed })) {
-    for (const c of cands) state.sumAdc.push(c.sumAdc);
-    state.images++;
-    if (state.images % 256 === 0) {
-      o.onProgress?.(state.images, o.images);
-      if (performance.now() - last > 10_000) { save(); last = performance.now(); }
-      if (o.control?.stop) break;
-    }
-  }
-  save();
-  const elapsed = (performance.now() - t0) / 1000;
+  const fresh: BaselineFpState = { data: o.data, seed, start: sim.numImages + FPRATE_BACKGROUND_START, params: o.params, images: 0, sumAdc: [], seconds: 0 };
+  const resume = (path: string): BaselineFpState => {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as BaselineFpState;
+    if (JSON.stringify(saved.params) !== JSON.stringify(o.params)) throw new UserError(`${path} was measured with other cluster parameters (${JSON.stringify(saved.params)}); delete it to start again`);
+    return saved;
+  };
+  // Candidates come image by image (a few per thousand images); progress, saves and stops every 256.
+  const pass = await streamCount<Candidate[], BaselineFpState>({
+    fresh, store: { path: statePath, resume }, total: o.images, batch: 256, control: o.control, onProgress: o.onProgress,
+    source: (from, count) => streamBaselineBackground(sim, count, o.params, { workers: o.workers, start: fresh.start + from, seed }),
+    step: (batch, state) => { for (const cands of batch) for (const c of cands) state.sumAdc.push(c.sumAdc); },
+  });
+  const { state, elapsed } = pass;
   const thresholds = o.thresholds ?? [1, 2, 4, 8, 16, 32, 64].map((f) => f * o.params.minSumAdc);
   const rows = fpRows(state.images, thresholds, (t) => state.sumAdc.filter((x) => x >= t).length, o.trigger ?? {}, 0.9);
-  return { ...state, imagesPerSecond: elapsed > 0 ? (state.images - (o.images - remaining)) / elapsed : 0, cl: 0.9, rows };
+  return { ...state, imagesPerSecond: elapsed > 0 ? pass.measured / elapsed : 0, cl: 0.9, rows };
 }
