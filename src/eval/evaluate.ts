@@ -6,12 +6,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { BatchLoader } from '../data/loader.js';
-import { EVALUATE_BACKGROUND_START, streamImages } from '../data/stream.js';
+import { EVALUATE_BACKGROUND_START, streamImages, type StreamedImage } from '../data/stream.js';
 import { parseSimConfig } from '../sim/config.js';
 import { UserError } from '../errors.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { TermAccumulator, BatchedPredictor, forEachPredictedBatch, mapImage } from '../infer/predict.js';
+import { TermAccumulator, forEachPredictedBatch, mapImage, predict } from '../infer/predict.js';
 import { evaluateDetections, type MapImage } from '../infer/map.js';
+import { streamCount } from './stream-loop.js';
 import { DEFAULT_MATCH, evaluateTrigger, hzPerFpPerImage, type MatchRule, type TriggerImage, type TriggerOptions } from './efficiency.js';
 import { datasetImageTps, datasetSimulation, pixelTps } from '../trigger/baseline.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
@@ -89,7 +90,7 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   }
   // Imported pictures have no interactions or background: detection metrics only.
   let trigger = o.trigger;
-  let background = simulated && o.background > 0 ? inferBackground(opened, reader.attrs, o.background, o.batch, o.onProgress) : undefined;
+  let background = simulated && o.background > 0 ? await inferBackground(opened, reader.attrs, o.background, o.batch, o.onProgress) : undefined;
   let triggerNote: string | undefined;
   if (tp) {
     trigger = { ...o.trigger, windowTicks: tp.windowTicks, tickSeconds: tp.tickUs * 1e-6 };
@@ -127,17 +128,17 @@ export function simulatorOf(attrs: Record<string, unknown>, path = 'dataset') {
 
 /**
  * Inference on background-only images (no signal drawn) from the dataset's simulator, with
- * image indices past the dataset's so they are new images.
+ * image indices past the dataset's so they are new images. The stream loop of fprate without a
+ * state file: the detections are kept, not counted, and the pass is short.
  */
-function inferBackground(opened: ReturnType<typeof openRun>, attrs: Record<string, unknown>, count: number, batch: number,
-  onProgress?: EvaluateOptions['onProgress']): TriggerImage[] {
+async function inferBackground(opened: ReturnType<typeof openRun>, attrs: Record<string, unknown>, count: number, batch: number,
+  onProgress?: EvaluateOptions['onProgress']): Promise<TriggerImage[]> {
   const sim = simulatorOf(attrs);
-  const out: TriggerImage[] = [];
-  const predictor = new BatchedPredictor(opened.ctx, batch, {}, (detections) => {
-    for (const dets of detections) out.push({ detections: dets.map(toDetection), interactions: [] });
-    onProgress?.(out.length, count, 'background');
+  const { state } = await streamCount<StreamedImage, { images: number; seconds: number; out: TriggerImage[] }>({
+    fresh: { images: 0, seconds: 0, out: [] }, total: count, batch,
+    source: (from, n) => streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + EVALUATE_BACKGROUND_START + from, count: n, mode: 'background' }),
+    step: (images, s) => { for (const dets of predict(opened.ctx, images, {})) s.out.push({ detections: dets.map(toDetection), interactions: [] }); },
+    onProgress: (done, total) => onProgress?.(done, total, 'background'),
   });
-  for (const img of streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + EVALUATE_BACKGROUND_START, count, mode: 'background' })) predictor.push(img);
-  predictor.flush();
-  return out;
+  return state.out;
 }

@@ -157,31 +157,6 @@ export function predict(ctx: InferContext, images: readonly InputImage[], o: Omi
 }
 
 /**
- * Collects images and predicts them `batch` at a time (the last batch may be smaller): the loop
- * `evaluate` and `fprate` run over streamed background images. `onBatch` gets each batch's
- * detections in input order.
- */
-export class BatchedPredictor {
-  #pending: InputImage[] = [];
-  constructor(private readonly ctx: InferContext, private readonly batch: number, private readonly o: Omit<PredictOptions, 'loss'>,
-    private readonly onBatch: (detections: DecodedBox[][]) => void) {}
-  /** Queues one image; predicts the queue when it holds `batch` images (then returns true). */
-  push(img: InputImage): boolean {
-    this.#pending.push(img);
-    if (this.#pending.length < this.batch) return false;
-    this.flush();
-    return true;
-  }
-  /** Predicts whatever is queued. */
-  flush(): void {
-    if (!this.#pending.length) return;
-    const dets = predict(this.ctx, this.#pending, this.o);
-    this.#pending = [];
-    this.onBatch(dets);
-  }
-}
-
-/**
  * Runs the images `indices` through the model in eval mode, `batch` at a time, through the loader
  * (no augmentation), and hands each batch with its results to `onBatch`. The model is left in the
  * mode it was in. `idBase` keeps request ids apart from others queued on the same loader.
