@@ -73,6 +73,19 @@ export interface DefaultStudyResult {
 
 const NO_PROGRESS: StudyProgress = { update() {}, phase() {}, stop() {} };
 
+/**
+ * A study's dataset: the default simulation at `size` px with the TPs and their owners stored
+ * (the TP matching rule reads them: no regeneration at each evaluation). The default study and
+ * the seed plan both make theirs here.
+ */
+export async function simulateStudyData(path: string, images: number, size: number, seed: number, bar: StudyProgress): Promise<void> {
+  const config = defaultSimConfig();
+  config.image.size = size;
+  config.storeTps = true;
+  await generateDataset({ out: path, config, images, seed, handleSignals: true, onProgress: (d) => bar.update(d) });
+  bar.stop();
+}
+
 /** Runs (or resumes) the default study in `o.out`; holds the folder's lock until the process exits. */
 export async function runDefaultStudy(o: DefaultStudyOptions, hooks: DefaultStudyHooks): Promise<DefaultStudyResult> {
   const log = hooks.log ?? (() => {});
@@ -86,13 +99,7 @@ export async function runDefaultStudy(o: DefaultStudyOptions, hooks: DefaultStud
   // 1. Dataset.
   if (!existsSync(data)) {
     log(`[1/6] simulating ${o.images} SNNu images (${o.size} × ${o.size}) → ${data}`);
-    const config = defaultSimConfig();
-    config.image.size = o.size;
-    // The TPs with their owners: the TP matching rule reads them (no regeneration at evaluation).
-    config.storeTps = true;
-    const bar = progress('simulate', o.images);
-    await generateDataset({ out: data, config, images: o.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
-    bar.stop();
+    await simulateStudyData(data, o.images, o.size, o.seed, progress('simulate', o.images));
   } else log(`[1/6] using the existing dataset ${data}`);
 
   // 2. Anchors (the trainer computes the same ones; printed here for the record).

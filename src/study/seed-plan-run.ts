@@ -9,8 +9,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { defaultSimConfig } from '../sim/config.js';
-import { generateDataset } from '../data/generate.js';
 import { openDataset } from '../data/store.js';
 import { parseTrainConfig } from '../config/train-config.js';
 import { lockRunDir, runState } from '../run/run-dir.js';
@@ -28,7 +26,7 @@ import { readDoneRecord } from '../schema/run.js';
 import { ENDPOINT_RATES_HZ, ENDPOINT_RULES, THESIS, baselineThresholdForRate, endpointRow, thresholdForRate, unreachableRow, type EndpointResult, type EndpointRow } from './endpoint.js';
 import { estimateStepMs } from './step-time.js';
 import { REFERENCE_BATCH } from './experiments.js';
-import { STUDY_EVAL_LOADER, type StudyProgress } from './default-study.js';
+import { STUDY_EVAL_LOADER, simulateStudyData, type StudyProgress } from './default-study.js';
 import type { ClusterParams } from '../trigger/cluster.js';
 import type { BaselineReport } from '../eval/evaluate.js';
 import type { MatchRule } from '../eval/efficiency.js';
@@ -129,13 +127,7 @@ export async function runSeedPlan<R extends { findings: unknown[] }>(o: SeedPlan
   // 1. The dataset.
   if (!existsSync(manifest.data)) {
     h.log(`[1/5] simulating ${s.images} SNNu images (${s.size} × ${s.size}) → ${manifest.data}`);
-    const config = defaultSimConfig();
-    config.image.size = s.size;
-    // The TPs with their owners: the TP matching rule reads them (no regeneration at each evaluation).
-    config.storeTps = true;
-    const bar = h.progress('simulate', s.images);
-    await generateDataset({ out: manifest.data, config, images: s.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
-    bar.stop();
+    await simulateStudyData(manifest.data, s.images, s.size, o.seed, h.progress('simulate', s.images));
   } else h.log(`[1/5] using the dataset ${manifest.data}`);
 
   // 2. The runs, as a sweep.
