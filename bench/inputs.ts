@@ -3,7 +3,7 @@
 // images of a dataset's training split (what the user's own data costs).
 import { openDataset } from '../src/data/store.js';
 import { UserError } from '../src/errors.js';
-import { mulberry32 } from '../src/util/rng.js';
+import { randomImages } from '../src/study/step-time.js';
 
 export interface BenchInputOptions {
   batch: number;
@@ -17,7 +17,6 @@ export interface BenchInputOptions {
 
 /** [batch, 1, size, size] values and the mean number of non-zero pixels per image. */
 export function benchImages(o: BenchInputOptions): { images: Float32Array; activePerImage: number } {
-  const plane = o.size * o.size;
   let images: Float32Array;
   if (o.data) {
     const reader = openDataset(o.data);
@@ -32,21 +31,7 @@ export function benchImages(o: BenchInputOptions): { images: Float32Array; activ
       reader.close();
     }
   } else {
-    const rng = mulberry32(o.seed + 1);
-    images = new Float32Array(o.batch * plane);
-    if (o.active === undefined) {
-      // Box–Muller normals: every pixel non-zero.
-      for (let i = 0; i < images.length; i++) images[i] = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-    } else {
-      if (o.active > plane) throw new UserError(`--active ${o.active} is more than the ${plane} pixels of an image`);
-      for (let b = 0; b < o.batch; b++) {
-        let placed = 0;
-        while (placed < o.active) {
-          const p = b * plane + Math.floor(rng() * plane);
-          if (images[p] === 0) { images[p] = 1 + rng(); placed++; }
-        }
-      }
-    }
+    images = randomImages(o);
   }
   let nz = 0;
   for (let i = 0; i < images.length; i++) if (images[i] !== 0) nz++;

@@ -3,8 +3,8 @@
 // Used by `daqyolo bench train` and by bench/engine-vs-pytorch.ts (which runs it as a child
 // process so that its peak RSS is its own). The loss is the sum of squares of the head outputs:
 // it exercises forward, backward and the optimiser like the real loss, without its bookkeeping.
-import { performance } from 'node:perf_hooks';
-import { Adam, manualSeed, tensor, setNumThreads, getNumThreads, tidy } from '../src/torch/index.js';
+import { manualSeed, setNumThreads, getNumThreads } from '../src/torch/index.js';
+import { timeTrainSteps } from '../src/study/step-time.js';
 import { benchImages, type BenchInputOptions } from './inputs.js';
 import { createYolo, type Variant } from '../src/model/yolo.js';
 
@@ -54,28 +54,9 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
   model.train();
   // The dense network's FLOPs (the sparse network does the work of its active sites only).
   const gflop = (model.sparse ? denseFlops(o) : model.flops(o.size, o.size)) / 1e9;
-  const opt = new Adam(model.parameters(), { lr: 1e-4 });
   const { images, activePerImage } = benchImages(o);
-  const x = tensor(images, { shape: [o.batch, 1, o.size, o.size] });
-  const step = (): number => tidy(() => {
-    opt.zeroGrad();
-    const ys = model.forward(x);
-    let loss = ys[0]!.square().sum();
-    for (const y of ys.slice(1)) loss = loss.add(y.square().sum());
-    loss.backward();
-    opt.step();
-    return loss.item();
-  });
-  for (let i = 0; i < o.warmup; i++) step();
-  const times: number[] = [], cpu: number[] = [];
-  let last = NaN;
-  for (let i = 0; i < o.steps; i++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
-    last = step();
-    times.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
-  }
+  // The timed steps are the study's estimate's own (src/study/step-time.ts).
+  const { times, cpu, last } = timeTrainSteps(model, images, o);
   const ms = times.reduce((a, b) => a + b, 0) / times.length;
   const result: TrainBenchResult = {
     engine: 'daqyolo', variant: o.variant, width: o.width, size: o.size, batch: o.batch, steps: o.steps,
@@ -86,7 +67,6 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
     peak_rss_mb: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
     active_pixels_per_image: Number(activePerImage.toFixed(1)), input: o.data ? 'data' : o.active !== undefined ? 'sparse-random' : 'random', final_loss: last,
   };
-  x.dispose();
   model.dispose();
   return result;
 }

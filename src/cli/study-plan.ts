@@ -1,324 +1,36 @@
-// `daqyolo study --plan seed`: the slides' experiments as one resumable sweep on one dataset
-// (local pool, or a Slurm array with --slurm), then evaluation of every finished run, the end
-// point (the best configuration trained to convergence, FP rate over many background images,
-// efficiency at 1, 1.8, 10 and 100 Hz per module beside the thesis) and the report with its
-// generated findings. Every stage skips what is already done, so the same command resumes.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
-import { defaultSimConfig } from '../sim/config.js';
-import { generateDataset } from '../data/generate.js';
-import { openDataset } from '../data/store.js';
-import { parseTrainConfig } from '../config/train-config.js';
-import { train } from '../train/trainer.js';
-import { lockRunDir, runState } from '../run/run-dir.js';
-import { writeAtomic, writeJsonAtomic } from '../util/atomic-write.js';
-import { planSweep, readSweepFile, setDotted } from '../sweep/plan.js';
-import { runLocal, writePlan } from '../sweep/local.js';
-import { slurmScript } from '../sweep/slurm.js';
-import { evaluateRunOnData } from '../eval/evaluate.js';
-import { measureBaselineFpRate, measureFpRate } from '../eval/fprate.js';
-import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
-import { defaultDevice } from '../torch/index.js';
-import { isSparse } from '../model/yolo.js';
-import { deepMerge, presets } from '../config/train-config.js';
-import { estimatePlan, revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, readStudyManifest, type Experiment, type SeedPlanSettings, type StudyManifest } from '../study/seed-plan.js';
-import { readDoneRecord } from '../schema/run.js';
-import { ENDPOINT_RATES_HZ, ENDPOINT_RULES, THESIS, baselineThresholdForRate, endpointRow, thresholdForRate, unreachableRow, type EndpointResult, type EndpointRow } from '../study/endpoint.js';
+// `daqyolo study --plan seed`: the plan itself is study/seed-plan-run.ts's `runSeedPlan`; this file
+// supplies what study/ may not import (the trainer with Ctrl-C/SIGTERM handling, the baseline
+// command, the plan report, progress bars) and prints what the plan returns.
+import { join } from 'node:path';
+import { runSeedPlan as runPlan, minutes, type SeedPlanOptions } from '../study/seed-plan-run.js';
 import { loadPlanRuns, writePlanReport } from '../report/plan-report.js';
 import { valMap } from '../report/findings.js';
-import { benchTrain } from '../../bench/train.js';
-import { trainReporter } from './train.js';
+import { trainStoppable } from './train.js';
+import { onStopSignals } from './signals.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
 import { progress } from './progress.js';
 
-export interface PlanCliOptions {
-  out: string;
-  quick: boolean;
-  /** Settings given explicitly on the command line (they override the plan's defaults). */
-  overrides: Partial<Pick<SeedPlanSettings, 'images' | 'epochs' | 'warmupEpochs' | 'size' | 'variant' | 'width' | 'background' | 'fpImages' | 'lowStats' | 'endpointEpochs' | 'endpointPatience'>>;
-  seed: number;
-  device: string;
-  parallel: number;
-  hours?: number;
-  slurm: boolean;
-  dryRun: boolean;
-  endpoint: boolean;
-  /** Evaluate every finished run again (by the current matching rule) even when its eval.json exists. */
-  reevaluate?: boolean;
-}
-
-const minutes = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
-
-/** Non-zero pixels per image of the default simulation (`daqyolo stats`: 118–120 at 480 px). */
-const ACTIVE_PER_IMAGE = 120;
-
-/** Settings of the plan, the estimate behind them, and (with --hours) the dataset size that fits. */
-function resolveSettings(o: PlanCliOptions): { settings: SeedPlanSettings; experiments: Experiment[]; estimate: ReturnType<typeof estimatePlan> } {
-  const settings = { ...seedPlanDefaults(o.quick), ...o.overrides };
-  if (settings.warmupEpochs >= settings.epochs) throw new UserError(`--warmup-epochs ${settings.warmupEpochs}: must be fewer than the plan's ${settings.epochs} epochs (warm-up epochs are excluded from the findings)`);
-  if (settings.size % 32) throw new UserError(`--size ${settings.size}: the network input must be a multiple of 32`);
-  const threads = Math.max(1, Math.floor(availableParallelism() / o.parallel));
-  // One measured training step of the plan's network on this machine makes the estimate. A sparse
-  // network's step depends on the active pixels: random images with as many as the default
-  // simulation gives (≈ 120 per image; README, "The default study") — random positions are
-  // scattered, so this errs long — where every-pixel noise would make it look 10× slower.
-  const active = isSparse(settings.variant) ? Math.min(ACTIVE_PER_IMAGE, settings.size * settings.size) : undefined;
-  const b = benchTrain({ variant: settings.variant, width: settings.width, size: settings.size, batch: 8, steps: 2, warmup: 1, threads, channelsLast: true, seed: 0, active });
-  const experiments = seedExperiments(settings);
-  let estimate = estimatePlan(settings, experiments, b.ms_per_step);
-  if (o.hours !== undefined && o.overrides.images === undefined) {
-    // The largest dataset (in hundreds, at most the seed's 30 000) whose plan fits the budget.
-    const budget = o.hours * 3600 * o.parallel;
-    const perImage = estimate.seconds / settings.images;
-    settings.images = Math.max(500, Math.min(30_000, Math.floor(budget / perImage / 100) * 100));
-    estimate = estimatePlan(settings, experiments, b.ms_per_step);
-  }
-  return { settings, experiments, estimate };
-}
+/** The plan's options as `study` parses them. */
+export type PlanCliOptions = SeedPlanOptions;
 
 export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
-  const out = resolve(o.out);
-  mkdirSync(out, { recursive: true });
-  // One study at a time on a folder: a second would train and evaluate the same runs under the first (issue 30).
-  if (!o.dryRun) lockRunDir(out);
-  const manifestPath = join(out, 'study-plan.json');
-  let manifest: StudyManifest;
-  if (existsSync(manifestPath)) {
-    // A plan in progress keeps its settings: resuming must not change the experiments under it.
-    manifest = atStudy(out, readStudyManifest(manifestPath));
-    if (manifest.settings.quick !== o.quick) throw new UserError(`${manifestPath}: this folder holds a ${manifest.settings.quick ? 'quick' : 'full'} plan; use the same --quick setting or another --out`);
-    console.error(`study plan: resuming ${manifestPath} (${manifest.experiments.length} runs)`);
-  } else {
-    const { settings, experiments, estimate } = resolveSettings(o);
-    const perRun = Math.max(...estimate.perRun.map((r) => r.seconds));
-    console.error(`study plan seed${o.quick ? ' (quick)' : ''}: ${experiments.length} runs of ${settings.variant} width ${settings.width} at ${settings.size} px, ${settings.epochs} epochs, on ${settings.images} simulated images`);
-    console.error(`expected time: ${minutes(estimate.seconds / o.parallel)} for the runs on this machine (${o.parallel} at a time; the longest run ${minutes(perRun)}), from ${estimate.basis}` +
-      (o.endpoint ? `; then the end point: up to ${settings.endpointEpochs} epochs and fprate over ${settings.fpImages.toLocaleString('en')} images` : ''));
-    if (o.dryRun) {
-      for (const e of experiments) console.log(`${e.name}\t${e.group}\t${JSON.stringify(e.values)}\t~${minutes(estimate.perRun.find((r) => r.name === e.name)!.seconds)}`);
-      return;
-    }
-    // Paths relative to the study folder (sweep.json's are taken from its own folder): a moved or
-    // copied study folder uses its own dataset and runs (issue 30).
-    const threads = o.slurm ? 0 : Math.max(1, Math.floor(availableParallelism() / o.parallel));
-    writeJsonAtomic(join(out, 'sweep.json'), { ...seedSweep(settings, 'snnu.h5', 'runs', threads), parallel: o.parallel });
-    const estimatedSeconds = Object.fromEntries(estimate.perRun.map((r) => [r.name, r.seconds]));
-    const written: StudyManifest = { plan: 'seed', settings, data: 'snnu.h5', sweepFile: 'sweep.json', runsDir: 'runs', experiments, estimatedSeconds };
-    writeJsonAtomic(manifestPath, written);
-    manifest = atStudy(out, written);
-  }
-  const s = manifest.settings;
-
-  // 1. The dataset.
-  if (!existsSync(manifest.data)) {
-    console.error(`[1/5] simulating ${s.images} SNNu images (${s.size} × ${s.size}) → ${manifest.data}`);
-    const config = defaultSimConfig();
-    config.image.size = s.size;
-    // The TPs with their owners: the TP matching rule reads them (no regeneration at each evaluation).
-    config.storeTps = true;
-    const bar = progress('simulate', s.images);
-    await generateDataset({ out: manifest.data, config, images: s.images, seed: o.seed, handleSignals: true, onProgress: (d) => bar.update(d) });
-    bar.stop();
-  } else console.error(`[1/5] using the dataset ${manifest.data}`);
-
-  // 2. The runs, as a sweep.
-  const sweep = readSweepFile(manifest.sweepFile);
-  const threadsPerRun = Math.max(1, Math.floor(availableParallelism() / o.parallel));
-  const plan = planSweep(manifest.sweepFile, sweep, { threadsPerRun });
-  if (o.slurm) {
-    writePlan(plan);
-    const script = join(out, 'sweep.sbatch');
-    writeAtomic(script, slurmScript(plan));
-    console.log(`wrote ${script}: ${plan.points.length} array tasks. Submit with: sbatch ${script}`);
-    console.log(`when the array has finished, run this command again without --slurm: it evaluates the runs, measures the end point and writes the report`);
-    return;
-  }
-  writePlan(plan);
-  const control = { stop: false, forward: false };
-  const onInt = () => { if (control.stop) process.exit(130); control.stop = true; console.error('\nstudy: stopping — running trainings save their last checkpoint; run the same command to continue'); };
-  process.on('SIGINT', onInt);
-  try {
-    console.error(`[2/5] training ${plan.points.length} runs in ${manifest.runsDir}, ${o.parallel} at a time (logs in ${join(manifest.runsDir, 'logs')})`);
-    // As runs finish, the expected time of the rest is corrected by what they measured (whole runs
-    // only: a resumed run's seconds cover part of it).
-    const ended = new Set<string>();
-    const measured: { name: string; seconds: number }[] = [];
-    const results = await runLocal(plan, {
-      parallel: o.parallel, control,
-      onEvent: (e) => {
-        if (e.kind === 'start') { console.error(`  ${e.point.name}: ${e.state === 'resume' ? 'resuming' : 'training'}`); return; }
-        ended.add(e.result.name);
-        if (e.result.status === 'skipped') return;
-        console.error(`  ${e.result.name}: ${e.result.status} after ${minutes(e.result.seconds)}`);
-        if (e.result.status !== 'finished' || e.result.state === 'resume' || !manifest.estimatedSeconds) return;
-        measured.push({ name: e.result.name, seconds: e.result.seconds });
-        const remaining = plan.points.map((p) => p.name).filter((n) => !ended.has(n));
-        const r = revisedEstimate(manifest.estimatedSeconds, measured, remaining, o.parallel);
-        if (r && remaining.length) console.error(`  (finished runs took ${r.ratio.toFixed(2)}× their estimate: the other ${remaining.length} ≈ ${minutes(r.remainingSeconds)})`);
-      },
-    });
-    if (control.stop) throw new UserError('study interrupted; run the same command again to resume');
-    const failed = results.filter((r) => r.status === 'failed');
-    if (failed.length) console.error(`study: ${failed.length} run(s) failed (${failed.map((r) => r.name).join(', ')}); their logs are in ${join(manifest.runsDir, 'logs')}; the report covers the others`);
-  } finally {
-    process.off('SIGINT', onInt);
-  }
-
-  // 3. Evaluation of every finished run on the evaluation split.
-  const finished = plan.points.filter((p) => runState(p.dir) === 'done');
-  for (const p of finished) {
-    if (existsSync(join(p.dir, 'eval', 'eval.json')) && !o.reevaluate) continue;
-    console.error(`[3/5] evaluating ${p.name} (eval split, ${s.background} background-only images)`);
-    await evaluateRunOnData({ runDir: p.dir, data: manifest.data, split: 'eval', checkpoint: 'best', background: s.background, batch: 8, workers: 1, device: o.device });
-  }
-
-  // 4. The end point.
-  let endpoint: EndpointResult | null = null;
-  const endpointPath = join(out, 'endpoint.json');
-  if (o.endpoint) endpoint = await measureEndpoint(manifest, out, endpointPath, o);
-  else if (existsSync(endpointPath)) endpoint = JSON.parse(readFileSync(endpointPath, 'utf8')) as EndpointResult;
-
-  // 5. The report with its findings.
-  console.error('[5/5] writing the report');
-  const report = await writePlanReport(manifest, out, endpoint);
-  writeJsonAtomic(join(out, 'findings.json'), { findings: report.findings, endpoint });
-  for (const f of report.findings) console.log(`- ${f.question} [${f.verdict}]\n  ${f.answer}`);
-  console.log(`\nreport: ${report.path} (comparisons: ${report.comparisons.length} reports in ${join(out, 'comparisons')}); findings.json beside it`);
-}
-
-/** The manifest with its paths taken from the study folder `out` (older manifests hold absolute ones). */
-function atStudy(out: string, m: StudyManifest): StudyManifest {
-  const at = (p: string) => (isAbsolute(p) ? p : join(out, p));
-  return { ...m, data: at(m.data), sweepFile: at(m.sweepFile), runsDir: at(m.runsDir) };
-}
-
-/** Best configuration by validation AP@0.5 (never by the evaluation split it is then measured on). */
-function selectBest(manifest: StudyManifest): Experiment {
-  const runs = loadPlanRuns(manifest);
-  let best: { e: Experiment; m: number } | null = null;
-  for (const { experiment, run } of runs.values()) {
-    // The low-statistics and extra-seed runs are not configurations to choose from.
-    if (experiment.group === 'statistics' || experiment.group === 'spread') continue;
-    const m = valMap(run);
-    if (m !== null && (!best || m > best.m)) best = { e: experiment, m };
-  }
-  if (!best) throw new UserError('the end point needs at least one finished run of the plan');
-  return best.e;
-}
-
-async function measureEndpoint(manifest: StudyManifest, out: string, path: string, o: PlanCliOptions): Promise<EndpointResult> {
-  const s = manifest.settings;
-  const chosen = selectBest(manifest);
-  const runDir = join(out, 'endpoint', chosen.name);
-  // 4a. The chosen configuration trained to convergence (early stopping on validation).
-  const state = runState(runDir);
-  if (state !== 'done') {
-    if (state === 'restart') rmSync(runDir, { recursive: true, force: true });
-    console.error(`[4/5] end point: training ${chosen.name} (best validation AP@0.5) for up to ${s.endpointEpochs} epochs with early stopping (patience ${s.endpointPatience})`);
-    const patch: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(chosen.values)) setDotted(patch, k, v);
-    const raw = deepMerge(deepMerge(presets.seed, {
-      data: manifest.data, out: runDir, epochs: s.endpointEpochs, warmupEpochs: s.warmupEpochs, seed: s.seeds[0] ?? 1, device: o.device,
-      model: { variant: s.variant, width: s.width, size: s.size },
-      schedule: { earlyStopPatience: s.endpointPatience },
-    }), patch);
-    const config = parseTrainConfig(raw, `end point (${chosen.name})`);
-    const control = { stop: false };
-    const onSigint = () => { if (control.stop) process.exit(130); control.stop = true; console.error('\nstopping after the current batch…'); };
-    process.on('SIGINT', onSigint);
-    try {
-      await train({ config, resume: state === 'resume', onEvent: trainReporter(), control });
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
-    if (control.stop) throw new UserError('study interrupted; run the same command again to resume');
-  }
-  // 4b. The FP rate over many background-only images (resumable by itself).
-  console.error(`[4/5] end point: fprate over ${s.fpImages.toLocaleString('en')} background-only images`);
-  // On a CPU, one shard per core (sweep/fprate-pool.ts); a Ctrl-C reaches the shards themselves.
-  const parallel = defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), s.fpImages, 16);
-  const fp = await interruptibleStream('fprate', s.fpImages, async (control, onProgress) => {
-    // data: the study's own dataset (the run's config names it where it was trained: another folder if the study moved).
-    if (parallel === 1) return measureFpRate({ runDir, images: s.fpImages, data: manifest.data, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress, onNote: (m) => console.error(`note: ${m}`) });
-    const pool = await measureFpRatePool({ runDir, images: s.fpImages, data: manifest.data, parallel, batch: 16, checkpoint: 'best', device: o.device, control, onProgress });
-    if (pool.stopped) throw new UserError(`study interrupted during fprate at ${pool.images} of ${s.fpImages} images; run the same command again to resume`);
-    return pool.result;
+  const r = await runPlan(o, {
+    train: trainStoppable,
+    baselineParams: (data) => clusterParamsOfData({}, data),
+    baseline: runBaseline,
+    validationMaps: (m) => [...loadPlanRuns(m).values()].map(({ experiment, run }) => ({ experiment, valMap: valMap(run) })),
+    writeReport: writePlanReport,
+    onStop: onStopSignals,
+    log: (line) => console.error(line),
+    progress,
   });
-  // 4c. The efficiency on the evaluation split at the threshold each rate allows.
-  // Every rule from one inference per rate: the TP rule (the default) first, then IoU and centre.
-  const rows: EndpointRow[] = [];
-  let evalImages: number;
-  for (const targetHz of ENDPOINT_RATES_HZ) {
-    const t = thresholdForRate(fp, targetHz);
-    if (t.threshold === null) { rows.push(unreachableRow(t)); continue; }
-    const ev = await evaluateRunOnData({
-      runDir, data: manifest.data, split: 'eval', checkpoint: 'best', background: 0, batch: 8, workers: 1, device: o.device,
-      trigger: { scoreThreshold: t.threshold, match: ENDPOINT_RULES[0] }, otherRules: ENDPOINT_RULES.slice(1), outName: `endpoint-${targetHz}Hz`,
-    });
-    // The plan's dataset is simulated, so the trigger figures are always there.
-    rows.push(endpointRow(t, [ev.trigger!, ...(ev.otherRules ?? [])]));
-  }
-  const baseline = await measureBaselineEndpoint(manifest, out, o);
-  const reader = openDataset(manifest.data);
-  const window = `${reader.width} × ${reader.height} px`;
-  evalImages = reader.split('eval').length;
-  reader.close();
-  const done = readDoneRecord(join(runDir, 'done.json'));
-  const result: EndpointResult = {
-    experiment: chosen.name, selectedBy: 'best validation AP@0.5 of the plan', run: runDir, checkpoint: 'best',
-    epochs: done.epochs, stopped: done.reason, evalImages, fpImages: fp.images, fpImagesPerSecond: fp.imagesPerSecond, rows, baseline, thesis: THESIS,
-    differences: [
-      `simulation: daqyolo's parametric TP simulation (${window} images), not LArSoft`,
-      `network: ${s.variant} at width ${s.width} (the thesis: the full YOLOv3)`,
-      `statistics: ${Math.floor(s.images * 0.8)} simulated training images (the thesis: ~24 000 LArSoft images)`,
-      `FP rate measured on ${fp.images.toLocaleString('en')} background-only images (1.8 Hz per module ≈ one FP per ~50 000 images)`,
-    ],
-  };
-  writeJsonAtomic(path, result);
-  return result;
-}
-
-/**
- * The trigger the network would replace at the end point's rates: the clustering baseline's FP
- * rate from every candidate's ΣADC on as many background-only images as the network's fprate
- * (resumable), and its efficiency on the same evaluation split at the ΣADC cut each rate allows.
- */
-async function measureBaselineEndpoint(manifest: StudyManifest, out: string, o: PlanCliOptions): Promise<EndpointResult['baseline']> {
-  const s = manifest.settings;
-  const params = clusterParamsOfData({}, manifest.data);
-  console.error(`[4/5] end point: the baseline trigger's FP rate over ${s.fpImages.toLocaleString('en')} background-only images`);
-  const fp = await interruptibleStream('baseline fprate', s.fpImages, (control, onProgress) =>
-    // The simulation threads do not change the stream (image i depends only on the seed and i).
-    measureBaselineFpRate({ data: manifest.data, images: s.fpImages, params, workers: Math.min(4, availableParallelism()), state: join(out, 'endpoint', 'baseline-fprate.json'), control, onProgress }));
-  const rows: EndpointRow[] = [];
-  let algorithm = '';
-  for (const targetHz of ENDPOINT_RATES_HZ) {
-    const t = baselineThresholdForRate(fp, targetHz);
-    if (t.threshold === null) { rows.push(unreachableRow(t)); continue; }
-    const b = await runBaseline({ data: manifest.data, split: 'eval', params: { ...params, minSumAdc: t.threshold }, background: 0, workers: 1,
-      match: ENDPOINT_RULES[0], otherRules: ENDPOINT_RULES.slice(1) });
-    algorithm = b.algorithm;
-    rows.push(endpointRow(t, [b.trigger, ...(b.otherRules ?? [])]));
-  }
-  return { algorithm, fpImages: fp.images, rows };
-}
-
-/** A resumable background stream with a progress bar: Ctrl-C stops it after its current batch (its
- *  state saved, so the same command resumes), a second Ctrl-C exits at once. */
-async function interruptibleStream<T>(what: string, images: number,
-  measure: (control: { stop: boolean }, onProgress: (done: number) => void) => Promise<T>): Promise<T> {
-  const bar = progress(what, images);
-  const control = { stop: false };
-  const onSigint = () => { if (control.stop) process.exit(130); control.stop = true; };
-  process.on('SIGINT', onSigint);
-  try {
-    const result = await measure(control, (d) => bar.update(d));
-    if (control.stop) throw new UserError(`study interrupted during ${what}; run the same command again to resume`);
-    return result;
-  } finally {
-    process.off('SIGINT', onSigint);
-    bar.stop();
+  if (r.kind === 'dry-run') {
+    for (const e of r.experiments) console.log(`${e.name}\t${e.group}\t${JSON.stringify(e.values)}\t~${minutes(r.estimate.perRun.find((x) => x.name === e.name)!.seconds)}`);
+  } else if (r.kind === 'slurm') {
+    console.log(`wrote ${r.script}: ${r.runs} array tasks. Submit with: sbatch ${r.script}`);
+    console.log(`when the array has finished, run this command again without --slurm: it evaluates the runs, measures the end point and writes the report`);
+  } else {
+    for (const f of r.report.findings) console.log(`- ${f.question} [${f.verdict}]\n  ${f.answer}`);
+    console.log(`\nreport: ${r.report.path} (comparisons: ${r.report.comparisons.length} reports in ${join(r.out, 'comparisons')}); findings.json beside it`);
   }
 }

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { parseTrainConfig, presets, deepMerge, MAX_LR, type TrainConfig } from '../config/train-config.js';
 import { variants } from '../model/yolo.js';
 import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.js';
-import { train, type TrainEvent } from '../train/trainer.js';
+import { train, type TrainEvent, type TrainOptions } from '../train/trainer.js';
 import { SCALE_NAMES } from '../schema/run.js';
 import { formatEta, progress, type Progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
@@ -150,6 +150,19 @@ export function trainReporter(): (e: TrainEvent) => void {
         break;
     }
   };
+}
+
+/**
+ * A training of a study (`daqyolo study`, its plan's end point): Ctrl-C or SIGTERM stops it after its current batch (`last` saved; the
+ * study then says to run the same command again), a second signal at once.
+ */
+export async function trainStoppable(config: TrainConfig, resume: boolean, control: { stop: boolean }, o: Pick<TrainOptions, 'onEvent'> = { onEvent: trainReporter() }): Promise<void> {
+  const signals = onStopSignals(control, 'stopping after the current batch');
+  try {
+    await train({ config, resume, control, ...o });
+  } finally {
+    signals.done();
+  }
 }
 
 export function registerTrain(program: Command): void {

@@ -6,6 +6,7 @@
 import { primaryEval, type RunData } from './load.js';
 import { onsetsOf, scaleCount, scaleName, termSeries, type OnsetMark, type TermName } from './derive.js';
 import type { Experiment, ExperimentGroup } from '../study/seed-plan.js';
+import { EXPERIMENTS, groupsOfKind, runName, type FindingKind, type SingleRunGroup } from '../study/experiments.js';
 import { rowByRule } from '../study/endpoint-rows.js';
 import type { EndpointResult } from '../study/endpoint.js';
 import { matchRuleShort, type MatchRule } from '../eval/efficiency.js';
@@ -92,9 +93,225 @@ function onsetText(o: OnsetMark): string {
   return o.term === 'objective' ? `the objective from epoch ${o.epoch}` : `${o.scale} ${o.term} from epoch ${o.epoch}`;
 }
 
+/** What every finding function reads: the runs, the reference, the spread and the 'missing' finding. */
+interface FindingContext {
+  runs: PlanRuns;
+  href: FigureHref;
+  ref: RunData;
+  nScales: number;
+  spread: Spread;
+  missing: (id: string, question: string, names: string[]) => Finding;
+}
+
+/**
+ * The finding functions, by the key each experiment names in study/experiments.ts (`kind`): a
+ * kind without a function here does not compile. The spread finding is computed first, apart,
+ * since it needs no reference run.
+ */
+const FINDINGS_OF: Record<Exclude<FindingKind, 'spread'>, (c: FindingContext) => Finding[]> = {
+  /** The reference alone: overfitting onsets, conf1 per scale, the decay of objectness. */
+  reference: (c) => {
+    const { runs, href, ref, nScales } = c;
+    const out: Finding[] = [];
+    // 1. Overfitting onsets of the reference, and whether the other seeds agree.
+    {
+      const onsets = onsetsOf(ref);
+      const seeds = byGroup(runs, 'spread').map((x) => onsetsOf(x.run));
+      const agree = (o: OnsetMark) => seeds.filter((s) => s.some((p) => p.scale === o.scale && p.term === o.term)).length;
+      const terms = onsets.filter((o) => o.term !== 'total');
+      out.push({
+        id: EXPERIMENTS.reference.finding, question: EXPERIMENTS.reference.question, verdict: 'answered',
+        link: { href: href('reference', `terms-${scaleName(0)}`), text: 'loss terms per scale, training vs validation' },
+        answer: terms.length
+          ? `In the reference run validation turns up while training keeps falling for ${terms.map((o) => `${onsetText(o)} (validation ${signed(o.relRise)}${seeds.length ? `, seen in ${agree(o)}/${seeds.length} other seeds` : ''})`).join('; ')} (warm-up epochs excluded).`
+          : `No scale or term of the reference overfits over its ${ref.epochs.length} epochs: no validation minimum is followed by a persistent rise while training falls (warm-up epochs excluded).`,
+      });
+    }
+
+    // 2. Does conf1 optimise on each scale?
+    {
+      const parts: string[] = [];
+      const fails: string[] = [];
+      for (let s = 0; s < nScales; s++) {
+        const c1 = termSeries(ref, s, 'conf1');
+        const c2 = termSeries(ref, s, 'conf2');
+        const dTrain = change(c1.train);
+        const dVal = change(c1.val);
+        if (dTrain === null) continue;
+        if (!(dTrain <= -CONF1_OPTIMISES)) fails.push(scaleName(s));
+        parts.push(`${scaleName(s)}: training conf1 ${num(c1.train[0])} → ${num(c1.train.at(-1))} (${signed(dTrain)}), validation ${signed(dVal)}, while training conf2 changes ${signed(change(c2.train))}`);
+      }
+      out.push({
+        id: 'conf1', question: 'Does conf1 (objectness where a truth box is) optimise on each scale?', verdict: parts.length ? 'answered' : 'inconclusive',
+        link: { href: href('reference', `terms-${scaleName(0)}`), text: 'conf1 per scale' },
+        answer: parts.length
+          ? `${fails.length ? `conf1 does not optimise (falls by less than ${pct(CONF1_OPTIMISES, 0)}) on the ${fails.join(' and ')} scale${fails.length > 1 ? 's' : ''}` : `conf1 optimises on every scale (falls by at least ${pct(CONF1_OPTIMISES, 0)})`} over ${ref.epochs.length} epochs of the reference — ${parts.join('; ')}.`
+          : 'the reference has fewer than 2 epochs',
+      });
+    }
+
+    // 3. Does the objectness of responsible predictions decay to 0, and where?
+    {
+      const decayed: string[] = [];
+      for (const { experiment, run } of runs.values()) {
+        for (let s = 0; s < scaleCount(run); s++) {
+          const v = avgObj(run, s);
+          const last = v.at(-1);
+          if (last !== null && last !== undefined && last < OBJ_DECAYED) {
+            const first = v.findIndex((x) => x !== null && x < OBJ_DECAYED);
+            decayed.push(`${experiment.name} ${scaleName(s)} (below ${OBJ_DECAYED} from epoch ${first + 1}${first <= 1 ? ', i.e. almost at once' : ''})`);
+          }
+        }
+      }
+      const refObj = Array.from({ length: nScales }, (_, s) => avgObj(ref, s));
+      out.push({
+        id: 'objectness-decay', question: 'Do the objectness scores of responsible predictions "almost instantly decay to 0"?', verdict: 'answered',
+        link: { href: href('reference', 'val-evolution'), text: 'objectness of responsible predictions per epoch' },
+        answer: `${decayed.length ? `Yes in ${decayed.length} run × scale case${decayed.length > 1 ? 's' : ''}: ${decayed.join('; ')}.` : `No: in none of the ${runs.size} runs does the mean validation objectness of responsible predictions end below ${OBJ_DECAYED} on any scale.`} ` +
+          `Reference (${refObj.map((_, s) => scaleName(s)).join(' / ')}): epoch 1 ${refObj.map((v) => num(v[0], 2)).join(' / ')}, last epoch ${refObj.map((v) => num(v.at(-1), 2)).join(' / ')}.`,
+      });
+    }
+    return out;
+  },
+  /** Objectness loss and target. */
+  objectness: (c) => {
+    const { runs, href, spread, missing } = c;
+    const out: Finding[] = [];
+    // 4. Objectness loss and target.
+    {
+      const groups = groupsOfKind('objectness') as SingleRunGroup[];
+      const { finding: id, question } = EXPERIMENTS[groups[0]!];
+      const cands = [runName('reference'), ...groups.map(runName)].map((n) => runs.get(n)).filter((x): x is NonNullable<typeof x> => !!x);
+      if (cands.length < 2) out.push(missing(id, question, groups.map(runName).filter((n) => !runs.has(n))));
+      else {
+        const conf1 = (r: RunData) => { const v = r.epochs.at(-1)!.val.scales; return v.reduce((a, s) => a + s.conf1, 0); };
+        const lowest = [...cands].sort((a, b) => conf1(a.run) - conf1(b.run))[0]!;
+        const withEff = cands.map((c) => ({ c, e: efficiencyOf(c.run) })).filter((x) => x.e !== null) as { c: (typeof cands)[number]; e: { value: number; err: number } }[];
+        withEff.sort((a, b) => b.e.value - a.e.value);
+        const best = withEff[0];
+        // The best against the runner-up: is the lead beyond the run-to-run spread?
+        const next = withEff[1];
+        const j = best && next ? judge(best.e.value - next.e.value, spread.efficiency) : null;
+        out.push({
+          id, question,
+          verdict: j?.real ? 'answered' : 'inconclusive',
+          link: { href: href('objectness-loss', `terms-${scaleName(0)}`), text: 'conf1 for MSE vs BCE' },
+          answer: `Validation conf1 summed over scales after the last epoch: ${cands.map((c) => `${c.experiment.name} ${num(conf1(c.run))}`).join(', ')} — lowest: ${lowest.experiment.name} (MSE and BCE conf1 are different functions of the same scores, so only target 1 vs IoU compare directly). ` +
+            (best
+              ? `Efficiency: ${withEff.map((x) => `${x.c.experiment.name} ${pct(x.e.value)} ± ${pct(x.e.err)}`).join(', ')}; the best is ${best.c.experiment.name}${j && next ? `, ${pct(best.e.value - next.e.value)} above ${next.c.experiment.name}, ${j.text}` : ''}.`
+              : 'No run is evaluated yet (efficiency unknown).'),
+        });
+      }
+    }
+    return out;
+  },
+  /** Low vs high statistics. */
+  statistics: (c) => {
+    const { runs, href, ref, spread, missing } = c;
+    const out: Finding[] = [];
+    // 5. Low vs high statistics.
+    {
+      const { finding: id, question } = EXPERIMENTS.statistics;
+      const low = runs.get(runName('statistics'))?.run;
+      if (!low) out.push(missing(id, question, [runName('statistics')]));
+      else {
+        const gap = (r: RunData) => { const e = r.epochs.at(-1)!; return e.val.objective / e.train.objective - 1; };
+        const on = (r: RunData) => onsetsOf(r).filter((o) => o.term !== 'total');
+        const first = (os: OnsetMark[]) => (os.length ? Math.min(...os.map((o) => o.epoch)) : null);
+        const [ol, oh] = [on(low), on(ref)];
+        const d = (valMap(ref) ?? NaN) - (valMap(low) ?? NaN);
+        const j = judge(d, spread.valMap);
+        out.push({
+          id, question, verdict: j.real ? 'answered' : 'inconclusive',
+          link: { href: href('statistics', `terms-${scaleName(0)}`), text: 'loss terms, low vs high statistics' },
+          answer: `With ${low.run.trainImages} training images, ${ol.length} scale × term curves overfit${first(ol) ? ` (earliest from epoch ${first(ol)})` : ''} and the validation objective ends ${aboveBelow(gap(low))} training; with ${ref.run.trainImages}, ${oh.length}${first(oh) ? ` (earliest from epoch ${first(oh)})` : ''} and ${aboveBelow(gap(ref))}. ` +
+            `Validation AP@0.5 ${pct(valMap(low))} vs ${pct(valMap(ref))}, ${j.text}; efficiency ${pct(efficiencyOf(low)?.value)} vs ${pct(efficiencyOf(ref)?.value)}.`,
+        });
+      }
+    }
+    return out;
+  },
+  /** Augmentation and the xy / wh overfitting. */
+  augmentation: (c) => {
+    const { runs, href, ref, nScales, spread, missing } = c;
+    const out: Finding[] = [];
+    // 6. Augmentation and the xy / wh overfitting.
+    {
+      const { finding: id, question } = EXPERIMENTS.augmentation;
+      const aug = runs.get(runName('augmentation'))?.run;
+      if (!aug) out.push(missing(id, question, [runName('augmentation')]));
+      else {
+        const gapOf = (r: RunData, s: number, t: TermName) => { const x = termSeries(r, s, t); return x.val.length ? x.val.at(-1)! / x.train.at(-1)! - 1 : null; };
+        const parts: string[] = [];
+        for (let s = 0; s < nScales; s++) {
+          parts.push(`${scaleName(s)}: xy ${signed(gapOf(ref, s, 'xy'))} → ${signed(gapOf(aug, s, 'xy'))}, wh ${signed(gapOf(ref, s, 'wh'))} → ${signed(gapOf(aug, s, 'wh'))}`);
+        }
+        const count = (r: RunData) => onsetsOf(r).filter((o) => o.term === 'xy' || o.term === 'wh').length;
+        out.push({
+          id, question, verdict: 'answered',
+          link: { href: href('augmentation', `terms-${scaleName(0)}`), text: 'loss terms with and without augmentation' },
+          answer: `Validation relative to training after the last epoch (reference → augmented): ${parts.join('; ')}; xy/wh overfitting onsets ${count(ref)} → ${count(aug)}. ` +
+            `Validation AP@0.5 ${pct(valMap(ref))} → ${pct(valMap(aug))}, ${judge((valMap(aug) ?? NaN) - (valMap(ref) ?? NaN), spread.valMap).text}.`,
+        });
+      }
+    }
+    return out;
+  },
+  /** Batch size × learning rate. */
+  'batch-lr': (c) => {
+    const { runs, href, spread, missing } = c;
+    const out: Finding[] = [];
+    // 7. Batch size × learning rate.
+    {
+      const { finding: id, question } = EXPERIMENTS['batch-lr'];
+      const grid = [runs.get(runName('reference'))!, ...byGroup(runs, 'batch-lr')];
+      if (grid.length < 2) out.push(missing(id, question, ['batch4-lr1e-4', '…']));
+      else {
+        const scored = grid.map((g) => ({ g, m: valMap(g.run) })).filter((x) => x.m !== null) as { g: (typeof grid)[number]; m: number }[];
+        scored.sort((a, b) => b.m - a.m);
+        const [best, next] = [scored[0]!, scored[1]];
+        const j = next ? judge(best.m - next.m, spread.valMap) : { real: null, text: 'only one grid point has a validation AP' };
+        const cfg = (r: RunData) => `batch ${r.run.config.batch}, lr ${r.run.config.optimizer.lr}`;
+        out.push({
+          id, question, verdict: j.real ? 'answered' : 'inconclusive',
+          link: { href: href('batch-lr', 'objective'), text: 'objective over the batch × learning-rate grid' },
+          answer: `By validation AP@0.5 after the last epoch, the best of ${scored.length} grid points is ${cfg(best.g.run)} (${pct(best.m)}${best.g.experiment.group === 'reference' ? ', the reference itself' : ''})` +
+            (next ? `, ahead of ${cfg(next.g.run)} (${pct(next.m)}) — ${j.text}. ` : '. ') +
+            `All: ${scored.map((x) => `${cfg(x.g.run)} ${pct(x.m)}`).join('; ')}.`,
+        });
+      }
+    }
+    return out;
+  },
+  /** One run against the reference each (warm-up, owner-grid defect, …). */
+  'against-reference': (c) => {
+    const { runs, href, ref, spread, missing } = c;
+    const out: Finding[] = [];
+    // 8. Warm-up, 9. owner-grid defect, …: one comparison each against the reference.
+    for (const group of groupsOfKind('against-reference') as SingleRunGroup[]) {
+      const { finding: id, question } = EXPERIMENTS[group];
+      const name = runName(group);
+      const other = runs.get(name)?.run;
+      if (!other) { out.push(missing(id, question, [name])); continue; }
+      const d = (valMap(other) ?? NaN) - (valMap(ref) ?? NaN);
+      const j = judge(d, spread.valMap);
+      const obj = (r: RunData) => Array.from({ length: scaleCount(r) }, (_, s) => num(avgObj(r, s).at(-1), 2)).join(' / ');
+      out.push({
+        id, question, verdict: j.real ? 'answered' : 'inconclusive',
+        link: { href: href(group, `terms-${scaleName(0)}`), text: `loss terms, reference vs ${name}` },
+        answer: `${name} vs reference: validation AP@0.5 ${pct(valMap(other))} vs ${pct(valMap(ref))} (Δ ${pct(d)}, ${j.text}); efficiency ${pct(efficiencyOf(other)?.value)} vs ${pct(efficiencyOf(ref)?.value)}; objectness of responsible predictions ${obj(other)} vs ${obj(ref)}.`,
+      });
+    }
+    return out;
+  },
+};
+
+/** The order of the findings in the report after the spread. */
+const FINDING_ORDER = ['reference', 'objectness', 'statistics', 'augmentation', 'batch-lr', 'against-reference'] as const satisfies readonly Exclude<FindingKind, 'spread'>[];
+
 /** Every finding of the plan. Missing runs give a 'missing' finding that says which run to finish. */
 export function seedFindings(runs: PlanRuns, href: FigureHref): Finding[] {
-  const ref = runs.get('reference')?.run;
+  const ref = runs.get(runName('reference'))?.run;
   const out: Finding[] = [];
   const missing = (id: string, question: string, names: string[]): Finding => ({
     id, question, verdict: 'missing', link: null,
@@ -105,178 +322,18 @@ export function seedFindings(runs: PlanRuns, href: FigureHref): Finding[] {
   // 0. The spread itself: what every other comparison is judged against.
   out.push(spread.seeds >= 2
     ? {
-      id: 'spread', question: 'How large is the run-to-run spread of the reference configuration?', verdict: 'answered',
+      id: EXPERIMENTS.spread.finding, question: EXPERIMENTS.spread.question, verdict: 'answered',
       link: { href: href('spread', 'objective'), text: 'objective of the reference over seeds' },
       answer: `Over ${spread.seeds} seeds of the reference, the validation AP@0.5 varies by σ = ${pct(spread.valMap, 2)} and the efficiency by σ = ${pct(spread.efficiency, 2)} (sample standard deviations); differences between two single runs smaller than 2√2 σ are not called real below.`,
     }
-    : missing('spread', 'How large is the run-to-run spread of the reference configuration?', ['reference', 'reference-seed2']));
+    : missing(EXPERIMENTS.spread.finding, EXPERIMENTS.spread.question, [runName('reference'), `${runName('reference')}-seed2`]));
 
   if (!ref) {
-    out.push(missing('overfitting', 'Which scale and term overfit, and from which epoch?', ['reference']));
+    out.push(missing(EXPERIMENTS.reference.finding, EXPERIMENTS.reference.question, [runName('reference')]));
     return out;
   }
-  const nScales = scaleCount(ref);
-
-  // 1. Overfitting onsets of the reference, and whether the other seeds agree.
-  {
-    const onsets = onsetsOf(ref);
-    const seeds = byGroup(runs, 'spread').map((x) => onsetsOf(x.run));
-    const agree = (o: OnsetMark) => seeds.filter((s) => s.some((p) => p.scale === o.scale && p.term === o.term)).length;
-    const terms = onsets.filter((o) => o.term !== 'total');
-    out.push({
-      id: 'overfitting', question: 'Which scale and term overfit, and from which epoch?', verdict: 'answered',
-      link: { href: href('reference', `terms-${scaleName(0)}`), text: 'loss terms per scale, training vs validation' },
-      answer: terms.length
-        ? `In the reference run validation turns up while training keeps falling for ${terms.map((o) => `${onsetText(o)} (validation ${signed(o.relRise)}${seeds.length ? `, seen in ${agree(o)}/${seeds.length} other seeds` : ''})`).join('; ')} (warm-up epochs excluded).`
-        : `No scale or term of the reference overfits over its ${ref.epochs.length} epochs: no validation minimum is followed by a persistent rise while training falls (warm-up epochs excluded).`,
-    });
-  }
-
-  // 2. Does conf1 optimise on each scale?
-  {
-    const parts: string[] = [];
-    const fails: string[] = [];
-    for (let s = 0; s < nScales; s++) {
-      const c1 = termSeries(ref, s, 'conf1');
-      const c2 = termSeries(ref, s, 'conf2');
-      const dTrain = change(c1.train);
-      const dVal = change(c1.val);
-      if (dTrain === null) continue;
-      if (!(dTrain <= -CONF1_OPTIMISES)) fails.push(scaleName(s));
-      parts.push(`${scaleName(s)}: training conf1 ${num(c1.train[0])} → ${num(c1.train.at(-1))} (${signed(dTrain)}), validation ${signed(dVal)}, while training conf2 changes ${signed(change(c2.train))}`);
-    }
-    out.push({
-      id: 'conf1', question: 'Does conf1 (objectness where a truth box is) optimise on each scale?', verdict: parts.length ? 'answered' : 'inconclusive',
-      link: { href: href('reference', `terms-${scaleName(0)}`), text: 'conf1 per scale' },
-      answer: parts.length
-        ? `${fails.length ? `conf1 does not optimise (falls by less than ${pct(CONF1_OPTIMISES, 0)}) on the ${fails.join(' and ')} scale${fails.length > 1 ? 's' : ''}` : `conf1 optimises on every scale (falls by at least ${pct(CONF1_OPTIMISES, 0)})`} over ${ref.epochs.length} epochs of the reference — ${parts.join('; ')}.`
-        : 'the reference has fewer than 2 epochs',
-    });
-  }
-
-  // 3. Does the objectness of responsible predictions decay to 0, and where?
-  {
-    const decayed: string[] = [];
-    for (const { experiment, run } of runs.values()) {
-      for (let s = 0; s < scaleCount(run); s++) {
-        const v = avgObj(run, s);
-        const last = v.at(-1);
-        if (last !== null && last !== undefined && last < OBJ_DECAYED) {
-          const first = v.findIndex((x) => x !== null && x < OBJ_DECAYED);
-          decayed.push(`${experiment.name} ${scaleName(s)} (below ${OBJ_DECAYED} from epoch ${first + 1}${first <= 1 ? ', i.e. almost at once' : ''})`);
-        }
-      }
-    }
-    const refObj = Array.from({ length: nScales }, (_, s) => avgObj(ref, s));
-    out.push({
-      id: 'objectness-decay', question: 'Do the objectness scores of responsible predictions "almost instantly decay to 0"?', verdict: 'answered',
-      link: { href: href('reference', 'val-evolution'), text: 'objectness of responsible predictions per epoch' },
-      answer: `${decayed.length ? `Yes in ${decayed.length} run × scale case${decayed.length > 1 ? 's' : ''}: ${decayed.join('; ')}.` : `No: in none of the ${runs.size} runs does the mean validation objectness of responsible predictions end below ${OBJ_DECAYED} on any scale.`} ` +
-        `Reference (${refObj.map((_, s) => scaleName(s)).join(' / ')}): epoch 1 ${refObj.map((v) => num(v[0], 2)).join(' / ')}, last epoch ${refObj.map((v) => num(v.at(-1), 2)).join(' / ')}.`,
-    });
-  }
-
-  // 4. Objectness loss and target.
-  {
-    const cands = ['reference', 'obj-bce', 'target-iou'].map((n) => runs.get(n)).filter((x): x is NonNullable<typeof x> => !!x);
-    if (cands.length < 2) out.push(missing('objectness', 'Which objectness loss and target give the lowest validation conf1 and the best efficiency?', ['obj-bce', 'target-iou'].filter((n) => !runs.has(n))));
-    else {
-      const conf1 = (r: RunData) => { const v = r.epochs.at(-1)!.val.scales; return v.reduce((a, s) => a + s.conf1, 0); };
-      const lowest = [...cands].sort((a, b) => conf1(a.run) - conf1(b.run))[0]!;
-      const withEff = cands.map((c) => ({ c, e: efficiencyOf(c.run) })).filter((x) => x.e !== null) as { c: (typeof cands)[number]; e: { value: number; err: number } }[];
-      withEff.sort((a, b) => b.e.value - a.e.value);
-      const best = withEff[0];
-      // The best against the runner-up: is the lead beyond the run-to-run spread?
-      const next = withEff[1];
-      const j = best && next ? judge(best.e.value - next.e.value, spread.efficiency) : null;
-      out.push({
-        id: 'objectness', question: 'Which objectness loss and target give the lowest validation conf1 and the best efficiency?',
-        verdict: j?.real ? 'answered' : 'inconclusive',
-        link: { href: href('objectness-loss', `terms-${scaleName(0)}`), text: 'conf1 for MSE vs BCE' },
-        answer: `Validation conf1 summed over scales after the last epoch: ${cands.map((c) => `${c.experiment.name} ${num(conf1(c.run))}`).join(', ')} — lowest: ${lowest.experiment.name} (MSE and BCE conf1 are different functions of the same scores, so only target 1 vs IoU compare directly). ` +
-          (best
-            ? `Efficiency: ${withEff.map((x) => `${x.c.experiment.name} ${pct(x.e.value)} ± ${pct(x.e.err)}`).join(', ')}; the best is ${best.c.experiment.name}${j && next ? `, ${pct(best.e.value - next.e.value)} above ${next.c.experiment.name}, ${j.text}` : ''}.`
-            : 'No run is evaluated yet (efficiency unknown).'),
-      });
-    }
-  }
-
-  // 5. Low vs high statistics.
-  {
-    const low = runs.get('low-stats')?.run;
-    if (!low) out.push(missing('statistics', 'Low (500 images) vs high statistics: what changes?', ['low-stats']));
-    else {
-      const gap = (r: RunData) => { const e = r.epochs.at(-1)!; return e.val.objective / e.train.objective - 1; };
-      const on = (r: RunData) => onsetsOf(r).filter((o) => o.term !== 'total');
-      const first = (os: OnsetMark[]) => (os.length ? Math.min(...os.map((o) => o.epoch)) : null);
-      const [ol, oh] = [on(low), on(ref)];
-      const d = (valMap(ref) ?? NaN) - (valMap(low) ?? NaN);
-      const j = judge(d, spread.valMap);
-      out.push({
-        id: 'statistics', question: 'Low (500 images) vs high statistics: what changes?', verdict: j.real ? 'answered' : 'inconclusive',
-        link: { href: href('statistics', `terms-${scaleName(0)}`), text: 'loss terms, low vs high statistics' },
-        answer: `With ${low.run.trainImages} training images, ${ol.length} scale × term curves overfit${first(ol) ? ` (earliest from epoch ${first(ol)})` : ''} and the validation objective ends ${aboveBelow(gap(low))} training; with ${ref.run.trainImages}, ${oh.length}${first(oh) ? ` (earliest from epoch ${first(oh)})` : ''} and ${aboveBelow(gap(ref))}. ` +
-          `Validation AP@0.5 ${pct(valMap(low))} vs ${pct(valMap(ref))}, ${j.text}; efficiency ${pct(efficiencyOf(low)?.value)} vs ${pct(efficiencyOf(ref)?.value)}.`,
-      });
-    }
-  }
-
-  // 6. Augmentation and the xy / wh overfitting.
-  {
-    const aug = runs.get('augment')?.run;
-    if (!aug) out.push(missing('augmentation', 'What does augmentation do to the xy and wh overfitting?', ['augment']));
-    else {
-      const gapOf = (r: RunData, s: number, t: TermName) => { const x = termSeries(r, s, t); return x.val.length ? x.val.at(-1)! / x.train.at(-1)! - 1 : null; };
-      const parts: string[] = [];
-      for (let s = 0; s < nScales; s++) {
-        parts.push(`${scaleName(s)}: xy ${signed(gapOf(ref, s, 'xy'))} → ${signed(gapOf(aug, s, 'xy'))}, wh ${signed(gapOf(ref, s, 'wh'))} → ${signed(gapOf(aug, s, 'wh'))}`);
-      }
-      const count = (r: RunData) => onsetsOf(r).filter((o) => o.term === 'xy' || o.term === 'wh').length;
-      out.push({
-        id: 'augmentation', question: 'What does augmentation do to the xy and wh overfitting?', verdict: 'answered',
-        link: { href: href('augmentation', `terms-${scaleName(0)}`), text: 'loss terms with and without augmentation' },
-        answer: `Validation relative to training after the last epoch (reference → augmented): ${parts.join('; ')}; xy/wh overfitting onsets ${count(ref)} → ${count(aug)}. ` +
-          `Validation AP@0.5 ${pct(valMap(ref))} → ${pct(valMap(aug))}, ${judge((valMap(aug) ?? NaN) - (valMap(ref) ?? NaN), spread.valMap).text}.`,
-      });
-    }
-  }
-
-  // 7. Batch size × learning rate.
-  {
-    const grid = [runs.get('reference')!, ...byGroup(runs, 'batch-lr')];
-    if (grid.length < 2) out.push(missing('batch-lr', 'Which batch size and learning rate are best?', ['batch4-lr1e-4', '…']));
-    else {
-      const scored = grid.map((g) => ({ g, m: valMap(g.run) })).filter((x) => x.m !== null) as { g: (typeof grid)[number]; m: number }[];
-      scored.sort((a, b) => b.m - a.m);
-      const [best, next] = [scored[0]!, scored[1]];
-      const j = next ? judge(best.m - next.m, spread.valMap) : { real: null, text: 'only one grid point has a validation AP' };
-      const cfg = (r: RunData) => `batch ${r.run.config.batch}, lr ${r.run.config.optimizer.lr}`;
-      out.push({
-        id: 'batch-lr', question: 'Which batch size and learning rate are best?', verdict: j.real ? 'answered' : 'inconclusive',
-        link: { href: href('batch-lr', 'objective'), text: 'objective over the batch × learning-rate grid' },
-        answer: `By validation AP@0.5 after the last epoch, the best of ${scored.length} grid points is ${cfg(best.g.run)} (${pct(best.m)}${best.g.experiment.name === 'reference' ? ', the reference itself' : ''})` +
-          (next ? `, ahead of ${cfg(next.g.run)} (${pct(next.m)}) — ${j.text}. ` : '. ') +
-          `All: ${scored.map((x) => `${cfg(x.g.run)} ${pct(x.m)}`).join('; ')}.`,
-      });
-    }
-  }
-
-  // 8. Warm-up, 9. owner-grid defect: one comparison each against the reference.
-  for (const [id, name, question, group] of [
-    ['warmup', 'no-warmup', 'What do the warm-up batches do?', 'warmup'],
-    ['owner-grid', 'owner-grid', "Does keras-yolo3's owner-grid defect matter?", 'owner-grid'],
-  ] as const) {
-    const other = runs.get(name)?.run;
-    if (!other) { out.push(missing(id, question, [name])); continue; }
-    const d = (valMap(other) ?? NaN) - (valMap(ref) ?? NaN);
-    const j = judge(d, spread.valMap);
-    const obj = (r: RunData) => Array.from({ length: scaleCount(r) }, (_, s) => num(avgObj(r, s).at(-1), 2)).join(' / ');
-    out.push({
-      id, question, verdict: j.real ? 'answered' : 'inconclusive',
-      link: { href: href(group, `terms-${scaleName(0)}`), text: `loss terms, reference vs ${name}` },
-      answer: `${name} vs reference: validation AP@0.5 ${pct(valMap(other))} vs ${pct(valMap(ref))} (Δ ${pct(d)}, ${j.text}); efficiency ${pct(efficiencyOf(other)?.value)} vs ${pct(efficiencyOf(ref)?.value)}; objectness of responsible predictions ${obj(other)} vs ${obj(ref)}.`,
-    });
-  }
+  const ctx: FindingContext = { runs, href, ref, nScales: scaleCount(ref), spread, missing };
+  for (const kind of FINDING_ORDER) out.push(...FINDINGS_OF[kind](ctx));
   return out;
 }
 

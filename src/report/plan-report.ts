@@ -10,6 +10,7 @@ import { writeAtomic } from '../util/atomic-write.js';
 import { pageHtml, type Table } from './html.js';
 import { efficiencyOf, endpointFinding, seedFindings, valMap, type Finding, type PlanRuns } from './findings.js';
 import type { ExperimentGroup, StudyManifest } from '../study/seed-plan.js';
+import { runName } from '../study/experiments.js';
 import { ENDPOINT_RULES, rowByRule, type EndpointRow, type RuleEfficiency } from '../study/endpoint-rows.js';
 import type { EndpointResult } from '../study/endpoint.js';
 import { matchRuleShort } from '../eval/efficiency.js';
@@ -32,8 +33,8 @@ export function loadPlanRuns(m: StudyManifest): PlanRuns {
 
 /** The runs each comparison report shows: the reference and the runs of that group. */
 function comparisonRuns(runs: PlanRuns, group: ExperimentGroup): RunData[] {
-  const ref = runs.get('reference');
-  const members = [...runs.values()].filter((x) => x.experiment.group === group && x.experiment.name !== 'reference');
+  const ref = runs.get(runName('reference'));
+  const members = [...runs.values()].filter((x) => x.experiment.group === group && x.experiment.group !== 'reference');
   if (group === 'reference') return ref ? [ref.run] : [];
   return members.length ? [...(ref ? [ref.run] : []), ...members.map((x) => x.run)] : [];
 }

@@ -11,10 +11,12 @@ import { trainConfigSchema } from '../config/train-config.js';
 import { checkJson, parseJson } from '../util/json-file.js';
 import type { Variant } from '../model/yolo.js';
 import { NAME_KEY } from '../sweep/plan.js';
+import { EXPERIMENTS, experimentGroups, REFERENCE_BATCH, type ExperimentGroup, type ExperimentSettings } from './experiments.js';
 
-/** What an experiment is compared for; the findings pick runs by group. */
-export type ExperimentGroup = (typeof experimentGroups)[number];
+export type { ExperimentGroup } from './experiments.js';
+export { SEED_AUGMENTATION } from './experiments.js';
 
+/** One run of the plan: a row of {@link EXPERIMENTS} for the plan's settings. */
 export interface Experiment {
   /** Run directory name inside the plan's runs folder. */
   name: string;
@@ -25,7 +27,7 @@ export interface Experiment {
   values: Record<string, unknown>;
 }
 
-export interface SeedPlanSettings {
+export interface SeedPlanSettings extends ExperimentSettings {
   quick: boolean;
   /** Simulated images (80/10/10 split). */
   images: number;
@@ -34,12 +36,6 @@ export interface SeedPlanSettings {
   width: number;
   epochs: number;
   warmupEpochs: number;
-  /** Training images of the low-statistics run (the seed's 500). */
-  lowStats: number;
-  /** Seeds of the reference configuration (the first is the reference itself). */
-  seeds: number[];
-  batches: number[];
-  lrs: number[];
   /** Background-only images streamed by `evaluate` for each run's FP rate. */
   background: number;
   /** The end point: epochs at most, early-stopping patience, background images for `fprate`. */
@@ -68,34 +64,9 @@ export function seedPlanDefaults(quick: boolean): SeedPlanSettings {
     };
 }
 
-/** Augmentations the slides ask about: time jitter, both flips, TP dropout, extra noise hits. */
-export const SEED_AUGMENTATION = { timeJitter: 0.1, flipChannels: 0.5, flipTime: 0.5, tpDropout: 0.1, noiseTps: 5 };
-
-/** 1e-4 → "1e-4" (run names stay short and readable). */
-const fmtLr = (lr: number) => lr.toExponential(0).replace('+', '');
-
-/** The experiments, reference first. The seed preset is batch 8 and lr 1e-4: that grid point is the reference. */
+/** The experiments, reference first: every row of {@link EXPERIMENTS} for these settings. */
 export function seedExperiments(s: SeedPlanSettings): Experiment[] {
-  const ref: Experiment = { name: 'reference', group: 'reference', description: 'the seed preset (MSE objectness, target 1, obj scale 50, warm-up, batch 8, lr 1e-4), no augmentation', values: {} };
-  const out: Experiment[] = [ref];
-  for (const seed of s.seeds.slice(1)) {
-    out.push({ name: `reference-seed${seed}`, group: 'spread', description: `the reference with seed ${seed} (initialisation, order): run-to-run spread`, values: { seed } });
-  }
-  out.push(
-    { name: 'low-stats', group: 'statistics', description: `the reference on ${s.lowStats} training images (the seed's low-statistics set)`, values: { trainLimit: s.lowStats } },
-    { name: 'obj-bce', group: 'objectness-loss', description: 'objectness as binary cross-entropy (log-likelihood) instead of MSE', values: { 'loss.objLoss': 'bce' } },
-    { name: 'target-iou', group: 'objectness-target', description: 'objectness target = IoU of the prediction with its truth box instead of 1', values: { 'loss.objTarget': 'iou' } },
-    { name: 'no-warmup', group: 'warmup', description: 'no warm-up batches', values: { warmupEpochs: 0 } },
-    { name: 'augment', group: 'augmentation', description: 'time jitter ±10 %, channel and time flips, 10 % TP dropout, 5 noise hits per image', values: { augment: SEED_AUGMENTATION } },
-    { name: 'owner-grid', group: 'owner-grid', description: "keras-yolo3's owner-grid defect (true boxes in the owner scale's grid units)", values: { 'loss.compat.trueBoxUnits': 'owner-grid' } },
-  );
-  for (const batch of s.batches) {
-    for (const lr of s.lrs) {
-      if (batch === 8 && lr === 1e-4) continue; // the reference
-      out.push({ name: `batch${batch}-lr${fmtLr(lr)}`, group: 'batch-lr', description: `batch ${batch}, learning rate ${lr}`, values: { batch, 'optimizer.lr': lr } });
-    }
-  }
-  return out;
+  return experimentGroups.flatMap((group) => EXPERIMENTS[group].runs(s).map((r) => ({ name: r.name, group, description: r.description, values: r.values })));
 }
 
 /** The sweep file of the plan: the seed preset under every run, one list entry per experiment. */
@@ -115,10 +86,9 @@ export function seedSweep(s: SeedPlanSettings, data: string, runsOut: string, th
   };
 }
 
-/** What `study --plan seed` writes beside the runs, so that the findings know which run is which. */
-const experimentGroups = ['reference', 'spread', 'statistics', 'objectness-loss', 'objectness-target', 'warmup', 'augmentation', 'owner-grid', 'batch-lr'] as const;
 const count = z.number().int().min(0);
-/** study-plan.json checked when a plan resumes (`readStudyManifest`). */
+/** What `study --plan seed` writes beside the runs, so that the findings know which run is which:
+ * study-plan.json, checked when a plan resumes (`readStudyManifest`). */
 export const studyManifestSchema = z.object({
   plan: z.literal('seed'),
   settings: z.object({
@@ -171,7 +141,7 @@ export function estimatePlan(s: SeedPlanSettings, experiments: readonly Experime
   const msPerImage = msPerStepAtBatch8 / 8;
   const perRun = experiments.map((e) => {
     const n = typeof e.values.trainLimit === 'number' ? Math.min(e.values.trainLimit, trainImages) : trainImages;
-    const batch = typeof e.values.batch === 'number' ? e.values.batch : 8;
+    const batch = typeof e.values.batch === 'number' ? e.values.batch : REFERENCE_BATCH;
     const steps = Math.floor(n / batch);
     const train = s.epochs * steps * batch * msPerImage;
     const forward = (s.epochs * valImages + valImages + s.background) * msPerImage / 3;
