@@ -158,7 +158,9 @@ test('an existing output is refused without --force and replaced with it', async
 
 test('an interrupted simulate leaves no file at the output name (nor a partial one)', async () => {
   const out = join(dir, 'interrupted.h5');
-  const child = spawn(process.execPath, [cli, 'simulate', '--out', out, '--images', '200000', '--workers', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Progress lines on (the test runner and CI turn them off): the first one says it is writing.
+  const env = { ...process.env, DAQYOLO_PROGRESS: 'lines' };
+  const child = spawn(process.execPath, [cli, 'simulate', '--out', out, '--images', '200000', '--workers', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   let exited = false;
