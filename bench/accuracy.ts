@@ -12,10 +12,16 @@ import { evaluateDetections, type MapImage } from '../src/infer/map.js';
 import { openRun, checkCompatible } from '../src/infer/open-run.js';
 import { mulberry32 } from '../src/util/rng.js';
 
-const { values: a, positionals: runs } = parseArgs({ allowPositionals: true, options: {
-  data: { type: 'string' }, split: { type: 'string', default: 'eval' }, resamples: { type: 'string', default: '1000' }, batch: { type: 'string', default: '16' },
-  checkpoint: { type: 'string', default: 'best' },
-} });
+const { values: a, positionals: runs } = parseArgs({
+  allowPositionals: true,
+  options: {
+    data: { type: 'string' },
+    split: { type: 'string', default: 'eval' },
+    resamples: { type: 'string', default: '1000' },
+    batch: { type: 'string', default: '16' },
+    checkpoint: { type: 'string', default: 'best' },
+  },
+});
 if (!a.data || runs.length === 0) throw new Error('usage: accuracy.js --data D.h5 [--split eval] RUN [RUN…]');
 
 async function imagesOf(runDir: string): Promise<MapImage[]> {
@@ -51,9 +57,21 @@ for (let s = 0; s < Number(a.resamples); s++) {
   aps.forEach((v, k) => samples[k]!.push(v));
   if (aps.length >= 2) diffs.push(aps[0]! - aps[1]!);
 }
-const sd = (all: number[]) => { const xs = all.filter(Number.isFinite); const m = xs.reduce((p, q) => p + q, 0) / xs.length; return Math.sqrt(xs.reduce((p, q) => p + (q - m) ** 2, 0) / (xs.length - 1)); };
-console.log(JSON.stringify({
-  bench: 'accuracy', data: a.data, split: a.split, images: n, resamples: Number(a.resamples),
-  runs: perRun.map((p, k) => ({ run: p.run, variant: p.variant, map50: +ap50(p.images).toFixed(4), map50_bootstrap_sd: +sd(samples[k]!).toFixed(4) })),
-  ...(diffs.length ? { first_minus_second: { map50: +(ap50(perRun[0]!.images) - ap50(perRun[1]!.images)).toFixed(4), bootstrap_sd: +sd(diffs).toFixed(4) } } : {}),
-}));
+const sd = (all: number[]) => {
+  const xs = all.filter(Number.isFinite);
+  const m = xs.reduce((p, q) => p + q, 0) / xs.length;
+  return Math.sqrt(xs.reduce((p, q) => p + (q - m) ** 2, 0) / (xs.length - 1));
+};
+console.log(
+  JSON.stringify({
+    bench: 'accuracy',
+    data: a.data,
+    split: a.split,
+    images: n,
+    resamples: Number(a.resamples),
+    runs: perRun.map((p, k) => ({ run: p.run, variant: p.variant, map50: +ap50(p.images).toFixed(4), map50_bootstrap_sd: +sd(samples[k]!).toFixed(4) })),
+    ...(diffs.length
+      ? { first_minus_second: { map50: +(ap50(perRun[0]!.images) - ap50(perRun[1]!.images)).toFixed(4), bootstrap_sd: +sd(diffs).toFixed(4) } }
+      : {}),
+  }),
+);

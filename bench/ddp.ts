@@ -12,15 +12,31 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/cli/launch.js';
 
-const { values: a } = parseArgs({ options: {
-  ranks: { type: 'string', default: '2' }, threads: { type: 'string', default: '2' }, width: { type: 'string', default: '0.25' },
-  size: { type: 'string', default: '320' }, batch: { type: 'string', default: '8' }, steps: { type: 'string', default: '4' },
-  warmup: { type: 'string', default: '1' }, rounds: { type: 'string', default: '3' }, variant: { type: 'string', default: 'yolov3' },
-  // worker mode (spawned by this script)
-  worker: { type: 'boolean', default: false }, rank: { type: 'string', default: '0' }, world: { type: 'string', default: '1' }, url: { type: 'string', default: '' },
-} });
+const { values: a } = parseArgs({
+  options: {
+    ranks: { type: 'string', default: '2' },
+    threads: { type: 'string', default: '2' },
+    width: { type: 'string', default: '0.25' },
+    size: { type: 'string', default: '320' },
+    batch: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '3' },
+    variant: { type: 'string', default: 'yolov3' },
+    // worker mode (spawned by this script)
+    worker: { type: 'boolean', default: false },
+    rank: { type: 'string', default: '0' },
+    world: { type: 'string', default: '1' },
+    url: { type: 'string', default: '' },
+  },
+});
 
-interface WorkerResult { step_ms: number[]; allreduce_ms: number[]; buckets: number; pure_allreduce_ms: number[] }
+interface WorkerResult {
+  step_ms: number[];
+  allreduce_ms: number[];
+  buckets: number;
+  pure_allreduce_ms: number[];
+}
 
 async function worker(): Promise<void> {
   const { Adam, manualSeed, randn, tidy } = await import('../src/torch/index.js');
@@ -71,16 +87,28 @@ async function worker(): Promise<void> {
 function runRanks(world: number, threadsEach: number, port: number): Promise<WorkerResult[]> {
   const self = fileURLToPath(import.meta.url);
   const pass = ['--width', a.width!, '--size', a.size!, '--batch', a.batch!, '--steps', a.steps!, '--warmup', a.warmup!, '--variant', a.variant!];
-  return Promise.all([...Array(world).keys()].map((rank) => new Promise<WorkerResult>((resolve, reject) => {
-    const p = spawn(process.execPath, [self, '--worker', '--rank', String(rank), '--world', String(world), '--url', `tcp://127.0.0.1:${port}`, ...pass],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAQYOLO_THREADS: String(threadsEach) } });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`rank ${rank} exited with ${code}`))));
-  })));
+  return Promise.all(
+    [...Array(world).keys()].map(
+      (rank) =>
+        new Promise<WorkerResult>((resolve, reject) => {
+          const p = spawn(process.execPath, [self, '--worker', '--rank', String(rank), '--world', String(world), '--url', `tcp://127.0.0.1:${port}`, ...pass], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+            env: { ...process.env, DAQYOLO_THREADS: String(threadsEach) },
+          });
+          let out = '';
+          p.stdout.on('data', (d) => {
+            out += d;
+          });
+          p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim())) : reject(new Error(`rank ${rank} exited with ${code}`))));
+        }),
+    ),
+  );
 }
 
-const median = (v: number[]) => { const s = [...v].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
+const median = (v: number[]) => {
+  const s = [...v].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const r1 = (v: number) => Number(v.toFixed(1));
 
 if (a.worker) {
@@ -104,14 +132,36 @@ if (a.worker) {
     buckets = p[0]!.buckets;
     p[0]!.pure_allreduce_ms.forEach((_, i) => pure.push(Math.max(...p.map((w) => w.pure_allreduce_ms[i]!))));
   }
-  const ms1 = median(single), msN = median(parallel), msR = median(reduce);
-  console.log(JSON.stringify({
-    bench: 'ddp', variant: a.variant, width: Number(a.width), size: Number(a.size), global_batch: Number(a.batch),
-    single: { ranks: 1, threads, ms_per_step: r1(ms1), step_ms: single.map(r1) },
-    data_parallel: { ranks, threads_per_rank: Math.max(1, Math.floor(threads / ranks)), ms_per_step: r1(msN), step_ms: parallel.map(r1), allreduce_ms: r1(msR), allreduce_share: Number((msR / msN).toFixed(3)),
-      // without waiting for the slower rank's backward (barrier first): the communication itself
-      pure_allreduce_ms: r1(median(pure)), pure_allreduce_share: Number((median(pure) / msN).toFixed(3)), buckets },
-    ratio_parallel_over_single: Number((msN / ms1).toFixed(3)),
-    loadavg_before: Number(load0.toFixed(2)), loadavg_after: Number(loadavg()[0]!.toFixed(2)),
-  }, null, 2));
+  const ms1 = median(single),
+    msN = median(parallel),
+    msR = median(reduce);
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'ddp',
+        variant: a.variant,
+        width: Number(a.width),
+        size: Number(a.size),
+        global_batch: Number(a.batch),
+        single: { ranks: 1, threads, ms_per_step: r1(ms1), step_ms: single.map(r1) },
+        data_parallel: {
+          ranks,
+          threads_per_rank: Math.max(1, Math.floor(threads / ranks)),
+          ms_per_step: r1(msN),
+          step_ms: parallel.map(r1),
+          allreduce_ms: r1(msR),
+          allreduce_share: Number((msR / msN).toFixed(3)),
+          // without waiting for the slower rank's backward (barrier first): the communication itself
+          pure_allreduce_ms: r1(median(pure)),
+          pure_allreduce_share: Number((median(pure) / msN).toFixed(3)),
+          buckets,
+        },
+        ratio_parallel_over_single: Number((msN / ms1).toFixed(3)),
+        loadavg_before: Number(load0.toFixed(2)),
+        loadavg_after: Number(loadavg()[0]!.toFixed(2)),
+      },
+      null,
+      2,
+    ),
+  );
 }

@@ -12,15 +12,40 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
-    width: { type: 'string', default: '0.25' }, size: { type: 'string', default: '480' }, batch: { type: 'string', default: '8' },
-    steps: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' }, warmup: { type: 'string', default: '2' },
-    threads: { type: 'string', default: String(availableParallelism()) }, 'omp-wait': { type: 'string', default: 'PASSIVE' }, python: { type: 'string', default: '/usr/bin/python3' },
+    width: { type: 'string', default: '0.25' },
+    size: { type: 'string', default: '480' },
+    batch: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '2' },
+    threads: { type: 'string', default: String(availableParallelism()) },
+    'omp-wait': { type: 'string', default: 'PASSIVE' },
+    python: { type: 'string', default: '/usr/bin/python3' },
   },
 });
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const common = ['--width', values.width!, '--size', values.size!, '--batch', values.batch!, '--steps', values.steps!, '--warmup', values.warmup!, '--threads', values.threads!];
+const common = [
+  '--width',
+  values.width!,
+  '--size',
+  values.size!,
+  '--batch',
+  values.batch!,
+  '--steps',
+  values.steps!,
+  '--warmup',
+  values.warmup!,
+  '--threads',
+  values.threads!,
+];
 
-interface Run { ms_per_step: number; step_ms: number[]; peak_rss_mb: number; params: number; [k: string]: unknown }
+interface Run {
+  ms_per_step: number;
+  step_ms: number[];
+  peak_rss_mb: number;
+  params: number;
+  [k: string]: unknown;
+}
 function run(cmd: string, args: string[]): Run {
   // Both sides get the same OpenMP wait policy (daqyolo defaults to PASSIVE; see src/torch/native.ts).
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_WAIT_POLICY: values['omp-wait'] } });
@@ -32,7 +57,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-const ours: Run[] = [], peer: Run[] = [];
+const ours: Run[] = [],
+  peer: Run[] = [];
 for (let i = 0; i < Number(values.rounds); i++) {
   const d = run(process.execPath, ['bin/daqyolo.js', 'bench', 'train', ...common, '--json']);
   ours.push(d);
@@ -47,12 +73,28 @@ const summary = (rs: Run[]) => {
     peak_rss_mb: Math.max(...rs.map((r) => r.peak_rss_mb)),
   };
 };
-const a = summary(ours), b = summary(peer);
-console.log(JSON.stringify({ omp_wait_policy: values['omp-wait'],
-  network: 'yolov3', width: Number(values.width), size: Number(values.size), batch: Number(values.batch), threads: Number(values.threads),
-  params: ours[0]!.params, gflop_per_image: ours[0]!['gflop_per_image'], rounds: Number(values.rounds), steps_per_round: Number(values.steps),
-  daqyolo: a, pytorch: { ...b, torch: peer[0]!['torch'], channels_last: true },
-  time_ratio: Number((a.ms_per_step_median / b.ms_per_step_median).toFixed(3)),
-  memory_ratio: Number((a.peak_rss_mb / b.peak_rss_mb).toFixed(3)),
-  targets: { time_ratio: 1.05, memory_ratio: 1.2 },
-}, null, 2));
+const a = summary(ours),
+  b = summary(peer);
+console.log(
+  JSON.stringify(
+    {
+      omp_wait_policy: values['omp-wait'],
+      network: 'yolov3',
+      width: Number(values.width),
+      size: Number(values.size),
+      batch: Number(values.batch),
+      threads: Number(values.threads),
+      params: ours[0]!.params,
+      gflop_per_image: ours[0]!['gflop_per_image'],
+      rounds: Number(values.rounds),
+      steps_per_round: Number(values.steps),
+      daqyolo: a,
+      pytorch: { ...b, torch: peer[0]!['torch'], channels_last: true },
+      time_ratio: Number((a.ms_per_step_median / b.ms_per_step_median).toFixed(3)),
+      memory_ratio: Number((a.peak_rss_mb / b.peak_rss_mb).toFixed(3)),
+      targets: { time_ratio: 1.05, memory_ratio: 1.2 },
+    },
+    null,
+    2,
+  ),
+);

@@ -15,21 +15,40 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values: a } = parseArgs({ options: {
-  run: { type: 'string' }, images: { type: 'string', default: '800' }, batch: { type: 'string', default: '16' },
-  rounds: { type: 'string', default: '3' }, settings: { type: 'string', default: 'dense:2:1,pixels:2:1,pixels:1:1' },
-  child: { type: 'string' }, checkpoint: { type: 'string', default: 'best' },
-} });
+const { values: a } = parseArgs({
+  options: {
+    run: { type: 'string' },
+    images: { type: 'string', default: '800' },
+    batch: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '3' },
+    settings: { type: 'string', default: 'dense:2:1,pixels:2:1,pixels:1:1' },
+    child: { type: 'string' },
+    checkpoint: { type: 'string', default: 'best' },
+  },
+});
 
 if (a.child) {
   // One measurement in this process: input, OMP threads (from the environment), workers.
   const { measureFpRate } = await import('../src/eval/fprate.js');
   const [input, , workers, batch] = a.child.split(':');
   const c0 = process.cpuUsage();
-  const r = await measureFpRate({ runDir: a.run!, images: Number(a.images), batch: Number(batch ?? a.batch), workers: Number(workers), checkpoint: a.checkpoint,
-    input: input as 'dense' | 'pixels' });
+  const r = await measureFpRate({
+    runDir: a.run!,
+    images: Number(a.images),
+    batch: Number(batch ?? a.batch),
+    workers: Number(workers),
+    checkpoint: a.checkpoint,
+    input: input as 'dense' | 'pixels',
+  });
   const cpu = process.cpuUsage(c0);
-  console.log(JSON.stringify({ img_per_s: r.imagesPerSecond, cpu_ms_per_image: (cpu.user + cpu.system) / 1000 / r.images, fp: r.counts.reduce((x, y) => x + y, 0), counts: r.counts }));
+  console.log(
+    JSON.stringify({
+      img_per_s: r.imagesPerSecond,
+      cpu_ms_per_image: (cpu.user + cpu.system) / 1000 / r.images,
+      fp: r.counts.reduce((x, y) => x + y, 0),
+      counts: r.counts,
+    }),
+  );
   process.exit(0);
 }
 
@@ -38,7 +57,10 @@ const runDir = a.run;
 const script = fileURLToPath(import.meta.url);
 const settings = a.settings!.split(',');
 const rounds = Number(a.rounds);
-const median = (v: number[]) => { const s = [...v].sort((x, y) => x - y); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
+const median = (v: number[]) => {
+  const s = [...v].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const work = mkdtempSync(join(tmpdir(), 'daqyolo-bench-fprate-'));
 const load0 = loadavg()[0];
 const per = new Map<string, { img_per_s: number[]; cpu_ms_per_image: number[]; fp: number; counts: number[] }>();
@@ -52,8 +74,11 @@ try {
       cpSync(runDir, runCopy, { recursive: true });
       rmSync(join(runCopy, 'eval'), { recursive: true, force: true });
       const threads = s.split(':')[1]!;
-      const p = spawnSync(process.execPath, [script, '--child', s, '--run', runCopy, '--images', a.images!, '--batch', a.batch!, '--checkpoint', a.checkpoint!],
-        { env: { ...process.env, OMP_NUM_THREADS: threads, DAQYOLO_THREADS: threads }, encoding: 'utf8' });
+      const p = spawnSync(
+        process.execPath,
+        [script, '--child', s, '--run', runCopy, '--images', a.images!, '--batch', a.batch!, '--checkpoint', a.checkpoint!],
+        { env: { ...process.env, OMP_NUM_THREADS: threads, DAQYOLO_THREADS: threads }, encoding: 'utf8' },
+      );
       if (p.status !== 0) throw new Error(`bench/fprate: setting ${s} failed: ${p.stderr}`);
       const m = JSON.parse(p.stdout.trim().split('\n').pop()!);
       const e = per.get(s) ?? { img_per_s: [] as number[], cpu_ms_per_image: [] as number[], fp: m.fp as number, counts: m.counts as number[] };
@@ -69,10 +94,27 @@ try {
 }
 const base = median(per.get(settings[0]!)!.img_per_s);
 const ref = per.get(settings[0]!)!.counts;
-console.log(JSON.stringify({
-  run: runDir, images: Number(a.images), batch: Number(a.batch), rounds, load_before: Number(load0.toFixed(2)), load_after: Number(loadavg()[0].toFixed(2)),
-  settings: Object.fromEntries([...per].map(([s, e]) => [s, {
-    img_per_s: e.img_per_s, median_img_per_s: median(e.img_per_s), cpu_ms_per_image: e.cpu_ms_per_image, median_cpu_ms_per_image: median(e.cpu_ms_per_image),
-    ratio_to_first: Number((median(e.img_per_s) / base).toFixed(3)), fp: e.fp, same_histogram_as_first: JSON.stringify(e.counts) === JSON.stringify(ref),
-  }])),
-}));
+console.log(
+  JSON.stringify({
+    run: runDir,
+    images: Number(a.images),
+    batch: Number(a.batch),
+    rounds,
+    load_before: Number(load0.toFixed(2)),
+    load_after: Number(loadavg()[0].toFixed(2)),
+    settings: Object.fromEntries(
+      [...per].map(([s, e]) => [
+        s,
+        {
+          img_per_s: e.img_per_s,
+          median_img_per_s: median(e.img_per_s),
+          cpu_ms_per_image: e.cpu_ms_per_image,
+          median_cpu_ms_per_image: median(e.cpu_ms_per_image),
+          ratio_to_first: Number((median(e.img_per_s) / base).toFixed(3)),
+          fp: e.fp,
+          same_histogram_as_first: JSON.stringify(e.counts) === JSON.stringify(ref),
+        },
+      ]),
+    ),
+  }),
+);

@@ -18,9 +18,14 @@ import { allocTpBatch, type TpBatch, type TpInteraction, type TpStream } from '.
 import { bgOwner } from '../src/sim/deposits.js';
 import { mulberry32 } from '../src/util/rng.js';
 
-const { values: a } = parseArgs({ options: {
-  tps: { type: 'string', default: '10000000' }, format: { type: 'string', default: 'text8' }, dir: { type: 'string' }, keep: { type: 'boolean', default: false },
-} });
+const { values: a } = parseArgs({
+  options: {
+    tps: { type: 'string', default: '10000000' },
+    format: { type: 'string', default: 'text8' },
+    dir: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
 const N = Number(a.tps);
 const format = a.format as TpFormat;
 const FACES = 20;
@@ -31,17 +36,25 @@ function synthetic(n: number): TpStream {
   const rnd = mulberry32(7);
   async function* batches(): AsyncGenerator<{ tps: TpBatch; interactions: TpInteraction[] }> {
     let t = 0;
-    for (let done = 0; done < n; ) {
+    for (let done = 0; done < n;) {
       const m = Math.min(1 << 16, n - done);
       const b = allocTpBatch(m);
       for (let i = 0; i < m; i++) {
         t += (-Math.log(1 - rnd()) * SPACING) / FACES;
-        const face = Math.floor(rnd() * FACES), wire = Math.floor(rnd() * 480);
-        b.face[i] = face; b.wire[i] = wire; b.plane[i] = 2;
+        const face = Math.floor(rnd() * FACES),
+          wire = Math.floor(rnd() * 480);
+        b.face[i] = face;
+        b.wire[i] = wire;
+        b.plane[i] = 2;
         b.channel[i] = FD_HD_OFFLINE.channelOf(face >> 1, 2, face & 1, wire)!;
-        b.timeStart[i] = Math.round(t); b.timePeak[i] = Math.round(t) + 2; b.timeOverThreshold[i] = 4 + Math.floor(rnd() * 8);
-        b.adcIntegral[i] = 50 + Math.floor(rnd() * 400); b.adcPeak[i] = 10 + Math.floor(rnd() * 40);
-        b.detid[i] = face >> 1; b.type[i] = 1; b.owner[i] = bgOwner(0);
+        b.timeStart[i] = Math.round(t);
+        b.timePeak[i] = Math.round(t) + 2;
+        b.timeOverThreshold[i] = 4 + Math.floor(rnd() * 8);
+        b.adcIntegral[i] = 50 + Math.floor(rnd() * 400);
+        b.adcPeak[i] = 10 + Math.floor(rnd() * 40);
+        b.detid[i] = face >> 1;
+        b.type[i] = 1;
+        b.owner[i] = bgOwner(0);
       }
       b.n = m;
       done += m;
@@ -52,10 +65,15 @@ function synthetic(n: number): TpStream {
 }
 
 /** Runs `f` while sampling RSS; returns its result, seconds, peak RSS and RSS once `progress()` passed a tenth. */
-async function measured<T>(f: (progress: (done: number) => void) => Promise<T>): Promise<{ result: T; seconds: number; cpuSeconds: number; peakRssMB: number; rssAtTenthMB: number; rssEndMB: number }> {
+async function measured<T>(
+  f: (progress: (done: number) => void) => Promise<T>,
+): Promise<{ result: T; seconds: number; cpuSeconds: number; peakRssMB: number; rssAtTenthMB: number; rssEndMB: number }> {
   globalThis.gc?.();
-  let peak = 0, atTenth = 0;
-  const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
+  let peak = 0,
+    atTenth = 0;
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  };
   const timer = setInterval(sample, 50);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -81,32 +99,68 @@ try {
     let n = 0;
     if (format === 'hdf5') {
       const f = new h5wasm.File(file, 'r');
-      for (const p of tpFragmentPaths(f)) { n += ((f.get(p) as H5Dataset).value as Int8Array).length; progress(0); }
+      for (const p of tpFragmentPaths(f)) {
+        n += ((f.get(p) as H5Dataset).value as Int8Array).length;
+        progress(0);
+      }
       f.close();
       return n;
     }
-    for await (const { lines } of readLines(file)) { n += lines.length; progress(n); }
+    for await (const { lines } of readLines(file)) {
+      n += lines.length;
+      progress(n);
+    }
     return n;
   });
   const read = await measured(async (progress) => {
     let n = 0;
-    for await (const { tps } of (await openTpStream([file])).batches) { n += tps.n; progress(n); }
+    for await (const { tps } of (await openTpStream([file])).batches) {
+      n += tps.n;
+      progress(n);
+    }
     return n;
   });
   const out = join(dir, 'imported.h5');
-  const imp = await measured(async (progress) => importTps({ files: [file], out, windowMs: 2.246, skipBad: false, force: true, seed: 0, split: [0.8, 0.1, 0.1], onProgress: progress }));
-  console.log(JSON.stringify({
-    command: `node dist/bench/import-tps.js --tps ${N} --format ${format}`,
-    tps: N, format, fileMB: +(statSync(file).size / 2 ** 20).toFixed(1),
-    // Wall seconds on a shared machine; cpuSeconds (this process, user + system) is what the work costs.
-    write: { seconds: gen.seconds, cpuSeconds: gen.cpuSeconds, tpsPerCpuSecond: Math.round(N / gen.cpuSeconds), peakRssMB: gen.peakRssMB },
-    peerBareRead: { seconds: peer.seconds, cpuSeconds: peer.cpuSeconds, peakRssMB: peer.peakRssMB },
-    openTpStream: { seconds: read.seconds, cpuSeconds: read.cpuSeconds, tpsPerSecond: Math.round(read.result / read.seconds), tpsPerCpuSecond: Math.round(read.result / read.cpuSeconds), peakRssMB: read.peakRssMB, rssAtTenthMB: read.rssAtTenthMB, rssEndMB: read.rssEndMB, cpuVsBareRead: +(read.cpuSeconds / peer.cpuSeconds).toFixed(2) },
-    importTps: {
-      seconds: imp.seconds, cpuSeconds: imp.cpuSeconds, tpsPerSecond: Math.round(N / imp.seconds), tpsPerCpuSecond: Math.round(N / imp.cpuSeconds), peakRssMB: imp.peakRssMB, rssAtTenthMB: imp.rssAtTenthMB, rssEndMB: imp.rssEndMB,
-      images: imp.result.images, windows: imp.result.windows, outputMB: +(statSync(out).size / 2 ** 20).toFixed(1),
-    },
-  }, null, 2));
+  const imp = await measured(async (progress) =>
+    importTps({ files: [file], out, windowMs: 2.246, skipBad: false, force: true, seed: 0, split: [0.8, 0.1, 0.1], onProgress: progress }),
+  );
+  console.log(
+    JSON.stringify(
+      {
+        command: `node dist/bench/import-tps.js --tps ${N} --format ${format}`,
+        tps: N,
+        format,
+        fileMB: +(statSync(file).size / 2 ** 20).toFixed(1),
+        // Wall seconds on a shared machine; cpuSeconds (this process, user + system) is what the work costs.
+        write: { seconds: gen.seconds, cpuSeconds: gen.cpuSeconds, tpsPerCpuSecond: Math.round(N / gen.cpuSeconds), peakRssMB: gen.peakRssMB },
+        peerBareRead: { seconds: peer.seconds, cpuSeconds: peer.cpuSeconds, peakRssMB: peer.peakRssMB },
+        openTpStream: {
+          seconds: read.seconds,
+          cpuSeconds: read.cpuSeconds,
+          tpsPerSecond: Math.round(read.result / read.seconds),
+          tpsPerCpuSecond: Math.round(read.result / read.cpuSeconds),
+          peakRssMB: read.peakRssMB,
+          rssAtTenthMB: read.rssAtTenthMB,
+          rssEndMB: read.rssEndMB,
+          cpuVsBareRead: +(read.cpuSeconds / peer.cpuSeconds).toFixed(2),
+        },
+        importTps: {
+          seconds: imp.seconds,
+          cpuSeconds: imp.cpuSeconds,
+          tpsPerSecond: Math.round(N / imp.seconds),
+          tpsPerCpuSecond: Math.round(N / imp.cpuSeconds),
+          peakRssMB: imp.peakRssMB,
+          rssAtTenthMB: imp.rssAtTenthMB,
+          rssEndMB: imp.rssEndMB,
+          images: imp.result.images,
+          windows: imp.result.windows,
+          outputMB: +(statSync(out).size / 2 ** 20).toFixed(1),
+        },
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   if (!a.keep) rmSync(dir, { recursive: true, force: true });
 }

@@ -44,11 +44,18 @@ export function benchInfer(o: InferBenchOptions): InferBenchResult {
   const model = createYolo({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, isolatedRadius: o.isolatedRadius ?? 0 }).eval();
   const { images, activePerImage } = benchImages(o);
   const x = tensor(images, { shape: [o.batch, 1, o.size, o.size] });
-  const pass = (): void => tidy(() => noGrad(() => { model.forward(x); }));
+  const pass = (): void =>
+    tidy(() =>
+      noGrad(() => {
+        model.forward(x);
+      }),
+    );
   for (let i = 0; i < o.warmup; i++) pass();
-  const times: number[] = [], cpu: number[] = [];
+  const times: number[] = [],
+    cpu: number[] = [];
   for (let i = 0; i < o.iters; i++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
     pass();
     times.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
@@ -58,10 +65,20 @@ export function benchInfer(o: InferBenchOptions): InferBenchResult {
   x.dispose();
   model.dispose();
   return {
-    engine: 'daqyolo', variant: o.variant, width: o.width, size: o.size, batch: o.batch, iters: o.iters, threads: getNumThreads(),
-    ms_per_batch: Number(ms.toFixed(2)), batch_ms: times.map((t) => Number(t.toFixed(2))), batch_cpu_ms: cpu.map((t) => Number(t.toFixed(2))),
-    img_per_s: Number(((1000 * o.batch) / ms).toFixed(2)), ms_per_image: Number((ms / o.batch).toFixed(3)),
+    engine: 'daqyolo',
+    variant: o.variant,
+    width: o.width,
+    size: o.size,
+    batch: o.batch,
+    iters: o.iters,
+    threads: getNumThreads(),
+    ms_per_batch: Number(ms.toFixed(2)),
+    batch_ms: times.map((t) => Number(t.toFixed(2))),
+    batch_cpu_ms: cpu.map((t) => Number(t.toFixed(2))),
+    img_per_s: Number(((1000 * o.batch) / ms).toFixed(2)),
+    ms_per_image: Number((ms / o.batch).toFixed(3)),
     peak_rss_mb: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
-    active_pixels_per_image: Number(activePerImage.toFixed(1)), input: o.data ? 'data' : o.active !== undefined ? 'sparse-random' : 'random',
+    active_pixels_per_image: Number(activePerImage.toFixed(1)),
+    input: o.data ? 'data' : o.active !== undefined ? 'sparse-random' : 'random',
   };
 }

@@ -19,10 +19,14 @@ import { predict } from '../src/infer/predict.js';
 import { streamImages } from '../src/data/stream.js';
 import { hzPerFpPerImage } from '../src/eval/efficiency.js';
 
-const { values: a } = parseArgs({ options: {
-  size: { type: 'string', default: '480' }, width: { type: 'string', default: '0.25' }, iters: { type: 'string', default: '3' },
-  stream: { type: 'string', default: '64' },
-} });
+const { values: a } = parseArgs({
+  options: {
+    size: { type: 'string', default: '480' },
+    width: { type: 'string', default: '0.25' },
+    iters: { type: 'string', default: '3' },
+    stream: { type: 'string', default: '64' },
+  },
+});
 const size = Number(a.size);
 const iters = Number(a.iters);
 // Images one module produces per second: 300 faces / (4492 ticks × 0.5 µs).
@@ -33,25 +37,34 @@ function forwardRate(variant: Variant, width: number, batch: number): number {
   manualSeed(0);
   const m = createYolo({ variant, width }).eval();
   const times: number[] = [];
-  noGrad(() => tidy(() => {
-    const x = randn([batch, 1, size, size]);
-    for (let i = 0; i < iters + 1; i++) {
-      const t0 = performance.now();
-      tidy(() => m.forward(x));
-      if (i > 0) times.push(performance.now() - t0);
-    }
-  }));
+  noGrad(() =>
+    tidy(() => {
+      const x = randn([batch, 1, size, size]);
+      for (let i = 0; i < iters + 1; i++) {
+        const t0 = performance.now();
+        tidy(() => m.forward(x));
+        if (i > 0) times.push(performance.now() - t0);
+      }
+    }),
+  );
   m.dispose();
   return (1000 * batch) / (times.reduce((s, t) => s + t, 0) / times.length);
 }
 
 const models: Record<string, unknown>[] = [];
-for (const [variant, width] of [['yolov3-tiny', Number(a.width)], ['yolov3', Number(a.width)], ['yolov3', 1]] as [Variant, number][]) {
+for (const [variant, width] of [
+  ['yolov3-tiny', Number(a.width)],
+  ['yolov3', Number(a.width)],
+  ['yolov3', 1],
+] as [Variant, number][]) {
   for (const batch of [1, 16]) {
     if (variant === 'yolov3' && width === 1 && batch === 16 && iters > 2) continue; // minutes per pass on 2 cores
     const ips = forwardRate(variant, width, batch);
     models.push({
-      variant, width, batch, img_per_s: +ips.toFixed(2),
+      variant,
+      width,
+      batch,
+      img_per_s: +ips.toFixed(2),
       cores_for_one_module: +((moduleImagesPerSecond / ips) * threads).toFixed(0),
     });
   }
@@ -64,7 +77,9 @@ sim.image.size = size;
 const data = join(dir, 'd.h5');
 await generateDataset({ out: data, config: sim, images: 40, seed: 1, workers: 0 });
 const runDir = join(dir, 'run');
-await train({ config: parseTrainConfig({ data, out: runDir, epochs: 1, batch: 8, valLimit: 8, model: { variant: 'yolov3-tiny', width: Number(a.width), size } }) });
+await train({
+  config: parseTrainConfig({ data, out: runDir, epochs: 1, batch: 8, valLimit: 8, model: { variant: 'yolov3-tiny', width: Number(a.width), size } }),
+});
 const n = Number(a.stream);
 const opened = openRun(runDir);
 const imgs = [...streamImages({ config: sim, seed: 1, start: 5_000_000, count: n, mode: 'background' })];
@@ -75,8 +90,18 @@ opened.model.dispose();
 const stream = await measureFpRate({ runDir, images: n, batch: 16, workers: 1, data });
 rmSync(dir, { recursive: true, force: true });
 
-console.log(JSON.stringify({
-  bench: 'inference', size, threads, module_images_per_s: Math.round(moduleImagesPerSecond), hz_per_fp_per_image: Math.round(hzPerFpPerImage()),
-  models,
-  fprate: { stream_img_per_s: +stream.imagesPerSecond.toFixed(2), bare_inference_img_per_s: +bare.toFixed(2), ratio: +(stream.imagesPerSecond / bare).toFixed(3) },
-}));
+console.log(
+  JSON.stringify({
+    bench: 'inference',
+    size,
+    threads,
+    module_images_per_s: Math.round(moduleImagesPerSecond),
+    hz_per_fp_per_image: Math.round(hzPerFpPerImage()),
+    models,
+    fprate: {
+      stream_img_per_s: +stream.imagesPerSecond.toFixed(2),
+      bare_inference_img_per_s: +bare.toFixed(2),
+      ratio: +(stream.imagesPerSecond / bare).toFixed(3),
+    },
+  }),
+);

@@ -22,7 +22,9 @@ export function benchImages(o: BenchInputOptions): { images: Float32Array; activ
     const reader = openDataset(o.data);
     try {
       if (reader.channels !== 1 || reader.height !== o.size || reader.width !== o.size) {
-        throw new UserError(`${o.data}: images are [${reader.channels}, ${reader.height}, ${reader.width}]; the benchmark needs [1, ${o.size}, ${o.size}] (give --size ${reader.height} for a square 1-channel dataset)`);
+        throw new UserError(
+          `${o.data}: images are [${reader.channels}, ${reader.height}, ${reader.width}]; the benchmark needs [1, ${o.size}, ${o.size}] (give --size ${reader.height} for a square 1-channel dataset)`,
+        );
       }
       const train = reader.split('train');
       if (train.length < o.batch) throw new UserError(`${o.data}: the training split has ${train.length} images, fewer than --batch ${o.batch}`);

@@ -11,11 +11,18 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const { values: a } = parseArgs({ options: {
-  variant: { type: 'string', default: 'yolov3' }, size: { type: 'string', default: '256' }, batch: { type: 'string', default: '8' },
-  steps: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' }, contend: { type: 'string', default: '2' },
-  spins: { type: 'string', default: '10000,100000,1000000' }, width: { type: 'string', default: '0.25' },
-} });
+const { values: a } = parseArgs({
+  options: {
+    variant: { type: 'string', default: 'yolov3' },
+    size: { type: 'string', default: '256' },
+    batch: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
+    contend: { type: 'string', default: '2' },
+    spins: { type: 'string', default: '10000,100000,1000000' },
+    width: { type: 'string', default: '0.25' },
+  },
+});
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 type Setting = { name: string; env: Record<string, string | undefined> };
@@ -30,8 +37,28 @@ function step(s: Setting): number[] {
   for (const [k, v] of Object.entries(s.env)) if (v === undefined) delete env[k];
   // DAQYOLO_OMP=as-given: the addon must not substitute its own default for an unset policy.
   env.DAQYOLO_OMP = 'as-given';
-  const r = spawnSync(process.execPath, ['bin/daqyolo.js', 'bench', 'train', '--variant', a.variant!, '--width', a.width!, '--size', a.size!, '--batch', a.batch!,
-    '--steps', a.steps!, '--warmup', '1', '--json'], { cwd: root, encoding: 'utf8', env: env as NodeJS.ProcessEnv });
+  const r = spawnSync(
+    process.execPath,
+    [
+      'bin/daqyolo.js',
+      'bench',
+      'train',
+      '--variant',
+      a.variant!,
+      '--width',
+      a.width!,
+      '--size',
+      a.size!,
+      '--batch',
+      a.batch!,
+      '--steps',
+      a.steps!,
+      '--warmup',
+      '1',
+      '--json',
+    ],
+    { cwd: root, encoding: 'utf8', env: env as NodeJS.ProcessEnv },
+  );
   if (r.status !== 0) throw new Error(`bench train (${s.name}) failed:\n${r.stderr}`);
   return (JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { step_ms: number[] }).step_ms;
 }
@@ -47,7 +74,8 @@ function measure(): { load_average_1m: number[]; ms_per_step_median: Record<stri
   load.push(loadavg()[0]!);
   const med = Object.fromEntries(Object.entries(times).map(([k, t]) => [k, +median(t).toFixed(1)]));
   return {
-    load_average_1m: load.map((l) => +l.toFixed(2)), ms_per_step_median: med,
+    load_average_1m: load.map((l) => +l.toFixed(2)),
+    ms_per_step_median: med,
     ratio_to_active: Object.fromEntries(Object.entries(med).map(([k, m]) => [k, +(m / med.ACTIVE!).toFixed(3)])),
   };
 }
@@ -62,5 +90,15 @@ try {
 } finally {
   for (const h of hogs) h.kill();
 }
-console.log(JSON.stringify({ bench: 'omp-wait', variant: a.variant, width: Number(a.width), size: Number(a.size), batch: Number(a.batch), rounds: Number(a.rounds),
-  as_is: asIs, ...(contended ? { with_busy_processes: { busy_processes: Number(a.contend), ...contended } } : {}) }));
+console.log(
+  JSON.stringify({
+    bench: 'omp-wait',
+    variant: a.variant,
+    width: Number(a.width),
+    size: Number(a.size),
+    batch: Number(a.batch),
+    rounds: Number(a.rounds),
+    as_is: asIs,
+    ...(contended ? { with_busy_processes: { busy_processes: Number(a.contend), ...contended } } : {}),
+  }),
+);

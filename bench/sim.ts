@@ -57,19 +57,21 @@ times.sort((a, b) => a - b);
 if (keep) renameSync(out, keep);
 rmSync(dir, { recursive: true, force: true });
 
-console.log(JSON.stringify({
-  bench: 'sim',
-  cpus: cpus().length,
-  cpu: cpus()[0]?.model,
-  workers,
-  images,
-  size,
-  generateAndWriteSeconds: +summary.seconds.toFixed(2),
-  imagesPerSecond: +(images / summary.seconds).toFixed(0),
-  cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
-  loadAverage1m: +loadAvg.toFixed(2),
-  target30kSeconds: 60,
-  fileMB: +(bytes / 1e6).toFixed(1),
-  streamBackgroundMsPerImageOneThread: +streamMsPerImage.toFixed(3),
-  readDenseBatch8Ms: { median: +times[times.length >> 1].toFixed(2), p95: +times[Math.floor(times.length * 0.95)].toFixed(2), target: 20 },
-}));
+console.log(
+  JSON.stringify({
+    bench: 'sim',
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    workers,
+    images,
+    size,
+    generateAndWriteSeconds: +summary.seconds.toFixed(2),
+    imagesPerSecond: +(images / summary.seconds).toFixed(0),
+    cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
+    loadAverage1m: +loadAvg.toFixed(2),
+    target30kSeconds: 60,
+    fileMB: +(bytes / 1e6).toFixed(1),
+    streamBackgroundMsPerImageOneThread: +streamMsPerImage.toFixed(3),
+    readDenseBatch8Ms: { median: +times[times.length >> 1].toFixed(2), p95: +times[Math.floor(times.length * 0.95)].toFixed(2), target: 20 },
+  }),
+);

@@ -14,13 +14,25 @@ import { openRun, checkCompatible } from '../src/infer/open-run.js';
 import { noGrad, tidy } from '../src/torch/index.js';
 import { maxPool2d } from '../src/torch/functional.js';
 
-const { values: a, positionals: runs } = parseArgs({ allowPositionals: true, options: {
-  data: { type: 'string' }, split: { type: 'string', default: 'val' }, batch: { type: 'string', default: '16' },
-  checkpoint: { type: 'string', default: 'best' },
-} });
+const { values: a, positionals: runs } = parseArgs({
+  allowPositionals: true,
+  options: {
+    data: { type: 'string' },
+    split: { type: 'string', default: 'val' },
+    batch: { type: 'string', default: '16' },
+    checkpoint: { type: 'string', default: 'best' },
+  },
+});
 if (!a.data || runs.length === 0) throw new Error('usage: sparse-diagnose.js --data D.h5 [--split val] RUN [RUN…]');
 
-interface Tally { positives: number; covered: number; grown: number; objCovered: number; objGrownOnly: number; objUnreached: number }
+interface Tally {
+  positives: number;
+  covered: number;
+  grown: number;
+  objCovered: number;
+  objGrownOnly: number;
+  objUnreached: number;
+}
 const mean = (s: number, n: number) => (n ? +(s / n).toFixed(4) : null);
 
 async function diagnose(runDir: string) {
@@ -41,45 +53,63 @@ async function diagnose(runDir: string) {
   try {
     for (let r = 0; r < reqs.length; r++) {
       const b = await loader.next();
-      noGrad(() => tidy(() => {
-        const inp = toNetworkInput(b, ctx.size, ctx.device, ctx.inputScale);
-        const outputs = ctx.model.forward(inp.x);
-        const { targets } = targetTensors(inp.boxes, ctx.size, ctx.spec, ctx.device);
-        const occupied = inp.x.abs().sum([1], true).gt(0).to('float32');
-        ctx.model.strides.forEach((s, k) => {
-          const cov = maxPool2d(occupied, s, { stride: s });
-          const grown = maxPool2d(cov, 3, { stride: 1, padding: 1 });
-          const [B, , gh, gw] = outputs[k]!.shape as [number, number, number, number];
-          const A = ctx.spec.anchors[k]!.length;
-          const y = outputs[k]!.toNumbers();
-          const t = targets.yTrue[k]!.toNumbers();
-          const c = cov.toNumbers(), g = grown.toNumbers();
-          const p = per[k]!;
-          for (let bi = 0; bi < B; bi++) for (let row = 0; row < gh; row++) for (let col = 0; col < gw; col++) for (let an = 0; an < A; an++) {
-            if (t[(((bi * gh + row) * gw + col) * A + an) * D + 4]! !== 1) continue;
-            const logit = y[((bi * A * D + an * D + 4) * gh + row) * gw + col]!;
-            const obj = 1 / (1 + Math.exp(-logit));
-            const cell = (bi * gh + row) * gw + col;
-            p.positives++;
-            if (c[cell]! > 0) { p.covered++; p.grown++; p.objCovered += obj; }
-            else if (g[cell]! > 0) { p.grown++; p.objGrownOnly += obj; }
-            else p.objUnreached += obj;
-          }
-        });
-      }));
+      noGrad(() =>
+        tidy(() => {
+          const inp = toNetworkInput(b, ctx.size, ctx.device, ctx.inputScale);
+          const outputs = ctx.model.forward(inp.x);
+          const { targets } = targetTensors(inp.boxes, ctx.size, ctx.spec, ctx.device);
+          const occupied = inp.x.abs().sum([1], true).gt(0).to('float32');
+          ctx.model.strides.forEach((s, k) => {
+            const cov = maxPool2d(occupied, s, { stride: s });
+            const grown = maxPool2d(cov, 3, { stride: 1, padding: 1 });
+            const [B, , gh, gw] = outputs[k]!.shape as [number, number, number, number];
+            const A = ctx.spec.anchors[k]!.length;
+            const y = outputs[k]!.toNumbers();
+            const t = targets.yTrue[k]!.toNumbers();
+            const c = cov.toNumbers(),
+              g = grown.toNumbers();
+            const p = per[k]!;
+            for (let bi = 0; bi < B; bi++)
+              for (let row = 0; row < gh; row++)
+                for (let col = 0; col < gw; col++)
+                  for (let an = 0; an < A; an++) {
+                    if (t[(((bi * gh + row) * gw + col) * A + an) * D + 4]! !== 1) continue;
+                    const logit = y[((bi * A * D + an * D + 4) * gh + row) * gw + col]!;
+                    const obj = 1 / (1 + Math.exp(-logit));
+                    const cell = (bi * gh + row) * gw + col;
+                    p.positives++;
+                    if (c[cell]! > 0) {
+                      p.covered++;
+                      p.grown++;
+                      p.objCovered += obj;
+                    } else if (g[cell]! > 0) {
+                      p.grown++;
+                      p.objGrownOnly += obj;
+                    } else p.objUnreached += obj;
+                  }
+          });
+        }),
+      );
     }
   } finally {
     await loader.close();
   }
   opened.model.dispose();
   return {
-    run: runDir, variant: opened.run.config.model.variant,
+    run: runDir,
+    variant: opened.run.config.model.variant,
     scales: ctx.model.strides.map((s, k) => {
       const p = per[k]!;
       return {
-        stride: s, positives: p.positives,
-        centre_cell_covered: mean(p.covered, p.positives), centre_cell_within_one: mean(p.grown, p.positives),
-        objectness_mean: { covered: mean(p.objCovered, p.covered), one_cell_away: mean(p.objGrownOnly, p.grown - p.covered), unreached: mean(p.objUnreached, p.positives - p.grown) },
+        stride: s,
+        positives: p.positives,
+        centre_cell_covered: mean(p.covered, p.positives),
+        centre_cell_within_one: mean(p.grown, p.positives),
+        objectness_mean: {
+          covered: mean(p.objCovered, p.covered),
+          one_cell_away: mean(p.objGrownOnly, p.grown - p.covered),
+          unreached: mean(p.objUnreached, p.positives - p.grown),
+        },
       };
     }),
   };

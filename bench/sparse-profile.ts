@@ -23,12 +23,21 @@ import { dropIsolated, SparseConvBNLeaky } from '../src/model/sparse-blocks.js';
 import { INPUT, inputsOf, runNode } from '../src/model/topology.js';
 import { benchImages } from './inputs.js';
 
-const { values: a } = parseArgs({ options: {
-  data: { type: 'string' }, variant: { type: 'string', default: 'sparse-yolov3' }, width: { type: 'string', default: '0.25' },
-  size: { type: 'string', default: '480' }, batch: { type: 'string', default: '8' }, rounds: { type: 'string', default: '3' },
-  threads: { type: 'string', default: '2' }, 'isolated-radius': { type: 'string', default: '0' }, active: { type: 'string' },
-  clock: { type: 'string', default: 'cpu' }, unfused: { type: 'boolean', default: false },
-} });
+const { values: a } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    variant: { type: 'string', default: 'sparse-yolov3' },
+    width: { type: 'string', default: '0.25' },
+    size: { type: 'string', default: '480' },
+    batch: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    'isolated-radius': { type: 'string', default: '0' },
+    active: { type: 'string' },
+    clock: { type: 'string', default: 'cpu' },
+    unfused: { type: 'boolean', default: false },
+  },
+});
 if (a.clock !== 'cpu' && a.clock !== 'wall') throw new Error(`--clock: cpu or wall, got '${a.clock}'`);
 /** Milliseconds on the chosen clock. */
 const clock = (): number => {
@@ -38,7 +47,8 @@ const clock = (): number => {
 };
 setNumThreads(Number(a.threads));
 manualSeed(0);
-const size = Number(a.size), batch = Number(a.batch);
+const size = Number(a.size),
+  batch = Number(a.batch);
 const model = createYolo({ variant: a.variant as Variant, width: Number(a.width), inChannels: 1, numClasses: 1 });
 model.train();
 // --unfused: batch norm and leaky ReLU as two layers (the engine before the fused kernel).
@@ -61,26 +71,57 @@ const nodeOf = (path: string): string => {
 };
 
 // Per convolution: sites and FLOPs, recorded on one forward pass.
-interface ConvRecord { node: string; name: string; stride: number; grid: string; cin: number; cout: number; k: number; inSites: number; outSites: number;
-  outCells: number; pairs: number; denseFlops: number; gatherFlops: number; pairFlops: number }
+interface ConvRecord {
+  node: string;
+  name: string;
+  stride: number;
+  grid: string;
+  cin: number;
+  cout: number;
+  k: number;
+  inSites: number;
+  outSites: number;
+  outCells: number;
+  pairs: number;
+  denseFlops: number;
+  gatherFlops: number;
+  pairFlops: number;
+}
 const convs: ConvRecord[] = [];
 const names = new Map<object, string>();
 for (const [n, m] of model.namedModules()) names.set(m, n);
 const origSparse = SparseConvBase.prototype.forward;
 const origDense = Conv2d.prototype.forward;
 function recordConvs(on: boolean): void {
-  if (!on) { SparseConvBase.prototype.forward = origSparse; Conv2d.prototype.forward = origDense; return; }
+  if (!on) {
+    SparseConvBase.prototype.forward = origSparse;
+    Conv2d.prototype.forward = origDense;
+    return;
+  }
   SparseConvBase.prototype.forward = function (this: SparseConvBase, inp: SparseTensor): SparseTensor {
     const y = origSparse.call(this, inp);
     const rb = inp.grid.rulebook(this.geometry);
-    const pairs = tidy(() => rb.identity ? inp.grid.size : rb.neighbours.lt(inp.grid.size).sum().item());
+    const pairs = tidy(() => (rb.identity ? inp.grid.size : rb.neighbours.lt(inp.grid.size).sum().item()));
     const [kh, kw] = this.kernel;
     const cells = y.grid.batch * y.grid.height * y.grid.width;
     const mac = this.inChannels * this.outChannels;
     const name = names.get(this) ?? '?';
-    convs.push({ node: nodeOf(name), name, stride: size / y.grid.height, grid: `${y.grid.height}x${y.grid.width}`, cin: this.inChannels, cout: this.outChannels, k: kh * kw,
-      inSites: inp.grid.size, outSites: y.grid.size, outCells: cells, pairs,
-      denseFlops: (2 * mac * kh * kw * cells) / batch, gatherFlops: (2 * mac * kh * kw * y.grid.size) / batch, pairFlops: (2 * mac * pairs) / batch });
+    convs.push({
+      node: nodeOf(name),
+      name,
+      stride: size / y.grid.height,
+      grid: `${y.grid.height}x${y.grid.width}`,
+      cin: this.inChannels,
+      cout: this.outChannels,
+      k: kh * kw,
+      inSites: inp.grid.size,
+      outSites: y.grid.size,
+      outCells: cells,
+      pairs,
+      denseFlops: (2 * mac * kh * kw * cells) / batch,
+      gatherFlops: (2 * mac * kh * kw * y.grid.size) / batch,
+      pairFlops: (2 * mac * pairs) / batch,
+    });
     return y;
   };
   Conv2d.prototype.forward = function (this: Conv2d, inp: Tensor): Tensor {
@@ -89,8 +130,22 @@ function recordConvs(on: boolean): void {
     const [, cin, kh, kw] = this.weight.shape as [number, number, number, number];
     const name = names.get(this) ?? '?';
     const f = 2 * cin * cout * kh * kw * ho * wo;
-    convs.push({ node: nodeOf(name), name, stride: size / ho, grid: `${ho}x${wo}`, cin, cout, k: kh * kw, inSites: NaN, outSites: batch * ho * wo, outCells: batch * ho * wo,
-      pairs: NaN, denseFlops: f, gatherFlops: f, pairFlops: f });
+    convs.push({
+      node: nodeOf(name),
+      name,
+      stride: size / ho,
+      grid: `${ho}x${wo}`,
+      cin,
+      cout,
+      k: kh * kw,
+      inSites: NaN,
+      outSites: batch * ho * wo,
+      outCells: batch * ho * wo,
+      pairs: NaN,
+      denseFlops: f,
+      gatherFlops: f,
+      pairFlops: f,
+    });
     return y;
   };
 }
@@ -120,7 +175,10 @@ function forwardNodes(): { values: Map<string, Value>; ms: Map<string, number>; 
   const ms = new Map<string, number>();
   for (const n of model.topology.nodes) {
     const t = clock();
-    values.set(n.id, runNode(n, model, (id) => values.get(id)!));
+    values.set(
+      n.id,
+      runNode(n, model, (id) => values.get(id)!),
+    );
     ms.set(n.id, clock() - t);
   }
   return { values, ms, inputMs };
@@ -144,11 +202,23 @@ function isolated(n: (typeof model.topology.nodes)[number], values: Map<string, 
 }
 
 // Occupancy and FLOPs (one eval-free forward without autograd).
-noGrad(() => tidy(() => { recordConvs(true); forwardNodes(); recordConvs(false); }));
+noGrad(() =>
+  tidy(() => {
+    recordConvs(true);
+    forwardNodes();
+    recordConvs(false);
+  }),
+);
 
 const nodeIds = model.topology.nodes.map((n) => n.id);
-const inFull: Record<string, number[]> = {}, aloneF: Record<string, number[]> = {}, aloneB: Record<string, number[]> = {};
-const stepMs: number[] = [], fwdMs: number[] = [], bwdMs: number[] = [], rbMs: number[] = [], inMs: number[] = [];
+const inFull: Record<string, number[]> = {},
+  aloneF: Record<string, number[]> = {},
+  aloneB: Record<string, number[]> = {};
+const stepMs: number[] = [],
+  fwdMs: number[] = [],
+  bwdMs: number[] = [],
+  rbMs: number[] = [],
+  inMs: number[] = [];
 for (let r = 0; r <= Number(a.rounds); r++) {
   tidy(() => {
     // A full step's forward node by node, then its backward.
@@ -162,11 +232,16 @@ for (let r = 0; r <= Number(a.rounds); r++) {
     loss.backward();
     const t2 = clock();
     if (r === 0) return; // warm-up round
-    stepMs.push(t2 - t0); fwdMs.push(t1 - t0); bwdMs.push(t2 - t1); rbMs.push(rulebookMs); inMs.push(inputMs);
+    stepMs.push(t2 - t0);
+    fwdMs.push(t1 - t0);
+    bwdMs.push(t2 - t1);
+    rbMs.push(rulebookMs);
+    inMs.push(inputMs);
     for (const id of nodeIds) (inFull[id] ??= []).push(ms.get(id)!);
     for (const n of model.topology.nodes) {
       const { fwd, bwd } = isolated(n, values);
-      (aloneF[n.id] ??= []).push(fwd); (aloneB[n.id] ??= []).push(bwd);
+      (aloneF[n.id] ??= []).push(fwd);
+      (aloneB[n.id] ??= []).push(bwd);
     }
   });
 }
@@ -175,26 +250,59 @@ const r1 = (v: number) => +v.toFixed(1);
 const sum = (xs: number[]) => xs.reduce((p, q) => p + q, 0);
 const nodes = model.topology.nodes.map((n) => {
   const cs = convs.filter((c) => c.node === n.id);
-  const dense = sum(cs.map((c) => c.denseFlops)), gather = sum(cs.map((c) => c.gatherFlops)), pairs = sum(cs.map((c) => c.pairFlops));
+  const dense = sum(cs.map((c) => c.denseFlops)),
+    gather = sum(cs.map((c) => c.gatherFlops)),
+    pairs = sum(cs.map((c) => c.pairFlops));
   return {
-    node: n.id, module: 'module' in n ? n.module : 'head' in n ? n.head : 'concat' in n ? `concat ${n.concat}` : `densify ${n.densify}`,
+    node: n.id,
+    module: 'module' in n ? n.module : 'head' in n ? n.head : 'concat' in n ? `concat ${n.concat}` : `densify ${n.densify}`,
     stride: cs.length ? cs[cs.length - 1]!.stride : null,
     occupancy: cs.length && model.sparse ? +(cs[cs.length - 1]!.outSites / cs[cs.length - 1]!.outCells).toFixed(4) : null,
     sites_per_image: cs.length ? r1(cs[cs.length - 1]!.outSites / batch) : null,
-    fwd_ms_in_step: r1(median(inFull[n.id]!)), fwd_ms_alone: r1(median(aloneF[n.id]!)), bwd_ms_alone: r1(median(aloneB[n.id]!)),
+    fwd_ms_in_step: r1(median(inFull[n.id]!)),
+    fwd_ms_alone: r1(median(aloneF[n.id]!)),
+    bwd_ms_alone: r1(median(aloneB[n.id]!)),
     mflop_per_image: { dense: r1(dense / 1e6), gather: r1(gather / 1e6), pairs: r1(pairs / 1e6) },
   };
 });
 const total = (k: 'denseFlops' | 'gatherFlops' | 'pairFlops') => +(sum(convs.map((c) => c[k])) / 1e9).toFixed(4);
-console.log(JSON.stringify({
-  bench: 'sparse-profile', clock: a.clock, variant: a.variant, width: Number(a.width), size, batch, threads: getNumThreads(), rounds: Number(a.rounds), data: a.data ?? null,
-  isolated_radius: radius, unfused: a.unfused, active_pixels_per_image: +activePerImage.toFixed(1), input_sites_per_image: convs.length ? r1(convs[0]!.inSites / batch) : null,
-  step_ms: r1(median(stepMs)), forward_ms: r1(median(fwdMs)), backward_ms: r1(median(bwdMs)), rulebook_ms: r1(median(rbMs)), input_ms: r1(median(inMs)),
-  gflop_per_image: { dense: total('denseFlops'), gather: total('gatherFlops'), pairs: total('pairFlops') },
-  nodes,
-  convs: convs.map((c) => ({ name: c.name, grid: c.grid, cin: c.cin, cout: c.cout, k: c.k, in_sites: c.inSites, out_sites: c.outSites,
-    occupancy: +(c.outSites / c.outCells).toFixed(4), pairs_per_site: c.pairs / c.outSites ? +(c.pairs / c.outSites).toFixed(2) : null,
-    mflop_dense: r1(c.denseFlops / 1e6), mflop_gather: r1(c.gatherFlops / 1e6), mflop_pairs: r1(c.pairFlops / 1e6) })),
-}));
+console.log(
+  JSON.stringify({
+    bench: 'sparse-profile',
+    clock: a.clock,
+    variant: a.variant,
+    width: Number(a.width),
+    size,
+    batch,
+    threads: getNumThreads(),
+    rounds: Number(a.rounds),
+    data: a.data ?? null,
+    isolated_radius: radius,
+    unfused: a.unfused,
+    active_pixels_per_image: +activePerImage.toFixed(1),
+    input_sites_per_image: convs.length ? r1(convs[0]!.inSites / batch) : null,
+    step_ms: r1(median(stepMs)),
+    forward_ms: r1(median(fwdMs)),
+    backward_ms: r1(median(bwdMs)),
+    rulebook_ms: r1(median(rbMs)),
+    input_ms: r1(median(inMs)),
+    gflop_per_image: { dense: total('denseFlops'), gather: total('gatherFlops'), pairs: total('pairFlops') },
+    nodes,
+    convs: convs.map((c) => ({
+      name: c.name,
+      grid: c.grid,
+      cin: c.cin,
+      cout: c.cout,
+      k: c.k,
+      in_sites: c.inSites,
+      out_sites: c.outSites,
+      occupancy: +(c.outSites / c.outCells).toFixed(4),
+      pairs_per_site: c.pairs / c.outSites ? +(c.pairs / c.outSites).toFixed(2) : null,
+      mflop_dense: r1(c.denseFlops / 1e6),
+      mflop_gather: r1(c.gatherFlops / 1e6),
+      mflop_pairs: r1(c.pairFlops / 1e6),
+    })),
+  }),
+);
 x.dispose();
 model.dispose();

@@ -20,13 +20,26 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchImages } from './inputs.js';
 
-const { values: a } = parseArgs({ options: {
-  width: { type: 'string', default: '0.25' }, size: { type: 'string', default: '480' }, batch: { type: 'string', default: '8' },
-  steps: { type: 'string', default: '3' }, rounds: { type: 'string', default: '3' }, scan: { type: 'string', default: '10,100,1000,10000' },
-  threads: { type: 'string', default: String(availableParallelism()) }, data: { type: 'string' }, python: { type: 'string', default: '/usr/bin/python3' },
-  'infer-batch': { type: 'string', default: '16' }, nets: { type: 'string', default: 'yolov3,yolov3-tiny' }, 'omp-wait': { type: 'string', default: 'PASSIVE' },
-  threshold: { type: 'string' }, 'isolated-radius': { type: 'string', default: '0' }, before: { type: 'string' }, 'no-dense-daqyolo': { type: 'boolean', default: false },
-} });
+const { values: a } = parseArgs({
+  options: {
+    width: { type: 'string', default: '0.25' },
+    size: { type: 'string', default: '480' },
+    batch: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+    scan: { type: 'string', default: '10,100,1000,10000' },
+    threads: { type: 'string', default: String(availableParallelism()) },
+    data: { type: 'string' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'infer-batch': { type: 'string', default: '16' },
+    nets: { type: 'string', default: 'yolov3,yolov3-tiny' },
+    'omp-wait': { type: 'string', default: 'PASSIVE' },
+    threshold: { type: 'string' },
+    'isolated-radius': { type: 'string', default: '0' },
+    before: { type: 'string' },
+    'no-dense-daqyolo': { type: 'boolean', default: false },
+  },
+});
 const radius = Number(a['isolated-radius']);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-sparse-bench-'));
@@ -35,7 +48,18 @@ const load = [loadavg()];
 const nets = a.nets!.split(',');
 for (const n of nets) if (n !== 'yolov3' && n !== 'yolov3-tiny') throw new Error(`--nets: expected yolov3 and/or yolov3-tiny, got '${n}'`);
 
-interface Run { ms_per_step?: number; step_ms?: number[]; step_cpu_ms?: number[]; batch_ms?: number[]; batch_cpu_ms?: number[]; img_per_s: number; peak_rss_mb: number; params?: number; active_pixels_per_image: number; [k: string]: unknown }
+interface Run {
+  ms_per_step?: number;
+  step_ms?: number[];
+  step_cpu_ms?: number[];
+  batch_ms?: number[];
+  batch_cpu_ms?: number[];
+  img_per_s: number;
+  peak_rss_mb: number;
+  params?: number;
+  active_pixels_per_image: number;
+  [k: string]: unknown;
+}
 function run(cmd: string, args: string[], cwd = root): Run {
   // Every process gets the same OpenMP wait policy (daqyolo's default; libgomp's own default
   // spins, which collapses when the cores are shared).
@@ -56,8 +80,25 @@ try {
   let data = a.data;
   if (!data) {
     data = join(dir, 'sim.h5');
-    const r = spawnSync(process.execPath, ['bin/daqyolo.js', 'simulate', '--out', data, '--images', '200', '--size', String(size),
-      ...(a.threshold ? ['--threshold', a.threshold] : []), '--seed', '11', '--workers', '1'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        'bin/daqyolo.js',
+        'simulate',
+        '--out',
+        data,
+        '--images',
+        '200',
+        '--size',
+        String(size),
+        ...(a.threshold ? ['--threshold', a.threshold] : []),
+        '--seed',
+        '11',
+        '--workers',
+        '1',
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`simulate failed:\n${r.stderr}`);
   }
   // The same images for PyTorch, as raw float32.
@@ -68,8 +109,11 @@ try {
     writeFileSync(files[b]!, Buffer.from(images.buffer, images.byteOffset, images.byteLength));
   }
   const common = ['--width', a.width!, '--size', a.size!, '--threads', a.threads!];
-  const train: Record<string, Run[]> = {}, infer: Record<string, Run[]> = {};
-  const push = (into: Record<string, Run[]>, k: string, r: Run) => { (into[k] ??= []).push(r); };
+  const train: Record<string, Run[]> = {},
+    infer: Record<string, Run[]> = {};
+  const push = (into: Record<string, Run[]>, k: string, r: Run) => {
+    (into[k] ??= []).push(r);
+  };
   for (let round = 0; round < Number(a.rounds); round++) {
     for (const net of nets) {
       const tr = ['--batch', a.batch!, '--steps', a.steps!, '--warmup', '1', '--data', data, ...common];
@@ -78,58 +122,147 @@ try {
       if (radius > 0) push(train, `sparse-${net}-r${radius}`, daq('train', '--variant', `sparse-${net}`, ...tr, '--isolated-radius', String(radius)));
       if (a.before) push(train, `before-sparse-${net}`, before('train', '--variant', `sparse-${net}`, ...tr));
       if (!a['no-dense-daqyolo']) push(train, net, daq('train', '--variant', net, ...tr));
-      const py = run(a.python!, ['bench/peer_yolov3.py', '--variant', net, '--mode', 'train', '--batch', a.batch!, '--steps', a.steps!, '--warmup', '1',
-        '--images', files[a.batch!]!, '--expect-params', String(sp.params), ...common]);
+      const py = run(a.python!, [
+        'bench/peer_yolov3.py',
+        '--variant',
+        net,
+        '--mode',
+        'train',
+        '--batch',
+        a.batch!,
+        '--steps',
+        a.steps!,
+        '--warmup',
+        '1',
+        '--images',
+        files[a.batch!]!,
+        '--expect-params',
+        String(sp.params),
+        ...common,
+      ]);
       push(train, `pytorch-${net}`, py);
       const inf = ['--batch', a['infer-batch']!, '--iters', a.steps!, '--warmup', '1', '--data', data, ...common];
       push(infer, `sparse-${net}`, daq('infer', '--variant', `sparse-${net}`, ...inf));
       if (radius > 0) push(infer, `sparse-${net}-r${radius}`, daq('infer', '--variant', `sparse-${net}`, ...inf, '--isolated-radius', String(radius)));
       if (a.before) push(infer, `before-sparse-${net}`, before('infer', '--variant', `sparse-${net}`, ...inf));
       if (!a['no-dense-daqyolo']) push(infer, net, daq('infer', '--variant', net, ...inf));
-      push(infer, `pytorch-${net}`, run(a.python!, ['bench/peer_yolov3.py', '--variant', net, '--mode', 'infer', '--batch', a['infer-batch']!, '--steps', a.steps!,
-        '--warmup', '1', '--images', files[a['infer-batch']!]!, ...common]));
+      push(
+        infer,
+        `pytorch-${net}`,
+        run(a.python!, [
+          'bench/peer_yolov3.py',
+          '--variant',
+          net,
+          '--mode',
+          'infer',
+          '--batch',
+          a['infer-batch']!,
+          '--steps',
+          a.steps!,
+          '--warmup',
+          '1',
+          '--images',
+          files[a['infer-batch']!]!,
+          ...common,
+        ]),
+      );
     }
   }
   load.push(loadavg());
-  const trainSummary = Object.fromEntries(Object.entries(train).map(([k, rs]) => [k, {
-    ms_per_step_median: +median(rs.flatMap((r) => r.step_ms!)).toFixed(1), cpu_ms_per_step_median: medianOrNull(rs.flatMap((r) => r.step_cpu_ms ?? []), 1),
-    peak_rss_mb: Math.max(...rs.map((r) => r.peak_rss_mb)),
-    active_pixels_per_image: rs[0]!.active_pixels_per_image,
-  }]));
-  const inferSummary = Object.fromEntries(Object.entries(infer).map(([k, rs]) => {
-    const ms = median(rs.flatMap((r) => r.batch_ms!));
-    return [k, { img_per_s_median: +((1000 * Number(a['infer-batch'])) / ms).toFixed(2), ms_per_batch_median: +ms.toFixed(2), cpu_ms_per_batch_median: medianOrNull(rs.flatMap((r) => r.batch_cpu_ms ?? []), 2), peak_rss_mb: Math.max(...rs.map((r) => r.peak_rss_mb)) }];
-  }));
+  const trainSummary = Object.fromEntries(
+    Object.entries(train).map(([k, rs]) => [
+      k,
+      {
+        ms_per_step_median: +median(rs.flatMap((r) => r.step_ms!)).toFixed(1),
+        cpu_ms_per_step_median: medianOrNull(
+          rs.flatMap((r) => r.step_cpu_ms ?? []),
+          1,
+        ),
+        peak_rss_mb: Math.max(...rs.map((r) => r.peak_rss_mb)),
+        active_pixels_per_image: rs[0]!.active_pixels_per_image,
+      },
+    ]),
+  );
+  const inferSummary = Object.fromEntries(
+    Object.entries(infer).map(([k, rs]) => {
+      const ms = median(rs.flatMap((r) => r.batch_ms!));
+      return [
+        k,
+        {
+          img_per_s_median: +((1000 * Number(a['infer-batch'])) / ms).toFixed(2),
+          ms_per_batch_median: +ms.toFixed(2),
+          cpu_ms_per_batch_median: medianOrNull(
+            rs.flatMap((r) => r.batch_cpu_ms ?? []),
+            2,
+          ),
+          peak_rss_mb: Math.max(...rs.map((r) => r.peak_rss_mb)),
+        },
+      ];
+    }),
+  );
   // Each sparse row (this checkout, with isolated pixels dropped, another checkout) against PyTorch and dense daqyolo.
   const r2 = (p: number | null, q: number | null) => (p === null || q === null ? null : +(p / q).toFixed(2));
-  const ratios = Object.fromEntries(nets.flatMap((net) => Object.keys(train).filter((k) => k.includes(`sparse-${net}`) && (net.endsWith('tiny') || !k.includes('tiny'))).map((k) => {
-    const t = trainSummary[k]!, i = inferSummary[k]!, pt = trainSummary[`pytorch-${net}`]!, pi = inferSummary[`pytorch-${net}`]!;
-    const dt = trainSummary[net], di = inferSummary[net];
-    return [k, {
-      train_speedup_vs_pytorch: r2(pt.ms_per_step_median, t.ms_per_step_median), train_cpu_speedup_vs_pytorch: r2(pt.cpu_ms_per_step_median, t.cpu_ms_per_step_median),
-      ...(dt ? { train_speedup_vs_dense_daqyolo: r2(dt.ms_per_step_median, t.ms_per_step_median) } : {}),
-      train_memory_vs_pytorch: +(t.peak_rss_mb / pt.peak_rss_mb).toFixed(3),
-      infer_speedup_vs_pytorch: r2(i.img_per_s_median, pi.img_per_s_median), infer_cpu_speedup_vs_pytorch: r2(pi.cpu_ms_per_batch_median, i.cpu_ms_per_batch_median),
-      ...(di ? { infer_speedup_vs_dense_daqyolo: r2(i.img_per_s_median, di.img_per_s_median) } : {}),
-      infer_memory_vs_pytorch: +(i.peak_rss_mb / pi.peak_rss_mb).toFixed(3),
-    }];
-  })));
+  const ratios = Object.fromEntries(
+    nets.flatMap((net) =>
+      Object.keys(train)
+        .filter((k) => k.includes(`sparse-${net}`) && (net.endsWith('tiny') || !k.includes('tiny')))
+        .map((k) => {
+          const t = trainSummary[k]!,
+            i = inferSummary[k]!,
+            pt = trainSummary[`pytorch-${net}`]!,
+            pi = inferSummary[`pytorch-${net}`]!;
+          const dt = trainSummary[net],
+            di = inferSummary[net];
+          return [
+            k,
+            {
+              train_speedup_vs_pytorch: r2(pt.ms_per_step_median, t.ms_per_step_median),
+              train_cpu_speedup_vs_pytorch: r2(pt.cpu_ms_per_step_median, t.cpu_ms_per_step_median),
+              ...(dt ? { train_speedup_vs_dense_daqyolo: r2(dt.ms_per_step_median, t.ms_per_step_median) } : {}),
+              train_memory_vs_pytorch: +(t.peak_rss_mb / pt.peak_rss_mb).toFixed(3),
+              infer_speedup_vs_pytorch: r2(i.img_per_s_median, pi.img_per_s_median),
+              infer_cpu_speedup_vs_pytorch: r2(pi.cpu_ms_per_batch_median, i.cpu_ms_per_batch_median),
+              ...(di ? { infer_speedup_vs_dense_daqyolo: r2(i.img_per_s_median, di.img_per_s_median) } : {}),
+              infer_memory_vs_pytorch: +(i.peak_rss_mb / pi.peak_rss_mb).toFixed(3),
+            },
+          ];
+        }),
+    ),
+  );
   // Time per image against active pixels (random positions), sparse networks, inference batch.
-  const scan = (a.scan ? a.scan.split(',') : []).filter((v) => v !== '').map(Number).map((n) => {
-    const row: Record<string, number> = { active_pixels_per_image: n };
-    for (const v of nets.map((n) => `sparse-${n}`)) {
-      const r = daq('infer', '--variant', v, '--batch', a['infer-batch']!, '--iters', a.steps!, '--warmup', '1', '--active', String(n), ...common);
-      row[`${v}_ms_per_image`] = +(median(r.batch_ms!) / Number(a['infer-batch'])).toFixed(3);
-    }
-    return row;
-  });
+  const scan = (a.scan ? a.scan.split(',') : [])
+    .filter((v) => v !== '')
+    .map(Number)
+    .map((n) => {
+      const row: Record<string, number> = { active_pixels_per_image: n };
+      for (const v of nets.map((n) => `sparse-${n}`)) {
+        const r = daq('infer', '--variant', v, '--batch', a['infer-batch']!, '--iters', a.steps!, '--warmup', '1', '--active', String(n), ...common);
+        row[`${v}_ms_per_image`] = +(median(r.batch_ms!) / Number(a['infer-batch'])).toFixed(3);
+      }
+      return row;
+    });
   load.push(loadavg());
-  console.log(JSON.stringify({
-    bench: 'sparse-vs-dense', size, width: Number(a.width), train_batch: Number(a.batch), infer_batch: Number(a['infer-batch']), threads: Number(a.threads),
-    rounds: Number(a.rounds), omp_wait_policy: a['omp-wait'], data: a.data ?? `simulate${a.threshold ? ` --threshold ${a.threshold}` : ''} --images 200 --seed 11`, isolated_radius: radius, before: a.before ?? null, load_average_1m: load.map((l) => +l[0]!.toFixed(2)),
-    train: trainSummary, infer: inferSummary, ratios, scan,
-    targets: { train_speedup_vs_pytorch: 5, infer_speedup_vs_pytorch: 10, memory_vs_pytorch: '< 1', fprate_img_per_s: 280 },
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'sparse-vs-dense',
+      size,
+      width: Number(a.width),
+      train_batch: Number(a.batch),
+      infer_batch: Number(a['infer-batch']),
+      threads: Number(a.threads),
+      rounds: Number(a.rounds),
+      omp_wait_policy: a['omp-wait'],
+      data: a.data ?? `simulate${a.threshold ? ` --threshold ${a.threshold}` : ''} --images 200 --seed 11`,
+      isolated_radius: radius,
+      before: a.before ?? null,
+      load_average_1m: load.map((l) => +l[0]!.toFixed(2)),
+      train: trainSummary,
+      infer: inferSummary,
+      ratios,
+      scan,
+      targets: { train_speedup_vs_pytorch: 5, infer_speedup_vs_pytorch: 10, memory_vs_pytorch: '< 1', fprate_img_per_s: 280 },
+    }),
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

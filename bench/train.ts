@@ -50,7 +50,14 @@ export interface TrainBenchResult {
 export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
   if (o.threads !== undefined) setNumThreads(o.threads);
   manualSeed(o.seed);
-  const model = createYolo({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, channelsLast: o.channelsLast, isolatedRadius: o.isolatedRadius ?? 0 });
+  const model = createYolo({
+    variant: o.variant,
+    width: o.width,
+    inChannels: 1,
+    numClasses: 1,
+    channelsLast: o.channelsLast,
+    isolatedRadius: o.isolatedRadius ?? 0,
+  });
   model.train();
   // The dense network's FLOPs (the sparse network does the work of its active sites only).
   const gflop = (model.sparse ? denseFlops(o) : model.flops(o.size, o.size)) / 1e9;
@@ -59,13 +66,25 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchResult {
   const { times, cpu, last } = timeTrainSteps(model, images, o);
   const ms = times.reduce((a, b) => a + b, 0) / times.length;
   const result: TrainBenchResult = {
-    engine: 'daqyolo', variant: o.variant, width: o.width, size: o.size, batch: o.batch, steps: o.steps,
-    threads: getNumThreads(), channels_last: o.channelsLast, params: model.numParameters(),
-    gflop_per_image: Number(gflop.toFixed(3)), ms_per_step: Number(ms.toFixed(1)),
-    step_ms: times.map((t) => Number(t.toFixed(1))), step_cpu_ms: cpu.map((t) => Number(t.toFixed(1))), img_per_s: Number(((1000 * o.batch) / ms).toFixed(2)),
+    engine: 'daqyolo',
+    variant: o.variant,
+    width: o.width,
+    size: o.size,
+    batch: o.batch,
+    steps: o.steps,
+    threads: getNumThreads(),
+    channels_last: o.channelsLast,
+    params: model.numParameters(),
+    gflop_per_image: Number(gflop.toFixed(3)),
+    ms_per_step: Number(ms.toFixed(1)),
+    step_ms: times.map((t) => Number(t.toFixed(1))),
+    step_cpu_ms: cpu.map((t) => Number(t.toFixed(1))),
+    img_per_s: Number(((1000 * o.batch) / ms).toFixed(2)),
     // maxRSS is in KiB on Linux, like Python's resource.getrusage.
     peak_rss_mb: Number((process.resourceUsage().maxRSS / 1024).toFixed(1)),
-    active_pixels_per_image: Number(activePerImage.toFixed(1)), input: o.data ? 'data' : o.active !== undefined ? 'sparse-random' : 'random', final_loss: last,
+    active_pixels_per_image: Number(activePerImage.toFixed(1)),
+    input: o.data ? 'data' : o.active !== undefined ? 'sparse-random' : 'random',
+    final_loss: last,
   };
   model.dispose();
   return result;

@@ -19,11 +19,17 @@ import { toNetworkInput, targetTensors } from '../src/infer/prepare.js';
 import { yoloLoss, readLoss } from '../src/loss/yolo-loss.js';
 import { Adam, tidy, manualSeed, getNumThreads } from '../src/torch/index.js';
 
-const { values: a } = parseArgs({ options: {
-  images: { type: 'string', default: '400' }, size: { type: 'string', default: '480' }, variant: { type: 'string', default: 'yolov3-tiny' },
-  width: { type: 'string', default: '0.25' }, batch: { type: 'string', default: '8' }, rounds: { type: 'string', default: '2' },
-  'no-augment': { type: 'boolean', default: false },
-} });
+const { values: a } = parseArgs({
+  options: {
+    images: { type: 'string', default: '400' },
+    size: { type: 'string', default: '480' },
+    variant: { type: 'string', default: 'yolov3-tiny' },
+    width: { type: 'string', default: '0.25' },
+    batch: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '2' },
+    'no-augment': { type: 'boolean', default: false },
+  },
+});
 const size = Number(a.size);
 const batch = Number(a.batch);
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-bench-loop-'));
@@ -33,7 +39,13 @@ sim.image.size = size;
 await generateDataset({ out: data, config: sim, images: Number(a.images), seed: 1 });
 
 const base = {
-  data, epochs: 1, batch, seed: 1, workers: 1, threads: 0, valLimit: 8,
+  data,
+  epochs: 1,
+  batch,
+  seed: 1,
+  workers: 1,
+  threads: 0,
+  valLimit: 8,
   model: { variant: a.variant, width: Number(a.width), size },
   augment: !a['no-augment'] ? { timeJitter: 0.05, flipChannels: 0.5, flipTime: 0.5, tpDropout: 0.05 } : {},
 };
@@ -49,7 +61,10 @@ async function loopRun(round: number): Promise<{ msPerStep: number; valImgPerS: 
     onEvent: (e) => {
       if (e.kind === 'batch') stamps.push(performance.now());
       if (e.kind === 'validating') valStart = performance.now();
-      if (e.kind === 'epoch') { valEnd = performance.now(); valImages = e.record.val.images; }
+      if (e.kind === 'epoch') {
+        valEnd = performance.now();
+        valImages = e.record.val.images;
+      }
     },
   });
   const steps = stamps.slice(2);
@@ -100,11 +115,21 @@ for (let r = 0; r < Number(a.rounds); r++) {
 rmSync(dir, { recursive: true, force: true });
 const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
 const ms = { loop: mean(loop), bare: mean(bare) };
-console.log(JSON.stringify({
-  bench: 'trainloop', variant: a.variant, width: Number(a.width), size, batch, threads: getNumThreads(), augment: !a['no-augment'],
-  loop_ms_per_step: +ms.loop.toFixed(1), bare_ms_per_step: +ms.bare.toFixed(1),
-  loop_img_per_s: +(1000 * batch / ms.loop).toFixed(2), bare_img_per_s: +(1000 * batch / ms.bare).toFixed(2),
-  loop_over_bare_throughput: +(ms.bare / ms.loop).toFixed(3),
-  validation_img_per_s: +mean(val).toFixed(2),
-  rounds: { loop: loop.map((x) => +x.toFixed(1)), bare: bare.map((x) => +x.toFixed(1)) },
-}));
+console.log(
+  JSON.stringify({
+    bench: 'trainloop',
+    variant: a.variant,
+    width: Number(a.width),
+    size,
+    batch,
+    threads: getNumThreads(),
+    augment: !a['no-augment'],
+    loop_ms_per_step: +ms.loop.toFixed(1),
+    bare_ms_per_step: +ms.bare.toFixed(1),
+    loop_img_per_s: +((1000 * batch) / ms.loop).toFixed(2),
+    bare_img_per_s: +((1000 * batch) / ms.bare).toFixed(2),
+    loop_over_bare_throughput: +(ms.bare / ms.loop).toFixed(3),
+    validation_img_per_s: +mean(val).toFixed(2),
+    rounds: { loop: loop.map((x) => +x.toFixed(1)), bare: bare.map((x) => +x.toFixed(1)) },
+  }),
+);

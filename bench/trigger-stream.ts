@@ -28,16 +28,31 @@ import { baselineDetector, clusterPrefilter, networkDetector, windowToSparse } f
 import { runStreamTrigger, type StreamTriggerRun } from '../src/trigger/run-stream.js';
 import type { FaceWindow, WindowDetector } from '../src/trigger/stream.js';
 
-const { values: a, positionals: runs } = parseArgs({ allowPositionals: true, options: {
-  seconds: { type: 'string', default: '0.25' }, faces: { type: 'string', default: '4' }, rounds: { type: 'string', default: '3' },
-  batch: { type: 'string', default: '16' }, threads: { type: 'string', default: '1' }, overlap: { type: 'string', default: '2000' },
-  'sn-rate': { type: 'string', default: '50' }, threshold: { type: 'string', default: '0.3' }, checkpoint: { type: 'string', default: 'best' },
-  prefilter: { type: 'boolean', default: false }, 'baseline-only': { type: 'boolean', default: false }, 'prefilter-only': { type: 'boolean', default: false }, data: { type: 'string' }, 'prefilter-margin': { type: 'string', default: '500' },
-} });
+const { values: a, positionals: runs } = parseArgs({
+  allowPositionals: true,
+  options: {
+    seconds: { type: 'string', default: '0.25' },
+    faces: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '16' },
+    threads: { type: 'string', default: '1' },
+    overlap: { type: 'string', default: '2000' },
+    'sn-rate': { type: 'string', default: '50' },
+    threshold: { type: 'string', default: '0.3' },
+    checkpoint: { type: 'string', default: 'best' },
+    prefilter: { type: 'boolean', default: false },
+    'baseline-only': { type: 'boolean', default: false },
+    'prefilter-only': { type: 'boolean', default: false },
+    data: { type: 'string' },
+    'prefilter-margin': { type: 'string', default: '500' },
+  },
+});
 if (runs.length === 0) throw new Error('usage: trigger-stream.js RUN [RUN…] [--seconds S] [--faces N] [--rounds R] [--batch B] [--threads T] [--prefilter]');
 const threads = Number(a.threads);
 setNumThreads(threads);
-const batch = Number(a.batch), overlap = Number(a.overlap), threshold = Number(a.threshold);
+const batch = Number(a.batch),
+  overlap = Number(a.overlap),
+  threshold = Number(a.threshold);
 
 const opened: OpenedRun[] = runs.map((r) => openRun(r, { checkpoint: a.checkpoint, threads }));
 const dataPath = a.data ?? opened[0].run.config.data;
@@ -52,15 +67,29 @@ const params = defaultClusterParams(cfg.electronics.adcBits);
 // The stream, simulated once.
 const t0 = performance.now();
 const recorded: { tps: TpBatch; interactions: TpInteraction[] }[] = [];
-for await (const b of simulateTpStream(cfg, { seconds: Number(a.seconds), faces: Number(a.faces), snRateHz: Number(a['sn-rate']), seed: 11 }).batches) recorded.push(b);
+for await (const b of simulateTpStream(cfg, { seconds: Number(a.seconds), faces: Number(a.faces), snRateHz: Number(a['sn-rate']), seed: 11 }).batches)
+  recorded.push(b);
 const simSeconds = (performance.now() - t0) / 1000;
-const replay = (): TpStream => ({ header: { originDts: 0n, sources: ['bench'], hasTruth: true }, batches: (async function* () { yield* recorded; })() });
+const replay = (): TpStream => ({
+  header: { originDts: 0n, sources: ['bench'], hasTruth: true },
+  batches: (async function* () {
+    yield* recorded;
+  })(),
+});
 
 async function once(detector: WindowDetector, prefilter: boolean): Promise<StreamTriggerRun & { cpuMsPerWindow: number }> {
   const c0 = process.cpuUsage();
   const r = await runStreamTrigger(replay(), {
-    layout, windowTicks: W, overlapTicks: overlap, batchWindows: batch, detector, prefilter: prefilter ? clusterPrefilter(layout, params, core) : undefined,
-    threshold: detector.name === 'baseline' ? params.minSumAdc : threshold, tickSeconds: cfg.detector.tickUs * 1e-6, cores: threads, onCandidate: () => undefined,
+    layout,
+    windowTicks: W,
+    overlapTicks: overlap,
+    batchWindows: batch,
+    detector,
+    prefilter: prefilter ? clusterPrefilter(layout, params, core) : undefined,
+    threshold: detector.name === 'baseline' ? params.minSumAdc : threshold,
+    tickSeconds: cfg.detector.tickUs * 1e-6,
+    cores: threads,
+    onCandidate: () => undefined,
   });
   const cpu = process.cpuUsage(c0);
   return { ...r, cpuMsPerWindow: (cpu.user + cpu.system) / 1000 / Math.max(1, r.summary.windows) };
@@ -98,7 +127,13 @@ function peer(o: OpenedRun, images: { pixels: Int32Array; values: Float32Array }
   const c0 = process.cpuUsage();
   const w0 = performance.now();
   for (let i = 0; i < images.length; i += batch) {
-    tidy(() => detectSparseBatch(ctx, SparseTensor.fromSortedPixels(images.slice(i, i + batch), layout.channels, layout.height, layout.width, ctx.inputScale, ctx.device), { scoreThreshold: 0.01 }));
+    tidy(() =>
+      detectSparseBatch(
+        ctx,
+        SparseTensor.fromSortedPixels(images.slice(i, i + batch), layout.channels, layout.height, layout.width, ctx.inputScale, ctx.device),
+        { scoreThreshold: 0.01 },
+      ),
+    );
   }
   const cpu = process.cpuUsage(c0);
   return { imagesPerSecond: images.length / ((performance.now() - w0) / 1000), cpuMsPerImage: (cpu.user + cpu.system) / 1000 / images.length };
@@ -109,8 +144,24 @@ const peerImages = Array.from({ length: 128 }, (_, i) => tpsToSparse(layout, sim
 // The stream's windows (for the stage profile): cut as the trigger cuts them.
 const profileWindows: FaceWindow[] = [];
 await runStreamTrigger(replay(), {
-  layout, windowTicks: W, overlapTicks: overlap, batchWindows: batch, tickSeconds: 0.5e-6, cores: 1, threshold: 0, onCandidate: () => undefined,
-  detector: { algorithm: 0, name: 'record', minScore: 0, scoreScale: 'unit', detect: (ws) => { profileWindows.push(...ws); return ws.map(() => []); } },
+  layout,
+  windowTicks: W,
+  overlapTicks: overlap,
+  batchWindows: batch,
+  tickSeconds: 0.5e-6,
+  cores: 1,
+  threshold: 0,
+  onCandidate: () => undefined,
+  detector: {
+    algorithm: 0,
+    name: 'record',
+    minScore: 0,
+    scoreScale: 'unit',
+    detect: (ws) => {
+      profileWindows.push(...ws);
+      return ws.map(() => []);
+    },
+  },
 });
 
 // The pre-filter's cost in efficiency, whatever the network: the share of the stream's interactions
@@ -135,7 +186,14 @@ function acceptance(minSumAdc: number | null, inCore: boolean) {
     const ids = [...energies].filter(([, e]) => e >= lo && e < edges[b + 1]);
     return { loMeV: lo, hiMeV: edges[b + 1], n: ids.length, accepted: ids.filter(([id]) => seen.has(id)).length };
   });
-  return { minSumAdc, inCore, windowsPassed: passed / profileWindows.length, interactions: energies.size, accepted: [...energies.keys()].filter((id) => seen.has(id)).length, bins };
+  return {
+    minSumAdc,
+    inCore,
+    windowsPassed: passed / profileWindows.length,
+    interactions: energies.size,
+    accepted: [...energies.keys()].filter((id) => seen.has(id)).length,
+    bins,
+  };
 }
 const prefilterCost = [null, 100, 200, 400, 800].flatMap((t) => (t === null ? [acceptance(t, false)] : [acceptance(t, false), acceptance(t, true)]));
 
@@ -143,23 +201,27 @@ const load0 = loadavg()[0];
 const settings: { name: string; make: () => Promise<unknown> }[] = [
   { name: 'baseline', make: () => once(baselineDetector(layout, params, params.minSumAdc / 4), false) },
 ];
-if (!a['baseline-only']) opened.forEach((o, k) => {
-  const name = `${o.run.config.model.variant}@${o.run.size}${runs.length > 1 ? `#${k}` : ''}`;
-  const ok = o.ctx.model.sparse && o.run.size === layout.height;
-  if (!a['prefilter-only']) settings.push({ name, make: () => once(networkDetector(o.ctx, layout, { scoreThreshold: 0.01 }), false) });
-  if (a.prefilter) settings.push({ name: `${name}+prefilter`, make: () => once(networkDetector(o.ctx, layout, { scoreThreshold: 0.01 }), true) });
-  if (ok && !a['prefilter-only']) {
-    settings.push({ name: `${name}:peer-fprate-pixels`, make: async () => peer(o, peerImages) });
-    settings.push({ name: `${name}:stages`, make: async () => stages(o, profileWindows) });
-  }
-});
+if (!a['baseline-only'])
+  opened.forEach((o, k) => {
+    const name = `${o.run.config.model.variant}@${o.run.size}${runs.length > 1 ? `#${k}` : ''}`;
+    const ok = o.ctx.model.sparse && o.run.size === layout.height;
+    if (!a['prefilter-only']) settings.push({ name, make: () => once(networkDetector(o.ctx, layout, { scoreThreshold: 0.01 }), false) });
+    if (a.prefilter) settings.push({ name: `${name}+prefilter`, make: () => once(networkDetector(o.ctx, layout, { scoreThreshold: 0.01 }), true) });
+    if (ok && !a['prefilter-only']) {
+      settings.push({ name: `${name}:peer-fprate-pixels`, make: async () => peer(o, peerImages) });
+      settings.push({ name: `${name}:stages`, make: async () => stages(o, profileWindows) });
+    }
+  });
 
 const rounds: Record<string, unknown[]> = {};
 for (let r = 0; r < Number(a.rounds); r++) {
   for (const s of settings) (rounds[s.name] ??= []).push(await s.make());
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+};
 const summary: Record<string, unknown> = {};
 const stride = W - overlap;
 const moduleWindowsPerS = (200 * W) / stride / (W * cfg.detector.tickUs * 1e-6);
@@ -169,11 +231,20 @@ for (const [name, rs] of Object.entries(rounds)) {
     const runsOf = rs as (StreamTriggerRun & { cpuMsPerWindow: number })[];
     const cpu = median(runsOf.map((x) => x.cpuMsPerWindow));
     summary[name] = {
-      faceWindowsPerSecond: median(runsOf.map((x) => x.realTime.faceWindowsPerSecond)), tpsPerSecond: median(runsOf.map((x) => x.realTime.tpsPerSecond)),
-      realTimeFactorPerFace: median(runsOf.map((x) => x.realTime.realTimeFactorPerFace)), latencyP50Ms: median(runsOf.map((x) => x.realTime.latencyMs.p50Ms)),
-      latencyP99Ms: median(runsOf.map((x) => x.realTime.latencyMs.p99Ms)), cpuMsPerWindow: cpu, detectorShareOfWall: median(runsOf.map((x) => x.realTime.detectShare)),
-      faceWindowsPerCoreSecond: 1000 / cpu, coresPerModuleFromCpu: (moduleWindowsPerS * cpu) / 1000, coresPerModuleFromWall: median(runsOf.map((x) => x.realTime.coresPerModule)),
-      windows: runsOf[0].summary.windows, skipped: runsOf[0].summary.windowsSkipped, efficiency: runsOf[0].trigger?.efficiency.integrated, falsePositives: runsOf[0].trigger?.falsePositives,
+      faceWindowsPerSecond: median(runsOf.map((x) => x.realTime.faceWindowsPerSecond)),
+      tpsPerSecond: median(runsOf.map((x) => x.realTime.tpsPerSecond)),
+      realTimeFactorPerFace: median(runsOf.map((x) => x.realTime.realTimeFactorPerFace)),
+      latencyP50Ms: median(runsOf.map((x) => x.realTime.latencyMs.p50Ms)),
+      latencyP99Ms: median(runsOf.map((x) => x.realTime.latencyMs.p99Ms)),
+      cpuMsPerWindow: cpu,
+      detectorShareOfWall: median(runsOf.map((x) => x.realTime.detectShare)),
+      faceWindowsPerCoreSecond: 1000 / cpu,
+      coresPerModuleFromCpu: (moduleWindowsPerS * cpu) / 1000,
+      coresPerModuleFromWall: median(runsOf.map((x) => x.realTime.coresPerModule)),
+      windows: runsOf[0].summary.windows,
+      skipped: runsOf[0].summary.windowsSkipped,
+      efficiency: runsOf[0].trigger?.efficiency.integrated,
+      falsePositives: runsOf[0].trigger?.falsePositives,
     };
   } else if ('imagesPerSecond' in first) {
     const p = rs as { imagesPerSecond: number; cpuMsPerImage: number }[];
@@ -185,9 +256,29 @@ for (const [name, rs] of Object.entries(rounds)) {
     summary[name] = { msPerWindow: { toPixels: per('toPixels'), tensor: per('tensor'), forward: per('forward'), decodeAndNms: Math.max(0, decode) } };
   }
 }
-console.log(JSON.stringify({
-  command: `node dist/bench/trigger-stream.js ${process.argv.slice(2).join(' ')}`,
-  stream: { seconds: Number(a.seconds), faces: Number(a.faces), windowTicks: W, overlapTicks: overlap, strideTicks: stride, tps: recorded.reduce((n, b) => n + b.tps.n, 0), simulationSeconds: simSeconds },
-  moduleFaceWindowsPerSecond: moduleWindowsPerS, threads, batch, loadavg: [load0, loadavg()[0]], summary, prefilterCost, rounds,
-}, null, 1));
+console.log(
+  JSON.stringify(
+    {
+      command: `node dist/bench/trigger-stream.js ${process.argv.slice(2).join(' ')}`,
+      stream: {
+        seconds: Number(a.seconds),
+        faces: Number(a.faces),
+        windowTicks: W,
+        overlapTicks: overlap,
+        strideTicks: stride,
+        tps: recorded.reduce((n, b) => n + b.tps.n, 0),
+        simulationSeconds: simSeconds,
+      },
+      moduleFaceWindowsPerSecond: moduleWindowsPerS,
+      threads,
+      batch,
+      loadavg: [load0, loadavg()[0]],
+      summary,
+      prefilterCost,
+      rounds,
+    },
+    null,
+    1,
+  ),
+);
 for (const o of opened) o.model.dispose();

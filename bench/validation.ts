@@ -11,9 +11,13 @@ import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
 import { getNumThreads } from '../src/torch/index.js';
 
-const { values: a } = parseArgs({ options: {
-  images: { type: 'string', default: '3000' }, variant: { type: 'string', default: 'yolov3-tiny' }, width: { type: 'string', default: '0.25' },
-} });
+const { values: a } = parseArgs({
+  options: {
+    images: { type: 'string', default: '3000' },
+    variant: { type: 'string', default: 'yolov3-tiny' },
+    width: { type: 'string', default: '0.25' },
+  },
+});
 const n = Number(a.images);
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-bench-val-'));
 const data = join(dir, 'd.h5');
@@ -23,11 +27,33 @@ let t0 = 0;
 let seconds = 0;
 let images = 0;
 await train({
-  config: parseTrainConfig({ data, out: join(dir, 'run'), epochs: 1, batch: 8, trainLimit: 16, valLimit: n, model: { variant: a.variant, width: Number(a.width) } }),
+  config: parseTrainConfig({
+    data,
+    out: join(dir, 'run'),
+    epochs: 1,
+    batch: 8,
+    trainLimit: 16,
+    valLimit: n,
+    model: { variant: a.variant, width: Number(a.width) },
+  }),
   onEvent: (e) => {
     if (e.kind === 'validating') t0 = performance.now();
-    if (e.kind === 'epoch') { seconds = (performance.now() - t0) / 1000; images = e.record.val.images; }
+    if (e.kind === 'epoch') {
+      seconds = (performance.now() - t0) / 1000;
+      images = e.record.val.images;
+    }
   },
 });
 rmSync(dir, { recursive: true, force: true });
-console.log(JSON.stringify({ bench: 'validation', variant: a.variant, width: Number(a.width), size: 480, threads: getNumThreads(), images, seconds: +seconds.toFixed(1), img_per_s: +(images / seconds).toFixed(2) }));
+console.log(
+  JSON.stringify({
+    bench: 'validation',
+    variant: a.variant,
+    width: Number(a.width),
+    size: 480,
+    threads: getNumThreads(),
+    images,
+    seconds: +seconds.toFixed(1),
+    img_per_s: +(images / seconds).toFixed(2),
+  }),
+);

@@ -45,7 +45,14 @@ function defaultText(o) {
 
 function commandBlock(name, c) {
   const args = c.registeredArguments.map((a) => (a.required ? `<${a.name()}${a.variadic ? '…' : ''}>` : `[${a.name()}${a.variadic ? '…' : ''}]`));
-  const lines = ['```', `daqyolo ${name} ${args.join(' ')}${c.options.length ? ' [options]' : ''}`.replace(/ +/g, ' ').trim(), '```', '', cell(c.description()), ''];
+  const lines = [
+    '```',
+    `daqyolo ${name} ${args.join(' ')}${c.options.length ? ' [options]' : ''}`.replace(/ +/g, ' ').trim(),
+    '```',
+    '',
+    cell(c.description()),
+    '',
+  ];
   if (c.options.length) {
     lines.push('| option | meaning | default |', '|---|---|---|');
     for (const o of c.options) lines.push(`| \`${cell(o.flags)}\`${o.mandatory ? ' (required)' : ''} | ${cell(o.description)} | ${cell(defaultText(o))} |`);
@@ -67,22 +74,37 @@ function schemaComments(file) {
     const ranges = ts.getLeadingCommentRanges(text, node.getFullStart()) ?? [];
     const docs = ranges.map((r) => text.slice(r.pos, r.end)).filter((c) => c.startsWith('/**'));
     if (docs.length === 0) return '';
-    return docs[docs.length - 1].replace(/^\/\*\*|\*\/$/g, '').split('\n').map((l) => l.replace(/^\s*\* ?/, '').trim()).join(' ').trim();
+    return docs[docs.length - 1]
+      .replace(/^\/\*\*|\*\/$/g, '')
+      .split('\n')
+      .map((l) => l.replace(/^\s*\* ?/, '').trim())
+      .join(' ')
+      .trim();
   };
   /** The first `z.object({…})` literal inside a node, following identifiers and calls to local consts. */
   const objectIn = (node, seen = new Set()) => {
     let found;
     const visit = (n) => {
       if (found) return;
-      if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && n.expression.name.text === 'object'
-        && ts.isIdentifier(n.expression.expression) && n.expression.expression.text === 'z' && n.arguments[0] && ts.isObjectLiteralExpression(n.arguments[0])) {
+      if (
+        ts.isCallExpression(n) &&
+        ts.isPropertyAccessExpression(n.expression) &&
+        n.expression.name.text === 'object' &&
+        ts.isIdentifier(n.expression.expression) &&
+        n.expression.expression.text === 'z' &&
+        n.arguments[0] &&
+        ts.isObjectLiteralExpression(n.arguments[0])
+      ) {
         found = n.arguments[0];
         return;
       }
       if (ts.isIdentifier(n) && consts.has(n.text) && !seen.has(n.text)) {
         seen.add(n.text);
         const inner = objectIn(consts.get(n.text), seen);
-        if (inner) { found = inner; return; }
+        if (inner) {
+          found = inner;
+          return;
+        }
       }
       n.forEachChild(visit);
     };
@@ -162,12 +184,18 @@ async function fill(file) {
     let body;
     if (kind === 'options') {
       const c = all.get(name);
-      if (!c) { problems.push(`${file}: no command "${name}"`); continue; }
+      if (!c) {
+        problems.push(`${file}: no command "${name}"`);
+        continue;
+      }
       documented.add(name);
       body = commandBlock(name, c);
     } else {
       const make = configs[name];
-      if (!make) { problems.push(`${file}: no config "${name}"`); continue; }
+      if (!make) {
+        problems.push(`${file}: no config "${name}"`);
+        continue;
+      }
       const [schema, comments] = await make();
       body = configBlock(schema, comments);
     }

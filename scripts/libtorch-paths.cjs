@@ -16,7 +16,9 @@ if (what === 'defines') {
   } else {
     // --no-as-needed keeps the CUDA libraries linked so that their kernels register at load time.
     const cuda = ['torch_cuda', 'c10_cuda'].filter((n) => existsSync(join(lib, `lib${n}.so`)));
-    console.log([`-L${lib}`, `-Wl,-rpath,${lib}`, '-Wl,--no-as-needed', ...['torch', 'torch_cpu', 'c10', ...cuda].map((n) => `-l${n}`), '-Wl,--as-needed'].join(' '));
+    console.log(
+      [`-L${lib}`, `-Wl,-rpath,${lib}`, '-Wl,--no-as-needed', ...['torch', 'torch_cpu', 'c10', ...cuda].map((n) => `-l${n}`), '-Wl,--as-needed'].join(' '),
+    );
   }
 } else if (what === 'include') {
   console.log('/usr/include/torch/csrc/api/include');

@@ -18,7 +18,10 @@ const files = [];
 })(dir);
 const filters = process.argv.slice(2);
 const chosen = files.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
-if (chosen.length === 0) { console.error('no test files matched'); process.exit(1); }
+if (chosen.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
 // Progress displays off unless asked for: the commands the tests run print one-line errors that the
 // tests count, and on a terminal without CI set a progress line would be counted with them (tests of
 // the progress display set DAQYOLO_PROGRESS themselves).

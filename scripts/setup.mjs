@@ -19,7 +19,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
-const log = (msg) => { if (!quiet) console.error(`[setup] ${msg}`); };
+const log = (msg) => {
+  if (!quiet) console.error(`[setup] ${msg}`);
+};
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
@@ -29,7 +31,13 @@ function run(cmd, args, opts = {}) {
   }
 }
 
-function mtime(p) { try { return statSync(p).mtimeMs; } catch { return 0; } }
+function mtime(p) {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
 function newest(dir, filter = () => true) {
   let t = 0;
   if (!existsSync(dir)) return 0;
@@ -66,7 +74,9 @@ function ensureLibtorch() {
   const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
   if (!isRoot || !hasApt) {
     if (wanted.includes('libtorch-dev')) {
-      console.error('[setup] libtorch is missing: install Debian\'s libtorch-dev (`sudo apt-get install libtorch-dev libgloo-dev libopenblas0-pthread`) or set LIBTORCH to an unpacked libtorch build.');
+      console.error(
+        "[setup] libtorch is missing: install Debian's libtorch-dev (`sudo apt-get install libtorch-dev libgloo-dev libopenblas0-pthread`) or set LIBTORCH to an unpacked libtorch build.",
+      );
       process.exit(1);
     }
     log('libopenblas0-pthread is missing: matrix products will use the slow reference BLAS.');
@@ -93,7 +103,7 @@ function ensureNative() {
   if (existsSync(addon) && mtime(addon) >= src) return;
   log('building the native libtorch addon (a few minutes the first time)');
   const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-  const jobs = String(Math.max(1, (globalThis.navigator?.hardwareConcurrency ?? 2)));
+  const jobs = String(Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 2));
   // Build against the headers of the running Node when they are installed beside it (no download).
   const nodeDir = join(dirname(process.execPath), '..');
   const local = existsSync(join(nodeDir, 'include', 'node', 'common.gypi')) ? [`--nodedir=${nodeDir}`] : [];
@@ -104,7 +114,12 @@ function ensureNative() {
 function ensureTypeScript() {
   const stamp = join(root, 'dist', '.tsbuildinfo');
   const isTs = (p) => p.endsWith('.ts');
-  const src = Math.max(newest(join(root, 'src'), isTs), newest(join(root, 'test'), isTs), newest(join(root, 'bench'), isTs), mtime(join(root, 'tsconfig.json')));
+  const src = Math.max(
+    newest(join(root, 'src'), isTs),
+    newest(join(root, 'test'), isTs),
+    newest(join(root, 'bench'), isTs),
+    mtime(join(root, 'tsconfig.json')),
+  );
   if (existsSync(stamp) && mtime(stamp) >= src) return;
   log('compiling TypeScript');
   const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
@@ -134,8 +149,7 @@ function aptInstall(packages, why) {
 // A Python module counts as present only when Debian's interpreter imports it (the python3 on
 // PATH may be another interpreter, without Debian's packages).
 function pythonHas(module) {
-  return existsSync('/usr/bin/python3') &&
-    spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+  return existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
 }
 const PYREF = join(root, 'build', 'pyref', 'bin', 'python');
 function ensureTestTools() {
@@ -155,10 +169,17 @@ function ensureTestTools() {
     log(`installing ${spec} into build/pyref (${why})`);
     if (!existsSync(PYREF)) run('/usr/bin/python3', ['-m', 'venv', '--system-site-packages', join(root, 'build', 'pyref')]);
     run(PYREF, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--retries', '0', '--timeout', '10', spec]);
-    if (!has(module)) { console.error(`[setup] ${module} did not import after installing ${spec} into build/pyref (pip could not find it: ${why})`); process.exit(1); }
+    if (!has(module)) {
+      console.error(`[setup] ${module} did not import after installing ${spec} into build/pyref (pip could not find it: ${why})`);
+      process.exit(1);
+    }
   };
   pipInstall('pycocotools.cocoeval', 'pycocotools==2.0.11', 'the COCO metrics test compares with it');
-  pipInstall('tensorboard.backend.event_processing.event_accumulator', 'tensorboard==2.21.0', "the TensorBoard test reads train's event files with its EventAccumulator");
+  pipInstall(
+    'tensorboard.backend.event_processing.event_accumulator',
+    'tensorboard==2.21.0',
+    "the TensorBoard test reads train's event files with its EventAccumulator",
+  );
 }
 
 ensureLibtorch();

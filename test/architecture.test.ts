@@ -12,13 +12,40 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The pipeline, earliest first; root files are named by their base name. */
 export const ORDER = [
-  'errors', 'util', 'torch', 'c10d', 'nn', 'geometry', 'sim', 'anchors', 'data', 'model', 'loss',
-  'config', 'schema', 'run', 'infer', 'train', 'formats', 'trigger', 'eval', 'sweep', 'study', 'report', 'bench', 'cli', 'index',
+  'errors',
+  'util',
+  'torch',
+  'c10d',
+  'nn',
+  'geometry',
+  'sim',
+  'anchors',
+  'data',
+  'model',
+  'loss',
+  'config',
+  'schema',
+  'run',
+  'infer',
+  'train',
+  'formats',
+  'trigger',
+  'eval',
+  'sweep',
+  'study',
+  'report',
+  'bench',
+  'cli',
+  'index',
 ];
 // 'bench' is the repository's bench/ folder: `daqyolo bench` (cli/bench.ts) runs its scripts.
 
 /** Later stages that still must not import an earlier one: evaluation and reports use infer/, never the trainer. */
-export const FORBIDDEN: readonly [string, string][] = [['eval', 'train'], ['report', 'train'], ['study', 'train']];
+export const FORBIDDEN: readonly [string, string][] = [
+  ['eval', 'train'],
+  ['report', 'train'],
+  ['study', 'train'],
+];
 
 /** Files of report/ that may load libtorch: each says why. */
 const NATIVE_IN_REPORT: Record<string, string> = {
@@ -35,7 +62,13 @@ function walk(dir: string, ext: string, out: string[] = []): string[] {
   return out;
 }
 
-interface Edge { from: string; to: string; spec: string; typeOnly: boolean; dynamic: boolean }
+interface Edge {
+  from: string;
+  to: string;
+  spec: string;
+  typeOnly: boolean;
+  dynamic: boolean;
+}
 
 /** Relative imports and re-exports of one source text (static and dynamic). */
 export function importsOf(text: string): { spec: string; typeOnly: boolean; dynamic: boolean }[] {
@@ -84,10 +117,18 @@ function sourceEdges(): Edge[] {
 }
 
 test('the checker finds an import against the pipeline and passes one along it', () => {
-  const parsed = importsOf("import { a } from '../train/x.js';\nimport type { B } from '../schema/y.js';\nexport { c } from './z.js';\nconst m = await import('../infer/w.js');\n");
-  assert.deepEqual(parsed.map((p) => [p.spec, p.typeOnly, p.dynamic]), [
-    ['../train/x.js', false, false], ['../schema/y.js', true, false], ['./z.js', false, false], ['../infer/w.js', false, true],
-  ]);
+  const parsed = importsOf(
+    "import { a } from '../train/x.js';\nimport type { B } from '../schema/y.js';\nexport { c } from './z.js';\nconst m = await import('../infer/w.js');\n",
+  );
+  assert.deepEqual(
+    parsed.map((p) => [p.spec, p.typeOnly, p.dynamic]),
+    [
+      ['../train/x.js', false, false],
+      ['../schema/y.js', true, false],
+      ['./z.js', false, false],
+      ['../infer/w.js', false, true],
+    ],
+  );
   assert.equal(violations([{ from: 'train', to: 'infer', spec: 'x', typeOnly: false, dynamic: false }], ORDER).length, 0);
   assert.equal(violations([{ from: 'eval', to: 'train', spec: 'x', typeOnly: true, dynamic: false }], ORDER).length, 1);
   assert.equal(violations([{ from: 'train', to: 'eval', spec: 'x', typeOnly: true, dynamic: false }], ORDER).length, 1);
@@ -98,7 +139,11 @@ test('every folder of src/ imports only from folders earlier in the pipeline', (
   const edges = sourceEdges();
   assert.ok(edges.length > 100, `only ${edges.length} cross-folder imports found: is the parser broken?`);
   const folders = readdirSync(join(root, 'src')).map((n) => n.replace(/\.ts$/, ''));
-  assert.deepEqual(folders.filter((f) => !ORDER.includes(f)), [], 'a folder of src/ missing from ORDER (add it where it belongs in the pipeline and in docs/architecture.md)');
+  assert.deepEqual(
+    folders.filter((f) => !ORDER.includes(f)),
+    [],
+    'a folder of src/ missing from ORDER (add it where it belongs in the pipeline and in docs/architecture.md)',
+  );
   assert.deepEqual(violations(edges, ORDER), []);
 });
 
@@ -165,16 +210,31 @@ export function fileCycles(graph: ReadonlyMap<string, readonly string[]>): strin
 }
 
 test('the cycle finder finds a cycle of three files and none in a chain', () => {
-  const g = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+  const g = new Map([
+    ['a', ['b']],
+    ['b', ['c']],
+    ['c', ['a']],
+    ['d', ['a']],
+  ]);
   assert.deepEqual(fileCycles(g), [['a', 'b', 'c']]);
-  assert.deepEqual(fileCycles(new Map([['a', ['b']], ['b', ['c']], ['c', []]])), []);
+  assert.deepEqual(
+    fileCycles(
+      new Map([
+        ['a', ['b']],
+        ['b', ['c']],
+        ['c', []],
+      ]),
+    ),
+    [],
+  );
 });
 
 test('no two files of src/ import each other, directly or through others', () => {
   const base = join(root, 'src');
   const graph = new Map<string, string[]>();
   for (const f of walk(base, '.ts')) {
-    const targets = importsOf(readFileSync(f, 'utf8')).filter((i) => !i.dynamic)
+    const targets = importsOf(readFileSync(f, 'utf8'))
+      .filter((i) => !i.dynamic)
       .map((i) => relative(base, resolve(dirname(f), i.spec.replace(/\.js$/, '.ts'))));
     graph.set(relative(base, f), targets);
   }

@@ -6,14 +6,35 @@ import { augment, type AugImage, type AugmentOptions } from '../src/data/augment
 import { mulberry32 } from '../src/util/rng.js';
 
 const none: AugmentOptions = { timeJitter: 0, flipChannels: 0, flipTime: 0, timeStretch: 0, tpDropout: 0, noiseTps: 0, overlayBackground: 0 };
-const C = 2, H = 40, W = 30;
+const C = 2,
+  H = 40,
+  W = 30;
 
 /** Two clusters of hits with their boxes, in both channels. */
 function image(): AugImage {
   const data = new Float32Array(C * H * W);
-  const hits = [[3, 5], [4, 6], [6, 9], [20, 25], [22, 30], [24, 27]];
-  hits.forEach(([x, y], i) => { data[y! * W + x!] = 10 + i; data[H * W + y! * W + x!] = 1; });
-  return { data, channels: C, height: H, width: W, boxes: [{ x1: 3, y1: 5, x2: 7, y2: 10, cls: 0 }, { x1: 20, y1: 25, x2: 25, y2: 31, cls: 0 }] };
+  const hits = [
+    [3, 5],
+    [4, 6],
+    [6, 9],
+    [20, 25],
+    [22, 30],
+    [24, 27],
+  ];
+  hits.forEach(([x, y], i) => {
+    data[y! * W + x!] = 10 + i;
+    data[H * W + y! * W + x!] = 1;
+  });
+  return {
+    data,
+    channels: C,
+    height: H,
+    width: W,
+    boxes: [
+      { x1: 3, y1: 5, x2: 7, y2: 10, cls: 0 },
+      { x1: 20, y1: 25, x2: 25, y2: 31, cls: 0 },
+    ],
+  };
 }
 
 const sum = (d: Float32Array, c = 0) => d.subarray(c * H * W, (c + 1) * H * W).reduce((a, b) => a + b, 0);
@@ -23,7 +44,10 @@ function pixelsInBoxes(img: AugImage): void {
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       if (!img.data[y * W + x]) continue;
-      assert.ok(img.boxes.some((b) => x >= b.x1 && x < b.x2 && y >= b.y1 && y < b.y2), `pixel (${x}, ${y}) outside every box ${JSON.stringify(img.boxes)}`);
+      assert.ok(
+        img.boxes.some((b) => x >= b.x1 && x < b.x2 && y >= b.y1 && y < b.y2),
+        `pixel (${x}, ${y}) outside every box ${JSON.stringify(img.boxes)}`,
+      );
     }
   }
 }
@@ -79,8 +103,8 @@ test('noise hits and background overlay add pixels without moving the boxes', ()
   assert.deepEqual(img.boxes, image().boxes);
   const bg = image();
   bg.data.fill(0);
-  bg.data[1 * W + 1] = 7;      // outside its box: background, added
-  bg.data[6 * W + 4] = 100;    // inside its box: signal of the other image, not added
+  bg.data[1 * W + 1] = 7; // outside its box: background, added
+  bg.data[6 * W + 4] = 100; // inside its box: signal of the other image, not added
   bg.boxes = [{ x1: 3, y1: 5, x2: 7, y2: 10, cls: 0 }];
   const ov = image();
   augment(ov, { ...none, overlayBackground: 1 }, mulberry32(1), () => bg);
@@ -103,11 +127,21 @@ test('dropout and noise give the same image from the stored pixel list as from a
 
 test('noise hits write consistent values to every channel: ADC and ToT add a donor hit, peak ADC takes the maximum', () => {
   const names = ['adc_integral', 'peak_adc', 'tot'];
-  const K = 3, plane = H * W;
-  const hits = [[3, 5, 40], [4, 6, 90], [22, 30, 60]]; // x, y, ADC integral; peak = ADC/4, ToT = ADC/10
+  const K = 3,
+    plane = H * W;
+  const hits = [
+    [3, 5, 40],
+    [4, 6, 90],
+    [22, 30, 60],
+  ]; // x, y, ADC integral; peak = ADC/4, ToT = ADC/10
   const make = (): AugImage => {
     const data = new Float32Array(K * plane);
-    for (const [x, y, a] of hits) { const p = y! * W + x!; data[p] = a!; data[plane + p] = a! / 4; data[2 * plane + p] = a! / 10; }
+    for (const [x, y, a] of hits) {
+      const p = y! * W + x!;
+      data[p] = a!;
+      data[plane + p] = a! / 4;
+      data[2 * plane + p] = a! / 10;
+    }
     return { data, channels: K, height: H, width: W, boxes: [], channelNames: names };
   };
   const before = make();
@@ -124,7 +158,10 @@ test('noise hits write consistent values to every channel: ADC and ToT add a don
     const dTot = img.data[2 * plane + p]! - before.data[2 * plane + p]!;
     assert.ok(Math.abs(dTot - d0 / 10) < 1e-4, `pixel ${p}: ToT grew by ${dTot}, ADC by ${d0}`);
     const peak = img.data[plane + p]!;
-    assert.ok(peak >= before.data[plane + p]! && donors.some((v) => Math.abs(v[1]! - peak) < 1e-4 || Math.abs(before.data[plane + p]! - peak) < 1e-4), `pixel ${p}: peak ${peak}`);
+    assert.ok(
+      peak >= before.data[plane + p]! && donors.some((v) => Math.abs(v[1]! - peak) < 1e-4 || Math.abs(before.data[plane + p]! - peak) < 1e-4),
+      `pixel ${p}: peak ${peak}`,
+    );
     assert.ok(peak < before.data[plane + p]! + d0 / 4 + 1e-4 || before.data[plane + p] === 0, `pixel ${p}: peak is a maximum, not a sum`);
   }
   assert.ok(changed > 10, `${changed} pixels hit`);

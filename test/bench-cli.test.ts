@@ -16,11 +16,17 @@ const data = join(dir, 'd.h5');
 const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
 after(() => rmSync(dir, { recursive: true, force: true }));
 before(async () => {
-  await generateDataset({ out: data, config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }), images: 20, seed: 5, workers: 0 });
+  await generateDataset({
+    out: data,
+    config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }),
+    images: 20,
+    seed: 5,
+    workers: 0,
+  });
 });
 const bench = (...args: string[]) => spawnSync(process.execPath, [cli, 'bench', ...args], { encoding: 'utf8', env: { ...process.env, DAQYOLO_THREADS: '1' } });
 
-test('bench infer --data: img/s, peak RSS and the dataset\'s active pixels per image', () => {
+test("bench infer --data: img/s, peak RSS and the dataset's active pixels per image", () => {
   const r = bench('infer', '--variant', 'sparse-yolov3-tiny', '--data', data, '--size', '64', '--batch', '2', '--iters', '1', '--width', '0.125', '--json');
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
@@ -36,7 +42,24 @@ test('bench infer --data: img/s, peak RSS and the dataset\'s active pixels per i
 
 test('bench train --active N: N active pixels per image, ms per step for a dense variant too', () => {
   for (const variant of ['sparse-yolov3', 'yolov3-tiny']) {
-    const r = bench('train', '--variant', variant, '--active', '7', '--size', '64', '--batch', '2', '--steps', '1', '--warmup', '0', '--width', '0.125', '--json');
+    const r = bench(
+      'train',
+      '--variant',
+      variant,
+      '--active',
+      '7',
+      '--size',
+      '64',
+      '--batch',
+      '2',
+      '--steps',
+      '1',
+      '--warmup',
+      '0',
+      '--width',
+      '0.125',
+      '--json',
+    );
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout.trim());
     assert.equal(j.active_pixels_per_image, 7);

@@ -30,9 +30,12 @@ test('non-TTY progress prints at most every everySeconds, and always the last li
   let t = 0;
   const p = lineProgress('import voc', 4, { everySeconds: 15, write: (l) => lines.push(l), now: () => t });
   p.update(1);
-  t = 2000; p.update(2);
-  t = 3000; p.update(3);
-  t = 4000; p.update(4);
+  t = 2000;
+  p.update(2);
+  t = 3000;
+  p.update(3);
+  t = 4000;
+  p.update(4);
   assert.deepEqual(lines, ['import voc: 1/4\n', 'import voc: 4/4 0.75/s ETA 0 s\n']);
 });
 
@@ -51,16 +54,57 @@ test('withProgress: one call that stops the display however the work ends; the E
   const origWrite = process.stderr.write;
   let stops = 0;
   // A quiet mode shows nothing at all.
-  process.stderr.write = ((l: string) => { lines.push(l); return true; }) as typeof process.stderr.write;
+  process.stderr.write = ((l: string) => {
+    lines.push(l);
+    return true;
+  }) as typeof process.stderr.write;
   try {
-    assert.equal(await withProgress('x', 3, (p) => { p.update(1); p.update(3); return 7; }, { mode: 'off' }), 7);
+    assert.equal(
+      await withProgress(
+        'x',
+        3,
+        (p) => {
+          p.update(1);
+          p.update(3);
+          return 7;
+        },
+        { mode: 'off' },
+      ),
+      7,
+    );
     assert.deepEqual(lines, []);
-    assert.equal(await withProgress('y', 2, (p) => { p.update(2); return 'done'; }, { mode: 'lines', unit: 'images' }), 'done');
+    assert.equal(
+      await withProgress(
+        'y',
+        2,
+        (p) => {
+          p.update(2);
+          return 'done';
+        },
+        { mode: 'lines', unit: 'images' },
+      ),
+      'done',
+    );
     assert.deepEqual(lines, ['y: 2/2\n']);
   } finally {
     process.stderr.write = origWrite;
   }
-  await assert.rejects(withProgress('z', 1, (p) => { const s = p.stop; p.stop = () => { stops++; s(); }; throw new Error('boom'); }, { mode: 'off' }), /boom/);
+  await assert.rejects(
+    withProgress(
+      'z',
+      1,
+      (p) => {
+        const s = p.stop;
+        p.stop = () => {
+          stops++;
+          s();
+        };
+        throw new Error('boom');
+      },
+      { mode: 'off' },
+    ),
+    /boom/,
+  );
   assert.equal(stops, 1, 'stopped after the work threw');
   assert.equal(formatEta(42), '42 s');
   assert.equal(formatEta(725), '12 min 5 s');
@@ -72,9 +116,12 @@ test('a total not known in advance (a stream): the count and its rate, never an 
   let t = 0;
   const p = lineProgress('import tps', 0, { everySeconds: 10, write: (l) => lines.push(l), now: () => t, unit: 'TPs' });
   p.update(100);
-  t = 5000; p.update(600); // within 10 s: not printed
-  t = 12_000; p.update(1300);
-  t = 13_000; p.update(1400); // not printed yet: stop() prints the last count
+  t = 5000;
+  p.update(600); // within 10 s: not printed
+  t = 12_000;
+  p.update(1300);
+  t = 13_000;
+  p.update(1400); // not printed yet: stop() prints the last count
   p.stop();
   assert.deepEqual(lines, ['import tps: 100\n', 'import tps: 1300 100.00 TPs/s\n', 'import tps: 1400 100.00 TPs/s\n']);
 });

@@ -22,7 +22,13 @@ const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyo
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 before(async () => {
-  await generateDataset({ out: data, config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }), images: 50, seed: 9, workers: 0 });
+  await generateDataset({
+    out: data,
+    config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }),
+    images: 50,
+    seed: 9,
+    workers: 0,
+  });
   await train({ config: parseTrainConfig({ data, out: run, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }) });
 });
 
@@ -34,12 +40,18 @@ test('evaluate writes eval/<split>.json with detection metrics, efficiency per E
   for (const k of ['map50AllPoint', 'map50Voc11', 'mapCoco', 'ap50', 'ap75', 'apSmall', 'perClass']) assert.ok(k in saved.map, `map.${k}`);
   assert.equal(saved.trigger.efficiency.bins.length, 14);
   // Every simulated interaction of the eval images is counted, with or without a box.
-  assert.equal(r.trigger!.efficiency.bins.reduce((n, b) => n + b.all.n, 0), 10);
+  assert.equal(
+    r.trigger!.efficiency.bins.reduce((n, b) => n + b.all.n, 0),
+    10,
+  );
   // The default rule is the TP rule (TPs regenerated from the seeds: this dataset does not store them);
   // the other rules come from the same inference, over the same interactions.
   assert.equal(saved.trigger.match, 'tps');
   assert.ok(saved.trigger.matchRule.includes("of the interaction's TPs"));
-  assert.deepEqual(r.otherRules!.map((t) => t.match), ['iou', 'centre']);
+  assert.deepEqual(
+    r.otherRules!.map((t) => t.match),
+    ['iou', 'centre'],
+  );
   assert.ok(r.otherRules!.every((t) => t.efficiency.integrated.all.n === 10));
   // Each table carries the supernova-spectrum average beside the flat one.
   assert.equal(saved.trigger.efficiency.supernova.meanEnergyMeV, 11);
@@ -64,15 +76,16 @@ test('fprate counts every background detection, saves its state and resumes', as
   const [hi, lo] = fpTable({ images: 400_000, counts }, [0.5, 0.05]);
   assert.equal(hi!.fpCount, 3);
   assert.equal(lo!.fpCount, 8);
-  assert.ok(Math.abs(hi!.hz - (3 / 400_000) * 200 / (4492 * 0.5e-6)) < 1e-9);
+  assert.ok(Math.abs(hi!.hz - ((3 / 400_000) * 200) / (4492 * 0.5e-6)) < 1e-9);
   const none = fpTable({ images: 1_000_000, counts: new Array<number>(SCORE_BINS).fill(0) }, [0.5])[0]!;
   assert.equal(none.limitKind, 'upper');
-  assert.ok(Math.abs(none.limitHz - (2.302585 / 1e6) * 200 / (4492 * 0.5e-6)) < 1e-3, `90 % upper limit ${none.limitHz}`);
+  assert.ok(Math.abs(none.limitHz - ((2.302585 / 1e6) * 200) / (4492 * 0.5e-6)) < 1e-3, `90 % upper limit ${none.limitHz}`);
 });
 
 test('fprate interrupted and resumed gives exactly the histogram of an uninterrupted count', async () => {
   // Two copies of the run, so that each has its own state file for the same seed.
-  const whole = join(dir, 'fp-whole'), parts = join(dir, 'fp-parts');
+  const whole = join(dir, 'fp-whole'),
+    parts = join(dir, 'fp-parts');
   for (const d of [whole, parts]) cpSync(run, d, { recursive: true, filter: (f) => !f.includes(`${run}/eval`) });
   const uninterrupted = await measureFpRate({ runDir: whole, images: 24, seed: 41, batch: 8, workers: 0, checkpoint: 'init' });
   const control = { stop: true }; // stop after the first batch
@@ -80,14 +93,19 @@ test('fprate interrupted and resumed gives exactly the histogram of an uninterru
   assert.equal(stopped.images, 8);
   const resumed = await measureFpRate({ runDir: parts, images: 24, seed: 41, batch: 8, workers: 1, checkpoint: 'init' });
   assert.equal(resumed.images, 24);
-  assert.ok(uninterrupted.counts.some((c) => c > 0), 'the untrained network gives false positives to compare');
+  assert.ok(
+    uninterrupted.counts.some((c) => c > 0),
+    'the untrained network gives false positives to compare',
+  );
   assert.deepEqual(resumed.counts, uninterrupted.counts);
   assert.equal(resumed.start, uninterrupted.start);
 });
 
 test('detect writes detections with channel and tick units and PNG displays; PNG folders work too', () => {
   const out = join(dir, 'det');
-  const r = spawnSync(process.execPath, [cli, 'detect', run, data, '--out', out, '--indices', '0-2', '--score', '0.01', '--checkpoint', 'init'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, 'detect', run, data, '--out', out, '--indices', '0-2', '--score', '0.01', '--checkpoint', 'init'], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   const det = JSON.parse(readFileSync(join(out, 'detections.json'), 'utf8'));
   assert.equal(det.images.length, 3);
@@ -101,7 +119,9 @@ test('detect writes detections with channel and tick units and PNG displays; PNG
   png.data.fill(0);
   for (let i = 0; i < 80 * 48; i += 97) png.data[i * 4] = png.data[i * 4 + 3] = 255;
   writeFileSync(join(pngs, 'a.png'), PNG.sync.write(png));
-  const r2 = spawnSync(process.execPath, [cli, 'detect', run, pngs, '--out', join(dir, 'det2'), '--score', '0.01', '--checkpoint', 'init'], { encoding: 'utf8' });
+  const r2 = spawnSync(process.execPath, [cli, 'detect', run, pngs, '--out', join(dir, 'det2'), '--score', '0.01', '--checkpoint', 'init'], {
+    encoding: 'utf8',
+  });
   assert.equal(r2.status, 0, r2.stderr);
   const det2 = JSON.parse(readFileSync(join(dir, 'det2', 'detections.json'), 'utf8'));
   assert.equal(det2.images[0].width, 80);
@@ -112,7 +132,7 @@ test('detect writes detections with channel and tick units and PNG displays; PNG
   for (const b of det2.images[0].detections) {
     const cx = (b.x1 + b.x2) / 2;
     const cy = (b.y1 + b.y2) / 2;
-    assert.ok(cx >= -1e-3 && cx <= 80 + 1e-3 && cy >= -13 * 48 / 38 - 1e-3 && cy <= 51 * 48 / 38 + 1e-3, `centre (${cx}, ${cy})`);
+    assert.ok(cx >= -1e-3 && cx <= 80 + 1e-3 && cy >= (-13 * 48) / 38 - 1e-3 && cy <= (51 * 48) / 38 + 1e-3, `centre (${cx}, ${cy})`);
     assert.ok(!('channels' in b));
   }
 });

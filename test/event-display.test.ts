@@ -14,8 +14,20 @@ import { parseSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
 import { openDataset } from '../src/data/store.js';
 import {
-  MIN_MARKER_PX, colourOf, datasetScene, eventSvg, frameInteraction, kindOfOwner, layoutOf, logScale, parseZoom, sceneDetections, sceneMatchRule,
-  type EventScene, type SceneTp, type View,
+  MIN_MARKER_PX,
+  colourOf,
+  datasetScene,
+  eventSvg,
+  frameInteraction,
+  kindOfOwner,
+  layoutOf,
+  logScale,
+  parseZoom,
+  sceneDetections,
+  sceneMatchRule,
+  type EventScene,
+  type SceneTp,
+  type View,
 } from '../src/report/event-scene.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -56,7 +68,12 @@ function checkTps(pngPath: string, scene: EventScene, view: View | undefined, pl
   assert.equal(png.width, L.width);
   assert.ok(L.marker >= MIN_MARKER_PX);
   const screen = (k: number) => [L.left + ((t.channel[k]! + 0.5) / t.wpp - L.view.x0) * L.sx, L.top + ((t.tick[k]! + 0.5) / t.tpp - L.view.y0) * L.sy] as const;
-  const inView = t.channel.map((_, k) => k).filter((k) => { const [x, y] = screen(k); return x >= L.left && x <= L.left + L.plotW && y >= L.top && y <= L.top + L.plotH; });
+  const inView = t.channel
+    .map((_, k) => k)
+    .filter((k) => {
+      const [x, y] = screen(k);
+      return x >= L.left && x <= L.left + L.plotW && y >= L.top && y <= L.top + L.plotH;
+    });
   const scale = logScale(inView.map((k) => t.adc[k]!));
   // The interaction's brightest TP is drawn last (signal on top, brighter over fainter): its
   // centre has the colour at the top of the colour bar.
@@ -64,11 +81,23 @@ function checkTps(pngPath: string, scene: EventScene, view: View | undefined, pl
   assert.ok(signal.length > 0, 'the fixture has signal TPs in view');
   const best = signal.reduce((a, b) => (t.adc[b]! > t.adc[a]! ? b : a));
   const [bx, by] = screen(best);
-  assert.ok(near(pixelAt(png, bx, by), colourOf(scale.t(t.adc[best]!))), `TP ${best} at (${bx.toFixed(1)}, ${by.toFixed(1)}): ${pixelAt(png, bx, by)} vs ${colourOf(scale.t(t.adc[best]!))}`);
+  assert.ok(
+    near(pixelAt(png, bx, by), colourOf(scale.t(t.adc[best]!))),
+    `TP ${best} at (${bx.toFixed(1)}, ${by.toFixed(1)}): ${pixelAt(png, bx, by)} vs ${colourOf(scale.t(t.adc[best]!))}`,
+  );
   // Its marker is at least MIN_MARKER_PX wide: the fill holds ±(MIN_MARKER_PX/2 − 1.5) px around
   // the centre (a 0.6 px outline, anti-aliased, takes the rest).
   const h = MIN_MARKER_PX / 2 - 1.5;
-  for (const [dx, dy] of [[-h, 0], [h, 0], [0, -h], [0, h]] as const) assert.ok(near(pixelAt(png, bx + dx, by + dy), colourOf(scale.t(t.adc[best]!)), 8), `marker of TP ${best} at offset ${dx},${dy}: ${pixelAt(png, bx + dx, by + dy)} (centre ${bx}, ${by}, marker ${L.marker})`);
+  for (const [dx, dy] of [
+    [-h, 0],
+    [h, 0],
+    [0, -h],
+    [0, h],
+  ] as const)
+    assert.ok(
+      near(pixelAt(png, bx + dx, by + dy), colourOf(scale.t(t.adc[best]!)), 8),
+      `marker of TP ${best} at offset ${dx},${dy}: ${pixelAt(png, bx + dx, by + dy)} (centre ${bx}, ${by}, marker ${L.marker})`,
+    );
   return { t, scale, png, screen };
 }
 
@@ -105,7 +134,10 @@ test('--zoom frames the interaction: its TPs are drawn larger, still in their co
   checkTps(out, scene, view, 500);
   // An explicit window in channels and ticks.
   const w = parseZoom('0-48,0-1000', scene);
-  assert.deepEqual([w.x0 * scene.units!.wiresPerPixel, w.x1 * scene.units!.wiresPerPixel, w.y0 * scene.units!.ticksPerPixel, w.y1 * scene.units!.ticksPerPixel], [0, 48, 0, 1000]);
+  assert.deepEqual(
+    [w.x0 * scene.units!.wiresPerPixel, w.x1 * scene.units!.wiresPerPixel, w.y0 * scene.units!.ticksPerPixel, w.y1 * scene.units!.ticksPerPixel],
+    [0, 48, 0, 1000],
+  );
   const bad = spawnSync(process.execPath, [cli, 'show', data, '--index', '0', '--out', out, '--zoom', '5-2,0-10'], { encoding: 'utf8' });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr.trim(), /^daqyolo: --zoom: "5-2,0-10" is an empty window/);
@@ -127,14 +159,21 @@ test('detections are marked by the TP rule when the TPs are stored: ≥ 2 of one
   const tp = (px: number, py: number, owner: number) => ({ x: px + 0.5, y: py + 0.5, adc: 100, kind: owner >= 0 ? 'nu' : 'ar39', owner, px, py }) as SceneTp;
   const tps = [tp(12, 12, 0), tp(13, 12, 0), tp(28, 28, 0), tp(20, 20, -1), tp(21, 20, -1)];
   const det = (x1: number, y1: number, x2: number, y2: number) => ({ x1, y1, x2, y2, score: 0.9, cls: 0 });
-  const marked = sceneDetections([
-    det(11, 11, 15, 14), //   2 TPs of interaction 0, IoU with the truth box 0.03: on it by the TP rule
-    det(10, 10, 29, 29), //   IoU 0.9 and 2 of interaction 0's TPs inside (the ³⁹Ar ones do not count): on it
-    det(19, 19, 29, 29), //   IoU 0.25, one TP of interaction 0 and two ³⁹Ar: a false positive by the TP rule
-  ], truth, tps).map((d) => d.matched);
+  const marked = sceneDetections(
+    [
+      det(11, 11, 15, 14), //   2 TPs of interaction 0, IoU with the truth box 0.03: on it by the TP rule
+      det(10, 10, 29, 29), //   IoU 0.9 and 2 of interaction 0's TPs inside (the ³⁹Ar ones do not count): on it
+      det(19, 19, 29, 29), //   IoU 0.25, one TP of interaction 0 and two ³⁹Ar: a false positive by the TP rule
+    ],
+    truth,
+    tps,
+  ).map((d) => d.matched);
   assert.deepEqual(marked, [true, true, false]);
   // Without stored TPs (imported pictures) the display falls back to IoU ≥ 0.1 and says so.
-  assert.deepEqual(sceneDetections([det(11, 11, 15, 14), det(19, 19, 29, 29)], truth, []).map((d) => d.matched), [false, true]);
+  assert.deepEqual(
+    sceneDetections([det(11, 11, 15, 14), det(19, 19, 29, 29)], truth, []).map((d) => d.matched),
+    [false, true],
+  );
   assert.match(sceneMatchRule([]), /IoU ≥ 0\.1 .*not the TP rule/);
   assert.match(sceneMatchRule(tps), /≥ 2 of the interaction's TPs/);
 });

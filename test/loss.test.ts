@@ -9,8 +9,7 @@ import { encodeTargets, type PixelBox, type EncodeSpec } from '../src/data/targe
 import { decodeOutputs } from '../src/infer/decode.js';
 import type { LossOptions } from '../src/loss/options.js';
 
-const close = (a: number, b: number, tol = 1e-5, msg = '') =>
-  assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${msg} ${a} ≠ ${b}`);
+const close = (a: number, b: number, tol = 1e-5, msg = '') => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${msg} ${a} ≠ ${b}`);
 
 /** Targets as tensors of a dtype. */
 function targetTensors(batch: PixelBox[][], spec: EncodeSpec, dtype: 'float32' | 'float64' = 'float32'): LossTargets {
@@ -31,15 +30,25 @@ const truth: PixelBox = { x1: 40, y1: 0, x2: 56, y2: 32, cls: 0 };
 /** Raw output [1, 6, 2, 2] with chosen logits: values[row][col] = [tx, ty, tw, th, to, class]. */
 function rawOutput(values: number[][][], dtype: 'float32' | 'float64' = 'float32'): Tensor {
   // [1, Gh, Gw, 6] → [1, 6, Gh, Gw]
-  return tidy(() => tensor(values.flat(2), { shape: [1, 2, 2, 6], dtype }).permute(0, 3, 1, 2).contiguous());
+  return tidy(() =>
+    tensor(values.flat(2), { shape: [1, 2, 2, 6], dtype })
+      .permute(0, 3, 1, 2)
+      .contiguous(),
+  );
 }
 
 test('hand-computed terms on a 2×2 grid (MSE objectness, defaults)', () => {
   tidy(() => {
     const ln3 = Math.log(3); // σ(ln 3) = 0.75
     const out = rawOutput([
-      [[0, 0, 0, 0, 0, 0], [ln3, 0, 0, 0, 0, 0]],
-      [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]],
+      [
+        [0, 0, 0, 0, 0, 0],
+        [ln3, 0, 0, 0, 0, 0],
+      ],
+      [
+        [0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0],
+      ],
     ]);
     const targets = targetTensors([[truth]], tiny);
     const ctx = { anchors: tiny.anchors, netH: 64, netW: 64, batchIndex: 100, training: true };
@@ -67,8 +76,14 @@ test('the ignore mask removes conf2 of predictions overlapping a truth box', () 
   tidy(() => {
     // Cell (row 0, col 0) predicts a box 4× the anchor width: centre 0.25, width 2 → covers the truth box.
     const out = rawOutput([
-      [[0, 0, Math.log(4), 0, 0, 0], [0, 0, 0, 0, 0, 0]],
-      [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]],
+      [
+        [0, 0, Math.log(4), 0, 0, 0],
+        [0, 0, 0, 0, 0, 0],
+      ],
+      [
+        [0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0],
+      ],
     ]);
     const targets = targetTensors([[truth]], tiny);
     const ctx = { anchors: tiny.anchors, netH: 64, netW: 64, batchIndex: 0, training: false };
@@ -85,8 +100,14 @@ test('warm-up targets are used for exactly the first warmupBatches training batc
     const ln3 = Math.log(3);
     // Every cell predicts σ(t_x) = 0.75: warm-up pulls the three empty cells to their centre (0.5).
     const out = rawOutput([
-      [[ln3, 0, 0, 0, 0, 0], [ln3, 0, 0, 0, 0, 0]],
-      [[ln3, 0, 0, 0, 0, 0], [ln3, 0, 0, 0, 0, 0]],
+      [
+        [ln3, 0, 0, 0, 0, 0],
+        [ln3, 0, 0, 0, 0, 0],
+      ],
+      [
+        [ln3, 0, 0, 0, 0, 0],
+        [ln3, 0, 0, 0, 0, 0],
+      ],
     ]);
     const targets = targetTensors([[truth]], tiny);
     const opts: Partial<LossOptions> = { warmupBatches: 2 };
@@ -97,7 +118,12 @@ test('warm-up targets are used for exactly the first warmupBatches training batc
     const objCell = (0.25 * 1.875) ** 2;
     // Empty cells: true_wh = 0 → wh_scale = 2 − 0.5·0.5 = 1.75, delta 0.25·1.75
     const warmXY = objCell + 3 * (0.25 * 1.75) ** 2;
-    for (const [i, warm] of [[0, 1], [1, 1], [2, 0], [3, 0]] as const) {
+    for (const [i, warm] of [
+      [0, 1],
+      [1, 1],
+      [2, 0],
+      [3, 0],
+    ] as const) {
       const r = xyAt(i, true);
       assert.equal(r.warm, warm, `batch ${i}`);
       close(r.xy, warm ? warmXY : objCell, 1e-6, `xy at batch ${i}`);
@@ -110,23 +136,48 @@ test('warm-up targets are used for exactly the first warmupBatches training batc
 
 function randomBatch(B: number, net: number, seed: number): PixelBox[][] {
   let s = seed;
-  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  return Array.from({ length: B }, () => Array.from({ length: 1 + Math.floor(r() * 4) }, () => {
-    const w = 2 + r() * (net / 2);
-    const h = 2 + r() * (net / 2);
-    const x1 = r() * (net - w);
-    const y1 = r() * (net - h);
-    return { x1, y1, x2: x1 + w, y2: y1 + h, cls: Math.floor(r() * 2) };
-  }));
+  const r = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return Array.from({ length: B }, () =>
+    Array.from({ length: 1 + Math.floor(r() * 4) }, () => {
+      const w = 2 + r() * (net / 2);
+      const h = 2 + r() * (net / 2);
+      const x1 = r() * (net - w);
+      const y1 = r() * (net - h);
+      return { x1, y1, x2: x1 + w, y2: y1 + h, cls: Math.floor(r() * 2) };
+    }),
+  );
 }
 
 const spec3: EncodeSpec = {
-  netH: 96, netW: 96, strides: [32, 16, 8], numClasses: 2,
-  anchors: [[[40, 30], [50, 60], [80, 70]], [[12, 12], [18, 24], [26, 20]], [[3, 2], [5, 5], [8, 6]]],
+  netH: 96,
+  netW: 96,
+  strides: [32, 16, 8],
+  numClasses: 2,
+  anchors: [
+    [
+      [40, 30],
+      [50, 60],
+      [80, 70],
+    ],
+    [
+      [12, 12],
+      [18, 24],
+      [26, 20],
+    ],
+    [
+      [3, 2],
+      [5, 5],
+      [8, 6],
+    ],
+  ],
 };
 
 function randomOutputs(B: number, dtype: 'float32' | 'float64' = 'float32'): Tensor[] {
-  return spec3.strides.map((s) => randn([B, 3 * 7, 96 / s, 96 / s], { dtype }).mul(0.5).requiresGrad_());
+  return spec3.strides.map((s) =>
+    randn([B, 3 * 7, 96 / s, 96 / s], { dtype })
+      .mul(0.5)
+      .requiresGrad_(),
+  );
 }
 
 test('objective identity and every reduction option', () => {
@@ -138,11 +189,22 @@ test('objective identity and every reduction option', () => {
     const ctx = { anchors: spec3.anchors, netH: 96, netW: 96, batchIndex: 0, training: true };
     const v = readLoss(yoloLoss(outs, targets, ctx));
     const sums = v.scales.map((s) => s.total.reduce((a, b) => a + b, 0));
-    close(v.objective, sums.reduce((a, s) => a + Math.sqrt(s), 0), 1e-6, 'sqrt-per-scale');
+    close(
+      v.objective,
+      sums.reduce((a, s) => a + Math.sqrt(s), 0),
+      1e-6,
+      'sqrt-per-scale',
+    );
     for (const s of v.scales) {
       for (let b = 0; b < B; b++) close(s.total[b]!, s.xy[b]! + s.wh[b]! + s.conf1[b]! + s.conf2[b]! + s.class[b]!, 1e-5, 'total = Σ terms');
-      assert.ok(s.conf1.every((x) => x >= 0), 'conf1 ≥ 0');
-      assert.ok(s.class.some((x) => x > 0), 'two classes give a class term');
+      assert.ok(
+        s.conf1.every((x) => x >= 0),
+        'conf1 ≥ 0',
+      );
+      assert.ok(
+        s.class.some((x) => x > 0),
+        'two classes give a class term',
+      );
     }
     const all = sums.reduce((a, b) => a + b, 0);
     close(readLoss(yoloLoss(outs, targets, ctx, { reduction: 'sqrt-total' })).objective, Math.sqrt(all), 1e-6, 'sqrt-total');
@@ -165,17 +227,32 @@ test('logged terms add up to the logged total, and totals to the objective, for 
       sum: (s) => s.reduce((a, x) => a + x, 0),
       mean: (s) => s.reduce((a, x) => a + x, 0) / B,
     };
-    for (const objLoss of ['mse', 'bce'] as const) for (const objTarget of ['one', 'iou'] as const)
-    for (const reduction of ['sqrt-per-scale', 'sqrt-total', 'sum', 'mean'] as const) for (const gridScales of [[1, 1, 1], [2, 1, 0.5], [0, 3, 1]])
-    for (const warm of [0, 5]) {
-      const options: Partial<LossOptions> = { objLoss, objTarget, reduction, gridScales, warmupBatches: warm, noobjScale: 0.7, xywhScale: 1.5, classScale: 2 };
-      const what = JSON.stringify(options);
-      const v = readLoss(yoloLoss(outs, targets, { anchors: spec3.anchors, netH: 96, netW: 96, batchIndex: 0, training: true }, options));
-      for (const s of v.scales) {
-        for (let b = 0; b < B; b++) close(s.total[b]!, s.xy[b]! + s.wh[b]! + s.conf1[b]! + s.conf2[b]! + s.class[b]!, 1e-5, `total = Σ terms ${what}`);
-      }
-      close(v.objective, reduce[reduction](v.scales.map((s) => s.total.reduce((a, x) => a + x, 0))), 1e-5, `objective ${what}`);
-    }
+    for (const objLoss of ['mse', 'bce'] as const)
+      for (const objTarget of ['one', 'iou'] as const)
+        for (const reduction of ['sqrt-per-scale', 'sqrt-total', 'sum', 'mean'] as const)
+          for (const gridScales of [
+            [1, 1, 1],
+            [2, 1, 0.5],
+            [0, 3, 1],
+          ])
+            for (const warm of [0, 5]) {
+              const options: Partial<LossOptions> = {
+                objLoss,
+                objTarget,
+                reduction,
+                gridScales,
+                warmupBatches: warm,
+                noobjScale: 0.7,
+                xywhScale: 1.5,
+                classScale: 2,
+              };
+              const what = JSON.stringify(options);
+              const v = readLoss(yoloLoss(outs, targets, { anchors: spec3.anchors, netH: 96, netW: 96, batchIndex: 0, training: true }, options));
+              for (const s of v.scales) {
+                for (let b = 0; b < B; b++) close(s.total[b]!, s.xy[b]! + s.wh[b]! + s.conf1[b]! + s.conf2[b]! + s.class[b]!, 1e-5, `total = Σ terms ${what}`);
+              }
+              close(v.objective, reduce[reduction](v.scales.map((s) => s.total.reduce((a, x) => a + x, 0))), 1e-5, `objective ${what}`);
+            }
   });
 });
 
@@ -184,7 +261,12 @@ test('a scale with zero loss gives finite (zero) gradients under the √ reducti
     // No truth boxes and noobjScale 0: every term of every scale is exactly 0.
     for (const reduction of ['sqrt-per-scale', 'sqrt-total'] as const) {
       const outs = randomOutputs(1, 'float64');
-      const r = yoloLoss(outs, targetTensors([[]], spec3, 'float64'), { anchors: spec3.anchors, netH: 96, netW: 96, batchIndex: 0, training: true }, { noobjScale: 0, reduction });
+      const r = yoloLoss(
+        outs,
+        targetTensors([[]], spec3, 'float64'),
+        { anchors: spec3.anchors, netH: 96, netW: 96, batchIndex: 0, training: true },
+        { noobjScale: 0, reduction },
+      );
       assert.equal(r.objective.item(), 0);
       r.objective.backward();
       for (const o of outs) assert.equal(o.grad!.isfinite().all().item(), 1, `${reduction}: finite gradient`);
@@ -196,10 +278,21 @@ test("objLoss 'bce' stays finite for logits of ±100", () => {
   tidy(() => {
     for (const big of [100, -100]) {
       const out = rawOutput([
-        [[0, 0, 0, 0, big, 0], [0, 0, 0, 0, -big, 0]],
-        [[0, 0, 0, 0, big, 0], [0, 0, 0, 0, big, 0]],
+        [
+          [0, 0, 0, 0, big, 0],
+          [0, 0, 0, 0, -big, 0],
+        ],
+        [
+          [0, 0, 0, 0, big, 0],
+          [0, 0, 0, 0, big, 0],
+        ],
       ]).requiresGrad_();
-      const r = yoloLoss([out], targetTensors([[truth]], tiny), { anchors: tiny.anchors, netH: 64, netW: 64, batchIndex: 0, training: true }, { objLoss: 'bce' });
+      const r = yoloLoss(
+        [out],
+        targetTensors([[truth]], tiny),
+        { anchors: tiny.anchors, netH: 64, netW: 64, batchIndex: 0, training: true },
+        { objLoss: 'bce' },
+      );
       const v = readLoss(r);
       assert.ok(Number.isFinite(v.objective), `objective finite for ${big}`);
       r.objective.backward();
@@ -213,10 +306,19 @@ test("objLoss 'bce' stays finite for logits of ±100", () => {
 test("objTarget 'iou' passes no gradient through the IoU", () => {
   tidy(() => {
     const ln3 = Math.log(3);
-    const out = rawOutput([
-      [[0, 0, 0, 0, 0, 0], [ln3, 0, 0.3, 0, 0, 0]],
-      [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]],
-    ], 'float64').requiresGrad_();
+    const out = rawOutput(
+      [
+        [
+          [0, 0, 0, 0, 0, 0],
+          [ln3, 0, 0.3, 0, 0, 0],
+        ],
+        [
+          [0, 0, 0, 0, 0, 0],
+          [0, 0, 0, 0, 0, 0],
+        ],
+      ],
+      'float64',
+    ).requiresGrad_();
     const targets = targetTensors([[truth]], tiny, 'float64');
     const ctx = { anchors: tiny.anchors, netH: 64, netW: 64, batchIndex: 0, training: true };
     // Only conf1 depends on the box through the IoU target: with xywhScale 0 the box logits
@@ -254,7 +356,10 @@ test('gradients of the objective match finite differences', () => {
           const down = f();
           flat.select(0, i).fill_(orig);
           const numeric = (up - down) / (2 * eps);
-          assert.ok(Math.abs(numeric - grad[i]!) <= 1e-5 + 1e-4 * Math.abs(numeric), `scale ${s} index ${i} (${JSON.stringify(options)}): numeric ${numeric} vs autograd ${grad[i]}`);
+          assert.ok(
+            Math.abs(numeric - grad[i]!) <= 1e-5 + 1e-4 * Math.abs(numeric),
+            `scale ${s} index ${i} (${JSON.stringify(options)}): numeric ${numeric} vs autograd ${grad[i]}`,
+          );
         }
       });
     });
@@ -283,7 +388,9 @@ test('encode → perfect prediction → decode recovers every truth box (IoU > 0
           raw[i + 5 + (y[i + 6] === 1 ? 1 : 0)] = 8;
         }
       }
-      return tensor(raw, { shape: [B, gh, gw, A * D] }).permute(0, 3, 1, 2).contiguous();
+      return tensor(raw, { shape: [B, gh, gw, A * D] })
+        .permute(0, 3, 1, 2)
+        .contiguous();
     });
     const dets = decodeOutputs(outs, { anchors: spec3.anchors, netH: 96, netW: 96, scoreThreshold: 0.5 });
     const scalesSeen = new Set<number>();
@@ -300,19 +407,34 @@ test('encode → perfect prediction → decode recovers every truth box (IoU > 0
       assert.equal(d.cls, t.cls, 'class');
     });
     // Statistics see every encoded box with its objectness and IoU.
-    const stats = lossStatistics(outs, { yTrue: enc.yTrue.map((y, s) => tensor(y, { shape: enc.shapes[s] })), trueBoxes: zeros([B, 1, 4]) },
-      { anchors: spec3.anchors, netH: 96, netW: 96, batchIndex: 0, training: false });
-    assert.equal(stats.reduce((n, s) => n + s.count, 0), B);
-    for (const s of stats) if (s.count) { close(s.avgIou, 1, 1e-3, 'avgIou'); assert.equal(s.recall75, 1); }
+    const stats = lossStatistics(
+      outs,
+      { yTrue: enc.yTrue.map((y, s) => tensor(y, { shape: enc.shapes[s] })), trueBoxes: zeros([B, 1, 4]) },
+      { anchors: spec3.anchors, netH: 96, netW: 96, batchIndex: 0, training: false },
+    );
+    assert.equal(
+      stats.reduce((n, s) => n + s.count, 0),
+      B,
+    );
+    for (const s of stats)
+      if (s.count) {
+        close(s.avgIou, 1, 1e-3, 'avgIou');
+        assert.equal(s.recall75, 1);
+      }
   });
 });
 
 test('encoding: best anchor over all scales, log sizes, collisions resolved by area', () => {
-  const enc = encodeTargets([[
-    { x1: 0, y1: 0, x2: 8, y2: 6, cls: 1 },   // best anchor [8, 6] on the detailed scale
-    { x1: 1, y1: 1, x2: 6, y2: 6, cls: 0 },   // same cell of the detailed scale, anchor [5, 5]
-    { x1: 2, y1: 0, x2: 10, y2: 6, cls: 0 },  // anchor [8, 6] again, same cell (centre 6, 3 → cell 0): collision
-  ]], spec3);
+  const enc = encodeTargets(
+    [
+      [
+        { x1: 0, y1: 0, x2: 8, y2: 6, cls: 1 }, // best anchor [8, 6] on the detailed scale
+        { x1: 1, y1: 1, x2: 6, y2: 6, cls: 0 }, // same cell of the detailed scale, anchor [5, 5]
+        { x1: 2, y1: 0, x2: 10, y2: 6, cls: 0 }, // anchor [8, 6] again, same cell (centre 6, 3 → cell 0): collision
+      ],
+    ],
+    spec3,
+  );
   assert.equal(enc.collisions, 1);
   const D = 7;
   const y = enc.yTrue[2]!; // stride 8 → 12 × 12 grid, anchors [[3,2],[5,5],[8,6]]
@@ -337,7 +459,9 @@ test("compat.trueBoxUnits 'owner-grid' reproduces keras-yolo3's misplaced truth 
     const ctx = { anchors: spec.anchors, netH: 64, netW: 64, batchIndex: 0, training: false };
     // Fine predictions are anchor-sized (4 px) boxes at the cell centres; make them 16 × 32 px
     // (t_w = ln 4, t_h = ln 8) so they overlap boxes of the truth's size.
-    const fine = tensor(Array.from({ length: 16 }, () => [0, 0, Math.log(4), Math.log(8), 0, 0]).flat(), { shape: [1, 4, 4, 6] }).permute(0, 3, 1, 2).contiguous();
+    const fine = tensor(Array.from({ length: 16 }, () => [0, 0, Math.log(4), Math.log(8), 0, 0]).flat(), { shape: [1, 4, 4, 6] })
+      .permute(0, 3, 1, 2)
+      .contiguous();
     const right = readLoss(yoloLoss([outs[0]!, fine], t, ctx, { ignoreThresh: 0.3 }));
     const owner = readLoss(yoloLoss([outs[0]!, fine], t, ctx, { ignoreThresh: 0.3, compat: { trueBoxUnits: 'owner-grid' } }));
     assert.notEqual(owner.scales[1]!.conf2[0], right.scales[1]!.conf2[0], 'the fine scale ignores different cells');

@@ -64,7 +64,14 @@ test('median3 keeps the ends and removes single spikes', () => {
 const terms = (x: number) => ({ xy: x, wh: x, conf1: x, conf2: x, class: 0, total: 4 * x });
 function fakeRun(label: string, config: Record<string, unknown>, val: number[], train: number[]): RunData {
   const epochs = val.map((v, i) => ({
-    type: 'epoch', epoch: i, step: i, lr: 1e-3, seconds: 1, warmFraction: i === 0 ? 1 : 0, augment: {}, best: false,
+    type: 'epoch',
+    epoch: i,
+    step: i,
+    lr: 1e-3,
+    seconds: 1,
+    warmFraction: i === 0 ? 1 : 0,
+    augment: {},
+    best: false,
     train: { objective: train[i]!, scales: [terms(train[i]!)] },
     val: { objective: v, scales: [terms(v)], images: 4, stats: [], map50: 0.25, ap50: 0.25 },
   })) as unknown as EpochRecord[];
@@ -76,8 +83,18 @@ test('onsetsOf finds the onset in every term of a synthetic run and headline cou
   const r = fakeRun('a', {}, [9, 7, 5.5, 4.6, 4.2, 4.5, 5.0, 5.6, 6.1, 6.8], falling(10));
   const on = onsetsOf(r);
   // objective + xy, wh, conf1, conf2, total of the one scale (class is 0 throughout).
-  assert.deepEqual(on.map((o) => `${o.scale}/${o.term}`).sort(), ['coarse/conf1', 'coarse/conf2', 'coarse/total', 'coarse/wh', 'coarse/xy', 'objective/objective']);
-  assert.ok(on.every((o) => o.epoch === 5), 'epochs are 1-based');
+  assert.deepEqual(on.map((o) => `${o.scale}/${o.term}`).sort(), [
+    'coarse/conf1',
+    'coarse/conf2',
+    'coarse/total',
+    'coarse/wh',
+    'coarse/xy',
+    'objective/objective',
+  ]);
+  assert.ok(
+    on.every((o) => o.epoch === 5),
+    'epochs are 1-based',
+  );
   const h = headline(r, on);
   assert.equal(h.onsets, 6);
   assert.equal(h.bestValLoss, 4.2);
@@ -91,7 +108,10 @@ test('onsetsOf leaves out warm-up epochs', () => {
   const r = fakeRun('w', {}, [2, 6, 5, 4.5, 4.2, 4, 3.9], [20, 8, 6, 5, 4.5, 4.2, 4]);
   assert.deepEqual(onsetsOf(r), []);
   r.epochs[0]!.warmFraction = 0;
-  assert.ok(onsetsOf(r).some((o) => o.term === 'objective' && o.epoch === 1), 'counted when epoch 1 is not warm');
+  assert.ok(
+    onsetsOf(r).some((o) => o.term === 'objective' && o.epoch === 1),
+    'counted when epoch 1 is not warm',
+  );
 });
 
 test('configDifferences lists exactly the keys that differ (not out)', () => {
@@ -114,13 +134,24 @@ test('quantile interpolates; thin keeps the ends', () => {
   assert.equal(quantile([3, 1, 2, 4], 0.5), 2.5);
   assert.equal(quantile([5], 0.9), 5);
   assert.equal(quantile([], 0.5), null);
-  const t = thin(Array.from({ length: 1001 }, (_, i) => i), 11);
+  const t = thin(
+    Array.from({ length: 1001 }, (_, i) => i),
+    11,
+  );
   assert.deepEqual(t, [0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
 });
 
 test('parseMetrics skips a half-written last line but rejects a broken one in the middle', () => {
   // Whole records: every line is checked against the metrics schema (schema/run.ts).
-  const e = JSON.stringify({ type: 'epoch', epoch: 0, step: 1, lr: 1e-3, train: { objective: 1, scales: [] }, val: { objective: 1, lossPerImage: 1, scales: [] }, best: true });
+  const e = JSON.stringify({
+    type: 'epoch',
+    epoch: 0,
+    step: 1,
+    lr: 1e-3,
+    train: { objective: 1, scales: [] },
+    val: { objective: 1, lossPerImage: 1, scales: [] },
+    best: true,
+  });
   const b = JSON.stringify({ type: 'batch', step: 0, epoch: 0, batch: 0, lr: 1e-3, objective: 1, scales: [] });
   assert.equal(parseMetrics(`${b}\n${e}\n{"type":"ep`).epochs.length, 1);
   assert.throws(() => parseMetrics(`${b}\n{"ty\n${e}\n`, 'm.jsonl'), /m\.jsonl:2/);
@@ -129,7 +160,12 @@ test('parseMetrics skips a half-written last line but rejects a broken one in th
 });
 
 test('sweep: grid expansion, dotted keys, names, and validation of every point', () => {
-  assert.deepEqual(cartesian({ a: [1, 2], b: ['x', 'y'] }), [{ a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }]);
+  assert.deepEqual(cartesian({ a: [1, 2], b: ['x', 'y'] }), [
+    { a: 1, b: 'x' },
+    { a: 1, b: 'y' },
+    { a: 2, b: 'x' },
+    { a: 2, b: 'y' },
+  ]);
   assert.equal(pointName({ batch: 8, 'optimizer.lr': 0.001 }), 'batch-8_optimizer.lr-0.001');
   assert.equal(pointName({ 'augment.flipTime': 0.5, 'model.anchors': [[1, 2]] }), 'augment.flipTime-0.5_model.anchors-1-2');
   assert.equal(pointName({}), 'base');
@@ -140,16 +176,25 @@ test('sweep: grid expansion, dotted keys, names, and validation of every point',
   const dir = mkdtempSync(join(tmpdir(), 'daqyolo-sweepplan-'));
   try {
     const file = join(dir, 'sweep.json');
-    writeFileSync(file, JSON.stringify({
-      out: 'runs', base: { data: 'd.h5', epochs: 2 },
-      list: [{ 'loss.objLoss': 'mse' }, { 'loss.objLoss': 'bce', 'loss.objTarget': 'iou' }],
-      grid: { trainLimit: [500, 24000] },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        out: 'runs',
+        base: { data: 'd.h5', epochs: 2 },
+        list: [{ 'loss.objLoss': 'mse' }, { 'loss.objLoss': 'bce', 'loss.objTarget': 'iou' }],
+        grid: { trainLimit: [500, 24000] },
+      }),
+    );
     const plan = planSweep(file, readSweepFile(file), { threadsPerRun: 2 });
-    assert.deepEqual(plan.points.map((p) => p.name), [
-      'loss.objLoss-mse_trainLimit-500', 'loss.objLoss-mse_trainLimit-24000',
-      'loss.objLoss-bce_loss.objTarget-iou_trainLimit-500', 'loss.objLoss-bce_loss.objTarget-iou_trainLimit-24000',
-    ]);
+    assert.deepEqual(
+      plan.points.map((p) => p.name),
+      [
+        'loss.objLoss-mse_trainLimit-500',
+        'loss.objLoss-mse_trainLimit-24000',
+        'loss.objLoss-bce_loss.objTarget-iou_trainLimit-500',
+        'loss.objLoss-bce_loss.objTarget-iou_trainLimit-24000',
+      ],
+    );
     const p = plan.points[3]!;
     assert.equal(p.config.data, join(dir, 'd.h5'), 'relative to the sweep file');
     assert.equal(p.config.out, join(dir, 'runs', p.name));

@@ -29,8 +29,31 @@ export async function twoRuns(dir: string): Promise<{ data: string; runs: string
   await tinyDataset(data);
   const runs = ['mse', 'bce'].map((k) => join(dir, k));
   for (const [i, out] of runs.entries()) {
-    daqyolo(['train', '--data', data, '--out', out, '--epochs', '3', '--batch', '8', '--width', '0.0625', '--size', '64',
-      '--variant', 'yolov3-tiny', '--obj-loss', i === 0 ? 'mse' : 'bce', '--warmup-epochs', '1', '--threads', '1', '--lr', '0.003']);
+    daqyolo([
+      'train',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--epochs',
+      '3',
+      '--batch',
+      '8',
+      '--width',
+      '0.0625',
+      '--size',
+      '64',
+      '--variant',
+      'yolov3-tiny',
+      '--obj-loss',
+      i === 0 ? 'mse' : 'bce',
+      '--warmup-epochs',
+      '1',
+      '--threads',
+      '1',
+      '--lr',
+      '0.003',
+    ]);
     daqyolo(['evaluate', out, '--data', data, '--background', '16', '--batch', '8']);
   }
   return { data, runs };

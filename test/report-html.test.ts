@@ -12,7 +12,16 @@ import { daqyolo, twoRuns } from './report-fixture.js';
 import { runColorOf } from '../src/report/figure.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-report-'));
 let runs: string[] = [];
@@ -28,33 +37,69 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface PlotInfo { id: string; width: number; height: number; marks: number; visibleMarks: number; legends: string[][]; colours: string[] }
+interface PlotInfo {
+  id: string;
+  width: number;
+  height: number;
+  marks: number;
+  visibleMarks: number;
+  legends: string[][];
+  colours: string[];
+}
 
 /** Opens a report and describes every plot as the browser laid it out. */
 async function inspect(html: string) {
   const page = await browser.newPage();
   const errors: string[] = [];
   const requests: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url()); });
+  page.on('request', (r) => {
+    if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url());
+  });
   await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
-  const plots: PlotInfo[] = await page.$$eval('figure.plot', (figs) => figs.map((f) => {
-    const svg = f.querySelector('svg');
-    const box = svg?.getBoundingClientRect();
-    const marks = svg ? [...svg.querySelectorAll('.role-mark > *')] : [];
-    const visibleMarks = marks.filter((m) => { const b = (m as unknown as { getBBox?: () => { width: number; height: number } }).getBBox?.(); return b && (b.width > 0 || b.height > 0); }).length;
-    const legends = svg ? [...svg.querySelectorAll('.role-legend')].map((l) => [...l.querySelectorAll('text')].map((t) => t.textContent ?? '')) : [];
-    const colours = [...new Set(marks.flatMap((m) => [m.getAttribute('stroke'), m.getAttribute('fill')]).filter((c): c is string => !!c).map((c) => c.toLowerCase()))];
-    return { id: f.id, width: box?.width ?? 0, height: box?.height ?? 0, marks: marks.length, visibleMarks, legends, colours };
-  }));
+  const plots: PlotInfo[] = await page.$$eval('figure.plot', (figs) =>
+    figs.map((f) => {
+      const svg = f.querySelector('svg');
+      const box = svg?.getBoundingClientRect();
+      const marks = svg ? [...svg.querySelectorAll('.role-mark > *')] : [];
+      const visibleMarks = marks.filter((m) => {
+        const b = (m as unknown as { getBBox?: () => { width: number; height: number } }).getBBox?.();
+        return b && (b.width > 0 || b.height > 0);
+      }).length;
+      const legends = svg ? [...svg.querySelectorAll('.role-legend')].map((l) => [...l.querySelectorAll('text')].map((t) => t.textContent ?? '')) : [];
+      const colours = [
+        ...new Set(
+          marks
+            .flatMap((m) => [m.getAttribute('stroke'), m.getAttribute('fill')])
+            .filter((c): c is string => !!c)
+            .map((c) => c.toLowerCase()),
+        ),
+      ];
+      return { id: f.id, width: box?.width ?? 0, height: box?.height ?? 0, marks: marks.length, visibleMarks, legends, colours };
+    }),
+  );
   const tables = await page.$$eval('table', (ts) => ts.map((t) => t.querySelectorAll('tbody tr').length));
   await page.close();
   return { errors, requests, plots, tables };
 }
 
-const EXPECTED = ['terms-coarse', 'terms-intermediate', 'objective', 'warmup', 'batch-objective', 'val-stats', 'val-distributions', 'val-evolution',
-  'anchors', 'precision-recall', 'efficiency-energy', 'efficiency-fp'];
+const EXPECTED = [
+  'terms-coarse',
+  'terms-intermediate',
+  'objective',
+  'warmup',
+  'batch-objective',
+  'val-stats',
+  'val-distributions',
+  'val-evolution',
+  'anchors',
+  'precision-recall',
+  'efficiency-energy',
+  'efficiency-fp',
+];
 
 test('one run: the report opens in Chromium without errors and every plot is drawn', async () => {
   const out = join(dir, 'one.html');
@@ -107,7 +152,10 @@ test('the baseline trigger is drawn beside the network in both trigger plots', a
   for (const id of ['efficiency-energy', 'efficiency-fp']) {
     const p = r.plots.find((x) => x.id === id);
     assert.ok(p, `${id} missing`);
-    assert.ok(p.legends.some((l) => l.some((t) => t.endsWith('· baseline'))), `${id}: no baseline in the legend ${JSON.stringify(p.legends)}`);
+    assert.ok(
+      p.legends.some((l) => l.some((t) => t.endsWith('· baseline'))),
+      `${id}: no baseline in the legend ${JSON.stringify(p.legends)}`,
+    );
     assert.ok(p.colours.includes('#555555'), `${id}: no baseline mark (colours ${p.colours.join(' ')})`);
   }
   // The summary puts the two side by side by the same rule (the default TP rule of both reports).

@@ -21,10 +21,15 @@ const GRID_NAMES = ['loss.objLoss-mse_batch-4', 'loss.objLoss-mse_batch-8', 'los
 
 test('a 2×2 grid runs on the local pool, is summarised, and becomes a Slurm array', () => {
   const file = join(dir, 'grid.json');
-  writeFileSync(file, JSON.stringify({
-    out: 'grid', base, grid: { 'loss.objLoss': ['mse', 'bce'], batch: [4, 8] },
-    slurm: { cpusPerTask: 2, time: '01:00:00', node: process.execPath, setup: ['echo setting up'] },
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      out: 'grid',
+      base,
+      grid: { 'loss.objLoss': ['mse', 'bce'], batch: [4, 8] },
+      slurm: { cpusPerTask: 2, time: '01:00:00', node: process.execPath, setup: ['echo setting up'] },
+    }),
+  );
   const r = sweep([file, '--parallel', '2', '--threads', '2']);
   assert.equal(r.status, 0, r.stderr);
   for (const name of GRID_NAMES) {
@@ -93,7 +98,12 @@ test('a killed sweep resumes: finished runs are skipped, the interrupted one res
   assert.match(r.stdout, /1 finished now, 1 finished earlier/);
   assert.equal(statSync(join(first, 'metrics.jsonl')).mtimeMs, firstMetrics, 'the finished run was not redone');
   assert.equal(runState(second), 'done');
-  const epochs = readFileSync(join(second, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((x) => x.type === 'epoch').map((x) => x.epoch);
+  const epochs = readFileSync(join(second, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((x) => x.type === 'epoch')
+    .map((x) => x.epoch);
   assert.deepEqual(epochs, [0, 1, 2, 3], 'each epoch once: resumed, not restarted');
   assert.ok(existsSync(join(dir, 'kill', 'logs', 'seed-2.log')));
 });

@@ -17,7 +17,25 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 before(async () => {
   const data = join(dir, 'tiny.h5');
   await tinyDataset(data, 40);
-  daqyolo(['train', '--data', data, '--out', done, '--epochs', '3', '--batch', '8', '--width', '0.0625', '--size', '64', '--variant', 'yolov3-tiny', '--threads', '1']);
+  daqyolo([
+    'train',
+    '--data',
+    data,
+    '--out',
+    done,
+    '--epochs',
+    '3',
+    '--batch',
+    '8',
+    '--width',
+    '0.0625',
+    '--size',
+    '64',
+    '--variant',
+    'yolov3-tiny',
+    '--threads',
+    '1',
+  ]);
   lines = readFileSync(join(done, 'metrics.jsonl'), 'utf8').trimEnd().split('\n');
 });
 
@@ -41,7 +59,10 @@ function watch(run: string, out: string): { child: ChildProcess; next: (re: RegE
     stdout += b.toString();
     for (const w of [...waiters]) {
       const m = stdout.split('\n').find((l) => w.re.test(l));
-      if (m) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
     }
   });
   child.stderr!.on('data', () => {});

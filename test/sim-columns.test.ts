@@ -26,7 +26,10 @@ test('TpList: integer and float32 columns grow together', () => {
   for (let i = 0; i < 700; i++) assert.equal(t.push(i, i + 1, i + 2, 3, i * 0.25, i * 0.5, -1000), i);
   assert.ok(t.channel instanceof Int32Array && t.adcIntegral instanceof Float32Array);
   assert.equal(t.adcPeak.length, t.channel.length);
-  assert.deepEqual([t.channel[699], t.timeStart[699], t.timePeak[699], t.timeOverThreshold[699], t.adcIntegral[699], t.adcPeak[699], t.owner[699]], [699, 700, 701, 3, 174.75, 349.5, -1000]);
+  assert.deepEqual(
+    [t.channel[699], t.timeStart[699], t.timePeak[699], t.timeOverThreshold[699], t.adcIntegral[699], t.adcPeak[699], t.owner[699]],
+    [699, 700, 701, 3, 174.75, 349.5, -1000],
+  );
   assert.equal(t.channel[255], 255);
   assert.equal(t.channel[256], 256);
 });

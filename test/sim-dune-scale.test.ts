@@ -19,12 +19,31 @@ test('daqyolo physics passes on the defaults and prints every required figure', 
   const r = run(['physics', '--images', '40', '--interactions', '60', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const rows = JSON.parse(r.stdout) as { quantity: string; pass: boolean | null; simulated: number }[];
-  for (const q of ['MIP peak on one wire at mid drift', 'MIP S/N (peak / noise RMS)', 'ar39 decays per face per window', 'ar39 TPs per face per window',
-    'kr85 TPs per face per window', 'ncapture TPs per face per window', 'noise-only TPs per face per window', 'electron path length, 70 MeV',
-    'νe-CC 10 MeV: ΣADC per interaction', 'νe-CC 30 MeV: TPs per interaction', 'fraction of interactions with no TP, Eν 10–70 MeV']) {
-    assert.ok(rows.some((x) => x.quantity === q), `missing row ${q}`);
+  for (const q of [
+    'MIP peak on one wire at mid drift',
+    'MIP S/N (peak / noise RMS)',
+    'ar39 decays per face per window',
+    'ar39 TPs per face per window',
+    'kr85 TPs per face per window',
+    'ncapture TPs per face per window',
+    'noise-only TPs per face per window',
+    'electron path length, 70 MeV',
+    'νe-CC 10 MeV: ΣADC per interaction',
+    'νe-CC 30 MeV: TPs per interaction',
+    'fraction of interactions with no TP, Eν 10–70 MeV',
+  ]) {
+    assert.ok(
+      rows.some((x) => x.quantity === q),
+      `missing row ${q}`,
+    );
   }
-  assert.ok(rows.every((x) => x.pass !== false), rows.filter((x) => x.pass === false).map((x) => x.quantity).join('; '));
+  assert.ok(
+    rows.every((x) => x.pass !== false),
+    rows
+      .filter((x) => x.pass === false)
+      .map((x) => x.quantity)
+      .join('; '),
+  );
 });
 
 test('daqyolo physics exits non-zero when the gain leaves its band', () => {
@@ -50,7 +69,8 @@ test('14-bit ADCs read 4× the counts: gain, noise, pedestal and threshold scale
   // An explicit value is kept as given.
   assert.equal(parseSimConfig({ electronics: { adcBits: 14 }, tp: { thresholdAdc: 100 } }).tp.thresholdAdc, 100);
   const peak = (cfg: object) => physicsTable(cfg, { images: 5, interactions: 10 }).find((r) => r.quantity === 'MIP peak on one wire at mid drift')!;
-  const p12 = peak({}), p14 = peak({ electronics: { adcBits: 14 } });
+  const p12 = peak({}),
+    p14 = peak({ electronics: { adcBits: 14 } });
   assert.ok(Math.abs(p14.simulated / p12.simulated - 4) < 1e-9);
   assert.equal(p14.pass, true);
 });
@@ -71,14 +91,17 @@ test('background rates follow the cited radiological model', () => {
   assert.ok(rel(at('po218'), perKg(1.203885e-6) * g.massKg * g.windowS) < 1e-3);
   assert.ok(rel(at('bi214'), at('po214')) < 1e-12);
   // Neutron captures: 2.6996e-7 n/cm²/s at the boundary, half inward, over 3433 m², shared by 200 faces.
-  assert.ok(rel(at('ncapture'), (2.6996e-7 * 0.5 * 3433e4 / 200) * 2.246e-3) < 1e-3);
+  assert.ok(rel(at('ncapture'), ((2.6996e-7 * 0.5 * 3433e4) / 200) * 2.246e-3) < 1e-3);
   assert.equal(at('external_gamma'), 0, 'external γ is an option');
   assert.ok(at('ncapture') > 0, 'neutron captures are on by default');
 });
 
 test('bad physics configs: one-line errors naming the field, or a warning with the TP rate', () => {
   assert.throws(() => parseSimConfig({ background: { kr85: { activityBqPerKg: -1 } } }), /field background\.kr85\.activityBqPerKg/);
-  assert.throws(() => parseSimConfig({ detector: { windowTicks: 9000 } }), /field detector\.windowTicks \(9000 ticks = 4\.500 ms\) is longer than the drift allows/);
+  assert.throws(
+    () => parseSimConfig({ detector: { windowTicks: 9000 } }),
+    /field detector\.windowTicks \(9000 ticks = 4\.500 ms\) is longer than the drift allows/,
+  );
   assert.throws(() => parseSimConfig({ tp: { thresholdAdc: 3 } }), /field tp\.thresholdAdc \(3 ADC\).*noise TPs per image/);
   assert.deepEqual(simConfigWarnings(parseSimConfig({})), []);
   const w = simConfigWarnings(parseSimConfig({ tp: { thresholdAdc: 10 } }));

@@ -19,14 +19,25 @@ function waveformNoiseTps(sigma: number, rho: number, threshold: number, fir: bo
   for (let i = 0; i < ticks; i++) wave[i] = Math.round(ped + wave[i]);
   const out = new Float64Array(ticks);
   pedestalSubtractAndFilter(wave, ticks, { taps: finderTaps(fir), pedestal, frugalLimit: 10 }, ped, ped, out, new Float64Array(ticks));
-  let n = 0, tot = 0, integral = 0;
-  findTps(out, ticks, threshold, (tp) => { if (tp.start < 16) return; n++; tot += tp.end - tp.start; integral += tp.integral; });
+  let n = 0,
+    tot = 0,
+    integral = 0;
+  findTps(out, ticks, threshold, (tp) => {
+    if (tp.start < 16) return;
+    n++;
+    tot += tp.end - tp.start;
+    integral += tp.integral;
+  });
   return { n, meanTot: tot / n, meanIntegral: integral / n };
 }
 
 for (const [sigma, rho, thr, fir, ped] of [
-  [4, 0.6, 10, false, 'ideal'], [3, 0.0, 8, false, 'frugal'], [5, 0.85, 14, false, 'frugal'],
-  [3, 0.6, 8, false, 'frugal'], [3, 0.6, 6, true, 'frugal'], [4, 0.3, 7, true, 'ideal'],
+  [4, 0.6, 10, false, 'ideal'],
+  [3, 0.0, 8, false, 'frugal'],
+  [5, 0.85, 14, false, 'frugal'],
+  [3, 0.6, 8, false, 'frugal'],
+  [3, 0.6, 6, true, 'frugal'],
+  [4, 0.3, 7, true, 'ideal'],
 ] as const) {
   test(`noise TP rate: analytic = waveform through the finder (σ ${sigma} ADC, ρ ${rho}, threshold ${thr} ADC, ${fir ? 'FIR' : 'no FIR'}, ${ped} pedestal)`, () => {
     const ticks = 2_000_000;
@@ -39,9 +50,14 @@ for (const [sigma, rho, thr, fir, ped] of [
     assert.ok(Math.abs(sim.n - expected) < 5 * err + 0.03 * expected, `simulated ${sim.n} TPs vs analytic ${expected.toFixed(1)} ± ${err.toFixed(1)}`);
     // The sampled noise TPs have the shape of the simulated ones too.
     const rng = new Random(23);
-    let tot = 0, integral = 0;
+    let tot = 0,
+      integral = 0;
     const m = 20000;
-    for (let k = 0; k < m; k++) { const e = model.sample(rng); tot += e.tot; integral += e.integral; }
+    for (let k = 0; k < m; k++) {
+      const e = model.sample(rng);
+      tot += e.tot;
+      integral += e.integral;
+    }
     assert.ok(Math.abs(tot / m / sim.meanTot - 1) < 0.05, `ToT ${tot / m} vs ${sim.meanTot}`);
     assert.ok(Math.abs(integral / m / sim.meanIntegral - 1) < 0.05, `integral ${integral / m} vs ${sim.meanIntegral}`);
   });

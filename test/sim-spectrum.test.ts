@@ -6,8 +6,7 @@ import { parseSimConfig } from '../src/sim/config.js';
 import { Random } from '../src/sim/random.js';
 import { ccSpectrumDensity, makeEnergySampler } from '../src/sim/spectrum.js';
 
-const close = (a: number, b: number, rel = 1e-6) =>
-  assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${a} vs ${b}`);
+const close = (a: number, b: number, rel = 1e-6) => assert.ok(Math.abs(a - b) <= rel * Math.abs(b), `${a} vs ${b}`);
 
 test('ccSpectrumDensity: flux only, α = 2, ⟨E⟩ = 10 is the Gamma(3, 0.3) density', () => {
   // f(E) = E² e^{-0.3E} · 0.3³ / Γ(3) by hand (∫ E² e^{-bE} = 2/b³).

@@ -49,7 +49,9 @@ test('write → read round trip: images, boxes, interactions, splits, attributes
       assert.deepEqual(dense.subarray(k * per, (k + 1) * per), want);
       const boxes = r.boxes(idx[k]);
       assert.equal(boxes.length, rec.boxClass.length);
-      boxes.forEach((b, j) => assert.deepEqual([b.x1, b.y1, b.x2, b.y2, b.cls, b.interaction], [...rec.boxes.subarray(4 * j, 4 * j + 4), rec.boxClass[j], rec.boxInteraction[j]]));
+      boxes.forEach((b, j) =>
+        assert.deepEqual([b.x1, b.y1, b.x2, b.y2, b.cls, b.interaction], [...rec.boxes.subarray(4 * j, 4 * j + 4), rec.boxClass[j], rec.boxInteraction[j]]),
+      );
       const ints = r.interactions(idx[k]);
       assert.equal(ints.length, rec.interactions.length);
       ints.forEach((t, j) => {
@@ -73,7 +75,8 @@ test('write → read round trip: images, boxes, interactions, splits, attributes
 
 test('same seed → identical content; different seed differs; worker count does not matter', async () => {
   await made;
-  const b = join(dir, 'b.h5'), c = join(dir, 'c.h5');
+  const b = join(dir, 'b.h5'),
+    c = join(dir, 'c.h5');
   await generateDataset({ out: b, config: cfg, images: 60, seed: 3, workers: 2, chunkSize: 7 });
   await generateDataset({ out: c, config: cfg, images: 60, seed: 4, workers: 1 });
   const da = contentDigest(sparsePath);
@@ -116,7 +119,8 @@ test('dense layout reads back the same images through the same reader', async ()
   await made;
   const d = join(dir, 'dense.h5');
   await generateDataset({ out: d, config: cfg, images: 12, seed: 3, workers: 0, layout: 'dense' });
-  const rs = openDataset(sparsePath), rd = openDataset(d);
+  const rs = openDataset(sparsePath),
+    rd = openDataset(d);
   assert.deepEqual(rd.readDense([3, 11, 0]), rs.readDense([3, 11, 0]));
   assert.deepEqual(rd.boxes(3), rs.boxes(3));
   rs.close();
@@ -137,7 +141,10 @@ test('streaming yields the dataset images; background mode has no signal; parall
   const a = [...streamImages({ config: cfg, seed: 8, count: 9, mode: 'background' })];
   const b: Float32Array[] = [];
   for await (const s of streamImagesParallel({ config: cfg, seed: 8, count: 9, mode: 'background', workers: 2, chunkSize: 2 })) b.push(s.image);
-  assert.deepEqual(b, a.map((s) => s.image));
+  assert.deepEqual(
+    b,
+    a.map((s) => s.image),
+  );
 });
 
 function runCli(args: string[]) {
@@ -160,18 +167,35 @@ test('an interrupted simulate leaves no file at the output name (nor a partial o
   const out = join(dir, 'interrupted.h5');
   // Progress lines on (the test runner and CI turn them off): the first one says it is writing.
   const env = { ...process.env, DAQYOLO_PROGRESS: 'lines' };
-  const child = spawn(process.execPath, [cli, 'simulate', '--out', out, '--images', '200000', '--workers', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [cli, 'simulate', '--out', out, '--images', '200000', '--workers', '1'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   let exited = false;
-  const exit = new Promise<number | null>((res) => child.on('exit', (c) => { exited = true; res(c); }));
+  const exit = new Promise<number | null>((res) =>
+    child.on('exit', (c) => {
+      exited = true;
+      res(c);
+    }),
+  );
   // Wait until it is writing (first progress line), then interrupt; give up if it dies or stalls.
   const t0 = Date.now();
   await new Promise<void>((res) => {
-    const t = setInterval(() => { if (err.includes('simulate:') || exited || Date.now() - t0 > 30000) { clearInterval(t); res(); } }, 50);
+    const t = setInterval(() => {
+      if (err.includes('simulate:') || exited || Date.now() - t0 > 30000) {
+        clearInterval(t);
+        res();
+      }
+    }, 50);
   });
   assert.ok(!exited && err.includes('simulate:'), `simulate did not start writing: ${err}`);
-  assert.ok(readdirSync(dir).some((n) => n.startsWith('.interrupted.h5.partial')), 'a partial file exists while running');
+  assert.ok(
+    readdirSync(dir).some((n) => n.startsWith('.interrupted.h5.partial')),
+    'a partial file exists while running',
+  );
   child.kill('SIGINT');
   const code = await exit;
   assert.equal(code, 130, err);
@@ -183,7 +207,10 @@ test('foreign, corrupt or missing files give an error naming the file and what i
   const foreign = join(dir, 'foreign.h5');
   const py = `import h5py, sys\nf = h5py.File(sys.argv[1], 'w')\nf['x'] = [1, 2, 3]\nf.close()`;
   assert.equal(spawnSync('/usr/bin/python3', ['-c', py, foreign]).status, 0);
-  for (const args of [['stats', foreign], ['show', foreign, '--index', '0', '--out', join(dir, 'x.png')]]) {
+  for (const args of [
+    ['stats', foreign],
+    ['show', foreign, '--index', '0', '--out', join(dir, 'x.png')],
+  ]) {
     const r = runCli(args);
     assert.equal(r.status, 1);
     assert.match(r.stderr.trim(), /^daqyolo: .*foreign\.h5: not a daqyolo dataset: missing root attribute "format_version"$/);

@@ -7,7 +7,10 @@ import { pixelX, pixelY } from '../src/sim/image.js';
 
 for (const size of [480, 416, 128]) {
   test(`every truth box contains all its TPs and lies inside the ${size}-px image`, () => {
-    const cfg = parseSimConfig({ image: { size, extraChannels: ['peak_adc', 'tot'] }, signal: { mode: 'fixed', perImage: 3, elasticScattering: true, elasticFraction: 0.3 } });
+    const cfg = parseSimConfig({
+      image: { size, extraChannels: ['peak_adc', 'tot'] },
+      signal: { mode: 'fixed', perImage: 3, elasticScattering: true, elasticFraction: 0.3 },
+    });
     const sim = new Simulator(cfg, 99);
     const L = sim.layout;
     let boxes = 0;
@@ -32,9 +35,18 @@ for (const size of [480, 416, 128]) {
       }
       for (const t of r.interactions) if (t.box < 0) assert.equal(t.nTps, 0);
       // Channel 0 is the sum of adc_integral over TPs, channel 2 the sum of ToT.
-      let sumPix = 0, sumTps = 0, sumTot = 0, sumTotPix = 0;
-      for (let p = 0; p < r.sparse.pixels.length; p++) { sumPix += r.sparse.values[3 * p]; sumTotPix += r.sparse.values[3 * p + 2]; }
-      for (let t = 0; t < tps.n; t++) { sumTps += tps.adcIntegral[t]; sumTot += tps.timeOverThreshold[t]; }
+      let sumPix = 0,
+        sumTps = 0,
+        sumTot = 0,
+        sumTotPix = 0;
+      for (let p = 0; p < r.sparse.pixels.length; p++) {
+        sumPix += r.sparse.values[3 * p];
+        sumTotPix += r.sparse.values[3 * p + 2];
+      }
+      for (let t = 0; t < tps.n; t++) {
+        sumTps += tps.adcIntegral[t];
+        sumTot += tps.timeOverThreshold[t];
+      }
       assert.ok(Math.abs(sumPix - sumTps) < 1e-3 * Math.max(1, sumTps));
       assert.equal(sumTotPix, sumTot);
     }
@@ -43,7 +55,9 @@ for (const size of [480, 416, 128]) {
 }
 
 test('one-pixel blips make 1×1 boxes; the multi-class option labels boxes by process', () => {
-  const cfg = parseSimConfig({ signal: { mode: 'fixed', perImage: 2, elasticScattering: true, elasticFraction: 0.5, multiClass: true, flatMinMeV: 5, flatMaxMeV: 8 } });
+  const cfg = parseSimConfig({
+    signal: { mode: 'fixed', perImage: 2, elasticScattering: true, elasticFraction: 0.5, multiClass: true, flatMinMeV: 5, flatMaxMeV: 8 },
+  });
   const sim = new Simulator(cfg, 5);
   let small = 0;
   const classes = new Set<number>();

@@ -36,7 +36,10 @@ function assertCornerIsBias(m: Module, ya: Tensor[], S: number): void {
   const outputBias = [...m.stateDict()].filter(([k]) => /(out\.1|out1\.1|out2\.1)\.bias$/.test(k)).map(([, t]) => t);
   assert.equal(outputBias.length, ya.length);
   const coarse = ya[0]!; // stride 32 first; image 0's pixels are all in the top half
-  const corner = coarse.select(0, 0).select(1, S / 32 - 1).select(1, S / 32 - 1);
+  const corner = coarse
+    .select(0, 0)
+    .select(1, S / 32 - 1)
+    .select(1, S / 32 - 1);
   const bias = m.stateDict().get(outputBias.length === 3 ? 'head1.out.1.bias' : 'out1.1.bias')!;
   assert.ok(maxDiff(corner, bias) < 1e-6);
 }
@@ -53,14 +56,25 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
     // them); the tiny network is dense from stride 16, with the dense model's layers.
     if (variant === 'sparse-yolov3') {
       const outBias = s.stateDict().get('head1.out.1.bias')!.toNumbers();
-      assert.deepEqual([4, 10, 16].map((i) => +outBias[i]!.toFixed(4)), Array(3).fill(+Math.log(0.01 / 0.99).toFixed(4)));
+      assert.deepEqual(
+        [4, 10, 16].map((i) => +outBias[i]!.toFixed(4)),
+        Array(3).fill(+Math.log(0.01 / 0.99).toFixed(4)),
+      );
     } else {
       assert.ok(child(s, 'trunk1') instanceof SparseSequential);
-      for (const n of ['trunk2', 'out1', 'up', 'out2']) assert.ok(child(s, n) instanceof Sequential && !(child(s, n) instanceof SparseSequential), `${n} is dense`);
+      for (const n of ['trunk2', 'out1', 'up', 'out2'])
+        assert.ok(child(s, n) instanceof Sequential && !(child(s, n) instanceof SparseSequential), `${n} is dense`);
     }
     s.loadStateDict(d.stateDict());
-    assert.equal(maxDiff(s.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!, d.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!), 0);
-    s.dispose(); d.dispose();
+    assert.equal(
+      maxDiff(
+        s.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!,
+        d.stateDict().get(variant === 'sparse-yolov3' ? 'head3.out.1.weight' : 'out2.1.weight')!,
+      ),
+      0,
+    );
+    s.dispose();
+    d.dispose();
   });
 
   test(`${variant}: dense head maps; images independent in a batch; empty cells give the output bias`, () => {
@@ -69,27 +83,48 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
     // eval-mode activations keep their scale through the depth (fresh statistics shrink them).
     const m = createYolo({ variant, width: 0.125, bnMomentum: 1 });
     const S = 256;
-    const a = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [1, 100, 100, 1]]);
+    const a = image(2, S, [
+      [0, 10, 12, 1.5],
+      [0, 11, 12, 0.7],
+      [0, 40, 90, 2],
+      [1, 100, 100, 1],
+    ]);
     tidy(() => noGrad(() => m.forward(a)));
     m.eval();
     const before = liveTensors();
-    tidy(() => noGrad(() => {
-      const b = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [1, 5, 5, 3], [1, 6, 6, 1]]);
-      const ya = m.forward(a);
-      const yb = m.forward(b);
-      assert.deepEqual(ya.map((y) => y.shape), m.strides.map((st) => [2, 18, S / st, S / st]));
-      ya.forEach((y, k) => {
-        // Image 0 is the same in both batches: its maps must not see image 1.
-        assert.ok(maxDiff(y.select(0, 0), yb[k]!.select(0, 0)) < 1e-5, `scale ${k}: image 0 depends on image 1`);
-        const seen = maxDiff(y.select(0, 1), yb[k]!.select(0, 1));
-        assert.ok(seen > 1e-6, `scale ${k}: image 1's change is seen (${seen})`);
-      });
-      if (variant === 'sparse-yolov3') assertCornerIsBias(m, ya, S);
-      // The same batch given as a sparse tensor built from pixel lists gives the same maps.
-      const sp = SparseTensor.fromPixels([Int32Array.from([10 * S + 12, 11 * S + 12, 40 * S + 90]), Int32Array.from([100 * S + 100])],
-        [Float32Array.from([1.5, 0.7, 2]), Float32Array.from([1])], 1, S, S);
-      m.forward(sp).forEach((y, k) => assert.ok(maxDiff(y, ya[k]!) < 1e-6));
-    }));
+    tidy(() =>
+      noGrad(() => {
+        const b = image(2, S, [
+          [0, 10, 12, 1.5],
+          [0, 11, 12, 0.7],
+          [0, 40, 90, 2],
+          [1, 5, 5, 3],
+          [1, 6, 6, 1],
+        ]);
+        const ya = m.forward(a);
+        const yb = m.forward(b);
+        assert.deepEqual(
+          ya.map((y) => y.shape),
+          m.strides.map((st) => [2, 18, S / st, S / st]),
+        );
+        ya.forEach((y, k) => {
+          // Image 0 is the same in both batches: its maps must not see image 1.
+          assert.ok(maxDiff(y.select(0, 0), yb[k]!.select(0, 0)) < 1e-5, `scale ${k}: image 0 depends on image 1`);
+          const seen = maxDiff(y.select(0, 1), yb[k]!.select(0, 1));
+          assert.ok(seen > 1e-6, `scale ${k}: image 1's change is seen (${seen})`);
+        });
+        if (variant === 'sparse-yolov3') assertCornerIsBias(m, ya, S);
+        // The same batch given as a sparse tensor built from pixel lists gives the same maps.
+        const sp = SparseTensor.fromPixels(
+          [Int32Array.from([10 * S + 12, 11 * S + 12, 40 * S + 90]), Int32Array.from([100 * S + 100])],
+          [Float32Array.from([1.5, 0.7, 2]), Float32Array.from([1])],
+          1,
+          S,
+          S,
+        );
+        m.forward(sp).forEach((y, k) => assert.ok(maxDiff(y, ya[k]!) < 1e-6));
+      }),
+    );
     assert.equal(liveTensors(), before, 'forward frees its sites, rulebooks and grids');
     a.dispose();
     assert.throws(() => exportOnnx(m, { size: 64 }), /runs sparse convolutions, which ONNX cannot express/);
@@ -101,7 +136,12 @@ test('sparse-yolov3-tiny sparse down to the heads (denseFrom Infinity): empty ce
   manualSeed(2);
   const m = new SparseTinyYoloV3({ width: 0.125, bnMomentum: 1, channelsLast: false }, { denseFrom: Infinity });
   const S = 256;
-  const a = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [1, 100, 100, 1]]);
+  const a = image(2, S, [
+    [0, 10, 12, 1.5],
+    [0, 11, 12, 0.7],
+    [0, 40, 90, 2],
+    [1, 100, 100, 1],
+  ]);
   tidy(() => noGrad(() => m.forward(a)));
   m.eval();
   tidy(() => noGrad(() => assertCornerIsBias(m, m.forward(a), S)));
@@ -115,7 +155,14 @@ test('sparse-yolov3-tiny (hybrid): the sparse stride-1…16 trunk, densified, th
   const d = createYolo({ variant: 'yolov3-tiny', width: 0.125 });
   d.loadStateDict(h.stateDict());
   const S = 128;
-  const x = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [0, 41, 90, 1], [1, 100, 100, 1], [1, 101, 99, 2]]);
+  const x = image(2, S, [
+    [0, 10, 12, 1.5],
+    [0, 11, 12, 0.7],
+    [0, 40, 90, 2],
+    [0, 41, 90, 1],
+    [1, 100, 100, 1],
+    [1, 101, 99, 2],
+  ]);
   const run = (l: Module, t: Tensor) => (l as Layer).forward(t);
   // Training mode (batch statistics) in both: the same values and the same gradients.
   const expected = (): Tensor[] => {
@@ -129,7 +176,13 @@ test('sparse-yolov3-tiny (hybrid): the sparse stride-1…16 trunk, densified, th
   tidy(() => {
     const got = h.forward(x);
     const want = expected();
-    assert.deepEqual(got.map((t) => t.shape), [[2, 18, 4, 4], [2, 18, 8, 8]]);
+    assert.deepEqual(
+      got.map((t) => t.shape),
+      [
+        [2, 18, 4, 4],
+        [2, 18, 8, 8],
+      ],
+    );
     got.forEach((g, k) => assert.ok(maxDiff(g, want[k]!) < 1e-5, `scale ${k}: ${maxDiff(g, want[k]!)}`));
     // The dense tail is not the far-from-pixels bias (dense convs spread the map).
     assert.ok(maxDiff(got[0]!.select(0, 0).select(1, 3).select(1, 3), h.stateDict().get('out1.1.bias')!) > 1e-4);
@@ -141,22 +194,37 @@ test('sparse-yolov3-tiny (hybrid): the sparse stride-1…16 trunk, densified, th
   for (const [n, g] of grads(d, 'trunk2').concat(grads(d, 'out2'))) assert.ok(maxDiff(hg.get(n)!, g) < 1e-4 * (1 + tidy(() => g.abs().max().item())), n);
   // The sparse trunk gets gradient through the densified map.
   assert.ok(tidy(() => hg.get('trunk1.0.0.weight')!.abs().sum().item()) > 0);
-  x.dispose(); h.dispose(); d.dispose();
+  x.dispose();
+  h.dispose();
+  d.dispose();
 });
 
-test('sparse-yolov3: the fused batch norm + leaky ReLU gives the two layers\' outputs, gradients and running statistics (train and eval)', () => {
+test("sparse-yolov3: the fused batch norm + leaky ReLU gives the two layers' outputs, gradients and running statistics (train and eval)", () => {
   manualSeed(5);
   const a = createYolo({ variant: 'sparse-yolov3', width: 0.125 });
   const b = createYolo({ variant: 'sparse-yolov3', width: 0.125 });
   b.loadStateDict(a.stateDict());
   let blocks = 0;
-  for (const [, m] of b.namedModules()) if (m instanceof SparseConvBNLeaky) { m.fuseBnLeaky = false; blocks++; }
+  for (const [, m] of b.namedModules())
+    if (m instanceof SparseConvBNLeaky) {
+      m.fuseBnLeaky = false;
+      blocks++;
+    }
   assert.ok(blocks > 50, `${blocks} conv-BN-leaky blocks`);
   const S = 128;
-  const x = image(2, S, [[0, 10, 12, 1.5], [0, 11, 12, 0.7], [0, 40, 90, 2], [0, 41, 90, 1], [1, 100, 100, 1], [1, 101, 99, 2], [1, 60, 20, 0.5]]);
+  const x = image(2, S, [
+    [0, 10, 12, 1.5],
+    [0, 11, 12, 0.7],
+    [0, 40, 90, 2],
+    [0, 41, 90, 1],
+    [1, 100, 100, 1],
+    [1, 101, 99, 2],
+    [1, 60, 20, 0.5],
+  ]);
   const loss = (ys: Tensor[]) => ys.reduce((acc: Tensor | null, y) => (acc ? acc.add(y.square().sum()) : y.square().sum()), null)!;
   tidy(() => {
-    const ya = a.forward(x), yb = b.forward(x);
+    const ya = a.forward(x),
+      yb = b.forward(x);
     ya.forEach((y, k) => assert.ok(maxDiff(y, yb[k]!) < 1e-4 * (1 + tidy(() => y.abs().max().item())), `scale ${k}: ${maxDiff(y, yb[k]!)}`));
     loss(ya).backward();
     loss(yb).backward();
@@ -168,27 +236,72 @@ test('sparse-yolov3: the fused batch norm + leaky ReLU gives the two layers\' ou
   }
   const sb = b.stateDict();
   for (const [n, t] of a.stateDict()) if (/running_|num_batches/.test(n)) assert.ok(maxDiff(t.to('float32'), sb.get(n)!.to('float32')) < 1e-4, n);
-  a.eval(); b.eval();
-  tidy(() => noGrad(() => { const ya = a.forward(x), yb = b.forward(x); ya.forEach((y, k) => assert.ok(maxDiff(y, yb[k]!) < 1e-4 * (1 + y.abs().max().item()), `eval scale ${k}`)); }));
-  x.dispose(); a.dispose(); b.dispose();
+  a.eval();
+  b.eval();
+  tidy(() =>
+    noGrad(() => {
+      const ya = a.forward(x),
+        yb = b.forward(x);
+      ya.forEach((y, k) => assert.ok(maxDiff(y, yb[k]!) < 1e-4 * (1 + y.abs().max().item()), `eval scale ${k}`));
+    }),
+  );
+  x.dispose();
+  a.dispose();
+  b.dispose();
 });
 
-test('dropIsolated removes pixels with no neighbour within the radius and keeps the rest', () => tidy(() => {
-  const x = SparseTensor.fromDense(image(2, 32, [[0, 5, 5, 1], [0, 6, 7, 2], [0, 20, 20, 3], [1, 20, 20, 4], [1, 30, 30, 5], [1, 28, 30, 6]]));
-  const r1 = dropIsolated(x, 2);
-  assert.deepEqual(r1.grid.coords.tolist(), [[0, 5, 5], [0, 6, 7], [1, 28, 30], [1, 30, 30]]);
-  assert.deepEqual(r1.features.flatten().toNumbers(), [1, 2, 6, 5]);
-  const r2 = dropIsolated(x, 1);
-  assert.deepEqual(r2.grid.coords.tolist(), []);
-  assert.equal(dropIsolated(x, 0), x);
-}));
+test('dropIsolated removes pixels with no neighbour within the radius and keeps the rest', () =>
+  tidy(() => {
+    const x = SparseTensor.fromDense(
+      image(2, 32, [
+        [0, 5, 5, 1],
+        [0, 6, 7, 2],
+        [0, 20, 20, 3],
+        [1, 20, 20, 4],
+        [1, 30, 30, 5],
+        [1, 28, 30, 6],
+      ]),
+    );
+    const r1 = dropIsolated(x, 2);
+    assert.deepEqual(r1.grid.coords.tolist(), [
+      [0, 5, 5],
+      [0, 6, 7],
+      [1, 28, 30],
+      [1, 30, 30],
+    ]);
+    assert.deepEqual(r1.features.flatten().toNumbers(), [1, 2, 6, 5]);
+    const r2 = dropIsolated(x, 1);
+    assert.deepEqual(r2.grid.coords.tolist(), []);
+    assert.equal(dropIsolated(x, 0), x);
+  }));
 
 test('sparse-yolov3-tiny trains through the trainer (falling loss, checkpoint reopens as the sparse model)', async () => {
   const data = join(dir, 'd.h5');
-  await generateDataset({ out: data, config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }), images: 40, seed: 5, workers: 0 });
+  await generateDataset({
+    out: data,
+    config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }),
+    images: 40,
+    seed: 5,
+    workers: 0,
+  });
   const out = join(dir, 'run');
-  await train({ config: parseTrainConfig({ data, out, epochs: 3, batch: 8, seed: 3, workers: 1, threads: 1, model: { variant: 'sparse-yolov3-tiny', width: 0.125, size: 64, isolatedRadius: 1 }, optimizer: { lr: 3e-3 } }) });
-  const epochs = new RunDir(out).readMetrics<{ type: string; train: { objective: number } }>().filter((r) => r.type === 'epoch').map((r) => r.train.objective);
+  await train({
+    config: parseTrainConfig({
+      data,
+      out,
+      epochs: 3,
+      batch: 8,
+      seed: 3,
+      workers: 1,
+      threads: 1,
+      model: { variant: 'sparse-yolov3-tiny', width: 0.125, size: 64, isolatedRadius: 1 },
+      optimizer: { lr: 3e-3 },
+    }),
+  });
+  const epochs = new RunDir(out)
+    .readMetrics<{ type: string; train: { objective: number } }>()
+    .filter((r) => r.type === 'epoch')
+    .map((r) => r.train.objective);
   assert.equal(epochs.length, 3);
   assert.ok(epochs[2]! < epochs[0]!, `objective falls: ${epochs}`);
   const opened = openRun(out);

@@ -14,12 +14,19 @@ const dir = mkdtempSync(join(tmpdir(), 'daqyolo-study-lib-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('runSeedPlan dry run: the runs of the experiment table with a measured estimate, nothing written, no hook but log called', async () => {
-  const notInADryRun = (what: string) => () => { throw new Error(`${what} called in a dry run`); };
+  const notInADryRun = (what: string) => () => {
+    throw new Error(`${what} called in a dry run`);
+  };
   const lines: string[] = [];
   const hooks: SeedPlanHooks<{ findings: unknown[] }> = {
-    train: notInADryRun('train'), baselineParams: notInADryRun('baselineParams'), baseline: notInADryRun('baseline'),
-    validationMaps: notInADryRun('validationMaps'), writeReport: notInADryRun('writeReport'), onStop: notInADryRun('onStop'),
-    progress: notInADryRun('progress'), log: (l) => lines.push(l),
+    train: notInADryRun('train'),
+    baselineParams: notInADryRun('baselineParams'),
+    baseline: notInADryRun('baseline'),
+    validationMaps: notInADryRun('validationMaps'),
+    writeReport: notInADryRun('writeReport'),
+    onStop: notInADryRun('onStop'),
+    progress: notInADryRun('progress'),
+    log: (l) => lines.push(l),
   };
   const out = join(dir, 'plan');
   const overrides = { size: 64, images: 500, epochs: 2 };
@@ -31,8 +38,14 @@ test('runSeedPlan dry run: the runs of the experiment table with a measured esti
   // Every group of the table contributes its runs, in the table's order.
   assert.deepEqual([...new Set(r.experiments.map((e) => e.group))], [...experimentGroups]);
   assert.equal(r.experiments.find((e) => e.group === 'warmup')!.name, EXPERIMENTS.warmup.name);
-  assert.deepEqual(r.estimate.perRun.map((x) => x.name), expected.map((e) => e.name));
-  assert.ok(r.estimate.perRun.every((x) => x.seconds > 10), 'each run: its measured steps plus the fixed 10 s');
+  assert.deepEqual(
+    r.estimate.perRun.map((x) => x.name),
+    expected.map((e) => e.name),
+  );
+  assert.ok(
+    r.estimate.perRun.every((x) => x.seconds > 10),
+    'each run: its measured steps plus the fixed 10 s',
+  );
   assert.match(r.estimate.basis, /ms per training step of sparse-yolov3-tiny width 0\.25 at 64 px, batch 8/);
   assert.match(lines.join('\n'), /expected time: /);
   assert.ok(!existsSync(out) || readdirSync(out).length === 0, 'a dry run writes nothing');

@@ -27,7 +27,17 @@ test('the seed plan holds every comparison of the slides, around the seed preset
   const s = seedPlanDefaults(true);
   const ex = seedExperiments(s);
   const groups = new Set(ex.map((e) => e.group));
-  for (const g of ['reference', 'spread', 'statistics', 'objectness-loss', 'objectness-target', 'warmup', 'augmentation', 'owner-grid', 'batch-lr'] satisfies ExperimentGroup[]) {
+  for (const g of [
+    'reference',
+    'spread',
+    'statistics',
+    'objectness-loss',
+    'objectness-target',
+    'warmup',
+    'augmentation',
+    'owner-grid',
+    'batch-lr',
+  ] satisfies ExperimentGroup[]) {
     assert.ok(groups.has(g), g);
   }
   // 3 seeds of the reference, 6 single comparisons, the 3 × 3 grid without its reference point.
@@ -35,7 +45,11 @@ test('the seed plan holds every comparison of the slides, around the seed preset
   assert.equal(new Set(ex.map((e) => e.name)).size, ex.length, 'unique run names');
   const plan = planSweep(join(dir, 'sweep.json'), seedSweep(s, join(dir, 'd.h5'), join(dir, 'runs'), 1), { threadsPerRun: 1 });
   const cfg = (name: string) => plan.points.find((p) => p.name === name)!.config;
-  assert.deepEqual(plan.points.map((p) => p.name), ex.map((e) => e.name), 'run directories are named after the experiments');
+  assert.deepEqual(
+    plan.points.map((p) => p.name),
+    ex.map((e) => e.name),
+    'run directories are named after the experiments',
+  );
   const ref = cfg('reference');
   assert.equal(ref.loss.objScale, 50, 'the seed preset is under every run');
   assert.equal(ref.batch, 8);
@@ -46,7 +60,12 @@ test('the seed plan holds every comparison of the slides, around the seed preset
   assert.equal(cfg('no-warmup').warmupEpochs, 0);
   assert.equal(cfg('low-stats').trainLimit, s.lowStats);
   assert.equal(cfg('owner-grid').loss.compat.trueBoxUnits, 'owner-grid');
-  assert.ok(cfg('augment').augment.flipChannels > 0 && cfg('augment').augment.timeJitter > 0 && cfg('augment').augment.tpDropout > 0 && cfg('augment').augment.noiseTps > 0);
+  assert.ok(
+    cfg('augment').augment.flipChannels > 0 &&
+      cfg('augment').augment.timeJitter > 0 &&
+      cfg('augment').augment.tpDropout > 0 &&
+      cfg('augment').augment.noiseTps > 0,
+  );
   assert.equal(cfg('batch16-lr1e-3').batch, 16);
   assert.equal(cfg('batch16-lr1e-3').optimizer.lr, 1e-3);
   assert.equal(cfg('reference-seed3').seed, 3);
@@ -56,9 +75,17 @@ test('the seed plan holds every comparison of the slides, around the seed preset
 test('the expected time of the remaining runs scales with what the finished runs measured', () => {
   const est = { a: 100, b: 100, c: 50, d: 200 };
   // a and b took twice their estimate; c and d remain, two at a time.
-  const r = revisedEstimate(est, [{ name: 'a', seconds: 180 }, { name: 'b', seconds: 220 }], ['c', 'd'], 2)!;
+  const r = revisedEstimate(
+    est,
+    [
+      { name: 'a', seconds: 180 },
+      { name: 'b', seconds: 220 },
+    ],
+    ['c', 'd'],
+    2,
+  )!;
   assert.equal(r.ratio, 2);
-  assert.equal(r.remainingSeconds, (50 + 200) * 2 / 2);
+  assert.equal(r.remainingSeconds, ((50 + 200) * 2) / 2);
   // Runs without an estimate (an older plan's) say nothing.
   assert.equal(revisedEstimate(est, [{ name: 'x', seconds: 10 }], ['c'], 1), null);
 });
@@ -82,7 +109,7 @@ test('the end point takes the lowest histogram edge whose FP rate meets the targ
   assert.ok(Math.abs(low.fpHzInterval[1] - hz(2.302585)) / hz(2.3) < 1e-3);
 });
 
-test('the baseline\'s ΣADC cut for a target rate leaves at most the allowed candidates, ties included', () => {
+test("the baseline's ΣADC cut for a target rate leaves at most the allowed candidates, ties included", () => {
   const images = 10_000;
   const hz = (n: number) => fpPerImageToHz(n / images);
   const sumAdc = [...new Array<number>(20).fill(1600), ...new Array<number>(5).fill(3000), 2500, 2500];
@@ -102,20 +129,50 @@ test('the baseline\'s ΣADC cut for a target rate leaves at most the allowed can
 
 // ---- findings on synthetic runs -------------------------------------------------------------
 
-interface Curves { conf1?: number[]; valMap?: number; obj?: number[]; efficiency?: number }
+interface Curves {
+  conf1?: number[];
+  valMap?: number;
+  obj?: number[];
+  efficiency?: number;
+}
 const term = (conf1: number, other: number) => ({ xy: other, wh: other, conf1, conf2: other, class: 0, total: conf1 + 3 * other });
 function fakeRun(name: string, c: Curves, config: Record<string, unknown> = { batch: 8, optimizer: { lr: 1e-4 } }): RunData {
   const conf1 = c.conf1 ?? [10, 8, 6, 5];
   const epochs = conf1.map((v, i) => ({
-    type: 'epoch', epoch: i, step: i, lr: 1e-4, seconds: 1, warmFraction: 0, augment: {}, best: false,
+    type: 'epoch',
+    epoch: i,
+    step: i,
+    lr: 1e-4,
+    seconds: 1,
+    warmFraction: 0,
+    augment: {},
+    best: false,
     train: { objective: 10 - i, scales: [term(v, 5 - i), term(v, 5 - i)] },
     val: {
-      objective: 11 - i, scales: [term(v * 1.1, 5.5 - i), term(v * 1.1, 5.5 - i)], images: 10, map50: c.valMap ?? 0.1, ap50: null,
-      stats: [0, 1].map(() => ({ count: 5, avgObj: c.obj?.[i] ?? 0.6, avgNoobj: 0.01, avgIou: 0.5, recall50: 0.5, recall75: 0.1, objHist: [], iouHist: [], objectness: [], iou: [] })),
+      objective: 11 - i,
+      scales: [term(v * 1.1, 5.5 - i), term(v * 1.1, 5.5 - i)],
+      images: 10,
+      map50: c.valMap ?? 0.1,
+      ap50: null,
+      stats: [0, 1].map(() => ({
+        count: 5,
+        avgObj: c.obj?.[i] ?? 0.6,
+        avgNoobj: 0.01,
+        avgIou: 0.5,
+        recall50: 0.5,
+        recall75: 0.1,
+        objHist: [],
+        iouHist: [],
+        objectness: [],
+        iou: [],
+      })),
     },
   })) as unknown as EpochRecord[];
   const run = { config, size: 64, anchors: [[[1, 1]], [[1, 1]]], strides: [32, 16], classNames: ['snnu'], trainImages: 100 } as unknown as ResolvedRun;
-  const evals = c.efficiency === undefined ? {} : { eval: { trigger: { efficiency: { integrated: { all: { efficiency: c.efficiency, stdErr: 0.01 } } }, falsePositives: {} } } };
+  const evals =
+    c.efficiency === undefined
+      ? {}
+      : { eval: { trigger: { efficiency: { integrated: { all: { efficiency: c.efficiency, stdErr: 0.01 } } }, falsePositives: {} } } };
   return { dir: `/runs/${name}`, label: name, run, epochs, batches: [], done: null, evals } as unknown as RunData;
 }
 const ex = seedExperiments(seedPlanDefaults(true));
@@ -126,14 +183,14 @@ function planRuns(runs: Record<string, Curves>): PlanRuns {
 }
 const href = (g: string, id: string) => `comparisons/${g}.html#${id}`;
 
-test('findings: conf1 that stays flat on one scale, objectness that decays, differences judged against the seeds\' spread', () => {
+test("findings: conf1 that stays flat on one scale, objectness that decays, differences judged against the seeds' spread", () => {
   const runs = planRuns({
-    reference: { conf1: [10, 10, 9.8, 9.7], valMap: 0.10, efficiency: 0.50 },
+    reference: { conf1: [10, 10, 9.8, 9.7], valMap: 0.1, efficiency: 0.5 },
     'reference-seed2': { valMap: 0.12, efficiency: 0.52 },
     'reference-seed3': { valMap: 0.11, efficiency: 0.51 },
-    'no-warmup': { valMap: 0.30 },
+    'no-warmup': { valMap: 0.3 },
     'owner-grid': { valMap: 0.115 },
-    'obj-bce': { obj: [0.3, 0.02, 0.01, 0.01], efficiency: 0.70 },
+    'obj-bce': { obj: [0.3, 0.02, 0.01, 0.01], efficiency: 0.7 },
   });
   const spread = spreadOf(runs);
   assert.equal(spread.seeds, 3);
@@ -164,8 +221,35 @@ test('judge: no spread measured or identical seeds make a difference inconclusiv
 
 test('study --plan seed --quick runs every experiment, evaluates them, measures the end point, writes findings, and resumes', () => {
   const out = join(dir, 'plan');
-  const args = [cli, 'study', '--plan', 'seed', '--quick', '--out', out, '--images', '40', '--size', '64', '--epochs', '2', '--width', '0.0625',
-    '--background', '8', '--fp-images', '64', '--low-stats', '16', '--warmup-epochs', '0', '--endpoint-epochs', '3', '--endpoint-patience', '1'];
+  const args = [
+    cli,
+    'study',
+    '--plan',
+    'seed',
+    '--quick',
+    '--out',
+    out,
+    '--images',
+    '40',
+    '--size',
+    '64',
+    '--epochs',
+    '2',
+    '--width',
+    '0.0625',
+    '--background',
+    '8',
+    '--fp-images',
+    '64',
+    '--low-stats',
+    '16',
+    '--warmup-epochs',
+    '0',
+    '--endpoint-epochs',
+    '3',
+    '--endpoint-patience',
+    '1',
+  ];
   const dry = spawnSync(process.execPath, [...args, '--dry-run'], { encoding: 'utf8' });
   assert.equal(dry.status, 0, dry.stderr);
   assert.match(dry.stderr, /expected time: .* from \d+ ms per training step of sparse-yolov3-tiny width 0.0625 at 64 px/);
@@ -187,33 +271,47 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
     assert.ok(existsSync(join(out, 'runs', e.name, 'eval', 'eval.json')), `${e.name} evaluated`);
   }
   const endpoint = JSON.parse(readFileSync(join(out, 'endpoint.json'), 'utf8'));
-  assert.deepEqual(endpoint.rows.map((x: { targetHz: number }) => x.targetHz), [1, 1.8, 10, 100]);
+  assert.deepEqual(
+    endpoint.rows.map((x: { targetHz: number }) => x.targetHz),
+    [1, 1.8, 10, 100],
+  );
   assert.equal(endpoint.fpImages, 64);
   assert.ok(endpoint.epochs >= 1 && endpoint.epochs <= 3, `end point trained ${endpoint.epochs} of at most 3 epochs`);
   assert.ok(endpoint.differences.length >= 3);
   assert.equal(endpoint.thesis.efficiency, 0.762);
   // Beside it, the clustering trigger at the same rates on as many background images.
-  assert.deepEqual(endpoint.baseline.rows.map((x: { targetHz: number }) => x.targetHz), [1, 1.8, 10, 100]);
+  assert.deepEqual(
+    endpoint.baseline.rows.map((x: { targetHz: number }) => x.targetHz),
+    [1, 1.8, 10, 100],
+  );
   assert.equal(endpoint.baseline.fpImages, 64);
   // Every row by every rule, the TP rule first (the headline), for the network and the baseline alike.
   for (const row of [...endpoint.rows, ...endpoint.baseline.rows]) {
     assert.equal(row.efficiency === null, row.threshold === null, 'an efficiency wherever the rate is reachable');
     if (row.threshold === null) continue;
     assert.equal(row.match, 'tps');
-    assert.deepEqual(row.byRule.map((x: { match: string }) => x.match), ['tps', 'iou', 'centre']);
-    for (const x of row.byRule) assert.ok(x.efficiency >= 0 && x.efficiency <= 1 && x.efficiencySupernova >= 0 && x.efficiencySupernova <= 1, JSON.stringify(x));
+    assert.deepEqual(
+      row.byRule.map((x: { match: string }) => x.match),
+      ['tps', 'iou', 'centre'],
+    );
+    for (const x of row.byRule)
+      assert.ok(x.efficiency >= 0 && x.efficiency <= 1 && x.efficiencySupernova >= 0 && x.efficiencySupernova <= 1, JSON.stringify(x));
   }
   assert.ok(existsSync(join(out, 'endpoint', 'baseline-fprate.json')));
   const { findings } = JSON.parse(readFileSync(join(out, 'findings.json'), 'utf8'));
   const ids = findings.map((f: { id: string }) => f.id);
-  for (const id of ['spread', 'overfitting', 'conf1', 'objectness-decay', 'objectness', 'statistics', 'augmentation', 'batch-lr', 'warmup', 'owner-grid']) assert.ok(ids.includes(id), id);
-  assert.ok(findings.every((f: { verdict: string }) => f.verdict !== 'missing'), 'every run finished');
+  for (const id of ['spread', 'overfitting', 'conf1', 'objectness-decay', 'objectness', 'statistics', 'augmentation', 'batch-lr', 'warmup', 'owner-grid'])
+    assert.ok(ids.includes(id), id);
+  assert.ok(
+    findings.every((f: { verdict: string }) => f.verdict !== 'missing'),
+    'every run finished',
+  );
   // The report's links point at plots that exist in the comparison reports.
   const html = readFileSync(join(out, 'report.html'), 'utf8');
   assert.match(html, /<section id="findings">/);
   assert.match(html, /The trigger it would replace at the same rates/);
   assert.match(html, /Network and baseline at the same FP rate per module, by the same matching rule/);
-  assert.ok(ids.includes('endpoint'), 'the end point\'s finding: which trigger wins by the same rule');
+  assert.ok(ids.includes('endpoint'), "the end point's finding: which trigger wins by the same rule");
   const links = [...html.matchAll(/href="(comparisons\/[a-z-]+\.html)#([a-z0-9-]+)"/g)];
   assert.ok(links.length >= 8, `${links.length} plot links`);
   for (const [, file, id] of links) assert.match(readFileSync(join(out, file!), 'utf8'), new RegExp(`id="${id}"`), `${file}#${id}`);

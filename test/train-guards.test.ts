@@ -14,9 +14,16 @@ test('the NaN guard checks gradients and names the step and the parameter', () =
     const loss = ok.square().sum().add(bad.mul(0).sqrt().sum());
     assert.ok(Number.isFinite(loss.item()));
     loss.backward();
-    const named: [string, typeof ok][] = [['backbone.conv0.weight', ok], ['head.0.bias', bad]];
-    assert.throws(() => checkGradients(named, 17, 2, 5), (e: Error) => e instanceof NonFiniteLossError
-      && e.message === 'non-finite gradient at step 17 (epoch 2, batch 5): parameter head.0.bias; the last good checkpoint is kept');
+    const named: [string, typeof ok][] = [
+      ['backbone.conv0.weight', ok],
+      ['head.0.bias', bad],
+    ];
+    assert.throws(
+      () => checkGradients(named, 17, 2, 5),
+      (e: Error) =>
+        e instanceof NonFiniteLossError &&
+        e.message === 'non-finite gradient at step 17 (epoch 2, batch 5): parameter head.0.bias; the last good checkpoint is kept',
+    );
     checkGradients([named[0]!], 17, 2, 5); // finite gradients pass
   });
 });
@@ -27,19 +34,30 @@ test('an optimiser whose parameters toChannelsLast() replaced refuses to step, w
     const opt = new Adam(conv.parameters(), { lr: 0.1 });
     const step = () => {
       opt.zeroGrad();
-      conv.forward(randn([1, 2, 5, 5])).square().sum().backward();
+      conv
+        .forward(randn([1, 2, 5, 5]))
+        .square()
+        .sum()
+        .backward();
       opt.step();
     };
     step(); // bound: fine
     if (conv.weight.isContiguous('channels_last')) throw new Error('fixture: weight already channels-last');
     conv.toChannelsLast();
     const before = conv.weight.toNumbers();
-    assert.throws(step, /optimiser: parameter 0 of 2 was replaced after the optimiser was created \(Module\.to\(\) or toChannelsLast\(\)\); create the optimiser after moving the model/);
+    assert.throws(
+      step,
+      /optimiser: parameter 0 of 2 was replaced after the optimiser was created \(Module\.to\(\) or toChannelsLast\(\)\); create the optimiser after moving the model/,
+    );
     assert.deepEqual(conv.weight.toNumbers(), before, 'the model is unchanged');
     // An optimiser created after the move trains the tensors the model uses.
     const fresh = new Adam(conv.parameters(), { lr: 0.1 });
     fresh.zeroGrad();
-    conv.forward(randn([1, 2, 5, 5])).square().sum().backward();
+    conv
+      .forward(randn([1, 2, 5, 5]))
+      .square()
+      .sum()
+      .backward();
     fresh.step();
     assert.notDeepEqual(conv.weight.toNumbers(), before);
   });

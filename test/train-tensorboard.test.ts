@@ -29,10 +29,19 @@ before(async () => {
   await generateDataset({ out: data, config, images: 40, seed: 7, workers: 0 });
 });
 
-const tinyConfig = (out: string, epochs: number) => parseTrainConfig({
-  data, out, epochs, batch: 8, seed: 3, workers: 1, threads: 1, logBatches: true,
-  model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 }, optimizer: { lr: 3e-3 },
-});
+const tinyConfig = (out: string, epochs: number) =>
+  parseTrainConfig({
+    data,
+    out,
+    epochs,
+    batch: 8,
+    seed: 3,
+    workers: 1,
+    threads: 1,
+    logBatches: true,
+    model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 },
+    optimizer: { lr: 3e-3 },
+  });
 
 /** Every scalar, histogram and text of a run's event files, as TensorBoard's EventAccumulator reads them. */
 function readEvents(run: string): {
@@ -42,7 +51,9 @@ function readEvents(run: string): {
   files: number;
 } {
   const script = join(dir, 'read-events.py');
-  writeFileSync(script, `
+  writeFileSync(
+    script,
+    `
 import json, sys, glob
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.util import tensor_util
@@ -59,7 +70,8 @@ for t in tags['histograms']:
 for t in tags['tensors']:
     out['texts'][t] = [[e.step, tensor_util.make_ndarray(e.tensor_proto).item().decode('utf8')] for e in acc.Tensors(t)]
 print(json.dumps(out))
-`);
+`,
+  );
   return JSON.parse(execFileSync(python, [script, run], { encoding: 'utf8' }));
 }
 
@@ -79,18 +91,34 @@ function checkAgainstMetrics(run: string): void {
   assert.deepEqual(Object.keys(ev.scalars).sort(), Object.keys(expected).sort());
   for (const [tag, series] of Object.entries(expected)) {
     const got = ev.scalars[tag]!;
-    assert.deepEqual(got.map(([s]) => s), series.map(([s]) => s), `${tag}: steps`);
+    assert.deepEqual(
+      got.map(([s]) => s),
+      series.map(([s]) => s),
+      `${tag}: steps`,
+    );
     got.forEach(([, v], k) => assert.equal(v, f32(series[k]![1]), `${tag} step ${series[k]![0]}`));
   }
   // The names the issue asks for are among them.
-  for (const tag of ['train/coarse/xy', 'val/intermediate/conf2', 'train/objective', 'epoch/lr', 'epoch/warm_fraction', 'val/map50', 'stats/coarse/avgIou', 'stats/intermediate/recall50']) {
+  for (const tag of [
+    'train/coarse/xy',
+    'val/intermediate/conf2',
+    'train/objective',
+    'epoch/lr',
+    'epoch/warm_fraction',
+    'val/map50',
+    'stats/coarse/avgIou',
+    'stats/intermediate/recall50',
+  ]) {
     assert.ok(tag in ev.scalars, `scalar ${tag}`);
   }
   const epochs = recs.filter((r): r is EpochRecord => r.type === 'epoch');
   for (const e of epochs) {
     e.val.stats.forEach((st, s) => {
       if (!st.count) return;
-      for (const [q, counts, values] of [['objectness', st.objHist, st.objectness], ['iou', st.iouHist, st.iou]] as const) {
+      for (const [q, counts, values] of [
+        ['objectness', st.objHist, st.objectness],
+        ['iou', st.iouHist, st.iou],
+      ] as const) {
         const h = ev.histograms[`hist/${['coarse', 'intermediate'][s]}/${q}`]!.find((x) => x.step === e.step)!;
         assert.ok(h, `histogram ${q} scale ${s} at step ${e.step}`);
         assert.equal(h.num, st.count);
@@ -102,7 +130,12 @@ function checkAgainstMetrics(run: string): void {
   }
   const text = ev.texts.config;
   assert.ok(text && text.length === 1 && text[0]![0] === 0, 'config text once, at step 0');
-  const cfg = JSON.parse(text[0]![1].split('\n').map((l) => l.slice(4)).join('\n'));
+  const cfg = JSON.parse(
+    text[0]![1]
+      .split('\n')
+      .map((l) => l.slice(4))
+      .join('\n'),
+  );
   // config.json is the resolved run plus the dataset's path and identity.
   const { dataPath: _p, dataset: _d, ...resolved } = new RunDir(run).readConfig() as unknown as Record<string, unknown>;
   assert.deepEqual(cfg, resolved);
@@ -125,9 +158,12 @@ test('a run stopped mid-epoch and resumed holds each step once in one event file
   const out = join(dir, 'resumed');
   const control = { stop: false };
   await train({
-    config: tinyConfig(out, 3), control,
+    config: tinyConfig(out, 3),
+    control,
     // Stop mid-epoch 1: epoch 0's records and a few of epoch 1's batches were written and flushed.
-    onEvent: (e) => { if (e.kind === 'batch' && e.record.epoch === 1 && e.record.batch === 1) control.stop = true; },
+    onEvent: (e) => {
+      if (e.kind === 'batch' && e.record.epoch === 1 && e.record.batch === 1) control.stop = true;
+    },
   });
   // A crash after the checkpoint: the file grew past what `last` saw (a record of a later step).
   const evFile = readdirSync(out).find((f) => f.includes('tfevents'))!;

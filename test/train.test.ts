@@ -35,7 +35,13 @@ before(async () => {
 /** A tiny, fast run config (1 channel, 64 px, YOLOv3-tiny at 1/16 width). */
 function tinyConfig(out: string, extra: Record<string, unknown> = {}) {
   return parseTrainConfig({
-    data, out, epochs: 2, batch: 8, seed: 3, workers: 1, threads: 1,
+    data,
+    out,
+    epochs: 2,
+    batch: 8,
+    seed: 3,
+    workers: 1,
+    threads: 1,
     model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 },
     optimizer: { lr: 3e-3 },
     ...extra,
@@ -57,19 +63,30 @@ test('a few epochs write every metrics field, loadable checkpoints, and a fallin
   for (const b of bs) {
     for (const k of ['step', 'epoch', 'lr', 'warm', 'size', 'objective'] as const) assert.ok(k in b, `batch record has ${k}`);
     assert.equal(b.scales.length, 2);
-    for (const s of b.scales) for (const t of ['xy', 'wh', 'conf1', 'conf2', 'class', 'total']) assert.ok(Number.isFinite((s as Record<string, number>)[t]), `term ${t}`);
+    for (const s of b.scales)
+      for (const t of ['xy', 'wh', 'conf1', 'conf2', 'class', 'total']) assert.ok(Number.isFinite((s as Record<string, number>)[t]), `term ${t}`);
   }
   // Warm-up: 1 epoch × 6 batches → exactly the first 6 training batches are warm.
-  assert.deepEqual(bs.map((b) => b.warm), [...Array(6).fill(1), ...Array(18).fill(0)]);
-  assert.deepEqual(es.map((e) => e.warmFraction), [1, 0, 0, 0]);
+  assert.deepEqual(
+    bs.map((b) => b.warm),
+    [...Array(6).fill(1), ...Array(18).fill(0)],
+  );
+  assert.deepEqual(
+    es.map((e) => e.warmFraction),
+    [1, 0, 0, 0],
+  );
   for (const e of es) {
     assert.equal(e.val.images, 6);
     assert.equal(e.val.scales.length, 2);
     assert.equal(e.val.stats.length, 2);
     for (const s of e.val.stats) {
-      for (const k of ['count', 'avgObj', 'avgNoobj', 'avgIou', 'recall50', 'recall75', 'objHist', 'iouHist', 'objectness', 'iou']) assert.ok(k in s, `stats has ${k}`);
+      for (const k of ['count', 'avgObj', 'avgNoobj', 'avgIou', 'recall50', 'recall75', 'objHist', 'iouHist', 'objectness', 'iou'])
+        assert.ok(k in s, `stats has ${k}`);
       assert.equal(s.objectness.length, s.count);
-      assert.equal(s.objHist.reduce((a, b) => a + b, 0), s.count);
+      assert.equal(
+        s.objHist.reduce((a, b) => a + b, 0),
+        s.count,
+      );
     }
     assert.ok('map50' in e.val);
   }
@@ -87,7 +104,8 @@ test('a run stopped after epoch 1, or mid-epoch, and resumed gives the same epoc
     const part = join(dir, `part-${stopAt}`);
     const control = { stop: false };
     await train({
-      config: tinyConfig(part), control,
+      config: tinyConfig(part),
+      control,
       onEvent: (e) => {
         if (stopAt === 'epoch' && e.kind === 'epoch' && e.record.epoch === 0) control.stop = true;
         if (stopAt === 'batch' && e.kind === 'batch' && e.record.epoch === 1 && e.record.batch === 2) control.stop = true;
@@ -100,7 +118,11 @@ test('a run stopped after epoch 1, or mid-epoch, and resumed gives the same epoc
     assert.equal(b.length, 2, `${stopAt}: two epoch records after resume`);
     assert.deepEqual(b[1]!.train, a[1]!.train, `${stopAt}: epoch-2 training terms identical`);
     assert.deepEqual(b[1]!.val.scales, a[1]!.val.scales, `${stopAt}: epoch-2 validation terms identical`);
-    assert.deepEqual(batches(part).map((r) => r.objective), batches(full).map((r) => r.objective), `${stopAt}: every batch identical`);
+    assert.deepEqual(
+      batches(part).map((r) => r.objective),
+      batches(full).map((r) => r.objective),
+      `${stopAt}: every batch identical`,
+    );
   }
 });
 
@@ -109,12 +131,21 @@ test('the NaN guard names batch, scale and term and keeps the previous checkpoin
   const cfg = tinyConfig(out, { epochs: 3 });
   let lastBefore: Buffer | null = null;
   await assert.rejects(
-    train({ config: cfg, injectNanAtStep: 8, onEvent: (e) => { if (e.kind === 'epoch' && e.record.epoch === 0) lastBefore = readFileSync(join(out, 'checkpoints', 'last.safetensors')); } }),
+    train({
+      config: cfg,
+      injectNanAtStep: 8,
+      onEvent: (e) => {
+        if (e.kind === 'epoch' && e.record.epoch === 0) lastBefore = readFileSync(join(out, 'checkpoints', 'last.safetensors'));
+      },
+    }),
     (e: Error) => e instanceof NonFiniteLossError && /step 8 \(epoch 1, batch 2\): scale 0 \(coarse\), term conf1/.test(e.message),
   );
   assert.ok(lastBefore, 'epoch 0 finished');
   assert.ok(readFileSync(join(out, 'checkpoints', 'last.safetensors')).equals(lastBefore!), 'last checkpoint untouched');
-  assert.ok(batches(out).every((b) => b.step < 8), 'no record for the bad batch');
+  assert.ok(
+    batches(out).every((b) => b.step < 8),
+    'no record for the bad batch',
+  );
   assert.match(readFileSync(join(out, 'log.txt'), 'utf8'), /non-finite loss at step 8/);
 });
 
@@ -137,7 +168,10 @@ test('bad input: one-line errors, non-zero exit, nothing but the log in the run 
     assert.equal(lines.length, 1, `case ${i}: one line, got ${r.stderr}`);
     assert.match(lines[0]!, want);
     const left = existsSync(out) ? readdirSync(out) : [];
-    assert.ok(left.every((f) => f === 'log.txt'), `case ${i}: only the log is written (${left})`);
+    assert.ok(
+      left.every((f) => f === 'log.txt'),
+      `case ${i}: only the log is written (${left})`,
+    );
   });
 });
 
@@ -149,7 +183,16 @@ test('flags override the config and presets; a keras-yolo3 config.json is mapped
   assert.equal(seed.epochs, 5);
   const keras = {
     model: { min_input_size: 288, max_input_size: 448, anchors: [3, 2, 3, 3, 4, 3, 6, 6, 9, 12, 13, 33, 26, 16, 39, 51, 217, 143], labels: ['snnu'] },
-    train: { train_image_folder: '/x/', batch_size: 8, learning_rate: 1e-4, nb_epochs: 30, warmup_epochs: 3, ignore_thresh: 0.33, obj_scale: 50, train_times: 8 },
+    train: {
+      train_image_folder: '/x/',
+      batch_size: 8,
+      learning_rate: 1e-4,
+      nb_epochs: 30,
+      warmup_epochs: 3,
+      ignore_thresh: 0.33,
+      obj_scale: 50,
+      train_times: 8,
+    },
     valid: { valid_times: 1 },
   };
   assert.ok(isKerasYolo3Config(keras));
@@ -160,7 +203,10 @@ test('flags override the config and presets; a keras-yolo3 config.json is mapped
   assert.deepEqual(cfg.multiScale, { enabled: true, min: 288, max: 448, every: 10 });
   assert.deepEqual((cfg.model.anchors as number[][])[8], [217, 143]);
   for (const key of ['train.train_image_folder', 'train.train_times', 'valid.valid_times', 'model.labels']) {
-    assert.ok(m.messages.some((s) => s.startsWith(key)), `message for ${key}`);
+    assert.ok(
+      m.messages.some((s) => s.startsWith(key)),
+      `message for ${key}`,
+    );
   }
 });
 
@@ -168,7 +214,9 @@ test('the full YOLOv3 topology trains a step with multi-scale input and augmenta
   const out = join(dir, 'full-topology');
   await train({
     config: tinyConfig(out, {
-      epochs: 1, trainLimit: 16, model: { variant: 'yolov3', width: 0.0625, size: 64 },
+      epochs: 1,
+      trainLimit: 16,
+      model: { variant: 'yolov3', width: 0.0625, size: 64 },
       multiScale: { enabled: true, min: 64, max: 96, every: 1 },
       augment: { timeJitter: 0.1, flipChannels: 0.5, flipTime: 0.5, timeStretch: 0.1, tpDropout: 0.1, noiseTps: 2, overlayBackground: 0.5 },
     }),
@@ -181,7 +229,7 @@ test('the full YOLOv3 topology trains a step with multi-scale input and augmenta
   assert.ok(statSync(join(out, 'checkpoints', 'last.safetensors')).size > 0);
 });
 
-test('--init-weights starts training from a checkpoint (the run\'s init checkpoint holds those weights)', async () => {
+test("--init-weights starts training from a checkpoint (the run's init checkpoint holds those weights)", async () => {
   const src = join(dir, 'e2e', 'checkpoints', 'best.safetensors');
   const out = join(dir, 'init-from');
   await train({ config: tinyConfig(out, { epochs: 1, trainLimit: 8, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64, initWeights: src } }) });
@@ -204,11 +252,20 @@ test('anchors prints IoU k-means anchors sorted by area, grouped per scale (coar
   const j = JSON.parse(r.stdout);
   assert.equal(j.anchors.length, 6);
   const areas = j.anchors.map(([w, h]: number[]) => w * h);
-  assert.deepEqual(areas, [...areas].sort((a: number, b: number) => a - b));
+  assert.deepEqual(
+    areas,
+    [...areas].sort((a: number, b: number) => a - b),
+  );
   assert.equal(j.perScale.length, 2);
   assert.equal(j.perScale[0].scale, 'coarse');
-  assert.deepEqual(j.perScale[0].anchors, j.anchors.slice(3).map((a: number[]) => a));
-  assert.equal(j.counts.reduce((a: number, b: number) => a + b, 0), j.boxes);
+  assert.deepEqual(
+    j.perScale[0].anchors,
+    j.anchors.slice(3).map((a: number[]) => a),
+  );
+  assert.equal(
+    j.counts.reduce((a: number, b: number) => a + b, 0),
+    j.boxes,
+  );
   assert.ok(j.meanBestIou > 0 && j.meanBestIou <= 1);
   const bad = spawnSync(process.execPath, [cli, 'anchors', join(dir, 'nope.h5')], { encoding: 'utf8' });
   assert.notEqual(bad.status, 0);
@@ -216,14 +273,34 @@ test('anchors prints IoU k-means anchors sorted by area, grouped per scale (coar
 });
 
 test("anchors grouped per scale are kept as given (the seed's coarse [26,16] [39,51] [217,143]); a flat list is grouped by area", () => {
-  const seed = [[[26, 16], [39, 51], [217, 143]], [[6, 6], [9, 12], [13, 33]], [[3, 2], [3, 3], [4, 3]]];
+  const seed = [
+    [
+      [26, 16],
+      [39, 51],
+      [217, 143],
+    ],
+    [
+      [6, 6],
+      [9, 12],
+      [13, 33],
+    ],
+    [
+      [3, 2],
+      [3, 3],
+      [4, 3],
+    ],
+  ];
   const reader = openDataset(data);
   try {
     const cfg = (anchors: unknown) => parseTrainConfig({ data, out: join(dir, 'anchors'), model: { variant: 'yolov3', size: 64, anchors } });
     assert.deepEqual(resolveRun(cfg(seed), reader).anchors, seed);
     // The same nine anchors as a flat list: by area, so [13,33] (429 px²) goes to the coarse scale.
     const flat = resolveRun(cfg(seed.flat()), reader).anchors;
-    assert.deepEqual(flat[0], [[13, 33], [39, 51], [217, 143]]);
+    assert.deepEqual(flat[0], [
+      [13, 33],
+      [39, 51],
+      [217, 143],
+    ]);
     assert.throws(() => resolveRun(cfg(seed.slice(0, 2)), reader), /model\.anchors has 2 groups of 3\/3 anchors; yolov3 needs 3 groups of 3, coarse first/);
   } finally {
     reader.close();
@@ -236,7 +313,9 @@ for (const kind of ['exit', 'throw'] as const) {
     // Two workers share the requests: worker 0 answers 4 (epoch 0's batches and validation) and dies in epoch 1.
     await assert.rejects(
       train({ config: tinyConfig(out, { epochs: 3, workers: 2 }), injectWorkerFailure: { afterRequests: 4, kind } }),
-      (e: Error) => e instanceof LoaderWorkerError && (kind === 'exit' ? /^data loader worker 0 exited with code 3$/ : /^data loader worker 0 died: injected worker failure$/).test(e.message),
+      (e: Error) =>
+        e instanceof LoaderWorkerError &&
+        (kind === 'exit' ? /^data loader worker 0 exited with code 3$/ : /^data loader worker 0 died: injected worker failure$/).test(e.message),
     );
     assert.equal(epochs(out).length, 1, 'epoch 0 finished, epoch 1 did not');
     const last = openRun(out, { checkpoint: 'last' });
@@ -254,7 +333,10 @@ test('the best checkpoint selects on the validation loss per image, which does n
   for (const e of es) {
     assert.equal(e.best, e.val.lossPerImage < best, `epoch ${e.epoch}`);
     best = Math.min(best, e.val.lossPerImage);
-    close(e.val.lossPerImage, e.val.scales.reduce((a, s) => a + s.total, 0));
+    close(
+      e.val.lossPerImage,
+      e.val.scales.reduce((a, s) => a + s.total, 0),
+    );
   }
   assert.equal(JSON.parse(readFileSync(join(out, 'done.json'), 'utf8')).bestValLossPerImage, best);
   // The same weights over the same 6 validation images in batches of 1, 4 (a partial last batch) and 6.

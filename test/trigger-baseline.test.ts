@@ -32,20 +32,30 @@ test('clustering: channel gap ≤ tolerance and Δt ≤ 20 ticks link TPs; hits 
   const p = defaultClusterParams();
   const c = clusterTps(tps, tps.channel.length, p, layout);
   assert.equal(c.length, 1, JSON.stringify(c));
-  assert.deepEqual({ ...c[0] }, { x1: 10, y1: Math.floor(1000 / (4492 / 480)), x2: 14, y2: Math.floor(1020 / (4492 / 480)) + 1, sumAdc: 600, hits: 3, channels: 3, tps: [0, 1, 2] });
+  assert.deepEqual(
+    { ...c[0] },
+    { x1: 10, y1: Math.floor(1000 / (4492 / 480)), x2: 14, y2: Math.floor(1020 / (4492 / 480)) + 1, sumAdc: 600, hits: 3, channels: 3, tps: [0, 1, 2] },
+  );
   // Tolerance 3 joins channel 16 (and then 13 @ 1041 through it: Δt 21 from 1020 breaks it).
   const c3 = clusterTps(tps, tps.channel.length, { ...p, channelTolerance: 3 }, layout);
-  assert.deepEqual(c3.map((x) => x.sumAdc), [650]);
+  assert.deepEqual(
+    c3.map((x) => x.sumAdc),
+    [650],
+  );
   // Two hits are enough with minHits 2: the pair on channels 200–201 becomes a candidate, ranked first by ΣADC.
   const c2 = clusterTps(tps, tps.channel.length, { ...p, minHits: 2 }, layout);
-  assert.deepEqual(c2.map((x) => x.sumAdc), [1800, 600]);
+  assert.deepEqual(
+    c2.map((x) => x.sumAdc),
+    [1800, 600],
+  );
   // One channel is never enough (≥ 2 channels), however many hits.
   assert.ok(clusterTps(tps, tps.channel.length, { ...p, minHits: 1 }, layout).every((x) => x.channels >= 2));
 });
 
-test('daqyolo baseline: evaluate\'s trigger schema; stored and regenerated TPs give the same figures', async () => {
+test("daqyolo baseline: evaluate's trigger schema; stored and regenerated TPs give the same figures", async () => {
   const cfg = { signal: { mode: 'fixed' as const, perImage: 2 } };
-  const regen = join(dir, 'regen.h5'), stored = join(dir, 'stored.h5');
+  const regen = join(dir, 'regen.h5'),
+    stored = join(dir, 'stored.h5');
   await generateDataset({ out: regen, config: parseSimConfig(cfg), images: 40, seed: 3, workers: 0 });
   await generateDataset({ out: stored, config: parseSimConfig({ ...cfg, storeTps: true }), images: 40, seed: 3, workers: 0 });
   const runDir = join(dir, 'run');
@@ -53,7 +63,8 @@ test('daqyolo baseline: evaluate\'s trigger schema; stored and regenerated TPs g
   assert.equal(a.status, 0, a.stderr);
   const b = run(['baseline', stored, '--background', '30', '--workers', '0', '--json']);
   assert.equal(b.status, 0, b.stderr);
-  const ra = JSON.parse(a.stdout), rb = JSON.parse(b.stdout);
+  const ra = JSON.parse(a.stdout),
+    rb = JSON.parse(b.stdout);
   assert.ok(existsSync(join(runDir, 'baseline', 'eval.json')), 'written where the report looks');
   assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'baseline', 'eval.json'), 'utf8')).trigger, ra.trigger);
   assert.ok(existsSync(join(dir, 'baseline-eval.json')));
@@ -61,7 +72,10 @@ test('daqyolo baseline: evaluate\'s trigger schema; stored and regenerated TPs g
   assert.equal(t.efficiency.threshold, 400);
   assert.equal(t.efficiency.bins.length, 14);
   assert.ok(t.efficiency.bins.every((x: { all: { stdErr: number; wilson: number[] } }) => Number.isFinite(x.all.stdErr) && x.all.wilson.length === 2));
-  assert.deepEqual(t.operatingPoints.map((p: { targetHz: number }) => p.targetHz), [1, 10, 100]);
+  assert.deepEqual(
+    t.operatingPoints.map((p: { targetHz: number }) => p.targetHz),
+    [1, 10, 100],
+  );
   assert.equal(t.falsePositives.images, 30);
   assert.match(t.conversion, /× 200 faces/);
   assert.ok(t.efficiency.integrated.all.n === 8, `2 interactions × 4 eval images, got ${t.efficiency.integrated.all.n}`);
@@ -80,7 +94,10 @@ test('a dataset whose boxes the simulator no longer reproduces is refused with a
       interactions: (i: number) => r.interactions(i),
       tps: (i: number) => r.tps(i),
     });
-    assert.throws(() => datasetBaselineImages(shifted, 'train', defaultClusterParams()), /image \d+: the TPs regenerated from its seed do not reproduce its stored boxes/);
+    assert.throws(
+      () => datasetBaselineImages(shifted, 'train', defaultClusterParams()),
+      /image \d+: the TPs regenerated from its seed do not reproduce its stored boxes/,
+    );
   } finally {
     r.close();
   }
@@ -100,12 +117,14 @@ test('fprate --baseline streams background images, keeps its state and resumes',
   assert.match(run(['fprate']).stderr, /give a run directory, or --baseline --data/);
 });
 
-test('the baseline\'s background images are the ones evaluate streams (same indices, same charge)', async () => {
+test("the baseline's background images are the ones evaluate streams (same indices, same charge)", async () => {
   const r = openDataset(join(dir, 'regen.h5'));
   const sim = datasetSimulation(r);
   r.close();
   const start = sim.numImages + EVALUATE_BACKGROUND_START;
-  const images = [...streamImages({ config: sim.config, seed: sim.seed, start, count: 4, mode: 'background' })].map((im) => im.image.reduce((a, b) => a + b, 0));
+  const images = [...streamImages({ config: sim.config, seed: sim.seed, start, count: 4, mode: 'background' })].map((im) =>
+    im.image.reduce((a, b) => a + b, 0),
+  );
   const tps: number[] = [];
   for await (const c of generateChunks({ config: sim.config, seed: sim.seed, start, count: 4, workers: 0, keepTps: true, signal: false })) {
     let off = 0;

@@ -8,12 +8,15 @@ import { defaultClusterParams } from '../src/trigger/cluster.js';
 import { baselineDetector } from '../src/trigger/detectors.js';
 import { runStreamTrigger } from '../src/trigger/run-stream.js';
 
-const W = 4492, SPANS = 2500, FACES = 2, NOISE = 400;
+const W = 4492,
+  SPANS = 2500,
+  FACES = 2,
+  NOISE = 400;
 const layout = imageLayout(parseSimConfig({}));
 const params = defaultClusterParams();
 const rssMb: number[] = [];
 let seed = 99;
-const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
 
 async function* batches() {
   for (let k = 0; k < SPANS; k++) {
@@ -26,8 +29,16 @@ async function* batches() {
     const b = allocTpBatch(rows.length);
     b.n = rows.length;
     rows.forEach(([f, w, t, adc], i) => {
-      b.face[i] = f; b.wire[i] = w; b.channel[i] = w; b.plane[i] = 2; b.timeStart[i] = t; b.timePeak[i] = t + 3;
-      b.timeOverThreshold[i] = 8; b.adcIntegral[i] = adc; b.adcPeak[i] = adc / 4; b.owner[i] = -1;
+      b.face[i] = f;
+      b.wire[i] = w;
+      b.channel[i] = w;
+      b.plane[i] = 2;
+      b.timeStart[i] = t;
+      b.timePeak[i] = t + 3;
+      b.timeOverThreshold[i] = 8;
+      b.adcIntegral[i] = adc;
+      b.adcPeak[i] = adc / 4;
+      b.owner[i] = -1;
     });
     yield { tps: b, interactions: [] };
     if ((k + 1) % (SPANS / 4) === 0) {
@@ -40,7 +51,16 @@ async function* batches() {
 const stream: TpStream = { header: { originDts: 0n, sources: ['rss'], hasTruth: false }, batches: batches() };
 let candidates = 0;
 const r = await runStreamTrigger(stream, {
-  layout, windowTicks: W, overlapTicks: 2000, batchWindows: 16, detector: baselineDetector(layout, params), threshold: params.minSumAdc,
-  tickSeconds: 0.5e-6, cores: 1, onCandidate: () => { candidates++; },
+  layout,
+  windowTicks: W,
+  overlapTicks: 2000,
+  batchWindows: 16,
+  detector: baselineDetector(layout, params),
+  threshold: params.minSumAdc,
+  tickSeconds: 0.5e-6,
+  cores: 1,
+  onCandidate: () => {
+    candidates++;
+  },
 });
 console.log(JSON.stringify({ rssMb, windows: r.summary.windows, candidates }));

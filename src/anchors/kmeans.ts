@@ -98,7 +98,10 @@ function seedPlusPlus(w: Float32Array, h: Float32Array, k: number, rng: Rng): Fl
     let pick = n - 1;
     for (let i = 0; i < n; i++) {
       target -= d2[i];
-      if (target < 0) { pick = i; break; }
+      if (target < 0) {
+        pick = i;
+        break;
+      }
     }
     // Float rounding can land on a zero-weight box; step back to the last box with weight.
     while (d2[pick] === 0 && pick > 0) pick--;
@@ -118,7 +121,10 @@ function assign(w: Float32Array, h: Float32Array, c: Float64Array, owner: Int32A
     let bv = -1;
     for (let j = 0; j < k; j++) {
       const v = whIou(w[i], h[i], c[2 * j], c[2 * j + 1]);
-      if (v > bv) { bv = v; bi = j; }
+      if (v > bv) {
+        bv = v;
+        bi = j;
+      }
     }
     owner[i] = bi;
     sum += bv;
@@ -166,7 +172,10 @@ function worstServed(w: Float32Array, h: Float32Array, c: Float64Array): number 
   for (let i = 0; i < w.length; i++) {
     let b = 0;
     for (let j = 0; j < k; j++) b = Math.max(b, whIou(w[i], h[i], c[2 * j], c[2 * j + 1]));
-    if (b < worstIou) { worstIou = b; worst = i; }
+    if (b < worstIou) {
+      worstIou = b;
+      worst = i;
+    }
   }
   return worst;
 }
@@ -175,7 +184,10 @@ function summarise(w: Float32Array, h: Float32Array, c: Float64Array): KmeansRes
   const k = c.length / 2;
   const order = Array.from({ length: k }, (_, j) => j).sort((a, b) => c[2 * a] * c[2 * a + 1] - c[2 * b] * c[2 * b + 1] || a - b);
   const sorted = new Float64Array(2 * k);
-  order.forEach((j, r) => { sorted[2 * r] = c[2 * j]; sorted[2 * r + 1] = c[2 * j + 1]; });
+  order.forEach((j, r) => {
+    sorted[2 * r] = c[2 * j];
+    sorted[2 * r + 1] = c[2 * j + 1];
+  });
   const owner = new Int32Array(w.length);
   const meanBestIou = assign(w, h, sorted, owner);
   const counts = new Array<number>(k).fill(0);

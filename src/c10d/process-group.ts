@@ -24,7 +24,10 @@ export interface ProcessGroupOptions {
 
 /** A collective failed: names the ranks that no longer answer when it can tell. */
 export class CollectiveError extends UserError {
-  constructor(message: string, readonly missingRanks: number[]) {
+  constructor(
+    message: string,
+    readonly missingRanks: number[],
+  ) {
     super(message);
     this.name = 'CollectiveError';
   }
@@ -65,18 +68,28 @@ export class ProcessGroup {
   /** Meets the other ranks (blocks until all `worldSize` have joined, or the timeout). */
   static init(o: ProcessGroupOptions): ProcessGroup {
     if (!Number.isInteger(o.worldSize) || o.worldSize < 1) throw new UserError(`world size ${o.worldSize}: expected a whole number ≥ 1`);
-    if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize) throw new UserError(`rank ${o.rank}: expected 0…${o.worldSize - 1} (world size ${o.worldSize})`);
+    if (!Number.isInteger(o.rank) || o.rank < 0 || o.rank >= o.worldSize)
+      throw new UserError(`rank ${o.rank}: expected 0…${o.worldSize - 1} (world size ${o.worldSize})`);
     const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const store = parseDistUrl(o.url);
     try {
-      const h = native.distInit({ ...store, rank: o.rank, worldSize: o.worldSize, timeoutMs, backend: o.backend ?? 'gloo', ifname: o.ifname ?? process.env.GLOO_SOCKET_IFNAME ?? '' });
+      const h = native.distInit({
+        ...store,
+        rank: o.rank,
+        worldSize: o.worldSize,
+        timeoutMs,
+        backend: o.backend ?? 'gloo',
+        ifname: o.ifname ?? process.env.GLOO_SOCKET_IFNAME ?? '',
+      });
       return new ProcessGroup(h, timeoutMs);
     } catch (e) {
       throw new CollectiveError(`rank ${o.rank} of ${o.worldSize} could not join the process group at ${o.url}: ${(e as Error).message}`, []);
     }
   }
 
-  static ncclAvailable(): boolean { return native.distNcclAvailable(); }
+  static ncclAvailable(): boolean {
+    return native.distNcclAvailable();
+  }
 
   get handle(): GroupHandle {
     if (this.#failed) throw this.#failed;
@@ -104,7 +117,7 @@ export class ProcessGroup {
       // the cause.
       native.distStoreSet(h, `failed/${this.rank}`, cause);
       const others = [...Array(this.worldSize).keys()].filter((r) => r !== this.rank);
-      const beats = () => others.map((r) => native.distStoreCheck(h, [`heartbeat/${r}`]) ? native.distStoreGet(h, `heartbeat/${r}`) as string : null);
+      const beats = () => others.map((r) => (native.distStoreCheck(h, [`heartbeat/${r}`]) ? (native.distStoreGet(h, `heartbeat/${r}`) as string) : null));
       const before = beats();
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, HEARTBEAT_WATCH_MS);
       const after = beats();
@@ -140,23 +153,61 @@ export class ProcessGroup {
   }
   /** Every parameter's gradient reduced in flat buckets of up to `bucketBytes`; returns the bucket count. */
   allReduceGrads(params: Tensor[], o: { bucketBytes?: number; op?: ReduceOp } = {}): number {
-    return this.#collective('gradient all-reduce', () => native.distAllReduceGrads(this.handle, params.map((p) => p.handle), o.bucketBytes ?? 25 * 2 ** 20, o.op ?? 'mean'));
+    return this.#collective('gradient all-reduce', () =>
+      native.distAllReduceGrads(
+        this.handle,
+        params.map((p) => p.handle),
+        o.bucketBytes ?? 25 * 2 ** 20,
+        o.op ?? 'mean',
+      ),
+    );
   }
   /** Copies rank `root`'s tensors into every rank's, in place (bucketed). */
   broadcastTensors(ts: Tensor[], root = 0, bucketBytes = 25 * 2 ** 20): void {
-    this.#collective('broadcast', () => native.distBroadcastTensors(this.handle, ts.map((t) => t.handle), root, bucketBytes));
+    this.#collective('broadcast', () =>
+      native.distBroadcastTensors(
+        this.handle,
+        ts.map((t) => t.handle),
+        root,
+        bucketBytes,
+      ),
+    );
   }
   /** Batch norm with the statistics of the whole group's batch (autograd through the sums). */
-  syncBatchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, runningMean: Tensor, runningVar: Tensor, o: { training: boolean; momentum: number; eps: number }): Tensor {
-    return this.#collective('synchronised batch norm', () => wrap(native.distSyncBatchNorm(this.handle, x.handle, weight?.handle ?? null, bias?.handle ?? null,
-      runningMean.handle, runningVar.handle, o.training, o.momentum, o.eps)));
+  syncBatchNorm(
+    x: Tensor,
+    weight: Tensor | null,
+    bias: Tensor | null,
+    runningMean: Tensor,
+    runningVar: Tensor,
+    o: { training: boolean; momentum: number; eps: number },
+  ): Tensor {
+    return this.#collective('synchronised batch norm', () =>
+      wrap(
+        native.distSyncBatchNorm(
+          this.handle,
+          x.handle,
+          weight?.handle ?? null,
+          bias?.handle ?? null,
+          runningMean.handle,
+          runningVar.handle,
+          o.training,
+          o.momentum,
+          o.eps,
+        ),
+      ),
+    );
   }
 
   /** Every rank's JSON-serialisable value, in rank order (two all-gathers: lengths, then bytes). */
   allGatherJson<T>(value: T): T[] {
     const bytes = new TextEncoder().encode(JSON.stringify(value));
     const length = tensor(Float64Array.of(bytes.length));
-    const lengths = this.allGather(length).map((t) => { const n = Number(t.dataSync()[0]!); t.dispose(); return n; });
+    const lengths = this.allGather(length).map((t) => {
+      const n = Number(t.dataSync()[0]!);
+      t.dispose();
+      return n;
+    });
     length.dispose();
     const max = Math.max(...lengths);
     const padded = new Uint8Array(Math.max(1, max));
@@ -179,7 +230,11 @@ export class ProcessGroup {
   agree<T>(fn: () => T): T {
     let result: T | undefined;
     let error: Error | null = null;
-    try { result = fn(); } catch (e) { error = e as Error; }
+    try {
+      result = fn();
+    } catch (e) {
+      error = e as Error;
+    }
     const all = this.allGatherJson(error ? { message: error.message, user: (error as UserError).userFacing === true } : null);
     if (error) throw error;
     const first = all.findIndex((x) => x !== null);

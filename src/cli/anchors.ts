@@ -6,11 +6,10 @@ import { SCALE_NAMES } from '../schema/run.js';
 import { count, integer, oneOf, MAX } from './options.js';
 import { SPLIT_NAMES } from '../data/splits.js';
 
-
 export function registerAnchors(program: Command): void {
   program
     .command('anchors <dataset>')
-    .description('IoU k-means anchors of the training split\'s boxes (k-means++ and seeded restarts)')
+    .description("IoU k-means anchors of the training split's boxes (k-means++ and seeded restarts)")
     .option('--num <k>', 'number of anchors (9 for YOLOv3, 6 for YOLOv3-tiny)', count(100), 9)
     .option('--size <px>', 'network input size the anchors are for (boxes are scaled to it)', integer({ min: 32, max: MAX.imageSize }))
     .option('--split <name>', 'train, val or eval', oneOf(SPLIT_NAMES), 'train')
@@ -23,13 +22,25 @@ export function registerAnchors(program: Command): void {
       const scale = Math.min(size / reader.height, size / reader.width);
       const { w, h } = reader.boxSizes(o.split);
       reader.close();
-      const r = kmeansAnchors(w.map((x) => x * scale), h.map((x) => x * scale), { k: o.num, restarts: o.restarts, seed: o.seed });
+      const r = kmeansAnchors(
+        w.map((x) => x * scale),
+        h.map((x) => x * scale),
+        { k: o.num, restarts: o.restarts, seed: o.seed },
+      );
       const scales = r.anchors.length % 3 === 0 ? r.anchors.length / 3 : 1;
       const perScale = assignToScales(r.anchors, scales);
       const result = {
-        dataset: path, split: o.split, boxes: w.length, size,
-        anchors: r.anchors.map(([a, b]) => [round(a), round(b)]), meanBestIou: r.meanBestIou, counts: r.counts,
-        perScale: perScale.map((list, s) => ({ scale: scales === 3 || scales === 2 ? SCALE_NAMES[s] : `scale ${s}`, anchors: list.map(([a, b]) => [round(a), round(b)]) })),
+        dataset: path,
+        split: o.split,
+        boxes: w.length,
+        size,
+        anchors: r.anchors.map(([a, b]) => [round(a), round(b)]),
+        meanBestIou: r.meanBestIou,
+        counts: r.counts,
+        perScale: perScale.map((list, s) => ({
+          scale: scales === 3 || scales === 2 ? SCALE_NAMES[s] : `scale ${s}`,
+          anchors: list.map(([a, b]) => [round(a), round(b)]),
+        })),
       };
       if (o.json) {
         console.log(JSON.stringify(result, null, 2));

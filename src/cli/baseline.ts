@@ -17,10 +17,8 @@ import { SPLIT_NAMES } from '../data/splits.js';
 import { summarizeTrigger } from './evaluate.js';
 import { progress } from './progress.js';
 
-
 // A candidate keeps its TPs: the TP rule counts the cluster's own TPs, not those its box happens to cover.
 const toDetections = (c: Candidate[]) => c.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.sumAdc, cls: 0, tps: d.tps }));
-
 
 /** The cluster options shared by `baseline` and `fprate --baseline`. */
 export function addClusterOptions(cmd: Command): Command {
@@ -36,8 +34,11 @@ export function addClusterOptions(cmd: Command): Command {
 export function clusterParamsOf(o: Record<string, number | undefined>, adcBits: number): ClusterParams {
   const p = defaultClusterParams(adcBits);
   return {
-    channelTolerance: o.channelTolerance ?? p.channelTolerance, maxDtTicks: o.maxDt ?? p.maxDtTicks,
-    minHits: o.minHits ?? p.minHits, minChannels: o.minChannels ?? p.minChannels, minSumAdc: o.minSumAdc ?? p.minSumAdc,
+    channelTolerance: o.channelTolerance ?? p.channelTolerance,
+    maxDtTicks: o.maxDt ?? p.maxDtTicks,
+    minHits: o.minHits ?? p.minHits,
+    minChannels: o.minChannels ?? p.minChannels,
+    minSumAdc: o.minSumAdc ?? p.minSumAdc,
   };
 }
 
@@ -52,14 +53,27 @@ export function clusterParamsOfData(o: Record<string, number | undefined>, data:
 }
 
 /** The baseline on a dataset split and on `background` streamed background-only images (evaluate's). */
-export async function runBaseline(o: { data: string; split: 'train' | 'val' | 'eval'; params: ClusterParams; limit?: number; background: number; workers: number;
-  match?: MatchRule; otherRules?: readonly MatchRule[]; faces?: number; showProgress?: boolean }): Promise<BaselineReport> {
+export async function runBaseline(o: {
+  data: string;
+  split: 'train' | 'val' | 'eval';
+  params: ClusterParams;
+  limit?: number;
+  background: number;
+  workers: number;
+  match?: MatchRule;
+  otherRules?: readonly MatchRule[];
+  faces?: number;
+  showProgress?: boolean;
+}): Promise<BaselineReport> {
   const t0 = performance.now();
   const reader = openDataset(o.data);
   try {
     const sim = datasetSimulation(reader);
     const bar = o.showProgress ? progress(`baseline [${o.split}]`, 1) : null;
-    const images = datasetBaselineImages(reader, o.split, o.params, o.limit ?? 0, (d, n) => { if (d === 1) bar?.phase(`baseline [${o.split}]`, n); bar?.update(d); });
+    const images = datasetBaselineImages(reader, o.split, o.params, o.limit ?? 0, (d, n) => {
+      if (d === 1) bar?.phase(`baseline [${o.split}]`, n);
+      bar?.update(d);
+    });
     bar?.stop();
     let background: TriggerImage[] = [];
     const tp = tpImportInfo(reader.attrs);
@@ -79,14 +93,25 @@ export async function runBaseline(o: { data: string; split: 'train' | 'val' | 'e
     }
     const d = sim.config.detector;
     const signal: TriggerImage[] = images.map((im) => ({ detections: toDetections(im.candidates), interactions: im.interactions, tps: im.tps }));
-    const opts: TriggerOptions = { faces: o.faces ?? DEFAULT_FACES, scoreThreshold: o.params.minSumAdc, windowTicks: d.windowTicks, tickSeconds: d.tickUs * 1e-6 };
+    const opts: TriggerOptions = {
+      faces: o.faces ?? DEFAULT_FACES,
+      scoreThreshold: o.params.minSumAdc,
+      windowTicks: d.windowTicks,
+      tickSeconds: d.tickUs * 1e-6,
+    };
     const match = o.match ?? DEFAULT_MATCH;
     const trigger = evaluateTrigger(signal, { ...opts, match }, background);
     const others = (o.otherRules ?? []).filter((r) => r !== match);
     const p = o.params;
     return {
       algorithm: `TDR-era TP clustering: channel gap ≤ ${p.channelTolerance}, Δt ≤ ${p.maxDtTicks} ticks, ≥ ${p.minHits} TPs on ≥ ${p.minChannels} channels, scored by ΣADC`,
-      params: p, data: o.data, split: o.split, images: images.length, backgroundImages: background.length, seconds: (performance.now() - t0) / 1000, trigger,
+      params: p,
+      data: o.data,
+      split: o.split,
+      images: images.length,
+      backgroundImages: background.length,
+      seconds: (performance.now() - t0) / 1000,
+      trigger,
       ...(others.length ? { otherRules: others.map((r) => evaluateTrigger(signal, { ...opts, match: r }, background)) } : {}),
     };
   } finally {
@@ -95,9 +120,11 @@ export async function runBaseline(o: { data: string; split: 'train' | 'val' | 'e
 }
 
 export function registerBaseline(program: Command): void {
-  addClusterOptions(program
-    .command('baseline <data>')
-    .description('the TDR-era TP clustering trigger: efficiency vs Eν and FP rate per module, on the same images as evaluate'))
+  addClusterOptions(
+    program
+      .command('baseline <data>')
+      .description('the TDR-era TP clustering trigger: efficiency vs Eν and FP rate per module, on the same images as evaluate'),
+  )
     .option('--split <name>', 'train, val or eval', oneOf(SPLIT_NAMES), 'eval')
     .option('--limit <n>', 'use at most n images of the split', integer({ max: MAX.datasetImages }), 0)
     .option('--background <n>', 'background-only images streamed from the simulator for the FP rate', integer({ max: MAX.streamImages }), 5000)
@@ -111,7 +138,17 @@ export function registerBaseline(program: Command): void {
       if (!['train', 'val', 'eval'].includes(o.split)) throw new UserError(`--split ${o.split}: expected train, val or eval`);
       const match = o.match as MatchRule;
       const params = clusterParamsOfData(o, data);
-      const report = await runBaseline({ data, split: o.split, params, limit: o.limit, background: o.background, workers: o.workers, match, faces: o.faces, showProgress: true });
+      const report = await runBaseline({
+        data,
+        split: o.split,
+        params,
+        limit: o.limit,
+        background: o.background,
+        workers: o.workers,
+        match,
+        faces: o.faces,
+        showProgress: true,
+      });
       const out = o.out ?? (o.run ? join(o.run, 'baseline', `${o.split}.json`) : join(dirname(data), `baseline-${o.split}.json`));
       mkdirSync(dirname(out), { recursive: true });
       writeJsonAtomic(out, report);

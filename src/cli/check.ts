@@ -14,7 +14,9 @@ export function registerCheck(program: Command): void {
     .option('--max-problems <n>', 'stop after this many problems', count(1_000_000), 20)
     .action((file: string, o: { maxProblems: number }) => {
       let bar: ReturnType<typeof progress> | null = null;
-      const r = checkDataset(file, o.maxProblems, (done, total) => { (bar ??= progress('check', total)).update(done); });
+      const r = checkDataset(file, o.maxProblems, (done, total) => {
+        (bar ??= progress('check', total)).update(done);
+      });
       (bar as ReturnType<typeof progress> | null)?.stop();
       if (r.problems.length) {
         for (const p of r.problems.slice(0, -1)) console.error(`daqyolo: ${p}`);

@@ -16,7 +16,10 @@ const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefi
 export function flatAndSupernova(t: EfficiencyTable): string {
   const a = t.integrated.all;
   const sn = t.supernova;
-  const snText = sn && sn.efficiency !== null ? `${pct(sn.efficiency)} ± ${pct(sn.stdErr)} over the supernova spectrum (⟨E⟩ ${sn.meanEnergyMeV} MeV, α ${sn.alpha})` : 'supernova spectrum: –';
+  const snText =
+    sn && sn.efficiency !== null
+      ? `${pct(sn.efficiency)} ± ${pct(sn.stdErr)} over the supernova spectrum (⟨E⟩ ${sn.meanEnergyMeV} MeV, α ${sn.alpha})`
+      : 'supernova spectrum: –';
   return `${pct(a.efficiency)} ± ${pct(a.stdErr)} flat in 1–70 MeV, ${snText}`;
 }
 
@@ -44,12 +47,19 @@ export function summarizeTrigger(t: TriggerReport, score = 'score'): string[] {
     `efficiency at ${score} ≥ ${t.efficiency.threshold}: ${pct(t.efficiency.integrated.all.efficiency)} of all interactions (${t.efficiency.integrated.all.k}/${t.efficiency.integrated.all.n}), ${pct(t.efficiency.integrated.visible.efficiency)} of visible ones`,
     `  averaged: ${flatAndSupernova(t.efficiency)}`,
     'Eν bin (MeV)   efficiency (all)        visible',
-    ...t.efficiency.bins.map((b) => `  ${String(b.loMeV).padStart(2)}–${String(b.hiMeV).padEnd(3)}       ${pct(b.all.efficiency).padStart(8)} ± ${pct(b.all.stdErr).padEnd(8)} (${b.all.k}/${b.all.n})   ${pct(b.visible.efficiency)}`),
+    ...t.efficiency.bins.map(
+      (b) =>
+        `  ${String(b.loMeV).padStart(2)}–${String(b.hiMeV).padEnd(3)}       ${pct(b.all.efficiency).padStart(8)} ± ${pct(b.all.stdErr).padEnd(8)} (${b.all.k}/${b.all.n})   ${pct(b.visible.efficiency)}`,
+    ),
     `false positives at that threshold: ${t.falsePositives.count} in ${t.falsePositives.images} images → ${t.falsePositives.hz.toExponential(3)} Hz per module` +
-      (t.falsePositives.upperLimitOnly ? ` (${100 * t.falsePositives.cl} % upper limit ${t.falsePositives.intervalHz[1].toExponential(3)} Hz)`
+      (t.falsePositives.upperLimitOnly
+        ? ` (${100 * t.falsePositives.cl} % upper limit ${t.falsePositives.intervalHz[1].toExponential(3)} Hz)`
         : ` (${100 * t.falsePositives.cl} % interval ${t.falsePositives.intervalHz.map((x) => x.toExponential(2)).join('–')} Hz)`),
-    ...t.operatingPoints.map((p) => p.threshold === null ? `at ${p.targetHz} Hz per module: not reachable with this many background images`
-      : `at ${p.targetHz} Hz per module: efficiency ${p.table ? flatAndSupernova(p.table) : pct(p.efficiency)} (threshold ${p.threshold.toFixed(4)}, ${p.fpHz?.toExponential(2)} Hz)`),
+    ...t.operatingPoints.map((p) =>
+      p.threshold === null
+        ? `at ${p.targetHz} Hz per module: not reachable with this many background images`
+        : `at ${p.targetHz} Hz per module: efficiency ${p.table ? flatAndSupernova(p.table) : pct(p.efficiency)} (threshold ${p.threshold.toFixed(4)}, ${p.fpHz?.toExponential(2)} Hz)`,
+    ),
     `(${t.conversion})`,
   ];
 }
@@ -63,10 +73,7 @@ export function summarize(r: EvaluateReport): string {
     `detections per scale (coarse→detailed): ${r.detections.perScale.join(' / ')}`,
   ];
   if (t === null) return [...head, r.triggerNote ?? 'no trigger figures'].join('\n');
-  const lines = [
-    ...head,
-    ...summarizeTrigger(t),
-  ];
+  const lines = [...head, ...summarizeTrigger(t)];
   return lines.join('\n');
 }
 
@@ -82,7 +89,10 @@ export function registerEvaluate(program: Command): void {
     .option('--workers <n>', 'data-loading threads', integer({ max: MAX.processes }), 1)
     .option('--limit <n>', 'use at most n images of the split', integer({ max: MAX.datasetImages }), 0)
     .option('--match <rule>', MATCH_HELP, oneOf(MATCH_RULES), DEFAULT_MATCH)
-    .option('--baseline [file]', 'print the baseline beside the network at the same rates and rule (default file: <run>/baseline/<split>.json, from `daqyolo baseline --run`)')
+    .option(
+      '--baseline [file]',
+      'print the baseline beside the network at the same rates and rule (default file: <run>/baseline/<split>.json, from `daqyolo baseline --run`)',
+    )
     .option('--sn-mean <MeV>', 'supernova spectrum ⟨E⟩ for the spectrum-averaged efficiency', number({ min: 0.1, max: 100 }), 11)
     .option('--sn-alpha <a>', 'supernova spectrum pinching α', number({ min: 0, max: 20 }), 2.5)
     .option('--device <name>', 'auto, cpu, cuda, …', device(), 'auto')
@@ -92,13 +102,28 @@ export function registerEvaluate(program: Command): void {
       if (!['train', 'val', 'eval'].includes(o.split)) throw new UserError(`--split ${o.split}: expected train, val or eval`);
       const match = o.match as MatchRule;
       const baselinePath = o.baseline === undefined ? null : o.baseline === true ? join(run, 'baseline', `${o.split}.json`) : String(o.baseline);
-      if (baselinePath && !existsSync(baselinePath)) throw new UserError(`--baseline: ${baselinePath} does not exist (make it with \`daqyolo baseline <data> --run ${run} --match ${match}\`)`);
+      if (baselinePath && !existsSync(baselinePath))
+        throw new UserError(`--baseline: ${baselinePath} does not exist (make it with \`daqyolo baseline <data> --run ${run} --match ${match}\`)`);
       const bar = progress('evaluate', 1);
       let phase = '';
       const report = await evaluateRunOnData({
-        runDir: run, data: o.data, split: o.split, checkpoint: o.checkpoint, background: o.background, batch: o.batch,
-        workers: o.workers, limit: o.limit, device: o.device, trigger: { match, faces: o.faces, spectrum: { meanEnergyMeV: o.snMean, alpha: o.snAlpha } },
-        onProgress: (done, total, p) => { if (p !== phase) { phase = p; bar.phase(p, total); } bar.update(done); },
+        runDir: run,
+        data: o.data,
+        split: o.split,
+        checkpoint: o.checkpoint,
+        background: o.background,
+        batch: o.batch,
+        workers: o.workers,
+        limit: o.limit,
+        device: o.device,
+        trigger: { match, faces: o.faces, spectrum: { meanEnergyMeV: o.snMean, alpha: o.snAlpha } },
+        onProgress: (done, total, p) => {
+          if (p !== phase) {
+            phase = p;
+            bar.phase(p, total);
+          }
+          bar.update(done);
+        },
       });
       bar.stop();
       console.log(o.json ? JSON.stringify(report, null, 2) : summarize(report));

@@ -9,9 +9,11 @@ import { integer, text, MAX } from './options.js';
 export function registerExportOnnx(program: Command): void {
   program
     .command('export-onnx <run>')
-    .description('write the run\'s model as ONNX (opset 13): input "images" [batch, C, S, S] in dataset pixel units (the run\'s input scale is in the graph), outputs the raw head maps "stride32", "stride16"[, "stride8"]')
+    .description(
+      'write the run\'s model as ONNX (opset 13): input "images" [batch, C, S, S] in dataset pixel units (the run\'s input scale is in the graph), outputs the raw head maps "stride32", "stride16"[, "stride8"]',
+    )
     .requiredOption('--out <file>', 'output .onnx file')
-    .option('--size <px>', 'input size (multiple of 32; default: the run\'s training size)', integer({ min: 32, max: MAX.imageSize, multipleOf: 32 }))
+    .option('--size <px>', "input size (multiple of 32; default: the run's training size)", integer({ min: 32, max: MAX.imageSize, multipleOf: 32 }))
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
     .option('--force', 'overwrite the output')
     .action((runDir: string, o: { out: string; size?: number; checkpoint: string; force?: boolean }) => {
@@ -21,6 +23,24 @@ export function registerExportOnnx(program: Command): void {
       if (size % 32) throw new UserError(`--size ${size} is not a multiple of 32`);
       const bytes = exportOnnx(opened.model, { size, inputScale: opened.ctx.inputScale });
       saveOnnx(o.out, bytes);
-      console.log(JSON.stringify({ out: o.out, opset: OPSET, size, variant: opened.run.config.model.variant, classes: opened.run.classNames, channels: opened.run.channels, inputScale: opened.ctx.inputScale, anchors: opened.run.anchors, strides: opened.run.strides, checkpoint: opened.checkpoint, bytes: bytes.length }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            out: o.out,
+            opset: OPSET,
+            size,
+            variant: opened.run.config.model.variant,
+            classes: opened.run.classNames,
+            channels: opened.run.channels,
+            inputScale: opened.ctx.inputScale,
+            anchors: opened.run.anchors,
+            strides: opened.run.strides,
+            checkpoint: opened.checkpoint,
+            bytes: bytes.length,
+          },
+          null,
+          2,
+        ),
+      );
     });
 }

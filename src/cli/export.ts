@@ -8,7 +8,9 @@ import { exportTps } from './tps.js';
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('write a dataset as Pascal VOC, YOLO (ultralytics) or COCO, images as 8-bit PNG at the stored size; or its simulated TPs in a DUNE format (tps --format …)')
+    .description(
+      'write a dataset as Pascal VOC, YOLO (ultralytics) or COCO, images as 8-bit PNG at the stored size; or its simulated TPs in a DUNE format (tps --format …)',
+    )
     .addArgument(new Argument('<format>', 'voc, yolo, coco, or tps (the TPs: see --format)').choices(['voc', 'yolo', 'coco', 'tps']))
     .argument('<dataset>', 'daqyolo HDF5 dataset')
     .requiredOption('--out <dir>', 'output folder (written under a temporary name, then renamed)')
@@ -25,6 +27,7 @@ export function registerExport(program: Command): void {
       }
       const report = exportDataset({ format, dataset, out: o.out, force: !!o.force, scale });
       console.log(JSON.stringify(report, null, 2));
-      if (report.clampedPixels) console.error(`warning: ${report.clampedPixels} pixel values were outside 0..255 after scaling ×${report.scale} and were clamped`);
+      if (report.clampedPixels)
+        console.error(`warning: ${report.clampedPixels} pixel values were outside 0..255 after scaling ×${report.scale} and were clamped`);
     });
 }

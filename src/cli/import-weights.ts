@@ -10,7 +10,9 @@ import { count, number, MAX } from './options.js';
 export function registerImportWeights(program: Command): void {
   program
     .command('import-weights <file>')
-    .description('load darknet .weights into the matching YOLOv3 and save a daqyolo checkpoint (a file that stops at a layer boundary, e.g. a backbone, loads those layers)')
+    .description(
+      'load darknet .weights into the matching YOLOv3 and save a daqyolo checkpoint (a file that stops at a layer boundary, e.g. a backbone, loads those layers)',
+    )
     .addOption(new Option('--variant <name>', 'network').choices(['yolov3', 'yolov3-tiny']).default('yolov3'))
     .option('--classes <n>', 'classes of the output layers', count(100_000), 80)
     .option('--channels <n>', 'input channels', count(1024), 3)

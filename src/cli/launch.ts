@@ -10,7 +10,12 @@ import { UserError } from '../errors.js';
 import { CLI } from '../sweep/local.js';
 import { shq } from '../sweep/slurm.js';
 
-export interface RankPlace { url: string; rank: number; worldSize: number; source: string }
+export interface RankPlace {
+  url: string;
+  rank: number;
+  worldSize: number;
+  source: string;
+}
 
 /** Expands Slurm's compressed host list far enough to give its first host: `gpu[03-05,09],cpu1` → gpu03. */
 export function firstSlurmHost(nodelist: string): string {
@@ -83,7 +88,16 @@ export async function launchLocal(n: number, args: string[], o: { graceMs: numbe
       stdio: ['ignore', rank === 0 ? 'inherit' : 'ignore', rank === 0 ? 'inherit' : 'pipe', 'ipc'],
       env: { ...process.env, DAQYOLO_THREADS: String(threads), DAQYOLO_LOCAL_RANK: String(rank) },
     });
-    child.stderr?.on('data', (d: Buffer) => process.stderr.write(d.toString().split('\n').filter(Boolean).map((l) => `[rank ${rank}] ${l}\n`).join('')));
+    child.stderr?.on('data', (d: Buffer) =>
+      process.stderr.write(
+        d
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => `[rank ${rank}] ${l}\n`)
+          .join(''),
+      ),
+    );
     return child;
   });
   const forward = (sig: NodeJS.Signals) => () => children.forEach((c) => c.exitCode === null && c.kill(sig));
@@ -96,16 +110,21 @@ export async function launchLocal(n: number, args: string[], o: { graceMs: numbe
   process.on('SIGTERM', onTerm);
   let status = 0;
   let killer: NodeJS.Timeout | null = null;
-  await Promise.all(children.map((c, rank) => new Promise<void>((resolve) => {
-    c.on('close', (code, signal) => {
-      if ((code !== 0 || signal) && status === 0) {
-        status = code || 1;
-        console.error(`daqyolo: rank ${rank} of ${n} ${signal ? `was killed by ${signal}` : `exited with status ${code}`}`);
-        killer ??= setTimeout(forward('SIGKILL'), o.graceMs);
-      }
-      resolve();
-    });
-  })));
+  await Promise.all(
+    children.map(
+      (c, rank) =>
+        new Promise<void>((resolve) => {
+          c.on('close', (code, signal) => {
+            if ((code !== 0 || signal) && status === 0) {
+              status = code || 1;
+              console.error(`daqyolo: rank ${rank} of ${n} ${signal ? `was killed by ${signal}` : `exited with status ${code}`}`);
+              killer ??= setTimeout(forward('SIGKILL'), o.graceMs);
+            }
+            resolve();
+          });
+        }),
+    ),
+  );
   if (killer) clearTimeout(killer);
   process.off('SIGINT', onInt);
   process.off('SIGTERM', onTerm);

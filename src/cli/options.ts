@@ -106,33 +106,49 @@ export function oneOf<T extends string>(choices: readonly T[]): TypedParser<T> {
 }
 
 /** A device: auto, cpu, cuda, cuda:N, and one this libtorch has (the one check: torch's checkDevice). */
-export const device = (): TypedParser<string> => typed('device', (v) => {
-  try {
-    return checkDevice(v);
-  } catch (e) {
-    throw new OptionValueError((e as Error).message);
-  }
-});
+export const device = (): TypedParser<string> =>
+  typed('device', (v) => {
+    try {
+      return checkDevice(v);
+    } catch (e) {
+      throw new OptionValueError((e as Error).message);
+    }
+  });
 
 /** Shard i of n, written i/n with 0 ≤ i < n ≤ max (e.g. 3/16). */
-export const shard = (max: number): TypedParser<{ index: number; count: number }> => typed('shard', (v) => {
-  const m = /^(\d+)\/(\d+)$/.exec(v);
-  if (!m || Number(m[1]) >= Number(m[2]) || Number(m[2]) > max) throw new OptionValueError(`expected i/n with 0 ≤ i < n ≤ ${fmt(max)} (e.g. 3/16), got "${v}"`);
-  return { index: Number(m[1]), count: Number(m[2]) };
-});
+export const shard = (max: number): TypedParser<{ index: number; count: number }> =>
+  typed('shard', (v) => {
+    const m = /^(\d+)\/(\d+)$/.exec(v);
+    if (!m || Number(m[1]) >= Number(m[2]) || Number(m[2]) > max)
+      throw new OptionValueError(`expected i/n with 0 ≤ i < n ≤ ${fmt(max)} (e.g. 3/16), got "${v}"`);
+    return { index: Number(m[1]), count: Number(m[2]) };
+  });
 
 /** A parser of a value only one command reads: give the kind it checks (the option walk then counts it as typed). */
 export const custom = <T>(kind: string, parse: (value: string) => T): TypedParser<T> => typed(kind, parse);
 
 /** Any non-empty string (a name checked later, e.g. best/last or a checkpoint path). */
-export const text = (): TypedParser<string> => typed('text', (v) => {
-  if (v === '') throw new OptionValueError('expected a value, got ""');
-  return v;
-});
+export const text = (): TypedParser<string> =>
+  typed('text', (v) => {
+    if (v === '') throw new OptionValueError('expected a value, got ""');
+    return v;
+  });
 
 /** Placeholders of options whose values are paths or free text: these may stay plain strings. */
 export const TEXT_PLACEHOLDERS: ReadonlySet<string> = new Set([
-  'file', 'files', 'dir', 'png', 'dataset', 'script', 'url', 'text', 'names', 'list', 'fractions', 'key=value', 'hh:mm:ss',
+  'file',
+  'files',
+  'dir',
+  'png',
+  'dataset',
+  'script',
+  'url',
+  'text',
+  'names',
+  'list',
+  'fractions',
+  'key=value',
+  'hh:mm:ss',
 ]);
 
 /** Commander's option objects of `cmd` and of every subcommand under it, with their command path. */
@@ -142,7 +158,11 @@ function* allOptions(cmd: Command, path = ''): Generator<{ command: string; opti
   for (const sub of cmd.commands) yield* allOptions(sub, here);
 }
 
-const placeholder = (o: Option) => /<([^>]+?)(\.\.\.)?>|\[([^\]]+?)(\.\.\.)?\]/.exec(o.flags)?.slice(1).find((x) => x && x !== '...') ?? '';
+const placeholder = (o: Option) =>
+  /<([^>]+?)(\.\.\.)?>|\[([^\]]+?)(\.\.\.)?\]/
+    .exec(o.flags)
+    ?.slice(1)
+    .find((x) => x && x !== '...') ?? '';
 const isTyped = (o: Option) => typeof (o.parseArg as Partial<TypedParser<unknown>> | undefined)?.typed === 'string' || Array.isArray(o.argChoices);
 
 /** Options that take a value but have no parser from this layer (and no path/text placeholder). */
@@ -161,13 +181,16 @@ export function nameOptionErrors(program: Command): void {
   for (const { option } of allOptions(program)) {
     const parse = option.parseArg as TypedParser<unknown> | undefined;
     if (typeof parse?.typed !== 'string') continue;
-    option.parseArg = Object.assign((v: string, prev: unknown) => {
-      try {
-        return parse(v, prev);
-      } catch (e) {
-        if (e instanceof OptionValueError) throw new UserError(`${option.long ?? option.flags}: ${e.message}`);
-        throw e;
-      }
-    }, { typed: parse.typed }) as Option['parseArg'];
+    option.parseArg = Object.assign(
+      (v: string, prev: unknown) => {
+        try {
+          return parse(v, prev);
+        } catch (e) {
+          if (e instanceof OptionValueError) throw new UserError(`${option.long ?? option.flags}: ${e.message}`);
+          throw e;
+        }
+      },
+      { typed: parse.typed },
+    ) as Option['parseArg'];
   }
 }

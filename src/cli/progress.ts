@@ -25,10 +25,15 @@ export const MIN_RATE_SECONDS = 1;
 /** Items per second since the first sample of a phase; null until it means something. */
 export class RateMeter {
   #first: { done: number; t: number } | null = null;
-  reset(): void { this.#first = null; }
+  reset(): void {
+    this.#first = null;
+  }
   /** Rate and seconds left at `done` of `total` (now in ms); null while not yet known. */
   sample(done: number, total: number, now: number): { rate: number; eta: number } | null {
-    if (!this.#first) { this.#first = { done, t: now }; return null; }
+    if (!this.#first) {
+      this.#first = { done, t: now };
+      return null;
+    }
     const seconds = (now - this.#first.t) / 1000;
     const items = done - this.#first.done;
     if (seconds < MIN_RATE_SECONDS || items <= 0) return null;
@@ -50,7 +55,11 @@ export interface LineProgressOptions {
 /** Plain lines for logs and pipes: "label: done/total info [rate/s ETA s]". */
 export function lineProgress(label: string, total: number, o: LineProgressOptions = {}): Progress {
   const every = (o.everySeconds ?? 15) * 1000;
-  const write = o.write ?? ((l: string) => { process.stderr.write(l); });
+  const write =
+    o.write ??
+    ((l: string) => {
+      process.stderr.write(l);
+    });
   const now = o.now ?? (() => performance.now());
   const meter = new RateMeter();
   let last: number | null = null;
@@ -67,12 +76,24 @@ export function lineProgress(label: string, total: number, o: LineProgressOption
       const r = meter.sample(done, tot, t);
       pending = null;
       // total 0: not known in advance (a stream): the count and its rate, no ETA; the last count at stop().
-      if (last !== null && t - last < every && (tot <= 0 || done < tot)) { pending = { done, info, r }; return; }
+      if (last !== null && t - last < every && (tot <= 0 || done < tot)) {
+        pending = { done, info, r };
+        return;
+      }
       last = t;
       line(done, info, r);
     },
-    phase(l, t) { cur = l; tot = t; last = null; pending = null; meter.reset(); },
-    stop() { if (tot <= 0 && pending) line(pending.done, pending.info, pending.r); pending = null; },
+    phase(l, t) {
+      cur = l;
+      tot = t;
+      last = null;
+      pending = null;
+      meter.reset();
+    },
+    stop() {
+      if (tot <= 0 && pending) line(pending.done, pending.info, pending.r);
+      pending = null;
+    },
   };
 }
 
@@ -91,7 +112,11 @@ export function progressMode(env: NodeJS.ProcessEnv = process.env, isTTY = Boole
 export const silentProgress = (): Progress => ({ update() {}, phase() {}, stop() {} });
 
 /** Progress of `total` items labelled `label` (0: not known in advance), shown as progressMode says. */
-export interface ProgressOptions { everySeconds?: number; mode?: ProgressMode; unit?: string }
+export interface ProgressOptions {
+  everySeconds?: number;
+  mode?: ProgressMode;
+  unit?: string;
+}
 
 /** Seconds left as people read them: "42 s", "12 min 5 s", "3 h 20 min". */
 export function formatEta(s: number): string {
@@ -105,10 +130,14 @@ export function progress(label: string, total: number, o: ProgressOptions = {}):
   if (mode === 'off') return silentProgress();
   // A total not known in advance (0) has no bar to fill: lines, every 5 s on a terminal.
   if (mode === 'lines' || total <= 0) return lineProgress(label, total, { everySeconds: mode === 'lines' ? undefined : 5, ...o });
-  const bar = new cliProgress.SingleBar({
-    format: `{label} [{bar}] {value}/{total} {info} | {rate}${o.unit ? ` ${o.unit}` : ''}/s | ETA {left}`, // not {eta}: cli-progress's own token would win
-    stream: process.stderr, hideCursor: true,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `{label} [{bar}] {value}/{total} {info} | {rate}${o.unit ? ` ${o.unit}` : ''}/s | ETA {left}`, // not {eta}: cli-progress's own token would win
+      stream: process.stderr,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   const meter = new RateMeter();
   let cur = label;
   let tot = total;
@@ -119,8 +148,16 @@ export function progress(label: string, total: number, o: ProgressOptions = {}):
       const r = meter.sample(done, tot, performance.now());
       bar.update(done, { label: cur, info, ...(r ? { rate: r.rate.toFixed(2), left: formatEta(r.eta) } : unknown) });
     },
-    phase(l, t) { cur = l; tot = t; meter.reset(); bar.setTotal(t); bar.update(0, { label: cur, info: '', ...unknown }); },
-    stop() { bar.stop(); },
+    phase(l, t) {
+      cur = l;
+      tot = t;
+      meter.reset();
+      bar.setTotal(t);
+      bar.update(0, { label: cur, info: '', ...unknown });
+    },
+    stop() {
+      bar.stop();
+    },
   };
 }
 

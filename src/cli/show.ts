@@ -12,7 +12,8 @@ import { basename } from 'node:path';
 /** --zoom and --width as drawing options (shared with detect); throws UserError naming the flag. */
 export function drawOptions(scene: Parameters<typeof parseZoom>[1], o: { zoom?: string | boolean; width?: string | number }) {
   const plotWidth = Number(o.width ?? 760);
-  if (!Number.isInteger(plotWidth) || plotWidth < 200 || plotWidth > 4000) throw new UserError(`--width: expected an integer 200..4000 (screen pixels), got "${o.width}"`);
+  if (!Number.isInteger(plotWidth) || plotWidth < 200 || plotWidth > 4000)
+    throw new UserError(`--width: expected an integer 200..4000 (screen pixels), got "${o.width}"`);
   try {
     return { plotWidth, view: o.zoom === undefined || o.zoom === false ? undefined : parseZoom(o.zoom === true ? 'interaction' : o.zoom, scene) };
   } catch (e) {
@@ -39,7 +40,9 @@ export function registerShow(program: Command): void {
         writeFileAtomic(o.out, o.out.toLowerCase().endsWith('.svg') ? eventSvg(scene, d) : eventPng(scene, d));
         const inter = r.interactions(index);
         const e = inter.map((t) => `${t.process} ${t.energyMeV.toFixed(1)} MeV${t.box < 0 ? ' (no TP)' : ''}`).join('; ');
-        console.log(`wrote ${o.out}: image ${index} of ${file}, ${scene.tps.length} ${scene.rawTps ? 'TPs' : 'pixels'}, ${scene.truths.length} box(es)${e ? `: ${e}` : ''}`);
+        console.log(
+          `wrote ${o.out}: image ${index} of ${file}, ${scene.tps.length} ${scene.rawTps ? 'TPs' : 'pixels'}, ${scene.truths.length} box(es)${e ? `: ${e}` : ''}`,
+        );
       } finally {
         r.close();
       }

@@ -18,7 +18,9 @@ export function onStopSignals(control: { stop: boolean }, what: string): { reado
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   return {
-    get received() { return received; },
+    get received() {
+      return received;
+    },
     done() {
       if (received) {
         // Stopped by a signal: exit with its code; the handler stays, so that another signal while

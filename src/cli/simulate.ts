@@ -13,7 +13,6 @@ import { TP_FORMATS, writeTpStream } from '../formats/tps/index.js';
 import { existsSync } from 'node:fs';
 import { UserError } from '../errors.js';
 
-
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
@@ -33,14 +32,18 @@ export function registerSimulate(program: Command): void {
     .option('--extra-channels <list>', 'extra pixel channels: peak_adc,tot')
     .option('--noise <adc>', 'noise RMS per sample, ADC', number({ min: 0, max: 1e6 }))
     .option('--threshold <adc>', 'TP threshold, ADC', number({ min: 0, max: 1e6 }))
-    .option('--no-neutron-capture', 'switch off neutron captures (on by default at DUNE\'s radiological-model rate)')
+    .option('--no-neutron-capture', "switch off neutron captures (on by default at DUNE's radiological-model rate)")
     .option('--external-gamma', 'add external γ (1.46, 2.6 MeV) from the cavern wall entering through the anode side (a face at the cryostat wall)')
     .option('--no-background', 'switch every radiological background off')
     .option('--store-tps', 'also store the raw trigger primitives')
     .addOption(new Option('--layout <kind>', 'image storage').choices(['sparse', 'dense']).default('sparse'))
     .option('--workers <n>', 'worker threads (0 = this thread)', integer({ max: MAX.processes }), availableParallelism())
     .option('--force', 'overwrite an existing output file')
-    .option('--stream <seconds>', 'instead of images: a continuous TP stream of this length per face (backgrounds at their rates, signal Poisson in time across window edges, truth kept), written in --format (docs/trigger.md)', number({ min: 0, max: 1e6, exclusiveMin: true }))
+    .option(
+      '--stream <seconds>',
+      'instead of images: a continuous TP stream of this length per face (backgrounds at their rates, signal Poisson in time across window edges, truth kept), written in --format (docs/trigger.md)',
+      number({ min: 0, max: 1e6, exclusiveMin: true }),
+    )
     .option('--faces <n>', 'with --stream: APA faces (face ids 0 … n − 1, FD-HD offline channels)', count(100_000), 2)
     .option('--sn-rate <hz>', 'with --stream: signal interactions per face per second', number({ min: 0, max: 1e9 }), 50)
     .option('--format <kind>', 'with --stream: text8, text11, tpstreamer or hdf5 (docs/tps.md)', oneOf(TP_FORMATS), 'text8')
@@ -49,7 +52,11 @@ export function registerSimulate(program: Command): void {
       const patch: Record<string, Record<string, unknown>> = { image: {}, signal: {}, electronics: {}, tp: {}, background: {} };
       if (o.size !== undefined) patch.image.size = o.size;
       if (o.timeDownsample !== undefined) patch.image.timeDownsample = o.timeDownsample;
-      if (o.extraChannels) patch.image.extraChannels = String(o.extraChannels).split(',').map((s) => s.trim()).filter(Boolean);
+      if (o.extraChannels)
+        patch.image.extraChannels = String(o.extraChannels)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
       if (o.signalPerImage !== undefined) patch.signal.perImage = o.signalPerImage;
       if (o.signalMode) patch.signal.mode = o.signalMode;
       if (o.spectrum) patch.signal.spectrum = o.spectrum;
@@ -68,14 +75,30 @@ export function registerSimulate(program: Command): void {
         const t0 = performance.now();
         const stream = simulateTpStream(config, { seconds: o.stream, faces: o.faces, snRateHz: o.snRate, seed: o.seed });
         const r = await writeTpStream(stream, o.format, o.out);
-        console.log(`wrote ${o.out} (${o.format}): ${o.faces} faces × ${o.stream} s, ${r.tps} TPs, ${r.interactions} signal interactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        console.log(
+          `wrote ${o.out} (${o.format}): ${o.faces} faces × ${o.stream} s, ${r.tps} TPs, ${r.interactions} signal interactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        );
         return;
       }
       const split = parseSplitFractions(o.split);
-      const summary = await withProgress('simulate', o.images, (bar) => generateDataset({
-        out: o.out, config, images: o.images, seed: o.seed, split, force: !!o.force, workers: o.workers,
-        layout: o.layout, handleSignals: true, onProgress: (done) => bar.update(done),
-      }), { unit: 'images' });
+      const summary = await withProgress(
+        'simulate',
+        o.images,
+        (bar) =>
+          generateDataset({
+            out: o.out,
+            config,
+            images: o.images,
+            seed: o.seed,
+            split,
+            force: !!o.force,
+            workers: o.workers,
+            layout: o.layout,
+            handleSignals: true,
+            onProgress: (done) => bar.update(done),
+          }),
+        { unit: 'images' },
+      );
       console.log(
         `wrote ${summary.path}: ${summary.images} images (train ${summary.splits.train}, val ${summary.splits.val}, eval ${summary.splits.eval}) in ${summary.seconds.toFixed(1)} s`,
       );

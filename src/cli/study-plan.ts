@@ -25,7 +25,8 @@ export async function runSeedPlan(o: PlanCliOptions): Promise<void> {
     progress,
   });
   if (r.kind === 'dry-run') {
-    for (const e of r.experiments) console.log(`${e.name}\t${e.group}\t${JSON.stringify(e.values)}\t~${minutes(r.estimate.perRun.find((x) => x.name === e.name)!.seconds)}`);
+    for (const e of r.experiments)
+      console.log(`${e.name}\t${e.group}\t${JSON.stringify(e.values)}\t~${minutes(r.estimate.perRun.find((x) => x.name === e.name)!.seconds)}`);
   } else if (r.kind === 'slurm') {
     console.log(`wrote ${r.script}: ${r.runs} array tasks. Submit with: sbatch ${r.script}`);
     console.log(`when the array has finished, run this command again without --slurm: it evaluates the runs, measures the end point and writes the report`);

@@ -12,8 +12,16 @@ import { buildReport } from '../report/report.js';
 import { writeAtomic } from '../util/atomic-write.js';
 import { integer, MAX } from './options.js';
 
-
-interface Opts { parallel?: number; threads?: number; slurm?: boolean; summary?: boolean; task?: number; list?: boolean; report?: string; events: number }
+interface Opts {
+  parallel?: number;
+  threads?: number;
+  slurm?: boolean;
+  summary?: boolean;
+  task?: number;
+  list?: boolean;
+  report?: string;
+  events: number;
+}
 
 function describe(e: SweepEvent, total: number): string {
   if (e.kind === 'start') {
@@ -28,15 +36,25 @@ function describe(e: SweepEvent, total: number): string {
 async function local(plan: SweepPlan, parallel: number): Promise<void> {
   writePlan(plan);
   const control = { stop: false, forward: false };
-  const onInt = () => { control.stop = true; console.error('sweep: stopping — running trainings save their last checkpoint; rerun the sweep to continue'); };
-  const onTerm = () => { control.stop = true; control.forward = true; };
+  const onInt = () => {
+    control.stop = true;
+    console.error('sweep: stopping — running trainings save their last checkpoint; rerun the sweep to continue');
+  };
+  const onTerm = () => {
+    control.stop = true;
+    control.forward = true;
+  };
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   try {
-    console.error(`sweep: ${plan.points.length} runs in ${plan.out}, ${parallel} at a time, ${plan.points[0]!.config.threads || 'all'} libtorch thread(s) each`);
+    console.error(
+      `sweep: ${plan.points.length} runs in ${plan.out}, ${parallel} at a time, ${plan.points[0]!.config.threads || 'all'} libtorch thread(s) each`,
+    );
     const results = await runLocal(plan, { parallel, control, onEvent: (e) => console.error(describe(e, plan.points.length)) });
     const count = (s: string) => results.filter((r) => r.status === s).length;
-    console.log(`sweep: ${count('finished')} finished now, ${count('skipped')} finished earlier, ${count('failed')} failed, ${count('interrupted')} interrupted; logs in ${join(plan.out, 'logs')}`);
+    console.log(
+      `sweep: ${count('finished')} finished now, ${count('skipped')} finished earlier, ${count('failed')} failed, ${count('interrupted')} interrupted; logs in ${join(plan.out, 'logs')}`,
+    );
     if (count('failed') || count('interrupted')) process.exitCode = 1;
   } finally {
     process.off('SIGINT', onInt);

@@ -33,7 +33,6 @@ function argsWithout(names: string[], takesValue: Set<string>): string[] {
 // What `--slurm` leaves out of the ranks' command: its own flags, and --nproc (srun starts the ranks).
 const SLURM_FLAGS = ['--slurm', '--nodes', '--ntasks-per-node', '--gpus-per-node', '--cpus-per-task', '--time', '--partition', '--port', '--nproc'];
 
-
 function readJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
@@ -48,7 +47,11 @@ function setPath(target: Record<string, unknown>, assignment: string): void {
   if (eq < 1) throw new UserError(`--set ${assignment}: expected key.path=value`);
   const raw = assignment.slice(eq + 1);
   let value: unknown = raw;
-  try { value = JSON.parse(raw); } catch { /* a plain string */ }
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    /* a plain string */
+  }
   setDotted(target, assignment.slice(0, eq), value);
 }
 
@@ -71,7 +74,9 @@ export function configFromFlags(o: Record<string, unknown>): { config: TrainConf
     cfg = deepMerge(cfg, file);
   }
   const flags: Record<string, unknown> = {};
-  const put = (path: string, v: unknown) => { if (v !== undefined) setPath(flags, `${path}=${JSON.stringify(v)}`); };
+  const put = (path: string, v: unknown) => {
+    if (v !== undefined) setPath(flags, `${path}=${JSON.stringify(v)}`);
+  };
   put('data', o.data);
   put('out', o.out);
   put('epochs', o.epochs);
@@ -109,9 +114,11 @@ export function trainReporter(): (e: TrainEvent) => void {
     switch (e.kind) {
       case 'start':
         epochs = e.run.config.epochs;
-        console.error(`training ${e.run.config.model.variant} width ${e.run.config.model.width} at ${e.run.size} px on ${e.run.device} ` +
-          `(${e.run.trainImages} train / ${e.run.valImages} val images, ${e.run.batchesPerEpoch} batches per epoch, ${e.run.warmupBatches} warm-up batches)` +
-          (e.resumedFrom !== null ? `, resumed at step ${e.resumedFrom}` : ''));
+        console.error(
+          `training ${e.run.config.model.variant} width ${e.run.config.model.width} at ${e.run.size} px on ${e.run.device} ` +
+            `(${e.run.trainImages} train / ${e.run.valImages} val images, ${e.run.batchesPerEpoch} batches per epoch, ${e.run.warmupBatches} warm-up batches)` +
+            (e.resumedFrom !== null ? `, resumed at step ${e.resumedFrom}` : ''),
+        );
         console.error(`anchors: ${e.run.anchors.map((a, s) => `${SCALE_NAMES[s]} ${a.map(([w, h]) => `[${w},${h}]`).join(' ')}`).join('; ')}`);
         break;
       case 'batch':
@@ -129,16 +136,25 @@ export function trainReporter(): (e: TrainEvent) => void {
       case 'epoch': {
         const r = e.record;
         const line = (name: string, t: { objective: number; scales: Record<string, number>[] }) =>
-          `  ${name} objective ${t.objective.toFixed(3)} | ` + t.scales.map((s, i) =>
-            `${SCALE_NAMES[i]}: xy ${s.xy!.toFixed(3)} wh ${s.wh!.toFixed(3)} conf1 ${s.conf1!.toFixed(3)} conf2 ${s.conf2!.toFixed(3)} class ${s.class!.toFixed(3)}`).join(' | ');
+          `  ${name} objective ${t.objective.toFixed(3)} | ` +
+          t.scales
+            .map(
+              (s, i) =>
+                `${SCALE_NAMES[i]}: xy ${s.xy!.toFixed(3)} wh ${s.wh!.toFixed(3)} conf1 ${s.conf1!.toFixed(3)} conf2 ${s.conf2!.toFixed(3)} class ${s.class!.toFixed(3)}`,
+            )
+            .join(' | ');
         // The run's ETA from the epochs this process measured (training and validation).
         seconds.push(r.seconds);
         const left = epochs - (r.epoch + 1);
-        const eta = left > 0 ? `; ${left} epoch(s) left, ETA ${formatEta(left * seconds.reduce((a, b) => a + b, 0) / seconds.length)}` : '';
-        console.error(`epoch ${r.epoch + 1}: ${r.seconds.toFixed(0)} s, lr ${r.lr.toExponential(2)}, warm-up fraction ${r.warmFraction.toFixed(2)}${r.best ? ', best so far' : ''}${eta}`);
+        const eta = left > 0 ? `; ${left} epoch(s) left, ETA ${formatEta((left * seconds.reduce((a, b) => a + b, 0)) / seconds.length)}` : '';
+        console.error(
+          `epoch ${r.epoch + 1}: ${r.seconds.toFixed(0)} s, lr ${r.lr.toExponential(2)}, warm-up fraction ${r.warmFraction.toFixed(2)}${r.best ? ', best so far' : ''}${eta}`,
+        );
         console.error(line('train', r.train));
         console.error(line('val  ', r.val));
-        console.error(`  val recall50 ${r.val.stats.map((s) => s.recall50?.toFixed(3) ?? '-').join('/')}, avgObj ${r.val.stats.map((s) => s.avgObj?.toFixed(3) ?? '-').join('/')}, mAP@0.5 ${r.val.map50?.toFixed(3) ?? '-'}`);
+        console.error(
+          `  val recall50 ${r.val.stats.map((s) => s.recall50?.toFixed(3) ?? '-').join('/')}, avgObj ${r.val.stats.map((s) => s.avgObj?.toFixed(3) ?? '-').join('/')}, mAP@0.5 ${r.val.map50?.toFixed(3) ?? '-'}`,
+        );
         break;
       }
       case 'stopped':
@@ -156,7 +172,12 @@ export function trainReporter(): (e: TrainEvent) => void {
  * A training of a study (`daqyolo study`, its plan's end point): Ctrl-C or SIGTERM stops it after its current batch (`last` saved; the
  * study then says to run the same command again), a second signal at once.
  */
-export async function trainStoppable(config: TrainConfig, resume: boolean, control: { stop: boolean }, o: Pick<TrainOptions, 'onEvent'> = { onEvent: trainReporter() }): Promise<void> {
+export async function trainStoppable(
+  config: TrainConfig,
+  resume: boolean,
+  control: { stop: boolean },
+  o: Pick<TrainOptions, 'onEvent'> = { onEvent: trainReporter() },
+): Promise<void> {
   const signals = onStopSignals(control, 'stopping after the current batch');
   try {
     await train({ config, resume, control, ...o });
@@ -169,7 +190,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('train YOLOv3 on a dataset, logging every loss term per scale on training and validation data')
-    .option('--data <file>', 'HDF5 dataset (with --resume: the run\'s dataset at another place; its digest is checked)')
+    .option('--data <file>', "HDF5 dataset (with --resume: the run's dataset at another place; its digest is checked)")
     .option('--out <dir>', 'run directory')
     .option('--preset <name>', 'seed: the Bristol configuration (obj_scale 50, ignore 0.33, 3 warm-up epochs, lr 1e-4)', oneOf(Object.keys(presets)))
     .option('--config <file>', 'JSON config (daqyolo or keras-yolo3 config.json)')
@@ -193,7 +214,7 @@ export function registerTrain(program: Command): void {
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (--epochs may extend it)')
     .option('--nproc <n>', 'data-parallel: start n local ranks (as torchrun; --batch is the global batch)', count(MAX.processes))
     .option('--dist-url <url>', 'data-parallel: meet at tcp://host:port (rank 0 hosts it) or file:///shared/path')
-    .option('--rank <r>', 'data-parallel: this process\'s rank (with --dist-url and --world-size)', integer({ max: MAX.processes * 1024 }))
+    .option('--rank <r>', "data-parallel: this process's rank (with --dist-url and --world-size)", integer({ max: MAX.processes * 1024 }))
     .option('--world-size <w>', 'data-parallel: number of ranks', count(MAX.processes * 1024))
     .option('--sync-bn', 'data-parallel: batch norm statistics over the whole global batch')
     .option('--dist-timeout <s>', 'data-parallel: c10d timeout in seconds (default 300)', number({ min: 0, max: 7 * 86_400, exclusiveMin: true }))
@@ -204,7 +225,7 @@ export function registerTrain(program: Command): void {
     .option('--cpus-per-task <n>', 'with --slurm: cores per rank (default 8)', count(MAX.processes))
     .option('--time <hh:mm:ss>', 'with --slurm: time limit')
     .option('--partition <name>', 'with --slurm: partition', text())
-    .option('--port <n>', 'with --slurm: rank 0\'s TCPStore port (default 29500)', integer({ min: 1, max: 65_535 }))
+    .option('--port <n>', "with --slurm: rank 0's TCPStore port (default 29500)", integer({ min: 1, max: 65_535 }))
     .action(async (o) => {
       let config: TrainConfig;
       if (o.resume) {
@@ -224,15 +245,28 @@ export function registerTrain(program: Command): void {
       if (o.slurm) {
         const valued = new Set(SLURM_FLAGS);
         const args = argsWithout(SLURM_FLAGS, valued);
-        const job = { nodes: o.nodes ?? 1, tasksPerNode: o.ntasksPerNode ?? 1, gpusPerNode: o.gpusPerNode ?? 0, cpusPerTask: o.cpusPerTask ?? 8, time: o.time, partition: o.partition, port: o.port ?? 29500 };
+        const job = {
+          nodes: o.nodes ?? 1,
+          tasksPerNode: o.ntasksPerNode ?? 1,
+          gpusPerNode: o.gpusPerNode ?? 0,
+          cpusPerTask: o.cpusPerTask ?? 8,
+          time: o.time,
+          partition: o.partition,
+          port: o.port ?? 29500,
+        };
         writeScript(o.slurm, slurmTrainScript(job, args, o.slurm, config.out));
         console.log(`wrote ${o.slurm}: sbatch ${o.slurm}`);
         return;
       }
       if (o.nproc !== undefined && o.nproc > 1) {
-        if (o.distUrl || o.rank !== undefined || o.worldSize !== undefined) throw new UserError('--nproc starts its own ranks: leave out --dist-url, --rank and --world-size');
-        const status = await launchLocal(o.nproc, ['train', ...argsWithout(['--nproc'], new Set(['--nproc']))], { graceMs: (config.parallel.timeoutSeconds + 30) * 1000, threads: config.threads });
-        if (status) throw new UserError(`data-parallel training failed (${o.nproc} local ranks); the run's last checkpoint stays loadable: --resume ${config.out}`);
+        if (o.distUrl || o.rank !== undefined || o.worldSize !== undefined)
+          throw new UserError('--nproc starts its own ranks: leave out --dist-url, --rank and --world-size');
+        const status = await launchLocal(o.nproc, ['train', ...argsWithout(['--nproc'], new Set(['--nproc']))], {
+          graceMs: (config.parallel.timeoutSeconds + 30) * 1000,
+          threads: config.threads,
+        });
+        if (status)
+          throw new UserError(`data-parallel training failed (${o.nproc} local ranks); the run's last checkpoint stays loadable: --resume ${config.out}`);
         return;
       }
       const place = rankPlace(o);
@@ -241,7 +275,9 @@ export function registerTrain(program: Command): void {
       if (device !== defaultDevice(config.device)) config = { ...config, device };
       // NCCL for CUDA tensors when this libtorch has it; gloo otherwise (CPU, or CUDA through host copies).
       const backend = place && defaultDevice(config.device).startsWith('cuda') && ProcessGroup.ncclAvailable() ? 'nccl' : 'gloo';
-      const group = place ? ProcessGroup.init({ url: place.url, rank: place.rank, worldSize: place.worldSize, timeoutMs: config.parallel.timeoutSeconds * 1000, backend }) : undefined;
+      const group = place
+        ? ProcessGroup.init({ url: place.url, rank: place.rank, worldSize: place.worldSize, timeoutMs: config.parallel.timeoutSeconds * 1000, backend })
+        : undefined;
       const control = { stop: false };
       const signals = onStopSignals(control, 'stopping after the current batch and saving last');
       stopWithParent(control, 'stopping after the current batch and saving last'); // a rank of --nproc (launch.ts)

@@ -14,7 +14,14 @@ export interface AugmentOptions {
 }
 
 /** A truth box; `difficult` (VOC) is carried through for the mAP figures, which leave such boxes out. */
-export interface AugBox { x1: number; y1: number; x2: number; y2: number; cls: number; difficult?: boolean }
+export interface AugBox {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  cls: number;
+  difficult?: boolean;
+}
 
 export interface AugImage {
   data: Float32Array; // [C, H, W]
@@ -42,7 +49,10 @@ function poisson(rng: Rng, mean: number): number {
   const l = Math.exp(-mean);
   let k = 0;
   let p = 1;
-  do { k++; p *= rng(); } while (p > l);
+  do {
+    k++;
+    p *= rng();
+  } while (p > l);
   return k - 1;
 }
 function gauss(rng: Rng): number {
@@ -71,8 +81,13 @@ function shiftRows(img: AugImage, dy: number): void {
   const d = Math.max(-H, Math.min(H, dy));
   for (let c = 0; c < C; c++) {
     const plane = data.subarray(c * H * W, (c + 1) * H * W);
-    if (d > 0) { plane.copyWithin(d * W, 0, (H - d) * W); plane.fill(0, 0, d * W); }
-    else if (d < 0) { plane.copyWithin(0, -d * W, H * W); plane.fill(0, (H + d) * W, H * W); }
+    if (d > 0) {
+      plane.copyWithin(d * W, 0, (H - d) * W);
+      plane.fill(0, 0, d * W);
+    } else if (d < 0) {
+      plane.copyWithin(0, -d * W, H * W);
+      plane.fill(0, (H + d) * W, H * W);
+    }
   }
 }
 
@@ -169,9 +184,7 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
     const row = (y: number) => Math.floor(map(y + 0.5)); // the row a pixel row lands in
     remapRows(img, row);
     // Box edges follow their first and last pixel rows, so every pixel stays inside its box.
-    img.boxes = img.boxes
-      .map((b) => ({ ...b, y1: Math.max(0, row(b.y1)), y2: Math.min(H, row(Math.ceil(b.y2) - 1) + 1) }))
-      .filter((b) => b.y2 - b.y1 >= 1);
+    img.boxes = img.boxes.map((b) => ({ ...b, y1: Math.max(0, row(b.y1)), y2: Math.min(H, row(Math.ceil(b.y2) - 1) + 1) })).filter((b) => b.y2 - b.y1 >= 1);
     log.timeStretch = 1;
   }
   if (o.timeJitter > 0) {

@@ -36,7 +36,9 @@ export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayL
   const plane = C * H * W;
   const pixels: (Int32Array | null)[] = [];
   const images = reader.readDense(req.indices, undefined, pixels);
-  const boxes: AugBox[][] = req.indices.map((i) => reader.boxes(i).map(({ x1, y1, x2, y2, cls, difficult }) => ({ x1, y1, x2, y2, cls, ...(difficult ? { difficult } : {}) })));
+  const boxes: AugBox[][] = req.indices.map((i) =>
+    reader.boxes(i).map(({ x1, y1, x2, y2, cls, difficult }) => ({ x1, y1, x2, y2, cls, ...(difficult ? { difficult } : {}) })),
+  );
   const augLog: AugmentLog = {};
   const names = reader.attrs.channel_names;
   const channelNames = Array.isArray(names) ? names.map(String) : typeof names === 'string' ? [names] : undefined;

@@ -9,13 +9,18 @@ import { PATHS } from './layout.js';
 /** Collects problems; with a limit of 1 the first one is thrown (the open-time behaviour). */
 export class Problems {
   readonly list: string[] = [];
-  constructor(readonly path: string, readonly limit = 1) {}
+  constructor(
+    readonly path: string,
+    readonly limit = 1,
+  ) {}
   add(message: string): void {
     if (this.list.length >= this.limit) return;
     this.list.push(`${this.path}: ${message}`);
     if (this.limit === 1) throw new UserError(this.list[0]!);
   }
-  get full(): boolean { return this.list.length >= this.limit; }
+  get full(): boolean {
+    return this.list.length >= this.limit;
+  }
 }
 
 /** The small tables of a dataset, as the store loads them at open. */
@@ -52,18 +57,26 @@ function checkOffsets(p: Problems, name: string, off: Float64Array, images: numb
 
 /** Image index of a row, given the offsets (binary search). */
 function imageOf(off: Float64Array, row: number): number {
-  let lo = 0, hi = off.length - 2;
+  let lo = 0,
+    hi = off.length - 2;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (off[mid]! <= row) lo = mid; else hi = mid - 1;
+    if (off[mid]! <= row) lo = mid;
+    else hi = mid - 1;
   }
   return lo;
 }
 
 /** The cheap checks: everything except the pixel values. */
 export function checkTables(p: Problems, t: DatasetTablesForCheck): void {
-  for (const [k, v] of [['num_images', t.numImages], ['channels', t.channels], ['height', t.height], ['width', t.width]] as const) {
-    if (!Number.isInteger(v) || v < (k === 'num_images' ? 0 : 1)) p.add(`root attribute "${k}" is ${v}, expected a ${k === 'num_images' ? 'non-negative' : 'positive'} integer`);
+  for (const [k, v] of [
+    ['num_images', t.numImages],
+    ['channels', t.channels],
+    ['height', t.height],
+    ['width', t.width],
+  ] as const) {
+    if (!Number.isInteger(v) || v < (k === 'num_images' ? 0 : 1))
+      p.add(`root attribute "${k}" is ${v}, expected a ${k === 'num_images' ? 'non-negative' : 'positive'} integer`);
   }
   if (t.imageOffsets) checkOffsets(p, PATHS.imageOffsets, t.imageOffsets, t.numImages, t.pixelRows ?? 0, PATHS.imagePixel);
   if (t.denseShape) {
@@ -82,13 +95,15 @@ export function checkTables(p: Problems, t: DatasetTablesForCheck): void {
     const [x1, y1, x2, y2] = [t.xyxy[4 * b]!, t.xyxy[4 * b + 1]!, t.xyxy[4 * b + 2]!, t.xyxy[4 * b + 3]!];
     if (![x1, y1, x2, y2].every(Number.isFinite)) p.add(`${where(b)}: non-finite coordinate [${x1}, ${y1}, ${x2}, ${y2}]`);
     else if (!(x2 > x1) || !(y2 > y1)) p.add(`${where(b)}: box [${x1}, ${y1}, ${x2}, ${y2}] has no area (expected x2 > x1 and y2 > y1)`);
-    else if (x1 < 0 || y1 < 0 || x2 > t.width || y2 > t.height) p.add(`${where(b)}: box [${x1}, ${y1}, ${x2}, ${y2}] lies outside the ${t.width} × ${t.height} image`);
+    else if (x1 < 0 || y1 < 0 || x2 > t.width || y2 > t.height)
+      p.add(`${where(b)}: box [${x1}, ${y1}, ${x2}, ${y2}] lies outside the ${t.width} × ${t.height} image`);
     const c = t.boxClass[b];
     if (c !== undefined && (c < 0 || c >= t.numClasses)) p.add(`/boxes/class row ${b}: class ${c} is not one of the ${t.numClasses} class_names`);
   }
   const energies = (name: string, e: Float32Array | null) => {
     if (!e) return;
-    for (let k = 0; k < e.length && !p.full; k++) if (!(e[k]! >= 0) || !Number.isFinite(e[k]!)) p.add(`/${name} row ${k}: energy ${e[k]} MeV, expected a finite non-negative value`);
+    for (let k = 0; k < e.length && !p.full; k++)
+      if (!(e[k]! >= 0) || !Number.isFinite(e[k]!)) p.add(`/${name} row ${k}: energy ${e[k]} MeV, expected a finite non-negative value`);
   };
   energies(PATHS.boxEnergy, t.boxEnergy);
   energies(PATHS.interactionEnergy, t.interactionEnergy);
@@ -120,7 +135,9 @@ export function checkDenseImage(p: Problems, image: number, values: Float32Array
   const plane = values.length / channels;
   for (let k = 0; k < values.length && !p.full; k++) {
     if (!Number.isFinite(values[k]!)) {
-      const c = Math.floor(k / plane), y = Math.floor((k % plane) / width), x = k % width;
+      const c = Math.floor(k / plane),
+        y = Math.floor((k % plane) / width),
+        x = k % width;
       p.add(`/images/dense image ${image}, channel ${c}, y ${y}, x ${x}: value ${values[k]}, expected a finite number`);
     }
   }

@@ -13,22 +13,49 @@ export const TPS_GROUP = 'tps';
 
 /** Every dataset path. Rows of a table are indexed through its group's `offsets` (CSR). */
 export const PATHS = {
-  imageOffsets: 'images/offsets', imagePixel: 'images/pixel', imageValue: 'images/value', imageDense: 'images/dense', imageSeed: 'images/seed',
-  boxOffsets: 'boxes/offsets', boxXyxy: 'boxes/xyxy', boxClass: 'boxes/class', boxInteraction: 'boxes/interaction', boxProcess: 'boxes/process',
-  boxNTps: 'boxes/n_tps', boxEnergy: 'boxes/energy_mev', boxVisible: 'boxes/visible_energy_mev',
+  imageOffsets: 'images/offsets',
+  imagePixel: 'images/pixel',
+  imageValue: 'images/value',
+  imageDense: 'images/dense',
+  imageSeed: 'images/seed',
+  boxOffsets: 'boxes/offsets',
+  boxXyxy: 'boxes/xyxy',
+  boxClass: 'boxes/class',
+  boxInteraction: 'boxes/interaction',
+  boxProcess: 'boxes/process',
+  boxNTps: 'boxes/n_tps',
+  boxEnergy: 'boxes/energy_mev',
+  boxVisible: 'boxes/visible_energy_mev',
   /** Optional: VOC's `difficult` flag, written by imports only. */
   boxDifficult: 'boxes/difficult',
-  interactionOffsets: 'interactions/offsets', interactionEnergy: 'interactions/energy_mev', interactionVisible: 'interactions/visible_energy_mev',
-  interactionProcess: 'interactions/process', interactionNTps: 'interactions/n_tps', interactionBox: 'interactions/box', interactionVertex: 'interactions/vertex',
-  tpOffsets: 'tps/offsets', tpChannel: 'tps/channel', tpTimeStart: 'tps/time_start', tpTimePeak: 'tps/time_peak', tpTimeOverThreshold: 'tps/time_over_threshold',
-  tpOwner: 'tps/owner', tpAdcIntegral: 'tps/adc_integral', tpAdcPeak: 'tps/adc_peak',
-  backgroundDecays: 'background/decays', backgroundTpsBySource: 'background/tps_by_source',
+  interactionOffsets: 'interactions/offsets',
+  interactionEnergy: 'interactions/energy_mev',
+  interactionVisible: 'interactions/visible_energy_mev',
+  interactionProcess: 'interactions/process',
+  interactionNTps: 'interactions/n_tps',
+  interactionBox: 'interactions/box',
+  interactionVertex: 'interactions/vertex',
+  tpOffsets: 'tps/offsets',
+  tpChannel: 'tps/channel',
+  tpTimeStart: 'tps/time_start',
+  tpTimePeak: 'tps/time_peak',
+  tpTimeOverThreshold: 'tps/time_over_threshold',
+  tpOwner: 'tps/owner',
+  tpAdcIntegral: 'tps/adc_integral',
+  tpAdcPeak: 'tps/adc_peak',
+  backgroundDecays: 'background/decays',
+  backgroundTpsBySource: 'background/tps_by_source',
   /** Imports only: each image's source file, its size [w, h], the letterbox [sx, sy, dx, dy] and the import report (JSON). */
   /** Imported TPs only (daqyolo import tps): each image's [window index, face] and the whole TP
    *  table (every TP of every plane, stream-wide owners, origin), see TP_IMPORT_COLUMNS. */
-  importTpWindow: 'import/tp_window', importTpInteractions: 'import/tp_interactions', importTpInteractionOrigin: 'import/tp_interaction_origin',
+  importTpWindow: 'import/tp_window',
+  importTpInteractions: 'import/tp_interactions',
+  importTpInteractionOrigin: 'import/tp_interaction_origin',
   importTpSources: 'import/tp_sources',
-  importSourceFile: 'import/source_file', importSourceSize: 'import/source_size', importTransform: 'import/transform', importReport: 'import/report',
+  importSourceFile: 'import/source_file',
+  importSourceSize: 'import/source_size',
+  importTransform: 'import/transform',
+  importReport: 'import/report',
 } as const;
 
 /** The split index list of one split. */
@@ -120,7 +147,15 @@ export const COLUMNS: readonly ColumnSpec[] = [
 export const DENSE_IMAGES = { path: PATHS.imageDense, dtype: '<f' } as const;
 
 /** Datasets every file must have (besides the layout's images and the splits). */
-export const REQUIRED = [PATHS.boxOffsets, PATHS.interactionOffsets, PATHS.boxXyxy, PATHS.boxClass, PATHS.boxInteraction, PATHS.interactionEnergy, PATHS.interactionBox] as const;
+export const REQUIRED = [
+  PATHS.boxOffsets,
+  PATHS.interactionOffsets,
+  PATHS.boxXyxy,
+  PATHS.boxClass,
+  PATHS.boxInteraction,
+  PATHS.interactionEnergy,
+  PATHS.interactionBox,
+] as const;
 
 /** Root attributes the writer sets on every file (the caller adds config, class_names, process_names, …). */
 export const ROOT_ATTRIBUTES = ['format', 'format_version', 'num_images', 'channels', 'height', 'width', 'layout'] as const;

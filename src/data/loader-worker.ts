@@ -14,7 +14,9 @@ parentPort!.on('message', (req: BatchRequest | { close: true }) => {
   }
   if (inject && answered++ >= inject.afterRequests) {
     if (inject.kind === 'exit') process.exit(3);
-    setImmediate(() => { throw new Error('injected worker failure'); });
+    setImmediate(() => {
+      throw new Error('injected worker failure');
+    });
     return;
   }
   try {

@@ -72,7 +72,10 @@ export class BatchLoader {
       const req = this.#queue.shift()!;
       let resolve!: (b: LoadedBatch) => void;
       let reject!: (e: Error) => void;
-      const promise = new Promise<LoadedBatch>((res, rej) => { resolve = res; reject = rej; });
+      const promise = new Promise<LoadedBatch>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
       promise.catch(() => {}); // handled by the consumer in next()
       this.#inFlight.set(req.id, { resolve, reject, promise });
       this.#workers[this.#next++ % this.#workers.length]!.postMessage(req);

@@ -7,7 +7,15 @@ import type { DatasetReader, DatasetTables } from './store.js';
 
 /** The anchors of the seed's SNNu dataset, in 480-px images (Bristol DAQ ML studies; PHYSICS.md). */
 export const SEED_ANCHORS: [number, number][] = [
-  [3, 2], [3, 3], [4, 3], [6, 6], [9, 12], [13, 33], [26, 16], [39, 51], [217, 143],
+  [3, 2],
+  [3, 3],
+  [4, 3],
+  [6, 6],
+  [9, 12],
+  [13, 33],
+  [26, 16],
+  [39, 51],
+  [217, 143],
 ];
 
 export interface DatasetStats {
@@ -33,7 +41,14 @@ export interface DatasetStats {
   } | null;
 }
 
-interface Percentiles { mean: number; p10: number; p50: number; p90: number; p99: number; max: number }
+interface Percentiles {
+  mean: number;
+  p10: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
 
 function percentiles(a: Float32Array): Percentiles {
   if (a.length === 0) return { mean: 0, p10: 0, p50: 0, p90: 0, p99: 0, max: 0 };
@@ -64,8 +79,12 @@ export function datasetStats(r: DatasetReader & DatasetTables): DatasetStats {
   const pc = r.pixelCounts();
   let occupancy: DatasetStats['occupancy'] = null;
   if (pc) {
-    let sum = 0, max = 0;
-    for (const v of pc) { sum += v; max = Math.max(max, v); }
+    let sum = 0,
+      max = 0;
+    for (const v of pc) {
+      sum += v;
+      max = Math.max(max, v);
+    }
     occupancy = { meanPixelsPerImage: sum / n, meanFraction: sum / n / (r.height * r.width), maxPixels: max };
   }
   const perImage = (name: 'decays' | 'tps_by_source') => {
@@ -131,11 +150,32 @@ export function formatStats(s: DatasetStats): string {
   const f = (x: number, d = 2) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(d));
   const lines: string[] = [];
   lines.push(`${s.file}: ${s.images} images, [C,H,W] = [${s.shape.join(',')}], ${s.layout}, classes ${s.classNames.join(',')}`);
-  lines.push(`splits: ${Object.entries(s.splits).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  if (s.occupancy) lines.push(`occupancy: ${f(s.occupancy.meanPixelsPerImage, 1)} non-zero pixels per image (${(100 * s.occupancy.meanFraction).toFixed(3)} %), max ${s.occupancy.maxPixels}`);
-  if (s.tpsPerImage) lines.push(`TPs per image (one face, one window) by source: ${Object.entries(s.tpsPerImage).map(([k, v]) => `${k} ${f(v, 3)}`).join(', ')}`);
-  if (s.decaysPerImage) lines.push(`decays per image (one face, one window) by source: ${Object.entries(s.decaysPerImage).map(([k, v]) => `${k} ${f(v, 3)}`).join(', ')}`);
-  lines.push(`boxes per image: mean ${f(s.boxesPerImage.mean)}; images with ${Object.entries(s.boxesPerImage.histogram).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  lines.push(
+    `splits: ${Object.entries(s.splits)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  if (s.occupancy)
+    lines.push(
+      `occupancy: ${f(s.occupancy.meanPixelsPerImage, 1)} non-zero pixels per image (${(100 * s.occupancy.meanFraction).toFixed(3)} %), max ${s.occupancy.maxPixels}`,
+    );
+  if (s.tpsPerImage)
+    lines.push(
+      `TPs per image (one face, one window) by source: ${Object.entries(s.tpsPerImage)
+        .map(([k, v]) => `${k} ${f(v, 3)}`)
+        .join(', ')}`,
+    );
+  if (s.decaysPerImage)
+    lines.push(
+      `decays per image (one face, one window) by source: ${Object.entries(s.decaysPerImage)
+        .map(([k, v]) => `${k} ${f(v, 3)}`)
+        .join(', ')}`,
+    );
+  lines.push(
+    `boxes per image: mean ${f(s.boxesPerImage.mean)}; images with ${Object.entries(s.boxesPerImage.histogram)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')}`,
+  );
   const p = (q: Percentiles) => `mean ${f(q.mean, 1)}, p10 ${q.p10}, p50 ${q.p50}, p90 ${q.p90}, p99 ${q.p99}, max ${q.max}`;
   lines.push(`box width (channels axis, px): ${p(s.boxSize.w)}`);
   lines.push(`box height (time axis, px):    ${p(s.boxSize.h)}`);
@@ -145,14 +185,15 @@ export function formatStats(s: DatasetStats): string {
     if (e.interactions[i] === 0) continue;
     const lo = e.binsMeV[i];
     const label = i === e.binsMeV.length - 1 ? `≥${lo}` : `${lo}–${lo + 5}`;
-    lines.push(`  ${label.padEnd(6)} MeV: ${String(e.interactions[i]).padStart(6)}  with box ${(100 * e.withBox[i] / e.interactions[i]).toFixed(1)} %`);
+    lines.push(`  ${label.padEnd(6)} MeV: ${String(e.interactions[i]).padStart(6)}  with box ${((100 * e.withBox[i]) / e.interactions[i]).toFixed(1)} %`);
   }
   if (s.anchors) {
     const a = (xs: [number, number][]) => xs.map(([x, y]) => `[${x},${y}]`).join(' ');
     lines.push(`anchors (IoU k-means, k=9, in 480 px): ${a(s.anchors.kmeans)}  mean best IoU ${s.anchors.meanIouOwn.toFixed(3)}`);
     lines.push(`seed anchors:                          ${a(s.anchors.seed)}  mean best IoU of these boxes ${s.anchors.meanIouSeed.toFixed(3)}`);
     // Per scale, ours by area (smallest three → detailed) beside the seed's as it grouped them.
-    const own = [...s.anchors.kmeans].sort((p, q) => p[0] * p[1] - q[0] * q[1]), seed = s.anchors.seed;
+    const own = [...s.anchors.kmeans].sort((p, q) => p[0] * p[1] - q[0] * q[1]),
+      seed = s.anchors.seed;
     (['detailed', 'intermediate', 'coarse'] as const).forEach((name, k) => {
       lines.push(`  ${name.padEnd(12)} ours ${a(own.slice(3 * k, 3 * k + 3)).padEnd(28)} seed ${a(seed.slice(3 * k, 3 * k + 3))}`);
     });

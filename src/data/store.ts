@@ -12,15 +12,31 @@ import { FORMAT_VERSION, PATHS, REQUIRED, COLUMNS_ATTRIBUTE, splitPath } from '.
 export { DatasetWriter, checkOutput, FORMAT_VERSION, FORMAT_NAME } from './writer.js';
 
 export interface DatasetBox {
-  x1: number; y1: number; x2: number; y2: number; cls: number; interaction: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  cls: number;
+  interaction: number;
   /** Present (true) for VOC "difficult" boxes of imported datasets (/boxes/difficult). */
   difficult?: true;
 }
-export interface Interaction { energyMeV: number; process: string; visibleEnergyMeV: number; nTps: number; box: number /* index into this image's boxes or -1 */ }
+export interface Interaction {
+  energyMeV: number;
+  process: string;
+  visibleEnergyMeV: number;
+  nTps: number;
+  box: number; /* index into this image's boxes or -1 */
+}
 
 export interface DatasetReader {
-  readonly path: string; readonly numImages: number; readonly channels: number; readonly height: number; readonly width: number;
-  readonly classNames: string[]; readonly attrs: Record<string, unknown>; // includes the generation config
+  readonly path: string;
+  readonly numImages: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly classNames: string[];
+  readonly attrs: Record<string, unknown>; // includes the generation config
   split(name: 'train' | 'val' | 'eval'): Int32Array;
   readDense(indices: ArrayLike<number>, out?: Float32Array, pixels?: (Int32Array | null)[]): Float32Array; // N*C*H*W, zero-filled then scattered; pixels[k] = stored pixel indices (sparse layout)
   boxes(index: number): DatasetBox[];
@@ -31,9 +47,25 @@ export interface DatasetReader {
   close(): void;
 }
 
-export interface DatasetIdentity { images: number; channels: number; height: number; width: number; layout: string; boxes: number; splits: Record<string, number>; digest: string }
+export interface DatasetIdentity {
+  images: number;
+  channels: number;
+  height: number;
+  width: number;
+  layout: string;
+  boxes: number;
+  splits: Record<string, number>;
+  digest: string;
+}
 
-export interface AllInteractions { energy: Float32Array; visible: Float32Array; process: Int32Array; box: Int32Array; image: Int32Array; nTps: Int32Array }
+export interface AllInteractions {
+  energy: Float32Array;
+  visible: Float32Array;
+  process: Int32Array;
+  box: Int32Array;
+  image: Int32Array;
+  nTps: Int32Array;
+}
 
 /** Extra tables for stats and event displays (not needed by training). */
 export interface DatasetTables {
@@ -46,7 +78,15 @@ export interface DatasetTables {
   allInteractions(): AllInteractions;
   processNames: string[];
   /** Raw TPs of one image when stored. */
-  tps(index: number): { channel: Int32Array; timeStart: Int32Array; timePeak: Int32Array; timeOverThreshold: Int32Array; adcIntegral: Float32Array; adcPeak: Float32Array; owner: Int32Array } | null;
+  tps(index: number): {
+    channel: Int32Array;
+    timeStart: Int32Array;
+    timePeak: Int32Array;
+    timeOverThreshold: Int32Array;
+    adcIntegral: Float32Array;
+    adcPeak: Float32Array;
+    owner: Int32Array;
+  } | null;
 }
 
 const toNumbers = (v: unknown): Float64Array => {
@@ -72,7 +112,11 @@ class Reader implements DatasetReader, DatasetTables {
   private boxCache: { xyxy: Float32Array; cls: Int32Array; inter: Int32Array; difficult: Int32Array | null } | null = null;
   private intCache: AllInteractions | null = null;
 
-  constructor(readonly path: string, private readonly f: H5File, problems = new Problems(path)) {
+  constructor(
+    readonly path: string,
+    private readonly f: H5File,
+    problems = new Problems(path),
+  ) {
     const need = (name: string): H5Dataset => {
       const d = f.get(name);
       if (!d || !(d instanceof h5wasm.Dataset)) throw new UserError(`${path}: not a daqyolo dataset: missing dataset /${name}`);
@@ -89,7 +133,11 @@ class Reader implements DatasetReader, DatasetTables {
     for (const k of Object.keys(a)) {
       const v = f.get_attribute(k, true);
       if (k === 'config' && typeof v === 'string') {
-        try { this.attrs[k] = JSON.parse(v); } catch { throw new UserError(`${path}: root attribute "config" is not valid JSON`); }
+        try {
+          this.attrs[k] = JSON.parse(v);
+        } catch {
+          throw new UserError(`${path}: root attribute "config" is not valid JSON`);
+        }
       } else this.attrs[k] = v;
     }
     this.numImages = Number(attr('num_images'));
@@ -105,7 +153,8 @@ class Reader implements DatasetReader, DatasetTables {
       this.pixelDs = need(PATHS.imagePixel);
       this.valueDs = need(PATHS.imageValue);
       this.denseDs = null;
-      if (this.imgOff.length !== this.numImages + 1) throw new UserError(`${path}: /images/offsets has ${this.imgOff.length} entries, expected num_images + 1 = ${this.numImages + 1}`);
+      if (this.imgOff.length !== this.numImages + 1)
+        throw new UserError(`${path}: /images/offsets has ${this.imgOff.length} entries, expected num_images + 1 = ${this.numImages + 1}`);
     } else {
       this.imgOff = null;
       this.pixelDs = null;
@@ -128,9 +177,18 @@ class Reader implements DatasetReader, DatasetTables {
     const boxEnergy = ds(PATHS.boxEnergy);
     const t = this.boxTables();
     return {
-      numImages: this.numImages, channels: this.channels, height: this.height, width: this.width, numClasses: this.classNames.length,
-      imageOffsets: this.imgOff, pixelRows: this.pixelDs ? this.pixelDs.shape![0]! : null, denseShape: this.denseDs ? this.denseDs.shape! : null,
-      boxOffsets: this.boxOff, interactionOffsets: this.intOff, xyxy: t.xyxy, boxClass: t.cls,
+      numImages: this.numImages,
+      channels: this.channels,
+      height: this.height,
+      width: this.width,
+      numClasses: this.classNames.length,
+      imageOffsets: this.imgOff,
+      pixelRows: this.pixelDs ? this.pixelDs.shape![0]! : null,
+      denseShape: this.denseDs ? this.denseDs.shape! : null,
+      boxOffsets: this.boxOff,
+      interactionOffsets: this.intOff,
+      xyxy: t.xyxy,
+      boxClass: t.cls,
       boxEnergy: boxEnergy ? Float32Array.from(boxEnergy.value as ArrayLike<number>) : null,
       interactionEnergy: Float32Array.from(ds(PATHS.interactionEnergy)!.value as ArrayLike<number>),
       interactionRows: ds(PATHS.interactionEnergy)!.shape![0]!,
@@ -145,8 +203,14 @@ class Reader implements DatasetReader, DatasetTables {
       h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     }
     return {
-      images: this.numImages, channels: this.channels, height: this.height, width: this.width, layout: this.layout, boxes: t.xyxy.length / 4,
-      splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, t.splits[s].length])), digest: h.digest('hex').slice(0, 16),
+      images: this.numImages,
+      channels: this.channels,
+      height: this.height,
+      width: this.width,
+      layout: this.layout,
+      boxes: t.xyxy.length / 4,
+      splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, t.splits[s].length])),
+      digest: h.digest('hex').slice(0, 16),
     };
   }
 
@@ -157,12 +221,22 @@ class Reader implements DatasetReader, DatasetTables {
     for (let i = 0; i < this.numImages && !problems.full; i += step) {
       const end = Math.min(this.numImages, i + step);
       if (this.denseDs) {
-        for (let k = i; k < end && !problems.full; k++) checkDenseImage(problems, k, this.read(this.denseDs, PATHS.imageDense, [[k, k + 1]]) as Float32Array, this.channels, this.width);
+        for (let k = i; k < end && !problems.full; k++)
+          checkDenseImage(problems, k, this.read(this.denseDs, PATHS.imageDense, [[k, k + 1]]) as Float32Array, this.channels, this.width);
       } else {
-        const a = this.imgOff![i]!, b = this.imgOff![end]!;
+        const a = this.imgOff![i]!,
+          b = this.imgOff![end]!;
         if (b > a) {
-          checkSparsePixels(problems, t, a, this.read(this.pixelDs!, PATHS.imagePixel, [[a, b]]) as Int32Array,
-            this.read(this.valueDs!, PATHS.imageValue, [[a, b], [0, this.channels]]) as Float32Array);
+          checkSparsePixels(
+            problems,
+            t,
+            a,
+            this.read(this.pixelDs!, PATHS.imagePixel, [[a, b]]) as Int32Array,
+            this.read(this.valueDs!, PATHS.imageValue, [
+              [a, b],
+              [0, this.channels],
+            ]) as Float32Array,
+          );
         }
       }
       onImages?.(end);
@@ -189,7 +263,10 @@ class Reader implements DatasetReader, DatasetTables {
         const path = `${prefix}/${k}`;
         try {
           const o = g.get(k);
-          if (!o) { problems.add(`${path}: cannot be opened`); continue; }
+          if (!o) {
+            problems.add(`${path}: cannot be opened`);
+            continue;
+          }
           if (!(o instanceof h5wasm.Group) && !(o instanceof h5wasm.Dataset)) continue; // links, datatypes
           for (const a of Object.keys(o.attrs)) o.get_attribute(a, true);
           if (o instanceof h5wasm.Group) walk(o, path);
@@ -230,7 +307,9 @@ class Reader implements DatasetReader, DatasetTables {
    * are put in pixels[k] (null for dense datasets), so callers need not scan for non-zero pixels.
    */
   readDense(indices: ArrayLike<number>, out?: Float32Array, pixels?: (Int32Array | null)[]): Float32Array {
-    const C = this.channels, H = this.height, W = this.width;
+    const C = this.channels,
+      H = this.height,
+      W = this.width;
     const per = C * H * W;
     const n = indices.length;
     if (out && out.length < n * per) throw new UserError(`readDense: output holds ${out.length} values, need ${n * per}`);
@@ -248,14 +327,18 @@ class Reader implements DatasetReader, DatasetTables {
         if (pixels) pixels[k] = null;
         continue;
       }
-      const a = this.imgOff![i], b = this.imgOff![i + 1];
+      const a = this.imgOff![i],
+        b = this.imgOff![i + 1];
       if (b <= a) {
         if (pixels) pixels[k] = new Int32Array(0);
         continue;
       }
       const pix = this.read(this.pixelDs!, PATHS.imagePixel, [[a, b]]) as Int32Array;
       if (pixels) pixels[k] = pix;
-      const val = this.read(this.valueDs!, PATHS.imageValue, [[a, b], [0, C]]) as Float32Array;
+      const val = this.read(this.valueDs!, PATHS.imageValue, [
+        [a, b],
+        [0, C],
+      ]) as Float32Array;
       const base = k * per;
       for (let p = 0; p < pix.length; p++) {
         if (!(pix[p]! >= 0 && pix[p]! < plane) || !val.subarray(p * C, p * C + C).every(Number.isFinite)) {
@@ -285,7 +368,15 @@ class Reader implements DatasetReader, DatasetTables {
     const t = this.boxTables();
     const out: DatasetBox[] = [];
     for (let b = this.boxOff[index]; b < this.boxOff[index + 1]; b++) {
-      out.push({ x1: t.xyxy[4 * b], y1: t.xyxy[4 * b + 1], x2: t.xyxy[4 * b + 2], y2: t.xyxy[4 * b + 3], cls: t.cls[b], interaction: t.inter[b], ...(t.difficult?.[b] ? { difficult: true as const } : {}) });
+      out.push({
+        x1: t.xyxy[4 * b],
+        y1: t.xyxy[4 * b + 1],
+        x2: t.xyxy[4 * b + 2],
+        y2: t.xyxy[4 * b + 3],
+        cls: t.cls[b],
+        interaction: t.inter[b],
+        ...(t.difficult?.[b] ? { difficult: true as const } : {}),
+      });
     }
     return out;
   }
@@ -329,7 +420,8 @@ class Reader implements DatasetReader, DatasetTables {
     const images = split ? this.split(split) : null;
     const ranges: [number, number][] = images ? Array.from(images, (i) => [this.boxOff[i], this.boxOff[i + 1]]) : [[0, this.boxOff[this.numImages]]];
     const n = ranges.reduce((a, [s, e]) => a + e - s, 0);
-    const w = new Float32Array(n), h = new Float32Array(n);
+    const w = new Float32Array(n),
+      h = new Float32Array(n);
     let k = 0;
     for (const [s, e] of ranges) {
       for (let b = s; b < e; b++, k++) {
@@ -390,7 +482,11 @@ export function openDataset(path: string, problems?: Problems): DatasetReader & 
   try {
     return new Reader(path, f, problems);
   } catch (e) {
-    try { f.close(); } catch { /* the file is already unreadable; the first error is the one to report */ }
+    try {
+      f.close();
+    } catch {
+      /* the file is already unreadable; the first error is the one to report */
+    }
     if (e instanceof UserError) throw e;
     throw new UserError(`${path}: corrupt or unreadable dataset (${h5Cause(e)})`);
   }

@@ -62,8 +62,13 @@ export async function* streamImagesParallel(o: StreamOptions & { workers: number
   const sim = new Simulator(o.config, o.seed);
   const { channels, height, width } = sim.layout;
   for await (const c of generateChunks({
-    config: o.config, seed: o.seed, start: o.start, count: o.count, workers: o.workers,
-    chunkSize: o.chunkSize ?? 100, signal: o.mode !== 'background',
+    config: o.config,
+    seed: o.seed,
+    start: o.start,
+    count: o.count,
+    workers: o.workers,
+    chunkSize: o.chunkSize ?? 100,
+    signal: o.mode !== 'background',
   })) {
     yield* unpackChunk(c, channels, height, width);
   }
@@ -89,8 +94,13 @@ export interface StreamedPixels {
 export async function* streamPixels(o: StreamOptions & { workers: number; chunkSize?: number }): AsyncGenerator<StreamedPixels> {
   const { channels, height, width } = imageLayout(o.config);
   for await (const c of generateChunks({
-    config: o.config, seed: o.seed, start: o.start, count: o.count, workers: o.workers,
-    chunkSize: o.chunkSize ?? 100, signal: o.mode !== 'background',
+    config: o.config,
+    seed: o.seed,
+    start: o.start,
+    count: o.count,
+    workers: o.workers,
+    chunkSize: o.chunkSize ?? 100,
+    signal: o.mode !== 'background',
   })) {
     let p = 0;
     for (let i = 0; i < c.count; i++) {
@@ -102,18 +112,33 @@ export async function* streamPixels(o: StreamOptions & { workers: number; chunkS
 }
 
 function* unpackChunk(c: PackedChunk, C: number, H: number, W: number): Generator<StreamedImage> {
-  let p = 0, b = 0, k = 0;
+  let p = 0,
+    b = 0,
+    k = 0;
   const plane = H * W;
   for (let i = 0; i < c.count; i++) {
     const image = new Float32Array(C * plane);
     for (let q = 0; q < c.pixelCounts[i]; q++, p++) for (let ch = 0; ch < C; ch++) image[ch * plane + c.pixels[p]] = c.values[p * C + ch];
     const boxes: DatasetBox[] = [];
     for (let j = 0; j < c.boxCounts[i]; j++, b++) {
-      boxes.push({ x1: c.boxes[4 * b], y1: c.boxes[4 * b + 1], x2: c.boxes[4 * b + 2], y2: c.boxes[4 * b + 3], cls: c.boxClass[b], interaction: c.boxInteraction[b] });
+      boxes.push({
+        x1: c.boxes[4 * b],
+        y1: c.boxes[4 * b + 1],
+        x2: c.boxes[4 * b + 2],
+        y2: c.boxes[4 * b + 3],
+        cls: c.boxClass[b],
+        interaction: c.boxInteraction[b],
+      });
     }
     const interactions: Interaction[] = [];
     for (let j = 0; j < c.interactionCounts[i]; j++, k++) {
-      interactions.push({ energyMeV: c.intEnergy[k], process: PROCESSES[c.intProcess[k]], visibleEnergyMeV: c.intVisible[k], nTps: c.intNTps[k], box: c.intBox[k] });
+      interactions.push({
+        energyMeV: c.intEnergy[k],
+        process: PROCESSES[c.intProcess[k]],
+        visibleEnergyMeV: c.intVisible[k],
+        nTps: c.intNTps[k],
+        box: c.intBox[k],
+      });
     }
     yield { index: c.start + i, image, channels: C, height: H, width: W, boxes, interactions };
   }
@@ -122,7 +147,14 @@ function* unpackChunk(c: PackedChunk, C: number, H: number, W: number): Generato
 function recordBoxes(r: ImageRecord): DatasetBox[] {
   const out: DatasetBox[] = [];
   for (let b = 0; b < r.boxClass.length; b++) {
-    out.push({ x1: r.boxes[4 * b], y1: r.boxes[4 * b + 1], x2: r.boxes[4 * b + 2], y2: r.boxes[4 * b + 3], cls: r.boxClass[b], interaction: r.boxInteraction[b] });
+    out.push({
+      x1: r.boxes[4 * b],
+      y1: r.boxes[4 * b + 1],
+      x2: r.boxes[4 * b + 2],
+      y2: r.boxes[4 * b + 3],
+      cls: r.boxClass[b],
+      interaction: r.boxInteraction[b],
+    });
   }
   return out;
 }

@@ -5,7 +5,13 @@
 import { whIou } from '../geometry/box.js';
 
 /** A truth box in network-input pixels: corners and class index. */
-export interface PixelBox { x1: number; y1: number; x2: number; y2: number; cls: number }
+export interface PixelBox {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  cls: number;
+}
 
 export interface EncodeSpec {
   /** Network input height and width (multiples of 32). */
@@ -69,7 +75,10 @@ export function encodeTargets(batch: PixelBox[][], spec: EncodeSpec): EncodedTar
       let bestIou = -1;
       for (const an of flatAnchors) {
         const iou = whIou(w, h, an.w, an.h);
-        if (iou > bestIou) { bestIou = iou; best = an; }
+        if (iou > bestIou) {
+          bestIou = iou;
+          best = an;
+        }
       }
       const [gh, gw] = grids[best.s]!;
       const gx = (cx / spec.netW) * gw;
@@ -111,4 +120,3 @@ export function encodeTargets(batch: PixelBox[][], spec: EncodeSpec): EncodedTar
   });
   return { yTrue, shapes, trueBoxes, ownerGrid, maxBoxes, collisions, perScale };
 }
-

@@ -10,7 +10,20 @@ import type { PackedChunk } from '../sim/pack.js';
 import { commitTemp, fsyncPath, ioCause, removeStaleTemps, tempName, WriteError } from '../util/atomic-write.js';
 import { h5wasm, h5Cause, type H5Dataset, type H5File } from './h5.js';
 import type { SplitName } from './splits.js';
-import { CHUNK_ROWS, COLUMNS, COLUMNS_ATTRIBUTE, DENSE_IMAGES, FORMAT_NAME, FORMAT_VERSION, GROUPS, H5_DTYPE, PATHS, TPS_GROUP, splitPath, type ColumnType } from './layout.js';
+import {
+  CHUNK_ROWS,
+  COLUMNS,
+  COLUMNS_ATTRIBUTE,
+  DENSE_IMAGES,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  GROUPS,
+  H5_DTYPE,
+  PATHS,
+  TPS_GROUP,
+  splitPath,
+  type ColumnType,
+} from './layout.js';
 
 export { FORMAT_VERSION, FORMAT_NAME } from './layout.js';
 
@@ -82,8 +95,12 @@ export class DatasetWriter {
     const C = opts.channels;
     if (opts.layout === 'dense') {
       const ds = f.create_dataset({
-        name: DENSE_IMAGES.path, data: new Float32Array(0), shape: [0, C, opts.height, opts.width],
-        maxshape: [null, C, opts.height, opts.width], chunks: [1, C, opts.height, opts.width], dtype: DENSE_IMAGES.dtype,
+        name: DENSE_IMAGES.path,
+        data: new Float32Array(0),
+        shape: [0, C, opts.height, opts.width],
+        maxshape: [null, C, opts.height, opts.width],
+        chunks: [1, C, opts.height, opts.width],
+        dtype: DENSE_IMAGES.dtype,
       }) as H5Dataset;
       this.cols.set(DENSE_IMAGES.path, { ds, rows: 0, cols: C * opts.height * opts.width, twoD: false });
     }
@@ -99,8 +116,12 @@ export class DatasetWriter {
   private column(name: string, type: ColumnType, cols?: number, chunkRows = CHUNK_ROWS): void {
     const data = type === 'f8' ? new Float64Array(0) : type === 'f4' ? new Float32Array(0) : type === 'u4' ? new Uint32Array(0) : new Int32Array(0);
     const ds = this.file!.create_dataset({
-      name, data, shape: cols === undefined ? [0] : [0, cols], maxshape: cols === undefined ? [null] : [null, cols],
-      chunks: cols === undefined ? [chunkRows] : [Math.max(1, chunkRows >> 2), cols], dtype: H5_DTYPE[type],
+      name,
+      data,
+      shape: cols === undefined ? [0] : [0, cols],
+      maxshape: cols === undefined ? [null] : [null, cols],
+      chunks: cols === undefined ? [chunkRows] : [Math.max(1, chunkRows >> 2), cols],
+      dtype: H5_DTYPE[type],
     }) as H5Dataset;
     this.cols.set(name, { ds, rows: 0, cols: cols ?? 1, twoD: cols !== undefined });
   }
@@ -130,13 +151,27 @@ export class DatasetWriter {
     if (name === DENSE_IMAGES.path) {
       const [, C, H, W] = c.ds.shape!;
       c.ds.resize([c.rows + n, C, H, W]);
-      c.ds.write_slice([[c.rows, c.rows + n], [0, C], [0, H], [0, W]], data);
+      c.ds.write_slice(
+        [
+          [c.rows, c.rows + n],
+          [0, C],
+          [0, H],
+          [0, W],
+        ],
+        data,
+      );
     } else if (!c.twoD) {
       c.ds.resize([c.rows + n]);
       c.ds.write_slice([[c.rows, c.rows + n]], data);
     } else {
       c.ds.resize([c.rows + n, c.cols]);
-      c.ds.write_slice([[c.rows, c.rows + n], [0, c.cols]], data);
+      c.ds.write_slice(
+        [
+          [c.rows, c.rows + n],
+          [0, c.cols],
+        ],
+        data,
+      );
     }
     c.rows += n;
   }
@@ -152,13 +187,17 @@ export class DatasetWriter {
   private appendChunkUnguarded(c: WriterChunk): void {
     if (c.start !== this.images) throw new Error(`chunk starts at image ${c.start}, expected ${this.images}`);
     const o = this.offsets;
-    const push = (arr: number[], counts: Int32Array) => { let last = arr[arr.length - 1]; for (const k of counts) arr.push((last += k)); };
+    const push = (arr: number[], counts: Int32Array) => {
+      let last = arr[arr.length - 1];
+      for (const k of counts) arr.push((last += k));
+    };
     if (this.opts.storeTps && (!c.tps || !c.tpCounts)) throw new Error('chunk has no TPs but the dataset stores them');
     for (const col of this.columnsWritten()) this.append(col.path, col.from(c));
     if (this.opts.layout === 'sparse') {
       push(o.images, c.pixelCounts);
     } else if (c.dense) {
-      if (c.dense.length !== c.count * this.opts.channels * this.opts.height * this.opts.width) throw new Error(`dense chunk holds ${c.dense.length} values, expected ${c.count} images`);
+      if (c.dense.length !== c.count * this.opts.channels * this.opts.height * this.opts.width)
+        throw new Error(`dense chunk holds ${c.dense.length} values, expected ${c.count} images`);
       this.append(DENSE_IMAGES.path, c.dense);
     } else {
       const { channels: C, height: H, width: W } = this.opts;
@@ -192,7 +231,8 @@ export class DatasetWriter {
     const group = name.includes('/') ? name.slice(0, name.lastIndexOf('/')) : '';
     if (group && !f.get(group)) f.create_group(group);
     if (Array.isArray(data)) f.create_dataset({ name, data });
-    else f.create_dataset({ name, data, shape: shape ?? [data.length], dtype: data instanceof Float64Array ? '<d' : data instanceof Float32Array ? '<f' : '<i' });
+    else
+      f.create_dataset({ name, data, shape: shape ?? [data.length], dtype: data instanceof Float64Array ? '<d' : data instanceof Float32Array ? '<f' : '<i' });
   }
 
   /** Writes offsets, splits and attributes, closes and renames to the output name. */
@@ -211,7 +251,10 @@ export class DatasetWriter {
       const n = parts.reduce((a, p) => a + p.length, 0);
       const all = new Int32Array(n);
       let k = 0;
-      for (const p of parts) { all.set(p, k); k += p.length; }
+      for (const p of parts) {
+        all.set(p, k);
+        k += p.length;
+      }
       const ds = f.create_dataset({ name, data: all, shape: [n / columns.length, columns.length], dtype: '<i' }) as H5Dataset;
       ds.create_attribute(COLUMNS_ATTRIBUTE, [...columns]);
     };
@@ -244,7 +287,11 @@ export class DatasetWriter {
   /** Closes and deletes the temporary file (idempotent; safe from signal handlers). */
   abort(): void {
     if (this.finished) return;
-    try { this.file?.close(); } catch { /* already broken: removing it is all that matters */ }
+    try {
+      this.file?.close();
+    } catch {
+      /* already broken: removing it is all that matters */
+    }
     this.file = null;
     rmSync(this.tmpPath, { force: true });
   }

@@ -48,7 +48,15 @@ export interface BurstStreamCheckOptions {
 }
 
 export interface BurstStreamCheck {
-  calibration: { interactions: number; detected: number; candidates: number; fpCount: number; faceSeconds: number; fpHzPerModule: number; multiplicity: number };
+  calibration: {
+    interactions: number;
+    detected: number;
+    candidates: number;
+    fpCount: number;
+    faceSeconds: number;
+    fpHzPerModule: number;
+    multiplicity: number;
+  };
   computation: BurstComputation;
   points: BurstValidationPoint[];
   maxAbsPull: number;
@@ -63,26 +71,39 @@ export async function burstStreamCheck(o: BurstStreamCheckOptions): Promise<Burs
   const detector = o.detector ?? baselineDetector(layout, o.params, o.threshold);
   const spectrum = interactionSpectrum(o.model);
   const energy = { sample: makeSpectrumSampler(spectrum) };
-  const run = (stream: ReturnType<typeof simulateTpStream>, onTime: (t: number) => void) => runStreamTrigger(stream, {
-    layout, windowTicks: cfg.detector.windowTicks, overlapTicks: OVERLAP_TICKS, detector, threshold: o.threshold, tickSeconds: tickS, cores: 1,
-    onCandidate: (c) => onTime(candidateSeconds(c.time_candidate, tickS)),
-  });
+  const run = (stream: ReturnType<typeof simulateTpStream>, onTime: (t: number) => void) =>
+    runStreamTrigger(stream, {
+      layout,
+      windowTicks: cfg.detector.windowTicks,
+      overlapTicks: OVERLAP_TICKS,
+      detector,
+      threshold: o.threshold,
+      tickSeconds: tickS,
+      cores: 1,
+      onCandidate: (c) => onTime(candidateSeconds(c.time_candidate, tickS)),
+    });
 
   // 1. Calibration: the trigger's figures on a stream with signal at a constant rate.
   let candidates = 0;
-  const cal = await run(simulateTpStream(cfg, { seconds: o.calibrationSeconds, faces: o.faces, snRateHz: o.calibrationRateHz, energy, seed: o.seed }), () => { candidates++; });
+  const cal = await run(simulateTpStream(cfg, { seconds: o.calibrationSeconds, faces: o.faces, snRateHz: o.calibrationRateHz, energy, seed: o.seed }), () => {
+    candidates++;
+  });
   const rep = cal.trigger;
   if (!rep) throw new Error('burstStreamCheck: the simulated stream carries no truth');
   const fp = rep.falsePositives;
   const edges = rep.efficiency.bins;
   const bins = edges.map((b) => ({ loMeV: b.loMeV, hiMeV: b.hiMeV, all: binomialSummary(b.k, b.n), visible: binomialSummary(0, 0) }));
   const table: EfficiencyTable = {
-    threshold: o.threshold, bins, supernova: spectrumAverage(bins),
+    threshold: o.threshold,
+    bins,
+    supernova: spectrumAverage(bins),
     integrated: { all: binomialSummary(rep.efficiency.integrated.k, rep.efficiency.integrated.n), visible: binomialSummary(0, 0) },
   };
-  const perCount = (MODULE_FACES / fp.faceSeconds);
+  const perCount = MODULE_FACES / fp.faceSeconds;
   const mu = fp.count === 0 ? [0, 2.303] : poissonInterval(fp.count, 0.9);
-  const tables: ThresholdTable[] = [{ threshold: o.threshold, origin: 'calibration stream', table, fpHz: fp.hzPerModule, fpHzInterval: [mu[0] * perCount, mu[1] * perCount] }];
+  const tables: ThresholdTable[] = [
+    { threshold: o.threshold, origin: 'calibration stream', table, fpHz: fp.hzPerModule, fpHzInterval: [mu[0] * perCount, mu[1] * perCount] },
+  ];
   const detected = rep.efficiency.integrated.k;
   const multiplicity = detected > 0 ? Math.max(1, (candidates - fp.count) / detected) : 1;
 
@@ -107,10 +128,28 @@ export async function burstStreamCheck(o: BurstStreamCheckOptions): Promise<Burs
     const measured = fired / o.trials;
     const computed = computation.probability(d);
     const se = Math.sqrt((computed * (1 - computed)) / o.trials + (computed * (1 - computed)) / computation.trials);
-    points.push({ distanceKpc: d, trials: o.trials, detected: fired, measured, stdErr: Math.sqrt((measured * (1 - measured)) / o.trials), computed, pull: se > 0 ? (measured - computed) / se : 0 });
+    points.push({
+      distanceKpc: d,
+      trials: o.trials,
+      detected: fired,
+      measured,
+      stdErr: Math.sqrt((measured * (1 - measured)) / o.trials),
+      computed,
+      pull: se > 0 ? (measured - computed) / se : 0,
+    });
   }
   return {
-    calibration: { interactions: rep.efficiency.integrated.n, detected, candidates, fpCount: fp.count, faceSeconds: fp.faceSeconds, fpHzPerModule: fp.hzPerModule, multiplicity },
-    computation, points, maxAbsPull: Math.max(0, ...points.map((p) => Math.abs(p.pull))),
+    calibration: {
+      interactions: rep.efficiency.integrated.n,
+      detected,
+      candidates,
+      fpCount: fp.count,
+      faceSeconds: fp.faceSeconds,
+      fpHzPerModule: fp.hzPerModule,
+      multiplicity,
+    },
+    computation,
+    points,
+    maxAbsPull: Math.max(0, ...points.map((p) => Math.abs(p.pull))),
   };
 }

@@ -23,8 +23,17 @@ import { UserError } from '../errors.js';
 import { parseJson } from '../util/json-file.js';
 import { Random } from '../sim/random.js';
 import {
-  BURST_DURATION_S, GALAXY, TIME_PROFILE_SOURCE, bestWindowFraction, expectedInteractions, galacticAverage, interactionSpectrum, makeSpectrumSampler,
-  sampleBurstTime, type BurstModel, type InteractionSpectrum,
+  BURST_DURATION_S,
+  GALAXY,
+  TIME_PROFILE_SOURCE,
+  bestWindowFraction,
+  expectedInteractions,
+  galacticAverage,
+  interactionSpectrum,
+  makeSpectrumSampler,
+  sampleBurstTime,
+  type BurstModel,
+  type InteractionSpectrum,
 } from '../sim/supernova.js';
 import type { BurstReport, BurstRuleCandidate, BurstValidationPoint, ValueBand } from '../schema/burst.js';
 import type { EfficiencyTable, TriggerReport } from '../schema/evaluation.js';
@@ -79,7 +88,13 @@ export function minCountForRate(rateHz: number, windowS: number, targetHz = ONE_
 }
 
 /** A per-interaction operating point read from an evaluation: its efficiency table and FP rate. */
-export interface ThresholdTable { threshold: number; origin: string; table: EfficiencyTable; fpHz: number; fpHzInterval: [number, number] }
+export interface ThresholdTable {
+  threshold: number;
+  origin: string;
+  table: EfficiencyTable;
+  fpHz: number;
+  fpHzInterval: [number, number];
+}
 
 /** Every threshold of a trigger report with a per-energy efficiency table: the headline threshold and
  *  each reachable operating point. (A scan with a table at every threshold is read the same way.) */
@@ -91,12 +106,20 @@ export function thresholdTables(t: TriggerReport): ThresholdTable[] {
     const mu: [number, number] = count === 0 ? [0, -Math.log(1 - fp.cl)] : poissonInterval(count, fp.cl);
     return [(mu[0] / fp.images) * k, (mu[1] / fp.images) * k];
   };
-  const out: ThresholdTable[] = [{ threshold: t.efficiency.threshold, origin: 'headline threshold', table: t.efficiency, fpHz: fp.hz, fpHzInterval: [...fp.intervalHz] }];
+  const out: ThresholdTable[] = [
+    { threshold: t.efficiency.threshold, origin: 'headline threshold', table: t.efficiency, fpHz: fp.hz, fpHzInterval: [...fp.intervalHz] },
+  ];
   for (const p of t.operatingPoints) {
     if (p.table === null || p.threshold === null || p.fpCount === null || p.fpHz === null) continue;
     if (out.some((o) => o.threshold === p.threshold)) continue;
     // Reports since issue 26 carry the interval; older ones get it from the count here.
-    out.push({ threshold: p.threshold, origin: `operating point ${p.targetHz} Hz`, table: p.table, fpHz: p.fpHz, fpHzInterval: p.fpHzInterval ?? interval(p.fpCount) });
+    out.push({
+      threshold: p.threshold,
+      origin: `operating point ${p.targetHz} Hz`,
+      table: p.table,
+      fpHz: p.fpHz,
+      fpHzInterval: p.fpHzInterval ?? interval(p.fpCount),
+    });
   }
   return out.sort((a, b) => a.threshold - b.threshold);
 }
@@ -106,7 +129,7 @@ export function efficiencyAt(table: EfficiencyTable, eMeV: number): number {
   const edges = [table.bins[0].loMeV, ...table.bins.map((b) => b.hiMeV)];
   if (eMeV > edges[edges.length - 1]) return table.bins[table.bins.length - 1].all.efficiency ?? 0;
   const b = energyBin(eMeV, edges);
-  return b < 0 ? 0 : table.bins[b].all.efficiency ?? 0;
+  return b < 0 ? 0 : (table.bins[b].all.efficiency ?? 0);
 }
 
 /** The per-interaction efficiency averaged over the burst's interaction spectrum, with its error: the
@@ -118,7 +141,10 @@ export function foldEfficiency(table: EfficiencyTable, spectrum: InteractionSpec
   spectrum.eMeV.forEach((e, i) => {
     const share = spectrum.per10ktAt10Kpc[i] / spectrum.total;
     if (e > edges[nb]) w[nb - 1] += share;
-    else { const b = energyBin(e, edges); if (b >= 0) w[b] += share; }
+    else {
+      const b = energyBin(e, edges);
+      if (b >= 0) w[b] += share;
+    }
   });
   let eff = 0;
   let v = 0;
@@ -134,7 +160,12 @@ export function foldEfficiency(table: EfficiencyTable, spectrum: InteractionSpec
  *  simulated stream compresses the burst, and its window with it); `multiplicity` is the mean number
  *  of candidates a detected interaction makes (default 1; each makes 1 + Poisson(multiplicity − 1),
  *  at its own time: a clustering trigger can split one interaction into several clusters). */
-export interface BurstRule { minCount: number; windowS: number; timeScale?: number; multiplicity?: number }
+export interface BurstRule {
+  minCount: number;
+  windowS: number;
+  timeScale?: number;
+  multiplicity?: number;
+}
 
 /** Candidates of one detected interaction: 1 + Poisson(multiplicity − 1). */
 function candidatesOf(rng: Random, rule: BurstRule): number {
@@ -178,7 +209,12 @@ export function detectionGivenCount(rule: BurstRule, bgRateHz: number, trials: n
     for (let i = 0; i < m; i++) {
       const time = sampleBurstTime(rng) * scale;
       const k = candidatesOf(rng, rule);
-      if (c + k > times.length) { const grown = new Float64Array(2 * (c + k)); grown.set(times.subarray(0, c)); times = grown; prefix = new Float64Array(grown.length); }
+      if (c + k > times.length) {
+        const grown = new Float64Array(2 * (c + k));
+        grown.set(times.subarray(0, c));
+        times = grown;
+        prefix = new Float64Array(grown.length);
+      }
       for (let j = 0; j < k; j++) times[c++] = time;
       upTo[i + 1] = c;
     }
@@ -202,14 +238,21 @@ export function detectionGivenCount(rule: BurstRule, bgRateHz: number, trials: n
       // Adding candidates never removes a firing window: bisect for the first n that fires.
       let lo = 0;
       let hi = m;
-      while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (fires(mid)) hi = mid; else lo = mid; }
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (fires(mid)) hi = mid;
+        else lo = mid;
+      }
       nStar = hi;
     }
     firstFiring[nStar]++;
   }
   const g = new Float64Array(m + 1);
   let c = 0;
-  for (let n = 0; n <= m; n++) { c += firstFiring[n]; g[n] = c / trials; }
+  for (let n = 0; n <= m; n++) {
+    c += firstFiring[n];
+    g[n] = c / trials;
+  }
   return g;
 }
 
@@ -231,7 +274,11 @@ export function distanceAt(p: (dKpc: number) => number, level: number): number |
   let hi = Math.log(1000);
   if (p(Math.exp(lo)) < level) return null;
   if (p(Math.exp(hi)) >= level) return Math.exp(hi);
-  for (let i = 0; i < 60; i++) { const mid = (lo + hi) / 2; if (p(Math.exp(mid)) >= level) lo = mid; else hi = mid; }
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (p(Math.exp(mid)) >= level) lo = mid;
+    else hi = mid;
+  }
   return Math.exp((lo + hi) / 2);
 }
 
@@ -292,11 +339,23 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
     for (const windowS of o.windowsS ?? DEFAULT_WINDOWS_S) {
       const minCount = minCountForRate(rUp, windowS, target);
       const f = bestWindowFraction(windowS / (o.timeScale ?? 1));
-      const approx = (d: number) => poissonTail(minCount, expectedInteractions(spectrum, d, modules) * fold.efficiency * (o.multiplicity ?? 1) * f + r * windowS);
+      const approx = (d: number) =>
+        poissonTail(minCount, expectedInteractions(spectrum, d, modules) * fold.efficiency * (o.multiplicity ?? 1) * f + r * windowS);
       considered.push({
-        threshold: t.threshold, origin: t.origin, fpHz: t.fpHz, fpHzInterval: t.fpHzInterval, efficiency: fold.efficiency, efficiencyErr: fold.err,
-        windowS, minCount, fakeRateHzUpper: fakeBurstRateHz(rUp, windowS, minCount), fakeRateHz: fakeBurstRateHz(r, windowS, minCount),
-        windowFraction: f, multiplicity: o.multiplicity ?? 1, d50ApproxKpc: distanceAt(approx, 0.5) ?? 0, table: t.table,
+        threshold: t.threshold,
+        origin: t.origin,
+        fpHz: t.fpHz,
+        fpHzInterval: t.fpHzInterval,
+        efficiency: fold.efficiency,
+        efficiencyErr: fold.err,
+        windowS,
+        minCount,
+        fakeRateHzUpper: fakeBurstRateHz(rUp, windowS, minCount),
+        fakeRateHz: fakeBurstRateHz(r, windowS, minCount),
+        windowFraction: f,
+        multiplicity: o.multiplicity ?? 1,
+        d50ApproxKpc: distanceAt(approx, 0.5) ?? 0,
+        table: t.table,
       });
     }
   }
@@ -306,7 +365,8 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
   const mu = (d: number, eff: number) => expectedInteractions(spectrum, d, modules) * Math.max(0, eff);
   // The Monte Carlo table costs ~ trials × (N + background candidates near the burst): beyond
   // MAX_TABLE_COUNT the fixed-window approximation stands in (a trigger this noisy sees no galactic burst anyway).
-  const exact = rule.minCount <= MAX_TABLE_COUNT && rule.fpHzInterval[1] * modules * (BURST_DURATION_S * (o.timeScale ?? 1) + 2 * rule.windowS) <= MAX_TABLE_COUNT;
+  const exact =
+    rule.minCount <= MAX_TABLE_COUNT && rule.fpHzInterval[1] * modules * (BURST_DURATION_S * (o.timeScale ?? 1) + 2 * rule.windowS) <= MAX_TABLE_COUNT;
   const curveOf = (bgHz: number, eff: number, s: number) => {
     if (!exact) return (d: number) => poissonTail(rule.minCount, mu(d, eff) * rule.multiplicity * rule.windowFraction + bgHz * rule.windowS);
     const g = detectionGivenCount(ruleOf, bgHz, trials, s);
@@ -317,12 +377,25 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
   const pHi = onLogGrid(curveOf(rule.fpHzInterval[1] * modules, rule.efficiency + rule.efficiencyErr, seed + 2));
   const distances = o.distancesKpc ?? Array.from({ length: 61 }, (_, i) => 10 ** (i / 30));
   const curve = distances.map((d) => ({
-    distanceKpc: d, interactions: expectedInteractions(spectrum, d, modules), candidates: mu(d, rule.efficiency), probability: p(d), lo: pLo(d), hi: pHi(d),
+    distanceKpc: d,
+    interactions: expectedInteractions(spectrum, d, modules),
+    candidates: mu(d, rule.efficiency),
+    probability: p(d),
+    lo: pLo(d),
+    hi: pHi(d),
   }));
   const band = (f: (q: (d: number) => number) => number | null): ValueBand => ({ value: f(p), lo: f(pLo), hi: f(pHi) });
   return {
-    rule, considered: considered.map(({ table: _t, ...c }) => c), curve, table, bgRateHz: rule.fpHz * modules, probability: p, trials, burstRule: ruleOf,
-    method: exact ? `sliding window: P(detect | n burst candidates) by Monte Carlo (${trials} trials per table), summed over Poisson(n)`
+    rule,
+    considered: considered.map(({ table: _t, ...c }) => c),
+    curve,
+    table,
+    bgRateHz: rule.fpHz * modules,
+    probability: p,
+    trials,
+    burstRule: ruleOf,
+    method: exact
+      ? `sliding window: P(detect | n burst candidates) by Monte Carlo (${trials} trials per table), summed over Poisson(n)`
       : `fixed-window approximation P(Poisson(μ·F(T) + rT) ≥ N): N = ${rule.minCount} or the background near a burst exceeds ${MAX_TABLE_COUNT} candidates`,
     d50Kpc: band((q) => distanceAt(q, 0.5)),
     d90Kpc: band((q) => distanceAt(q, 0.9)),
@@ -334,8 +407,16 @@ export function computeBurst(tables: readonly ThresholdTable[], spectrum: Intera
  *  interactions with energies from the spectrum and times from the profile, each kept as a candidate
  *  with the table's efficiency at its energy; Poisson background candidates at bgRateHz; the sliding
  *  rule. Independent of the fold and of the P(detect | n) table. */
-export function simulateBurstTrials(o: { spectrum: InteractionSpectrum; table: EfficiencyTable; rule: BurstRule; bgRateHz: number; modules: number;
-  distanceKpc: number; trials: number; seed: number }): { detected: number; trials: number } {
+export function simulateBurstTrials(o: {
+  spectrum: InteractionSpectrum;
+  table: EfficiencyTable;
+  rule: BurstRule;
+  bgRateHz: number;
+  modules: number;
+  distanceKpc: number;
+  trials: number;
+  seed: number;
+}): { detected: number; trials: number } {
   const rng = new Random(o.seed);
   const sampleE = makeSpectrumSampler(o.spectrum);
   const mean = expectedInteractions(o.spectrum, o.distanceKpc, o.modules);
@@ -354,14 +435,35 @@ export function simulateBurstTrials(o: { spectrum: InteractionSpectrum; table: E
 }
 
 /** Validation points: the simulated detection fraction beside the computed probability, with the pull. */
-export function validateBurst(c: BurstComputation, spectrum: InteractionSpectrum, o: { distancesKpc: readonly number[]; trials: number; seed: number; modules: number }): BurstValidationPoint[] {
+export function validateBurst(
+  c: BurstComputation,
+  spectrum: InteractionSpectrum,
+  o: { distancesKpc: readonly number[]; trials: number; seed: number; modules: number },
+): BurstValidationPoint[] {
   return o.distancesKpc.map((d, i) => {
-    const r = simulateBurstTrials({ spectrum, table: c.table, rule: c.burstRule, bgRateHz: c.bgRateHz, modules: o.modules, distanceKpc: d, trials: o.trials, seed: o.seed + 1000 + i });
+    const r = simulateBurstTrials({
+      spectrum,
+      table: c.table,
+      rule: c.burstRule,
+      bgRateHz: c.bgRateHz,
+      modules: o.modules,
+      distanceKpc: d,
+      trials: o.trials,
+      seed: o.seed + 1000 + i,
+    });
     const measured = r.detected / r.trials;
     const computed = c.probability(d);
     // Error of the difference: the simulation's binomial error and, at most, that of the table's trials.
     const se = Math.sqrt((computed * (1 - computed)) / r.trials + (computed * (1 - computed)) / c.trials);
-    return { distanceKpc: d, trials: r.trials, detected: r.detected, measured, stdErr: Math.sqrt((measured * (1 - measured)) / r.trials), computed, pull: se > 0 ? (measured - computed) / se : 0 };
+    return {
+      distanceKpc: d,
+      trials: r.trials,
+      detected: r.detected,
+      measured,
+      stdErr: Math.sqrt((measured * (1 - measured)) / r.trials),
+      computed,
+      pull: se > 0 ? (measured - computed) / se : 0,
+    };
   });
 }
 
@@ -390,34 +492,62 @@ export function burstReportOf(tables: readonly ThresholdTable[], trigger: { matc
   const notes = [
     `burst rule: ≥ ${c.rule.minCount} candidates within ${c.rule.windowS} s, counted over ${modules === 1 ? 'one 10 kt module' : `${modules} modules together`}`,
     `N chosen at the upper edge of the FP rate's ${100 * trigger.fpCl} % interval so that the fake-burst rate stays ≤ 1 per month there`,
-    'band: efficiency −1σ with the FP rate\'s lower edge, +1σ with its upper edge (N fixed)',
+    "band: efficiency −1σ with the FP rate's lower edge, +1σ with its upper edge (N fixed)",
     `curve: ${c.method}`,
   ];
   let validation: BurstReport['validation'];
-  if (o.validate && !c.method.startsWith('sliding')) notes.push('validation skipped: it checks the Monte Carlo table, which the fixed-window approximation replaced here');
+  if (o.validate && !c.method.startsWith('sliding'))
+    notes.push('validation skipped: it checks the Monte Carlo table, which the fixed-window approximation replaced here');
   if (o.validate && c.method.startsWith('sliding')) {
     // Distances where the curve is informative: around 90 %, 50 % and 10 %.
     const ds = [0.9, 0.5, 0.1].map((q) => distanceAt(c.probability, q)).filter((d): d is number => d !== null && d <= 1000);
     const points = validateBurst(c, spectrum, { distancesKpc: ds, trials: o.validate.trials, seed: (o.seed ?? 1) + 7, modules });
     validation = {
-      method: 'stream-level Monte Carlo of the candidate stream (interactions drawn from the model, each a candidate with the measured efficiency at its energy, background candidates at the measured FP rate, the sliding-window rule); the check through the TP stream and the stream trigger is `burst --stream-check`',
-      points, maxAbsPull: Math.max(0, ...points.map((p) => Math.abs(p.pull))),
+      method:
+        'stream-level Monte Carlo of the candidate stream (interactions drawn from the model, each a candidate with the measured efficiency at its energy, background candidates at the measured FP rate, the sliding-window rule); the check through the TP stream and the stream trigger is `burst --stream-check`',
+      points,
+      maxAbsPull: Math.max(0, ...points.map((p) => Math.abs(p.pull))),
     };
   }
   return {
-    trigger: o.kind, source: o.source, matchRule: trigger.matchRule,
-    model: { name: o.model.name, source: o.model.source, ccPer10ktAt10Kpc: spectrum.total, publishedCcPer40ktAt10Kpc: o.model.publishedCcPer40ktAt10Kpc, meanInteractionEnergyMeV: meanE },
-    timeProfile: TIME_PROFILE_SOURCE, galaxy: GALAXY.source, modules, targetFakeRateHz: o.targetHz ?? ONE_PER_MONTH_HZ, fpCl: trigger.fpCl,
-    rule: c.rule, considered: c.considered, curve: c.curve, d50Kpc: c.d50Kpc, d90Kpc: c.d90Kpc, galacticFraction: c.galacticFraction,
-    trials: c.trials, seed: o.seed ?? 1, validation, notes,
+    trigger: o.kind,
+    source: o.source,
+    matchRule: trigger.matchRule,
+    model: {
+      name: o.model.name,
+      source: o.model.source,
+      ccPer10ktAt10Kpc: spectrum.total,
+      publishedCcPer40ktAt10Kpc: o.model.publishedCcPer40ktAt10Kpc,
+      meanInteractionEnergyMeV: meanE,
+    },
+    timeProfile: TIME_PROFILE_SOURCE,
+    galaxy: GALAXY.source,
+    modules,
+    targetFakeRateHz: o.targetHz ?? ONE_PER_MONTH_HZ,
+    fpCl: trigger.fpCl,
+    rule: c.rule,
+    considered: c.considered,
+    curve: c.curve,
+    d50Kpc: c.d50Kpc,
+    d90Kpc: c.d90Kpc,
+    galacticFraction: c.galacticFraction,
+    trials: c.trials,
+    seed: o.seed ?? 1,
+    validation,
+    notes,
   };
 }
 
 /** The trigger section of an evaluate or baseline JSON, with one clear line when it is missing. */
 export function readTriggerReport(path: string): TriggerReport {
-  if (!existsSync(path)) throw new UserError(`${path}: no such evaluation JSON (run \`daqyolo evaluate\` or \`daqyolo baseline\` first, or name one with --from)`);
+  if (!existsSync(path))
+    throw new UserError(`${path}: no such evaluation JSON (run \`daqyolo evaluate\` or \`daqyolo baseline\` first, or name one with --from)`);
   const j = parseJson(path, readFileSync(path, 'utf8')) as { trigger?: TriggerReport | null };
-  if (!j.trigger) throw new UserError(`${path}: field trigger is ${j.trigger === null ? 'null (the data was not simulated)' : 'missing'}: no efficiency and FP rate to build a burst trigger on`);
-  if (!Array.isArray(j.trigger.efficiency?.bins) || j.trigger.efficiency.bins.length === 0) throw new UserError(`${path}: trigger.efficiency.bins: no per-energy efficiency table`);
+  if (!j.trigger)
+    throw new UserError(
+      `${path}: field trigger is ${j.trigger === null ? 'null (the data was not simulated)' : 'missing'}: no efficiency and FP rate to build a burst trigger on`,
+    );
+  if (!Array.isArray(j.trigger.efficiency?.bins) || j.trigger.efficiency.bins.length === 0)
+    throw new UserError(`${path}: trigger.efficiency.bins: no per-energy efficiency table`);
   return j.trigger;
 }

@@ -17,25 +17,62 @@ import type { Detection } from '../infer/map.js';
 import { ccSpectrumDensity, DEFAULT_CC_SPECTRUM } from '../sim/spectrum.js';
 import { binomialStdErr, clopperPearson, ONE_SIGMA_CL, poissonInterval, wilsonInterval } from './intervals.js';
 
-import type { BinomialSummary, EfficiencyTable, EnergyBin, FpSummary, MatchRule, OperatingPoint, ScanPoint, SpectrumAverage, SpectrumOptions, TriggerOptions, TriggerReport } from '../schema/evaluation.js';
+import type {
+  BinomialSummary,
+  EfficiencyTable,
+  EnergyBin,
+  FpSummary,
+  MatchRule,
+  OperatingPoint,
+  ScanPoint,
+  SpectrumAverage,
+  SpectrumOptions,
+  TriggerOptions,
+  TriggerReport,
+} from '../schema/evaluation.js';
 
 export type { Detection } from '../infer/map.js';
-export type { BinomialSummary, EfficiencyTable, EnergyBin, FpSummary, MatchRule, OperatingPoint, ScanPoint, SpectrumAverage, SpectrumOptions, TriggerOptions, TriggerReport };
+export type {
+  BinomialSummary,
+  EfficiencyTable,
+  EnergyBin,
+  FpSummary,
+  MatchRule,
+  OperatingPoint,
+  ScanPoint,
+  SpectrumAverage,
+  SpectrumOptions,
+  TriggerOptions,
+  TriggerReport,
+};
 
 /** One simulated neutrino interaction: true energy and its truth box, null when it left nothing visible. */
-export interface Interaction { energyMeV: number; box: [number, number, number, number] | null }
+export interface Interaction {
+  energyMeV: number;
+  box: [number, number, number, number] | null;
+}
 
 /** The TPs of one image, for the TP rule: pixel column and row of each TP and its owner (≥ 0: the
  *  index of the interaction in the image's list; < 0: a background source or noise). */
-export interface ImageTps { x: ArrayLike<number>; y: ArrayLike<number>; owner: ArrayLike<number> }
+export interface ImageTps {
+  x: ArrayLike<number>;
+  y: ArrayLike<number>;
+  owner: ArrayLike<number>;
+}
 
 /** A trigger candidate: a box with a score, and for a cluster the indices (into the image's TPs)
  *  of the TPs it holds. Without `tps`, the TP rule counts the TPs whose pixel centre lies inside the box. */
-export interface TriggerDetection extends Detection { tps?: ArrayLike<number> }
+export interface TriggerDetection extends Detection {
+  tps?: ArrayLike<number>;
+}
 
 /** Detections and simulated interactions of one image (a background-only image has no interactions).
  *  `tps` is needed by the TP rule on images that have interactions. */
-export interface TriggerImage { detections: readonly TriggerDetection[]; interactions: readonly Interaction[]; tps?: ImageTps }
+export interface TriggerImage {
+  detections: readonly TriggerDetection[];
+  interactions: readonly Interaction[];
+  tps?: ImageTps;
+}
 
 /** Default Eν edges: 1–70 MeV in 5 MeV steps; the last bin, 66–70, is 4 MeV wide. */
 export const DEFAULT_ENERGY_EDGES_MEV: readonly number[] = [1, 6, 11, 16, 21, 26, 31, 36, 41, 46, 51, 56, 61, 66, 70];
@@ -52,9 +89,7 @@ export function matchRuleText(opts: TriggerOptions = {}): string {
   if (rule === 'tps') {
     return `≥ ${opts.minTps ?? DEFAULT_MIN_TPS} of the interaction's TPs in the candidate (a box holds the TPs whose pixel centre lies inside it, a cluster its own TPs; TP owner from the simulation's truth)`;
   }
-  return rule === 'centre'
-    ? 'detection centre inside the interaction truth box'
-    : `IoU ≥ ${opts.minIou ?? 0.1} with the interaction truth box`;
+  return rule === 'centre' ? 'detection centre inside the interaction truth box' : `IoU ≥ ${opts.minIou ?? 0.1} with the interaction truth box`;
 }
 
 /** The rule a trigger report used (older reports: IoU unless their text says centre). */
@@ -112,7 +147,10 @@ export function fpPerImageToHz(fpPerImage: number, opts: TriggerOptions = {}): n
 }
 
 /** Threshold-free digest of one image: the best matching score of each interaction (−∞ if none) and the FP scores. */
-export interface ScoredImage { best: Float64Array; fpScores: number[] }
+export interface ScoredImage {
+  best: Float64Array;
+  fpScores: number[];
+}
 
 /** Matches every detection against every interaction of an image once; thresholds are applied later. */
 export function scoreImage(image: TriggerImage, opts: TriggerOptions = {}): ScoredImage {
@@ -160,28 +198,46 @@ export function binomialSummary(k: number, n: number, cl = ONE_SIGMA_CL): Binomi
 }
 
 /** Efficiency per Eν bin and integrated, at one score threshold, over all and over visible interactions. */
-export function efficiencyByEnergy(images: readonly TriggerImage[], threshold: number, opts: TriggerOptions = {}, scored?: readonly ScoredImage[]): EfficiencyTable {
+export function efficiencyByEnergy(
+  images: readonly TriggerImage[],
+  threshold: number,
+  opts: TriggerOptions = {},
+  scored?: readonly ScoredImage[],
+): EfficiencyTable {
   const edges = opts.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV;
   const cl = opts.efficiencyCl ?? ONE_SIGMA_CL;
   const nb = edges.length - 1;
-  const c = { nAll: new Array<number>(nb + 1).fill(0), kAll: new Array<number>(nb + 1).fill(0), nVis: new Array<number>(nb + 1).fill(0), kVis: new Array<number>(nb + 1).fill(0) };
+  const c = {
+    nAll: new Array<number>(nb + 1).fill(0),
+    kAll: new Array<number>(nb + 1).fill(0),
+    nVis: new Array<number>(nb + 1).fill(0),
+    kVis: new Array<number>(nb + 1).fill(0),
+  };
   const s = scored ?? images.map((im) => scoreImage(im, opts));
-  images.forEach((im, i) => im.interactions.forEach((it, j) => {
-    const b = energyBin(it.energyMeV, edges);
-    if (b < 0) return;
-    const hit = s[i].best[j] >= threshold ? 1 : 0;
-    // Slot nb accumulates the integrated totals.
-    for (const slot of [b, nb]) {
-      c.nAll[slot]++; c.kAll[slot] += hit;
-      if (it.box !== null) { c.nVis[slot]++; c.kVis[slot] += hit; }
-    }
-  }));
+  images.forEach((im, i) =>
+    im.interactions.forEach((it, j) => {
+      const b = energyBin(it.energyMeV, edges);
+      if (b < 0) return;
+      const hit = s[i].best[j] >= threshold ? 1 : 0;
+      // Slot nb accumulates the integrated totals.
+      for (const slot of [b, nb]) {
+        c.nAll[slot]++;
+        c.kAll[slot] += hit;
+        if (it.box !== null) {
+          c.nVis[slot]++;
+          c.kVis[slot] += hit;
+        }
+      }
+    }),
+  );
   const bins: EnergyBin[] = [];
   for (let b = 0; b < nb; b++) {
     bins.push({ loMeV: edges[b], hiMeV: edges[b + 1], all: binomialSummary(c.kAll[b], c.nAll[b], cl), visible: binomialSummary(c.kVis[b], c.nVis[b], cl) });
   }
   return {
-    threshold, bins, integrated: { all: binomialSummary(c.kAll[nb], c.nAll[nb], cl), visible: binomialSummary(c.kVis[nb], c.nVis[nb], cl) },
+    threshold,
+    bins,
+    integrated: { all: binomialSummary(c.kAll[nb], c.nAll[nb], cl), visible: binomialSummary(c.kVis[nb], c.nVis[nb], cl) },
     supernova: spectrumAverage(bins, opts.spectrum),
   };
 }
@@ -205,7 +261,11 @@ export function spectrumBinWeights(bins: readonly { loMeV: number; hiMeV: number
   bins.forEach((b, i) => {
     const de = (b.hiMeV - b.loMeV) / steps;
     const es = Float64Array.from({ length: steps }, (_, k) => b.loMeV + (k + 0.5) * de);
-    w[i] = ccSpectrumDensity(es, { meanEnergyMeV: s.meanEnergyMeV, alpha: s.alpha, ccQMeV: s.ccQMeV, weightByCrossSection: s.weightByCrossSection }).reduce((a, x) => a + x, 0) * de;
+    w[i] =
+      ccSpectrumDensity(es, { meanEnergyMeV: s.meanEnergyMeV, alpha: s.alpha, ccQMeV: s.ccQMeV, weightByCrossSection: s.weightByCrossSection }).reduce(
+        (a, x) => a + x,
+        0,
+      ) * de;
   });
   const total = w.reduce((a, x) => a + x, 0);
   return total > 0 ? w.map((x) => x / total) : w;
@@ -221,22 +281,32 @@ export function spectrumAverage(bins: readonly EnergyBin[], o: SpectrumOptions =
   const s = spectrumSettings(o);
   const w = spectrumBinWeights(bins, s);
   const avg = (pick: (b: EnergyBin) => BinomialSummary) => {
-    let sw = 0, e = 0, v = 0, missing = 0;
+    let sw = 0,
+      e = 0,
+      v = 0,
+      missing = 0;
     bins.forEach((b, i) => {
       const x = pick(b);
-      if (x.n === 0 || x.efficiency === null) { missing += w[i]; return; }
+      if (x.n === 0 || x.efficiency === null) {
+        missing += w[i];
+        return;
+      }
       sw += w[i];
       e += w[i] * x.efficiency;
-      v += w[i] * w[i] * x.efficiency * (1 - x.efficiency) / x.n;
+      v += (w[i] * w[i] * x.efficiency * (1 - x.efficiency)) / x.n;
     });
     return sw > 0 ? { efficiency: e / sw, stdErr: Math.sqrt(v) / sw, missing } : { efficiency: null, stdErr: null, missing };
   };
   const all = avg((b) => b.all);
   const visible = avg((b) => b.visible);
   return {
-    model: SPECTRUM_MODEL, ...s,
-    efficiency: all.efficiency, stdErr: all.stdErr, weightWithoutEvents: all.missing,
-    efficiencyVisible: visible.efficiency, stdErrVisible: visible.stdErr,
+    model: SPECTRUM_MODEL,
+    ...s,
+    efficiency: all.efficiency,
+    stdErr: all.stdErr,
+    weightWithoutEvents: all.missing,
+    efficiencyVisible: visible.efficiency,
+    stdErrVisible: visible.stdErr,
   };
 }
 
@@ -252,7 +322,8 @@ export function energyBin(e: number, edges: readonly number[]): number {
   let hi = last;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (e >= edges[mid]) lo = mid; else hi = mid;
+    if (e >= edges[mid]) lo = mid;
+    else hi = mid;
   }
   return lo;
 }
@@ -272,24 +343,38 @@ function fpSummary(count: number, images: number, threshold: number, opts: Trigg
   const perImage = images > 0 ? count / images : 0;
   const intervalPerImage: [number, number] = images > 0 ? [mu[0] / images, mu[1] / images] : [0, Infinity];
   return {
-    threshold, count, images, perImage, hz: perImage * k, cl, upperLimitOnly: count === 0,
-    intervalPerImage, intervalHz: [intervalPerImage[0] * k, intervalPerImage[1] * k],
+    threshold,
+    count,
+    images,
+    perImage,
+    hz: perImage * k,
+    cl,
+    upperLimitOnly: count === 0,
+    intervalPerImage,
+    intervalHz: [intervalPerImage[0] * k, intervalPerImage[1] * k],
   };
 }
 
 /** Efficiency and FP rate at every distinct score (descending thresholds), from threshold-free digests. */
-export function thresholdScan(signal: readonly TriggerImage[], scoredSignal: readonly ScoredImage[], scoredBackground: readonly ScoredImage[], opts: TriggerOptions = {}): ScanPoint[] {
+export function thresholdScan(
+  signal: readonly TriggerImage[],
+  scoredSignal: readonly ScoredImage[],
+  scoredBackground: readonly ScoredImage[],
+  opts: TriggerOptions = {},
+): ScanPoint[] {
   const edges = opts.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV;
   const hits: { s: number; vis: boolean }[] = [];
   let nAll = 0;
   let nVis = 0;
-  signal.forEach((im, i) => im.interactions.forEach((it, j) => {
-    if (energyBin(it.energyMeV, edges) < 0) return;
-    nAll++;
-    if (it.box !== null) nVis++;
-    const b = scoredSignal[i].best[j];
-    if (b > -Infinity) hits.push({ s: b, vis: it.box !== null });
-  }));
+  signal.forEach((im, i) =>
+    im.interactions.forEach((it, j) => {
+      if (energyBin(it.energyMeV, edges) < 0) return;
+      nAll++;
+      if (it.box !== null) nVis++;
+      const b = scoredSignal[i].best[j];
+      if (b > -Infinity) hits.push({ s: b, vis: it.box !== null });
+    }),
+  );
   hits.sort((a, b) => b.s - a.s);
   const fps = scoredBackground.flatMap((s) => s.fpScores).sort((a, b) => b - a);
   const thresholds = [...new Set([...hits.map((h) => h.s), ...fps])].sort((a, b) => b - a);
@@ -300,10 +385,20 @@ export function thresholdScan(signal: readonly TriggerImage[], scoredSignal: rea
   let iv = 0;
   let kv = 0;
   for (const t of thresholds) {
-    while (ih < hits.length && hits[ih].s >= t) { if (hits[ih].vis) kv++; ih++; }
+    while (ih < hits.length && hits[ih].s >= t) {
+      if (hits[ih].vis) kv++;
+      ih++;
+    }
     while (iv < fps.length && fps[iv] >= t) iv++;
     const fpPerImage = nImages > 0 ? iv / nImages : 0;
-    out.push({ threshold: t, efficiency: nAll > 0 ? ih / nAll : 0, efficiencyVisible: nVis > 0 ? kv / nVis : 0, fpCount: iv, fpPerImage, fpHz: fpPerImage * k });
+    out.push({
+      threshold: t,
+      efficiency: nAll > 0 ? ih / nAll : 0,
+      efficiencyVisible: nVis > 0 ? kv / nVis : 0,
+      fpCount: iv,
+      fpPerImage,
+      fpHz: fpPerImage * k,
+    });
   }
   return out;
 }
@@ -312,7 +407,12 @@ export function thresholdScan(signal: readonly TriggerImage[], scoredSignal: rea
  * Best efficiency whose FP rate is ≤ target: the lowest scanned threshold with fpHz ≤ target.
  * Unreachable (null) when that point has no FPs but the sample's 90 % upper limit exceeds the target.
  */
-export function operatingPoint(scan: readonly ScanPoint[], targetHz: number, nBackgroundImages: number, opts: TriggerOptions = {}): Omit<OperatingPoint, 'table' | 'fpHzInterval'> {
+export function operatingPoint(
+  scan: readonly ScanPoint[],
+  targetHz: number,
+  nBackgroundImages: number,
+  opts: TriggerOptions = {},
+): Omit<OperatingPoint, 'table' | 'fpHzInterval'> {
   let chosen: ScanPoint | null = null;
   for (const p of scan) if (p.fpHz <= targetHz) chosen = p; // thresholds descend, so the last one wins
   const fpCount = chosen ? chosen.fpCount : 0;
@@ -325,7 +425,14 @@ export function operatingPoint(scan: readonly ScanPoint[], targetHz: number, nBa
     const top = scan.length > 0 ? scan[0].threshold : 0;
     return { targetHz, threshold: nextUp(top), efficiency: 0, efficiencyVisible: 0, fpCount: 0, fpHz: 0 };
   }
-  return { targetHz, threshold: chosen.threshold, efficiency: chosen.efficiency, efficiencyVisible: chosen.efficiencyVisible, fpCount: chosen.fpCount, fpHz: chosen.fpHz };
+  return {
+    targetHz,
+    threshold: chosen.threshold,
+    efficiency: chosen.efficiency,
+    efficiencyVisible: chosen.efficiencyVisible,
+    fpCount: chosen.fpCount,
+    fpHz: chosen.fpHz,
+  };
 }
 
 function nextUp(x: number): number {

@@ -100,16 +100,31 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
   }
   reader.close();
   const report: EvaluateReport = {
-    run: o.runDir, checkpoint: opened.checkpoint, checkpointMeta: opened.meta, data: o.data, split: o.split,
-    images: indices.length, backgroundImages: background?.length ?? 0, loss: terms.means(),
+    run: o.runDir,
+    checkpoint: opened.checkpoint,
+    checkpointMeta: opened.meta,
+    data: o.data,
+    split: o.split,
+    images: indices.length,
+    backgroundImages: background?.length ?? 0,
+    loss: terms.means(),
     detections: { perScale, scoreThreshold: DEFAULT_SCORE_THRESHOLD, nmsIou: DEFAULT_NMS_IOU },
     map: evaluateDetections(mapImages),
     trigger: simulated || tp ? evaluateTrigger(signal, trigger, background) : null,
-    ...((simulated || tp) && o.otherRules?.length ? {
-      otherRules: o.otherRules.filter((r) => r !== (trigger?.match ?? DEFAULT_MATCH)).map((r) => evaluateTrigger(signal, { ...trigger, match: r }, background)),
-
-    } : {}),
-    ...(simulated ? {} : { triggerNote: triggerNote ?? `trigger figures (efficiency vs Eν, false positives per module) need simulated data or imported TPs; ${o.data} was imported from pictures, so only detection metrics are reported` }),
+    ...((simulated || tp) && o.otherRules?.length
+      ? {
+          otherRules: o.otherRules
+            .filter((r) => r !== (trigger?.match ?? DEFAULT_MATCH))
+            .map((r) => evaluateTrigger(signal, { ...trigger, match: r }, background)),
+        }
+      : {}),
+    ...(simulated
+      ? {}
+      : {
+          triggerNote:
+            triggerNote ??
+            `trigger figures (efficiency vs Eν, false positives per module) need simulated data or imported TPs; ${o.data} was imported from pictures, so only detection metrics are reported`,
+        }),
   };
   opened.model.dispose();
   const outDir = join(o.runDir, 'eval');
@@ -121,7 +136,9 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
 /** Simulator config and seed of a simulated dataset (for streaming matching background). */
 export function simulatorOf(attrs: Record<string, unknown>, path = 'dataset') {
   if (!attrs.config || typeof attrs.config !== 'object') {
-    throw new UserError(`${path}: no simulator config in its attributes (an imported dataset?); background-only images cannot be streamed — use --background 0`);
+    throw new UserError(
+      `${path}: no simulator config in its attributes (an imported dataset?); background-only images cannot be streamed — use --background 0`,
+    );
   }
   return { config: parseSimConfig(attrs.config, `${path} attribute config`), seed: Number(attrs.seed ?? 0), numImages: Number(attrs.num_images ?? 0) };
 }
@@ -131,13 +148,23 @@ export function simulatorOf(attrs: Record<string, unknown>, path = 'dataset') {
  * image indices past the dataset's so they are new images. The stream loop of fprate without a
  * state file: the detections are kept, not counted, and the pass is short.
  */
-async function inferBackground(opened: ReturnType<typeof openRun>, attrs: Record<string, unknown>, count: number, batch: number,
-  onProgress?: EvaluateOptions['onProgress']): Promise<TriggerImage[]> {
+async function inferBackground(
+  opened: ReturnType<typeof openRun>,
+  attrs: Record<string, unknown>,
+  count: number,
+  batch: number,
+  onProgress?: EvaluateOptions['onProgress'],
+): Promise<TriggerImage[]> {
   const sim = simulatorOf(attrs);
   const { state } = await streamCount<StreamedImage, { images: number; seconds: number; out: TriggerImage[] }>({
-    fresh: { images: 0, seconds: 0, out: [] }, total: count, batch,
-    source: (from, n) => streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + EVALUATE_BACKGROUND_START + from, count: n, mode: 'background' }),
-    step: (images, s) => { for (const dets of predict(opened.ctx, images, {})) s.out.push({ detections: dets.map(toDetection), interactions: [] }); },
+    fresh: { images: 0, seconds: 0, out: [] },
+    total: count,
+    batch,
+    source: (from, n) =>
+      streamImages({ config: sim.config, seed: sim.seed, start: sim.numImages + EVALUATE_BACKGROUND_START + from, count: n, mode: 'background' }),
+    step: (images, s) => {
+      for (const dets of predict(opened.ctx, images, {})) s.out.push({ detections: dets.map(toDetection), interactions: [] });
+    },
     onProgress: (done, total) => onProgress?.(done, total, 'background'),
   });
   return state.out;

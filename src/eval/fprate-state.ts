@@ -53,24 +53,44 @@ export function shardRange(index: number, count: number, total: number, batch: n
 
 const count = z.number().int().min(0);
 const digest = z.string().regex(/^[0-9a-f]{64}$/);
-const shardSchema = z.object({
-  index: count, count: count.min(1), totalImages: count.min(1), batch: count.min(1), first: count, images: count,
-}).strict().superRefine((s, ctx) => {
-  const want = shardRange(s.index, s.count, s.totalImages, s.batch);
-  if (s.index >= s.count) ctx.addIssue({ code: 'custom', message: `index ${s.index} is not below count ${s.count}` });
-  else if (s.first !== want.first || s.images !== want.images) {
-    ctx.addIssue({ code: 'custom', message: `images ${s.first}+${s.images} are not block ${s.index} of ${s.count} of ${s.totalImages} in batches of ${s.batch} (${want.first}+${want.images})` });
-  }
-});
-const stateSchema = z.object({
-  run: z.string(), checkpoint: z.string(), checkpointDigest: digest.optional(), streamDigest: digest.optional(),
-  seed: count, start: count, images: count,
-  counts: z.array(count).length(SCORE_BINS),
-  seconds: z.number().min(0).finite(),
-  shard: shardSchema.optional(),
-}).strict().superRefine((s, ctx) => {
-  if (s.shard && s.images > s.shard.images) ctx.addIssue({ code: 'custom', path: ['images'], message: `${s.images} images counted in a shard of ${s.shard.images}` });
-});
+const shardSchema = z
+  .object({
+    index: count,
+    count: count.min(1),
+    totalImages: count.min(1),
+    batch: count.min(1),
+    first: count,
+    images: count,
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const want = shardRange(s.index, s.count, s.totalImages, s.batch);
+    if (s.index >= s.count) ctx.addIssue({ code: 'custom', message: `index ${s.index} is not below count ${s.count}` });
+    else if (s.first !== want.first || s.images !== want.images) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `images ${s.first}+${s.images} are not block ${s.index} of ${s.count} of ${s.totalImages} in batches of ${s.batch} (${want.first}+${want.images})`,
+      });
+    }
+  });
+const stateSchema = z
+  .object({
+    run: z.string(),
+    checkpoint: z.string(),
+    checkpointDigest: digest.optional(),
+    streamDigest: digest.optional(),
+    seed: count,
+    start: count,
+    images: count,
+    counts: z.array(count).length(SCORE_BINS),
+    seconds: z.number().min(0).finite(),
+    shard: shardSchema.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.shard && s.images > s.shard.images)
+      ctx.addIssue({ code: 'custom', path: ['images'], message: `${s.images} images counted in a shard of ${s.shard.images}` });
+  });
 
 /** Reads and checks a state file: a damaged one is a UserError naming the file and the field. */
 export function readFpState(path: string): FpState {

@@ -28,7 +28,14 @@ export { SCORE_BINS, shardRange, type FpState, type FpShard } from './fprate-sta
 /** Detections below this score are not counted at all (decode threshold). */
 export const MIN_SCORE = 0.01;
 
-export interface FpRow { threshold: number; fpCount: number; fpPerImage: number; hz: number; limitHz: number; limitKind: 'upper' | 'interval-high' }
+export interface FpRow {
+  threshold: number;
+  fpCount: number;
+  fpPerImage: number;
+  hz: number;
+  limitHz: number;
+  limitKind: 'upper' | 'interval-high';
+}
 
 export interface FpResult extends FpState {
   imagesPerSecond: number;
@@ -86,7 +93,10 @@ function fpRows(images: number, thresholds: number[], countAt: (threshold: numbe
     const perImage = state.images ? fpCount / state.images : 0;
     const high = fpCount === 0 ? poissonUpperLimit(0, cl) : poissonInterval(fpCount, cl)[1];
     return {
-      threshold, fpCount, fpPerImage: perImage, hz: fpPerImageToHz(perImage, trigger),
+      threshold,
+      fpCount,
+      fpPerImage: perImage,
+      hz: fpPerImageToHz(perImage, trigger),
       limitHz: state.images ? fpPerImageToHz(high / state.images, trigger) : Infinity,
       limitKind: fpCount === 0 ? 'upper' : 'interval-high',
     };
@@ -106,27 +116,43 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
   let shard: FpShard | undefined;
   if (o.shard) {
     const { index, count } = o.shard;
-    if (!(Number.isInteger(index) && Number.isInteger(count) && count >= 1 && index >= 0 && index < count)) throw new UserError(`--shard ${index}/${count}: expected i/n with 0 ≤ i < n`);
+    if (!(Number.isInteger(index) && Number.isInteger(count) && count >= 1 && index >= 0 && index < count))
+      throw new UserError(`--shard ${index}/${count}: expected i/n with 0 ≤ i < n`);
     shard = { index, count, totalImages: o.images, batch: o.batch, ...shardRange(index, count, o.images, o.batch) };
   }
   // What the count is of, by content: the checkpoint's bytes and the streamed configuration.
   const checkpointDigest = fileDigest(opened.checkpoint);
   const streamDigest = jsonDigest(sim.config);
   const fresh: FpState = {
-    run: o.runDir, checkpoint: opened.checkpoint, checkpointDigest, streamDigest, seed, start: sim.numImages + FPRATE_BACKGROUND_START + (shard?.first ?? 0), images: 0,
-    counts: new Array<number>(SCORE_BINS).fill(0), seconds: 0, ...(shard ? { shard } : {}),
+    run: o.runDir,
+    checkpoint: opened.checkpoint,
+    checkpointDigest,
+    streamDigest,
+    seed,
+    start: sim.numImages + FPRATE_BACKGROUND_START + (shard?.first ?? 0),
+    images: 0,
+    counts: new Array<number>(SCORE_BINS).fill(0),
+    seconds: 0,
+    ...(shard ? { shard } : {}),
   };
   const resume = (path: string): FpState | undefined => {
     const saved = readFpState(path);
-    const other = saved.checkpointDigest === undefined ? 'no checkpoint digest (an older daqyolo wrote it)'
-      : saved.checkpointDigest !== checkpointDigest ? `other weights (${saved.checkpoint} as it was then), not those of ${opened.checkpoint} now`
-        : saved.streamDigest !== streamDigest || saved.start !== fresh.start ? 'another simulated stream (the dataset\'s configuration changed)' : null;
+    const other =
+      saved.checkpointDigest === undefined
+        ? 'no checkpoint digest (an older daqyolo wrote it)'
+        : saved.checkpointDigest !== checkpointDigest
+          ? `other weights (${saved.checkpoint} as it was then), not those of ${opened.checkpoint} now`
+          : saved.streamDigest !== streamDigest || saved.start !== fresh.start
+            ? "another simulated stream (the dataset's configuration changed)"
+            : null;
     if (other) {
       o.onNote?.(`${path}: its ${saved.images} images were measured with ${other}; starting over`);
       return undefined;
     }
     if (shard && JSON.stringify(saved.shard) !== JSON.stringify(shard)) {
-      throw new UserError(`${path} is shard ${JSON.stringify(saved.shard)}, not ${JSON.stringify(shard)} (same --images and --batch for every shard); delete it to start again`);
+      throw new UserError(
+        `${path} is shard ${JSON.stringify(saved.shard)}, not ${JSON.stringify(shard)} (same --images and --batch for every shard); delete it to start again`,
+      );
     }
     // Reused whatever path reached it (relative, absolute, a moved run): the paths are only recorded.
     return { ...saved, run: o.runDir, checkpoint: opened.checkpoint };
@@ -134,19 +160,37 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
   const target = shard ? shard.images : o.images;
   const layout = imageLayout(sim.config);
   const pixels = o.input !== 'dense' && opened.ctx.model.sparse && layout.height === opened.ctx.size && layout.width === opened.ctx.size;
-  if (o.input === 'pixels' && !pixels) throw new UserError(`fprate: pixel-list input needs a sparse model at the image size (${opened.run.config.model.variant} at ${opened.ctx.size} px, images ${layout.height}×${layout.width})`);
+  if (o.input === 'pixels' && !pixels)
+    throw new UserError(
+      `fprate: pixel-list input needs a sparse model at the image size (${opened.run.config.model.variant} at ${opened.ctx.size} px, images ${layout.height}×${layout.width})`,
+    );
   const source = (from: number, count: number): AsyncIterable<StreamedImage | StreamedPixels> | Iterable<StreamedImage> => {
     const streamOpts = { config: sim.config, seed, start: fresh.start + from, count, mode: 'background' as const, reuseBuffer: o.workers === 0 };
     if (pixels) return streamPixels({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) });
     if (o.workers > 0) return streamImagesParallel({ ...streamOpts, workers: o.workers, chunkSize: Math.max(o.batch, 64) });
     // One simulation buffer reused for every image: keep a copy of each until its batch is run.
-    return (function* () { for (const img of streamImages(streamOpts)) yield { ...img, image: img.image.slice() }; })();
+    return (function* () {
+      for (const img of streamImages(streamOpts)) yield { ...img, image: img.image.slice() };
+    })();
   };
   const ctx = opened.ctx;
   const pass = await streamCount<StreamedImage | StreamedPixels, FpState>({
-    fresh, store: { path: statePath, resume, saveEverySeconds: o.saveEverySeconds }, total: target, source, batch: o.batch, control: o.control, onProgress: o.onProgress,
+    fresh,
+    store: { path: statePath, resume, saveEverySeconds: o.saveEverySeconds },
+    total: target,
+    source,
+    batch: o.batch,
+    control: o.control,
+    onProgress: o.onProgress,
     step: (batch, state) => {
-      const detections = pixels ? tidy(() => detectSparseBatch(ctx, SparseTensor.fromSortedPixels(batch as StreamedPixels[], layout.channels, layout.height, layout.width, ctx.inputScale, ctx.device), { scoreThreshold: MIN_SCORE }))
+      const detections = pixels
+        ? tidy(() =>
+            detectSparseBatch(
+              ctx,
+              SparseTensor.fromSortedPixels(batch as StreamedPixels[], layout.channels, layout.height, layout.width, ctx.inputScale, ctx.device),
+              { scoreThreshold: MIN_SCORE },
+            ),
+          )
         : predict(ctx, batch as StreamedImage[], { scoreThreshold: MIN_SCORE });
       for (const dets of detections) {
         for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
@@ -176,8 +220,17 @@ export function isTpImport(data: string): boolean {
  * dataset (images without a signal TP; every image of data without truth), all splits, at most
  * `images` of them. Hz per module with the dataset's own window.
  */
-export async function measureStoredFpRate(o: { runDir: string; data: string; images: number; checkpoint?: string; batch: number; device?: string;
-  thresholds?: number[]; trigger?: TriggerOptions; onProgress?: (done: number, total: number) => void }): Promise<FpResult & { note: string }> {
+export async function measureStoredFpRate(o: {
+  runDir: string;
+  data: string;
+  images: number;
+  checkpoint?: string;
+  batch: number;
+  device?: string;
+  thresholds?: number[];
+  trigger?: TriggerOptions;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<FpResult & { note: string }> {
   const opened = openRun(o.runDir, { checkpoint: o.checkpoint, device: o.device });
   const reader = openDataset(o.data);
   const info = tpImportInfo(reader.attrs)!;
@@ -185,7 +238,11 @@ export async function measureStoredFpRate(o: { runDir: string; data: string; ima
   const t0 = performance.now();
   let done = 0;
   try {
-    const indices = storedBackground(info, reader, Array.from({ length: reader.numImages }, (_, i) => i)).slice(0, o.images);
+    const indices = storedBackground(
+      info,
+      reader,
+      Array.from({ length: reader.numImages }, (_, i) => i),
+    ).slice(0, o.images);
     const { channels, height, width } = reader;
     for (let at = 0; at < indices.length; at += o.batch) {
       const batch = indices.slice(at, at + o.batch);
@@ -205,7 +262,13 @@ export async function measureStoredFpRate(o: { runDir: string; data: string; ima
   const trigger = { ...o.trigger, windowTicks: info.windowTicks, tickSeconds: info.tickUs * 1e-6 };
   const seconds = (performance.now() - t0) / 1000;
   const state: FpState = { run: o.runDir, checkpoint: opened.checkpoint, seed: 0, start: 0, images: done, counts, seconds };
-  return { ...state, imagesPerSecond: seconds ? done / seconds : 0, cl: 0.9, rows: fpTable(state, o.thresholds ?? DEFAULT_THRESHOLDS, trigger), note: windowsNote(done, hzPerFpPerImage(trigger)) };
+  return {
+    ...state,
+    imagesPerSecond: seconds ? done / seconds : 0,
+    cl: 0.9,
+    rows: fpTable(state, o.thresholds ?? DEFAULT_THRESHOLDS, trigger),
+    note: windowsNote(done, hzPerFpPerImage(trigger)),
+  };
 }
 
 /**
@@ -215,9 +278,16 @@ export async function measureStoredFpRate(o: { runDir: string; data: string; ima
  * Each `--parallel n` (or `--shard i/n`) split has its own files: `shards` names the split to merge;
  * without it, the one split there, or else the complete split written last (and a note says so).
  */
-export function mergeFpShards(runDir: string, o: { seed?: number; shards?: number; thresholds?: number[]; trigger?: TriggerOptions; onNote?: (message: string) => void } = {}): FpResult {
+export function mergeFpShards(
+  runDir: string,
+  o: { seed?: number; shards?: number; thresholds?: number[]; trigger?: TriggerOptions; onNote?: (message: string) => void } = {},
+): FpResult {
   const evalDir = join(runDir, 'eval');
-  const all = existsSync(evalDir) ? readdirSync(evalDir).filter((f) => /^fprate-seed\d+-shard\d+of\d+\.json$/.test(f)).sort() : [];
+  const all = existsSync(evalDir)
+    ? readdirSync(evalDir)
+        .filter((f) => /^fprate-seed\d+-shard\d+of\d+\.json$/.test(f))
+        .sort()
+    : [];
   const seeds = [...new Set(all.map((f) => Number(/seed(\d+)/.exec(f)![1])))];
   if (o.seed === undefined && seeds.length > 1) throw new UserError(`${evalDir}: shards of several streams (seeds ${seeds.join(', ')}): give --seed`);
   const seed = o.seed ?? seeds[0]!;
@@ -227,13 +297,22 @@ export function mergeFpShards(runDir: string, o: { seed?: number; shards?: numbe
   const load = (n: number) => ofSeed.filter((f) => f.endsWith(`of${n}.json`)).map((f) => ({ file: join(evalDir, f), state: readFpState(join(evalDir, f)) }));
   let count: number;
   if (o.shards !== undefined) {
-    if (!splits.includes(o.shards)) throw new UserError(`${evalDir}: no shard files fprate-seed${seed}-shard<i>of${o.shards}.json (splits there: ${splits.join(', ')} shards)`);
+    if (!splits.includes(o.shards))
+      throw new UserError(`${evalDir}: no shard files fprate-seed${seed}-shard<i>of${o.shards}.json (splits there: ${splits.join(', ')} shards)`);
     count = o.shards;
   } else if (splits.length === 1) {
     count = splits[0]!;
   } else {
-    const complete = splits.filter((n) => { try { checkSplit(evalDir, n, load(n)); return true; } catch { return false; } });
-    if (complete.length === 0) throw new UserError(`${evalDir}: shards of ${splits.join(', ')}-shard splits, none complete; give --shards n to see what one lacks`);
+    const complete = splits.filter((n) => {
+      try {
+        checkSplit(evalDir, n, load(n));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (complete.length === 0)
+      throw new UserError(`${evalDir}: shards of ${splits.join(', ')}-shard splits, none complete; give --shards n to see what one lacks`);
     const written = (n: number) => Math.max(...load(n).map((s) => statSync(s.file).mtimeMs));
     count = complete.sort((a, b) => written(b) - written(a))[0]!;
     o.onNote?.(`${evalDir}: splits of ${splits.join(', ')} shards; merging the ${count}-shard split (written last; --shards n merges another)`);
@@ -242,13 +321,28 @@ export function mergeFpShards(runDir: string, o: { seed?: number; shards?: numbe
   checkSplit(evalDir, count, shards);
   const first = shards[0]!.state;
   const counts = new Array<number>(SCORE_BINS).fill(0);
-  for (const { state } of shards) state.counts.forEach((c, i) => { counts[i]! += c; });
+  for (const { state } of shards)
+    state.counts.forEach((c, i) => {
+      counts[i]! += c;
+    });
   const merged: FpState = {
-    run: runDir, checkpoint: first.checkpoint, checkpointDigest: first.checkpointDigest, streamDigest: first.streamDigest, seed, start: first.start - first.shard!.first,
-    images: shards.reduce((a, s) => a + s.state.images, 0), counts, seconds: shards.reduce((a, s) => a + s.state.seconds, 0),
+    run: runDir,
+    checkpoint: first.checkpoint,
+    checkpointDigest: first.checkpointDigest,
+    streamDigest: first.streamDigest,
+    seed,
+    start: first.start - first.shard!.first,
+    images: shards.reduce((a, s) => a + s.state.images, 0),
+    counts,
+    seconds: shards.reduce((a, s) => a + s.state.seconds, 0),
   };
   writeJsonAtomic(statePathOf(runDir, seed), merged);
-  return { ...merged, imagesPerSecond: merged.seconds ? merged.images / merged.seconds : 0, cl: 0.9, rows: fpTable(merged, o.thresholds ?? DEFAULT_THRESHOLDS, o.trigger) };
+  return {
+    ...merged,
+    imagesPerSecond: merged.seconds ? merged.images / merged.seconds : 0,
+    cl: 0.9,
+    rows: fpTable(merged, o.thresholds ?? DEFAULT_THRESHOLDS, o.trigger),
+  };
 }
 
 /** Throws unless the files of the `count`-shard split are every shard, finished, of one stream and one set of weights. */
@@ -257,27 +351,58 @@ function checkSplit(evalDir: string, count: number, shards: { file: string; stat
   const seen = new Set<number>();
   for (const { file, state } of shards) {
     const s = state.shard;
-    if (!s || s.count !== count || !file.endsWith(`shard${s.index}of${count}.json`)) throw new UserError(`${file}: holds ${s ? `shard ${s.index}/${s.count}` : 'no shard'}, not the one its name says`);
+    if (!s || s.count !== count || !file.endsWith(`shard${s.index}of${count}.json`))
+      throw new UserError(`${file}: holds ${s ? `shard ${s.index}/${s.count}` : 'no shard'}, not the one its name says`);
     if (s.totalImages !== first.shard!.totalImages || s.batch !== first.shard!.batch) {
-      throw new UserError(`${file}: shard of a different split (${JSON.stringify(s)}; expected ${count} shards of ${first.shard!.totalImages} images in batches of ${first.shard!.batch})`);
+      throw new UserError(
+        `${file}: shard of a different split (${JSON.stringify(s)}; expected ${count} shards of ${first.shard!.totalImages} images in batches of ${first.shard!.batch})`,
+      );
     }
-    if (state.checkpointDigest !== first.checkpointDigest || state.streamDigest !== first.streamDigest || state.start - s.first !== first.start - first.shard!.first) {
+    if (
+      state.checkpointDigest !== first.checkpointDigest ||
+      state.streamDigest !== first.streamDigest ||
+      state.start - s.first !== first.start - first.shard!.first
+    ) {
       throw new UserError(`${file}: measured with other weights or another stream than ${shards[0]!.file}; run the shards again with one checkpoint`);
     }
-    if (state.images < s.images) throw new UserError(`${file}: shard ${s.index}/${count} is unfinished (${state.images} of ${s.images} images); run it again to finish`);
+    if (state.images < s.images)
+      throw new UserError(`${file}: shard ${s.index}/${count} is unfinished (${state.images} of ${s.images} images); run it again to finish`);
     seen.add(s.index);
   }
   const missing = [...Array(count).keys()].filter((i) => !seen.has(i));
-  if (missing.length) throw new UserError(`${evalDir}: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} missing (fprate --shard i/${count})`);
+  if (missing.length)
+    throw new UserError(`${evalDir}: shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} missing (fprate --shard i/${count})`);
 }
 
 /** The baseline trigger's FP rate on streamed background-only images: every candidate's ΣADC is kept
  *  (a few per thousand images), so any threshold can be read afterwards; resumable like the network's. */
-export interface BaselineFpState { data: string; seed: number; start: number; params: ClusterParams; images: number; sumAdc: number[]; seconds: number }
-export interface BaselineFpResult extends BaselineFpState { imagesPerSecond: number; cl: number; rows: FpRow[] }
+export interface BaselineFpState {
+  data: string;
+  seed: number;
+  start: number;
+  params: ClusterParams;
+  images: number;
+  sumAdc: number[];
+  seconds: number;
+}
+export interface BaselineFpResult extends BaselineFpState {
+  imagesPerSecond: number;
+  cl: number;
+  rows: FpRow[];
+}
 
-export async function measureBaselineFpRate(o: { data: string; images: number; params: ClusterParams; seed?: number; workers: number; state?: string;
-  thresholds?: number[]; trigger?: TriggerOptions; control?: { stop: boolean }; onProgress?: (done: number, total: number) => void }): Promise<BaselineFpResult> {
+export async function measureBaselineFpRate(o: {
+  data: string;
+  images: number;
+  params: ClusterParams;
+  seed?: number;
+  workers: number;
+  state?: string;
+  thresholds?: number[];
+  trigger?: TriggerOptions;
+  control?: { stop: boolean };
+  onProgress?: (done: number, total: number) => void;
+}): Promise<BaselineFpResult> {
   if (!existsSync(o.data)) throw new UserError(`${o.data}: dataset not found`);
   const reader = openDataset(o.data);
   const sim = datasetSimulation(reader);
@@ -287,14 +412,22 @@ export async function measureBaselineFpRate(o: { data: string; images: number; p
   const fresh: BaselineFpState = { data: o.data, seed, start: sim.numImages + FPRATE_BACKGROUND_START, params: o.params, images: 0, sumAdc: [], seconds: 0 };
   const resume = (path: string): BaselineFpState => {
     const saved = JSON.parse(readFileSync(path, 'utf8')) as BaselineFpState;
-    if (JSON.stringify(saved.params) !== JSON.stringify(o.params)) throw new UserError(`${path} was measured with other cluster parameters (${JSON.stringify(saved.params)}); delete it to start again`);
+    if (JSON.stringify(saved.params) !== JSON.stringify(o.params))
+      throw new UserError(`${path} was measured with other cluster parameters (${JSON.stringify(saved.params)}); delete it to start again`);
     return saved;
   };
   // Candidates come image by image (a few per thousand images); progress, saves and stops every 256.
   const pass = await streamCount<Candidate[], BaselineFpState>({
-    fresh, store: { path: statePath, resume }, total: o.images, batch: 256, control: o.control, onProgress: o.onProgress,
+    fresh,
+    store: { path: statePath, resume },
+    total: o.images,
+    batch: 256,
+    control: o.control,
+    onProgress: o.onProgress,
     source: (from, count) => streamBaselineBackground(sim, count, o.params, { workers: o.workers, start: fresh.start + from, seed }),
-    step: (batch, state) => { for (const cands of batch) for (const c of cands) state.sumAdc.push(c.sumAdc); },
+    step: (batch, state) => {
+      for (const cands of batch) for (const c of cands) state.sumAdc.push(c.sumAdc);
+    },
   });
   const { state, elapsed } = pass;
   const thresholds = o.thresholds ?? [1, 2, 4, 8, 16, 32, 64].map((f) => f * o.params.minSumAdc);

@@ -66,15 +66,18 @@ export function normalQuantile(p: number): number {
 function invert(f: (x: number) => number, target: number, lo: number, hi: number): number {
   for (let i = 0; i < 200 && hi - lo > 1e-15 * Math.max(1, hi); i++) {
     const mid = (lo + hi) / 2;
-    if (f(mid) < target) lo = mid; else hi = mid;
+    if (f(mid) < target) lo = mid;
+    else hi = mid;
   }
   return (lo + hi) / 2;
 }
 
 function logGamma(x: number): number {
   // Lanczos approximation (g = 7, n = 9).
-  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const g = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+    9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   x -= 1;
   let s = g[0];
@@ -97,7 +100,15 @@ export function gammaP(a: number, x: number): number {
     }
     return sum * Math.exp(lnPre);
   }
-  return 1 - Math.exp(lnPre) * continuedFraction((m) => -m * (m - a), (m) => x + 2 * m + 1 - a, x + 1 - a);
+  return (
+    1 -
+    Math.exp(lnPre) *
+      continuedFraction(
+        (m) => -m * (m - a),
+        (m) => x + 2 * m + 1 - a,
+        x + 1 - a,
+      )
+  );
 }
 
 /** Regularised incomplete beta I_x(a, b) (continued fraction, Numerical Recipes §6.4). */

@@ -8,7 +8,10 @@ import { existsSync } from 'node:fs';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 
 /** What every streamed state holds: images folded in so far and the seconds spent on them, over all passes. */
-export interface StreamState { images: number; seconds: number }
+export interface StreamState {
+  images: number;
+  seconds: number;
+}
 
 export interface StreamLoopOptions<T, S extends StreamState> {
   /** The state to start from when there is no saved one (or `resume` declines it). */
@@ -61,7 +64,10 @@ export async function streamCount<T, S extends StreamState>(o: StreamLoopOptions
     if (pending.length < o.batch) continue;
     step(pending);
     pending = [];
-    if (o.store && performance.now() - lastSave > 1000 * (o.store.saveEverySeconds ?? 10)) { save(); lastSave = performance.now(); }
+    if (o.store && performance.now() - lastSave > 1000 * (o.store.saveEverySeconds ?? 10)) {
+      save();
+      lastSave = performance.now();
+    }
     // Simulating on this thread never returns to the event loop by itself: yield so that a Ctrl-C
     // handler can set control.stop.
     if (o.control) await new Promise<void>((r) => setImmediate(r));

@@ -10,10 +10,28 @@ import { BadRecord, parseLabels, splitFromName, type Collected, type SourceBox, 
 import { labelsText, requireDir, requireFile } from './files.js';
 import type { SplitName } from '../data/splits.js';
 
-interface CocoImage { id: number; file_name: string; width?: number; height?: number }
-interface CocoAnnotation { id?: number; image_id: number; category_id: number; bbox: number[]; iscrowd?: number }
-interface CocoCategory { id: number; name: string }
-interface CocoFile { images: CocoImage[]; annotations: CocoAnnotation[]; categories: CocoCategory[] }
+interface CocoImage {
+  id: number;
+  file_name: string;
+  width?: number;
+  height?: number;
+}
+interface CocoAnnotation {
+  id?: number;
+  image_id: number;
+  category_id: number;
+  bbox: number[];
+  iscrowd?: number;
+}
+interface CocoCategory {
+  id: number;
+  name: string;
+}
+interface CocoFile {
+  images: CocoImage[];
+  annotations: CocoAnnotation[];
+  categories: CocoCategory[];
+}
 
 function readCoco(path: string): CocoFile {
   requireFile(path, '--annotations');
@@ -31,7 +49,12 @@ function readCoco(path: string): CocoFile {
 }
 
 const fileSplit = (path: string): SplitName | undefined => {
-  for (const token of basename(path).toLowerCase().split(/[^a-z]+/)) { const s = splitFromName(token); if (s) return s; }
+  for (const token of basename(path)
+    .toLowerCase()
+    .split(/[^a-z]+/)) {
+    const s = splitFromName(token);
+    if (s) return s;
+  }
   return undefined;
 };
 
@@ -40,7 +63,8 @@ export function collectCoco(images: string, annotationFiles: string[], labels?: 
   const files = annotationFiles.map((p) => ({ path: p, doc: readCoco(p), split: fileSplit(p) }));
   const catKey = (c: CocoCategory[]) => JSON.stringify([...c].sort((a, b) => a.id - b.id).map((x) => [x.id, x.name]));
   const first = files[0];
-  for (const f of files.slice(1)) if (catKey(f.doc.categories) !== catKey(first.doc.categories)) throw new UserError(`${f.path}: its categories differ from ${first.path}'s`);
+  for (const f of files.slice(1))
+    if (catKey(f.doc.categories) !== catKey(first.doc.categories)) throw new UserError(`${f.path}: its categories differ from ${first.path}'s`);
   const cats = [...first.doc.categories].sort((a, b) => a.id - b.id);
   const given = labels !== undefined ? parseLabels(labelsText(labels)) : null;
   const classNames = given ?? cats.map((c) => String(c.name));
@@ -57,11 +81,20 @@ export function collectCoco(images: string, annotationFiles: string[], labels?: 
     f.doc.annotations.forEach((a, k) => {
       const label = `annotation ${a.id ?? `#${k}`}`;
       const entry = imgs.get(a.image_id);
-      if (!entry) { records.push(new BadRecord(where(label), `annotation without its image (image_id ${a.image_id} is not in "images")`)); return; }
+      if (!entry) {
+        records.push(new BadRecord(where(label), `annotation without its image (image_id ${a.image_id} is not in "images")`));
+        return;
+      }
       if (entry.bad) return;
-      const fail = (problem: string) => { entry.bad = new BadRecord(where(`image ${entry.img.id} ${entry.img.file_name}`), `${label}: ${problem}`); };
-      if (a.iscrowd) { crowd++; return; }
-      if (!Array.isArray(a.bbox) || a.bbox.length !== 4 || !a.bbox.every((v) => typeof v === 'number' && Number.isFinite(v))) return fail(`bbox ${JSON.stringify(a.bbox)} is not [x, y, w, h]`);
+      const fail = (problem: string) => {
+        entry.bad = new BadRecord(where(`image ${entry.img.id} ${entry.img.file_name}`), `${label}: ${problem}`);
+      };
+      if (a.iscrowd) {
+        crowd++;
+        return;
+      }
+      if (!Array.isArray(a.bbox) || a.bbox.length !== 4 || !a.bbox.every((v) => typeof v === 'number' && Number.isFinite(v)))
+        return fail(`bbox ${JSON.stringify(a.bbox)} is not [x, y, w, h]`);
       if (!catName.has(a.category_id)) return fail(`unknown class: category_id ${a.category_id} is not in "categories"`);
       const cls = catIndex.get(a.category_id);
       if (cls === undefined) return fail(`unknown class "${catName.get(a.category_id)}" (not in --labels ${classNames.join(',')})`);
@@ -69,9 +102,15 @@ export function collectCoco(images: string, annotationFiles: string[], labels?: 
       entry.boxes.push({ x1: x, y1: y, x2: x + w, y2: y + h, cls });
     });
     for (const { img, boxes, bad } of imgs.values()) {
-      if (bad) { records.push(bad); continue; }
+      if (bad) {
+        records.push(bad);
+        continue;
+      }
       const path = join(images, img.file_name);
-      if (!existsSync(path)) { records.push(new BadRecord(where(`image ${img.id}`), `annotation without its image (${img.file_name} not found in ${images})`)); continue; }
+      if (!existsSync(path)) {
+        records.push(new BadRecord(where(`image ${img.id}`), `annotation without its image (${img.file_name} not found in ${images})`));
+        continue;
+      }
       const declared = typeof img.width === 'number' && typeof img.height === 'number' ? { declaredSize: { width: img.width, height: img.height } } : {};
       records.push({ image: path, name: img.file_name, annotation: f.path, boxes, units: 'pixels', split: useSplits ? f.split : undefined, ...declared });
     }

@@ -13,7 +13,11 @@ import { BatchNorm2d, Conv2d } from '../nn/index.js';
 import { ConvBNLeaky } from '../model/blocks.js';
 import type { YoloV3 } from '../model/yolo.js';
 
-export interface DarknetLayer { name: string; conv: Conv2d; bn: BatchNorm2d | null }
+export interface DarknetLayer {
+  name: string;
+  conv: Conv2d;
+  bn: BatchNorm2d | null;
+}
 
 /** The model's convolutional layers in cfg order: conv + BN blocks, and the biased output convs. */
 export function darknetLayers(model: YoloV3): DarknetLayer[] {
@@ -32,9 +36,19 @@ export function darknetLayers(model: YoloV3): DarknetLayer[] {
   return out;
 }
 
-export interface DarknetHeader { major: number; minor: number; revision: number; seen: number }
+export interface DarknetHeader {
+  major: number;
+  minor: number;
+  revision: number;
+  seen: number;
+}
 
-export interface LoadedWeights { header: DarknetHeader; layersLoaded: number; layersInModel: number; floats: number }
+export interface LoadedWeights {
+  header: DarknetHeader;
+  layersLoaded: number;
+  layersInModel: number;
+  floats: number;
+}
 
 const floatsOf = (l: DarknetLayer) => l.conv.weight.numel + l.conv.outChannels * (l.bn ? 4 : 1);
 
@@ -42,20 +56,25 @@ const floatsOf = (l: DarknetLayer) => l.conv.weight.numel + l.conv.outChannels *
 export function loadDarknetWeights(model: YoloV3, path: string): LoadedWeights {
   const buf = readFileSync(path);
   if (buf.length < 16) throw new UserError(`${path}: too short for a darknet weights header (${buf.length} bytes)`);
-  const major = buf.readInt32LE(0), minor = buf.readInt32LE(4), revision = buf.readInt32LE(8);
+  const major = buf.readInt32LE(0),
+    minor = buf.readInt32LE(4),
+    revision = buf.readInt32LE(8);
   const wide = major * 10 + minor >= 2 && major < 1000;
   const seen = wide ? Number(buf.readBigInt64LE(12)) : buf.readInt32LE(12);
   const start = wide ? 20 : 16;
   if ((buf.length - start) % 4) throw new UserError(`${path}: ${buf.length - start} bytes after the header is not a whole number of float32 values`);
   const data = new Float32Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + buf.length));
   const layers = darknetLayers(model);
-  let p = 0, k = 0;
+  let p = 0,
+    k = 0;
   noGrad(() => {
     for (; k < layers.length && p < data.length; k++) {
       const l = layers[k];
       const need = floatsOf(l);
       if (p + need > data.length) {
-        throw new UserError(`${path}: ends inside layer ${k} (${l.name}, conv ${l.conv.inChannels}→${l.conv.outChannels}, k ${l.conv.weight.shape[2]}): ${data.length - p} of ${need} values; is it for this --variant, --width, --channels and --classes?`);
+        throw new UserError(
+          `${path}: ends inside layer ${k} (${l.name}, conv ${l.conv.inChannels}→${l.conv.outChannels}, k ${l.conv.weight.shape[2]}): ${data.length - p} of ${need} values; is it for this --variant, --width, --channels and --classes?`,
+        );
       }
       const n = l.conv.outChannels;
       const take = (len: number) => data.subarray(p, (p += len));
@@ -73,7 +92,10 @@ export function loadDarknetWeights(model: YoloV3, path: string): LoadedWeights {
       set(l.conv.weight, take(l.conv.weight.numel));
     }
   });
-  if (p < data.length) throw new UserError(`${path}: ${data.length - p} values left after all ${layers.length} layers; the file is for a larger network than this --variant/--width/--classes`);
+  if (p < data.length)
+    throw new UserError(
+      `${path}: ${data.length - p} values left after all ${layers.length} layers; the file is for a larger network than this --variant/--width/--classes`,
+    );
   return { header: { major, minor, revision, seen }, layersLoaded: k, layersInModel: layers.length, floats: p };
 }
 
@@ -82,7 +104,10 @@ export function saveDarknetWeights(model: YoloV3, path: string, seen = 0): void 
   const layers = darknetLayers(model);
   const total = layers.reduce((a, l) => a + floatsOf(l), 0);
   const head = Buffer.alloc(20);
-  head.writeInt32LE(0, 0); head.writeInt32LE(2, 4); head.writeInt32LE(0, 8); head.writeBigInt64LE(BigInt(seen), 12);
+  head.writeInt32LE(0, 0);
+  head.writeInt32LE(2, 4);
+  head.writeInt32LE(0, 8);
+  head.writeBigInt64LE(BigInt(seen), 12);
   const data = new Float32Array(total);
   let p = 0;
   const put = (t: Tensor) => {
@@ -93,7 +118,12 @@ export function saveDarknetWeights(model: YoloV3, path: string, seen = 0): void 
   };
   noGrad(() => {
     for (const l of layers) {
-      if (l.bn) { put(l.bn.bias); put(l.bn.weight); put(l.bn.runningMean); put(l.bn.runningVar); } else put(l.conv.bias!);
+      if (l.bn) {
+        put(l.bn.bias);
+        put(l.bn.weight);
+        put(l.bn.runningMean);
+        put(l.bn.runningVar);
+      } else put(l.conv.bias!);
       put(l.conv.weight);
     }
   });

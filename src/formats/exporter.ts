@@ -18,9 +18,24 @@ import { yoloLabelText } from './yolo.js';
 
 export type ExportFormat = 'voc' | 'yolo' | 'coco';
 
-export interface ExportOptions { format: ExportFormat; dataset: string; out: string; force: boolean; scale?: number | 'auto' }
+export interface ExportOptions {
+  format: ExportFormat;
+  dataset: string;
+  out: string;
+  force: boolean;
+  scale?: number | 'auto';
+}
 
-export interface ExportReport { format: ExportFormat; dataset: string; out: string; images: number; boxes: number; scale: number; clampedPixels: number; splits: Record<string, number> }
+export interface ExportReport {
+  format: ExportFormat;
+  dataset: string;
+  out: string;
+  images: number;
+  boxes: number;
+  scale: number;
+  clampedPixels: number;
+  splits: Record<string, number>;
+}
 
 /** The export folder names the eval split "test", as the three formats do. */
 const OUT_SPLIT: Record<SplitName, string> = { train: 'train', val: 'val', eval: 'test' };
@@ -42,7 +57,10 @@ function sourceNames(path: string, n: number): string[] | null {
 /** 255 / the largest pixel value, for datasets whose values are not 8-bit (simulated ADC sums). */
 function autoScale(r: DatasetReader): number {
   let max = 0;
-  for (let i = 0; i < r.numImages; i++) { const px = r.readDense([i]); for (let k = 0; k < px.length; k++) if (px[k] > max) max = px[k]; }
+  for (let i = 0; i < r.numImages; i++) {
+    const px = r.readDense([i]);
+    for (let k = 0; k < px.length; k++) if (px[k] > max) max = px[k];
+  }
   return max > 0 ? 255 / max : 1;
 }
 
@@ -65,11 +83,19 @@ export function exportDataset(o: ExportOptions): ExportReport {
     const splitOf: SplitName[] = new Array(n);
     for (const s of SPLIT_NAMES) for (const i of r.split(s)) splitOf[i] = s;
     const split = (i: number) => OUT_SPLIT[splitOf[i] ?? 'train'];
-    const W = r.width, H = r.height, C = r.channels;
-    const imgDir = (i: number) => o.format === 'voc' ? join(tmp, 'JPEGImages') : o.format === 'yolo' ? join(tmp, 'images', split(i)) : join(tmp, 'images');
+    const W = r.width,
+      H = r.height,
+      C = r.channels;
+    const imgDir = (i: number) => (o.format === 'voc' ? join(tmp, 'JPEGImages') : o.format === 'yolo' ? join(tmp, 'images', split(i)) : join(tmp, 'images'));
     const dirs = new Set<string>();
-    const mk = (d: string) => { if (!dirs.has(d)) { makeDir(d); dirs.add(d); } };
-    let clamped = 0, boxes = 0;
+    const mk = (d: string) => {
+      if (!dirs.has(d)) {
+        makeDir(d);
+        dirs.add(d);
+      }
+    };
+    let clamped = 0,
+      boxes = 0;
     const coco = new Map<string, { images: object[]; annotations: object[] }>(Object.values(OUT_SPLIT).map((s) => [s, { images: [], annotations: [] }]));
     let annId = 1;
     for (let i = 0; i < n; i++) {
@@ -84,35 +110,65 @@ export function exportDataset(o: ExportOptions): ExportReport {
       boxes += bx.length;
       if (o.format === 'voc') {
         mk(join(tmp, 'Annotations'));
-        writeFileSynced(join(tmp, 'Annotations', `${stems[i]}.xml`), vocXml({ filename: file, width: W, height: H, depth: C, boxes: bx.map((b) => ({ ...b, name: r.classNames[b.cls]! })) }));
+        writeFileSynced(
+          join(tmp, 'Annotations', `${stems[i]}.xml`),
+          vocXml({ filename: file, width: W, height: H, depth: C, boxes: bx.map((b) => ({ ...b, name: r.classNames[b.cls]! })) }),
+        );
       } else if (o.format === 'yolo') {
         mk(join(tmp, 'labels', split(i)));
         writeFileSynced(join(tmp, 'labels', split(i), `${stems[i]}.txt`), yoloLabelText(bx, W, H));
       } else {
         const c = coco.get(split(i))!;
         c.images.push({ id: i + 1, file_name: file, width: W, height: H });
-        for (const b of bx) c.annotations.push({ id: annId++, image_id: i + 1, category_id: b.cls + 1, bbox: [b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1], area: (b.x2 - b.x1) * (b.y2 - b.y1), iscrowd: 0 });
+        for (const b of bx)
+          c.annotations.push({
+            id: annId++,
+            image_id: i + 1,
+            category_id: b.cls + 1,
+            bbox: [b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1],
+            area: (b.x2 - b.x1) * (b.y2 - b.y1),
+            iscrowd: 0,
+          });
       }
     }
     const names = r.classNames;
     if (o.format === 'voc') {
       mk(join(tmp, 'ImageSets', 'Main'));
-      for (const s of Object.values(OUT_SPLIT)) writeFileSynced(join(tmp, 'ImageSets', 'Main', `${s}.txt`), stems.filter((_, i) => split(i) === s).map((x) => `${x}\n`).join(''));
+      for (const s of Object.values(OUT_SPLIT))
+        writeFileSynced(
+          join(tmp, 'ImageSets', 'Main', `${s}.txt`),
+          stems
+            .filter((_, i) => split(i) === s)
+            .map((x) => `${x}\n`)
+            .join(''),
+        );
       writeFileSynced(join(tmp, 'labels.txt'), names.map((x) => `${x}\n`).join(''));
     } else if (o.format === 'yolo') {
       const present = Object.values(OUT_SPLIT).filter((s) => dirs.has(join(tmp, 'images', s)));
-      writeFileSynced(join(tmp, 'data.yaml'), toYaml({ path: '.', ...Object.fromEntries(present.map((s) => [s, `images/${s}`])), names: Object.fromEntries(names.map((x, k) => [k, x])) }));
+      writeFileSynced(
+        join(tmp, 'data.yaml'),
+        toYaml({ path: '.', ...Object.fromEntries(present.map((s) => [s, `images/${s}`])), names: Object.fromEntries(names.map((x, k) => [k, x])) }),
+      );
       writeFileSynced(join(tmp, 'classes.txt'), names.map((x) => `${x}\n`).join(''));
     } else {
       mk(join(tmp, 'annotations'));
       const categories = names.map((x, k) => ({ id: k + 1, name: x, supercategory: 'none' }));
       for (const [s, c] of coco) {
         if (!c.images.length) continue;
-        writeFileSynced(join(tmp, 'annotations', `instances_${s}.json`), JSON.stringify({ info: { description: `daqyolo export of ${basename(o.dataset)}` }, images: c.images, annotations: c.annotations, categories }));
+        writeFileSynced(
+          join(tmp, 'annotations', `instances_${s}.json`),
+          JSON.stringify({ info: { description: `daqyolo export of ${basename(o.dataset)}` }, images: c.images, annotations: c.annotations, categories }),
+        );
       }
     }
     const report: ExportReport = {
-      format: o.format, dataset: o.dataset, out: o.out, images: n, boxes, scale, clampedPixels: clamped,
+      format: o.format,
+      dataset: o.dataset,
+      out: o.out,
+      images: n,
+      boxes,
+      scale,
+      clampedPixels: clamped,
       splits: Object.fromEntries(Object.values(OUT_SPLIT).map((s) => [s, stems.filter((_, i) => split(i) === s).length])),
     };
     writeFileSynced(join(tmp, 'export.json'), JSON.stringify(report, null, 2) + '\n');

@@ -26,17 +26,22 @@ export const stem = (name: string): string => basename(name, extname(name));
 
 /** The image of a given stem in a folder (any image extension), or null. */
 export function findImage(dir: string, s: string): string | null {
-  for (const ext of IMAGE_EXTENSIONS) for (const e of [ext, ext.toUpperCase()]) {
-    const p = join(dir, s + e);
-    if (existsSync(p)) return p;
-  }
+  for (const ext of IMAGE_EXTENSIONS)
+    for (const e of [ext, ext.toUpperCase()]) {
+      const p = join(dir, s + e);
+      if (existsSync(p)) return p;
+    }
   return null;
 }
 
 /** --labels: "a,b,c" or the path of a file with one name per line. */
 export function labelsText(value: string): string {
   if (existsSync(value) && statSync(value).isFile()) {
-    return readFileSync(value, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter(Boolean).join(',');
+    return readFileSync(value, 'utf8')
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .join(',');
   }
   return value;
 }

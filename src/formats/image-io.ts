@@ -7,9 +7,19 @@ import { PNG } from 'pngjs';
 import sharp from 'sharp';
 
 /** An 8-bit image, interleaved [H, W, channels]; channels 1 (grey) or 3 (RGB); alpha is dropped. */
-export interface Raster { width: number; height: number; channels: 1 | 3; data: Uint8Array }
+export interface Raster {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  data: Uint8Array;
+}
 
-export interface ImageHeader { kind: 'png' | 'jpeg'; width: number; height: number; channels: 1 | 3 }
+export interface ImageHeader {
+  kind: 'png' | 'jpeg';
+  width: number;
+  height: number;
+  channels: 1 | 3;
+}
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
@@ -29,8 +39,14 @@ export function sniffImage(buf: Uint8Array): ImageHeader {
     while (p + 4 <= b.length) {
       if (b[p] !== 0xff) throw new Error(`JPEG marker expected at byte ${p}`);
       const marker = b[p + 1];
-      if (marker === 0xff) { p++; continue; } // fill byte
-      if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { p += 2; continue; } // no length
+      if (marker === 0xff) {
+        p++;
+        continue;
+      } // fill byte
+      if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+        p += 2;
+        continue;
+      } // no length
       const len = b.readUInt16BE(p + 2);
       // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry precision, height, width, components.
       if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
@@ -46,7 +62,10 @@ export function sniffImage(buf: Uint8Array): ImageHeader {
 }
 
 /** A decoded image and the decoder's warnings (e.g. "premature end of JPEG image"); none for a clean file. */
-export interface Decoded { raster: Raster; warnings: string[] }
+export interface Decoded {
+  raster: Raster;
+  warnings: string[];
+}
 
 /**
  * Decodes a PNG or JPEG to an 8-bit raster with the file's own colour (grey stays grey, alpha is
@@ -60,11 +79,17 @@ export async function decodeImage(buf: Uint8Array): Promise<Decoded> {
   // errors and warnings stop the decode (PIL refuses a truncated PNG too).
   const img = sharp(buf, { failOn: head.kind === 'jpeg' ? 'none' : 'warning', limitInputPixels: 1 << 28 });
   // libvips emits "read gave N warnings" and then each warning; keep the warnings themselves.
-  img.on('warning', (m: string) => { const w = m.trim(); if (!/^read gave \d+ warnings?$/.test(w) && !warnings.includes(w)) warnings.push(w); });
+  img.on('warning', (m: string) => {
+    const w = m.trim();
+    if (!/^read gave \d+ warnings?$/.test(w) && !warnings.includes(w)) warnings.push(w);
+  });
   img.toColourspace(head.channels === 1 ? 'b-w' : 'srgb').removeAlpha();
   const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   if (info.channels !== head.channels) throw new Error(`decoded ${info.channels} channels, expected ${head.channels}`);
-  return { raster: { width: info.width, height: info.height, channels: head.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }, warnings };
+  return {
+    raster: { width: info.width, height: info.height, channels: head.channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
+    warnings,
+  };
 }
 
 export const readImageHeader = (path: string): ImageHeader => sniffImage(readFileSync(path));

@@ -62,13 +62,18 @@ export interface ImportReport {
   seconds: number;
 }
 
-interface Checked { rec: SourceRecord; head: ImageHeader; boxes: SourceBox[] }
+interface Checked {
+  rec: SourceRecord;
+  head: ImageHeader;
+  boxes: SourceBox[];
+}
 
 /** Boxes in source pixels, checked against the image: inside it and with positive width and height. */
 function checkBoxes(rec: SourceRecord, head: ImageHeader, classNames: string[]): SourceBox[] | BadRecord {
   const file = rec.annotation ?? rec.image;
   const out: SourceBox[] = [];
-  const sx = rec.units === 'normalised' ? head.width : 1, sy = rec.units === 'normalised' ? head.height : 1;
+  const sx = rec.units === 'normalised' ? head.width : 1,
+    sy = rec.units === 'normalised' ? head.height : 1;
   // Rounding in normalised or float sources can put an edge a hair outside; allow 1e-3 px.
   const tol = 1e-3;
   for (let k = 0; k < rec.boxes.length; k++) {
@@ -81,8 +86,10 @@ function checkBoxes(rec: SourceRecord, head: ImageHeader, classNames: string[]):
     if (box.x1 < -tol || box.y1 < -tol || box.x2 > head.width + tol || box.y2 > head.height + tol) {
       return new BadRecord(file, `${text} is outside its ${head.width}×${head.height} image`);
     }
-    box.x1 = Math.max(0, box.x1); box.y1 = Math.max(0, box.y1);
-    box.x2 = Math.min(head.width, box.x2); box.y2 = Math.min(head.height, box.y2);
+    box.x1 = Math.max(0, box.x1);
+    box.y1 = Math.max(0, box.y1);
+    box.x2 = Math.min(head.width, box.x2);
+    box.y2 = Math.min(head.height, box.y2);
     out.push(box);
   }
   return out;
@@ -101,7 +108,10 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
   // Pass 1: headers and boxes.
   const good: Checked[] = [];
   for (const r of collected.records) {
-    if (r instanceof BadRecord) { bad(r); continue; }
+    if (r instanceof BadRecord) {
+      bad(r);
+      continue;
+    }
     let head: ImageHeader;
     try {
       head = readImageHeader(r.image);
@@ -110,11 +120,19 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
       continue;
     }
     if (r.declaredSize && (r.declaredSize.width !== head.width || r.declaredSize.height !== head.height)) {
-      bad(new BadRecord(r.annotation ?? r.image, `image ${r.name} declares width ${r.declaredSize.width}, height ${r.declaredSize.height} but the file is ${head.width}×${head.height}`));
+      bad(
+        new BadRecord(
+          r.annotation ?? r.image,
+          `image ${r.name} declares width ${r.declaredSize.width}, height ${r.declaredSize.height} but the file is ${head.width}×${head.height}`,
+        ),
+      );
       continue;
     }
     const boxes = checkBoxes(r, head, classNames);
-    if (boxes instanceof BadRecord) { bad(boxes); continue; }
+    if (boxes instanceof BadRecord) {
+      bad(boxes);
+      continue;
+    }
     good.push({ rec: r, head, boxes });
   }
   // One order whatever the source layout (split folders, several JSON files): by file name, so a
@@ -126,12 +144,21 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
   const C: 1 | 3 = o.channels === 'grey' ? 1 : o.channels === 'rgb' ? 3 : good.every((g) => g.head.channels === 1) ? 1 : 3;
   const mixed = good.some((g) => g.head.width !== good[0].head.width || g.head.height !== good[0].head.height);
   const size = o.size ?? (mixed ? DEFAULT_MIXED_SIZE : undefined);
-  const H = size ?? good[0].head.height, W = size ?? good[0].head.width;
-  const resize = size === undefined ? 'none (all images share one size)'
-    : `letterbox into ${size}×${size} (${o.size !== undefined ? '--size' : `images differ in size; the default for mixed sizes, choose with --size`}; aspect kept, zero padding, antialiased bilinear, values rounded)`;
+  const H = size ?? good[0].head.height,
+    W = size ?? good[0].head.width;
+  const resize =
+    size === undefined
+      ? 'none (all images share one size)'
+      : `letterbox into ${size}×${size} (${o.size !== undefined ? '--size' : `images differ in size; the default for mixed sizes, choose with --size`}; aspect kept, zero padding, antialiased bilinear, values rounded)`;
 
   const writer = new DatasetWriter({
-    path: o.out, force: o.force, layout: 'dense', channels: C, height: H, width: W, storeTps: false,
+    path: o.out,
+    force: o.force,
+    layout: 'dense',
+    channels: C,
+    height: H,
+    width: W,
+    storeTps: false,
     attrs: {
       generator: `daqyolo import ${o.format}`,
       class_names: classNames,
@@ -142,7 +169,8 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
       import_source: JSON.stringify(o.source),
       pixel_range: '0..255 (8-bit image values)',
       resize: size !== undefined ? `letterbox ${size}` : 'none',
-      image_convention: 'tensor [C, H, W]; x/width = image column, y/height = image row; boxes [x1, y1, x2, y2] in pixels, x2/y2 exclusive; /import/transform maps source pixels: x\' = x·sx + dx, y\' = y·sy + dy',
+      image_convention:
+        "tensor [C, H, W]; x/width = image column, y/height = image row; boxes [x1, y1, x2, y2] in pixels, x2/y2 exclusive; /import/transform maps source pixels: x' = x·sx + dx, y' = y·sy + dy",
     },
   });
   try {
@@ -167,7 +195,8 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
       try {
         if (decoded instanceof Error) throw decoded;
         const { raster } = decoded;
-        if (raster.width !== g.head.width || raster.height !== g.head.height) throw new Error(`decoded ${raster.width}×${raster.height}, header says ${g.head.width}×${g.head.height}`);
+        if (raster.width !== g.head.width || raster.height !== g.head.height)
+          throw new Error(`decoded ${raster.width}×${raster.height}, header says ${g.head.width}×${g.head.height}`);
         const planar = toPlanar(raster, C);
         if (size !== undefined) {
           ({ pixels, transform: t } = letterboxImage(planar, C, raster.height, raster.width, size));
@@ -191,15 +220,25 @@ export async function importRecords(collected: Collected, o: ImportOptions): Pro
 
     const fromSource = written.every((g) => g.rec.split !== undefined);
     const splits = fromSource ? sourceSplits(written.map((g) => g.rec.split!)) : makeSplits(n, [0.8, 0.1, 0.1], o.seed);
-    writer.addDataset(PATHS.importSourceFile, written.map((g) => g.rec.name));
+    writer.addDataset(
+      PATHS.importSourceFile,
+      written.map((g) => g.rec.name),
+    );
     writer.addDataset(PATHS.importSourceSize, Int32Array.from(written.flatMap((g) => [g.head.width, g.head.height])), [n, 2]);
     // VOC difficult flags, one per box in /boxes order (1 = difficult: left out of the mAP figures).
     writer.addDataset(PATHS.boxDifficult, Int32Array.from(written.flatMap((g) => g.boxes.map((b) => (b.difficult ? 1 : 0)))));
     writer.addDataset(PATHS.importTransform, Float32Array.from(transforms.flatMap((t) => [t.sx, t.sy, t.dx, t.dy])), [n, 4]);
     const report: ImportReport = {
-      output: o.out, format: o.format, source: o.source, images: n,
+      output: o.out,
+      format: o.format,
+      source: o.source,
+      images: n,
       boxes: written.reduce((a, g) => a + g.boxes.length, 0),
-      classNames, classSource: collected.classSource, channels: C, height: H, width: W,
+      classNames,
+      classSource: collected.classSource,
+      channels: C,
+      height: H,
+      width: W,
       resize,
       splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, splits[s].length])) as Record<SplitName, number>,
       splitSource: fromSource ? 'source' : 'seeded 80/10/10',
@@ -238,16 +277,29 @@ function denseChunk(start: number, items: { pixels: Float32Array; boxes: SourceB
   const dense = new Float32Array(count * per);
   items.forEach((it, i) => dense.set(it.pixels, i * per));
   return {
-    start, count, channels: per, dense,
+    start,
+    count,
+    channels: per,
+    dense,
     seeds: new Uint32Array(count),
-    pixelCounts: new Int32Array(count), pixels: new Int32Array(0), values: new Float32Array(0),
+    pixelCounts: new Int32Array(count),
+    pixels: new Int32Array(0),
+    values: new Float32Array(0),
     boxCounts: Int32Array.from(items, (it) => it.boxes.length),
     boxes: Float32Array.from(boxes.flatMap((b) => [b.x1, b.y1, b.x2, b.y2])),
     boxClass: Int32Array.from(boxes, (b) => b.cls),
     boxInteraction: new Int32Array(nb).fill(-1), // no simulated interaction behind an imported box
-    boxEnergy: new Float32Array(nb), boxVisible: new Float32Array(nb), boxProcess: new Int32Array(nb), boxNTps: new Int32Array(nb),
+    boxEnergy: new Float32Array(nb),
+    boxVisible: new Float32Array(nb),
+    boxProcess: new Int32Array(nb),
+    boxNTps: new Int32Array(nb),
     interactionCounts: new Int32Array(count),
-    intEnergy: new Float32Array(0), intProcess: new Int32Array(0), intVisible: new Float32Array(0), intNTps: new Int32Array(0), intBox: new Int32Array(0), intVertex: new Float32Array(0),
+    intEnergy: new Float32Array(0),
+    intProcess: new Int32Array(0),
+    intVisible: new Float32Array(0),
+    intNTps: new Int32Array(0),
+    intBox: new Int32Array(0),
+    intVertex: new Float32Array(0),
     decays: new Int32Array(count * BACKGROUND_SOURCES.length),
     tpsBySource: new Int32Array(count * TP_SOURCES.length),
   };

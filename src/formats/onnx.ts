@@ -15,7 +15,8 @@ import { onnxTypes } from './onnx-proto.js';
 
 export const OPSET = 13;
 const IR_VERSION = 7; // the IR version that goes with opset 13
-const FLOAT = 1, INT64 = 7;
+const FLOAT = 1,
+  INT64 = 7;
 const ATTR = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 
 type Attr = { name: string; type: number; f?: number; i?: number; s?: Uint8Array; ints?: number[] };
@@ -29,7 +30,9 @@ class GraphBuilder {
   nodes: object[] = [];
   inits: object[] = [];
   private n = 0;
-  fresh(base: string): string { return `${base}_${this.n++}`; }
+  fresh(base: string): string {
+    return `${base}_${this.n++}`;
+  }
   node(op: string, inputs: string[], attrs: Attr[] = [], name = op): string {
     const out = this.fresh(name);
     this.nodes.push({ opType: op, name: out, input: inputs, output: [out], attribute: attrs });
@@ -60,7 +63,10 @@ function emitConv(g: GraphBuilder, x: string, conv: Conv2d, bn: BatchNorm2d | nu
   const [cout, cin, kh, kw] = conv.weight.shape as [number, number, number, number];
   const b = conv.bias ? Float64Array.from(values(conv.bias)) : new Float64Array(cout);
   if (bn) {
-    const gamma = values(bn.weight), beta = values(bn.bias), mean = values(bn.runningMean), vari = values(bn.runningVar);
+    const gamma = values(bn.weight),
+      beta = values(bn.bias),
+      mean = values(bn.runningMean),
+      vari = values(bn.runningVar);
     const per = cin * kh * kw;
     for (let o = 0; o < cout; o++) {
       const s = gamma[o] / Math.sqrt(vari[o] + bn.eps);
@@ -71,10 +77,18 @@ function emitConv(g: GraphBuilder, x: string, conv: Conv2d, bn: BatchNorm2d | nu
   const W = g.floats(`${name}.weight`, [cout, cin, kh, kw], w);
   const B = g.floats(`${name}.bias`, [cout], Float32Array.from(b));
   const [ph, pw] = conv.padding;
-  return g.node('Conv', [x, W, B], [
-    attrInts('kernel_shape', [kh, kw]), attrInts('strides', conv.stride), attrInts('pads', [ph, pw, ph, pw]),
-    attrInts('dilations', conv.dilation), attrI('group', conv.groups),
-  ], name || 'conv');
+  return g.node(
+    'Conv',
+    [x, W, B],
+    [
+      attrInts('kernel_shape', [kh, kw]),
+      attrInts('strides', conv.stride),
+      attrInts('pads', [ph, pw, ph, pw]),
+      attrInts('dilations', conv.dilation),
+      attrI('group', conv.groups),
+    ],
+    name || 'conv',
+  );
 }
 
 /** One layer of the module tree → nodes; returns the output name. */
@@ -106,11 +120,18 @@ function emitLayer(g: GraphBuilder, x: string, layer: Layer, name: string): stri
     if (layer.mode !== 'nearest') throw new Error(`ONNX export: ${layer.mode} upsampling is not supported`);
     const scales = g.floats(`${name}.scales`, [4], Float32Array.from([1, 1, layer.scaleFactor, layer.scaleFactor]));
     // PyTorch's nearest: source index = floor(dst · in/out) ≡ asymmetric + floor.
-    return g.node('Resize', [x, '', scales], [attrS('mode', 'nearest'), attrS('coordinate_transformation_mode', 'asymmetric'), attrS('nearest_mode', 'floor')], name);
+    return g.node(
+      'Resize',
+      [x, '', scales],
+      [attrS('mode', 'nearest'), attrS('coordinate_transformation_mode', 'asymmetric'), attrS('nearest_mode', 'floor')],
+      name,
+    );
   }
   if (layer instanceof Sequential) {
     let cur = x;
-    layer.layers.forEach((l, i) => { cur = emitLayer(g, cur, l, `${name}.${i}`); });
+    layer.layers.forEach((l, i) => {
+      cur = emitLayer(g, cur, l, `${name}.${i}`);
+    });
     return cur;
   }
   // Residual (yolo.ts): body(x) + x.
@@ -124,7 +145,11 @@ function emitLayer(g: GraphBuilder, x: string, layer: Layer, name: string): stri
   throw new Error(`ONNX export: no mapping for ${layer.constructor.name} (${name})`);
 }
 
-export interface OnnxExportOptions { size: number; inputScale?: number; batch?: number | 'dynamic' }
+export interface OnnxExportOptions {
+  size: number;
+  inputScale?: number;
+  batch?: number | 'dynamic';
+}
 
 /** Encodes the model (eval mode: BN running statistics) as ONNX bytes. Input "images" [B, C, S, S]; outputs coarse first. */
 export function exportOnnx(model: YoloV3, o: OnnxExportOptions): Uint8Array {
@@ -132,7 +157,8 @@ export function exportOnnx(model: YoloV3, o: OnnxExportOptions): Uint8Array {
   // ONNX has no sparse convolution (its ops are dense), and densifying the sparse network is not
   // the same function (dense layers fill the empty sites), so there is no faithful graph to write.
   if (model.sparse) throw new UserError(`ONNX export: ${model.config.variant} runs sparse convolutions, which ONNX cannot express; export a dense variant`);
-  if (model.config.isolatedRadius > 0) throw new Error('ONNX export: the isolated-pixel filter (model.isolatedRadius) has no ONNX form; train with 0 to export');
+  if (model.config.isolatedRadius > 0)
+    throw new Error('ONNX export: the isolated-pixel filter (model.isolatedRadius) has no ONNX form; train with 0 to export');
   const g = new GraphBuilder();
   const cfg = model.config;
   const outputs: string[] = [];
@@ -143,7 +169,16 @@ export function exportOnnx(model: YoloV3, o: OnnxExportOptions): Uint8Array {
     const at = new Map<string, string>([[INPUT, x]]);
     for (const n of model.topology.nodes) {
       if ('densify' in n) throw new UserError(`ONNX export: ${cfg.variant} densifies a sparse map, which ONNX cannot express`);
-      if ('concat' in n) at.set(n.id, g.node('Concat', n.concat.map((i) => at.get(i)!), [attrI('axis', 1)], n.id));
+      if ('concat' in n)
+        at.set(
+          n.id,
+          g.node(
+            'Concat',
+            n.concat.map((i) => at.get(i)!),
+            [attrI('axis', 1)],
+            n.id,
+          ),
+        );
       else {
         const path = 'module' in n ? n.module : n.head;
         at.set(n.id, emitLayer(g, at.get(n.from)!, moduleAt(model, path) as Layer, path));

@@ -5,7 +5,11 @@ import { UserError } from '../errors.js';
 
 /** A box in source pixels ([x1, y1, x2, y2], x2/y2 exclusive) or normalised to the image size. */
 export interface SourceBox {
-  x1: number; y1: number; x2: number; y2: number; cls: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  cls: number;
   /** VOC's difficult flag: kept in /boxes/difficult, ignored by the mAP figures (devkit semantics). */
   difficult?: boolean;
 }
@@ -28,8 +32,13 @@ export interface SourceRecord {
 
 /** A record that cannot be imported: the file and what is wrong with it, in one line. */
 export class BadRecord {
-  constructor(readonly file: string, readonly problem: string) {}
-  get message(): string { return `${this.file}: ${this.problem}`; }
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {}
+  get message(): string {
+    return `${this.file}: ${this.problem}`;
+  }
 }
 
 export interface Collected {

@@ -26,11 +26,15 @@ function filterTaps(inSize: number, outSize: number): { start: Int32Array; count
   const scale = inSize / outSize;
   const support = Math.max(1, scale); // triangle half-width in source pixels
   const maxTaps = Math.ceil(support) * 2 + 1;
-  const start = new Int32Array(outSize), count = new Int32Array(outSize), weights = new Float64Array(outSize * maxTaps);
+  const start = new Int32Array(outSize),
+    count = new Int32Array(outSize),
+    weights = new Float64Array(outSize * maxTaps);
   for (let o = 0; o < outSize; o++) {
     const centre = (o + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(centre - support)), hi = Math.min(inSize, Math.ceil(centre + support));
-    let sum = 0, k = 0;
+    const lo = Math.max(0, Math.floor(centre - support)),
+      hi = Math.min(inSize, Math.ceil(centre + support));
+    let sum = 0,
+      k = 0;
     for (let i = lo; i < hi && k < maxTaps; i++, k++) {
       const w = Math.max(0, 1 - Math.abs((i + 0.5 - centre) / support));
       weights[o * maxTaps + k] = w;
@@ -46,7 +50,8 @@ function filterTaps(inSize: number, outSize: number): { start: Int32Array; count
 /** Resizes planar [C, h, w] to [C, nh, nw] (separable: rows, then columns), values rounded. */
 export function resizePlanar(src: Float32Array, channels: number, h: number, w: number, nh: number, nw: number): Float32Array {
   if (nh === h && nw === w) return src;
-  const fx = filterTaps(w, nw), fy = filterTaps(h, nh);
+  const fx = filterTaps(w, nw),
+    fy = filterTaps(h, nh);
   const tmp = new Float64Array(h * nw);
   const out = new Float32Array(channels * nh * nw);
   for (let c = 0; c < channels; c++) {

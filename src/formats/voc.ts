@@ -10,9 +10,17 @@ import { splitFromName, BadRecord, parseLabels, type Collected, type SourceBox, 
 import { findImage, labelsText, listFiles, requireDir, stem } from './files.js';
 import type { SplitName } from '../data/splits.js';
 
-export interface VocSource { images: string; annotations: string; labels?: string }
+export interface VocSource {
+  images: string;
+  annotations: string;
+  labels?: string;
+}
 
-interface VocObject { name: string; box: [number, number, number, number]; difficult: boolean }
+interface VocObject {
+  name: string;
+  box: [number, number, number, number];
+  difficult: boolean;
+}
 
 /** Parses one VOC XML text; throws a one-line reason when it is not a VOC annotation. */
 export function parseVocXml(text: string): { filename: string | null; objects: VocObject[] } {
@@ -20,7 +28,8 @@ export function parseVocXml(text: string): { filename: string | null; objects: V
   if (valid !== true) throw new Error(`not well-formed XML (line ${valid.err.line}: ${valid.err.msg})`);
   const doc = new XMLParser({ parseTagValue: false, ignoreAttributes: true, isArray: (name) => name === 'object' }).parse(text) as Record<string, unknown>;
   const ann = doc.annotation as Record<string, unknown> | undefined;
-  if (!ann || typeof ann !== 'object') throw new Error(`not a VOC annotation (root element is <${Object.keys(doc).find((k) => k !== '?xml') ?? 'none'}>, expected <annotation>)`);
+  if (!ann || typeof ann !== 'object')
+    throw new Error(`not a VOC annotation (root element is <${Object.keys(doc).find((k) => k !== '?xml') ?? 'none'}>, expected <annotation>)`);
   const objects: VocObject[] = [];
   const list = (ann.object ?? []) as Record<string, unknown>[];
   list.forEach((o, k) => {
@@ -31,7 +40,8 @@ export function parseVocXml(text: string): { filename: string | null; objects: V
     const box = (['xmin', 'ymin', 'xmax', 'ymax'] as const).map((f) => {
       const v = bb[f];
       const x = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-      if (!Number.isFinite(x)) throw new Error(`not a VOC annotation: <object> ${k + 1} (${name}) <${f}> is ${v === undefined ? 'missing' : `"${String(v)}", not a number`}`);
+      if (!Number.isFinite(x))
+        throw new Error(`not a VOC annotation: <object> ${k + 1} (${name}) <${f}> is ${v === undefined ? 'missing' : `"${String(v)}", not a number`}`);
       return x;
     }) as [number, number, number, number];
     // <difficult>1</difficult>: the devkit leaves such objects out of recall and never counts them as errors.
@@ -89,7 +99,13 @@ export function collectVoc(src: VocSource): Collected {
 }
 
 /** One VOC XML document for an exported image. */
-export function vocXml(o: { filename: string; width: number; height: number; depth: number; boxes: { x1: number; y1: number; x2: number; y2: number; name: string; difficult?: boolean }[] }): string {
+export function vocXml(o: {
+  filename: string;
+  width: number;
+  height: number;
+  depth: number;
+  boxes: { x1: number; y1: number; x2: number; y2: number; name: string; difficult?: boolean }[];
+}): string {
   const num = (v: number) => String(v); // shortest text that reads back as the same double
   const doc = {
     annotation: {
@@ -99,7 +115,10 @@ export function vocXml(o: { filename: string; width: number; height: number; dep
       size: { width: o.width, height: o.height, depth: o.depth },
       segmented: 0,
       object: o.boxes.map((b) => ({
-        name: b.name, pose: 'Unspecified', truncated: 0, difficult: b.difficult ? 1 : 0,
+        name: b.name,
+        pose: 'Unspecified',
+        truncated: 0,
+        difficult: b.difficult ? 1 : 0,
         bndbox: { xmin: num(b.x1 + 1), ymin: num(b.y1 + 1), xmax: num(b.x2), ymax: num(b.y2) },
       })),
     },

@@ -32,7 +32,14 @@ function namesFromFolder(dir: string): { names: string[]; source: string } | nul
     throw new UserError(`${p}: no "names" list`);
   }
   const txt = join(dir, 'classes.txt');
-  if (existsSync(txt)) return { names: readFileSync(txt, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter(Boolean), source: txt };
+  if (existsSync(txt))
+    return {
+      names: readFileSync(txt, 'utf8')
+        .split(/\r?\n/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+      source: txt,
+    };
   return null;
 }
 
@@ -58,7 +65,10 @@ export function collectYolo(dir: string, labels?: string): Collected {
   requireDir(dir, 'yolo dataset');
   requireDir(join(dir, 'images'), 'yolo dataset');
   const found = labels !== undefined ? { names: parseLabels(labelsText(labels)), source: '--labels' } : namesFromFolder(dir);
-  const subdirs = readdirSync(join(dir, 'images'), { withFileTypes: true }).filter((d) => d.isDirectory() && splitFromName(d.name)).map((d) => d.name).sort();
+  const subdirs = readdirSync(join(dir, 'images'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && splitFromName(d.name))
+    .map((d) => d.name)
+    .sort();
   const parts: { rel: string; split?: SplitName }[] = subdirs.length ? subdirs.map((s) => ({ rel: s, split: splitFromName(s) })) : [{ rel: '' }];
   // Without names, class ids stand for themselves: find the largest id first.
   let names = found?.names;
@@ -67,21 +77,30 @@ export function collectYolo(dir: string, labels?: string): Collected {
     for (const { rel } of parts) {
       const ld = join(dir, 'labels', rel);
       if (!existsSync(ld)) continue;
-      for (const f of listFiles(ld, ['.txt'])) for (const line of readFileSync(join(ld, f), 'utf8').split(/\r?\n/)) {
-        const c = Number(line.trim().split(/\s+/)[0]);
-        if (line.trim() && Number.isInteger(c) && c >= 0 && c < 10000) max = Math.max(max, c);
-      }
+      for (const f of listFiles(ld, ['.txt']))
+        for (const line of readFileSync(join(ld, f), 'utf8').split(/\r?\n/)) {
+          const c = Number(line.trim().split(/\s+/)[0]);
+          if (line.trim() && Number.isInteger(c) && c >= 0 && c < 10000) max = Math.max(max, c);
+        }
     }
     names = Array.from({ length: max + 1 }, (_, i) => String(i));
   }
   const records: (SourceRecord | BadRecord)[] = [];
   for (const { rel, split } of parts) {
-    const imgDir = join(dir, 'images', rel), lblDir = join(dir, 'labels', rel);
+    const imgDir = join(dir, 'images', rel),
+      lblDir = join(dir, 'labels', rel);
     const images = listFiles(imgDir, IMAGE_EXTENSIONS);
     const stems = new Set(images.map(stem));
     for (const f of images) {
       const label = join(lblDir, `${stem(f)}.txt`);
-      const rec: SourceRecord = { image: join(imgDir, f), name: join(rel, f), annotation: existsSync(label) ? label : null, boxes: [], units: 'normalised', split };
+      const rec: SourceRecord = {
+        image: join(imgDir, f),
+        name: join(rel, f),
+        annotation: existsSync(label) ? label : null,
+        boxes: [],
+        units: 'normalised',
+        split,
+      };
       if (rec.annotation) {
         try {
           rec.boxes = parseYoloLabels(readFileSync(label, 'utf8'), names.length);
@@ -94,7 +113,8 @@ export function collectYolo(dir: string, labels?: string): Collected {
     }
     if (existsSync(lblDir)) {
       for (const f of listFiles(lblDir, ['.txt'])) {
-        if (!stems.has(stem(f)) && !findImage(imgDir, stem(f))) records.push(new BadRecord(join(lblDir, f), `annotation without its image (no ${stem(f)}.png/.jpg in ${imgDir})`));
+        if (!stems.has(stem(f)) && !findImage(imgDir, stem(f)))
+          records.push(new BadRecord(join(lblDir, f), `annotation without its image (no ${stem(f)}.png/.jpg in ${imgDir})`));
       }
     }
   }

@@ -16,10 +16,7 @@ export function iou(a: Box, b: Box): number {
 }
 
 /** IoU from eight scalars: the hot-path form the vectorised helpers share. */
-export function iouCoords(
-  ax1: number, ay1: number, ax2: number, ay2: number,
-  bx1: number, by1: number, bx2: number, by2: number,
-): number {
+export function iouCoords(ax1: number, ay1: number, ax2: number, ay2: number, bx1: number, by1: number, bx2: number, by2: number): number {
   const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
   const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
   if (iw <= 0 || ih <= 0) return 0;

@@ -4,7 +4,12 @@
 // (not the unrounded min(S/w, S/h)), so a box edge on an image edge lands on the resized edge.
 
 /** How one source image maps into the letterboxed one: x' = x·sx + dx, y' = y·sy + dy. */
-export interface Transform { sx: number; sy: number; dx: number; dy: number }
+export interface Transform {
+  sx: number;
+  sy: number;
+  dx: number;
+  dy: number;
+}
 
 export const IDENTITY: Transform = { sx: 1, sy: 1, dx: 0, dy: 0 };
 

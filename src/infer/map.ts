@@ -17,11 +17,25 @@ import type { ClassAp, MapReport, PrCurve } from '../schema/evaluation.js';
 export type { ClassAp, MapReport, PrCurve };
 
 /** One detection in image pixels with its score and class id. */
-export interface Detection { x1: number; y1: number; x2: number; y2: number; score: number; cls: number }
+export interface Detection {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  score: number;
+  cls: number;
+}
 /** One truth box with its class id; `difficult` (VOC) truths are neither required nor penalised. */
-export interface TruthBox { box: Box; cls: number; difficult?: boolean }
+export interface TruthBox {
+  box: Box;
+  cls: number;
+  difficult?: boolean;
+}
 /** Detections and truths of one image. */
-export interface MapImage { detections: readonly Detection[]; truths: readonly TruthBox[] }
+export interface MapImage {
+  detections: readonly Detection[];
+  truths: readonly TruthBox[];
+}
 
 export type ApMethod = 'voc11' | 'allpoint' | 'coco101';
 
@@ -66,7 +80,10 @@ export function averagePrecision(recall: ArrayLike<number>, precision: ArrayLike
     let s = 0;
     let prev = 0;
     for (let i = 0; i < n; i++) {
-      if (recall[i] > prev) { s += (recall[i] - prev) * env[i]; prev = recall[i]; }
+      if (recall[i] > prev) {
+        s += (recall[i] - prev) * env[i];
+        prev = recall[i];
+      }
     }
     return s;
   }
@@ -89,51 +106,63 @@ interface ClassImage {
   gtArea: Float64Array;
 }
 
-interface Ranked { score: number; tp: boolean; ignored: boolean }
+interface Ranked {
+  score: number;
+  tp: boolean;
+  ignored: boolean;
+}
 
 /** Every metric of the report above, for all classes seen in the truths or detections. */
 export function evaluateDetections(images: readonly MapImage[], opts: MapOptions = {}): MapReport {
   const maxDets = opts.maxDetectionsPerImage ?? 100;
   const [aSmall, aLarge] = opts.areaLimits ?? [32 * 32, 96 * 96];
   const ranges: Record<'all' | 'small' | 'medium' | 'large', [number, number]> = {
-    all: [0, Infinity], small: [0, aSmall], medium: [aSmall, aLarge], large: [aLarge, Infinity],
+    all: [0, Infinity],
+    small: [0, aSmall],
+    medium: [aSmall, aLarge],
+    large: [aLarge, Infinity],
   };
   const classSet = new Set<number>();
   for (const im of images) {
     for (const t of im.truths) classSet.add(t.cls);
     for (const d of im.detections) if (d.score > 0) classSet.add(d.cls);
   }
-  const perClass: ClassAp[] = [...classSet].sort((a, b) => a - b).map((cls) => {
-    const all = images.map((im) => prepare(im, cls, Infinity));
-    const capped = all.map((c) => capDetections(c, maxDets));
-    const voc = vocCurve(all);
-    const cocoOrder = globalOrder(capped);
-    const coco = (thr: number, range: [number, number]) => {
-      const c = cocoCurve(capped, cocoOrder, thr, range);
-      return c.nTruth === 0 ? null : averagePrecision(c.recall, c.precision, 'coco101');
-    };
-    const cocoOver = (range: [number, number]) => meanOrNull(COCO_IOU_THRESHOLDS.map((t) => coco(t, range)));
-    const has = voc.nTruth > 0;
-    return {
-      cls, nTruth: voc.nTruth,
-      nDifficult: all.reduce((s, c) => s + c.difficult.filter(Boolean).length, 0),
-      nDetections: all.reduce((s, c) => s + c.dets.length, 0),
-      ap50Voc11: has ? averagePrecision(voc.recall, voc.precision, 'voc11') : null,
-      ap50AllPoint: has ? averagePrecision(voc.recall, voc.precision, 'allpoint') : null,
-      ap50: coco(0.5, ranges.all),
-      ap75: coco(0.75, ranges.all),
-      apCoco: cocoOver(ranges.all),
-      apSmall: cocoOver(ranges.small),
-      apMedium: cocoOver(ranges.medium),
-      apLarge: cocoOver(ranges.large),
-      pr: { recall: voc.recall, precision: voc.precision, score: voc.score },
-    };
-  });
+  const perClass: ClassAp[] = [...classSet]
+    .sort((a, b) => a - b)
+    .map((cls) => {
+      const all = images.map((im) => prepare(im, cls, Infinity));
+      const capped = all.map((c) => capDetections(c, maxDets));
+      const voc = vocCurve(all);
+      const cocoOrder = globalOrder(capped);
+      const coco = (thr: number, range: [number, number]) => {
+        const c = cocoCurve(capped, cocoOrder, thr, range);
+        return c.nTruth === 0 ? null : averagePrecision(c.recall, c.precision, 'coco101');
+      };
+      const cocoOver = (range: [number, number]) => meanOrNull(COCO_IOU_THRESHOLDS.map((t) => coco(t, range)));
+      const has = voc.nTruth > 0;
+      return {
+        cls,
+        nTruth: voc.nTruth,
+        nDifficult: all.reduce((s, c) => s + c.difficult.filter(Boolean).length, 0),
+        nDetections: all.reduce((s, c) => s + c.dets.length, 0),
+        ap50Voc11: has ? averagePrecision(voc.recall, voc.precision, 'voc11') : null,
+        ap50AllPoint: has ? averagePrecision(voc.recall, voc.precision, 'allpoint') : null,
+        ap50: coco(0.5, ranges.all),
+        ap75: coco(0.75, ranges.all),
+        apCoco: cocoOver(ranges.all),
+        apSmall: cocoOver(ranges.small),
+        apMedium: cocoOver(ranges.medium),
+        apLarge: cocoOver(ranges.large),
+        pr: { recall: voc.recall, precision: voc.precision, score: voc.score },
+      };
+    });
   const mean = (f: (c: ClassAp) => number | null) => meanOrNull(perClass.map(f));
   return {
     definitions: {
-      vocMatching: 'VOC devkit: per class, detections by descending score over all images (no cap) each go to the truth of highest IoU; IoU > 0.5 and that truth not yet taken → TP, taken → FP; a detection whose best truth is difficult counts neither way; difficult truths are not counted in recall',
-      cocoMatching: 'pycocotools: per image and class the best-scoring maxDetectionsPerImage detections each take the unmatched truth of highest IoU ≥ threshold; difficult truths and truths outside the size range are ignored (matchable, neither TP nor FN)',
+      vocMatching:
+        'VOC devkit: per class, detections by descending score over all images (no cap) each go to the truth of highest IoU; IoU > 0.5 and that truth not yet taken → TP, taken → FP; a detection whose best truth is difficult counts neither way; difficult truths are not counted in recall',
+      cocoMatching:
+        'pycocotools: per image and class the best-scoring maxDetectionsPerImage detections each take the unmatched truth of highest IoU ≥ threshold; difficult truths and truths outside the size range are ignored (matchable, neither TP nor FN)',
       scoreRule: 'detections with score ≤ 0 are ignored; ties in score are broken by image order, then box coordinates',
       maxDetectionsPerImage: maxDets,
       cocoIouThresholds: [...COCO_IOU_THRESHOLDS],
@@ -162,13 +191,18 @@ function byScoreThenBox(a: Detection, b: Detection): number {
 }
 
 function prepare(im: MapImage, cls: number, maxDets: number): ClassImage {
-  const dets = im.detections.filter((d) => d.cls === cls && d.score > 0).sort(byScoreThenBox).slice(0, maxDets);
+  const dets = im.detections
+    .filter((d) => d.cls === cls && d.score > 0)
+    .sort(byScoreThenBox)
+    .slice(0, maxDets);
   const truths = im.truths.filter((t) => t.cls === cls);
   const gts = truths.map((t) => t.box);
   const iou = new Float64Array(dets.length * gts.length);
-  dets.forEach((d, i) => gts.forEach((g, j) => {
-    iou[i * gts.length + j] = iouCoords(d.x1, d.y1, d.x2, d.y2, g[0], g[1], g[2], g[3]);
-  }));
+  dets.forEach((d, i) =>
+    gts.forEach((g, j) => {
+      iou[i * gts.length + j] = iouCoords(d.x1, d.y1, d.x2, d.y2, g[0], g[1], g[2], g[3]);
+    }),
+  );
   return { dets, gts, difficult: truths.map((t) => t.difficult === true), iou, gtArea: Float64Array.from(gts, (g) => boxArea(g)) };
 }
 
@@ -188,7 +222,8 @@ function curveOf(ranked: readonly Ranked[], order: ArrayLike<number>, nTruth: nu
   for (let k = 0; k < order.length; k++) {
     const r = ranked[order[k]!]!;
     if (r.ignored) continue;
-    if (r.tp) tp++; else fp++;
+    if (r.tp) tp++;
+    else fp++;
     recall.push(nTruth > 0 ? tp / nTruth : 0);
     precision.push(tp / (tp + fp + eps));
     score.push(r.score);
@@ -211,13 +246,18 @@ function vocCurve(ci: readonly ClassImage[]): PrCurve & { nTruth: number } {
     let bestIou = -Infinity;
     for (let j = 0; j < ng; j++) {
       const v = c.iou[det * ng + j]!;
-      if (v > bestIou) { bestIou = v; best = j; } // first of equal maxima, as numpy's argmax
+      if (v > bestIou) {
+        bestIou = v;
+        best = j;
+      } // first of equal maxima, as numpy's argmax
     }
     const score = c.dets[det]!.score;
     if (best >= 0 && bestIou > 0.5) {
       if (c.difficult[best]) ranked[k] = { score, tp: false, ignored: true };
-      else if (!taken[image]![best]) { taken[image]![best] = 1; ranked[k] = { score, tp: true, ignored: false }; }
-      else ranked[k] = { score, tp: false, ignored: false };
+      else if (!taken[image]![best]) {
+        taken[image]![best] = 1;
+        ranked[k] = { score, tp: true, ignored: false };
+      } else ranked[k] = { score, tp: false, ignored: false };
     } else ranked[k] = { score, tp: false, ignored: false };
   }
   const nTruth = ci.reduce((s, c) => s + c.difficult.filter((d) => !d).length, 0);

@@ -46,7 +46,10 @@ export function nms(set: DetectionSet, opts: NmsOptions = {}): Int32Array {
     let suppressed = false;
     for (const j of kept) {
       if (classAware && classes[i] !== classes[j]) continue;
-      if (iouPacked(boxes, i, j) > iouThreshold) { suppressed = true; break; }
+      if (iouPacked(boxes, i, j) > iouThreshold) {
+        suppressed = true;
+        break;
+      }
     }
     if (!suppressed) kept.push(i);
   }
@@ -74,7 +77,11 @@ export function selectDetections(set: DetectionSet, idx: ArrayLike<number>): Det
 /** Detections at the given indices (e.g. NMS output) as the objects the mAP and trigger metrics take. */
 export function toDetections(set: DetectionSet, idx: ArrayLike<number>): Detection[] {
   return Array.from(idx, (i) => ({
-    x1: set.boxes[4 * i], y1: set.boxes[4 * i + 1], x2: set.boxes[4 * i + 2], y2: set.boxes[4 * i + 3],
-    score: set.scores[i], cls: set.classes[i],
+    x1: set.boxes[4 * i],
+    y1: set.boxes[4 * i + 1],
+    x2: set.boxes[4 * i + 2],
+    y2: set.boxes[4 * i + 3],
+    score: set.scores[i],
+    cls: set.classes[i],
   }));
 }

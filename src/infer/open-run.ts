@@ -32,8 +32,10 @@ export function openRun(dir: string, o: { checkpoint?: string; device?: string; 
   if (!existsSync(checkpoint) && name === 'best') checkpoint = join(dir, 'checkpoints', 'last.safetensors');
   if (!existsSync(checkpoint)) {
     const others = ['best', 'last', 'init'].filter((c) => c !== name && existsSync(join(dir, 'checkpoints', `${c}.safetensors`)));
-    throw new UserError(`${dir}: no checkpoint '${name}' (${checkpoint} is missing)` +
-      (others.length ? `; usable: ${others.map((c) => `--checkpoint ${c}`).join(', ')}` : '; has the run finished an epoch?'));
+    throw new UserError(
+      `${dir}: no checkpoint '${name}' (${checkpoint} is missing)` +
+        (others.length ? `; usable: ${others.map((c) => `--checkpoint ${c}`).join(', ')}` : '; has the run finished an epoch?'),
+    );
   }
   if (name === 'best' && checkpoint.endsWith('best.safetensors') && new RunDir(dir).lockedBy() === null) {
     // best must hold the epoch metrics.jsonl names; a crash between the checkpoint renames is repaired here
@@ -49,17 +51,31 @@ export function openRun(dir: string, o: { checkpoint?: string; device?: string; 
   const bad = nonFiniteTensor(model);
   if (bad) {
     model.dispose();
-    throw new UserError(`${checkpoint}: tensor '${bad}' holds NaN or infinite values; its detections would be meaningless (train diverged?): use another checkpoint (--checkpoint best, last or init)`);
+    throw new UserError(
+      `${checkpoint}: tensor '${bad}' holds NaN or infinite values; its detections would be meaningless (train diverged?): use another checkpoint (--checkpoint best, last or init)`,
+    );
   }
   return {
-    dir, run, model, checkpoint, meta,
-    ctx: { model, spec: { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length }, size: run.size, device, loss: run.config.loss, inputScale: run.inputScale ?? 1 },
+    dir,
+    run,
+    model,
+    checkpoint,
+    meta,
+    ctx: {
+      model,
+      spec: { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length },
+      size: run.size,
+      device,
+      loss: run.config.loss,
+      inputScale: run.inputScale ?? 1,
+    },
   };
 }
 
 /** Refuses a dataset whose channels or classes differ from the run's. */
 export function checkCompatible(r: OpenedRun, reader: DatasetReader): void {
-  if (reader.channels !== r.run.channels) throw new UserError(`${reader.path} has ${reader.channels} image channels; the run ${r.dir} was trained on ${r.run.channels}`);
+  if (reader.channels !== r.run.channels)
+    throw new UserError(`${reader.path} has ${reader.channels} image channels; the run ${r.dir} was trained on ${r.run.channels}`);
   if (reader.classNames.join(',') !== r.run.classNames.join(',')) {
     throw new UserError(`${reader.path} has classes [${reader.classNames}]; the run ${r.dir} was trained on [${r.run.classNames}]`);
   }

@@ -17,7 +17,9 @@ import { toNetworkInput, targetTensors, networkLetterbox, type TargetSpec, type 
 /** Sums of per-image terms, turned into means at the end; serialisable for mid-epoch resume. */
 export class TermAccumulator {
   state = { sums: [] as TermRecord[], objective: 0, batches: 0, images: 0 };
-  get images(): number { return this.state.images; }
+  get images(): number {
+    return this.state.images;
+  }
   add(v: ReturnType<typeof readLoss>): void {
     const st = this.state;
     v.scales.forEach((s, i) => {
@@ -42,7 +44,10 @@ export class TermAccumulator {
 export class StatsAccumulator {
   #s: { count: number; obj: number[]; iou: number[]; noobjSum: number; noobjN: number }[] = [];
   /** Per-box values as typed or plain arrays (plain after travelling between ranks as JSON). */
-  add(stats: (Omit<ReturnType<typeof lossStatistics>[number], 'objectness' | 'iou'> & { objectness: Iterable<number>; iou: Iterable<number> })[], cellsPerScale: number[]): void {
+  add(
+    stats: (Omit<ReturnType<typeof lossStatistics>[number], 'objectness' | 'iou'> & { objectness: Iterable<number>; iou: Iterable<number> })[],
+    cellsPerScale: number[],
+  ): void {
     stats.forEach((st, i) => {
       const a = (this.#s[i] ??= { count: 0, obj: [], iou: [], noobjSum: 0, noobjN: 0 });
       a.count += st.count;
@@ -116,26 +121,31 @@ export interface PredictOptions {
 
 /** Forward pass in eval mode without gradient: detections, and loss terms and statistics. */
 export function predictBatch(ctx: InferContext, b: LoadedBatch, o: PredictOptions = {}): BatchResult {
-  return noGrad(() => tidy(() => {
-    const inp = toNetworkInput(b, ctx.size, ctx.device, ctx.inputScale);
-    const outputs: Tensor[] = ctx.model.forward(inp.x);
-    const cellsPerScale = outputs.map((y) => (y.shape[0]! * y.shape[1]! / (5 + ctx.spec.numClasses)) * y.shape[2]! * y.shape[3]!);
-    let values: BatchResult['values'];
-    let stats: BatchResult['stats'];
-    if (o.loss !== false) {
-      const { targets } = targetTensors(inp.boxes, ctx.size, ctx.spec, ctx.device);
-      const lctx = { anchors: ctx.spec.anchors, netH: ctx.size, netW: ctx.size, batchIndex: Number.MAX_SAFE_INTEGER, training: false };
-      values = readLoss(yoloLoss(outputs, targets, lctx, ctx.loss));
-      stats = lossStatistics(outputs, targets, lctx);
-    }
-    return { values, stats, cellsPerScale, detections: detectionsOf(ctx, outputs, inp.box, o) };
-  }));
+  return noGrad(() =>
+    tidy(() => {
+      const inp = toNetworkInput(b, ctx.size, ctx.device, ctx.inputScale);
+      const outputs: Tensor[] = ctx.model.forward(inp.x);
+      const cellsPerScale = outputs.map((y) => ((y.shape[0]! * y.shape[1]!) / (5 + ctx.spec.numClasses)) * y.shape[2]! * y.shape[3]!);
+      let values: BatchResult['values'];
+      let stats: BatchResult['stats'];
+      if (o.loss !== false) {
+        const { targets } = targetTensors(inp.boxes, ctx.size, ctx.spec, ctx.device);
+        const lctx = { anchors: ctx.spec.anchors, netH: ctx.size, netW: ctx.size, batchIndex: Number.MAX_SAFE_INTEGER, training: false };
+        values = readLoss(yoloLoss(outputs, targets, lctx, ctx.loss));
+        stats = lossStatistics(outputs, targets, lctx);
+      }
+      return { values, stats, cellsPerScale, detections: detectionsOf(ctx, outputs, inp.box, o) };
+    }),
+  );
 }
 
 function detectionsOf(ctx: InferContext, outputs: Tensor[], box: Letterbox, o: Omit<PredictOptions, 'loss'>): DecodedBox[][] {
   return decodeOutputs(outputs, {
-    anchors: ctx.spec.anchors, netH: ctx.size, netW: ctx.size,
-    scoreThreshold: o.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD, nms: { iouThreshold: o.nmsIou ?? DEFAULT_NMS_IOU },
+    anchors: ctx.spec.anchors,
+    netH: ctx.size,
+    netW: ctx.size,
+    scoreThreshold: o.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD,
+    nms: { iouThreshold: o.nmsIou ?? DEFAULT_NMS_IOU },
   }).map((list) => list.map((d) => toDatasetPixels(d, box)));
 }
 
@@ -144,12 +154,18 @@ function detectionsOf(ctx: InferContext, outputs: Tensor[], box: Letterbox, o: O
  * streamed pixel lists): what predictBatch with `loss: false` gives for the same images densified.
  */
 export function detectSparseBatch(ctx: InferContext, x: SparseTensor, o: Omit<PredictOptions, 'loss'> = {}): DecodedBox[][] {
-  if (x.grid.height !== ctx.size || x.grid.width !== ctx.size) throw new Error(`sparse batch ${x.grid.height}×${x.grid.width} is not at the network size ${ctx.size}`);
+  if (x.grid.height !== ctx.size || x.grid.width !== ctx.size)
+    throw new Error(`sparse batch ${x.grid.height}×${x.grid.width} is not at the network size ${ctx.size}`);
   return noGrad(() => tidy(() => detectionsOf(ctx, ctx.model.forward(x), networkLetterbox(ctx.size, ctx.size, ctx.size), o)));
 }
 
 /** One image at the dataset's size, planar [C, H, W], as the simulator, streamer and reader give it. */
-export interface InputImage { image: Float32Array; channels: number; height: number; width: number }
+export interface InputImage {
+  image: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
 
 /** Pure inference: each image's detections in dataset pixels, after NMS, highest score first. */
 export function predict(ctx: InferContext, images: readonly InputImage[], o: Omit<PredictOptions, 'loss'> = {}): DecodedBox[][] {
@@ -161,8 +177,14 @@ export function predict(ctx: InferContext, images: readonly InputImage[], o: Omi
  * (no augmentation), and hands each batch with its results to `onBatch`. The model is left in the
  * mode it was in. `idBase` keeps request ids apart from others queued on the same loader.
  */
-export async function forEachPredictedBatch(loader: BatchLoader, ctx: InferContext, indices: number[], batch: number,
-  onBatch: (b: LoadedBatch, res: BatchResult, done: number) => void, idBase = 0): Promise<void> {
+export async function forEachPredictedBatch(
+  loader: BatchLoader,
+  ctx: InferContext,
+  indices: number[],
+  batch: number,
+  onBatch: (b: LoadedBatch, res: BatchResult, done: number) => void,
+  idBase = 0,
+): Promise<void> {
   const reqs: BatchRequest[] = [];
   for (let i = 0; i < indices.length; i += batch) reqs.push({ id: idBase - (i + 1), indices: indices.slice(i, i + batch), seed: 0, augment: null });
   loader.enqueue(reqs);

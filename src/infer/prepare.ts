@@ -41,13 +41,25 @@ export function toNetworkInput(b: LoadedBatch, size: number, device: string, inp
   });
   // VOC difficult boxes are no training targets (Darknet's voc_label.py and keras-yolo3's
   // voc_annotation.py leave them out); the mAP figures ignore them (infer/map.ts).
-  const boxes = b.boxes.map((list) => list.filter((q) => !q.difficult).map((q) => ({
-    x1: q.x1 * lb.sx + lb.dx, y1: q.y1 * lb.sy + lb.dy, x2: q.x2 * lb.sx + lb.dx, y2: q.y2 * lb.sy + lb.dy, cls: q.cls,
-  })));
+  const boxes = b.boxes.map((list) =>
+    list
+      .filter((q) => !q.difficult)
+      .map((q) => ({
+        x1: q.x1 * lb.sx + lb.dx,
+        y1: q.y1 * lb.sy + lb.dy,
+        x2: q.x2 * lb.sx + lb.dx,
+        y2: q.y2 * lb.sy + lb.dy,
+        cls: q.cls,
+      })),
+  );
   return { x, boxes, box: lb };
 }
 
-export interface TargetSpec { anchors: [number, number][][]; strides: number[]; numClasses: number }
+export interface TargetSpec {
+  anchors: [number, number][][];
+  strides: number[];
+  numClasses: number;
+}
 
 /** Encodes boxes for a network input size and returns the loss targets as tensors. */
 export function targetTensors(boxes: PixelBox[][], size: number, spec: TargetSpec, device: string): { targets: LossTargets; collisions: number } {
@@ -72,11 +84,18 @@ export function targetTensors(boxes: PixelBox[][], size: number, spec: TargetSpe
 export function autoInputScale(images: Float32Array, shape?: { channels: number; height: number; width: number }, pixels?: (Int32Array | null)[]): number {
   let sum = 0;
   let n = 0;
-  const add = (v: number) => { if (v !== 0) { sum += Math.abs(v); n++; } };
+  const add = (v: number) => {
+    if (v !== 0) {
+      sum += Math.abs(v);
+      n++;
+    }
+  };
   if (shape && pixels && pixels.every((p) => p !== null)) {
     const hw = shape.height * shape.width;
     const per = shape.channels * hw;
-    pixels.forEach((list, k) => { for (const p of list!) for (let c = 0; c < shape.channels; c++) add(images[k * per + c * hw + p]!); });
+    pixels.forEach((list, k) => {
+      for (const p of list!) for (let c = 0; c < shape.channels; c++) add(images[k * per + c * hw + p]!);
+    });
   } else {
     for (const v of images) add(v);
   }

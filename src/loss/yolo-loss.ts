@@ -80,7 +80,11 @@ export function yoloLoss(outputs: Tensor[], targets: LossTargets, ctx: LossConte
   if (targets.yTrue.length !== outputs.length) throw new Error(`loss: ${targets.yTrue.length} target tensors for ${outputs.length} heads`);
   const warm = ctx.training && ctx.batchIndex < o.warmupBatches;
   const scales = outputs.map((out, s) => scaleTerms(out, s, targets, ctx, o, warm));
-  const objective = objectiveOf(scales.map((t) => t.total.sum()), outputs[0]!.size(0), o.reduction);
+  const objective = objectiveOf(
+    scales.map((t) => t.total.sum()),
+    outputs[0]!.size(0),
+    o.reduction,
+  );
   return { objective, scales, warm: warm ? 1 : 0 };
 }
 
@@ -90,10 +94,14 @@ export function yoloLoss(outputs: Tensor[], targets: LossTargets, ctx: LossConte
  */
 export function objectiveOf(totals: Tensor[], batch: number, reduction: LossOptions['reduction']): Tensor {
   switch (reduction) {
-    case 'sqrt-per-scale': return totals.map(safeSqrt).reduce((a, b) => a.add(b));
-    case 'sqrt-total': return safeSqrt(totals.reduce((a, b) => a.add(b)));
-    case 'sum': return totals.reduce((a, b) => a.add(b));
-    case 'mean': return totals.reduce((a, b) => a.add(b)).div(batch);
+    case 'sqrt-per-scale':
+      return totals.map(safeSqrt).reduce((a, b) => a.add(b));
+    case 'sqrt-total':
+      return safeSqrt(totals.reduce((a, b) => a.add(b)));
+    case 'sum':
+      return totals.reduce((a, b) => a.add(b));
+    case 'mean':
+      return totals.reduce((a, b) => a.add(b)).div(batch);
   }
 }
 
@@ -107,13 +115,13 @@ function safeSqrt(x: Tensor): Tensor {
 }
 
 interface ScaleView {
-  pred: Tensor;      // [B, Gh, Gw, A, 5+C] raw outputs
-  yt: Tensor;        // targets, same shape
-  objMask: Tensor;   // [B, Gh, Gw, A, 1]
-  predXY: Tensor;    // grid units
-  anchors: Tensor;   // [1, 1, 1, A, 2] pixels
-  net: Tensor;       // [2] (net_w, net_h)
-  grid: Tensor;      // [2] (Gw, Gh)
+  pred: Tensor; // [B, Gh, Gw, A, 5+C] raw outputs
+  yt: Tensor; // targets, same shape
+  objMask: Tensor; // [B, Gh, Gw, A, 1]
+  predXY: Tensor; // grid units
+  anchors: Tensor; // [1, 1, 1, A, 2] pixels
+  net: Tensor; // [2] (net_w, net_h)
+  grid: Tensor; // [2] (Gw, Gh)
   cell: Tensor;
 }
 
@@ -130,7 +138,9 @@ function view(out: Tensor, s: number, targets: LossTargets, ctx: LossContext): S
   const pred = out.permute(0, 2, 3, 1).reshape(B, gh, gw, A, D);
   const cell = cellGrid(gh, gw, device);
   return {
-    pred, yt, cell,
+    pred,
+    yt,
+    cell,
     objMask: yt.narrow(-1, 4, 1),
     predXY: cell.add(pred.narrow(-1, 0, 2).sigmoid()),
     anchors: tensor(ctx.anchors[s]!.flat(), { device }).reshape(1, 1, 1, A, 2),
@@ -155,7 +165,9 @@ function ignoreMask(v: ScaleView, targets: LossTargets, o: LossOptions): Tensor 
     const predXY = v.predXY.div(v.grid).unsqueeze(4);
     const predWH = v.pred.narrow(-1, 2, 2).exp().mul(v.anchors).div(v.net).unsqueeze(4);
     const best = iouCentreSize(predXY, predWH, trueXY, trueWH).amax(-1, false); // [B, Gh, Gw, A]
-    void gh; void gw; void A;
+    void gh;
+    void gw;
+    void A;
     return best.lt(o.ignoreThresh).to('float32').unsqueeze(-1);
   });
 }
@@ -208,7 +220,11 @@ function scaleTerms(out: Tensor, s: number, targets: LossTargets, ctx: LossConte
   // Softmax cross-entropy against the one-hot class; exactly 0 with a single class.
   const D = v.pred.size(-1);
   const cls = v.pred.narrow(-1, 5, D - 5);
-  const ce = cls.logSoftmax(-1).mul(v.yt.narrow(-1, 5, D - 5)).sum(-1, true).neg();
+  const ce = cls
+    .logSoftmax(-1)
+    .mul(v.yt.narrow(-1, 5, D - 5))
+    .sum(-1, true)
+    .neg();
   const classDelta = ce.mul(v.objMask).mul(o.classScale);
 
   // The scale's weight multiplies each term, so the logged terms always add up to the logged total.
@@ -230,34 +246,39 @@ function scaleTerms(out: Tensor, s: number, targets: LossTargets, ctx: LossConte
  * and the per-box objectness and IoU arrays of the responsible predictions.
  */
 export function lossStatistics(outputs: Tensor[], targets: LossTargets, ctx: LossContext): ScaleStats[] {
-  return noGrad(() => outputs.map((out, s) => {
-    const v = view(out, s, targets, ctx);
-    const mask = v.objMask.gt(0.5);
-    const conf = v.pred.narrow(-1, 4, 1).sigmoid();
-    const iou = slotIou(v);
-    const objectness = conf.maskedSelect(mask).dataSync() as Float32Array;
-    const ious = iou.maskedSelect(mask).dataSync() as Float32Array;
-    const noobj = conf.maskedSelect(mask.logicalNot());
-    const count = objectness.length;
-    let r50 = 0, r75 = 0, sumObj = 0, sumIou = 0;
-    for (let i = 0; i < count; i++) {
-      sumObj += objectness[i]!;
-      sumIou += ious[i]!;
-      if (objectness[i]! >= 0.5 && ious[i]! >= 0.5) r50++;
-      if (objectness[i]! >= 0.5 && ious[i]! >= 0.75) r75++;
-    }
-    const nNo = noobj.numel;
-    return {
-      count,
-      avgObj: count ? sumObj / count : NaN,
-      avgNoobj: nNo ? noobj.mean().item() : NaN,
-      avgIou: count ? sumIou / count : NaN,
-      recall50: count ? r50 / count : NaN,
-      recall75: count ? r75 / count : NaN,
-      objectness,
-      iou: ious,
-    };
-  }));
+  return noGrad(() =>
+    outputs.map((out, s) => {
+      const v = view(out, s, targets, ctx);
+      const mask = v.objMask.gt(0.5);
+      const conf = v.pred.narrow(-1, 4, 1).sigmoid();
+      const iou = slotIou(v);
+      const objectness = conf.maskedSelect(mask).dataSync() as Float32Array;
+      const ious = iou.maskedSelect(mask).dataSync() as Float32Array;
+      const noobj = conf.maskedSelect(mask.logicalNot());
+      const count = objectness.length;
+      let r50 = 0,
+        r75 = 0,
+        sumObj = 0,
+        sumIou = 0;
+      for (let i = 0; i < count; i++) {
+        sumObj += objectness[i]!;
+        sumIou += ious[i]!;
+        if (objectness[i]! >= 0.5 && ious[i]! >= 0.5) r50++;
+        if (objectness[i]! >= 0.5 && ious[i]! >= 0.75) r75++;
+      }
+      const nNo = noobj.numel;
+      return {
+        count,
+        avgObj: count ? sumObj / count : NaN,
+        avgNoobj: nNo ? noobj.mean().item() : NaN,
+        avgIou: count ? sumIou / count : NaN,
+        recall50: count ? r50 / count : NaN,
+        recall75: count ? r75 / count : NaN,
+        objectness,
+        iou: ious,
+      };
+    }),
+  );
 }
 
 /** Every term as plain numbers: per scale, per term, per image (one device sync). */

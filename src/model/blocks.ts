@@ -10,7 +10,13 @@ import { functional as F } from '../torch/index.js';
 export const scaled = (c: number, width: number): number => Math.max(1, Math.round(c * width));
 
 /** Darknet-53's five downsampling stages: (filters, residual blocks). */
-export const DARKNET53_STAGES = [[64, 1], [128, 2], [256, 8], [512, 8], [1024, 4]] as const;
+export const DARKNET53_STAGES = [
+  [64, 1],
+  [128, 2],
+  [256, 8],
+  [512, 8],
+  [1024, 4],
+] as const;
 
 /** Conv (no bias) + BN (eps 1e-3) + LeakyReLU(0.1); stride-2 convs get keras' ((1,0),(1,0)) pad. */
 export class ConvBNLeaky extends Sequential {
@@ -31,7 +37,10 @@ export class Residual extends Layer {
   readonly body: Sequential;
   constructor(c: number, m: number) {
     super();
-    this.body = this.registerModule('body', new Sequential(new ConvBNLeaky(c, Math.max(1, Math.floor(c / 2)), 1, 1, m), new ConvBNLeaky(Math.max(1, Math.floor(c / 2)), c, 3, 1, m)));
+    this.body = this.registerModule(
+      'body',
+      new Sequential(new ConvBNLeaky(c, Math.max(1, Math.floor(c / 2)), 1, 1, m), new ConvBNLeaky(Math.max(1, Math.floor(c / 2)), c, 3, 1, m)),
+    );
   }
   forward(x: Tensor): Tensor {
     const y = this.body.forward(x);
@@ -68,9 +77,16 @@ export class Head extends Module {
   readonly out: Sequential;
   constructor(cin: number, nf: number, outFilters: number, m: number) {
     super();
-    this.trunk = this.registerModule('trunk', new Sequential(
-      new ConvBNLeaky(cin, nf, 1, 1, m), new ConvBNLeaky(nf, nf * 2, 3, 1, m), new ConvBNLeaky(nf * 2, nf, 1, 1, m),
-      new ConvBNLeaky(nf, nf * 2, 3, 1, m), new ConvBNLeaky(nf * 2, nf, 1, 1, m)));
+    this.trunk = this.registerModule(
+      'trunk',
+      new Sequential(
+        new ConvBNLeaky(cin, nf, 1, 1, m),
+        new ConvBNLeaky(nf, nf * 2, 3, 1, m),
+        new ConvBNLeaky(nf * 2, nf, 1, 1, m),
+        new ConvBNLeaky(nf, nf * 2, 3, 1, m),
+        new ConvBNLeaky(nf * 2, nf, 1, 1, m),
+      ),
+    );
     this.out = this.registerModule('out', new Sequential(new ConvBNLeaky(nf, nf * 2, 3, 1, m), new Conv2d(nf * 2, outFilters, 1)));
   }
 }
@@ -89,13 +105,21 @@ export class SamePool extends Layer {
 }
 
 /** The tiny network's modules after its stride-16 trunk (`trunk2`, `out1`, `up`, `out2`), dense. */
-export interface TinyTail { trunk2: Sequential; out1: Sequential; up: Sequential; out2: Sequential }
+export interface TinyTail {
+  trunk2: Sequential;
+  out1: Sequential;
+  up: Sequential;
+  out2: Sequential;
+}
 
 /** Builds the dense tiny tail (keras-yolo3 tiny_yolo_body after its stride-16 layer) in registration order. */
 export function denseTinyTail(register: <M extends Module>(name: string, m: M) => M, c: (n: number) => number, filters: number, m: number): TinyTail {
   const conv = (a: number, b: number, k: number) => new ConvBNLeaky(a, b, k, 1, m);
   return {
-    trunk2: register('trunk2', new Sequential(new MaxPool2d(2, 2), conv(c(256), c(512), 3), new SamePool(), conv(c(512), c(1024), 3), conv(c(1024), c(256), 1))),
+    trunk2: register(
+      'trunk2',
+      new Sequential(new MaxPool2d(2, 2), conv(c(256), c(512), 3), new SamePool(), conv(c(512), c(1024), 3), conv(c(1024), c(256), 1)),
+    ),
     out1: register('out1', new Sequential(conv(c(256), c(512), 3), new Conv2d(c(512), filters, 1))),
     up: register('up', upRoute(c(256), c(128), m)),
     out2: register('out2', new Sequential(conv(c(128) + c(256), c(256), 3), new Conv2d(c(256), filters, 1))),

@@ -12,8 +12,12 @@ export interface ModelSource {
 /** Builds the model a run describes (used by training, evaluation and detection). */
 export function buildModel(run: ModelSource): YoloV3 {
   return createYolo({
-    variant: run.config.model.variant, inChannels: run.channels, numClasses: run.classNames.length,
-    width: run.config.model.width, channelsLast: run.config.model.channelsLast, bnMomentum: run.config.model.bnMomentum ?? 0.1,
+    variant: run.config.model.variant,
+    inChannels: run.channels,
+    numClasses: run.classNames.length,
+    width: run.config.model.width,
+    channelsLast: run.config.model.channelsLast,
+    bnMomentum: run.config.model.bnMomentum ?? 0.1,
     isolatedRadius: run.config.model.isolatedRadius ?? 0,
   });
 }

@@ -40,15 +40,20 @@ export class SparseConvBNLeaky extends SparseSequential {
     // above/left); the placeholder keeps the dense layer indices (and so the parameter names).
     if (stride === 2) this.append(new SparseIdentity());
     const pad = Math.floor(k / 2);
-    this.append(stride === 2 ? new SparseConv2d(cin, cout, k, { stride: 2, padding: 1, bias: false })
-      : grow ? new SparseConv2d(cin, cout, k, { stride: 1, padding: pad, same: true, bias: false })
-      : new SubmanifoldConv2d(cin, cout, k, { bias: false }));
+    this.append(
+      stride === 2
+        ? new SparseConv2d(cin, cout, k, { stride: 2, padding: 1, bias: false })
+        : grow
+          ? new SparseConv2d(cin, cout, k, { stride: 1, padding: pad, same: true, bias: false })
+          : new SubmanifoldConv2d(cin, cout, k, { bias: false }),
+    );
     this.append(new BatchNorm2d(cout, { eps: 1e-3, momentum: bnMomentum }));
     this.append(new LeakyReLU(0.1));
   }
   override forward(x: SparseTensor): SparseTensor {
     const n = this.layers.length;
-    const bn = this.layers[n - 2] as BatchNorm2d, act = this.layers[n - 1] as LeakyReLU;
+    const bn = this.layers[n - 2] as BatchNorm2d,
+      act = this.layers[n - 1] as LeakyReLU;
     if (!this.fuseBnLeaky || bn.normalize) return super.forward(x);
     let cur = x;
     for (const l of this.layers.slice(0, n - 2)) {
@@ -113,7 +118,9 @@ export class SparseOutput extends SubmanifoldConv2d {
   constructor(cin: number, anchors: number, perAnchor: number) {
     super(cin, anchors * perAnchor, 1);
     const prior = Math.log(0.01 / 0.99);
-    noGrad(() => { for (let a = 0; a < anchors; a++) this.bias!.narrow(0, a * perAnchor + 4, 1).fill_(prior); });
+    noGrad(() => {
+      for (let a = 0; a < anchors; a++) this.bias!.narrow(0, a * perAnchor + 4, 1).fill_(prior);
+    });
   }
   /** [B, outChannels, H, W] at the grid's resolution. */
   dense(x: SparseTensor): Tensor {
@@ -125,7 +132,8 @@ export class SparseOutput extends SubmanifoldConv2d {
     shifted.dispose();
     const bias4 = b.view(1, -1, 1, 1);
     const out = d.add(bias4);
-    d.dispose(); bias4.dispose();
+    d.dispose();
+    bias4.dispose();
     return out;
   }
 }
@@ -136,7 +144,10 @@ export class SparseOutput extends SubmanifoldConv2d {
  * model's checkpoints and the bit-for-bit study were made with).
  */
 export class SparseHeadOut extends SparseSequential {
-  constructor(readonly grow: SparseConvBNLeaky, readonly output: SparseOutput) {
+  constructor(
+    readonly grow: SparseConvBNLeaky,
+    readonly output: SparseOutput,
+  ) {
     super(grow, output);
   }
   /** The dense head map of a trunk's output. */
@@ -161,13 +172,19 @@ export class SparseHead extends Module {
   constructor(cin: number, nf: number, out: OutputShape, m: number) {
     super();
     const cbl = (a: number, b: number, k: number) => new SparseConvBNLeaky(a, b, k, 1, m);
-    this.trunk = this.registerModule('trunk', new SparseSequential(cbl(cin, nf, 1), cbl(nf, nf * 2, 3), cbl(nf * 2, nf, 1), cbl(nf, nf * 2, 3), cbl(nf * 2, nf, 1)));
+    this.trunk = this.registerModule(
+      'trunk',
+      new SparseSequential(cbl(cin, nf, 1), cbl(nf, nf * 2, 3), cbl(nf * 2, nf, 1), cbl(nf, nf * 2, 3), cbl(nf * 2, nf, 1)),
+    );
     this.out = this.registerModule('out', sparseHeadOut(nf, nf * 2, out, m));
   }
 }
 
 /** Head map channels: anchors × (5 + classes), anchor-major, objectness at 4 of each anchor. */
-export interface OutputShape { anchors: number; perAnchor: number }
+export interface OutputShape {
+  anchors: number;
+  perAnchor: number;
+}
 
 /**
  * Drops isolated pixels: those with no other active pixel within `radius` channels and ticks

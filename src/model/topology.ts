@@ -29,8 +29,7 @@ export interface Topology {
 export const INPUT = 'input';
 
 /** The ids a node reads. */
-export const inputsOf = (n: TopologyNode): string[] =>
-  'concat' in n ? [...n.concat] : 'densify' in n ? [n.densify] : [n.from];
+export const inputsOf = (n: TopologyNode): string[] => ('concat' in n ? [...n.concat] : 'densify' in n ? [n.densify] : [n.from]);
 
 /** The module at a dotted path below `root`; the error names the path. */
 export function moduleAt(root: Module, path: string): Module {
@@ -58,13 +57,17 @@ export function checkTopology(t: Topology, root: Module): void {
 
 type Value = Tensor | SparseTensor;
 /** A sparse head output block reads itself out densely; a dense one is its forward. */
-interface DenseReadout { dense(x: SparseTensor): Tensor }
+interface DenseReadout {
+  dense(x: SparseTensor): Tensor;
+}
 const hasDenseReadout = (m: unknown): m is DenseReadout => typeof (m as DenseReadout).dense === 'function';
 
 /** Runs the topology on `input` (never freed here); returns the head outputs, coarse first. */
 export function runTopology(t: Topology, root: Module, input: Value): Tensor[] {
   const lastUse = new Map<string, number>();
-  t.nodes.forEach((n, k) => { for (const i of inputsOf(n)) lastUse.set(i, k); });
+  t.nodes.forEach((n, k) => {
+    for (const i of inputsOf(n)) lastUse.set(i, k);
+  });
   const outputs = new Set(t.outputs);
   const values = new Map<string, Value>([[INPUT, input]]);
   const get = (id: string) => values.get(id)!;

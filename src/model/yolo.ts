@@ -43,7 +43,14 @@ export interface YoloConfig {
 }
 
 export const defaultYoloConfig: YoloConfig = {
-  variant: 'yolov3', inChannels: 1, numClasses: 1, anchorsPerScale: 3, width: 1, bnMomentum: 0.1, channelsLast: true, isolatedRadius: 0,
+  variant: 'yolov3',
+  inChannels: 1,
+  numClasses: 1,
+  anchorsPerScale: 3,
+  width: 1,
+  bnMomentum: 0.1,
+  channelsLast: true,
+  isolatedRadius: 0,
 };
 
 /** The raw head outputs, coarse first: [B, A·(5+C), H/32, W/32], then /16, then /8. */
@@ -213,9 +220,20 @@ export class TinyYoloV3 extends YoloV3 {
     const { c, m, filters } = this.dims;
     const conv = (a: number, b: number, k: number) => new ConvBNLeaky(a, b, k, 1, m);
     const pool = () => new MaxPool2d(2, 2);
-    this.registerModule('trunk1', new Sequential(
-      conv(this.config.inChannels, c(16), 3), pool(), conv(c(16), c(32), 3), pool(), conv(c(32), c(64), 3), pool(),
-      conv(c(64), c(128), 3), pool(), conv(c(128), c(256), 3)));
+    this.registerModule(
+      'trunk1',
+      new Sequential(
+        conv(this.config.inChannels, c(16), 3),
+        pool(),
+        conv(c(16), c(32), 3),
+        pool(),
+        conv(c(32), c(64), 3),
+        pool(),
+        conv(c(64), c(128), 3),
+        pool(),
+        conv(c(128), c(256), 3),
+      ),
+    );
     denseTinyTail((n, mod) => this.registerModule(n, mod), c, filters, m);
     this.finish();
   }
@@ -262,15 +280,28 @@ export class SparseTinyYoloV3 extends YoloV3 {
     const { c, m, out, filters } = this.dims;
     const cbl = (a: number, b: number, k: number) => new SparseConvBNLeaky(a, b, k, 1, m);
     const pool = () => new SparseMaxPool2d(2, { stride: 2 });
-    this.registerModule('trunk1', new SparseSequential(
-      cbl(this.config.inChannels, c(16), 3), pool(), cbl(c(16), c(32), 3), pool(), cbl(c(32), c(64), 3), pool(),
-      cbl(c(64), c(128), 3), pool(), cbl(c(128), c(256), 3)));
+    this.registerModule(
+      'trunk1',
+      new SparseSequential(
+        cbl(this.config.inChannels, c(16), 3),
+        pool(),
+        cbl(c(16), c(32), 3),
+        pool(),
+        cbl(c(32), c(64), 3),
+        pool(),
+        cbl(c(64), c(128), 3),
+        pool(),
+        cbl(c(128), c(256), 3),
+      ),
+    );
     const hybrid = o.denseFrom <= 16;
     this.topology = tinyTopology(hybrid);
     if (hybrid) denseTinyTail((n, mod) => this.registerModule(n, mod), c, filters, m);
     else {
-      this.registerModule('trunk2', new SparseSequential(
-        pool(), cbl(c(256), c(512), 3), new SparseMaxPool2d(2, { submanifold: true }), cbl(c(512), c(1024), 3), cbl(c(1024), c(256), 1)));
+      this.registerModule(
+        'trunk2',
+        new SparseSequential(pool(), cbl(c(256), c(512), 3), new SparseMaxPool2d(2, { submanifold: true }), cbl(c(512), c(1024), 3), cbl(c(1024), c(256), 1)),
+      );
       this.registerModule('out1', sparseHeadOut(c(256), c(512), out, m));
       this.registerModule('up', new SparseSequential(cbl(c(256), c(128), 1)));
       this.registerModule('out2', sparseHeadOut(c(128) + c(256), c(256), out, m));
@@ -283,11 +314,16 @@ export class SparseTinyYoloV3 extends YoloV3 {
 export function createYolo(config: Partial<YoloConfig> = {}): YoloV3 {
   const variant = config.variant ?? defaultYoloConfig.variant;
   switch (variant) {
-    case 'yolov3': return new DarknetYoloV3(config);
-    case 'yolov3-tiny': return new TinyYoloV3(config);
-    case 'sparse-yolov3': return new SparseYoloV3(config);
-    case 'sparse-yolov3-tiny': return new SparseTinyYoloV3(config);
-    default: throw new Error(`unknown model variant '${variant as string}' (one of ${variants.join(', ')})`);
+    case 'yolov3':
+      return new DarknetYoloV3(config);
+    case 'yolov3-tiny':
+      return new TinyYoloV3(config);
+    case 'sparse-yolov3':
+      return new SparseYoloV3(config);
+    case 'sparse-yolov3-tiny':
+      return new SparseTinyYoloV3(config);
+    default:
+      throw new Error(`unknown model variant '${variant as string}' (one of ${variants.join(', ')})`);
   }
 }
 
@@ -315,7 +351,9 @@ function countConvFlops(model: YoloV3, height: number, width: number): number {
     for (const y of ys) y.dispose();
     model.train(wasTraining);
   } finally {
-    convs.forEach((c) => { delete (c as { forward?: unknown }).forward; });
+    convs.forEach((c) => {
+      delete (c as { forward?: unknown }).forward;
+    });
   }
   return flops;
 }

@@ -7,10 +7,22 @@ const pair = (p: Pair): [number, number] => (typeof p === 'number' ? [p, p] : p)
 
 /** U(−bound, bound), as PyTorch's default conv initialisation (kaiming_uniform with a = √5). */
 export function uniform(shape: number[], bound: number): Tensor {
-  return tidy(() => noGrad(() => rand(shape).mul(2 * bound).sub(bound)));
+  return tidy(() =>
+    noGrad(() =>
+      rand(shape)
+        .mul(2 * bound)
+        .sub(bound),
+    ),
+  );
 }
 
-export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number; bias?: boolean }
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+}
 export class Conv2d extends Layer {
   weight: Tensor;
   bias: Tensor | null;
@@ -18,7 +30,12 @@ export class Conv2d extends Layer {
   readonly padding: [number, number];
   readonly dilation: [number, number];
   readonly groups: number;
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, o: Conv2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    o: Conv2dOptions = {},
+  ) {
     super();
     const [kh, kw] = pair(kernelSize);
     this.stride = pair(o.stride ?? 1);
@@ -36,14 +53,21 @@ export class Conv2d extends Layer {
   }
   /** Stores the weight with NHWC strides: oneDNN's fast convolution path on CPU. */
   toChannelsLast(): void {
-    if (!this.weight.isContiguous('channels_last')) this.replaceTensor('weight', noGrad(() => this.weight.contiguous('channels_last')));
+    if (!this.weight.isContiguous('channels_last'))
+      this.replaceTensor(
+        'weight',
+        noGrad(() => this.weight.contiguous('channels_last')),
+      );
   }
   forward(x: Tensor): Tensor {
     return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 }
 
-export interface BatchNormOptions { eps?: number; momentum?: number }
+export interface BatchNormOptions {
+  eps?: number;
+  momentum?: number;
+}
 /** Batch norm with running statistics; momentum as PyTorch (Keras momentum 0.99 ≡ 0.01 here). */
 export class BatchNorm2d extends Layer {
   weight: Tensor;
@@ -55,7 +79,10 @@ export class BatchNorm2d extends Layer {
   readonly momentum: number;
   /** Replaces the normalisation (data-parallel training installs the synchronised one here). */
   normalize: ((x: Tensor, bn: BatchNorm2d) => Tensor) | null = null;
-  constructor(readonly numFeatures: number, o: BatchNormOptions = {}) {
+  constructor(
+    readonly numFeatures: number,
+    o: BatchNormOptions = {},
+  ) {
     super();
     this.eps = o.eps ?? 1e-5;
     this.momentum = o.momentum ?? 0.1;
@@ -76,20 +103,32 @@ export class BatchNorm2d extends Layer {
     if (this.training) noGrad(() => this.numBatchesTracked.add_(1));
     if (this.normalize) return this.normalize(x, this);
     return F.batchNorm(x, this.runningMean, this.runningVar, {
-      weight: this.weight, bias: this.bias, training: this.training, momentum: this.momentum, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
     });
   }
 }
 
 export class LeakyReLU extends Layer {
-  constructor(readonly negativeSlope = 0.01) { super(); }
-  forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.leakyRelu(x, this.negativeSlope);
+  }
 }
 export class ReLU extends Layer {
-  forward(x: Tensor): Tensor { return x.relu(); }
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
 }
 export class Identity extends Layer {
-  forward(x: Tensor): Tensor { return x; }
+  forward(x: Tensor): Tensor {
+    return x;
+  }
 }
 
 /** Zero padding [left, right, top, bottom]; keras-yolo3 pads ((1,0),(1,0)) before stride-2 convs. */
@@ -99,17 +138,34 @@ export class ZeroPad2d extends Layer {
     super();
     this.pads = typeof padding === 'number' ? [padding, padding, padding, padding] : padding;
   }
-  forward(x: Tensor): Tensor { return F.pad(x, this.pads); }
+  forward(x: Tensor): Tensor {
+    return F.pad(x, this.pads);
+  }
 }
 
 export class MaxPool2d extends Layer {
-  constructor(readonly kernelSize: Pair, readonly stride: Pair = kernelSize, readonly padding: Pair = 0) { super(); }
-  forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding }); }
+  constructor(
+    readonly kernelSize: Pair,
+    readonly stride: Pair = kernelSize,
+    readonly padding: Pair = 0,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.maxPool2d(x, this.kernelSize, { stride: this.stride, padding: this.padding });
+  }
 }
 
 export class Upsample extends Layer {
-  constructor(readonly scaleFactor = 2, readonly mode: 'nearest' | 'bilinear' = 'nearest') { super(); }
-  forward(x: Tensor): Tensor { return F.interpolate(x, { scaleFactor: this.scaleFactor, mode: this.mode }); }
+  constructor(
+    readonly scaleFactor = 2,
+    readonly mode: 'nearest' | 'bilinear' = 'nearest',
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.interpolate(x, { scaleFactor: this.scaleFactor, mode: this.mode });
+  }
 }
 
 /**
@@ -151,6 +207,10 @@ export class ModuleList<M extends Module = Module> extends Module {
     this.items.push(m);
     return this;
   }
-  get length(): number { return this.items.length; }
-  at(i: number): M { return this.items[i]!; }
+  get length(): number {
+    return this.items.length;
+  }
+  at(i: number): M {
+    return this.items[i]!;
+  }
 }

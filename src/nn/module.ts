@@ -110,7 +110,7 @@ export abstract class Module {
       if (s && s.shape.join(',') !== t.shape.join(',')) mismatched.push(`${k}: checkpoint [${s.shape}] vs model [${t.shape}]`);
     }
     // Long lists are cut so that the message stays readable (the count says how many there are).
-    const list = (keys: string[], sep: string) => keys.length <= 8 ? keys.join(sep) : `${keys.slice(0, 8).join(sep)}${sep}… (${keys.length} in all)`;
+    const list = (keys: string[], sep: string) => (keys.length <= 8 ? keys.join(sep) : `${keys.slice(0, 8).join(sep)}${sep}… (${keys.length} in all)`);
     const problems: string[] = [];
     if (mismatched.length) problems.push(`shape mismatch for ${list(mismatched, '; ')}`);
     if (strict && missing.length) problems.push(`missing keys: ${list(missing, ', ')}`);

@@ -27,7 +27,10 @@ export class CheckpointError extends UserError {
 
 // ParamState field ↔ tensor-name suffix (PyTorch's own state names, so Python readers recognise them).
 const FIELDS: [keyof ParamState, string][] = [
-  ['expAvg', 'exp_avg'], ['expAvgSq', 'exp_avg_sq'], ['maxExpAvgSq', 'max_exp_avg_sq'], ['momentumBuffer', 'momentum_buffer'],
+  ['expAvg', 'exp_avg'],
+  ['expAvgSq', 'exp_avg_sq'],
+  ['maxExpAvgSq', 'max_exp_avg_sq'],
+  ['momentumBuffer', 'momentum_buffer'],
 ];
 
 interface OptimMeta {
@@ -69,7 +72,12 @@ export function saveCheckpoint(path: string, o: SaveCheckpointOptions): void {
           tensors.set(`${OPTIM_PREFIX}${i}.${name}`, t);
         }
       });
-      const om: OptimMeta = { type: optimType(o.optimizer), lr: o.optimizer.lr, params: state.length, steps: state.map((s) => (s === null ? null : s.step ?? 0)) };
+      const om: OptimMeta = {
+        type: optimType(o.optimizer),
+        lr: o.optimizer.lr,
+        params: state.length,
+        steps: state.map((s) => (s === null ? null : (s.step ?? 0))),
+      };
       metadata['daqyolo.optim'] = JSON.stringify(om);
     }
     saveSafetensors(path, tensors, metadata);

@@ -14,13 +14,21 @@ export abstract class SparseLayer extends Module {
   abstract forward(x: SparseTensor): SparseTensor;
 }
 
-export interface SparseConvOptions { bias?: boolean; algorithm?: SparseConvAlgorithm }
+export interface SparseConvOptions {
+  bias?: boolean;
+  algorithm?: SparseConvAlgorithm;
+}
 export abstract class SparseConvBase extends SparseLayer {
   weight: Tensor;
   bias: Tensor | null;
   algorithm: SparseConvAlgorithm;
   readonly kernel: [number, number];
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, o: SparseConvOptions) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: Pair,
+    o: SparseConvOptions,
+  ) {
     super();
     this.kernel = pair(kernelSize);
     const bound = 1 / Math.sqrt(inChannels * this.kernel[0] * this.kernel[1]); // PyTorch's Conv2d default
@@ -50,7 +58,12 @@ export class SubmanifoldConv2d extends SparseConvBase {
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, o: SparseConvOptions & { padding?: Pair } = {}) {
     super(inChannels, outChannels, kernelSize, o);
     const [kh, kw] = this.kernel;
-    this.geometry = { kernel: this.kernel, stride: 1, padding: o.padding === undefined ? [Math.floor(kh / 2), Math.floor(kw / 2)] : pair(o.padding), submanifold: true };
+    this.geometry = {
+      kernel: this.kernel,
+      stride: 1,
+      padding: o.padding === undefined ? [Math.floor(kh / 2), Math.floor(kw / 2)] : pair(o.padding),
+      submanifold: true,
+    };
   }
 }
 
@@ -119,6 +132,7 @@ export class SparseSequential extends SparseLayer {
 
 /** Keeps the sites (a placeholder where the dense network has a layer the rulebook replaces, e.g. padding). */
 export class SparseIdentity extends SparseLayer {
-  forward(x: SparseTensor): SparseTensor { return x; }
+  forward(x: SparseTensor): SparseTensor {
+    return x;
+  }
 }
-

@@ -30,11 +30,18 @@ export function burstFigure(runs: readonly RunData[]): Figure | null {
   const notes: string[] = [];
   for (const { label, report: r } of series) {
     const u = r.rule;
-    notes.push(`${label}: ≥ ${u.minCount} candidates in ${u.windowS} s at threshold ${u.threshold.toPrecision(4)} (FP ${u.fpHz.toExponential(2)} Hz per module, efficiency over the burst spectrum ${pct(u.efficiency)}), fake bursts ${(u.fakeRateHz / r.targetFakeRateHz).toExponential(1)} per month at the measured FP rate and ${(u.fakeRateHzUpper / r.targetFakeRateHz).toFixed(2)} at its upper edge; 50 % at ${kpc(r.d50Kpc.value)} kpc, 90 % at ${kpc(r.d90Kpc.value)} kpc; galactic supernovae caught ${pct(r.galacticFraction.value)}`);
+    notes.push(
+      `${label}: ≥ ${u.minCount} candidates in ${u.windowS} s at threshold ${u.threshold.toPrecision(4)} (FP ${u.fpHz.toExponential(2)} Hz per module, efficiency over the burst spectrum ${pct(u.efficiency)}), fake bursts ${(u.fakeRateHz / r.targetFakeRateHz).toExponential(1)} per month at the measured FP rate and ${(u.fakeRateHzUpper / r.targetFakeRateHz).toFixed(2)} at its upper edge; 50 % at ${kpc(r.d50Kpc.value)} kpc, 90 % at ${kpc(r.d90Kpc.value)} kpc; galactic supernovae caught ${pct(r.galacticFraction.value)}`,
+    );
     for (const p of r.curve) values.push({ kind: 'curve', run: label, d: p.distanceKpc, p: p.probability, lo: p.lo, hi: p.hi, candidates: p.candidates });
   }
   // Reference distances: the galactic centre (8.5 kpc), the far edge of the disc (~25 kpc), the LMC (50 kpc).
-  for (const [d, name, dy] of [[8.5, 'Galactic centre', 0], [25, 'Galaxy\'s far edge', 0], [50, 'LMC', 14]] as const) values.push({ kind: 'mark', d, name, dy });
+  for (const [d, name, dy] of [
+    [8.5, 'Galactic centre', 0],
+    [25, "Galaxy's far edge", 0],
+    [50, 'LMC', 14],
+  ] as const)
+    values.push({ kind: 'mark', d, name, dy });
   const labels = series.map((s) => s.label);
   const color = runColor(labels);
   const x = { field: 'd', type: 'quantitative', title: 'distance to the supernova (kpc)', scale: { type: 'log', domain: [1, 100] } };
@@ -45,15 +52,31 @@ export function burstFigure(runs: readonly RunData[]): Figure | null {
     title: 'Supernova burst detection probability versus distance',
     caption: `Probability that the burst trigger fires on a core-collapse supernova at each distance, at ≤ ${(r0.targetFakeRateHz * 3600 * 24 * 31).toFixed(0)} fake burst per month (the rule's N is set at the upper edge of the FP rate's ${100 * r0.fpCl} % interval); bands: per-interaction efficiency ±1σ with the FP rate's interval. Model: ${r0.model.name}, ${r0.model.ccPer10ktAt10Kpc.toFixed(0)} νe-CC per 10 kt at 10 kpc, counted over ${r0.modules === 1 ? 'one 10 kt module' : `${r0.modules} modules`}. ${notes.join('; ')}. No published curve is drawn: DUNE's supernova paper (EPJC 81 (2021) 423) and TDR show theirs as figures only; see docs/burst.md.`,
     spec: {
-      $schema: SCHEMA, width: 480, height: 300, data: { values },
+      $schema: SCHEMA,
+      width: 480,
+      height: 300,
+      data: { values },
       layer: [
         { transform: [{ filter: "datum.kind === 'mark'" }], mark: { type: 'rule', color: '#999', strokeDash: [4, 3] }, encoding: { x } },
-        { transform: [{ filter: "datum.kind === 'mark'" }], mark: { type: 'text', color: '#666', baseline: 'top', dx: 3, align: 'left', fontSize: 10 }, encoding: { x, y: { field: 'dy', type: 'quantitative', scale: null }, text: { field: 'name' } } },
-        { transform: [{ filter: "datum.kind === 'curve'" }], mark: { type: 'area', opacity: 0.25 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'detection probability', scale: { domain: [0, 1] } }, y2: { field: 'hi' }, color } },
+        {
+          transform: [{ filter: "datum.kind === 'mark'" }],
+          mark: { type: 'text', color: '#666', baseline: 'top', dx: 3, align: 'left', fontSize: 10 },
+          encoding: { x, y: { field: 'dy', type: 'quantitative', scale: null }, text: { field: 'name' } },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'curve'" }],
+          mark: { type: 'area', opacity: 0.25 },
+          encoding: { x, y: { field: 'lo', type: 'quantitative', title: 'detection probability', scale: { domain: [0, 1] } }, y2: { field: 'hi' }, color },
+        },
         {
           transform: [{ filter: "datum.kind === 'curve'" }],
           mark: { type: 'line' },
-          encoding: { x, y: { field: 'p', type: 'quantitative' }, color, tooltip: [{ field: 'run' }, { field: 'd', title: 'kpc', format: '.1f' }, { field: 'p', format: '.3f' }, { field: 'candidates', format: '.1f' }] },
+          encoding: {
+            x,
+            y: { field: 'p', type: 'quantitative' },
+            color,
+            tooltip: [{ field: 'run' }, { field: 'd', title: 'kpc', format: '.1f' }, { field: 'p', format: '.3f' }, { field: 'candidates', format: '.1f' }],
+          },
         },
       ],
     } as Spec,

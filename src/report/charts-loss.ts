@@ -8,7 +8,11 @@ import type { Spec } from './vega.js';
 
 const SPLITS = ['training', 'validation'];
 
-interface Panel { name: string; series: (r: RunData) => Series; onset: (o: OnsetMark) => boolean }
+interface Panel {
+  name: string;
+  series: (r: RunData) => Series;
+  onset: (o: OnsetMark) => boolean;
+}
 
 /** Faceted train-vs-validation curves, one panel per quantity, each with its own y axis. */
 function trainValSpec(runs: readonly RunData[], panels: Panel[], onsets: readonly OnsetMark[], yTitle: string): Spec {
@@ -34,7 +38,8 @@ function trainValSpec(runs: readonly RunData[], panels: Panel[], onsets: readonl
     columns: Math.min(5, panels.length),
     concat: panels.map((p) => ({
       title: { text: p.name, anchor: 'middle', fontSize: 13 },
-      width: 190, height: 150,
+      width: 190,
+      height: 150,
       layer: [
         {
           transform: [onPanel(p.name, 'curve')],
@@ -43,14 +48,28 @@ function trainValSpec(runs: readonly RunData[], panels: Panel[], onsets: readonl
             x: epochX,
             y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false }, axis: { format: '~r' } },
             color,
-            strokeDash: { field: 'split', type: 'nominal', title: 'data', scale: { domain: SPLITS, range: [[1, 0], [6, 3]] }, legend: { orient: 'top', symbolType: 'stroke', symbolStrokeWidth: 2 } },
+            strokeDash: {
+              field: 'split',
+              type: 'nominal',
+              title: 'data',
+              scale: {
+                domain: SPLITS,
+                range: [
+                  [1, 0],
+                  [6, 3],
+                ],
+              },
+              legend: { orient: 'top', symbolType: 'stroke', symbolStrokeWidth: 2 },
+            },
           },
         },
         {
           transform: [onPanel(p.name, 'curve')],
           mark: { type: 'point', filled: true, size: 20 },
           encoding: {
-            x: epochX, y: { field: 'value', type: 'quantitative' }, color,
+            x: epochX,
+            y: { field: 'value', type: 'quantitative' },
+            color,
             tooltip: [{ field: 'run' }, { field: 'split' }, { field: 'epoch' }, { field: 'value', format: '.4g' }],
           },
         },
@@ -81,11 +100,19 @@ export function termFigures(runs: readonly RunData[], onsets: readonly OnsetMark
       id: `terms-${name}`,
       section: 'Loss terms per scale',
       title: `${name} scale (stride ${strides.join('/')} px): loss terms, training vs validation`,
-      caption: 'Each term is the mean per image over an epoch (training: the batches of that epoch, with warm-up where it applied; validation: the whole validation split, eval mode). ' +
+      caption:
+        'Each term is the mean per image over an epoch (training: the batches of that epoch, with warm-up where it applied; validation: the whole validation split, eval mode). ' +
         'A dotted vertical line marks the overfitting onset (warm-up epochs left out): the last epoch at the validation minimum, after which validation stays above it and rises while training keeps falling.',
-      spec: trainValSpec(runs, TERM_NAMES.map((t) => ({
-        name: t, series: (r) => termSeries(r, s, t), onset: (o) => o.scale === name && o.term === t,
-      })), onsets, 'loss term (per image)'),
+      spec: trainValSpec(
+        runs,
+        TERM_NAMES.map((t) => ({
+          name: t,
+          series: (r) => termSeries(r, s, t),
+          onset: (o) => o.scale === name && o.term === t,
+        })),
+        onsets,
+        'loss term (per image)',
+      ),
     });
   }
   return out;
@@ -103,7 +130,8 @@ export function objectiveFigure(runs: readonly RunData[], onsets: readonly Onset
     id: 'objective',
     section: 'Objective and warm-up',
     title: 'Objective and per-scale totals, training vs validation',
-    caption: 'The objective is the quantity the optimiser minimises (after the configured reduction, e.g. √ per scale), averaged over batches; the totals are the sum of the five terms of a scale, per image.',
+    caption:
+      'The objective is the quantity the optimiser minimises (after the configured reduction, e.g. √ per scale), averaged over batches; the totals are the sum of the five terms of a scale, per image.',
     spec: trainValSpec(runs, panels, onsets, 'loss'),
   };
 }
@@ -115,9 +143,13 @@ export function warmupFigure(runs: readonly RunData[]): Figure {
     id: 'warmup',
     section: 'Objective and warm-up',
     title: 'Fraction of warm-up batches per epoch',
-    caption: 'Warm-up batches (keras-yolo3) also train the box of every prediction without a truth box towards its anchor at the cell centre; 1 = every batch of the epoch was a warm-up batch.',
+    caption:
+      'Warm-up batches (keras-yolo3) also train the box of every prediction without a truth box towards its anchor at the cell centre; 1 = every batch of the epoch was a warm-up batch.',
     spec: {
-      $schema: SCHEMA, width: 420, height: 180, data: { values },
+      $schema: SCHEMA,
+      width: 420,
+      height: 180,
+      data: { values },
       mark: { type: 'line', point: true, interpolate: 'linear' },
       encoding: {
         x: epochX,
@@ -136,7 +168,14 @@ export function batchObjectiveFigure(runs: readonly RunData[], maxPoints = 4000)
     // Thin long runs to at most maxPoints per run by striding (keeps the shape and the file small).
     const stride = Math.max(1, Math.ceil(r.batches.length / maxPoints));
     r.batches.forEach((b, i) => {
-      if (i % stride === 0 || b.warm) values.push({ run: r.label, step: b.step, epoch: b.epoch + 1 + b.batch / Math.max(1, r.run.batchesPerEpoch), objective: b.objective, phase: b.warm ? 'warm-up' : 'normal' });
+      if (i % stride === 0 || b.warm)
+        values.push({
+          run: r.label,
+          step: b.step,
+          epoch: b.epoch + 1 + b.batch / Math.max(1, r.run.batchesPerEpoch),
+          objective: b.objective,
+          phase: b.warm ? 'warm-up' : 'normal',
+        });
     });
   }
   if (!values.length) return null;
@@ -144,12 +183,27 @@ export function batchObjectiveFigure(runs: readonly RunData[], maxPoints = 4000)
     id: 'batch-objective',
     section: 'Objective and warm-up',
     title: 'Training objective per batch',
-    caption: 'Every training batch (thinned to a few thousand points per run); filled points are warm-up batches. The x axis is in epochs (fractional within an epoch).',
+    caption:
+      'Every training batch (thinned to a few thousand points per run); filled points are warm-up batches. The x axis is in epochs (fractional within an epoch).',
     spec: {
-      $schema: SCHEMA, width: 620, height: 200, data: { values },
+      $schema: SCHEMA,
+      width: 620,
+      height: 200,
+      data: { values },
       layer: [
-        { mark: { type: 'line', strokeWidth: 1, opacity: 0.8 }, encoding: { x: { field: 'epoch', type: 'quantitative', title: 'epoch (fractional)' }, y: { field: 'objective', type: 'quantitative', title: 'objective', scale: { type: 'log' } }, color: runColor(runs.map((r) => r.label)) } },
-        { transform: [{ filter: "datum.phase === 'warm-up'" }], mark: { type: 'point', filled: true, size: 12 }, encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'objective', type: 'quantitative' }, color: runColor(runs.map((r) => r.label)) } },
+        {
+          mark: { type: 'line', strokeWidth: 1, opacity: 0.8 },
+          encoding: {
+            x: { field: 'epoch', type: 'quantitative', title: 'epoch (fractional)' },
+            y: { field: 'objective', type: 'quantitative', title: 'objective', scale: { type: 'log' } },
+            color: runColor(runs.map((r) => r.label)),
+          },
+        },
+        {
+          transform: [{ filter: "datum.phase === 'warm-up'" }],
+          mark: { type: 'point', filled: true, size: 12 },
+          encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'objective', type: 'quantitative' }, color: runColor(runs.map((r) => r.label)) },
+        },
       ],
     } as Spec,
   };

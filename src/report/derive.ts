@@ -13,7 +13,11 @@ export const scaleName = (s: number): string => SCALE_NAMES[s] ?? `scale ${s}`;
 /** Number of output scales of a run (3 for yolov3, 2 for yolov3-tiny). */
 export const scaleCount = (r: RunData): number => r.run.strides.length;
 
-export interface Series { epochs: number[]; train: number[]; val: number[] }
+export interface Series {
+  epochs: number[];
+  train: number[];
+  val: number[];
+}
 
 /** One quantity per epoch on training and validation data: a term of a scale, a scale total or the objective. */
 export function series(r: RunData, pick: (scales: TermRecord[], objective: number) => number | undefined, epochs = r.epochs): Series {
@@ -84,16 +88,29 @@ export function configDifferences(runs: readonly RunData[]): { key: string; valu
   const flat = runs.map((r) => flatten(r.run));
   const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) => !IGNORED_KEYS.has(k)).sort();
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  return keys
-    .map((key) => ({ key, values: flat.map((f) => f[key]) }))
-    .filter(({ values }) => values.some((v) => !same(v, values[0])));
+  return keys.map((key) => ({ key, values: flat.map((f) => f[key]) })).filter(({ values }) => values.some((v) => !same(v, values[0])));
 }
 
 /** The settings a reader wants to see for a single run. */
 export const SALIENT_KEYS = [
-  'config.data', 'config.model.variant', 'config.model.width', 'size', 'config.batch', 'config.epochs', 'config.optimizer.lr',
-  'config.schedule.kind', 'config.warmupEpochs', 'warmupBatches', 'config.loss.objLoss', 'config.loss.objTarget', 'config.loss.objScale',
-  'config.loss.ignoreThresh', 'config.loss.reduction', 'trainImages', 'valImages', 'device',
+  'config.data',
+  'config.model.variant',
+  'config.model.width',
+  'size',
+  'config.batch',
+  'config.epochs',
+  'config.optimizer.lr',
+  'config.schedule.kind',
+  'config.warmupEpochs',
+  'warmupBatches',
+  'config.loss.objLoss',
+  'config.loss.objTarget',
+  'config.loss.objScale',
+  'config.loss.ignoreThresh',
+  'config.loss.reduction',
+  'trainImages',
+  'valImages',
+  'device',
 ];
 
 export interface Headline {

@@ -29,7 +29,14 @@ export function pickImages(reader: DatasetReader, count: number): { split: strin
   return { split: 'eval', indices: [] };
 }
 
-interface Det { x1: number; y1: number; x2: number; y2: number; score: number; cls: number }
+interface Det {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  score: number;
+  cls: number;
+}
 
 /** Detections of one image by every run that can be loaded; failures become notes. */
 function detectAll(runs: readonly RunData[], reader: DatasetReader, indices: number[], threads: number, notes: string[]): Map<string, Det[][]> {
@@ -44,10 +51,13 @@ function detectAll(runs: readonly RunData[], reader: DatasetReader, indices: num
     }
     try {
       const plane = reader.channels * reader.height * reader.width;
-      out.set(r.label, indices.map((i) => {
-        const image = { image: reader.readDense([i]).subarray(0, plane), channels: reader.channels, height: reader.height, width: reader.width };
-        return predict(opened.ctx, [image])[0]!.map(({ x1, y1, x2, y2, score, cls }) => ({ x1, y1, x2, y2, score, cls }));
-      }));
+      out.set(
+        r.label,
+        indices.map((i) => {
+          const image = { image: reader.readDense([i]).subarray(0, plane), channels: reader.channels, height: reader.height, width: reader.width };
+          return predict(opened.ctx, [image])[0]!.map(({ x1, y1, x2, y2, score, cls }) => ({ x1, y1, x2, y2, score, cls }));
+        }),
+      );
     } finally {
       opened.model.dispose();
     }
@@ -86,14 +96,23 @@ export function eventFigures(runs: readonly RunData[], o: EventOptions = {}): { 
         const scene = {
           ...base,
           title: `${basename(data)} image ${index} (${split} split)${run ? `: ${run}` : ''}`,
-          detections: d ? sceneDetections(d.filter((x) => x.score >= DISPLAY_SCORE), base.truths, base.tps) : [],
-          detectionNote: d ? `detections of ${run}: score ≥ ${DISPLAY_SCORE} after NMS (as evaluate); on an interaction = ${sceneMatchRule(base.tps)}` : undefined,
+          detections: d
+            ? sceneDetections(
+                d.filter((x) => x.score >= DISPLAY_SCORE),
+                base.truths,
+                base.tps,
+              )
+            : [],
+          detectionNote: d
+            ? `detections of ${run}: score ≥ ${DISPLAY_SCORE} after NMS (as evaluate); on an interaction = ${sceneMatchRule(base.tps)}`
+            : undefined,
         };
         figures.push({
           id: `event-${index}${perRun.length > 1 ? `-${j}` : ''}`,
           section: 'Event displays',
           title: scene.title,
-          caption: `Framed on the highest-Eν interaction (\`daqyolo show ${data} --index ${index}\` draws the whole image). ` +
+          caption:
+            `Framed on the highest-Eν interaction (\`daqyolo show ${data} --index ${index}\` draws the whole image). ` +
             'Every TP a marker coloured by its ΣADC (log scale), shaped by its source; dashed red: truth boxes with Eν and the sources of their TPs; ' +
             `blue: detections on an interaction, orange: false positives, each with its score. ${what}`,
           svg: eventSvg(scene, { view, plotWidth: 620 }),

@@ -24,7 +24,9 @@ export const runColorOf = (i: number): string => RUN_PALETTE[i % RUN_PALETTE.len
 /** The colour encoding for runs: a fixed domain so every plot agrees on which colour is which run. */
 export function runColor(labels: readonly string[], extra: { domain: string[]; range: string[] } = { domain: [], range: [] }) {
   return {
-    field: 'run', type: 'nominal' as const, title: 'run',
+    field: 'run',
+    type: 'nominal' as const,
+    title: 'run',
     scale: { domain: [...labels, ...extra.domain], range: [...labels.map((_, i) => runColorOf(i)), ...extra.range] },
     legend: { orient: 'top' as const, direction: 'horizontal' as const, columns: 4, symbolOpacity: 1 },
   };

@@ -2,9 +2,15 @@
 // nothing loaded from anywhere else (it opens offline and can be mailed as one file).
 import type { Figure } from './figure.js';
 
-export interface RenderedFigure extends Figure { svg: string }
+export interface RenderedFigure extends Figure {
+  svg: string;
+}
 
-export interface Table { caption: string; head: string[]; rows: (string | number | null)[][] }
+export interface Table {
+  caption: string;
+  head: string[];
+  rows: (string | number | null)[][];
+}
 
 export interface PageContent {
   title: string;
@@ -19,8 +25,7 @@ export interface PageContent {
   refreshSeconds?: number;
 }
 
-export const escapeHtml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const CSS = `
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 24px auto; max-width: 1500px; padding: 0 16px; color: #222; }
@@ -39,26 +44,39 @@ figcaption { font-size: 12px; color: #555; max-width: 1000px; margin-top: 4px; }
 .note { color: #8a5a00; background: #fff7e6; padding: 6px 10px; border-left: 3px solid #f0a020; font-size: 13px; }
 `;
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 
 function tableHtml(t: Table): string {
   const cell = (v: string | number | null) => (typeof v === 'number' ? `<td class="num">${v}</td>` : `<td>${escapeHtml(v ?? '–')}</td>`);
-  return `<table><caption>${escapeHtml(t.caption)}</caption><thead><tr>${t.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
-    `<tbody>${t.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')}</tbody></table>`;
+  return (
+    `<table><caption>${escapeHtml(t.caption)}</caption><thead><tr>${t.head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${t.rows.map((r) => `<tr>${r.map(cell).join('')}</tr>`).join('\n')}</tbody></table>`
+  );
 }
 
 function findingsHtml(items: NonNullable<PageContent['findings']>): string {
-  const li = items.map((f) => `<li class="finding" data-finding="${escapeHtml(f.verdict)}"><span class="q">${escapeHtml(f.question)}</span>` +
-    `<span class="verdict ${escapeHtml(f.verdict)}">${escapeHtml(f.verdict)}</span><br>${escapeHtml(f.answer)}` +
-    `${f.link ? ` <a href="${escapeHtml(f.link.href)}">(plot: ${escapeHtml(f.link.text)})</a>` : ''}</li>`);
+  const li = items.map(
+    (f) =>
+      `<li class="finding" data-finding="${escapeHtml(f.verdict)}"><span class="q">${escapeHtml(f.question)}</span>` +
+      `<span class="verdict ${escapeHtml(f.verdict)}">${escapeHtml(f.verdict)}</span><br>${escapeHtml(f.answer)}` +
+      `${f.link ? ` <a href="${escapeHtml(f.link.href)}">(plot: ${escapeHtml(f.link.text)})</a>` : ''}</li>`,
+  );
   return `<section id="findings"><h2>Findings</h2><ol>${li.join('\n')}</ol></section>`;
 }
 
 export function pageHtml(c: PageContent): string {
   const sections = [...new Set([...c.figures.map((f) => f.section), ...c.notes.map((n) => n.section)])];
   const body = sections.map((s) => {
-    const figs = c.figures.filter((f) => f.section === s).map((f) =>
-      `<figure class="plot" id="${escapeHtml(f.id)}" data-plot="${escapeHtml(f.id)}"><h3>${escapeHtml(f.title)}</h3>${f.svg}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`);
+    const figs = c.figures
+      .filter((f) => f.section === s)
+      .map(
+        (f) =>
+          `<figure class="plot" id="${escapeHtml(f.id)}" data-plot="${escapeHtml(f.id)}"><h3>${escapeHtml(f.title)}</h3>${f.svg}<figcaption>${escapeHtml(f.caption)}</figcaption></figure>`,
+      );
     const notes = c.notes.filter((n) => n.section === s).map((n) => `<p class="note">${escapeHtml(n.text)}</p>`);
     return `<section id="${slug(s)}"><h2>${escapeHtml(s)}</h2>\n${[...notes, ...figs].join('\n')}</section>`;
   });

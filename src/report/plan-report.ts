@@ -39,9 +39,18 @@ function comparisonRuns(runs: PlanRuns, group: ExperimentGroup): RunData[] {
   return members.length ? [...(ref ? [ref.run] : []), ...members.map((x) => x.run)] : [];
 }
 
-export interface PlanReport { path: string; findings: Finding[]; comparisons: string[] }
+export interface PlanReport {
+  path: string;
+  findings: Finding[];
+  comparisons: string[];
+}
 
-export async function writePlanReport(m: StudyManifest, outDir: string, endpoint: EndpointResult | null, onProgress?: (what: string) => void): Promise<PlanReport> {
+export async function writePlanReport(
+  m: StudyManifest,
+  outDir: string,
+  endpoint: EndpointResult | null,
+  onProgress?: (what: string) => void,
+): Promise<PlanReport> {
   const runs = loadPlanRuns(m);
   const groups = [...new Set(m.experiments.map((e) => e.group))];
   const written = new Map<ExperimentGroup, string>();
@@ -49,7 +58,10 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
     const rs = comparisonRuns(runs, g);
     if (!rs.length) continue;
     onProgress?.(`comparison ${g}`);
-    const built = await buildReport(rs.map((r) => r.dir), { title: `seed study: ${g} (${rs.map((r) => r.label).join(' vs ')})`, events: 0 });
+    const built = await buildReport(
+      rs.map((r) => r.dir),
+      { title: `seed study: ${g} (${rs.map((r) => r.label).join(' vs ')})`, events: 0 },
+    );
     const path = join(outDir, 'comparisons', `${g}.html`);
     writeAtomic(path, built.html);
     written.set(g, path);
@@ -66,8 +78,16 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
       const ev = r ? primaryEval(r) : null;
       const eff = r ? efficiencyOf(r) : null;
       const fp = ev?.trigger?.falsePositives;
-      return [e.name, e.group, e.description, r ? r.epochs.length : 'not started', r ? pct(valMap(r)) : '–', pct(ev?.map.map50AllPoint),
-        eff ? `${pct(eff.value)} ± ${pct(eff.err)}` : '–', fp ? (fp.upperLimitOnly ? `< ${fp.intervalHz[1].toExponential(1)}` : fp.hz.toExponential(1)) : '–'];
+      return [
+        e.name,
+        e.group,
+        e.description,
+        r ? r.epochs.length : 'not started',
+        r ? pct(valMap(r)) : '–',
+        pct(ev?.map.map50AllPoint),
+        eff ? `${pct(eff.value)} ± ${pct(eff.err)}` : '–',
+        fp ? (fp.upperLimitOnly ? `< ${fp.intervalHz[1].toExponential(1)}` : fp.hz.toExponential(1)) : '–',
+      ];
     }),
   };
   const tables: Table[] = [experiments];
@@ -91,7 +111,10 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
   const html = pageHtml({
     title: `daqyolo seed study${m.settings.quick ? ' (quick)' : ''}: ${runs.size} runs`,
     subtitle: `${m.settings.variant} width ${m.settings.width}, ${m.settings.size} px, ${m.settings.epochs} epochs, ${m.settings.images} simulated images; comparison reports in ${relative(outDir, join(outDir, 'comparisons'))}/ — generated ${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`,
-    tables, figures: [], notes: [], findings,
+    tables,
+    figures: [],
+    notes: [],
+    findings,
   });
   writeAtomic(path, html);
   return { path, findings, comparisons: [...written.values()] };
@@ -100,8 +123,12 @@ export async function writePlanReport(m: StudyManifest, outDir: string, endpoint
 /** The rule of a table's efficiency column (older end points: IoU). */
 const ruleName = (rows: readonly EndpointRow[]) => matchRuleShort(rows.find((r) => r.match)?.match ?? 'iou');
 
-const flatSn = (x: RuleEfficiency | null) => x === null ? 'not computed' : x.efficiency === null ? '–'
-  : `${pct(x.efficiency)} ± ${pct(x.efficiencyErr)}${x.efficiencySupernova !== null && x.efficiencySupernova !== undefined ? ` · ${pct(x.efficiencySupernova)} ± ${pct(x.efficiencySupernovaErr)}` : ''}`;
+const flatSn = (x: RuleEfficiency | null) =>
+  x === null
+    ? 'not computed'
+    : x.efficiency === null
+      ? '–'
+      : `${pct(x.efficiency)} ± ${pct(x.efficiencyErr)}${x.efficiencySupernova !== null && x.efficiencySupernova !== undefined ? ` · ${pct(x.efficiencySupernova)} ± ${pct(x.efficiencySupernovaErr)}` : ''}`;
 
 /** Network and baseline at each end-point rate by each rule, the network's own row beside every baseline row. */
 export function endpointComparison(endpoint: EndpointResult): Table {
@@ -113,11 +140,17 @@ export function endpointComparison(endpoint: EndpointResult): Table {
       const n = r.threshold === null ? null : rowByRule(r, rule);
       const c = !br || br.threshold === null ? null : rowByRule(br, rule);
       if (n === null && c === null) continue;
-      rows.push([r.targetHz, matchRuleShort(rule), r.threshold === null ? 'not reachable' : flatSn(n), !br || br.threshold === null ? 'not reachable' : flatSn(c)]);
+      rows.push([
+        r.targetHz,
+        matchRuleShort(rule),
+        r.threshold === null ? 'not reachable' : flatSn(n),
+        !br || br.threshold === null ? 'not reachable' : flatSn(c),
+      ]);
     }
   }
   return {
-    caption: 'Network and baseline at the same FP rate per module, by the same matching rule: efficiency flat in 1–70 MeV ± binomial error · averaged over the supernova νe-CC spectrum ± error ("not computed": an end point measured before that rule existed)',
+    caption:
+      'Network and baseline at the same FP rate per module, by the same matching rule: efficiency flat in 1–70 MeV ± binomial error · averaged over the supernova νe-CC spectrum ± error ("not computed": an end point measured before that rule existed)',
     head: ['target Hz/module', 'rule', 'network', 'baseline (TDR clustering)'],
     rows,
   };
@@ -125,7 +158,12 @@ export function endpointComparison(endpoint: EndpointResult): Table {
 
 /** One row per target rate: the threshold it allows, the FPs behind it and the efficiency there. */
 function endpointRows(rows: EndpointRow[], threshold: (t: number) => string): (string | number)[][] {
-  return rows.map((r) => [r.targetHz, r.threshold === null ? 'unreachable: stream more images' : threshold(r.threshold), r.fpCount,
+  return rows.map((r) => [
+    r.targetHz,
+    r.threshold === null ? 'unreachable: stream more images' : threshold(r.threshold),
+    r.fpCount,
     `${r.fpHz.toExponential(2)} (${r.fpHzInterval[0].toExponential(1)}–${r.fpHzInterval[1].toExponential(1)})`,
-    r.efficiency === null ? '–' : `${pct(r.efficiency)} ± ${pct(r.efficiencyErr)}`, pct(r.efficiencyVisible)]);
+    r.efficiency === null ? '–' : `${pct(r.efficiency)} ± ${pct(r.efficiencyErr)}`,
+    pct(r.efficiencyVisible),
+  ]);
 }

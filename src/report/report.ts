@@ -38,7 +38,9 @@ export interface BuiltReport {
 export function loadRuns(dirs: readonly string[]): RunData[] {
   if (!dirs.length) throw new UserError('report: give at least one run directory');
   const runs = dirs.map(loadRun);
-  labelRuns(dirs as string[]).forEach((l, i) => { runs[i]!.label = l; });
+  labelRuns(dirs as string[]).forEach((l, i) => {
+    runs[i]!.label = l;
+  });
   return runs;
 }
 
@@ -59,7 +61,10 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
   figures.push(...evalFigures);
   const unevaluated = runs.filter((r) => !Object.keys(r.evals).length).map((r) => r.label);
   if (unevaluated.length) {
-    notes.push({ section: 'Detection', text: `not evaluated: ${unevaluated.join(', ')} — run \`daqyolo evaluate RUN --data DATA\` for mAP, efficiency and FP rate` });
+    notes.push({
+      section: 'Detection',
+      text: `not evaluated: ${unevaluated.join(', ')} — run \`daqyolo evaluate RUN --data DATA\` for mAP, efficiency and FP rate`,
+    });
   }
   if ((o.events ?? 3) > 0) {
     // Loaded only here: event displays run the model (libtorch); the rest of the report needs no native code.
@@ -71,7 +76,7 @@ export async function buildReport(dirs: readonly string[], o: ReportOptions = {}
   const rendered: RenderedFigure[] = [];
   for (const f of figures) {
     o.onProgress?.(rendered.length, figures.length, f.id);
-    rendered.push({ ...f, svg: f.svg ?? await toSvg(f.spec!) });
+    rendered.push({ ...f, svg: f.svg ?? (await toSvg(f.spec!)) });
   }
   o.onProgress?.(rendered.length, figures.length, 'done');
   const headlines = runs.map((r) => headline(r, onsets));

@@ -23,12 +23,32 @@ export interface SummaryRow {
 export function summaryRows(plan: SweepPlan): SummaryRow[] {
   return plan.points.map((p) => {
     const state = runState(p.dir);
-    const empty = { name: p.name, values: p.values, state, epochs: null, bestValLoss: null, bestEpoch: null, valMap50: null, map50: null, efficiency: null, fpHz: null };
+    const empty = {
+      name: p.name,
+      values: p.values,
+      state,
+      epochs: null,
+      bestValLoss: null,
+      bestEpoch: null,
+      valMap50: null,
+      map50: null,
+      efficiency: null,
+      fpHz: null,
+    };
     if (!existsSync(join(p.dir, 'config.json'))) return empty;
     const r = loadRun(p.dir);
     r.label = p.name;
     const h = headline(r, onsetsOf(r));
-    return { ...empty, epochs: h.epochs, bestValLoss: h.bestValLoss, bestEpoch: h.bestEpoch, valMap50: h.valMap50, map50: h.map50, efficiency: h.efficiency, fpHz: h.fpHz };
+    return {
+      ...empty,
+      epochs: h.epochs,
+      bestValLoss: h.bestValLoss,
+      bestEpoch: h.bestEpoch,
+      valMap50: h.valMap50,
+      map50: h.map50,
+      efficiency: h.efficiency,
+      fpHz: h.fpHz,
+    };
   });
 }
 
@@ -43,9 +63,16 @@ export function formatSummary(rows: readonly SummaryRow[]): string {
     r.state === 'done' ? 'finished' : r.state === 'fresh' ? 'not started' : 'unfinished',
     r.epochs === null ? '–' : String(r.epochs),
     r.bestValLoss === null ? '–' : `${f(r.bestValLoss)} (${r.bestEpoch})`,
-    p(r.valMap50), p(r.map50), p(r.efficiency), r.fpHz === null ? '–' : r.fpHz.toExponential(2),
+    p(r.valMap50),
+    p(r.map50),
+    p(r.efficiency),
+    r.fpHz === null ? '–' : r.fpHz.toExponential(2),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

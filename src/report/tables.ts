@@ -13,13 +13,34 @@ export function headlineTable(h: readonly Headline[]): Table {
   const ops = [...new Set(h.flatMap((x) => x.operatingPoints.map((p) => p.targetHz)))].sort((a, b) => a - b);
   return {
     caption: 'Headline figures',
-    head: ['run', 'epochs', 'finished', 'best val loss per image (epoch)', 'val mAP@0.5 (last epoch)', 'evaluated split', 'mAP@0.5', 'COCO mAP',
-      'rule', 'efficiency (score ≥ threshold), flat 1–70 MeV', 'supernova spectrum', 'FP rate (Hz / module)', ...ops.map((hz) => `efficiency @ ${hz} Hz`), 'overfitting onsets'],
+    head: [
+      'run',
+      'epochs',
+      'finished',
+      'best val loss per image (epoch)',
+      'val mAP@0.5 (last epoch)',
+      'evaluated split',
+      'mAP@0.5',
+      'COCO mAP',
+      'rule',
+      'efficiency (score ≥ threshold), flat 1–70 MeV',
+      'supernova spectrum',
+      'FP rate (Hz / module)',
+      ...ops.map((hz) => `efficiency @ ${hz} Hz`),
+      'overfitting onsets',
+    ],
     rows: h.map((x) => [
-      x.run, x.epochs, x.finished ? 'yes' : 'no',
+      x.run,
+      x.epochs,
+      x.finished ? 'yes' : 'no',
       x.bestValLoss === null ? null : `${x.bestValLoss.toPrecision(4)} (${x.bestEpoch})`,
-      pct(x.valMap50), x.evalSplit, pct(x.map50), pct(x.mapCoco),
-      x.match, x.efficiency === null ? null : `${pct(x.efficiency, x.efficiencyErr)} (≥ ${x.threshold})`, pct(x.efficiencySupernova, x.efficiencySupernovaErr),
+      pct(x.valMap50),
+      x.evalSplit,
+      pct(x.map50),
+      pct(x.mapCoco),
+      x.match,
+      x.efficiency === null ? null : `${pct(x.efficiency, x.efficiencyErr)} (≥ ${x.threshold})`,
+      pct(x.efficiencySupernova, x.efficiencySupernovaErr),
       x.fpHz === null ? null : `${x.fpUpperLimit ? '< ' : ''}${x.fpHz.toExponential(2)}`,
       ...ops.map((hz) => {
         const p = x.operatingPoints.find((q) => q.targetHz === hz);
@@ -34,7 +55,7 @@ export function headlineTable(h: readonly Headline[]): Table {
 function flatSn(t: EfficiencyTable | null | undefined): string | null {
   if (!t) return null;
   const sn = t.supernova;
-  return `${pct(t.integrated.all.efficiency, t.integrated.all.stdErr)} · ${sn ? pct(sn.efficiency, sn.stdErr) ?? '–' : '–'}`;
+  return `${pct(t.integrated.all.efficiency, t.integrated.all.stdErr)} · ${sn ? (pct(sn.efficiency, sn.stdErr) ?? '–') : '–'}`;
 }
 
 /**
@@ -54,13 +75,20 @@ export function triggerComparisonTable(runs: readonly RunData[]): Table | null {
       return !p ? null : p.threshold === null ? 'not reachable' : flatSn(p.table);
     };
     for (const p of t.operatingPoints) {
-      rows.push([r.label, matchRuleShort(rule), p.targetHz, at(t.operatingPoints, p.targetHz), bt ? at(bt.operatingPoints, p.targetHz) : `not measured by this rule (${matchRuleShort(ruleOf(b.trigger))})`,
-        `${t.falsePositives.images} / ${b.backgroundImages}`]);
+      rows.push([
+        r.label,
+        matchRuleShort(rule),
+        p.targetHz,
+        at(t.operatingPoints, p.targetHz),
+        bt ? at(bt.operatingPoints, p.targetHz) : `not measured by this rule (${matchRuleShort(ruleOf(b.trigger))})`,
+        `${t.falsePositives.images} / ${b.backgroundImages}`,
+      ]);
     }
   }
   if (!rows.length) return null;
   return {
-    caption: 'Network and baseline at the same FP rate per module, by the same matching rule: efficiency flat in 1–70 MeV · averaged over the supernova νe-CC spectrum (± binomial errors)',
+    caption:
+      'Network and baseline at the same FP rate per module, by the same matching rule: efficiency flat in 1–70 MeV · averaged over the supernova νe-CC spectrum (± binomial errors)',
     head: ['run', 'rule', 'Hz / module', 'network', 'baseline (TDR clustering)', 'background images (network / baseline)'],
     rows,
   };
@@ -74,7 +102,9 @@ export function configTable(runs: readonly RunData[]): Table {
   }
   const diff = configDifferences(runs);
   return {
-    caption: diff.length ? 'Configuration differences (config.json keys whose values differ)' : 'Configuration differences: none (the runs share every setting)',
+    caption: diff.length
+      ? 'Configuration differences (config.json keys whose values differ)'
+      : 'Configuration differences: none (the runs share every setting)',
     head: ['key', ...runs.map((r) => r.label)],
     rows: diff.map((d) => [d.key, ...d.values.map(show)]),
   };

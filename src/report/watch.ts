@@ -18,7 +18,12 @@ export function runSignature(dir: string, cache: Map<string, { bytes: number; ep
     cache.set(dir, c);
   }
   const evalDir = join(dir, 'eval');
-  const evals = existsSync(evalDir) ? readdirSync(evalDir).filter((f) => f.endsWith('.json')).sort().map((f) => `${f}@${statSync(join(evalDir, f)).mtimeMs}`) : [];
+  const evals = existsSync(evalDir)
+    ? readdirSync(evalDir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => `${f}@${statSync(join(evalDir, f)).mtimeMs}`)
+    : [];
   return JSON.stringify([c.epochs, existsSync(join(dir, 'done.json')), evals]);
 }
 
@@ -54,7 +59,14 @@ export async function watchRuns(dirs: readonly string[], o: WatchOptions): Promi
     }
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, o.intervalMs ?? 5000);
-      o.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      o.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
     if (o.signal.aborted) break;
     const now = sig();

@@ -10,11 +10,21 @@ import { join } from 'node:path';
 
 export class RunDir {
   constructor(readonly path: string) {}
-  get configPath(): string { return join(this.path, 'config.json'); }
-  get metricsPath(): string { return join(this.path, 'metrics.jsonl'); }
-  get logPath(): string { return join(this.path, 'log.txt'); }
-  get checkpointDir(): string { return join(this.path, 'checkpoints'); }
-  checkpoint(name: 'last' | 'best' | 'init'): string { return join(this.checkpointDir, `${name}.safetensors`); }
+  get configPath(): string {
+    return join(this.path, 'config.json');
+  }
+  get metricsPath(): string {
+    return join(this.path, 'metrics.jsonl');
+  }
+  get logPath(): string {
+    return join(this.path, 'log.txt');
+  }
+  get checkpointDir(): string {
+    return join(this.path, 'checkpoints');
+  }
+  checkpoint(name: 'last' | 'best' | 'init'): string {
+    return join(this.checkpointDir, `${name}.safetensors`);
+  }
 
   /** Creates the folder and opens the log (the only file written before inputs are validated). */
   init(): void {
@@ -154,16 +164,30 @@ export function checkBest(dir: RunDir, o: { repair: boolean }): BestState {
       writeFileAtomic(bestPath, readFileSync(lastPath));
     } catch (e) {
       // e.g. a read-only run directory: say what is wrong and how it is repaired
-      return { state: 'stale', epoch: bestRecord.epoch, holds, message: `${bestPath} is stale and cannot be repaired here (${(e as Error).message}); copy checkpoints/last.safetensors over it` };
+      return {
+        state: 'stale',
+        epoch: bestRecord.epoch,
+        holds,
+        message: `${bestPath} is stale and cannot be repaired here (${(e as Error).message}); copy checkpoints/last.safetensors over it`,
+      };
     }
-    dir.log(`best.safetensors held epoch ${holds === null ? '(missing)' : holds - 1}, metrics.jsonl names epoch ${bestRecord.epoch}: repaired from last.safetensors`);
+    dir.log(
+      `best.safetensors held epoch ${holds === null ? '(missing)' : holds - 1}, metrics.jsonl names epoch ${bestRecord.epoch}: repaired from last.safetensors`,
+    );
     return { state: 'repaired', epoch: bestRecord.epoch };
   }
-  const heldText = holds === null ? 'is missing'
-    : Number.isInteger(holds) ? `holds epoch ${holds - 1}` : 'has no epoch record in its header (damaged? its metadata daqyolo.meta is missing or unreadable)';
+  const heldText =
+    holds === null
+      ? 'is missing'
+      : Number.isInteger(holds)
+        ? `holds epoch ${holds - 1}`
+        : 'has no epoch record in its header (damaged? its metadata daqyolo.meta is missing or unreadable)';
   return {
-    state: 'stale', epoch: bestRecord.epoch, holds,
-    message: `${bestPath} ${heldText} but metrics.jsonl names epoch ${bestRecord.epoch} best` +
+    state: 'stale',
+    epoch: bestRecord.epoch,
+    holds,
+    message:
+      `${bestPath} ${heldText} but metrics.jsonl names epoch ${bestRecord.epoch} best` +
       (lastHolds === want ? ` (checkpoints/last.safetensors holds it: \`daqyolo train --resume ${dir.path}\` repairs best)` : ''),
   };
 }

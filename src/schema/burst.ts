@@ -39,7 +39,11 @@ export interface BurstCurvePoint {
   hi: number;
 }
 
-export interface ValueBand { value: number | null; lo: number | null; hi: number | null }
+export interface ValueBand {
+  value: number | null;
+  lo: number | null;
+  hi: number | null;
+}
 
 /** A check of the computed curve by a Monte Carlo of the candidate stream (see docs/burst.md). */
 export interface BurstValidationPoint {

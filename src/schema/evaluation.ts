@@ -4,7 +4,11 @@
 import type { TermMeans } from './run.js';
 
 /** Precision–recall points of one class (VOC matching, IoU > 0.5), in descending-score order. */
-export interface PrCurve { recall: number[]; precision: number[]; score: number[] }
+export interface PrCurve {
+  recall: number[];
+  precision: number[];
+  score: number[];
+}
 
 export interface ClassAp {
   cls: number;
@@ -115,7 +119,12 @@ export interface BinomialSummary {
   clopperPearson: [number, number];
 }
 
-export interface EnergyBin { loMeV: number; hiMeV: number; all: BinomialSummary; visible: BinomialSummary }
+export interface EnergyBin {
+  loMeV: number;
+  hiMeV: number;
+  all: BinomialSummary;
+  visible: BinomialSummary;
+}
 
 export interface EfficiencyTable {
   threshold: number;
@@ -139,7 +148,14 @@ export interface FpSummary {
   intervalHz: [number, number];
 }
 
-export interface ScanPoint { threshold: number; efficiency: number; efficiencyVisible: number; fpCount: number; fpPerImage: number; fpHz: number }
+export interface ScanPoint {
+  threshold: number;
+  efficiency: number;
+  efficiencyVisible: number;
+  fpCount: number;
+  fpPerImage: number;
+  fpHz: number;
+}
 
 export interface OperatingPoint {
   targetHz: number;

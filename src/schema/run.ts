@@ -34,7 +34,10 @@ export interface ScaleSummary {
 export type TermRecord = Record<Term | 'total', number>;
 
 /** Loss terms as means per image and the objective as the mean over batches (TermAccumulator.means). */
-export interface TermMeans { objective: number; scales: TermRecord[] }
+export interface TermMeans {
+  objective: number;
+  scales: TermRecord[];
+}
 
 /** What the trainer resolved from the config and the data (written to config.json). */
 export interface ResolvedRun {
@@ -58,28 +61,39 @@ const num = z.number();
 const pair = z.tuple([num, num]);
 const count = z.number().int().min(0);
 /** config.json checked when read (`readResolvedRun`): a hand-edited or foreign file fails by field. */
-export const resolvedRunSchema = z.object({
-  config: trainConfigSchema,
-  size: z.number().int().positive(),
-  /** Absent in runs older than the input scale (read as 1). */
-  inputScale: num.positive().optional(),
-  anchors: z.array(z.array(pair).min(1)).min(1),
-  strides: z.array(z.number().int().positive()).min(1),
-  classNames: z.array(z.string()).min(1),
-  channels: z.number().int().positive(),
-  device: z.string(),
-  threads: z.number().int().min(0),
-  trainImages: z.number().int().min(0),
-  valImages: z.number().int().min(0),
-  batchesPerEpoch: z.number().int().min(0),
-  warmupBatches: z.number().int().min(0),
-  /** What train wrote beside the resolved run: the dataset's path and identity (checked on resume). */
-  dataPath: z.string().optional(),
-  dataset: z.object({
-    images: count, channels: count, height: count, width: count, layout: z.string(), boxes: count,
-    splits: z.record(z.string(), count), digest: z.string(),
-  }).strict().optional(),
-}).strict();
+export const resolvedRunSchema = z
+  .object({
+    config: trainConfigSchema,
+    size: z.number().int().positive(),
+    /** Absent in runs older than the input scale (read as 1). */
+    inputScale: num.positive().optional(),
+    anchors: z.array(z.array(pair).min(1)).min(1),
+    strides: z.array(z.number().int().positive()).min(1),
+    classNames: z.array(z.string()).min(1),
+    channels: z.number().int().positive(),
+    device: z.string(),
+    threads: z.number().int().min(0),
+    trainImages: z.number().int().min(0),
+    valImages: z.number().int().min(0),
+    batchesPerEpoch: z.number().int().min(0),
+    warmupBatches: z.number().int().min(0),
+    /** What train wrote beside the resolved run: the dataset's path and identity (checked on resume). */
+    dataPath: z.string().optional(),
+    dataset: z
+      .object({
+        images: count,
+        channels: count,
+        height: count,
+        width: count,
+        layout: z.string(),
+        boxes: count,
+        splits: z.record(z.string(), count),
+        digest: z.string(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
 /**
  * A run's config.json as written (defaults not filled in, so what is used is what the file says),
@@ -92,10 +106,20 @@ export function readResolvedRun(path: string): ResolvedRun {
 }
 
 /** done.json: how a finished run ended (written by the trainer; sweeps and plans skip such runs). */
-export interface DoneRecord { reason: string; epochs: number; step: number; bestValLossPerImage?: number | null }
-export const doneRecordSchema = z.object({
-  reason: z.string(), epochs: count, step: count, bestValLossPerImage: num.nullable().optional(),
-}).strict();
+export interface DoneRecord {
+  reason: string;
+  epochs: number;
+  step: number;
+  bestValLossPerImage?: number | null;
+}
+export const doneRecordSchema = z
+  .object({
+    reason: z.string(),
+    epochs: count,
+    step: count,
+    bestValLossPerImage: num.nullable().optional(),
+  })
+  .strict();
 
 /** A run's done.json, checked against {@link doneRecordSchema}. */
 export function readDoneRecord(path: string): DoneRecord {
@@ -144,16 +168,28 @@ export interface EpochRecord {
 // Loss values may be null (a NaN written as JSON); the rest of a record passes as written.
 const lossValue = z.number().nullable();
 const terms = z.array(z.record(z.string(), lossValue));
-const batchRecordSchema = z.object({
-  type: z.literal('batch'), step: z.number().int().min(0), epoch: z.number().int().min(0), batch: z.number().int().min(0),
-  lr: num, objective: lossValue, scales: terms,
-}).passthrough();
-const epochRecordSchema = z.object({
-  type: z.literal('epoch'), epoch: z.number().int().min(0), step: z.number().int().min(0), lr: num,
-  train: z.object({ objective: lossValue, scales: terms }).passthrough(),
-  val: z.object({ objective: lossValue, lossPerImage: lossValue, scales: terms }).passthrough(),
-  best: z.boolean(),
-}).passthrough();
+const batchRecordSchema = z
+  .object({
+    type: z.literal('batch'),
+    step: z.number().int().min(0),
+    epoch: z.number().int().min(0),
+    batch: z.number().int().min(0),
+    lr: num,
+    objective: lossValue,
+    scales: terms,
+  })
+  .passthrough();
+const epochRecordSchema = z
+  .object({
+    type: z.literal('epoch'),
+    epoch: z.number().int().min(0),
+    step: z.number().int().min(0),
+    lr: num,
+    train: z.object({ objective: lossValue, scales: terms }).passthrough(),
+    val: z.object({ objective: lossValue, lossPerImage: lossValue, scales: terms }).passthrough(),
+    best: z.boolean(),
+  })
+  .passthrough();
 export const metricsRecordSchema = z.discriminatedUnion('type', [batchRecordSchema, epochRecordSchema]);
 
 /**
@@ -191,7 +227,8 @@ function badRecord(rec: unknown): string | null {
   if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) return `${JSON.stringify(rec)} is not a record`;
   const r = rec as Record<string, unknown>;
   const count = (k: string) => (Number.isInteger(r[k]) && (r[k] as number) >= 0 ? null : `${r.type} record with ${k} ${JSON.stringify(r[k])}`);
-  const scales = (k: string, o: unknown) => (typeof o === 'object' && o !== null && Array.isArray((o as { scales?: unknown }).scales) ? null : `${r.type} record without ${k}.scales`);
+  const scales = (k: string, o: unknown) =>
+    typeof o === 'object' && o !== null && Array.isArray((o as { scales?: unknown }).scales) ? null : `${r.type} record without ${k}.scales`;
   if (r.type === 'epoch') return count('epoch') ?? count('step') ?? scales('train', r.train) ?? scales('val', r.val);
   if (r.type === 'batch') return count('epoch') ?? count('batch') ?? count('step') ?? scales('record', r);
   return null;

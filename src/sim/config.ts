@@ -257,7 +257,9 @@ export function simConfigWarnings(c: SimConfig): string[] {
   const out: string[] = [];
   const n = gaussianNoiseTpsPerImage(c);
   if (c.tp.noiseTps && n > WARN_NOISE_TPS_PER_IMAGE) {
-    out.push(`tp.thresholdAdc ${c.tp.thresholdAdc} ADC is ${(c.tp.thresholdAdc / c.electronics.noiseRmsAdc).toFixed(1)} σ of the noise: ≈ ${n.toFixed(0)} noise TPs per image (${((n / (c.detector.windowTicks * c.detector.tickUs * 1e-6)) / 1e3).toFixed(0)} kHz per face), more than ³⁹Ar makes`);
+    out.push(
+      `tp.thresholdAdc ${c.tp.thresholdAdc} ADC is ${(c.tp.thresholdAdc / c.electronics.noiseRmsAdc).toFixed(1)} σ of the noise: ≈ ${n.toFixed(0)} noise TPs per image (${(n / (c.detector.windowTicks * c.detector.tickUs * 1e-6) / 1e3).toFixed(0)} kHz per face), more than ³⁹Ar makes`,
+    );
   }
   return out;
 }
@@ -286,21 +288,29 @@ export function parseSimConfig(input: unknown, origin = 'config'): SimConfig {
   const maxDriftUs = c.detector.driftLengthCm / c.detector.driftVelocityCmPerUs;
   const windowUs = c.detector.windowTicks * c.detector.tickUs;
   if (windowUs > WINDOW_OVER_DRIFT * maxDriftUs) {
-    throw new UserError(`${origin}: field detector.windowTicks (${c.detector.windowTicks} ticks = ${(windowUs / 1000).toFixed(3)} ms) is longer than the drift allows: at most ${WINDOW_OVER_DRIFT} × the maximum drift time ${(maxDriftUs / 1000).toFixed(3)} ms (${Math.floor((WINDOW_OVER_DRIFT * maxDriftUs) / c.detector.tickUs)} ticks)`);
+    throw new UserError(
+      `${origin}: field detector.windowTicks (${c.detector.windowTicks} ticks = ${(windowUs / 1000).toFixed(3)} ms) is longer than the drift allows: at most ${WINDOW_OVER_DRIFT} × the maximum drift time ${(maxDriftUs / 1000).toFixed(3)} ms (${Math.floor((WINDOW_OVER_DRIFT * maxDriftUs) / c.detector.tickUs)} ticks)`,
+    );
   }
   const maxAdc = 2 ** c.electronics.adcBits - 1;
   if (c.electronics.pedestalAdc + c.tp.thresholdAdc >= maxAdc) {
-    throw new UserError(`${origin}: field electronics.pedestalAdc (${c.electronics.pedestalAdc}) plus tp.thresholdAdc (${c.tp.thresholdAdc}) must stay below the ${c.electronics.adcBits}-bit ADC range (${maxAdc})`);
+    throw new UserError(
+      `${origin}: field electronics.pedestalAdc (${c.electronics.pedestalAdc}) plus tp.thresholdAdc (${c.tp.thresholdAdc}) must stay below the ${c.electronics.adcBits}-bit ADC range (${maxAdc})`,
+    );
   }
   const noiseTps = gaussianNoiseTpsPerImage(c);
   if (c.tp.noiseTps && noiseTps > MAX_NOISE_TPS_PER_IMAGE) {
-    throw new UserError(`${origin}: field tp.thresholdAdc (${c.tp.thresholdAdc} ADC) is too close to the noise (${c.electronics.noiseRmsAdc} ADC RMS): it implies ≈ ${noiseTps.toExponential(2)} noise TPs per image (limit ${MAX_NOISE_TPS_PER_IMAGE.toExponential(0)}); raise it or set tp.noiseTps false`);
+    throw new UserError(
+      `${origin}: field tp.thresholdAdc (${c.tp.thresholdAdc} ADC) is too close to the noise (${c.electronics.noiseRmsAdc} ADC RMS): it implies ≈ ${noiseTps.toExponential(2)} noise TPs per image (limit ${MAX_NOISE_TPS_PER_IMAGE.toExponential(0)}); raise it or set tp.noiseTps false`,
+    );
   }
   if (c.signal.flatMaxMeV <= c.signal.flatMinMeV) {
     throw new UserError(`${origin}: field signal.flatMaxMeV (${c.signal.flatMaxMeV}) must exceed signal.flatMinMeV (${c.signal.flatMinMeV})`);
   }
   if (c.signal.ccLevelsMeV.length !== c.signal.ccLevelStrengths.length) {
-    throw new UserError(`${origin}: field signal.ccLevelStrengths has ${c.signal.ccLevelStrengths.length} entries but signal.ccLevelsMeV has ${c.signal.ccLevelsMeV.length}`);
+    throw new UserError(
+      `${origin}: field signal.ccLevelStrengths has ${c.signal.ccLevelStrengths.length} entries but signal.ccLevelsMeV has ${c.signal.ccLevelsMeV.length}`,
+    );
   }
   if (c.signal.mode === 'fixed' && !Number.isInteger(c.signal.perImage)) {
     throw new UserError(`${origin}: field signal.perImage must be an integer when signal.mode is "fixed", got ${c.signal.perImage}`);

@@ -36,7 +36,10 @@ export class DetectorResponse {
   readonly pedestal: number;
   readonly maxAdc: number;
 
-  constructor(readonly cfg: SimConfig, readonly geo: Geometry) {
+  constructor(
+    readonly cfg: SimConfig,
+    readonly geo: Geometry,
+  ) {
     const d = cfg.detector;
     const e = cfg.electronics;
     const tp = e.peakingTimeUs / d.tickUs; // peaking time in ticks
@@ -86,7 +89,11 @@ class Hits extends Columns {
   owner = new Int32Array(1024);
   push(c: number, t: number, s: number, q: number, o: Owner): void {
     const i = this.addRow();
-    this.channel[i] = c; this.tick[i] = t; this.sigma[i] = s; this.q[i] = q; this.owner[i] = o;
+    this.channel[i] = c;
+    this.tick[i] = t;
+    this.sigma[i] = s;
+    this.q[i] = q;
+    this.owner[i] = o;
   }
 }
 
@@ -200,7 +207,8 @@ export class DetSim {
     let qSum = 0;
     for (let k = i0; k < i1; k++) qSum += hits.q[order[k]];
     if (qSum * resp.adcPerElectron < this.skipBelow) return;
-    let lo = Infinity, hi = -Infinity;
+    let lo = Infinity,
+      hi = -Infinity;
     const owners: number[] = [];
     for (let k = i0; k < i1; k++) {
       const h = order[k];
@@ -271,7 +279,9 @@ export class DetSim {
         if (q === 0) continue;
         // Charge at index x lands at waveform sample x − K + m for kernel sample m (0 ≤ y < n:
         // the bounds of m, hoisted out of the loop; the same sums in the same order).
-        const m0 = Math.max(0, K - x), m1 = Math.min(K, n + K - x), b = off + x - K;
+        const m0 = Math.max(0, K - x),
+          m1 = Math.min(K, n + K - x),
+          b = off + x - K;
         for (let m = m0; m < m1; m++) sig[b + m] += q * kern[m];
       }
       for (let y = 0; y < n; y++) wave[y] += sig[off + y];
@@ -337,17 +347,24 @@ export class DetSim {
       if (tp.start < LEAD_TICKS) return; // warm-up of the pedestal and filter
       const peakTick = start + tp.peakAt;
       if (peakTick < 0 || peakTick >= windowTicks) return;
-      let best = NOISE_OWNER, bestSum = 0;
+      let best = NOISE_OWNER,
+        bestSum = 0;
       for (let o = 0; o < owners.length; o++) {
         let s = 0;
         const off = o * n;
         for (let y = tp.start; y < tp.end; y++) {
-          if (h.length === 1) { s += sig[off + y]; continue; }
+          if (h.length === 1) {
+            s += sig[off + y];
+            continue;
+          }
           let acc = 0;
           for (let j = 0; j < h.length && j <= y; j++) acc += h[j] * sig[off + y - j];
           s += acc;
         }
-        if (s > bestSum) { bestSum = s; best = owners[o]; }
+        if (s > bestSum) {
+          bestSum = s;
+          best = owners[o];
+        }
       }
       if (bestSum < MATCH_FRACTION * tp.integral) best = NOISE_OWNER;
       const t0 = Math.max(0, start + tp.start);

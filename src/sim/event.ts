@@ -65,7 +65,10 @@ export class Simulator {
   private readonly nuDir = new Float64Array(3);
   private readonly dir = new Float64Array(3);
 
-  constructor(readonly cfg: SimConfig, readonly seed: number) {
+  constructor(
+    readonly cfg: SimConfig,
+    readonly seed: number,
+  ) {
     this.geo = makeGeometry(cfg);
     this.layout = imageLayout(cfg);
     this.response = new DetectorResponse(cfg, this.geo);
@@ -139,8 +142,17 @@ export class Simulator {
  * `arrivalTick` (uniform over the window when omitted; drawn after the vertex, as images always did).
  * The image and the continuous stream (stream-sim.ts) both make their interactions here.
  */
-export function transportInteraction(cfg: SimConfig, g: Geometry, tr: Transport, rng: Random, eNu: number, nuDir: Float64Array, dir: Float64Array,
-  owner: number, arrivalTick?: number): InteractionTruth {
+export function transportInteraction(
+  cfg: SimConfig,
+  g: Geometry,
+  tr: Transport,
+  rng: Random,
+  eNu: number,
+  nuDir: Float64Array,
+  dir: Float64Array,
+  owner: number,
+  arrivalTick?: number,
+): InteractionTruth {
   const sig = cfg.signal;
   const es = sig.elasticScattering && rng.uniform() < sig.elasticFraction;
   const prim = es ? nueES(eNu, rng) : nueCC(cfg, eNu, rng);

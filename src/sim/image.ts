@@ -77,7 +77,8 @@ export function tpsToSparse(layout: ImageLayout, tps: PixelTps): SparseImage {
   const values = new Float32Array(unique * C);
   let p = -1;
   for (let k = 0; k < n; k++) {
-    const px = Math.floor(key[k] / 1048576), i = key[k] % 1048576;
+    const px = Math.floor(key[k] / 1048576),
+      i = key[k] % 1048576;
     if (p < 0 || px !== pixels[p]) pixels[++p] = px;
     values[p * C] += tps.adcIntegral[i];
     for (let e = 0; e < layout.extras.length; e++) {
@@ -100,7 +101,10 @@ export function densify(layout: { channels: number; height: number; width: numbe
 
 /** Smallest box holding every TP of `owner`: [x1, y1, x2, y2] or null when it has none. */
 export function boxOf(layout: ImageLayout, tps: TpList, owner: number): [number, number, number, number] | null {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (let i = 0; i < tps.n; i++) {
     if (tps.owner[i] !== owner) continue;
     const x = pixelX(layout, tps.channel[i]);

@@ -38,7 +38,10 @@ export function nueCC(cfg: SimConfig, eNu: number, rng: Random): Primaries {
   let level = weights.length - 1;
   for (let i = 0; i < weights.length; i++) {
     r -= weights[i];
-    if (r < 0 && weights[i] > 0) { level = i; break; }
+    if (r < 0 && weights[i] > 0) {
+      level = i;
+      break;
+    }
   }
   const ex = levels[level];
   return { process: 'nueCC', electronMeV: eNu - q - ex, electronCos: NaN, excitationMeV: ex, gammas: deexcitation(ex, rng) };

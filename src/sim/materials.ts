@@ -21,7 +21,7 @@ export function electronCollisionStoppingPower(tMeV: number): number {
   const t = Math.max(tMeV, 1e-3) / ELECTRON_MASS_MEV; // τ, kinetic energy in units of m c²
   const gamma = t + 1;
   const beta2 = 1 - 1 / (gamma * gamma);
-  const f = 1 - beta2 + (t * t / 8 - (2 * t + 1) * Math.LN2) / ((t + 1) * (t + 1));
+  const f = 1 - beta2 + ((t * t) / 8 - (2 * t + 1) * Math.LN2) / ((t + 1) * (t + 1));
   const x = Math.log10(Math.sqrt(gamma * gamma - 1));
   let delta = 0;
   if (x >= STERN.x1) delta = 2 * Math.LN10 * x - STERN.C;
@@ -129,7 +129,12 @@ class DenseLogTable {
   private readonly y: Float64Array;
   private readonly lnLo: number;
   private readonly perLn: number;
-  constructor(private readonly table: readonly (readonly [number, number])[], lo: number, hi: number, private readonly n = 2048) {
+  constructor(
+    private readonly table: readonly (readonly [number, number])[],
+    lo: number,
+    hi: number,
+    private readonly n = 2048,
+  ) {
     this.lnLo = Math.log(lo);
     this.perLn = n / (Math.log(hi) - this.lnLo);
     this.y = new Float64Array(n + 1);

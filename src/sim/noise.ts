@@ -123,13 +123,22 @@ export class NoiseTpModel {
   private readonly poolCdf: Float64Array;
   private readonly level: number;
 
-  constructor(readonly sigma: number, readonly rho: number, readonly finder: NoiseFinder) {
+  constructor(
+    readonly sigma: number,
+    readonly rho: number,
+    readonly finder: NoiseFinder,
+  ) {
     const h = finder.taps;
     const L = h.length;
     this.quantVar = L > 1 ? 1 / 12 : 0;
     const cov = (lag: number) => sigma * sigma * rho ** Math.abs(lag) + (lag === 0 ? this.quantVar : 0);
-    let v0 = 0, v1 = 0;
-    for (let j = 0; j < L; j++) for (let k = 0; k < L; k++) { v0 += h[j] * h[k] * cov(j - k); v1 += h[j] * h[k] * cov(1 - j + k); }
+    let v0 = 0,
+      v1 = 0;
+    for (let j = 0; j < L; j++)
+      for (let k = 0; k < L; k++) {
+        v0 += h[j] * h[k] * cov(j - k);
+        v1 += h[j] * h[k] * cov(1 - j + k);
+      }
     this.sigmaZ = Math.sqrt(v0);
     this.rhoZ = v0 > 0 ? v1 / v0 : 0;
     this.level = effectiveThreshold(finder.thresholdAdc);
@@ -153,18 +162,29 @@ export class NoiseTpModel {
     // estimate over its taps, so the real level is not always a whole ADC count away).
     const lo = this.level + this.offsets[0] - 0.5;
     const hiL = this.level + this.offsets[this.offsets.length - 1] + 0.5;
-    const grid = new LevelGrid(lo, hiL, (lv) => upcrossProbability(lv / this.sigmaZ, this.rhoZ), (lv) => {
-      const k = Math.round(lv - this.level);
-      const i = this.offsets.indexOf(k);
-      return i < 0 ? 0 : alpha[i];
-    });
+    const grid = new LevelGrid(
+      lo,
+      hiL,
+      (lv) => upcrossProbability(lv / this.sigmaZ, this.rhoZ),
+      (lv) => {
+        const k = Math.round(lv - this.level);
+        const i = this.offsets.indexOf(k);
+        return i < 0 ? 0 : alpha[i];
+      },
+    );
     const sampler = new CrossingSampler(sigma, rho, h, this.quantVar, this.sigmaZ, this.rhoZ, LOOKBACK_TICKS);
     const weights: number[] = [];
     let wSum = 0;
     for (let k = 0; k < CALIBRATION_DRAWS; k++) {
       let r = rng.uniform();
       let ki = alpha.length - 1;
-      for (let i = 0; i < alpha.length; i++) { r -= alpha[i]; if (r < 0) { ki = i; break; } }
+      for (let i = 0; i < alpha.length; i++) {
+        r -= alpha[i];
+        if (r < 0) {
+          ki = i;
+          break;
+        }
+      }
       const lv = finder.pedestal === 'ideal' ? this.level : this.level + this.offsets[ki] + rng.uniform() - 0.5;
       const path = sampler.draw(lv, rng);
       const ex = this.followFinder(path, sampler, rng);
@@ -194,7 +214,10 @@ export class NoiseTpModel {
   /** Draws a pedestal offset from its stationary distribution (used to start a simulated segment). */
   drawOffset(rng: Random): number {
     let r = rng.uniform();
-    for (let i = 0; i < this.offsets.length; i++) { r -= this.offsetProb[i]; if (r < 0) return this.offsets[i]; }
+    for (let i = 0; i < this.offsets.length; i++) {
+      r -= this.offsetProb[i];
+      if (r < 0) return this.offsets[i];
+    }
     return this.offsets[this.offsets.length - 1] ?? 0;
   }
 
@@ -202,10 +225,12 @@ export class NoiseTpModel {
   sample(rng: Random): NoiseExcursion {
     const c = this.poolCdf;
     const r = rng.uniform() * c[c.length - 1];
-    let lo = 0, hi = c.length - 1;
+    let lo = 0,
+      hi = c.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (c[mid] <= r) lo = mid + 1; else hi = mid;
+      if (c[mid] <= r) lo = mid + 1;
+      else hi = mid;
     }
     return this.pool[lo];
   }
@@ -231,7 +256,10 @@ export class NoiseTpModel {
       if (i >= burn) {
         counts.set(med.value, (counts.get(med.value) ?? 0) + 1);
         const j = i - burn;
-        if (j % every === 0) { states[(2 * j) / every] = med.value; states[(2 * j) / every + 1] = med.acc; }
+        if (j % every === 0) {
+          states[(2 * j) / every] = med.value;
+          states[(2 * j) / every + 1] = med.acc;
+        }
       }
       x = this.rho * x + s * rng.normal();
     }
@@ -260,15 +288,25 @@ export class NoiseTpModel {
       med?.update(raw[i]);
       if (i >= n - 1 - L) mRing[n - 1 - i] = med ? med.value : 0;
     }
-    let mPrev = 0, mNow = 0;
-    for (let j = 0; j < L; j++) { mNow += h[j] * mRing[j]; mPrev += h[j] * mRing[j + 1]; }
+    let mPrev = 0,
+      mNow = 0;
+    for (let j = 0; j < L; j++) {
+      mNow += h[j] * mRing[j];
+      mPrev += h[j] * mRing[j + 1];
+    }
     if (!(path.zPrev - mPrev <= this.level && path.z - mNow > this.level)) return null;
-    let tot = 0, integral = 0, peak = -Infinity, peakOffset = 0;
+    let tot = 0,
+      integral = 0,
+      peak = -Infinity,
+      peakOffset = 0;
     let z = path.z - mNow;
     sampler.resume(path);
     while (z > this.level) {
       const adc = Math.round(z);
-      if (adc > peak) { peak = adc; peakOffset = tot; }
+      if (adc > peak) {
+        peak = adc;
+        peakOffset = tot;
+      }
       integral += adc;
       tot++;
       const next = sampler.step(rng);
@@ -287,7 +325,12 @@ export class NoiseTpModel {
 class LevelGrid {
   private readonly step = 0.02;
   private readonly f: Float64Array; // g / p at grid points
-  constructor(private readonly lo: number, private readonly hi: number, p: (lv: number) => number, g: (lv: number) => number) {
+  constructor(
+    private readonly lo: number,
+    private readonly hi: number,
+    p: (lv: number) => number,
+    g: (lv: number) => number,
+  ) {
     const n = Math.ceil((hi - lo) / this.step) + 1;
     this.f = new Float64Array(n);
     // p is smooth: evaluate it every 10 grid points and interpolate its logarithm.
@@ -307,8 +350,13 @@ class LevelGrid {
     a = Math.max(a, this.lo);
     b = Math.min(b, this.hi);
     if (!(b > a)) return 0;
-    const x0 = (a - this.lo) / this.step, x1 = (b - this.lo) / this.step;
-    const at = (x: number) => { const i = Math.min(this.f.length - 2, Math.floor(x)); const w = x - i; return this.f[i] * (1 - w) + this.f[i + 1] * w; };
+    const x0 = (a - this.lo) / this.step,
+      x1 = (b - this.lo) / this.step;
+    const at = (x: number) => {
+      const i = Math.min(this.f.length - 2, Math.floor(x));
+      const w = x - i;
+      return this.f[i] * (1 - w) + this.f[i + 1] * w;
+    };
     let acc = 0;
     let x = x0;
     while (x < x1) {
@@ -349,8 +397,15 @@ class CrossingSampler {
   /** Reused by every draw: read it before the next one. */
   private readonly path: CrossingPath;
 
-  constructor(private readonly sigma: number, private readonly rho: number, private readonly h: readonly number[], quantVar: number,
-    private readonly sigmaZ: number, private readonly rhoZ: number, lookback: number) {
+  constructor(
+    private readonly sigma: number,
+    private readonly rho: number,
+    private readonly h: readonly number[],
+    quantVar: number,
+    private readonly sigmaZ: number,
+    private readonly rhoZ: number,
+    lookback: number,
+  ) {
     const L = h.length;
     const n = Math.max(lookback, L) + 1;
     this.n = n;
@@ -369,18 +424,20 @@ class CrossingSampler {
     }
     // Σ is block diagonal: AR(1) for x, quantVar·I for q; Σ Aᵀ directly.
     const sa = new Float64Array(D * 2);
-    for (let r = 0; r < 2; r++) for (let i = 0; i < n; i++) {
-      let acc = 0;
-      for (let k = 0; k < n; k++) acc += sigma * sigma * rho ** Math.abs(i - k) * this.a[r * D + k];
-      sa[i * 2 + r] = acc;
-      sa[(n + i) * 2 + r] = quantVar * this.a[r * D + n + i];
-    }
+    for (let r = 0; r < 2; r++)
+      for (let i = 0; i < n; i++) {
+        let acc = 0;
+        for (let k = 0; k < n; k++) acc += sigma * sigma * rho ** Math.abs(i - k) * this.a[r * D + k];
+        sa[i * 2 + r] = acc;
+        sa[(n + i) * 2 + r] = quantVar * this.a[r * D + n + i];
+      }
     const m = [0, 0, 0, 0];
-    for (let r = 0; r < 2; r++) for (let c = 0; c < 2; c++) {
-      let acc = 0;
-      for (let k = 0; k < D; k++) acc += this.a[r * D + k] * sa[k * 2 + c];
-      m[r * 2 + c] = acc;
-    }
+    for (let r = 0; r < 2; r++)
+      for (let c = 0; c < 2; c++) {
+        let acc = 0;
+        for (let k = 0; k < D; k++) acc += this.a[r * D + k] * sa[k * 2 + c];
+        m[r * 2 + c] = acc;
+      }
     const det = m[0] * m[3] - m[1] * m[2];
     const inv = [m[3] / det, -m[1] / det, -m[2] / det, m[0] / det];
     this.krig = new Float64Array(D * 2);
@@ -403,12 +460,20 @@ class CrossingSampler {
     lat[0] = this.sigma * rng.normal();
     for (let i = 1; i < n; i++) lat[i] = this.rho * lat[i - 1] + this.s * rng.normal();
     for (let i = n; i < D; i++) lat[i] = this.sq * rng.normal();
-    let a0 = 0, a1 = 0;
-    for (let k = 0; k < D; k++) { a0 += this.a[k] * lat[k]; a1 += this.a[D + k] * lat[k]; }
-    const e0 = zPrev * this.sigmaZ - a0, e1 = zt * this.sigmaZ - a1;
+    let a0 = 0,
+      a1 = 0;
+    for (let k = 0; k < D; k++) {
+      a0 += this.a[k] * lat[k];
+      a1 += this.a[D + k] * lat[k];
+    }
+    const e0 = zPrev * this.sigmaZ - a0,
+      e1 = zt * this.sigmaZ - a1;
     for (let k = 0; k < D; k++) lat[k] += this.krig[k * 2] * e0 + this.krig[k * 2 + 1] * e1;
     const p = this.path;
-    for (let i = 0; i < n; i++) { p.w[i] = lat[i] + lat[n + i]; p.raw[i] = Math.round(p.w[i]); }
+    for (let i = 0; i < n; i++) {
+      p.w[i] = lat[i] + lat[n + i];
+      p.raw[i] = Math.round(p.w[i]);
+    }
     p.zPrev = zPrev * this.sigmaZ;
     p.z = zt * this.sigmaZ;
     p.x = lat[n - 1];

@@ -31,7 +31,15 @@ export interface PackedChunk {
   decays: Int32Array; // [count, BACKGROUND_SOURCES.length]
   tpsBySource: Int32Array; // [count, TP_SOURCES.length]
   tpCounts?: Int32Array;
-  tps?: { channel: Int32Array; timeStart: Int32Array; timePeak: Int32Array; timeOverThreshold: Int32Array; adcIntegral: Float32Array; adcPeak: Float32Array; owner: Int32Array };
+  tps?: {
+    channel: Int32Array;
+    timeStart: Int32Array;
+    timePeak: Int32Array;
+    timeOverThreshold: Int32Array;
+    adcIntegral: Float32Array;
+    adcPeak: Float32Array;
+    owner: Int32Array;
+  };
 }
 
 const cat = <T extends Int32Array | Float32Array>(parts: T[], make: (n: number) => T): T => {
@@ -39,7 +47,10 @@ const cat = <T extends Int32Array | Float32Array>(parts: T[], make: (n: number) 
   for (const p of parts) n += p.length;
   const out = make(n);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 };
 
@@ -53,12 +64,27 @@ export function packRecords(start: number, recs: ImageRecord[], channels: number
     channels,
     seeds: Uint32Array.from(recs, (r) => r.seed),
     pixelCounts: Int32Array.from(recs, (r) => r.sparse.pixels.length),
-    pixels: cat(recs.map((r) => r.sparse.pixels), (k) => new Int32Array(k)),
-    values: cat(recs.map((r) => r.sparse.values), (k) => new Float32Array(k)),
+    pixels: cat(
+      recs.map((r) => r.sparse.pixels),
+      (k) => new Int32Array(k),
+    ),
+    values: cat(
+      recs.map((r) => r.sparse.values),
+      (k) => new Float32Array(k),
+    ),
     boxCounts: Int32Array.from(recs, (r) => r.boxClass.length),
-    boxes: cat(recs.map((r) => r.boxes), (k) => new Float32Array(k)),
-    boxClass: cat(recs.map((r) => r.boxClass), (k) => new Int32Array(k)),
-    boxInteraction: cat(recs.map((r) => r.boxInteraction), (k) => new Int32Array(k)),
+    boxes: cat(
+      recs.map((r) => r.boxes),
+      (k) => new Float32Array(k),
+    ),
+    boxClass: cat(
+      recs.map((r) => r.boxClass),
+      (k) => new Int32Array(k),
+    ),
+    boxInteraction: cat(
+      recs.map((r) => r.boxInteraction),
+      (k) => new Int32Array(k),
+    ),
     boxEnergy: new Float32Array(nb),
     boxVisible: new Float32Array(nb),
     boxProcess: new Int32Array(nb),
@@ -70,8 +96,14 @@ export function packRecords(start: number, recs: ImageRecord[], channels: number
     intNTps: new Int32Array(ni),
     intBox: new Int32Array(ni),
     intVertex: new Float32Array(3 * ni),
-    decays: cat(recs.map((r) => r.decays), (k) => new Int32Array(k)),
-    tpsBySource: cat(recs.map((r) => r.tpsBySource), (k) => new Int32Array(k)),
+    decays: cat(
+      recs.map((r) => r.decays),
+      (k) => new Int32Array(k),
+    ),
+    tpsBySource: cat(
+      recs.map((r) => r.tpsBySource),
+      (k) => new Int32Array(k),
+    ),
   };
   let b = 0;
   let i = 0;
@@ -99,13 +131,34 @@ export function packRecords(start: number, recs: ImageRecord[], channels: number
     const lists = recs.map((r) => r.tps!);
     c.tpCounts = Int32Array.from(lists, (t) => t.n);
     c.tps = {
-      channel: cat(lists.map((t) => t.channel.subarray(0, t.n)), (k) => new Int32Array(k)),
-      timeStart: cat(lists.map((t) => t.timeStart.subarray(0, t.n)), (k) => new Int32Array(k)),
-      timePeak: cat(lists.map((t) => t.timePeak.subarray(0, t.n)), (k) => new Int32Array(k)),
-      timeOverThreshold: cat(lists.map((t) => t.timeOverThreshold.subarray(0, t.n)), (k) => new Int32Array(k)),
-      adcIntegral: cat(lists.map((t) => t.adcIntegral.subarray(0, t.n)), (k) => new Float32Array(k)),
-      adcPeak: cat(lists.map((t) => t.adcPeak.subarray(0, t.n)), (k) => new Float32Array(k)),
-      owner: cat(lists.map((t) => t.owner.subarray(0, t.n)), (k) => new Int32Array(k)),
+      channel: cat(
+        lists.map((t) => t.channel.subarray(0, t.n)),
+        (k) => new Int32Array(k),
+      ),
+      timeStart: cat(
+        lists.map((t) => t.timeStart.subarray(0, t.n)),
+        (k) => new Int32Array(k),
+      ),
+      timePeak: cat(
+        lists.map((t) => t.timePeak.subarray(0, t.n)),
+        (k) => new Int32Array(k),
+      ),
+      timeOverThreshold: cat(
+        lists.map((t) => t.timeOverThreshold.subarray(0, t.n)),
+        (k) => new Int32Array(k),
+      ),
+      adcIntegral: cat(
+        lists.map((t) => t.adcIntegral.subarray(0, t.n)),
+        (k) => new Float32Array(k),
+      ),
+      adcPeak: cat(
+        lists.map((t) => t.adcPeak.subarray(0, t.n)),
+        (k) => new Float32Array(k),
+      ),
+      owner: cat(
+        lists.map((t) => t.owner.subarray(0, t.n)),
+        (k) => new Int32Array(k),
+      ),
     };
   }
   return c;

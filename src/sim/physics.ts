@@ -51,7 +51,8 @@ export function noiselessPeakAdc(resp: DetectorResponse, electrons: number, drif
     const t0 = ph / phases;
     let best = 0;
     for (let k = 0; k < Math.ceil(6 * tp + 8 * sigmaTicks) + 2; k++) {
-      let acc = 0, norm = 0;
+      let acc = 0,
+        norm = 0;
       const s = Math.max(sigmaTicks, 1e-3);
       for (let x = -4 * s; x <= 4 * s; x += s / 8) {
         const g = Math.exp(-0.5 * (x / s) ** 2);
@@ -80,16 +81,26 @@ function meanElectronPath(cfg: SimConfig, tMeV: number, n: number, rng: Random):
 
 /** Signal-only images of νe-CC at one energy: mean TPs and ΣADC per interaction, and the visible energy. */
 function fixedEnergy(cfg: SimConfig, eMeV: number, n: number, seed: number) {
-  const c = parseSimConfig(mergeConfig(cfg as unknown as Record<string, unknown>, {
-    background: noBackgroundPatch(), tp: { noiseTps: false }, storeTps: false,
-    signal: { mode: 'fixed', perImage: 1, spectrum: 'flat', flatMinMeV: eMeV, flatMaxMeV: eMeV * (1 + 1e-9), elasticScattering: false },
-  }));
+  const c = parseSimConfig(
+    mergeConfig(cfg as unknown as Record<string, unknown>, {
+      background: noBackgroundPatch(),
+      tp: { noiseTps: false },
+      storeTps: false,
+      signal: { mode: 'fixed', perImage: 1, spectrum: 'flat', flatMinMeV: eMeV, flatMaxMeV: eMeV * (1 + 1e-9), elasticScattering: false },
+    }),
+  );
   const sim = new Simulator(c, seed);
-  let tps = 0, adc = 0, vis = 0;
+  let tps = 0,
+    adc = 0,
+    vis = 0;
   for (let i = 0; i < n; i++) {
     const r = sim.image(i, { keepTps: true });
     const t = r.tps!;
-    for (let k = 0; k < t.n; k++) if (t.owner[k] === 0) { tps++; adc += t.adcIntegral[k]; }
+    for (let k = 0; k < t.n; k++)
+      if (t.owner[k] === 0) {
+        tps++;
+        adc += t.adcIntegral[k];
+      }
     vis += r.interactions[0].visibleEnergyMeV;
   }
   return { tps: tps / n, adc: adc / n, visible: vis / n };
@@ -104,7 +115,8 @@ function tpsPerDecay(cfg: SimConfig, source: (typeof BACKGROUND_SOURCES)[number]
   const c = parseSimConfig(mergeConfig(cfg as unknown as Record<string, unknown>, { background: off, signal: { perImage: 0 }, tp: { noiseTps: false } }));
   const sim = new Simulator(c, seed + 11);
   const k = BACKGROUND_SOURCES.indexOf(source);
-  let decays = 0, made = 0;
+  let decays = 0,
+    made = 0;
   for (let i = 0; i < 20; i++) {
     const r = sim.image(i, { signal: false });
     decays += r.decays[k];
@@ -130,9 +142,29 @@ export function physicsTable(input: SimConfigInput | SimConfig = {}, o: PhysicsO
   const mipE = rec.electrons(d.mipDedxMeVPerCm * d.wirePitchCm, d.mipDedxMeVPerCm);
   const mid = d.driftLengthCm / 2;
   const keMid = (mipE * resp.drift(mid).survive) / 1000;
-  rows.push(row('gain, peak ADC per ke⁻', cfg.electronics.adcPerKe, 7.05 * counts, [6.6 * counts, 7.5 * counts], 'ADC/ke⁻', `ProtoDUNE-SP 14 mV/fC; ${TDR}${counts > 1 ? '; × 4 for 14 bits' : ''}`));
-  rows.push(row('MIP charge per wire at mid drift', keMid, 25, [20, 30], 'ke⁻', `${TDR} (MPV dE/dx ${d.mipDedxMeVPerCm} MeV/cm, Box recombination, τ = ${d.electronLifetimeUs / 1000} ms)`));
-  rows.push(row('MIP peak on one wire next to the anode', noiselessPeakAdc(resp, mipE, 0.01), null, null, 'ADC', 'no diffusion or lifetime loss; shown for the record'));
+  rows.push(
+    row(
+      'gain, peak ADC per ke⁻',
+      cfg.electronics.adcPerKe,
+      7.05 * counts,
+      [6.6 * counts, 7.5 * counts],
+      'ADC/ke⁻',
+      `ProtoDUNE-SP 14 mV/fC; ${TDR}${counts > 1 ? '; × 4 for 14 bits' : ''}`,
+    ),
+  );
+  rows.push(
+    row(
+      'MIP charge per wire at mid drift',
+      keMid,
+      25,
+      [20, 30],
+      'ke⁻',
+      `${TDR} (MPV dE/dx ${d.mipDedxMeVPerCm} MeV/cm, Box recombination, τ = ${d.electronLifetimeUs / 1000} ms)`,
+    ),
+  );
+  rows.push(
+    row('MIP peak on one wire next to the anode', noiselessPeakAdc(resp, mipE, 0.01), null, null, 'ADC', 'no diffusion or lifetime loss; shown for the record'),
+  );
   const peak = noiselessPeakAdc(resp, mipE, mid);
   rows.push(row('MIP peak on one wire at mid drift', peak, 150 * counts, [130 * counts, 180 * counts], 'ADC', TDR));
   rows.push(row('MIP S/N (peak / noise RMS)', peak / resp.sigmaNoise, 45, [40, 50], '', `ProtoDUNE-SP collection S/N; ${TDR}`));
@@ -144,8 +176,12 @@ export function physicsTable(input: SimConfigInput | SimConfig = {}, o: PhysicsO
   const tps = new Float64Array(TP_SOURCES.length);
   for (let i = 0; i < nImages; i++) {
     const r = sim.image(i, { signal: false });
-    r.decays.forEach((v, k) => { decays[k] += v; });
-    r.tpsBySource.forEach((v, k) => { tps[k] += v; });
+    r.decays.forEach((v, k) => {
+      decays[k] += v;
+    });
+    r.tpsBySource.forEach((v, k) => {
+      tps[k] += v;
+    });
   }
   const expected = expectedDecays(cfg, geo.massKg, geo.windowS, geo.widthCm * geo.lengthCm);
   const poissonBand = (lambda: number): [number, number] => {
@@ -154,47 +190,88 @@ export function physicsTable(input: SimConfigInput | SimConfig = {}, o: PhysicsO
   };
   BACKGROUND_SOURCES.forEach((s, k) => {
     if (expected[k] === 0) return;
-    rows.push(row(`${s} decays per face per window`, decays[k] / nImages, expected[k], poissonBand(expected[k]), '', 'activity × face mass × window (config.ts cites dunesim dune_radiological_model_decay0_hd_common.fcl); band ± 4 σ Poisson'));
+    rows.push(
+      row(
+        `${s} decays per face per window`,
+        decays[k] / nImages,
+        expected[k],
+        poissonBand(expected[k]),
+        '',
+        'activity × face mass × window (config.ts cites dunesim dune_radiological_model_decay0_hd_common.fcl); band ± 4 σ Poisson',
+      ),
+    );
     // Rare sources (≪ 1 decay per window) get their TPs per decay from images with that source
     // alone, scaled up to ≈ 20 decays each, times the expected decays per window.
     const perWindow = expected[k] >= 5 ? tps[1 + k] / nImages : tpsPerDecay(cfg, s, expected[k], seed) * expected[k];
     const how = expected[k] >= 5 ? '' : ' (TPs per decay from images of this source alone × decays per window)';
     if (s === 'ar39') {
-      rows.push(row('ar39 TPs per face per window', perWindow, 110, around(110, 0.3), '', 'DUNE DAQ TDR: ≈ 50 kHz of ³⁹Ar TPs per APA face (PHYSICS.md); band ± 30 %'));
+      rows.push(
+        row('ar39 TPs per face per window', perWindow, 110, around(110, 0.3), '', 'DUNE DAQ TDR: ≈ 50 kHz of ³⁹Ar TPs per APA face (PHYSICS.md); band ± 30 %'),
+      );
     } else {
       rows.push(row(`${s} TPs per face per window`, perWindow, null, null, '', `no published figure; shown for the record${how}`));
     }
   });
   const noiseExpected = resp.noiseTpsPerChannel() * geo.channels;
-  rows.push(row('noise-only TPs per face per window', tps[TP_SOURCES.length - 1] / nImages, noiseExpected, cfg.tp.noiseTps ? poissonBand(Math.max(noiseExpected, 1 / nImages)) : null, '',
-    `the finder's rate at threshold ${cfg.tp.thresholdAdc} ADC, noise ${resp.sigmaNoise} ADC (noise.ts, checked against a waveform simulation in test/sim-noise)`));
+  rows.push(
+    row(
+      'noise-only TPs per face per window',
+      tps[TP_SOURCES.length - 1] / nImages,
+      noiseExpected,
+      cfg.tp.noiseTps ? poissonBand(Math.max(noiseExpected, 1 / nImages)) : null,
+      '',
+      `the finder's rate at threshold ${cfg.tp.thresholdAdc} ADC, noise ${resp.sigmaNoise} ADC (noise.ts, checked against a waveform simulation in test/sim-noise)`,
+    ),
+  );
 
   // Electron CSDA range against NIST ESTAR (argon, ρ = 1.396 g/cm³).
   const rng = new Random(seed);
   for (const t of [1, 10, 30, 70]) {
     const ref = CSDA_RANGE_TABLE_CM.find(([e]) => e === t)![1];
-    rows.push(row(`electron path length, ${t} MeV`, meanElectronPath(cfg, t, 200, rng), ref, around(ref, 0.2), 'cm', 'NIST ESTAR CSDA range, argon (materials.ts); band ± 20 %'));
+    rows.push(
+      row(
+        `electron path length, ${t} MeV`,
+        meanElectronPath(cfg, t, 200, rng),
+        ref,
+        around(ref, 0.2),
+        'cm',
+        'NIST ESTAR CSDA range, argon (materials.ts); band ± 20 %',
+      ),
+    );
   }
 
   // νe-CC at 10 and 30 MeV: TPs and ΣADC against calorimetry (visible energy × charge per MeV × gain).
   const perMeV = rec.electrons(1, d.mipDedxMeVPerCm);
   const tpTicks = cfg.electronics.peakingTimeUs / d.tickUs;
-  const area = tpTicks * Math.exp(4) * 24 / 4 ** 5; // ∫ h(t) dt of the unit-peak CR-RC⁴ response, ticks
+  const area = (tpTicks * Math.exp(4) * 24) / 4 ** 5; // ∫ h(t) dt of the unit-peak CR-RC⁴ response, ticks
   for (const e of [10, 30]) {
     const f = fixedEnergy(cfg, e, nInt, seed + e);
     rows.push(row(`νe-CC ${e} MeV: TPs per interaction`, f.tps, null, null, '', 'no published figure; shown for the record'));
     // Charge that reaches the wires, on average over the drift, read with the gain and the response's area.
-    const meanSurvive = (resp.cfg.detector.electronLifetimeUs / (d.driftLengthCm / d.driftVelocityCmPerUs)) * (1 - Math.exp(-(d.driftLengthCm / d.driftVelocityCmPerUs) / d.electronLifetimeUs));
+    const meanSurvive =
+      (resp.cfg.detector.electronLifetimeUs / (d.driftLengthCm / d.driftVelocityCmPerUs)) *
+      (1 - Math.exp(-(d.driftLengthCm / d.driftVelocityCmPerUs) / d.electronLifetimeUs));
     const calo = f.visible * perMeV * meanSurvive * resp.adcPerElectron * area;
-    rows.push(row(`νe-CC ${e} MeV: ΣADC per interaction`, f.adc, calo, [0.6 * calo, 1.1 * calo], 'ADC',
-      `calorimetry: visible ${f.visible.toFixed(1)} MeV × MIP-like recombination × mean lifetime loss × gain × response area; band 0.6–1.1 (threshold losses, higher recombination of low-energy electrons)`));
+    rows.push(
+      row(
+        `νe-CC ${e} MeV: ΣADC per interaction`,
+        f.adc,
+        calo,
+        [0.6 * calo, 1.1 * calo],
+        'ADC',
+        `calorimetry: visible ${f.visible.toFixed(1)} MeV × MIP-like recombination × mean lifetime loss × gain × response area; band 0.6–1.1 (threshold losses, higher recombination of low-energy electrons)`,
+      ),
+    );
   }
 
   // Interactions that leave no TP, by Eν bin, on a flat 1–70 MeV spectrum.
-  const flat = parseSimConfig(mergeConfig(cfg as unknown as Record<string, unknown>, {
-    background: noBackgroundPatch(), tp: { noiseTps: false },
-    signal: { mode: 'fixed', perImage: 4, spectrum: 'flat', flatMinMeV: 1, flatMaxMeV: 70, elasticScattering: false },
-  }));
+  const flat = parseSimConfig(
+    mergeConfig(cfg as unknown as Record<string, unknown>, {
+      background: noBackgroundPatch(),
+      tp: { noiseTps: false },
+      signal: { mode: 'fixed', perImage: 4, spectrum: 'flat', flatMinMeV: 1, flatMaxMeV: 70, elasticScattering: false },
+    }),
+  );
   const fsim = new Simulator(flat, seed + 7);
   const bins: [number, number, [number, number] | null, string][] = [
     [1, 3.79, [0.99, 1], 'the νe-CC channel is closed below Q + lowest ⁴⁰K* level = 3.79 MeV'],
@@ -220,7 +297,8 @@ export function physicsTable(input: SimConfigInput | SimConfig = {}, o: PhysicsO
 
 /** The table as text: quantity, simulated, reference or band, source, pass/fail. */
 export function formatPhysicsTable(rows: PhysicsRow[]): string {
-  const f = (x: number | null) => (x === null ? '–' : Math.abs(x) >= 1000 || (Math.abs(x) < 0.01 && x !== 0) ? x.toExponential(3) : x.toFixed(Math.abs(x) >= 100 ? 1 : 3));
+  const f = (x: number | null) =>
+    x === null ? '–' : Math.abs(x) >= 1000 || (Math.abs(x) < 0.01 && x !== 0) ? x.toExponential(3) : x.toFixed(Math.abs(x) >= 100 ? 1 : 3);
   const lines = rows.map((r) => {
     const ref = r.band ? `${f(r.reference)} [${f(r.band[0])}, ${f(r.band[1])}]` : f(r.reference);
     const verdict = r.pass === null ? 'info' : r.pass ? 'pass' : 'FAIL';

@@ -49,7 +49,10 @@ export async function* generateChunks(opts: GenerateOptions): AsyncGenerator<Pac
   const taskAt = (i: number): WorkerTask => ({ start: start + i * chunkSize, count: Math.min(chunkSize, opts.count - i * chunkSize) });
   if (opts.workers <= 0) {
     const sim = new Simulator(opts.config, opts.seed);
-    for (let i = 0; i < nTasks; i++) { const t = taskAt(i); yield makeChunk(sim, t.start, t.count, keepTps, signal); }
+    for (let i = 0; i < nTasks; i++) {
+      const t = taskAt(i);
+      yield makeChunk(sim, t.start, t.count, keepTps, signal);
+    }
     return;
   }
   const init: WorkerInit = { config: opts.config, seed: opts.seed, keepTps, signal };
@@ -59,7 +62,11 @@ export async function* generateChunks(opts: GenerateOptions): AsyncGenerator<Pac
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
   let next = 0;
-  const notify = () => { const w = wake; wake = null; w?.(); };
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
   const feed = (w: Worker) => {
     if (next < nTasks) w.postMessage(taskAt(next++));
   };
@@ -70,13 +77,22 @@ export async function* generateChunks(opts: GenerateOptions): AsyncGenerator<Pac
       feed(w);
       notify();
     });
-    w.on('error', (e) => { failure = e; notify(); });
-    w.on('exit', (code) => { if (code !== 0 && !failure) failure = new Error(`simulation worker exited with code ${code}`); notify(); });
+    w.on('error', (e) => {
+      failure = e;
+      notify();
+    });
+    w.on('exit', (code) => {
+      if (code !== 0 && !failure) failure = new Error(`simulation worker exited with code ${code}`);
+      notify();
+    });
     workers.push(w);
   }
   try {
     // Two tasks in flight per worker keeps them busy while the consumer writes.
-    for (const w of workers) { feed(w); feed(w); }
+    for (const w of workers) {
+      feed(w);
+      feed(w);
+    }
     for (let i = 0; i < nTasks; i++) {
       const t = taskAt(i);
       while (!done.has(t.start)) {

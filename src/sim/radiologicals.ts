@@ -16,7 +16,11 @@ const ALPHA_FS = 1 / 137.036;
 export class BetaSpectrum {
   private readonly cdf: Float64Array;
   private readonly n = 512;
-  constructor(readonly qMeV: number, readonly zDaughter: number, readonly uniqueForbidden: boolean) {
+  constructor(
+    readonly qMeV: number,
+    readonly zDaughter: number,
+    readonly uniqueForbidden: boolean,
+  ) {
     this.cdf = new Float64Array(this.n + 1);
     for (let i = 1; i <= this.n; i++) {
       const t = ((i - 0.5) / this.n) * qMeV;
@@ -93,16 +97,17 @@ export const BETA_SPECTRA = { ar39: AR39, kr85: KR85, ar42: AR42, k42: K42_GS } 
 /** Expected decays per window of each source (same order as BACKGROUND_SOURCES). */
 export function expectedDecays(cfg: SimConfig, massKg: number, windowS: number, anodeAreaCm2 = 0): number[] {
   const b = cfg.background;
-  const act = (s: { enabled: boolean; activityBqPerKg: number; scale: number }) =>
-    s.enabled ? s.activityBqPerKg * s.scale * massKg * windowS : 0;
+  const act = (s: { enabled: boolean; activityBqPerKg: number; scale: number }) => (s.enabled ? s.activityBqPerKg * s.scale * massKg * windowS : 0);
   return BACKGROUND_SOURCES.map((name) => {
     switch (name) {
-      case 'ncapture': return neutronCapturesPerWindow(cfg, windowS);
+      case 'ncapture':
+        return neutronCapturesPerWindow(cfg, windowS);
       case 'external_gamma': {
         const e = b.externalGamma;
         return e.enabled ? e.gammasPerCm2PerS * e.inwardFraction * e.scale * anodeAreaCm2 * windowS : 0;
       }
-      default: return act(b[name]);
+      default:
+        return act(b[name]);
     }
   });
 }
@@ -115,12 +120,23 @@ export function neutronCapturesPerWindow(cfg: SimConfig, windowS: number): numbe
 }
 
 /** Draws a branch [probability, β spectrum, γ MeV] and emits its β and γ from one point. */
-function betaGamma(tr: Transport, rng: Random, dir: Float64Array, u: number, v: number, d: number, branches: readonly (readonly [number, BetaSpectrum, number])[]): void {
+function betaGamma(
+  tr: Transport,
+  rng: Random,
+  dir: Float64Array,
+  u: number,
+  v: number,
+  d: number,
+  branches: readonly (readonly [number, BetaSpectrum, number])[],
+): void {
   let r = rng.uniform();
   let pick = branches[branches.length - 1];
   for (const br of branches) {
     r -= br[0];
-    if (r < 0) { pick = br; break; }
+    if (r < 0) {
+      pick = br;
+      break;
+    }
   }
   tr.electron(u, v, d, dir[0], dir[1], dir[2], pick[1].sample(rng));
   if (pick[2] > 0) {
@@ -148,9 +164,15 @@ export function simulateBackgrounds(cfg: SimConfig, tr: Transport, rng: Random):
       tr.begin(arrival - d / g.cmPerTick, bgOwner(s));
       rng.isotropic(dir);
       switch (name) {
-        case 'ar39': tr.electron(u, v, d, dir[0], dir[1], dir[2], AR39.sample(rng)); break;
-        case 'kr85': tr.electron(u, v, d, dir[0], dir[1], dir[2], KR85.sample(rng)); break;
-        case 'ar42': tr.electron(u, v, d, dir[0], dir[1], dir[2], AR42.sample(rng)); break;
+        case 'ar39':
+          tr.electron(u, v, d, dir[0], dir[1], dir[2], AR39.sample(rng));
+          break;
+        case 'kr85':
+          tr.electron(u, v, d, dir[0], dir[1], dir[2], KR85.sample(rng));
+          break;
+        case 'ar42':
+          tr.electron(u, v, d, dir[0], dir[1], dir[2], AR42.sample(rng));
+          break;
         case 'k42':
           if (rng.uniform() < K42_EXCITED_BRANCH) {
             tr.electron(u, v, d, dir[0], dir[1], dir[2], K42_EX.sample(rng));
@@ -168,14 +190,21 @@ export function simulateBackgrounds(cfg: SimConfig, tr: Transport, rng: Random):
           tr.pointCharge(u, v, d, e, e * tr.electronsPerMeV * cfg.background.alphaChargeFraction);
           break;
         }
-        case 'pb214': betaGamma(tr, rng, dir, u, v, d, PB214_BRANCHES); break;
-        case 'bi214': betaGamma(tr, rng, dir, u, v, d, BI214_BRANCHES); break;
+        case 'pb214':
+          betaGamma(tr, rng, dir, u, v, d, PB214_BRANCHES);
+          break;
+        case 'bi214':
+          betaGamma(tr, rng, dir, u, v, d, BI214_BRANCHES);
+          break;
         case 'ncapture': {
           let r = rng.uniform();
           let cascade = NCAPTURE_CASCADES[NCAPTURE_CASCADES.length - 1][1];
           for (const [p, lines] of NCAPTURE_CASCADES) {
             r -= p;
-            if (r < 0) { cascade = lines; break; }
+            if (r < 0) {
+              cascade = lines;
+              break;
+            }
           }
           for (const e of cascade) {
             rng.isotropic(dir);

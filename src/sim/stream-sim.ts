@@ -64,7 +64,12 @@ export function offlineChannel(face: number, wire: number, channelsPerFace: numb
   return face * channelsPerFace + wire;
 }
 
-interface Pending { id: number; arrival: number; energyMeV: number; emitted: boolean }
+interface Pending {
+  id: number;
+  arrival: number;
+  energyMeV: number;
+  emitted: boolean;
+}
 
 /** The stream; each batch is one window of every face, rows in timeStart order. */
 export function simulateTpStream(cfg: SimConfig, o: StreamSimOptions): TpStream {
@@ -103,8 +108,15 @@ class FaceSim {
   private drawn = 0;
   private readonly perTick: number;
 
-  constructor(private readonly cfg: SimConfig, private readonly g: Geometry, seed: number, readonly face: number, private readonly faces: number,
-    private readonly profile: InteractionTimeProfile, private readonly energy: EnergySampler) {
+  constructor(
+    private readonly cfg: SimConfig,
+    private readonly g: Geometry,
+    seed: number,
+    readonly face: number,
+    private readonly faces: number,
+    private readonly profile: InteractionTimeProfile,
+    private readonly energy: EnergySampler,
+  ) {
     this.response = new DetectorResponse(cfg, g);
     this.detsim = new DetSim(this.response);
     this.faceSeed = imageSeed(seed, 0x5eed0000 + face);
@@ -147,7 +159,14 @@ class FaceSim {
       ids.push(p.id);
       if (!p.emitted) {
         p.emitted = true;
-        out.push({ id: p.id, face: this.face, time: p.arrival - truth.driftCm / g.cmPerTick, energyMeV: p.energyMeV, electronMeV: truth.electronMeV ?? NaN, origin: 'sim' });
+        out.push({
+          id: p.id,
+          face: this.face,
+          time: p.arrival - truth.driftCm / g.cmPerTick,
+          energyMeV: p.energyMeV,
+          electronMeV: truth.electronMeV ?? NaN,
+          origin: 'sim',
+        });
       }
     }
     simulateBackgrounds(this.cfg, new Transport(this.cfg, g, rng, dep), rng);
@@ -168,7 +187,10 @@ function toBatch(lists: TpList[], t0: number, channelsPerFace: number): TpBatch 
   const face = new Int32Array(n);
   let r = 0;
   lists.forEach((l, f) => {
-    for (let i = 0; i < l.n; i++, r++) { src[r] = i; face[r] = f; }
+    for (let i = 0; i < l.n; i++, r++) {
+      src[r] = i;
+      face[r] = f;
+    }
   });
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < n; i++) keys[i] = lists[face[i]].timeStart[src[i]];
@@ -176,7 +198,9 @@ function toBatch(lists: TpList[], t0: number, channelsPerFace: number): TpBatch 
   const b = allocTpBatch(n);
   b.n = n;
   for (let j = 0; j < n; j++) {
-    const f = face[order[j]], i = src[order[j]], l = lists[f];
+    const f = face[order[j]],
+      i = src[order[j]],
+      l = lists[f];
     b.face[j] = f;
     b.wire[j] = l.channel[i];
     b.channel[j] = offlineChannel(f, l.channel[i], channelsPerFace);

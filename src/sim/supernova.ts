@@ -37,12 +37,22 @@ export interface BurstModel {
 
 export const BURST_MODELS: Readonly<Record<string, BurstModel>> = {
   livermore: {
-    name: 'livermore', meanEnergyMeV: 11.20, alpha: 2.12, fluencePerCm2At10Kpc: 2.556e11, publishedCcPer40ktAt10Kpc: 2648,
-    source: 'Livermore (Totani et al. 1998) νe fluence of SNOwGLoBES fluxes/livermore.dat, fitted by a pinched Fermi–Dirac (⟨E⟩ 11.20 MeV, α 2.12, 2.556e11 cm⁻² at 10 kpc)',
+    name: 'livermore',
+    meanEnergyMeV: 11.2,
+    alpha: 2.12,
+    fluencePerCm2At10Kpc: 2.556e11,
+    publishedCcPer40ktAt10Kpc: 2648,
+    source:
+      'Livermore (Totani et al. 1998) νe fluence of SNOwGLoBES fluxes/livermore.dat, fitted by a pinched Fermi–Dirac (⟨E⟩ 11.20 MeV, α 2.12, 2.556e11 cm⁻² at 10 kpc)',
   },
   gkvm: {
-    name: 'gkvm', meanEnergyMeV: 16.42, alpha: 2.0, fluencePerCm2At10Kpc: 9.663e10, publishedCcPer40ktAt10Kpc: 3295,
-    source: 'GKVM (Gava, Kneller, Volpe, McLaughlin 2009) νe fluence of SNOwGLoBES fluxes/gvkm.dat, fitted by a pinched Fermi–Dirac (⟨E⟩ 16.42 MeV, α 2.0, 9.663e10 cm⁻² at 10 kpc)',
+    name: 'gkvm',
+    meanEnergyMeV: 16.42,
+    alpha: 2.0,
+    fluencePerCm2At10Kpc: 9.663e10,
+    publishedCcPer40ktAt10Kpc: 3295,
+    source:
+      'GKVM (Gava, Kneller, Volpe, McLaughlin 2009) νe fluence of SNOwGLoBES fluxes/gvkm.dat, fitted by a pinched Fermi–Dirac (⟨E⟩ 16.42 MeV, α 2.0, 9.663e10 cm⁻² at 10 kpc)',
   },
 };
 
@@ -57,8 +67,10 @@ export const AR_NUCLEI_PER_10KT = (1e10 / 39.948) * 6.02214076e23;
 
 // SNOwGLoBES xscns/xs_nue_Ar40.dat (σ/E × E) at these energies; zero below 3 MeV (its threshold).
 const XS_E_MEV = [3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 100];
-const XS_CM2 = [9.818e-46, 1.822e-43, 4.13e-43, 7.234e-43, 1.162e-42, 1.818e-42, 4.008e-42, 7.838e-42, 1.872e-41, 4.918e-41,
-  9.62e-41, 1.617e-40, 2.513e-40, 3.71e-40, 7.293e-40, 1.273e-39, 2.005e-39, 2.924e-39, 3.989e-39, 5.209e-39];
+const XS_CM2 = [
+  9.818e-46, 1.822e-43, 4.13e-43, 7.234e-43, 1.162e-42, 1.818e-42, 4.008e-42, 7.838e-42, 1.872e-41, 4.918e-41, 9.62e-41, 1.617e-40, 2.513e-40, 3.71e-40,
+  7.293e-40, 1.273e-39, 2.005e-39, 2.924e-39, 3.989e-39, 5.209e-39,
+];
 
 /** νe + ⁴⁰Ar → e⁻ + ⁴⁰K* total cross-section, cm², log-interpolated (extrapolated above 100 MeV). */
 export function nueArCrossSectionCm2(eMeV: number): number {
@@ -70,8 +82,10 @@ export function nueArCrossSectionCm2(eMeV: number): number {
 }
 
 function logGamma(x: number): number {
-  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const g = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+    9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   x -= 1;
   let s = g[0];
   for (let i = 1; i < 9; i++) s += g[i] / (x + i);
@@ -121,36 +135,132 @@ export function expectedInteractions(spectrum: InteractionSpectrum, distanceKpc:
 export function makeSpectrumSampler(spectrum: InteractionSpectrum): (rng: Random) => number {
   const cdf = new Float64Array(spectrum.eMeV.length);
   let c = 0;
-  spectrum.per10ktAt10Kpc.forEach((v, i) => { c += v; cdf[i] = c / spectrum.total; });
+  spectrum.per10ktAt10Kpc.forEach((v, i) => {
+    c += v;
+    cdf[i] = c / spectrum.total;
+  });
   return (rng) => {
     const u = rng.uniform();
     let lo = 0;
     let hi = cdf.length - 1;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (cdf[mid] < u) lo = mid + 1; else hi = mid; }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < u) lo = mid + 1;
+      else hi = mid;
+    }
     return spectrum.eMeV[lo] + (rng.uniform() - 0.5) * GRID_STEP_MEV;
   };
 }
 
 // ---- time profile ------------------------------------------------------------------------------
 
-export const TIME_PROFILE_SOURCE = 'νe-CC interaction times of a DUNE LArSoft MARLEY supernova sample, 100 ms bins over 0–10 s (plasorak/Clustering BurstTrigger/MakeSNTheoryDistributions.C)';
+export const TIME_PROFILE_SOURCE =
+  'νe-CC interaction times of a DUNE LArSoft MARLEY supernova sample, 100 ms bins over 0–10 s (plasorak/Clustering BurstTrigger/MakeSNTheoryDistributions.C)';
 /** Width of a time-profile bin, seconds. */
 export const PROFILE_BIN_S = 0.1;
 // νe-CC interactions per 100 ms bin over 0–10 s (fractions; see the header for the source).
-const PROFILE_RAW = [0.2235393 + 0.001253364, 0.09093123, 0.07145459, 0.06371181, 0.05943476, 0.04810839, 0.03627973,
-  0.0254753, 0.0217516, 0.02007399, 0.01885441, 0.01764688, 0.01669913, 0.01547588, 0.01459596,
-  0.01392764, 0.01301943, 0.01226548, 0.01147224, 0.01056875, 0.01002796, 0.009188631, 0.008774073,
-  0.007997595, 0.007613677, 0.007073154, 0.006473445, 0.00603139, 0.005543505, 0.00518656,
-  0.004737434, 0.004409558, 0.00424274, 0.004143749, 0.003941576, 0.00369567, 0.003340559,
-  0.003194691, 0.003324584, 0.003205166, 0.003016088, 0.002978639, 0.002936999, 0.002853721,
-  0.002789298, 0.002686117, 0.002521918, 0.002443615, 0.002360599, 0.002385215, 0.002283867,
-  0.002268416, 0.002190376, 0.002094789, 0.002012296, 0.001887641, 0.001838145, 0.00182348,
-  0.001704062, 0.001722917, 0.001656138, 0.001514722, 0.001594857, 0.001512103, 0.001444014,
-  0.001401851, 0.001331405, 0.001343713, 0.001145207, 0.001317263, 0.001089688, 0.001097021,
-  0.001003529, 0.001118495, 0.0009765556, 0.0008948486, 0.000960319, 0.0009254887, 0.0009058476,
-  0.00084771, 0.0007356247, 0.0007657411, 0.000706294, 0.000779097, 0.0006515608, 0.0006274677,
-  0.0005884474, 0.0005439276, 0.0005376424, 0.0004912894, 0.0004664107, 0.0004365562, 0.000439175,
-  0.0004567211, 0.0003600869, 0.0003469928, 0.0003187096, 0.0003003779, 0.0002697378, 0.0002807368];
+const PROFILE_RAW = [
+  0.2235393 + 0.001253364,
+  0.09093123,
+  0.07145459,
+  0.06371181,
+  0.05943476,
+  0.04810839,
+  0.03627973,
+  0.0254753,
+  0.0217516,
+  0.02007399,
+  0.01885441,
+  0.01764688,
+  0.01669913,
+  0.01547588,
+  0.01459596,
+  0.01392764,
+  0.01301943,
+  0.01226548,
+  0.01147224,
+  0.01056875,
+  0.01002796,
+  0.009188631,
+  0.008774073,
+  0.007997595,
+  0.007613677,
+  0.007073154,
+  0.006473445,
+  0.00603139,
+  0.005543505,
+  0.00518656,
+  0.004737434,
+  0.004409558,
+  0.00424274,
+  0.004143749,
+  0.003941576,
+  0.00369567,
+  0.003340559,
+  0.003194691,
+  0.003324584,
+  0.003205166,
+  0.003016088,
+  0.002978639,
+  0.002936999,
+  0.002853721,
+  0.002789298,
+  0.002686117,
+  0.002521918,
+  0.002443615,
+  0.002360599,
+  0.002385215,
+  0.002283867,
+  0.002268416,
+  0.002190376,
+  0.002094789,
+  0.002012296,
+  0.001887641,
+  0.001838145,
+  0.00182348,
+  0.001704062,
+  0.001722917,
+  0.001656138,
+  0.001514722,
+  0.001594857,
+  0.001512103,
+  0.001444014,
+  0.001401851,
+  0.001331405,
+  0.001343713,
+  0.001145207,
+  0.001317263,
+  0.001089688,
+  0.001097021,
+  0.001003529,
+  0.001118495,
+  0.0009765556,
+  0.0008948486,
+  0.000960319,
+  0.0009254887,
+  0.0009058476,
+  0.00084771,
+  0.0007356247,
+  0.0007657411,
+  0.000706294,
+  0.000779097,
+  0.0006515608,
+  0.0006274677,
+  0.0005884474,
+  0.0005439276,
+  0.0005376424,
+  0.0004912894,
+  0.0004664107,
+  0.0004365562,
+  0.000439175,
+  0.0004567211,
+  0.0003600869,
+  0.0003469928,
+  0.0003187096,
+  0.0003003779,
+  0.0002697378,
+  0.0002807368,
+];
 const PROFILE_SUM = PROFILE_RAW.reduce((a, b) => a + b, 0);
 /** Fraction of the burst's interactions in each 100 ms bin from the onset (sums to 1). */
 export const TIME_PROFILE: readonly number[] = PROFILE_RAW.map((v) => v / PROFILE_SUM);
@@ -192,7 +302,12 @@ export function sampleBurstTime(rng: Random): number {
 // ---- galactic distances --------------------------------------------------------------------------
 
 /** Mirizzi, Raffelt, Serpico (2006): galactocentric density r^ξ e^(−r/u) of core-collapse supernovae. */
-export const GALAXY = { xi: 4, uKpc: 1.25, sunKpc: 8.5, source: 'Mirizzi, Raffelt, Serpico, JCAP 0605 (2006) 012: σ(r) ∝ r^4 exp(−r/1.25 kpc), Sun at 8.5 kpc, thin disc' } as const;
+export const GALAXY = {
+  xi: 4,
+  uKpc: 1.25,
+  sunKpc: 8.5,
+  source: 'Mirizzi, Raffelt, Serpico, JCAP 0605 (2006) 012: σ(r) ∝ r^4 exp(−r/1.25 kpc), Sun at 8.5 kpc, thin disc',
+} as const;
 
 /** Expectation of f(distance from the Sun, kpc) over galactic core-collapse supernovae (quadrature
  *  over galactocentric radius and azimuth of a thin disc). */
@@ -222,7 +337,11 @@ export function galacticAverage(f: (dKpc: number) => number, nr = 600, nphi = 18
 /** A burst as the signal of a simulated TP stream (`simulateTpStream`'s profile and energy sampler):
  *  νe-CC interactions per second on each face at stream time t, for a burst at `distanceKpc` whose
  *  onset is at `onsetS`, spread evenly over a module's faces; `timeScale` compresses the profile. */
-export function burstStreamSignal(spectrum: InteractionSpectrum, distanceKpc: number, o: { facesPerModule?: number; onsetS?: number; timeScale?: number } = {}) {
+export function burstStreamSignal(
+  spectrum: InteractionSpectrum,
+  distanceKpc: number,
+  o: { facesPerModule?: number; onsetS?: number; timeScale?: number } = {},
+) {
   const perFace = expectedInteractions(spectrum, distanceKpc) / (o.facesPerModule ?? 200);
   const scale = o.timeScale ?? 1;
   const onset = o.onsetS ?? 0;

@@ -48,11 +48,16 @@ export function findTps(wave: ArrayLike<number>, n: number, threshold: number, e
   while (i < n) {
     if (wave[i] > threshold) {
       const start = i;
-      let integral = 0, peak = -Infinity, peakAt = i;
+      let integral = 0,
+        peak = -Infinity,
+        peakAt = i;
       while (i < n && wave[i] > threshold) {
         const x = wave[i];
         integral += x;
-        if (x > peak) { peak = x; peakAt = i; }
+        if (x > peak) {
+          peak = x;
+          peakAt = i;
+        }
         i++;
       }
       emit({ start, end: i, peakAt, integral, peak });
@@ -78,12 +83,21 @@ export function finderTaps(fir: boolean): number[] {
  *  (−1); after a net `limit` counts the estimate steps by ±1 ADC and the count restarts. It follows
  *  the pedestal with one integer and one counter per channel, and a pulse of a few ticks barely moves it. */
 export class FrugalMedian {
-  constructor(public value: number, private readonly limit: number, public acc = 0) {}
+  constructor(
+    public value: number,
+    private readonly limit: number,
+    public acc = 0,
+  ) {}
   update(sample: number): void {
     if (sample > this.value) this.acc++;
     else if (sample < this.value) this.acc--;
-    if (this.acc >= this.limit) { this.value++; this.acc = 0; }
-    else if (this.acc <= -this.limit) { this.value--; this.acc = 0; }
+    if (this.acc >= this.limit) {
+      this.value++;
+      this.acc = 0;
+    } else if (this.acc <= -this.limit) {
+      this.value--;
+      this.acc = 0;
+    }
   }
 }
 
@@ -100,7 +114,15 @@ export interface FinderOptions {
  * causal (output i uses samples i−6 … i, so it delays by 3 ticks) and rounds to whole ADC counts;
  * samples before 0 count as 0, so the first taps − 1 outputs are a warm-up the caller discards.
  */
-export function pedestalSubtractAndFilter(raw: ArrayLike<number>, n: number, o: FinderOptions, pedestalStart: number, truePedestal: number, out: Float64Array, sub: Float64Array): void {
+export function pedestalSubtractAndFilter(
+  raw: ArrayLike<number>,
+  n: number,
+  o: FinderOptions,
+  pedestalStart: number,
+  truePedestal: number,
+  out: Float64Array,
+  sub: Float64Array,
+): void {
   const med = new FrugalMedian(pedestalStart, o.frugalLimit);
   for (let i = 0; i < n; i++) {
     if (o.pedestal === 'frugal') {

@@ -176,7 +176,9 @@ export class Transport {
         this.electron(u, v, d, dir[0], dir[1], dir[2], te);
         const pu = this.electron(u, v, d, dir[0], dir[1], dir[2], avail - te);
         void pu;
-        const a = this.end[0], b = this.end[1], c = this.end[2];
+        const a = this.end[0],
+          b = this.end[1],
+          c = this.end[2];
         const iso = rng.isotropic(new Float64Array(3));
         this.photon(a, b, c, iso[0], iso[1], iso[2], ME);
         this.photon(a, b, c, -iso[0], -iso[1], -iso[2], ME);
@@ -203,12 +205,18 @@ export class Transport {
       const ePrime = eps * e;
       const cosT = 1 - onecost;
       const phi = 2 * Math.PI * rng.uniform();
-      const oldU = dir[0] * e, oldV = dir[1] * e, oldD = dir[2] * e;
+      const oldU = dir[0] * e,
+        oldV = dir[1] * e,
+        oldD = dir[2] * e;
       rotate(dir, cosT, phi);
       // The electron takes the momentum difference (p_e = p_γ − p_γ').
-      let eu = oldU - ePrime * dir[0], ev = oldV - ePrime * dir[1], ed = oldD - ePrime * dir[2];
+      let eu = oldU - ePrime * dir[0],
+        ev = oldV - ePrime * dir[1],
+        ed = oldD - ePrime * dir[2];
       const norm = Math.hypot(eu, ev, ed) || 1;
-      eu /= norm; ev /= norm; ed /= norm;
+      eu /= norm;
+      ev /= norm;
+      ed /= norm;
       this.electron(u, v, d, eu, ev, ed, e - ePrime);
       e = ePrime;
     }

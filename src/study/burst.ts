@@ -8,7 +8,11 @@ import { burstModel } from '../sim/supernova.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 
 /** Burst reports of a run's network and baseline evaluations of `split` (each skipped when its evaluation is missing). */
-export function writeRunBursts(runDir: string, split = 'eval', o: BurstOptions & { model?: string } = {}): Partial<Record<'network' | 'baseline', BurstReport>> {
+export function writeRunBursts(
+  runDir: string,
+  split = 'eval',
+  o: BurstOptions & { model?: string } = {},
+): Partial<Record<'network' | 'baseline', BurstReport>> {
   const out: Partial<Record<'network' | 'baseline', BurstReport>> = {};
   for (const kind of ['network', 'baseline'] as const) {
     const source = join(runDir, kind === 'network' ? 'eval' : 'baseline', `${split}.json`);
@@ -24,7 +28,19 @@ export function writeRunBursts(runDir: string, split = 'eval', o: BurstOptions &
 /** The headline of a burst report, for study.json. */
 export function burstHeadline(r: BurstReport) {
   return {
-    rule: { threshold: r.rule.threshold, windowS: r.rule.windowS, minCount: r.rule.minCount, fpHz: r.rule.fpHz, efficiency: r.rule.efficiency, fakeBurstsPerMonth: r.rule.fakeRateHz * 3600 * 24 * 31, fakeBurstsPerMonthAtUpperFp: r.rule.fakeRateHzUpper * 3600 * 24 * 31 },
-    d50Kpc: r.d50Kpc, d90Kpc: r.d90Kpc, galacticFraction: r.galacticFraction, model: r.model.name, modules: r.modules,
+    rule: {
+      threshold: r.rule.threshold,
+      windowS: r.rule.windowS,
+      minCount: r.rule.minCount,
+      fpHz: r.rule.fpHz,
+      efficiency: r.rule.efficiency,
+      fakeBurstsPerMonth: r.rule.fakeRateHz * 3600 * 24 * 31,
+      fakeBurstsPerMonthAtUpperFp: r.rule.fakeRateHzUpper * 3600 * 24 * 31,
+    },
+    d50Kpc: r.d50Kpc,
+    d90Kpc: r.d90Kpc,
+    galacticFraction: r.galacticFraction,
+    model: r.model.name,
+    modules: r.modules,
   };
 }

@@ -43,7 +43,11 @@ export interface DefaultStudyOptions {
 }
 
 /** A progress display (cli/progress.ts's, or none). */
-export interface StudyProgress { update(done: number): void; phase(label: string, total: number): void; stop(): void }
+export interface StudyProgress {
+  update(done: number): void;
+  phase(label: string, total: number): void;
+  stop(): void;
+}
 
 /** What the study needs from later folders and from the caller. */
 export interface DefaultStudyHooks {
@@ -108,8 +112,12 @@ export async function runDefaultStudy(o: DefaultStudyOptions, hooks: DefaultStud
   reader.close();
   const k = 3 * scalesOf(o.variant);
   const km = kmeansAnchors(w, h, { k, seed: o.seed, restarts: 5 });
-  log(`[2/6] anchors (IoU k-means over ${w.length} training boxes, mean best IoU ${km.meanBestIou.toFixed(3)}): ` +
-    assignToScales(km.anchors, k / 3).map((s) => s.map(([a, b]) => `[${a.toFixed(1)},${b.toFixed(1)}]`).join(' ')).join(' | '));
+  log(
+    `[2/6] anchors (IoU k-means over ${w.length} training boxes, mean best IoU ${km.meanBestIou.toFixed(3)}): ` +
+      assignToScales(km.anchors, k / 3)
+        .map((s) => s.map(([a, b]) => `[${a.toFixed(1)},${b.toFixed(1)}]`).join(' '))
+        .join(' | '),
+  );
 
   // 3. Training (resumed if a previous study was interrupted).
   const state = runState(runDir);
@@ -117,13 +125,23 @@ export async function runDefaultStudy(o: DefaultStudyOptions, hooks: DefaultStud
     const resume = state === 'resume';
     if (state === 'restart') rmSync(runDir, { recursive: true, force: true });
     log(`[3/6] training ${o.variant} width ${o.width} for ${o.epochs} epochs${resume ? ' (resuming)' : ''} → ${runDir}`);
-    const config = parseTrainConfig({
-      data, out: runDir, epochs: o.epochs, batch: 8, seed: o.seed, device: o.device,
-      model: { variant: o.variant, width: o.width, size: o.size },
-      optimizer: { lr: 1e-3 }, schedule: { kind: 'cosine' }, warmupEpochs: 1,
-      // Mirroring either axis gives physically valid events: 4× the distinct training images.
-      augment: { flipChannels: 0.5, flipTime: 0.5 },
-    }, 'study');
+    const config = parseTrainConfig(
+      {
+        data,
+        out: runDir,
+        epochs: o.epochs,
+        batch: 8,
+        seed: o.seed,
+        device: o.device,
+        model: { variant: o.variant, width: o.width, size: o.size },
+        optimizer: { lr: 1e-3 },
+        schedule: { kind: 'cosine' },
+        warmupEpochs: 1,
+        // Mirroring either axis gives physically valid events: 4× the distinct training images.
+        augment: { flipChannels: 0.5, flipTime: 0.5 },
+      },
+      'study',
+    );
     const control = { stop: false };
     await hooks.train(config, resume, control);
     if (control.stop) throw new UserError(`study interrupted; run the same command again to resume`);
@@ -136,8 +154,20 @@ export async function runDefaultStudy(o: DefaultStudyOptions, hooks: DefaultStud
     const bar = progress(`evaluate ${checkpoint}`, 1);
     let phase = '';
     evaluations[checkpoint] = await evaluateRunOnData({
-      runDir, data, split: 'eval', checkpoint, background: o.background, ...STUDY_EVAL_LOADER, device: o.device,
-      onProgress: (d, t, p) => { if (p !== phase) { phase = p; bar.phase(`${checkpoint} ${p}`, t); } bar.update(d); },
+      runDir,
+      data,
+      split: 'eval',
+      checkpoint,
+      background: o.background,
+      ...STUDY_EVAL_LOADER,
+      device: o.device,
+      onProgress: (d, t, p) => {
+        if (p !== phase) {
+          phase = p;
+          bar.phase(`${checkpoint} ${p}`, t);
+        }
+        bar.update(d);
+      },
     });
     bar.stop();
     // evaluate writes eval/eval.json; keep the untrained one beside it under its own name.
@@ -174,11 +204,20 @@ export async function runDefaultStudy(o: DefaultStudyOptions, hooks: DefaultStud
 }
 
 /** study.json: the headline figures of the study. */
-function studySummary(data: string, runDir: string, seconds: number, evaluations: { init: EvaluateReport; best: EvaluateReport },
-  baseline: BaselineReport, bursts: Partial<Record<'network' | 'baseline', BurstReport>>) {
+function studySummary(
+  data: string,
+  runDir: string,
+  seconds: number,
+  evaluations: { init: EvaluateReport; best: EvaluateReport },
+  baseline: BaselineReport,
+  bursts: Partial<Record<'network' | 'baseline', BurstReport>>,
+) {
   return {
-    data, run: runDir, seconds,
-    untrained: evaluationSummary(evaluations.init), trained: evaluationSummary(evaluations.best),
+    data,
+    run: runDir,
+    seconds,
+    untrained: evaluationSummary(evaluations.init),
+    trained: evaluationSummary(evaluations.best),
     baseline: { ...triggerHeadline(baseline.trigger), backgroundImages: baseline.backgroundImages, algorithm: baseline.algorithm },
     // Network and baseline at the same rates, by the same rule (null where the rules differ: a baseline kept from an older study).
     comparison: comparison(evaluations.best.trigger!, baseline.trigger),
@@ -191,15 +230,25 @@ function studySummary(data: string, runDir: string, seconds: number, evaluations
  *  each rate the flat 1–70 MeV and the supernova-spectrum efficiencies with their errors. */
 function triggerHeadline(stats: TriggerReport) {
   return {
-    match: stats.match, matchRule: stats.matchRule,
-    efficiency: stats.efficiency.integrated.all.efficiency, efficiencyErr: stats.efficiency.integrated.all.stdErr,
+    match: stats.match,
+    matchRule: stats.matchRule,
+    efficiency: stats.efficiency.integrated.all.efficiency,
+    efficiencyErr: stats.efficiency.integrated.all.stdErr,
     efficiencyVisible: stats.efficiency.integrated.visible.efficiency,
-    efficiencySupernova: stats.efficiency.supernova.efficiency, efficiencySupernovaErr: stats.efficiency.supernova.stdErr,
-    threshold: stats.efficiency.threshold, fpHz: stats.falsePositives.hz, fpHzInterval: stats.falsePositives.intervalHz,
+    efficiencySupernova: stats.efficiency.supernova.efficiency,
+    efficiencySupernovaErr: stats.efficiency.supernova.stdErr,
+    threshold: stats.efficiency.threshold,
+    fpHz: stats.falsePositives.hz,
+    fpHzInterval: stats.falsePositives.intervalHz,
     operatingPoints: stats.operatingPoints.map((p) => ({
-      targetHz: p.targetHz, threshold: p.threshold, fpHz: p.fpHz, fpHzInterval: p.fpHzInterval,
-      efficiency: p.efficiency, efficiencyErr: p.table?.integrated.all.stdErr ?? null,
-      efficiencySupernova: p.table?.supernova.efficiency ?? null, efficiencySupernovaErr: p.table?.supernova.stdErr ?? null,
+      targetHz: p.targetHz,
+      threshold: p.threshold,
+      fpHz: p.fpHz,
+      fpHzInterval: p.fpHzInterval,
+      efficiency: p.efficiency,
+      efficiencyErr: p.table?.integrated.all.stdErr ?? null,
+      efficiencySupernova: p.table?.supernova.efficiency ?? null,
+      efficiencySupernovaErr: p.table?.supernova.stdErr ?? null,
     })),
   };
 }
@@ -209,7 +258,11 @@ function comparison(network: TriggerReport, baseline: TriggerReport) {
   if (ruleOf(network) !== ruleOf(baseline)) return null;
   const n = triggerHeadline(network).operatingPoints;
   const b = triggerHeadline(baseline).operatingPoints;
-  return { match: ruleOf(network), matchRule: network.matchRule, rates: n.map((p) => ({ targetHz: p.targetHz, network: p, baseline: b.find((q) => q.targetHz === p.targetHz) ?? null })) };
+  return {
+    match: ruleOf(network),
+    matchRule: network.matchRule,
+    rates: n.map((p) => ({ targetHz: p.targetHz, network: p, baseline: b.find((q) => q.targetHz === p.targetHz) ?? null })),
+  };
 }
 
 /** Headline figures of one evaluation, for study.json and the README. */
@@ -222,6 +275,7 @@ function lastEpochStats(runDir: string) {
   const { epochs } = parseMetrics(readFileSync(join(runDir, 'metrics.jsonl'), 'utf8'), join(runDir, 'metrics.jsonl'));
   const first = epochs[0];
   const last = epochs.at(-1);
-  const pick = (e: typeof last) => e && { epoch: e.epoch, objective: e.val.objective, map50: e.val.map50, recall50: e.val.stats.map((s: { recall50: number | null }) => s.recall50) };
+  const pick = (e: typeof last) =>
+    e && { epoch: e.epoch, objective: e.val.objective, map50: e.val.map50, recall50: e.val.stats.map((s: { recall50: number | null }) => s.recall50) };
   return { first: pick(first), last: pick(last) };
 }

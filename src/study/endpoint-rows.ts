@@ -48,8 +48,12 @@ export function ruleEfficiencies(reports: readonly TriggerReport[]): RuleEfficie
   return reports.map((t) => {
     const e = t.efficiency;
     return {
-      match: ruleOf(t), efficiency: e.integrated.all.efficiency, efficiencyErr: e.integrated.all.stdErr, efficiencyVisible: e.integrated.visible.efficiency,
-      efficiencySupernova: e.supernova?.efficiency ?? null, efficiencySupernovaErr: e.supernova?.stdErr ?? null,
+      match: ruleOf(t),
+      efficiency: e.integrated.all.efficiency,
+      efficiencyErr: e.integrated.all.stdErr,
+      efficiencyVisible: e.integrated.visible.efficiency,
+      efficiencySupernova: e.supernova?.efficiency ?? null,
+      efficiencySupernovaErr: e.supernova?.stdErr ?? null,
     };
   });
 }
@@ -69,8 +73,23 @@ export function unreachableRow(t: RateThreshold): EndpointRow {
 /** The figure of one rule in a row: from byRule, or for older files the IoU row (and the baseline's centre column). */
 export function rowByRule(r: BaselineEndpointRow, rule: MatchRule): RuleEfficiency | null {
   if (r.byRule) return r.byRule.find((x) => x.match === rule) ?? null;
-  if (rule === (r.match ?? 'iou')) return { match: rule, efficiency: r.efficiency, efficiencyErr: r.efficiencyErr, efficiencyVisible: r.efficiencyVisible, efficiencySupernova: null, efficiencySupernovaErr: null };
-  if (rule === 'centre' && r.efficiencyCentre !== undefined) return { match: rule, efficiency: r.efficiencyCentre, efficiencyErr: r.efficiencyCentreErr ?? null, efficiencyVisible: null, efficiencySupernova: null, efficiencySupernovaErr: null };
+  if (rule === (r.match ?? 'iou'))
+    return {
+      match: rule,
+      efficiency: r.efficiency,
+      efficiencyErr: r.efficiencyErr,
+      efficiencyVisible: r.efficiencyVisible,
+      efficiencySupernova: null,
+      efficiencySupernovaErr: null,
+    };
+  if (rule === 'centre' && r.efficiencyCentre !== undefined)
+    return {
+      match: rule,
+      efficiency: r.efficiencyCentre,
+      efficiencyErr: r.efficiencyCentreErr ?? null,
+      efficiencyVisible: null,
+      efficiencySupernova: null,
+      efficiencySupernovaErr: null,
+    };
   return null;
 }
-

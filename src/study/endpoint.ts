@@ -16,7 +16,6 @@ export const THESIS = { efficiency: 0.762, error: 0.002, hzPerModule: 1.8, energ
 /** Rates at which the end point quotes the efficiency (the thesis's 1.8 Hz among them). */
 export const ENDPOINT_RATES_HZ = [1, 1.8, 10, 100] as const;
 
-
 /**
  * The score threshold at which a target FP rate is met, from an fprate histogram. Thresholds are
  * histogram edges (1/SCORE_BINS apart). When no FP is left at that threshold, the target is only
@@ -26,11 +25,14 @@ export function thresholdForRate(state: Pick<FpState, 'images' | 'counts'>, targ
   const hz = (n: number) => fpPerImageToHz(state.images ? n / state.images : Infinity, trigger);
   let bin = SCORE_BINS; // threshold 1: nothing passes
   for (let i = 0; i <= SCORE_BINS; i++) {
-    if (hz(countAbove(state.counts, i / SCORE_BINS)) <= targetHz) { bin = i; break; }
+    if (hz(countAbove(state.counts, i / SCORE_BINS)) <= targetHz) {
+      bin = i;
+      break;
+    }
   }
   const t = bin / SCORE_BINS;
   const n = countAbove(state.counts, t);
-  const interval: [number, number] = n === 0 ? [0, hz(poissonUpperLimit(0, cl))] : poissonInterval(n, cl).map(hz) as [number, number];
+  const interval: [number, number] = n === 0 ? [0, hz(poissonUpperLimit(0, cl))] : (poissonInterval(n, cl).map(hz) as [number, number]);
   return { targetHz, threshold: n === 0 && interval[1] > targetHz ? null : t, fpCount: n, fpHz: hz(n), fpHzInterval: interval };
 }
 
@@ -58,7 +60,7 @@ export function baselineThresholdForRate(state: { images: number; sumAdc: number
   // Everything allowed: no cut is needed (0 passes every candidate); else just above the first one cut.
   const t = allowed >= desc.length ? 0 : nextUp(desc[allowed]!);
   const n = desc.filter((x) => x >= t).length;
-  const interval: [number, number] = n === 0 ? [0, hz(poissonUpperLimit(0, cl))] : poissonInterval(n, cl).map(hz) as [number, number];
+  const interval: [number, number] = n === 0 ? [0, hz(poissonUpperLimit(0, cl))] : (poissonInterval(n, cl).map(hz) as [number, number]);
   return { targetHz, threshold: n === 0 && interval[1] > targetHz ? null : t, fpCount: n, fpHz: hz(n), fpHzInterval: interval };
 }
 

@@ -18,7 +18,17 @@ export interface ExperimentSettings {
 export const SEED_AUGMENTATION = { timeJitter: 0.1, flipChannels: 0.5, flipTime: 0.5, tpDropout: 0.1, noiseTps: 5 };
 
 /** What an experiment is compared for; the findings pick runs by group. */
-export const experimentGroups = ['reference', 'spread', 'statistics', 'objectness-loss', 'objectness-target', 'warmup', 'augmentation', 'owner-grid', 'batch-lr'] as const;
+export const experimentGroups = [
+  'reference',
+  'spread',
+  'statistics',
+  'objectness-loss',
+  'objectness-target',
+  'warmup',
+  'augmentation',
+  'owner-grid',
+  'batch-lr',
+] as const;
 export type ExperimentGroup = (typeof experimentGroups)[number];
 
 /**
@@ -66,42 +76,96 @@ function one<N extends string>(name: N, description: (s: ExperimentSettings) => 
 /** The experiments, in plan order (the reference first). */
 export const EXPERIMENTS = {
   reference: {
-    finding: 'overfitting', kind: 'reference', question: 'Which scale and term overfit, and from which epoch?',
-    ...one('reference', () => 'the seed preset (MSE objectness, target 1, obj scale 50, warm-up, batch 8, lr 1e-4), no augmentation', () => ({})),
+    finding: 'overfitting',
+    kind: 'reference',
+    question: 'Which scale and term overfit, and from which epoch?',
+    ...one(
+      'reference',
+      () => 'the seed preset (MSE objectness, target 1, obj scale 50, warm-up, batch 8, lr 1e-4), no augmentation',
+      () => ({}),
+    ),
   },
   spread: {
-    finding: 'spread', kind: 'spread', question: 'How large is the run-to-run spread of the reference configuration?',
-    runs: (s) => s.seeds.slice(1).map((seed) => ({ name: `reference-seed${seed}`, description: `the reference with seed ${seed} (initialisation, order): run-to-run spread`, values: { seed } })),
+    finding: 'spread',
+    kind: 'spread',
+    question: 'How large is the run-to-run spread of the reference configuration?',
+    runs: (s) =>
+      s.seeds.slice(1).map((seed) => ({
+        name: `reference-seed${seed}`,
+        description: `the reference with seed ${seed} (initialisation, order): run-to-run spread`,
+        values: { seed },
+      })),
   },
   statistics: {
-    finding: 'statistics', kind: 'statistics', question: 'Low (500 images) vs high statistics: what changes?',
-    ...one('low-stats', (s) => `the reference on ${s.lowStats} training images (the seed's low-statistics set)`, (s) => ({ trainLimit: s.lowStats })),
+    finding: 'statistics',
+    kind: 'statistics',
+    question: 'Low (500 images) vs high statistics: what changes?',
+    ...one(
+      'low-stats',
+      (s) => `the reference on ${s.lowStats} training images (the seed's low-statistics set)`,
+      (s) => ({ trainLimit: s.lowStats }),
+    ),
   },
   'objectness-loss': {
-    finding: 'objectness', kind: 'objectness', question: 'Which objectness loss and target give the lowest validation conf1 and the best efficiency?',
-    ...one('obj-bce', () => 'objectness as binary cross-entropy (log-likelihood) instead of MSE', () => ({ 'loss.objLoss': 'bce' })),
+    finding: 'objectness',
+    kind: 'objectness',
+    question: 'Which objectness loss and target give the lowest validation conf1 and the best efficiency?',
+    ...one(
+      'obj-bce',
+      () => 'objectness as binary cross-entropy (log-likelihood) instead of MSE',
+      () => ({ 'loss.objLoss': 'bce' }),
+    ),
   },
   'objectness-target': {
-    finding: 'objectness', kind: 'objectness', question: 'Which objectness loss and target give the lowest validation conf1 and the best efficiency?',
-    ...one('target-iou', () => 'objectness target = IoU of the prediction with its truth box instead of 1', () => ({ 'loss.objTarget': 'iou' })),
+    finding: 'objectness',
+    kind: 'objectness',
+    question: 'Which objectness loss and target give the lowest validation conf1 and the best efficiency?',
+    ...one(
+      'target-iou',
+      () => 'objectness target = IoU of the prediction with its truth box instead of 1',
+      () => ({ 'loss.objTarget': 'iou' }),
+    ),
   },
   warmup: {
-    finding: 'warmup', kind: 'against-reference', question: 'What do the warm-up batches do?',
-    ...one('no-warmup', () => 'no warm-up batches', () => ({ warmupEpochs: 0 })),
+    finding: 'warmup',
+    kind: 'against-reference',
+    question: 'What do the warm-up batches do?',
+    ...one(
+      'no-warmup',
+      () => 'no warm-up batches',
+      () => ({ warmupEpochs: 0 }),
+    ),
   },
   augmentation: {
-    finding: 'augmentation', kind: 'augmentation', question: 'What does augmentation do to the xy and wh overfitting?',
-    ...one('augment', () => 'time jitter ±10 %, channel and time flips, 10 % TP dropout, 5 noise hits per image', () => ({ augment: SEED_AUGMENTATION })),
+    finding: 'augmentation',
+    kind: 'augmentation',
+    question: 'What does augmentation do to the xy and wh overfitting?',
+    ...one(
+      'augment',
+      () => 'time jitter ±10 %, channel and time flips, 10 % TP dropout, 5 noise hits per image',
+      () => ({ augment: SEED_AUGMENTATION }),
+    ),
   },
   'owner-grid': {
-    finding: 'owner-grid', kind: 'against-reference', question: "Does keras-yolo3's owner-grid defect matter?",
-    ...one('owner-grid', () => "keras-yolo3's owner-grid defect (true boxes in the owner scale's grid units)", () => ({ 'loss.compat.trueBoxUnits': 'owner-grid' })),
+    finding: 'owner-grid',
+    kind: 'against-reference',
+    question: "Does keras-yolo3's owner-grid defect matter?",
+    ...one(
+      'owner-grid',
+      () => "keras-yolo3's owner-grid defect (true boxes in the owner scale's grid units)",
+      () => ({ 'loss.compat.trueBoxUnits': 'owner-grid' }),
+    ),
   },
   'batch-lr': {
-    finding: 'batch-lr', kind: 'batch-lr', question: 'Which batch size and learning rate are best?',
-    runs: (s) => s.batches.flatMap((batch) => s.lrs
-      .filter((lr) => !(batch === REFERENCE_BATCH && lr === REFERENCE_LR)) // the reference
-      .map((lr) => ({ name: `batch${batch}-lr${fmtLr(lr)}`, description: `batch ${batch}, learning rate ${lr}`, values: { batch, 'optimizer.lr': lr } }))),
+    finding: 'batch-lr',
+    kind: 'batch-lr',
+    question: 'Which batch size and learning rate are best?',
+    runs: (s) =>
+      s.batches.flatMap((batch) =>
+        s.lrs
+          .filter((lr) => !(batch === REFERENCE_BATCH && lr === REFERENCE_LR)) // the reference
+          .map((lr) => ({ name: `batch${batch}-lr${fmtLr(lr)}`, description: `batch ${batch}, learning rate ${lr}`, values: { batch, 'optimizer.lr': lr } })),
+      ),
   },
 } as const satisfies Record<ExperimentGroup, ExperimentDefinition>;
 

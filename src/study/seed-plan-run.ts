@@ -21,9 +21,30 @@ import { measureBaselineFpRate, measureFpRate } from '../eval/fprate.js';
 import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
 import { defaultDevice } from '../torch/index.js';
 import { deepMerge, presets } from '../config/train-config.js';
-import { estimatePlan, revisedEstimate, seedExperiments, seedPlanDefaults, seedSweep, readStudyManifest, type Experiment, type SeedPlanSettings, type StudyManifest, type TimeEstimate } from './seed-plan.js';
+import {
+  estimatePlan,
+  revisedEstimate,
+  seedExperiments,
+  seedPlanDefaults,
+  seedSweep,
+  readStudyManifest,
+  type Experiment,
+  type SeedPlanSettings,
+  type StudyManifest,
+  type TimeEstimate,
+} from './seed-plan.js';
 import { readDoneRecord } from '../schema/run.js';
-import { ENDPOINT_RATES_HZ, ENDPOINT_RULES, THESIS, baselineThresholdForRate, endpointRow, thresholdForRate, unreachableRow, type EndpointResult, type EndpointRow } from './endpoint.js';
+import {
+  ENDPOINT_RATES_HZ,
+  ENDPOINT_RULES,
+  THESIS,
+  baselineThresholdForRate,
+  endpointRow,
+  thresholdForRate,
+  unreachableRow,
+  type EndpointResult,
+  type EndpointRow,
+} from './endpoint.js';
 import { estimateStepMs } from './step-time.js';
 import { REFERENCE_BATCH } from './experiments.js';
 import { STUDY_EVAL_LOADER, simulateStudyData, type StudyProgress } from './default-study.js';
@@ -36,7 +57,12 @@ export interface SeedPlanOptions {
   out: string;
   quick: boolean;
   /** Settings given explicitly on the command line (they override the plan's defaults). */
-  overrides: Partial<Pick<SeedPlanSettings, 'images' | 'epochs' | 'warmupEpochs' | 'size' | 'variant' | 'width' | 'background' | 'fpImages' | 'lowStats' | 'endpointEpochs' | 'endpointPatience'>>;
+  overrides: Partial<
+    Pick<
+      SeedPlanSettings,
+      'images' | 'epochs' | 'warmupEpochs' | 'size' | 'variant' | 'width' | 'background' | 'fpImages' | 'lowStats' | 'endpointEpochs' | 'endpointPatience'
+    >
+  >;
   seed: number;
   device: string;
   parallel: number;
@@ -53,7 +79,10 @@ export const minutes = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ?
 /** Settings of the plan, the estimate behind them, and (with --hours) the dataset size that fits. */
 function resolveSettings(o: SeedPlanOptions): { settings: SeedPlanSettings; experiments: Experiment[]; estimate: ReturnType<typeof estimatePlan> } {
   const settings = { ...seedPlanDefaults(o.quick), ...o.overrides };
-  if (settings.warmupEpochs >= settings.epochs) throw new UserError(`--warmup-epochs ${settings.warmupEpochs}: must be fewer than the plan's ${settings.epochs} epochs (warm-up epochs are excluded from the findings)`);
+  if (settings.warmupEpochs >= settings.epochs)
+    throw new UserError(
+      `--warmup-epochs ${settings.warmupEpochs}: must be fewer than the plan's ${settings.epochs} epochs (warm-up epochs are excluded from the findings)`,
+    );
   if (settings.size % 32) throw new UserError(`--size ${settings.size}: the network input must be a multiple of 32`);
   const threads = Math.max(1, Math.floor(availableParallelism() / o.parallel));
   // One measured training step of the plan's network on this machine makes the estimate.
@@ -77,7 +106,15 @@ export interface SeedPlanHooks<R extends { findings: unknown[] }> {
   /** The clustering baseline's parameters for a dataset (cli/baseline.ts's `clusterParamsOfData`). */
   baselineParams(data: string): ClusterParams;
   /** The baseline trigger on the eval split (cli/baseline.ts's `runBaseline`). */
-  baseline(o: { data: string; split: 'eval'; params: ClusterParams; background: number; workers: number; match?: MatchRule; otherRules?: readonly MatchRule[] }): Promise<BaselineReport>;
+  baseline(o: {
+    data: string;
+    split: 'eval';
+    params: ClusterParams;
+    background: number;
+    workers: number;
+    match?: MatchRule;
+    otherRules?: readonly MatchRule[];
+  }): Promise<BaselineReport>;
   /** Validation AP@0.5 after the last epoch of every plan run with a finished epoch (report/'s `loadPlanRuns`, `valMap`). */
   validationMaps(manifest: StudyManifest): { experiment: Experiment; valMap: number | null }[];
   /** Writes the plan's report (report/plan-report.ts's `writePlanReport`); its findings go to findings.json. */
@@ -104,14 +141,21 @@ export async function runSeedPlan<R extends { findings: unknown[] }>(o: SeedPlan
   if (existsSync(manifestPath)) {
     // A plan in progress keeps its settings: resuming must not change the experiments under it.
     manifest = atStudy(out, readStudyManifest(manifestPath));
-    if (manifest.settings.quick !== o.quick) throw new UserError(`${manifestPath}: this folder holds a ${manifest.settings.quick ? 'quick' : 'full'} plan; use the same --quick setting or another --out`);
+    if (manifest.settings.quick !== o.quick)
+      throw new UserError(
+        `${manifestPath}: this folder holds a ${manifest.settings.quick ? 'quick' : 'full'} plan; use the same --quick setting or another --out`,
+      );
     h.log(`study plan: resuming ${manifestPath} (${manifest.experiments.length} runs)`);
   } else {
     const { settings, experiments, estimate } = resolveSettings(o);
     const perRun = Math.max(...estimate.perRun.map((r) => r.seconds));
-    h.log(`study plan seed${o.quick ? ' (quick)' : ''}: ${experiments.length} runs of ${settings.variant} width ${settings.width} at ${settings.size} px, ${settings.epochs} epochs, on ${settings.images} simulated images`);
-    h.log(`expected time: ${minutes(estimate.seconds / o.parallel)} for the runs on this machine (${o.parallel} at a time; the longest run ${minutes(perRun)}), from ${estimate.basis}` +
-      (o.endpoint ? `; then the end point: up to ${settings.endpointEpochs} epochs and fprate over ${settings.fpImages.toLocaleString('en')} images` : ''));
+    h.log(
+      `study plan seed${o.quick ? ' (quick)' : ''}: ${experiments.length} runs of ${settings.variant} width ${settings.width} at ${settings.size} px, ${settings.epochs} epochs, on ${settings.images} simulated images`,
+    );
+    h.log(
+      `expected time: ${minutes(estimate.seconds / o.parallel)} for the runs on this machine (${o.parallel} at a time; the longest run ${minutes(perRun)}), from ${estimate.basis}` +
+        (o.endpoint ? `; then the end point: up to ${settings.endpointEpochs} epochs and fprate over ${settings.fpImages.toLocaleString('en')} images` : ''),
+    );
     if (o.dryRun) return { kind: 'dry-run', experiments, estimate };
     // Paths relative to the study folder (sweep.json's are taken from its own folder): a moved or
     // copied study folder uses its own dataset and runs (issue 30).
@@ -150,9 +194,13 @@ export async function runSeedPlan<R extends { findings: unknown[] }>(o: SeedPlan
     const ended = new Set<string>();
     const measured: { name: string; seconds: number }[] = [];
     const results = await runLocal(plan, {
-      parallel: o.parallel, control,
+      parallel: o.parallel,
+      control,
       onEvent: (e) => {
-        if (e.kind === 'start') { h.log(`  ${e.point.name}: ${e.state === 'resume' ? 'resuming' : 'training'}`); return; }
+        if (e.kind === 'start') {
+          h.log(`  ${e.point.name}: ${e.state === 'resume' ? 'resuming' : 'training'}`);
+          return;
+        }
         ended.add(e.result.name);
         if (e.result.status === 'skipped') return;
         h.log(`  ${e.result.name}: ${e.result.status} after ${minutes(e.result.seconds)}`);
@@ -160,12 +208,16 @@ export async function runSeedPlan<R extends { findings: unknown[] }>(o: SeedPlan
         measured.push({ name: e.result.name, seconds: e.result.seconds });
         const remaining = plan.points.map((p) => p.name).filter((n) => !ended.has(n));
         const r = revisedEstimate(manifest.estimatedSeconds, measured, remaining, o.parallel);
-        if (r && remaining.length) h.log(`  (finished runs took ${r.ratio.toFixed(2)}× their estimate: the other ${remaining.length} ≈ ${minutes(r.remainingSeconds)})`);
+        if (r && remaining.length)
+          h.log(`  (finished runs took ${r.ratio.toFixed(2)}× their estimate: the other ${remaining.length} ≈ ${minutes(r.remainingSeconds)})`);
       },
     });
     if (control.stop) throw new UserError('study interrupted; run the same command again to resume');
     const failed = results.filter((r) => r.status === 'failed');
-    if (failed.length) h.log(`study: ${failed.length} run(s) failed (${failed.map((r) => r.name).join(', ')}); their logs are in ${join(manifest.runsDir, 'logs')}; the report covers the others`);
+    if (failed.length)
+      h.log(
+        `study: ${failed.length} run(s) failed (${failed.map((r) => r.name).join(', ')}); their logs are in ${join(manifest.runsDir, 'logs')}; the report covers the others`,
+      );
   } finally {
     signals.done();
   }
@@ -175,7 +227,15 @@ export async function runSeedPlan<R extends { findings: unknown[] }>(o: SeedPlan
   for (const p of finished) {
     if (existsSync(join(p.dir, 'eval', 'eval.json')) && !o.reevaluate) continue;
     h.log(`[3/5] evaluating ${p.name} (eval split, ${s.background} background-only images)`);
-    await evaluateRunOnData({ runDir: p.dir, data: manifest.data, split: 'eval', checkpoint: 'best', background: s.background, ...STUDY_EVAL_LOADER, device: o.device });
+    await evaluateRunOnData({
+      runDir: p.dir,
+      data: manifest.data,
+      split: 'eval',
+      checkpoint: 'best',
+      background: s.background,
+      ...STUDY_EVAL_LOADER,
+      device: o.device,
+    });
   }
 
   // 4. The end point.
@@ -209,7 +269,13 @@ function selectBest(manifest: StudyManifest, h: SeedPlanHooks<{ findings: unknow
   return best.e;
 }
 
-async function measureEndpoint(manifest: StudyManifest, out: string, path: string, o: SeedPlanOptions, h: SeedPlanHooks<{ findings: unknown[] }>): Promise<EndpointResult> {
+async function measureEndpoint(
+  manifest: StudyManifest,
+  out: string,
+  path: string,
+  o: SeedPlanOptions,
+  h: SeedPlanHooks<{ findings: unknown[] }>,
+): Promise<EndpointResult> {
   const s = manifest.settings;
   const chosen = selectBest(manifest, h);
   const runDir = join(out, 'endpoint', chosen.name);
@@ -217,14 +283,24 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   const state = runState(runDir);
   if (state !== 'done') {
     if (state === 'restart') rmSync(runDir, { recursive: true, force: true });
-    h.log(`[4/5] end point: training ${chosen.name} (best validation AP@0.5) for up to ${s.endpointEpochs} epochs with early stopping (patience ${s.endpointPatience})`);
+    h.log(
+      `[4/5] end point: training ${chosen.name} (best validation AP@0.5) for up to ${s.endpointEpochs} epochs with early stopping (patience ${s.endpointPatience})`,
+    );
     const patch: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(chosen.values)) setDotted(patch, k, v);
-    const raw = deepMerge(deepMerge(presets.seed, {
-      data: manifest.data, out: runDir, epochs: s.endpointEpochs, warmupEpochs: s.warmupEpochs, seed: s.seeds[0] ?? 1, device: o.device,
-      model: { variant: s.variant, width: s.width, size: s.size },
-      schedule: { earlyStopPatience: s.endpointPatience },
-    }), patch);
+    const raw = deepMerge(
+      deepMerge(presets.seed, {
+        data: manifest.data,
+        out: runDir,
+        epochs: s.endpointEpochs,
+        warmupEpochs: s.warmupEpochs,
+        seed: s.seeds[0] ?? 1,
+        device: o.device,
+        model: { variant: s.variant, width: s.width, size: s.size },
+        schedule: { earlyStopPatience: s.endpointPatience },
+      }),
+      patch,
+    );
     const config = parseTrainConfig(raw, `end point (${chosen.name})`);
     const control = { stop: false };
     await h.train(config, state === 'resume', control);
@@ -236,8 +312,30 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   const parallel = defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), s.fpImages, 16);
   const fp = await interruptibleStream(h, 'fprate', s.fpImages, async (control, onProgress) => {
     // data: the study's own dataset (the run's config names it where it was trained: another folder if the study moved).
-    if (parallel === 1) return measureFpRate({ runDir, images: s.fpImages, data: manifest.data, checkpoint: 'best', batch: 16, workers: 1, device: o.device, control, onProgress, onNote: (m) => h.log(`note: ${m}`) });
-    const pool = await measureFpRatePool({ runDir, images: s.fpImages, data: manifest.data, parallel, batch: 16, checkpoint: 'best', device: o.device, control, onProgress });
+    if (parallel === 1)
+      return measureFpRate({
+        runDir,
+        images: s.fpImages,
+        data: manifest.data,
+        checkpoint: 'best',
+        batch: 16,
+        workers: 1,
+        device: o.device,
+        control,
+        onProgress,
+        onNote: (m) => h.log(`note: ${m}`),
+      });
+    const pool = await measureFpRatePool({
+      runDir,
+      images: s.fpImages,
+      data: manifest.data,
+      parallel,
+      batch: 16,
+      checkpoint: 'best',
+      device: o.device,
+      control,
+      onProgress,
+    });
     if (pool.stopped) throw new UserError(`study interrupted during fprate at ${pool.images} of ${s.fpImages} images; run the same command again to resume`);
     return pool.result;
   });
@@ -247,10 +345,21 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   let evalImages: number;
   for (const targetHz of ENDPOINT_RATES_HZ) {
     const t = thresholdForRate(fp, targetHz);
-    if (t.threshold === null) { rows.push(unreachableRow(t)); continue; }
+    if (t.threshold === null) {
+      rows.push(unreachableRow(t));
+      continue;
+    }
     const ev = await evaluateRunOnData({
-      runDir, data: manifest.data, split: 'eval', checkpoint: 'best', background: 0, ...STUDY_EVAL_LOADER, device: o.device,
-      trigger: { scoreThreshold: t.threshold, match: ENDPOINT_RULES[0] }, otherRules: ENDPOINT_RULES.slice(1), outName: `endpoint-${targetHz}Hz`,
+      runDir,
+      data: manifest.data,
+      split: 'eval',
+      checkpoint: 'best',
+      background: 0,
+      ...STUDY_EVAL_LOADER,
+      device: o.device,
+      trigger: { scoreThreshold: t.threshold, match: ENDPOINT_RULES[0] },
+      otherRules: ENDPOINT_RULES.slice(1),
+      outName: `endpoint-${targetHz}Hz`,
     });
     // The plan's dataset is simulated, so the trigger figures are always there.
     rows.push(endpointRow(t, [ev.trigger!, ...(ev.otherRules ?? [])]));
@@ -262,8 +371,18 @@ async function measureEndpoint(manifest: StudyManifest, out: string, path: strin
   reader.close();
   const done = readDoneRecord(join(runDir, 'done.json'));
   const result: EndpointResult = {
-    experiment: chosen.name, selectedBy: 'best validation AP@0.5 of the plan', run: runDir, checkpoint: 'best',
-    epochs: done.epochs, stopped: done.reason, evalImages, fpImages: fp.images, fpImagesPerSecond: fp.imagesPerSecond, rows, baseline, thesis: THESIS,
+    experiment: chosen.name,
+    selectedBy: 'best validation AP@0.5 of the plan',
+    run: runDir,
+    checkpoint: 'best',
+    epochs: done.epochs,
+    stopped: done.reason,
+    evalImages,
+    fpImages: fp.images,
+    fpImagesPerSecond: fp.imagesPerSecond,
+    rows,
+    baseline,
+    thesis: THESIS,
     differences: [
       `simulation: daqyolo's parametric TP simulation (${window} images), not LArSoft`,
       `network: ${s.variant} at width ${s.width} (the thesis: the full YOLOv3)`,
@@ -286,14 +405,33 @@ async function measureBaselineEndpoint(manifest: StudyManifest, out: string, h: 
   h.log(`[4/5] end point: the baseline trigger's FP rate over ${s.fpImages.toLocaleString('en')} background-only images`);
   const fp = await interruptibleStream(h, 'baseline fprate', s.fpImages, (control, onProgress) =>
     // The simulation threads do not change the stream (image i depends only on the seed and i).
-    measureBaselineFpRate({ data: manifest.data, images: s.fpImages, params, workers: Math.min(4, availableParallelism()), state: join(out, 'endpoint', 'baseline-fprate.json'), control, onProgress }));
+    measureBaselineFpRate({
+      data: manifest.data,
+      images: s.fpImages,
+      params,
+      workers: Math.min(4, availableParallelism()),
+      state: join(out, 'endpoint', 'baseline-fprate.json'),
+      control,
+      onProgress,
+    }),
+  );
   const rows: EndpointRow[] = [];
   let algorithm = '';
   for (const targetHz of ENDPOINT_RATES_HZ) {
     const t = baselineThresholdForRate(fp, targetHz);
-    if (t.threshold === null) { rows.push(unreachableRow(t)); continue; }
-    const b = await h.baseline({ data: manifest.data, split: 'eval', params: { ...params, minSumAdc: t.threshold }, background: 0, workers: 1,
-      match: ENDPOINT_RULES[0], otherRules: ENDPOINT_RULES.slice(1) });
+    if (t.threshold === null) {
+      rows.push(unreachableRow(t));
+      continue;
+    }
+    const b = await h.baseline({
+      data: manifest.data,
+      split: 'eval',
+      params: { ...params, minSumAdc: t.threshold },
+      background: 0,
+      workers: 1,
+      match: ENDPOINT_RULES[0],
+      otherRules: ENDPOINT_RULES.slice(1),
+    });
     algorithm = b.algorithm;
     rows.push(endpointRow(t, [b.trigger, ...(b.otherRules ?? [])]));
   }
@@ -302,8 +440,12 @@ async function measureBaselineEndpoint(manifest: StudyManifest, out: string, h: 
 
 /** A resumable background stream with a progress bar: Ctrl-C or SIGTERM stops it after its current
  *  batch (its state saved, so the same command resumes), a second signal exits at once. */
-async function interruptibleStream<T>(h: SeedPlanHooks<{ findings: unknown[] }>, what: string, images: number,
-  measure: (control: { stop: boolean }, onProgress: (done: number) => void) => Promise<T>): Promise<T> {
+async function interruptibleStream<T>(
+  h: SeedPlanHooks<{ findings: unknown[] }>,
+  what: string,
+  images: number,
+  measure: (control: { stop: boolean }, onProgress: (done: number) => void) => Promise<T>,
+): Promise<T> {
   const bar = h.progress(what, images);
   const control = { stop: false };
   const signals = h.onStop(control, `stopping ${what} after its current batch (its state is saved)`);

@@ -53,15 +53,39 @@ export interface SeedPlanSettings extends ExperimentSettings {
 export function seedPlanDefaults(quick: boolean): SeedPlanSettings {
   return quick
     ? {
-      quick, images: 1200, size: 256, variant: 'sparse-yolov3-tiny', width: 0.25, epochs: 6, warmupEpochs: 1, lowStats: 200,
-      seeds: [1, 2, 3], batches: [4, 8, 16], lrs: [1e-4, 3e-4, 1e-3], background: 500,
-      endpointEpochs: 12, endpointPatience: 3, fpImages: 20_000,
-    }
+        quick,
+        images: 1200,
+        size: 256,
+        variant: 'sparse-yolov3-tiny',
+        width: 0.25,
+        epochs: 6,
+        warmupEpochs: 1,
+        lowStats: 200,
+        seeds: [1, 2, 3],
+        batches: [4, 8, 16],
+        lrs: [1e-4, 3e-4, 1e-3],
+        background: 500,
+        endpointEpochs: 12,
+        endpointPatience: 3,
+        fpImages: 20_000,
+      }
     : {
-      quick, images: 30_000, size: 480, variant: 'yolov3', width: 0.25, epochs: 30, warmupEpochs: 3, lowStats: 500,
-      seeds: [1, 2, 3], batches: [4, 8, 16], lrs: [1e-4, 3e-4, 1e-3], background: 2000,
-      endpointEpochs: 100, endpointPatience: 5, fpImages: 1_000_000,
-    };
+        quick,
+        images: 30_000,
+        size: 480,
+        variant: 'yolov3',
+        width: 0.25,
+        epochs: 30,
+        warmupEpochs: 3,
+        lowStats: 500,
+        seeds: [1, 2, 3],
+        batches: [4, 8, 16],
+        lrs: [1e-4, 3e-4, 1e-3],
+        background: 2000,
+        endpointEpochs: 100,
+        endpointPatience: 5,
+        fpImages: 1_000_000,
+      };
 }
 
 /** The experiments, reference first: every row of {@link EXPERIMENTS} for these settings. */
@@ -75,7 +99,10 @@ export function seedSweep(s: SeedPlanSettings, data: string, runsOut: string, th
     out: runsOut,
     preset: 'seed',
     base: {
-      data, epochs: s.epochs, warmupEpochs: s.warmupEpochs, seed: s.seeds[0] ?? 1,
+      data,
+      epochs: s.epochs,
+      warmupEpochs: s.warmupEpochs,
+      seed: s.seeds[0] ?? 1,
       model: { variant: s.variant, width: s.width, size: s.size },
     },
     grid: {},
@@ -89,22 +116,44 @@ export function seedSweep(s: SeedPlanSettings, data: string, runsOut: string, th
 const count = z.number().int().min(0);
 /** What `study --plan seed` writes beside the runs, so that the findings know which run is which:
  * study-plan.json, checked when a plan resumes (`readStudyManifest`). */
-export const studyManifestSchema = z.object({
-  plan: z.literal('seed'),
-  settings: z.object({
-    quick: z.boolean(), images: count, size: z.number().int().positive(), variant: trainConfigSchema.shape.model.unwrap().shape.variant.unwrap(),
-    width: z.number().positive(), epochs: z.number().int().positive(), warmupEpochs: z.number().min(0), lowStats: count,
-    seeds: z.array(count).min(1), batches: z.array(z.number().int().positive()), lrs: z.array(z.number().positive()),
-    background: count, endpointEpochs: count, endpointPatience: count, fpImages: count,
-  }).strict(),
-  data: z.string().min(1),
-  sweepFile: z.string().min(1),
-  runsDir: z.string().min(1),
-  experiments: z.array(z.object({
-    name: z.string().min(1), group: z.enum(experimentGroups), description: z.string(), values: z.record(z.string(), z.unknown()),
-  }).strict()),
-  estimatedSeconds: z.record(z.string(), z.number()).optional(),
-}).strict();
+export const studyManifestSchema = z
+  .object({
+    plan: z.literal('seed'),
+    settings: z
+      .object({
+        quick: z.boolean(),
+        images: count,
+        size: z.number().int().positive(),
+        variant: trainConfigSchema.shape.model.unwrap().shape.variant.unwrap(),
+        width: z.number().positive(),
+        epochs: z.number().int().positive(),
+        warmupEpochs: z.number().min(0),
+        lowStats: count,
+        seeds: z.array(count).min(1),
+        batches: z.array(z.number().int().positive()),
+        lrs: z.array(z.number().positive()),
+        background: count,
+        endpointEpochs: count,
+        endpointPatience: count,
+        fpImages: count,
+      })
+      .strict(),
+    data: z.string().min(1),
+    sweepFile: z.string().min(1),
+    runsDir: z.string().min(1),
+    experiments: z.array(
+      z
+        .object({
+          name: z.string().min(1),
+          group: z.enum(experimentGroups),
+          description: z.string(),
+          values: z.record(z.string(), z.unknown()),
+        })
+        .strict(),
+    ),
+    estimatedSeconds: z.record(z.string(), z.number()).optional(),
+  })
+  .strict();
 
 /** A plan's study-plan.json, checked against {@link studyManifestSchema} and returned as written. */
 export function readStudyManifest(path: string): StudyManifest {
@@ -144,7 +193,7 @@ export function estimatePlan(s: SeedPlanSettings, experiments: readonly Experime
     const batch = typeof e.values.batch === 'number' ? e.values.batch : REFERENCE_BATCH;
     const steps = Math.floor(n / batch);
     const train = s.epochs * steps * batch * msPerImage;
-    const forward = (s.epochs * valImages + valImages + s.background) * msPerImage / 3;
+    const forward = ((s.epochs * valImages + valImages + s.background) * msPerImage) / 3;
     return { name: e.name, seconds: (train + forward) / 1000 + 10 };
   });
   return {
@@ -161,8 +210,12 @@ export function estimatePlan(s: SeedPlanSettings, experiments: readonly Experime
  * twice its estimate. `ratio` is the finished runs' measured seconds over their estimate;
  * `remainingSeconds` the other runs' estimate times that ratio, `parallel` at a time.
  */
-export function revisedEstimate(estimated: Record<string, number>, finished: readonly { name: string; seconds: number }[],
-  remaining: readonly string[], parallel: number): { ratio: number; remainingSeconds: number } | null {
+export function revisedEstimate(
+  estimated: Record<string, number>,
+  finished: readonly { name: string; seconds: number }[],
+  remaining: readonly string[],
+  parallel: number,
+): { ratio: number; remainingSeconds: number } | null {
   let measured = 0;
   let expected = 0;
   for (const f of finished) {
@@ -174,5 +227,5 @@ export function revisedEstimate(estimated: Record<string, number>, finished: rea
   if (expected === 0) return null;
   const ratio = measured / expected;
   const rest = remaining.reduce((a, name) => a + (estimated[name] ?? 0), 0);
-  return { ratio, remainingSeconds: rest * ratio / Math.max(1, parallel) };
+  return { ratio, remainingSeconds: (rest * ratio) / Math.max(1, parallel) };
 }

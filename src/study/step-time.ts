@@ -26,7 +26,10 @@ export function randomImages(o: { batch: number; size: number; seed: number; act
       let placed = 0;
       while (placed < o.active) {
         const p = b * plane + Math.floor(rng() * plane);
-        if (images[p] === 0) { images[p] = 1 + rng(); placed++; }
+        if (images[p] === 0) {
+          images[p] = 1 + rng();
+          placed++;
+        }
       }
     }
   }
@@ -46,20 +49,23 @@ export interface StepTimes {
 export function timeTrainSteps(model: YoloV3, images: Float32Array, o: { batch: number; size: number; steps: number; warmup: number }): StepTimes {
   const opt = new Adam(model.parameters(), { lr: 1e-4 });
   const x = tensor(images, { shape: [o.batch, 1, o.size, o.size] });
-  const step = (): number => tidy(() => {
-    opt.zeroGrad();
-    const ys = model.forward(x);
-    let loss = ys[0]!.square().sum();
-    for (const y of ys.slice(1)) loss = loss.add(y.square().sum());
-    loss.backward();
-    opt.step();
-    return loss.item();
-  });
+  const step = (): number =>
+    tidy(() => {
+      opt.zeroGrad();
+      const ys = model.forward(x);
+      let loss = ys[0]!.square().sum();
+      for (const y of ys.slice(1)) loss = loss.add(y.square().sum());
+      loss.backward();
+      opt.step();
+      return loss.item();
+    });
   for (let i = 0; i < o.warmup; i++) step();
-  const times: number[] = [], cpu: number[] = [];
+  const times: number[] = [],
+    cpu: number[] = [];
   let last = NaN;
   for (let i = 0; i < o.steps; i++) {
-    const t0 = performance.now(), c0 = process.cpuUsage();
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
     last = step();
     times.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
@@ -85,7 +91,12 @@ export function estimateStepMs(o: { variant: Variant; width: number; size: numbe
   try {
     model.train();
     const active = isSparse(o.variant) ? Math.min(ACTIVE_PER_IMAGE, o.size * o.size) : undefined;
-    const { times } = timeTrainSteps(model, randomImages({ batch: o.batch, size: o.size, seed: 0, active }), { batch: o.batch, size: o.size, steps: 2, warmup: 1 });
+    const { times } = timeTrainSteps(model, randomImages({ batch: o.batch, size: o.size, seed: 0, active }), {
+      batch: o.batch,
+      size: o.size,
+      steps: 2,
+      warmup: 1,
+    });
     // bench/train.ts's ms_per_step, rounded as it is.
     return Number((times.reduce((a, b) => a + b, 0) / times.length).toFixed(1));
   } finally {

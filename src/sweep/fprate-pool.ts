@@ -49,14 +49,19 @@ function shardProgress(o: FpPoolOptions): number {
       const state = JSON.parse(readFileSync(join(dir, f), 'utf8')) as FpState;
       // Only this split of this stream (the same --images and --batch); a child refuses any other.
       if (state.shard?.totalImages === o.images && state.shard.batch === o.batch) done += state.images;
-    } catch { /* being renamed into place */ }
+    } catch {
+      /* being renamed into place */
+    }
   }
   return done;
 }
 
 /** What a failed child said: its daqyolo error lines, else its last line that is not progress. */
 function childError(stderr: string): string {
-  const lines = stderr.split(/[\r\n]+/).map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split(/[\r\n]+/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errors = lines.filter((l) => l.startsWith('daqyolo: ')).map((l) => l.slice('daqyolo: '.length));
   if (errors.length) return errors.join(' | ');
   return lines.filter((l) => !/^[^:]*: \d+\/\d+\b/.test(l)).slice(-1)[0] ?? '(no message)';
@@ -74,16 +79,30 @@ export function defaultFpParallel(device: string, images: number, batch: number)
 
 /** Runs `parallel` shards of the stream as child processes and merges them; the merged table. */
 export type FpPoolResult =
-  | { stopped: false; result: FpResult; wallSeconds: number; imagesThisSession: number }
-  | { stopped: true; images: number; wallSeconds: number };
+  { stopped: false; result: FpResult; wallSeconds: number; imagesThisSession: number } | { stopped: true; images: number; wallSeconds: number };
 
 export async function measureFpRatePool(o: FpPoolOptions): Promise<FpPoolResult> {
   const n = o.parallel;
   if (!(Number.isInteger(n) && n >= 1)) throw new UserError(`--parallel ${n}: expected a whole number ≥ 1`);
-  const args = (i: number) => ['fprate', o.runDir, '--images', String(o.images), '--batch', String(o.batch), '--workers', '0', '--json',
-    '--shard', `${i}/${n}`, ...(o.checkpoint ? ['--checkpoint', o.checkpoint] : []), ...(o.seed !== undefined ? ['--seed', String(o.seed)] : []),
-    ...(o.data ? ['--data', o.data] : []), ...(o.device ? ['--device', o.device] : []), ...(o.trigger?.faces ? ['--faces', String(o.trigger.faces)] : []),
-    ...(o.saveEverySeconds !== undefined ? ['--save-every', String(o.saveEverySeconds)] : [])];
+  const args = (i: number) => [
+    'fprate',
+    o.runDir,
+    '--images',
+    String(o.images),
+    '--batch',
+    String(o.batch),
+    '--workers',
+    '0',
+    '--json',
+    '--shard',
+    `${i}/${n}`,
+    ...(o.checkpoint ? ['--checkpoint', o.checkpoint] : []),
+    ...(o.seed !== undefined ? ['--seed', String(o.seed)] : []),
+    ...(o.data ? ['--data', o.data] : []),
+    ...(o.device ? ['--device', o.device] : []),
+    ...(o.trigger?.faces ? ['--faces', String(o.trigger.faces)] : []),
+    ...(o.saveEverySeconds !== undefined ? ['--save-every', String(o.saveEverySeconds)] : []),
+  ];
   const before = shardProgress(o);
   const t0 = performance.now();
   const running = new Set<ChildProcess>();
@@ -92,36 +111,52 @@ export async function measureFpRatePool(o: FpPoolOptions): Promise<FpPoolResult>
   let forwarded = false;
   const timer = setInterval(() => {
     o.onProgress?.(shardProgress(o), o.images);
-    if (o.control?.stop && !forwarded) { forwarded = true; for (const c of running) c.kill('SIGINT'); }
+    if (o.control?.stop && !forwarded) {
+      forwarded = true;
+      for (const c of running) c.kill('SIGINT');
+    }
   }, 1000);
   try {
-    await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((done) => {
-      // One core each: one libtorch thread, the simulation on the same thread (--workers 0).
-      const child = spawn(process.execPath, [CLI, ...args(i)], { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, DAQYOLO_THREADS: '1', OMP_NUM_THREADS: '1' } });
-      running.add(child);
-      let err = '';
-      let partial = '';
-      child.stderr!.on('data', (d: Buffer) => {
-        err = (err + d.toString()).slice(-4000);
-        // A child's notes (a state not reused: other weights) are the pool's: said once for every shard.
-        const lines = (partial + d.toString()).split('\n');
-        partial = lines.pop()!;
-        for (const l of lines) {
-          const note = l.startsWith('note: ') ? l.replace(/shard\d+of(\d+)/g, 'shard*of$1') : null;
-          if (note && !notes.has(note)) { notes.add(note); console.error(note); }
-        }
-      });
-      child.on('close', (code, signal) => {
-        running.delete(child);
-        if (code !== 0 && !o.control?.stop && !forwarded) {
-          failures.push(`shard ${i}/${n} exited with ${code ?? signal}: ${childError(err)}`);
-          // The others stop too (saving their counts): the error is reported now, not at their end.
-          forwarded = true;
-          for (const c of running) c.kill('SIGINT');
-        }
-        done();
-      });
-    })));
+    await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) =>
+          new Promise<void>((done) => {
+            // One core each: one libtorch thread, the simulation on the same thread (--workers 0).
+            const child = spawn(process.execPath, [CLI, ...args(i)], {
+              detached: true,
+              stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+              env: { ...process.env, DAQYOLO_THREADS: '1', OMP_NUM_THREADS: '1' },
+            });
+            running.add(child);
+            let err = '';
+            let partial = '';
+            child.stderr!.on('data', (d: Buffer) => {
+              err = (err + d.toString()).slice(-4000);
+              // A child's notes (a state not reused: other weights) are the pool's: said once for every shard.
+              const lines = (partial + d.toString()).split('\n');
+              partial = lines.pop()!;
+              for (const l of lines) {
+                const note = l.startsWith('note: ') ? l.replace(/shard\d+of(\d+)/g, 'shard*of$1') : null;
+                if (note && !notes.has(note)) {
+                  notes.add(note);
+                  console.error(note);
+                }
+              }
+            });
+            child.on('close', (code, signal) => {
+              running.delete(child);
+              if (code !== 0 && !o.control?.stop && !forwarded) {
+                failures.push(`shard ${i}/${n} exited with ${code ?? signal}: ${childError(err)}`);
+                // The others stop too (saving their counts): the error is reported now, not at their end.
+                forwarded = true;
+                for (const c of running) c.kill('SIGINT');
+              }
+              done();
+            });
+          }),
+      ),
+    );
   } finally {
     clearInterval(timer);
   }

@@ -28,24 +28,30 @@ export function writePointConfig(plan: SweepPlan, p: SweepPoint): void {
 export function writePlan(plan: SweepPlan): void {
   for (const p of plan.points) writePointConfig(plan, p);
   writeJsonAtomic(join(plan.out, 'plan.json'), {
-    file: plan.file, points: plan.points.map((p) => ({ index: p.index, name: p.name, values: p.values, dir: p.dir, config: configPath(plan, p) })),
+    file: plan.file,
+    points: plan.points.map((p) => ({ index: p.index, name: p.name, values: p.values, dir: p.dir, config: configPath(plan, p) })),
   });
 }
 
 /** The train arguments (after `node bin/daqyolo.js`) for a point in a given state. */
 export function trainArgs(plan: SweepPlan, p: SweepPoint, state: RunState): string[] {
   return state === 'resume'
-    // --data: the sweep's dataset where it is now (a moved or copied sweep folder; train checks its digest).
-    ? ['train', '--resume', p.dir, '--epochs', String(p.config.epochs), '--data', p.config.data]
-    // --data and --out repeat the config's values: `train` asks for them as flags.
-    : ['train', '--config', configPath(plan, p), '--data', p.config.data, '--out', p.dir];
+    ? // --data: the sweep's dataset where it is now (a moved or copied sweep folder; train checks its digest).
+      ['train', '--resume', p.dir, '--epochs', String(p.config.epochs), '--data', p.config.data]
+    : // --data and --out repeat the config's values: `train` asks for them as flags.
+      ['train', '--config', configPath(plan, p), '--data', p.config.data, '--out', p.dir];
 }
 
-export interface PointResult { index: number; name: string; state: RunState; status: 'skipped' | 'finished' | 'failed' | 'interrupted'; code: number | null; seconds: number }
+export interface PointResult {
+  index: number;
+  name: string;
+  state: RunState;
+  status: 'skipped' | 'finished' | 'failed' | 'interrupted';
+  code: number | null;
+  seconds: number;
+}
 
-export type SweepEvent =
-  | { kind: 'start'; point: SweepPoint; state: RunState; args: string[] }
-  | { kind: 'end'; result: PointResult };
+export type SweepEvent = { kind: 'start'; point: SweepPoint; state: RunState; args: string[] } | { kind: 'end'; result: PointResult };
 
 export interface LocalOptions {
   parallel: number;
@@ -76,38 +82,50 @@ export async function runLocal(plan: SweepPlan, o: LocalOptions): Promise<PointR
     }
   }
   const running = new Set<ChildProcess>();
-  const forward = () => { for (const c of running) c.kill('SIGINT'); };
-  const start = (p: SweepPoint) => new Promise<void>((done) => {
-    const state = runState(p.dir);
-    if (state === 'restart') {
-      // Killed before its first checkpoint: nothing worth keeping, and train refuses a used folder.
-      rmSync(p.dir, { recursive: true, force: true });
-    }
-    const args = trainArgs(plan, p, state);
-    o.onEvent?.({ kind: 'start', point: p, state, args });
-    const log = createWriteStream(logPath(plan, p), { flags: 'a' });
-    log.write(`\n$ daqyolo ${args.join(' ')}\n`);
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-    running.add(child);
-    child.stdout!.pipe(log, { end: false });
-    child.stderr!.pipe(log, { end: false });
-    child.on('close', (code, signal) => {
-      running.delete(child);
-      log.end();
-      const finished = code === 0 && runState(p.dir) === 'done';
-      const r: PointResult = {
-        index: p.index, name: p.name, state, code: code ?? (signal ? 128 : null), seconds: (performance.now() - t0) / 1000,
-        status: finished ? 'finished' : o.control?.stop ? 'interrupted' : 'failed',
-      };
-      results.push(r);
-      o.onEvent?.({ kind: 'end', result: r });
-      done();
+  const forward = () => {
+    for (const c of running) c.kill('SIGINT');
+  };
+  const start = (p: SweepPoint) =>
+    new Promise<void>((done) => {
+      const state = runState(p.dir);
+      if (state === 'restart') {
+        // Killed before its first checkpoint: nothing worth keeping, and train refuses a used folder.
+        rmSync(p.dir, { recursive: true, force: true });
+      }
+      const args = trainArgs(plan, p, state);
+      o.onEvent?.({ kind: 'start', point: p, state, args });
+      const log = createWriteStream(logPath(plan, p), { flags: 'a' });
+      log.write(`\n$ daqyolo ${args.join(' ')}\n`);
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+      running.add(child);
+      child.stdout!.pipe(log, { end: false });
+      child.stderr!.pipe(log, { end: false });
+      child.on('close', (code, signal) => {
+        running.delete(child);
+        log.end();
+        const finished = code === 0 && runState(p.dir) === 'done';
+        const r: PointResult = {
+          index: p.index,
+          name: p.name,
+          state,
+          code: code ?? (signal ? 128 : null),
+          seconds: (performance.now() - t0) / 1000,
+          status: finished ? 'finished' : o.control?.stop ? 'interrupted' : 'failed',
+        };
+        results.push(r);
+        o.onEvent?.({ kind: 'end', result: r });
+        done();
+      });
     });
-  });
   if (o.control) {
     // Poll the flags so a stop request reaches every child once.
-    const timer = setInterval(() => { if (o.control!.stop && o.control!.forward) { forward(); clearInterval(timer); } }, 100);
+    const timer = setInterval(() => {
+      if (o.control!.stop && o.control!.forward) {
+        forward();
+        clearInterval(timer);
+      }
+    }, 100);
     timer.unref();
   }
   const workers = Array.from({ length: Math.max(1, Math.min(o.parallel, queue.length)) }, async () => {

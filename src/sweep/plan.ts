@@ -8,38 +8,43 @@ import { deepMerge, parseTrainConfig, presets, type TrainConfig } from '../confi
 import { setDotted } from '../util/merge.js';
 import { readJsonFile } from '../util/json-file.js';
 
-export const sweepSchema = z.object({
-  /** Folder that receives one run directory per point (relative paths: to the sweep file). */
-  out: z.string().min(1),
-  /** Preset applied under `base` (e.g. "seed"). */
-  preset: z.string().optional(),
-  /** Training config shared by every point (any key of `daqyolo train --config`); `data` is needed. */
-  base: z.record(z.string(), z.unknown()).default({}),
-  /** Dotted key → values; every combination is a point. */
-  grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
-  /**
-   * Explicit points (dotted key → value); combined with every grid point when both are given.
-   * The reserved key `@name` names a point's run directory instead of its values.
-   */
-  list: z.array(z.record(z.string(), z.unknown())).optional(),
-  /** Runs at once on this machine (`--parallel` overrides). */
-  parallel: z.number().int().positive().default(1),
-  /** libtorch threads shared by the parallel runs (0 = every core). */
-  threads: z.number().int().min(0).default(0),
-  slurm: z.object({
-    partition: z.string().optional(),
-    account: z.string().optional(),
-    time: z.string().optional(),
-    mem: z.string().optional(),
-    cpusPerTask: z.number().int().positive().default(4),
-    /** Extra `#SBATCH` options, e.g. "--gres=gpu:1". */
-    options: z.array(z.string()).default([]),
-    /** Shell lines run before the task, e.g. "module load nodejs". */
-    setup: z.array(z.string()).default([]),
-    /** The node executable on the cluster. */
-    node: z.string().default('node'),
-  }).strict().default({ cpusPerTask: 4, options: [], setup: [], node: 'node' }),
-}).strict();
+export const sweepSchema = z
+  .object({
+    /** Folder that receives one run directory per point (relative paths: to the sweep file). */
+    out: z.string().min(1),
+    /** Preset applied under `base` (e.g. "seed"). */
+    preset: z.string().optional(),
+    /** Training config shared by every point (any key of `daqyolo train --config`); `data` is needed. */
+    base: z.record(z.string(), z.unknown()).default({}),
+    /** Dotted key → values; every combination is a point. */
+    grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
+    /**
+     * Explicit points (dotted key → value); combined with every grid point when both are given.
+     * The reserved key `@name` names a point's run directory instead of its values.
+     */
+    list: z.array(z.record(z.string(), z.unknown())).optional(),
+    /** Runs at once on this machine (`--parallel` overrides). */
+    parallel: z.number().int().positive().default(1),
+    /** libtorch threads shared by the parallel runs (0 = every core). */
+    threads: z.number().int().min(0).default(0),
+    slurm: z
+      .object({
+        partition: z.string().optional(),
+        account: z.string().optional(),
+        time: z.string().optional(),
+        mem: z.string().optional(),
+        cpusPerTask: z.number().int().positive().default(4),
+        /** Extra `#SBATCH` options, e.g. "--gres=gpu:1". */
+        options: z.array(z.string()).default([]),
+        /** Shell lines run before the task, e.g. "module load nodejs". */
+        setup: z.array(z.string()).default([]),
+        /** The node executable on the cluster. */
+        node: z.string().default('node'),
+      })
+      .strict()
+      .default({ cpusPerTask: 4, options: [], setup: [], node: 'node' }),
+  })
+  .strict();
 
 export type SweepFile = z.infer<typeof sweepSchema>;
 
@@ -74,7 +79,12 @@ export function cartesian(grid: Record<string, unknown[]>): Record<string, unkno
 /** A value as it appears in a directory name: short, and only [A-Za-z0-9.+-]. */
 function nameValue(v: unknown): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
-  return s.replace(/[^A-Za-z0-9.+-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'x';
+  return (
+    s
+      .replace(/[^A-Za-z0-9.+-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'x'
+  );
 }
 
 /** Directory name of a point: key-value pairs joined by "_" (e.g. batch-8_optimizer.lr-0.001). */

@@ -41,11 +41,16 @@ function flattenInto(data: NestedArray, shape: number[], depth: number, out: num
 
 function typedFrom(values: ArrayLike<number>, dtype: DType): AnyTypedArray {
   switch (dtype) {
-    case 'float32': return Float32Array.from(values);
-    case 'float64': return Float64Array.from(values);
-    case 'int64': return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
-    case 'int32': return Int32Array.from(values);
-    default: return Uint8Array.from(values, (v) => (dtype === 'bool' ? (v ? 1 : 0) : v));
+    case 'float32':
+      return Float32Array.from(values);
+    case 'float64':
+      return Float64Array.from(values);
+    case 'int64':
+      return BigInt64Array.from(Array.from(values, (v) => BigInt(Math.trunc(v))));
+    case 'int32':
+      return Int32Array.from(values);
+    default:
+      return Uint8Array.from(values, (v) => (dtype === 'bool' ? (v ? 1 : 0) : v));
   }
 }
 
@@ -122,31 +127,60 @@ export function randperm(n: number): Tensor {
 }
 
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.cat(tensors.map((t) => t.handle), dim));
+  return wrap(
+    native.cat(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.stack(tensors.map((t) => t.handle), dim));
+  return wrap(
+    native.stack(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 /** Elementwise choice: a where cond is true, else b (broadcast; either may be a number). */
 export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor {
   return wrap(native.where(cond.handle, a instanceof Tensor ? a.handle : a, b instanceof Tensor ? b.handle : b));
 }
 export function meshgrid(tensors: Tensor[], indexing: 'ij' | 'xy' = 'ij'): Tensor[] {
-  return wrapAll(native.meshgrid(tensors.map((t) => t.handle), indexing));
+  return wrapAll(
+    native.meshgrid(
+      tensors.map((t) => t.handle),
+      indexing,
+    ),
+  );
 }
 
 // --- runtime ------------------------------------------------------------------------------------
 /** Seeds libtorch's default generator: rand/randn/randint and parameter initialisation. */
-export function manualSeed(seed: number): void { native.manualSeed(seed); }
+export function manualSeed(seed: number): void {
+  native.manualSeed(seed);
+}
 /** Intra-op threads for libtorch (the default is every core). */
-export function setNumThreads(n: number): void { native.setNumThreads(n); }
-export function getNumThreads(): number { return native.getNumThreads(); }
-export function cudaAvailable(): boolean { return native.cudaAvailable(); }
-export function cudaDeviceCount(): number { return native.cudaDeviceCount(); }
+export function setNumThreads(n: number): void {
+  native.setNumThreads(n);
+}
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+export function cudaAvailable(): boolean {
+  return native.cudaAvailable();
+}
+export function cudaDeviceCount(): number {
+  return native.cudaDeviceCount();
+}
 /** Number of tensor handles alive (not disposed); for memory tests. */
-export function liveTensors(): number { return native.liveTensors(); }
+export function liveTensors(): number {
+  return native.liveTensors();
+}
 /** libtorch's build and parallelism description (BLAS, oneDNN, OpenMP threads). */
-export function configInfo(): string { return native.configInfo(); }
+export function configInfo(): string {
+  return native.configInfo();
+}
 /**
  * The one check of a device name: 'auto', 'cpu', 'cuda' or 'cuda:N', and a CUDA device only when
  * this libtorch has it. A bad name is a one-line UserError (libtorch's own error is a stack).
@@ -157,7 +191,8 @@ export function checkDevice(name: string): string {
   if (m[1] === 'cuda') {
     const n = cudaAvailable() ? cudaDeviceCount() : 0;
     if (n === 0) throw new UserError(`device '${name}' asked for, but this libtorch build has no CUDA device (use --device cpu)`);
-    if (m[2] !== undefined && Number(m[2]) >= n) throw new UserError(`device '${name}' asked for, but this machine has ${n} CUDA device(s): cuda:0 to cuda:${n - 1}`);
+    if (m[2] !== undefined && Number(m[2]) >= n)
+      throw new UserError(`device '${name}' asked for, but this machine has ${n} CUDA device(s): cuda:0 to cuda:${n - 1}`);
   }
   return name;
 }

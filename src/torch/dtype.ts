@@ -27,22 +27,32 @@ export function dtypeOfArray(a: AnyTypedArray): DType {
 /** A typed-array view over raw bytes of the given dtype. */
 export function viewBytes(buf: ArrayBuffer, dtype: DType): AnyTypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(buf);
-    case 'float64': return new Float64Array(buf);
-    case 'int64': return new BigInt64Array(buf);
-    case 'int32': return new Int32Array(buf);
-    default: return new Uint8Array(buf);
+    case 'float32':
+      return new Float32Array(buf);
+    case 'float64':
+      return new Float64Array(buf);
+    case 'int64':
+      return new BigInt64Array(buf);
+    case 'int32':
+      return new Int32Array(buf);
+    default:
+      return new Uint8Array(buf);
   }
 }
 
 /** A fresh typed array of n elements for the dtype. */
 export function allocFor(dtype: DType, n: number): AnyTypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    case 'int64': return new BigInt64Array(n);
-    case 'int32': return new Int32Array(n);
-    default: return new Uint8Array(n);
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'int64':
+      return new BigInt64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    default:
+      return new Uint8Array(n);
   }
 }
 

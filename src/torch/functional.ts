@@ -5,7 +5,12 @@ import { Tensor, wrap } from './tensor.js';
 export type Reduction = 'mean' | 'sum' | 'none';
 type Pair = number | [number, number];
 
-export interface Conv2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; groups?: number }
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+}
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o: Conv2dOptions = {}): Tensor {
   return wrap(native.conv2d(x.handle, weight.handle, bias?.handle ?? null, o.stride ?? 1, o.padding ?? 0, o.dilation ?? 1, o.groups ?? 1));
 }
@@ -19,8 +24,18 @@ export interface BatchNormOptions {
 }
 /** Batch normalisation; in training mode the running statistics are updated in place. */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, o: BatchNormOptions = {}): Tensor {
-  return wrap(native.batchNorm(x.handle, o.weight?.handle ?? null, o.bias?.handle ?? null, runningMean?.handle ?? null,
-    runningVar?.handle ?? null, o.training ?? false, o.momentum ?? 0.1, o.eps ?? 1e-5));
+  return wrap(
+    native.batchNorm(
+      x.handle,
+      o.weight?.handle ?? null,
+      o.bias?.handle ?? null,
+      runningMean?.handle ?? null,
+      runningVar?.handle ?? null,
+      o.training ?? false,
+      o.momentum ?? 0.1,
+      o.eps ?? 1e-5,
+    ),
+  );
 }
 export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => wrap(native.leakyRelu(x.handle, negativeSlope));
 export const relu = (x: Tensor): Tensor => x.relu();
@@ -32,7 +47,12 @@ export function maxPool2d(x: Tensor, kernelSize: Pair, o: { stride?: Pair; paddi
   return wrap(native.maxPool2d(x.handle, kernelSize, o.stride ?? null, o.padding ?? 0, o.dilation ?? 1, o.ceilMode ?? false));
 }
 
-export interface InterpolateOptions { size?: Pair; scaleFactor?: number; mode?: 'nearest' | 'bilinear'; alignCorners?: boolean }
+export interface InterpolateOptions {
+  size?: Pair;
+  scaleFactor?: number;
+  mode?: 'nearest' | 'bilinear';
+  alignCorners?: boolean;
+}
 export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
   if (o.size === undefined && o.scaleFactor === undefined) throw new Error('interpolate: give size or scaleFactor');
   return wrap(native.interpolate(x.handle, o.size ?? null, o.scaleFactor ?? null, o.mode ?? 'nearest', o.alignCorners ?? false));

@@ -7,4 +7,16 @@ export * as functional from './functional.js';
 export { Adam, SGD, type Optimizer, type AdamOptions, type SGDOptions, type ParamState } from './optim.js';
 export { saveSafetensors, loadSafetensors, readSafetensorsMetadata, encodeSafetensors, decodeSafetensors, type SafetensorsContent } from './safetensors.js';
 export type { DType, Device } from './dtype.js';
-export { SparseTensor, SparseGrid, Rulebook, sparsify, densify, sparseConv, sparseBnLeaky, sparseMaxPool, sparseUpsample, type RulebookGeometry, type SparseConvAlgorithm } from './sparse.js';
+export {
+  SparseTensor,
+  SparseGrid,
+  Rulebook,
+  sparsify,
+  densify,
+  sparseConv,
+  sparseBnLeaky,
+  sparseMaxPool,
+  sparseUpsample,
+  type RulebookGeometry,
+  type SparseConvAlgorithm,
+} from './sparse.js';

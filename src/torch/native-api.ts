@@ -10,11 +10,17 @@
 import type { DType } from './dtype.js';
 
 /** An opaque handle to one libtorch tensor reference, owned by a {@link Tensor}; `free` drops it. */
-export interface Handle { readonly __brand?: 'TensorHandle' }
+export interface Handle {
+  readonly __brand?: 'TensorHandle';
+}
 /** An opaque handle to a libtorch optimiser; `optimFree` drops it. */
-export interface OptimHandle { readonly __brand?: 'Optimizer' }
+export interface OptimHandle {
+  readonly __brand?: 'Optimizer';
+}
 /** An opaque handle to a c10d process group; `distShutdown` drops it. */
-export interface GroupHandle { readonly __brand?: 'ProcessGroup' }
+export interface GroupHandle {
+  readonly __brand?: 'ProcessGroup';
+}
 
 /** dtype names the addon takes ('float32', 'int64' …: src/torch/dtype.ts `DType`; C++ checks the name). */
 type DTypeName = string;
@@ -23,22 +29,47 @@ type DeviceName = string | undefined;
 /** A number or a boolean becomes a libtorch Scalar. */
 type Scalar = number | boolean;
 type Pair = number | [number, number];
-type Reduction = string;  // 'mean' | 'sum' | 'none', checked in C++
-type MemoryFormat = string;  // 'contiguous' | 'channels_last'
+type Reduction = string; // 'mean' | 'sum' | 'none', checked in C++
+type MemoryFormat = string; // 'contiguous' | 'channels_last'
 
-export interface AdamNativeOptions { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; amsgrad: boolean }
-export interface SgdNativeOptions { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean }
+export interface AdamNativeOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  amsgrad: boolean;
+}
+export interface SgdNativeOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
 /** One parameter's optimiser state as the addon reads and writes it (tensor copies). */
 export type NativeParamState = { step?: number; expAvg?: Handle; expAvgSq?: Handle; maxExpAvgSq?: Handle; momentumBuffer?: Handle } | null;
-export type DistInitOptions = { rank: number; worldSize: number; timeoutMs: number; backend: 'gloo' | 'nccl'; ifname: string } &
-  ({ store: 'tcp'; host: string; port: number } | { store: 'file'; path: string });
+export type DistInitOptions = { rank: number; worldSize: number; timeoutMs: number; backend: 'gloo' | 'nccl'; ifname: string } & (
+  { store: 'tcp'; host: string; port: number } | { store: 'file'; path: string }
+);
 export interface CpuAllocatorStats {
-  enabled: boolean; liveBytes: number; peakLiveBytes: number; cachedBytes: number; mappedBytes: number; hits: number; misses: number;
+  enabled: boolean;
+  liveBytes: number;
+  peakLiveBytes: number;
+  cachedBytes: number;
+  mappedBytes: number;
+  hits: number;
+  misses: number;
 }
 
 /** One declared function: its arity at run time, its signature for the compiler. */
-export interface NativeFn<A extends unknown[], R> { readonly arity: number; readonly signature?: (...args: A) => R }
-function fn<A extends unknown[], R>(arity: A['length']): NativeFn<A, R> { return { arity }; }
+export interface NativeFn<A extends unknown[], R> {
+  readonly arity: number;
+  readonly signature?: (...args: A) => R;
+}
+function fn<A extends unknown[], R>(arity: A['length']): NativeFn<A, R> {
+  return { arity };
+}
 
 export const NATIVE_API = {
   // --- tensor.cc: lifetime, creation, information, runtime settings
@@ -118,8 +149,19 @@ export const NATIVE_API = {
 
   // --- nn.cc: nn.functional
   conv2d: fn<[x: Handle, weight: Handle, bias: Handle | null, stride: Pair, padding: Pair, dilation: Pair, groups: number], Handle>(7),
-  batchNorm: fn<[x: Handle, weight: Handle | null, bias: Handle | null, runningMean: Handle | null, runningVar: Handle | null,
-    training: boolean, momentum: number, eps: number], Handle>(8),
+  batchNorm: fn<
+    [
+      x: Handle,
+      weight: Handle | null,
+      bias: Handle | null,
+      runningMean: Handle | null,
+      runningVar: Handle | null,
+      training: boolean,
+      momentum: number,
+      eps: number,
+    ],
+    Handle
+  >(8),
   leakyRelu: fn<[x: Handle, negativeSlope: number], Handle>(2),
   maxPool2d: fn<[x: Handle, kernel: Pair, stride: Pair | null, padding: Pair, dilation: Pair, ceilMode: boolean], Handle>(6),
   interpolate: fn<[x: Handle, size: Pair | null, scaleFactor: number | null, mode: string, alignCorners: boolean], Handle>(5),
@@ -171,17 +213,57 @@ export const NATIVE_API = {
   distStoreSet: fn<[pg: GroupHandle, key: string, value: string], void>(3),
   distStoreGet: fn<[pg: GroupHandle, key: string], string>(2),
   distStoreCheck: fn<[pg: GroupHandle, keys: string[]], boolean>(2),
-  distSyncBatchNorm: fn<[pg: GroupHandle, x: Handle, weight: Handle | null, bias: Handle | null, runningMean: Handle, runningVar: Handle,
-    training: boolean, momentum: number, eps: number], Handle>(9),
+  distSyncBatchNorm: fn<
+    [
+      pg: GroupHandle,
+      x: Handle,
+      weight: Handle | null,
+      bias: Handle | null,
+      runningMean: Handle,
+      runningVar: Handle,
+      training: boolean,
+      momentum: number,
+      eps: number,
+    ],
+    Handle
+  >(9),
   distNcclAvailable: fn<[], boolean>(0),
 
   // --- sparse.cc: rulebooks and sparse convolutions
-  sparseRulebook: fn<[coords: Handle, batch: number, inH: number, inW: number, outH: number, outW: number, kh: number, kw: number,
-    stride: number, padTop: number, padLeft: number, submanifold: boolean], [outCoords: Handle, neighbours: Handle]>(12),
+  sparseRulebook: fn<
+    [
+      coords: Handle,
+      batch: number,
+      inH: number,
+      inW: number,
+      outH: number,
+      outW: number,
+      kh: number,
+      kw: number,
+      stride: number,
+      padTop: number,
+      padLeft: number,
+      submanifold: boolean,
+    ],
+    [outCoords: Handle, neighbours: Handle]
+  >(12),
   sparseRulebookPairs: fn<[neighbours: Handle, n: number], Handle[]>(2),
   sparseConv: fn<[features: Handle, neighbours: Handle, weight: Handle, bias: Handle | null, identity: boolean], Handle>(5),
   sparseConvOffsets: fn<[features: Handle, pairs: Handle[], m: number, weight: Handle, bias: Handle | null], Handle>(5),
-  sparseBnLeaky: fn<[features: Handle, weight: Handle, bias: Handle, runningMean: Handle, runningVar: Handle, training: boolean, momentum: number, eps: number, negativeSlope: number], Handle>(9),
+  sparseBnLeaky: fn<
+    [
+      features: Handle,
+      weight: Handle,
+      bias: Handle,
+      runningMean: Handle,
+      runningVar: Handle,
+      training: boolean,
+      momentum: number,
+      eps: number,
+      negativeSlope: number,
+    ],
+    Handle
+  >(9),
   sparseMaxPool: fn<[features: Handle, neighbours: Handle], Handle>(2),
   sparseDensify: fn<[features: Handle, coords: Handle, batch: number, h: number, w: number, fill: number], Handle>(6),
   sparseSparsify: fn<[dense: Handle, coords: Handle], Handle>(2),

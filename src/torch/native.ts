@@ -19,7 +19,9 @@ function load(): Native {
   // other sources (a function added, renamed or removed on one side only) stops here by name.
   const wrong = addonMismatches(addon);
   if (wrong.length > 0) {
-    throw new Error(`the libtorch addon (${path}) does not match src/torch/native-api.ts (rebuild with \`node scripts/setup.mjs\`, or declare the function): ${wrong.join('; ')}`);
+    throw new Error(
+      `the libtorch addon (${path}) does not match src/torch/native-api.ts (rebuild with \`node scripts/setup.mjs\`, or declare the function): ${wrong.join('; ')}`,
+    );
   }
   return addon as unknown as Native;
 }

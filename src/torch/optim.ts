@@ -21,13 +21,21 @@ abstract class Optimizer {
     this.h = h;
   }
   /** Clears every parameter's gradient (set to none). */
-  zeroGrad(): void { this.checkBound(); native.optimZeroGrad(this.h); }
+  zeroGrad(): void {
+    this.checkBound();
+    native.optimZeroGrad(this.h);
+  }
   /**
    * Frees the optimiser and its state (Adam: two tensors per parameter) now rather than when the
    * garbage collector finds it; the parameters stay the caller's. Any later call throws.
    */
-  dispose(): void { native.optimFree(this.h); }
-  step(): void { this.checkBound(); native.optimStep(this.h); }
+  dispose(): void {
+    native.optimFree(this.h);
+  }
+  step(): void {
+    this.checkBound();
+    native.optimStep(this.h);
+  }
   /**
    * The optimiser holds the tensors it was given. Module.to() and toChannelsLast() replace a
    * module's tensors (and dispose the old ones), so stepping on would update tensors the model no
@@ -36,11 +44,17 @@ abstract class Optimizer {
   private checkBound(): void {
     const k = this.params.findIndex((p) => p.isDisposed);
     if (k >= 0) {
-      throw new Error(`optimiser: parameter ${k} of ${this.params.length} was replaced after the optimiser was created (Module.to() or toChannelsLast()); create the optimiser after moving the model`);
+      throw new Error(
+        `optimiser: parameter ${k} of ${this.params.length} was replaced after the optimiser was created (Module.to() or toChannelsLast()); create the optimiser after moving the model`,
+      );
     }
   }
-  get lr(): number { return native.optimGetLr(this.h); }
-  set lr(v: number) { native.optimSetLr(this.h, v); }
+  get lr(): number {
+    return native.optimGetLr(this.h);
+  }
+  set lr(v: number) {
+    native.optimSetLr(this.h, v);
+  }
   /** Per-parameter state in parameter order; null where a parameter has no state yet. */
   getState(): (ParamState | null)[] {
     const raw = native.optimGetState(this.h);
@@ -58,23 +72,49 @@ abstract class Optimizer {
     if (state.length !== this.params.length) {
       throw new Error(`optimiser state has ${state.length} entries, the optimiser has ${this.params.length} parameters`);
     }
-    native.optimSetState(this.h, state.map((s) => s === null ? null : Object.fromEntries(
-      Object.entries(s).map(([k, v]) => [k, v instanceof Tensor ? v.handle : v]))));
+    native.optimSetState(
+      this.h,
+      state.map((s) => (s === null ? null : Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v instanceof Tensor ? v.handle : v])))),
+    );
   }
 }
 
-export interface AdamOptions { lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number; amsgrad?: boolean }
+export interface AdamOptions {
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  amsgrad?: boolean;
+}
 export class Adam extends Optimizer {
   constructor(params: Tensor[], o: AdamOptions = {}) {
     const [beta1, beta2] = o.betas ?? [0.9, 0.999];
-    super(params, native.adam(params.map((p) => p.handle), { lr: o.lr ?? 1e-3, beta1, beta2, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0, amsgrad: o.amsgrad ?? false }));
+    super(
+      params,
+      native.adam(
+        params.map((p) => p.handle),
+        { lr: o.lr ?? 1e-3, beta1, beta2, eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? 0, amsgrad: o.amsgrad ?? false },
+      ),
+    );
   }
 }
 
-export interface SGDOptions { lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean }
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
 export class SGD extends Optimizer {
   constructor(params: Tensor[], o: SGDOptions) {
-    super(params, native.sgd(params.map((p) => p.handle), { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...o }));
+    super(
+      params,
+      native.sgd(
+        params.map((p) => p.handle),
+        { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...o },
+      ),
+    );
   }
 }
 export type { Optimizer };

@@ -73,8 +73,16 @@ export function decodeSafetensors(buf: Uint8Array, source = 'safetensors data'):
     // Copy into an aligned buffer (typed arrays need element alignment).
     const bytes = new Uint8Array(end - start);
     bytes.set(b.subarray(base + start, base + end));
-    const arr = dtype === 'float32' ? new Float32Array(bytes.buffer) : dtype === 'float64' ? new Float64Array(bytes.buffer)
-      : dtype === 'int64' ? new BigInt64Array(bytes.buffer) : dtype === 'int32' ? new Int32Array(bytes.buffer) : bytes;
+    const arr =
+      dtype === 'float32'
+        ? new Float32Array(bytes.buffer)
+        : dtype === 'float64'
+          ? new Float64Array(bytes.buffer)
+          : dtype === 'int64'
+            ? new BigInt64Array(bytes.buffer)
+            : dtype === 'int32'
+              ? new Int32Array(bytes.buffer)
+              : bytes;
     tensors.set(name, tensor(arr, { shape: e.shape, dtype }));
   }
   return { tensors, metadata };

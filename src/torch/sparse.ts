@@ -28,12 +28,17 @@ export class Rulebook {
   #pairs: Tensor[] | null = null;
   // Rulebooks are built on the CPU; a copy per other device (CUDA) is made once, on first use.
   #onDevice = new Map<string, { neighbours: Tensor; pairs: Tensor[] | null }>();
-  constructor(readonly input: SparseGrid, readonly output: SparseGrid, readonly neighbours: Tensor, readonly geometry: RulebookGeometry) {}
+  constructor(
+    readonly input: SparseGrid,
+    readonly output: SparseGrid,
+    readonly neighbours: Tensor,
+    readonly geometry: RulebookGeometry,
+  ) {}
   /** The neighbour table on the features' device. */
   neighboursOn(device: string): Tensor {
     if (device === this.neighbours.device) return this.neighbours;
     let d = this.#onDevice.get(device);
-    if (!d) this.#onDevice.set(device, d = { neighbours: this.neighbours.to(device), pairs: null });
+    if (!d) this.#onDevice.set(device, (d = { neighbours: this.neighbours.to(device), pairs: null }));
     return d.neighbours;
   }
   /** pairs() on the features' device. */
@@ -63,8 +68,14 @@ export class SparseGrid {
   #rulebooks = new Map<string, Rulebook>();
   #lookup: Tensor | null = null;
   /** coords: int64 [N, 3] (image, y, x), unique sites inside batch × height × width. */
-  constructor(readonly coords: Tensor, readonly batch: number, readonly height: number, readonly width: number) {
-    if (coords.dtype !== 'int64' || coords.ndim !== 2 || coords.size(1) !== 3) throw new Error(`sparse grid: coords must be int64 [N, 3], got ${coords.dtype} [${coords.shape}]`);
+  constructor(
+    readonly coords: Tensor,
+    readonly batch: number,
+    readonly height: number,
+    readonly width: number,
+  ) {
+    if (coords.dtype !== 'int64' || coords.ndim !== 2 || coords.size(1) !== 3)
+      throw new Error(`sparse grid: coords must be int64 [N, 3], got ${coords.dtype} [${coords.shape}]`);
   }
   /** Number of active sites. */
   get size(): number {
@@ -89,7 +100,20 @@ export class SparseGrid {
         this.#rulebooks.set(key, rb);
         return rb;
       }
-      const [outCoords, nbr] = native.sparseRulebook(this.coords.handle, this.batch, this.height, this.width, outH, outW, kh, kw, g.stride, pt, pl, g.submanifold);
+      const [outCoords, nbr] = native.sparseRulebook(
+        this.coords.handle,
+        this.batch,
+        this.height,
+        this.width,
+        outH,
+        outW,
+        kh,
+        kw,
+        g.stride,
+        pt,
+        pl,
+        g.submanifold,
+      );
       let output: SparseGrid = this;
       if (g.submanifold) native.free(outCoords);
       else output = new SparseGrid(wrap(outCoords), this.batch, outH, outW);
@@ -136,12 +160,19 @@ export class SparseGrid {
 
 /** Features [N, C] on the sites of a grid. */
 export class SparseTensor {
-  constructor(readonly features: Tensor, readonly grid: SparseGrid) {
+  constructor(
+    readonly features: Tensor,
+    readonly grid: SparseGrid,
+  ) {
     if (features.ndim !== 2 || features.size(0) !== grid.size) throw new Error(`sparse tensor: features [${features.shape}] do not fit ${grid.size} sites`);
   }
-  get channels(): number { return this.features.size(1); }
+  get channels(): number {
+    return this.features.size(1);
+  }
   /** Same sites, new features. */
-  withFeatures(f: Tensor): SparseTensor { return new SparseTensor(f, this.grid); }
+  withFeatures(f: Tensor): SparseTensor {
+    return new SparseTensor(f, this.grid);
+  }
 
   /** The active pixels (any non-zero channel) of dense images [B, C, H, W]. */
   static fromDense(x: Tensor): SparseTensor {
@@ -173,7 +204,9 @@ export class SparseTensor {
     // Sites in (image, y, x) order, as sparseActiveSites gives them.
     const perm = order.map((_, i) => i).sort((a, b) => order[a]! - order[b]!);
     const rank = new Int32Array(order.length);
-    perm.forEach((old, pos) => { rank[old] = pos; });
+    perm.forEach((old, pos) => {
+      rank[old] = pos;
+    });
     const feats = new Float32Array(order.length * channels);
     pixels.forEach((list, b) => {
       const v = values[b]!;
@@ -183,10 +216,19 @@ export class SparseTensor {
       }
     });
     const coordData = new BigInt64Array(order.length * 3);
-    perm.forEach((old, pos) => { const [b, y, x] = rows[old]!; coordData[3 * pos] = BigInt(b); coordData[3 * pos + 1] = BigInt(y); coordData[3 * pos + 2] = BigInt(x); });
+    perm.forEach((old, pos) => {
+      const [b, y, x] = rows[old]!;
+      coordData[3 * pos] = BigInt(b);
+      coordData[3 * pos + 1] = BigInt(y);
+      coordData[3 * pos + 2] = BigInt(x);
+    });
     const grid = new SparseGrid(tensor(coordData, { shape: [order.length, 3], dtype: 'int64' }), pixels.length, height, width);
     let f = tensor(feats, { shape: [order.length, channels] });
-    if (device !== 'cpu') { const moved = f.to(device); f.dispose(); f = moved; }
+    if (device !== 'cpu') {
+      const moved = f.to(device);
+      f.dispose();
+      f = moved;
+    }
     return new SparseTensor(f, grid);
   }
 
@@ -197,8 +239,14 @@ export class SparseTensor {
    * images densified, without making them. Pixels whose channels are all zero are not sites (a
    * dense image cannot tell them from empty ones). `index` only names an image in errors.
    */
-  static fromSortedPixels(images: { pixels: ArrayLike<number>; values: ArrayLike<number>; index?: number }[], channels: number, height: number, width: number,
-    scale = 1, device = 'cpu'): SparseTensor {
+  static fromSortedPixels(
+    images: { pixels: ArrayLike<number>; values: ArrayLike<number>; index?: number }[],
+    channels: number,
+    height: number,
+    width: number,
+    scale = 1,
+    device = 'cpu',
+  ): SparseTensor {
     const C = channels;
     let n = 0;
     for (const im of images) n += im.pixels.length;
@@ -207,16 +255,20 @@ export class SparseTensor {
     let r = 0;
     images.forEach((im, b) => {
       const name = im.index ?? b;
-      if (im.values.length !== im.pixels.length * C) throw new Error(`sparse input: image ${name} has ${im.values.length} values for ${im.pixels.length} pixels × ${C} channels`);
+      if (im.values.length !== im.pixels.length * C)
+        throw new Error(`sparse input: image ${name} has ${im.values.length} values for ${im.pixels.length} pixels × ${C} channels`);
       let prev = -1;
       for (let i = 0; i < im.pixels.length; i++) {
         const p = im.pixels[i]!;
-        if (!(p > prev && p < height * width && Number.isInteger(p))) throw new Error(`sparse input: image ${name} pixel ${i} = ${p} is not ascending inside ${height}×${width}`);
+        if (!(p > prev && p < height * width && Number.isInteger(p)))
+          throw new Error(`sparse input: image ${name} pixel ${i} = ${p} is not ascending inside ${height}×${width}`);
         prev = p;
         let any = false;
         for (let c = 0; c < C; c++) if ((feats[r * C + c] = im.values[i * C + c]!) !== 0) any = true;
         if (!any) continue;
-        coords[3 * r] = b; coords[3 * r + 1] = Math.floor(p / width); coords[3 * r + 2] = p % width;
+        coords[3 * r] = b;
+        coords[3 * r + 1] = Math.floor(p / width);
+        coords[3 * r + 2] = p % width;
         r++;
       }
     });
@@ -233,10 +285,16 @@ export class SparseTensor {
   dense(fill = 0): Tensor {
     return densify(this.features, this.grid, fill);
   }
-  get isDisposed(): boolean { return this.features.isDisposed; }
+  get isDisposed(): boolean {
+    return this.features.isDisposed;
+  }
   /** Frees the features (the grid is shared with other tensors and goes with its scope). */
-  dispose(): void { this.features.dispose(); }
-  disposables(): Tensor[] { return [this.features, ...this.grid.disposables()]; }
+  dispose(): void {
+    this.features.dispose();
+  }
+  disposables(): Tensor[] {
+    return [this.features, ...this.grid.disposables()];
+  }
 }
 
 /** Features of `grid`'s sites read from dense [B, C, H, W] maps. */
@@ -256,7 +314,15 @@ export type SparseConvAlgorithm = 'gather' | 'offsets';
  */
 export function sparseConv(features: Tensor, rb: Rulebook, weight: Tensor, bias: Tensor | null = null, algorithm: SparseConvAlgorithm = 'gather'): Tensor {
   if (algorithm === 'offsets' && !rb.identity) {
-    return wrap(native.sparseConvOffsets(features.handle, rb.pairsOn(features.device).map((t) => t.handle), rb.output.size, weight.handle, bias?.handle ?? null));
+    return wrap(
+      native.sparseConvOffsets(
+        features.handle,
+        rb.pairsOn(features.device).map((t) => t.handle),
+        rb.output.size,
+        weight.handle,
+        bias?.handle ?? null,
+      ),
+    );
   }
   return wrap(native.sparseConv(features.handle, rb.neighboursOn(features.device).handle, weight.handle, bias?.handle ?? null, rb.identity));
 }
@@ -265,10 +331,25 @@ export function sparseConv(features: Tensor, rb: Rulebook, weight: Tensor, bias:
  * running ones in place as PyTorch does; running ones otherwise or with fewer than 2 rows), then
  * leaky ReLU: one native kernel each way on float32 CPU tensors (ATen's ops elsewhere).
  */
-export function sparseBnLeaky(features: Tensor, bn: { weight: Tensor; bias: Tensor; runningMean: Tensor; runningVar: Tensor; momentum: number; eps: number },
-  training: boolean, negativeSlope: number): Tensor {
-  return wrap(native.sparseBnLeaky(features.handle, bn.weight.handle, bn.bias.handle, bn.runningMean.handle, bn.runningVar.handle,
-    training, bn.momentum, bn.eps, negativeSlope));
+export function sparseBnLeaky(
+  features: Tensor,
+  bn: { weight: Tensor; bias: Tensor; runningMean: Tensor; runningVar: Tensor; momentum: number; eps: number },
+  training: boolean,
+  negativeSlope: number,
+): Tensor {
+  return wrap(
+    native.sparseBnLeaky(
+      features.handle,
+      bn.weight.handle,
+      bn.bias.handle,
+      bn.runningMean.handle,
+      bn.runningVar.handle,
+      training,
+      bn.momentum,
+      bn.eps,
+      negativeSlope,
+    ),
+  );
 }
 /** Maximum over the active inputs of each window. */
 export function sparseMaxPool(features: Tensor, rb: Rulebook): Tensor {
@@ -277,7 +358,8 @@ export function sparseMaxPool(features: Tensor, rb: Rulebook): Tensor {
 /** Nearest-neighbour upsampling onto the sites of `fine`, read from the coarse tensor. */
 export function sparseUpsample(x: SparseTensor, fine: SparseGrid, factor: number): SparseTensor {
   const rows = fine.parentRows(x.grid, factor);
-  if (rows.size(0) > 0 && rows.min().item() < 0) throw new Error(`sparse upsample: a ${fine.height}×${fine.width} site has no parent in the ${x.grid.height}×${x.grid.width} grid`);
+  if (rows.size(0) > 0 && rows.min().item() < 0)
+    throw new Error(`sparse upsample: a ${fine.height}×${fine.width} site has no parent in the ${x.grid.height}×${x.grid.width} grid`);
   const f = x.features.indexSelect(0, rows.to(x.features.device));
   return new SparseTensor(f, fine);
 }

@@ -25,15 +25,25 @@ export interface DataParallelOptions {
 }
 
 export class DataParallel {
-  constructor(readonly group: ProcessGroup, readonly options: DataParallelOptions = {}) {}
-  get rank(): number { return this.group.rank; }
-  get world(): number { return this.group.worldSize; }
+  constructor(
+    readonly group: ProcessGroup,
+    readonly options: DataParallelOptions = {},
+  ) {}
+  get rank(): number {
+    return this.group.rank;
+  }
+  get world(): number {
+    return this.group.worldSize;
+  }
   /** Rank 0 alone writes the run directory. */
-  get isLeader(): boolean { return this.group.rank === 0; }
+  get isLeader(): boolean {
+    return this.group.rank === 0;
+  }
 
   /** The global batch size must split evenly over the ranks. */
   checkBatch(batch: number): void {
-    if (batch % this.world !== 0) throw new UserError(`batch ${batch} does not split over ${this.world} ranks (batch is the global batch: give a multiple of ${this.world})`);
+    if (batch % this.world !== 0)
+      throw new UserError(`batch ${batch} does not split over ${this.world} ranks (batch is the global batch: give a multiple of ${this.world})`);
   }
 
   /** This rank's share of one global batch: positions i with i mod W = rank (DistributedSampler). */
@@ -47,8 +57,8 @@ export class DataParallel {
     if (this.options.syncBatchNorm) {
       for (const [, m] of model.namedModules()) {
         if (m instanceof BatchNorm2d) {
-          m.normalize = (x, bn) => this.group.syncBatchNorm(x, bn.weight, bn.bias, bn.runningMean, bn.runningVar,
-            { training: bn.training, momentum: bn.momentum, eps: bn.eps });
+          m.normalize = (x, bn) =>
+            this.group.syncBatchNorm(x, bn.weight, bn.bias, bn.runningMean, bn.runningVar, { training: bn.training, momentum: bn.momentum, eps: bn.eps });
         }
       }
     }
@@ -80,8 +90,10 @@ export class DataParallel {
       for (let i = 0; i < n; i++) for (let r = 0; r < parts.length; r++) if (i < parts[r]!.length) out.push(parts[r]![i]!);
       return out;
     };
-    const scales = values.scales.map((s, si) => Object.fromEntries(Object.keys(s).map((k) =>
-      [k, interleave((v) => (v.scales[si] as Record<string, number[]>)[k]!)])) as LossValues['scales'][number]);
+    const scales = values.scales.map(
+      (s, si) =>
+        Object.fromEntries(Object.keys(s).map((k) => [k, interleave((v) => (v.scales[si] as Record<string, number[]>)[k]!)])) as LossValues['scales'][number],
+    );
     return { values: { objective: values.objective, warm: values.warm, scales }, collisions: all.reduce((a, p) => a + p.collisions, 0) };
   }
 
@@ -112,6 +124,10 @@ export class DataParallel {
 
   /** Every rank's per-batch results, in the single process's batch order. */
   gatherBatches<T>(mine: { batch: number; result: T }[]): T[] {
-    return this.group.allGatherJson(mine).flat().sort((a, b) => a.batch - b.batch).map((x) => x.result);
+    return this.group
+      .allGatherJson(mine)
+      .flat()
+      .sort((a, b) => a.batch - b.batch)
+      .map((x) => x.result);
   }
 }

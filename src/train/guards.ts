@@ -20,11 +20,14 @@ export function checkFinite(v: LossValues, step: number, epoch: number, batch: n
   for (let s = 0; s < v.scales.length; s++) {
     for (const t of [...TERMS, 'total'] as const) {
       if (v.scales[s]![t].some((x) => !Number.isFinite(x))) {
-        throw new NonFiniteLossError(`non-finite loss at step ${step} (epoch ${epoch}, batch ${batch}): scale ${s} (${SCALE_NAMES[s] ?? s}), term ${t}; the last good checkpoint is kept`);
+        throw new NonFiniteLossError(
+          `non-finite loss at step ${step} (epoch ${epoch}, batch ${batch}): scale ${s} (${SCALE_NAMES[s] ?? s}), term ${t}; the last good checkpoint is kept`,
+        );
       }
     }
   }
-  if (!Number.isFinite(v.objective)) throw new NonFiniteLossError(`non-finite objective at step ${step} (epoch ${epoch}, batch ${batch}); the last good checkpoint is kept`);
+  if (!Number.isFinite(v.objective))
+    throw new NonFiniteLossError(`non-finite objective at step ${step} (epoch ${epoch}, batch ${batch}); the last good checkpoint is kept`);
 }
 
 /**
@@ -34,7 +37,10 @@ export function checkFinite(v: LossValues, step: number, epoch: number, batch: n
  */
 export function checkGradients(named: Iterable<[string, Tensor]>, step: number, epoch: number, batch: number): void {
   tidy(() => {
-    const withGrad = [...named].flatMap(([name, p]) => { const g = p.grad; return g ? [{ name, g }] : []; });
+    const withGrad = [...named].flatMap(([name, p]) => {
+      const g = p.grad;
+      return g ? [{ name, g }] : [];
+    });
     if (!withGrad.length) return;
     const sums = stack(withGrad.map(({ g }) => g.sum().to('float64')));
     if (sums.isfinite().all().item() === 1) return;

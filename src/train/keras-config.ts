@@ -23,7 +23,9 @@ export function mapKerasYolo3Config(raw: Record<string, Record<string, unknown>>
   const t = raw.train ?? {};
   const v = raw.valid ?? {};
   const handled = new Set<string>();
-  const take = (section: string, key: string) => { handled.add(`${section}.${key}`); };
+  const take = (section: string, key: string) => {
+    handled.add(`${section}.${key}`);
+  };
 
   if ('anchors' in m) {
     const a = m.anchors as number[];
@@ -44,18 +46,82 @@ export function mapKerasYolo3Config(raw: Record<string, Record<string, unknown>>
     take('model', 'labels');
   }
   const direct: [string, string, (x: unknown) => void][] = [
-    ['batch_size', 'batch', (x) => { cfg.batch = x; }],
-    ['learning_rate', 'optimizer.lr', (x) => { cfg.optimizer = { lr: x }; }],
-    ['nb_epochs', 'epochs', (x) => { cfg.epochs = x; }],
-    ['warmup_epochs', 'warmupEpochs', (x) => { cfg.warmupEpochs = x; }],
-    ['ignore_thresh', 'loss.ignoreThresh', (x) => { loss.ignoreThresh = x; }],
-    ['grid_scales', 'loss.gridScales', (x) => { loss.gridScales = x; }],
-    ['obj_scale', 'loss.objScale', (x) => { loss.objScale = x; }],
-    ['noobj_scale', 'loss.noobjScale', (x) => { loss.noobjScale = x; }],
-    ['xywh_scale', 'loss.xywhScale', (x) => { loss.xywhScale = x; }],
-    ['class_scale', 'loss.classScale', (x) => { loss.classScale = x; }],
+    [
+      'batch_size',
+      'batch',
+      (x) => {
+        cfg.batch = x;
+      },
+    ],
+    [
+      'learning_rate',
+      'optimizer.lr',
+      (x) => {
+        cfg.optimizer = { lr: x };
+      },
+    ],
+    [
+      'nb_epochs',
+      'epochs',
+      (x) => {
+        cfg.epochs = x;
+      },
+    ],
+    [
+      'warmup_epochs',
+      'warmupEpochs',
+      (x) => {
+        cfg.warmupEpochs = x;
+      },
+    ],
+    [
+      'ignore_thresh',
+      'loss.ignoreThresh',
+      (x) => {
+        loss.ignoreThresh = x;
+      },
+    ],
+    [
+      'grid_scales',
+      'loss.gridScales',
+      (x) => {
+        loss.gridScales = x;
+      },
+    ],
+    [
+      'obj_scale',
+      'loss.objScale',
+      (x) => {
+        loss.objScale = x;
+      },
+    ],
+    [
+      'noobj_scale',
+      'loss.noobjScale',
+      (x) => {
+        loss.noobjScale = x;
+      },
+    ],
+    [
+      'xywh_scale',
+      'loss.xywhScale',
+      (x) => {
+        loss.xywhScale = x;
+      },
+    ],
+    [
+      'class_scale',
+      'loss.classScale',
+      (x) => {
+        loss.classScale = x;
+      },
+    ],
   ];
-  for (const [key, , set] of direct) if (key in t) { set(t[key]); take('train', key); }
+  for (const [key, , set] of direct)
+    if (key in t) {
+      set(t[key]);
+      take('train', key);
+    }
   if ('gpus' in t) {
     const g = String(t.gpus).trim();
     if (g) {
@@ -72,12 +138,16 @@ export function mapKerasYolo3Config(raw: Record<string, Record<string, unknown>>
     'train.tensorboard_dir': 'metrics go to <run>/metrics.jsonl and `daqyolo report`',
     'train.saved_weights_name': 'checkpoints go to <run>/checkpoints/{last,best}.safetensors',
     'train.debug': 'every loss term is always logged',
-    'valid.valid_image_folder': 'validation uses the dataset\'s val split',
-    'valid.valid_annot_folder': 'validation uses the dataset\'s val split',
+    'valid.valid_image_folder': "validation uses the dataset's val split",
+    'valid.valid_annot_folder': "validation uses the dataset's val split",
     'valid.cache_name': 'no annotation cache is needed',
     'valid.valid_times': 'validation runs once per epoch over the whole val split',
   };
-  for (const [section, obj] of [['model', m], ['train', t], ['valid', v]] as const) {
+  for (const [section, obj] of [
+    ['model', m],
+    ['train', t],
+    ['valid', v],
+  ] as const) {
     for (const key of Object.keys(obj)) {
       const k = `${section}.${key}`;
       if (handled.has(k)) continue;

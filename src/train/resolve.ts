@@ -11,11 +11,7 @@ import { autoInputScale } from '../infer/prepare.js';
 
 const round32 = (n: number) => Math.max(32, Math.round(n / 32) * 32);
 
-
-
 const isGrouped = (a: TrainConfig['model']['anchors']): a is [number, number][][] => Array.isArray(a) && Array.isArray(a[0]?.[0]);
-
-
 
 /** Validates inputs and resolves sizes, anchors and counts. Writes nothing. */
 export function resolveRun(config: TrainConfig, reader: DatasetReader): ResolvedRun {
@@ -33,14 +29,20 @@ export function resolveRun(config: TrainConfig, reader: DatasetReader): Resolved
   let grouped: [number, number][][] | null = null;
   if (config.model.anchors === 'auto') {
     const { w, h } = reader.boxSizes('train');
-    if (w.length < 3 * scales) throw new UserError(`${reader.path}: ${w.length} training boxes are too few to compute ${3 * scales} anchors; give model.anchors`);
-    anchors = kmeansAnchors(w.map((x) => x * lbScale), h.map((x) => x * lbScale), { k: 3 * scales, seed: config.seed, restarts: 5 }).anchors
-      .map(([a, b]) => [Math.round(a * 10) / 10, Math.round(b * 10) / 10] as [number, number]);
+    if (w.length < 3 * scales)
+      throw new UserError(`${reader.path}: ${w.length} training boxes are too few to compute ${3 * scales} anchors; give model.anchors`);
+    anchors = kmeansAnchors(
+      w.map((x) => x * lbScale),
+      h.map((x) => x * lbScale),
+      { k: 3 * scales, seed: config.seed, restarts: 5 },
+    ).anchors.map(([a, b]) => [Math.round(a * 10) / 10, Math.round(b * 10) / 10] as [number, number]);
   } else if (isGrouped(config.model.anchors)) {
     // Grouped per scale, coarse first: kept as given (the seed's coarse scale holds [26,16]).
     grouped = config.model.anchors;
     if (grouped.length !== scales || grouped.some((g) => g.length !== 3)) {
-      throw new UserError(`model.anchors has ${grouped.length} groups of ${grouped.map((g) => g.length).join('/')} anchors; ${config.model.variant} needs ${scales} groups of 3, coarse first`);
+      throw new UserError(
+        `model.anchors has ${grouped.length} groups of ${grouped.map((g) => g.length).join('/')} anchors; ${config.model.variant} needs ${scales} groups of 3, coarse first`,
+      );
     }
     anchors = grouped.flat();
   } else {
@@ -57,9 +59,18 @@ export function resolveRun(config: TrainConfig, reader: DatasetReader): Resolved
   }
   const batchesPerEpoch = Math.floor(trainImages / config.batch);
   return {
-    config, size, inputScale, anchors: grouped ?? assignToScales(anchors, scales), strides, classNames: reader.classNames, channels: reader.channels,
-    device, threads: config.threads, trainImages, valImages: config.valLimit ? Math.min(config.valLimit, val.length) : val.length,
-    batchesPerEpoch, warmupBatches: Math.round(config.warmupEpochs * batchesPerEpoch),
+    config,
+    size,
+    inputScale,
+    anchors: grouped ?? assignToScales(anchors, scales),
+    strides,
+    classNames: reader.classNames,
+    channels: reader.channels,
+    device,
+    threads: config.threads,
+    trainImages,
+    valImages: config.valLimit ? Math.min(config.valLimit, val.length) : val.length,
+    batchesPerEpoch,
+    warmupBatches: Math.round(config.warmupEpochs * batchesPerEpoch),
   };
 }
-

@@ -6,8 +6,10 @@ export function learningRate(cfg: Pick<TrainConfig, 'optimizer' | 'schedule' | '
   const lr0 = cfg.optimizer.lr;
   const s = cfg.schedule;
   switch (s.kind) {
-    case 'constant': return lr0;
-    case 'step': return lr0 * s.gamma ** Math.floor(epochPos / s.stepEpochs);
+    case 'constant':
+      return lr0;
+    case 'step':
+      return lr0 * s.gamma ** Math.floor(epochPos / s.stepEpochs);
     case 'cosine': {
       const t = Math.min(1, epochPos / cfg.epochs);
       return lr0 * (s.minFactor + (1 - s.minFactor) * 0.5 * (1 + Math.cos(Math.PI * t)));

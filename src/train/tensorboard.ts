@@ -17,7 +17,9 @@ import { SCALE_NAMES, type BatchRecord, type EpochRecord, type ResolvedRun, type
 
 /** The run directory's event file, if it has one. */
 export function findEventFile(dir: string): string | null {
-  const name = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.')).sort()[0];
+  const name = readdirSync(dir)
+    .filter((f) => f.startsWith('events.out.tfevents.'))
+    .sort()[0];
   return name ? join(dir, name) : null;
 }
 
@@ -33,8 +35,13 @@ function termScalars(prefix: string, scales: readonly TermRecord[], out: Record<
 /** The scalars of an epoch record, tag → value (what the event file holds at record.step). */
 export function epochScalars(r: EpochRecord): Record<string, number> {
   const out: Record<string, number> = {
-    'epoch/epoch': r.epoch, 'epoch/lr': r.lr, 'epoch/warm_fraction': r.warmFraction, 'epoch/seconds': r.seconds,
-    'train/objective': r.train.objective, 'val/objective': r.val.objective, 'val/loss_per_image': r.val.lossPerImage,
+    'epoch/epoch': r.epoch,
+    'epoch/lr': r.lr,
+    'epoch/warm_fraction': r.warmFraction,
+    'epoch/seconds': r.seconds,
+    'train/objective': r.train.objective,
+    'val/objective': r.val.objective,
+    'val/loss_per_image': r.val.lossPerImage,
   };
   if (r.val.map50 !== null) out['val/map50'] = r.val.map50;
   if (r.val.ap50 !== null) out['val/ap50_coco'] = r.val.ap50;
@@ -55,7 +62,11 @@ export function batchScalars(r: BatchRecord): Record<string, number> {
 }
 
 /** The resolved run as Markdown (a JSON code block) for the text plugin. */
-export const configMarkdown = (run: unknown) => JSON.stringify(run, null, 2).split('\n').map((l) => `    ${l}`).join('\n');
+export const configMarkdown = (run: unknown) =>
+  JSON.stringify(run, null, 2)
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
 
 export class RunEvents {
   readonly writer: EventFileWriter;
@@ -95,6 +106,10 @@ export class RunEvents {
     this.writer.flush();
   }
 
-  flush(): void { this.writer.flush(); }
-  bytes(): number { return this.writer.bytes(); }
+  flush(): void {
+    this.writer.flush();
+  }
+  bytes(): number {
+    return this.writer.bytes();
+  }
 }

@@ -56,13 +56,13 @@ export interface TrainOptions {
 }
 
 interface CheckpointMeta {
-  epoch: number;      // epoch in progress (or next epoch when batch === 0)
-  batch: number;      // next batch index within that epoch
-  step: number;       // training batches done
+  epoch: number; // epoch in progress (or next epoch when batch === 0)
+  batch: number; // next batch index within that epoch
+  step: number; // training batches done
   bestVal: number | null; // best validation loss per image (EpochRecord.val.lossPerImage)
   /** What bestVal holds; absent in checkpoints from before the per-image selection (they held the objective). */
   bestValKind?: 'lossPerImage';
-  stale: number;      // epochs without validation improvement
+  stale: number; // epochs without validation improvement
   metricsBytes: number;
   /** Size of the TensorBoard event file at this checkpoint (absent in checkpoints from before event files). */
   eventsBytes?: number;
@@ -88,9 +88,12 @@ const derive = (...parts: number[]) => parts.reduce((h, p) => (Math.imul(h ^ p, 
 function lastUnusable(dir: RunDir, why: string): UserError {
   const best = existsSync(dir.checkpoint('best'));
   const alt = best ? 'best' : existsSync(dir.checkpoint('init')) ? 'init' : null;
-  return new UserError(`${dir.path}: ${why}` + (alt
-    ? `; checkpoints/${alt}.safetensors is usable: \`daqyolo evaluate ${dir.path} --checkpoint ${alt}\`, or train on from its weights in a new run: \`daqyolo train --init-weights ${dir.checkpoint(alt)} --out NEW …\``
-    : ''));
+  return new UserError(
+    `${dir.path}: ${why}` +
+      (alt
+        ? `; checkpoints/${alt}.safetensors is usable: \`daqyolo evaluate ${dir.path} --checkpoint ${alt}\`, or train on from its weights in a new run: \`daqyolo train --init-weights ${dir.checkpoint(alt)} --out NEW …\``
+        : ''),
+  );
 }
 
 /** Trains per the config; returns the run directory. Holds the run directory's lock throughout. */
@@ -101,7 +104,9 @@ export async function train(o: TrainOptions): Promise<RunDir> {
   const agreed: Agreed = (fn) => (dp ? dp.group.agree(fn) : fn());
   const leader = !dp || dp.isLeader;
   const dir = leader ? new RunDir(cfg.out) : new FollowerRunDir(cfg.out);
-  agreed(() => { if (o.resume && !existsSync(dir.configPath)) throw new UserError(`${cfg.out}: nothing to resume (no config.json)`); });
+  agreed(() => {
+    if (o.resume && !existsSync(dir.configPath)) throw new UserError(`${cfg.out}: nothing to resume (no config.json)`);
+  });
   dir.init();
   // Rank 0 alone writes the run directory, so it alone takes the lock.
   const release = agreed(() => (leader ? lockRunDir(dir.path) : () => {}));
@@ -156,7 +161,8 @@ interface Session {
 
 /** Writes a checkpoint (rank 0 alone writes; the other ranks skip). */
 const save = (s: Session, name: 'last' | 'best') =>
-  (s.dp && !s.dp.isLeader) || saveCheckpoint(s.dir.checkpoint(name), { model: s.model, optimizer: s.optimizer, meta: s.meta as unknown as Record<string, unknown> });
+  (s.dp && !s.dp.isLeader) ||
+  saveCheckpoint(s.dir.checkpoint(name), { model: s.model, optimizer: s.optimizer, meta: s.meta as unknown as Record<string, unknown> });
 
 async function trainLocked(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agreed: Agreed): Promise<RunDir> {
   const s = await setUp(o, dir, dp, agreed);
@@ -214,7 +220,9 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
         if (saved && saved.digest !== id.digest) {
           const show = (d: DatasetIdentity) => `${d.images} images ${d.width}×${d.height} ${d.layout}, ${d.boxes} boxes, digest ${d.digest}`;
           r.close();
-          throw new UserError(`${cfg.data} is not the dataset ${cfg.out} was trained on (then: ${show(saved)}; now: ${show(id)}); restore it, or start a new run`);
+          throw new UserError(
+            `${cfg.data} is not the dataset ${cfg.out} was trained on (then: ${show(saved)}; now: ${show(id)}); restore it, or start a new run`,
+          );
         }
       }
       return [r, resolveRun(cfg, r), id] as const;
@@ -226,7 +234,12 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
   if (cfg.threads > 0) setNumThreads(cfg.threads);
   manualSeed(cfg.seed);
   const model = buildModel(run).to(run.device);
-  const optimizer = new Adam(model.parameters(), { lr: cfg.optimizer.lr, betas: cfg.optimizer.betas, eps: cfg.optimizer.eps, weightDecay: cfg.optimizer.weightDecay });
+  const optimizer = new Adam(model.parameters(), {
+    lr: cfg.optimizer.lr,
+    betas: cfg.optimizer.betas,
+    eps: cfg.optimizer.eps,
+    weightDecay: cfg.optimizer.weightDecay,
+  });
   const spec: TargetSpec = { anchors: run.anchors, strides: run.strides, numClasses: run.classNames.length };
 
   let meta: CheckpointMeta = { epoch: 0, batch: 0, step: 0, bestVal: null, bestValKind: 'lossPerImage', stale: 0, metricsBytes: 0 };
@@ -240,7 +253,9 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
     // (emptied, cut, replaced) would resume quietly with the history lost (issue 30).
     const have = dir.metricsBytes();
     if ((!dp || dp.isLeader) && have < meta.metricsBytes) {
-      throw new UserError(`${dir.metricsPath}: ${have} bytes, but the checkpoint being resumed (step ${meta.step}, epoch ${meta.epoch}) was saved after ${meta.metricsBytes}: the run's history was cut or emptied; put it back, or train into a new --out`);
+      throw new UserError(
+        `${dir.metricsPath}: ${have} bytes, but the checkpoint being resumed (step ${meta.step}, epoch ${meta.epoch}) was saved after ${meta.metricsBytes}: the run's history was cut or emptied; put it back, or train into a new --out`,
+      );
     }
     dir.truncateMetrics(meta.metricsBytes);
     if (meta.bestVal !== null && meta.bestValKind !== 'lossPerImage') {
@@ -250,7 +265,11 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
     }
     // Rank 0 alone writes checkpoints, so it alone checks and repairs `best`.
     const best: ReturnType<typeof checkBest> = !dp || dp.isLeader ? checkBest(dir, { repair: true }) : { state: 'ok', epoch: null };
-    if (best.state === 'repaired') o.onEvent?.({ kind: 'note', message: `checkpoints/best.safetensors was one improvement behind (a crash between the checkpoint renames): repaired from last (epoch ${best.epoch})` });
+    if (best.state === 'repaired')
+      o.onEvent?.({
+        kind: 'note',
+        message: `checkpoints/best.safetensors was one improvement behind (a crash between the checkpoint renames): repaired from last (epoch ${best.epoch})`,
+      });
     if (best.state === 'stale') throw new UserError(best.message);
     dir.log(`resumed from step ${meta.step} (epoch ${meta.epoch}, batch ${meta.batch})`);
   } else {
@@ -266,19 +285,30 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
   }
   dir.ensureCheckpointDir();
   dp?.prepareModel(model);
-  const events = !dp || dp.isLeader ? new RunEvents(dir.path, { ...run, config: cfg }, resume ? meta.eventsBytes ?? null : null) : null;
+  const events = !dp || dp.isLeader ? new RunEvents(dir.path, { ...run, config: cfg }, resume ? (meta.eventsBytes ?? null) : null) : null;
   o.onEvent?.({ kind: 'start', run, resumedFrom: resume ? meta.step : null });
 
   const allTrain = reader.split('train');
   const trainSet = cfg.trainLimit ? shuffled(allTrain, derive(cfg.seed, 1)).slice(0, run.trainImages) : Array.from(allTrain);
   const valSet = Array.from(reader.split('val')).slice(0, run.valImages);
   reader.close();
-  const loader = new BatchLoader({ path: cfg.data, workers: cfg.workers, prefetch: cfg.prefetch, pool: Int32Array.from(trainSet), injectWorkerFailure: o.injectWorkerFailure });
+  const loader = new BatchLoader({
+    path: cfg.data,
+    workers: cfg.workers,
+    prefetch: cfg.prefetch,
+    pool: Int32Array.from(trainSet),
+    injectWorkerFailure: o.injectWorkerFailure,
+  });
   return { o, cfg, dir, dp, run, model, optimizer, spec, meta, trainSet, valSet, loader, events };
 }
 
 /** What one epoch's training batches add up to (with what `last` held when it resumed mid-epoch). */
-interface EpochProgress { acc: TermAccumulator; augLog: AugmentLog; warmBatches: number; startBatch: number }
+interface EpochProgress {
+  acc: TermAccumulator;
+  augLog: AugmentLog;
+  warmBatches: number;
+  startBatch: number;
+}
 
 /**
  * One epoch's training batches, from `meta.batch` when resuming inside it. On a stop request it
@@ -293,8 +323,11 @@ async function trainEpoch(s: Session, epoch: number): Promise<EpochProgress | 'i
     const indices = order.slice(b * cfg.batch, (b + 1) * cfg.batch);
     const positions = indices.map((_, i) => i);
     reqs.push({
-      id: epoch * 1e6 + b, indices: dp ? dp.shard(indices) : indices, positions: dp ? dp.shard(positions) : positions,
-      seed: derive(cfg.seed, 3, epoch, b), augment: cfg.augment,
+      id: epoch * 1e6 + b,
+      indices: dp ? dp.shard(indices) : indices,
+      positions: dp ? dp.shard(positions) : positions,
+      seed: derive(cfg.seed, 3, epoch, b),
+      augment: cfg.augment,
     });
   }
   loader.enqueue(reqs);
@@ -309,10 +342,21 @@ async function trainEpoch(s: Session, epoch: number): Promise<EpochProgress | 'i
     acc.add(values);
     if (values.warm) warmBatches++;
     const record: BatchRecord = {
-      type: 'batch', step: meta.step, epoch, batch: b, lr, warm: values.warm, size, objective: values.objective, collisions,
+      type: 'batch',
+      step: meta.step,
+      epoch,
+      batch: b,
+      lr,
+      warm: values.warm,
+      size,
+      objective: values.objective,
+      collisions,
       scales: values.scales.map((sc) => meanTerms(sc)),
     };
-    if (cfg.logBatches) { dir.appendMetrics(record); s.events?.batch(record); }
+    if (cfg.logBatches) {
+      dir.appendMetrics(record);
+      s.events?.batch(record);
+    }
     meta.step++;
     meta.batch = b + 1;
     o.onEvent?.({ kind: 'batch', record, epochBatches: run.batchesPerEpoch });
@@ -344,7 +388,8 @@ async function trainEpoch(s: Session, epoch: number): Promise<EpochProgress | 'i
 function trainStep(s: Session, loaded: LoadedBatch, epoch: number, b: number) {
   const { cfg, run, dp, meta, model, optimizer, spec, o } = s;
   const size = cfg.multiScale.enabled
-    ? cfg.multiScale.min + 32 * Math.floor(mulberry32(derive(cfg.seed, 4, Math.floor(meta.step / cfg.multiScale.every)))() * ((cfg.multiScale.max - cfg.multiScale.min) / 32 + 1))
+    ? cfg.multiScale.min +
+      32 * Math.floor(mulberry32(derive(cfg.seed, 4, Math.floor(meta.step / cfg.multiScale.every)))() * ((cfg.multiScale.max - cfg.multiScale.min) / 32 + 1))
     : run.size;
   const lr = learningRate(cfg, epoch + b / run.batchesPerEpoch);
   optimizer.lr = lr;
@@ -354,8 +399,12 @@ function trainStep(s: Session, loaded: LoadedBatch, epoch: number, b: number) {
     const inp = toNetworkInput(loaded, size, run.device, run.inputScale);
     const { targets, collisions } = targetTensors(inp.boxes, size, spec, run.device);
     const outputs = model.forward(inp.x);
-    let result = yoloLoss(outputs, targets, { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
-      { ...cfg.loss, warmupBatches: run.warmupBatches });
+    let result = yoloLoss(
+      outputs,
+      targets,
+      { anchors: run.anchors, netH: size, netW: size, batchIndex: meta.step, training: true },
+      { ...cfg.loss, warmupBatches: run.warmupBatches },
+    );
     if (o.injectNanAtStep === meta.step) result.scales[0]!.conf1 = result.scales[0]!.conf1.mul(NaN);
     if (dp) ({ result, stop: stopAll } = dp.globalObjective(result, cfg.batch, cfg.loss.reduction, stopAll));
     const local = readLoss(result);
@@ -377,25 +426,49 @@ function trainStep(s: Session, loaded: LoadedBatch, epoch: number, b: number) {
 async function validate(s: Session, epoch: number) {
   const { run, cfg } = s;
   s.o.onEvent?.({ kind: 'validating', epoch });
-  return validateEpoch(s.loader, { model: s.model, spec: s.spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale }, s.valSet, cfg.batch, epoch, s.dp);
+  return validateEpoch(
+    s.loader,
+    { model: s.model, spec: s.spec, size: run.size, device: run.device, loss: cfg.loss, inputScale: run.inputScale },
+    s.valSet,
+    cfg.batch,
+    epoch,
+    s.dp,
+  );
 }
 
 /**
  * End of epoch: the epoch record, best (validation loss per image) and early-stopping counts,
  * `last` then `best`, and whether to stop (early stop, or a stop request between epochs).
  */
-function endOfEpoch(s: Session, epoch: number, p: EpochProgress, val: Awaited<ReturnType<typeof validateEpoch>>, t0: number): 'early-stop' | 'interrupted' | null {
+function endOfEpoch(
+  s: Session,
+  epoch: number,
+  p: EpochProgress,
+  val: Awaited<ReturnType<typeof validateEpoch>>,
+  t0: number,
+): 'early-stop' | 'interrupted' | null {
   const { cfg, run, dp, meta, dir, o } = s;
   const improved = meta.bestVal === null || val.lossPerImage < meta.bestVal;
   const record: EpochRecord = {
-    type: 'epoch', epoch, step: meta.step, lr: s.optimizer.lr, seconds: (performance.now() - t0) / 1000,
-    warmFraction: (p.warmBatches + (p.startBatch > 0 ? meta.epochAcc?.warmBatches ?? 0 : 0)) / run.batchesPerEpoch,
-    train: p.acc.means(), val, augment: p.augLog, best: improved,
+    type: 'epoch',
+    epoch,
+    step: meta.step,
+    lr: s.optimizer.lr,
+    seconds: (performance.now() - t0) / 1000,
+    warmFraction: (p.warmBatches + (p.startBatch > 0 ? (meta.epochAcc?.warmBatches ?? 0) : 0)) / run.batchesPerEpoch,
+    train: p.acc.means(),
+    val,
+    augment: p.augLog,
+    best: improved,
   };
   dir.appendMetrics(record);
   s.events?.epoch(record);
   faultPoint('after-epoch-record');
-  if (improved) { meta.bestVal = val.lossPerImage; meta.bestValKind = 'lossPerImage'; meta.stale = 0; } else meta.stale++;
+  if (improved) {
+    meta.bestVal = val.lossPerImage;
+    meta.bestValKind = 'lossPerImage';
+    meta.stale = 0;
+  } else meta.stale++;
   meta.epoch = epoch + 1;
   meta.batch = 0;
   delete meta.epochAcc;
@@ -406,7 +479,9 @@ function endOfEpoch(s: Session, epoch: number, p: EpochProgress, val: Awaited<Re
   faultPoint('after-last');
   if (improved) save(s, 'best');
   faultPoint('after-best');
-  dir.log(`epoch ${epoch}: train ${record.train.objective.toFixed(4)} val ${val.objective.toFixed(4)} (loss/image ${val.lossPerImage.toFixed(4)}) mAP50 ${val.map50?.toFixed(4) ?? '-'}${improved ? ' (best)' : ''}`);
+  dir.log(
+    `epoch ${epoch}: train ${record.train.objective.toFixed(4)} val ${val.objective.toFixed(4)} (loss/image ${val.lossPerImage.toFixed(4)}) mAP50 ${val.map50?.toFixed(4) ?? '-'}${improved ? ' (best)' : ''}`,
+  );
   o.onEvent?.({ kind: 'epoch', record });
   if (cfg.schedule.earlyStopPatience && meta.stale >= cfg.schedule.earlyStopPatience) {
     dir.log(`early stop: no validation improvement for ${meta.stale} epochs`);

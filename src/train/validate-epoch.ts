@@ -16,14 +16,30 @@ export async function validateEpoch(loader: BatchLoader, ctx: InferContext, indi
   const stats = new StatsAccumulator();
   const images: MapImage[] = [];
   const mine = dp ? dp.validationShard(indices, batch) : { indices, batchIds: null };
-  const results: { batch: number; result: { values: BatchResult['values']; stats: Parameters<StatsAccumulator['add']>[0] | undefined; cells: number[]; images: MapImage[] } }[] = [];
-  await forEachPredictedBatch(loader, ctx, mine.indices, batch, (b, res) => {
-    const k = results.length;
-    results.push({ batch: mine.batchIds ? mine.batchIds[k]! : k, result: {
-      // Plain arrays: the results may travel as JSON to the other ranks.
-      values: res.values, stats: res.stats?.map((st) => ({ ...st, objectness: Array.from(st.objectness), iou: Array.from(st.iou) })), cells: res.cellsPerScale, images: res.detections.map((dets, i) => mapImage(dets, b.boxes[i]!)),
-    } });
-  }, -epoch * 1e6);
+  const results: {
+    batch: number;
+    result: { values: BatchResult['values']; stats: Parameters<StatsAccumulator['add']>[0] | undefined; cells: number[]; images: MapImage[] };
+  }[] = [];
+  await forEachPredictedBatch(
+    loader,
+    ctx,
+    mine.indices,
+    batch,
+    (b, res) => {
+      const k = results.length;
+      results.push({
+        batch: mine.batchIds ? mine.batchIds[k]! : k,
+        result: {
+          // Plain arrays: the results may travel as JSON to the other ranks.
+          values: res.values,
+          stats: res.stats?.map((st) => ({ ...st, objectness: Array.from(st.objectness), iou: Array.from(st.iou) })),
+          cells: res.cellsPerScale,
+          images: res.detections.map((dets, i) => mapImage(dets, b.boxes[i]!)),
+        },
+      });
+    },
+    -epoch * 1e6,
+  );
   for (const r of dp ? dp.gatherBatches(results) : results.map((x) => x.result)) {
     terms.add(r.values!);
     stats.add(r.stats!, r.cells);

@@ -14,7 +14,11 @@ import { importConfig, tpImportInfo } from '../formats/tps/import.js';
 
 /** The TPs of one image for the TP matching rule: pixel column and row, and owner (≥ 0: the
  *  interaction's index in the image; < 0: background or noise). */
-export interface PixelTps { x: Int32Array; y: Int32Array; owner: Int32Array }
+export interface PixelTps {
+  x: Int32Array;
+  y: Int32Array;
+  owner: Int32Array;
+}
 
 /** One image for the trigger: its candidates, its interactions (Eν, truth box or null) and its TPs. */
 export interface BaselineImage {
@@ -26,7 +30,12 @@ export interface BaselineImage {
 /** An image's TP columns with their truth owners. */
 export type OwnedTps = TpColumns & { owner: ArrayLike<number> };
 
-export interface DatasetSimulation { config: SimConfig; seed: number; numImages: number; layout: ImageLayout }
+export interface DatasetSimulation {
+  config: SimConfig;
+  seed: number;
+  numImages: number;
+  layout: ImageLayout;
+}
 
 /** The simulator behind a dataset (its config and seed are in its attributes). */
 export function datasetSimulation(reader: DatasetReader): DatasetSimulation {
@@ -55,25 +64,41 @@ export function datasetImageTps(reader: DatasetReader & DatasetTables, sim: Data
   cache.simulator ??= new Simulator(sim.config, sim.seed);
   const rec = cache.simulator.image(i, { keepTps: true });
   const boxes = reader.boxes(i);
-  const same = rec.boxes.length === 4 * boxes.length && boxes.every((b, k) => [b.x1, b.y1, b.x2, b.y2].every((v, c) => Math.abs(v - rec.boxes[4 * k + c]) < 1e-3));
+  const same =
+    rec.boxes.length === 4 * boxes.length && boxes.every((b, k) => [b.x1, b.y1, b.x2, b.y2].every((v, c) => Math.abs(v - rec.boxes[4 * k + c]) < 1e-3));
   if (!same) {
-    throw new UserError(`${reader.path}: image ${i}: the TPs regenerated from its seed do not reproduce its stored boxes (made by another simulator version or config?); simulate it again, or with --store-tps`);
+    throw new UserError(
+      `${reader.path}: image ${i}: the TPs regenerated from its seed do not reproduce its stored boxes (made by another simulator version or config?); simulate it again, or with --store-tps`,
+    );
   }
   const t = rec.tps!;
-  return { channel: t.channel.subarray(0, t.n), timePeak: t.timePeak.subarray(0, t.n), adcIntegral: t.adcIntegral.subarray(0, t.n), owner: t.owner.subarray(0, t.n) };
+  return {
+    channel: t.channel.subarray(0, t.n),
+    timePeak: t.timePeak.subarray(0, t.n),
+    adcIntegral: t.adcIntegral.subarray(0, t.n),
+    owner: t.owner.subarray(0, t.n),
+  };
 }
 
 /** Pixel column and row of each TP (the image's binning) and its owner. */
 export function pixelTps(layout: ImageLayout, tps: OwnedTps): PixelTps {
   const n = tps.channel.length;
   const out = { x: new Int32Array(n), y: new Int32Array(n), owner: Int32Array.from(tps.owner) };
-  for (let i = 0; i < n; i++) { out.x[i] = pixelX(layout, tps.channel[i]); out.y[i] = pixelY(layout, tps.timePeak[i]); }
+  for (let i = 0; i < n; i++) {
+    out.x[i] = pixelX(layout, tps.channel[i]);
+    out.y[i] = pixelY(layout, tps.timePeak[i]);
+  }
   return out;
 }
 
 /** Candidates, interactions and TPs of the images of a split (at most `limit` when > 0). */
-export function datasetBaselineImages(reader: DatasetReader & DatasetTables, split: 'train' | 'val' | 'eval', params: ClusterParams, limit = 0,
-  onProgress?: (done: number, total: number) => void): BaselineImage[] {
+export function datasetBaselineImages(
+  reader: DatasetReader & DatasetTables,
+  split: 'train' | 'val' | 'eval',
+  params: ClusterParams,
+  limit = 0,
+  onProgress?: (done: number, total: number) => void,
+): BaselineImage[] {
   const sim = datasetSimulation(reader);
   let indices = Array.from(reader.split(split));
   if (limit > 0) indices = indices.slice(0, limit);
@@ -83,7 +108,7 @@ export function datasetBaselineImages(reader: DatasetReader & DatasetTables, spl
     const boxes = reader.boxes(i);
     const interactions = reader.interactions(i).map((it) => {
       const b = it.box >= 0 ? boxes[it.box] : null;
-      return { energyMeV: it.energyMeV, box: b ? [b.x1, b.y1, b.x2, b.y2] as [number, number, number, number] : null };
+      return { energyMeV: it.energyMeV, box: b ? ([b.x1, b.y1, b.x2, b.y2] as [number, number, number, number]) : null };
     });
     const tps = datasetImageTps(reader, sim, i, cache);
     out.push({ candidates: clusterTps(tps, tps.channel.length, params, sim.layout), interactions, tps: pixelTps(sim.layout, tps) });
@@ -94,16 +119,31 @@ export function datasetBaselineImages(reader: DatasetReader & DatasetTables, spl
 
 /** Candidates of `count` background-only images streamed from the dataset's simulator: the images
  *  `evaluate` uses for the network's FP rate (same indices), or from `start` when given. */
-export async function* streamBaselineBackground(sim: DatasetSimulation, count: number, params: ClusterParams, o: { workers?: number; start?: number; seed?: number } = {}): AsyncGenerator<Candidate[]> {
+export async function* streamBaselineBackground(
+  sim: DatasetSimulation,
+  count: number,
+  params: ClusterParams,
+  o: { workers?: number; start?: number; seed?: number } = {},
+): AsyncGenerator<Candidate[]> {
   for await (const c of generateChunks({
-    config: sim.config, seed: o.seed ?? sim.seed, start: o.start ?? sim.numImages + EVALUATE_BACKGROUND_START, count,
-    workers: o.workers ?? 1, keepTps: true, signal: false, chunkSize: 64,
+    config: sim.config,
+    seed: o.seed ?? sim.seed,
+    start: o.start ?? sim.numImages + EVALUATE_BACKGROUND_START,
+    count,
+    workers: o.workers ?? 1,
+    keepTps: true,
+    signal: false,
+    chunkSize: 64,
   })) {
     let off = 0;
     const t = c.tps!;
     for (let k = 0; k < c.count; k++) {
       const n = c.tpCounts![k];
-      const view = { channel: t.channel.subarray(off, off + n), timePeak: t.timePeak.subarray(off, off + n), adcIntegral: t.adcIntegral.subarray(off, off + n) };
+      const view = {
+        channel: t.channel.subarray(off, off + n),
+        timePeak: t.timePeak.subarray(off, off + n),
+        adcIntegral: t.adcIntegral.subarray(off, off + n),
+      };
       off += n;
       yield clusterTps(view, n, params, sim.layout);
     }

@@ -24,11 +24,18 @@ export function defaultClusterParams(adcBits = 12): ClusterParams {
 }
 
 /** The TP fields the clustering reads. */
-export interface TpColumns { channel: ArrayLike<number>; timePeak: ArrayLike<number>; adcIntegral: ArrayLike<number> }
+export interface TpColumns {
+  channel: ArrayLike<number>;
+  timePeak: ArrayLike<number>;
+  adcIntegral: ArrayLike<number>;
+}
 
 export interface Candidate {
   /** Box in image pixels, [x1, y1, x2, y2] as the truth boxes (a one-pixel cluster is 1 × 1). */
-  x1: number; y1: number; x2: number; y2: number;
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
   sumAdc: number;
   hits: number;
   channels: number;
@@ -41,7 +48,10 @@ export function clusterTps(tps: TpColumns, n: number, p: ClusterParams, layout: 
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => tps.timePeak[a] - tps.timePeak[b] || tps.channel[a] - tps.channel[b]);
   const parent = Int32Array.from({ length: n }, (_, i) => i);
   const find = (i: number): number => {
-    while (parent[i] !== i) { parent[i] = parent[parent[i]]; i = parent[i]; }
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]];
+      i = parent[i];
+    }
     return i;
   };
   for (let a = 0; a < n; a++) {
@@ -50,7 +60,8 @@ export function clusterTps(tps: TpColumns, n: number, p: ClusterParams, layout: 
       const j = order[b];
       if (tps.timePeak[j] - tps.timePeak[i] > p.maxDtTicks) break;
       if (Math.abs(tps.channel[j] - tps.channel[i]) <= p.channelTolerance) {
-        const ri = find(i), rj = find(j);
+        const ri = find(i),
+          rj = find(j);
         if (ri !== rj) parent[rj] = ri;
       }
     }
@@ -66,12 +77,20 @@ export function clusterTps(tps: TpColumns, n: number, p: ClusterParams, layout: 
   for (const g of groups.values()) {
     if (g.length < p.minHits) continue;
     const chans = new Set<number>();
-    let sum = 0, x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    let sum = 0,
+      x0 = Infinity,
+      y0 = Infinity,
+      x1 = -Infinity,
+      y1 = -Infinity;
     for (const i of g) {
       chans.add(tps.channel[i]);
       sum += tps.adcIntegral[i];
-      const x = pixelX(layout, tps.channel[i]), y = pixelY(layout, tps.timePeak[i]);
-      x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      const x = pixelX(layout, tps.channel[i]),
+        y = pixelY(layout, tps.timePeak[i]);
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
     }
     if (chans.size < p.minChannels) continue;
     out.push({ x1: x0, y1: y0, x2: x1 + 1, y2: y1 + 1, sumAdc: sum, hits: g.length, channels: chans.size, tps: g });

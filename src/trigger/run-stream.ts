@@ -3,7 +3,17 @@
 // batches when control.stop is set (Ctrl-C), with everything decided so far written.
 import type { TpStream } from '../sim/tp-stream.js';
 import type { ImageLayout } from '../sim/image.js';
-import { realTimeFigures, streamTriggerReport, StreamTrigger, type RealTimeFigures, type StreamSummary, type StreamTriggerReport, type TriggerCandidate, type WindowDetector, type FaceWindow } from './stream.js';
+import {
+  realTimeFigures,
+  streamTriggerReport,
+  StreamTrigger,
+  type RealTimeFigures,
+  type StreamSummary,
+  type StreamTriggerReport,
+  type TriggerCandidate,
+  type WindowDetector,
+  type FaceWindow,
+} from './stream.js';
 
 export interface StreamTriggerRun {
   detector: string;
@@ -41,9 +51,18 @@ export interface RunStreamOptions {
 export async function runStreamTrigger(stream: TpStream, o: RunStreamOptions): Promise<StreamTriggerRun> {
   const truth = stream.header.hasTruth;
   const trig = new StreamTrigger({
-    layout: o.layout, windowTicks: o.windowTicks, overlapTicks: o.overlapTicks, reorderTicks: o.reorderTicks ?? o.windowTicks,
-    batchWindows: o.batchWindows ?? 16, detector: o.detector, originDts: stream.header.originDts, channelOf: o.channelOf,
-    prefilter: o.prefilter, truth, emitThreshold: o.threshold, onCandidate: o.onCandidate,
+    layout: o.layout,
+    windowTicks: o.windowTicks,
+    overlapTicks: o.overlapTicks,
+    reorderTicks: o.reorderTicks ?? o.windowTicks,
+    batchWindows: o.batchWindows ?? 16,
+    detector: o.detector,
+    originDts: stream.header.originDts,
+    channelOf: o.channelOf,
+    prefilter: o.prefilter,
+    truth,
+    emitThreshold: o.threshold,
+    onCandidate: o.onCandidate,
   });
   let stopped = false;
   let read = 0;
@@ -53,13 +72,20 @@ export async function runStreamTrigger(stream: TpStream, o: RunStreamOptions): P
     o.onProgress?.(read);
     // Simulating on this thread never returns to the event loop by itself: let a Ctrl-C handler run.
     await new Promise<void>((r) => setImmediate(r));
-    if (o.control?.stop) { stopped = true; break; }
+    if (o.control?.stop) {
+      stopped = true;
+      break;
+    }
   }
   const summary = await trig.finish();
   const stride = o.windowTicks - o.overlapTicks;
   const seconds = summary.streamTicks * o.tickSeconds;
   return {
-    detector: o.detector.name, windowTicks: o.windowTicks, overlapTicks: o.overlapTicks, strideTicks: stride, summary,
+    detector: o.detector.name,
+    windowTicks: o.windowTicks,
+    overlapTicks: o.overlapTicks,
+    strideTicks: stride,
+    summary,
     realTime: realTimeFigures(summary, o.tickSeconds, stride, o.cores),
     ...(truth ? { trigger: streamTriggerReport(trig.figures, summary.faces, seconds, o.threshold, o.targetsHz) } : {}),
     stopped,

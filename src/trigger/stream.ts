@@ -34,7 +34,13 @@ export interface FaceWindow {
 }
 
 /** A detection in the window's image pixels (x = wire, y = time row), as the network and the baseline give them. */
-export interface WindowDetection { x1: number; y1: number; x2: number; y2: number; score: number }
+export interface WindowDetection {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  score: number;
+}
 
 /** Something that finds candidates in face windows: the network or the baseline clustering. */
 export interface WindowDetector {
@@ -116,24 +122,44 @@ class FaceBuffer extends Columns {
   nextWindow = -1;
   /** Candidates of the last detected window, not final yet. */
   pending: Internal[] = [];
-  constructor(readonly face: number) { super(); }
+  constructor(readonly face: number) {
+    super();
+  }
   push(b: TpBatch, i: number): void {
     const k = this.addRow();
-    this.wire[k] = b.wire[i]; this.timeStart[k] = b.timeStart[i]; this.timePeak[k] = b.timePeak[i]; this.tot[k] = b.timeOverThreshold[i];
-    this.adc[k] = b.adcIntegral[i]; this.peak[k] = b.adcPeak[i]; this.owner[k] = b.owner[i];
+    this.wire[k] = b.wire[i];
+    this.timeStart[k] = b.timeStart[i];
+    this.timePeak[k] = b.timePeak[i];
+    this.tot[k] = b.timeOverThreshold[i];
+    this.adc[k] = b.adcIntegral[i];
+    this.peak[k] = b.adcPeak[i];
+    this.owner[k] = b.owner[i];
   }
   /** The TPs with peak in [start, start + len), copied out (times relative to start). */
   window(start: number, len: number): FaceWindow {
     let n = 0;
     for (let i = 0; i < this.n; i++) if (this.timePeak[i] >= start && this.timePeak[i] < start + len) n++;
-    const w: FaceWindow = { face: this.face, start, n, wire: new Int32Array(n), timePeak: new Float64Array(n), timeOverThreshold: new Float64Array(n),
-      adcIntegral: new Float32Array(n), adcPeak: new Float32Array(n), owner: new Int32Array(n) };
+    const w: FaceWindow = {
+      face: this.face,
+      start,
+      n,
+      wire: new Int32Array(n),
+      timePeak: new Float64Array(n),
+      timeOverThreshold: new Float64Array(n),
+      adcIntegral: new Float32Array(n),
+      adcPeak: new Float32Array(n),
+      owner: new Int32Array(n),
+    };
     let k = 0;
     for (let i = 0; i < this.n; i++) {
       const t = this.timePeak[i];
       if (t < start || t >= start + len) continue;
-      w.wire[k] = this.wire[i]; w.timePeak[k] = t - start; w.timeOverThreshold[k] = this.tot[i];
-      w.adcIntegral[k] = this.adc[i]; w.adcPeak[k] = this.peak[i]; w.owner[k] = this.owner[i];
+      w.wire[k] = this.wire[i];
+      w.timePeak[k] = t - start;
+      w.timeOverThreshold[k] = this.tot[i];
+      w.adcIntegral[k] = this.adc[i];
+      w.adcPeak[k] = this.peak[i];
+      w.owner[k] = this.owner[i];
       k++;
     }
     return w;
@@ -144,8 +170,13 @@ class FaceBuffer extends Columns {
     for (let i = 0; i < this.n; i++) {
       if (this.timePeak[i] < t) continue;
       if (k !== i) {
-        this.wire[k] = this.wire[i]; this.timeStart[k] = this.timeStart[i]; this.timePeak[k] = this.timePeak[i]; this.tot[k] = this.tot[i];
-        this.adc[k] = this.adc[i]; this.peak[k] = this.peak[i]; this.owner[k] = this.owner[i];
+        this.wire[k] = this.wire[i];
+        this.timeStart[k] = this.timeStart[i];
+        this.timePeak[k] = this.timePeak[i];
+        this.tot[k] = this.tot[i];
+        this.adc[k] = this.adc[i];
+        this.peak[k] = this.peak[i];
+        this.owner[k] = this.owner[i];
       }
       k++;
     }
@@ -156,8 +187,10 @@ class FaceBuffer extends Columns {
 /** A candidate before release: absolute box in wires and ticks, and truth (TPs held per interaction). */
 interface Internal {
   face: number;
-  wire0: number; wire1: number;
-  t0: number; t1: number;
+  wire0: number;
+  wire1: number;
+  t0: number;
+  t1: number;
   score: number;
   /** Interaction id → TPs of it inside the box. */
   held: Map<number, number>;
@@ -178,7 +211,9 @@ export class ScoreHistogram {
     const x = b / ScoreHistogram.BINS;
     return this.scale === 'unit' ? x : 10 ** (7 * x);
   }
-  add(score: number, w = 1): void { this.counts[this.bin(score)] += w; }
+  add(score: number, w = 1): void {
+    this.counts[this.bin(score)] += w;
+  }
   /** Entries with score ≥ threshold (exact to the bin). */
   above(threshold: number): number {
     let n = 0;
@@ -188,18 +223,30 @@ export class ScoreHistogram {
 }
 
 /** Live truth of one interaction: TPs seen, best score of a candidate holding ≥ 2 of them. */
-interface Live { energyMeV: number; tps: number; best: number; closeAt: number }
+interface Live {
+  energyMeV: number;
+  tps: number;
+  best: number;
+  closeAt: number;
+}
 
 export interface StreamFigures {
   /** Interactions closed, their Eν bin (−1 outside) and best score histogram per bin, plus "visible" (≥ 1 TP). */
   energyEdgesMeV: number[];
   /** best[bin] = histogram of the best matching score (−∞ → not added; counted in n). */
-  n: number[]; nVisible: number[]; nDetectable: number[];
+  n: number[];
+  nVisible: number[];
+  nDetectable: number[];
   best: ScoreHistogram[];
   fp: ScoreHistogram;
 }
 
-export interface LatencyStats { count: number; p50Ms: number; p99Ms: number; maxMs: number }
+export interface LatencyStats {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
 
 export interface StreamSummary {
   tps: number;
@@ -233,20 +280,36 @@ export class StreamTrigger {
   private readyToRun = 0;
   private readonly latencies: number[] = [];
   readonly figures: StreamFigures;
-  readonly summary: StreamSummary = { tps: 0, lateTps: 0, faces: 0, windows: 0, windowsSkipped: 0, candidates: 0, streamTicks: 0, wallSeconds: 0, detectSeconds: 0, latency: { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 } };
+  readonly summary: StreamSummary = {
+    tps: 0,
+    lateTps: 0,
+    faces: 0,
+    windows: 0,
+    windowsSkipped: 0,
+    candidates: 0,
+    streamTicks: 0,
+    wallSeconds: 0,
+    detectSeconds: 0,
+    latency: { count: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 },
+  };
   /** Milliseconds spent inside push and finish (the stream's own production excluded). */
   private busy = 0;
   private firstTick = Infinity;
   private lastTick = -Infinity;
 
   constructor(private readonly o: StreamTriggerOptions) {
-    if (!(o.overlapTicks >= 0 && o.overlapTicks <= o.windowTicks / 2)) throw new Error(`overlap ${o.overlapTicks} ticks: must be between 0 and half the window (${o.windowTicks / 2})`);
+    if (!(o.overlapTicks >= 0 && o.overlapTicks <= o.windowTicks / 2))
+      throw new Error(`overlap ${o.overlapTicks} ticks: must be between 0 and half the window (${o.windowTicks / 2})`);
     this.stride = o.windowTicks - o.overlapTicks;
     const edges = [...(o.energyEdgesMeV ?? DEFAULT_EDGES)];
     const nb = edges.length - 1;
     this.figures = {
-      energyEdgesMeV: edges, n: new Array(nb).fill(0), nVisible: new Array(nb).fill(0), nDetectable: new Array(nb).fill(0),
-      best: Array.from({ length: nb }, () => new ScoreHistogram(o.detector.scoreScale)), fp: new ScoreHistogram(o.detector.scoreScale),
+      energyEdgesMeV: edges,
+      n: new Array(nb).fill(0),
+      nVisible: new Array(nb).fill(0),
+      nDetectable: new Array(nb).fill(0),
+      best: Array.from({ length: nb }, () => new ScoreHistogram(o.detector.scoreScale)),
+      fp: new ScoreHistogram(o.detector.scoreScale),
     };
   }
 
@@ -268,7 +331,10 @@ export class StreamTrigger {
       }
       const ts = batch.timeStart[i];
       // Late: the window holding its peak has been detected already.
-      if (batch.timePeak[i] < fb.nextWindow * this.stride) { this.summary.lateTps++; continue; }
+      if (batch.timePeak[i] < fb.nextWindow * this.stride) {
+        this.summary.lateTps++;
+        continue;
+      }
       fb.push(batch, i);
       this.summary.tps++;
       if (ts > this.maxStart) this.maxStart = ts;
@@ -313,7 +379,10 @@ export class StreamTrigger {
   }
 
   private async detectReady(end: boolean): Promise<void> {
-    if (!this.ready.length) { this.release(end); return; }
+    if (!this.ready.length) {
+      this.release(end);
+      return;
+    }
     const batch = this.ready;
     this.ready = [];
     this.readyToRun = 0;
@@ -327,7 +396,7 @@ export class StreamTrigger {
       if (this.latencies.length > 100_000) this.latencies.splice(0, 50_000);
     }
     let k = 0;
-    for (const r of batch) this.windowDone(r.w, r.run ? dets[k++] ?? [] : []);
+    for (const r of batch) this.windowDone(r.w, r.run ? (dets[k++] ?? []) : []);
     this.summary.windows += batch.length;
     this.release(end);
   }
@@ -344,10 +413,12 @@ export class StreamTrigger {
     const isLast = w.start + this.stride > this.lastTick && this.watermark === Infinity;
     const fresh: Internal[] = [];
     for (const d of dets) {
-      const t0 = w.start + d.y1 * L.ticksPerPixel, t1 = w.start + d.y2 * L.ticksPerPixel;
+      const t0 = w.start + d.y1 * L.ticksPerPixel,
+        t1 = w.start + d.y2 * L.ticksPerPixel;
       const c = (t0 + t1) / 2;
       if (c < coreLo || (c >= coreHi && !isLast)) continue;
-      const wire0 = Math.max(0, Math.floor(d.x1 * L.wiresPerPixel)), wire1 = Math.max(wire0, Math.ceil(d.x2 * L.wiresPerPixel) - 1);
+      const wire0 = Math.max(0, Math.floor(d.x1 * L.wiresPerPixel)),
+        wire1 = Math.max(wire0, Math.ceil(d.x2 * L.wiresPerPixel) - 1);
       const held = new Map<number, number>();
       if (this.o.truth) {
         for (let i = 0; i < w.n; i++) {
@@ -363,9 +434,14 @@ export class StreamTrigger {
     const kept: Internal[] = [];
     for (const c of fresh) {
       const twin = fb.pending.find((p) => p.wire0 <= c.wire1 && c.wire0 <= p.wire1 && p.t0 <= c.t1 && c.t0 <= p.t1);
-      if (!twin) { kept.push(c); continue; }
-      twin.wire0 = Math.min(twin.wire0, c.wire0); twin.wire1 = Math.max(twin.wire1, c.wire1);
-      twin.t0 = Math.min(twin.t0, c.t0); twin.t1 = Math.max(twin.t1, c.t1);
+      if (!twin) {
+        kept.push(c);
+        continue;
+      }
+      twin.wire0 = Math.min(twin.wire0, c.wire0);
+      twin.wire1 = Math.max(twin.wire1, c.wire1);
+      twin.t0 = Math.min(twin.t0, c.t0);
+      twin.t1 = Math.max(twin.t1, c.t1);
       twin.score = Math.max(twin.score, c.score);
       for (const [id, n] of c.held) twin.held.set(id, Math.max(n, twin.held.get(id) ?? 0));
     }
@@ -387,7 +463,10 @@ export class StreamTrigger {
       // A face not met yet can only start after the watermark.
       horizon = Math.min(horizon, this.watermark - this.o.windowTicks);
     } else {
-      for (const fb of this.faces.values()) { this.final.push(...fb.pending); fb.pending = []; }
+      for (const fb of this.faces.values()) {
+        this.final.push(...fb.pending);
+        fb.pending = [];
+      }
     }
     if (!this.final.length && !this.o.truth) return;
     this.final.sort((a, b) => a.t0 - b.t0 || a.face - b.face);
@@ -407,8 +486,17 @@ export class StreamTrigger {
     const dts = (t: number) => origin + BigInt(Math.round(t * DTS_PER_TICK));
     const chan = this.o.channelOf ?? ((_: number, w: number) => w);
     this.o.onCandidate({
-      version: TC_VERSION, time_start: dts(c.t0), time_end: dts(c.t1), time_candidate: dts((c.t0 + c.t1) / 2), detid: DETID_HD_TPC,
-      type: TC_TYPE_SUPERNOVA, algorithm: this.o.detector.algorithm, channel_start: chan(c.face, c.wire0), channel_end: chan(c.face, c.wire1), face: c.face, score: c.score,
+      version: TC_VERSION,
+      time_start: dts(c.t0),
+      time_end: dts(c.t1),
+      time_candidate: dts((c.t0 + c.t1) / 2),
+      detid: DETID_HD_TPC,
+      type: TC_TYPE_SUPERNOVA,
+      algorithm: this.o.detector.algorithm,
+      channel_start: chan(c.face, c.wire0),
+      channel_end: chan(c.face, c.wire1),
+      face: c.face,
+      score: c.score,
     });
     this.summary.candidates++;
   }
@@ -466,8 +554,17 @@ export class StreamTrigger {
 
 /** A skipped window: its place only (its TPs are not needed again). */
 function emptyWindow(face: number, start: number): FaceWindow {
-  return { face, start, n: 0, wire: new Int32Array(0), timePeak: new Float64Array(0), timeOverThreshold: new Float64Array(0),
-    adcIntegral: new Float32Array(0), adcPeak: new Float32Array(0), owner: new Int32Array(0) };
+  return {
+    face,
+    start,
+    n: 0,
+    wire: new Int32Array(0),
+    timePeak: new Float64Array(0),
+    timeOverThreshold: new Float64Array(0),
+    adcIntegral: new Float32Array(0),
+    adcPeak: new Float32Array(0),
+    owner: new Int32Array(0),
+  };
 }
 
 export function energyBinOf(e: number, edges: readonly number[]): number {
@@ -480,7 +577,15 @@ export function energyBinOf(e: number, edges: readonly number[]): number {
 /** Faces of a 10 kt FD-HD module (eval/efficiency.ts DEFAULT_FACES). */
 export const MODULE_FACES = 200;
 
-export interface StreamEfficiencyBin { loMeV: number; hiMeV: number; n: number; nVisible: number; k: number; efficiency: number | null; stdErr: number | null }
+export interface StreamEfficiencyBin {
+  loMeV: number;
+  hiMeV: number;
+  n: number;
+  nVisible: number;
+  k: number;
+  efficiency: number | null;
+  stdErr: number | null;
+}
 
 export interface StreamTriggerReport {
   matchRule: string;
@@ -490,19 +595,29 @@ export interface StreamTriggerReport {
   operatingPoints: { targetHz: number; threshold: number | null; efficiency: number | null; fpHz: number | null }[];
 }
 
-const binom = (k: number, n: number) => ({ efficiency: n ? k / n : null, stdErr: n ? Math.sqrt((k / n) * (1 - k / n) / n) : null });
+const binom = (k: number, n: number) => ({ efficiency: n ? k / n : null, stdErr: n ? Math.sqrt(((k / n) * (1 - k / n)) / n) : null });
 
 /** Efficiency vs Eν and the FP rate in Hz per module at `threshold`, from the stream's own truth. */
-export function streamTriggerReport(f: StreamFigures, faces: number, streamSeconds: number, threshold: number, targetsHz: readonly number[] = [1.8, 10]): StreamTriggerReport {
+export function streamTriggerReport(
+  f: StreamFigures,
+  faces: number,
+  streamSeconds: number,
+  threshold: number,
+  targetsHz: readonly number[] = [1.8, 10],
+): StreamTriggerReport {
   const faceSeconds = faces * streamSeconds;
   const hz = (count: number) => (faceSeconds > 0 ? (count / faceSeconds) * MODULE_FACES : 0);
   const table = (t: number) => {
     const bins: StreamEfficiencyBin[] = [];
-    let n = 0, nv = 0, k = 0;
+    let n = 0,
+      nv = 0,
+      k = 0;
     for (let b = 0; b < f.n.length; b++) {
       const kb = f.best[b].above(t);
       bins.push({ loMeV: f.energyEdgesMeV[b], hiMeV: f.energyEdgesMeV[b + 1], n: f.n[b], nVisible: f.nVisible[b], k: kb, ...binom(kb, f.n[b]) });
-      n += f.n[b]; nv += f.nVisible[b]; k += kb;
+      n += f.n[b];
+      nv += f.nVisible[b];
+      k += kb;
     }
     return { bins, integrated: { n, nVisible: nv, k, ...binom(k, n) } };
   };
@@ -524,7 +639,12 @@ export function streamTriggerReport(f: StreamFigures, faces: number, streamSecon
     threshold,
     efficiency: table(threshold),
     // 90 % upper limit of a Poisson count (2.303 for none seen; else count + 1.28 √count + 1, a simple bound).
-    falsePositives: { count: fpCount, faceSeconds, hzPerModule: hz(fpCount), hzPerModuleUpper90: hz(fpCount === 0 ? 2.303 : fpCount + 1.2816 * Math.sqrt(fpCount) + 1) },
+    falsePositives: {
+      count: fpCount,
+      faceSeconds,
+      hzPerModule: hz(fpCount),
+      hzPerModuleUpper90: hz(fpCount === 0 ? 2.303 : fpCount + 1.2816 * Math.sqrt(fpCount) + 1),
+    },
     operatingPoints,
   };
 }

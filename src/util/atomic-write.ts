@@ -36,7 +36,11 @@ export function ioCause(e: unknown): string {
 
 /** A one-line error for a failed read or write of `path`: "no space left on device writing out.h5". */
 export class WriteError extends UserError {
-  constructor(readonly target: string, readonly reason: string, verb = 'writing') {
+  constructor(
+    readonly target: string,
+    readonly reason: string,
+    verb = 'writing',
+  ) {
     super(`${reason} ${verb} ${target}`);
   }
 }

@@ -20,7 +20,11 @@ export function pidAlive(pid: number): boolean {
 /** Linux: the state field of /proc/PID/stat is Z (zombie) or X (dead). Elsewhere: false. */
 function isZombie(pid: number): boolean {
   let stat: string;
-  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return false; }
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
   // "PID (comm) S …": comm may hold spaces and parentheses, so read after the last ')'.
   const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   return state === 'Z' || state === 'X';

@@ -36,15 +36,26 @@ export const TENSORBOARD_DESCRIPTOR = {
           nested: {
             Value: {
               oneofs: { value: { oneof: ['simpleValue', 'histo', 'tensor'] } },
-              fields: { tag: f(1, 'string'), simpleValue: f(2, 'float'), histo: f(5, 'HistogramProto'), tensor: f(8, 'TensorProto'), metadata: f(9, 'SummaryMetadata') },
+              fields: {
+                tag: f(1, 'string'),
+                simpleValue: f(2, 'float'),
+                histo: f(5, 'HistogramProto'),
+                tensor: f(8, 'TensorProto'),
+                metadata: f(9, 'SummaryMetadata'),
+              },
             },
           },
         },
         // histogram.proto
         HistogramProto: {
           fields: {
-            min: f(1, 'double'), max: f(2, 'double'), num: f(3, 'double'), sum: f(4, 'double'), sumSquares: f(5, 'double'),
-            bucketLimit: rep(6, 'double', true), bucket: rep(7, 'double', true),
+            min: f(1, 'double'),
+            max: f(2, 'double'),
+            num: f(3, 'double'),
+            sum: f(4, 'double'),
+            sumSquares: f(5, 'double'),
+            bucketLimit: rep(6, 'double', true),
+            bucket: rep(7, 'double', true),
           },
         },
         // tensor.proto, tensor_shape.proto (types.proto: DT_STRING = 7)
@@ -99,7 +110,15 @@ export function tfRecord(data: Uint8Array): Buffer {
 }
 
 /** A histogram as HistogramProto holds it: bucket i counts values in (limit[i-1], limit[i]]. */
-export interface Histogram { min: number; max: number; num: number; sum: number; sumSquares: number; bucketLimit: number[]; bucket: number[] }
+export interface Histogram {
+  min: number;
+  max: number;
+  num: number;
+  sum: number;
+  sumSquares: number;
+  bucketLimit: number[];
+  bucket: number[];
+}
 
 /** Appends TensorBoard events to one file; records wait in memory until flush(). */
 export class EventFileWriter {
@@ -110,7 +129,10 @@ export class EventFileWriter {
    * Opens `path` for appending. A new (or empty) file starts with the file_version event every
    * event file begins with ("brain.Event:2"); an existing one is appended to.
    */
-  constructor(readonly path: string, o: { now?: () => number } = {}) {
+  constructor(
+    readonly path: string,
+    o: { now?: () => number } = {},
+  ) {
     this.#now = o.now ?? (() => Date.now() / 1000);
     if (!existsSync(path) || statSync(path).size === 0) {
       this.#event({ wallTime: this.#now(), step: 0, fileVersion: 'brain.Event:2' });
@@ -125,7 +147,9 @@ export class EventFileWriter {
 
   /** Scalars at one step (float32, as TensorBoard stores them). */
   scalars(step: number, values: Record<string, number>): void {
-    const value = Object.entries(values).filter(([, v]) => Number.isFinite(v)).map(([tag, simpleValue]) => ({ tag, simpleValue }));
+    const value = Object.entries(values)
+      .filter(([, v]) => Number.isFinite(v))
+      .map(([tag, simpleValue]) => ({ tag, simpleValue }));
     if (value.length) this.#event({ wallTime: this.#now(), step, summary: { value } });
   }
 
@@ -136,13 +160,16 @@ export class EventFileWriter {
   /** Markdown text for TensorBoard's text plugin (a rank-0 DT_STRING tensor tagged for plugin "text"). */
   text(step: number, tag: string, markdown: string): void {
     this.#event({
-      wallTime: this.#now(), step,
+      wallTime: this.#now(),
+      step,
       summary: {
-        value: [{
-          tag,
-          metadata: { pluginData: { pluginName: 'text' }, dataClass: DATA_CLASS_TENSOR },
-          tensor: { dtype: DT_STRING, tensorShape: {}, stringVal: [Buffer.from(markdown, 'utf8')] },
-        }],
+        value: [
+          {
+            tag,
+            metadata: { pluginData: { pluginName: 'text' }, dataClass: DATA_CLASS_TENSOR },
+            tensor: { dtype: DT_STRING, tensorShape: {}, stringVal: [Buffer.from(markdown, 'utf8')] },
+          },
+        ],
       },
     });
   }
@@ -175,8 +202,19 @@ export class EventFileWriter {
 /** The counts of `values` in `bins` equal bins over [0, 1], as HistogramProto (limits at the upper edges). */
 export function unitHistogram(counts: readonly number[], values: readonly number[]): Histogram {
   const bins = counts.length;
-  let min = Infinity, max = -Infinity, sum = 0, sumSquares = 0;
-  for (const v of values) { min = Math.min(min, v); max = Math.max(max, v); sum += v; sumSquares += v * v; }
-  if (!values.length) { min = 0; max = 0; }
+  let min = Infinity,
+    max = -Infinity,
+    sum = 0,
+    sumSquares = 0;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    sum += v;
+    sumSquares += v * v;
+  }
+  if (!values.length) {
+    min = 0;
+    max = 0;
+  }
   return { min, max, num: values.length, sum, sumSquares, bucketLimit: counts.map((_, k) => (k + 1) / bins), bucket: [...counts] };
 }

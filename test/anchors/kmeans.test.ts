@@ -18,7 +18,17 @@ function clustered(centres: [number, number][], perCluster: number, seed: number
   return { w, h };
 }
 
-const NINE: [number, number][] = [[6, 10], [12, 30], [30, 14], [20, 60], [60, 25], [45, 90], [100, 40], [80, 160], [200, 120]];
+const NINE: [number, number][] = [
+  [6, 10],
+  [12, 30],
+  [30, 14],
+  [20, 60],
+  [60, 25],
+  [45, 90],
+  [100, 40],
+  [80, 160],
+  [200, 120],
+];
 
 test('recovers nine known clusters, sorted by area, each owning its boxes', () => {
   const { w, h } = clustered(NINE, 200, 1);
@@ -42,7 +52,10 @@ test('deterministic for a seed; restarts never lower the mean IoU', () => {
   assert.deepEqual(a, b);
   const one = kmeansAnchors(w, h, { k: 6, seed: 11, restarts: 1 });
   assert.ok(a.meanBestIou >= one.meanBestIou);
-  assert.equal(a.counts.reduce((s, c) => s + c, 0), n);
+  assert.equal(
+    a.counts.reduce((s, c) => s + c, 0),
+    n,
+  );
 });
 
 test('k = 1 gives the mean shape and owns every box', () => {
@@ -55,19 +68,68 @@ test('k = 1 gives the mean shape and owns every box', () => {
 });
 
 test('degenerate inputs give one-line user errors', () => {
-  assert.throws(() => kmeansAnchors(new Float32Array([1, 2]), new Float32Array([1, 2]), { k: 3 }), (e: unknown) => e instanceof UserError && /fewer than the 3/.test(e.message));
-  assert.throws(() => kmeansAnchors(new Float32Array([1, 0, 3]), new Float32Array([1, 2, 3]), { k: 2 }), (e: unknown) => e instanceof UserError && /box 1/.test(e.message));
-  assert.throws(() => kmeansAnchors(new Float32Array([4, 4, 4, 4]), new Float32Array([2, 2, 2, 2]), { k: 2 }), (e: unknown) => e instanceof UserError && /distinct shapes/.test(e.message));
+  assert.throws(
+    () => kmeansAnchors(new Float32Array([1, 2]), new Float32Array([1, 2]), { k: 3 }),
+    (e: unknown) => e instanceof UserError && /fewer than the 3/.test(e.message),
+  );
+  assert.throws(
+    () => kmeansAnchors(new Float32Array([1, 0, 3]), new Float32Array([1, 2, 3]), { k: 2 }),
+    (e: unknown) => e instanceof UserError && /box 1/.test(e.message),
+  );
+  assert.throws(
+    () => kmeansAnchors(new Float32Array([4, 4, 4, 4]), new Float32Array([2, 2, 2, 2]), { k: 2 }),
+    (e: unknown) => e instanceof UserError && /distinct shapes/.test(e.message),
+  );
   assert.throws(() => kmeansAnchors(new Float32Array(3), new Float32Array(2)), UserError);
   // Exactly k distinct shapes is fine: the anchors are those shapes.
   const r = kmeansAnchors(new Float32Array([4, 4, 9]), new Float32Array([2, 2, 9]), { k: 2 });
-  assert.deepEqual(r.anchors, [[4, 2], [9, 9]]);
+  assert.deepEqual(r.anchors, [
+    [4, 2],
+    [9, 9],
+  ]);
   assert.equal(r.meanBestIou, 1);
 });
 
 test('assignToScales puts the three largest on the coarse scale first', () => {
-  const anchors: [number, number][] = [[10, 10], [1, 1], [5, 5], [2, 2], [8, 8], [3, 3], [9, 9], [4, 4], [7, 7]];
-  assert.deepEqual(assignToScales(anchors), [[[8, 8], [9, 9], [10, 10]], [[4, 4], [5, 5], [7, 7]], [[1, 1], [2, 2], [3, 3]]]);
-  assert.deepEqual(assignToScales(anchors.slice(0, 6), 2), [[[5, 5], [8, 8], [10, 10]], [[1, 1], [2, 2], [3, 3]]]);
+  const anchors: [number, number][] = [
+    [10, 10],
+    [1, 1],
+    [5, 5],
+    [2, 2],
+    [8, 8],
+    [3, 3],
+    [9, 9],
+    [4, 4],
+    [7, 7],
+  ];
+  assert.deepEqual(assignToScales(anchors), [
+    [
+      [8, 8],
+      [9, 9],
+      [10, 10],
+    ],
+    [
+      [4, 4],
+      [5, 5],
+      [7, 7],
+    ],
+    [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ],
+  ]);
+  assert.deepEqual(assignToScales(anchors.slice(0, 6), 2), [
+    [
+      [5, 5],
+      [8, 8],
+      [10, 10],
+    ],
+    [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ],
+  ]);
   assert.throws(() => assignToScales(anchors, 2), UserError);
 });

@@ -20,20 +20,37 @@ try {
     pg.barrier();
     const json = pg.allGatherJson({ rank, text: 'x'.repeat(rank * 7) });
     // Gradients of three parameters reduced in 8-byte buckets (several buckets), one without grad.
-    const params = [tensor([1, 2]).requiresGrad_(), tensor([[3, 4], [5, 6]]).requiresGrad_(), tensor([7]).requiresGrad_()];
-    params[0]!.mul(rank + 1).sum().add(params[1]!.mul(rank).sum()).backward();
+    const params = [
+      tensor([1, 2]).requiresGrad_(),
+      tensor([
+        [3, 4],
+        [5, 6],
+      ]).requiresGrad_(),
+      tensor([7]).requiresGrad_(),
+    ];
+    params[0]!
+      .mul(rank + 1)
+      .sum()
+      .add(params[1]!.mul(rank).sum())
+      .backward();
     const buckets = pg.allReduceGrads(params, { op: 'mean', bucketBytes: 8 });
     const grads = params.map((p) => p.grad!.toNumbers());
     const ts = [tensor([rank, rank]), tensor([rank], { dtype: 'int64' })];
     pg.broadcastTensors(ts, 0, 1 << 20);
     // The JSON gather and agreement free every tensor they make (no scope around them here).
     const live0 = liveTensors();
-    for (let i = 0; i < 3; i++) { pg.allGatherJson({ i }); pg.agree(() => i); }
+    for (let i = 0; i < 3; i++) {
+      pg.allGatherJson({ i });
+      pg.agree(() => i);
+    }
     const leaked = liveTensors() - live0;
     out({ sum, mean, max, b, gathered, json, buckets, grads, bcast: ts.map((t) => t.toNumbers()), backend: pg.backend, leaked });
   } else if (scenario === 'agree') {
     try {
-      pg.agree(() => { if (rank === world - 1) throw new Error('bad input on the last rank'); return 1; });
+      pg.agree(() => {
+        if (rank === world - 1) throw new Error('bad input on the last rank');
+        return 1;
+      });
       out({ ok: true });
     } catch (e) {
       out({ error: (e as Error).message });
@@ -75,7 +92,10 @@ try {
     const { DataParallel } = await import('../../src/train/distributed.js');
     const { objectiveOf } = await import('../../src/loss/yolo-loss.js');
     const dp = new DataParallel(pg);
-    const all = [[3, 1, 4, 1, 5, 9], [2, 7, 1, 8, 2, 8]].map((v) => v.slice(0, 2 * world));
+    const all = [
+      [3, 1, 4, 1, 5, 9],
+      [2, 7, 1, 8, 2, 8],
+    ].map((v) => v.slice(0, 2 * world));
     const res: Record<string, { value: number; ref: number; grad: number }> = {};
     for (const reduction of ['sqrt-per-scale', 'sqrt-total', 'sum', 'mean'] as const) {
       const mine = all.map((v) => tensor(dp.shard(v)).requiresGrad_());
@@ -83,7 +103,11 @@ try {
       const { result } = dp.globalObjective(fake, 2 * world, reduction, false);
       result.objective.backward();
       const whole = all.map((v) => tensor(v).requiresGrad_());
-      const ref = objectiveOf(whole.map((t) => t.sum()), 2 * world, reduction);
+      const ref = objectiveOf(
+        whole.map((t) => t.sum()),
+        2 * world,
+        reduction,
+      );
       ref.backward();
       const refGrads = whole.map((t) => dp.shard(t.grad!.toNumbers()));
       const grad = Math.max(...mine.map((t, s) => Math.max(...t.grad!.toNumbers().map((g, i) => Math.abs(g - refGrads[s]![i]!)))));
@@ -94,29 +118,38 @@ try {
     // Every rank builds the same global batch; rank r normalises its positions r, r+W, …
     // The reference is libtorch's own batch_norm over the whole batch in one process.
     manualSeed(3);
-    const xs = randn([2 * world, 3, 4, 5]).mul(2).add(1);
+    const xs = randn([2 * world, 3, 4, 5])
+      .mul(2)
+      .add(1);
     const weight = tensor([1.5, -0.5, 2]).requiresGrad_();
     const bias = tensor([0.1, 0.2, -0.3]).requiresGrad_();
     const dy = randn([2 * world, 3, 4, 5]);
     const mine = [...Array(2).keys()].map((i) => i * world + rank);
     const xMine = cat(mine.map((i) => xs.narrow(0, i, 1))).requiresGrad_();
-    const rm = zeros([3]); const rv = ones([3]);
+    const rm = zeros([3]);
+    const rv = ones([3]);
     const y = pg.syncBatchNorm(xMine, weight, bias, rm, rv, { training: true, momentum: 0.1, eps: 1e-5 });
-    y.mul(cat(mine.map((i) => dy.narrow(0, i, 1)))).sum().backward();
+    y.mul(cat(mine.map((i) => dy.narrow(0, i, 1))))
+      .sum()
+      .backward();
     pg.allReduceGrads([weight, bias], { op: 'sum' });
     const xr = xs.clone().requiresGrad_();
     const wr = tensor([1.5, -0.5, 2]).requiresGrad_();
     const br = tensor([0.1, 0.2, -0.3]).requiresGrad_();
-    const rmr = zeros([3]); const rvr = ones([3]);
+    const rmr = zeros([3]);
+    const rvr = ones([3]);
     const yr = F.batchNorm(xr, rmr, rvr, { weight: wr, bias: br, training: true, momentum: 0.1, eps: 1e-5 });
     yr.mul(dy).sum().backward();
     const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
     const yRef = cat(mine.map((i) => yr.narrow(0, i, 1))).toNumbers();
     const gxRef = cat(mine.map((i) => xr.grad!.narrow(0, i, 1))).toNumbers();
     out({
-      y: maxDiff(y.toNumbers(), yRef), gx: maxDiff(xMine.grad!.toNumbers(), gxRef),
-      gw: maxDiff(weight.grad!.toNumbers(), wr.grad!.toNumbers()), gb: maxDiff(bias.grad!.toNumbers(), br.grad!.toNumbers()),
-      rm: maxDiff(rm.toNumbers(), rmr.toNumbers()), rv: maxDiff(rv.toNumbers(), rvr.toNumbers()),
+      y: maxDiff(y.toNumbers(), yRef),
+      gx: maxDiff(xMine.grad!.toNumbers(), gxRef),
+      gw: maxDiff(weight.grad!.toNumbers(), wr.grad!.toNumbers()),
+      gb: maxDiff(bias.grad!.toNumbers(), br.grad!.toNumbers()),
+      rm: maxDiff(rm.toNumbers(), rmr.toNumbers()),
+      rv: maxDiff(rv.toNumbers(), rvr.toNumbers()),
     });
   }
   pg.shutdown();

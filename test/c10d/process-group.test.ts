@@ -18,16 +18,27 @@ const worker = fileURLToPath(new URL('./pg-worker.js', import.meta.url));
 async function ranks(scenario: string, world: number, url: string, o: { timeoutMs?: number; only?: number[] } = {}) {
   const which = o.only ?? [...Array(world).keys()];
   const started: ReturnType<typeof spawn>[] = [];
-  return Promise.all(which.map((r) => new Promise<Record<string, unknown> | null>((resolve) => {
-    const p = spawn(process.execPath, [worker, scenario, String(r), String(world), url, String(o.timeoutMs ?? 20000)],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAQYOLO_THREADS: '1' } });
-    started.push(p);
-    let text = '';
-    p.stdout.on('data', (d) => { text += d; });
-    // A frozen rank (scenario 'hang') is killed once another rank has reported.
-    p.on('close', () => { if (scenario === 'hang') started.forEach((q) => q.exitCode === null && q.signalCode === null && q.kill('SIGKILL')); });
-    p.on('close', () => resolve(text.trim() ? JSON.parse(text.trim().split('\n').pop()!) as Record<string, unknown> : null));
-  })));
+  return Promise.all(
+    which.map(
+      (r) =>
+        new Promise<Record<string, unknown> | null>((resolve) => {
+          const p = spawn(process.execPath, [worker, scenario, String(r), String(world), url, String(o.timeoutMs ?? 20000)], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+            env: { ...process.env, DAQYOLO_THREADS: '1' },
+          });
+          started.push(p);
+          let text = '';
+          p.stdout.on('data', (d) => {
+            text += d;
+          });
+          // A frozen rank (scenario 'hang') is killed once another rank has reported.
+          p.on('close', () => {
+            if (scenario === 'hang') started.forEach((q) => q.exitCode === null && q.signalCode === null && q.kill('SIGKILL'));
+          });
+          p.on('close', () => resolve(text.trim() ? (JSON.parse(text.trim().split('\n').pop()!) as Record<string, unknown>) : null));
+        }),
+    ),
+  );
 }
 
 test('all-reduce, broadcast, all-gather, barrier and bucketed gradients over a TCP store (3 ranks)', async () => {
@@ -39,8 +50,16 @@ test('all-reduce, broadcast, all-gather, barrier and bucketed gradients over a T
     assert.deepEqual(r.mean, [2, 20, -1]);
     assert.deepEqual(r.max, [3, 30, 0]);
     assert.deepEqual(r.b, [2, 2, 2]);
-    assert.deepEqual(r.gathered, [[0, 0], [1, 1], [2, 4]]);
-    assert.deepEqual(r.json, [{ rank: 0, text: '' }, { rank: 1, text: 'x'.repeat(7) }, { rank: 2, text: 'x'.repeat(14) }]);
+    assert.deepEqual(r.gathered, [
+      [0, 0],
+      [1, 1],
+      [2, 4],
+    ]);
+    assert.deepEqual(r.json, [
+      { rank: 0, text: '' },
+      { rank: 1, text: 'x'.repeat(7) },
+      { rank: 2, text: 'x'.repeat(14) },
+    ]);
     assert.equal(r.buckets, 3); // 8-byte buckets: [2 floats], [4 floats], [1 float]
     // grad of p0 on rank r: r+1 → mean 2; p1: r → mean 1; p2 unused: zeros
     assert.deepEqual(r.grads, [[2, 2], [1, 1, 1, 1], [0]]);
@@ -67,7 +86,7 @@ test('a rank that never comes makes the others fail within the timeout', async (
   assert.ok(Date.now() - t0 < 15000);
 });
 
-test('a killed rank is named in every survivor\'s error', async () => {
+test("a killed rank is named in every survivor's error", async () => {
   const res = await ranks('die', 3, `tcp://127.0.0.1:${await freePort()}`, { timeoutMs: 10000 });
   assert.equal(res[2], null); // killed without output
   for (const r of res.slice(0, 2)) {
@@ -85,7 +104,10 @@ test('a frozen rank: the others fail after the timeout, naming it', async () => 
 
 test('an error on one rank reaches every rank (agree)', async () => {
   const res = await ranks('agree', 3, `tcp://127.0.0.1:${await freePort()}`);
-  assert.deepEqual(res.map((r) => r!.error), ['rank 2: bad input on the last rank', 'rank 2: bad input on the last rank', 'bad input on the last rank']);
+  assert.deepEqual(
+    res.map((r) => r!.error),
+    ['rank 2: bad input on the last rank', 'rank 2: bad input on the last rank', 'bad input on the last rank'],
+  );
 });
 
 test('synchronised batch norm equals batch_norm over the whole batch: output, gradients, running statistics', async () => {
@@ -95,13 +117,13 @@ test('synchronised batch norm equals batch_norm over the whole batch: output, gr
   }
 });
 
-test('prepareModel copies rank 0\'s parameters and buffers to every rank', async () => {
+test("prepareModel copies rank 0's parameters and buffers to every rank", async () => {
   const res = await ranks('prepare', 3, `tcp://127.0.0.1:${await freePort()}`);
   assert.notDeepEqual(res[1]!.before, res[0]!.before, 'different initialisations before');
   for (const r of res) assert.deepEqual(r!.after, res[0]!.before);
 });
 
-test('the rebuilt objective: the global batch\'s value and this rank\'s share of its gradient, for every reduction', async () => {
+test("the rebuilt objective: the global batch's value and this rank's share of its gradient, for every reduction", async () => {
   const res = await ranks('objective', 3, `tcp://127.0.0.1:${await freePort()}`);
   for (const r of res) {
     for (const red of ['sqrt-per-scale', 'sqrt-total', 'sum', 'mean']) {

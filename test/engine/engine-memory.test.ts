@@ -12,13 +12,14 @@ test('1000 training steps: RSS within +30 MB of the post-warm-up value, live ten
   const model = smallNet(1);
   const { x, y } = fixedBatch(2);
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
-  const step = () => tidy(() => {
-    opt.zeroGrad();
-    const loss = F.mseLoss(model.forward(x), y);
-    loss.backward();
-    opt.step();
-    return loss.item();
-  });
+  const step = () =>
+    tidy(() => {
+      opt.zeroGrad();
+      const loss = F.mseLoss(model.forward(x), y);
+      loss.backward();
+      opt.step();
+      return loss.item();
+    });
   for (let i = 0; i < 100; i++) step();
   const live0 = liveTensors();
   const rss0 = process.memoryUsage().rss;
@@ -26,5 +27,7 @@ test('1000 training steps: RSS within +30 MB of the post-warm-up value, live ten
   const grew = (process.memoryUsage().rss - rss0) / 2 ** 20;
   assert.equal(liveTensors(), live0);
   assert.ok(grew < 30, `RSS grew by ${grew.toFixed(1)} MB over 1000 steps`);
-  model.dispose(); x.dispose(); y.dispose();
+  model.dispose();
+  x.dispose();
+  y.dispose();
 });

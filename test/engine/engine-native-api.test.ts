@@ -23,9 +23,18 @@ test('the load check names a function missing from the addon, one not declared, 
   copy.conv2d = Object.assign(() => 0, { arity: 6 });
   const wrong = addonMismatches(copy);
   assert.equal(wrong.length, 3, wrong.join('\n'));
-  assert.ok(wrong.some((w) => /^matmul: declared in src\/torch\/native-api\.ts, not exported by the addon$/.test(w)), wrong.join('\n'));
-  assert.ok(wrong.some((w) => /^newKernel: exported by the addon, not declared/.test(w)), wrong.join('\n'));
-  assert.ok(wrong.some((w) => /^conv2d: takes 6 arguments in C\+\+, 7 in src\/torch\/native-api\.ts$/.test(w)), wrong.join('\n'));
+  assert.ok(
+    wrong.some((w) => /^matmul: declared in src\/torch\/native-api\.ts, not exported by the addon$/.test(w)),
+    wrong.join('\n'),
+  );
+  assert.ok(
+    wrong.some((w) => /^newKernel: exported by the addon, not declared/.test(w)),
+    wrong.join('\n'),
+  );
+  assert.ok(
+    wrong.some((w) => /^conv2d: takes 6 arguments in C\+\+, 7 in src\/torch\/native-api\.ts$/.test(w)),
+    wrong.join('\n'),
+  );
 });
 
 test('C++ refuses a call with too few or too many arguments, naming the function and both counts', () => {
@@ -41,7 +50,7 @@ test('C++ refuses a call with too few or too many arguments, naming the function
 });
 
 test('an optimiser is freed by dispose(): its state is released at once, later use throws, a second dispose is harmless', () => {
-  const n = 1 << 20;  // 4 MiB of float32 parameters: Adam keeps two moments, 8 MiB
+  const n = 1 << 20; // 4 MiB of float32 parameters: Adam keeps two moments, 8 MiB
   const p = zeros([n]).requiresGrad_(true);
   const g = ones([n]);
   const opt = new Adam([p], { lr: 0.1 });

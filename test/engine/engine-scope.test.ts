@@ -35,11 +35,18 @@ test('tidy frees intermediates, keeps what it returns (arrays, maps, objects), n
 test('a throw inside tidy frees everything created there; keep() opts out', () => {
   const base = liveTensors();
   let kept = null as ReturnType<typeof zeros> | null;
-  assert.throws(() => tidy(() => {
-    randn([10]).add(1);
-    kept = keep(zeros([2]));
-    tidy(() => { randn([3]); throw new Error('boom'); });
-  }), /boom/);
+  assert.throws(
+    () =>
+      tidy(() => {
+        randn([10]).add(1);
+        kept = keep(zeros([2]));
+        tidy(() => {
+          randn([3]);
+          throw new Error('boom');
+        });
+      }),
+    /boom/,
+  );
   assert.equal(liveTensors(), base + 1);
   assert.deepEqual(kept!.tolist(), [0, 0]);
   dispose([kept]);
@@ -47,11 +54,15 @@ test('a throw inside tidy frees everything created there; keep() opts out', () =
   assert.throws(() => tidy(() => Promise.resolve(1)), /returned a promise/);
 });
 
-test('libtorch errors become JS Errors with libtorch\'s message; the process survives', () => {
+test("libtorch errors become JS Errors with libtorch's message; the process survives", () => {
   const base = liveTensors();
   tidy(() => {
-    const a = tensor([1, 2, 3]), b = tensor([1, 2]);
-    assert.throws(() => a.add(b), (e: Error) => e instanceof Error && /size of tensor a \(3\) must match the size of tensor b \(2\)/.test(e.message));
+    const a = tensor([1, 2, 3]),
+      b = tensor([1, 2]);
+    assert.throws(
+      () => a.add(b),
+      (e: Error) => e instanceof Error && /size of tensor a \(3\) must match the size of tensor b \(2\)/.test(e.message),
+    );
     assert.throws(() => a.reshape(2, 2), /shape '\[2, 2\]' is invalid for input of size 3/);
     assert.throws(() => F.conv2d(randn([1, 2, 4, 4]), randn([1, 3, 3, 3])), /expected input\[1, 2, 4, 4\] to have 3 channels/);
     assert.throws(() => F.crossEntropy(randn([2, 3]), tensor([0, 1])), /expected scalar type Long but found Float/);
@@ -73,7 +84,10 @@ test('`using` frees a tensor at the end of its block', () => {
   const before = liveTensors();
   {
     using t = zeros([4, 4]);
-    assert.equal(tidy(() => t.sum().item()), 0);
+    assert.equal(
+      tidy(() => t.sum().item()),
+      0,
+    );
     assert.equal(liveTensors(), before + 1);
   }
   assert.equal(liveTensors(), before);

@@ -14,22 +14,29 @@ import { smallNet } from './nets.js';
 const PY = '/usr/bin/python3';
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'daqyolo-state-'));
 
-test('stateDict uses PyTorch key names; loadStateDict names missing, unexpected and mis-shaped keys', () => tidy(() => {
-  const m = new Sequential(new Conv2d(1, 2, 3), new BatchNorm2d(2));
-  assert.deepEqual([...m.stateDict().keys()], ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']);
-  const good = new Map([...m.stateDict()].map(([k, t]) => [k, t.detach().add(1).to(t.dtype)] as [string, Tensor]));
-  const missing = new Map(good); missing.delete('1.running_var');
-  assert.throws(() => m.loadStateDict(missing), (e: Error) => e instanceof StateDictError && /missing keys: 1\.running_var/.test(e.message));
-  const unexpected = new Map(good); unexpected.set('2.weight', zeros([1]));
-  assert.throws(() => m.loadStateDict(unexpected), /unexpected keys: 2\.weight/);
-  const shaped = new Map(good); shaped.set('0.weight', zeros([2, 1, 5, 5]));
-  assert.throws(() => m.loadStateDict(shaped), /shape mismatch for 0\.weight: checkpoint \[2,1,5,5\] vs model \[2,1,3,3\]/);
-  assert.deepEqual(m.loadStateDict(missing, { strict: false }), { missing: ['1.running_var'], unexpected: [] });
-  m.loadStateDict(good);
-  assert.deepEqual(m.stateDict().get('1.running_mean')!.tolist(), [1, 1]);
-  assert.equal(m.stateDict().get('1.num_batches_tracked')!.dtype, 'int64');
-  m.dispose();
-}));
+test('stateDict uses PyTorch key names; loadStateDict names missing, unexpected and mis-shaped keys', () =>
+  tidy(() => {
+    const m = new Sequential(new Conv2d(1, 2, 3), new BatchNorm2d(2));
+    assert.deepEqual([...m.stateDict().keys()], ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']);
+    const good = new Map([...m.stateDict()].map(([k, t]) => [k, t.detach().add(1).to(t.dtype)] as [string, Tensor]));
+    const missing = new Map(good);
+    missing.delete('1.running_var');
+    assert.throws(
+      () => m.loadStateDict(missing),
+      (e: Error) => e instanceof StateDictError && /missing keys: 1\.running_var/.test(e.message),
+    );
+    const unexpected = new Map(good);
+    unexpected.set('2.weight', zeros([1]));
+    assert.throws(() => m.loadStateDict(unexpected), /unexpected keys: 2\.weight/);
+    const shaped = new Map(good);
+    shaped.set('0.weight', zeros([2, 1, 5, 5]));
+    assert.throws(() => m.loadStateDict(shaped), /shape mismatch for 0\.weight: checkpoint \[2,1,5,5\] vs model \[2,1,3,3\]/);
+    assert.deepEqual(m.loadStateDict(missing, { strict: false }), { missing: ['1.running_var'], unexpected: [] });
+    m.loadStateDict(good);
+    assert.deepEqual(m.stateDict().get('1.running_mean')!.tolist(), [1, 1]);
+    assert.equal(m.stateDict().get('1.num_batches_tracked')!.dtype, 'int64');
+    m.dispose();
+  }));
 
 test('safetensors round trip of every dtype with metadata; atomic write leaves no temporary file', () => {
   const dir = tmp();
@@ -37,8 +44,16 @@ test('safetensors round trip of every dtype with metadata; atomic write leaves n
     tidy(() => {
       const path = join(dir, 'a.safetensors');
       const src = {
-        f32: tensor([[1.5, -2], [3, 4]]), f64: tensor([Math.PI], { dtype: 'float64' }), i64: tensor([2 ** 40, -1], { dtype: 'int64' }),
-        i32: tensor([7], { dtype: 'int32' }), u8: tensor([255, 0], { dtype: 'uint8' }), b: tensor([true, false]), scalar: tensor(2.5),
+        f32: tensor([
+          [1.5, -2],
+          [3, 4],
+        ]),
+        f64: tensor([Math.PI], { dtype: 'float64' }),
+        i64: tensor([2 ** 40, -1], { dtype: 'int64' }),
+        i32: tensor([7], { dtype: 'int32' }),
+        u8: tensor([255, 0], { dtype: 'uint8' }),
+        b: tensor([true, false]),
+        scalar: tensor(2.5),
       };
       saveSafetensors(path, src, { who: 'daqyolo' });
       assert.deepEqual(readdirSync(dir), ['a.safetensors']);
@@ -66,19 +81,30 @@ test('checkpoint errors name the file and the key', () => {
     const opt = new Adam(m.parameters());
     const path = join(dir, 'c.safetensors');
     saveCheckpoint(path, { model: m });
-    assert.throws(() => loadCheckpoint(path, { model: m, optimizer: opt }), (e: Error) => e instanceof CheckpointError && e.message.includes(path) && /holds no optimiser state/.test(e.message));
+    assert.throws(
+      () => loadCheckpoint(path, { model: m, optimizer: opt }),
+      (e: Error) => e instanceof CheckpointError && e.message.includes(path) && /holds no optimiser state/.test(e.message),
+    );
     const other = new Sequential(new Conv2d(1, 4, 3));
-    assert.throws(() => loadCheckpoint(path, { model: other }), (e: Error) => e.message.startsWith(`${path}: cannot load state dict`) && /0\.weight/.test(e.message));
+    assert.throws(
+      () => loadCheckpoint(path, { model: other }),
+      (e: Error) => e.message.startsWith(`${path}: cannot load state dict`) && /0\.weight/.test(e.message),
+    );
     assert.throws(() => loadCheckpoint(join(dir, 'missing.safetensors'), { model: m }), /missing\.safetensors/);
     // An optimiser tensor with the wrong shape names its key.
     tidy(() => {
       const { tensors, metadata } = loadSafetensors(path);
-      tensors.set('optim.0.exp_avg', zeros([3])); tensors.set('optim.0.exp_avg_sq', zeros([3]));
+      tensors.set('optim.0.exp_avg', zeros([3]));
+      tensors.set('optim.0.exp_avg_sq', zeros([3]));
       metadata['daqyolo.optim'] = JSON.stringify({ type: 'Adam', lr: 1e-3, params: opt.params.length, steps: opt.params.map((_, i) => (i === 0 ? 1 : null)) });
       saveSafetensors(join(dir, 'd.safetensors'), tensors, metadata);
     });
-    assert.throws(() => loadCheckpoint(join(dir, 'd.safetensors'), { model: m, optimizer: opt }), /d\.safetensors: 'optim\.0\.exp_avg' has shape \[3\], parameter 0 has \[8,1,3,3\]/);
-    m.dispose(); other.dispose();
+    assert.throws(
+      () => loadCheckpoint(join(dir, 'd.safetensors'), { model: m, optimizer: opt }),
+      /d\.safetensors: 'optim\.0\.exp_avg' has shape \[3\], parameter 0 has \[8,1,3,3\]/,
+    );
+    m.dispose();
+    other.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -108,8 +134,23 @@ test('a checkpoint written by daqyolo loads into the same network built in PyTor
     const opt = new Adam(m.parameters());
     const path = join(dir, 'net.safetensors');
     saveCheckpoint(path, { model: m, optimizer: opt, meta: { epoch: 1 } });
-    const { x, want } = tidy(() => { m.eval(); const xx = tensor([[[[0.5, -1, 2, 0], [1, 1, 0, -2], [0, 3, 1, 1], [2, 0, -1, 1]]]]); return { x: xx.tolist(), want: m.forward(xx).toNumbers() }; });
-    const script = PY_READ + `
+    const { x, want } = tidy(() => {
+      m.eval();
+      const xx = tensor([
+        [
+          [
+            [0.5, -1, 2, 0],
+            [1, 1, 0, -2],
+            [0, 3, 1, 1],
+            [2, 0, -1, 1],
+          ],
+        ],
+      ]);
+      return { x: xx.tolist(), want: m.forward(xx).toNumbers() };
+    });
+    const script =
+      PY_READ +
+      `
 import torch.nn as nn
 sd, meta = load(sys.argv[1])
 net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.LeakyReLU(0.1), nn.Conv2d(8, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.LeakyReLU(0.1), nn.Conv2d(8, 1, 1))
@@ -153,7 +194,10 @@ open(sys.argv[1], 'wb').write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
     tidy(() => {
       const { tensors, metadata } = loadSafetensors(path);
       assert.deepEqual(metadata, { from: 'python' });
-      assert.deepEqual(tensors.get('w')!.tolist(), [[0, 0.25, 0.5], [0.75, 1, 1.25]]);
+      assert.deepEqual(tensors.get('w')!.tolist(), [
+        [0, 0.25, 0.5],
+        [0.75, 1, 1.25],
+      ]);
       assert.deepEqual(tensors.get('n')!.tolist(), [-5, 2 ** 40]);
       assert.equal(tensors.get('n')!.dtype, 'int64');
       assert.deepEqual(tensors.get('m')!.tolist(), [true, false, true]);

@@ -24,7 +24,9 @@ function fit(makeOpt: (m: Module) => Optimizer, steps: number): number[] {
   const { x, y } = fixedBatch(2);
   const opt = makeOpt(model);
   const losses = Array.from({ length: steps }, () => step(model, opt, x, y));
-  model.dispose(); x.dispose(); y.dispose();
+  model.dispose();
+  x.dispose();
+  y.dispose();
   return losses;
 }
 
@@ -38,35 +40,78 @@ test('SGD with Nesterov momentum fits a fixed batch: loss falls ≥ 10×', () =>
   assert.ok(l.at(-1)! < l[0]! / 10, `loss ${l[0]} → ${l.at(-1)}`);
 });
 
-test('SGD and Adam updates match their formulas; lr changes between steps take effect', () => tidy(() => {
-  const p = tensor([1, -2]).requiresGrad_();
-  const sgd = new SGD([p], { lr: 0.1, momentum: 0.5 });
-  const g = () => { sgd.zeroGrad(); p.mul(tensor([3, 4])).sum().backward(); }; // gradient [3, 4]
-  g(); sgd.step(); // buf = g; p −= 0.1·g
-  assert.deepEqual(p.detach().toNumbers().map((v) => +v.toFixed(6)), [0.7, -2.4]);
-  sgd.lr = 1;
-  assert.equal(sgd.lr, 1);
-  g(); sgd.step(); // buf = 0.5·g + g = 1.5 g; p −= 1·1.5 g
-  assert.deepEqual(p.detach().toNumbers().map((v) => +v.toFixed(6)), [-3.8, -8.4]);
-  sgd.lr = 0;
-  g(); sgd.step();
-  assert.deepEqual(p.detach().toNumbers().map((v) => +v.toFixed(6)), [-3.8, -8.4], 'lr 0 leaves the parameter');
+test('SGD and Adam updates match their formulas; lr changes between steps take effect', () =>
+  tidy(() => {
+    const p = tensor([1, -2]).requiresGrad_();
+    const sgd = new SGD([p], { lr: 0.1, momentum: 0.5 });
+    const g = () => {
+      sgd.zeroGrad();
+      p.mul(tensor([3, 4]))
+        .sum()
+        .backward();
+    }; // gradient [3, 4]
+    g();
+    sgd.step(); // buf = g; p −= 0.1·g
+    assert.deepEqual(
+      p
+        .detach()
+        .toNumbers()
+        .map((v) => +v.toFixed(6)),
+      [0.7, -2.4],
+    );
+    sgd.lr = 1;
+    assert.equal(sgd.lr, 1);
+    g();
+    sgd.step(); // buf = 0.5·g + g = 1.5 g; p −= 1·1.5 g
+    assert.deepEqual(
+      p
+        .detach()
+        .toNumbers()
+        .map((v) => +v.toFixed(6)),
+      [-3.8, -8.4],
+    );
+    sgd.lr = 0;
+    g();
+    sgd.step();
+    assert.deepEqual(
+      p
+        .detach()
+        .toNumbers()
+        .map((v) => +v.toFixed(6)),
+      [-3.8, -8.4],
+      'lr 0 leaves the parameter',
+    );
 
-  const q = tensor([1, 1]).requiresGrad_();
-  const adam = new Adam([q], { lr: 0.1 });
-  q.mul(tensor([2, -0.5])).sum().backward();
-  adam.step(); // first Adam step moves each coordinate by lr·sign(g) (bias-corrected m/√v = ±1)
-  assert.deepEqual(q.detach().toNumbers().map((v) => +v.toFixed(5)), [0.9, 1.1]);
-  const s = adam.getState()[0]!;
-  assert.equal(s.step, 1);
-  assert.deepEqual(s.expAvg!.toNumbers().map((v) => +v.toFixed(6)), [0.2, -0.05]);
-  s.expAvg!.dispose(); s.expAvgSq!.dispose();
-}));
+    const q = tensor([1, 1]).requiresGrad_();
+    const adam = new Adam([q], { lr: 0.1 });
+    q.mul(tensor([2, -0.5]))
+      .sum()
+      .backward();
+    adam.step(); // first Adam step moves each coordinate by lr·sign(g) (bias-corrected m/√v = ±1)
+    assert.deepEqual(
+      q
+        .detach()
+        .toNumbers()
+        .map((v) => +v.toFixed(5)),
+      [0.9, 1.1],
+    );
+    const s = adam.getState()[0]!;
+    assert.equal(s.step, 1);
+    assert.deepEqual(
+      s.expAvg!.toNumbers().map((v) => +v.toFixed(6)),
+      [0.2, -0.05],
+    );
+    s.expAvg!.dispose();
+    s.expAvgSq!.dispose();
+  }));
 
 test('save → load of model and optimiser gives identical subsequent losses (Adam and SGD)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'daqyolo-ckpt-'));
   try {
-    for (const make of [(m: Module) => new Adam(m.parameters(), { lr: 3e-3 }), (m: Module) => new SGD(m.parameters(), { lr: 0.02, momentum: 0.9, nesterov: true })]) {
+    for (const make of [
+      (m: Module) => new Adam(m.parameters(), { lr: 3e-3 }),
+      (m: Module) => new SGD(m.parameters(), { lr: 0.02, momentum: 0.9, nesterov: true }),
+    ]) {
       const { x, y } = fixedBatch(3);
       const a = smallNet(1);
       const optA = make(a);
@@ -92,7 +137,8 @@ test('save → load of model and optimiser gives identical subsequent losses (Ad
       const fresh = Array.from({ length: 8 }, () => step(c, optC, x, y));
       assert.notDeepEqual(fresh, after);
       for (const m of [a, b, c]) m.dispose();
-      x.dispose(); y.dispose();
+      x.dispose();
+      y.dispose();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,8 @@ function shapeOf(x: NestedArray): number[] {
 export function close(t: Tensor | NestedArray, want: NestedArray, atol = 1e-5, rtol = 1e-5): void {
   const got = typeof t === 'object' && !Array.isArray(t) ? t.tolist() : t;
   assert.deepEqual(shapeOf(got), shapeOf(want), 'shape');
-  const g = flat(got), w = flat(want);
+  const g = flat(got),
+    w = flat(want);
   g.forEach((v, i) => {
     const tol = atol + rtol * Math.abs(w[i]!);
     assert.ok(Math.abs(v - w[i]!) <= tol || (Number.isNaN(v) && Number.isNaN(w[i]!)), `element ${i}: got ${v}, want ${w[i]} (±${tol})`);
@@ -35,12 +36,15 @@ export function gradcheck(name: string, fn: Fn, inputs: Tensor[], eps = 1e-6, at
       const analytic = x.grad!.toNumbers();
       const base = x.detach().dataSync() as Float64Array;
       for (let j = 0; j < base.length; j++) {
-        const at = (d: number): number => tidy(() => noGrad(() => {
-          const p = Float64Array.from(base);
-          p[j]! += d;
-          const moved = xs.map((y, m) => (m === k ? tensor(p, { shape: x.shape }) : y.detach()));
-          return scalar(fn(moved)).item();
-        }));
+        const at = (d: number): number =>
+          tidy(() =>
+            noGrad(() => {
+              const p = Float64Array.from(base);
+              p[j]! += d;
+              const moved = xs.map((y, m) => (m === k ? tensor(p, { shape: x.shape }) : y.detach()));
+              return scalar(fn(moved)).item();
+            }),
+          );
         const numeric = (at(eps) - at(-eps)) / (2 * eps);
         const tol = atol + rtol * Math.abs(numeric);
         assert.ok(Math.abs(analytic[j]! - numeric) <= tol, `${name}: d/d input ${k}[${j}]: autograd ${analytic[j]}, finite difference ${numeric}`);

@@ -10,8 +10,16 @@ import { Module, Sequential, Layer } from '../../src/nn/index.js';
 import { createYolo, type Variant, TinyYoloV3, DarknetYoloV3, SparseYoloV3, SparseTinyYoloV3, YOLOV3_TOPOLOGY, tinyTopology } from '../../src/model/yolo.js';
 import { checkTopology, runTopology, moduleAt, INPUT, type Topology } from '../../src/model/topology.js';
 
-class Double extends Layer { forward(x: Tensor): Tensor { return x.mul(2); } }
-class Fail extends Layer { forward(): Tensor { throw new Error('boom'); } }
+class Double extends Layer {
+  forward(x: Tensor): Tensor {
+    return x.mul(2);
+  }
+}
+class Fail extends Layer {
+  forward(): Tensor {
+    throw new Error('boom');
+  }
+}
 class Net extends Module {
   constructor() {
     super();
@@ -23,9 +31,35 @@ class Net extends Module {
 
 test('checkTopology refuses a value read before it is made, an unknown module, a value made twice, a missing output', () => {
   const net = new Net();
-  assert.throws(() => checkTopology({ nodes: [{ id: 'x', module: 'a', from: 'y' }, { id: 'y', module: 'b', from: INPUT }], outputs: ['x'] }, net), /x reads 'y' before it is made/);
+  assert.throws(
+    () =>
+      checkTopology(
+        {
+          nodes: [
+            { id: 'x', module: 'a', from: 'y' },
+            { id: 'y', module: 'b', from: INPUT },
+          ],
+          outputs: ['x'],
+        },
+        net,
+      ),
+    /x reads 'y' before it is made/,
+  );
   assert.throws(() => checkTopology({ nodes: [{ id: 'x', module: 'a.7', from: INPUT }], outputs: ['x'] }, net), /no module 'a.7'/);
-  assert.throws(() => checkTopology({ nodes: [{ id: 'x', module: 'a', from: INPUT }, { id: 'x', module: 'b', from: INPUT }], outputs: ['x'] }, net), /'x' is made twice/);
+  assert.throws(
+    () =>
+      checkTopology(
+        {
+          nodes: [
+            { id: 'x', module: 'a', from: INPUT },
+            { id: 'x', module: 'b', from: INPUT },
+          ],
+          outputs: ['x'],
+        },
+        net,
+      ),
+    /'x' is made twice/,
+  );
   assert.throws(() => checkTopology({ nodes: [{ id: 'x', module: 'a', from: INPUT }], outputs: ['z'] }, net), /output 'z' is never made/);
   assert.equal(moduleAt(net, 'a.0').constructor, Double);
 });
@@ -34,8 +68,10 @@ test('runTopology: concatenation order, intermediates freed, the input kept, and
   const net = new Net();
   const t: Topology = {
     nodes: [
-      { id: 'p', module: 'a', from: INPUT }, { id: 'q', module: 'b', from: 'p' },
-      { id: 'j', concat: ['q', INPUT] }, { id: 'out', head: 'b', from: 'j' },
+      { id: 'p', module: 'a', from: INPUT },
+      { id: 'q', module: 'b', from: 'p' },
+      { id: 'j', concat: ['q', INPUT] },
+      { id: 'out', head: 'b', from: 'j' },
     ],
     outputs: ['out', 'q'],
   };
@@ -47,8 +83,15 @@ test('runTopology: concatenation order, intermediates freed, the input kept, and
   assert.equal(liveTensors(), before + 2);
   assert.deepEqual(Array.from(out!.dataSync() as Float32Array), [8, 16, 2, 4]);
   assert.deepEqual(Array.from(q!.dataSync() as Float32Array), [4, 8]);
-  out!.dispose(); q!.dispose();
-  const failing: Topology = { nodes: [{ id: 'p', module: 'a', from: INPUT }, { id: 'f', module: 'bad', from: 'p' }], outputs: ['f'] };
+  out!.dispose();
+  q!.dispose();
+  const failing: Topology = {
+    nodes: [
+      { id: 'p', module: 'a', from: INPUT },
+      { id: 'f', module: 'bad', from: 'p' },
+    ],
+    outputs: ['f'],
+  };
   assert.throws(() => runTopology(failing, net, x), /boom/);
   assert.equal(liveTensors(), before, 'a module that throws leaves nothing behind');
   assert.deepEqual(Array.from(x.dataSync() as Float32Array), [1, 2]);
@@ -59,22 +102,34 @@ test('runTopology: concatenation order, intermediates freed, the input kept, and
 test('the dense tiny network through its topology equals its modules wired by hand (keras tiny_yolo_body)', () => {
   manualSeed(3);
   const m = new TinyYoloV3({ width: 0.125, channelsLast: false }).eval();
-  const x = tidy(() => tensor(Float32Array.from({ length: 2 * 64 * 64 }, (_, i) => ((i * 7919) % 13) / 13), { shape: [2, 1, 64, 64] }));
-  tidy(() => noGrad(() => {
-    const run = (p: string, v: Tensor) => (moduleAt(m, p) as unknown as Layer).forward(v);
-    const x1 = run('trunk1', x);
-    const x2 = run('trunk2', x1);
-    const want = [run('out1', x2), run('out2', cat([run('up', x2), x1], 1))];
-    const got = m.forward(x);
-    got.forEach((g, i) => assert.equal(g.sub(want[i]!).abs().max().item(), 0));
-  }));
+  const x = tidy(() =>
+    tensor(
+      Float32Array.from({ length: 2 * 64 * 64 }, (_, i) => ((i * 7919) % 13) / 13),
+      { shape: [2, 1, 64, 64] },
+    ),
+  );
+  tidy(() =>
+    noGrad(() => {
+      const run = (p: string, v: Tensor) => (moduleAt(m, p) as unknown as Layer).forward(v);
+      const x1 = run('trunk1', x);
+      const x2 = run('trunk2', x1);
+      const want = [run('out1', x2), run('out2', cat([run('up', x2), x1], 1))];
+      const got = m.forward(x);
+      got.forEach((g, i) => assert.equal(g.sub(want[i]!).abs().max().item(), 0));
+    }),
+  );
   x.dispose();
   m.dispose();
 });
 
 test('variants are classes with their topology: createYolo picks the class, dense and sparse share the wiring', () => {
   const mk = (variant: Variant) => createYolo({ variant, width: 0.0625 });
-  const cases = [['yolov3', DarknetYoloV3, YOLOV3_TOPOLOGY], ['sparse-yolov3', SparseYoloV3, YOLOV3_TOPOLOGY], ['yolov3-tiny', TinyYoloV3, tinyTopology()], ['sparse-yolov3-tiny', SparseTinyYoloV3, tinyTopology(true)]] as const;
+  const cases = [
+    ['yolov3', DarknetYoloV3, YOLOV3_TOPOLOGY],
+    ['sparse-yolov3', SparseYoloV3, YOLOV3_TOPOLOGY],
+    ['yolov3-tiny', TinyYoloV3, tinyTopology()],
+    ['sparse-yolov3-tiny', SparseTinyYoloV3, tinyTopology(true)],
+  ] as const;
   for (const [variant, cls, topology] of cases) {
     const m = mk(variant);
     assert.ok(m instanceof cls, variant);

@@ -7,9 +7,14 @@ export function smallNet(seed: number): Sequential {
   setNumThreads(1);
   manualSeed(seed);
   return new Sequential(
-    new Conv2d(1, 8, 3, { padding: 1 }), new BatchNorm2d(8), new LeakyReLU(0.1),
-    new Conv2d(8, 8, 3, { stride: 2, padding: 1, bias: false }), new BatchNorm2d(8), new LeakyReLU(0.1),
-    new Conv2d(8, 1, 1));
+    new Conv2d(1, 8, 3, { padding: 1 }),
+    new BatchNorm2d(8),
+    new LeakyReLU(0.1),
+    new Conv2d(8, 8, 3, { stride: 2, padding: 1, bias: false }),
+    new BatchNorm2d(8),
+    new LeakyReLU(0.1),
+    new Conv2d(8, 1, 1),
+  );
 }
 
 /** Input [4, 1, 16, 16] and target [4, 1, 8, 8] (kept: they outlive every scope). */

@@ -14,8 +14,18 @@ test('bursts in a simulated TP stream fire the burst rule as often as computed (
   const config = parseSimConfig({});
   const params = defaultClusterParams(config.electronics.adcBits);
   const r = await burstStreamCheck({
-    config, faces: 2, model: BURST_MODELS.livermore, params, threshold: params.minSumAdc, timeScale: 0.01, windowS: 0.01,
-    calibrationSeconds: 1, calibrationRateHz: 50, trials: 16, levels: [0.5], seed: 3,
+    config,
+    faces: 2,
+    model: BURST_MODELS.livermore,
+    params,
+    threshold: params.minSumAdc,
+    timeScale: 0.01,
+    windowS: 0.01,
+    calibrationSeconds: 1,
+    calibrationRateHz: 50,
+    trials: 16,
+    levels: [0.5],
+    seed: 3,
   });
   const c = r.calibration;
   assert.ok(c.interactions > 60 && c.detected / c.interactions > 0.5, `calibration: ${c.detected}/${c.interactions}`);

@@ -11,13 +11,31 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  computeBurst, detectionGivenCount, detectionProbability, fakeBurstRateHz, foldEfficiency, minCountForRate, ONE_PER_MONTH_HZ,
-  poissonPmf, poissonTail, thresholdTables, validateBurst, windowFires, type ThresholdTable,
+  computeBurst,
+  detectionGivenCount,
+  detectionProbability,
+  fakeBurstRateHz,
+  foldEfficiency,
+  minCountForRate,
+  ONE_PER_MONTH_HZ,
+  poissonPmf,
+  poissonTail,
+  thresholdTables,
+  validateBurst,
+  windowFires,
+  type ThresholdTable,
 } from '../../src/eval/burst.js';
 import { binomialSummary, spectrumAverage } from '../../src/eval/efficiency.js';
 import { Random } from '../../src/sim/random.js';
 import {
-  BURST_MODELS, TIME_PROFILE, bestWindowFraction, galacticAverage, interactionSpectrum, nueArCrossSectionCm2, pinchedFermiDirac, profileFraction,
+  BURST_MODELS,
+  TIME_PROFILE,
+  bestWindowFraction,
+  galacticAverage,
+  interactionSpectrum,
+  nueArCrossSectionCm2,
+  pinchedFermiDirac,
+  profileFraction,
 } from '../../src/sim/supernova.js';
 import type { EfficiencyTable, TriggerReport } from '../../src/schema/evaluation.js';
 
@@ -47,9 +65,15 @@ test('Poisson pmf and tail by hand', () => {
 });
 
 test('fake-burst rate by hand: r · Poisson(N−1; rT), and the fewest N for one per month', () => {
-  near(fakeBurstRateHz(2, 1, 4), 2 * Math.exp(-2) * 8 / 6, 1e-12);
+  near(fakeBurstRateHz(2, 1, 4), (2 * Math.exp(-2) * 8) / 6, 1e-12);
   near(ONE_PER_MONTH_HZ, 1 / 2678400, 1e-20);
-  for (const [r, t] of [[1.8, 10], [1.8, 1], [0.01, 10], [100, 0.1], [1e-8, 10]]) {
+  for (const [r, t] of [
+    [1.8, 10],
+    [1.8, 1],
+    [0.01, 10],
+    [100, 0.1],
+    [1e-8, 10],
+  ]) {
     const n = minCountForRate(r, t);
     assert.ok(fakeBurstRateHz(r, t, n) <= ONE_PER_MONTH_HZ, `r ${r} T ${t} N ${n}`);
     if (n > 1) assert.ok(fakeBurstRateHz(r, t, n - 1) > ONE_PER_MONTH_HZ, `r ${r} T ${t}: N − 1 = ${n - 1} would do`);
@@ -57,7 +81,7 @@ test('fake-burst rate by hand: r · Poisson(N−1; rT), and the fewest N for one
   assert.equal(minCountForRate(1e-8, 10), 1);
   // 1.8 Hz over 10 s, mean 18 (Python's lgamma): 1.8 · P(43; 18) = 4.30e-7 > 3.73e-7 ≥ 1.8 · P(44; 18) = 1.76e-7, so N = 45.
   assert.equal(minCountForRate(1.8, 10), 45);
-  near(fakeBurstRateHz(1.8, 10, 45), 1.7593923855062945e-07, 1e-15);
+  near(fakeBurstRateHz(1.8, 10, 45), 1.7593923855062945e-7, 1e-15);
 });
 
 test('sliding-window fake rate against a simulated Poisson stream (upcrossings to ≥ N within T)', () => {
@@ -66,7 +90,10 @@ test('sliding-window fake rate against a simulated Poisson stream (upcrossings t
   const span = 40000;
   const times: number[] = [];
   for (let t = rng.exponential(1 / r); t < span; t += rng.exponential(1 / r)) times.push(t);
-  for (const [windowS, n] of [[1, 12], [0.5, 7]]) {
+  for (const [windowS, n] of [
+    [1, 12],
+    [0.5, 7],
+  ]) {
     // A candidate with exactly N−1 others in the window before it lifts the count to N.
     let up = 0;
     let lo = 0;
@@ -81,11 +108,15 @@ test('sliding-window fake rate against a simulated Poisson stream (upcrossings t
   assert.equal(windowFires([0, 0.5, 1.01, 5], { minCount: 3, windowS: 1 }), false);
 });
 
-test('burst model: pinched Fermi–Dirac normalised with its mean; νe-CC counts at 10 kpc beside DUNE\'s published ones', () => {
+test("burst model: pinched Fermi–Dirac normalised with its mean; νe-CC counts at 10 kpc beside DUNE's published ones", () => {
   for (const m of Object.values(BURST_MODELS)) {
     let s = 0;
     let e1 = 0;
-    for (let e = 0.005; e < 200; e += 0.01) { const f = pinchedFermiDirac(e, m.meanEnergyMeV, m.alpha); s += f * 0.01; e1 += e * f * 0.01; }
+    for (let e = 0.005; e < 200; e += 0.01) {
+      const f = pinchedFermiDirac(e, m.meanEnergyMeV, m.alpha);
+      s += f * 0.01;
+      e1 += e * f * 0.01;
+    }
     near(s, 1, 1e-6, `${m.name} norm`);
     near(e1, m.meanEnergyMeV, 1e-4, `${m.name} mean`);
     // DUNE's supernova paper (EPJC 81 (2021) 423): 2648 (Livermore) and 3295 (GKVM) νe-CC in 40 kt at 10 kpc.
@@ -98,7 +129,11 @@ test('burst model: pinched Fermi–Dirac normalised with its mean; νe-CC counts
 });
 
 test('time profile: sums to 1; the best 1 s window is the first (hand sum of its ten 100 ms bins)', () => {
-  near(TIME_PROFILE.reduce((a, b) => a + b, 0), 1, 1e-12);
+  near(
+    TIME_PROFILE.reduce((a, b) => a + b, 0),
+    1,
+    1e-12,
+  );
   near(profileFraction(0, 10), 1, 1e-12);
   const first10 = TIME_PROFILE.slice(0, 10).reduce((a, b) => a + b, 0);
   near(bestWindowFraction(1), first10, 1e-9);
@@ -106,11 +141,18 @@ test('time profile: sums to 1; the best 1 s window is the first (hand sum of its
 });
 
 test('galactic distances: Mirizzi, Raffelt, Serpico (2006) mean 10.7 kpc; the per-kpc shares of the TDR-era burst study', () => {
-  near(galacticAverage((d) => d), 10.7, 0.1, 'mean distance');
+  near(
+    galacticAverage((d) => d),
+    10.7,
+    0.1,
+    'mean distance',
+  );
   // plasorak/Clustering BurstTrigger/MakeSNTheoryDistributions.C: shares per 1 kpc bin (centred on 0, 1, … 30 kpc)
   // read off Mirizzi et al.'s figure by eye (they sum to 0.994 and are renormalised there).
-  const eyeballed = [0, 0.0135, 0.026, 0.038, 0.048, 0.0535, 0.056, 0.057, 0.057, 0.0575, 0.0625, 0.0705, 0.0775, 0.0778,
-    0.074, 0.0605, 0.05, 0.038, 0.0255, 0.018, 0.012, 0.008, 0.0055, 0.0025, 0.002, 0.0015, 0.001, 0.0005, 0.0005, 0, 0];
+  const eyeballed = [
+    0, 0.0135, 0.026, 0.038, 0.048, 0.0535, 0.056, 0.057, 0.057, 0.0575, 0.0625, 0.0705, 0.0775, 0.0778, 0.074, 0.0605, 0.05, 0.038, 0.0255, 0.018, 0.012,
+    0.008, 0.0055, 0.0025, 0.002, 0.0015, 0.001, 0.0005, 0.0005, 0, 0,
+  ];
   const total = eyeballed.reduce((a, b) => a + b, 0);
   eyeballed.forEach((v, k) => {
     const share = galacticAverage((d) => (d >= k - 0.5 && d < k + 0.5 ? 1 : 0), 600, 720);
@@ -118,16 +160,30 @@ test('galactic distances: Mirizzi, Raffelt, Serpico (2006) mean 10.7 kpc; the pe
   });
 });
 
-test('fold: a flat efficiency stays itself; a step at 11 MeV gives the spectrum\'s share above 11 MeV (independent integration)', () => {
+test("fold: a flat efficiency stays itself; a step at 11 MeV gives the spectrum's share above 11 MeV (independent integration)", () => {
   const sp = interactionSpectrum(BURST_MODELS.livermore);
-  near(foldEfficiency(table(() => 0.4), sp).efficiency, 0.4, 1e-9);
-  const step = foldEfficiency(table((lo) => (lo >= 11 ? 1 : 0)), sp);
+  near(
+    foldEfficiency(
+      table(() => 0.4),
+      sp,
+    ).efficiency,
+    0.4,
+    1e-9,
+  );
+  const step = foldEfficiency(
+    table((lo) => (lo >= 11 ? 1 : 0)),
+    sp,
+  );
   // Trapezoid on a different grid: ∫_11^∞ φσ / ∫_0^∞ φσ.
   const m = BURST_MODELS.livermore;
   const f = (e: number) => pinchedFermiDirac(e, m.meanEnergyMeV, m.alpha) * nueArCrossSectionCm2(e);
   let all = 0;
   let above = 0;
-  for (let e = 0; e < 150; e += 0.013) { const v = 0.013 * (f(e) + f(e + 0.013)) / 2; all += v; if (e >= 11) above += v; }
+  for (let e = 0; e < 150; e += 0.013) {
+    const v = (0.013 * (f(e) + f(e + 0.013))) / 2;
+    all += v;
+    if (e >= 11) above += v;
+  }
   near(step.efficiency, above / all, 2e-3);
   // Error: one bin's Wilson half-width × its share.
   const one = table((lo) => (lo === 16 ? 0.5 : 0), 100);
@@ -162,7 +218,12 @@ test('computed detection curve agrees with a stream-level simulation of bursts (
   assert.ok(c.d50Kpc.value !== null && c.d90Kpc.value !== null && c.d90Kpc.value < c.d50Kpc.value);
   assert.ok(c.d50Kpc.lo !== null && c.d50Kpc.hi !== null && c.d50Kpc.lo <= c.d50Kpc.value && c.d50Kpc.value <= c.d50Kpc.hi);
   for (const p of c.curve) assert.ok(p.lo <= p.probability + 1e-12 && p.probability <= p.hi + 1e-12, `band at ${p.distanceKpc}`);
-  const points = validateBurst(c, sp, { distancesKpc: [c.d90Kpc.value as number, c.d50Kpc.value as number, 1.3 * (c.d50Kpc.value as number)], trials: 800, seed: 11, modules: 1 });
+  const points = validateBurst(c, sp, {
+    distancesKpc: [c.d90Kpc.value as number, c.d50Kpc.value as number, 1.3 * (c.d50Kpc.value as number)],
+    trials: 800,
+    seed: 11,
+    modules: 1,
+  });
   for (const p of points) assert.ok(Math.abs(p.pull) < 4, `${p.distanceKpc} kpc: simulated ${p.measured} vs computed ${p.computed} (pull ${p.pull})`);
   near(points[1].computed, 0.5, 0.01);
 });
@@ -173,13 +234,40 @@ test('daqyolo burst --from: writes the report; a JSON without trigger figures is
     const t = table((lo) => (lo < 6 ? 0 : lo < 16 ? 0.4 : 0.85));
     const k = 89047.2;
     const trigger: TriggerReport = {
-      matchRule: 'test rule', energyEdgesMeV: EDGES, hzPerFpPerImage: k, conversion: '', fpSource: 'background images', efficiency: t,
-      falsePositives: { threshold: 0.5, count: 20, images: 1e6, perImage: 2e-5, hz: 2e-5 * k, cl: 0.9, upperLimitOnly: false, intervalPerImage: [13.25e-6, 28.9e-6], intervalHz: [13.25e-6 * k, 28.9e-6 * k] },
-      scan: [], operatingPoints: [{ targetHz: 10, threshold: 0.2, efficiency: 0.9, efficiencyVisible: 0.9, fpCount: 100, fpHz: 100e-6 * k, fpHzInterval: [84e-6 * k, 118e-6 * k], table: table((lo) => (lo < 6 ? 0.1 : 0.9)) }],
+      matchRule: 'test rule',
+      energyEdgesMeV: EDGES,
+      hzPerFpPerImage: k,
+      conversion: '',
+      fpSource: 'background images',
+      efficiency: t,
+      falsePositives: {
+        threshold: 0.5,
+        count: 20,
+        images: 1e6,
+        perImage: 2e-5,
+        hz: 2e-5 * k,
+        cl: 0.9,
+        upperLimitOnly: false,
+        intervalPerImage: [13.25e-6, 28.9e-6],
+        intervalHz: [13.25e-6 * k, 28.9e-6 * k],
+      },
+      scan: [],
+      operatingPoints: [
+        {
+          targetHz: 10,
+          threshold: 0.2,
+          efficiency: 0.9,
+          efficiencyVisible: 0.9,
+          fpCount: 100,
+          fpHz: 100e-6 * k,
+          fpHzInterval: [84e-6 * k, 118e-6 * k],
+          table: table((lo) => (lo < 6 ? 0.1 : 0.9)),
+        },
+      ],
     };
     const tables = thresholdTables(trigger);
     assert.equal(tables.length, 2);
-    assert.deepEqual(tables[0].fpHzInterval, [84e-6 * k, 118e-6 * k], 'the operating point\'s own interval (issue 26) is used');
+    assert.deepEqual(tables[0].fpHzInterval, [84e-6 * k, 118e-6 * k], "the operating point's own interval (issue 26) is used");
     const src = join(dir, 'eval.json');
     writeFileSync(src, JSON.stringify({ trigger }));
     const out = join(dir, 'b.json');
@@ -205,12 +293,39 @@ test('report: the burst figure draws the network and the baseline on one plot, s
   const { burstReport } = await import('../../src/eval/burst.js');
   const k = 89047.2;
   const trig = (effHigh: number, hz: number): TriggerReport => ({
-    matchRule: 'test rule', energyEdgesMeV: EDGES, hzPerFpPerImage: k, conversion: '', fpSource: 'background images', efficiency: table((lo) => (lo < 11 ? 0.1 : effHigh)),
-    falsePositives: { threshold: 0.5, count: 50, images: 50 * k / hz, perImage: hz / k, hz, cl: 0.9, upperLimitOnly: false, intervalHz: [0.8 * hz, 1.25 * hz], intervalPerImage: [0.8 * hz / k, 1.25 * hz / k] },
-    scan: [], operatingPoints: [],
+    matchRule: 'test rule',
+    energyEdgesMeV: EDGES,
+    hzPerFpPerImage: k,
+    conversion: '',
+    fpSource: 'background images',
+    efficiency: table((lo) => (lo < 11 ? 0.1 : effHigh)),
+    falsePositives: {
+      threshold: 0.5,
+      count: 50,
+      images: (50 * k) / hz,
+      perImage: hz / k,
+      hz,
+      cl: 0.9,
+      upperLimitOnly: false,
+      intervalHz: [0.8 * hz, 1.25 * hz],
+      intervalPerImage: [(0.8 * hz) / k, (1.25 * hz) / k],
+    },
+    scan: [],
+    operatingPoints: [],
   });
-  const mk = (kind: 'network' | 'baseline', t: TriggerReport) => burstReport(t, { kind, source: `x/${kind}.json`, model: BURST_MODELS.livermore, trials: 300, windowsS: [1] });
-  const run = { dir: '/r', label: 'r', run: {} as never, epochs: [], batches: [], done: null, evals: {}, baselines: {}, bursts: { 'network-eval': mk('network', trig(0.8, 2)), 'baseline-eval': mk('baseline', trig(0.9, 0.5)) } };
+  const mk = (kind: 'network' | 'baseline', t: TriggerReport) =>
+    burstReport(t, { kind, source: `x/${kind}.json`, model: BURST_MODELS.livermore, trials: 300, windowsS: [1] });
+  const run = {
+    dir: '/r',
+    label: 'r',
+    run: {} as never,
+    epochs: [],
+    batches: [],
+    done: null,
+    evals: {},
+    baselines: {},
+    bursts: { 'network-eval': mk('network', trig(0.8, 2)), 'baseline-eval': mk('baseline', trig(0.9, 0.5)) },
+  };
   const fig = burstFigure([run]);
   assert.ok(fig);
   assert.match(fig.caption, /r · network: ≥ \d+ candidates in 1 s/);
@@ -258,11 +373,13 @@ test('the burst as a stream signal: its rate integrates to the interactions per 
   near(m / 20000, 22.68, 0.25); // mean Eν of Livermore's interactions (docs/burst.md)
 });
 
-test('daqyolo burst --efficiency --fp-hz: a trigger known by published figures (the TDR-era clustering study\'s 0.811 at 1.66 Hz)', () => {
+test("daqyolo burst --efficiency --fp-hz: a trigger known by published figures (the TDR-era clustering study's 0.811 at 1.66 Hz)", () => {
   const dir = mkdtempSync(join(tmpdir(), 'burst-pub-'));
   try {
     const out = join(dir, 'p.json');
-    const r = spawnSync(process.execPath, [cli, 'burst', '--efficiency', '0.811', '--fp-hz', '1.66', '--window', '1', '--trials', '500', '--out', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'burst', '--efficiency', '0.811', '--fp-hz', '1.66', '--window', '1', '--trials', '500', '--out', out], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const rep = JSON.parse(readFileSync(out, 'utf8'));
     assert.equal(rep.trigger, 'published');

@@ -1,8 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  evaluateTrigger, efficiencyByEnergy, energyBin, fpPerImageToHz, hzPerFpPerImage, DEFAULT_ENERGY_EDGES_MEV,
-  type TriggerImage, type Detection,
+  evaluateTrigger,
+  efficiencyByEnergy,
+  energyBin,
+  fpPerImageToHz,
+  hzPerFpPerImage,
+  DEFAULT_ENERGY_EDGES_MEV,
+  type TriggerImage,
+  type Detection,
 } from '../../src/eval/efficiency.js';
 
 const det = (b: [number, number, number, number], score: number): Detection => ({ x1: b[0], y1: b[1], x2: b[2], y2: b[3], score, cls: 0 });
@@ -11,15 +17,18 @@ const near = (a: number | null, b: number, tol = 1e-12, msg = '') => assert.ok(a
 test('Hz conversion by hand: 1.123e-5 FP per image ≈ 1 Hz per module', () => {
   // window = 4492 × 0.5 µs = 2.246 ms; 200 faces (PHYSICS.md) / 2.246 ms = 89 047.2 Hz per (FP per image).
   near(hzPerFpPerImage(), 200 / 0.002246, 1e-6);
-  near(fpPerImageToHz(1.123e-5), 1.123e-5 * 200 / 0.002246, 1e-12);
-  near(fpPerImageToHz(1.123e-5), 1.00000, 1e-3);
+  near(fpPerImageToHz(1.123e-5), (1.123e-5 * 200) / 0.002246, 1e-12);
+  near(fpPerImageToHz(1.123e-5), 1.0, 1e-3);
   near(fpPerImageToHz(1, { faces: 300 }), 300 / 0.002246, 1e-6);
   near(fpPerImageToHz(1, { faces: 2, windowTicks: 1000, tickSeconds: 1e-3 }), 2, 1e-12);
 });
 
 test('energy bins: 1–70 MeV in 5 MeV steps, last bin 66–70 closed, outside is −1', () => {
   assert.equal(DEFAULT_ENERGY_EDGES_MEV.length, 15);
-  assert.deepEqual([1, 5.999, 6, 65.9, 66, 70, 0.99, 70.01, NaN].map((e) => energyBin(e, DEFAULT_ENERGY_EDGES_MEV)), [0, 0, 1, 12, 13, 13, -1, -1, -1]);
+  assert.deepEqual(
+    [1, 5.999, 6, 65.9, 66, 70, 0.99, 70.01, NaN].map((e) => energyBin(e, DEFAULT_ENERGY_EDGES_MEV)),
+    [0, 0, 1, 12, 13, 13, -1, -1, -1],
+  );
 });
 
 // Image 1: A (3 MeV) found at 0.9; B (3.5 MeV) only touched by a small box inside it (IoU 0.0025, centre
@@ -31,8 +40,22 @@ const C: [number, number, number, number] = [300, 300, 340, 360];
 const D: [number, number, number, number] = [200, 10, 230, 40];
 const E: [number, number, number, number] = [400, 400, 420, 420];
 const images: TriggerImage[] = [
-  { interactions: [{ energyMeV: 3, box: A }, { energyMeV: 3.5, box: B }, { energyMeV: 8, box: null }], detections: [det([101, 100, 121, 131], 0.9), det([10, 10, 12, 12], 0.7)] },
-  { interactions: [{ energyMeV: 68, box: C }, { energyMeV: 70, box: D }, { energyMeV: 0.5, box: E }], detections: [det(C, 0.3), det(E, 0.8), det([450, 0, 470, 20], 0.6)] },
+  {
+    interactions: [
+      { energyMeV: 3, box: A },
+      { energyMeV: 3.5, box: B },
+      { energyMeV: 8, box: null },
+    ],
+    detections: [det([101, 100, 121, 131], 0.9), det([10, 10, 12, 12], 0.7)],
+  },
+  {
+    interactions: [
+      { energyMeV: 68, box: C },
+      { energyMeV: 70, box: D },
+      { energyMeV: 0.5, box: E },
+    ],
+    detections: [det(C, 0.3), det(E, 0.8), det([450, 0, 470, 20], 0.6)],
+  },
   { interactions: [], detections: [det([0, 300, 10, 310], 0.2)] },
 ];
 
@@ -67,8 +90,20 @@ test('centre-inside rule recovers B and removes its false positive', () => {
 test('threshold scan and operating points', () => {
   const k = hzPerFpPerImage();
   const r = evaluateTrigger(images, { targetRatesHz: [1, 5e4, 1e6], match: 'iou' });
-  assert.deepEqual(r.scan.map((p) => [p.threshold, p.efficiency, p.fpCount]), [[0.9, 0.2, 0], [0.7, 0.2, 1], [0.6, 0.2, 2], [0.3, 0.4, 2], [0.2, 0.4, 3]]);
-  assert.deepEqual(r.scan.map((p) => p.efficiencyVisible), [0.25, 0.25, 0.25, 0.5, 0.5]);
+  assert.deepEqual(
+    r.scan.map((p) => [p.threshold, p.efficiency, p.fpCount]),
+    [
+      [0.9, 0.2, 0],
+      [0.7, 0.2, 1],
+      [0.6, 0.2, 2],
+      [0.3, 0.4, 2],
+      [0.2, 0.4, 3],
+    ],
+  );
+  assert.deepEqual(
+    r.scan.map((p) => p.efficiencyVisible),
+    [0.25, 0.25, 0.25, 0.5, 0.5],
+  );
   const [p1, p5e4, p1e6] = r.operatingPoints;
   // 3 images: zero FPs only bounds the rate below 2.303/3 × 89 047 Hz ≈ 6.8e4 Hz, so 1 Hz is unreachable.
   assert.deepEqual([p1.threshold, p1.efficiency, p1.table], [null, null, null]);

@@ -28,13 +28,17 @@ const simConfig = parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, m
 after(() => rmSync(dir, { recursive: true, force: true }));
 before(async () => {
   await generateDataset({ out: data, config: simConfig, images: 50, seed: 9, workers: 0 });
-  await train({ config: parseTrainConfig({ data, out: sparseRun, epochs: 1, batch: 8, threads: 1, model: { variant: 'sparse-yolov3-tiny', width: 0.0625, size: 64 } }) });
-  await train({ config: parseTrainConfig({ data, out: denseRun, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }) });
+  await train({
+    config: parseTrainConfig({ data, out: sparseRun, epochs: 1, batch: 8, threads: 1, model: { variant: 'sparse-yolov3-tiny', width: 0.0625, size: 64 } }),
+  });
+  await train({
+    config: parseTrainConfig({ data, out: denseRun, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }),
+  });
 });
 
 const fresh = (run: string) => rmSync(join(run, 'eval'), { recursive: true, force: true });
 
-test('a sparse model reads pixel lists: the FP histogram is the dense path\'s, bit for bit', async () => {
+test("a sparse model reads pixel lists: the FP histogram is the dense path's, bit for bit", async () => {
   for (const checkpoint of ['init', 'last']) {
     for (const workers of [0, 1]) {
       fresh(sparseRun);
@@ -67,8 +71,10 @@ test('a dense model keeps the dense path; asking it for pixel lists is a clear e
   const dense = await measureFpRate({ runDir: denseRun, images: 16, batch: 8, workers: 1, checkpoint: 'init', input: 'dense' });
   assert.deepEqual(auto.counts, dense.counts);
   fresh(denseRun);
-  await assert.rejects(measureFpRate({ runDir: denseRun, images: 16, batch: 8, workers: 0, checkpoint: 'init', input: 'pixels' }),
-    (e: unknown) => e instanceof UserError && /pixel-list input needs a sparse model/.test(e.message));
+  await assert.rejects(
+    measureFpRate({ runDir: denseRun, images: 16, batch: 8, workers: 0, checkpoint: 'init', input: 'pixels' }),
+    (e: unknown) => e instanceof UserError && /pixel-list input needs a sparse model/.test(e.message),
+  );
 });
 
 test('SparseTensor.fromSortedPixels = SparseTensor.fromDense of the densified images, scaled, without zero-valued sites', async () => {
@@ -108,7 +114,8 @@ test('the background simulation is unchanged: a fixed seed gives the same TPs (d
     const r = sim.image(20_000_000 + i, { signal: i % 3 === 0, keepTps: true });
     const t = r.tps!;
     n += t.n;
-    for (const a of [t.channel, t.timeStart, t.timePeak, t.timeOverThreshold, t.adcIntegral, t.adcPeak, t.owner]) h.update(Buffer.from(a.buffer, a.byteOffset, t.n * a.BYTES_PER_ELEMENT));
+    for (const a of [t.channel, t.timeStart, t.timePeak, t.timeOverThreshold, t.adcIntegral, t.adcPeak, t.owner])
+      h.update(Buffer.from(a.buffer, a.byteOffset, t.n * a.BYTES_PER_ELEMENT));
     h.update(Buffer.from(r.sparse.pixels.buffer));
     h.update(Buffer.from(r.sparse.values.buffer));
   }

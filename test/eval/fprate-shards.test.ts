@@ -20,20 +20,37 @@ const run = join(dir, 'run');
 const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'daqyolo.js');
 after(() => rmSync(dir, { recursive: true, force: true }));
 before(async () => {
-  await generateDataset({ out: data, config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }), images: 50, seed: 9, workers: 0 });
+  await generateDataset({
+    out: data,
+    config: parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } }),
+    images: 50,
+    seed: 9,
+    workers: 0,
+  });
   await train({ config: parseTrainConfig({ data, out: run, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }) });
 });
 
-const cliRun = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-  const p = spawn(process.execPath, [cli, ...args], { env: { ...process.env, DAQYOLO_THREADS: '1' } });
-  let stdout = '', stderr = '';
-  p.stdout.on('data', (d) => { stdout += d; });
-  p.stderr.on('data', (d) => { stderr += d; });
-  p.on('close', (code) => resolve({ code, stdout, stderr }));
-});
+const cliRun = (args: string[]) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, [cli, ...args], { env: { ...process.env, DAQYOLO_THREADS: '1' } });
+    let stdout = '',
+      stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 
 test('shards are blocks of whole batches that cover the stream once', () => {
-  for (const [n, total, batch] of [[3, 42, 8], [4, 10, 16], [7, 1000, 16], [1, 5, 2]] as const) {
+  for (const [n, total, batch] of [
+    [3, 42, 8],
+    [4, 10, 16],
+    [7, 1000, 16],
+    [1, 5, 2],
+  ] as const) {
     const ranges = [...Array(n).keys()].map((i) => shardRange(i, n, total, batch));
     let next = 0;
     for (const r of ranges) {
@@ -75,7 +92,11 @@ test('an unfinished shard is refused by --merge; the Slurm array script is valid
   const r2 = join(dir, 'run2');
   rmSync(r2, { recursive: true, force: true });
   spawnSync('cp', ['-r', run, r2]);
-  const f = join(r2, 'eval', readdirSync(join(r2, 'eval')).find((x) => x.includes('shard1of3'))!);
+  const f = join(
+    r2,
+    'eval',
+    readdirSync(join(r2, 'eval')).find((x) => x.includes('shard1of3'))!,
+  );
   const state = JSON.parse(readFileSync(f, 'utf8'));
   state.images = 8;
   (await import('node:fs')).writeFileSync(f, JSON.stringify(state));
@@ -106,7 +127,12 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   assert.equal(m.images, 48);
   assert.deepEqual(m.counts, one.counts);
   assert.deepEqual(m.rows, one.rows);
-  assert.deepEqual(readdirSync(join(r3, 'eval')).filter((f) => f.includes('shard')).sort(), ['fprate-seed77-shard0of2.json', 'fprate-seed77-shard1of2.json']);
+  assert.deepEqual(
+    readdirSync(join(r3, 'eval'))
+      .filter((f) => f.includes('shard'))
+      .sort(),
+    ['fprate-seed77-shard0of2.json', 'fprate-seed77-shard1of2.json'],
+  );
 
   // Stopped part-way: a SIGINT to the pool's process alone (its children are in their own process
   // group) is passed on to the children, which finish their batch and save their counts.
@@ -114,17 +140,28 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   const long = ['fprate', r3, '--images', String(LONG), '--batch', '8', '--checkpoint', 'init', '--seed', '77', '--parallel', '2', '--save-every', '0.5'];
   const child = spawn(process.execPath, [cli, ...long], { env: { ...process.env, DAQYOLO_THREADS: '1' } });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
   child.stderr.on('data', () => {});
   // Wait until both shards have saved a count, then stop the pool.
-  const shardFiles = () => { try { return readdirSync(join(r3, 'eval')).filter((f) => f.includes('shard')).length; } catch { return 0; } };
+  const shardFiles = () => {
+    try {
+      return readdirSync(join(r3, 'eval')).filter((f) => f.includes('shard')).length;
+    } catch {
+      return 0;
+    }
+  };
   while (shardFiles() < 2) await new Promise((r) => setTimeout(r, 500));
   child.kill('SIGINT');
   const code = await new Promise<number | null>((r) => child.on('close', r));
   assert.equal(code, 130, 'exits with the SIGINT code after the children saved');
   assert.match(out, /stopped at \d+ of \d+ images \(in 2 shards\); run the same command to continue/);
   const saved = readdirSync(join(r3, 'eval')).map((f) => JSON.parse(readFileSync(join(r3, 'eval', f), 'utf8')).images as number);
-  assert.ok(saved.every((n) => n > 0 && n < LONG / 2), `each shard saved a partial count: ${saved}`);
+  assert.ok(
+    saved.every((n) => n > 0 && n < LONG / 2),
+    `each shard saved a partial count: ${saved}`,
+  );
 
   // The pool's process killed outright: its children see their IPC channel close, stop after
   // their batch and save; none runs on. The same command then continues from what they saved.
@@ -137,7 +174,10 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   for (let i = 0; alive() && i < 100; i++) await new Promise((r) => setTimeout(r, 200));
   assert.ok(!alive(), 'the shards stopped with their parent');
   const afterKill = progressed();
-  assert.ok(afterKill.every((n, i) => n >= saved[i]! && n < LONG / 2), `each shard saved its count when orphaned: ${afterKill}`);
+  assert.ok(
+    afterKill.every((n, i) => n >= saved[i]! && n < LONG / 2),
+    `each shard saved its count when orphaned: ${afterKill}`,
+  );
   // The whole stream in one process, for the comparison.
   unlinkSync(join(run, 'eval', 'fprate-seed77.json'));
   const whole = await measureFpRate({ runDir: run, images: LONG, batch: 8, workers: 0, checkpoint: 'init', seed: 77 });

@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { evaluateDetections, averagePrecision, COCO_IOU_THRESHOLDS, COCO_RECALL_THRESHOLDS, VOC11_RECALL_THRESHOLDS, type MapImage, type Detection } from '../../src/infer/map.js';
+import {
+  evaluateDetections,
+  averagePrecision,
+  COCO_IOU_THRESHOLDS,
+  COCO_RECALL_THRESHOLDS,
+  VOC11_RECALL_THRESHOLDS,
+  type MapImage,
+  type Detection,
+} from '../../src/infer/map.js';
 import type { Box } from '../../src/geometry/box.js';
 
 const det = (b: Box, score: number, cls = 0): Detection => ({ x1: b[0], y1: b[1], x2: b[2], y2: b[3], score, cls });
@@ -13,7 +21,13 @@ test('perfect detections give 1 for every AP, with the size thresholds stated', 
   const medium: Box = [100, 100, 160, 160];
   const large: Box = [200, 200, 400, 400];
   const images: MapImage[] = [
-    { truths: [{ box: small, cls: 0 }, { box: large, cls: 1 }], detections: [det(small, 0.9), det(large, 0.3, 1)] },
+    {
+      truths: [
+        { box: small, cls: 0 },
+        { box: large, cls: 1 },
+      ],
+      detections: [det(small, 0.9), det(large, 0.3, 1)],
+    },
     { truths: [{ box: medium, cls: 0 }], detections: [det(medium, 0.5)] },
   ];
   const r = evaluateDetections(images);
@@ -27,7 +41,15 @@ test('one false positive at the top score: AP = 2/3 by hand', () => {
   // The monotone envelope is 2/3 everywhere, so all-point = ½·⅔ + ½·⅔ = 2/3, 11-point = 11·⅔/11, COCO = 101·⅔/101.
   const a: Box = [0, 0, 10, 10];
   const b: Box = [50, 50, 70, 70];
-  const r = evaluateDetections([{ truths: [{ box: a, cls: 0 }, { box: b, cls: 0 }], detections: [det([200, 200, 210, 210], 0.9), det(a, 0.8), det(b, 0.7)] }]);
+  const r = evaluateDetections([
+    {
+      truths: [
+        { box: a, cls: 0 },
+        { box: b, cls: 0 },
+      ],
+      detections: [det([200, 200, 210, 210], 0.9), det(a, 0.8), det(b, 0.7)],
+    },
+  ]);
   close(r.map50AllPoint, 2 / 3);
   close(r.map50Voc11, 2 / 3);
   close(r.ap50, 2 / 3);
@@ -40,7 +62,15 @@ test('a false positive between two hits: the three AP definitions differ as comp
   // COCO 101-point: r = 0…0.50 (51 points) → 1, r = 0.51…1 (50) → ⅔: (51 + 100/3)/101 = 253/303.
   const a: Box = [0, 0, 10, 10];
   const b: Box = [50, 50, 70, 70];
-  const r = evaluateDetections([{ truths: [{ box: a, cls: 0 }, { box: b, cls: 0 }], detections: [det(a, 0.9), det([200, 200, 210, 210], 0.8), det(b, 0.7)] }]);
+  const r = evaluateDetections([
+    {
+      truths: [
+        { box: a, cls: 0 },
+        { box: b, cls: 0 },
+      ],
+      detections: [det(a, 0.9), det([200, 200, 210, 210], 0.8), det(b, 0.7)],
+    },
+  ]);
   close(r.map50AllPoint, 5 / 6);
   close(r.map50Voc11, 28 / 33);
   close(r.ap50, 253 / 303);
@@ -50,7 +80,15 @@ test('a false positive between two hits: the three AP definitions differ as comp
 test('duplicate detections count once', () => {
   const a: Box = [0, 0, 10, 10];
   const b: Box = [50, 50, 70, 70];
-  const r = evaluateDetections([{ truths: [{ box: a, cls: 0 }, { box: b, cls: 0 }], detections: [det(a, 0.9), det([0, 0, 10, 10.5], 0.8)] }]);
+  const r = evaluateDetections([
+    {
+      truths: [
+        { box: a, cls: 0 },
+        { box: b, cls: 0 },
+      ],
+      detections: [det(a, 0.9), det([0, 0, 10, 10.5], 0.8)],
+    },
+  ]);
   assert.deepEqual(r.perClass[0].pr.recall, [0.5, 0.5]);
   assert.deepEqual(r.perClass[0].pr.precision, [1, 0.5]);
   close(r.map50AllPoint, 0.5);
@@ -78,33 +116,68 @@ test('no detections give 0; images without truth contribute false positives; tru
 });
 
 test('a small truth found and a large one missed: AP small 1, large 0, medium undefined', () => {
-  const r = evaluateDetections([{ truths: [{ box: [0, 0, 10, 10], cls: 0 }, { box: [100, 100, 300, 300], cls: 0 }], detections: [det([0, 0, 10, 10], 0.7)] }]);
+  const r = evaluateDetections([
+    {
+      truths: [
+        { box: [0, 0, 10, 10], cls: 0 },
+        { box: [100, 100, 300, 300], cls: 0 },
+      ],
+      detections: [det([0, 0, 10, 10], 0.7)],
+    },
+  ]);
   close(r.apSmall, 1);
   close(r.apLarge, 0);
   assert.equal(r.apMedium, null);
 });
 
-const arbImages = fc.array(fc.record({
-  truths: fc.array(fc.record({ box: fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 2, max: 50 }), fc.integer({ min: 2, max: 50 }))
-    .map(([x, y, w, h]) => [x, y, x + w, y + h] as Box), cls: fc.integer({ min: 0, max: 1 }) }), { maxLength: 4 }),
-  detections: fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 2, max: 50 }), fc.integer({ min: 2, max: 50 }),
-    fc.integer({ min: 1, max: 10 }), fc.integer({ min: 0, max: 1 })).map(([x, y, w, h, s, c]) => det([x, y, x + w, y + h], s / 10, c)), { maxLength: 8 }),
-}), { minLength: 1, maxLength: 5 });
+const arbImages = fc.array(
+  fc.record({
+    truths: fc.array(
+      fc.record({
+        box: fc
+          .tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 2, max: 50 }), fc.integer({ min: 2, max: 50 }))
+          .map(([x, y, w, h]) => [x, y, x + w, y + h] as Box),
+        cls: fc.integer({ min: 0, max: 1 }),
+      }),
+      { maxLength: 4 },
+    ),
+    detections: fc.array(
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 40 }),
+          fc.integer({ min: 0, max: 40 }),
+          fc.integer({ min: 2, max: 50 }),
+          fc.integer({ min: 2, max: 50 }),
+          fc.integer({ min: 1, max: 10 }),
+          fc.integer({ min: 0, max: 1 }),
+        )
+        .map(([x, y, w, h, s, c]) => det([x, y, x + w, y + h], s / 10, c)),
+      { maxLength: 8 },
+    ),
+  }),
+  { minLength: 1, maxLength: 5 },
+);
 
 test('property: shuffling detection order changes nothing', () => {
-  fc.assert(fc.property(arbImages, fc.integer(), (images, seed) => {
-    const shuffled = images.map((im, k) => ({ truths: im.truths, detections: shuffle(im.detections, seed + k) }));
-    assert.deepEqual(evaluateDetections(shuffled), evaluateDetections(images));
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(arbImages, fc.integer(), (images, seed) => {
+      const shuffled = images.map((im, k) => ({ truths: im.truths, detections: shuffle(im.detections, seed + k) }));
+      assert.deepEqual(evaluateDetections(shuffled), evaluateDetections(images));
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('property: adding a zero-score detection changes nothing', () => {
-  fc.assert(fc.property(arbImages, fc.nat(), fc.integer({ min: 0, max: 1 }), (images, where, cls) => {
-    const i = where % images.length;
-    const t = images[i].truths[0]?.box ?? [0, 0, 5, 5];
-    const more = images.map((im, k) => (k === i ? { truths: im.truths, detections: [...im.detections, det(t, 0, cls)] } : im));
-    assert.deepEqual(evaluateDetections(more), evaluateDetections(images));
-  }), { numRuns: 300 });
+  fc.assert(
+    fc.property(arbImages, fc.nat(), fc.integer({ min: 0, max: 1 }), (images, where, cls) => {
+      const i = where % images.length;
+      const t = images[i].truths[0]?.box ?? [0, 0, 5, 5];
+      const more = images.map((im, k) => (k === i ? { truths: im.truths, detections: [...im.detections, det(t, 0, cls)] } : im));
+      assert.deepEqual(evaluateDetections(more), evaluateDetections(images));
+    }),
+    { numRuns: 300 },
+  );
 });
 
 function shuffle<T>(xs: readonly T[], seed: number): T[] {
@@ -123,7 +196,15 @@ test('VOC devkit matching: a detection whose best truth is taken is a false posi
   // and B enough (0.739). Devkit: its best truth A is taken → FP (AP 0.5). COCO: it takes B → AP 1.
   const A: Box = [0, 0, 10, 10];
   const B: Box = [2, 0, 12, 10];
-  const r = evaluateDetections([{ truths: [{ box: A, cls: 0 }, { box: B, cls: 0 }], detections: [det(A, 0.9), det([0.5, 0, 10.5, 10], 0.8)] }]);
+  const r = evaluateDetections([
+    {
+      truths: [
+        { box: A, cls: 0 },
+        { box: B, cls: 0 },
+      ],
+      detections: [det(A, 0.9), det([0.5, 0, 10.5, 10], 0.8)],
+    },
+  ]);
   close(r.map50AllPoint, 0.5);
   close(r.map50Voc11, 6 / 11); // recall 0.5 reached with precision 1: points 0 … 0.5
   close(r.ap50, 1);
@@ -139,7 +220,10 @@ test('VOC needs IoU > 0.5 strictly, COCO IoU ≥ 0.5', () => {
 test('difficult truths are neither required nor penalised (VOC), and ignored by COCO', () => {
   const A: Box = [0, 0, 10, 10];
   const D: Box = [50, 50, 60, 60];
-  const truths = [{ box: A, cls: 0 }, { box: D, cls: 0, difficult: true }];
+  const truths = [
+    { box: A, cls: 0 },
+    { box: D, cls: 0, difficult: true },
+  ];
   const missed = evaluateDetections([{ truths, detections: [det(A, 0.8)] }]);
   close(missed.map50AllPoint, 1);
   close(missed.mapCoco, 1);

@@ -4,8 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  efficiencyByEnergy, evaluateTrigger, matchRuleText, scoreImage, spectrumAverage, spectrumBinWeights,
-  type Detection, type EnergyBin, type ImageTps, type TriggerImage,
+  efficiencyByEnergy,
+  evaluateTrigger,
+  matchRuleText,
+  scoreImage,
+  spectrumAverage,
+  spectrumBinWeights,
+  type Detection,
+  type EnergyBin,
+  type ImageTps,
+  type TriggerImage,
 } from '../../src/eval/efficiency.js';
 import { binomialSummary } from '../../src/eval/efficiency.js';
 import { parseSimConfig } from '../../src/sim/config.js';
@@ -18,12 +26,22 @@ const det = (b: [number, number, number, number], score: number): Detection => (
 // Pixels (x, y) and owners: interaction A = 0, interaction B = 1, background sources < 0 (³⁹Ar −1,
 // ⁴²Ar −3) and noise −1000.
 const pts: [number, number, number][] = [
-  [10, 10, 0], [12, 12, 0], [14, 14, 0], // A
-  [13, 13, 1], [20, 20, 1], [21, 21, 1], // B
-  [1, 1, -1], [2, 2, -1], [9, 10, -1000], [10, 9, -3], // other sources
+  [10, 10, 0],
+  [12, 12, 0],
+  [14, 14, 0], // A
+  [13, 13, 1],
+  [20, 20, 1],
+  [21, 21, 1], // B
+  [1, 1, -1],
+  [2, 2, -1],
+  [9, 10, -1000],
+  [10, 9, -3], // other sources
 ];
 const tps: ImageTps = { x: pts.map((p) => p[0]), y: pts.map((p) => p[1]), owner: pts.map((p) => p[2]) };
-const interactions = [{ energyMeV: 12, box: [10, 10, 15, 15] as [number, number, number, number] }, { energyMeV: 30, box: [13, 13, 22, 22] as [number, number, number, number] }];
+const interactions = [
+  { energyMeV: 12, box: [10, 10, 15, 15] as [number, number, number, number] },
+  { energyMeV: 30, box: [13, 13, 22, 22] as [number, number, number, number] },
+];
 // A TP is in a box when its pixel centre (x + ½, y + ½) is.
 const boxes = {
   none: det([0, 0, 5, 5], 0.9), //       0 of A (2 background TPs)
@@ -68,9 +86,16 @@ test('baseline and network on the same fixture: the same verdict for the same bo
   const candidates = clusterTps(raw, raw.channel.length, defaultClusterParams(), layout);
   assert.equal(candidates.length, 4);
   const px = pixelTps(layout, raw);
-  const its = [{ energyMeV: 10, box: [10, 106, 301, 322] as [number, number, number, number] }, { energyMeV: 20, box: [100, 213, 102, 215] as [number, number, number, number] }];
+  const its = [
+    { energyMeV: 10, box: [10, 106, 301, 322] as [number, number, number, number] },
+    { energyMeV: 20, box: [100, 213, 102, 215] as [number, number, number, number] },
+  ];
   // The baseline's candidates carry their TPs; the network's boxes are the same boxes without them.
-  const baseline: TriggerImage = { interactions: its, tps: px, detections: candidates.map((c) => ({ ...det([c.x1, c.y1, c.x2, c.y2], c.sumAdc), tps: c.tps })) };
+  const baseline: TriggerImage = {
+    interactions: its,
+    tps: px,
+    detections: candidates.map((c) => ({ ...det([c.x1, c.y1, c.x2, c.y2], c.sumAdc), tps: c.tps })),
+  };
   const network: TriggerImage = { interactions: its, tps: px, detections: candidates.map((c) => det([c.x1, c.y1, c.x2, c.y2], c.sumAdc)) };
   const b = scoreImage(baseline);
   const n = scoreImage(network);
@@ -78,24 +103,36 @@ test('baseline and network on the same fixture: the same verdict for the same bo
   assert.deepEqual(b.fpScores, n.fpScores);
   // A (cluster of ΣADC 300) and B (600, 2 of its TPs) detected; C holds one TP of A and D none: both FPs.
   assert.deepEqual([...b.best], [300, 600]);
-  assert.deepEqual(b.fpScores.sort((x, y) => x - y), [900, 1200]);
+  assert.deepEqual(
+    b.fpScores.sort((x, y) => x - y),
+    [900, 1200],
+  );
 });
 
 test('supernova-spectrum average: bin weights and the weighted efficiency by hand', () => {
   // α = 0, no cross-section weighting, ⟨E⟩ = 8: the density is b e^{−bE}, b = 1/8, so the bin
   // [lo, hi] holds e^{−b lo} − e^{−b hi}, normalised over [2, 30].
-  const bins = [{ loMeV: 2, hiMeV: 10 }, { loMeV: 10, hiMeV: 30 }];
+  const bins = [
+    { loMeV: 2, hiMeV: 10 },
+    { loMeV: 10, hiMeV: 30 },
+  ];
   const sp = { meanEnergyMeV: 8, alpha: 0, weightByCrossSection: false };
   const b = 1 / 8;
   const mass = (lo: number, hi: number) => Math.exp(-b * lo) - Math.exp(-b * hi);
-  const w1 = mass(2, 10) / mass(2, 30), w2 = mass(10, 30) / mass(2, 30);
+  const w1 = mass(2, 10) / mass(2, 30),
+    w2 = mass(10, 30) / mass(2, 30);
   const w = spectrumBinWeights(bins, sp);
   assert.ok(Math.abs(w[0] - w1) < 1e-6 && Math.abs(w[1] - w2) < 1e-6, `${[...w]} vs ${w1}, ${w2}`);
   // ε = 3/4 in the first bin (n 4), 1/2 in the second (n 2).
-  const eb = (lo: number, hi: number, k: number, n: number): EnergyBin => ({ loMeV: lo, hiMeV: hi, all: binomialSummary(k, n), visible: binomialSummary(k, n) });
+  const eb = (lo: number, hi: number, k: number, n: number): EnergyBin => ({
+    loMeV: lo,
+    hiMeV: hi,
+    all: binomialSummary(k, n),
+    visible: binomialSummary(k, n),
+  });
   const avg = spectrumAverage([eb(2, 10, 3, 4), eb(10, 30, 1, 2)], sp);
   const eps = w1 * 0.75 + w2 * 0.5;
-  const err = Math.sqrt(w1 * w1 * 0.75 * 0.25 / 4 + w2 * w2 * 0.25 / 2);
+  const err = Math.sqrt((w1 * w1 * 0.75 * 0.25) / 4 + (w2 * w2 * 0.25) / 2);
   assert.ok(Math.abs(avg.efficiency! - eps) < 1e-6, `${avg.efficiency} vs ${eps}`);
   assert.ok(Math.abs(avg.stdErr! - err) < 1e-6, `${avg.stdErr} vs ${err}`);
   assert.equal(avg.weightWithoutEvents, 0);

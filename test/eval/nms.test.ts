@@ -19,22 +19,40 @@ function reference(set: DetectionSet, thr: number, scoreThr: number, maxDet: num
   return kept;
 }
 
-const arbSet = fc.array(fc.tuple(
-  fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 30 }),
-  fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 2 }),
-), { maxLength: 40 }).map((rows): DetectionSet => ({
-  // Coarse integer grids and scores make ties and exact-threshold IoUs common, the cases that matter.
-  boxes: Float32Array.from(rows.flatMap(([x, y, w, h]) => [x, y, x + w, y + h])),
-  scores: Float32Array.from(rows.map((r) => r[4] / 20)),
-  classes: Int32Array.from(rows.map((r) => r[5])),
-}));
+const arbSet = fc
+  .array(
+    fc.tuple(
+      fc.integer({ min: 0, max: 60 }),
+      fc.integer({ min: 0, max: 60 }),
+      fc.integer({ min: 1, max: 30 }),
+      fc.integer({ min: 1, max: 30 }),
+      fc.integer({ min: 0, max: 20 }),
+      fc.integer({ min: 0, max: 2 }),
+    ),
+    { maxLength: 40 },
+  )
+  .map((rows): DetectionSet => ({
+    // Coarse integer grids and scores make ties and exact-threshold IoUs common, the cases that matter.
+    boxes: Float32Array.from(rows.flatMap(([x, y, w, h]) => [x, y, x + w, y + h])),
+    scores: Float32Array.from(rows.map((r) => r[4] / 20)),
+    classes: Int32Array.from(rows.map((r) => r[5])),
+  }));
 
 test('nms equals the brute-force reference on random boxes', () => {
-  fc.assert(fc.property(arbSet, fc.constantFrom(0, 0.3, 0.45, 0.5, 0.7), fc.constantFrom(0, 0.25), fc.integer({ min: 1, max: 50 }), fc.boolean(),
-    (set, thr, sthr, maxDet, aware) => {
-      const got = Array.from(nms(set, { iouThreshold: thr, scoreThreshold: sthr, maxDetections: maxDet, classAware: aware }));
-      assert.deepEqual(got, reference(set, thr, sthr, maxDet, aware));
-    }), { numRuns: 500 });
+  fc.assert(
+    fc.property(
+      arbSet,
+      fc.constantFrom(0, 0.3, 0.45, 0.5, 0.7),
+      fc.constantFrom(0, 0.25),
+      fc.integer({ min: 1, max: 50 }),
+      fc.boolean(),
+      (set, thr, sthr, maxDet, aware) => {
+        const got = Array.from(nms(set, { iouThreshold: thr, scoreThreshold: sthr, maxDetections: maxDet, classAware: aware }));
+        assert.deepEqual(got, reference(set, thr, sthr, maxDet, aware));
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
 
 test('nms by hand: overlap suppressed within a class, kept across classes, sorted by score', () => {
@@ -47,9 +65,21 @@ test('nms by hand: overlap suppressed within a class, kept across classes, sorte
   assert.deepEqual(Array.from(nms(set, { iouThreshold: 0.5, classAware: false })), [1, 3]);
   assert.deepEqual(Array.from(nms(set, { iouThreshold: 0.5, scoreThreshold: 0.5 })), [1, 2]);
   assert.deepEqual(Array.from(nms(set, { iouThreshold: 0.5, maxDetections: 1 })), [1]);
-  assert.deepEqual(nmsBatch([set, selectDetections(set, [3, 0])], { iouThreshold: 0.5 }).map((x) => Array.from(x)), [[1, 2, 3], [1, 0]]);
+  assert.deepEqual(
+    nmsBatch([set, selectDetections(set, [3, 0])], { iouThreshold: 0.5 }).map((x) => Array.from(x)),
+    [
+      [1, 2, 3],
+      [1, 0],
+    ],
+  );
   assert.deepEqual(Array.from(selectDetections(set, [2]).boxes), [0, 0, 10, 10]);
-  assert.deepEqual(toDetections(set, [2, 3]).map((d) => [d.x1, d.y1, d.x2, d.y2, Math.round(d.score * 10), d.cls]), [[0, 0, 10, 10, 7, 1], [50, 50, 60, 60, 1, 0]]);
+  assert.deepEqual(
+    toDetections(set, [2, 3]).map((d) => [d.x1, d.y1, d.x2, d.y2, Math.round(d.score * 10), d.cls]),
+    [
+      [0, 0, 10, 10, 7, 1],
+      [50, 50, 60, 60, 1, 0],
+    ],
+  );
 });
 
 test('nms rejects arrays that disagree in length', () => {

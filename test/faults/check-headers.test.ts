@@ -24,7 +24,13 @@ test('a damaged object header of a column check does not validate is found by ch
   const fd = openSync(bad, 'r+');
   const bytes = Buffer.alloc(16);
   readSync(fd, bytes, 0, 16, addr);
-  writeSync(fd, bytes.map((b) => b ^ 0xff), 0, 16, addr);
+  writeSync(
+    fd,
+    bytes.map((b) => b ^ 0xff),
+    0,
+    16,
+    addr,
+  );
   closeSync(fd);
   const h5py = py("import h5py, sys\nf = h5py.File(sys.argv[1], 'r')\nf['boxes/n_tps'][...]", bad);
   assert.notEqual(h5py.status, 0, 'h5py cannot read it either');

@@ -15,7 +15,10 @@ const data = join(dir, 'tiny.h5');
 before(() => tinyDataset(data));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const bestEpochInMetrics = (r: string) => metrics(r).filter((m) => m.type === 'epoch' && m.best).at(-1)!.epoch;
+const bestEpochInMetrics = (r: string) =>
+  metrics(r)
+    .filter((m) => m.type === 'epoch' && m.best)
+    .at(-1)!.epoch;
 const ckptEpoch = (r: string, name: string) => Number(readCheckpointMeta(join(r, 'checkpoints', `${name}.safetensors`)).epoch);
 /** metrics.jsonl without the wall-clock field (epoch seconds). */
 const records = (r: string) => metrics(r).map((m) => ({ ...m, seconds: undefined }));
@@ -40,7 +43,10 @@ for (const point of ['after-epoch-record', 'after-last', 'after-best', 'rename:l
     assert.deepEqual(records(out), reference.records);
     assert.deepEqual(weights(join(out, 'checkpoints', 'last.safetensors')), reference.last);
     assert.equal(ckptEpoch(out, 'best'), bestEpochInMetrics(out) + 1, 'best holds the epoch metrics.jsonl names');
-    assert.ok(readdirSync(join(out, 'checkpoints')).every((f) => !f.includes('.tmp-')), 'the dead writer\'s temporary file is gone');
+    assert.ok(
+      readdirSync(join(out, 'checkpoints')).every((f) => !f.includes('.tmp-')),
+      "the dead writer's temporary file is gone",
+    );
     assert.ok(!existsSync(join(out, 'lock')));
   });
 }
@@ -83,7 +89,7 @@ test('killed before the first checkpoint: --resume and train both start it again
   }
 });
 
-test('two trains on one run directory: the second is refused with the first one\'s PID; a dead process\'s lock is taken over', async () => {
+test("two trains on one run directory: the second is refused with the first one's PID; a dead process's lock is taken over", async () => {
   const out = join(dir, 'concurrent');
   const a = start(trainArgs(data, out, 4));
   const b = start(trainArgs(data, out, 4));
@@ -92,7 +98,14 @@ test('two trains on one run directory: the second is refused with the first one\
   const [winner, loser] = codes[0] === 0 ? [a, b] : [b, a];
   assert.match(loser.output(), new RegExp(`daqyolo: ${out} is in use by process ${winner.pid} `));
   assert.equal(metrics(out).filter((m) => m.type === 'epoch').length, 4, 'epochs of one process only');
-  assert.equal(new Set(metrics(out).filter((m) => m.type === 'epoch').map((m) => m.epoch)).size, 4);
+  assert.equal(
+    new Set(
+      metrics(out)
+        .filter((m) => m.type === 'epoch')
+        .map((m) => m.epoch),
+    ).size,
+    4,
+  );
   // A lock left by a killed process does not stick.
   const stale = join(dir, 'stale-lock');
   const r0 = run(trainArgs(data, stale, 1));

@@ -62,8 +62,11 @@ for (const [kind, message] of TABLE_CASES) {
     const c = corrupt(kind);
     // Every command opens datasets through the same checks; the commands the issue saw fail badly are run for two kinds.
     const all = kind === 'box-inverted' || kind === 'split-negative';
-    for (const args of [['stats', c.path], ['check', c.path], ...(all ? [['anchors', c.path], ['show', c.path, '--index', '0', '--out', join(dir, 'x.png')],
-      trainArgs(c.path, join(dir, `run-${kind}`), 1)] : [])]) {
+    for (const args of [
+      ['stats', c.path],
+      ['check', c.path],
+      ...(all ? [['anchors', c.path], ['show', c.path, '--index', '0', '--out', join(dir, 'x.png')], trainArgs(c.path, join(dir, `run-${kind}`), 1)] : []),
+    ]) {
       const r = run(args);
       assert.equal(r.status, 1, `${args[0]}: ${r.stderr.slice(-300)}`);
       const lines = errorLines(r);
@@ -77,7 +80,9 @@ for (const [kind, message] of TABLE_CASES) {
 for (const kind of ['nan', 'inf']) {
   test(`a ${kind} pixel: check finds it (full scan); show and train name it instead of a non-finite loss`, () => {
     const c = corrupt(kind);
-    const where = new RegExp(`^daqyolo: ${c.path}: /images/value row ${c.row} \\(image ${c.image}\\), channel 0: value ${kind === 'nan' ? 'NaN' : 'Infinity'}, expected a finite number`);
+    const where = new RegExp(
+      `^daqyolo: ${c.path}: /images/value row ${c.row} \\(image ${c.image}\\), channel 0: value ${kind === 'nan' ? 'NaN' : 'Infinity'}, expected a finite number`,
+    );
     const check = run(['check', c.path]);
     assert.equal(check.status, 1);
     assert.match(errorLines(check)[0]!, where);
@@ -117,7 +122,9 @@ test('check passes a good dataset; a truncated HDF5 file is one line without HDF
     const r = run(args);
     assert.equal(r.status, 1);
     assert.ok(!r.stderr.includes('HDF5-DIAG'), r.stderr.slice(0, 300));
-    assert.deepEqual(errorLines(r), [`daqyolo: ${cut}: cannot be opened as HDF5 (truncated file: eof = ${Math.floor(bytes.length / 2)}, sblock->base_addr = 0, stored_eof = ${bytes.length})`]);
+    assert.deepEqual(errorLines(r), [
+      `daqyolo: ${cut}: cannot be opened as HDF5 (truncated file: eof = ${Math.floor(bytes.length / 2)}, sblock->base_addr = 0, stored_eof = ${bytes.length})`,
+    ]);
   }
 });
 
@@ -130,5 +137,10 @@ test('--resume refuses a dataset that was replaced since the run started', async
   await tinyDataset(data, 80, 9); // another dataset under the same name
   const r = run(['train', '--resume', out, '--epochs', '2']);
   assert.equal(r.status, 1);
-  assert.match(errorLines(r)[0]!, new RegExp(`^daqyolo: ${data} is not the dataset ${out} was trained on \\(then: 60 images 32×32 sparse, \\d+ boxes, digest \\w+; now: 80 images 32×32 sparse, \\d+ boxes, digest \\w+\\); restore it, or start a new run$`));
+  assert.match(
+    errorLines(r)[0]!,
+    new RegExp(
+      `^daqyolo: ${data} is not the dataset ${out} was trained on \\(then: 60 images 32×32 sparse, \\d+ boxes, digest \\w+; now: 80 images 32×32 sparse, \\d+ boxes, digest \\w+\\); restore it, or start a new run$`,
+    ),
+  );
 });

@@ -15,7 +15,10 @@ export function run(args: string[], o: { cwd?: string; env?: Record<string, stri
   return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: o.cwd, env: { ...process.env, ...o.env }, timeout: 180_000 });
 }
 
-export function start(args: string[], o: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess & { output: () => string; exited: Promise<number | null> } {
+export function start(
+  args: string[],
+  o: { cwd?: string; env?: Record<string, string> } = {},
+): ChildProcess & { output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [cli, ...args], { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -35,8 +38,30 @@ export async function tinyDataset(path: string, images = 60, seed = 5): Promise<
 
 /** Flags for a tiny, fast training run. */
 export function trainArgs(data: string, out: string, epochs = 2, extra: string[] = []): string[] {
-  return ['train', '--data', data, '--out', out, '--epochs', String(epochs), '--batch', '4', '--variant', 'yolov3-tiny', '--width', '0.125',
-    '--size', '32', '--seed', '3', '--threads', '1', '--workers', '1', ...extra];
+  return [
+    'train',
+    '--data',
+    data,
+    '--out',
+    out,
+    '--epochs',
+    String(epochs),
+    '--batch',
+    '4',
+    '--variant',
+    'yolov3-tiny',
+    '--width',
+    '0.125',
+    '--size',
+    '32',
+    '--seed',
+    '3',
+    '--threads',
+    '1',
+    '--workers',
+    '1',
+    ...extra,
+  ];
 }
 
 /** A tmpfs of `size` (e.g. '1m') mounted at a fresh folder under `parent`; unmount it with the returned function. */
@@ -69,5 +94,14 @@ export async function waitFor(cond: () => boolean, ms: number, what: string): Pr
 export function metrics(run: string): { type: string; epoch: number; batch?: number; best?: boolean; step: number }[] {
   const p = join(run, 'metrics.jsonl');
   if (!existsSync(p)) return [];
-  return readFileSync(p, 'utf8').split('\n').filter(Boolean).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
+  return readFileSync(p, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
 }

@@ -30,7 +30,8 @@ function copyRun(name: string, from = trained): string {
   return to;
 }
 
-const fp = (runDir: string, extra: string[], cwd = dir) => run(['fprate', runDir, '--images', '32', '--batch', '8', '--seed', '7', '--json', ...extra], { cwd, env: { DAQYOLO_THREADS: '1' } });
+const fp = (runDir: string, extra: string[], cwd = dir) =>
+  run(['fprate', runDir, '--images', '32', '--batch', '8', '--seed', '7', '--json', ...extra], { cwd, env: { DAQYOLO_THREADS: '1' } });
 
 test('the state is reused through a relative path, an absolute path and a moved run; a replaced checkpoint starts over and says so', async () => {
   copyRun('k');
@@ -69,11 +70,46 @@ const DAMAGE: [string, (file: string) => void, RegExp][] = [
   ['truncated', (f) => truncateSync(f, 300), /not an fprate state \(.*JSON/],
   ['empty', (f) => writeFileSync(f, ''), /not an fprate state \(.*JSON/],
   ['garbage', (f) => writeFileSync(f, '\u0000\u0001garbage'), /not an fprate state \(.*JSON/],
-  ['counts null', (f) => edit(f, (s) => { s.counts = null; }), /not an fprate state \(counts: /],
-  ['counts cut to 500 bins', (f) => edit(f, (s) => { s.counts = (s.counts as number[]).slice(0, 500); }), /not an fprate state \(counts: /],
-  ['images beyond the shard', (f) => edit(f, (s) => { s.images = 99999; }), /not an fprate state \(images: 99999 images counted in a shard of 16\)/],
-  ['a negative count', (f) => edit(f, (s) => { (s.counts as number[])[3] = -5; }), /not an fprate state \(counts\.3: /],
-  ['a string count', (f) => edit(f, (s) => { (s.counts as unknown[])[3] = '7'; }), /not an fprate state \(counts\.3: /],
+  [
+    'counts null',
+    (f) =>
+      edit(f, (s) => {
+        s.counts = null;
+      }),
+    /not an fprate state \(counts: /,
+  ],
+  [
+    'counts cut to 500 bins',
+    (f) =>
+      edit(f, (s) => {
+        s.counts = (s.counts as number[]).slice(0, 500);
+      }),
+    /not an fprate state \(counts: /,
+  ],
+  [
+    'images beyond the shard',
+    (f) =>
+      edit(f, (s) => {
+        s.images = 99999;
+      }),
+    /not an fprate state \(images: 99999 images counted in a shard of 16\)/,
+  ],
+  [
+    'a negative count',
+    (f) =>
+      edit(f, (s) => {
+        (s.counts as number[])[3] = -5;
+      }),
+    /not an fprate state \(counts\.3: /,
+  ],
+  [
+    'a string count',
+    (f) =>
+      edit(f, (s) => {
+        (s.counts as unknown[])[3] = '7';
+      }),
+    /not an fprate state \(counts\.3: /,
+  ],
 ];
 function edit(file: string, change: (s: Record<string, unknown>) => void): void {
   const s = JSON.parse(readFileSync(file, 'utf8'));
@@ -90,10 +126,20 @@ test('a damaged shard state is one line naming the file: in a rerun, in --merge 
   for (const [what, damage, want] of DAMAGE) {
     writeFileSync(file, good);
     damage(file);
-    const merge = (() => { try { mergeFpShards(r, { seed: 7 }); return null; } catch (e) { return e as Error & { userFacing?: boolean }; } })();
+    const merge = (() => {
+      try {
+        mergeFpShards(r, { seed: 7 });
+        return null;
+      } catch (e) {
+        return e as Error & { userFacing?: boolean };
+      }
+    })();
     assert.ok(merge?.userFacing, `${what}: --merge: ${merge?.stack ?? 'accepted'}`);
     assert.ok(merge.message.startsWith(`${file}: `) && want.test(merge.message), `${what}: ${merge.message}`);
-    const rerun = await measureFpRate({ runDir: r, images: 32, batch: 8, seed: 7, workers: 0, checkpoint: 'init', shard: { index: 0, count: 2 } }).then(() => null, (e: Error & { userFacing?: boolean }) => e);
+    const rerun = await measureFpRate({ runDir: r, images: 32, batch: 8, seed: 7, workers: 0, checkpoint: 'init', shard: { index: 0, count: 2 } }).then(
+      () => null,
+      (e: Error & { userFacing?: boolean }) => e,
+    );
     assert.ok(rerun?.userFacing && want.test(rerun.message), `${what}: rerun: ${rerun?.stack ?? 'accepted'}`);
   }
   // Through the pool: the parent passes on the child's one line, not a progress line or a stack.
@@ -103,7 +149,12 @@ test('a damaged shard state is one line naming the file: in a rerun, in --merge 
   assert.equal(pool.status, 1);
   const lines = errorLines(pool);
   assert.equal(lines.length, 1, pool.stderr);
-  assert.match(lines[0]!, new RegExp(`^daqyolo: fprate --parallel 2: shard 0/2 exited with 1: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not an fprate state \\(.*\\); delete it to start again \\(the finished shards are kept; run the same command to continue\\)$`));
+  assert.match(
+    lines[0]!,
+    new RegExp(
+      `^daqyolo: fprate --parallel 2: shard 0/2 exited with 1: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: not an fprate state \\(.*\\); delete it to start again \\(the finished shards are kept; run the same command to continue\\)$`,
+    ),
+  );
 });
 
 test('leftover shards of another split do not break the merge: --parallel 3, then --parallel 2, then --merge', async () => {

@@ -70,7 +70,10 @@ test('training onto a full disk stops with one line; the checkpoints present loa
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /^daqyolo: no space left on device writing .*checkpoints\/(best|last)\.safetensors$/);
   const ckpts = readdirSync(join(out, 'checkpoints'));
-  assert.ok(ckpts.every((f) => f.endsWith('.safetensors')), `no temporary files: ${ckpts}`);
+  assert.ok(
+    ckpts.every((f) => f.endsWith('.safetensors')),
+    `no temporary files: ${ckpts}`,
+  );
   for (const f of ckpts) assert.doesNotThrow(() => loadSafetensors(join(out, 'checkpoints', f)), f);
   assert.ok(!existsSync(join(out, 'lock')), 'the lock is released');
   // Moved to a disk with room, the run resumes there (its best is rebuilt from last if it was lost).
@@ -86,8 +89,10 @@ test('safetensors and JSON writers: a full disk keeps the previous file (short w
   const path = join(disk, 'w.safetensors');
   saveSafetensors(path, { a: tensor(new Float32Array(1000).fill(1), { shape: [1000] }) });
   const before = readFileSync(path);
-  assert.throws(() => saveSafetensors(path, { a: tensor(new Float32Array(400_000).fill(2), { shape: [400_000] }) }),
-    (e: Error) => e instanceof WriteError && e.message === `no space left on device writing ${path}`);
+  assert.throws(
+    () => saveSafetensors(path, { a: tensor(new Float32Array(400_000).fill(2), { shape: [400_000] }) }),
+    (e: Error) => e instanceof WriteError && e.message === `no space left on device writing ${path}`,
+  );
   assert.deepEqual(readFileSync(path), before);
   assert.deepEqual(readdirSync(disk), ['w.safetensors']);
   // writeAllSync: a write that the disk cuts short is finished or reported, never silently short.

@@ -26,7 +26,11 @@ function file(name: string, value: unknown): string {
 /** The error `fn` throws: a UserError of one line matching every pattern. */
 function oneLine(fn: () => unknown, ...patterns: RegExp[]): string {
   let err: unknown;
-  try { fn(); } catch (e) { err = e; }
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
   assert.ok(err instanceof UserError, `expected a UserError, got ${String(err)}`);
   const msg = (err as Error).message;
   assert.ok(!msg.includes('\n'), `more than one line: ${msg}`);
@@ -35,9 +39,30 @@ function oneLine(fn: () => unknown, ...patterns: RegExp[]): string {
 }
 
 const run: ResolvedRun = {
-  config: parseTrainConfig({ data: 'snnu.h5', out: 'run' }), size: 160, inputScale: 0.5,
-  anchors: [[[18.5, 19.6], [40.4, 14], [36.4, 31.1]], [[1.8, 1.8], [8.2, 6], [18.6, 8.4]]], strides: [32, 16],
-  classNames: ['snnu'], channels: 1, device: 'cpu', threads: 1, trainImages: 80, valImages: 10, batchesPerEpoch: 10, warmupBatches: 0,
+  config: parseTrainConfig({ data: 'snnu.h5', out: 'run' }),
+  size: 160,
+  inputScale: 0.5,
+  anchors: [
+    [
+      [18.5, 19.6],
+      [40.4, 14],
+      [36.4, 31.1],
+    ],
+    [
+      [1.8, 1.8],
+      [8.2, 6],
+      [18.6, 8.4],
+    ],
+  ],
+  strides: [32, 16],
+  classNames: ['snnu'],
+  channels: 1,
+  device: 'cpu',
+  threads: 1,
+  trainImages: 80,
+  valImages: 10,
+  batchesPerEpoch: 10,
+  warmupBatches: 0,
 };
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -73,22 +98,53 @@ test("a run's done.json: as the trainer writes it it passes; a wrong field is na
 });
 
 test('metrics.jsonl: each line is checked, the error names file:line and the field; a half-written last line is skipped', () => {
-  const batch = { type: 'batch', step: 1, epoch: 0, batch: 0, lr: 1e-4, warm: 1, size: 160, objective: 12.5, collisions: 0, scales: [{ xy: 1, wh: 2, total: 3 }] };
+  const batch = {
+    type: 'batch',
+    step: 1,
+    epoch: 0,
+    batch: 0,
+    lr: 1e-4,
+    warm: 1,
+    size: 160,
+    objective: 12.5,
+    collisions: 0,
+    scales: [{ xy: 1, wh: 2, total: 3 }],
+  };
   const epoch = {
-    type: 'epoch', epoch: 1, step: 10, lr: 1e-4, seconds: 3, warmFraction: 1,
+    type: 'epoch',
+    epoch: 1,
+    step: 10,
+    lr: 1e-4,
+    seconds: 3,
+    warmFraction: 1,
     train: { objective: 10, scales: [{ total: 3 }] },
-    val: { objective: 9, lossPerImage: 8, scales: [{ total: null }], images: 10, stats: [], map50: null, ap50: null }, augment: {}, best: true,
+    val: { objective: 9, lossPerImage: 8, scales: [{ total: null }], images: 10, stats: [], map50: null, ap50: null },
+    augment: {},
+    best: true,
   };
   const text = [batch, epoch].map((r) => JSON.stringify(r)).join('\n') + '\n{"type": "ba';
   assert.deepEqual(parseMetricsRecords(text, 'run/metrics.jsonl'), [batch, epoch]);
 
   // The numbers every reader indexes by are checked first (schema/run.ts badRecord, issue 30).
-  oneLine(() => parseMetricsRecords(JSON.stringify(batch) + '\n' + JSON.stringify({ ...epoch, epoch: 'one' }) + '\n', 'run/metrics.jsonl'),
-    /^run\/metrics\.jsonl:2: epoch record with epoch "one"/);
-  oneLine(() => parseMetricsRecords(JSON.stringify({ ...batch, lr: 'fast' }) + '\n', 'run/metrics.jsonl'), /^run\/metrics\.jsonl:1: field lr: /, /found "fast"/);
-  oneLine(() => parseMetricsRecords(JSON.stringify({ ...batch, type: 'bach' }) + '\n', 'run/metrics.jsonl'), /^run\/metrics\.jsonl:1: field type: /, /found "bach"/);
-  oneLine(() => parseMetricsRecords(JSON.stringify({ ...epoch, val: { ...epoch.val, scales: [{ total: 'x' }] } }) + '\n', 'm.jsonl'),
-    /^m\.jsonl:1: field val\.scales\.0\.total: /, /found "x"/);
+  oneLine(
+    () => parseMetricsRecords(JSON.stringify(batch) + '\n' + JSON.stringify({ ...epoch, epoch: 'one' }) + '\n', 'run/metrics.jsonl'),
+    /^run\/metrics\.jsonl:2: epoch record with epoch "one"/,
+  );
+  oneLine(
+    () => parseMetricsRecords(JSON.stringify({ ...batch, lr: 'fast' }) + '\n', 'run/metrics.jsonl'),
+    /^run\/metrics\.jsonl:1: field lr: /,
+    /found "fast"/,
+  );
+  oneLine(
+    () => parseMetricsRecords(JSON.stringify({ ...batch, type: 'bach' }) + '\n', 'run/metrics.jsonl'),
+    /^run\/metrics\.jsonl:1: field type: /,
+    /found "bach"/,
+  );
+  oneLine(
+    () => parseMetricsRecords(JSON.stringify({ ...epoch, val: { ...epoch.val, scales: [{ total: 'x' }] } }) + '\n', 'm.jsonl'),
+    /^m\.jsonl:1: field val\.scales\.0\.total: /,
+    /found "x"/,
+  );
   // A broken line that is not the last one is not a record being written.
   oneLine(() => parseMetricsRecords('{"type": \n' + JSON.stringify(batch) + '\n', 'm.jsonl'), /^m\.jsonl:1: not valid JSON/);
 });
@@ -105,8 +161,13 @@ test('sweep.json: a wrong field is named; a good one is read with its defaults',
 test('study-plan.json: as the plan writes it it passes unchanged; a corrupted setting or experiment is named', () => {
   const settings = seedPlanDefaults(true);
   const manifest: StudyManifest = {
-    plan: 'seed', settings, data: '/tmp/p/snnu.h5', sweepFile: '/tmp/p/sweep.json', runsDir: '/tmp/p/runs',
-    experiments: seedExperiments(settings), estimatedSeconds: { reference: 60 },
+    plan: 'seed',
+    settings,
+    data: '/tmp/p/snnu.h5',
+    sweepFile: '/tmp/p/sweep.json',
+    runsDir: '/tmp/p/runs',
+    experiments: seedExperiments(settings),
+    estimatedSeconds: { reference: 60 },
   };
   assert.deepEqual(readStudyManifest(file('study-plan.json', manifest)), manifest);
 

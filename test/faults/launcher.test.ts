@@ -17,11 +17,17 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** PIDs of processes whose command line holds `text` (the ranks name the run directory). */
 function processesWith(text: string): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(text) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z ') ? [Number(p)] : [];
-    } catch { return []; }
-  });
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .flatMap((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(text) && !readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z ')
+          ? [Number(p)]
+          : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 test('the ranks of a SIGKILLed launcher stop, save last and release the lock', async () => {
@@ -41,5 +47,11 @@ test('the ranks of a SIGKILLed launcher stop, save last and release the lock', a
   const last = join(out, 'checkpoints', 'last.safetensors');
   assert.ok(existsSync(last), 'last was saved when they stopped');
   const step = Number(readCheckpointMeta(last).step);
-  assert.equal(step, metrics(out).filter((r) => r.type === 'batch').at(-1)!.step + 1, 'last holds the step the ranks stopped after');
+  assert.equal(
+    step,
+    metrics(out)
+      .filter((r) => r.type === 'batch')
+      .at(-1)!.step + 1,
+    'last holds the step the ranks stopped after',
+  );
 });

@@ -22,7 +22,9 @@ function parseOnly(): { program: Command; ran: () => string | null } {
     for (const sub of c.commands) {
       sub.exitOverride();
       sub.configureOutput({ writeErr: () => {}, writeOut: () => {} });
-      sub.action(() => { ran = `${path}${sub.name()}`; });
+      sub.action(() => {
+        ran = `${path}${sub.name()}`;
+      });
       walk(sub, `${path}${sub.name()} `);
     }
   };
@@ -50,7 +52,10 @@ const REFUSED: [string[], RegExp][] = [
   [['train', '--data', 'd.h5', '--out', 'o', '--epochs', ''], /^--epochs: expected an integer/],
   [['study', '--dry-run', '--plan', 'seed', '--images', '1e99'], /^--images: expected an integer/],
   [['study', '--dry-run', '--plan', 'seed', '--width', '-1'], /^--width: expected a number > 0/],
-  [['study', '--plan', 'seed', '--quick', '--variant', 'foo'], /^--variant: expected one of yolov3, yolov3-tiny, sparse-yolov3, sparse-yolov3-tiny, got "foo"$/],
+  [
+    ['study', '--plan', 'seed', '--quick', '--variant', 'foo'],
+    /^--variant: expected one of yolov3, yolov3-tiny, sparse-yolov3, sparse-yolov3-tiny, got "foo"$/,
+  ],
   [['study', '--plan', 'seeds'], /^--plan: expected one of seed/],
   [['detect', 'r', 'd.h5', '--out', 'o', '--score', '2'], /^--score: expected a number ≥ 0 and ≤ 1, got "2"$/],
   [['evaluate', 'r', '--data', 'd.h5', '--match', 'centr'], /^--match: expected one of tps, iou, centre/],
@@ -66,7 +71,10 @@ const REFUSED: [string[], RegExp][] = [
 test('unbounded, fractional, out-of-range and unknown values are refused while parsing, naming the flag', async () => {
   for (const [args, want] of REFUSED) {
     const { program, ran } = parseOnly();
-    const err = await program.parseAsync(['node', 'daqyolo', ...args]).then(() => null, (e: Error) => e);
+    const err = await program.parseAsync(['node', 'daqyolo', ...args]).then(
+      () => null,
+      (e: Error) => e,
+    );
     assert.equal(ran(), null, `${args.join(' ')}: accepted, the action ran`);
     assert.ok(err && (err as { userFacing?: boolean }).userFacing, `${args.join(' ')}: not a one-line user error: ${err?.stack}`);
     assert.match(err.message, want, args.join(' '));
@@ -74,22 +82,38 @@ test('unbounded, fractional, out-of-range and unknown values are refused while p
 });
 
 test('in-range values still parse (the bounds are not too tight)', async () => {
-  for (const args of [['simulate', '--out', 'x.h5', '--images', '1e6', '--size', '480'], ['fprate', 'r', '--images', '1e9', '--parallel', '2', '--device', 'cpu'],
-    ['train', '--data', 'd', '--out', 'o', '--nproc', '2', '--lr', '1e-4', '--size', '480'], ['detect', 'r', 'd', '--out', 'o', '--score', '1']]) {
+  for (const args of [
+    ['simulate', '--out', 'x.h5', '--images', '1e6', '--size', '480'],
+    ['fprate', 'r', '--images', '1e9', '--parallel', '2', '--device', 'cpu'],
+    ['train', '--data', 'd', '--out', 'o', '--nproc', '2', '--lr', '1e-4', '--size', '480'],
+    ['detect', 'r', 'd', '--out', 'o', '--score', '1'],
+  ]) {
     const { program, ran } = parseOnly();
     await program.parseAsync(['node', 'daqyolo', ...args]);
     assert.equal(ran(), args[0], args.join(' '));
   }
 });
 
-test('--device cuda on a libtorch without CUDA: one line for train, evaluate, detect and fprate', { skip: cudaAvailable() && 'this libtorch has CUDA' }, async () => {
-  for (const args of [['train', '--data', 'd', '--out', 'o'], ['evaluate', 'r', '--data', 'd'], ['detect', 'r', 'd', '--out', 'o'], ['fprate', 'r']]) {
-    const { program, ran } = parseOnly();
-    const err = await program.parseAsync(['node', 'daqyolo', ...args, '--device', 'cuda']).then(() => null, (e: Error) => e);
-    assert.equal(ran(), null, args[0]);
-    assert.match(err?.message ?? '', /^--device: device 'cuda' asked for, but this libtorch build has no CUDA device \(use --device cpu\)$/, args[0]);
-  }
-});
+test(
+  '--device cuda on a libtorch without CUDA: one line for train, evaluate, detect and fprate',
+  { skip: cudaAvailable() && 'this libtorch has CUDA' },
+  async () => {
+    for (const args of [
+      ['train', '--data', 'd', '--out', 'o'],
+      ['evaluate', 'r', '--data', 'd'],
+      ['detect', 'r', 'd', '--out', 'o'],
+      ['fprate', 'r'],
+    ]) {
+      const { program, ran } = parseOnly();
+      const err = await program.parseAsync(['node', 'daqyolo', ...args, '--device', 'cuda']).then(
+        () => null,
+        (e: Error) => e,
+      );
+      assert.equal(ran(), null, args[0]);
+      assert.match(err?.message ?? '', /^--device: device 'cuda' asked for, but this libtorch build has no CUDA device \(use --device cpu\)$/, args[0]);
+    }
+  },
+);
 
 test('the CLI prints the refusal as one line and makes nothing', () => {
   const dir = mkdtempSync(join(tmpdir(), 'daqyolo-faults-options-'));

@@ -30,7 +30,9 @@ const stderrLines = (s: string) => s.split('\n').filter((l) => l && !/^[^:]*: \d
 test('export-onnx of a sparse run: one line, no stack after it', () => {
   const r = run(['export-onnx', sparse, '--out', join(dir, 'm.onnx')]);
   assert.equal(r.status, 1);
-  assert.deepEqual(stderrLines(r.stderr), ['daqyolo: ONNX export: sparse-yolov3-tiny runs sparse convolutions, which ONNX cannot express; export a dense variant']);
+  assert.deepEqual(stderrLines(r.stderr), [
+    'daqyolo: ONNX export: sparse-yolov3-tiny runs sparse convolutions, which ONNX cannot express; export a dense variant',
+  ]);
 });
 
 test('report on a run whose last epoch record is bad: one line naming the file and line', () => {
@@ -40,7 +42,9 @@ test('report on a run whose last epoch record is bad: one line naming the file a
   appendFileSync(metrics, '{"type":"epoch","epoch":"x"}\n');
   const r = run(['report', r1, '--out', join(dir, 'r.html'), '--events', '0']);
   assert.equal(r.status, 1, r.stderr);
-  assert.deepEqual(stderrLines(r.stderr), [`daqyolo: ${metrics}:${lines + 1}: epoch record with epoch "x": not a record daqyolo train writes (a damaged or edited line)`]);
+  assert.deepEqual(stderrLines(r.stderr), [
+    `daqyolo: ${metrics}:${lines + 1}: epoch record with epoch "x": not a record daqyolo train writes (a damaged or edited line)`,
+  ]);
 });
 
 test('train --resume with an emptied metrics.jsonl is refused, naming the bytes the checkpoint was saved after', () => {
@@ -52,8 +56,10 @@ test('train --resume with an emptied metrics.jsonl is refused, naming the bytes 
   assert.equal(r.status, 1, r.stderr);
   const lines = stderrLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
-  assert.equal(lines[0]!.replace(/\(step \d+, epoch 2\)/, '(step S, epoch 2)'),
-    `daqyolo: ${metrics}: 0 bytes, but the checkpoint being resumed (step S, epoch 2) was saved after ${bytes}: the run's history was cut or emptied; put it back, or train into a new --out`);
+  assert.equal(
+    lines[0]!.replace(/\(step \d+, epoch 2\)/, '(step S, epoch 2)'),
+    `daqyolo: ${metrics}: 0 bytes, but the checkpoint being resumed (step S, epoch 2) was saved after ${bytes}: the run's history was cut or emptied; put it back, or train into a new --out`,
+  );
   assert.equal(statSync(metrics).size, 0, 'nothing appended');
 });
 
@@ -72,5 +78,8 @@ test('a checkpoint header that lost its epoch record is named as such, not "hold
   const lines = stderrLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
   assert.doesNotMatch(lines[0]!, /NaN/);
-  assert.match(lines[0]!, /best\.safetensors has no epoch record in its header \(damaged\? its metadata daqyolo\.meta is missing or unreadable\) but metrics\.jsonl names epoch \d best/);
+  assert.match(
+    lines[0]!,
+    /best\.safetensors has no epoch record in its header \(damaged\? its metadata daqyolo\.meta is missing or unreadable\) but metrics\.jsonl names epoch \d best/,
+  );
 });

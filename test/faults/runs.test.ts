@@ -33,8 +33,11 @@ test('a checkpoint with NaN weights is refused by evaluate, export-onnx and dete
   const nan = join(dir, 'nan.safetensors');
   saveSafetensors(nan, content.tensors, content.metadata);
   const want = `daqyolo: ${nan}: tensor '${name}' holds NaN or infinite values; its detections would be meaningless (train diverged?): use another checkpoint (--checkpoint best, last or init)`;
-  for (const args of [['evaluate', trained, '--data', data, '--checkpoint', nan], ['export-onnx', trained, '--out', join(dir, 'm.onnx'), '--checkpoint', nan],
-    ['detect', trained, data, '--out', join(dir, 'det'), '--indices', '0-1', '--checkpoint', nan]]) {
+  for (const args of [
+    ['evaluate', trained, '--data', data, '--checkpoint', nan],
+    ['export-onnx', trained, '--out', join(dir, 'm.onnx'), '--checkpoint', nan],
+    ['detect', trained, data, '--out', join(dir, 'det'), '--indices', '0-1', '--checkpoint', nan],
+  ]) {
     const r = run(args);
     assert.equal(r.status, 1, `${args[0]}: ${r.stderr.slice(-300)}`);
     assert.deepEqual(errorLines(r), [want], args[0]);
@@ -57,7 +60,9 @@ test('a missing or unreadable last: resume and evaluate say that best (or init) 
   rmSync(join(run2, 'checkpoints', 'last.safetensors'));
   const r = run(['train', '--resume', run2]);
   assert.equal(r.status, 1);
-  assert.deepEqual(errorLines(r), [`daqyolo: ${run2}: checkpoints/last.safetensors is missing; checkpoints/best.safetensors is usable: \`daqyolo evaluate ${run2} --checkpoint best\`, or train on from its weights in a new run: \`daqyolo train --init-weights ${join(run2, 'checkpoints', 'best.safetensors')} --out NEW …\``]);
+  assert.deepEqual(errorLines(r), [
+    `daqyolo: ${run2}: checkpoints/last.safetensors is missing; checkpoints/best.safetensors is usable: \`daqyolo evaluate ${run2} --checkpoint best\`, or train on from its weights in a new run: \`daqyolo train --init-weights ${join(run2, 'checkpoints', 'best.safetensors')} --out NEW …\``,
+  ]);
   const ev = run(['evaluate', run2, '--data', data, '--checkpoint', 'last']);
   assert.equal(ev.status, 1);
   assert.match(errorLines(ev)[0]!, /no checkpoint 'last' \(.*last\.safetensors is missing\); usable: --checkpoint best, --checkpoint init$/);
@@ -75,10 +80,16 @@ test('file-system errors are one line naming the path: read-only folders, missin
   const readOnly = ro!.path;
   const cases: [string[], RegExp][] = [
     [trainArgs(data, join(readOnly, 'run'), 1), new RegExp(`^daqyolo: ${join(readOnly, 'run')}: read-only file system \\(mkdir\\)$`)],
-    [['report', trained, '--out', join(readOnly, 'r.html'), '--events', '0'], new RegExp(`^daqyolo: read-only file system writing ${join(readOnly, 'r.html')}$`)],
+    [
+      ['report', trained, '--out', join(readOnly, 'r.html'), '--events', '0'],
+      new RegExp(`^daqyolo: read-only file system writing ${join(readOnly, 'r.html')}$`),
+    ],
     [['export-onnx', trained, '--out', join(readOnly, 'm.onnx')], new RegExp(`^daqyolo: read-only file system writing ${join(readOnly, 'm.onnx')}$`)],
     [['export', 'yolo', data, '--out', join(readOnly, 'y')], new RegExp(`^daqyolo: read-only file system writing ${join(readOnly, 'y')}$`)],
-    [['detect', trained, data, '--out', join(readOnly, 'det'), '--indices', '0-1'], new RegExp(`^daqyolo: ${join(readOnly, 'det')}: read-only file system \\(mkdir\\)$`)],
+    [
+      ['detect', trained, data, '--out', join(readOnly, 'det'), '--indices', '0-1'],
+      new RegExp(`^daqyolo: ${join(readOnly, 'det')}: read-only file system \\(mkdir\\)$`),
+    ],
     [['report', join(dir, 'no-such-run')], /not a run directory \(no config\.json\)$/],
     [['train', '--resume', join(dir, 'no-such-run')], /not a run directory \(no config\.json\)$/],
     [['show', join(dir, 'none.h5'), '--index', '0', '--out', join(dir, 'x.png')], /none\.h5: no such file$/],

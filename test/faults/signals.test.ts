@@ -17,7 +17,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const args = (out: string) => trainArgs(data, out, 2, ['--batch', '2', '--val-limit', '8']);
 const batchRecords = (out: string) => metrics(out).filter((m) => m.type === 'batch');
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   test(`${signal} mid-epoch in train: stops after the current batch, saves last there, exits ${code}; --resume continues`, async () => {
     const out = join(dir, `train-${signal}`);
     const child = start(args(out));
@@ -64,7 +67,16 @@ test('SIGINT in fprate: stops after the current batch, saves the count, exits 13
   const t0 = Date.now();
   assert.equal(await child.exited, 130, child.output().slice(-500));
   assert.ok(Date.now() - t0 < 20_000, 'stopped promptly');
-  const state = JSON.parse(readFileSync(join(out, 'eval', readdirSync(join(out, 'eval')).find((f) => f.startsWith('fprate-'))!), 'utf8'));
+  const state = JSON.parse(
+    readFileSync(
+      join(
+        out,
+        'eval',
+        readdirSync(join(out, 'eval')).find((f) => f.startsWith('fprate-'))!,
+      ),
+      'utf8',
+    ),
+  );
   assert.ok(state.images > 0 && state.images < 1_000_000 && state.images % 4 === 0, `${state.images} images counted`);
   const more = run(['fprate', out, '--images', String(state.images + 8), '--workers', '0', '--batch', '4', '--parallel', '1', '--json']);
   assert.equal(more.status, 0, more.stderr.slice(-300));

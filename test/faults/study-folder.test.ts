@@ -12,8 +12,33 @@ const dir = mkdtempSync(join(tmpdir(), 'daqyolo-faults-study-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A tiny quick seed plan written as a Slurm array: the dataset is simulated, nothing trained. */
-const plan = (out: string) => ['study', '--plan', 'seed', '--quick', '--out', out, '--images', '40', '--size', '32', '--epochs', '2', '--width', '0.0625',
-  '--variant', 'yolov3-tiny', '--background', '8', '--fp-images', '64', '--low-stats', '16', '--warmup-epochs', '0', '--slurm'];
+const plan = (out: string) => [
+  'study',
+  '--plan',
+  'seed',
+  '--quick',
+  '--out',
+  out,
+  '--images',
+  '40',
+  '--size',
+  '32',
+  '--epochs',
+  '2',
+  '--width',
+  '0.0625',
+  '--variant',
+  'yolov3-tiny',
+  '--background',
+  '8',
+  '--fp-images',
+  '64',
+  '--low-stats',
+  '16',
+  '--warmup-epochs',
+  '0',
+  '--slurm',
+];
 
 test('a study folder moved or copied uses its own dataset and runs', () => {
   const st = join(dir, 'st');
@@ -44,14 +69,36 @@ test('a study folder moved or copied uses its own dataset and runs', () => {
 
 test('a second study on a folder in use is refused in one line, as a plan or as the default study', async () => {
   const out = join(dir, 'busy');
-  const first = start(['study', '--out', out, '--images', '20', '--size', '32', '--epochs', '50', '--width', '0.0625', '--variant', 'yolov3-tiny',
-    '--background', '0', '--baseline-background', '0'], { env: { DAQYOLO_THREADS: '1' } });
+  const first = start(
+    [
+      'study',
+      '--out',
+      out,
+      '--images',
+      '20',
+      '--size',
+      '32',
+      '--epochs',
+      '50',
+      '--width',
+      '0.0625',
+      '--variant',
+      'yolov3-tiny',
+      '--background',
+      '0',
+      '--baseline-background',
+      '0',
+    ],
+    { env: { DAQYOLO_THREADS: '1' } },
+  );
   try {
     await waitFor(() => existsSync(join(out, 'lock')), 60_000, 'the first study to take its folder');
     for (const args of [['study', '--out', out, '--images', '20', '--size', '32'], plan(out)]) {
       const second = run(args);
       assert.equal(second.status, 1, second.stderr);
-      assert.deepEqual(errorLines(second), [`daqyolo: ${out} is in use by process ${first.pid} (its lock file ${join(out, 'lock')}); wait for it to finish or stop it (kill ${first.pid})`]);
+      assert.deepEqual(errorLines(second), [
+        `daqyolo: ${out} is in use by process ${first.pid} (its lock file ${join(out, 'lock')}); wait for it to finish or stop it (kill ${first.pid})`,
+      ]);
     }
   } finally {
     first.kill('SIGKILL');

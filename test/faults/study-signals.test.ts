@@ -13,10 +13,26 @@ import { readCheckpointMeta } from '../../src/nn/serialize.js';
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-study-signals-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('SIGTERM during the default study\'s training: stops after the current batch with last saved; the same command resumes and finishes', async () => {
+test("SIGTERM during the default study's training: stops after the current batch with last saved; the same command resumes and finishes", async () => {
   const out = join(dir, 'study');
   // 160 training images at batch 8: 20 batches per epoch, 2 epochs.
-  const args = ['study', '--out', out, '--images', '200', '--epochs', '2', '--size', '128', '--background', '20', '--baseline-background', '40', '--workers', '1'];
+  const args = [
+    'study',
+    '--out',
+    out,
+    '--images',
+    '200',
+    '--epochs',
+    '2',
+    '--size',
+    '128',
+    '--background',
+    '20',
+    '--baseline-background',
+    '40',
+    '--workers',
+    '1',
+  ];
   const child = start(args);
   const batches = () => (existsSync(join(out, 'run', 'metrics.jsonl')) ? metrics(join(out, 'run')).filter((m) => m.type === 'batch').length : 0);
   await waitFor(() => batches() >= 3, 120_000, 'three training batches of the study');

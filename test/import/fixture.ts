@@ -5,8 +5,21 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 
-export interface DrawnBox { x1: number; y1: number; x2: number; y2: number; name: string }
-export interface DrawnImage { file: string; width: number; height: number; channels: 1 | 3; boxes: DrawnBox[]; rgb: Uint8Array /* [H, W, 3] */ }
+export interface DrawnBox {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  name: string;
+}
+export interface DrawnImage {
+  file: string;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  boxes: DrawnBox[];
+  rgb: Uint8Array; /* [H, W, 3] */
+}
 
 /** Kind "bar": wide and flat, red (or bright in grey); kind "block": square-ish, green (mid grey). */
 const COLOURS: Record<string, [number, number, number]> = { bar: [230, 40, 40], block: [40, 200, 60] };
@@ -14,7 +27,7 @@ const COLOURS: Record<string, [number, number, number]> = { bar: [230, 40, 40], 
 /** A deterministic LCG so fixtures do not depend on Math.random. */
 export function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 export function drawImage(file: string, width: number, height: number, rand: () => number, channels: 1 | 3 = 3): DrawnImage {
@@ -25,12 +38,14 @@ export function drawImage(file: string, width: number, height: number, rand: () 
     const name = rand() < 0.5 ? 'bar' : 'block';
     const w = name === 'bar' ? Math.floor(width * (0.3 + 0.2 * rand())) : Math.floor(Math.min(width, height) * (0.15 + 0.1 * rand()));
     const h = name === 'bar' ? Math.max(2, Math.floor(height * 0.08)) : w;
-    const x1 = Math.floor(rand() * (width - w)), y1 = Math.floor(rand() * (height - h));
+    const x1 = Math.floor(rand() * (width - w)),
+      y1 = Math.floor(rand() * (height - h));
     const c = COLOURS[name];
     const grey = Math.round(0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]);
-    for (let y = y1; y < y1 + h; y++) for (let x = x1; x < x1 + w; x++) {
-      for (let ch = 0; ch < 3; ch++) rgb[(y * width + x) * 3 + ch] = channels === 3 ? c[ch] : grey;
-    }
+    for (let y = y1; y < y1 + h; y++)
+      for (let x = x1; x < x1 + w; x++) {
+        for (let ch = 0; ch < 3; ch++) rgb[(y * width + x) * 3 + ch] = channels === 3 ? c[ch] : grey;
+      }
     boxes.push({ x1, y1, x2: x1 + w, y2: y1 + h, name });
   }
   return { file, width, height, channels, boxes, rgb };
@@ -42,11 +57,20 @@ export function encodeImage(img: DrawnImage): Buffer {
     for (let i = 0; i < img.width * img.height; i++) for (let c = 0; c < 3; c++) rgba[4 * i + c] = img.rgb[3 * i + c];
     return jpeg.encode({ data: rgba, width: img.width, height: img.height }, 95).data;
   }
-  return PNG.sync.write({ width: img.width, height: img.height, data: Buffer.from(img.rgb) } as unknown as PNG, { colorType: img.channels === 1 ? 0 : 2, inputColorType: 2, inputHasAlpha: false });
+  return PNG.sync.write({ width: img.width, height: img.height, data: Buffer.from(img.rgb) } as unknown as PNG, {
+    colorType: img.channels === 1 ? 0 : 2,
+    inputColorType: 2,
+    inputHasAlpha: false,
+  });
 }
 
 export function vocXmlText(img: DrawnImage): string {
-  const objs = img.boxes.map((b) => `  <object><name>${b.name}</name><difficult>0</difficult><bndbox><xmin>${b.x1 + 1}</xmin><ymin>${b.y1 + 1}</ymin><xmax>${b.x2}</xmax><ymax>${b.y2}</ymax></bndbox></object>\n`).join('');
+  const objs = img.boxes
+    .map(
+      (b) =>
+        `  <object><name>${b.name}</name><difficult>0</difficult><bndbox><xmin>${b.x1 + 1}</xmin><ymin>${b.y1 + 1}</ymin><xmax>${b.x2}</xmax><ymax>${b.y2}</ymax></bndbox></object>\n`,
+    )
+    .join('');
   return `<annotation>\n  <filename>${img.file}</filename>\n  <size><width>${img.width}</width><height>${img.height}</height><depth>${img.channels}</depth></size>\n${objs}</annotation>\n`;
 }
 

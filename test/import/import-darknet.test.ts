@@ -21,15 +21,31 @@ const values = (t: Tensor) => Array.from(t.contiguous().dataSync() as Float32Arr
 // channels: [in, out, kernel, batch-normalised] in cfg order.
 const OUT = 21;
 const TINY: [number, number, number, boolean][] = [
-  [3, 1, 3, true], [1, 2, 3, true], [2, 4, 3, true], [4, 8, 3, true], [8, 16, 3, true], [16, 32, 3, true], [32, 64, 3, true],
-  [64, 16, 1, true], [16, 32, 3, true], [32, OUT, 1, false], [16, 8, 1, true], [24, 16, 3, true], [16, OUT, 1, false],
+  [3, 1, 3, true],
+  [1, 2, 3, true],
+  [2, 4, 3, true],
+  [4, 8, 3, true],
+  [8, 16, 3, true],
+  [16, 32, 3, true],
+  [32, 64, 3, true],
+  [64, 16, 1, true],
+  [16, 32, 3, true],
+  [32, OUT, 1, false],
+  [16, 8, 1, true],
+  [24, 16, 3, true],
+  [16, OUT, 1, false],
 ];
 
 test('yolov3-tiny: every value of a hand-written .weights file lands in its tensor', () => {
   // Value of float j of layer i: i + j·1e-4 (distinct per position, exact enough in float32).
   const header = Buffer.alloc(20);
-  header.writeInt32LE(0, 0); header.writeInt32LE(2, 4); header.writeInt32LE(5, 8); header.writeBigInt64LE(123456789n, 12);
-  const parts: Float32Array[] = TINY.map(([cin, cout, k, bn], i) => Float32Array.from({ length: cout * (bn ? 4 : 1) + cout * cin * k * k }, (_, j) => i + j * 1e-4));
+  header.writeInt32LE(0, 0);
+  header.writeInt32LE(2, 4);
+  header.writeInt32LE(5, 8);
+  header.writeBigInt64LE(123456789n, 12);
+  const parts: Float32Array[] = TINY.map(([cin, cout, k, bn], i) =>
+    Float32Array.from({ length: cout * (bn ? 4 : 1) + cout * cin * k * k }, (_, j) => i + j * 1e-4),
+  );
   const file = join(dir, 'tiny.weights');
   writeFileSync(file, Buffer.concat([header, ...parts.map((p) => Buffer.from(p.buffer))]));
   const model = createYolo({ variant: 'yolov3-tiny', numClasses: 2, inChannels: 3, width: 1 / 16 });
@@ -44,11 +60,15 @@ test('yolov3-tiny: every value of a hand-written .weights file lands in its tens
     const p = Array.from(parts[i]);
     const per = (t: Tensor, from: number) => assert.deepEqual(values(t), p.slice(from, from + t.numel), `layer ${i} ${l.name}`);
     if (bn) {
-      per(l.bn!.bias, 0); per(l.bn!.weight, cout); per(l.bn!.runningMean, 2 * cout); per(l.bn!.runningVar, 3 * cout);
+      per(l.bn!.bias, 0);
+      per(l.bn!.weight, cout);
+      per(l.bn!.runningMean, 2 * cout);
+      per(l.bn!.runningVar, 3 * cout);
       per(l.conv.weight, 4 * cout);
     } else {
       assert.equal(l.bn, null);
-      per(l.conv.bias!, 0); per(l.conv.weight, cout);
+      per(l.conv.bias!, 0);
+      per(l.conv.weight, cout);
     }
   });
   model.dispose();
@@ -99,12 +119,17 @@ test('import-weights CLI writes a checkpoint that loads into the same model', ()
   const file = join(dir, 'cli.weights');
   saveDarknetWeights(a, file);
   const out = join(dir, 'init.safetensors');
-  const r = spawnSync(process.execPath, [cli, 'import-weights', file, '--variant', 'yolov3-tiny', '--classes', '2', '--channels', '1', '--width', '0.0625', '--out', out], { encoding: 'utf8', env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' } });
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'import-weights', file, '--variant', 'yolov3-tiny', '--classes', '2', '--channels', '1', '--width', '0.0625', '--out', out],
+    { encoding: 'utf8', env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' } },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).layersLoaded, 13);
   const b = createYolo({ variant: 'yolov3-tiny', numClasses: 2, inChannels: 1, width: 1 / 16 });
   const { meta } = loadCheckpoint(out, { model: b });
   assert.equal(meta.format, 'darknet');
   assert.deepEqual(values(b.stateDict().get('out2.1.weight')!), values(a.stateDict().get('out2.1.weight')!));
-  a.dispose(); b.dispose();
+  a.dispose();
+  b.dispose();
 });

@@ -22,7 +22,12 @@ const dir = mkdtempSync(join(tmpdir(), 'daqyolo-bad-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'daqyolo.js');
 /** Runs an import in-process: the one-line error it stops with, or its report. */
-async function runImport(format: 'voc' | 'yolo' | 'coco', collect: () => Collected, out: string, skipBad = false): Promise<{ error?: string; report?: ImportReport }> {
+async function runImport(
+  format: 'voc' | 'yolo' | 'coco',
+  collect: () => Collected,
+  out: string,
+  skipBad = false,
+): Promise<{ error?: string; report?: ImportReport }> {
   try {
     return { report: await importRecords(collect(), { format, source: {}, out, channels: 'keep', skipBad, force: false, seed: 0 }) };
   } catch (e) {
@@ -31,7 +36,8 @@ async function runImport(format: 'voc' | 'yolo' | 'coco', collect: () => Collect
     return { error: e.message };
   }
 }
-const daqyolo = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' } });
+const daqyolo = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' } });
 
 /** A clean VOC folder of 6 images plus one broken record made by `spoil`. */
 function vocCase(name: string, spoil: (ann: string, img: string) => string): { root: string; bad: string } {
@@ -39,8 +45,10 @@ function vocCase(name: string, spoil: (ann: string, img: string) => string): { r
   writeVoc(root, 6, [[64, 48]], { seed: 11 });
   return { root, bad: spoil(join(root, 'Annotations'), join(root, 'JPEGImages')) };
 }
-const xml = (file: string, objects: string) => `<annotation><filename>${file}</filename><size><width>64</width><height>48</height><depth>3</depth></size>${objects}</annotation>`;
-const obj = (name: string, b: number[]) => `<object><name>${name}</name><bndbox><xmin>${b[0]}</xmin><ymin>${b[1]}</ymin><xmax>${b[2]}</xmax><ymax>${b[3]}</ymax></bndbox></object>`;
+const xml = (file: string, objects: string) =>
+  `<annotation><filename>${file}</filename><size><width>64</width><height>48</height><depth>3</depth></size>${objects}</annotation>`;
+const obj = (name: string, b: number[]) =>
+  `<object><name>${name}</name><bndbox><xmin>${b[0]}</xmin><ymin>${b[1]}</ymin><xmax>${b[2]}</xmax><ymax>${b[3]}</ymax></bndbox></object>`;
 /** Adds image bad.png (a valid picture) and the given XML as bad.xml. */
 const withXml = (text: string) => (ann: string, img: string) => {
   writeFileSync(join(img, 'bad.png'), encodeImage(drawImage('bad.png', 64, 48, lcg(2))));
@@ -55,21 +63,36 @@ const vocCases: [string, (ann: string, img: string) => string, RegExp, string[]?
   ['outside', withXml(xml('bad.png', obj('bar', [10, 10, 80, 20]))), /box 1 \(bar\) .* is outside its 64×48 image/],
   ['xmax-lt-xmin', withXml(xml('bad.png', obj('bar', [30, 10, 20, 20]))), /xmax ≤ xmin/],
   ['unknown-class', withXml(xml('bad.png', obj('dog', [1, 1, 10, 10]))), /unknown class "dog" \(not in --labels bar,block\)/, ['--labels', 'bar,block']],
-  ['undecodable', (ann, img) => {
-    writeFileSync(join(img, 'bad.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('garbage that is not a PNG stream at all...')]));
-    writeFileSync(join(ann, 'bad.xml'), xml('bad.png', obj('bar', [1, 1, 10, 10])));
-    return join(img, 'bad.png');
-  }, /image cannot be decoded/],
-  ['truncated-png', (ann, img) => {
-    const full = encodeImage(drawImage('bad.png', 64, 48, lcg(2)));
-    writeFileSync(join(img, 'bad.png'), full.subarray(0, 60)); // header intact, pixel data cut
-    writeFileSync(join(ann, 'bad.xml'), xml('bad.png', obj('bar', [1, 1, 10, 10])));
-    return join(img, 'bad.png');
-  }, /image cannot be decoded/],
-  ['no-image', (ann) => {
-    writeFileSync(join(ann, 'bad.xml'), xml('missing.png', obj('bar', [1, 1, 10, 10])));
-    return join(ann, 'bad.xml');
-  }, /annotation without its image \(missing\.png not found/],
+  [
+    'undecodable',
+    (ann, img) => {
+      writeFileSync(
+        join(img, 'bad.png'),
+        Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('garbage that is not a PNG stream at all...')]),
+      );
+      writeFileSync(join(ann, 'bad.xml'), xml('bad.png', obj('bar', [1, 1, 10, 10])));
+      return join(img, 'bad.png');
+    },
+    /image cannot be decoded/,
+  ],
+  [
+    'truncated-png',
+    (ann, img) => {
+      const full = encodeImage(drawImage('bad.png', 64, 48, lcg(2)));
+      writeFileSync(join(img, 'bad.png'), full.subarray(0, 60)); // header intact, pixel data cut
+      writeFileSync(join(ann, 'bad.xml'), xml('bad.png', obj('bar', [1, 1, 10, 10])));
+      return join(img, 'bad.png');
+    },
+    /image cannot be decoded/,
+  ],
+  [
+    'no-image',
+    (ann) => {
+      writeFileSync(join(ann, 'bad.xml'), xml('missing.png', obj('bar', [1, 1, 10, 10])));
+      return join(ann, 'bad.xml');
+    },
+    /annotation without its image \(missing\.png not found/,
+  ],
 ];
 
 vocCases.forEach(([name, spoil, problem, extra], caseIndex) => {
@@ -117,7 +140,10 @@ function yoloCase(name: string): string {
   for (let i = 0; i < 4; i++) {
     const img = drawImage(`a${i}.png`, 64, 48, rand);
     writeFileSync(join(root, 'images/train', img.file), encodeImage(img));
-    writeFileSync(join(root, 'labels/train', `a${i}.txt`), img.boxes.map((b) => `${b.name === 'bar' ? 0 : 1} ${(b.x1 + b.x2) / 128} ${(b.y1 + b.y2) / 96} ${(b.x2 - b.x1) / 64} ${(b.y2 - b.y1) / 48}\n`).join(''));
+    writeFileSync(
+      join(root, 'labels/train', `a${i}.txt`),
+      img.boxes.map((b) => `${b.name === 'bar' ? 0 : 1} ${(b.x1 + b.x2) / 128} ${(b.y1 + b.y2) / 96} ${(b.x2 - b.x1) / 64} ${(b.y2 - b.y1) / 48}\n`).join(''),
+    );
   }
   return root;
 }
@@ -140,7 +166,10 @@ for (const [name, text, problem] of yoloCases) {
     assert.ok(!existsSync(out));
     const report = (await runImport('yolo', () => collectYolo(root), out, true)).report!;
     assert.equal(report.images, 3);
-    assert.deepEqual(report.skipped.files.map((f) => f.file), [join(root, 'labels/train/a1.txt')]);
+    assert.deepEqual(
+      report.skipped.files.map((f) => f.file),
+      [join(root, 'labels/train/a1.txt')],
+    );
   });
 }
 
@@ -155,7 +184,11 @@ test('YOLO label without its image, and every bad record of a folder listed with
   assert.match(r.error!, /a2\.txt: line 1: 2 fields/); // the first bad record in file order
   const report = (await runImport('yolo', () => collectYolo(root), out, true)).report!;
   assert.equal(report.skipped.count, 3);
-  assert.deepEqual(report.skipped.files.map((f) => f.file).sort(), [join(root, 'images/train/a3.png'), join(root, 'labels/train/a2.txt'), join(root, 'labels/train/orphan.txt')]);
+  assert.deepEqual(report.skipped.files.map((f) => f.file).sort(), [
+    join(root, 'images/train/a3.png'),
+    join(root, 'labels/train/a2.txt'),
+    join(root, 'labels/train/orphan.txt'),
+  ]);
   assert.match(report.skipped.files.find((f) => f.file.endsWith('orphan.txt'))!.problem, /annotation without its image/);
   assert.equal(report.images, 2);
 });
@@ -179,7 +212,17 @@ test('COCO: annotation whose image is missing, unknown category, bad bbox; crowd
     { id: 5, image_id: 4, category_id: 1, bbox: [0, 0, 64, 48], iscrowd: 1 },
   ];
   const json = join(root, 'instances.json');
-  writeFileSync(json, JSON.stringify({ images, annotations, categories: [{ id: 1, name: 'bar' }, { id: 2, name: 'block' }] }));
+  writeFileSync(
+    json,
+    JSON.stringify({
+      images,
+      annotations,
+      categories: [
+        { id: 1, name: 'bar' },
+        { id: 2, name: 'block' },
+      ],
+    }),
+  );
   const out = join(root, 'out.h5');
   const collect = () => collectCoco(join(root, 'images'), [json]);
   const r = await runImport('coco', collect, out);
@@ -215,7 +258,10 @@ test('COCO: an image whose declared width/height differ from the file stops the 
   assert.ok(!existsSync(out));
   const report = (await runImport('coco', collect, out, true)).report!;
   assert.equal(report.images, 2);
-  assert.deepEqual(report.skipped.files.map((f) => f.file), [json]);
+  assert.deepEqual(
+    report.skipped.files.map((f) => f.file),
+    [json],
+  );
 });
 
 test('an existing output is kept unless --force', async () => {

@@ -35,7 +35,10 @@ async function compare(model: YoloV3, file: string, input: Float32Array, shape: 
     x.dispose();
     return v;
   });
-  assert.deepEqual(session.outputNames, model.strides.map((s) => `stride${s}`));
+  assert.deepEqual(
+    session.outputNames,
+    model.strides.map((s) => `stride${s}`),
+  );
   let worst = 0;
   session.outputNames.forEach((n, i) => {
     const got = res[n];
@@ -51,14 +54,20 @@ for (const variant of ['yolov3', 'yolov3-tiny'] as Variant[]) {
     const model = createYolo({ variant, numClasses: 2, inChannels: 3, width: 0.125 });
     // Running statistics and affine BN parameters away from their defaults, so folding is tested.
     noGrad(() => {
-      for (const [, m] of model.namedModules()) if (m instanceof BatchNorm2d) {
-        const n = m.numFeatures;
-        for (const [t, lo, span] of [[m.runningMean, -0.2, 0.4], [m.runningVar, 0.5, 1], [m.weight, 0.5, 1], [m.bias, -0.2, 0.4]] as const) {
-          const r = rand([n]).mul(span).add(lo);
-          t.copy_(r);
-          r.dispose();
+      for (const [, m] of model.namedModules())
+        if (m instanceof BatchNorm2d) {
+          const n = m.numFeatures;
+          for (const [t, lo, span] of [
+            [m.runningMean, -0.2, 0.4],
+            [m.runningVar, 0.5, 1],
+            [m.weight, 0.5, 1],
+            [m.bias, -0.2, 0.4],
+          ] as const) {
+            const r = rand([n]).mul(span).add(lo);
+            t.copy_(r);
+            r.dispose();
+          }
         }
-      }
     });
     model.eval();
     const file = join(dir, `${variant}.onnx`);
@@ -72,16 +81,27 @@ for (const variant of ['yolov3', 'yolov3-tiny'] as Variant[]) {
   });
 }
 
-test('export-onnx on a trained run: the file runs in onnxruntime and matches the run\'s model', async () => {
+test("export-onnx on a trained run: the file runs in onnxruntime and matches the run's model", async () => {
   const src = join(dir, 'voc');
   writeVoc(src, 16, [[64, 64]], { seed: 2 });
   const data = join(dir, 'voc.h5');
-  await importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), { format: 'voc', source: {}, out: data, channels: 'keep', skipBad: false, force: false, seed: 0 });
+  await importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), {
+    format: 'voc',
+    source: {},
+    out: data,
+    channels: 'keep',
+    skipBad: false,
+    force: false,
+    seed: 0,
+  });
   const runDir = join(dir, 'run');
   await train({ config: parseTrainConfig({ data, out: runDir, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }) });
   const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'daqyolo.js');
   const out = join(dir, 'run.onnx');
-  const r = spawnSync(process.execPath, [cli, 'export-onnx', runDir, '--out', out], { encoding: 'utf8', env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' } });
+  const r = spawnSync(process.execPath, [cli, 'export-onnx', runDir, '--out', out], {
+    encoding: 'utf8',
+    env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' },
+  });
   assert.equal(r.status, 0, r.stderr);
   const info = JSON.parse(r.stdout);
   assert.equal(info.opset, 13);

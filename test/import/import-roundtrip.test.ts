@@ -17,17 +17,28 @@ import { writeVoc } from './fixture.js';
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-import-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const opts = (out: string, more: Partial<ImportOptions> = {}): ImportOptions => ({ format: 'voc', source: {}, out, channels: 'keep', skipBad: false, force: false, seed: 0, ...more });
+const opts = (out: string, more: Partial<ImportOptions> = {}): ImportOptions => ({
+  format: 'voc',
+  source: {},
+  out,
+  channels: 'keep',
+  skipBad: false,
+  force: false,
+  seed: 0,
+  ...more,
+});
 
 /** Every image, box, class name and split of two datasets agree (boxes within tol pixels). */
 function assertSameDataset(a: DatasetReader, b: DatasetReader, tol = 0): void {
   assert.equal(b.numImages, a.numImages);
   assert.deepEqual([b.channels, b.height, b.width], [a.channels, a.height, a.width]);
   for (let i = 0; i < a.numImages; i++) {
-    const pa = a.readDense([i]), pb = b.readDense([i]);
+    const pa = a.readDense([i]),
+      pb = b.readDense([i]);
     const k = pa.findIndex((v, j) => v !== pb[j]);
     assert.equal(k, -1, `image ${i} pixel ${k}: ${pa[k]} vs ${pb[k]}`);
-    const ba = a.boxes(i), bb = b.boxes(i);
+    const ba = a.boxes(i),
+      bb = b.boxes(i);
     assert.equal(bb.length, ba.length, `image ${i} box count`);
     ba.forEach((x, k) => {
       const y = bb[k];
@@ -40,7 +51,16 @@ function assertSameDataset(a: DatasetReader, b: DatasetReader, tol = 0): void {
 
 // Source: 12 RGB images of three sizes, letterboxed into 64 × 64.
 const src = join(dir, 'voc');
-const drawn = writeVoc(src, 12, [[96, 64], [64, 128], [80, 80]], { seed: 3 });
+const drawn = writeVoc(
+  src,
+  12,
+  [
+    [96, 64],
+    [64, 128],
+    [80, 80],
+  ],
+  { seed: 3 },
+);
 const base = join(dir, 'base.h5');
 
 test('VOC import letterboxes images of different sizes into one size, boxes following', async () => {
@@ -79,30 +99,42 @@ for (const format of ['voc', 'yolo', 'coco'] as const) {
     assert.equal(rep.images, 12);
     assert.equal(rep.clampedPixels, 0);
     const again = join(dir, `again-${format}.h5`);
-    const collected = format === 'voc' ? collectVoc({ images: join(out, 'JPEGImages'), annotations: join(out, 'Annotations'), labels: join(out, 'labels.txt') })
-      : format === 'yolo' ? collectYolo(out)
-      : collectCoco(join(out, 'images'), readdirSync(join(out, 'annotations')).map((f) => join(out, 'annotations', f)));
+    const collected =
+      format === 'voc'
+        ? collectVoc({ images: join(out, 'JPEGImages'), annotations: join(out, 'Annotations'), labels: join(out, 'labels.txt') })
+        : format === 'yolo'
+          ? collectYolo(out)
+          : collectCoco(
+              join(out, 'images'),
+              readdirSync(join(out, 'annotations')).map((f) => join(out, 'annotations', f)),
+            );
     const report = await importRecords(collected, opts(again, { format }));
     assert.equal(report.splitSource, 'source');
-    const a = openDataset(base), b = openDataset(again);
+    const a = openDataset(base),
+      b = openDataset(again);
     // YOLO stores normalised decimals; the others store pixels exactly.
     assertSameDataset(a, b, format === 'yolo' ? 1e-4 : 0);
-    a.close(); b.close();
+    a.close();
+    b.close();
   });
 }
 
 test('grey sources stay grey with --channels keep, become 3 equal planes with rgb; JPEG decodes', async () => {
   const g = join(dir, 'grey');
   writeVoc(g, 4, [[64, 64]], { seed: 5, channels: 1 });
-  const out1 = join(dir, 'grey.h5'), out3 = join(dir, 'grey3.h5');
+  const out1 = join(dir, 'grey.h5'),
+    out3 = join(dir, 'grey3.h5');
   await importRecords(collectVoc({ images: join(g, 'JPEGImages'), annotations: join(g, 'Annotations') }), opts(out1));
   await importRecords(collectVoc({ images: join(g, 'JPEGImages'), annotations: join(g, 'Annotations') }), opts(out3, { channels: 'rgb' }));
-  const r1 = openDataset(out1), r3 = openDataset(out3);
+  const r1 = openDataset(out1),
+    r3 = openDataset(out3);
   assert.equal(r1.channels, 1);
   assert.equal(r3.channels, 3);
-  const a = r1.readDense([0]), b = r3.readDense([0]);
+  const a = r1.readDense([0]),
+    b = r3.readDense([0]);
   for (let c = 0; c < 3; c++) assert.deepEqual(b.subarray(c * 4096, (c + 1) * 4096), a);
-  r1.close(); r3.close();
+  r1.close();
+  r3.close();
 
   const j = join(dir, 'jpeg');
   const imgs = writeVoc(j, 2, [[64, 64]], { seed: 6, ext: '.jpg' });
@@ -111,7 +143,8 @@ test('grey sources stay grey with --channels keep, become 3 equal planes with rg
   const rj = openDataset(outj);
   const px = rj.readDense([0]);
   const b0 = imgs[0].boxes[0];
-  const cx = Math.floor((b0.x1 + b0.x2) / 2), cy = Math.floor((b0.y1 + b0.y2) / 2);
+  const cx = Math.floor((b0.x1 + b0.x2) / 2),
+    cy = Math.floor((b0.y1 + b0.y2) / 2);
   const want = b0.name === 'bar' ? Math.round(0.299 * 230 + 0.587 * 40 + 0.114 * 40) : Math.round(0.299 * 40 + 0.587 * 200 + 0.114 * 60);
   assert.ok(Math.abs(px[cy * 64 + cx] - want) <= 6, `JPEG pixel ${px[cy * 64 + cx]} vs ${want}`); // lossy codec
   rj.close();
@@ -145,16 +178,21 @@ test('a JPEG without its end-of-image marker, or cut inside its scan, imports as
   const report = await importRecords(collectVoc({ images: join(root, 'JPEGImages'), annotations: join(root, 'Annotations') }), opts(out));
   assert.equal(report.images, 3);
   assert.equal(report.skipped.count, 0);
-  assert.deepEqual(report.warnings.files.map((w) => w.file), [file(1), file(2)]);
+  assert.deepEqual(
+    report.warnings.files.map((w) => w.file),
+    [file(1), file(2)],
+  );
   for (const w of report.warnings.files) assert.match(w.warning, /premature end of JPEG/i);
   assert.deepEqual(JSON.parse(readFileSync(reportPath(out), 'utf8')).warnings, report.warnings);
   // The image without EOI decodes completely: its box centre has the box colour (lossy codec).
   const r = openDataset(out);
   const px = r.readDense([1]);
   const b0 = imgs[1].boxes[0];
-  const cx = Math.floor((b0.x1 + b0.x2) / 2), cy = Math.floor((b0.y1 + b0.y2) / 2);
+  const cx = Math.floor((b0.x1 + b0.x2) / 2),
+    cy = Math.floor((b0.y1 + b0.y2) / 2);
   const want = b0.name === 'bar' ? [230, 40, 40] : [40, 200, 60];
-  for (let c = 0; c < 3; c++) assert.ok(Math.abs(px[c * 64 * 48 + cy * 64 + cx] - want[c]) <= 12, `channel ${c}: ${px[c * 64 * 48 + cy * 64 + cx]} vs ${want[c]}`);
+  for (let c = 0; c < 3; c++)
+    assert.ok(Math.abs(px[c * 64 * 48 + cy * 64 + cx] - want[c]) <= 12, `channel ${c}: ${px[c * 64 * 48 + cy * 64 + cx]} vs ${want[c]}`);
   r.close();
 });
 
@@ -175,6 +213,9 @@ test('VOC difficult flags are kept on import (/boxes/difficult), reach the reade
   const again = join(dir, 'difficult-again.h5');
   await importRecords(collectVoc({ images: join(exported, 'JPEGImages'), annotations: join(exported, 'Annotations') }), opts(again));
   const r2 = openDataset(again);
-  assert.deepEqual([0, 1].flatMap((i) => r2.boxes(i).map((b) => b.difficult === true)), flags);
+  assert.deepEqual(
+    [0, 1].flatMap((i) => r2.boxes(i).map((b) => b.difficult === true)),
+    flags,
+  );
   r2.close();
 });

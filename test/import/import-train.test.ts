@@ -19,13 +19,33 @@ const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'da
 
 test('imported multi-class VOC data trains (class loss > 0) and evaluates with per-class AP', async () => {
   const src = join(dir, 'voc');
-  writeVoc(src, 30, [[96, 64], [64, 64]], { seed: 21 });
+  writeVoc(
+    src,
+    30,
+    [
+      [96, 64],
+      [64, 64],
+    ],
+    { seed: 21 },
+  );
   const data = join(dir, 'voc.h5');
-  const rep = await importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), { format: 'voc', source: {}, out: data, size: 64, channels: 'keep', skipBad: false, force: false, seed: 0 });
+  const rep = await importRecords(collectVoc({ images: join(src, 'JPEGImages'), annotations: join(src, 'Annotations') }), {
+    format: 'voc',
+    source: {},
+    out: data,
+    size: 64,
+    channels: 'keep',
+    skipBad: false,
+    force: false,
+    seed: 0,
+  });
   assert.deepEqual(rep.classNames, ['bar', 'block']);
   const run = join(dir, 'run');
   await train({ config: parseTrainConfig({ data, out: run, epochs: 1, batch: 8, threads: 1, model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 } }) });
-  const records = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const records = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const batches = records.filter((r) => r.type === 'batch');
   assert.ok(batches.length >= 3, `${batches.length} steps`);
   for (const b of batches) {
@@ -38,7 +58,10 @@ test('imported multi-class VOC data trains (class loss > 0) and evaluates with p
   assert.equal(config.channels, 3);
 
   // No --background flag: imported data has no simulator, so evaluate reports detection metrics and says why there is no trigger figure.
-  const r = spawnSync(process.execPath, [cli, 'evaluate', run, '--data', data, '--split', 'val', '--checkpoint', 'last'], { encoding: 'utf8', env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' } });
+  const r = spawnSync(process.execPath, [cli, 'evaluate', run, '--data', data, '--split', 'val', '--checkpoint', 'last'], {
+    encoding: 'utf8',
+    env: { ...process.env, DAQYOLO_CPU_ALLOCATOR: 'system' },
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /mAP@0\.5 /);
   assert.equal(r.stdout.split('\n').filter((l) => /trigger figures .* need simulated data/.test(l)).length, 1, r.stdout);
@@ -46,6 +69,9 @@ test('imported multi-class VOC data trains (class loss > 0) and evaluates with p
   assert.equal(ev.images, 3);
   assert.equal(ev.backgroundImages, 0);
   assert.equal(ev.trigger, null);
-  assert.ok(ev.loss.scales.some((s: { class: number }) => s.class > 0), 'class term on the val split');
+  assert.ok(
+    ev.loss.scales.some((s: { class: number }) => s.class > 0),
+    'class term on the val split',
+  );
   assert.equal(Object.keys(ev.map.perClass).length, 2, JSON.stringify(ev.map.perClass));
 });

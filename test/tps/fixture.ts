@@ -17,9 +17,23 @@ export async function collect(s: TpStream): Promise<{ rows: Record<string, numbe
   for await (const { tps, interactions: list } of s.batches) {
     interactions.push(...list);
     for (let i = 0; i < tps.n; i++) {
-      rows.push({ face: tps.face[i]!, wire: tps.wire[i]!, channel: tps.channel[i]!, plane: tps.plane[i]!, timeStart: tps.timeStart[i]!, timePeak: tps.timePeak[i]!, tot: tps.timeOverThreshold[i]!, adcIntegral: tps.adcIntegral[i]!, adcPeak: tps.adcPeak[i]!, detid: tps.detid[i]!, owner: tps.owner[i]!, record: tps.record[i]!, flag: tps.flag[i]!, algorithm: tps.algorithm[i]! });
+      rows.push({
+        face: tps.face[i]!,
+        wire: tps.wire[i]!,
+        channel: tps.channel[i]!,
+        plane: tps.plane[i]!,
+        timeStart: tps.timeStart[i]!,
+        timePeak: tps.timePeak[i]!,
+        tot: tps.timeOverThreshold[i]!,
+        adcIntegral: tps.adcIntegral[i]!,
+        adcPeak: tps.adcPeak[i]!,
+        detid: tps.detid[i]!,
+        owner: tps.owner[i]!,
+        record: tps.record[i]!,
+        flag: tps.flag[i]!,
+        algorithm: tps.algorithm[i]!,
+      });
     }
   }
   return { rows, interactions };
 }
-

@@ -24,7 +24,13 @@ const runDir = () => join(dir, 'run');
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'daqyolo-tps-eval-'));
   const sim = join(dir, 'sim.h5');
-  await generateDataset({ out: sim, config: parseSimConfig({ image: { size: 32 }, signal: { perImage: 1, mode: 'poisson' } }), images: 30, seed: 4, workers: 0 });
+  await generateDataset({
+    out: sim,
+    config: parseSimConfig({ image: { size: 32 }, signal: { perImage: 1, mode: 'poisson' } }),
+    images: 30,
+    seed: 4,
+    workers: 0,
+  });
   const r = run(trainArgs(sim, runDir(), 1));
   assert.equal(r.status, 0, r.stderr);
   const { stream, windowTicks } = datasetTpStream(sim);
@@ -64,7 +70,16 @@ test('evaluate on imported TPs without truth: every window is background, no int
 });
 
 test('fprate on a stored background set: the imported windows, counted as evaluate counts them', async () => {
-  const e = await evaluateRunOnData({ runDir: runDir(), data: noTruth(), split: 'eval', checkpoint: 'last', background: 0, batch: 8, workers: 0, outName: 'x' });
+  const e = await evaluateRunOnData({
+    runDir: runDir(),
+    data: noTruth(),
+    split: 'eval',
+    checkpoint: 'last',
+    background: 0,
+    batch: 8,
+    workers: 0,
+    outName: 'x',
+  });
   const f = await measureStoredFpRate({ runDir: runDir(), data: noTruth(), images: 1e9, checkpoint: 'last', batch: 4 });
   assert.equal(f.images, e.images);
   const at = f.rows.find((row) => row.threshold === 0.5)!;
@@ -72,7 +87,7 @@ test('fprate on a stored background set: the imported windows, counted as evalua
   assert.ok(Math.abs(at.hz - e.trigger!.falsePositives.hz) < 1e-6 * Math.max(1, at.hz));
 });
 
-test('baseline on imported TPs: the clustering trigger on the stored TPs gives the simulation\'s efficiency; FPs from the split\'s background windows', async () => {
+test("baseline on imported TPs: the clustering trigger on the stored TPs gives the simulation's efficiency; FPs from the split's background windows", async () => {
   const { runBaseline, clusterParamsOf } = await import('../../src/cli/baseline.js');
   const sim = join(dir, 'sim.h5');
   const same = join(dir, 'same-split.h5');
@@ -80,7 +95,16 @@ test('baseline on imported TPs: the clustering trigger on the stored TPs gives t
   const file = join(dir, 'y.hdf5');
   await writeTpStream(stream, 'hdf5', file, { sliceTicks: windowTicks });
   // The simulation's seed and fractions: the same split.
-  await importTps({ files: [file], out: same, windowMs: 2.246, imageConfig: { image: { size: 32 } }, skipBad: false, force: true, seed: 4, split: [0.8, 0.1, 0.1] });
+  await importTps({
+    files: [file],
+    out: same,
+    windowMs: 2.246,
+    imageConfig: { image: { size: 32 } },
+    skipBad: false,
+    force: true,
+    seed: 4,
+    split: [0.8, 0.1, 0.1],
+  });
   const params = clusterParamsOf({}, 12);
   const a = await runBaseline({ data: sim, split: 'train', params, background: 0, workers: 0 });
   const b = await runBaseline({ data: same, split: 'train', params, background: 0, workers: 0 });

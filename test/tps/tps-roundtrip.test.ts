@@ -34,36 +34,67 @@ async function roundTrip(format: TpFormat, tpVersion: 1 | 2 = 1): Promise<string
   const like = openDataset(sim);
   const image = (like.attrs.config as { image: unknown }).image;
   like.close();
-  await importTps({ files: [file], out, windowMs: (windowTicks * 0.5) / 1000, imageConfig: { image }, skipBad: false, force: true, seed: 0, split: [0.8, 0.1, 0.1] });
+  await importTps({
+    files: [file],
+    out,
+    windowMs: (windowTicks * 0.5) / 1000,
+    imageConfig: { image },
+    skipBad: false,
+    force: true,
+    seed: 0,
+    split: [0.8, 0.1, 0.1],
+  });
   return out;
 }
 
 for (const format of ['text8', 'text11', 'tpstreamer', 'hdf5'] as TpFormat[]) {
   test(`import(export(x)) == x for ${format}: pixels, TPs, boxes, energies`, async () => {
     const out = await roundTrip(format);
-    const a = openDataset(sim), b = openDataset(out);
+    const a = openDataset(sim),
+      b = openDataset(out);
     try {
       assert.equal(b.numImages, a.numImages);
       assert.deepEqual([b.channels, b.height, b.width], [a.channels, a.height, a.width]);
       const all = Array.from({ length: IMAGES }, (_, i) => i);
       assert.deepEqual(b.readDense(all), a.readDense(all), 'pixels');
       for (let i = 0; i < IMAGES; i++) {
-        const ia = a.interactions(i), ib = b.interactions(i);
+        const ia = a.interactions(i),
+          ib = b.interactions(i);
         if (format !== 'tpstreamer') {
           assert.deepEqual(b.boxes(i), a.boxes(i), `boxes of image ${i}`);
-          assert.deepEqual(ib.map((t) => [t.energyMeV, t.nTps, t.box]), ia.map((t) => [t.energyMeV, t.nTps, t.box]), `interactions of image ${i}`);
+          assert.deepEqual(
+            ib.map((t) => [t.energyMeV, t.nTps, t.box]),
+            ia.map((t) => [t.energyMeV, t.nTps, t.box]),
+            `interactions of image ${i}`,
+          );
         }
         // TPStreamer has no interaction ids (MARLEY TPs of an event, told apart by their Eν): the
         // interactions come back in the order their TPs are met, so boxes are compared by energy.
-        const boxSet = (r: typeof a, list: typeof ia) => r.boxes(i).map((x) => `${list[x.interaction]!.energyMeV} ${x.x1} ${x.y1} ${x.x2} ${x.y2} ${x.cls}`).sort();
+        const boxSet = (r: typeof a, list: typeof ia) =>
+          r
+            .boxes(i)
+            .map((x) => `${list[x.interaction]!.energyMeV} ${x.x1} ${x.y1} ${x.x2} ${x.y2} ${x.cls}`)
+            .sort();
         assert.deepEqual(boxSet(b, ib), boxSet(a, ia), `boxes of image ${i}`);
         // A TPStreamer dump lists hits only: an interaction that made no TP is not in it.
         const seen = format === 'tpstreamer' ? ia.filter((t) => t.nTps > 0) : ia;
         assert.deepEqual(ib.map((t) => `${t.energyMeV} ${t.nTps}`).sort(), seen.map((t) => `${t.energyMeV} ${t.nTps}`).sort(), `interactions of image ${i}`);
-        const ta = a.tps(i)!, tb = b.tps(i)!;
+        const ta = a.tps(i)!,
+          tb = b.tps(i)!;
         // The simulator's TPs are in channel order, the imported ones in time order: compare as sets;
         // a signal TP's owner as its interaction's energy.
-        const rows = (t: typeof ta, list: typeof ia) => Array.from(t.channel, (_, k) => [t.channel[k], t.timeStart[k], t.timePeak[k], t.timeOverThreshold[k], t.adcIntegral[k], t.adcPeak[k], t.owner[k]! >= 0 ? `E${list[t.owner[k]!]!.energyMeV}` : t.owner[k]].join(' ')).sort();
+        const rows = (t: typeof ta, list: typeof ia) =>
+          Array.from(t.channel, (_, k) =>
+            [
+              t.channel[k],
+              t.timeStart[k],
+              t.timePeak[k],
+              t.timeOverThreshold[k],
+              t.adcIntegral[k],
+              t.adcPeak[k],
+              t.owner[k]! >= 0 ? `E${list[t.owner[k]!]!.energyMeV}` : t.owner[k],
+            ].join(' '),
+          ).sort();
         assert.deepEqual(rows(tb, ib), rows(ta, ia), `TPs of image ${i}`);
       }
     } finally {
@@ -75,10 +106,12 @@ for (const format of ['text8', 'text11', 'tpstreamer', 'hdf5'] as TpFormat[]) {
 
 test('DAQ HDF5 v2 (24-byte TPs): every TP back on its channel with its charge; times within one ADC sample', async () => {
   const out = await roundTrip('hdf5', 2);
-  const a = openDataset(sim), b = openDataset(out);
+  const a = openDataset(sim),
+    b = openDataset(out);
   try {
     for (let i = 0; i < IMAGES; i++) {
-      const ta = a.tps(i)!, tb = b.tps(i)!;
+      const ta = a.tps(i)!,
+        tb = b.tps(i)!;
       const key = (t: typeof ta, k: number) => `${t.channel[k]} ${t.timeStart[k]} ${t.adcIntegral[k]} ${t.adcPeak[k]} ${t.owner[k]}`;
       assert.deepEqual(Array.from(tb.channel, (_, k) => key(tb, k)).sort(), Array.from(ta.channel, (_, k) => key(ta, k)).sort());
       const byKey = new Map(Array.from(ta.channel, (_, k) => [key(ta, k), k]));
@@ -96,7 +129,13 @@ test('DAQ HDF5 v2 (24-byte TPs): every TP back on its channel with its charge; t
 
 test('a failed import leaves nothing at the output name', async () => {
   const out = join(dir, 'fail.h5');
-  await assert.rejects(importTps({ files: [join(dir, 'missing.txt')], out, windowMs: 2.246, skipBad: false, force: false, seed: 0, split: [0.8, 0.1, 0.1] }), /missing\.txt: no such file/);
+  await assert.rejects(
+    importTps({ files: [join(dir, 'missing.txt')], out, windowMs: 2.246, skipBad: false, force: false, seed: 0, split: [0.8, 0.1, 0.1] }),
+    /missing\.txt: no such file/,
+  );
   assert.equal(existsSync(out), false);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('fail.h5')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('fail.h5')),
+    [],
+  );
 });

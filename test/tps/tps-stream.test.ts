@@ -46,7 +46,8 @@ test('channel-map CSV: channel, apa, plane, face, wire; bad lines named', () => 
 test('text8 and text11 from Python: DTS ticks from the first timestamp, faces and wires from the map, time order restored within the reorder window', async () => {
   const d = tmp();
   try {
-    const t8 = join(d, 'a.txt'), t11 = join(d, 'b.txt');
+    const t8 = join(d, 'a.txt'),
+      t11 = join(d, 'b.txt');
     // Real DAQ timestamps are beyond float64's integers: 1e17 + k.
     py(`
 base = 10**17
@@ -61,14 +62,37 @@ open(${JSON.stringify(t11)}, 'w').write('# tpgtools\\n' + '\\n'.join(' '.join(st
       assert.equal(s.header.originDts, 10n ** 17n);
       assert.equal(s.header.hasTruth, false);
       const { rows } = await collect(s);
-      assert.deepEqual(rows.map((r) => r.timeStart), [0, 1600 / DTS_PER_TICK, 3200 / DTS_PER_TICK]);
-      assert.deepEqual(rows.map((r) => r.channel), [1700, 5000, 2100]);
-      assert.deepEqual(rows.map((r) => r.face), [faceId(0, 0), faceId(1, 1), faceId(0, 1)]);
-      assert.deepEqual(rows.map((r) => r.wire), [100, 5000 - 2560 - 2080, 20]);
+      assert.deepEqual(
+        rows.map((r) => r.timeStart),
+        [0, 1600 / DTS_PER_TICK, 3200 / DTS_PER_TICK],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.channel),
+        [1700, 5000, 2100],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.face),
+        [faceId(0, 0), faceId(1, 1), faceId(0, 1)],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.wire),
+        [100, 5000 - 2560 - 2080, 20],
+      );
       assert.equal(rows[0]!.tot, 320 / DTS_PER_TICK);
       assert.equal(rows[0]!.timePeak, 64 / DTS_PER_TICK);
-      assert.deepEqual(rows.map((r) => r.owner), [UNKNOWN_OWNER, UNKNOWN_OWNER, UNKNOWN_OWNER]);
-      if (f === t11) assert.deepEqual(rows.map((r) => [r.algorithm, r.flag]), [[3, 1], [3, 1], [3, 1]]);
+      assert.deepEqual(
+        rows.map((r) => r.owner),
+        [UNKNOWN_OWNER, UNKNOWN_OWNER, UNKNOWN_OWNER],
+      );
+      if (f === t11)
+        assert.deepEqual(
+          rows.map((r) => [r.algorithm, r.flag]),
+          [
+            [3, 1],
+            [3, 1],
+            [3, 1],
+          ],
+        );
     }
   } finally {
     rmSync(d, { recursive: true, force: true });
@@ -88,10 +112,20 @@ export function sampleStream(originDts = 0n): TpStream {
     [0, 12, 9000, 9002, 3, 120, 20, bgOwner(1)],
   ];
   rows.forEach(([face, wire, t, p, tot, adc, pk, owner], i) => {
-    b.face[i] = face!; b.wire[i] = wire!; b.plane[i] = 2;
+    b.face[i] = face!;
+    b.wire[i] = wire!;
+    b.plane[i] = 2;
     b.channel[i] = FD_HD_OFFLINE.channelOf(0, 2, face!, wire!)!;
-    b.timeStart[i] = t!; b.timePeak[i] = p!; b.timeOverThreshold[i] = tot!; b.adcIntegral[i] = adc!; b.adcPeak[i] = pk!;
-    b.detid[i] = 0; b.type[i] = 1; b.owner[i] = owner!; b.source[i] = -1; b.record[i] = -1;
+    b.timeStart[i] = t!;
+    b.timePeak[i] = p!;
+    b.timeOverThreshold[i] = tot!;
+    b.adcIntegral[i] = adc!;
+    b.adcPeak[i] = pk!;
+    b.detid[i] = 0;
+    b.type[i] = 1;
+    b.owner[i] = owner!;
+    b.source[i] = -1;
+    b.record[i] = -1;
   });
   b.n = rows.length;
   const interactions: TpInteraction[] = [
@@ -157,11 +191,27 @@ open(${JSON.stringify(f)}, 'w').write('\\n'.join(rows) + '\\n')
     assert.equal(s.header.hasTruth, true);
     const { rows, interactions } = await collect(s);
     // Event 7 sorted by start tick; event 8 starts one 4492-tick span later.
-    assert.deepEqual(rows.map((r) => r.timeStart), [50, 60, 70, 100, 400, 900, 4492 + 10, 4492 + 30]);
-    assert.deepEqual(rows.map((r) => r.record), [7, 7, 7, 7, 7, 7, 8, 8]);
-    assert.deepEqual(rows.map((r) => r.owner), [bgOwner(0), -1000, bgOwner(1), 0, 0, 0, bgOwner(4), 1]);
-    assert.deepEqual(rows.map((r) => r.plane), [2, 2, 0, 2, 2, 2, 2, 2]);
-    assert.deepEqual(interactions.map((t) => [t.id, t.face, t.energyMeV, t.electronMeV]).sort(), [[0, 0, 15.3, 12.1], [0, 1, 15.3, 12.1], [1, 0, 30, 28.1]]);
+    assert.deepEqual(
+      rows.map((r) => r.timeStart),
+      [50, 60, 70, 100, 400, 900, 4492 + 10, 4492 + 30],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.record),
+      [7, 7, 7, 7, 7, 7, 8, 8],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.owner),
+      [bgOwner(0), -1000, bgOwner(1), 0, 0, 0, bgOwner(4), 1],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.plane),
+      [2, 2, 0, 2, 2, 2, 2, 2],
+    );
+    assert.deepEqual(interactions.map((t) => [t.id, t.face, t.energyMeV, t.electronMeV]).sort(), [
+      [0, 0, 15.3, 12.1],
+      [0, 1, 15.3, 12.1],
+      [1, 0, 30, 28.1],
+    ]);
   } finally {
     rmSync(d, { recursive: true, force: true });
   }

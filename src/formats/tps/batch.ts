@@ -10,7 +10,24 @@ import { allocTpBatch, UNKNOWN_OWNER, type TpBatch, type TpInteraction } from '.
 export const BATCH_ROWS = 1 << 16;
 
 /** Every column of a TpBatch, for copying rows generically. */
-export const TP_COLUMNS = ['face', 'wire', 'channel', 'plane', 'timeStart', 'timePeak', 'timeOverThreshold', 'adcIntegral', 'adcPeak', 'detid', 'algorithm', 'flag', 'type', 'source', 'record', 'owner'] as const;
+export const TP_COLUMNS = [
+  'face',
+  'wire',
+  'channel',
+  'plane',
+  'timeStart',
+  'timePeak',
+  'timeOverThreshold',
+  'adcIntegral',
+  'adcPeak',
+  'detid',
+  'algorithm',
+  'flag',
+  'type',
+  'source',
+  'record',
+  'owner',
+] as const;
 export type TpColumn = (typeof TP_COLUMNS)[number];
 
 /** One TP as a reader parses it, before it is put in a batch. */
@@ -18,16 +35,42 @@ export type TpRow = Record<TpColumn, number>;
 
 /** A row to fill: DAQ defaults (type TPC), no origin record, no truth. */
 export const emptyRow = (source: number): TpRow => ({
-  face: 0, wire: 0, channel: 0, plane: 0, timeStart: 0, timePeak: 0, timeOverThreshold: 0, adcIntegral: 0, adcPeak: 0,
-  detid: 0, algorithm: 0, flag: 0, type: 1, source, record: -1, owner: UNKNOWN_OWNER,
+  face: 0,
+  wire: 0,
+  channel: 0,
+  plane: 0,
+  timeStart: 0,
+  timePeak: 0,
+  timeOverThreshold: 0,
+  adcIntegral: 0,
+  adcPeak: 0,
+  detid: 0,
+  algorithm: 0,
+  flag: 0,
+  type: 1,
+  source,
+  record: -1,
+  owner: UNKNOWN_OWNER,
 });
 
 /** Copies row i of `src` to row k of `dst`, column by column (written out: this is the hot path). */
 export function copyRow(dst: TpBatch, k: number, src: TpBatch, i: number): void {
-  dst.face[k] = src.face[i]!; dst.wire[k] = src.wire[i]!; dst.channel[k] = src.channel[i]!; dst.plane[k] = src.plane[i]!;
-  dst.timeStart[k] = src.timeStart[i]!; dst.timePeak[k] = src.timePeak[i]!; dst.timeOverThreshold[k] = src.timeOverThreshold[i]!;
-  dst.adcIntegral[k] = src.adcIntegral[i]!; dst.adcPeak[k] = src.adcPeak[i]!; dst.detid[k] = src.detid[i]!; dst.algorithm[k] = src.algorithm[i]!;
-  dst.flag[k] = src.flag[i]!; dst.type[k] = src.type[i]!; dst.source[k] = src.source[i]!; dst.record[k] = src.record[i]!; dst.owner[k] = src.owner[i]!;
+  dst.face[k] = src.face[i]!;
+  dst.wire[k] = src.wire[i]!;
+  dst.channel[k] = src.channel[i]!;
+  dst.plane[k] = src.plane[i]!;
+  dst.timeStart[k] = src.timeStart[i]!;
+  dst.timePeak[k] = src.timePeak[i]!;
+  dst.timeOverThreshold[k] = src.timeOverThreshold[i]!;
+  dst.adcIntegral[k] = src.adcIntegral[i]!;
+  dst.adcPeak[k] = src.adcPeak[i]!;
+  dst.detid[k] = src.detid[i]!;
+  dst.algorithm[k] = src.algorithm[i]!;
+  dst.flag[k] = src.flag[i]!;
+  dst.type[k] = src.type[i]!;
+  dst.source[k] = src.source[i]!;
+  dst.record[k] = src.record[i]!;
+  dst.owner[k] = src.owner[i]!;
 }
 
 /** A TpBatch that grows as rows are pushed. */
@@ -53,10 +96,22 @@ export class GrowingBatch {
     this.reserve(1);
     const b = this.b;
     const k = b.n++;
-    b.face[k] = r.face; b.wire[k] = r.wire; b.channel[k] = r.channel; b.plane[k] = r.plane;
-    b.timeStart[k] = r.timeStart; b.timePeak[k] = r.timePeak; b.timeOverThreshold[k] = r.timeOverThreshold;
-    b.adcIntegral[k] = r.adcIntegral; b.adcPeak[k] = r.adcPeak; b.detid[k] = r.detid; b.algorithm[k] = r.algorithm;
-    b.flag[k] = r.flag; b.type[k] = r.type; b.source[k] = r.source; b.record[k] = r.record; b.owner[k] = r.owner;
+    b.face[k] = r.face;
+    b.wire[k] = r.wire;
+    b.channel[k] = r.channel;
+    b.plane[k] = r.plane;
+    b.timeStart[k] = r.timeStart;
+    b.timePeak[k] = r.timePeak;
+    b.timeOverThreshold[k] = r.timeOverThreshold;
+    b.adcIntegral[k] = r.adcIntegral;
+    b.adcPeak[k] = r.adcPeak;
+    b.detid[k] = r.detid;
+    b.algorithm[k] = r.algorithm;
+    b.flag[k] = r.flag;
+    b.type[k] = r.type;
+    b.source[k] = r.source;
+    b.record[k] = r.record;
+    b.owner[k] = r.owner;
   }
 
   /** Appends row i of `src`. */
@@ -134,7 +189,12 @@ export function badRow(bad: BadRows | null, where: string, problem: string): voi
  * sorted into place; a row earlier than that is bad ("time going backwards beyond the reorder
  * window"). Memory: the rows of one reorder window (and of one barrier-delimited event).
  */
-export async function* orderByTime(raw: AsyncIterable<RawBatch>, reorderTicks: number, bad: BadRows | null, fileTime: (ticks: number) => string = String): AsyncGenerator<{ tps: TpBatch; interactions: TpInteraction[] }> {
+export async function* orderByTime(
+  raw: AsyncIterable<RawBatch>,
+  reorderTicks: number,
+  bad: BadRows | null,
+  fileTime: (ticks: number) => string = String,
+): AsyncGenerator<{ tps: TpBatch; interactions: TpInteraction[] }> {
   const pending = new GrowingBatch();
   let sorted = true;
   let maxSeen = -Infinity;
@@ -158,8 +218,13 @@ export async function* orderByTime(raw: AsyncIterable<RawBatch>, reorderTicks: n
     // Sorted: the rows up to `upTo` are a prefix.
     let cut = p.n;
     if (upTo !== Infinity) {
-      let lo = 0, hi = p.n;
-      while (lo < hi) { const mid = (lo + hi) >> 1; if (p.timeStart[mid]! <= upTo) lo = mid + 1; else hi = mid; }
+      let lo = 0,
+        hi = p.n;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (p.timeStart[mid]! <= upTo) lo = mid + 1;
+        else hi = mid;
+      }
       cut = lo;
     }
     if (cut === 0) return;
@@ -185,7 +250,11 @@ export async function* orderByTime(raw: AsyncIterable<RawBatch>, reorderTicks: n
       if (ts < emitted || ts < maxSeen - reorderTicks) {
         pending.pushRange(t, run, i);
         run = i + 1;
-        badRow(bad, r.where(i), `field time_start value ${fileTime(ts)} goes back ${+(Math.max(maxSeen, emitted) - ts).toFixed(3)} ticks, beyond the reorder window of ${reorderTicks} ticks (--reorder-ticks)`);
+        badRow(
+          bad,
+          r.where(i),
+          `field time_start value ${fileTime(ts)} goes back ${+(Math.max(maxSeen, emitted) - ts).toFixed(3)} ticks, beyond the reorder window of ${reorderTicks} ticks (--reorder-ticks)`,
+        );
         continue;
       }
       if (ts < last) sorted = false;

@@ -11,7 +11,9 @@ import { UserError } from '../../errors.js';
 
 export const CHANNELS_PER_APA = 2560;
 export const FD_HD_APAS = 150;
-const U_WIRES = 800, V_WIRES = 800, X_WIRES = 480;
+const U_WIRES = 800,
+  V_WIRES = 800,
+  X_WIRES = 480;
 
 export interface ChannelPlace {
   apa: number;
@@ -79,7 +81,8 @@ export function readChannelMap(file: string): ChannelMap {
     if (cols.length !== 5) throw new UserError(`${where}: expected 5 columns (channel, apa, plane, face, wire), got ${cols.length}`);
     const v = cols.map((c, i) => {
       const x = i === 2 ? PLANES[c.toLowerCase()] : Number(c);
-      if (x === undefined || !Number.isInteger(x) || x < 0) throw new UserError(`${where}: field ${names[i]} value "${c}" is not ${i === 2 ? 'a plane (0, 1, 2 or U, V, X)' : 'a non-negative integer'}`);
+      if (x === undefined || !Number.isInteger(x) || x < 0)
+        throw new UserError(`${where}: field ${names[i]} value "${c}" is not ${i === 2 ? 'a plane (0, 1, 2 or U, V, X)' : 'a non-negative integer'}`);
       return x;
     });
     const [channel, apa, plane, face, wire] = v as [number, number, number, number, number];

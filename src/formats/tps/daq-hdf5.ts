@@ -93,7 +93,8 @@ export function checkFragment(bytes: Uint8Array): { version: 1 | 2; count: numbe
   if (bytes.length < FRAGMENT_HEADER_BYTES) return `fragment of ${bytes.length} bytes is shorter than a FragmentHeader (${FRAGMENT_HEADER_BYTES} bytes)`;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const marker = dv.getUint32(0, true);
-  if (marker !== FRAGMENT_MARKER) return `field fragment_header_marker value 0x${marker.toString(16).padStart(8, '0')} is not 0x${FRAGMENT_MARKER.toString(16)}`;
+  if (marker !== FRAGMENT_MARKER)
+    return `field fragment_header_marker value 0x${marker.toString(16).padStart(8, '0')} is not 0x${FRAGMENT_MARKER.toString(16)}`;
   const size = dv.getBigUint64(8, true);
   if (size !== BigInt(bytes.length)) return `field size value ${size} differs from the dataset's ${bytes.length} bytes`;
   const type = dv.getUint32(56, true);
@@ -182,7 +183,10 @@ export async function* readDaqHdf5(o: DaqReadOptions): AsyncGenerator<RawBatch> 
         let channel: number;
         if (version === 1) {
           const v = p.getUint16(at, true);
-          if (v !== 1) { badRow(o.bad, tpWhere(), `field version value ${v} is not 1 like the fragment's first TP`); continue; }
+          if (v !== 1) {
+            badRow(o.bad, tpWhere(), `field version value ${v} is not 1 like the fragment's first TP`);
+            continue;
+          }
           row.timeStart = toTicks(p.getBigUint64(at + 8, true));
           row.timePeak = toTicks(p.getBigUint64(at + 16, true));
           row.timeOverThreshold = Number(p.getBigUint64(at + 24, true)) / DTS_PER_TICK;
@@ -195,7 +199,10 @@ export async function* readDaqHdf5(o: DaqReadOptions): AsyncGenerator<RawBatch> 
           row.flag = p.getUint16(at + 52, true);
         } else {
           const v = p.getUint8(at);
-          if (v !== 2) { badRow(o.bad, tpWhere(), `field version value ${v} is not 2 like the fragment's first TP`); continue; }
+          if (v !== 2) {
+            badRow(o.bad, tpWhere(), `field version value ${v} is not 2 like the fragment's first TP`);
+            continue;
+          }
           row.flag = p.getUint8(at + 1);
           row.detid = p.getUint8(at + 2);
           channel = p.getUint8(at + 3) | (p.getUint8(at + 4) << 8) | (p.getUint8(at + 5) << 16);
@@ -210,7 +217,10 @@ export async function* readDaqHdf5(o: DaqReadOptions): AsyncGenerator<RawBatch> 
           row.algorithm = 0;
         }
         const place = o.map.place(channel);
-        if (!place) { badRow(o.bad, tpWhere(), `field channel value ${channel} is outside the channel map (${o.map.name})`); continue; }
+        if (!place) {
+          badRow(o.bad, tpWhere(), `field channel value ${channel} is outside the channel map (${o.map.name})`);
+          continue;
+        }
         if (o.planes && !o.planes.has(place.plane)) continue;
         row.channel = channel;
         row.face = faceId(place.apa, place.face);
@@ -233,7 +243,11 @@ export async function* readDaqHdf5(o: DaqReadOptions): AsyncGenerator<RawBatch> 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
 /** A fragment: header + packed TPs of `version`, rows [from, to) of a batch-like set of columns. */
-export function encodeFragment(rows: FragmentRows, version: 1 | 2, h: { record: number; windowBegin: bigint; windowEnd: bigint; sourceId: number }): Uint8Array {
+export function encodeFragment(
+  rows: FragmentRows,
+  version: 1 | 2,
+  h: { record: number; windowBegin: bigint; windowEnd: bigint; sourceId: number },
+): Uint8Array {
   const n = rows.timeStart.length;
   const size = FRAGMENT_HEADER_BYTES + n * TP_BYTES[version];
   const buf = new Uint8Array(size);
@@ -286,10 +300,31 @@ export function encodeFragment(rows: FragmentRows, version: 1 | 2, h: { record: 
 }
 
 export interface FragmentRows {
-  timeStart: bigint[]; timePeak: bigint[]; tot: number[]; channel: number[]; adcIntegral: number[]; adcPeak: number[];
-  detid: number[]; type: number[]; algorithm: number[]; flag: number[]; owner: number[];
+  timeStart: bigint[];
+  timePeak: bigint[];
+  tot: number[];
+  channel: number[];
+  adcIntegral: number[];
+  adcPeak: number[];
+  detid: number[];
+  type: number[];
+  algorithm: number[];
+  flag: number[];
+  owner: number[];
 }
-const emptyRows = (): FragmentRows => ({ timeStart: [], timePeak: [], tot: [], channel: [], adcIntegral: [], adcPeak: [], detid: [], type: [], algorithm: [], flag: [], owner: [] });
+const emptyRows = (): FragmentRows => ({
+  timeStart: [],
+  timePeak: [],
+  tot: [],
+  channel: [],
+  adcIntegral: [],
+  adcPeak: [],
+  detid: [],
+  type: [],
+  algorithm: [],
+  flag: [],
+  owner: [],
+});
 
 /**
  * Writes a stream as a DAQ HDF5 TP-stream file: TimeSlice records of `sliceTicks` (numbered from 1
@@ -327,7 +362,12 @@ export async function writeDaqHdf5(stream: TpStream, out: string, o: { tpVersion
       for (const face of [...faces.keys()].sort((a, b) => a - b)) {
         const rows = faces.get(face)!;
         const bytes = encodeFragment(rows, o.tpVersion, { record: slice + 1, windowBegin: begin, windowEnd: begin + sliceDts, sourceId: face });
-        f!.create_dataset({ name: `${name}/RawData/Trigger_0x${face.toString(16).padStart(8, '0')}_Trigger_Primitive`, data: new Int8Array(bytes.buffer), shape: [bytes.length, 1], dtype: '<b' });
+        f!.create_dataset({
+          name: `${name}/RawData/Trigger_0x${face.toString(16).padStart(8, '0')}_Trigger_Primitive`,
+          data: new Int8Array(bytes.buffer),
+          shape: [bytes.length, 1],
+          dtype: '<b',
+        });
         if (owners && rows.owner.length) {
           owners.resize([ownersRows + rows.owner.length]);
           owners.write_slice([[ownersRows, ownersRows + rows.owner.length]], Int32Array.from(rows.owner));
@@ -340,8 +380,12 @@ export async function writeDaqHdf5(stream: TpStream, out: string, o: { tpVersion
       interactions.push(...list);
       for (let i = 0; i < b.n; i++) {
         const s = Math.floor(b.timeStart[i]! / o.sliceTicks);
-        if (slice !== null && s < slice) throw new UserError(`writing ${out}: TP ${tps + i} at ${b.timeStart[i]} ticks is earlier than the time slice already written`);
-        if (s !== slice) { flush(); slice = s; }
+        if (slice !== null && s < slice)
+          throw new UserError(`writing ${out}: TP ${tps + i} at ${b.timeStart[i]} ticks is earlier than the time slice already written`);
+        if (s !== slice) {
+          flush();
+          slice = s;
+        }
         let r = faces.get(b.face[i]!);
         if (!r) faces.set(b.face[i]!, (r = emptyRows()));
         r.timeStart.push(dts(b.timeStart[i]!));
@@ -364,7 +408,11 @@ export async function writeDaqHdf5(stream: TpStream, out: string, o: { tpVersion
     f = null;
     commitTemp(tmp, out);
   } catch (e) {
-    try { f?.close(); } catch { /* removing it is what matters */ }
+    try {
+      f?.close();
+    } catch {
+      /* removing it is what matters */
+    }
     rmSync(tmp, { force: true });
     if (e instanceof UserError) throw e;
     throw new UserError(`writing ${out}: ${h5Cause(e)}`);

@@ -50,7 +50,12 @@ export function datasetTpStream(path: string): DatasetTps {
         const m = 'n' in t ? (t as { n: number }).n : t.channel.length;
         const first = offsets[i] ?? 0;
         const interactions: TpInteraction[] = reader.interactions(i).map((it, k) => ({
-          id: first + k, face, time: i * W + (vertex ? vertex[3 * (first + k) + 1]! : 0), energyMeV: it.energyMeV, electronMeV: NaN, origin: `${path} image ${i}`,
+          id: first + k,
+          face,
+          time: i * W + (vertex ? vertex[3 * (first + k) + 1]! : 0),
+          energyMeV: it.energyMeV,
+          electronMeV: NaN,
+          origin: `${path} image ${i}`,
         }));
         const order = Array.from({ length: m }, (_, k) => k).sort((a, b) => t.timeStart[a]! - t.timeStart[b]! || a - b);
         const b = allocTpBatch(m);

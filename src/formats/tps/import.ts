@@ -77,7 +77,13 @@ export interface TpImportReport {
 }
 
 /** What an imported TP dataset says about itself (root attribute tp_import), or null for other datasets. */
-export interface TpImportInfo { format: TpFormat; hasTruth: boolean; windowTicks: number; tickUs: number; sources: string[] }
+export interface TpImportInfo {
+  format: TpFormat;
+  hasTruth: boolean;
+  windowTicks: number;
+  tickUs: number;
+  sources: string[];
+}
 export function tpImportInfo(attrs: Record<string, unknown>): TpImportInfo | null {
   if (typeof attrs.tp_import !== 'string') return null;
   return JSON.parse(attrs.tp_import) as TpImportInfo;
@@ -86,7 +92,11 @@ export function tpImportInfo(attrs: Record<string, unknown>): TpImportInfo | nul
 /** The stored background set of an imported TP dataset among `indices`: the images without a signal
  *  TP (with truth; the signal column of background/tps_by_source), every image (without truth: real
  *  data of a supernova-free run). */
-export function storedBackground(info: TpImportInfo, reader: { numImages: number; table(name: 'tps_by_source'): { columns: string[]; data: Int32Array } | null }, indices: ArrayLike<number>): number[] {
+export function storedBackground(
+  info: TpImportInfo,
+  reader: { numImages: number; table(name: 'tps_by_source'): { columns: string[]; data: Int32Array } | null },
+  indices: ArrayLike<number>,
+): number[] {
   if (!info.hasTruth) return Array.from(indices);
   const t = reader.table('tps_by_source')!;
   const col = t.columns.indexOf('signal');
@@ -100,7 +110,11 @@ export function windowsNote(windows: number, hzPerFpPerWindow: number): string {
   return `${windows} background windows: one FP per window is ${hzPerFpPerWindow.toFixed(0)} Hz per module, so with none seen the 90 % upper limit is ${limit.toPrecision(3)} Hz; reaching 1 Hz needs ≈ ${Math.ceil(2.3 * hzPerFpPerWindow)} windows`;
 }
 
-interface Listed { it: TpInteraction; window: number; hadTps: boolean }
+interface Listed {
+  it: TpInteraction;
+  window: number;
+  hadTps: boolean;
+}
 
 /** The simulator config whose image layout imported windows take. */
 export function importConfig(windowTicks: number, imageConfig: Record<string, unknown> = {}): SimConfig {
@@ -115,9 +129,22 @@ export async function importTps(o: TpImportOptions): Promise<TpImportReport> {
   const cfg = importConfig(windowTicks, o.imageConfig);
   const layout = imageLayout(cfg);
   const planes = new Set(o.planes ?? [2]);
-  const stream = await openTpStream(o.files, { format: o.format, channelMap: o.channelMap, reorderTicks: o.reorderTicks, skipBad: o.skipBad, alignTicks: windowTicks, eventTicks: windowTicks });
+  const stream = await openTpStream(o.files, {
+    format: o.format,
+    channelMap: o.channelMap,
+    reorderTicks: o.reorderTicks,
+    skipBad: o.skipBad,
+    alignTicks: windowTicks,
+    eventTicks: windowTicks,
+  });
   const writer = new DatasetWriter({
-    path: o.out, force: o.force, layout: 'sparse', channels: layout.channels, height: layout.height, width: layout.width, storeTps: true,
+    path: o.out,
+    force: o.force,
+    layout: 'sparse',
+    channels: layout.channels,
+    height: layout.height,
+    width: layout.width,
+    storeTps: true,
     attrs: {
       generator: `daqyolo import tps (${stream.format})`,
       class_names: classNames(cfg),
@@ -130,8 +157,19 @@ export async function importTps(o: TpImportOptions): Promise<TpImportReport> {
       window_ticks: windowTicks,
       detector_channels: cfg.detector.channels,
       tp_origin_dts: stream.header.originDts.toString(),
-      tp_import: JSON.stringify({ format: stream.format, sources: stream.header.sources, hasTruth: stream.header.hasTruth, windowTicks, windowMs: o.windowMs, tickUs: cfg.detector.tickUs, planes: [...planes], channelMap: stream.channelMap.name, image: cfg.image }),
-      image_convention: 'tensor [C, H, W]; x/width = wire within the APA face, y/height = time bin of the window; boxes [x1, y1, x2, y2] in pixels, x2/y2 exclusive; import/tp_window = [window, face]',
+      tp_import: JSON.stringify({
+        format: stream.format,
+        sources: stream.header.sources,
+        hasTruth: stream.header.hasTruth,
+        windowTicks,
+        windowMs: o.windowMs,
+        tickUs: cfg.detector.tickUs,
+        planes: [...planes],
+        channelMap: stream.channelMap.name,
+        image: cfg.image,
+      }),
+      image_convention:
+        'tensor [C, H, W]; x/width = wire within the APA face, y/height = time bin of the window; boxes [x1, y1, x2, y2] in pixels, x2/y2 exclusive; import/tp_window = [window, face]',
     },
   });
   for (const c of TP_IMPORT_COLUMNS) writer.addColumn(c.path, c.type);
@@ -149,15 +187,32 @@ export async function importTps(o: TpImportOptions): Promise<TpImportReport> {
     if (n === 0) throw new UserError(`${o.files.join(', ')}: no TP to import${stream.bad.count ? ` (${stream.bad.count} bad rows skipped)` : ''}`);
     const splits = makeSplits(n, o.split, o.seed);
     writer.addDataset(PATHS.importTpWindow, Int32Array.from(state.windowOf), [n, 2]);
-    writer.addDataset(PATHS.importTpInteractions, Float64Array.from(state.interactionRows), [state.interactionRows.length / TP_INTERACTION_COLUMNS.length, TP_INTERACTION_COLUMNS.length]);
+    writer.addDataset(PATHS.importTpInteractions, Float64Array.from(state.interactionRows), [
+      state.interactionRows.length / TP_INTERACTION_COLUMNS.length,
+      TP_INTERACTION_COLUMNS.length,
+    ]);
     writer.addDataset(PATHS.importTpInteractionOrigin, state.interactionOrigins.length ? state.interactionOrigins : ['']);
     writer.addDataset(PATHS.importTpSources, [...stream.header.sources]);
     const report: TpImportReport = {
-      output: o.out, format: stream.format, sources: stream.header.sources, channelMap: stream.channelMap.name, hasTruth: stream.header.hasTruth,
-      originDts: stream.header.originDts.toString(), windowTicks, windowMs: o.windowMs,
-      tps, tpsImaged: state.tpsImaged, images: n, backgroundImages: state.backgroundImages, faces: [...state.faces].sort((a, b) => a - b),
-      windows: state.windows, interactions: state.interactionCount, boxes: state.boxes,
-      height: layout.height, width: layout.width, channels: layout.channels,
+      output: o.out,
+      format: stream.format,
+      sources: stream.header.sources,
+      channelMap: stream.channelMap.name,
+      hasTruth: stream.header.hasTruth,
+      originDts: stream.header.originDts.toString(),
+      windowTicks,
+      windowMs: o.windowMs,
+      tps,
+      tpsImaged: state.tpsImaged,
+      images: n,
+      backgroundImages: state.backgroundImages,
+      faces: [...state.faces].sort((a, b) => a - b),
+      windows: state.windows,
+      interactions: state.interactionCount,
+      boxes: state.boxes,
+      height: layout.height,
+      width: layout.width,
+      channels: layout.channels,
       splits: Object.fromEntries(SPLIT_NAMES.map((s) => [s, splits[s].length])) as Record<SplitName, number>,
       skipped: { count: stream.bad.count, rows: stream.bad.rows },
       seconds: 0,
@@ -189,7 +244,12 @@ class Windows {
   private readonly listed = new Map<string, Listed>();
   private readonly byId = new Map<number, TpInteraction>();
 
-  constructor(readonly layout: ImageLayout, readonly windowTicks: number, readonly planes: Set<number>, readonly writer: DatasetWriter) {}
+  constructor(
+    readonly layout: ImageLayout,
+    readonly windowTicks: number,
+    readonly planes: Set<number>,
+    readonly writer: DatasetWriter,
+  ) {}
 
   list(interactions: TpInteraction[]): void {
     for (const it of interactions) {
@@ -235,14 +295,23 @@ class Windows {
     this.writer.appendChunk(packRecords(first, recs, this.layout.channels, true));
     for (const c of TP_IMPORT_COLUMNS) {
       const col = c.field === 'image' ? image : r[c.field];
-      const data = c.type === 'f8' ? Float64Array.from(col.subarray(0, r.n)) : c.type === 'f4' ? Float32Array.from(col.subarray(0, r.n)) : Int32Array.from(col.subarray(0, r.n));
+      const data =
+        c.type === 'f8'
+          ? Float64Array.from(col.subarray(0, r.n))
+          : c.type === 'f4'
+            ? Float32Array.from(col.subarray(0, r.n))
+            : Int32Array.from(col.subarray(0, r.n));
       this.writer.appendColumn(c.path, data);
     }
     for (const f of faces) this.windowOf.push(w, f);
     this.windows++;
     this.rows.b.n = 0;
     // Interactions listed long ago are done with (a TP more than 16 windows after its interaction's time is not expected).
-    for (const [key, l] of this.listed) if (l.window < w - 16) { this.listed.delete(key); this.byId.delete(l.it.id); }
+    for (const [key, l] of this.listed)
+      if (l.window < w - 16) {
+        this.listed.delete(key);
+        this.byId.delete(l.it.id);
+      }
     this.current = null;
   }
 
@@ -255,13 +324,26 @@ class Windows {
       if (l) l.hadTps = true;
     }
     // Listed here without any TP on this face: an unseen interaction of this image.
-    for (const l of this.listed.values()) if (l.it.face === face && l.window === w && !l.hadTps) { ids.add(l.it.id); l.hadTps = true; }
+    for (const l of this.listed.values())
+      if (l.it.face === face && l.window === w && !l.hadTps) {
+        ids.add(l.it.id);
+        l.hadTps = true;
+      }
     const order = [...ids].sort((a, b) => a - b);
     const local = new Map(order.map((id, k) => [id, k]));
     const tpsBySource = new Int32Array(TP_SOURCES.length);
     const truths: InteractionTruth[] = order.map((id) => {
       const it = this.byId.get(id);
-      return { energyMeV: it?.energyMeV ?? NaN, process: 0, visibleEnergyMeV: NaN, nTps: 0, box: -1, vertexChannel: NaN, vertexTick: it ? it.time - w * this.windowTicks : NaN, driftCm: NaN };
+      return {
+        energyMeV: it?.energyMeV ?? NaN,
+        process: 0,
+        visibleEnergyMeV: NaN,
+        nTps: 0,
+        box: -1,
+        vertexChannel: NaN,
+        vertexTick: it ? it.time - w * this.windowTicks : NaN,
+        driftCm: NaN,
+      };
     });
     for (let i = 0; i < list.n; i++) {
       const o = list.owner[i]!;
@@ -290,9 +372,16 @@ class Windows {
     this.boxes += boxInteraction.length;
     if (!tpsBySource[0]) this.backgroundImages++;
     return {
-      index, seed: 0, sparse: tpsToSparse(this.layout, list),
-      boxes: Float32Array.from(boxes), boxClass: new Int32Array(boxInteraction.length), boxInteraction: Int32Array.from(boxInteraction),
-      interactions: truths, decays: new Int32Array(BACKGROUND_SOURCES.length), tpsBySource, tps: list,
+      index,
+      seed: 0,
+      sparse: tpsToSparse(this.layout, list),
+      boxes: Float32Array.from(boxes),
+      boxClass: new Int32Array(boxInteraction.length),
+      boxInteraction: Int32Array.from(boxInteraction),
+      interactions: truths,
+      decays: new Int32Array(BACKGROUND_SOURCES.length),
+      tpsBySource,
+      tps: list,
     };
   }
 }

@@ -65,7 +65,10 @@ export async function detectTpFormat(file: string): Promise<TpFormat> {
   const first = firstDataLine(head.toString('latin1'));
   if (!first) throw new UserError(`${file}: no TP line found (empty, or not a TP file)`);
   const f = (Object.entries(TEXT_COLUMNS) as [TextFormat, number][]).find(([, n]) => n === first.cols);
-  if (!f) throw new UserError(`${file}:${first.line}: ${first.cols} columns, not a known TP format (text8: 8, text11: 11, tpstreamer: 24 columns; DAQ HDF5); pass --format to choose one`);
+  if (!f)
+    throw new UserError(
+      `${file}:${first.line}: ${first.cols} columns, not a known TP format (text8: 8, text11: 11, tpstreamer: 24 columns; DAQ HDF5); pass --format to choose one`,
+    );
   return f[0];
 }
 
@@ -112,13 +115,28 @@ export async function openTpStream(files: string[], o: OpenTpOptions = {}): Prom
         truth = new TruthSidecar(file, nextInteraction.id);
         nextInteraction.id = truth.lastId + 1;
       }
-      yield* readText({ format: format as TextFormat, file, sourceIndex: s, map, originDts, bad: badSink, nextInteraction, truth, eventTicks: o.eventTicks ?? 4492, planes });
+      yield* readText({
+        format: format as TextFormat,
+        file,
+        sourceIndex: s,
+        map,
+        originDts,
+        bad: badSink,
+        nextInteraction,
+        truth,
+        eventTicks: o.eventTicks ?? 4492,
+        planes,
+      });
     }
   }
   return {
-    format, channelMap: map, bad,
+    format,
+    channelMap: map,
+    bad,
     header: { originDts, sources: [...files], hasTruth },
-    batches: orderByTime(raw(), reorder, badSink, (t) => (format === 'tpstreamer' ? `${+t.toFixed(3)} (ticks from the first event)` : (originDts + BigInt(Math.round(t * DTS_PER_TICK))).toString())),
+    batches: orderByTime(raw(), reorder, badSink, (t) =>
+      format === 'tpstreamer' ? `${+t.toFixed(3)} (ticks from the first event)` : (originDts + BigInt(Math.round(t * DTS_PER_TICK))).toString(),
+    ),
   };
 }
 
@@ -148,7 +166,8 @@ export async function writeTpStream(stream: TpStream, format: TpFormat, out: str
   const w = new LineWriter(tmp);
   const truth = withSidecar ? new TruthWriter(out, ownersTmp) : null;
   const energies = new Map<number, TpInteraction>();
-  let tps = 0, interactions = 0;
+  let tps = 0,
+    interactions = 0;
   try {
     const eventTicks = o.eventTicks ?? 4492;
     for await (const { tps: b, interactions: list } of stream.batches) {

@@ -24,20 +24,72 @@ import { badRow, GrowingBatch, BATCH_ROWS, type RawBatch, type ReaderOptions, em
 export type TextFormat = 'text8' | 'text11' | 'tpstreamer';
 export const TEXT_COLUMNS: Record<TextFormat, number> = { text8: 8, text11: 11, tpstreamer: 24 };
 const FIELD_NAMES = ['time_start', 'time_over_threshold', 'time_peak', 'channel', 'adc_integral', 'adc_peak', 'detid', 'type', 'algorithm', 'version', 'flag'];
-const STREAMER_NAMES = ['start_tick', 'time_over_threshold', 'peak_tick', 'channel', 'adc_integral', 'adc_peak', 'detid', 'type', 'algorithm', 'version', 'flag', 'ptype', 'event', 'view', 'x', 'y', 'z', 'n_electrons', 'track_ptype', 'e_nu', 'e_e', 'px', 'py', 'pz'];
+const STREAMER_NAMES = [
+  'start_tick',
+  'time_over_threshold',
+  'peak_tick',
+  'channel',
+  'adc_integral',
+  'adc_peak',
+  'detid',
+  'type',
+  'algorithm',
+  'version',
+  'flag',
+  'ptype',
+  'event',
+  'view',
+  'x',
+  'y',
+  'z',
+  'n_electrons',
+  'track_ptype',
+  'e_nu',
+  'e_e',
+  'px',
+  'py',
+  'pz',
+];
 
 /** TPStreamer's generator types (PType) and daqyolo's background sources: the ³⁹Ar…²²²Rn-chain
  *  LAr generators map one to one; Pb210 has no daqyolo source; the CPA/APA/PDS generators are
  *  gammas from outside the argon (external_gamma) and rock neutrons are neutron captures. */
 export const PTYPE_MARLEY = 1;
 const PTYPE_SOURCE: Record<number, BackgroundSource> = {
-  2: 'ar39', 3: 'kr85', 4: 'ar42', 5: 'k42', 6: 'rn222', 7: 'po218', 8: 'pb214', 9: 'bi214',
-  11: 'external_gamma', 12: 'external_gamma', 13: 'external_gamma', 14: 'external_gamma', 15: 'external_gamma', 16: 'external_gamma',
-  17: 'external_gamma', 18: 'external_gamma', 19: 'external_gamma', 20: 'external_gamma', 21: 'external_gamma', 22: 'ncapture',
+  2: 'ar39',
+  3: 'kr85',
+  4: 'ar42',
+  5: 'k42',
+  6: 'rn222',
+  7: 'po218',
+  8: 'pb214',
+  9: 'bi214',
+  11: 'external_gamma',
+  12: 'external_gamma',
+  13: 'external_gamma',
+  14: 'external_gamma',
+  15: 'external_gamma',
+  16: 'external_gamma',
+  17: 'external_gamma',
+  18: 'external_gamma',
+  19: 'external_gamma',
+  20: 'external_gamma',
+  21: 'external_gamma',
+  22: 'ncapture',
 };
 /** The PType written for each daqyolo background source (po214 follows its parent, Bi214). */
 const SOURCE_PTYPE: Record<BackgroundSource, number> = {
-  ar39: 2, kr85: 3, ar42: 4, k42: 5, rn222: 6, po218: 7, pb214: 8, bi214: 9, po214: 9, external_gamma: 19, ncapture: 22,
+  ar39: 2,
+  kr85: 3,
+  ar42: 4,
+  k42: 5,
+  rn222: 6,
+  po218: 7,
+  pb214: 8,
+  bi214: 9,
+  po214: 9,
+  external_gamma: 19,
+  ncapture: 22,
 };
 
 export function ownerOfPtype(ptype: number): number {
@@ -145,7 +197,10 @@ export async function* readText(o: TextReadOptions): AsyncGenerator<RawBatch> {
   let interactions: TpInteraction[] = [];
   const row = emptyRow(o.sourceIndex);
   // TPStreamer events laid end to end.
-  let event: number | null = null, firstEvent = 0, eventBase = 0, eventMax = -Infinity;
+  let event: number | null = null,
+    firstEvent = 0,
+    eventBase = 0,
+    eventMax = -Infinity;
   let signal = new Map<string, { id: number; faces: Set<number> }>();
   const where = (ln: number) => `${o.file}:${ln}`;
   const flush = (barrier: boolean): RawBatch => {
@@ -166,24 +221,41 @@ export async function* readText(o: TextReadOptions): AsyncGenerator<RawBatch> {
       // The sidecar's owners pair with every TP line, good or bad.
       const owner = o.truth ? await o.truth.next(where(ln)) : UNKNOWN_OWNER;
       const f = text.indexOf('\t') < 0 && text.indexOf('  ') < 0 ? text.split(' ') : text.split(/\s+/);
-      if (f.length !== ncol) { badRow(o.bad, where(ln), `expected ${ncol} columns (${o.format}), got ${f.length}`); continue; }
+      if (f.length !== ncol) {
+        badRow(o.bad, where(ln), `expected ${ncol} columns (${o.format}), got ${f.length}`);
+        continue;
+      }
       let ok = true;
       for (let c = 0; c < ncol; c++) {
         // DAQ times may exceed 2^53 DTS ticks: parsed against the origin below.
         if (!streamer && (c === 0 || c === 2)) {
           nums[c] = dtsToTicks(f[c]!, o.originDts, originNumber);
-          if (Number.isNaN(nums[c])) { badRow(o.bad, where(ln), `field ${names[c]} value "${f[c]}" is not a whole number of DTS ticks`); ok = false; break; }
+          if (Number.isNaN(nums[c])) {
+            badRow(o.bad, where(ln), `field ${names[c]} value "${f[c]}" is not a whole number of DTS ticks`);
+            ok = false;
+            break;
+          }
           continue;
         }
         const v = Number(f[c]);
-        if (!Number.isFinite(v) || f[c] === '') { badRow(o.bad, where(ln), `field ${names[c]} value "${f[c]}" is not a number`); ok = false; break; }
+        if (!Number.isFinite(v) || f[c] === '') {
+          badRow(o.bad, where(ln), `field ${names[c]} value "${f[c]}" is not a number`);
+          ok = false;
+          break;
+        }
         nums[c] = v;
       }
       if (!ok) continue;
-      if (nums[1]! < 0) { badRow(o.bad, where(ln), `field time_over_threshold value ${f[1]} is negative`); continue; }
+      if (nums[1]! < 0) {
+        badRow(o.bad, where(ln), `field time_over_threshold value ${f[1]} is negative`);
+        continue;
+      }
       const channel = nums[3]!;
       const place = o.map.place(channel);
-      if (!place) { badRow(o.bad, where(ln), `field channel value ${f[3]} is outside the channel map (${o.map.name})`); continue; }
+      if (!place) {
+        badRow(o.bad, where(ln), `field channel value ${f[3]} is outside the channel map (${o.map.name})`);
+        continue;
+      }
       if (o.planes && !o.planes.has(place.plane)) continue;
       row.channel = channel;
       row.face = faceId(place.apa, place.face);
@@ -197,8 +269,9 @@ export async function* readText(o: TextReadOptions): AsyncGenerator<RawBatch> {
       row.flag = ncol > 8 ? nums[10]! : 0;
       if (streamer) {
         const ev = nums[12]!;
-        if (event === null) { event = firstEvent = ev; }
-        else if (ev !== event) {
+        if (event === null) {
+          event = firstEvent = ev;
+        } else if (ev !== event) {
           // A new event: it starts after the previous one, on a multiple of eventTicks, and no
           // earlier than its own number says (so exported events keep their spacing).
           const after = eventBase + Math.ceil((eventMax + 1) / o.eventTicks) * o.eventTicks;
@@ -209,7 +282,10 @@ export async function* readText(o: TextReadOptions): AsyncGenerator<RawBatch> {
           if (out.n) yield flush(true);
         }
         const t0 = nums[0]!;
-        if (t0 < 0) { badRow(o.bad, where(ln), `field start_tick value ${f[0]} is negative`); continue; }
+        if (t0 < 0) {
+          badRow(o.bad, where(ln), `field start_tick value ${f[0]} is negative`);
+          continue;
+        }
         row.timeStart = eventBase + t0;
         row.timePeak = eventBase + nums[2]!;
         row.timeOverThreshold = nums[1]!;
@@ -224,7 +300,14 @@ export async function* readText(o: TextReadOptions): AsyncGenerator<RawBatch> {
           row.owner = s.id;
           if (!s.faces.has(row.face)) {
             s.faces.add(row.face);
-            interactions.push({ id: s.id, face: row.face, time: row.timeStart, energyMeV: gevToMeV(nums[19]!), electronMeV: gevToMeV(nums[20]!), origin: `${o.file} event ${ev}` });
+            interactions.push({
+              id: s.id,
+              face: row.face,
+              time: row.timeStart,
+              energyMeV: gevToMeV(nums[19]!),
+              electronMeV: gevToMeV(nums[20]!),
+              origin: `${o.file} event ${ev}`,
+            });
           }
         } else row.owner = ownerOfPtype(ptype);
       } else {

@@ -24,7 +24,10 @@ export class TruthSidecar {
   readonly interactions: TpInteraction[];
 
   /** Interaction ids are shifted by `base` so that several files have distinct ids. */
-  constructor(readonly file: string, readonly base: number) {
+  constructor(
+    readonly file: string,
+    readonly base: number,
+  ) {
     this.lines = readLines(ownersPath(file));
     const path = interactionsPath(file);
     const rows = readFileSync(path, 'utf8').split(/\r?\n/);
@@ -33,7 +36,8 @@ export class TruthSidecar {
       if (!line.trim() || line.startsWith(HEADER) || line.startsWith('#')) return;
       const f = line.split(',');
       const v = f.slice(0, 5).map(Number);
-      if (f.length < 6 || v.slice(0, 4).some((x) => !Number.isFinite(x))) throw new UserError(`${path}:${k + 1}: expected ${HEADER} with numbers, got "${line}"`);
+      if (f.length < 6 || v.slice(0, 4).some((x) => !Number.isFinite(x)))
+        throw new UserError(`${path}:${k + 1}: expected ${HEADER} with numbers, got "${line}"`);
       this.interactions.push({ id: base + v[0]!, face: v[1]!, time: v[2]!, energyMeV: v[3]!, electronMeV: v[4]!, origin: f.slice(5).join(',') });
     });
   }
@@ -57,7 +61,8 @@ export class TruthSidecar {
     }
     const s = this.chunk[this.at++]!;
     const v = Number(s);
-    if (!s.trim() || !Number.isInteger(v)) throw new UserError(`${ownersPath(this.file)}:${this.first + this.at - 1}: field owner value "${s}" is not an integer`);
+    if (!s.trim() || !Number.isInteger(v))
+      throw new UserError(`${ownersPath(this.file)}:${this.first + this.at - 1}: field owner value "${s}" is not an integer`);
     return v >= 0 ? v + this.base : v;
   }
 
@@ -78,7 +83,10 @@ export class TruthSidecar {
 export class TruthWriter {
   private readonly owners: LineWriter;
   private readonly interactions: TpInteraction[] = [];
-  constructor(readonly file: string, ownersTmp: string) {
+  constructor(
+    readonly file: string,
+    ownersTmp: string,
+  ) {
     this.owners = new LineWriter(ownersTmp);
   }
   addInteractions(list: TpInteraction[]): void {
@@ -90,6 +98,10 @@ export class TruthWriter {
   /** Closes the owners file and returns the interactions CSV text. */
   async close(): Promise<string> {
     await this.owners.close();
-    return [HEADER, ...this.interactions.map((t) => `${t.id},${t.face},${t.time},${t.energyMeV},${t.electronMeV},${t.origin.replace(/[\r\n]/g, ' ')}`), ''].join('\n');
+    return [
+      HEADER,
+      ...this.interactions.map((t) => `${t.id},${t.face},${t.time},${t.energyMeV},${t.electronMeV},${t.origin.replace(/[\r\n]/g, ' ')}`),
+      '',
+    ].join('\n');
   }
 }
