@@ -147,7 +147,7 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   // Wait until both shards have saved a count, then stop the pool.
   const shardFiles = () => {
     try {
-      return readdirSync(join(r3, 'eval')).filter((f) => f.includes('shard')).length;
+      return shardStates(join(r3, 'eval')).length;
     } catch {
       return 0;
     }
@@ -157,7 +157,7 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   const code = await new Promise<number | null>((r) => child.on('close', r));
   assert.equal(code, 130, 'exits with the SIGINT code after the children saved');
   assert.match(out, /stopped at \d+ of \d+ images \(in 2 shards\); run the same command to continue/);
-  const saved = readdirSync(join(r3, 'eval')).map((f) => JSON.parse(readFileSync(join(r3, 'eval', f), 'utf8')).images as number);
+  const saved = shardStates(join(r3, 'eval')).map((f) => JSON.parse(readFileSync(join(r3, 'eval', f), 'utf8')).images as number);
   assert.ok(
     saved.every((n) => n > 0 && n < LONG / 2),
     `each shard saved a partial count: ${saved}`,
@@ -166,7 +166,7 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   // The pool's process killed outright: its children see their IPC channel close, stop after
   // their batch and save; none runs on. The same command then continues from what they saved.
   const again = spawn(process.execPath, [cli, ...long], { env: { ...process.env, DAQYOLO_THREADS: '1' } });
-  const progressed = () => readdirSync(join(r3, 'eval')).map((f) => JSON.parse(readFileSync(join(r3, 'eval', f), 'utf8')).images as number);
+  const progressed = () => shardStates(join(r3, 'eval')).map((f) => JSON.parse(readFileSync(join(r3, 'eval', f), 'utf8')).images as number);
   while (progressed().reduce((a, b) => a + b, 0) === saved.reduce((a, b) => a + b, 0)) await new Promise((r) => setTimeout(r, 200));
   again.kill('SIGKILL');
   await new Promise((r) => again.on('close', r));
@@ -189,3 +189,9 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   assert.notEqual(other.code, 0);
   assert.match(other.stderr, /fprate-seed77-shard\dof2\.json is shard .*delete it to start again/);
 });
+
+/** The shards' state files in a folder: not the atomic writer's `.NAME.tmp-PID`, which a running shard
+ *  renames away at any moment (reading one raced with the rename: ENOENT). */
+function shardStates(dir: string): string[] {
+  return readdirSync(dir).filter((f) => /^fprate-.*shard\d+of\d+\.json$/.test(f));
+}
