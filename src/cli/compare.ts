@@ -63,7 +63,7 @@ export function summarizeCompare(r: CompareReport): string {
     }
     notes.push(`at ${p.targetHz} Hz per module: ${sideText('A', p.a)}; ${sideText('B', p.b)}`);
   }
-  lines.push('', ...notes, `supernova average over ${r.spectrum}`);
+  lines.push('', ...notes, `supernova average: ${r.spectrum}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
