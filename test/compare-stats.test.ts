@@ -11,7 +11,7 @@ import { DEFAULT_ENERGY_EDGES_MEV, efficiencyByEnergy, energyBin, spectrumBinWei
 import { drawResample, efficiencyOf, mapDigest, mapOf, pairedBinomialStdErr, pairedBootstrap, percentile } from '../src/eval/paired.js';
 import { mulberry32 } from '../src/util/rng.js';
 
-/** Random images: 0–4 truths of two classes (some difficult), detections near them and strays, distinct scores. */
+/** Random images: 0–4 truths of two classes (some difficult), detections near them (some twice) and strays, distinct scores. */
 function randomImages(n: number, seed: number): MapImage[] {
   const rng = mulberry32(seed);
   return Array.from({ length: n }, () => {
@@ -20,12 +20,17 @@ function randomImages(n: number, seed: number): MapImage[] {
       const y = rng() * 200;
       return { box: [x, y, x + 10 + rng() * 30, y + 10 + rng() * 30] as const, cls: rng() < 0.7 ? 0 : 1, ...(rng() < 0.1 ? { difficult: true } : {}) };
     });
+    // Most truths found, some twice (the second a duplicate: a false positive under VOC matching).
+    const near = (t: (typeof truths)[number]) => ({
+      x1: t.box[0] + rng() * 4,
+      y1: t.box[1] + rng() * 4,
+      x2: t.box[2] + rng() * 4,
+      y2: t.box[3] - rng() * 4,
+      score: rng(),
+      cls: t.cls,
+    });
     const detections = [
-      ...truths.flatMap((t) =>
-        rng() < 0.8
-          ? [{ x1: t.box[0] + rng() * 6, y1: t.box[1] + rng() * 6, x2: t.box[2] + rng() * 6, y2: t.box[3] - rng() * 6, score: rng(), cls: t.cls }]
-          : [],
-      ),
+      ...truths.flatMap((t) => (rng() < 0.8 ? (rng() < 0.3 ? [near(t), near(t)] : [near(t)]) : [])),
       ...Array.from({ length: Math.floor(rng() * 3) }, () => {
         const x = rng() * 200;
         return { x1: x, y1: x, x2: x + 20, y2: x + 25, score: rng() * 0.8, cls: rng() < 0.5 ? 0 : 1 };
@@ -72,9 +77,11 @@ test('efficiency from best scores equals efficiencyByEnergy (flat and supernova)
   );
   const it = { image: Int32Array.from(image), bin: Int32Array.from(bin) };
   const w = spectrumBinWeights(edges.slice(0, -1).map((lo, b) => ({ loMeV: lo, hiMeV: edges[b + 1]! })));
+  // A threshold equal to one interaction's score: "score ≥ threshold" counts it.
+  const threshold = best.find((x) => x > 0.3 && x < 0.6)!;
   const check = (ims: TriggerImage[], sc: typeof scored, m: Int32Array | null, what: string) => {
-    const table = efficiencyByEnergy(ims, 0.4, {}, sc);
-    const got = efficiencyOf(it, Float64Array.from(best), 0.4, w, m);
+    const table = efficiencyByEnergy(ims, threshold, {}, sc);
+    const got = efficiencyOf(it, Float64Array.from(best), threshold, w, m);
     assert.equal(got.flat, table.integrated.all.efficiency, `${what}: flat`);
     assert.ok(Math.abs(got.supernova! - table.supernova.efficiency!) < 1e-12, `${what}: supernova ${got.supernova} vs ${table.supernova.efficiency}`);
   };
