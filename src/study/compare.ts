@@ -280,8 +280,10 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
   const edges = trigger.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV;
   const stream = simulatorOf(reader.attrs, data);
   const sim = datasetSimulation(reader);
-  const opened = [openRun(o.runA, { checkpoint: o.checkpoint, device: o.device }), openRun(o.runB, { checkpoint: o.checkpoint, device: o.device })] as const;
+  const runs: OpenedRun[] = [];
   try {
+    for (const dir of [o.runA, o.runB]) runs.push(openRun(dir, { checkpoint: o.checkpoint, device: o.device }));
+    const opened = [runs[0]!, runs[1]!] as const;
     for (const r of opened) checkCompatible(r, reader);
 
     // The truth of every evaluation image once: interactions and (for the TP rule) the TPs' pixels and owners.
@@ -436,7 +438,7 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
       warnings,
     };
   } finally {
-    for (const r of opened) r.model.dispose();
+    for (const r of runs) r.model.dispose();
     reader.close();
   }
 }
