@@ -8,6 +8,7 @@ import { registerPhysics } from './physics.js';
 import { registerBench } from './bench.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
+import { registerCompare } from './compare.js';
 import { registerReport } from './report.js';
 import { registerSweep } from './sweep.js';
 import { registerAnchors } from './anchors.js';
@@ -32,6 +33,7 @@ export function registerCommands(program: Command): void {
   registerBench(program);
   registerTrain(program);
   registerEvaluate(program);
+  registerCompare(program);
   registerReport(program);
   registerSweep(program);
   registerAnchors(program);

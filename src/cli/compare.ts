@@ -1,0 +1,129 @@
+// `daqyolo compare RUN_A RUN_B`: a paired comparison of two trained runs on the same evaluation
+// split (issue 27's accuracy parity): mAP@0.5 and the trigger efficiency at FP rates per module,
+// A, B and Δ = B − A with paired-bootstrap errors (study/compare.ts).
+import { Command } from 'commander';
+import { compareRuns, DEFAULT_COMPARE_RATES_HZ, type CompareReport, type FigureComparison, type RateSide } from '../study/compare.js';
+import { DEFAULT_MATCH, MATCH_RULES, type MatchRule } from '../eval/efficiency.js';
+import { SPLIT_NAMES, type SplitName } from '../data/splits.js';
+import { writeJsonAtomic } from '../util/atomic-write.js';
+import { MATCH_HELP } from './args.js';
+import { count, custom, device, integer, number, oneOf, text, MAX, OptionValueError } from './options.js';
+import { progress } from './progress.js';
+
+const pct = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
+const signedPct = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '–' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)} %`);
+
+/** "0.1,10,100" → rates in Hz per module, each > 0. */
+const ratesList = custom('comma-separated FP rates in Hz per module, each > 0', (v) => {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x <= 0 || x > 1e9))
+    throw new OptionValueError(`expected comma-separated rates in Hz per module (each > 0 and ≤ 10^9), got "${v}"`);
+  return xs;
+});
+
+/** One table row: A, B, Δ with its bootstrap error and intervals. */
+function row(name: string, f: FigureComparison, extra = ''): string {
+  const b = f.bootstrap;
+  const err = b?.stdErr != null ? `± ${pct(b.stdErr)}` : '';
+  const i68 = b?.interval68 ? `[${signedPct(b.interval68[0])}, ${signedPct(b.interval68[1])}]` : '–';
+  const i95 = b?.interval95 ? `[${signedPct(b.interval95[0])}, ${signedPct(b.interval95[1])}]` : '–';
+  const within = f.withinTwoSigma === null ? '–' : f.withinTwoSigma ? 'yes' : 'NO';
+  return `  ${name.padEnd(26)} ${pct(f.a).padStart(9)} ${pct(f.b).padStart(9)} ${`${signedPct(f.delta)} ${err}`.padEnd(20)} ${i68.padEnd(22)} ${i95.padEnd(22)} ${within}${extra}`;
+}
+
+const sideText = (label: string, s: RateSide) =>
+  s.threshold === null
+    ? `${label}: ${s.unreachable}`
+    : `${label}: score ≥ ${s.threshold.toFixed(3)} (${s.fpCount} FP → ${s.fpHz.toPrecision(3)} Hz, 90 % CL ${s.fpHzInterval.map((x) => x.toPrecision(3)).join('–')} Hz)`;
+
+/** The printed comparison. */
+export function summarizeCompare(r: CompareReport): string {
+  const src = (s: CompareReport['a']) =>
+    s.thresholdSource.kind === 'fprate'
+      ? `FP histogram ${s.thresholdSource.file} (${s.thresholdSource.images} background images)`
+      : `${s.thresholdSource.images} background images streamed here`;
+  const lines = [
+    `A: ${r.a.run} (${r.a.variant}, ${r.a.checkpoint}); thresholds from ${src(r.a)}`,
+    `B: ${r.b.run} (${r.b.variant}, ${r.b.checkpoint}); thresholds from ${src(r.b)}`,
+    `on ${r.data} [${r.split}]: ${r.images} images, ${r.interactions} interactions in ${r.energyRangeMeV[0]}–${r.energyRangeMeV[1]} MeV`,
+    `rule: ${r.match} — ${r.matchRule}`,
+    `errors: paired bootstrap, ${r.bootstrap.resamples} resamples of the ${r.bootstrap.unit} (seed ${r.bootstrap.seed}, ${r.bootstrap.seconds.toFixed(1)} s)`,
+    '',
+    `  ${'figure'.padEnd(26)} ${'A'.padStart(9)} ${'B'.padStart(9)} ${'Δ = B − A ± σ'.padEnd(20)} ${'68 % interval of Δ'.padEnd(22)} ${'95 % interval of Δ'.padEnd(22)} |Δ| ≤ 2σ`,
+    row('mAP@0.5 (VOC all-point)', r.map),
+  ];
+  const notes: string[] = [];
+  for (const p of r.rates) {
+    const unreachable = p.a.threshold === null || p.b.threshold === null;
+    if (unreachable) lines.push(`  ${`efficiency at ${p.targetHz} Hz`.padEnd(26)} not compared (a run has no threshold for this rate)`);
+    else {
+      const analytic = p.flat.analyticDeltaStdErr === null ? '' : `  (analytic paired σ ${pct(p.flat.analyticDeltaStdErr)})`;
+      lines.push(row(`ε at ${p.targetHz} Hz, flat`, p.flat, analytic));
+      lines.push(row(`ε at ${p.targetHz} Hz, supernova`, p.supernova));
+    }
+    notes.push(`at ${p.targetHz} Hz per module: ${sideText('A', p.a)}; ${sideText('B', p.b)}`);
+  }
+  lines.push('', ...notes, `supernova average: ${r.spectrum}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare <runA> <runB>')
+    .description('paired comparison of two runs on one evaluation split: mAP@0.5 and efficiency at FP rates, A, B and B − A with bootstrap errors')
+    .option('--data <file>', 'evaluation dataset (default: the one both runs were trained on)')
+    .option('--split <name>', 'train, val or eval', oneOf(SPLIT_NAMES), 'eval')
+    .option('--checkpoint <name>', 'best, last, or a .safetensors path (both runs)', text(), 'best')
+    .option('--rates <list>', 'FP rates in Hz per 10 kt module, comma-separated', ratesList, [...DEFAULT_COMPARE_RATES_HZ])
+    .option('--bootstrap <n>', 'paired bootstrap resamples of the evaluation images (0: none)', integer({ max: 1_000_000 }), 1000)
+    .option('--seed <n>', "the bootstrap's seed", integer({ max: MAX.seed }), 1)
+    .option('--match <rule>', MATCH_HELP, oneOf(MATCH_RULES), DEFAULT_MATCH)
+    .option(
+      '--background <n>',
+      'background-only images streamed for the thresholds of a run without an fprate histogram of its checkpoint',
+      integer({ max: MAX.streamImages }),
+      1000,
+    )
+    .option('--batch <n>', 'inference batch size', count(MAX.batch), 8)
+    .option('--workers <n>', 'data-loading threads', integer({ max: MAX.processes }), 1)
+    .option('--limit <n>', 'use at most n images of the split', integer({ max: MAX.datasetImages }), 0)
+    .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', count(100_000), 200)
+    .option('--sn-mean <MeV>', 'supernova spectrum ⟨E⟩ for the spectrum-averaged efficiency', number({ min: 0.1, max: 100 }), 11)
+    .option('--sn-alpha <a>', 'supernova spectrum pinching α', number({ min: 0, max: 20 }), 2.5)
+    .option('--device <name>', 'auto, cpu, cuda, …', device(), 'auto')
+    .option('--json', 'print the comparison as JSON')
+    .option('--out <file>', 'also write the comparison JSON to this file (atomically)')
+    .action(async (runA: string, runB: string, o) => {
+      const bar = progress('compare', 1);
+      let phase = '';
+      const report = await compareRuns({
+        runA,
+        runB,
+        data: o.data,
+        split: o.split as SplitName,
+        checkpoint: o.checkpoint,
+        ratesHz: o.rates,
+        bootstrap: o.bootstrap,
+        seed: o.seed,
+        background: o.background,
+        batch: o.batch,
+        workers: o.workers,
+        limit: o.limit,
+        device: o.device,
+        trigger: { match: o.match as MatchRule, faces: o.faces, spectrum: { meanEnergyMeV: o.snMean, alpha: o.snAlpha } },
+        onProgress: (done, total, p) => {
+          if (p !== phase) {
+            phase = p;
+            bar.phase(p, total);
+          }
+          bar.update(done);
+        },
+        onNote: (m) => console.error(`note: ${m}`),
+      });
+      bar.stop();
+      if (o.out) writeJsonAtomic(o.out, report);
+      console.log(o.json ? JSON.stringify(report, null, 2) : summarizeCompare(report));
+      if (o.out && !o.json) console.log(`written: ${o.out}`);
+    });
+}

@@ -1,0 +1,164 @@
+// `daqyolo compare` end to end on two tiny trained runs (dense yolov3-tiny and sparse-yolov3-tiny,
+// same data and seed): the JSON with A, B and Δ, each run's threshold from its own fprate histogram
+// or from streamed background images, the figures equal to what `evaluate` reports for each run at
+// the same threshold, a run against itself giving Δ = 0 exactly, and the one-line refusals.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseSimConfig } from '../src/sim/config.js';
+import { generateDataset } from '../src/data/generate.js';
+import { parseTrainConfig } from '../src/config/train-config.js';
+import { train } from '../src/train/trainer.js';
+import { evaluateRunOnData } from '../src/eval/evaluate.js';
+import { countAbove, measureFpRate } from '../src/eval/fprate.js';
+import { readFpState } from '../src/eval/fprate-state.js';
+import type { CompareReport } from '../src/study/compare.js';
+import { collectVoc } from '../src/formats/voc.js';
+import { importRecords } from '../src/formats/importer.js';
+import { writeVoc } from './import/fixture.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'daqyolo-compare-'));
+const data = join(dir, 'd.h5');
+const otherSplit = join(dir, 'd-split.h5');
+const dense = join(dir, 'dense');
+const sparse = join(dir, 'sparse');
+const other = join(dir, 'other');
+const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const config = parseSimConfig({ image: { size: 64 }, signal: { perImage: 2, mode: 'fixed' } });
+const model = (variant: string) => ({ variant, width: 0.0625, size: 64 });
+
+before(async () => {
+  await generateDataset({ out: data, config, images: 48, seed: 9, workers: 0, split: [0.5, 0.1, 0.4] });
+  // The same images cut into other splits: another evaluation split.
+  await generateDataset({ out: otherSplit, config, images: 48, seed: 9, workers: 0, split: [0.6, 0.1, 0.3] });
+  for (const [out, variant, d] of [
+    [dense, 'yolov3-tiny', data],
+    [sparse, 'sparse-yolov3-tiny', data],
+    [other, 'yolov3-tiny', otherSplit],
+  ] as const) {
+    await train({ config: parseTrainConfig({ data: d, out, epochs: 1, batch: 8, threads: 1, seed: 3, model: model(variant) }) });
+  }
+});
+
+function compare(...args: string[]) {
+  return spawnSync(process.execPath, [cli, 'compare', ...args], { encoding: 'utf8' });
+}
+
+test('dense vs sparse: the JSON has A, B, Δ, the rule, the threshold sources and figures equal to evaluate at the same thresholds', async () => {
+  // A (dense) has an fprate histogram of its checkpoint; B (sparse) gets the background images streamed by compare.
+  await measureFpRate({ runDir: dense, images: 24, batch: 8, workers: 0 });
+  const out = join(dir, 'compare.json');
+  // 10⁵ Hz per module ≈ 1.1 FP per image: reachable with a few dozen background images; 10 Hz is not.
+  const r = compare(dense, sparse, '--rates', '100000,10', '--background', '16', '--bootstrap', '200', '--seed', '4', '--batch', '8', '--out', out, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as CompareReport;
+  assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), j, '--out holds what --json prints');
+  assert.equal(j.a.variant, 'yolov3-tiny');
+  assert.equal(j.b.variant, 'sparse-yolov3-tiny');
+  assert.equal(j.split, 'eval');
+  assert.equal(j.images, 19);
+  assert.equal(j.match, 'tps');
+  assert.match(j.matchRule, /≥ 2 of the interaction's TPs/);
+  assert.equal(j.a.thresholdSource.kind, 'fprate');
+  assert.equal(j.a.thresholdSource.images, 24);
+  assert.equal(j.b.thresholdSource.kind, 'background');
+  assert.equal(j.b.thresholdSource.images, 16);
+  assert.ok(
+    j.warnings.some((w) => w.includes(`only ${j.interactions} evaluation interactions`)),
+    'fewer than 1 000 interactions is said',
+  );
+  // Two interactions per image, every one counted (the simulated energies lie in 1–70 MeV).
+  assert.ok(j.interactions > 0 && j.interactions <= 2 * j.images);
+  assert.equal(j.bootstrap.resamples, 200);
+
+  const [high, low] = j.rates;
+  assert.equal(high!.targetHz, 100000);
+  assert.notEqual(high!.a.threshold, null, 'A reaches 10⁵ Hz');
+  assert.notEqual(high!.b.threshold, null, 'B reaches 10⁵ Hz');
+  // A's threshold is the one its fprate histogram gives: the FP count above it is the histogram's.
+  const state = readFpState(j.a.thresholdSource.file!);
+  assert.equal(high!.a.fpCount, countAbove(state.counts, high!.a.threshold!));
+  assert.ok(high!.a.fpHz <= 100000);
+  // 10 Hz needs ~20 000 background images: not reachable, and said so for both runs.
+  assert.equal(low!.a.threshold, null);
+  assert.match(low!.a.unreachable!, /not reachable with 24 background images/);
+  assert.match(low!.b.unreachable!, /not reachable with 16 background images/);
+  assert.equal(low!.flat.delta, null);
+
+  // The same figures as evaluate gives each run at its threshold (same inference, same rule).
+  for (const [run, side, figure] of [
+    [dense, high!.a, 'a'],
+    [sparse, high!.b, 'b'],
+  ] as const) {
+    if (side.threshold === null) continue;
+    const ev = await evaluateRunOnData({ runDir: run, data, split: 'eval', background: 0, batch: 8, workers: 0, trigger: { scoreThreshold: side.threshold } });
+    assert.equal(high!.flat[figure], ev.trigger!.efficiency.integrated.all.efficiency, `${run}: flat efficiency`);
+    assert.ok(Math.abs(high!.supernova[figure]! - ev.trigger!.efficiency.supernova.efficiency!) < 1e-12, `${run}: supernova average`);
+    assert.equal(j.map[figure], ev.map.map50AllPoint, `${run}: mAP@0.5`);
+  }
+  if (high!.a.threshold !== null && high!.b.threshold !== null) {
+    assert.equal(high!.flat.delta, high!.flat.b! - high!.flat.a!);
+    assert.ok(high!.flat.bootstrap!.resamples === 200);
+    assert.ok(high!.flat.analyticDeltaStdErr !== null);
+  }
+  // The printed table names both runs, the rule and every rate.
+  const text = compare(dense, sparse, '--rates', '100000,10', '--background', '16', '--bootstrap', '50', '--batch', '8');
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /mAP@0\.5 \(VOC all-point\)/);
+  assert.match(text.stdout, /ε at 100000 Hz, flat/);
+  assert.match(text.stdout, /efficiency at 10 Hz\s+not compared/);
+  assert.match(text.stdout, /rule: tps/);
+  assert.match(text.stdout, /warning: only \d+ evaluation interactions/);
+});
+
+test('a run against itself: Δ = 0 exactly, with zero-width intervals', () => {
+  const r = compare(sparse, sparse, '--rates', '100000', '--background', '16', '--bootstrap', '100', '--batch', '8', '--json', '--match', 'centre');
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as CompareReport;
+  assert.equal(j.match, 'centre');
+  for (const f of [j.map, j.rates[0]!.flat, j.rates[0]!.supernova]) {
+    if (f.a === null) continue;
+    assert.equal(f.delta, 0);
+    assert.equal(f.bootstrap!.stdErr, 0);
+    assert.deepEqual(f.bootstrap!.interval68, [0, 0]);
+    assert.deepEqual(f.bootstrap!.interval95, [0, 0]);
+    assert.equal(f.withinTwoSigma, true);
+  }
+});
+
+test('runs on other evaluation splits, a dataset without truth or no dataset: one line naming the files', async () => {
+  const r = compare(dense, other, '--json');
+  assert.equal(r.status, 1);
+  const line = r.stderr.trim();
+  assert.equal(line.split('\n').length, 1, line);
+  assert.match(line, /^daqyolo: compare: different evaluation splits: /);
+  assert.ok(line.includes(join(dense, 'config.json')) && line.includes(join(other, 'config.json')), line);
+  assert.ok(line.includes(data) && line.includes(otherSplit), line);
+  const missing = compare(dense, sparse, '--data', join(dir, 'nothing.h5'));
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr.trim(), /nothing\.h5: dataset not found/);
+  assert.ok(!existsSync(join(dir, 'nothing.h5')));
+  // Pictures imported with their boxes: no simulated interactions to be triggered on.
+  const voc = join(dir, 'voc');
+  writeVoc(voc, 4, [[64, 64]], { seed: 2 });
+  const pictures = join(dir, 'voc.h5');
+  await importRecords(collectVoc({ images: join(voc, 'JPEGImages'), annotations: join(voc, 'Annotations') }), {
+    format: 'voc',
+    source: {},
+    out: pictures,
+    size: 64,
+    channels: 'keep',
+    skipBad: false,
+    force: false,
+    seed: 0,
+  });
+  const noTruth = compare(dense, sparse, '--data', pictures);
+  assert.equal(noTruth.status, 1);
+  assert.equal(noTruth.stderr.trim(), `daqyolo: ${pictures}: no truth interactions (imported from pictures): compare needs a simulated dataset`);
+});
