@@ -12,11 +12,12 @@ import { trainStoppable } from './train.js';
 import { progress } from './progress.js';
 import { count, device, integer, number, oneOf, MAX } from './options.js';
 import { runSeedPlan, type PlanCliOptions } from './study-plan.js';
+import { addBudgetOptions, budgetOptions, runBudgetPlanCli } from './study-budget.js';
 import { runDefaultStudy } from '../study/default-study.js';
 import { variants } from '../model/yolo.js';
 
 export function registerStudy(program: Command): void {
-  program
+  const study = program
     .command('study')
     .description('the default study: simulate, anchors, train a light YOLOv3, evaluate (trained vs untrained), report')
     .option('--out <dir>', 'study folder (dataset, run, report)', 'study')
@@ -41,7 +42,11 @@ export function registerStudy(program: Command): void {
     .option('--workers <n>', "simulation threads for the baseline's background", integer({ max: MAX.processes }), 2)
     .option('--seed <n>', 'seed of the simulation and the training', integer({ max: MAX.seed }), 1)
     .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')
-    .option('--plan <name>', "run a study plan instead: 'seed' = every comparison of the Bristol slides, with generated findings", oneOf(['seed']))
+    .option(
+      '--plan <name>',
+      "run a study plan instead: 'seed' = every comparison of the Bristol slides, with generated findings; 'budget' = efficiency against training images (docs/budget.md)",
+      oneOf(['seed', 'budget']),
+    )
     .option('--quick', 'with --plan: the small version (about 30 min on a 2-core CPU)')
     .option('--parallel <n>', 'with --plan: runs at once on this machine', count(MAX.processes), 1)
     .option(
@@ -62,6 +67,7 @@ export function registerStudy(program: Command): void {
       "with --plan: evaluate every finished run again even when its eval.json exists (e.g. after the matching rule changed); the end point's evaluations are redone on every call",
     )
     .action(async (o, cmd: Command) => {
+      if (o.plan === 'budget') return runBudgetPlanCli(budgetOptions(o, (k) => cmd.getOptionValueSource(k) === 'cli'));
       if (o.plan !== undefined) {
         if (o.plan !== 'seed') throw new UserError(`--plan ${o.plan}: the known plan is 'seed'`);
         if (o.hours !== undefined && !(o.hours > 0)) throw new UserError(`--hours must be a positive number of hours, got ${o.hours}`);
@@ -132,6 +138,7 @@ export function registerStudy(program: Command): void {
       }
       console.log(`study: ${o.out}/study.json and ${reportPath} in ${(summary.seconds / 60).toFixed(1)} min`);
     });
+  addBudgetOptions(study);
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
