@@ -5,7 +5,7 @@
 // is done (a finished point has its point.json), so the same call resumes a killed plan; with
 // --slurm the points become an array (budget-plan.ts), and --budget-task runs one of them.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { openDataset } from '../data/store.js';
@@ -87,6 +87,7 @@ export async function measureBudgetEstimate(s: BudgetSettings): Promise<BudgetEs
     fpImagesPerSecond: await fpStreamImagesPerSecond({ variant: s.variant, width: s.width, size: s.size }),
     baselineImagesPerSecond: await baselineStreamImagesPerSecond({ size: s.size }),
     simImagesPerSecond: await simulationImagesPerSecond({ size: s.size }),
+    load: { average: loadavg()[0]!, cores: availableParallelism() },
   });
 }
 

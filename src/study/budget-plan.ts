@@ -187,6 +187,8 @@ export interface BudgetRates {
   baselineImagesPerSecond: number;
   /** Simulating the dataset (images/s). */
   simImagesPerSecond: number;
+  /** The 1-minute load average while measuring, with the cores (a loaded machine measures slow). */
+  load?: { average: number; cores: number };
 }
 
 export interface PointEstimate {
@@ -240,7 +242,8 @@ export function estimateBudget(s: BudgetSettings, r: BudgetRates): BudgetEstimat
     basis:
       `${r.msPerStep.toFixed(0)} ms per bare training step of ${s.variant} width ${s.width} at ${s.size} px, batch 8 (× ${EPOCH_OVER_BARE_STEP} for a real epoch), ` +
       `fprate ${r.fpImagesPerSecond.toFixed(0)} images/s, the baseline's stream ${r.baselineImagesPerSecond.toFixed(0)} images/s, ` +
-      `simulation ${r.simImagesPerSecond.toFixed(0)} images/s, measured on this machine; epochs to early stopping ≈ max(${MIN_BEST_EPOCH}, ${IMAGES_TO_BEST} / N) + patience`,
+      `simulation ${r.simImagesPerSecond.toFixed(0)} images/s, measured on this machine${r.load ? ` (load average ${r.load.average.toFixed(1)} on ${r.load.cores} cores)` : ''}; ` +
+      `epochs to early stopping ≈ max(${MIN_BEST_EPOCH}, ${IMAGES_TO_BEST} / N) + patience`,
   };
 }
 
