@@ -183,6 +183,12 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   assert.match(dry.stdout, /^total\t\d+:\d\d:\d\d on this machine$/m);
   assert.match(dry.stdout, /basis: \d+ ms per bare training step of sparse-yolov3 width 0.0625 at 64 px, batch 8 .* fprate \d+ images\/s/);
   assert.ok(!existsSync(out), '--dry-run writes nothing');
+  const seedOnly = spawnSync(process.execPath, [...args, '--epochs', '3', '--dry-run'], { encoding: 'utf8' });
+  assert.equal(seedOnly.status, 1, 'an option of the other plans is refused, not ignored');
+  assert.match(seedOnly.stderr, /--epochs is not an option of --plan budget \(each point trains to convergence: --endpoint-epochs is the most\)/);
+  const dense = spawnSync(process.execPath, [...args, '--variant', 'yolov3', '--dry-run'], { encoding: 'utf8' });
+  assert.equal(dense.status, 1);
+  assert.match(dense.stderr, /--variant yolov3: the budget plan draws the curve for sparse-yolov3 or sparse-yolov3-tiny/);
 
   // The first run, killed (SIGKILL: nothing saved on the way out) once its first point is finished.
   const first = join(out, 'points', 'n20', 'point.json');

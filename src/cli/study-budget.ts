@@ -53,6 +53,20 @@ export function addBudgetOptions(cmd: Command): Command {
 
 /** The plan's options from `study`'s parsed ones: what was given on the command line overrides the defaults. */
 export function budgetOptions(o: Record<string, unknown>, given: (key: string) => boolean): BudgetPlanOptions {
+  // The seed plan's and the default study's own options would be silently ignored here: refused instead.
+  for (const [key, flag, instead] of [
+    ['images', '--images', 'the dataset is the largest point + --budget-val-images + --budget-eval-images'],
+    ['epochs', '--epochs', 'each point trains to convergence: --endpoint-epochs is the most'],
+    ['background', '--background', "each point's FP rate is from --fp-images"],
+    ['baselineBackground', '--baseline-background', "the baseline's FP rate is from --fp-images"],
+    ['quick', '--quick', 'give smaller --budget-points and --fp-images'],
+    ['parallel', '--parallel', 'points run one after another here; --slurm runs them at once'],
+    ['hours', '--hours', '--dry-run says what each point takes'],
+    ['lowStats', '--low-stats', 'the points are --budget-points'],
+    ['endpoint', '--no-endpoint', 'every point is measured like an end point'],
+    ['reevaluate', '--reevaluate', 'delete a point.json to measure that point again'],
+  ] as const)
+    if (given(key)) throw new UserError(`${flag} is not an option of --plan budget (${instead})`);
   const overrides: Partial<BudgetSettings> = {};
   if (given('variant')) {
     if (!(budgetVariants as readonly string[]).includes(o.variant as string))
