@@ -257,6 +257,15 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   assert.match(readFileSync(join(out, 'budget.html'), 'utf8'), /What more data bought/);
   assert.match(r.stdout, /^- at 100000 Hz per module/m);
 
+  // Another setting on the same folder is refused, not silently dropped.
+  const other = spawnSync(
+    process.execPath,
+    args.map((a) => (a === '40,20' ? '80,20' : a)),
+    { encoding: 'utf8' },
+  );
+  assert.equal(other.status, 1);
+  assert.match(other.stderr, /budget-plan\.json: this folder's plan has points \[20,40\], the command line \[20,80\]/);
+
   // The Slurm form of the same plan: the script beside it, one task per point; a task on a finished point redoes nothing.
   const slurm = spawnSync(process.execPath, [...args, '--slurm'], { encoding: 'utf8' });
   assert.equal(slurm.status, 0, slurm.stderr);

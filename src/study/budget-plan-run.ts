@@ -100,6 +100,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
   if (existsSync(manifestPath)) {
     // A plan in progress keeps its settings: resuming must not change the points under it.
     manifest = readBudgetManifest(manifestPath);
+    checkSameSettings(manifestPath, manifest.settings, o.overrides);
     if (o.dryRun) {
       const s = manifest.settings;
       estimate = await measureBudgetEstimate(s);
@@ -241,6 +242,16 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
   h.log('[4/4] writing the chart');
   const files = await h.writeReport(result, out);
   return { kind: 'done', out, result, files: [join(out, 'budget.json'), ...files] };
+}
+
+/** A setting given on the command line that differs from the folder's plan: refused (it would not be applied). */
+function checkSameSettings(path: string, kept: BudgetSettings, given: Partial<BudgetSettings>): void {
+  const asked = budgetSettings({ ...kept, ...given });
+  for (const key of Object.keys(given) as (keyof BudgetSettings)[])
+    if (JSON.stringify(asked[key]) !== JSON.stringify(kept[key]))
+      throw new UserError(
+        `${path}: this folder's plan has ${key} ${JSON.stringify(kept[key])}, the command line ${JSON.stringify(asked[key])}; a plan keeps its settings: give the same ones or another --out`,
+      );
 }
 
 /** The dataset must hold the plan's splits (a dataset made for other settings would silently change the points). */
