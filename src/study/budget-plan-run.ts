@@ -95,39 +95,38 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
   const out = resolve(o.out);
   const manifestPath = join(out, MANIFEST);
   if (existsSync(join(out, 'study-plan.json'))) throw new UserError(`${out} holds a seed plan (study-plan.json); give the budget plan another --out`);
+  if (!o.dryRun) {
+    mkdirSync(out, { recursive: true });
+    // One plan at a time on a folder (taken before the manifest is written), except the array's
+    // tasks: each holds only its own point's run.
+    if (o.task === undefined) lockRunDir(out);
+  }
+  const slurmOf = (estimate: BudgetEstimate) => budgetSlurmScript({ out, cli: CLI, node: 'node', estimate, cpusPerTask: 2 });
   let manifest: BudgetManifest;
   let estimate: BudgetEstimate | null = null;
   if (existsSync(manifestPath)) {
     // A plan in progress keeps its settings: resuming must not change the points under it.
     manifest = readBudgetManifest(manifestPath);
     checkSameSettings(manifestPath, manifest.settings, o.overrides);
-    if (o.dryRun) {
-      const s = manifest.settings;
-      estimate = await measureBudgetEstimate(s);
-      return { kind: 'dry-run', settings: s, estimate, slurm: o.slurm ? budgetSlurmScript({ out, cli: CLI, node: 'node', estimate, cpusPerTask: 2 }) : null };
-    }
-    h.log(`budget plan: resuming ${manifestPath} (${manifest.settings.points.length} points)`);
+    if (!o.dryRun) h.log(`budget plan: resuming ${manifestPath} (${manifest.settings.points.length} points)`);
   } else {
     if (o.task !== undefined) throw new UserError(`${manifestPath}: not found; --budget-task runs a point of a plan that --slurm has written`);
     const s = budgetSettings(o.overrides);
     h.log(`budget plan: measuring a training step and the streams of ${s.variant} width ${s.width} at ${s.size} px for the time estimate`);
     estimate = await measureBudgetEstimate(s);
-    if (o.dryRun)
-      return { kind: 'dry-run', settings: s, estimate, slurm: o.slurm ? budgetSlurmScript({ out, cli: CLI, node: 'node', estimate, cpusPerTask: 2 }) : null };
-    const written: BudgetManifest = {
+    manifest = {
       plan: 'budget',
       settings: s,
       data: 'snnu.h5',
       pointsDir: 'points',
       estimatedSeconds: Object.fromEntries(estimate.points.map((p) => [p.name, p.seconds])),
     };
-    mkdirSync(out, { recursive: true });
-    writeJsonAtomic(manifestPath, written);
-    manifest = written;
+    if (!o.dryRun) writeJsonAtomic(manifestPath, manifest);
   }
-  mkdirSync(out, { recursive: true });
-  // One plan at a time on a folder, except the array's tasks: each holds only its own point's run.
-  if (o.task === undefined) lockRunDir(out);
+  if (o.dryRun) {
+    estimate ??= await measureBudgetEstimate(manifest.settings);
+    return { kind: 'dry-run', settings: manifest.settings, estimate, slurm: o.slurm ? slurmOf(estimate) : null };
+  }
   const s = manifest.settings;
   const at = (p: string) => (isAbsolute(p) ? p : join(out, p));
   const data = at(manifest.data);
@@ -152,7 +151,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
   if (o.slurm) {
     const script = join(out, 'budget.sbatch');
     mkdirSync(join(out, 'logs'), { recursive: true });
-    writeAtomic(script, budgetSlurmScript({ out, cli: CLI, node: 'node', estimate: estimate ?? (await measureBudgetEstimate(s)), cpusPerTask: 2 }));
+    writeAtomic(script, slurmOf(estimate ?? (await measureBudgetEstimate(s))));
     return { kind: 'slurm', script, points: s.points.length };
   }
 
