@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../../src/errors.js';
 import { parseTrainConfig } from '../../src/config/train-config.js';
 import { parseMetricsRecords, readDoneRecord, readResolvedRun, type ResolvedRun } from '../../src/schema/run.js';
@@ -367,4 +369,14 @@ test("the baseline's fprate state (endpoint/baseline-fprate.json): as the stream
     /found "big"/,
   );
   oneLine(() => readBaselineFpState(file('baseline-fprate.json', { ...state, images: -1 })), /field images: /, /found -1/);
+});
+
+test("train --resume reads the run's config.json through its schema: a damaged one is one line, before anything runs", () => {
+  const runDir = join(dir, 'resume-run');
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(join(runDir, 'config.json'), JSON.stringify(edited(run, (v) => delete v.config)));
+  const cli = join(fileURLToPath(new URL('../../..', import.meta.url)), 'bin', 'daqyolo.js');
+  const r = spawnSync(process.execPath, [cli, 'train', '--resume', runDir], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr.trim(), /^daqyolo: .*resume-run\/config\.json: field config: .*\(missing\)$/);
 });
