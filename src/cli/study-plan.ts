@@ -33,8 +33,9 @@ export interface StudyPlanCli {
   run(o: OptionValues, given: (attribute: string) => boolean): Promise<void>;
 }
 
-/** The seed plan's settings an option of the command line overrides (attribute name → setting). */
+/** The default study's options that override the seed plan's setting of the same name when given. */
 const SEED_OVERRIDES = ['images', 'epochs', 'size', 'variant', 'width', 'background'] as const;
+/** The seed plan's own options that override its setting of the same name (no default of their own). */
 const SEED_OWN_OVERRIDES = ['fpImages', 'lowStats', 'warmupEpochs', 'endpointEpochs', 'endpointPatience'] as const;
 
 export const PLANS = {
