@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates the reference parts of docs/ from the code itself, so they cannot drift:
 //   - docs/commands/*.md: between `<!-- options: NAME -->` and `<!-- /options -->` markers, the
-//     usage, description and option table of command NAME, read from the commander definitions
+//     usage, description and option tables (one per help group) of command NAME, read from the commander definitions
 //     that `daqyolo` parses (src/cli/registry.ts);
 //   - docs/config.md: between `<!-- config: NAME -->` and `<!-- /config -->`, every key of a zod
 //     schema (type, default, bounds from zod's JSON Schema; the meaning from the doc comment above
@@ -53,9 +53,14 @@ function commandBlock(name, c) {
     cell(c.description()),
     '',
   ];
-  if (c.options.length) {
+  // One table per help group (commander's Option#helpGroup), in order of first appearance; the
+  // ungrouped options first, without a heading, as `--help` prints them under "Options:".
+  const groups = new Map();
+  for (const o of c.options) groups.set(o.helpGroupHeading ?? '', [...(groups.get(o.helpGroupHeading ?? '') ?? []), o]);
+  for (const [heading, options] of groups) {
+    if (heading) lines.push('', `**${heading.replace(/:$/, '')}**`, '');
     lines.push('| option | meaning | default |', '|---|---|---|');
-    for (const o of c.options) lines.push(`| \`${cell(o.flags)}\`${o.mandatory ? ' (required)' : ''} | ${cell(o.description)} | ${cell(defaultText(o))} |`);
+    for (const o of options) lines.push(`| \`${cell(o.flags)}\`${o.mandatory ? ' (required)' : ''} | ${cell(o.description)} | ${cell(defaultText(o))} |`);
   }
   return lines.join('\n');
 }

@@ -1,9 +1,10 @@
 // `daqyolo evaluate`: detection metrics and the trigger figure of merit of a run on a split.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
+import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
+import { readBaselineReport } from '../schema/evaluation.js';
 import { byRule, DEFAULT_MATCH, MATCH_RULES, ruleOf, type EfficiencyTable, type MatchRule, type TriggerReport } from '../eval/efficiency.js';
 import { progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
@@ -128,7 +129,7 @@ export function registerEvaluate(program: Command): void {
       bar.stop();
       console.log(o.json ? JSON.stringify(report, null, 2) : summarize(report));
       if (baselinePath && report.trigger && !o.json) {
-        const b = JSON.parse(readFileSync(baselinePath, 'utf8')) as BaselineReport;
+        const b = readBaselineReport(baselinePath);
         console.log(sideBySide(report.trigger, byRule(b.trigger, b.otherRules, match)).join('\n'));
         console.log(`(baseline: ${baselinePath}, ${b.backgroundImages} background images; network: ${report.backgroundImages})`);
       }

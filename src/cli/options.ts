@@ -27,7 +27,8 @@
 //   `MAX` below (pick one, or add one with the reason).
 // - Default values are not parsed by commander: keep them inside the bounds.
 // - args.ts's old intArg/numArg have no upper bound: the option walk counts them as untyped.
-// - A check that needs several options at once (--a only with --b) stays in the action.
+// - A check that needs several options at once (--a only with --b) goes in a preAction hook (as
+//   study's `checkPlanOptions`, cli/study-plan.ts: parse-only callers see it too) or the action.
 import type { Command, Option } from 'commander';
 import { UserError } from '../errors.js';
 import { checkDevice } from '../torch/index.js';

@@ -1,8 +1,9 @@
 // `daqyolo study --plan budget`: the training-budget curve (study/budget-plan-run.ts's
-// `runBudgetPlan`). This file holds the plan's own options (added to `study` by
-// `addBudgetOptions`), reads them with the shared ones, supplies the hooks (the trainer with
-// Ctrl-C/SIGTERM handling, the baseline command, the chart) and prints what the plan returns.
-import type { Command } from 'commander';
+// `runBudgetPlan`). The plan's options are its entry in study-plan.ts's PLANS (which also refuses
+// the options it does not read); this file turns the parsed ones into the plan's, supplies the
+// hooks (the trainer with Ctrl-C/SIGTERM handling, the baseline command, the chart) and prints
+// what the plan returns.
+import type { OptionValues } from 'commander';
 import { UserError } from '../errors.js';
 import { runBudgetPlan, type BudgetPlanOptions } from '../study/budget-plan-run.js';
 import { budgetVariants, hms, SITTING_SECONDS, type BudgetSettings, type BudgetVariant } from '../study/budget-plan.js';
@@ -11,62 +12,9 @@ import { trainStoppable } from './train.js';
 import { onStopSignals } from './signals.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
 import { progress } from './progress.js';
-import { custom, integer, MAX, OptionValueError } from './options.js';
-
-/** "500,2000,8000" → numbers, each checked by `ok`. */
-const listOf = (kind: string, ok: (n: number) => boolean) =>
-  custom(`comma-separated ${kind}`, (v) => {
-    const xs = v.split(',').map((x) => Number(x.trim()));
-    if (!xs.length || xs.some((x) => !Number.isFinite(x) || !ok(x))) throw new OptionValueError(`expected comma-separated ${kind}, got "${v}"`);
-    return xs;
-  });
-
-/** The budget plan's own options on `study` (the shared ones — --size, --variant, --width, --seed, --fp-images, --endpoint-epochs, --endpoint-patience, --warmup-epochs, --slurm, --dry-run — are study's). */
-export function addBudgetOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--budget-points <list>',
-      'with --plan budget: training-set sizes of the curve (default 500,2000,8000,20000)',
-      listOf('training-image counts ≥ 1', (n) => Number.isInteger(n) && n >= 1 && n <= MAX.datasetImages),
-    )
-    .option(
-      '--budget-rates <list>',
-      'with --plan budget: FP rates per 10 kt module, Hz (default 1.8,10)',
-      listOf('rates > 0 Hz', (x) => x > 0 && x <= 1e9),
-    )
-    .option(
-      '--budget-val-images <n>',
-      'with --plan budget: validation images shared by every point (default 2000)',
-      integer({ min: 1, max: MAX.datasetImages }),
-    )
-    .option(
-      '--budget-eval-images <n>',
-      'with --plan budget: evaluation images shared by every point (default 2000)',
-      integer({ min: 1, max: MAX.datasetImages }),
-    )
-    .option(
-      '--budget-task <i>',
-      "with --plan budget: run only point i of a plan written by --slurm (a Slurm array task's index)",
-      integer({ max: MAX.processes }),
-    );
-}
 
 /** The plan's options from `study`'s parsed ones: what was given on the command line overrides the defaults. */
-export function budgetOptions(o: Record<string, unknown>, given: (key: string) => boolean): BudgetPlanOptions {
-  // The seed plan's and the default study's own options would be silently ignored here: refused instead.
-  for (const [key, flag, instead] of [
-    ['images', '--images', 'the dataset is the largest point + --budget-val-images + --budget-eval-images'],
-    ['epochs', '--epochs', 'each point trains to convergence: --endpoint-epochs is the most'],
-    ['background', '--background', "each point's FP rate is from --fp-images"],
-    ['baselineBackground', '--baseline-background', "the baseline's FP rate is from --fp-images"],
-    ['quick', '--quick', 'give smaller --budget-points and --fp-images'],
-    ['parallel', '--parallel', 'points run one after another here; --slurm runs them at once'],
-    ['hours', '--hours', '--dry-run says what each point takes'],
-    ['lowStats', '--low-stats', 'the points are --budget-points'],
-    ['endpoint', '--no-endpoint', 'every point is measured like an end point'],
-    ['reevaluate', '--reevaluate', 'delete a point.json to measure that point again'],
-  ] as const)
-    if (given(key)) throw new UserError(`${flag} is not an option of --plan budget (${instead})`);
+export function budgetOptions(o: OptionValues, given: (key: string) => boolean): BudgetPlanOptions {
   const overrides: Partial<BudgetSettings> = {};
   if (given('variant')) {
     if (!(budgetVariants as readonly string[]).includes(o.variant as string))

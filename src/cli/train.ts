@@ -7,7 +7,7 @@ import { parseTrainConfig, presets, deepMerge, MAX_LR, type TrainConfig } from '
 import { variants } from '../model/yolo.js';
 import { isKerasYolo3Config, mapKerasYolo3Config } from '../train/keras-config.js';
 import { train, type TrainEvent, type TrainOptions } from '../train/trainer.js';
-import { SCALE_NAMES } from '../schema/run.js';
+import { SCALE_NAMES, readResolvedRun, type ResolvedRun } from '../schema/run.js';
 import { formatEta, progress, type Progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
 import { onStopSignals, stopWithParent } from './signals.js';
@@ -231,7 +231,7 @@ export function registerTrain(program: Command): void {
       if (o.resume) {
         const path = join(o.resume, 'config.json');
         if (!existsSync(path)) throw new UserError(`${o.resume}: not a run directory (no config.json)`);
-        const saved = readJson(path) as { config: { data?: string }; dataPath?: string };
+        const saved: ResolvedRun & { dataPath?: string } = readResolvedRun(path); // checked: a damaged file is one line naming the field
         // The run is the folder named here (a copied or moved run directory resumes in place), and its
         // dataset is found as given at the start or, from another working directory, by its absolute path.
         const data = saved.config.data && !existsSync(saved.config.data) && saved.dataPath && existsSync(saved.dataPath) ? saved.dataPath : saved.config.data;

@@ -20,7 +20,9 @@
 // as the one that reaches farthest at 50 %.
 import { existsSync, readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { parseJson } from '../util/json-file.js';
+import { z } from 'zod';
+import { checkJson, parseJson } from '../util/json-file.js';
+import { triggerReportSchema } from '../schema/evaluation.js';
 import { Random } from '../sim/random.js';
 import {
   BURST_DURATION_S,
@@ -547,7 +549,7 @@ export function readTriggerReport(path: string): TriggerReport {
     throw new UserError(
       `${path}: field trigger is ${j.trigger === null ? 'null (the data was not simulated)' : 'missing'}: no efficiency and FP rate to build a burst trigger on`,
     );
-  if (!Array.isArray(j.trigger.efficiency?.bins) || j.trigger.efficiency.bins.length === 0)
-    throw new UserError(`${path}: trigger.efficiency.bins: no per-energy efficiency table`);
+  checkJson(path, j, z.object({ trigger: triggerReportSchema }));
+  if (j.trigger.efficiency.bins.length === 0) throw new UserError(`${path}: field trigger.efficiency.bins: no per-energy efficiency table`);
   return j.trigger;
 }

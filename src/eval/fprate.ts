@@ -5,13 +5,15 @@
 // chunk, so a stopped measurement resumes where it stopped. A long stream splits into shards
 // (`--shard i/n`, e.g. one Slurm array task each), each with its own histogram over its block of
 // whole batches of the stream; `--merge` adds the shards' counts: the same table as one stream.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { openDataset } from '../data/store.js';
 import { FPRATE_BACKGROUND_START, streamImagesParallel, streamImages, streamPixels, type StreamedImage, type StreamedPixels } from '../data/stream.js';
 import { imageLayout } from '../sim/image.js';
 import { SparseTensor, tidy } from '../torch/index.js';
+import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { readJsonAsWritten } from '../util/json-file.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { predict, detectSparseBatch } from '../infer/predict.js';
 import { openRun } from '../infer/open-run.js';
@@ -385,6 +387,25 @@ export interface BaselineFpState {
   sumAdc: number[];
   seconds: number;
 }
+/** A baseline-fprate state file checked when resumed: a damaged one is one line naming the file and the field. */
+const baselineFpStateSchema = z.object({
+  data: z.string(),
+  seed: z.number().int().min(0),
+  start: z.number().int().min(0),
+  params: z.object({ channelTolerance: z.number(), maxDtTicks: z.number(), minHits: z.number(), minChannels: z.number(), minSumAdc: z.number() }),
+  images: z.number().int().min(0),
+  sumAdc: z.array(z.number()),
+  seconds: z.number().min(0),
+});
+// Every state the stream saves passes (the compiler checks BaselineFpState against the schema).
+type Accepts<Schema extends z.ZodTypeAny, Written extends z.input<Schema>> = Written;
+export type _WrittenBaselineFpStatePasses = Accepts<typeof baselineFpStateSchema, BaselineFpState>;
+
+/** A baseline-fprate state file (e.g. a plan's endpoint/baseline-fprate.json), checked. */
+export function readBaselineFpState(path: string): BaselineFpState {
+  return readJsonAsWritten<BaselineFpState>(path, baselineFpStateSchema);
+}
+
 export interface BaselineFpResult extends BaselineFpState {
   imagesPerSecond: number;
   cl: number;
@@ -411,7 +432,7 @@ export async function measureBaselineFpRate(o: {
   const statePath = o.state ?? join(dirname(o.data), `baseline-fprate-seed${seed}.json`);
   const fresh: BaselineFpState = { data: o.data, seed, start: sim.numImages + FPRATE_BACKGROUND_START, params: o.params, images: 0, sumAdc: [], seconds: 0 };
   const resume = (path: string): BaselineFpState => {
-    const saved = JSON.parse(readFileSync(path, 'utf8')) as BaselineFpState;
+    const saved = readBaselineFpState(path);
     if (JSON.stringify(saved.params) !== JSON.stringify(o.params))
       throw new UserError(`${path} was measured with other cluster parameters (${JSON.stringify(saved.params)}); delete it to start again`);
     return saved;

@@ -1,12 +1,14 @@
 // Reading a run directory for the report: the resolved config, the epoch (and batch) records of
-// metrics.jsonl, done.json and every eval/<split>.json. Tolerant of a run still in progress
-// (no done.json, a half-written last line) but strict about what is not a run at all.
+// metrics.jsonl, done.json and every eval/<split>.json, baseline/ and burst/ JSON, each checked by
+// its schema (schema/: one line naming the file and the field). Tolerant of a run still in
+// progress (no done.json, a half-written last line) but strict about what is not a run at all.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { parseMetrics, readDoneRecord, readResolvedRun, type BatchRecord, type DoneRecord, type EpochRecord, type ResolvedRun } from '../schema/run.js';
-import type { BaselineReport, EvaluateReport } from '../schema/evaluation.js';
-import type { BurstReport } from '../schema/burst.js';
+import { evaluateReportSchema, readBaselineReport, type BaselineReport, type EvaluateReport } from '../schema/evaluation.js';
+import { burstReportSchema, type BurstReport } from '../schema/burst.js';
+import { checkJson, parseJson } from '../util/json-file.js';
 
 export { parseMetrics };
 
@@ -26,13 +28,8 @@ export interface RunData {
   bursts: Record<string, BurstReport>;
 }
 
-function readJson<T>(path: string): T {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
+/** A JSON file of the run's eval/, baseline/ or burst/ folder, parsed (bad JSON: one line naming it). */
+const readJson = (path: string): unknown => parseJson(path, readFileSync(path, 'utf8'));
 
 export function loadRun(dir: string): RunData {
   const cfgPath = join(dir, 'config.json');
@@ -47,23 +44,28 @@ export function loadRun(dir: string): RunData {
     for (const f of readdirSync(evalDir).sort()) {
       // eval/ also holds fprate-seed<N>.json (the `fprate` state): not an evaluation report.
       if (!f.endsWith('.json') || f.startsWith('fprate-')) continue;
-      const report = readJson<EvaluateReport>(join(evalDir, f));
-      if (!report || typeof report !== 'object' || !('map' in report)) continue;
-      evals[f.slice(0, -5)] = report;
+      const path = join(evalDir, f);
+      const report = readJson(path);
+      if (!report || typeof report !== 'object' || !('map' in report)) continue; // not an evaluate JSON
+      checkJson(path, report, evaluateReportSchema);
+      evals[f.slice(0, -5)] = report as EvaluateReport;
     }
   }
   const baselines: Record<string, BaselineReport> = {};
   const baseDir = join(dir, 'baseline');
   if (existsSync(baseDir)) {
-    for (const f of readdirSync(baseDir).sort()) if (f.endsWith('.json')) baselines[f.slice(0, -5)] = readJson<BaselineReport>(join(baseDir, f));
+    for (const f of readdirSync(baseDir).sort()) if (f.endsWith('.json')) baselines[f.slice(0, -5)] = readBaselineReport(join(baseDir, f));
   }
   const bursts: Record<string, BurstReport> = {};
   const burstDir = join(dir, 'burst');
   if (existsSync(burstDir)) {
     for (const f of readdirSync(burstDir).sort()) {
       if (!f.endsWith('.json')) continue;
-      const b = readJson<BurstReport>(join(burstDir, f));
-      if (b && typeof b === 'object' && Array.isArray(b.curve)) bursts[f.slice(0, -5)] = b;
+      const path = join(burstDir, f);
+      const b = readJson(path);
+      if (!b || typeof b !== 'object' || !('curve' in b)) continue; // not a burst JSON
+      checkJson(path, b, burstReportSchema);
+      bursts[f.slice(0, -5)] = b as BurstReport;
     }
   }
   return { dir, label: dir, run, epochs, batches, done: existsSync(donePath) ? readDoneRecord(donePath) : null, evals, baselines, bursts };

@@ -1,6 +1,8 @@
 // What `daqyolo burst` writes (<run>/burst/<split>.json, or beside the baseline's JSON): the supernova
 // burst trigger built on a trigger's per-interaction figures, and its detection probability against
-// distance. Types only (report/ reads it without native code).
+// distance, and its schema (`readBurstReport`). No native code (report/ reads it).
+import { z } from 'zod';
+import { readJsonAsWritten } from '../util/json-file.js';
 
 /** One per-interaction threshold × window considered for the burst rule. */
 export interface BurstRuleCandidate {
@@ -82,4 +84,50 @@ export interface BurstReport {
   seed: number;
   validation?: { method: string; points: BurstValidationPoint[]; maxAbsPull: number };
   notes: string[];
+}
+
+// ---- Reading it back (report/load.ts): the fields the report and the study read are checked, others pass.
+const measured = z.number().nullable(); // NaN and ±Infinity are written by JSON as null
+const band = z.object({ value: measured, lo: measured, hi: measured });
+const ruleSchema = z.object({
+  threshold: z.number(),
+  origin: z.string(),
+  fpHz: z.number(),
+  fpHzInterval: z.tuple([z.number(), z.number()]),
+  efficiency: z.number(),
+  efficiencyErr: z.number(),
+  windowS: z.number(),
+  minCount: z.number().int().min(0),
+  fakeRateHz: measured,
+  fakeRateHzUpper: measured,
+  d50ApproxKpc: measured,
+});
+
+/** burst/<name>.json as `burst` writes it. */
+export const burstReportSchema = z.object({
+  trigger: z.enum(['network', 'baseline', 'published']),
+  source: z.string(),
+  matchRule: z.string(),
+  model: z.object({ name: z.string(), ccPer10ktAt10Kpc: z.number() }),
+  modules: z.number().int().min(1),
+  targetFakeRateHz: z.number(),
+  fpCl: z.number(),
+  rule: ruleSchema,
+  considered: z.array(ruleSchema),
+  curve: z.array(
+    z.object({ distanceKpc: z.number(), interactions: z.number(), candidates: z.number(), probability: z.number(), lo: z.number(), hi: z.number() }),
+  ),
+  d50Kpc: band,
+  d90Kpc: band,
+  galacticFraction: band,
+  notes: z.array(z.string()),
+});
+
+// Everything `burst` writes passes (the compiler checks BurstReport against the schema).
+type Accepts<Schema extends z.ZodTypeAny, Written extends z.input<Schema>> = Written;
+export type _WrittenBurstReportPasses = Accepts<typeof burstReportSchema, BurstReport>;
+
+/** A burst JSON, checked: a damaged one is one line naming the file and the field. */
+export function readBurstReport(path: string): BurstReport {
+  return readJsonAsWritten<BurstReport>(path, burstReportSchema);
 }

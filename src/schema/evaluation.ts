@@ -1,6 +1,9 @@
 // The evaluation JSON written by `evaluate` (eval/<name>.json) and `baseline` (baseline/<name>.json):
 // detection metrics (MapReport), the trigger figures (TriggerReport) and the options that shape
-// them. Types only: reading these needs no native code (report/ and sweep/ rely on that).
+// them, with the zod schemas that check them when read back (`readEvaluateReport`,
+// `readBaselineReport`). No native code: report/ and sweep/ rely on that.
+import { z } from 'zod';
+import { readJsonAsWritten } from '../util/json-file.js';
 import type { TermMeans } from './run.js';
 
 /** Precision–recall points of one class (VOC matching, IoU > 0.5), in descending-score order. */
@@ -217,4 +220,127 @@ export interface EvaluateReport {
   otherRules?: TriggerReport[];
   /** Why trigger is null: those figures need simulated interactions and background. */
   triggerNote?: string;
+}
+
+// ---- Reading them back --------------------------------------------------------------------------
+// The schemas check the fields the report, the study, burst and evaluate --baseline read; other
+// fields pass unchecked (z.object ignores unknown keys, and the readers return the file as written).
+// Files written before the TP rule (issue 26) lack `match`, the tables' `supernova` and the
+// operating points' `fpHzInterval`: those are optional here, and the readers fall back (IoU, '–').
+// A computed float that was NaN or ±Infinity is written by JSON as null: `measured` allows that.
+
+const measured = z.number().nullable();
+const count = z.number().int().min(0);
+const interval = z.tuple([measured, measured]);
+const fraction = z.number().min(0).max(1);
+const matchRule = z.enum(['tps', 'iou', 'centre']);
+
+const binomialSchema = z.object({ k: count, n: count, efficiency: fraction.nullable(), stdErr: measured, wilson: interval, clopperPearson: interval });
+const efficiencyTableSchema = z.object({
+  threshold: z.number(),
+  bins: z.array(z.object({ loMeV: z.number(), hiMeV: z.number(), all: binomialSchema, visible: binomialSchema })),
+  integrated: z.object({ all: binomialSchema, visible: binomialSchema }),
+  supernova: z
+    .object({ model: z.string(), efficiency: fraction.nullable(), stdErr: measured, efficiencyVisible: fraction.nullable(), stdErrVisible: measured })
+    .optional(),
+});
+const operatingPointSchema = z.object({
+  targetHz: z.number(),
+  threshold: z.number().nullable(),
+  efficiency: fraction.nullable(),
+  efficiencyVisible: fraction.nullable(),
+  fpCount: count.nullable(),
+  fpHz: measured,
+  fpHzInterval: interval.nullable().optional(),
+  table: efficiencyTableSchema.nullable(),
+});
+
+/** The trigger section of an evaluate or baseline JSON (also read by `burst`). */
+export const triggerReportSchema = z.object({
+  match: matchRule.optional(),
+  matchRule: z.string(),
+  energyEdgesMeV: z.array(z.number()),
+  hzPerFpPerImage: z.number(),
+  efficiency: efficiencyTableSchema,
+  falsePositives: z.object({
+    threshold: z.number(),
+    count: count,
+    images: count,
+    perImage: measured,
+    hz: measured,
+    upperLimitOnly: z.boolean(),
+    intervalHz: interval,
+  }),
+  scan: z.array(
+    z.object({
+      threshold: z.number(),
+      efficiency: fraction.nullable(),
+      efficiencyVisible: fraction.nullable(),
+      fpCount: count,
+      fpPerImage: measured,
+      fpHz: measured,
+    }),
+  ),
+  operatingPoints: z.array(operatingPointSchema),
+});
+
+const apValue = fraction.nullable();
+const mapReportSchema = z.object({
+  perClass: z.array(
+    z.object({
+      cls: count,
+      nTruth: count,
+      nDetections: count,
+      ap50: apValue,
+      ap50AllPoint: apValue,
+      pr: z.object({ recall: z.array(measured), precision: z.array(measured), score: z.array(z.number()) }),
+    }),
+  ),
+  map50Voc11: apValue,
+  map50AllPoint: apValue,
+  ap50: apValue,
+  ap75: apValue,
+  mapCoco: apValue,
+});
+
+/** eval/<name>.json as `evaluate` writes it. */
+export const evaluateReportSchema = z.object({
+  run: z.string(),
+  checkpoint: z.string(),
+  data: z.string(),
+  split: z.string(),
+  images: count,
+  backgroundImages: count,
+  loss: z.object({ objective: measured, scales: z.array(z.record(z.string(), measured)) }),
+  detections: z.object({ perScale: z.array(count), scoreThreshold: z.number(), nmsIou: z.number() }),
+  map: mapReportSchema,
+  trigger: triggerReportSchema.nullable(),
+  otherRules: z.array(triggerReportSchema).optional(),
+});
+
+/** baseline/<name>.json as `baseline` writes it. */
+export const baselineReportSchema = z.object({
+  algorithm: z.string(),
+  params: z.object({ channelTolerance: z.number(), maxDtTicks: z.number(), minHits: z.number(), minChannels: z.number(), minSumAdc: z.number() }),
+  data: z.string(),
+  split: z.string(),
+  images: count,
+  backgroundImages: count,
+  trigger: triggerReportSchema,
+  otherRules: z.array(triggerReportSchema).optional(),
+});
+
+// Everything the code writes passes: the compiler checks the record types against the schemas.
+type Accepts<Schema extends z.ZodTypeAny, Written extends z.input<Schema>> = Written;
+export type _WrittenEvaluateReportPasses = Accepts<typeof evaluateReportSchema, EvaluateReport>;
+export type _WrittenBaselineReportPasses = Accepts<typeof baselineReportSchema, BaselineReport>;
+
+/** An evaluate JSON (eval/<name>.json), checked: a damaged one is one line naming the file and the field. */
+export function readEvaluateReport(path: string): EvaluateReport {
+  return readJsonAsWritten<EvaluateReport>(path, evaluateReportSchema);
+}
+
+/** A baseline JSON (baseline/<name>.json, a study's baseline), checked like {@link readEvaluateReport}. */
+export function readBaselineReport(path: string): BaselineReport {
+  return readJsonAsWritten<BaselineReport>(path, baselineReportSchema);
 }

@@ -4,7 +4,7 @@
 // (endpoint-measure.ts), the baseline once, then budget.json and the chart. Every stage skips what
 // is done (a finished point has its point.json), so the same call resumes a killed plan; with
 // --slurm the points become an array (budget-plan.ts), and --budget-task runs one of them.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
@@ -14,7 +14,7 @@ import { defaultSimConfig } from '../sim/config.js';
 import { lockRunDir, runState } from '../run/run-dir.js';
 import { readDoneRecord } from '../schema/run.js';
 import { writeAtomic, writeJsonAtomic } from '../util/atomic-write.js';
-import { checkJson, parseJson } from '../util/json-file.js';
+import { readJsonFile } from '../util/json-file.js';
 import { CLI } from '../sweep/local.js';
 import { revisedEstimate } from './seed-plan.js';
 import { THESIS } from './endpoint.js';
@@ -270,5 +270,5 @@ function checkSplits(data: string, s: BudgetSettings): void {
 
 /** A finished point's point.json, checked (one line naming the file and the field when it is not one). */
 function readPoint(path: string): BudgetPoint {
-  return checkJson(path, parseJson(path, readFileSync(path, 'utf8')), budgetPointSchema);
+  return readJsonFile(path, budgetPointSchema);
 }

@@ -6,10 +6,9 @@
 // clustering baseline once. This file holds the settings, the manifest (budget-plan.json, checked
 // on read), the time estimate against a 3-hour sitting, the Slurm array and the summary; the
 // stages are budget-plan-run.ts.
-import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { checkJson, parseJson } from '../util/json-file.js';
+import { readJsonFile } from '../util/json-file.js';
 import { shq } from '../sweep/slurm.js';
 import { THESIS } from './endpoint.js';
 import type { EndpointRow } from './endpoint-rows.js';
@@ -100,7 +99,7 @@ export type BudgetManifest = z.infer<typeof budgetManifestSchema>;
 
 /** A plan's budget-plan.json, checked against {@link budgetManifestSchema}: a bad one is one line naming the file and the field. */
 export function readBudgetManifest(path: string): BudgetManifest {
-  return checkJson(path, parseJson(path, readFileSync(path, 'utf8')), budgetManifestSchema);
+  return readJsonFile(path, budgetManifestSchema);
 }
 
 const nullableNumber = z.number().nullable();

@@ -16,6 +16,7 @@ import { lockRunDir, runState } from '../run/run-dir.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { parseMetrics } from '../schema/run.js';
 import { evaluateRunOnData, type BaselineReport, type EvaluateReport } from '../eval/evaluate.js';
+import { readBaselineReport } from '../schema/evaluation.js';
 import { ruleOf, type TriggerReport } from '../eval/efficiency.js';
 import { burstHeadline, writeRunBursts } from './burst.js';
 import { scalesOf, type Variant } from '../model/yolo.js';
@@ -186,7 +187,7 @@ export async function runDefaultStudy(o: DefaultStudyOptions, hooks: DefaultStud
     writeJsonAtomic(baselinePath, baseline);
   } else {
     log(`[5/6] using the existing baseline ${baselinePath}`);
-    baseline = JSON.parse(readFileSync(baselinePath, 'utf8')) as BaselineReport;
+    baseline = readBaselineReport(baselinePath);
   }
 
   // 5b. The supernova burst trigger on both evaluations: detection probability vs distance at ≤ 1 fake burst per month.

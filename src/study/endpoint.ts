@@ -5,6 +5,8 @@
 import { countAbove, SCORE_BINS, type FpState } from '../eval/fprate.js';
 import { fpPerImageToHz, type TriggerOptions } from '../eval/efficiency.js';
 import { poissonInterval, poissonUpperLimit } from '../eval/intervals.js';
+import { z } from 'zod';
+import { readJsonAsWritten } from '../util/json-file.js';
 import type { BaselineEndpointRow, EndpointRow, RateThreshold } from './endpoint-rows.js';
 
 // The rows by rule live in endpoint-rows.ts (the report reads them without loading native code).
@@ -80,4 +82,57 @@ export interface EndpointResult {
   thesis: typeof THESIS;
   /** What differs from the thesis, in plain words. */
   differences: string[];
+}
+
+// ---- endpoint.json read back (a plan run again with --no-endpoint reports the one it has): the
+// fields the plan report and the findings read are checked, others pass. Files written before the
+// TP rule (issue 26) lack `match`, `byRule` and the supernova figures (read as IoU, '–'); before the
+// baseline end point, `baseline`.
+const measured = z.number().nullable(); // NaN and ±Infinity are written by JSON as null
+const efficiency = z.number().min(0).max(1).nullable();
+const matchRule = z.enum(['tps', 'iou', 'centre']);
+const ruleEfficiency = {
+  efficiency,
+  efficiencyErr: measured,
+  efficiencyVisible: efficiency,
+  efficiencySupernova: efficiency.optional(),
+  efficiencySupernovaErr: measured.optional(),
+};
+const endpointRowSchema = z.object({
+  targetHz: z.number(),
+  threshold: z.number().nullable(),
+  fpCount: z.number().int().min(0),
+  fpHz: measured,
+  fpHzInterval: z.tuple([measured, measured]),
+  match: matchRule.optional(),
+  ...ruleEfficiency,
+  byRule: z.array(z.object({ match: matchRule, ...ruleEfficiency })).optional(),
+  efficiencyCentre: efficiency.optional(),
+  efficiencyCentreErr: measured.optional(),
+});
+export const endpointResultSchema = z.object({
+  experiment: z.string(),
+  selectedBy: z.string(),
+  run: z.string(),
+  checkpoint: z.string(),
+  epochs: z.number().int().min(0),
+  stopped: z.string(),
+  evalImages: z.number().int().min(0),
+  fpImages: z.number().int().min(0),
+  fpImagesPerSecond: measured,
+  rows: z.array(endpointRowSchema),
+  baseline: z
+    .object({ algorithm: z.string(), fpImages: z.number().int().min(0), rows: z.array(endpointRowSchema) })
+    .nullable()
+    .optional(),
+  thesis: z.object({ efficiency: z.number(), error: z.number(), hzPerModule: z.number() }),
+  differences: z.array(z.string()),
+});
+// Everything the plan writes passes (the compiler checks EndpointResult against the schema).
+type Accepts<Schema extends z.ZodTypeAny, Written extends z.input<Schema>> = Written;
+export type _WrittenEndpointPasses = Accepts<typeof endpointResultSchema, EndpointResult>;
+
+/** A plan's endpoint.json, checked: a damaged one is one line naming the file and the field. */
+export function readEndpointResult(path: string): EndpointResult {
+  return readJsonAsWritten<EndpointResult>(path, endpointResultSchema);
 }

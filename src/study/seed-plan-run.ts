@@ -5,7 +5,7 @@
 // generated findings. Every stage skips what is already done, so the same call resumes. What
 // study/ may not import (the trainer, the baseline command, the report, progress bars, signal
 // handling) comes in as hooks; cli/study-plan.ts parses, supplies them and prints.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
@@ -29,7 +29,7 @@ import {
   type TimeEstimate,
 } from './seed-plan.js';
 import { readDoneRecord } from '../schema/run.js';
-import { ENDPOINT_RATES_HZ, THESIS, type EndpointResult } from './endpoint.js';
+import { ENDPOINT_RATES_HZ, THESIS, readEndpointResult, type EndpointResult } from './endpoint.js';
 import { efficiencyAtRates, measureBaselineAtRates, measureRunFpRate, trainToConvergence, type MeasureHooks } from './endpoint-measure.js';
 import { estimateStepMs } from './step-time.js';
 import { REFERENCE_BATCH } from './experiments.js';
@@ -206,7 +206,7 @@ export async function runSeedPlan<R extends { findings: unknown[] }>(o: SeedPlan
   let endpoint: EndpointResult | null = null;
   const endpointPath = join(out, 'endpoint.json');
   if (o.endpoint) endpoint = await measureEndpoint(manifest, out, endpointPath, o, h);
-  else if (existsSync(endpointPath)) endpoint = JSON.parse(readFileSync(endpointPath, 'utf8')) as EndpointResult;
+  else if (existsSync(endpointPath)) endpoint = readEndpointResult(endpointPath);
 
   // 5. The report with its findings.
   h.log('[5/5] writing the report');

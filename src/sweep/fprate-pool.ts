@@ -11,11 +11,12 @@
 // child whose parent is gone (killed, or exited on a second Ctrl-C) sees its IPC channel close and
 // stops the same way, so no child runs on unattended and no count is lost.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { UserError } from '../errors.js';
-import { mergeFpShards, type FpResult, type FpState } from '../eval/fprate.js';
+import { mergeFpShards, type FpResult } from '../eval/fprate.js';
+import { readFpState } from '../eval/fprate-state.js';
 import type { TriggerOptions } from '../eval/efficiency.js';
 import { CLI } from './local.js';
 
@@ -46,11 +47,11 @@ function shardProgress(o: FpPoolOptions): number {
     const m = new RegExp(`^fprate-seed(\\d+)-shard\\d+of${o.parallel}\\.json$`).exec(f);
     if (!m || (o.seed !== undefined && Number(m[1]) !== o.seed)) continue;
     try {
-      const state = JSON.parse(readFileSync(join(dir, f), 'utf8')) as FpState;
+      const state = readFpState(join(dir, f));
       // Only this split of this stream (the same --images and --batch); a child refuses any other.
       if (state.shard?.totalImages === o.images && state.shard.batch === o.batch) done += state.images;
     } catch {
-      /* being renamed into place */
+      /* being renamed into place, or damaged: the child that owns it says so */
     }
   }
   return done;

@@ -39,11 +39,27 @@ export function parseJson(where: string, text: string): unknown {
 
 /** Reads and checks a JSON file: {@link parseJson} then {@link checkJson}. */
 export function readJsonFile<S extends z.ZodTypeAny>(path: string, schema: S): z.output<S> {
+  return checkJson(path, readJsonText(path), schema);
+}
+
+/** The parsed JSON of a file; an unreadable file or bad JSON is one line naming it. */
+function readJsonText(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return checkJson(path, parseJson(path, text), schema);
+  return parseJson(path, text);
+}
+
+/**
+ * Reads a JSON file, checks it against `schema` and returns it as written (fields the schema does
+ * not name kept, no defaults filled in), typed as the record type `T` the writer used: for files
+ * whose schema checks only what the readers rely on.
+ */
+export function readJsonAsWritten<T>(path: string, schema: z.ZodTypeAny): T {
+  const raw = readJsonText(path);
+  checkJson(path, raw, schema);
+  return raw as T;
 }
