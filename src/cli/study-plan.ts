@@ -3,8 +3,9 @@
 // plan's own options are registered on `study` (by `registerPlanOptions`, under their own help
 // heading) and refused, as one line naming the option, without --plan or with a plan that does
 // not read them (`checkPlanOptions`). The plans themselves are in study/ (seed-plan-run.ts's
-// `runSeedPlan`); this file supplies what study/ may not import (the trainer with Ctrl-C/SIGTERM
-// handling, the baseline command, the plan report, progress bars) and prints what a plan returns.
+// `runSeedPlan`, budget-plan-run.ts's `runBudgetPlan`); this file supplies what study/ may not
+// import (the trainer with Ctrl-C/SIGTERM handling, the baseline command, the plan report, progress
+// bars) and prints what the seed plan returns; study-budget.ts does both for the budget plan.
 //
 // Adding a plan: one entry in PLANS. An option two plans share is declared in both lists with the
 // same flags (e.g. one function making it, called in both): it is registered once, under a heading
@@ -19,7 +20,8 @@ import { trainStoppable } from './train.js';
 import { onStopSignals } from './signals.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
 import { progress } from './progress.js';
-import { count, integer, number, MAX } from './options.js';
+import { count, custom, integer, number, MAX, OptionValueError } from './options.js';
+import { budgetOptions, runBudgetPlanCli } from './study-budget.js';
 
 /** One plan of `study --plan NAME`. */
 export interface StudyPlanCli {
@@ -31,7 +33,31 @@ export interface StudyPlanCli {
   options(): Option[];
   /** Runs the plan; `given(attribute)` says whether an option was on the command line (not its default). */
   run(o: OptionValues, given: (attribute: string) => boolean): Promise<void>;
+  /** Why the plan does not read an option (by attribute name) and what to give instead: added to its refusal. */
+  instead?: Readonly<Record<string, string>>;
 }
+
+// The options the seed and the budget plan share (the same flags in both lists: one heading).
+const fpImagesOption = () =>
+  new Option('--fp-images <n>', "background-only images for the end point's fprate (budget: each point's, default 10⁶)").argParser(count(MAX.streamImages));
+const warmupEpochsOption = () =>
+  new Option('--warmup-epochs <n>', 'warm-up epochs of every run (quick 1, full 3; budget 1)').argParser(integer({ max: MAX.epochs }));
+const endpointEpochsOption = () =>
+  new Option('--endpoint-epochs <n>', "most epochs of the end point's convergence training (quick 12, full 100; budget: each point's, 100)").argParser(
+    count(MAX.epochs),
+  );
+const endpointPatienceOption = () =>
+  new Option('--endpoint-patience <n>', 'early-stopping patience of the end point, in epochs (quick 3, full 5; budget 5)').argParser(count(MAX.epochs));
+const slurmOption = () => new Option('--slurm', 'write a Slurm array script for the runs (budget: one task per point) instead of running them here');
+const dryRunOption = () => new Option('--dry-run', 'print the runs and the expected time, and exit');
+
+/** "500,2000,8000" → numbers, each checked by `ok`. */
+const listOf = (kind: string, ok: (n: number) => boolean) =>
+  custom(`comma-separated ${kind}`, (v) => {
+    const xs = v.split(',').map((x) => Number(x.trim()));
+    if (!xs.length || xs.some((x) => !Number.isFinite(x) || !ok(x))) throw new OptionValueError(`expected comma-separated ${kind}, got "${v}"`);
+    return xs;
+  });
 
 /** The default study's options that override the seed plan's setting of the same name when given. */
 const SEED_OVERRIDES = ['images', 'epochs', 'size', 'variant', 'width', 'background'] as const;
@@ -48,13 +74,13 @@ export const PLANS = {
       new Option('--hours <h>', 'the time budget; the dataset is made as large as fits (unless --images is given)').argParser(
         number({ min: 0, max: 100_000, exclusiveMin: true }),
       ),
-      new Option('--fp-images <n>', "background-only images for the end point's fprate").argParser(count(MAX.streamImages)),
-      new Option('--warmup-epochs <n>', 'warm-up epochs of every run (quick 1, full 3)').argParser(integer({ max: MAX.epochs })),
-      new Option('--endpoint-epochs <n>', "most epochs of the end point's convergence training (quick 12, full 100)").argParser(count(MAX.epochs)),
-      new Option('--endpoint-patience <n>', 'early-stopping patience of the end point, in epochs (quick 3, full 5)').argParser(count(MAX.epochs)),
+      fpImagesOption(),
+      warmupEpochsOption(),
+      endpointEpochsOption(),
+      endpointPatienceOption(),
       new Option('--low-stats <n>', 'training images of the low-statistics run').argParser(count(MAX.datasetImages)),
-      new Option('--slurm', 'write a Slurm array script for the runs instead of running them here'),
-      new Option('--dry-run', 'print the runs and the expected time, and exit'),
+      slurmOption(),
+      dryRunOption(),
       new Option('--no-endpoint', 'skip the end point (convergence training and fprate)'),
       new Option(
         '--reevaluate',
@@ -79,6 +105,39 @@ export const PLANS = {
         reevaluate: Boolean(o.reevaluate),
       });
     },
+  },
+  budget: {
+    summary: "'budget' = efficiency against training images (docs/budget.md)",
+    // --variant: sparse-yolov3 or sparse-yolov3-tiny (checked by the run); --out defaults to study-budget.
+    studyOptions: ['out', 'size', 'variant', 'width', 'seed', 'device'],
+    options: () => [
+      new Option('--budget-points <list>', 'training-set sizes of the curve (default 500,2000,8000,20000)').argParser(
+        listOf('training-image counts ≥ 1', (n) => Number.isInteger(n) && n >= 1 && n <= MAX.datasetImages),
+      ),
+      new Option('--budget-rates <list>', 'FP rates per 10 kt module, Hz (default 1.8,10)').argParser(listOf('rates > 0 Hz', (x) => x > 0 && x <= 1e9)),
+      new Option('--budget-val-images <n>', 'validation images shared by every point (default 2000)').argParser(integer({ min: 1, max: MAX.datasetImages })),
+      new Option('--budget-eval-images <n>', 'evaluation images shared by every point (default 2000)').argParser(integer({ min: 1, max: MAX.datasetImages })),
+      new Option('--budget-task <i>', "run only point i of a plan written by --slurm (a Slurm array task's index)").argParser(integer({ max: MAX.processes })),
+      fpImagesOption(),
+      warmupEpochsOption(),
+      endpointEpochsOption(),
+      endpointPatienceOption(),
+      slurmOption(),
+      dryRunOption(),
+    ],
+    instead: {
+      images: 'the dataset is the largest point + --budget-val-images + --budget-eval-images',
+      epochs: 'each point trains to convergence: --endpoint-epochs is the most',
+      background: "each point's FP rate is from --fp-images",
+      baselineBackground: "the baseline's FP rate is from --fp-images",
+      quick: 'give smaller --budget-points and --fp-images',
+      parallel: 'points run one after another here; --slurm runs them at once',
+      hours: '--dry-run says what each point takes',
+      lowStats: 'the points are --budget-points',
+      endpoint: 'every point is measured like an end point',
+      reevaluate: 'delete a point.json to measure that point again',
+    },
+    run: (o, given) => runBudgetPlanCli(budgetOptions(o, given)),
   },
 } satisfies Record<string, StudyPlanCli>;
 
@@ -115,11 +174,16 @@ export function checkPlanOptions(study: Command): void {
   const ofPlans = planOptions();
   for (const option of study.options) {
     if (option.long === '--plan' || study.getOptionValueSource(option.attributeName()) !== 'cli') continue;
+    const attribute = option.attributeName();
     const plans = ofPlans.get(option.long!)?.plans;
+    const instead = plan === undefined ? undefined : (PLANS[plan] as StudyPlanCli).instead?.[attribute];
+    const why = instead ? `; ${instead}` : '';
     if (plans && plan === undefined) throw new UserError(`${option.long}: only with ${planList(plans)}`);
-    if (plans && !plans.includes(plan!)) throw new UserError(`${option.long}: not read by --plan ${plan} (only with ${planList(plans)})`);
-    if (!plans && plan !== undefined && !PLANS[plan].studyOptions.includes(option.attributeName()))
-      throw new UserError(`${option.long}: not read by --plan ${plan} (only by the default study)`);
+    if (plans && !plans.includes(plan!)) throw new UserError(`${option.long}: not read by --plan ${plan} (only with ${planList(plans)})${why}`);
+    if (!plans && plan !== undefined && !PLANS[plan].studyOptions.includes(attribute)) {
+      const readers = PLAN_NAMES.filter((n) => PLANS[n].studyOptions.includes(attribute));
+      throw new UserError(`${option.long}: not read by --plan ${plan} (only by the default study${readers.length ? ` and ${planList(readers)}` : ''})${why}`);
+    }
   }
 }
 

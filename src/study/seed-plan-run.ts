@@ -5,22 +5,17 @@
 // generated findings. Every stage skips what is already done, so the same call resumes. What
 // study/ may not import (the trainer, the baseline command, the report, progress bars, signal
 // handling) comes in as hooks; cli/study-plan.ts parses, supplies them and prints.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { openDataset } from '../data/store.js';
-import { parseTrainConfig } from '../config/train-config.js';
 import { lockRunDir, runState } from '../run/run-dir.js';
 import { writeAtomic, writeJsonAtomic } from '../util/atomic-write.js';
-import { planSweep, readSweepFile, setDotted } from '../sweep/plan.js';
+import { planSweep, readSweepFile } from '../sweep/plan.js';
 import { runLocal, writePlan } from '../sweep/local.js';
 import { slurmScript } from '../sweep/slurm.js';
 import { evaluateRunOnData } from '../eval/evaluate.js';
-import { measureBaselineFpRate, measureFpRate } from '../eval/fprate.js';
-import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
-import { defaultDevice } from '../torch/index.js';
-import { deepMerge, presets } from '../config/train-config.js';
 import {
   estimatePlan,
   revisedEstimate,
@@ -34,25 +29,11 @@ import {
   type TimeEstimate,
 } from './seed-plan.js';
 import { readDoneRecord } from '../schema/run.js';
-import {
-  ENDPOINT_RATES_HZ,
-  ENDPOINT_RULES,
-  THESIS,
-  baselineThresholdForRate,
-  endpointRow,
-  thresholdForRate,
-  unreachableRow,
-  readEndpointResult,
-  type EndpointResult,
-  type EndpointRow,
-} from './endpoint.js';
+import { ENDPOINT_RATES_HZ, THESIS, readEndpointResult, type EndpointResult } from './endpoint.js';
+import { efficiencyAtRates, measureBaselineAtRates, measureRunFpRate, trainToConvergence, type MeasureHooks } from './endpoint-measure.js';
 import { estimateStepMs } from './step-time.js';
 import { REFERENCE_BATCH } from './experiments.js';
-import { STUDY_EVAL_LOADER, simulateStudyData, type StudyProgress } from './default-study.js';
-import type { ClusterParams } from '../trigger/cluster.js';
-import type { BaselineReport } from '../eval/evaluate.js';
-import type { MatchRule } from '../eval/efficiency.js';
-import type { TrainConfig } from '../config/train-config.js';
+import { STUDY_EVAL_LOADER, simulateStudyData } from './default-study.js';
 
 export interface SeedPlanOptions {
   out: string;
@@ -101,29 +82,11 @@ function resolveSettings(o: SeedPlanOptions): { settings: SeedPlanSettings; expe
 }
 
 /** What the plan needs from later folders and from the caller (the CLI supplies them). */
-export interface SeedPlanHooks<R extends { findings: unknown[] }> {
-  /** Trains one run (train/trainer.ts's `train`, with the caller's signal handling); stops after its current batch when `control.stop` is set. */
-  train(config: TrainConfig, resume: boolean, control: { stop: boolean }): Promise<unknown>;
-  /** The clustering baseline's parameters for a dataset (cli/baseline.ts's `clusterParamsOfData`). */
-  baselineParams(data: string): ClusterParams;
-  /** The baseline trigger on the eval split (cli/baseline.ts's `runBaseline`). */
-  baseline(o: {
-    data: string;
-    split: 'eval';
-    params: ClusterParams;
-    background: number;
-    workers: number;
-    match?: MatchRule;
-    otherRules?: readonly MatchRule[];
-  }): Promise<BaselineReport>;
+export interface SeedPlanHooks<R extends { findings: unknown[] }> extends MeasureHooks {
   /** Validation AP@0.5 after the last epoch of every plan run with a finished epoch (report/'s `loadPlanRuns`, `valMap`). */
   validationMaps(manifest: StudyManifest): { experiment: Experiment; valMap: number | null }[];
   /** Writes the plan's report (report/plan-report.ts's `writePlanReport`); its findings go to findings.json. */
   writeReport(manifest: StudyManifest, out: string, endpoint: EndpointResult | null): Promise<R>;
-  /** Stops `control` on the caller's signals (cli/signals.ts's `onStopSignals`) until `done()`. */
-  onStop(control: { stop: boolean }, what: string): { done(): void };
-  log(line: string): void;
-  progress(label: string, total: number): StudyProgress;
 }
 
 /** What a call did: printed the plan (dry run), wrote a Slurm script, or ran (or resumed) the plan to its report. */
@@ -281,94 +244,41 @@ async function measureEndpoint(
   const chosen = selectBest(manifest, h);
   const runDir = join(out, 'endpoint', chosen.name);
   // 4a. The chosen configuration trained to convergence (early stopping on validation).
-  const state = runState(runDir);
-  if (state !== 'done') {
-    if (state === 'restart') rmSync(runDir, { recursive: true, force: true });
+  if (runState(runDir) !== 'done')
     h.log(
       `[4/5] end point: training ${chosen.name} (best validation AP@0.5) for up to ${s.endpointEpochs} epochs with early stopping (patience ${s.endpointPatience})`,
     );
-    const patch: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(chosen.values)) setDotted(patch, k, v);
-    const raw = deepMerge(
-      deepMerge(presets.seed, {
-        data: manifest.data,
-        out: runDir,
-        epochs: s.endpointEpochs,
-        warmupEpochs: s.warmupEpochs,
-        seed: s.seeds[0] ?? 1,
-        device: o.device,
-        model: { variant: s.variant, width: s.width, size: s.size },
-        schedule: { earlyStopPatience: s.endpointPatience },
-      }),
-      patch,
-    );
-    const config = parseTrainConfig(raw, `end point (${chosen.name})`);
-    const control = { stop: false };
-    await h.train(config, state === 'resume', control);
-    if (control.stop) throw new UserError('study interrupted; run the same command again to resume');
-  }
+  await trainToConvergence(
+    {
+      runDir,
+      data: manifest.data,
+      variant: s.variant,
+      width: s.width,
+      size: s.size,
+      maxEpochs: s.endpointEpochs,
+      patience: s.endpointPatience,
+      warmupEpochs: s.warmupEpochs,
+      seed: s.seeds[0] ?? 1,
+      device: o.device,
+      values: chosen.values,
+      label: `end point (${chosen.name})`,
+    },
+    h,
+  );
   // 4b. The FP rate over many background-only images (resumable by itself).
   h.log(`[4/5] end point: fprate over ${s.fpImages.toLocaleString('en')} background-only images`);
-  // On a CPU, one shard per core (sweep/fprate-pool.ts); a Ctrl-C reaches the shards themselves.
-  const parallel = defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), s.fpImages, 16);
-  const fp = await interruptibleStream(h, 'fprate', s.fpImages, async (control, onProgress) => {
-    // data: the study's own dataset (the run's config names it where it was trained: another folder if the study moved).
-    if (parallel === 1)
-      return measureFpRate({
-        runDir,
-        images: s.fpImages,
-        data: manifest.data,
-        checkpoint: 'best',
-        batch: 16,
-        workers: 1,
-        device: o.device,
-        control,
-        onProgress,
-        onNote: (m) => h.log(`note: ${m}`),
-      });
-    const pool = await measureFpRatePool({
-      runDir,
-      images: s.fpImages,
-      data: manifest.data,
-      parallel,
-      batch: 16,
-      checkpoint: 'best',
-      device: o.device,
-      control,
-      onProgress,
-    });
-    if (pool.stopped) throw new UserError(`study interrupted during fprate at ${pool.images} of ${s.fpImages} images; run the same command again to resume`);
-    return pool.result;
-  });
+  const fp = await measureRunFpRate({ runDir, data: manifest.data, images: s.fpImages, device: o.device }, h);
   // 4c. The efficiency on the evaluation split at the threshold each rate allows.
   // Every rule from one inference per rate: the TP rule (the default) first, then IoU and centre.
-  const rows: EndpointRow[] = [];
-  let evalImages: number;
-  for (const targetHz of ENDPOINT_RATES_HZ) {
-    const t = thresholdForRate(fp, targetHz);
-    if (t.threshold === null) {
-      rows.push(unreachableRow(t));
-      continue;
-    }
-    const ev = await evaluateRunOnData({
-      runDir,
-      data: manifest.data,
-      split: 'eval',
-      checkpoint: 'best',
-      background: 0,
-      ...STUDY_EVAL_LOADER,
-      device: o.device,
-      trigger: { scoreThreshold: t.threshold, match: ENDPOINT_RULES[0] },
-      otherRules: ENDPOINT_RULES.slice(1),
-      outName: `endpoint-${targetHz}Hz`,
-    });
-    // The plan's dataset is simulated, so the trigger figures are always there.
-    rows.push(endpointRow(t, [ev.trigger!, ...(ev.otherRules ?? [])]));
-  }
-  const baseline = await measureBaselineEndpoint(manifest, out, h);
+  const rows = await efficiencyAtRates({ runDir, data: manifest.data, fp, rates: ENDPOINT_RATES_HZ, device: o.device, prefix: 'endpoint' });
+  h.log(`[4/5] end point: the baseline trigger's FP rate over ${s.fpImages.toLocaleString('en')} background-only images`);
+  const baseline = await measureBaselineAtRates(
+    { data: manifest.data, images: s.fpImages, rates: ENDPOINT_RATES_HZ, state: join(out, 'endpoint', 'baseline-fprate.json') },
+    h,
+  );
   const reader = openDataset(manifest.data);
   const window = `${reader.width} × ${reader.height} px`;
-  evalImages = reader.split('eval').length;
+  const evalImages = reader.split('eval').length;
   reader.close();
   const done = readDoneRecord(join(runDir, 'done.json'));
   const result: EndpointResult = {
@@ -393,69 +303,4 @@ async function measureEndpoint(
   };
   writeJsonAtomic(path, result);
   return result;
-}
-
-/**
- * The trigger the network would replace at the end point's rates: the clustering baseline's FP
- * rate from every candidate's ΣADC on as many background-only images as the network's fprate
- * (resumable), and its efficiency on the same evaluation split at the ΣADC cut each rate allows.
- */
-async function measureBaselineEndpoint(manifest: StudyManifest, out: string, h: SeedPlanHooks<{ findings: unknown[] }>): Promise<EndpointResult['baseline']> {
-  const s = manifest.settings;
-  const params = h.baselineParams(manifest.data);
-  h.log(`[4/5] end point: the baseline trigger's FP rate over ${s.fpImages.toLocaleString('en')} background-only images`);
-  const fp = await interruptibleStream(h, 'baseline fprate', s.fpImages, (control, onProgress) =>
-    // The simulation threads do not change the stream (image i depends only on the seed and i).
-    measureBaselineFpRate({
-      data: manifest.data,
-      images: s.fpImages,
-      params,
-      workers: Math.min(4, availableParallelism()),
-      state: join(out, 'endpoint', 'baseline-fprate.json'),
-      control,
-      onProgress,
-    }),
-  );
-  const rows: EndpointRow[] = [];
-  let algorithm = '';
-  for (const targetHz of ENDPOINT_RATES_HZ) {
-    const t = baselineThresholdForRate(fp, targetHz);
-    if (t.threshold === null) {
-      rows.push(unreachableRow(t));
-      continue;
-    }
-    const b = await h.baseline({
-      data: manifest.data,
-      split: 'eval',
-      params: { ...params, minSumAdc: t.threshold },
-      background: 0,
-      workers: 1,
-      match: ENDPOINT_RULES[0],
-      otherRules: ENDPOINT_RULES.slice(1),
-    });
-    algorithm = b.algorithm;
-    rows.push(endpointRow(t, [b.trigger, ...(b.otherRules ?? [])]));
-  }
-  return { algorithm, fpImages: fp.images, rows };
-}
-
-/** A resumable background stream with a progress bar: Ctrl-C or SIGTERM stops it after its current
- *  batch (its state saved, so the same command resumes), a second signal exits at once. */
-async function interruptibleStream<T>(
-  h: SeedPlanHooks<{ findings: unknown[] }>,
-  what: string,
-  images: number,
-  measure: (control: { stop: boolean }, onProgress: (done: number) => void) => Promise<T>,
-): Promise<T> {
-  const bar = h.progress(what, images);
-  const control = { stop: false };
-  const signals = h.onStop(control, `stopping ${what} after its current batch (its state is saved)`);
-  try {
-    const result = await measure(control, (d) => bar.update(d));
-    if (control.stop) throw new UserError(`study interrupted during ${what}; run the same command again to resume`);
-    return result;
-  } finally {
-    signals.done();
-    bar.stop();
-  }
 }

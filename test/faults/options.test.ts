@@ -59,11 +59,18 @@ const REFUSED: [string[], RegExp][] = [
   [['study', '--plan', 'seeds'], /^--plan: expected one of seed/],
   // A plan's own option without --plan (silently ignored before issue 28), and a default-study option the plan does not read.
   [['study', '--low-stats', '16'], /^--low-stats: only with --plan seed$/],
-  [['study', '--out', 'o', '--dry-run'], /^--dry-run: only with --plan seed$/],
+  [['study', '--out', 'o', '--dry-run'], /^--dry-run: only with --plan seed or budget$/],
+  [['study', '--budget-points', '500'], /^--budget-points: only with --plan budget$/],
   [['study', '--no-endpoint'], /^--no-endpoint: only with --plan seed$/],
   [['study', '--parallel', '2'], /^--parallel: only with --plan seed$/],
   [['study', '--plan', 'seed', '--quick', '--workers', '3'], /^--workers: not read by --plan seed \(only by the default study\)$/],
   [['study', '--plan', 'seed', '--baseline-background', '10'], /^--baseline-background: not read by --plan seed/],
+  // Between plans: the other plan's own option, and a default-study option the seed plan reads but the budget plan does not (with the reason).
+  [['study', '--plan', 'seed', '--budget-task', '0'], /^--budget-task: not read by --plan seed \(only with --plan budget\)$/],
+  [['study', '--plan', 'budget', '--low-stats', '16'], /^--low-stats: not read by --plan budget \(only with --plan seed\); the points are --budget-points$/],
+  [['study', '--plan', 'budget', '--images', '40'], /^--images: not read by --plan budget \(only by the default study and --plan seed\); the dataset is/],
+  [['study', '--plan', 'budget', '--workers', '3'], /^--workers: not read by --plan budget \(only by the default study\)$/],
+  [['study', '--plan', 'budget', '--budget-points', '500,x'], /^--budget-points: expected comma-separated training-image counts/],
   [['detect', 'r', 'd.h5', '--out', 'o', '--score', '2'], /^--score: expected a number ≥ 0 and ≤ 1, got "2"$/],
   [['evaluate', 'r', '--data', 'd.h5', '--match', 'centr'], /^--match: expected one of tps, iou, centre/],
   [['report', 'r', '--events', '-1'], /^--events: expected an integer/],
@@ -102,6 +109,13 @@ test('in-range values still parse (the bounds are not too tight)', async () => {
       ...'--device cpu --parallel 2 --hours 1.5 --fp-images 64 --warmup-epochs 0 --endpoint-epochs 3 --endpoint-patience 1 --low-stats 16'.split(' '),
       ...['--slurm', '--dry-run', '--no-endpoint', '--reevaluate'],
     ],
+    // Every option the budget plan reads.
+    [
+      'study',
+      ...'--plan budget --out o --size 64 --variant sparse-yolov3-tiny --width 0.0625 --seed 2 --device cpu --fp-images 64'.split(' '),
+      ...'--warmup-epochs 0 --endpoint-epochs 3 --endpoint-patience 1 --budget-points 20,40 --budget-rates 1.8,10'.split(' '),
+      ...'--budget-val-images 10 --budget-eval-images 10 --budget-task 1 --slurm --dry-run'.split(' '),
+    ],
   ]) {
     const { program, ran } = parseOnly();
     await program.parseAsync(['node', 'daqyolo', ...args]);
@@ -115,7 +129,10 @@ test("study's help: the default study's options under Options, each plan's own u
   const study = program.commands.find((c) => c.name() === 'study')!;
   const groups = new Map<string, string[]>();
   for (const o of study.options) groups.set(o.helpGroupHeading ?? 'Options:', [...(groups.get(o.helpGroupHeading ?? 'Options:') ?? []), o.long!]);
-  assert.deepEqual([...groups.keys()], ['Options:', 'Options of --plan seed:']);
+  assert.deepEqual([...groups.keys()], ['Options:', 'Options of --plan seed:', 'Options of --plan seed or budget:', 'Options of --plan budget:']);
+  assert.ok(
+    groups.get('Options of --plan seed or budget:')!.includes('--endpoint-epochs') && groups.get('Options of --plan budget:')!.includes('--budget-points'),
+  );
   assert.ok(groups.get('Options:')!.includes('--plan') && groups.get('Options:')!.includes('--baseline-background'));
   assert.ok(groups.get('Options of --plan seed:')!.includes('--low-stats') && !groups.get('Options of --plan seed:')!.includes('--images'));
   const help = study.helpInformation();

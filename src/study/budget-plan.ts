@@ -1,0 +1,319 @@
+// The training-budget curve (`daqyolo study --plan budget`, issue 27) as data: one simulated
+// dataset whose training split holds the largest point and whose validation and evaluation splits
+// are shared by every point; each point a training-set size (the first N of one seeded shuffle of
+// the training split, so the points are nested), trained to convergence with early stopping, its
+// FP threshold at each rate from its own fprate histogram, its efficiency by the TP rule; the
+// clustering baseline once. This file holds the settings, the manifest (budget-plan.json, checked
+// on read), the time estimate against a 3-hour sitting, the Slurm array and the summary; the
+// stages are budget-plan-run.ts.
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { readJsonFile } from '../util/json-file.js';
+import { shq } from '../sweep/slurm.js';
+import { THESIS } from './endpoint.js';
+import type { EndpointRow } from './endpoint-rows.js';
+import type { BaselineAtRates } from './endpoint-measure.js';
+
+/** The networks the curve is drawn for: the thesis's three-scale YOLOv3 and the two-scale tiny one, both sparse. */
+export const budgetVariants = ['sparse-yolov3', 'sparse-yolov3-tiny'] as const;
+export type BudgetVariant = (typeof budgetVariants)[number];
+
+export interface BudgetSettings {
+  /** Training-set sizes, ascending. */
+  points: number[];
+  /** Images of the shared validation (early stopping) and evaluation (efficiency) splits. */
+  valImages: number;
+  evalImages: number;
+  size: number;
+  variant: BudgetVariant;
+  width: number;
+  seed: number;
+  maxEpochs: number;
+  patience: number;
+  warmupEpochs: number;
+  /** FP rates per 10 kt module at which the efficiency is quoted. */
+  rates: number[];
+  /** Background-only images of each point's fprate and of the baseline's. */
+  fpImages: number;
+}
+
+/** The issue's curve: 500 to 20 000 training images, 1.8 and 10 Hz, 10⁶ background images each. */
+export function budgetDefaults(): BudgetSettings {
+  return {
+    points: [500, 2000, 8000, 20_000],
+    // ≥ 1 000 evaluation interactions (≈ 1.1 per image) for errors of ≈ 1.3 % at 76 %.
+    valImages: 2000,
+    evalImages: 2000,
+    size: 480,
+    variant: 'sparse-yolov3',
+    width: 0.25,
+    seed: 1,
+    maxEpochs: 100,
+    patience: 5,
+    warmupEpochs: 1,
+    rates: [1.8, 10],
+    fpImages: 1_000_000,
+  };
+}
+
+/** The images to simulate and the split fractions that give exactly the largest point, val and eval. */
+export function budgetDataset(s: Pick<BudgetSettings, 'points' | 'valImages' | 'evalImages'>): { images: number; split: [number, number, number] } {
+  const train = Math.max(...s.points);
+  const images = train + s.valImages + s.evalImages;
+  return { images, split: [train / images, s.valImages / images, s.evalImages / images] };
+}
+
+/** A point's run directory name inside points/. */
+export const pointName = (trainImages: number) => `n${trainImages}`;
+
+const count = z.number().int().min(0);
+const positive = z.number().int().positive();
+export const budgetSettingsSchema = z
+  .object({
+    points: z.array(positive).min(1),
+    valImages: positive,
+    evalImages: positive,
+    size: positive,
+    variant: z.enum(budgetVariants),
+    width: z.number().positive(),
+    seed: count,
+    maxEpochs: positive,
+    patience: count,
+    warmupEpochs: z.number().min(0),
+    rates: z.array(z.number().positive()).min(1),
+    fpImages: positive,
+  })
+  .strict();
+
+/** What `study --plan budget` writes first (budget-plan.json): the settings a resumed plan keeps, and the estimate made before it started. */
+export const budgetManifestSchema = z
+  .object({
+    plan: z.literal('budget'),
+    settings: budgetSettingsSchema,
+    data: z.string().min(1),
+    pointsDir: z.string().min(1),
+    estimatedSeconds: z.record(z.string(), z.number().min(0)),
+  })
+  .strict();
+export type BudgetManifest = z.infer<typeof budgetManifestSchema>;
+
+/** A plan's budget-plan.json, checked against {@link budgetManifestSchema}: a bad one is one line naming the file and the field. */
+export function readBudgetManifest(path: string): BudgetManifest {
+  return readJsonFile(path, budgetManifestSchema);
+}
+
+const nullableNumber = z.number().nullable();
+const ruleEfficiencySchema = z
+  .object({
+    match: z.enum(['tps', 'iou', 'centre']),
+    efficiency: nullableNumber,
+    efficiencyErr: nullableNumber,
+    efficiencyVisible: nullableNumber,
+    efficiencySupernova: nullableNumber,
+    efficiencySupernovaErr: nullableNumber,
+  })
+  .strict();
+/** An end-point row (endpoint-rows.ts's EndpointRow) as a point.json holds it. */
+const endpointRowSchema = z
+  .object({
+    targetHz: z.number().positive(),
+    threshold: nullableNumber,
+    fpCount: count,
+    fpHz: z.number(),
+    fpHzInterval: z.tuple([z.number(), z.number()]),
+    match: ruleEfficiencySchema.shape.match.optional(),
+    efficiency: nullableNumber,
+    efficiencyErr: nullableNumber,
+    efficiencyVisible: nullableNumber,
+    efficiencySupernova: nullableNumber.optional(),
+    efficiencySupernovaErr: nullableNumber.optional(),
+    byRule: z.array(ruleEfficiencySchema).optional(),
+  })
+  .strict();
+
+/** What one finished point keeps (points/n<N>/point.json): its training, its FP sample and its rows; checked when a plan resumes. */
+export const budgetPointSchema = z
+  .object({
+    trainImages: positive,
+    run: z.string(),
+    epochs: count,
+    stopped: z.string(),
+    fpImages: count,
+    fpImagesPerSecond: z.number().min(0),
+    rows: z.array(endpointRowSchema),
+    /** Wall seconds of each stage in the session(s) that ran it (a resumed stage counts only its last part). */
+    seconds: z.object({ train: z.number(), fprate: z.number(), evaluate: z.number() }).strict(),
+  })
+  .strict();
+export type BudgetPoint = z.infer<typeof budgetPointSchema>;
+
+/** budget.json: the curve, the baseline beside it, the thesis and the summary lines. */
+export interface BudgetResult {
+  settings: BudgetSettings;
+  evalImages: number;
+  points: BudgetPoint[];
+  baseline: BaselineAtRates | null;
+  thesis: typeof THESIS;
+  summary: string[];
+}
+
+// ---- Time ----
+
+/**
+ * A real training epoch over the bare step `estimateStepMs` measures: the loss's bookkeeping, the
+ * loader and the per-epoch validation. Measured: the seed plan's end point at 480 px
+ * (sparse-yolov3-tiny, 2 000 images) took 33 s per epoch where the bare step (54–63 ms at batch 8)
+ * gives 16 s (docs/results.md, 2026-12-04).
+ */
+export const EPOCH_OVER_BARE_STEP = 2;
+/**
+ * Training images seen before the validation objective stops improving: the same end point's best
+ * epoch was 9 of 2 000 images. A smaller set needs more epochs for as many steps; a larger one is
+ * given at least `MIN_BEST_EPOCH` (warm-up and the first epochs rarely hold the best).
+ */
+export const IMAGES_TO_BEST = 18_000;
+export const MIN_BEST_EPOCH = 3;
+/** A developer's sitting on this machine (issue 27: at most 3 hours on 2 cores). */
+export const SITTING_SECONDS = 3 * 3600;
+
+/** What the estimate rests on, each figure measured on this machine (step-time.ts) except where said. */
+export interface BudgetRates {
+  /** One bare training step at batch 8 (ms). */
+  msPerStep: number;
+  /** The network's fprate stream, all shards together (simulation + inference, images/s). */
+  fpImagesPerSecond: number;
+  /** The baseline's background stream (images/s). */
+  baselineImagesPerSecond: number;
+  /** Simulating the dataset (images/s). */
+  simImagesPerSecond: number;
+  /** The 1-minute load average while measuring, with the cores (a loaded machine measures slow). */
+  load?: { average: number; cores: number };
+}
+
+export interface PointEstimate {
+  name: string;
+  trainImages: number;
+  epochs: number;
+  trainSeconds: number;
+  fprateSeconds: number;
+  evaluateSeconds: number;
+  seconds: number;
+  fits: boolean;
+}
+
+export interface BudgetEstimate {
+  points: PointEstimate[];
+  datasetSeconds: number;
+  baselineSeconds: number;
+  seconds: number;
+  basis: string;
+}
+
+/** Epochs to early stopping: the best epoch (IMAGES_TO_BEST / N, at least MIN_BEST_EPOCH) plus the patience, at most maxEpochs. */
+export function expectedEpochs(trainImages: number, s: Pick<BudgetSettings, 'maxEpochs' | 'patience'>): number {
+  const best = Math.max(MIN_BEST_EPOCH, Math.ceil(IMAGES_TO_BEST / trainImages));
+  return Math.min(s.maxEpochs, best + s.patience);
+}
+
+/**
+ * Expected wall time per point and in all: training is epochs × (N images at the bare step's time
+ * per image × EPOCH_OVER_BARE_STEP + the validation split's forward pass at a third of it); the
+ * fprate stream fpImages at the measured stream rate; the evaluation one forward pass of the
+ * evaluation split per rate. The dataset and the baseline's stream are paid once.
+ */
+export function estimateBudget(s: BudgetSettings, r: BudgetRates): BudgetEstimate {
+  const msPerImage = r.msPerStep / 8;
+  const points = s.points.map((n) => {
+    const epochs = expectedEpochs(n, s);
+    const trainSeconds = (epochs * (n * msPerImage * EPOCH_OVER_BARE_STEP + (s.valImages * msPerImage) / 3)) / 1000;
+    const fprateSeconds = s.fpImages / r.fpImagesPerSecond;
+    const evaluateSeconds = (s.rates.length * s.evalImages * msPerImage) / 3 / 1000;
+    const seconds = trainSeconds + fprateSeconds + evaluateSeconds;
+    return { name: pointName(n), trainImages: n, epochs, trainSeconds, fprateSeconds, evaluateSeconds, seconds, fits: seconds <= SITTING_SECONDS };
+  });
+  const datasetSeconds = budgetDataset(s).images / r.simImagesPerSecond;
+  const baselineSeconds = s.fpImages / r.baselineImagesPerSecond + (s.rates.length * s.evalImages) / r.baselineImagesPerSecond;
+  return {
+    points,
+    datasetSeconds,
+    baselineSeconds,
+    seconds: datasetSeconds + baselineSeconds + points.reduce((a, p) => a + p.seconds, 0),
+    basis:
+      `${r.msPerStep.toFixed(0)} ms per bare training step of ${s.variant} width ${s.width} at ${s.size} px, batch 8 (× ${EPOCH_OVER_BARE_STEP} for a real epoch), ` +
+      `fprate ${r.fpImagesPerSecond.toFixed(0)} images/s, the baseline's stream ${r.baselineImagesPerSecond.toFixed(0)} images/s, ` +
+      `simulation ${r.simImagesPerSecond.toFixed(0)} images/s, measured on this machine${r.load ? ` (load average ${r.load.average.toFixed(1)} on ${r.load.cores} cores)` : ''}; ` +
+      `epochs to early stopping ≈ max(${MIN_BEST_EPOCH}, ${IMAGES_TO_BEST} / N) + patience`,
+  };
+}
+
+export const hms = (seconds: number): string => {
+  const t = Math.max(0, Math.round(seconds));
+  const p = (x: number) => String(x).padStart(2, '0');
+  return `${Math.floor(t / 3600)}:${p(Math.floor((t % 3600) / 60))}:${p(t % 60)}`;
+};
+
+// ---- Slurm ----
+
+/**
+ * A Slurm array of the points, one task each: `study --plan budget --out <folder> --budget-task i`
+ * trains (or resumes) point i and measures its fprate and efficiencies; a finished point is
+ * skipped, so resubmitting redoes only what is unfinished. The dataset and the manifest are made
+ * before the array (by the same `--slurm` call); the baseline and the curve by running the plan's
+ * command again without --slurm once the array is done. `--time` is the longest point's estimate
+ * with half again for safety (at least an hour); the cores are the sitting's two.
+ */
+export function budgetSlurmScript(o: { out: string; cli: string; node: string; estimate: BudgetEstimate; cpusPerTask: number }): string {
+  const n = o.estimate.points.length;
+  const longest = Math.max(...o.estimate.points.map((p) => p.seconds));
+  const time = hms(Math.max(3600, Math.ceil((longest * 1.5) / 600) * 600));
+  const task = `${shq(o.node)} ${shq(o.cli)} study --plan budget --out ${shq(o.out)} --budget-task "$SLURM_ARRAY_TASK_ID"`;
+  return [
+    '#!/bin/bash',
+    `# daqyolo study --plan budget ${o.out}: ${n} points of the training-budget curve, one Slurm array task each.`,
+    `# Submit: sbatch ${join(o.out, 'budget.sbatch')}   (resubmitting redoes only unfinished points)`,
+    `# Then, when the array has finished: daqyolo study --plan budget --out ${o.out}   (the baseline, budget.json and the chart)`,
+    `#SBATCH --job-name=daqyolo-budget-${basename(o.out).replace(/[^A-Za-z0-9_.-]/g, '-')}`,
+    `#SBATCH --array=0-${n - 1}`,
+    `#SBATCH --cpus-per-task=${o.cpusPerTask}`,
+    `#SBATCH --time=${time}`,
+    `#SBATCH --output=${join(o.out, 'logs', 'slurm-%A_%a.out')}`,
+    'set -euo pipefail',
+    '# Array task index → training images (expected time on this machine):',
+    'POINTS=(',
+    ...o.estimate.points.map((p, i) => `  ${p.trainImages}  # ${i}: ${p.name}, ~${hms(p.seconds)}`),
+    ')',
+    `echo "daqyolo budget task \${SLURM_ARRAY_TASK_ID}: \${POINTS[\$SLURM_ARRAY_TASK_ID]} training images (${o.out})"`,
+    `exec ${task}`,
+    '',
+  ].join('\n');
+}
+
+// ---- Summary ----
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
+const pm = (r: EndpointRow | undefined) => (!r || r.efficiency === null ? 'not reachable' : `${pct(r.efficiency)} ± ${pct(r.efficiencyErr)}`);
+
+/** "What more data bought": at each rate, the efficiency of each point and its change from the previous, the baseline and the thesis beside it. */
+export function budgetSummary(points: readonly BudgetPoint[], baseline: BaselineAtRates | null, rates: readonly number[]): string[] {
+  const sorted = [...points].sort((a, b) => a.trainImages - b.trainImages);
+  return rates.map((hz) => {
+    const at = (p: BudgetPoint) => p.rows.find((r) => r.targetHz === hz);
+    const steps = sorted.map((p, i) => {
+      const e = at(p);
+      const prev = i ? at(sorted[i - 1]!) : undefined;
+      const delta =
+        i && e?.efficiency != null && prev?.efficiency != null
+          ? ` (${e.efficiency >= prev.efficiency ? '+' : '−'}${(100 * Math.abs(e.efficiency - prev.efficiency)).toFixed(1)} points${e.efficiencyErr != null && prev.efficiencyErr != null ? `, σ ${(100 * Math.hypot(e.efficiencyErr, prev.efficiencyErr)).toFixed(1)}` : ''})`
+          : '';
+      return `${p.trainImages.toLocaleString('en')}: ${pm(e)}${delta}`;
+    });
+    const b = baseline?.rows.find((r) => r.targetHz === hz);
+    const sn = sorted.length ? at(sorted[sorted.length - 1]!)?.efficiencySupernova : null;
+    return (
+      `at ${hz} Hz per module, network by training images — ${steps.join('; ')}` +
+      (sn != null ? `; the largest point over the supernova spectrum ${pct(sn)}` : '') +
+      `; baseline ${b ? pm(b) : 'not measured'}` +
+      (hz === THESIS.hzPerModule ? `; thesis ${pct(THESIS.efficiency)} ± ${pct(THESIS.error)}` : '')
+    );
+  });
+}

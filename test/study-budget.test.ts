@@ -1,0 +1,285 @@
+// `daqyolo study --plan budget`: the dry-run estimate's arithmetic (worked by hand here), the Slurm
+// array's content, a bad manifest's one-line error, and the whole plan in miniature (64 px, two
+// points, a few hundred background images) killed after its first point and resumed: the finished
+// point is not redone, the other is, and budget.json, the chart and the summary come out.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  budgetDataset,
+  budgetDefaults,
+  budgetSlurmScript,
+  budgetSummary,
+  estimateBudget,
+  expectedEpochs,
+  hms,
+  readBudgetManifest,
+  type BudgetPoint,
+  type BudgetSettings,
+} from '../src/study/budget-plan.js';
+import { makeSplits } from '../src/data/splits.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'daqyolo-budget-'));
+const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const full: BudgetSettings = { ...budgetDefaults(), points: [500, 20_000], maxEpochs: 100, patience: 5 };
+
+test('the dry-run estimate: epochs to early stopping, training, fprate and evaluation per point, against a 3-hour sitting', () => {
+  // 480 ms per bare step at batch 8 = 60 ms per image; a real epoch is twice the bare steps, validation a third of a step per image.
+  const e = estimateBudget(full, { msPerStep: 480, fpImagesPerSecond: 100, baselineImagesPerSecond: 1000, simImagesPerSecond: 250 });
+  const [small, large] = e.points;
+  // 500 images: the best epoch at 18 000 / 500 = 36 epochs, plus 5 of patience.
+  assert.equal(small!.epochs, 41);
+  // 41 × (500 × 60 ms × 2 + 2 000 × 60 ms / 3) = 41 × 100 s.
+  assert.equal(small!.trainSeconds, 4100);
+  assert.equal(small!.fprateSeconds, 10_000, '10⁶ images at 100 images/s');
+  assert.equal(small!.evaluateSeconds, 80, 'two rates × 2 000 images × 20 ms');
+  assert.equal(small!.seconds, 14_180);
+  assert.equal(small!.fits, false, '3 h 56 min is more than a sitting');
+  // 20 000 images: at least 3 epochs to the best, plus 5: 8 × (20 000 × 120 ms + 40 s).
+  assert.equal(large!.epochs, 8);
+  assert.equal(large!.trainSeconds, 19_520);
+  assert.equal(large!.name, 'n20000');
+  assert.equal(e.datasetSeconds, 24_000 / 250, 'the largest point, validation and evaluation simulated once');
+  assert.equal(e.baselineSeconds, 1000 + 4, "the baseline's stream and its two evaluations");
+  assert.equal(e.seconds, e.datasetSeconds + e.baselineSeconds + small!.seconds + large!.seconds);
+  assert.match(e.basis, /480 ms per bare training step of sparse-yolov3 width 0.25 at 480 px/);
+  // A point that fits; the epoch cap.
+  const fast = estimateBudget(
+    { ...full, points: [500], fpImages: 100_000 },
+    { msPerStep: 48, fpImagesPerSecond: 1000, baselineImagesPerSecond: 1000, simImagesPerSecond: 250 },
+  );
+  assert.equal(fast.points[0]!.fits, true);
+  assert.equal(expectedEpochs(500, { maxEpochs: 10, patience: 5 }), 10);
+  assert.equal(expectedEpochs(100_000, { maxEpochs: 100, patience: 2 }), 5);
+  assert.equal(hms(14_180), '3:56:20');
+});
+
+test('the dataset holds exactly the largest point, the validation and the evaluation split', () => {
+  const { images, split } = budgetDataset(full);
+  assert.equal(images, 24_000);
+  const s = makeSplits(images, split, 1);
+  assert.deepEqual([s.train.length, s.val.length, s.eval.length], [20_000, 2000, 2000]);
+  const tiny = budgetDataset({ points: [20, 40], valImages: 16, evalImages: 24 });
+  const t = makeSplits(tiny.images, tiny.split, 3);
+  assert.deepEqual([t.train.length, t.val.length, t.eval.length], [40, 16, 24]);
+});
+
+test('the Slurm array: one task per point, two cores, the time of the longest point with a margin, the task command', () => {
+  const e = estimateBudget(full, { msPerStep: 480, fpImagesPerSecond: 100, baselineImagesPerSecond: 1000, simImagesPerSecond: 250 });
+  const script = budgetSlurmScript({ out: '/scratch/my budget', cli: '/opt/daqyolo/bin/daqyolo.js', node: 'node', estimate: e, cpusPerTask: 2 });
+  const lines = script.split('\n');
+  assert.equal(lines[0], '#!/bin/bash');
+  assert.ok(lines.includes('#SBATCH --array=0-1'));
+  assert.ok(lines.includes('#SBATCH --cpus-per-task=2'));
+  // The longest point (20 000 images: 19 520 + 10 000 + 80 s) × 1.5, rounded up to 10 minutes: 44 400 s.
+  assert.ok(lines.includes('#SBATCH --time=12:20:00'), script);
+  assert.ok(lines.includes('#SBATCH --output=/scratch/my budget/logs/slurm-%A_%a.out'));
+  assert.ok(lines.includes('  500  # 0: n500, ~3:56:20'));
+  assert.ok(
+    lines.includes(`exec 'node' '/opt/daqyolo/bin/daqyolo.js' study --plan budget --out '/scratch/my budget' --budget-task "$SLURM_ARRAY_TASK_ID"`),
+    script,
+  );
+  // bash parses it.
+  const check = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stderr);
+});
+
+test('what more data bought: each point against the previous, the baseline and the thesis at 1.8 Hz', () => {
+  const row = (targetHz: number, efficiency: number | null, err = 0.02) => ({
+    targetHz,
+    threshold: efficiency === null ? null : 0.5,
+    fpCount: 1,
+    fpHz: targetHz,
+    fpHzInterval: [0, targetHz] as [number, number],
+    efficiency,
+    efficiencyErr: efficiency === null ? null : err,
+    efficiencyVisible: efficiency,
+    efficiencySupernova: efficiency === null ? null : efficiency + 0.1,
+  });
+  const point = (n: number, e18: number, e10: number | null): BudgetPoint => ({
+    trainImages: n,
+    run: `n${n}`,
+    epochs: 5,
+    stopped: 'early-stop',
+    fpImages: 1000,
+    fpImagesPerSecond: 10,
+    rows: [row(1.8, e18), row(10, e10)],
+    seconds: { train: 1, fprate: 1, evaluate: 1 },
+  });
+  const lines = budgetSummary(
+    [point(2000, 0.6, 0.7), point(500, 0.5, null)],
+    { algorithm: 'clustering', fpImages: 1000, rows: [row(1.8, 0.8), row(10, 0.85)] },
+    [1.8, 10],
+  );
+  assert.equal(
+    lines[0],
+    'at 1.8 Hz per module, network by training images — 500: 50.0 % ± 2.0 %; 2,000: 60.0 % ± 2.0 % (+10.0 points, σ 2.8); the largest point over the supernova spectrum 70.0 %; baseline 80.0 % ± 2.0 %; thesis 76.2 % ± 0.2 %',
+  );
+  assert.match(lines[1]!, /500: not reachable; 2,000: 70\.0 % ± 2\.0 %; .*baseline 85\.0 % ± 2\.0 %$/);
+});
+
+test('a bad budget-plan.json is one line naming the file and the field', () => {
+  const out = join(dir, 'bad');
+  mkdirSync(out, { recursive: true });
+  const path = join(out, 'budget-plan.json');
+  const good = { plan: 'budget', settings: full, data: 'snnu.h5', pointsDir: 'points', estimatedSeconds: { n500: 1 } };
+  writeFileSync(path, JSON.stringify(good));
+  assert.deepEqual(readBudgetManifest(path).settings.points, [500, 20_000]);
+  writeFileSync(path, JSON.stringify({ ...good, settings: { ...full, points: [500, 'many'] } }));
+  assert.throws(() => readBudgetManifest(path), {
+    name: 'UserError',
+    message: new RegExp(`^${path.replace(/[.]/g, '\\.')}: field settings\\.points\\.1: .*\\(found "many"\\)$`),
+  });
+  // Through the command: exit 1, the same line.
+  const r = spawnSync(process.execPath, [cli, 'study', '--plan', 'budget', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /budget-plan\.json: field settings\.points\.1: /);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  writeFileSync(path, '{"plan": "budget", ');
+  assert.throws(() => readBudgetManifest(path), /budget-plan\.json: not valid JSON/);
+});
+
+test('study --plan budget: dry run, the plan killed after its first point and resumed, budget.json, the chart, the Slurm form', async () => {
+  const out = join(dir, 'plan');
+  const args = [
+    cli,
+    'study',
+    '--plan',
+    'budget',
+    '--out',
+    out,
+    '--size',
+    '64',
+    '--width',
+    '0.0625',
+    '--budget-points',
+    '40,20',
+    '--budget-val-images',
+    '16',
+    '--budget-eval-images',
+    '24',
+    '--fp-images',
+    '256',
+    '--endpoint-epochs',
+    '2',
+    '--endpoint-patience',
+    '1',
+    '--warmup-epochs',
+    '0',
+    // 1.8 Hz needs ~10⁵ images: unreachable here; 10⁵ Hz is reached by 256 images.
+    '--budget-rates',
+    '1.8,100000',
+  ];
+  const dry = spawnSync(process.execPath, [...args, '--dry-run'], { encoding: 'utf8' });
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, /^n20\t20\t\d+\t\d+:\d\d:\d\d\t/m);
+  assert.match(dry.stdout, /^n40\t40\t/m);
+  assert.match(dry.stdout, /^total\t\d+:\d\d:\d\d on this machine$/m);
+  assert.match(dry.stdout, /basis: \d+ ms per bare training step of sparse-yolov3 width 0.0625 at 64 px, batch 8 .* fprate \d+ images\/s/);
+  assert.ok(!existsSync(out), '--dry-run writes nothing');
+  const seedOnly = spawnSync(process.execPath, [...args, '--epochs', '3', '--dry-run'], { encoding: 'utf8' });
+  assert.equal(seedOnly.status, 1, 'an option of the other plans is refused, not ignored');
+  assert.match(
+    seedOnly.stderr,
+    /--epochs: not read by --plan budget \(only by the default study and --plan seed\); each point trains to convergence: --endpoint-epochs is the most/,
+  );
+  const dense = spawnSync(process.execPath, [...args, '--variant', 'yolov3', '--dry-run'], { encoding: 'utf8' });
+  assert.equal(dense.status, 1);
+  assert.match(dense.stderr, /--variant yolov3: the budget plan draws the curve for sparse-yolov3 or sparse-yolov3-tiny/);
+
+  // The first run, killed (SIGKILL: nothing saved on the way out) once its first point is finished.
+  const first = join(out, 'points', 'n20', 'point.json');
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  let killed = false;
+  while (child.exitCode === null) {
+    if (existsSync(first)) {
+      child.kill('SIGKILL');
+      killed = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await exited;
+  assert.ok(killed, 'the plan was killed after its first point');
+  const firstWritten = statSync(first).mtimeMs;
+  assert.ok(!existsSync(join(out, 'budget.json')));
+
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /resuming .*budget-plan\.json \(2 points\)/);
+  assert.match(r.stderr, /\[2\/4\] n20: finished/);
+  assert.doesNotMatch(r.stderr, /n20: training/, 'the finished point is not trained again');
+  assert.equal(statSync(first).mtimeMs, firstWritten, 'nor measured again');
+  assert.match(r.stderr, /\[2\/4\] n40: fprate over 256/);
+
+  const b = JSON.parse(readFileSync(join(out, 'budget.json'), 'utf8'));
+  assert.deepEqual(
+    b.points.map((p: { trainImages: number }) => p.trainImages),
+    [20, 40],
+  );
+  assert.equal(b.evalImages, 24);
+  for (const p of b.points) {
+    assert.ok(p.epochs >= 1 && p.epochs <= 2, `${p.trainImages}: ${p.epochs} epochs`);
+    assert.equal(p.fpImages, 256);
+    const [slow, fast] = p.rows;
+    assert.equal(slow.targetHz, 1.8);
+    assert.equal(slow.threshold, null, '1.8 Hz cannot be shown by 256 images');
+    assert.equal(slow.efficiency, null);
+    assert.equal(fast.targetHz, 100_000);
+    assert.equal(fast.match, 'tps', 'by the TP rule');
+    assert.ok(fast.efficiency >= 0 && fast.efficiency <= 1 && fast.efficiencySupernova >= 0 && fast.efficiencySupernova <= 1, JSON.stringify(fast));
+    // The evaluation at that rate is the point's own run's.
+    assert.ok(existsSync(join(out, 'points', `n${p.trainImages}`, 'eval', 'budget-100000Hz.json')));
+  }
+  // Both points read the same training split in one shuffle: the smaller is the first 20 of the larger's 40.
+  const cfg = (n: number) => JSON.parse(readFileSync(join(out, 'points', `n${n}`, 'config.json'), 'utf8'));
+  assert.equal(cfg(20).config.trainLimit, 20);
+  assert.equal(cfg(40).config.trainLimit, 40);
+  assert.equal(cfg(20).config.seed, cfg(40).config.seed);
+  assert.equal(b.baseline.fpImages, 256);
+  assert.deepEqual(
+    b.baseline.rows.map((x: { targetHz: number }) => x.targetHz),
+    [1.8, 100_000],
+  );
+  assert.equal(b.thesis.efficiency, 0.762);
+  assert.equal(b.summary.length, 2);
+  assert.match(b.summary[0], /^at 1\.8 Hz per module, network by training images — 20: not reachable; 40: not reachable; .*thesis 76\.2 %/);
+  const svg = readFileSync(join(out, 'budget.svg'), 'utf8');
+  assert.match(svg, /^<svg/);
+  assert.match(svg, /training images/);
+  assert.match(svg, /thesis 76\.2 % at 1\.8 Hz/);
+  assert.match(svg, /baseline at 100000 Hz: /);
+  assert.ok(statSync(join(out, 'budget.png')).size > 1000);
+  assert.match(readFileSync(join(out, 'budget.html'), 'utf8'), /What more data bought/);
+  assert.match(r.stdout, /^- at 100000 Hz per module/m);
+
+  // Another setting on the same folder is refused, not silently dropped.
+  const other = spawnSync(
+    process.execPath,
+    args.map((a) => (a === '40,20' ? '80,20' : a)),
+    { encoding: 'utf8' },
+  );
+  assert.equal(other.status, 1);
+  assert.match(other.stderr, /budget-plan\.json: this folder's plan has points \[20,40\], the command line \[20,80\]/);
+
+  // The Slurm form of the same plan: the script beside it, one task per point; a task on a finished point redoes nothing.
+  const slurm = spawnSync(process.execPath, [...args, '--slurm'], { encoding: 'utf8' });
+  assert.equal(slurm.status, 0, slurm.stderr);
+  const script = readFileSync(join(out, 'budget.sbatch'), 'utf8');
+  assert.match(script, /#SBATCH --array=0-1\n/);
+  assert.match(script, /--budget-task "\$SLURM_ARRAY_TASK_ID"\n/);
+  const task = spawnSync(process.execPath, [cli, 'study', '--plan', 'budget', '--out', out, '--budget-task', '1'], { encoding: 'utf8' });
+  assert.equal(task.status, 0, task.stderr);
+  assert.match(task.stderr, /n40: finished/);
+  assert.match(task.stdout, /^point 40: 1\.8 Hz –, 100000 Hz \d+\.\d %/);
+  const bad = spawnSync(process.execPath, [cli, 'study', '--plan', 'budget', '--out', out, '--budget-task', '2'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--budget-task 2: the plan has points 0–1/);
+});
