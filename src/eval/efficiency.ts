@@ -273,9 +273,12 @@ export function spectrumBinWeights(bins: readonly { loMeV: number; hiMeV: number
 
 /**
  * Efficiency averaged over the supernova νe-CC interaction spectrum: Σ_b w_b ε_b over the Eν bins,
- * w_b the spectrum's fraction in bin b, with the binomial error sqrt(Σ w_b² ε_b(1 − ε_b)/n_b). Bins
- * without interactions are left out and the weights of the others renormalised; their weight is
- * reported (`weightWithoutEvents`) so a sample too thin at low Eν shows.
+ * w_b the spectrum's fraction in bin b, with the error sqrt(Σ w_b² σ_b²), σ_b the half-width of bin
+ * b's 68.3 % Wilson interval. Not the Wald σ_b² = ε_b(1 − ε_b)/n_b: that is 0 in a bin at 0 or 100 %,
+ * and with ~20 interactions per 5-MeV bin the low-energy bins the spectrum weighs most are often at 0
+ * %, so Wald made the average look more precise than its flat counterpart; Wilson's σ_b tends to
+ * Wald's for large n_b. Bins without interactions are left out and the weights of the others
+ * renormalised; their weight is reported (`weightWithoutEvents`) so a sample too thin at low Eν shows.
  */
 export function spectrumAverage(bins: readonly EnergyBin[], o: SpectrumOptions = {}): SpectrumAverage {
   const s = spectrumSettings(o);
@@ -293,7 +296,8 @@ export function spectrumAverage(bins: readonly EnergyBin[], o: SpectrumOptions =
       }
       sw += w[i];
       e += w[i] * x.efficiency;
-      v += (w[i] * w[i] * x.efficiency * (1 - x.efficiency)) / x.n;
+      const [lo, hi] = wilsonInterval(x.k, x.n, ONE_SIGMA_CL);
+      v += w[i] * w[i] * ((hi - lo) / 2) ** 2;
     });
     return sw > 0 ? { efficiency: e / sw, stdErr: Math.sqrt(v) / sw, missing } : { efficiency: null, stdErr: null, missing };
   };

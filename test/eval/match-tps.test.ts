@@ -132,10 +132,18 @@ test('supernova-spectrum average: bin weights and the weighted efficiency by han
   });
   const avg = spectrumAverage([eb(2, 10, 3, 4), eb(10, 30, 1, 2)], sp);
   const eps = w1 * 0.75 + w2 * 0.5;
-  const err = Math.sqrt((w1 * w1 * 0.75 * 0.25) / 4 + (w2 * w2 * 0.25) / 2);
+  // Each bin's σ is the half-width of its 68.3 % Wilson interval (z = 1):
+  // z/(1 + z²/n) · sqrt(p(1 − p)/n + z²/(4n²)).
+  const z = 1;
+  const wilsonHalf = (p: number, n: number) => (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+  const err = Math.sqrt(w1 * w1 * wilsonHalf(0.75, 4) ** 2 + w2 * w2 * wilsonHalf(0.5, 2) ** 2);
   assert.ok(Math.abs(avg.efficiency! - eps) < 1e-6, `${avg.efficiency} vs ${eps}`);
   assert.ok(Math.abs(avg.stdErr! - err) < 1e-6, `${avg.stdErr} vs ${err}`);
   assert.equal(avg.weightWithoutEvents, 0);
+  // Bins at 0 % and 100 % still carry their error (Wald's ε(1 − ε)/n would give 0 here).
+  const edge = spectrumAverage([eb(2, 10, 0, 19), eb(10, 30, 19, 19)], sp);
+  const edgeErr = Math.sqrt(w1 * w1 * wilsonHalf(0, 19) ** 2 + w2 * w2 * wilsonHalf(1, 19) ** 2);
+  assert.ok(edgeErr > 0.01 && Math.abs(edge.stdErr! - edgeErr) < 1e-6, `${edge.stdErr} vs ${edgeErr}`);
   // An empty bin is left out and its weight reported; the other bin's efficiency is then the average.
   const thin = spectrumAverage([eb(2, 10, 3, 4), eb(10, 30, 0, 0)], sp);
   assert.ok(Math.abs(thin.efficiency! - 0.75) < 1e-12 && Math.abs(thin.weightWithoutEvents - w2) < 1e-6);
