@@ -15,7 +15,7 @@ import { baselineThresholdForRate, thresholdForRate } from '../src/study/endpoin
 import { judge, seedFindings, spreadOf, type PlanRuns } from '../src/report/findings.js';
 import { planSweep } from '../src/sweep/plan.js';
 import { fpPerImageToHz } from '../src/eval/efficiency.js';
-import { SCORE_BINS } from '../src/eval/fprate.js';
+import { NOTHING_PASSES, SCORE_BINS, scoreCutText } from '../src/eval/fprate.js';
 import type { RunData } from '../src/report/load.js';
 import type { EpochRecord, ResolvedRun } from '../src/schema/run.js';
 
@@ -107,6 +107,26 @@ test('the end point takes the lowest histogram edge whose FP rate meets the targ
   assert.equal(low.threshold, null);
   assert.equal(low.fpCount, 0);
   assert.ok(Math.abs(low.fpHzInterval[1] - hz(2.302585)) / hz(2.3) < 1e-3);
+});
+
+test('a network whose scores saturate at 1: when even the top bin exceeds the rate, the cut passes nothing, not the boxes of score 1', () => {
+  // A poorly trained sparse-yolov3 (2026-12-05) put ≈ 500 of 50 000 background images' FPs at score
+  // ≥ 0.999, many at exactly 1 (float32 sigmoid). The old cut "score ≥ 1" claimed 0 FP and let them pass.
+  const counts = new Array<number>(SCORE_BINS).fill(0);
+  counts[999] = 30; // [0.999, 1]: score 1 is kept here
+  counts[400] = 100;
+  const images = 50_000;
+  const hz = (n: number) => fpPerImageToHz(n / images);
+  const t = thresholdForRate({ images, counts }, hz(10));
+  assert.equal(t.threshold, NOTHING_PASSES);
+  assert.equal(t.fpCount, 0);
+  assert.ok(!(1 >= t.threshold!), 'a box of score exactly 1 does not pass');
+  assert.equal(scoreCutText(t.threshold!), 'nothing passes (score > 1)');
+  // A rate that allows the top bin's 30: the cut is just above the 0.4 FPs, and it passes the saturated boxes.
+  const top = thresholdForRate({ images, counts }, hz(30));
+  assert.equal(top.threshold, 0.401);
+  assert.equal(top.fpCount, 30);
+  assert.equal(scoreCutText(top.threshold!), 'score ≥ 0.401');
 });
 
 test("the baseline's ΣADC cut for a target rate leaves at most the allowed candidates, ties included", () => {

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { compareRuns, DEFAULT_COMPARE_RATES_HZ, type CompareReport, type FigureComparison, type RateSide } from '../study/compare.js';
 import { DEFAULT_MATCH, MATCH_RULES, type MatchRule } from '../eval/efficiency.js';
+import { scoreCutText } from '../eval/fprate-state.js';
 import { SPLIT_NAMES, type SplitName } from '../data/splits.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { MATCH_HELP } from './args.js';
@@ -34,7 +35,9 @@ function row(name: string, f: FigureComparison, extra = ''): string {
 const sideText = (label: string, s: RateSide) =>
   s.threshold === null
     ? `${label}: ${s.unreachable}`
-    : `${label}: score ≥ ${s.threshold.toFixed(3)} (${s.fpCount} FP → ${s.fpHz.toPrecision(3)} Hz, 90 % CL ${s.fpHzInterval.map((x) => x.toPrecision(3)).join('–')} Hz)`;
+    : s.nothingPasses !== null
+      ? `${label}: nothing passes (${s.nothingPasses}); efficiency 0`
+      : `${label}: ${scoreCutText(s.threshold)} (${s.fpCount} FP → ${s.fpHz.toPrecision(3)} Hz, 90 % CL ${s.fpHzInterval.map((x) => x.toPrecision(3)).join('–')} Hz)`;
 
 /** The printed comparison. */
 export function summarizeCompare(r: CompareReport): string {

@@ -10,6 +10,7 @@ import { progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
 import { MATCH_HELP } from './args.js';
 import { SPLIT_NAMES } from '../data/splits.js';
+import { scoreCutText } from '../eval/fprate-state.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
 
@@ -59,7 +60,7 @@ export function summarizeTrigger(t: TriggerReport, score = 'score'): string[] {
     ...t.operatingPoints.map((p) =>
       p.threshold === null
         ? `at ${p.targetHz} Hz per module: not reachable with this many background images`
-        : `at ${p.targetHz} Hz per module: efficiency ${p.table ? flatAndSupernova(p.table) : pct(p.efficiency)} (threshold ${p.threshold.toFixed(4)}, ${p.fpHz?.toExponential(2)} Hz)`,
+        : `at ${p.targetHz} Hz per module: efficiency ${p.table ? flatAndSupernova(p.table) : pct(p.efficiency)} (${scoreCutText(p.threshold, 4)}, ${p.fpHz?.toExponential(2)} Hz)`,
     ),
     `(${t.conversion})`,
   ];

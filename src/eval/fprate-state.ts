@@ -13,6 +13,17 @@ import { UserError } from '../errors.js';
 /** Score histogram resolution: thresholds are exact to 1/SCORE_BINS. */
 export const SCORE_BINS = 1000;
 
+/**
+ * The score cut that passes nothing. Scores are ≤ 1, and a saturated sigmoid gives exactly 1 in
+ * float32, so "score ≥ 1" still passes boxes; and the histogram keeps score 1 in its top bin
+ * [0.999, 1], so a cut at 1 read from it would claim 0 FP while passing those boxes. When no
+ * histogram edge meets a rate, the cut is this: the trigger fires on nothing, efficiency 0.
+ */
+export const NOTHING_PASSES = 1 + Number.EPSILON;
+
+/** A score cut as the reader wants it: "score ≥ t", or "nothing passes" above every score. */
+export const scoreCutText = (t: number, digits = 3): string => (t > 1 ? 'nothing passes (score > 1)' : `score ≥ ${t.toFixed(digits)}`);
+
 export interface FpShard {
   index: number;
   count: number;
@@ -36,7 +47,7 @@ export interface FpState {
   /** Index of the first streamed image (past the dataset's own images). */
   start: number;
   images: number;
-  /** counts[i] = detections with score in [i, i+1) / SCORE_BINS. */
+  /** counts[i] = detections with score in [i, i+1) / SCORE_BINS; the top bin is closed: [0.999, 1]. */
   counts: number[];
   seconds: number;
   /** Present in a shard's file: which block of the whole stream it measures. */

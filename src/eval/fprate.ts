@@ -26,7 +26,7 @@ import type { Candidate, ClusterParams } from '../trigger/cluster.js';
 import { streamCount } from './stream-loop.js';
 import { SCORE_BINS, shardRange, readFpState, fileDigest, jsonDigest, type FpState, type FpShard } from './fprate-state.js';
 
-export { SCORE_BINS, shardRange, type FpState, type FpShard } from './fprate-state.js';
+export { SCORE_BINS, NOTHING_PASSES, scoreCutText, shardRange, type FpState, type FpShard } from './fprate-state.js';
 /** Detections below this score are not counted at all (decode threshold). */
 export const MIN_SCORE = 0.01;
 

@@ -8,6 +8,7 @@ import { SCHEMA, runColorOf, type Figure } from './figure.js';
 import { pageHtml, type Table } from './html.js';
 import { svgToPng, toSvg, type Spec } from './vega.js';
 import type { BudgetResult } from '../study/budget-plan.js';
+import { scoreCutText } from '../eval/fprate-state.js';
 
 /** Training images of the thesis's network (≈ 24 000 LArSoft images; issue 27). */
 export const THESIS_TRAIN_IMAGES = 24_000;
@@ -101,7 +102,7 @@ export function budgetTable(r: BudgetResult): Table {
         p.trainImages,
         `${p.epochs} (${p.stopped})`,
         row.targetHz,
-        row.threshold === null ? 'not reachable: stream more images' : row.threshold.toFixed(3),
+        row.threshold === null ? 'not reachable: stream more images' : scoreCutText(row.threshold),
         row.fpCount,
         row.efficiency === null ? '–' : `${pct(row.efficiency)} ± ${pct(row.efficiencyErr)}`,
         row.efficiencySupernova == null ? '–' : `${pct(row.efficiencySupernova)} ± ${pct(row.efficiencySupernovaErr)}`,

@@ -8,6 +8,7 @@ import { loadRun, primaryEval, type RunData } from './load.js';
 import { buildReport } from './report.js';
 import { writeAtomic } from '../util/atomic-write.js';
 import { pageHtml, type Table } from './html.js';
+import { scoreCutText } from '../eval/fprate-state.js';
 import { efficiencyOf, endpointFinding, seedFindings, valMap, type Finding, type PlanRuns } from './findings.js';
 import type { ExperimentGroup, StudyManifest } from '../study/seed-plan.js';
 import { runName } from '../study/experiments.js';
@@ -95,7 +96,7 @@ export async function writePlanReport(
     tables.push({
       caption: `End point: ${endpoint.experiment} (${endpoint.selectedBy}) trained to ${endpoint.epochs} epochs (${endpoint.stopped}), FP rate from ${endpoint.fpImages.toLocaleString('en')} background-only images, efficiency on ${endpoint.evalImages} evaluation images; thesis: ${pct(endpoint.thesis.efficiency)} ± ${pct(endpoint.thesis.error)} at ${endpoint.thesis.hzPerModule} Hz per module`,
       head: ['target Hz/module', 'score threshold', 'FPs seen', 'FP Hz/module (90 % CL)', `efficiency (${ruleName(endpoint.rows)})`, 'efficiency (visible)'],
-      rows: endpointRows(endpoint.rows, (t) => t.toFixed(3)),
+      rows: endpointRows(endpoint.rows, (t) => scoreCutText(t).replace('score ≥ ', '')),
     });
     if (endpoint.baseline) {
       const b = endpoint.baseline;

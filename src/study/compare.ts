@@ -22,7 +22,7 @@ import { readResolvedRun, type ResolvedRun } from '../schema/run.js';
 import { datasetImageTps, datasetSimulation, pixelTps } from '../trigger/baseline.js';
 import { tpImportInfo } from '../formats/tps/import.js';
 import { isSimulated, simulatorOf } from '../eval/evaluate.js';
-import { MIN_SCORE, SCORE_BINS } from '../eval/fprate.js';
+import { countAbove, MIN_SCORE, NOTHING_PASSES, SCORE_BINS } from '../eval/fprate.js';
 import { fileDigest, jsonDigest, readFpState } from '../eval/fprate-state.js';
 import { streamCount } from '../eval/stream-loop.js';
 import {
@@ -30,6 +30,7 @@ import {
   DEFAULT_MATCH,
   efficiencyByEnergy,
   energyBin,
+  fpPerImageToHz,
   hzPerFpPerImage,
   matchRuleText,
   scoreImage,
@@ -101,6 +102,8 @@ export interface RateSide {
   fpHzInterval: [number, number];
   /** Why the rate has no threshold (null when it has one). */
   unreachable: string | null;
+  /** Why the threshold passes nothing, when it does: the top score bin alone exceeds the rate (null otherwise). */
+  nothingPasses: string | null;
   /** Binomial errors of the run's own figures (as evaluate prints them). */
   flatStdErr: number | null;
   supernovaStdErr: number | null;
@@ -243,12 +246,18 @@ function rateSide(
       : images === 0
         ? `no FP histogram (run \`daqyolo fprate ${runDir}\`, or give --background n)`
         : `not reachable with ${images} background images (90 % upper limit with no FP: ${r.fpHzInterval[1].toPrecision(3)} Hz; stream more with fprate)`;
+  const top = countAbove(counts, (SCORE_BINS - 1) / SCORE_BINS);
+  const nothingPasses =
+    threshold === NOTHING_PASSES
+      ? `the top score bin [${((SCORE_BINS - 1) / SCORE_BINS).toFixed(3)}, 1] alone holds ${top} FP → ${fpPerImageToHz(top / images, trigger).toPrecision(3)} Hz: the scores saturate, and no cut reaches ${targetHz} Hz but passing nothing`
+      : null;
   return {
     threshold,
     fpCount: r.fpCount,
     fpHz: r.fpHz,
     fpHzInterval: r.fpHzInterval,
     unreachable,
+    nothingPasses,
     flatStdErr: table?.integrated.all.stdErr ?? null,
     supernovaStdErr: table?.supernova.stdErr ?? null,
   };

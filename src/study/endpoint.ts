@@ -2,7 +2,7 @@
 // with the FP rate taken from `fprate` over many background-only images (the evaluation's own
 // background sample is far too small below ~100 Hz) and the efficiency from the evaluation
 // split at the score threshold that rate allows.
-import { countAbove, SCORE_BINS, type FpState } from '../eval/fprate.js';
+import { countAbove, NOTHING_PASSES, SCORE_BINS, type FpState } from '../eval/fprate.js';
 import { fpPerImageToHz, type TriggerOptions } from '../eval/efficiency.js';
 import { poissonInterval, poissonUpperLimit } from '../eval/intervals.js';
 import { z } from 'zod';
@@ -22,18 +22,22 @@ export const ENDPOINT_RATES_HZ = [1, 1.8, 10, 100] as const;
  * The score threshold at which a target FP rate is met, from an fprate histogram. Thresholds are
  * histogram edges (1/SCORE_BINS apart). When no FP is left at that threshold, the target is only
  * reachable if the sample's 90 % upper limit is below it (otherwise null: stream more images).
+ * When even the top bin [0.999, 1] holds more FPs than the rate allows (a network whose scores
+ * saturate at 1), the threshold is NOTHING_PASSES: the rate is met only by firing on nothing.
  */
 export function thresholdForRate(state: Pick<FpState, 'images' | 'counts'>, targetHz: number, trigger: TriggerOptions = {}, cl = 0.9): RateThreshold {
   const hz = (n: number) => fpPerImageToHz(state.images ? n / state.images : Infinity, trigger);
-  let bin = SCORE_BINS; // threshold 1: nothing passes
-  for (let i = 0; i <= SCORE_BINS; i++) {
+  let bin = SCORE_BINS; // no edge meets the rate: nothing may pass
+  for (let i = 0; i < SCORE_BINS; i++) {
     if (hz(countAbove(state.counts, i / SCORE_BINS)) <= targetHz) {
       bin = i;
       break;
     }
   }
-  const t = bin / SCORE_BINS;
-  const n = countAbove(state.counts, t);
+  // Not bin / SCORE_BINS = 1 for the last case: boxes of score exactly 1 (saturated) would pass it
+  // uncounted, since the histogram holds them in its top bin.
+  const t = bin === SCORE_BINS ? NOTHING_PASSES : bin / SCORE_BINS;
+  const n = bin === SCORE_BINS ? 0 : countAbove(state.counts, t);
   const interval: [number, number] = n === 0 ? [0, hz(poissonUpperLimit(0, cl))] : (poissonInterval(n, cl).map(hz) as [number, number]);
   return { targetHz, threshold: n === 0 && interval[1] > targetHz ? null : t, fpCount: n, fpHz: hz(n), fpHzInterval: interval };
 }
