@@ -131,6 +131,10 @@ test('a bad budget-plan.json is one line naming the file and the field', () => {
   const good = { plan: 'budget', settings: full, data: 'snnu.h5', pointsDir: 'points', estimatedSeconds: { n500: 1 } };
   writeFileSync(path, JSON.stringify(good));
   assert.deepEqual(readBudgetManifest(path).settings.points, [500, 20_000]);
+  // A plan written before the objectness setting trained with the seed preset's MSE, and keeps it.
+  const { objLoss: _, ...older } = full;
+  writeFileSync(path, JSON.stringify({ ...good, settings: older }));
+  assert.equal(readBudgetManifest(path).settings.objLoss, 'mse');
   writeFileSync(path, JSON.stringify({ ...good, settings: { ...full, points: [500, 'many'] } }));
   assert.throws(() => readBudgetManifest(path), {
     name: 'UserError',
@@ -243,6 +247,10 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   assert.equal(cfg(20).config.trainLimit, 20);
   assert.equal(cfg(40).config.trainLimit, 40);
   assert.equal(cfg(20).config.seed, cfg(40).config.seed);
+  // BCE objectness by default (the thesis's MSE saturates the scores: no cut reaches 1.8 Hz).
+  assert.equal(cfg(20).config.loss.objLoss, 'bce');
+  assert.equal(cfg(40).config.loss.objLoss, 'bce');
+  assert.equal(b.settings.objLoss, 'bce');
   assert.equal(b.baseline.fpImages, 256);
   assert.deepEqual(
     b.baseline.rows.map((x: { targetHz: number }) => x.targetHz),
@@ -268,6 +276,9 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   );
   assert.equal(other.status, 1);
   assert.match(other.stderr, /budget-plan\.json: this folder's plan has points \[20,40\], the command line \[20,80\]/);
+  const mse = spawnSync(process.execPath, [...args, '--budget-obj-loss', 'mse'], { encoding: 'utf8' });
+  assert.equal(mse.status, 1);
+  assert.match(mse.stderr, /this folder's plan has objLoss "bce", the command line "mse"/);
 
   // The Slurm form of the same plan: the script beside it, one task per point; a task on a finished point redoes nothing.
   const slurm = spawnSync(process.execPath, [...args, '--slurm'], { encoding: 'utf8' });

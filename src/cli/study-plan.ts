@@ -20,7 +20,7 @@ import { trainStoppable } from './train.js';
 import { onStopSignals } from './signals.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
 import { progress } from './progress.js';
-import { count, custom, integer, number, MAX, OptionValueError } from './options.js';
+import { count, custom, integer, number, oneOf, MAX, OptionValueError } from './options.js';
 import { budgetOptions, runBudgetPlanCli } from './study-budget.js';
 
 /** One plan of `study --plan NAME`. */
@@ -117,6 +117,10 @@ export const PLANS = {
       new Option('--budget-rates <list>', 'FP rates per 10 kt module, Hz (default 1.8,10)').argParser(listOf('rates > 0 Hz', (x) => x > 0 && x <= 1e9)),
       new Option('--budget-val-images <n>', 'validation images shared by every point (default 2000)').argParser(integer({ min: 1, max: MAX.datasetImages })),
       new Option('--budget-eval-images <n>', 'evaluation images shared by every point (default 2000)').argParser(integer({ min: 1, max: MAX.datasetImages })),
+      new Option(
+        '--budget-obj-loss <kind>',
+        "objectness loss of every point: bce (default) or mse (the thesis's; its scores saturate, docs/budget.md)",
+      ).argParser(oneOf(['mse', 'bce'] as const)),
       new Option('--budget-task <i>', "run only point i of a plan written by --slurm (a Slurm array task's index)").argParser(integer({ max: MAX.processes })),
       fpImagesOption(),
       warmupEpochsOption(),

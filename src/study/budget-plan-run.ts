@@ -188,7 +188,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
         seed: s.seed,
         device: o.device,
         // The first N of one seeded shuffle of the training split: the points are nested.
-        values: { trainLimit: n },
+        values: { trainLimit: n, 'loss.objLoss': s.objLoss },
         label: `budget point ${name}`,
       },
       h,
