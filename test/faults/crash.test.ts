@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, start, errorLines, tinyDataset, trainArgs, metrics } from './fixture.js';
+import { run, start, errorLines, tinyDataset, trainArgs, metrics, waitFor } from './fixture.js';
 import { readCheckpointMeta } from '../../src/nn/serialize.js';
 import { loadSafetensors } from '../../src/torch/index.js';
 
@@ -91,11 +91,17 @@ test('killed before the first checkpoint: --resume and train both start it again
 
 test("two trains on one run directory: the second is refused with the first one's PID; a dead process's lock is taken over", async () => {
   const out = join(dir, 'concurrent');
+  // The first is frozen (SIGSTOP) once it holds the lock: a fast machine could otherwise finish its
+  // 4 tiny epochs before the second has started, and both would succeed (as study-folder's test did on CI).
   const a = start(trainArgs(data, out, 4));
+  await waitFor(() => existsSync(join(out, 'lock')), 60_000, 'the first train to take its run directory');
+  a.kill('SIGSTOP');
   const b = start(trainArgs(data, out, 4));
-  const codes = [await a.exited, await b.exited];
-  assert.deepEqual([...codes].sort(), [0, 1], a.output().slice(-300) + b.output().slice(-300));
-  const [winner, loser] = codes[0] === 0 ? [a, b] : [b, a];
+  const loserCode = await b.exited;
+  a.kill('SIGCONT');
+  const codes = [await a.exited, loserCode];
+  assert.deepEqual(codes, [0, 1], a.output().slice(-300) + b.output().slice(-300));
+  const [winner, loser] = [a, b];
   assert.match(loser.output(), new RegExp(`daqyolo: ${out} is in use by process ${winner.pid} `));
   assert.equal(metrics(out).filter((m) => m.type === 'epoch').length, 4, 'epochs of one process only');
   assert.equal(
