@@ -4,6 +4,9 @@
 //   dense:   2·Cin·Cout·k²·H·W (what a dense network computes),
 //   gather:  2·Cin·Cout·k²·M (what the one-GEMM sparse conv computes: every offset of every
 //            output site, absent inputs read a zero row),
+//   engine:  what the engine's float32 CPU form for the layer computes (native/sparse.cc,
+//            ChooseForm): the pairs where the kernel windows are ≤ 85 % full, else
+//            2·Cin·Cout·k²·min(N, M) (gather, or the input-side 'spread' when N inputs < M outputs),
 //   pairs:   2·Cin·Cout·(active input→output pairs) (the least any sparse convolution computes).
 // Per node: forward ms inside a full forward pass (rulebooks built on first use are counted in
 // the node that builds them, and also summed separately), then forward and backward ms of the
@@ -14,7 +17,6 @@
 //
 // Run: node scripts/setup.mjs && node dist/bench/sparse-profile.js --data D.h5 [--variant sparse-yolov3]
 //        [--width 0.25] [--size 480] [--batch 8] [--rounds 3] [--threads 2] [--isolated-radius 0] [--clock cpu|wall] [--unfused]
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { tensor, setNumThreads, getNumThreads, manualSeed, noGrad, tidy, Tensor, SparseTensor, SparseGrid } from '../src/torch/index.js';
 import { SparseConvBase, Conv2d } from '../src/nn/index.js';
@@ -22,6 +24,7 @@ import { createYolo, type Variant } from '../src/model/yolo.js';
 import { dropIsolated, SparseConvBNLeaky } from '../src/model/sparse-blocks.js';
 import { INPUT, inputsOf, runNode } from '../src/model/topology.js';
 import { benchImages } from './inputs.js';
+import { clockOf, median } from './measure.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -38,13 +41,8 @@ const { values: a } = parseArgs({
     unfused: { type: 'boolean', default: false },
   },
 });
-if (a.clock !== 'cpu' && a.clock !== 'wall') throw new Error(`--clock: cpu or wall, got '${a.clock}'`);
 /** Milliseconds on the chosen clock. */
-const clock = (): number => {
-  if (a.clock === 'wall') return performance.now();
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1000;
-};
+const clock = clockOf(a.clock!);
 setNumThreads(Number(a.threads));
 manualSeed(0);
 const size = Number(a.size),
@@ -58,10 +56,6 @@ const x = tensor(images, { shape: [batch, 1, size, size] });
 const radius = Number(a['isolated-radius']);
 
 type Value = Tensor | SparseTensor;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((p, q) => p - q);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const nodeOf = (path: string): string => {
   for (const n of model.topology.nodes) {
     const m = 'module' in n ? n.module : 'head' in n ? n.head : null;
@@ -85,9 +79,15 @@ interface ConvRecord {
   pairs: number;
   denseFlops: number;
   gatherFlops: number;
+  engineFlops: number;
   pairFlops: number;
 }
 const convs: ConvRecord[] = [];
+/** Multiply-adds per Cin·Cout of the form the engine picks (mirrors ChooseForm in native/sparse.cc). */
+function enginePairs(k: number, n: number, m: number, pairs: number, mac: number): number {
+  const best = Math.min(n, m) * k;
+  return k > 1 && mac >= 8 * 16 && 20 * pairs <= 17 * best ? pairs : best;
+}
 const names = new Map<object, string>();
 for (const [n, m] of model.namedModules()) names.set(m, n);
 const origSparse = SparseConvBase.prototype.forward;
@@ -120,6 +120,7 @@ function recordConvs(on: boolean): void {
       pairs,
       denseFlops: (2 * mac * kh * kw * cells) / batch,
       gatherFlops: (2 * mac * kh * kw * y.grid.size) / batch,
+      engineFlops: (2 * mac * enginePairs(kh * kw, inp.grid.size, y.grid.size, pairs, mac)) / batch,
       pairFlops: (2 * mac * pairs) / batch,
     });
     return y;
@@ -144,6 +145,7 @@ function recordConvs(on: boolean): void {
       pairs: NaN,
       denseFlops: f,
       gatherFlops: f,
+      engineFlops: f,
       pairFlops: f,
     });
     return y;
@@ -252,6 +254,7 @@ const nodes = model.topology.nodes.map((n) => {
   const cs = convs.filter((c) => c.node === n.id);
   const dense = sum(cs.map((c) => c.denseFlops)),
     gather = sum(cs.map((c) => c.gatherFlops)),
+    engine = sum(cs.map((c) => c.engineFlops)),
     pairs = sum(cs.map((c) => c.pairFlops));
   return {
     node: n.id,
@@ -262,10 +265,10 @@ const nodes = model.topology.nodes.map((n) => {
     fwd_ms_in_step: r1(median(inFull[n.id]!)),
     fwd_ms_alone: r1(median(aloneF[n.id]!)),
     bwd_ms_alone: r1(median(aloneB[n.id]!)),
-    mflop_per_image: { dense: r1(dense / 1e6), gather: r1(gather / 1e6), pairs: r1(pairs / 1e6) },
+    mflop_per_image: { dense: r1(dense / 1e6), gather: r1(gather / 1e6), engine: r1(engine / 1e6), pairs: r1(pairs / 1e6) },
   };
 });
-const total = (k: 'denseFlops' | 'gatherFlops' | 'pairFlops') => +(sum(convs.map((c) => c[k])) / 1e9).toFixed(4);
+const total = (k: 'denseFlops' | 'gatherFlops' | 'engineFlops' | 'pairFlops') => +(sum(convs.map((c) => c[k])) / 1e9).toFixed(4);
 console.log(
   JSON.stringify({
     bench: 'sparse-profile',
@@ -286,7 +289,7 @@ console.log(
     backward_ms: r1(median(bwdMs)),
     rulebook_ms: r1(median(rbMs)),
     input_ms: r1(median(inMs)),
-    gflop_per_image: { dense: total('denseFlops'), gather: total('gatherFlops'), pairs: total('pairFlops') },
+    gflop_per_image: { dense: total('denseFlops'), gather: total('gatherFlops'), engine: total('engineFlops'), pairs: total('pairFlops') },
     nodes,
     convs: convs.map((c) => ({
       name: c.name,
@@ -300,6 +303,7 @@ console.log(
       pairs_per_site: c.pairs / c.outSites ? +(c.pairs / c.outSites).toFixed(2) : null,
       mflop_dense: r1(c.denseFlops / 1e6),
       mflop_gather: r1(c.gatherFlops / 1e6),
+      mflop_engine: r1(c.engineFlops / 1e6),
       mflop_pairs: r1(c.pairFlops / 1e6),
     })),
   }),

@@ -6,11 +6,12 @@
 //
 // The arithmetic is ATen ops (index_select, mm, index_add, max, index_put), so libtorch's
 // autograd gives the backward pass and the same code runs on any device the features live on;
-// except on the CPU in float32, where the gather of a convolution and the batch norm + leaky ReLU
-// after it are hand loops with their own backward (SparseGatherMm, BnLeaky below): at the
-// default simulation's occupancy a layer is a few thousand rows of 8–64 channels, where
-// index_select, its index_add backward and ATen's batch norm cost 5–20× the GEMM they feed
-// (bench/sparse-profile.ts; docs/engine.md).
+// except on the CPU in float32, where a convolution's copies and the batch norm + leaky ReLU
+// after it are hand loops with their own backward (SparseGatherMm, SparseSpreadMm,
+// SparseOffsetMm, BnLeaky below): at the default simulation's occupancy a layer is a few
+// thousand rows of 8–64 channels, where index_select, its index_add backward and ATen's batch
+// norm cost 5–20× the GEMM they feed, and each convolution takes the form with the least work
+// for its fill (ChooseForm) (bench/sparse-profile.ts, bench/sparse-forms.ts; docs/engine.md).
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -149,6 +150,8 @@ DQ_FN(sparseRulebookPairs) {
 
 // The weight [Cout, Cin, kh, kw] as the [kh·kw·Cin, Cout] matrix the gathered rows multiply.
 static at::Tensor GemmWeight(const at::Tensor& w) { return w.permute({2, 3, 1, 0}).reshape({-1, w.size(0)}); }
+// The weight as [Cin, K·Cout]: column (ky·kw + kx)·Cout + o, the offset order of the rulebook.
+static at::Tensor SpreadWeight(const at::Tensor& w) { return w.permute({1, 2, 3, 0}).reshape({w.size(1), -1}); }
 
 // The hand loops of this file are compiled at O3 without trapping math, so that GCC vectorises
 // them over the channels, masks included (measured: the leaky ReLU's backward loops 20× faster
@@ -215,6 +218,147 @@ struct SparseGatherMm : public torch::autograd::Function<SparseGatherMm> {
     return {gf, at::Tensor(), gw};
   }
 };
+
+// Rows of Y [N, K·Cout] summed per output site: y[m] = Σ_k Y[nbr[m, k], k·Cout .. (k+1)·Cout],
+// skipping absent inputs (nbr = N).
+static at::Tensor SumOffsetBlocks(const at::Tensor& Y, const at::Tensor& nbr, int64_t N, int64_t Cout) {
+  const int64_t M = nbr.size(0), K = nbr.size(1);
+  at::Tensor out = at::zeros({M, Cout}, Y.options());
+  const float* src = Y.data_ptr<float>();
+  const int64_t* n = nbr.data_ptr<int64_t>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t m = 0; m < M; m++) {
+    float* __restrict d = dst + m * Cout;
+    for (int64_t k = 0; k < K; k++) {
+      const int64_t r = n[m * K + k];
+      if (r >= N) continue;
+      const float* __restrict s = src + (r * K + k) * Cout;
+      for (int64_t c = 0; c < Cout; c++) d[c] += s[c];
+    }
+  }
+  return out;
+}
+
+// The transpose of SumOffsetBlocks: gy [M, Cout] added into [N, K·Cout] at each (input row, offset).
+static at::Tensor SpreadOffsetBlocks(const at::Tensor& gy, const at::Tensor& nbr, int64_t N) {
+  const int64_t M = nbr.size(0), K = nbr.size(1), Cout = gy.size(1);
+  at::Tensor out = at::zeros({N, K * Cout}, gy.options());
+  const float* src = gy.data_ptr<float>();
+  const int64_t* n = nbr.data_ptr<int64_t>();
+  float* dst = out.data_ptr<float>();
+  for (int64_t m = 0; m < M; m++) {
+    const float* __restrict s = src + m * Cout;
+    for (int64_t k = 0; k < K; k++) {
+      const int64_t r = n[m * K + k];
+      if (r >= N) continue;
+      float* __restrict d = dst + (r * K + k) * Cout;
+      for (int64_t c = 0; c < Cout; c++) d[c] += s[c];
+    }
+  }
+  return out;
+}
+
+// The same convolution computed from the input side, for a layer with fewer input rows than
+// output sites (N < M: a 'same' conv that grows the active set, as the heads' output convs do,
+// or a stride-2 conv whose inputs each reach up to four outputs): one GEMM Y = f · wcat
+// [N, K·Cout] (every input row times every offset's weights), then each output site sums the
+// blocks of its present inputs. N·K·Cin·Cout multiply-adds instead of the gather's M·K·Cin·Cout
+// (measured on the default simulation with isolated pixels dropped: the stride-32 head's output
+// conv has 737 input rows for 2 027 output sites). Backward: ∂Y = spread(∂y), ∂wcat = fᵀ·∂Y,
+// ∂f = ∂Y·wcatᵀ.
+struct SparseSpreadMm : public torch::autograd::Function<SparseSpreadMm> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& nbr, const at::Tensor& wcat) {
+    const at::Tensor fc = f.contiguous();
+    ctx->save_for_backward({fc, nbr, wcat});
+    const int64_t K = nbr.size(1);
+    return SumOffsetBlocks(at::mm(fc, wcat), nbr, fc.size(0), wcat.size(1) / K);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &f = saved[0], &nbr = saved[1], &wcat = saved[2];
+    const at::Tensor gY = SpreadOffsetBlocks(grads[0].contiguous(), nbr, f.size(0));
+    at::Tensor gf, gw;
+    if (ctx->needs_input_grad(2)) gw = at::mm(f.t(), gY);
+    if (ctx->needs_input_grad(0)) gf = at::mm(gY, wcat.t());
+    return {gf, at::Tensor(), gw};
+  }
+};
+
+// The pairs of one kernel offset k: output sites m whose input nbr[m, k] is present, and that input.
+static void OffsetPairs(const int64_t* n, int64_t M, int64_t K, int64_t N, int64_t k, std::vector<int64_t>& outs, std::vector<int64_t>& ins) {
+  outs.clear();
+  ins.clear();
+  for (int64_t m = 0; m < M; m++) {
+    const int64_t r = n[m * K + k];
+    if (r < N) {
+      outs.push_back(m);
+      ins.push_back(r);
+    }
+  }
+}
+// rows[p] = src[idx[p]] (C floats each), or src itself when idx is 0, 1, … (no copy).
+static at::Tensor TakeRows(const at::Tensor& src, const std::vector<int64_t>& idx) {
+  const int64_t C = src.size(1), P = static_cast<int64_t>(idx.size());
+  bool identity = P == src.size(0);
+  for (int64_t p = 0; identity && p < P; p++) identity = idx[p] == p;
+  if (identity) return src;
+  at::Tensor out = at::empty({P, C}, src.options());
+  const float* s = src.data_ptr<float>();
+  float* d = out.data_ptr<float>();
+  for (int64_t p = 0; p < P; p++) std::memcpy(d + p * C, s + idx[p] * C, static_cast<size_t>(C) * sizeof(float));
+  return out;
+}
+// dst[idx[p]] += rows[p].
+static void AddRows(const at::Tensor& rows, const std::vector<int64_t>& idx, at::Tensor& dst) {
+  const int64_t C = rows.size(1), P = static_cast<int64_t>(idx.size());
+  const float* s = rows.data_ptr<float>();
+  float* d = dst.data_ptr<float>();
+  for (int64_t p = 0; p < P; p++) {
+    const float* __restrict a = s + p * C;
+    float* __restrict b = d + idx[p] * C;
+    for (int64_t c = 0; c < C; c++) b[c] += a[c];
+  }
+}
+
+// The convolution per kernel offset, on present pairs only (spconv's gather–GEMM–scatter, with
+// hand copies): for each offset k, the input rows of its pairs times W_k [Cin, Cout], added into
+// their output rows. Pairs·Cin·Cout multiply-adds, the least any sparse convolution computes,
+// in K smaller GEMMs; worth it where a layer's kernel windows are partly empty (see ChooseForm).
+struct SparseOffsetMm : public torch::autograd::Function<SparseOffsetMm> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& nbr, const at::Tensor& wmat) {
+    const at::Tensor fc = f.contiguous(), wc = wmat.contiguous();
+    const int64_t N = fc.size(0), C = fc.size(1), M = nbr.size(0), K = nbr.size(1);
+    at::Tensor y = at::zeros({M, wc.size(1)}, fc.options());
+    std::vector<int64_t> outs, ins;
+    for (int64_t k = 0; k < K; k++) {
+      OffsetPairs(nbr.data_ptr<int64_t>(), M, K, N, k, outs, ins);
+      if (outs.empty()) continue;
+      AddRows(at::mm(TakeRows(fc, ins), wc.narrow(0, k * C, C)).contiguous(), outs, y);
+    }
+    ctx->save_for_backward({fc, nbr, wc});
+    return y;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &f = saved[0], &nbr = saved[1], &wmat = saved[2];
+    const at::Tensor gy = grads[0].contiguous();
+    const int64_t N = f.size(0), C = f.size(1), M = nbr.size(0), K = nbr.size(1);
+    const bool wantW = ctx->needs_input_grad(2), wantF = ctx->needs_input_grad(0);
+    at::Tensor gf = wantF ? at::zeros({N, C}, f.options()) : at::Tensor();
+    at::Tensor gw = wantW ? at::zeros_like(wmat) : at::Tensor();
+    std::vector<int64_t> outs, ins;
+    for (int64_t k = 0; k < K; k++) {
+      OffsetPairs(nbr.data_ptr<int64_t>(), M, K, N, k, outs, ins);
+      if (outs.empty()) continue;
+      const at::Tensor g = TakeRows(gy, outs);
+      if (wantW) gw.narrow(0, k * C, C).copy_(at::mm(TakeRows(f, ins).t(), g));
+      if (wantF) AddRows(at::mm(g, wmat.narrow(0, k * C, C).t()).contiguous(), ins, gf);
+    }
+    return {gf, at::Tensor(), gw};
+  }
+};
+
+constexpr int64_t kOffsetsMinMac = 8 * 16;
 
 // The per-row loops of the batch norm below, written so that the compiler vectorises them over
 // the channels (float lanes, __restrict pointers, no branches): sums over rows are taken in
@@ -381,14 +525,38 @@ DQ_FN(sparseBnLeaky) {
   return Wrap(info.Env(), BnLeaky::apply(x, gamma, beta, runningMean, runningVar, training, momentum, eps, slope));
 }
 
-// sparseConv(features [N, Cin], neighbours [M, K], weight [Cout, Cin, kh, kw], bias|null)
-// → [M, Cout]: one gather through a zero row, one GEMM. A 1×1 kernel on the same sites is a
-// plain matrix product.
+// How a float32 CPU convolution is computed; all give the same result within float rounding.
+enum class ConvForm : int64_t { Auto = 0, Gather = 1, Spread = 2, Offsets = 3 };
+// The form with the least work: multiply-adds per Cin·Cout are M·K (gather), N·K (spread) and
+// the present pairs (offsets). Measured per layer of sparse-yolov3 on the default simulation
+// (bench/sparse-forms.ts, docs/engine.md): the per-offset form was the fastest at every fill up
+// to the 78 % of the stride-32 stage, by 1.2–2.5× over gather at fills of 25–50 %, forward and
+// backward, for channels from 8 × 16 up; spread equalled it on the growing convs only. So:
+// offsets wherever the kernel windows are at most 85 % full, else the cheaper of gather and
+// spread. The one-channel stem (Cin·Cout = 8: a few µs either way) keeps gather/spread.
+static ConvForm ChooseForm(int64_t N, const at::Tensor& nbr, int64_t Cin, int64_t Cout) {
+  const int64_t M = nbr.size(0), K = nbr.size(1);
+  if (K > 1 && Cin * Cout >= kOffsetsMinMac) {
+    const int64_t* n = nbr.data_ptr<int64_t>();
+    int64_t pairs = 0;
+    for (int64_t i = 0; i < M * K; i++) pairs += n[i] < N;
+    if (20 * pairs <= 17 * std::min(M, N) * K) return ConvForm::Offsets;
+  }
+  return N < M ? ConvForm::Spread : ConvForm::Gather;
+}
+
+// sparseConv(features [N, Cin], neighbours [M, K], weight [Cout, Cin, kh, kw], bias|null, identity, form)
+// → [M, Cout]. A 1×1 kernel on the same sites is a plain matrix product. Otherwise, on float32
+// CPU tensors, the form (ConvForm; 0 = the least work) of hand-written gather, spread or
+// per-offset GEMMs; elsewhere ATen ops: one gather through a zero row, one GEMM.
 DQ_FN(sparseConv) {
   const at::Tensor& f = Unwrap(info[0], "features");
   const at::Tensor& nbr = Unwrap(info[1], "neighbours");
   const at::Tensor& w = Unwrap(info[2], "weight");
   auto bias = OptTensor(info[3]);
+  const int64_t mode = info[5].As<Napi::Number>().Int64Value();
+  if (mode < 0 || mode > 3) throw std::invalid_argument("sparseConv: form must be 0 (auto), 1 (gather), 2 (spread) or 3 (offsets), got " + std::to_string(mode));
+  const ConvForm form = static_cast<ConvForm>(mode);
   const int64_t M = nbr.size(0), K = nbr.size(1), C = f.size(1);
   if (w.size(1) != C || w.size(2) * w.size(3) != K)
     throw std::invalid_argument("sparseConv: weight [" + std::to_string(w.size(0)) + ", " + std::to_string(w.size(1)) + ", " + std::to_string(w.size(2)) + ", " +
@@ -397,7 +565,12 @@ DQ_FN(sparseConv) {
   if (info[4].ToBoolean()) {  // identity rulebook (1×1 submanifold): no gather at all
     y = at::mm(f, w.reshape({w.size(0), C}).t());
   } else if (CpuFloat(f) && CpuFloat(w) && nbr.device().is_cpu() && nbr.scalar_type() == at::kLong) {
-    y = SparseGatherMm::apply(f, nbr.contiguous(), GemmWeight(w));
+    const at::Tensor nb = nbr.contiguous();
+    switch (form == ConvForm::Auto ? ChooseForm(f.size(0), nb, C, w.size(0)) : form) {
+      case ConvForm::Spread: y = SparseSpreadMm::apply(f, nb, SpreadWeight(w)); break;
+      case ConvForm::Offsets: y = SparseOffsetMm::apply(f, nb, GemmWeight(w)); break;
+      default: y = SparseGatherMm::apply(f, nb, GemmWeight(w));
+    }
   } else {
     at::Tensor padded = at::cat({f, at::zeros({1, C}, f.options())});
     y = at::mm(padded.index_select(0, nbr.reshape({-1})).view({M, K * C}), GemmWeight(w));
@@ -490,7 +663,7 @@ DQ_FN(sparseActiveSites) {
 void InitSparse(Napi::Env env, Napi::Object exports) {
   DQ_EXPORT(exports, sparseRulebook, 12);
   DQ_EXPORT(exports, sparseRulebookPairs, 2);
-  DQ_EXPORT(exports, sparseConv, 5);
+  DQ_EXPORT(exports, sparseConv, 6);
   DQ_EXPORT(exports, sparseConvOffsets, 5);
   DQ_EXPORT(exports, sparseBnLeaky, 9);
   DQ_EXPORT(exports, sparseMaxPool, 2);

@@ -108,8 +108,13 @@ for (const variant of ['sparse-yolov3', 'sparse-yolov3-tiny'] as Variant[]) {
           m.strides.map((st) => [2, 18, S / st, S / st]),
         );
         ya.forEach((y, k) => {
-          // Image 0 is the same in both batches: its maps must not see image 1.
-          assert.ok(maxDiff(y.select(0, 0), yb[k]!.select(0, 0)) < 1e-5, `scale ${k}: image 0 depends on image 1`);
+          // Image 0 is the same in both batches: its maps must not see image 1. Within float
+          // rounding: the engine picks each convolution's form from the whole batch's fill
+          // (native/sparse.cc, ChooseForm), so image 0's sums may be taken in another order
+          // (measured 3.6e-6 of the map's largest value); a leak between images is O(1).
+          const same = maxDiff(y.select(0, 0), yb[k]!.select(0, 0)),
+            scale = y.select(0, 0).abs().max().item();
+          assert.ok(same < 1e-5 * (1 + scale), `scale ${k}: image 0 depends on image 1 (${same} of ${scale})`);
           const seen = maxDiff(y.select(0, 1), yb[k]!.select(0, 1));
           assert.ok(seen > 1e-6, `scale ${k}: image 1's change is seen (${seen})`);
         });

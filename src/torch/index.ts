@@ -19,4 +19,5 @@ export {
   sparseUpsample,
   type RulebookGeometry,
   type SparseConvAlgorithm,
+  type SparseConvForm,
 } from './sparse.js';

@@ -248,7 +248,7 @@ export const NATIVE_API = {
     [outCoords: Handle, neighbours: Handle]
   >(12),
   sparseRulebookPairs: fn<[neighbours: Handle, n: number], Handle[]>(2),
-  sparseConv: fn<[features: Handle, neighbours: Handle, weight: Handle, bias: Handle | null, identity: boolean], Handle>(5),
+  sparseConv: fn<[features: Handle, neighbours: Handle, weight: Handle, bias: Handle | null, identity: boolean, form: number], Handle>(6),
   sparseConvOffsets: fn<[features: Handle, pairs: Handle[], m: number, weight: Handle, bias: Handle | null], Handle>(5),
   sparseBnLeaky: fn<
     [

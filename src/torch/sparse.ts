@@ -308,11 +308,29 @@ export function densify(features: Tensor, grid: SparseGrid, fill = 0): Tensor {
 
 export type SparseConvAlgorithm = 'gather' | 'offsets';
 /**
+ * How the engine computes a 'gather' convolution on float32 CPU features (other devices and
+ * dtypes take ATen's gather path whatever is asked). All give the same result within float
+ * rounding; they differ in work: 'gather' multiplies every (output site, offset) row, absent
+ * inputs reading zeros; 'spread' multiplies every input row by every offset's weights and sums
+ * per output (less work where inputs are fewer than outputs: a growing 'same' conv); 'offsets'
+ * multiplies only the present pairs, one GEMM per offset. 'auto' (the default) picks the least
+ * work by the rule in native/sparse.cc (ChooseForm); the others are for tests and benchmarks.
+ */
+export type SparseConvForm = 'auto' | 'gather' | 'spread' | 'offsets';
+const FORM_CODE: Record<SparseConvForm, number> = { auto: 0, gather: 1, spread: 2, offsets: 3 };
+/**
  * Sparse convolution of features [N, Cin] by weight [Cout, Cin, kh, kw] through a rulebook:
  * 'gather' = one gather of every (site, offset) row through a zero row, then one GEMM;
  * 'offsets' = per kernel offset index_select → mm → index_add (no work on absent pairs).
  */
-export function sparseConv(features: Tensor, rb: Rulebook, weight: Tensor, bias: Tensor | null = null, algorithm: SparseConvAlgorithm = 'gather'): Tensor {
+export function sparseConv(
+  features: Tensor,
+  rb: Rulebook,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  algorithm: SparseConvAlgorithm = 'gather',
+  form: SparseConvForm = 'auto',
+): Tensor {
   if (algorithm === 'offsets' && !rb.identity) {
     return wrap(
       native.sparseConvOffsets(
@@ -324,7 +342,7 @@ export function sparseConv(features: Tensor, rb: Rulebook, weight: Tensor, bias:
       ),
     );
   }
-  return wrap(native.sparseConv(features.handle, rb.neighboursOn(features.device).handle, weight.handle, bias?.handle ?? null, rb.identity));
+  return wrap(native.sparseConv(features.handle, rb.neighboursOn(features.device).handle, weight.handle, bias?.handle ?? null, rb.identity, FORM_CODE[form]));
 }
 /**
  * Batch norm over the rows of features [N, C] (batch statistics when `training`, updating the

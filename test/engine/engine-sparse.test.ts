@@ -23,6 +23,7 @@ import {
   liveTensors,
   functional as F,
   type SparseConvAlgorithm,
+  type SparseConvForm,
 } from '../../src/torch/index.js';
 import { SubmanifoldConv2d, SparseConv2d, SparseMaxPool2d, SparseSequential, BatchNorm2d, LeakyReLU } from '../../src/nn/index.js';
 import { gradcheck } from './helpers.js';
@@ -351,33 +352,54 @@ test('a sparse block (conv, BN, LeakyReLU) trains: loss falls, BN statistics mov
 
 // The float32 CPU kernels (native/sparse.cc: the hand gather with its scatter backward, the fused
 // batch norm + leaky ReLU) against the ATen path, which float64 takes: same values, same gradients.
-test('float32 gather conv (hand gather/scatter) equals the float64 ATen path: outputs and gradients', () =>
+test('float32 hand convolutions (gather, spread, per-offset, auto) equal the float64 ATen path: outputs and gradients', () =>
   tidy(() => {
     manualSeed(9);
-    const sites = unique(Array.from({ length: 60 }, (_, i) => [i % 2, (i * 7) % 13, (i * 5) % 11] as [number, number, number]));
-    const { s } = sparseBatch(sites, 2, 5, 13, 11);
-    for (const g of [
-      { kernel: [3, 3], stride: 1, padding: [1, 1], submanifold: true },
-      { kernel: [3, 3], stride: 2, padding: [1, 1], submanifold: false },
-      { kernel: [3, 3], stride: 1, padding: [1, 1], submanifold: false, same: true },
-    ] as const) {
-      const rb = s.grid.rulebook({ ...g, kernel: [...g.kernel], padding: [...g.padding] });
-      const w = randn([7, 5, 3, 3]);
-      const run = (dtype: 'float32' | 'float64') => {
-        const f = s.features.to(dtype).detach().requiresGrad_();
-        const ww = w.to(dtype).detach().requiresGrad_();
-        const y = sparseConv(f, rb, ww, null, 'gather');
-        // A loss that weighs every output differently, so every gradient entry matters.
-        y.mul(y.detach().add(1)).sum().backward();
-        return { y, gf: f.grad!, gw: ww.grad! };
-      };
-      const a = run('float32'),
-        b = run('float64');
-      const tol = (t: Tensor) => 1e-5 * (1 + t.abs().max().item());
-      assert.ok(maxAbsDiff(a.y.double(), b.y) < tol(b.y), `${JSON.stringify(g)}: output`);
-      assert.ok(maxAbsDiff(a.gf.double(), b.gf) < tol(b.gf), `${JSON.stringify(g)}: input gradient`);
-      assert.ok(maxAbsDiff(a.gw.double(), b.gw) < tol(b.gw), `${JSON.stringify(g)}: weight gradient`);
-    }
+    // Dense enough that a stride-2 conv has fewer outputs than inputs; the sparse batch (isolated
+    // sites) has more, as the default simulation's ³⁹Ar hits do: both sides of each form's rule.
+    const dense = sparseBatch(unique(Array.from({ length: 60 }, (_, i) => [i % 2, (i * 7) % 13, (i * 5) % 11] as [number, number, number])), 2, 5, 13, 11).s;
+    const isolated = sparseBatch(
+      [
+        [0, 0, 0],
+        [0, 6, 4],
+        [0, 12, 10],
+        [1, 3, 7],
+        [1, 9, 1],
+      ],
+      2,
+      5,
+      13,
+      11,
+    ).s;
+    let spreadCases = 0;
+    for (const s of [dense, isolated])
+      for (const g of [
+        { kernel: [3, 3], stride: 1, padding: [1, 1], submanifold: true },
+        { kernel: [3, 3], stride: 2, padding: [1, 1], submanifold: false },
+        { kernel: [3, 3], stride: 1, padding: [1, 1], submanifold: false, same: true },
+      ] as const) {
+        const rb = s.grid.rulebook({ ...g, kernel: [...g.kernel], padding: [...g.padding] });
+        if (s.grid.size < rb.output.size) spreadCases++;
+        const w = randn([7, 5, 3, 3]);
+        const run = (dtype: 'float32' | 'float64', form: SparseConvForm) => {
+          const f = s.features.to(dtype).detach().requiresGrad_();
+          const ww = w.to(dtype).detach().requiresGrad_();
+          const y = sparseConv(f, rb, ww, null, 'gather', form);
+          // A loss that weighs every output differently, so every gradient entry matters.
+          y.mul(y.detach().add(1)).sum().backward();
+          return { y, gf: f.grad!, gw: ww.grad! };
+        };
+        const b = run('float64', 'auto');
+        for (const form of ['auto', 'gather', 'spread', 'offsets'] as SparseConvForm[]) {
+          const a = run('float32', form);
+          const what = `${form}, ${s === dense ? 'dense' : 'isolated'} sites, ${JSON.stringify(g)}`;
+          const tol = (t: Tensor) => 1e-5 * (1 + t.abs().max().item());
+          assert.ok(maxAbsDiff(a.y.double(), b.y) < tol(b.y), `${what}: output`);
+          assert.ok(maxAbsDiff(a.gf.double(), b.gf) < tol(b.gf), `${what}: input gradient`);
+          assert.ok(maxAbsDiff(a.gw.double(), b.gw) < tol(b.gw), `${what}: weight gradient`);
+        }
+      }
+    assert.ok(spreadCases >= 2, `geometries with fewer inputs than outputs: ${spreadCases}`);
   }));
 
 test('fused batch norm + leaky ReLU equals BatchNorm2d then LeakyReLU: outputs, running statistics, gradients; train, eval and one row', () => {
