@@ -5,7 +5,7 @@
 //   gather:  2·Cin·Cout·k²·M (what the one-GEMM sparse conv computes: every offset of every
 //            output site, absent inputs read a zero row),
 //   engine:  what the engine's float32 CPU form for the layer computes (native/sparse.cc,
-//            ChooseForm): the pairs where the kernel windows are ≤ 85 % full, else
+//            ChooseForm): the pairs where the kernel windows are ≤ 85 % full (60 % on > 1 thread), else
 //            2·Cin·Cout·k²·min(N, M) (gather, or the input-side 'spread' when N inputs < M outputs),
 //   pairs:   2·Cin·Cout·(active input→output pairs) (the least any sparse convolution computes).
 // Per node: forward ms inside a full forward pass (rulebooks built on first use are counted in
@@ -86,7 +86,7 @@ const convs: ConvRecord[] = [];
 /** Multiply-adds per Cin·Cout of the form the engine picks (mirrors ChooseForm in native/sparse.cc). */
 function enginePairs(k: number, n: number, m: number, pairs: number, mac: number): number {
   const best = Math.min(n, m) * k;
-  return k > 1 && mac >= 8 * 16 && 20 * pairs <= 17 * best ? pairs : best;
+  return k > 1 && mac >= 8 * 16 && 100 * pairs <= (getNumThreads() > 1 ? 60 : 85) * best ? pairs : best;
 }
 const names = new Map<object, string>();
 for (const [n, m] of model.namedModules()) names.set(m, n);

@@ -527,20 +527,23 @@ DQ_FN(sparseBnLeaky) {
 
 // How a float32 CPU convolution is computed; all give the same result within float rounding.
 enum class ConvForm : int64_t { Auto = 0, Gather = 1, Spread = 2, Offsets = 3 };
-// The form with the least work: multiply-adds per Cin·Cout are M·K (gather), N·K (spread) and
-// the present pairs (offsets). Measured per layer of sparse-yolov3 on the default simulation
-// (bench/sparse-forms.ts, docs/engine.md): the per-offset form was the fastest at every fill up
-// to the 78 % of the stride-32 stage, by 1.2–2.5× over gather at fills of 25–50 %, forward and
-// backward, for channels from 8 × 16 up; spread equalled it on the growing convs only. So:
-// offsets wherever the kernel windows are at most 85 % full, else the cheaper of gather and
-// spread. The one-channel stem (Cin·Cout = 8: a few µs either way) keeps gather/spread.
+// The form with the least time: multiply-adds per Cin·Cout are M·K (gather), N·K (spread) and
+// the present pairs (offsets), but the offsets form runs K smaller GEMMs and copies each pair's
+// rows in and out on one thread, so it gains less where the GEMMs have a second thread.
+// Measured per layer of sparse-yolov3 on the default simulation (bench/sparse-forms.ts,
+// docs/engine.md): on 1 thread the offsets form was the fastest at every fill up to the 78 % of
+// the stride-32 stage; on 2 threads it was level with gather at fills of 46–57 % (forward) and
+// slower at 70–78 %, faster by 1.2–2× at 13–40 % (the strided and growing convs). So: offsets
+// where the kernel windows are at most 85 % full on 1 thread, 60 % on more; else the cheaper of
+// gather and spread. The one-channel stem (Cin·Cout = 8: a few µs either way) keeps gather/spread.
 static ConvForm ChooseForm(int64_t N, const at::Tensor& nbr, int64_t Cin, int64_t Cout) {
   const int64_t M = nbr.size(0), K = nbr.size(1);
   if (K > 1 && Cin * Cout >= kOffsetsMinMac) {
     const int64_t* n = nbr.data_ptr<int64_t>();
     int64_t pairs = 0;
     for (int64_t i = 0; i < M * K; i++) pairs += n[i] < N;
-    if (20 * pairs <= 17 * std::min(M, N) * K) return ConvForm::Offsets;
+    const int64_t percent = at::get_num_threads() > 1 ? 60 : 85;
+    if (100 * pairs <= percent * std::min(M, N) * K) return ConvForm::Offsets;
   }
   return N < M ? ConvForm::Spread : ConvForm::Gather;
 }
