@@ -132,9 +132,11 @@ test('a bad budget-plan.json is one line naming the file and the field', () => {
   writeFileSync(path, JSON.stringify(good));
   assert.deepEqual(readBudgetManifest(path).settings.points, [500, 20_000]);
   // A plan written before the objectness setting trained with the seed preset's MSE, and keeps it.
-  const { objLoss: _, ...older } = full;
+  // So do plans written before the isolated-pixel setting: every pixel kept.
+  const { objLoss: _, isolatedRadius: __, ...older } = full;
   writeFileSync(path, JSON.stringify({ ...good, settings: older }));
   assert.equal(readBudgetManifest(path).settings.objLoss, 'mse');
+  assert.equal(readBudgetManifest(path).settings.isolatedRadius, 0);
   writeFileSync(path, JSON.stringify({ ...good, settings: { ...full, points: [500, 'many'] } }));
   assert.throws(() => readBudgetManifest(path), {
     name: 'UserError',
@@ -187,6 +189,10 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   assert.match(dry.stdout, /^total\t\d+:\d\d:\d\d on this machine$/m);
   assert.match(dry.stdout, /basis: \d+ ms per bare training step of sparse-yolov3 width 0.0625 at 64 px, batch 8 .* fprate \d+ images\/s/);
   assert.ok(!existsSync(out), '--dry-run writes nothing');
+  // With the filter the step is timed on simulated images (random scattered pixels would all go).
+  const dryFiltered = spawnSync(process.execPath, [...args, '--budget-isolated-radius', '1', '--dry-run'], { encoding: 'utf8' });
+  assert.equal(dryFiltered.status, 0, dryFiltered.stderr);
+  assert.match(dryFiltered.stdout, /objectness bce, isolated pixels dropped \(radius 1\); fprate/);
   const seedOnly = spawnSync(process.execPath, [...args, '--epochs', '3', '--dry-run'], { encoding: 'utf8' });
   assert.equal(seedOnly.status, 1, 'an option of the other plans is refused, not ignored');
   assert.match(
@@ -251,6 +257,9 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   assert.equal(cfg(20).config.loss.objLoss, 'bce');
   assert.equal(cfg(40).config.loss.objLoss, 'bce');
   assert.equal(b.settings.objLoss, 'bce');
+  // Every pixel kept by default; --budget-isolated-radius reaches each point's model.
+  assert.equal(cfg(20).config.model.isolatedRadius, 0);
+  assert.equal(b.settings.isolatedRadius, 0);
   assert.equal(b.baseline.fpImages, 256);
   assert.deepEqual(
     b.baseline.rows.map((x: { targetHz: number }) => x.targetHz),
@@ -279,6 +288,9 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   const mse = spawnSync(process.execPath, [...args, '--budget-obj-loss', 'mse'], { encoding: 'utf8' });
   assert.equal(mse.status, 1);
   assert.match(mse.stderr, /this folder's plan has objLoss "bce", the command line "mse"/);
+  const filtered = spawnSync(process.execPath, [...args, '--budget-isolated-radius', '1'], { encoding: 'utf8' });
+  assert.equal(filtered.status, 1);
+  assert.match(filtered.stderr, /this folder's plan has isolatedRadius 0, the command line 1/);
 
   // The Slurm form of the same plan: the script beside it, one task per point; a task on a finished point redoes nothing.
   const slurm = spawnSync(process.execPath, [...args, '--slurm'], { encoding: 'utf8' });

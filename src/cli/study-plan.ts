@@ -121,6 +121,10 @@ export const PLANS = {
         '--budget-obj-loss <kind>',
         "objectness loss of every point: bce (default) or mse (the thesis's; its scores saturate, docs/budget.md)",
       ).argParser(oneOf(['mse', 'bce'] as const)),
+      new Option(
+        '--budget-isolated-radius <px>',
+        'drop pixels with no other active pixel within this many channels and ticks before the network, at every point (default 0: keep all; docs/budget.md)',
+      ).argParser(integer({ max: MAX.imageSize })),
       new Option('--budget-task <i>', "run only point i of a plan written by --slurm (a Slurm array task's index)").argParser(integer({ max: MAX.processes })),
       fpImagesOption(),
       warmupEpochsOption(),

@@ -27,7 +27,7 @@ import {
   type MeasureHooks,
 } from './endpoint-measure.js';
 import { estimateStepMs } from './step-time.js';
-import { baselineStreamImagesPerSecond, fpStreamImagesPerSecond, simulationImagesPerSecond } from './stream-rate.js';
+import { baselineStreamImagesPerSecond, fpStreamImagesPerSecond, simulatedImages, simulationImagesPerSecond } from './stream-rate.js';
 import {
   budgetDataset,
   budgetPointSchema,
@@ -81,10 +81,19 @@ export function budgetSettings(overrides: Partial<BudgetSettings>): BudgetSettin
 
 /** Measures the rates the estimate rests on (a few seconds of each stream and a training step) and estimates. */
 export async function measureBudgetEstimate(s: BudgetSettings): Promise<BudgetEstimate> {
-  const msPerStep = estimateStepMs({ variant: s.variant, width: s.width, size: s.size, batch: 8, threads: availableParallelism() });
+  const msPerStep = estimateStepMs({
+    variant: s.variant,
+    width: s.width,
+    size: s.size,
+    batch: 8,
+    threads: availableParallelism(),
+    isolatedRadius: s.isolatedRadius,
+    // Random scattered pixels are all isolated: with the filter, time the simulation's own images.
+    images: s.isolatedRadius > 0 ? await simulatedImages(s.size, 8) : undefined,
+  });
   return estimateBudget(s, {
     msPerStep,
-    fpImagesPerSecond: await fpStreamImagesPerSecond({ variant: s.variant, width: s.width, size: s.size }),
+    fpImagesPerSecond: await fpStreamImagesPerSecond({ variant: s.variant, width: s.width, size: s.size, isolatedRadius: s.isolatedRadius }),
     baselineImagesPerSecond: await baselineStreamImagesPerSecond({ size: s.size }),
     simImagesPerSecond: await simulationImagesPerSecond({ size: s.size }),
     load: { average: loadavg()[0]!, cores: availableParallelism() },
@@ -188,7 +197,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
         seed: s.seed,
         device: o.device,
         // The first N of one seeded shuffle of the training split: the points are nested.
-        values: { trainLimit: n, 'loss.objLoss': s.objLoss },
+        values: { trainLimit: n, 'loss.objLoss': s.objLoss, 'model.isolatedRadius': s.isolatedRadius },
         label: `budget point ${name}`,
       },
       h,

@@ -84,14 +84,24 @@ const ACTIVE_PER_IMAGE = 120;
  * the default simulation gives (≈ 120 per image; README, "The default study") — random positions
  * are scattered, so this errs long — where every-pixel noise would make it look 10× slower.
  */
-export function estimateStepMs(o: { variant: Variant; width: number; size: number; batch: number; threads: number }): number {
+export function estimateStepMs(o: {
+  variant: Variant;
+  width: number;
+  size: number;
+  batch: number;
+  threads: number;
+  /** model.isolatedRadius (0 = every pixel kept). */
+  isolatedRadius?: number;
+  /** [batch, 1, size, size] images to time on instead of the random ones (needed with isolatedRadius > 0). */
+  images?: Float32Array;
+}): number {
   setNumThreads(o.threads);
   manualSeed(0);
-  const model = createYolo({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, channelsLast: true, isolatedRadius: 0 });
+  const model = createYolo({ variant: o.variant, width: o.width, inChannels: 1, numClasses: 1, channelsLast: true, isolatedRadius: o.isolatedRadius ?? 0 });
   try {
     model.train();
     const active = isSparse(o.variant) ? Math.min(ACTIVE_PER_IMAGE, o.size * o.size) : undefined;
-    const { times } = timeTrainSteps(model, randomImages({ batch: o.batch, size: o.size, seed: 0, active }), {
+    const { times } = timeTrainSteps(model, o.images ?? randomImages({ batch: o.batch, size: o.size, seed: 0, active }), {
       batch: o.batch,
       size: o.size,
       steps: 2,

@@ -21,20 +21,50 @@ function simAt(size: number): SimConfig {
 }
 
 /**
+ * `count` images of the default simulation at `size` px (signal and background, as a dataset
+ * holds them), dense [count, 1, size, size]: what a training step sees, for a step-time estimate
+ * whose network drops isolated pixels (random scattered pixels would all be dropped).
+ */
+export async function simulatedImages(size: number, count: number, seed = 1): Promise<Float32Array> {
+  const plane = size * size;
+  const out = new Float32Array(count * plane);
+  for await (const p of streamPixels({ config: simAt(size), seed, start: 0, count, mode: 'mixed', workers: 0, chunkSize: count })) {
+    if (p.channels !== 1) throw new Error(`simulatedImages: expected 1 channel, got ${p.channels}`);
+    for (let i = 0; i < p.pixels.length; i++) out[p.index * plane + p.pixels[i]!] = p.values[i]!;
+  }
+  return out;
+}
+
+/**
  * Images per second of the network's fprate stream on this machine: `images` background-only
  * images simulated and run through the (untrained) sparse network in batches of 16 on one thread,
  * the way one shard runs, times the shards a CPU runs at once (one per core). The decoding of
  * detections is left out: a trained network leaves few boxes above the cut, an untrained one
  * thousands.
  */
-export async function fpStreamImagesPerSecond(o: { variant: Variant; width: number; size: number; images?: number; seed?: number }): Promise<number> {
+export async function fpStreamImagesPerSecond(o: {
+  variant: Variant;
+  width: number;
+  size: number;
+  images?: number;
+  seed?: number;
+  /** model.isolatedRadius of the network (0 = every pixel kept). */
+  isolatedRadius?: number;
+}): Promise<number> {
   const images = o.images ?? 32;
   const config = simAt(o.size);
   const layout = imageLayout(config);
   const threads = getNumThreads();
   setNumThreads(1);
   manualSeed(0);
-  const model = createYolo({ variant: o.variant, width: o.width, inChannels: layout.channels, numClasses: 1, channelsLast: true, isolatedRadius: 0 });
+  const model = createYolo({
+    variant: o.variant,
+    width: o.width,
+    inChannels: layout.channels,
+    numClasses: 1,
+    channelsLast: true,
+    isolatedRadius: o.isolatedRadius ?? 0,
+  });
   model.eval();
   try {
     const run = async (count: number, start: number) => {
