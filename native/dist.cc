@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "common.h"
 
@@ -76,10 +77,32 @@ static std::shared_ptr<Group> UnwrapGroup(const Napi::Value& v) {
   return it->second;
 }
 
+// A group whose collective failed is never destroyed, so that the process can still exit: a
+// TCPStore's destructor joins its threads, and a peer frozen half-way through a message to the
+// store leaves rank 0's store daemon (one thread) blocked on that socket for good, so the join
+// never returns — neither in shutdown() nor in the static destructors at exit (seen: the
+// frozen-rank test hung 11 minutes after reporting the error; test/c10d/process-group.test.ts
+// now freezes a peer mid-message on purpose). The OS closes the sockets when the process ends.
+static void KeepForever(const Group& g) {
+  static auto* kept = new std::vector<std::shared_ptr<Group>>();
+  auto it = Groups().find(g.id);
+  if (it != Groups().end()) kept->push_back(it->second);
+}
+
 static void Wait(const c10::intrusive_ptr<c10d::Work>& work, const Group& g, const char* what) {
   // wait() rethrows the collective's own exception (a closed connection, gloo's timeout);
   // a false return is the wait timing out here.
-  if (!work->wait(g.timeout)) TORCH_CHECK(false, what, " timed out after ", g.timeout.count(), " ms");
+  bool done = false;
+  try {
+    done = work->wait(g.timeout);
+  } catch (...) {
+    KeepForever(g);
+    throw;
+  }
+  if (!done) {
+    KeepForever(g);
+    TORCH_CHECK(false, what, " timed out after ", g.timeout.count(), " ms");
+  }
 }
 
 static c10d::ReduceOp ReduceOpOf(const std::string& op) {

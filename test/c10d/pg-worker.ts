@@ -1,5 +1,6 @@
 // One rank of the process-group tests (spawned by process-group.test.ts): runs the scenario named
 // by argv[2] and prints one JSON line of what it saw. Rank, world size and URL come from argv.
+import { connect } from 'node:net';
 import { ProcessGroup } from '../../src/c10d/process-group.js';
 import { tensor, randn, manualSeed, cat, functional as F, zeros, ones, liveTensors } from '../../src/torch/index.js';
 
@@ -69,6 +70,27 @@ try {
     // The last rank freezes (SIGSTOP: its sockets stay open, its heartbeat stops); the others
     // wait in an all-reduce until the group's timeout.
     if (rank === world - 1) process.kill(process.pid, 'SIGSTOP');
+    const t0 = Date.now();
+    try {
+      pg.allReduce(tensor([1]), 'sum');
+      out({ error: null });
+    } catch (e) {
+      out({ error: (e as Error).message, ms: Date.now() - t0 });
+    }
+  } else if (scenario === 'hang-mid-message') {
+    // The last rank freezes half-way through a message to the store (rank 0's TCPStore daemon,
+    // one thread, then waits on that socket): here a raw connection that sends a query's first
+    // byte and no more, then SIGSTOP. A real frozen rank does this when it stops while its
+    // heartbeat thread is writing. The others must fail after the timeout and still exit.
+    if (rank === world - 1) {
+      const { hostname, port } = new URL(url!);
+      await new Promise<void>((resolve) => {
+        const s = connect(Number(port), hostname, () => s.write(Buffer.from([0]), () => resolve()));
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(process.pid, 'SIGSTOP');
+    }
+    await new Promise((r) => setTimeout(r, 500));
     const t0 = Date.now();
     try {
       pg.allReduce(tensor([1]), 'sum');
