@@ -8,6 +8,16 @@ const [scenario, rankArg, worldArg, url, timeoutArg] = process.argv.slice(2);
 const rank = Number(rankArg);
 const world = Number(worldArg);
 const out = (v: unknown) => process.stdout.write(JSON.stringify(v) + '\n');
+/** One all-reduce; prints its error (message, name, ms until it came) or `error: null`. */
+function allReduceAndReport(pg: ProcessGroup): void {
+  const t0 = Date.now();
+  try {
+    pg.allReduce(tensor([1]), 'sum');
+    out({ error: null });
+  } catch (e) {
+    out({ error: (e as Error).message, name: (e as Error).name, ms: Date.now() - t0 });
+  }
+}
 
 try {
   const pg = ProcessGroup.init({ url: url!, rank, worldSize: world, timeoutMs: Number(timeoutArg ?? 20000) });
@@ -59,24 +69,12 @@ try {
   } else if (scenario === 'die') {
     // The last rank dies without a word; the others are in an all-reduce.
     if (rank === world - 1) process.kill(process.pid, 'SIGKILL');
-    const t0 = Date.now();
-    try {
-      pg.allReduce(tensor([1]), 'sum');
-      out({ error: null });
-    } catch (e) {
-      out({ error: (e as Error).message, name: (e as Error).name, ms: Date.now() - t0 });
-    }
+    allReduceAndReport(pg);
   } else if (scenario === 'hang') {
     // The last rank freezes (SIGSTOP: its sockets stay open, its heartbeat stops); the others
     // wait in an all-reduce until the group's timeout.
     if (rank === world - 1) process.kill(process.pid, 'SIGSTOP');
-    const t0 = Date.now();
-    try {
-      pg.allReduce(tensor([1]), 'sum');
-      out({ error: null });
-    } catch (e) {
-      out({ error: (e as Error).message, ms: Date.now() - t0 });
-    }
+    allReduceAndReport(pg);
   } else if (scenario === 'hang-mid-message') {
     // The last rank freezes half-way through a message to the store (rank 0's TCPStore daemon,
     // one thread, then waits on that socket): here a raw connection that sends a query's first
@@ -91,13 +89,7 @@ try {
       process.kill(process.pid, 'SIGSTOP');
     }
     await new Promise((r) => setTimeout(r, 500));
-    const t0 = Date.now();
-    try {
-      pg.allReduce(tensor([1]), 'sum');
-      out({ error: null });
-    } catch (e) {
-      out({ error: (e as Error).message, ms: Date.now() - t0 });
-    }
+    allReduceAndReport(pg);
   } else if (scenario === 'prepare') {
     // Each rank initialises its network from its own seed; prepareModel gives all rank 0's.
     const { DataParallel } = await import('../../src/train/distributed.js');
