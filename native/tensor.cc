@@ -1,5 +1,6 @@
 // The tensor handle, argument conversions, creation, data in and out, and runtime settings
 // (threads, seed, devices).
+#include <dlfcn.h>
 #include <atomic>
 #include <cstring>
 
@@ -210,11 +211,39 @@ DQ_FN(manualSeed) {
   at::manual_seed(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
   return info.Env().Undefined();
 }
+// OpenBLAS, which Debian's libtorch calls for its GEMMs, keeps its own pthreads pool (one thread
+// per core) that at::set_num_threads does not size: with 1 libtorch thread a sparse inference
+// batch still used 2.5× its wall time in CPU (157 against 62 ms with OPENBLAS_NUM_THREADS=1,
+// `bench infer --isolated-radius 1`), the idle pool thread spinning, and each rank of
+// `train --nproc N` ran a BLAS thread per core. Its setter, found in the already loaded library
+// (the addon's dependencies are not in the global symbol scope); null where the BLAS is another.
+using BlasThreadsFn = void (*)(int);
+using BlasGetThreadsFn = int (*)();
+template <typename Fn>
+static Fn OpenBlasSymbol(const char* name) {
+  for (const char* lib : {"libopenblas.so.0", "libblas.so.3", "libopenblas.so"}) {
+    if (void* h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD)) {
+      void* f = dlsym(h, name);
+      dlclose(h);
+      if (f) return reinterpret_cast<Fn>(f);
+    }
+  }
+  return reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, name));
+}
+
 DQ_FN(setNumThreads) {
-  at::set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  const int n = info[0].As<Napi::Number>().Int32Value();
+  at::set_num_threads(n);
+  static const BlasThreadsFn setBlas = OpenBlasSymbol<BlasThreadsFn>("openblas_set_num_threads");
+  if (setBlas) setBlas(n);
   return info.Env().Undefined();
 }
 DQ_FN(getNumThreads) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+// OpenBLAS's thread count, or −1 where the BLAS is not OpenBLAS.
+DQ_FN(getBlasThreads) {
+  static const BlasGetThreadsFn getBlas = OpenBlasSymbol<BlasGetThreadsFn>("openblas_get_num_threads");
+  return Napi::Number::New(info.Env(), getBlas ? getBlas() : -1);
+}
 DQ_FN(cudaAvailable) { return Napi::Boolean::New(info.Env(), torch::cuda::is_available()); }
 DQ_FN(cudaDeviceCount) { return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count())); }
 DQ_FN(configInfo) { return Napi::String::New(info.Env(), at::show_config() + at::get_parallel_info()); }
@@ -240,6 +269,7 @@ void InitTensor(Napi::Env env, Napi::Object exports) {
   DQ_EXPORT(exports, manualSeed, 1);
   DQ_EXPORT(exports, setNumThreads, 1);
   DQ_EXPORT(exports, getNumThreads, 0);
+  DQ_EXPORT(exports, getBlasThreads, 0);
   DQ_EXPORT(exports, cudaAvailable, 0);
   DQ_EXPORT(exports, cudaDeviceCount, 0);
   DQ_EXPORT(exports, configInfo, 0);

@@ -161,11 +161,16 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 /** Intra-op threads for libtorch (the default is every core). */
+/** libtorch's intra-op threads, and OpenBLAS's pool too where the BLAS is OpenBLAS. */
 export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 export function getNumThreads(): number {
   return native.getNumThreads();
+}
+/** OpenBLAS's thread count (set with setNumThreads), or −1 where the BLAS is not OpenBLAS. */
+export function getBlasThreads(): number {
+  return native.getBlasThreads();
 }
 export function cudaAvailable(): boolean {
   return native.cudaAvailable();

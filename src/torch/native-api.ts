@@ -93,6 +93,7 @@ export const NATIVE_API = {
   manualSeed: fn<[seed: number], void>(1),
   setNumThreads: fn<[n: number], void>(1),
   getNumThreads: fn<[], number>(0),
+  getBlasThreads: fn<[], number>(0),
   cudaAvailable: fn<[], boolean>(0),
   cudaDeviceCount: fn<[], number>(0),
   configInfo: fn<[], string>(0),

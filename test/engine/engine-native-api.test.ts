@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native } from '../../src/torch/native.js';
 import { NATIVE_API, addonMismatches } from '../../src/torch/native-api.js';
-import { Adam, SGD, zeros, ones } from '../../src/torch/index.js';
+import { readFileSync } from 'node:fs';
+import { Adam, SGD, zeros, ones, setNumThreads, getNumThreads, getBlasThreads } from '../../src/torch/index.js';
 
 const addon = native as unknown as Record<string, unknown>;
 
@@ -78,4 +79,20 @@ test('an optimiser is freed by dispose(): its state is released at once, later u
   assert.throws(() => sgd.zeroGrad(), /use of a disposed optimiser/);
   p.dispose();
   g.dispose();
+});
+
+test("setNumThreads sizes OpenBLAS's thread pool too, where the BLAS is OpenBLAS", () => {
+  // libtorch's own setting leaves OpenBLAS's pool at one thread per core (docs/engine.md).
+  const openblas = readFileSync('/proc/self/maps', 'utf8').includes('openblas');
+  const before = getNumThreads();
+  try {
+    for (const n of [1, 2, 1]) {
+      setNumThreads(n);
+      assert.equal(getNumThreads(), n);
+      if (openblas) assert.equal(getBlasThreads(), n, `OpenBLAS threads after setNumThreads(${n})`);
+      else assert.equal(getBlasThreads(), -1);
+    }
+  } finally {
+    setNumThreads(before);
+  }
 });
