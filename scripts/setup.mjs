@@ -83,9 +83,37 @@ function ensureLibtorch() {
     return;
   }
   log(`installing ${wanted.join(' ')} with apt-get`);
+  aptGetInstall(wanted);
+}
+
+// apt-get install, able to finish what an earlier, killed install left behind: apt refuses every
+// install while dpkg's journal holds an interrupted run ("dpkg was interrupted, you must manually run
+// 'dpkg --configure -a'") or while unpacked packages miss dependencies ("apt --fix-broken install").
+// Both are what apt itself asks for, so setup runs them (root only, as for the install) and tries again;
+// it waits up to 10 minutes for a dpkg lock that another apt holds instead of failing at once.
+function aptGetInstall(packages) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], { env });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...wanted], { env });
+  const lockWait = ['-o', 'DPkg::Lock::Timeout=600'];
+  run('apt-get', [...lockWait, 'update', '-qq'], { env });
+  const repairs = [
+    { sign: /dpkg --configure -a/, what: 'dpkg was interrupted earlier', cmd: 'dpkg', args: ['--configure', '-a'] },
+    { sign: /--fix-broken|-f install/, what: 'unpacked packages miss dependencies', cmd: 'apt-get', args: [...lockWait, 'install', '-f', '-y', '-qq'] },
+  ];
+  const done = new Set();
+  for (;;) {
+    const args = [...lockWait, 'install', '-y', '-qq', '--no-install-recommends', ...packages];
+    const r = spawnSync('apt-get', args, { cwd: root, env, stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+    process.stderr.write(r.stderr ?? '');
+    if (r.status === 0) return;
+    const repair = repairs.find((x) => !done.has(x) && x.sign.test(r.stderr ?? ''));
+    if (!repair) {
+      console.error(`[setup] failed: apt-get ${args.join(' ')} (exit ${r.status ?? r.signal})`);
+      process.exit(r.status ?? 1);
+    }
+    done.add(repair);
+    log(`${repair.what}: running \`${repair.cmd} ${repair.args.filter((a) => !lockWait.includes(a)).join(' ')}\` as apt asks, then installing again`);
+    run(repair.cmd, repair.args, { env });
+  }
 }
 
 // --- 2. npm packages ------------------------------------------------------------------------
@@ -142,9 +170,7 @@ function aptInstall(packages, why) {
     process.exit(1);
   }
   log(`installing ${packages.join(' ')} with apt-get (${why})`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], { env });
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env });
+  aptGetInstall(packages);
 }
 // A Python module counts as present only when Debian's interpreter imports it (the python3 on
 // PATH may be another interpreter, without Debian's packages).
