@@ -7,10 +7,8 @@
 //
 // Run: node dist/bench/bn-recalibrate.js --data D.h5 RUN [--images 2000] [--save out.safetensors]
 import { parseArgs } from 'node:util';
-import { openDataset } from '../src/data/store.js';
-import { BatchLoader } from '../src/data/loader.js';
 import { toNetworkInput } from '../src/infer/prepare.js';
-import { openRun, checkCompatible } from '../src/infer/open-run.js';
+import { openRunOnData } from './measure.js';
 import { validateEpoch } from '../src/train/validate-epoch.js';
 import { BatchNorm2d } from '../src/nn/index.js';
 import { saveCheckpoint } from '../src/nn/serialize.js';
@@ -29,15 +27,13 @@ const { values: a, positionals } = parseArgs({
 const runDir = positionals[0];
 if (!a.data || !runDir) throw new Error('usage: bn-recalibrate.js --data D.h5 RUN [--images N] [--save out.safetensors]');
 
-const opened = openRun(runDir, { checkpoint: a.checkpoint });
-const reader = openDataset(a.data);
-checkCompatible(opened, reader);
-const val = Array.from(reader.split('val'));
-const trainIdx = Array.from(reader.split('train'));
-reader.close();
+const {
+  opened,
+  indices: [val, trainIdx],
+  loader,
+} = openRunOnData(runDir, a.data, ['val', 'train'], { checkpoint: a.checkpoint });
 const bs = Number(a.batch);
 const { ctx } = opened;
-const loader = new BatchLoader({ path: a.data, workers: 1, prefetch: 2, pool: new Int32Array(0) });
 
 const summary = (v: Awaited<ReturnType<typeof validateEpoch>>) => ({
   lossPerImage: +v.lossPerImage.toFixed(3),

@@ -1,8 +1,34 @@
-// Small measuring helpers shared by the per-layer benchmarks (sparse-profile, sparse-forms).
+// Small measuring helpers shared by the benchmarks: per-layer timing (sparse-profile, sparse-forms)
+// and a trained run opened on a dataset's split (sparse-diagnose, false-positives, bn-recalibrate).
 import { performance } from 'node:perf_hooks';
 import { SparseConvBase } from '../src/nn/index.js';
 import type { Module } from '../src/nn/index.js';
 import type { SparseTensor } from '../src/torch/index.js';
+import { openDataset } from '../src/data/store.js';
+import { BatchLoader } from '../src/data/loader.js';
+import { openRun, checkCompatible, type OpenedRun } from '../src/infer/open-run.js';
+
+/**
+ * A run's checkpoint opened against a dataset it can read, the image indices of each named split
+ * (the first `limit` when limit > 0) and a loader over the dataset; close the loader when done.
+ */
+export function openRunOnData(
+  runDir: string,
+  data: string,
+  splits: string[],
+  o: { checkpoint?: string; limit?: number } = {},
+): { opened: OpenedRun; indices: number[][]; loader: BatchLoader } {
+  const opened = openRun(runDir, { checkpoint: o.checkpoint ?? 'best' });
+  const reader = openDataset(data);
+  let indices: number[][];
+  try {
+    checkCompatible(opened, reader);
+    indices = splits.map((s) => Array.from(reader.split(s as 'val')).slice(0, o.limit && o.limit > 0 ? o.limit : undefined));
+  } finally {
+    reader.close();
+  }
+  return { opened, indices, loader: new BatchLoader({ path: data, workers: 1, prefetch: 2, pool: new Int32Array(0) }) };
+}
 
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((p, q) => p - q);

@@ -9,10 +9,8 @@
 //
 // Run: node dist/bench/sparse-diagnose.js --data D.h5 [--split val] RUN [RUN…]
 import { parseArgs } from 'node:util';
-import { openDataset } from '../src/data/store.js';
-import { BatchLoader } from '../src/data/loader.js';
 import { toNetworkInput, targetTensors } from '../src/infer/prepare.js';
-import { openRun, checkCompatible } from '../src/infer/open-run.js';
+import { openRunOnData } from './measure.js';
 import { noGrad, tidy } from '../src/torch/index.js';
 import { maxPool2d } from '../src/torch/functional.js';
 
@@ -46,11 +44,11 @@ interface Tally {
 const mean = (s: number, n: number) => (n ? +(s / n).toFixed(4) : null);
 
 async function diagnose(runDir: string) {
-  const opened = openRun(runDir, { checkpoint: a.checkpoint });
-  const reader = openDataset(a.data!);
-  checkCompatible(opened, reader);
-  const indices = Array.from(reader.split(a.split as 'val'));
-  reader.close();
+  const {
+    opened,
+    indices: [indices],
+    loader,
+  } = openRunOnData(runDir, a.data!, [a.split!], { checkpoint: a.checkpoint });
   const { ctx } = opened;
   const per: Tally[] = ctx.model.strides.map(() => ({
     positives: 0,
@@ -66,11 +64,10 @@ async function diagnose(runDir: string) {
     hot50: [0, 0],
     hot90: [0, 0],
   }));
-  const loader = new BatchLoader({ path: a.data!, workers: 1, prefetch: 2, pool: new Int32Array(0) });
   const bs = Number(a.batch);
   const reqs = [];
-  for (let i = 0; i < indices.length; i += bs) reqs.push({ id: -(i + 1), indices: indices.slice(i, i + bs), seed: 0, augment: null });
-  const images = indices.length;
+  for (let i = 0; i < indices!.length; i += bs) reqs.push({ id: -(i + 1), indices: indices!.slice(i, i + bs), seed: 0, augment: null });
+  const images = indices!.length;
   loader.enqueue(reqs);
   ctx.model.eval();
   const D = 5 + ctx.spec.numClasses;

@@ -1,0 +1,83 @@
+// The accuracy-parity diagnostics in bench/ (docs/engine.md, "Accuracy parity") run end to end on
+// a tiny trained sparse-yolov3 and give figures that add up: sparse-diagnose's negative slots are
+// every slot without a box, false-positives keeps exactly the detections above its score that
+// overlap no truth box, and bn-recalibrate's saved checkpoint holds the recomputed statistics.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseSimConfig } from '../src/sim/config.js';
+import { generateDataset } from '../src/data/generate.js';
+import { parseTrainConfig } from '../src/config/train-config.js';
+import { train } from '../src/train/trainer.js';
+import { openRun } from '../src/infer/open-run.js';
+import { loadSafetensors } from '../src/torch/safetensors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'daqyolo-diagnose-'));
+const data = join(dir, 'd.h5');
+const run = join(dir, 'sparse');
+const benchDir = join(fileURLToPath(new URL('..', import.meta.url)), 'bench');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const S = 64;
+before(async () => {
+  const config = parseSimConfig({ image: { size: S }, signal: { perImage: 2, mode: 'fixed' } });
+  await generateDataset({ out: data, config, images: 32, seed: 5, workers: 0, split: [0.5, 0.25, 0.25] });
+  await train({
+    config: parseTrainConfig({ data, out: run, epochs: 1, batch: 8, threads: 1, seed: 2, model: { variant: 'sparse-yolov3', width: 0.0625, size: S } }),
+  });
+});
+
+function bench(name: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [join(benchDir, `${name}.js`), ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+test('sparse-diagnose: per scale, positives plus both kinds of negative are every slot of the split', () => {
+  const j = bench('sparse-diagnose', '--data', data, run);
+  const images = 8; // the validation split: 32 × 0.25
+  const [r] = j.runs;
+  assert.equal(r.variant, 'sparse-yolov3');
+  for (const s of r.scales) {
+    const cells = (S / s.stride) ** 2 * 3;
+    const slots = s.positives + (s.negatives_per_image.empty + s.negatives_per_image.near_pixels) * images;
+    assert.ok(Math.abs(slots - cells * images) < 1e-6 * cells * images, `stride ${s.stride}: ${slots} slots, want ${cells * images}`);
+    // An empty cell predicts nothing: its no-object BCE is softplus(−20) ≈ 2e-9 per slot.
+    assert.ok(s.noobj_bce_per_image.empty <= 1e-8 * s.negatives_per_image.empty + 1e-12, `stride ${s.stride}: ${s.noobj_bce_per_image.empty}`);
+    assert.equal(s.negatives_scoring_per_image.ge_0_5.empty, 0);
+  }
+});
+
+test('false-positives: a score above 1 keeps none; a score of 0 keeps every detection off the truth boxes', () => {
+  const j = bench('false-positives', '--data', data, '--split', 'val', `${run}:1.01,0`);
+  const [none, all] = j.runs;
+  assert.equal(none.falsePositivesPerImage, 0);
+  assert.equal(none.pixels.median, null);
+  assert.equal(all.images, 8);
+  assert.equal(all.truthBoxesWithPixels, 1, 'every truth box holds TPs: detections and images share coordinates');
+  assert.ok(all.falsePositivesPerImage > 0, 'an untrained-ish network has low-score detections off the boxes');
+  assert.ok(all.pixels.none >= 0 && all.pixels.none <= all.pixels.atMost1 && all.pixels.atMost1 <= all.pixels.atMost3 && all.pixels.atMost3 <= 1);
+});
+
+test('bn-recalibrate: validation before and after, and the saved checkpoint carries the recomputed running statistics', () => {
+  const out = join(dir, 'pbn.safetensors');
+  const j = bench('bn-recalibrate', '--data', data, run, '--images', '16', '--save', out);
+  assert.equal(j.recalibratedOn, 16);
+  assert.ok(j.bnLayers > 50);
+  assert.ok(Number.isFinite(j.before.lossPerImage) && Number.isFinite(j.after.lossPerImage));
+  const saved = loadSafetensors(out);
+  const orig = openRun(run);
+  const key = [...orig.model.stateDict().keys()].find((k) => k.endsWith('running_mean'))!;
+  const was = orig.model.stateDict().get(key)!.toNumbers();
+  const now = saved.tensors.get(key)!.toNumbers();
+  assert.equal(now.length, was.length);
+  assert.ok(
+    now.some((v, i) => Math.abs(v - was[i]!) > 1e-6),
+    'the running mean changed',
+  );
+  orig.model.dispose();
+});
