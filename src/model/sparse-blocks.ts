@@ -5,9 +5,9 @@
 //
 // The one difference in function from the dense network: a dense layer turns the zeros around a
 // blob into BN-shifted non-zeros that spread further at each layer; here inactive sites stay
-// empty. At a fully sparse output, an empty cell reads as a zero feature into the last 1×1 conv,
-// i.e. its output is that conv's bias (a learnt "nothing here" prior), which keeps the loss well
-// defined on every cell.
+// empty. At a fully sparse output an empty cell predicts nothing (SparseOutput: a constant
+// objectness logit of −20, the bias for its box), which keeps the loss defined on every cell and
+// leaves the objectness bias to the cells that saw TPs.
 //
 // A box is predicted at the cell holding its centre, and a submanifold network keeps the cells
 // it has: only 62 % (stride 16) and 82 % (stride 32) of the boxes' centre cells of simulated
