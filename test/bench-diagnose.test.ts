@@ -46,8 +46,12 @@ test('sparse-diagnose: per scale, positives plus both kinds of negative are ever
     const cells = (S / s.stride) ** 2 * 3;
     const slots = s.positives + (s.negatives_per_image.empty + s.negatives_per_image.near_pixels) * images;
     assert.ok(Math.abs(slots - cells * images) < 1e-6 * cells * images, `stride ${s.stride}: ${slots} slots, want ${cells * images}`);
-    // An empty cell predicts nothing: its no-object BCE is softplus(−20) ≈ 2e-9 per slot.
-    assert.ok(s.noobj_bce_per_image.empty <= 1e-8 * s.negatives_per_image.empty + 1e-12, `stride ${s.stride}: ${s.noobj_bce_per_image.empty}`);
+    // An empty cell reads the output conv's objectness bias (prior logit ≈ −4.6 after one epoch):
+    // a small, equal no-object BCE per slot, far below 0.5.
+    if (s.negatives_per_image.empty > 0) {
+      const perSlot = s.noobj_bce_per_image.empty / s.negatives_per_image.empty;
+      assert.ok(perSlot > 1e-4 && perSlot < 0.1, `stride ${s.stride}: ${perSlot} per empty slot`);
+    }
     assert.equal(s.negatives_scoring_per_image.ge_0_5.empty, 0);
   }
 });

@@ -5,9 +5,9 @@
 //
 // The one difference in function from the dense network: a dense layer turns the zeros around a
 // blob into BN-shifted non-zeros that spread further at each layer; here inactive sites stay
-// empty. At a fully sparse output an empty cell predicts nothing (SparseOutput: a constant
-// objectness logit of −20, the bias for its box), which keeps the loss defined on every cell and
-// leaves the objectness bias to the cells that saw TPs.
+// empty. At a fully sparse output, an empty cell reads as a zero feature into the last 1×1 conv,
+// i.e. its output is that conv's bias (a learnt "nothing here" prior), which keeps the loss well
+// defined on every cell.
 //
 // A box is predicted at the cell holding its centre, and a submanifold network keeps the cells
 // it has: only 62 % (stride 16) and 82 % (stride 32) of the boxes' centre cells of simulated
@@ -18,7 +18,7 @@
 // DUNE-scale images (`simulate` defaults, ≈ 120 active pixels per image) 66 % / 77 % of the tiny
 // network's stride-16 / 32 centre cells are covered and all of them within one cell
 // (`node dist/bench/sparse-diagnose.js`).
-import { Tensor, SparseTensor, SparseGrid, densify, noGrad, tidy, tensor, sparseBnLeaky } from '../torch/index.js';
+import { Tensor, SparseTensor, SparseGrid, densify, noGrad, sparseBnLeaky } from '../torch/index.js';
 import { Module, BatchNorm2d, LeakyReLU, SparseLayer, SparseSequential, SparseIdentity, SubmanifoldConv2d, SparseConv2d, ModuleList } from '../nn/index.js';
 import { DARKNET53_STAGES } from './blocks.js';
 
@@ -107,54 +107,34 @@ export class SparseDarknet53 extends Module {
 }
 
 /**
- * The objectness logit of a cell that holds no active site: sigmoid(−20) ≈ 2·10⁻⁹, below every
- * threshold a trigger or mAP uses, and a constant, so such a cell adds nothing to any gradient.
- */
-export const EMPTY_CELL_LOGIT = -20;
-
-/**
- * A head's output conv: 1×1 with bias, read out densely. A cell without active sites has seen no
- * TP at all, so it predicts nothing: its objectness is EMPTY_CELL_LOGIT and its box entries the
- * bias (which warm-up pulls to the anchor). It used to read the objectness bias too; then the
- * ≈ 8 600 empty slots per image at stride 8 (the default simulation, sparse-diagnose) pulled
- * that one bias down at Adam's ≈ lr per step for the whole run, their no-object loss (66 per
- * image of the validation's 188 after 7 epochs, against 15 for the dense network's same
- * cells) never settled, and early stopping read its slow fall against the positives' terms.
- * The objectness bias still starts at the prior logit log(π/(1−π)), π = 0.01 (RetinaNet's
- * prior, Lin et al. 2017), as the dense network's does not: active negatives outnumber
- * positives by ≈ 1 000.
+ * A head's output conv: 1×1 with bias, read out densely (empty cells give the bias). Most cells
+ * are empty and read only the bias, so its objectness entries start at the prior logit
+ * log(π/(1−π)), π = 0.01 (RetinaNet's prior, Lin et al. 2017): from 0, every empty cell starts
+ * at objectness 0.5, and Adam moves a bias by about lr per step, so the no-object loss stays
+ * huge for thousands of steps (measured: validation conf2 123 vs the dense model's 1.1 after
+ * one epoch).
  */
 export class SparseOutput extends SubmanifoldConv2d {
-  /** [C]: the objectness entries EMPTY_CELL_LOGIT, the rest 0; and 1 − its mask. */
-  private readonly emptyObj: Float32Array;
-  private readonly keepBias: Float32Array;
   constructor(cin: number, anchors: number, perAnchor: number) {
     super(cin, anchors * perAnchor, 1);
     const prior = Math.log(0.01 / 0.99);
-    const obj = new Float32Array(anchors * perAnchor);
-    const keep = new Float32Array(anchors * perAnchor).fill(1);
-    for (let a = 0; a < anchors; a++) {
-      obj[a * perAnchor + 4] = EMPTY_CELL_LOGIT;
-      keep[a * perAnchor + 4] = 0;
-    }
-    this.emptyObj = obj;
-    this.keepBias = keep;
     noGrad(() => {
       for (let a = 0; a < anchors; a++) this.bias!.narrow(0, a * perAnchor + 4, 1).fill_(prior);
     });
   }
   /** [B, outChannels, H, W] at the grid's resolution. */
   dense(x: SparseTensor): Tensor {
-    return tidy(() => {
-      const y = this.forward(x);
-      const dev = y.features.device;
-      // What an empty cell reads: the bias, but EMPTY_CELL_LOGIT for objectness. Densifying
-      // (features − fill) and adding fill back gives the features at active sites exactly.
-      const fill = this.bias!.mul(tensor(this.keepBias).to(dev)).add(tensor(this.emptyObj).to(dev));
-      const d = densify(y.features.sub(fill), y.grid);
-      y.dispose();
-      return d.add(fill.view(1, -1, 1, 1));
-    });
+    const y = this.forward(x);
+    const b = this.bias!;
+    const shifted = y.features.sub(b);
+    y.dispose();
+    const d = densify(shifted, y.grid);
+    shifted.dispose();
+    const bias4 = b.view(1, -1, 1, 1);
+    const out = d.add(bias4);
+    d.dispose();
+    bias4.dispose();
+    return out;
   }
 }
 
