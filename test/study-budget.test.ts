@@ -221,6 +221,28 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   const firstWritten = statSync(first).mtimeMs;
   assert.ok(!existsSync(join(out, 'budget.json')));
 
+  // The curve so far (a point per sitting): the baseline and the chart from the finished point alone.
+  const soFar = spawnSync(process.execPath, [...args, '--budget-finished'], { encoding: 'utf8' });
+  assert.equal(soFar.status, 0, soFar.stderr);
+  assert.match(soFar.stderr, /\[2\/4\] n40: not finished, left out of the curve \(--budget-finished\)/);
+  assert.ok(!existsSync(join(out, 'points', 'n40', 'point.json')), 'the unfinished point is neither trained nor measured');
+  const partial = JSON.parse(readFileSync(join(out, 'budget.json'), 'utf8'));
+  assert.deepEqual(
+    partial.points.map((p: { trainImages: number }) => p.trainImages),
+    [20],
+  );
+  assert.deepEqual(partial.pending, [40]);
+  assert.match(
+    partial.summary[1],
+    /^at 100000 Hz per module, network by training images — 20: .*; not run yet: 40; the largest finished point .*; baseline \d/,
+  );
+  const partialHtml = readFileSync(join(out, 'budget.html'), 'utf8');
+  assert.match(partialHtml, /training-budget curve: 1 of 2 points/);
+  assert.match(partialHtml, /Not run yet: the points of 40 training images/);
+  const mixed = spawnSync(process.execPath, [...args, '--budget-finished', '--budget-task', '0'], { encoding: 'utf8' });
+  assert.equal(mixed.status, 1);
+  assert.match(mixed.stderr, /--budget-finished draws the points already finished: not with --budget-task/);
+
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /resuming .*budget-plan\.json \(2 points\)/);
@@ -234,6 +256,7 @@ test('study --plan budget: dry run, the plan killed after its first point and re
     b.points.map((p: { trainImages: number }) => p.trainImages),
     [20, 40],
   );
+  assert.deepEqual(b.pending, [], 'the whole curve: nothing pending');
   assert.equal(b.evalImages, 24);
   for (const p of b.points) {
     assert.ok(p.epochs >= 1 && p.epochs <= 2, `${p.trainImages}: ${p.epochs} epochs`);

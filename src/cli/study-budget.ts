@@ -34,6 +34,8 @@ export function budgetOptions(o: OptionValues, given: (key: string) => boolean):
   if (o.budgetEvalImages !== undefined) overrides.evalImages = o.budgetEvalImages as number;
   if (o.budgetObjLoss !== undefined) overrides.objLoss = o.budgetObjLoss as 'mse' | 'bce';
   if (o.budgetIsolatedRadius !== undefined) overrides.isolatedRadius = o.budgetIsolatedRadius as number;
+  if (o.budgetFinished && (o.budgetTask !== undefined || o.slurm || o.dryRun))
+    throw new UserError('--budget-finished draws the points already finished: not with --budget-task, --slurm or --dry-run');
   return {
     out: given('out') ? (o.out as string) : 'study-budget',
     overrides,
@@ -41,6 +43,7 @@ export function budgetOptions(o: OptionValues, given: (key: string) => boolean):
     dryRun: Boolean(o.dryRun),
     slurm: Boolean(o.slurm),
     task: o.budgetTask as number | undefined,
+    finished: Boolean(o.budgetFinished),
   };
 }
 

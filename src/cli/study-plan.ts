@@ -126,6 +126,7 @@ export const PLANS = {
         'drop pixels with no other active pixel within this many channels and ticks before the network, at every point (default 0: keep all; docs/budget.md)',
       ).argParser(integer({ max: MAX.imageSize })),
       new Option('--budget-task <i>', "run only point i of a plan written by --slurm (a Slurm array task's index)").argParser(integer({ max: MAX.processes })),
+      new Option('--budget-finished', 'the baseline, budget.json and the chart from the points finished so far; trains no other'),
       fpImagesOption(),
       warmupEpochsOption(),
       endpointEpochsOption(),

@@ -49,7 +49,8 @@ export function budgetFigure(r: BudgetResult): Figure {
     scale: { domain, range: domain.map((_, i) => runColorOf(i)) },
     legend: { orient: 'top' },
   };
-  const ns = r.points.map((p) => p.trainImages);
+  // The axis spans the whole plan, so that a curve drawn sitting by sitting keeps its frame.
+  const ns = [...r.points.map((p) => p.trainImages), ...r.pending];
   const x = {
     field: 'n',
     type: 'quantitative',
@@ -86,9 +87,10 @@ export function budgetFigure(r: BudgetResult): Figure {
     section: 'Training budget',
     title: 'Efficiency against training images at fixed FP rates per module',
     caption:
-      `${r.settings.variant} width ${r.settings.width} at ${r.settings.size} px, each point trained to convergence (early stopping, patience ${r.settings.patience}; objectness loss ${r.settings.objLoss}) on the first N of one shuffle of the training split; ` +
+      `${r.settings.variant} width ${r.settings.width} at ${r.settings.size} px${r.settings.isolatedRadius > 0 ? `, isolated pixels dropped (radius ${r.settings.isolatedRadius})` : ''}, each point trained to convergence (early stopping, patience ${r.settings.patience}; objectness loss ${r.settings.objLoss}) on the first N of one shuffle of the training split; ` +
       `efficiency by the TP rule on the ${r.evalImages} evaluation images shared by every point (± binomial error), at the score threshold each point's own FP histogram over ${r.settings.fpImages.toLocaleString('en')} background-only images allows. ` +
-      `Dashed: the clustering baseline at the same rate (its own ΣADC histogram over as many images). Diamond: the thesis's ${pct(r.thesis.efficiency)} ± ${pct(r.thesis.error)} at ${r.thesis.hzPerModule} Hz (LArSoft images, ≈ ${THESIS_TRAIN_IMAGES.toLocaleString('en')} for training).`,
+      `Dashed: the clustering baseline at the same rate (its own ΣADC histogram over as many images). Diamond: the thesis's ${pct(r.thesis.efficiency)} ± ${pct(r.thesis.error)} at ${r.thesis.hzPerModule} Hz (LArSoft images, ≈ ${THESIS_TRAIN_IMAGES.toLocaleString('en')} for training).` +
+      (r.pending.length ? ` Not run yet: the points of ${r.pending.map((n) => n.toLocaleString('en')).join(', ')} training images.` : ''),
     spec,
   };
 }
@@ -134,7 +136,7 @@ export async function writeBudgetReport(r: BudgetResult, out: string): Promise<s
   writeAtomic(files[0]!, svg);
   writeAtomic(files[1]!, svgToPng(svg));
   const html = pageHtml({
-    title: `daqyolo training-budget curve: ${r.points.length} points`,
+    title: `daqyolo training-budget curve: ${r.points.length} of ${r.points.length + r.pending.length} points`,
     subtitle: `${r.settings.variant} width ${r.settings.width}, ${r.settings.size} px — generated ${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`,
     tables: [{ caption: 'What more data bought', head: ['rate'], rows: r.summary.map((s) => [s]) }, budgetTable(r)],
     figures: [{ ...fig, svg }],

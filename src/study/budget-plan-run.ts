@@ -54,6 +54,12 @@ export interface BudgetPlanOptions {
   slurm: boolean;
   /** Run only this point (a Slurm array task's index), without the baseline and the chart. */
   task?: number;
+  /**
+   * The curve so far: the baseline, budget.json and the chart from the points already finished
+   * (their point.json), training and measuring no other. A point per sitting (`--budget-task i`)
+   * shows its curve at the end of each sitting this way.
+   */
+  finished?: boolean;
 }
 
 export interface BudgetPlanHooks extends MeasureHooks {
@@ -170,6 +176,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
   const todo = o.task === undefined ? s.points : [s.points[o.task]!];
   const measured: { name: string; seconds: number }[] = [];
   const points: BudgetPoint[] = [];
+  const pending: number[] = [];
   for (const n of todo) {
     const name = pointName(n);
     const runDir = join(pointsDir, name);
@@ -177,6 +184,11 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
     if (existsSync(pointPath)) {
       points.push(readPoint(pointPath));
       h.log(`[2/4] ${name}: finished (${pointPath})`);
+      continue;
+    }
+    if (o.finished) {
+      pending.push(n);
+      h.log(`[2/4] ${name}: not finished, left out of the curve (--budget-finished)`);
       continue;
     }
     const t0 = performance.now();
@@ -245,7 +257,15 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
   const reader = openDataset(data);
   const evalImages = reader.split('eval').length;
   reader.close();
-  const result: BudgetResult = { settings: s, evalImages, points, baseline, thesis: THESIS, summary: budgetSummary(points, baseline, s.rates) };
+  const result: BudgetResult = {
+    settings: s,
+    evalImages,
+    points,
+    pending,
+    baseline,
+    thesis: THESIS,
+    summary: budgetSummary(points, baseline, s.rates, pending),
+  };
   writeJsonAtomic(join(out, 'budget.json'), result);
   h.log('[4/4] writing the chart');
   const files = await h.writeReport(result, out);

@@ -172,6 +172,8 @@ export interface BudgetResult {
   settings: BudgetSettings;
   evalImages: number;
   points: BudgetPoint[];
+  /** The plan's points not finished when this was written (`--budget-finished`): not on the curve yet. */
+  pending: number[];
   baseline: BaselineAtRates | null;
   thesis: typeof THESIS;
   summary: string[];
@@ -314,8 +316,14 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined ? '
 const pm = (r: EndpointRow | undefined) => (!r || r.efficiency === null ? 'not reachable' : `${pct(r.efficiency)} ± ${pct(r.efficiencyErr)}`);
 
 /** "What more data bought": at each rate, the efficiency of each point and its change from the previous, the baseline and the thesis beside it. */
-export function budgetSummary(points: readonly BudgetPoint[], baseline: BaselineAtRates | null, rates: readonly number[]): string[] {
+export function budgetSummary(
+  points: readonly BudgetPoint[],
+  baseline: BaselineAtRates | null,
+  rates: readonly number[],
+  pending: readonly number[] = [],
+): string[] {
   const sorted = [...points].sort((a, b) => a.trainImages - b.trainImages);
+  const notYet = pending.length ? `; not run yet: ${pending.map((n) => n.toLocaleString('en')).join(', ')}` : '';
   return rates.map((hz) => {
     const at = (p: BudgetPoint) => p.rows.find((r) => r.targetHz === hz);
     const steps = sorted.map((p, i) => {
@@ -330,8 +338,8 @@ export function budgetSummary(points: readonly BudgetPoint[], baseline: Baseline
     const b = baseline?.rows.find((r) => r.targetHz === hz);
     const sn = sorted.length ? at(sorted[sorted.length - 1]!)?.efficiencySupernova : null;
     return (
-      `at ${hz} Hz per module, network by training images — ${steps.join('; ')}` +
-      (sn != null ? `; the largest point over the supernova spectrum ${pct(sn)}` : '') +
+      `at ${hz} Hz per module, network by training images — ${steps.length ? steps.join('; ') : 'no point finished'}${notYet}` +
+      (sn != null ? `; the largest ${pending.length ? 'finished ' : ''}point over the supernova spectrum ${pct(sn)}` : '') +
       `; baseline ${b ? pm(b) : 'not measured'}` +
       (hz === THESIS.hzPerModule ? `; thesis ${pct(THESIS.efficiency)} ± ${pct(THESIS.error)}` : '')
     );
