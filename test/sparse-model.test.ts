@@ -255,6 +255,58 @@ test("sparse-yolov3: the fused batch norm + leaky ReLU gives the two layers' out
   b.dispose();
 });
 
+test('sparse-yolov3 model.growTrunk: the head trunks grow the active set a cell each way per grown 3×3 conv, same parameters', () => {
+  manualSeed(3);
+  const S = 512;
+  // One pixel at even coordinates stays one site down to stride 32: (128,128) → (16,16) at stride 8, (4,4) at 32.
+  const x = image(1, S, [[0, 128, 128, 2]]);
+  const trunkSites = (m: YoloV3) => {
+    const sizes: number[] = [];
+    for (const h of ['head1', 'head2', 'head3']) {
+      const trunk = child(child(m, h), 'trunk') as SparseSequential;
+      const forward = trunk.forward.bind(trunk);
+      trunk.forward = (t: SparseTensor) => {
+        const y = forward(t);
+        sizes.push(y.grid.size);
+        return y;
+      };
+    }
+    return sizes;
+  };
+  const base = createYolo({ variant: 'sparse-yolov3', width: 0.125 });
+  const models = [0, 1, 2].map((g) => {
+    const m = g ? createYolo({ variant: 'sparse-yolov3', width: 0.125, growTrunk: g }) : base;
+    if (g) {
+      const shapes = (n: YoloV3) => [...n.stateDict()].map(([k, t]) => `${k}:${t.shape}`);
+      assert.deepEqual(shapes(m), shapes(base), 'the same parameter names and shapes: checkpoints move between them');
+      m.loadStateDict(base.stateDict());
+    }
+    return m;
+  });
+  const outs = models.map((m) => {
+    const sites = trunkSites(m);
+    const ys = tidy(() => noGrad(() => m.forward(x)));
+    return { sites, ys };
+  });
+  assert.deepEqual(outs[0]!.sites, [1, 1, 1], 'submanifold trunks keep the one site');
+  assert.deepEqual(outs[1]!.sites, [9, 9, 9], 'one grown 3×3 conv: 3 × 3 sites');
+  assert.deepEqual(outs[2]!.sites, [25, 25, 25], 'two: 5 × 5');
+  // The same weights see the grown neighbours: the pixel's own stride-8 cell reads another value…
+  const at = (y: Tensor) => y.select(0, 0).select(1, 16).select(1, 16);
+  assert.ok(maxDiff(at(outs[0]!.ys[2]!), at(outs[2]!.ys[2]!)) > 1e-4, 'the grown trunk changes the cell holding the pixel');
+  // …and far away every map is still the output bias.
+  assertCornerIsBias(models[2]!, outs[2]!.ys, S);
+  for (const o of outs) o.ys.forEach((y) => y.dispose());
+  models.forEach((m) => m.dispose());
+  x.dispose();
+  assert.throws(() => createYolo({ variant: 'yolov3', growTrunk: 1 }), /model\.growTrunk 1: only sparse-yolov3 has sparse head trunks/);
+  assert.throws(
+    () => parseTrainConfig({ data: 'd.h5', out: 'r', model: { variant: 'sparse-yolov3-tiny', growTrunk: 2 } }, 'c.json'),
+    /c\.json: model\.growTrunk 2 grows sparse-yolov3's head trunks; the variant is sparse-yolov3-tiny/,
+  );
+  assert.throws(() => parseTrainConfig({ data: 'd.h5', out: 'r', model: { variant: 'sparse-yolov3', growTrunk: 3 } }, 'c.json'), /c\.json: model\.growTrunk:/);
+});
+
 test('dropIsolated removes pixels with no neighbour within the radius and keeps the rest', () =>
   tidy(() => {
     const x = SparseTensor.fromDense(

@@ -79,9 +79,21 @@ export const trainConfigSchema = z
         bnMomentum: z.number().positive().max(1).default(0.1),
         /** Drop pixels with no other active pixel within this many channels and ticks before the network (0: keep all). */
         isolatedRadius: z.number().int().min(0).max(16).default(0),
+        /** sparse-yolov3: how many of each head's two 3×3 trunk convs grow the active set by a cell each way (0: none; docs/engine.md). */
+        growTrunk: z.number().int().min(0).max(2).default(0),
       })
       .strict()
-      .default({ variant: 'yolov3', width: 0.25, size: 0, anchors: 'auto', channelsLast: true, inputScale: 'auto', bnMomentum: 0.1, isolatedRadius: 0 }),
+      .default({
+        variant: 'yolov3',
+        width: 0.25,
+        size: 0,
+        anchors: 'auto',
+        channelsLast: true,
+        inputScale: 'auto',
+        bnMomentum: 0.1,
+        isolatedRadius: 0,
+        growTrunk: 0,
+      }),
     loss: lossSchema.default(lossSchema.parse({})),
     optimizer: z
       .object({
@@ -181,6 +193,8 @@ export function parseTrainConfig(raw: unknown, origin = 'config'): TrainConfig {
   }
   const c = r.data;
   if (c.model.size % 32) throw new UserError(`${origin}: model.size ${c.model.size} is not a multiple of 32`);
+  if (c.model.growTrunk > 0 && c.model.variant !== 'sparse-yolov3')
+    throw new UserError(`${origin}: model.growTrunk ${c.model.growTrunk} grows sparse-yolov3's head trunks; the variant is ${c.model.variant}`);
   if (c.multiScale.enabled && (c.multiScale.min % 32 || c.multiScale.max % 32 || c.multiScale.min > c.multiScale.max)) {
     throw new UserError(`${origin}: multiScale.min and max must be multiples of 32 with min ≤ max`);
   }

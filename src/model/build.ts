@@ -4,7 +4,7 @@ import { createYolo, type Variant, type YoloV3 } from './yolo.js';
 
 /** What a run says about its network (a `ResolvedRun` of schema/run.ts has all of it). */
 export interface ModelSource {
-  config: { model: { variant: Variant; width: number; channelsLast: boolean; bnMomentum?: number; isolatedRadius?: number } };
+  config: { model: { variant: Variant; width: number; channelsLast: boolean; bnMomentum?: number; isolatedRadius?: number; growTrunk?: number } };
   channels: number;
   classNames: readonly string[];
 }
@@ -19,5 +19,6 @@ export function buildModel(run: ModelSource): YoloV3 {
     channelsLast: run.config.model.channelsLast,
     bnMomentum: run.config.model.bnMomentum ?? 0.1,
     isolatedRadius: run.config.model.isolatedRadius ?? 0,
+    growTrunk: run.config.model.growTrunk ?? 0,
   });
 }

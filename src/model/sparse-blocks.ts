@@ -165,16 +165,20 @@ export function sparseHeadOut(nf2In: number, nf2: number, out: OutputShape, m: n
   return new SparseHeadOut(new SparseConvBNLeaky(nf2In, nf2, 3, 1, m, true), output);
 }
 
-/** keras-yolo3 make_last_layers on sparse maps: `trunk` (five convs), `out` (read out densely). */
+/**
+ * keras-yolo3 make_last_layers on sparse maps: `trunk` (five convs), `out` (read out densely).
+ * `growTrunk` of the trunk's two 3×3 convs (the first first) are covered-cell convs that grow the
+ * active set by one cell each way (model.growTrunk, yolo.ts).
+ */
 export class SparseHead extends Module {
   readonly trunk: SparseSequential;
   readonly out: SparseHeadOut;
-  constructor(cin: number, nf: number, out: OutputShape, m: number) {
+  constructor(cin: number, nf: number, out: OutputShape, m: number, growTrunk = 0) {
     super();
-    const cbl = (a: number, b: number, k: number) => new SparseConvBNLeaky(a, b, k, 1, m);
+    const cbl = (a: number, b: number, k: number, grow = false) => new SparseConvBNLeaky(a, b, k, 1, m, grow);
     this.trunk = this.registerModule(
       'trunk',
-      new SparseSequential(cbl(cin, nf, 1), cbl(nf, nf * 2, 3), cbl(nf * 2, nf, 1), cbl(nf, nf * 2, 3), cbl(nf * 2, nf, 1)),
+      new SparseSequential(cbl(cin, nf, 1), cbl(nf, nf * 2, 3, growTrunk >= 1), cbl(nf * 2, nf, 1), cbl(nf, nf * 2, 3, growTrunk >= 2), cbl(nf * 2, nf, 1)),
     );
     this.out = this.registerModule('out', sparseHeadOut(nf, nf * 2, out, m));
   }

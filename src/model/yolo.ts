@@ -40,6 +40,14 @@ export interface YoloConfig {
    * network (0 = keep all): DUNE's trigger discards such isolated TPs (mostly ³⁹Ar and noise).
    */
   isolatedRadius: number;
+  /**
+   * sparse-yolov3 only: how many of each head's two 3×3 trunk convs (0–2, first first) grow the
+   * active set by one cell each way, as the head's output block already does. A dense head sees
+   * across the gaps between TP clusters (its zeros become BN-shifted features); a submanifold one
+   * sees each cluster alone until a strided conv merges them, which is where the sparse network
+   * loses its positives at stride 8 (docs/engine.md, "Accuracy parity"). Same parameters either way.
+   */
+  growTrunk: number;
 }
 
 export const defaultYoloConfig: YoloConfig = {
@@ -51,6 +59,7 @@ export const defaultYoloConfig: YoloConfig = {
   bnMomentum: 0.1,
   channelsLast: true,
   isolatedRadius: 0,
+  growTrunk: 0,
 };
 
 /** The raw head outputs, coarse first: [B, A·(5+C), H/32, W/32], then /16, then /8. */
@@ -247,15 +256,16 @@ export class SparseYoloV3 extends YoloV3 {
   constructor(config: Partial<YoloConfig> = {}) {
     super({ ...config, variant: 'sparse-yolov3' });
     const { c, m, out } = this.dims;
+    const grow = this.config.growTrunk;
     const cbl = (a: number, b: number) => new SparseConvBNLeaky(a, b, 1, 1, m);
     const backbone = this.registerModule('backbone', new SparseDarknet53(this.config.inChannels, c, m));
     const [c8, c16, c32] = backbone.channels.slice(2) as [number, number, number];
-    this.registerModule('head1', new SparseHead(c32, c(512), out, m));
+    this.registerModule('head1', new SparseHead(c32, c(512), out, m, grow));
     // No upsampling layer: the concatenation upsamples onto the finer map's sites (topology.ts).
     this.registerModule('up1', new SparseSequential(cbl(c(512), c(256))));
-    this.registerModule('head2', new SparseHead(c(256) + c16, c(256), out, m));
+    this.registerModule('head2', new SparseHead(c(256) + c16, c(256), out, m, grow));
     this.registerModule('up2', new SparseSequential(cbl(c(256), c(128))));
-    this.registerModule('head3', new SparseHead(c(128) + c8, c(128), out, m));
+    this.registerModule('head3', new SparseHead(c(128) + c8, c(128), out, m, grow));
     this.finish();
   }
 }
@@ -313,6 +323,10 @@ export class SparseTinyYoloV3 extends YoloV3 {
 /** The network of a config's variant. */
 export function createYolo(config: Partial<YoloConfig> = {}): YoloV3 {
   const variant = config.variant ?? defaultYoloConfig.variant;
+  const grow = config.growTrunk ?? 0;
+  if (!(Number.isInteger(grow) && grow >= 0 && grow <= 2)) throw new Error(`model.growTrunk ${grow}: 0, 1 or 2 (3×3 trunk convs per head)`);
+  if (grow > 0 && variant !== 'sparse-yolov3')
+    throw new Error(`model.growTrunk ${grow}: only sparse-yolov3 has sparse head trunks to grow (the variant is ${variant})`);
   switch (variant) {
     case 'yolov3':
       return new DarknetYoloV3(config);
