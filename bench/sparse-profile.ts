@@ -16,7 +16,8 @@
 // disturbed by other processes than wall time. One JSON object.
 //
 // Run: node scripts/setup.mjs && node dist/bench/sparse-profile.js --data D.h5 [--variant sparse-yolov3]
-//        [--width 0.25] [--size 480] [--batch 8] [--rounds 3] [--threads 2] [--isolated-radius 0] [--clock cpu|wall] [--unfused]
+//        [--width 0.25] [--size 480] [--batch 8] [--rounds 3] [--threads 2] [--isolated-radius 0] [--grow-trunk 0]
+//        [--clock cpu|wall] [--unfused]
 import { parseArgs } from 'node:util';
 import { tensor, setNumThreads, getNumThreads, manualSeed, noGrad, tidy, Tensor, SparseTensor, SparseGrid } from '../src/torch/index.js';
 import { SparseConvBase, Conv2d } from '../src/nn/index.js';
@@ -36,6 +37,8 @@ const { values: a } = parseArgs({
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
     'isolated-radius': { type: 'string', default: '0' },
+    // model.growTrunk: grown 3×3 convs per head trunk (sparse-yolov3).
+    'grow-trunk': { type: 'string', default: '0' },
     active: { type: 'string' },
     clock: { type: 'string', default: 'cpu' },
     unfused: { type: 'boolean', default: false },
@@ -47,7 +50,8 @@ setNumThreads(Number(a.threads));
 manualSeed(0);
 const size = Number(a.size),
   batch = Number(a.batch);
-const model = createYolo({ variant: a.variant as Variant, width: Number(a.width), inChannels: 1, numClasses: 1 });
+const growTrunk = Number(a['grow-trunk']);
+const model = createYolo({ variant: a.variant as Variant, width: Number(a.width), inChannels: 1, numClasses: 1, growTrunk });
 model.train();
 // --unfused: batch norm and leaky ReLU as two layers (the engine before the fused kernel).
 if (a.unfused) for (const [, m] of model.namedModules()) if (m instanceof SparseConvBNLeaky) m.fuseBnLeaky = false;
@@ -281,6 +285,7 @@ console.log(
     rounds: Number(a.rounds),
     data: a.data ?? null,
     isolated_radius: radius,
+    grow_trunk: growTrunk,
     unfused: a.unfused,
     active_pixels_per_image: +activePerImage.toFixed(1),
     input_sites_per_image: convs.length ? r1(convs[0]!.inSites / batch) : null,
