@@ -1,7 +1,8 @@
 // The accuracy-parity diagnostics in bench/ (docs/engine.md, "Accuracy parity") run end to end on
 // a tiny trained sparse-yolov3 and give figures that add up: sparse-diagnose's negative slots are
 // every slot without a box, false-positives keeps exactly the detections above its score that
-// overlap no truth box, and bn-recalibrate's saved checkpoint holds the recomputed statistics.
+// overlap no truth box, bn-recalibrate's saved checkpoint holds the recomputed statistics, and
+// sparse-profile's per-node counts add up to its totals.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -84,4 +85,27 @@ test('bn-recalibrate: validation before and after, and the saved checkpoint carr
     'the running mean changed',
   );
   orig.model.dispose();
+});
+
+test('sparse-profile: sites and FLOPs per node add up; a grown head trunk (--grow-trunk 2) holds more sites at the same input', () => {
+  const profile = (grow: string) =>
+    bench('sparse-profile', '--data', data, '--size', String(S), '--width', '0.0625', '--batch', '2', '--rounds', '1', '--threads', '1', '--grow-trunk', grow);
+  const [plain, grown] = [profile('0'), profile('2')];
+  assert.equal(grown.grow_trunk, 2);
+  for (const p of [plain, grown]) {
+    assert.ok(
+      p.gflop_per_image.pairs <= p.gflop_per_image.engine + 1e-9 && p.gflop_per_image.engine <= p.gflop_per_image.gather + 1e-9,
+      JSON.stringify(p.gflop_per_image),
+    );
+    const total = p.nodes.reduce((s: number, n: { mflop_per_image: { dense: number } }) => s + n.mflop_per_image.dense, 0);
+    assert.ok(
+      Math.abs(total / 1000 - p.gflop_per_image.dense) < 0.01 * p.gflop_per_image.dense + 1e-3,
+      `nodes ${total} MFLOP, total ${p.gflop_per_image.dense} GFLOP`,
+    );
+  }
+  const sites = (p: { nodes: { node: string; sites_per_image: number }[] }, node: string) => p.nodes.find((n) => n.node === node)!.sites_per_image;
+  assert.equal(sites(grown, 'f8'), sites(plain, 'f8'), 'the backbone is the same');
+  // At 64 px the stride-32 map (2 × 2) is full either way; the stride-8 one (8 × 8) is not.
+  for (const t of ['t1', 't2', 't3']) assert.ok(sites(grown, t) >= sites(plain, t), `${t}: ${sites(grown, t)} sites grown, ${sites(plain, t)} not`);
+  assert.ok(sites(grown, 't3') > sites(plain, 't3'), `t3: ${sites(grown, 't3')} sites grown, ${sites(plain, 't3')} not`);
 });
