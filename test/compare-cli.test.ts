@@ -14,7 +14,8 @@ import { generateDataset } from '../src/data/generate.js';
 import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
 import { evaluateRunOnData } from '../src/eval/evaluate.js';
-import { countAbove, measureFpRate } from '../src/eval/fprate.js';
+import { countAbove, measureFpRate, MIN_SCORE } from '../src/eval/fprate.js';
+import { thresholdForRate } from '../src/study/endpoint.js';
 import { readFpState } from '../src/eval/fprate-state.js';
 import type { CompareReport } from '../src/study/compare.js';
 import { collectVoc } from '../src/formats/voc.js';
@@ -102,6 +103,34 @@ test('dense vs sparse: the JSON has A, B, Δ, the rule, the threshold sources an
     assert.ok(Math.abs(high!.supernova[figure]! - ev.trigger!.efficiency.supernova.efficiency!) < 1e-12, `${run}: supernova average`);
     assert.equal(j.map[figure], ev.map.map50AllPoint, `${run}: mAP@0.5`);
   }
+  // The background sample's share of the uncertainty: A's flat ε at the cuts its own histogram
+  // gives for the target scaled by the FP count's 90 % interval, as evaluate finds it there, and
+  // bracketing the figure (a tighter cut passes fewer).
+  const range = high!.a.flatOverFpInterval!;
+  const [lower, upper] = high!.a.fpHzInterval;
+  for (const [end, hz] of [
+    [range[0], (1e5 * high!.a.fpHz) / upper],
+    [range[1], (1e5 * high!.a.fpHz) / lower],
+  ] as const) {
+    const cut = thresholdForRate(state, hz).threshold;
+    if (cut === null) {
+      assert.equal(end, null, `${hz} Hz: no cut, no figure`);
+      continue;
+    }
+    const ev = await evaluateRunOnData({
+      runDir: dense,
+      data,
+      split: 'eval',
+      background: 0,
+      batch: 8,
+      workers: 0,
+      trigger: { scoreThreshold: Math.max(cut, MIN_SCORE) },
+    });
+    assert.equal(end, ev.trigger!.efficiency.integrated.all.efficiency, `flat ε at the cut for ${hz} Hz`);
+  }
+  if (range[0] !== null) assert.ok(range[0] <= high!.flat.a!, `${range[0]} ≤ ${high!.flat.a}`);
+  if (range[1] !== null) assert.ok(range[1] >= high!.flat.a!, `${range[1]} ≥ ${high!.flat.a}`);
+  assert.equal(low!.a.flatOverFpInterval, null, 'no cut at 10 Hz: no range');
   if (high!.a.threshold !== null && high!.b.threshold !== null) {
     assert.equal(high!.flat.delta, high!.flat.b! - high!.flat.a!);
     assert.ok(high!.flat.bootstrap!.resamples === 200);
@@ -114,6 +143,7 @@ test('dense vs sparse: the JSON has A, B, Δ, the rule, the threshold sources an
   assert.match(text.stdout, /ε at 100000 Hz, flat/);
   assert.match(text.stdout, /efficiency at 10 Hz\s+not compared/);
   assert.match(text.stdout, /rule: tps/);
+  assert.match(text.stdout, /at 100000 Hz per module: A: .*90 % CL [\d.e+]+–[\d.e+]+ Hz: flat ε ([\d.]+ %|–) to ([\d.]+ %|–) over it\)/);
   assert.match(text.stdout, /warning: only \d+ evaluation interactions/);
 });
 

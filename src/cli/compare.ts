@@ -37,7 +37,9 @@ const sideText = (label: string, s: RateSide) =>
     ? `${label}: ${s.unreachable}`
     : s.nothingPasses !== null
       ? `${label}: nothing passes (${s.nothingPasses}); efficiency 0`
-      : `${label}: ${scoreCutText(s.threshold)} (${s.fpCount} FP → ${s.fpHz.toPrecision(3)} Hz, 90 % CL ${s.fpHzInterval.map((x) => x.toPrecision(3)).join('–')} Hz)`;
+      : `${label}: ${scoreCutText(s.threshold)} (${s.fpCount} FP → ${s.fpHz.toPrecision(3)} Hz, 90 % CL ${s.fpHzInterval.map((x) => x.toPrecision(3)).join('–')} Hz${
+          s.flatOverFpInterval ? `: flat ε ${s.flatOverFpInterval.map((x) => pct(x)).join(' to ')} over it` : ''
+        })`;
 
 /** The printed comparison. */
 export function summarizeCompare(r: CompareReport): string {
@@ -66,7 +68,12 @@ export function summarizeCompare(r: CompareReport): string {
     }
     notes.push(`at ${p.targetHz} Hz per module: ${sideText('A', p.a)}; ${sideText('B', p.b)}`);
   }
-  lines.push('', ...notes, `supernova average: ${r.spectrum}`);
+  lines.push(
+    '',
+    ...notes,
+    "(each cut's flat ε over its rate's 90 % CL: where the cut would sit were the true FP rate at either end — the background sample's share of the uncertainty, which the bootstrap, holding cuts fixed, leaves out)",
+    `supernova average: ${r.spectrum}`,
+  );
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }

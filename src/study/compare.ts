@@ -107,6 +107,15 @@ export interface RateSide {
   /** Binomial errors of the run's own figures (as evaluate prints them). */
   flatStdErr: number | null;
   supernovaStdErr: number | null;
+  /**
+   * The flat efficiency where the cut would sit were the true FP rate at this one either end of
+   * its 90 % interval: then the target's cut is where the histogram counts target × counted / upper
+   * (a tighter cut) or target × counted / lower (a looser one). The bootstrap holds thresholds fixed,
+   * so this is the part of the figure's uncertainty the background sample adds: with a few FPs
+   * (3 at 10 Hz from 30 000 images) it can exceed the bootstrap's. Null where the rate has no cut;
+   * an end is null where the histogram cannot show its rate.
+   */
+  flatOverFpInterval: [number | null, number | null] | null;
 }
 
 export interface RateComparison {
@@ -251,6 +260,15 @@ function rateSide(
     threshold === NOTHING_PASSES
       ? `the top score bin [${((SCORE_BINS - 1) / SCORE_BINS).toFixed(3)}, 1] alone holds ${top} FP → ${fpPerImageToHz(top / images, trigger).toPrecision(3)} Hz: the scores saturate, and no cut reaches ${targetHz} Hz but passing nothing`
       : null;
+  const flatAt = (hz: number): number | null => {
+    const t = thresholdForRate({ images, counts }, hz, trigger).threshold;
+    return t === null ? null : efficiencyByEnergy(signal, Math.max(t, MIN_SCORE), trigger, scored).integrated.all.efficiency;
+  };
+  const [lower, upper] = r.fpHzInterval;
+  const flatOverFpInterval: [number | null, number | null] | null =
+    threshold === null || threshold === NOTHING_PASSES || r.fpCount === 0
+      ? null
+      : [flatAt((targetHz * r.fpHz) / upper), lower > 0 ? flatAt((targetHz * r.fpHz) / lower) : null];
   return {
     threshold,
     fpCount: r.fpCount,
@@ -260,6 +278,7 @@ function rateSide(
     nothingPasses,
     flatStdErr: table?.integrated.all.stdErr ?? null,
     supernovaStdErr: table?.supernova.stdErr ?? null,
+    flatOverFpInterval,
   };
 }
 
