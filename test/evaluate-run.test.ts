@@ -13,7 +13,12 @@ import { generateDataset } from '../src/data/generate.js';
 import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
 import { evaluateRunOnData } from '../src/eval/evaluate.js';
-import { measureFpRate, countAbove, fpTable, SCORE_BINS } from '../src/eval/fprate.js';
+import { measureFpRate, mergeFpShards, countAbove, fpTable, SCORE_BINS } from '../src/eval/fprate.js';
+import { offerTop, type FpTop } from '../src/eval/fprate-state.js';
+import { openDataset } from '../src/data/store.js';
+import { streamImages } from '../src/data/stream.js';
+import { openRun } from '../src/infer/open-run.js';
+import { predict } from '../src/infer/predict.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-eval-'));
 const data = join(dir, 'd.h5');
@@ -99,6 +104,92 @@ test('fprate interrupted and resumed gives exactly the histogram of an uninterru
   );
   assert.deepEqual(resumed.counts, uninterrupted.counts);
   assert.equal(resumed.start, uninterrupted.start);
+  // The highest-scoring images too: the same list whether the count was stopped or not.
+  assert.equal(uninterrupted.top!.images, 24);
+  assert.ok(uninterrupted.top!.list.length > 0);
+  assert.deepEqual(resumed.top, uninterrupted.top);
+});
+
+test('offerTop keeps the best `keep` images in order, whatever order they come in', () => {
+  const images = Array.from({ length: 40 }, (_, i) => ({ image: i, score: ((i * 37) % 23) / 23, box: [0, 0, 1, 1] as [number, number, number, number] }));
+  const top: FpTop = { keep: 7, images: 0, list: [] };
+  for (const im of [...images].reverse()) offerTop(top, im);
+  const want = [...images].sort((a, b) => b.score - a.score || a.image - b.image).slice(0, 7);
+  assert.deepEqual(top.list, want);
+});
+
+test('fprate --write-top: the highest-scoring images as a dataset that reproduces their scores, the same from shards', async () => {
+  // A network trained a little longer than the fixture's, so that its best score depends on the image.
+  const runTop = join(dir, 'fp-top'),
+    runShards = join(dir, 'fp-top-shards');
+  await train({
+    config: parseTrainConfig({
+      data,
+      out: runTop,
+      epochs: 30,
+      batch: 8,
+      threads: 1,
+      optimizer: { lr: 0.01 },
+      model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 },
+    }),
+  });
+  cpSync(runTop, runShards, { recursive: true });
+  const out = join(dir, 'top.h5');
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'fprate', runTop, '--images', '40', '--seed', '43', '--batch', '8', '--workers', '0', '--parallel', '1', '--keep-top', '6', '--write-top', out],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /wrote .*top\.h5: the 6 highest-scoring of 40 background-only images/);
+  assert.match(r.stdout, /stream image \d+, channels \d+–\d+, ticks \d+–\d+: \d+ TPs inside/);
+  const state = JSON.parse(readFileSync(join(runTop, 'eval', 'fprate-seed43.json'), 'utf8'));
+  const list: { image: number; score: number }[] = state.top.list;
+  assert.equal(list.length, 6);
+  for (let k = 1; k < list.length; k++) assert.ok(list[k - 1]!.score >= list[k]!.score);
+  // The best score is in the histogram's highest occupied bin.
+  const highest = state.counts.findLastIndex((c: number) => c > 0);
+  assert.equal(Math.floor(list[0]!.score * SCORE_BINS), highest);
+  // The trained network's scores differ from image to image (an untrained one's are its biases').
+  assert.ok(list[0]!.score - list[5]!.score > 1e-3, `scores ${list.map((t) => t.score)}`);
+  // Each written image is the stream's image (regenerated independently here), background only,
+  // with its TPs, and the network gives it the recorded score.
+  const reader = openDataset(out);
+  const config = parseSimConfig(reader.attrs.config);
+  assert.equal(reader.numImages, 6);
+  const opened = openRun(runTop);
+  try {
+    for (let k = 0; k < 6; k++) {
+      const [streamed] = [...streamImages({ config, seed: 43, start: list[k]!.image, count: 1, mode: 'background' })];
+      const dense = reader.readDense([k]);
+      assert.deepEqual(Array.from(dense), Array.from(streamed!.image), `image ${k} is stream image ${list[k]!.image}`);
+      assert.equal(reader.interactions(k).length, 0);
+      assert.ok(reader.tps(k)!.channel.length > 0, 'TPs stored');
+      const [dets] = predict(opened.ctx, [{ image: dense, channels: reader.channels, height: reader.height, width: reader.width }], { scoreThreshold: 0.01 });
+      const best = Math.max(...dets!.map((d) => d.score));
+      assert.ok(Math.abs(best - list[k]!.score) < 1e-5, `image ${k}: ${best} against ${list[k]!.score}`);
+    }
+  } finally {
+    opened.model.dispose();
+    reader.close();
+  }
+  // Two shards merged keep the same list as the one stream.
+  for (const shard of [0, 1])
+    await measureFpRate({ runDir: runShards, images: 40, seed: 43, batch: 8, workers: 0, keepTop: 6, shard: { index: shard, count: 2 } });
+  assert.deepEqual(mergeFpShards(runShards, { seed: 43 }).top, state.top);
+  // A state written before the list existed: one line saying so, nothing written.
+  delete state.top;
+  writeFileSync(join(runTop, 'eval', 'fprate-seed43.json'), JSON.stringify(state));
+  const again = spawnSync(
+    process.execPath,
+    [cli, 'fprate', runTop, '--images', '40', '--seed', '43', '--batch', '8', '--workers', '0', '--parallel', '1', '--write-top', join(dir, 'top2.h5')],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.notEqual(again.status, 0);
+  assert.match(again.stderr.trim(), /fprate-seed43\.json: keeps no highest-scoring images \(an older daqyolo wrote it\)/);
+  assert.ok(!existsSync(join(dir, 'top2.h5')));
 });
 
 test('detect writes detections with channel and tick units and PNG displays; PNG folders work too', () => {

@@ -3,7 +3,20 @@
 // splits into shards (--shard i/n, e.g. a Slurm array) whose histograms --merge adds up exactly.
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { isTpImport, measureBaselineFpRate, measureFpRate, measureStoredFpRate, mergeFpShards, type FpResult, type FpRow } from '../eval/fprate.js';
+import {
+  DEFAULT_KEEP_TOP,
+  fpStatePath,
+  isTpImport,
+  measureBaselineFpRate,
+  measureFpRate,
+  measureStoredFpRate,
+  mergeFpShards,
+  type FpResult,
+  type FpRow,
+} from '../eval/fprate.js';
+import { topImageLines, writeTopImages } from '../eval/fprate-top.js';
+import { join } from 'node:path';
+import { readResolvedRun } from '../schema/run.js';
 import { shq } from '../sweep/slurm.js';
 import { CLI } from '../sweep/local.js';
 import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
@@ -34,6 +47,19 @@ function printTable(run: string, result: FpResult): void {
 }
 
 const note = (message: string) => console.error(`note: ${message}`);
+
+/** --write-top: the count's highest-scoring images as a dataset, and what each candidate holds. */
+function writeTop(run: string, result: FpResult, o: { writeTop: string; top?: number; data?: string; json?: boolean }): void {
+  const data = o.data ?? readResolvedRun(join(run, 'config.json')).config.data;
+  const summaries = writeTopImages({ state: result, statePath: fpStatePath(run, result.seed), data, out: o.writeTop, count: o.top });
+  const log = o.json ? console.error : console.log;
+  const partial = result.top!.images < result.images ? ` (the last ${result.top!.images} of the count's ${result.images}: an older daqyolo began it)` : '';
+  log(
+    `wrote ${o.writeTop}: the ${summaries.length} highest-scoring of ${result.top!.images} background-only images${partial}, best first, each with its TPs and their sources; draw them with daqyolo detect ${run} ${o.writeTop} --indices 0-${summaries.length - 1} --zoom --out <dir>`,
+  );
+  log('  rank  score  the image and what its best candidate box holds');
+  for (const line of topImageLines(summaries)) log(line);
+}
 
 export function registerFpRate(program: Command): void {
   addClusterOptions(
@@ -68,6 +94,16 @@ export function registerFpRate(program: Command): void {
       number({ min: 0.1, max: 86_400 }),
       10,
     )
+    .option(
+      '--keep-top <n>',
+      `highest-scoring images the count keeps (stream index, score, box) for --write-top (default ${DEFAULT_KEEP_TOP}; a 10⁶-image count has ≈ 20 FPs at 1.8 Hz per module)`,
+      count(100_000),
+    )
+    .option(
+      '--write-top <file.h5>',
+      'when the count is complete: write its highest-scoring images as a dataset with their TPs (for detect/show) and list what each candidate holds',
+    )
+    .option('--top <n>', 'with --write-top: write only the n highest', count(100_000))
     .option('--shard <i/n>', 'measure only shard i of n of the stream (own histogram; then --merge)', shard(100_000))
     .option('--merge', "add up the shards' histograms (all n, finished): the table of the whole stream")
     .option('--slurm <script>', 'with --shards: write a Slurm array script, one task per shard')
@@ -87,6 +123,7 @@ export function registerFpRate(program: Command): void {
         const result = mergeFpShards(run!, { seed: o.seed, shards: o.shards, onNote: note });
         if (o.json) console.log(JSON.stringify(result, null, 2));
         else printTable(run!, result);
+        if (o.writeTop) writeTop(run!, result, o);
         return;
       }
       if (o.slurm) {
@@ -192,6 +229,7 @@ export function registerFpRate(program: Command): void {
             device: o.device,
             trigger,
             saveEverySeconds: o.saveEvery,
+            keepTop: o.keepTop,
             control,
             onProgress: (d) => bar.update(d),
           });
@@ -200,11 +238,9 @@ export function registerFpRate(program: Command): void {
             console.log(`stopped at ${pool.images} of ${o.images} images (in ${parallel} shards); run the same command to continue`);
             return;
           }
-          if (o.json) {
-            console.log(JSON.stringify(pool.result, null, 2));
-            return;
-          }
-          printTable(run!, pool.result);
+          if (o.json) console.log(JSON.stringify(pool.result, null, 2));
+          else printTable(run!, pool.result);
+          if (o.writeTop) writeTop(run!, pool.result, o);
           return;
         }
         const result = await measureFpRate({
@@ -222,14 +258,19 @@ export function registerFpRate(program: Command): void {
           shard: o.shard,
           saveEverySeconds: o.saveEvery,
           onNote: note,
+          keepTop: o.keepTop,
         });
         bar.stop();
-        if (o.json) {
-          console.log(JSON.stringify(result, null, 2));
+        if (o.json) console.log(JSON.stringify(result, null, 2));
+        else printTable(run!, result);
+        if (control.stop) {
+          console.log(`stopped at ${result.images} images; run the same command to continue`);
           return;
         }
-        printTable(run!, result);
-        if (control.stop) console.log(`stopped at ${result.images} images; run the same command to continue`);
+        if (o.writeTop) {
+          if (o.shard) throw new UserError('--write-top: merge the shards first (fprate --merge --write-top), so the list is the whole stream’s');
+          writeTop(run!, result, o);
+        }
       } finally {
         bar.stop();
         signals.done();

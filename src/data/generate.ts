@@ -32,6 +32,31 @@ export interface GenerateSummary {
   splits: Record<string, number>;
 }
 
+/** The attributes of a simulated dataset: what `show`, `detect`, `evaluate` and `fprate` read back
+ *  (the simulator configuration and seed, the binning, the class and channel names). */
+export function simulatedAttrs(
+  config: SimConfig,
+  seed: number,
+  fractions: readonly number[],
+  generator = 'daqyolo simulate',
+): Record<string, string | number | string[]> {
+  const layout = imageLayout(config);
+  return {
+    generator,
+    config: JSON.stringify(config),
+    seed,
+    class_names: classNames(config),
+    process_names: [...PROCESSES],
+    channel_names: layout.channelNames,
+    split_fractions: fractions.join(','),
+    ticks_per_pixel: layout.ticksPerPixel,
+    wires_per_pixel: layout.wiresPerPixel,
+    window_ticks: config.detector.windowTicks,
+    detector_channels: config.detector.channels,
+    image_convention: 'tensor [C, H, W]; x/width = detector channel (wire), y/height = time bin; boxes [x1, y1, x2, y2] in pixels, x2/y2 exclusive',
+  };
+}
+
 export async function generateDataset(o: GenerateDatasetOptions): Promise<GenerateSummary> {
   const t0 = performance.now();
   const layout = imageLayout(o.config);
@@ -44,20 +69,7 @@ export async function generateDataset(o: GenerateDatasetOptions): Promise<Genera
     height: layout.height,
     width: layout.width,
     storeTps: o.config.storeTps,
-    attrs: {
-      generator: 'daqyolo simulate',
-      config: JSON.stringify(o.config),
-      seed: o.seed,
-      class_names: classNames(o.config),
-      process_names: [...PROCESSES],
-      channel_names: layout.channelNames,
-      split_fractions: fractions.join(','),
-      ticks_per_pixel: layout.ticksPerPixel,
-      wires_per_pixel: layout.wiresPerPixel,
-      window_ticks: o.config.detector.windowTicks,
-      detector_channels: o.config.detector.channels,
-      image_convention: 'tensor [C, H, W]; x/width = detector channel (wire), y/height = time bin; boxes [x1, y1, x2, y2] in pixels, x2/y2 exclusive',
-    },
+    attrs: simulatedAttrs(o.config, o.seed, fractions),
   });
   const onSignal = (sig: NodeJS.Signals) => {
     writer.abort();

@@ -52,6 +52,50 @@ export interface FpState {
   seconds: number;
   /** Present in a shard's file: which block of the whole stream it measures. */
   shard?: FpShard;
+  /** The highest-scoring background images seen (what the trigger fires on at the lowest rates).
+   *  Absent in states of older versions. */
+  top?: FpTop;
+}
+
+/** One background image of the stream and its highest-scoring candidate. */
+export interface FpTopImage {
+  /** The image's index in the simulated stream (state.start + its position): what regenerates it. */
+  image: number;
+  score: number;
+  /** The candidate's box in pixels [x1, y1, x2, y2]. */
+  box: [number, number, number, number];
+}
+
+/** The `keep` highest-scoring images among the first `images` of the state's count (fewer than the
+ *  state's images when an older state without this list was resumed), best first. */
+export interface FpTop {
+  keep: number;
+  images: number;
+  list: FpTopImage[];
+}
+
+/** Best first; equal scores by stream index, so shards merge to what one stream keeps. */
+const topOrder = (a: FpTopImage, b: FpTopImage) => b.score - a.score || a.image - b.image;
+
+/** Offers an image's best candidate to the list (kept sorted, at most `keep`). */
+export function offerTop(top: FpTop, candidate: FpTopImage): void {
+  const { list } = top;
+  if (list.length >= top.keep && topOrder(candidate, list[list.length - 1]!) >= 0) return;
+  let at = list.length;
+  while (at > 0 && topOrder(candidate, list[at - 1]!) < 0) at--;
+  list.splice(at, 0, candidate);
+  if (list.length > top.keep) list.length = top.keep;
+}
+
+/** The lists of a stream's shards as one: what one stream over all of them would keep (absent if a shard has none). */
+export function mergeTops(tops: (FpTop | undefined)[]): FpTop | undefined {
+  if (tops.length === 0 || tops.some((t) => !t)) return undefined;
+  const keep = Math.min(...tops.map((t) => t!.keep));
+  const list = tops
+    .flatMap((t) => t!.list)
+    .sort(topOrder)
+    .slice(0, keep);
+  return { keep, images: tops.reduce((a, t) => a + t!.images, 0), list };
 }
 
 /** Shard i of n of a stream of `total` images in batches of `batch`: a block of whole batches. */
@@ -96,11 +140,23 @@ const stateSchema = z
     counts: z.array(count).length(SCORE_BINS),
     seconds: z.number().min(0).finite(),
     shard: shardSchema.optional(),
+    top: z
+      .object({
+        keep: count.min(1),
+        images: count,
+        list: z.array(z.object({ image: count, score: z.number().min(0).max(1), box: z.tuple([z.number(), z.number(), z.number(), z.number()]) }).strict()),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
     if (s.shard && s.images > s.shard.images)
       ctx.addIssue({ code: 'custom', path: ['images'], message: `${s.images} images counted in a shard of ${s.shard.images}` });
+    if (s.top && s.top.images > s.images)
+      ctx.addIssue({ code: 'custom', path: ['top', 'images'], message: `${s.top.images} images in the list of a count of ${s.images}` });
+    if (s.top && s.top.list.length > s.top.keep)
+      ctx.addIssue({ code: 'custom', path: ['top', 'list'], message: `${s.top.list.length} images, more than keep ${s.top.keep}` });
   });
 
 /** Reads and checks a state file: a damaged one is a UserError naming the file and the field. */

@@ -24,7 +24,7 @@ import { poissonInterval, poissonUpperLimit } from './intervals.js';
 import { datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
 import type { Candidate, ClusterParams } from '../trigger/cluster.js';
 import { streamCount } from './stream-loop.js';
-import { SCORE_BINS, shardRange, readFpState, fileDigest, jsonDigest, type FpState, type FpShard } from './fprate-state.js';
+import { SCORE_BINS, shardRange, readFpState, fileDigest, jsonDigest, offerTop, mergeTops, type FpState, type FpShard } from './fprate-state.js';
 
 export { SCORE_BINS, NOTHING_PASSES, scoreCutText, shardRange, type FpState, type FpShard } from './fprate-state.js';
 /** Detections below this score are not counted at all (decode threshold). */
@@ -71,8 +71,16 @@ export interface FpRateOptions {
   saveEverySeconds?: number;
   /** Told when a saved state is not reused (other weights or another stream): it starts over. */
   onNote?: (message: string) => void;
+  /** How many of the highest-scoring images to keep in the state (`top`). Default DEFAULT_KEEP_TOP. */
+  keepTop?: number;
 }
 
+/** Highest-scoring background images an fprate state keeps by default: a 10⁶-image count at
+ *  1.8 Hz per module has ≈ 20 FPs, so these are the images behind the lowest rates' cuts. */
+export const DEFAULT_KEEP_TOP = 50;
+
+/** Where a run's fprate count of a stream (or of one shard of it) is kept. */
+export const fpStatePath = (runDir: string, seed: number, shard?: { index: number; count: number }) => statePathOf(runDir, seed, shard);
 const statePathOf = (runDir: string, seed: number, shard?: { index: number; count: number }) =>
   join(runDir, 'eval', `fprate-seed${seed}${shard ? `-shard${shard.index}of${shard.count}` : ''}.json`);
 
@@ -136,6 +144,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
     counts: new Array<number>(SCORE_BINS).fill(0),
     seconds: 0,
     ...(shard ? { shard } : {}),
+    top: { keep: o.keepTop ?? DEFAULT_KEEP_TOP, images: 0, list: [] },
   };
   const resume = (path: string): FpState | undefined => {
     const saved = readFpState(path);
@@ -157,7 +166,10 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
       );
     }
     // Reused whatever path reached it (relative, absolute, a moved run): the paths are only recorded.
-    return { ...saved, run: o.runDir, checkpoint: opened.checkpoint };
+    // A state of an older version has no list: it is kept from here on, over fewer images than the count.
+    const keep = o.keepTop ?? saved.top?.keep ?? DEFAULT_KEEP_TOP;
+    const top = saved.top ? { ...saved.top, keep, list: saved.top.list.slice(0, keep) } : { keep, images: 0, list: [] };
+    return { ...saved, run: o.runDir, checkpoint: opened.checkpoint, top };
   };
   const target = shard ? shard.images : o.images;
   const layout = imageLayout(sim.config);
@@ -194,9 +206,15 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
             ),
           )
         : predict(ctx, batch as StreamedImage[], { scoreThreshold: MIN_SCORE });
-      for (const dets of detections) {
-        for (const d of dets) state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
-      }
+      detections.forEach((dets, k) => {
+        let best: (typeof dets)[number] | undefined;
+        for (const d of dets) {
+          state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
+          if (!best || d.score > best.score) best = d;
+        }
+        if (best) offerTop(state.top!, { image: batch[k]!.index, score: best.score, box: [best.x1, best.y1, best.x2, best.y2] });
+      });
+      state.top!.images += batch.length;
     },
   });
   opened.model.dispose();
@@ -338,6 +356,8 @@ export function mergeFpShards(
     counts,
     seconds: shards.reduce((a, s) => a + s.state.seconds, 0),
   };
+  const top = mergeTops(shards.map((s) => s.state.top));
+  if (top) merged.top = top;
   writeJsonAtomic(statePathOf(runDir, seed), merged);
   return {
     ...merged,

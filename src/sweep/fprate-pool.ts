@@ -33,6 +33,8 @@ export interface FpPoolOptions {
   trigger?: TriggerOptions;
   /** Each shard's seconds between saves of its count. */
   saveEverySeconds?: number;
+  /** Highest-scoring images each shard keeps (the merged state keeps the best of them). */
+  keepTop?: number;
   /** Set stop to have every child stop after its batch and save its count. */
   control?: { readonly stop: boolean };
   onProgress?: (done: number, total: number) => void;
@@ -103,6 +105,7 @@ export async function measureFpRatePool(o: FpPoolOptions): Promise<FpPoolResult>
     ...(o.device ? ['--device', o.device] : []),
     ...(o.trigger?.faces ? ['--faces', String(o.trigger.faces)] : []),
     ...(o.saveEverySeconds !== undefined ? ['--save-every', String(o.saveEverySeconds)] : []),
+    ...(o.keepTop !== undefined ? ['--keep-top', String(o.keepTop)] : []),
   ];
   const before = shardProgress(o);
   const t0 = performance.now();
