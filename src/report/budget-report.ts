@@ -59,6 +59,13 @@ export function budgetFigure(r: BudgetResult): Figure {
   };
   const y = { field: 'eff', type: 'quantitative', title: 'efficiency, 1–70 MeV (TP rule)', scale: { domain: [0, 1] }, axis: { format: '%' } };
   const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];
+  const byEfficiency = (r.baseline?.rows ?? []).filter((row) => row.efficiency !== null).sort((a, b) => b.efficiency! - a.efficiency!);
+  const baselineRank = (rate: string) =>
+    Math.max(
+      0,
+      byEfficiency.findIndex((row) => rateLabel(row.targetHz) === rate),
+    );
+  const labelOffset = (rank: number) => (rank % 2 === 0 ? -6 - 12 * (rank / 2) : 14 + 12 * ((rank - 1) / 2));
   const spec = {
     $schema: SCHEMA,
     width: 520,
@@ -66,10 +73,11 @@ export function budgetFigure(r: BudgetResult): Figure {
     data: { values },
     layer: [
       { transform: only('baseline'), mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y, color } },
-      // One label per rate, stacked above its line so that equal baselines stay readable.
-      ...domain.map((rate, i) => ({
+      // One label per rate: the highest baseline's above its line, the next below its own, and so
+      // on outwards, so that baselines a point apart (86.5 and 87.5 %) do not print over each other's line.
+      ...domain.map((rate) => ({
         transform: [...only('baseline'), { filter: `datum.rate === '${rate}'` }],
-        mark: { type: 'text', align: 'left', dx: 4, dy: -6 - 12 * i, fontSize: 10 },
+        mark: { type: 'text', align: 'left', dx: 4, dy: labelOffset(baselineRank(rate)), fontSize: 10 },
         encoding: { y, x: { datum: x.scale.domain[0], type: 'quantitative', scale: x.scale }, text: { field: 'label' }, color },
       })),
       { transform: only('network'), mark: { type: 'line', point: true }, encoding: { x, y, color } },
