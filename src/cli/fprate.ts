@@ -100,7 +100,7 @@ export function registerFpRate(program: Command): void {
       count(100_000),
     )
     .option(
-      '--write-top <file.h5>',
+      '--write-top <file>',
       'when the count is complete: write its highest-scoring images as a dataset with their TPs (for detect/show) and list what each candidate holds',
     )
     .option('--top <n>', 'with --write-top: write only the n highest', count(100_000))
