@@ -176,7 +176,19 @@ test('fprate --write-top: the highest-scoring images as a dataset that reproduce
   // Two shards merged keep the same list as the one stream.
   for (const shard of [0, 1])
     await measureFpRate({ runDir: runShards, images: 40, seed: 43, batch: 8, workers: 0, keepTop: 6, shard: { index: shard, count: 2 } });
-  assert.deepEqual(mergeFpShards(runShards, { seed: 43 }).top, state.top);
+  // Same images in the same order; scores and boxes to float precision only, since a shard's
+  // batches hold other images and libtorch's batched kernels may round differently (CI's CPU did).
+  const merged = mergeFpShards(runShards, { seed: 43 }).top!;
+  assert.equal(merged.images, state.top.images);
+  assert.deepEqual(
+    merged.list.map((t) => t.image),
+    list.map((t) => t.image),
+  );
+  merged.list.forEach((t, k) => {
+    const want = state.top.list[k];
+    assert.ok(Math.abs(t.score - want.score) < 1e-5, `score ${k}: ${t.score} against ${want.score}`);
+    t.box.forEach((v, j) => assert.ok(Math.abs(v - want.box[j]) < 1e-3, `box ${k}[${j}]: ${v} against ${want.box[j]}`));
+  });
   // A state written before the list existed: one line saying so, nothing written.
   delete state.top;
   writeFileSync(join(runTop, 'eval', 'fprate-seed43.json'), JSON.stringify(state));
