@@ -469,3 +469,46 @@ test("compat.trueBoxUnits 'owner-grid' reproduces keras-yolo3's misplaced truth 
     assert.equal(owner.scales[0]!.conf2[0], right.scales[0]!.conf2[0]);
   });
 });
+
+test('a box marked ignore is no positive but stays in the ignore mask (train.positiveMinTps)', () => {
+  tidy(() => {
+    // Every cell predicts σ = 0.5 at its centre with the anchor's shape. The cell of the truth box
+    // (row 0, col 1) predicts (48, 16) 32 × 32 against the truth 16 × 32 there: IoU 0.5, not below
+    // the 0.5 threshold, so that cell is ignored.
+    const out = rawOutput([
+      [
+        [0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0],
+      ],
+      [
+        [0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0],
+      ],
+    ]);
+    const ctx = { anchors: tiny.anchors, netH: 64, netW: 64, batchIndex: 100, training: true };
+    const terms = (boxes: PixelBox[]) => readLoss(yoloLoss([out], targetTensors([boxes], tiny), ctx)).scales[0]!;
+    const positive = terms([truth]);
+    const ignored = terms([{ ...truth, ignore: true }]);
+    const none = terms([]);
+    // As a positive: conf1 ((0.5 − 1)·5)² and the wh term; the three other cells' conf2.
+    close(positive.conf1[0]!, 6.25, 1e-6, 'conf1 positive');
+    close(positive.conf2[0]!, 0.75, 1e-6, 'conf2 positive');
+    assert.ok(positive.wh[0]! > 0);
+    // Ignored: no positive terms at all; its cell is still masked out of conf2 (0.75, not 4 · 0.25).
+    for (const k of ['xy', 'wh', 'conf1', 'class'] as const) assert.equal(ignored[k][0], 0, k);
+    close(ignored.conf2[0]!, 0.75, 1e-6, 'conf2 ignored');
+    close(none.conf2[0]!, 1, 1e-6, 'conf2 without the box');
+    const enc = encodeTargets(
+      [
+        [
+          { ...truth, ignore: true },
+          { x1: 0, y1: 32, x2: 20, y2: 60, cls: 0 },
+        ],
+      ],
+      tiny,
+    );
+    assert.deepEqual(enc.perScale, [1], 'only the unmarked box is encoded');
+    assert.deepEqual(Array.from(enc.trueBoxes.slice(0, 4)), [48, 16, 16, 32], 'the marked box is in trueBoxes');
+    assert.deepEqual(Array.from(enc.ownerGrid.slice(0, 2)), [2, 2], 'with its owning grid (owner-grid compat)');
+  });
+});

@@ -133,10 +133,12 @@ test('a bad budget-plan.json is one line naming the file and the field', () => {
   assert.deepEqual(readBudgetManifest(path).settings.points, [500, 20_000]);
   // A plan written before the objectness setting trained with the seed preset's MSE, and keeps it.
   // So do plans written before the isolated-pixel setting: every pixel kept.
-  const { objLoss: _, isolatedRadius: __, ...older } = full;
+  // And those before positiveMinTps: every box a positive.
+  const { objLoss: _, isolatedRadius: __, positiveMinTps: ___, ...older } = full;
   writeFileSync(path, JSON.stringify({ ...good, settings: older }));
   assert.equal(readBudgetManifest(path).settings.objLoss, 'mse');
   assert.equal(readBudgetManifest(path).settings.isolatedRadius, 0);
+  assert.equal(readBudgetManifest(path).settings.positiveMinTps, 0);
   writeFileSync(path, JSON.stringify({ ...good, settings: { ...full, points: [500, 'many'] } }));
   assert.throws(() => readBudgetManifest(path), {
     name: 'UserError',
@@ -181,6 +183,9 @@ test('study --plan budget: dry run, the plan killed after its first point and re
     // 1.8 Hz needs ~10⁵ images: unreachable here; 10⁵ Hz is reached by 256 images.
     '--budget-rates',
     '1.8,100000',
+    // The lever against sure scores on small clusters, on: it must reach every point's training.
+    '--budget-positive-min-tps',
+    '3',
   ];
   const dry = spawnSync(process.execPath, [...args, '--dry-run'], { encoding: 'utf8' });
   assert.equal(dry.status, 0, dry.stderr);
@@ -192,7 +197,7 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   // With the filter the step is timed on simulated images (random scattered pixels would all go).
   const dryFiltered = spawnSync(process.execPath, [...args, '--budget-isolated-radius', '1', '--dry-run'], { encoding: 'utf8' });
   assert.equal(dryFiltered.status, 0, dryFiltered.stderr);
-  assert.match(dryFiltered.stdout, /objectness bce, isolated pixels dropped \(radius 1\); fprate/);
+  assert.match(dryFiltered.stdout, /objectness bce, isolated pixels dropped \(radius 1\), interactions under 3 TPs ignored in the loss; fprate/);
   const seedOnly = spawnSync(process.execPath, [...args, '--epochs', '3', '--dry-run'], { encoding: 'utf8' });
   assert.equal(seedOnly.status, 1, 'an option of the other plans is refused, not ignored');
   assert.match(
@@ -283,6 +288,10 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   // Every pixel kept by default; --budget-isolated-radius reaches each point's model.
   assert.equal(cfg(20).config.model.isolatedRadius, 0);
   assert.equal(b.settings.isolatedRadius, 0);
+  // --budget-positive-min-tps reaches each point's training config.
+  assert.equal(cfg(20).config.positiveMinTps, 3);
+  assert.equal(cfg(40).config.positiveMinTps, 3);
+  assert.equal(b.settings.positiveMinTps, 3);
   assert.equal(b.baseline.fpImages, 256);
   assert.deepEqual(
     b.baseline.rows.map((x: { targetHz: number }) => x.targetHz),
@@ -314,6 +323,9 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   const filtered = spawnSync(process.execPath, [...args, '--budget-isolated-radius', '1'], { encoding: 'utf8' });
   assert.equal(filtered.status, 1);
   assert.match(filtered.stderr, /this folder's plan has isolatedRadius 0, the command line 1/);
+  const allPositive = spawnSync(process.execPath, [...args, '--budget-positive-min-tps', '0'], { encoding: 'utf8' });
+  assert.equal(allPositive.status, 1);
+  assert.match(allPositive.stderr, /this folder's plan has positiveMinTps 3, the command line 0/);
 
   // The Slurm form of the same plan: the script beside it, one task per point; a task on a finished point redoes nothing.
   const slurm = spawnSync(process.execPath, [...args, '--slurm'], { encoding: 'utf8' });

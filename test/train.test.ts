@@ -355,3 +355,28 @@ test('the best checkpoint selects on the validation loss per image, which does n
     opened.model.dispose();
   }
 });
+
+test('positiveMinTps marks the boxes of interactions under N TPs, in worker and in-process loaders alike, and trains', async () => {
+  const reader = openDataset(data);
+  const train_ = Array.from(reader.split('train')).slice(0, 16);
+  const nTps = train_.flatMap((i) => reader.boxes(i).map((b) => reader.interactions(i)[b.interaction]!.nTps));
+  reader.close();
+  const N = [...nTps].sort((a, b) => a - b)[Math.floor(nTps.length / 2)]!;
+  const want = nTps.map((n) => n < N);
+  assert.ok(want.some(Boolean) && !want.every(Boolean), `some boxes under ${N} TPs and some not: ${nTps}`);
+  const reqs = [0, 1].map((b) => ({ id: b, indices: train_.slice(8 * b, 8 * b + 8), seed: 7, augment: null }));
+  for (const workers of [0, 1]) {
+    const loader = new BatchLoader({ path: data, workers, prefetch: 2, pool: new Int32Array(0), marks: { positiveMinTps: N } });
+    try {
+      loader.enqueue(reqs);
+      const marked = [...(await loader.next()).boxes, ...(await loader.next()).boxes].flat().map((b) => Boolean(b.ignore));
+      assert.deepEqual(marked, want, `workers ${workers}`);
+    } finally {
+      await loader.close();
+    }
+  }
+  const out = join(dir, 'min-tps');
+  await train({ config: tinyConfig(out, { epochs: 1, positiveMinTps: N }) });
+  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).config.positiveMinTps, N);
+  assert.ok(epochs(out).every((e) => Number.isFinite(e.val.objective)));
+});

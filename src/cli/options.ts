@@ -51,6 +51,8 @@ export const MAX = {
   seed: 2 ** 32 - 1,
   /** Channel-width multiplier of a network. */
   width: 16,
+  /** TPs of one interaction (a 70 MeV shower leaves hundreds). */
+  interactionTps: 100_000,
 } as const;
 
 /** A parser made here (the option walk recognises it by this tag). */

@@ -34,6 +34,7 @@ export function budgetOptions(o: OptionValues, given: (key: string) => boolean):
   if (o.budgetEvalImages !== undefined) overrides.evalImages = o.budgetEvalImages as number;
   if (o.budgetObjLoss !== undefined) overrides.objLoss = o.budgetObjLoss as 'mse' | 'bce';
   if (o.budgetIsolatedRadius !== undefined) overrides.isolatedRadius = o.budgetIsolatedRadius as number;
+  if (o.budgetPositiveMinTps !== undefined) overrides.positiveMinTps = o.budgetPositiveMinTps as number;
   if (o.budgetFinished && (o.budgetTask !== undefined || o.slurm || o.dryRun))
     throw new UserError('--budget-finished draws the points already finished: not with --budget-task, --slurm or --dry-run');
   return {
@@ -64,7 +65,7 @@ export async function runBudgetPlanCli(o: BudgetPlanOptions): Promise<void> {
     const e = r.estimate;
     console.log(
       `budget plan: ${s.variant} width ${s.width} at ${s.size} px; points ${s.points.join(', ')} training images; ${s.valImages} validation and ${s.evalImages} evaluation images; ` +
-        `up to ${s.maxEpochs} epochs, patience ${s.patience}, objectness ${s.objLoss}${s.isolatedRadius > 0 ? `, isolated pixels dropped (radius ${s.isolatedRadius})` : ''}; fprate over ${s.fpImages.toLocaleString('en')} images per point; rates ${s.rates.join(', ')} Hz`,
+        `up to ${s.maxEpochs} epochs, patience ${s.patience}, objectness ${s.objLoss}${s.isolatedRadius > 0 ? `, isolated pixels dropped (radius ${s.isolatedRadius})` : ''}${s.positiveMinTps > 0 ? `, interactions under ${s.positiveMinTps} TPs ignored in the loss` : ''}; fprate over ${s.fpImages.toLocaleString('en')} images per point; rates ${s.rates.join(', ')} Hz`,
     );
     console.log(`point\ttrain images\tepochs (est.)\ttraining\tfprate\tevaluation\ttotal\tfits a ${SITTING_SECONDS / 3600} h sitting`);
     for (const p of e.points)

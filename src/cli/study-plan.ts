@@ -125,6 +125,10 @@ export const PLANS = {
         '--budget-isolated-radius <px>',
         'drop pixels with no other active pixel within this many channels and ticks before the network, at every point (default 0: keep all; docs/budget.md)',
       ).argParser(integer({ max: MAX.imageSize })),
+      new Option(
+        '--budget-positive-min-tps <n>',
+        'interactions with fewer TPs are no training positives, only ignored in the loss, at every point (default 0: every box a positive; docs/budget.md)',
+      ).argParser(integer({ max: MAX.interactionTps })),
       new Option('--budget-task <i>', "run only point i of a plan written by --slurm (a Slurm array task's index)").argParser(integer({ max: MAX.processes })),
       new Option('--budget-finished', 'the baseline, budget.json and the chart from the points finished so far; trains no other'),
       fpImagesOption(),

@@ -90,6 +90,7 @@ export function configFromFlags(o: Record<string, unknown>): { config: TrainConf
   put('loss.objLoss', o.objLoss);
   put('loss.objTarget', o.objTarget);
   put('trainLimit', o.trainLimit);
+  put('positiveMinTps', o.positiveMinTps);
   put('valLimit', o.valLimit);
   put('seed', o.seed);
   put('threads', o.threads);
@@ -205,6 +206,11 @@ export function registerTrain(program: Command): void {
     .option('--obj-loss <kind>', 'objectness loss: mse or bce', oneOf(['mse', 'bce']))
     .option('--obj-target <kind>', 'objectness target: one or iou', oneOf(['one', 'iou']))
     .option('--train-limit <n>', 'use at most n training images (e.g. 500)', integer({ max: MAX.datasetImages }))
+    .option(
+      '--positive-min-tps <n>',
+      'interactions with fewer TPs are no training positives, only ignored in the loss (0: every box)',
+      integer({ max: MAX.interactionTps }),
+    )
     .option('--val-limit <n>', 'validate on at most n images per epoch', integer({ max: MAX.datasetImages }))
     .option('--seed <n>', 'seed', integer({ max: MAX.seed }))
     .option('--threads <n>', 'libtorch threads (0 = all cores)', integer({ max: MAX.processes }))

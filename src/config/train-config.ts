@@ -147,6 +147,12 @@ export const trainConfigSchema = z
       .default({ enabled: false, min: 320, max: 608, every: 10 }),
     /** Use at most this many training images (the seed's 500-image low-statistics run); 0 = all. */
     trainLimit: z.number().int().min(0).default(0),
+    /**
+     * Interactions with fewer TPs than this are no training positives: their boxes only join the
+     * loss's ignore mask, so a prediction on one is neither rewarded nor penalised (0: every box a
+     * positive). Small interactions look like radiological clusters; see docs/budget.md.
+     */
+    positiveMinTps: z.number().int().min(0).default(0),
     /** Validate on at most this many images per epoch; 0 = the whole validation split. */
     valLimit: z.number().int().min(0).default(0),
     augment: augmentSchema.default(augmentSchema.parse({})),

@@ -13,7 +13,11 @@ export interface AugmentOptions {
   overlayBackground: number;
 }
 
-/** A truth box; `difficult` (VOC) is carried through for the mAP figures, which leave such boxes out. */
+/**
+ * A truth box; `difficult` (VOC) is carried through for the mAP figures, which leave such boxes
+ * out; `ignore` marks a box that is no training positive but joins the loss's ignore mask
+ * (train.positiveMinTps).
+ */
 export interface AugBox {
   x1: number;
   y1: number;
@@ -21,6 +25,7 @@ export interface AugBox {
   y2: number;
   cls: number;
   difficult?: boolean;
+  ignore?: boolean;
 }
 
 export interface AugImage {

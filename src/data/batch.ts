@@ -3,6 +3,7 @@
 import type { DatasetReader } from './store.js';
 import { augment, isAugmenting, type AugBox, type AugmentLog, type AugmentOptions } from './augment.js';
 import { mulberry32 } from '../util/rng.js';
+import { UserError } from '../errors.js';
 
 export interface BatchRequest {
   id: number;
@@ -30,15 +31,37 @@ export interface LoadedBatch {
   augLog: AugmentLog;
 }
 
+/** How truth boxes become training targets (the training loader's; inference loaders mark nothing). */
+export interface TargetMarks {
+  /**
+   * Boxes of interactions with fewer TPs than this are marked `ignore`: no positive, but in the
+   * ignore mask, so a prediction on one is neither rewarded nor penalised (0: none marked).
+   */
+  positiveMinTps: number;
+}
+
 /** Reads and augments one batch. `pool` lists images eligible as overlay backgrounds. */
-export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayLike<number>): LoadedBatch {
+export function loadBatch(reader: DatasetReader, req: BatchRequest, pool: ArrayLike<number>, marks?: TargetMarks): LoadedBatch {
   const { channels: C, height: H, width: W } = reader;
   const plane = C * H * W;
   const pixels: (Int32Array | null)[] = [];
   const images = reader.readDense(req.indices, undefined, pixels);
-  const boxes: AugBox[][] = req.indices.map((i) =>
-    reader.boxes(i).map(({ x1, y1, x2, y2, cls, difficult }) => ({ x1, y1, x2, y2, cls, ...(difficult ? { difficult } : {}) })),
-  );
+  const minTps = marks?.positiveMinTps ?? 0;
+  const boxes: AugBox[][] = req.indices.map((i) => {
+    const interactions = minTps > 0 ? reader.interactions(i) : [];
+    return reader.boxes(i).map(({ x1, y1, x2, y2, cls, difficult, interaction }, k) => {
+      let ignore = false;
+      if (minTps > 0) {
+        const owner = interactions[interaction];
+        if (!owner)
+          throw new UserError(
+            `${reader.path}: image ${i} box ${k} has no simulated interaction (boxes/interaction = ${interaction}), so positiveMinTps ${minTps} cannot count its TPs; train with positiveMinTps 0`,
+          );
+        ignore = owner.nTps < minTps;
+      }
+      return { x1, y1, x2, y2, cls, ...(difficult ? { difficult } : {}), ...(ignore ? { ignore } : {}) };
+    });
+  });
   const augLog: AugmentLog = {};
   const names = reader.attrs.channel_names;
   const channelNames = Array.isArray(names) ? names.map(String) : typeof names === 'string' ? [names] : undefined;

@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { openDataset, type DatasetReader } from './store.js';
 import { UserError } from '../errors.js';
-import { loadBatch, type BatchRequest, type LoadedBatch } from './batch.js';
+import { loadBatch, type BatchRequest, type LoadedBatch, type TargetMarks } from './batch.js';
 
 export interface LoaderOptions {
   path: string;
@@ -15,6 +15,8 @@ export interface LoaderOptions {
   prefetch: number;
   /** Images eligible as overlay backgrounds (the training split). */
   pool: Int32Array;
+  /** How boxes become training targets (training's loader; absent: every box a positive). */
+  marks?: TargetMarks;
   /** Testing hook: worker 0 fails after answering this many requests ('exit': process.exit(3); 'throw': an uncaught exception). */
   injectWorkerFailure?: { afterRequests: number; kind: 'exit' | 'throw' };
 }
@@ -39,7 +41,7 @@ export class BatchLoader {
     if (o.workers === 0) this.#reader = openDataset(o.path);
     for (let i = 0; i < o.workers; i++) {
       const inject = i === 0 ? o.injectWorkerFailure : undefined;
-      const w = new Worker(new URL('./loader-worker.js', import.meta.url), { workerData: { path: o.path, pool: o.pool, inject } });
+      const w = new Worker(new URL('./loader-worker.js', import.meta.url), { workerData: { path: o.path, pool: o.pool, marks: o.marks, inject } });
       w.on('message', (m: { ok: true; batch: LoadedBatch } | { ok: false; id: number; error: string; userFacing?: boolean }) => {
         const id = m.ok ? m.batch.id : m.id;
         const p = this.#inFlight.get(id);
@@ -87,7 +89,7 @@ export class BatchLoader {
     if (this.#o.workers === 0) {
       const req = this.#queue.shift();
       if (!req) throw new Error('loader: no batch requested');
-      return loadBatch(this.#reader!, req, this.#o.pool);
+      return loadBatch(this.#reader!, req, this.#o.pool, this.#o.marks);
     }
     if (this.#failed) throw this.#failed;
     const first = [...this.#inFlight.keys()][0];

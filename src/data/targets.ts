@@ -11,6 +11,8 @@ export interface PixelBox {
   x2: number;
   y2: number;
   cls: number;
+  /** No positive: the box only joins trueBoxes (the ignore mask), so predictions on it cost nothing. */
+  ignore?: boolean;
 }
 
 export interface EncodeSpec {
@@ -44,6 +46,7 @@ export interface EncodedTargets {
  * Encodes the boxes of a batch. When two boxes of one image claim the same anchor in the same
  * cell, the box with the larger area keeps the slot (ties: the earlier box) — deterministic —
  * and the other is counted in `collisions` (it still takes part in the ignore mask via trueBoxes).
+ * A box marked `ignore` takes no slot and is not counted per scale: it is in trueBoxes only.
  */
 export function encodeTargets(batch: PixelBox[][], spec: EncodeSpec): EncodedTargets {
   const B = batch.length;
@@ -81,6 +84,7 @@ export function encodeTargets(batch: PixelBox[][], spec: EncodeSpec): EncodedTar
         }
       }
       const [gh, gw] = grids[best.s]!;
+      if (box.ignore) return record(); // no slot: only trueBoxes, hence the ignore mask
       const gx = (cx / spec.netW) * gw;
       const gy = (cy / spec.netH) * gh;
       const col = Math.min(gw - 1, Math.max(0, Math.floor(gx)));

@@ -50,6 +50,7 @@ export function toNetworkInput(b: LoadedBatch, size: number, device: string, inp
         x2: q.x2 * lb.sx + lb.dx,
         y2: q.y2 * lb.sy + lb.dy,
         cls: q.cls,
+        ...(q.ignore ? { ignore: true } : {}),
       })),
   );
   return { x, boxes, box: lb };

@@ -95,7 +95,7 @@ export function budgetFigure(r: BudgetResult): Figure {
     section: 'Training budget',
     title: 'Efficiency against training images at fixed FP rates per module',
     caption:
-      `${r.settings.variant} width ${r.settings.width} at ${r.settings.size} px${r.settings.isolatedRadius > 0 ? `, isolated pixels dropped (radius ${r.settings.isolatedRadius})` : ''}, each point trained to convergence (early stopping, patience ${r.settings.patience}; objectness loss ${r.settings.objLoss}) on the first N of one shuffle of the training split; ` +
+      `${r.settings.variant} width ${r.settings.width} at ${r.settings.size} px${r.settings.isolatedRadius > 0 ? `, isolated pixels dropped (radius ${r.settings.isolatedRadius})` : ''}${r.settings.positiveMinTps > 0 ? `, interactions under ${r.settings.positiveMinTps} TPs ignored in the loss` : ''}, each point trained to convergence (early stopping, patience ${r.settings.patience}; objectness loss ${r.settings.objLoss}) on the first N of one shuffle of the training split; ` +
       `efficiency by the TP rule on the ${r.evalImages} evaluation images shared by every point (± binomial error), at the score threshold each point's own FP histogram over ${r.settings.fpImages.toLocaleString('en')} background-only images allows. ` +
       `Dashed: the clustering baseline at the same rate (its own ΣADC histogram over as many images). Diamond: the thesis's ${pct(r.thesis.efficiency)} ± ${pct(r.thesis.error)} at ${r.thesis.hzPerModule} Hz (LArSoft images, ≈ ${THESIS_TRAIN_IMAGES.toLocaleString('en')} for training).` +
       (r.pending.length ? ` Not run yet: the points of ${r.pending.map((n) => n.toLocaleString('en')).join(', ')} training images.` : ''),

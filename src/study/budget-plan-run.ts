@@ -209,7 +209,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
         seed: s.seed,
         device: o.device,
         // The first N of one seeded shuffle of the training split: the points are nested.
-        values: { trainLimit: n, 'loss.objLoss': s.objLoss, 'model.isolatedRadius': s.isolatedRadius },
+        values: { trainLimit: n, 'loss.objLoss': s.objLoss, 'model.isolatedRadius': s.isolatedRadius, positiveMinTps: s.positiveMinTps },
         label: `budget point ${name}`,
       },
       h,

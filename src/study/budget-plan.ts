@@ -49,6 +49,12 @@ export interface BudgetSettings {
    * epochs on 2 000 images (docs/engine.md, "Dropping isolated pixels").
    */
   isolatedRadius: number;
+  /**
+   * Interactions with fewer TPs are no training positives, only ignored in the loss
+   * (train.positiveMinTps; 0 = every box a positive): the lever against the network's sure
+   * scores on small radiological clusters (docs/budget.md, "What the network fires on").
+   */
+  positiveMinTps: number;
 }
 
 /** The curve: 500 to 20 000 training images, 1.8 and 10 Hz, 10⁶ background images each. */
@@ -69,6 +75,7 @@ export function budgetDefaults(): BudgetSettings {
     fpImages: 1_000_000,
     objLoss: 'bce',
     isolatedRadius: 0,
+    positiveMinTps: 0,
   };
 }
 
@@ -102,6 +109,8 @@ export const budgetSettingsSchema = z
     objLoss: z.enum(['mse', 'bce']).default('mse'),
     // A plan written before the setting kept every pixel.
     isolatedRadius: count.default(0),
+    // A plan written before the setting made every box a positive.
+    positiveMinTps: count.default(0),
   })
   .strict();
 

@@ -297,6 +297,8 @@ async function setUp(o: TrainOptions, dir: RunDir, dp: DataParallel | null, agre
     workers: cfg.workers,
     prefetch: cfg.prefetch,
     pool: Int32Array.from(trainSet),
+    // Training and validation batches alike, so the validation objective is the one trained on.
+    ...(cfg.positiveMinTps > 0 ? { marks: { positiveMinTps: cfg.positiveMinTps } } : {}),
     injectWorkerFailure: o.injectWorkerFailure,
   });
   return { o, cfg, dir, dp, run, model, optimizer, spec, meta, trainSet, valSet, loader, events };

@@ -74,4 +74,20 @@ test('imported multi-class VOC data trains (class loss > 0) and evaluates with p
     'class term on the val split',
   );
   assert.equal(Object.keys(ev.map.perClass).length, 2, JSON.stringify(ev.map.perClass));
+
+  // Imported boxes have no simulated interaction, so there are no TPs to count: one line, by file, image and box.
+  await assert.rejects(
+    train({
+      config: parseTrainConfig({
+        data,
+        out: join(dir, 'min-tps'),
+        epochs: 1,
+        batch: 8,
+        threads: 1,
+        positiveMinTps: 5,
+        model: { variant: 'yolov3-tiny', width: 0.0625, size: 64 },
+      }),
+    }),
+    /voc\.h5: image \d+ box \d+ has no simulated interaction \(boxes\/interaction = -1\), so positiveMinTps 5 cannot count its TPs/,
+  );
 });
