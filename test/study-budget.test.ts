@@ -27,6 +27,7 @@ const dir = mkdtempSync(join(tmpdir(), 'daqyolo-budget-'));
 const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+const close = (a: number, b: number, tol: number) => assert.ok(Math.abs(a - b) <= tol, `${a} ≠ ${b}`);
 const full: BudgetSettings = { ...budgetDefaults(), points: [500, 20_000], maxEpochs: 100, patience: 5 };
 
 test('the dry-run estimate: epochs to early stopping, training, fprate and evaluation per point, against a 3-hour sitting', () => {
@@ -297,6 +298,31 @@ test('study --plan budget: dry run, the plan killed after its first point and re
     b.baseline.rows.map((x: { targetHz: number }) => x.targetHz),
     [1.8, 100_000],
   );
+  // Where it loses, by energy: every reachable row carries its per-energy curve (the bins add up
+  // to the row's efficiency), each point's the very bins of the evaluation that measured it.
+  type Bin = { loMeV: number; hiMeV: number; k: number; n: number; efficiency: number | null };
+  const sums = (bins: Bin[]) => bins.reduce((a, x) => [a[0]! + x.k, a[1]! + x.n], [0, 0]);
+  const baseRow = b.baseline.rows[1];
+  assert.equal(baseRow.byEnergy.length, 14);
+  assert.deepEqual([baseRow.byEnergy[0].loMeV, baseRow.byEnergy.at(-1).hiMeV], [1, 70]);
+  const [bk, bn] = sums(baseRow.byEnergy);
+  assert.ok(bn > 0);
+  close(bk / bn, baseRow.efficiency, 1e-12);
+  for (const p of b.points) {
+    const row = p.rows[1];
+    const ev = JSON.parse(readFileSync(join(out, 'points', `n${p.trainImages}`, 'eval', 'budget-100000Hz.json'), 'utf8'));
+    assert.deepEqual(
+      row.byEnergy.map((x: Bin) => [x.k, x.n]),
+      ev.trigger.efficiency.bins.map((x: { all: { k: number; n: number } }) => [x.all.k, x.all.n]),
+    );
+    const [k, n] = sums(row.byEnergy);
+    assert.equal(n, bn, 'the same evaluation interactions as the baseline');
+    close(k / n, row.efficiency, 1e-12);
+    assert.equal(p.rows[0].byEnergy, undefined, 'an unreachable rate has no curve');
+  }
+  assert.match(readFileSync(join(out, 'budget-energy.svg'), 'utf8'), /neutrino energy, MeV/);
+  assert.ok(statSync(join(out, 'budget-energy.png')).size > 1000);
+  assert.match(readFileSync(join(out, 'budget.html'), 'utf8'), /Efficiency against Eν at 100000 Hz per module/);
   assert.equal(b.thesis.efficiency, 0.762);
   assert.equal(b.summary.length, 2);
   assert.match(b.summary[0], /^at 1\.8 Hz per module, network by training images — 20: not reachable; 40: not reachable; .*thesis 76\.2 %/);
@@ -340,4 +366,22 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   const bad = spawnSync(process.execPath, [cli, 'study', '--plan', 'budget', '--out', out, '--budget-task', '2'], { encoding: 'utf8' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--budget-task 2: the plan has points 0–1/);
+
+  // A point finished before the per-energy curves gets its curve from its evaluation file.
+  const n20 = join(out, 'points', 'n20', 'point.json');
+  const written = JSON.parse(readFileSync(n20, 'utf8'));
+  const curve = written.rows[1].byEnergy;
+  for (const row of written.rows) delete row.byEnergy;
+  writeFileSync(n20, JSON.stringify(written));
+  const redrawn = spawnSync(process.execPath, [...args, '--budget-finished'], { encoding: 'utf8' });
+  assert.equal(redrawn.status, 0, redrawn.stderr);
+  const again = JSON.parse(readFileSync(join(out, 'budget.json'), 'utf8'));
+  assert.deepEqual(again.points[0].rows[1].byEnergy, curve);
+  // … unless that file was made at another threshold: then no curve rather than the wrong one.
+  const evFile = join(out, 'points', 'n20', 'eval', 'budget-100000Hz.json');
+  const ev = JSON.parse(readFileSync(evFile, 'utf8'));
+  ev.trigger.efficiency.threshold += 0.001;
+  writeFileSync(evFile, JSON.stringify(ev));
+  assert.equal(spawnSync(process.execPath, [...args, '--budget-finished'], { encoding: 'utf8' }).status, 0);
+  assert.equal(JSON.parse(readFileSync(join(out, 'budget.json'), 'utf8')).points[0].rows[1].byEnergy, undefined);
 });

@@ -1,7 +1,8 @@
 // The training-budget curve's figure and page (`study --plan budget`, budget.json): the network's
 // efficiency by the TP rule against its training images at each FP rate, the clustering baseline
 // at the same rate as a dashed line, the thesis's 76.2 % at 1.8 Hz marked at its ≈ 24 000 images;
-// budget.svg, budget.png and budget.html (with the points' table and what more data bought).
+// budget.svg, budget.png and budget.html (with the points' table and what more data bought); and
+// where the network loses by energy: budget-energy.svg/png and one table per rate.
 import { join } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.js';
 import { SCHEMA, runColorOf, type Figure } from './figure.js';
@@ -136,20 +137,114 @@ export function budgetTable(r: BudgetResult): Table {
   };
 }
 
+/** A series of the per-energy figure: the baseline or a point (by its training images). */
+const seriesOf = (n: number | null) => (n === null ? 'baseline (ΣADC)' : `network, ${n.toLocaleString('en')} images`);
+
+/**
+ * Where the network loses, by energy: at each rate, the efficiency against Eν of the baseline and of
+ * every point (each at its own threshold for that rate), by the TP rule, ± binomial error. Rows
+ * without a per-energy curve (unreachable rates; points from before the curves whose evaluation file
+ * is gone) are left out.
+ */
+export function budgetEnergyFigure(r: BudgetResult): Figure {
+  const values: Record<string, unknown>[] = [];
+  const add = (n: number | null, rate: number, row: BudgetResult['points'][number]['rows'][number]) => {
+    for (const b of row.byEnergy ?? []) {
+      if (b.efficiency === null) continue;
+      values.push({
+        series: seriesOf(n),
+        rate: rateLabel(rate),
+        e: (b.loMeV + b.hiMeV) / 2,
+        eff: b.efficiency,
+        lo: Math.max(0, b.efficiency - b.stdErr),
+        hi: Math.min(1, b.efficiency + b.stdErr),
+      });
+    }
+  };
+  for (const row of r.baseline?.rows ?? []) add(null, row.targetHz, row);
+  for (const p of r.points) for (const row of p.rows) add(p.trainImages, row.targetHz, row);
+  const domain = [seriesOf(null), ...r.points.map((p) => seriesOf(p.trainImages))];
+  const color = {
+    field: 'series',
+    type: 'nominal',
+    title: null,
+    scale: { domain, range: ['#222', ...r.points.map((_, i) => runColorOf(i))] },
+    legend: { orient: 'top', columns: 3 },
+  };
+  const dash = { field: 'series', type: 'nominal', scale: { domain, range: [[6, 4], ...r.points.map(() => [1, 0])] }, title: null };
+  const x = { field: 'e', type: 'quantitative', title: 'neutrino energy, MeV (bin centre)', scale: { domain: [0, 70] } };
+  const y = { field: 'eff', type: 'quantitative', title: 'efficiency (TP rule)', scale: { domain: [0, 1] }, axis: { format: '%' } };
+  const spec = {
+    $schema: SCHEMA,
+    data: { values },
+    vconcat: r.settings.rates.map((rate) => ({
+      title: `at ${rateLabel(rate)} per module`,
+      width: 520,
+      height: 220,
+      transform: [{ filter: `datum.rate === '${rateLabel(rate)}'` }],
+      layer: [
+        { mark: { type: 'line', point: true }, encoding: { x, y, color, strokeDash: dash } },
+        { mark: 'rule', encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+      ],
+    })),
+  } as unknown as Spec;
+  return {
+    id: 'budget-energy',
+    section: 'Training budget',
+    title: 'Efficiency against neutrino energy, baseline and every point, at each FP rate',
+    caption:
+      `The same rows as the curve: each trigger at its own threshold for the rate (the baseline's ΣADC cut dashed; each point's score cut), ` +
+      `by the TP rule on the ${r.evalImages} evaluation images, ± binomial error per Eν bin. Where a point's line lies under the dashed one, the network loses there.`,
+    spec,
+  };
+}
+
+/** The per-energy curves as numbers: one table per rate, a row per Eν bin, a column per trigger (k/n and %). */
+export function budgetEnergyTables(r: BudgetResult): Table[] {
+  return r.settings.rates.map((rate) => {
+    const series: { name: string; bins: NonNullable<BudgetResult['points'][number]['rows'][number]['byEnergy']> }[] = [];
+    const base = r.baseline?.rows.find((row) => row.targetHz === rate);
+    if (base?.byEnergy) series.push({ name: seriesOf(null), bins: base.byEnergy });
+    for (const p of r.points) {
+      const row = p.rows.find((x) => x.targetHz === rate);
+      if (row?.byEnergy) series.push({ name: seriesOf(p.trainImages), bins: row.byEnergy });
+    }
+    const edges = series[0]?.bins ?? [];
+    return {
+      caption: `Efficiency against Eν at ${rateLabel(rate)} per module (found / interactions, TP rule)`,
+      head: ['Eν, MeV', ...series.map((x) => x.name)],
+      rows: edges.map((b, i) => [
+        `${b.loMeV}–${b.hiMeV}`,
+        ...series.map((x) => {
+          const c = x.bins[i];
+          return c && c.loMeV === b.loMeV ? `${c.k}/${c.n} = ${pct(c.efficiency)}` : '–';
+        }),
+      ]),
+    };
+  });
+}
+
 /** Writes budget.svg, budget.png and budget.html into `out`; returns their paths. */
 export async function writeBudgetReport(r: BudgetResult, out: string): Promise<string[]> {
   const fig = budgetFigure(r);
   const svg = await toSvg(fig.spec!);
-  const files = [join(out, 'budget.svg'), join(out, 'budget.png'), join(out, 'budget.html')];
+  const energy = budgetEnergyFigure(r);
+  const energySvg = await toSvg(energy.spec!);
+  const files = [join(out, 'budget.svg'), join(out, 'budget.png'), join(out, 'budget-energy.svg'), join(out, 'budget-energy.png'), join(out, 'budget.html')];
   writeAtomic(files[0]!, svg);
   writeAtomic(files[1]!, svgToPng(svg));
+  writeAtomic(files[2]!, energySvg);
+  writeAtomic(files[3]!, svgToPng(energySvg));
   const html = pageHtml({
     title: `daqyolo training-budget curve: ${r.points.length} of ${r.points.length + r.pending.length} points`,
     subtitle: `${r.settings.variant} width ${r.settings.width}, ${r.settings.size} px — generated ${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`,
-    tables: [{ caption: 'What more data bought', head: ['rate'], rows: r.summary.map((s) => [s]) }, budgetTable(r)],
-    figures: [{ ...fig, svg }],
+    tables: [{ caption: 'What more data bought', head: ['rate'], rows: r.summary.map((s) => [s]) }, budgetTable(r), ...budgetEnergyTables(r)],
+    figures: [
+      { ...fig, svg },
+      { ...energy, svg: energySvg },
+    ],
     notes: [],
   });
-  writeAtomic(files[2]!, html);
+  writeAtomic(files[4]!, html);
   return files;
 }

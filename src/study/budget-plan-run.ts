@@ -13,6 +13,8 @@ import { generateDataset } from '../data/generate.js';
 import { defaultSimConfig } from '../sim/config.js';
 import { lockRunDir, runState } from '../run/run-dir.js';
 import { readDoneRecord } from '../schema/run.js';
+import { readEvaluateReport } from '../schema/evaluation.js';
+import { ruleOf } from '../eval/efficiency.js';
 import { writeAtomic, writeJsonAtomic } from '../util/atomic-write.js';
 import { readJsonFile } from '../util/json-file.js';
 import { CLI } from '../sweep/local.js';
@@ -26,6 +28,7 @@ import {
   type BaselineAtRates,
   type MeasureHooks,
 } from './endpoint-measure.js';
+import { energyEfficiencies } from './endpoint-rows.js';
 import { estimateStepMs } from './step-time.js';
 import { baselineStreamImagesPerSecond, fpStreamImagesPerSecond, simulatedImages, simulationImagesPerSecond } from './stream-rate.js';
 import {
@@ -182,7 +185,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
     const runDir = join(pointsDir, name);
     const pointPath = join(runDir, 'point.json');
     if (existsSync(pointPath)) {
-      points.push(readPoint(pointPath));
+      points.push(withEnergyCurves(readPoint(pointPath), runDir));
       h.log(`[2/4] ${name}: finished (${pointPath})`);
       continue;
     }
@@ -300,4 +303,21 @@ function checkSplits(data: string, s: BudgetSettings): void {
 /** A finished point's point.json, checked (one line naming the file and the field when it is not one). */
 function readPoint(path: string): BudgetPoint {
   return readJsonFile(path, budgetPointSchema);
+}
+
+/**
+ * A point finished before rows carried their per-energy curve gets it from the evaluation that
+ * measured the row (eval/budget-<rate>Hz.json in its run), when that file is there and was made at
+ * the row's threshold; otherwise the row stays without one (the report leaves it out).
+ */
+function withEnergyCurves(p: BudgetPoint, runDir: string): BudgetPoint {
+  const rows = p.rows.map((row) => {
+    if (row.byEnergy || row.threshold === null) return row;
+    const path = join(runDir, 'eval', `budget-${row.targetHz}Hz.json`);
+    if (!existsSync(path)) return row;
+    const trigger = readEvaluateReport(path).trigger;
+    if (!trigger || trigger.efficiency.threshold !== row.threshold || ruleOf(trigger) !== (row.match ?? 'iou')) return row;
+    return { ...row, byEnergy: energyEfficiencies(trigger) };
+  });
+  return { ...p, rows };
 }

@@ -142,6 +142,7 @@ const ruleEfficiencySchema = z
     efficiencySupernovaErr: nullableNumber,
   })
   .strict();
+const energyEfficiencySchema = z.object({ loMeV: z.number(), hiMeV: z.number(), k: count, n: count, efficiency: nullableNumber, stdErr: z.number() }).strict();
 /** An end-point row (endpoint-rows.ts's EndpointRow) as a point.json holds it. */
 const endpointRowSchema = z
   .object({
@@ -157,6 +158,8 @@ const endpointRowSchema = z
     efficiencySupernova: nullableNumber.optional(),
     efficiencySupernovaErr: nullableNumber.optional(),
     byRule: z.array(ruleEfficiencySchema).optional(),
+    // Points finished before the per-energy curves: filled from the point's eval/budget-<rate>Hz.json when read.
+    byEnergy: z.array(energyEfficiencySchema).optional(),
   })
   .strict();
 

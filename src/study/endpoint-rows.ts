@@ -25,6 +25,17 @@ export interface RuleEfficiency {
   efficiencySupernovaErr: number | null;
 }
 
+/** One Eν bin of a row's efficiency curve: every interaction in the bin (flat), by the row's rule. */
+export interface EnergyEfficiency {
+  loMeV: number;
+  hiMeV: number;
+  /** Interactions found, of n. */
+  k: number;
+  n: number;
+  efficiency: number | null;
+  stdErr: number;
+}
+
 export interface EndpointRow extends RateThreshold {
   /** The figures by `match` (the default TP rule; endpoint.json files written before it have none: IoU). */
   match?: MatchRule;
@@ -35,6 +46,8 @@ export interface EndpointRow extends RateThreshold {
   efficiencySupernovaErr?: number | null;
   /** Every rule of ENDPOINT_RULES at this threshold (absent in older files). */
   byRule?: RuleEfficiency[];
+  /** Efficiency against Eν at this threshold by `match` (absent in older files and unreachable rows). */
+  byEnergy?: EnergyEfficiency[];
 }
 
 /** The baseline's row. Older files (IoU rows) also carry the centre rule's figure here. */
@@ -58,11 +71,16 @@ export function ruleEfficiencies(reports: readonly TriggerReport[]): RuleEfficie
   });
 }
 
-/** A measured row: the threshold, the default rule's figures up front and every rule's in byRule. */
+/** A trigger report's efficiency per Eν bin (every interaction of the bin). */
+export function energyEfficiencies(report: Pick<TriggerReport, 'efficiency'>): EnergyEfficiency[] {
+  return report.efficiency.bins.map((b) => ({ loMeV: b.loMeV, hiMeV: b.hiMeV, k: b.all.k, n: b.all.n, efficiency: b.all.efficiency, stdErr: b.all.stdErr }));
+}
+
+/** A measured row: the threshold, the default rule's figures up front, every rule's in byRule, and the default rule's per-energy curve. */
 export function endpointRow(t: RateThreshold, reports: readonly TriggerReport[]): EndpointRow {
   const byRule = ruleEfficiencies(reports);
   const main = byRule[0]!;
-  return { ...t, ...main, byRule };
+  return { ...t, ...main, byRule, byEnergy: energyEfficiencies(reports[0]!) };
 }
 
 /** A row whose rate the sample cannot show. */
