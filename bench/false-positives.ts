@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { forEachPredictedBatch } from '../src/infer/predict.js';
 import type { LoadedBatch } from '../src/data/batch.js';
-import { median as medianOf, openRunOnData } from './measure.js';
+import { median as medianOf, openRunOnData, runsWithScores } from './measure.js';
 
 const median = (v: number[]) => (v.length ? medianOf(v) : null);
 
@@ -100,16 +100,5 @@ async function falsePositives(runDir: string, scores: number[]) {
 }
 
 const out = [];
-for (const p of positionals) {
-  const k = p.lastIndexOf(':');
-  out.push(
-    ...(await falsePositives(
-      p.slice(0, k),
-      p
-        .slice(k + 1)
-        .split(',')
-        .map(Number),
-    )),
-  );
-}
+for (const { run, scores } of runsWithScores(positionals)) out.push(...(await falsePositives(run, scores)));
 console.log(JSON.stringify({ bench: 'false-positives', data: a.data, split: a.split, runs: out }));

@@ -30,6 +30,20 @@ export function openRunOnData(
   return { opened, indices, loader: new BatchLoader({ path: data, workers: 1, prefetch: 2, pool: new Int32Array(0) }) };
 }
 
+/** Positional RUN:X[,X…] arguments (a run directory and its scores or cuts): the last colon splits them. */
+export function runsWithScores(positionals: readonly string[]): { run: string; scores: number[] }[] {
+  return positionals.map((p) => {
+    const k = p.lastIndexOf(':');
+    return {
+      run: p.slice(0, k),
+      scores: p
+        .slice(k + 1)
+        .split(',')
+        .map(Number),
+    };
+  });
+}
+
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((p, q) => p - q);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;

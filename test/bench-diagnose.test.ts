@@ -16,6 +16,8 @@ import { parseTrainConfig } from '../src/config/train-config.js';
 import { train } from '../src/train/trainer.js';
 import { openRun } from '../src/infer/open-run.js';
 import { loadSafetensors } from '../src/torch/safetensors.js';
+import { openDataset } from '../src/data/store.js';
+import { evaluateRunOnData } from '../src/eval/evaluate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-diagnose-'));
 const data = join(dir, 'd.h5');
@@ -66,6 +68,40 @@ test('false-positives: a score above 1 keeps none; a score of 0 keeps every dete
   assert.equal(all.truthBoxesWithPixels, 1, 'every truth box holds TPs: detections and images share coordinates');
   assert.ok(all.falsePositivesPerImage > 0, 'an untrained-ish network has low-score detections off the boxes');
   assert.ok(all.pixels.none >= 0 && all.pixels.none <= all.pixels.atMost1 && all.pixels.atMost1 <= all.pixels.atMost3 && all.pixels.atMost3 <= 1);
+});
+
+test("signal-scores: every interaction once; the share at or above a cut is evaluate's efficiency by the TP rule at that cut", async () => {
+  const j = bench('signal-scores', '--data', data, '--split', 'val', `${run}:0.01,0.012,1.01`);
+  const [r] = j.runs;
+  const reader = openDataset(data);
+  const interactions = Array.from(reader.split('val')).reduce((n, i) => n + reader.interactions(i).length, 0);
+  reader.close();
+  assert.equal(r.all.interactions, interactions);
+  assert.equal(
+    r.byEnergyMeV.reduce((n: number, b: { interactions: number }) => n + b.interactions, 0),
+    interactions,
+  );
+  assert.equal(
+    r.byTps.reduce((n: number, b: { interactions: number }) => n + b.interactions, 0),
+    interactions,
+  );
+  assert.equal(r.all.atOrAboveCut['1.01'], 0);
+  // The same inference through evaluate: its flat efficiency at each cut is the share here.
+  for (const cut of [0.01, 0.012]) {
+    const ev = await evaluateRunOnData({
+      runDir: run,
+      data,
+      split: 'val',
+      background: 0,
+      batch: 8,
+      workers: 0,
+      trigger: { scoreThreshold: cut, match: 'tps' },
+    });
+    const e = ev.trigger!.efficiency.integrated.all;
+    assert.equal(e.n, interactions);
+    assert.ok(Math.abs(r.all.atOrAboveCut[String(cut)] - e.k / e.n) < 1e-3, `cut ${cut}: ${r.all.atOrAboveCut[String(cut)]} against ${e.k}/${e.n}`);
+  }
+  assert.ok(r.all.atOrAboveCut['0.01'] > 0, 'some interaction is held by a candidate');
 });
 
 test('bn-recalibrate: validation before and after, and the saved checkpoint carries the recomputed running statistics', () => {
