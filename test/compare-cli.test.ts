@@ -190,5 +190,8 @@ test('runs on other evaluation splits, a dataset without truth or no dataset: on
   });
   const noTruth = compare(dense, sparse, '--data', pictures);
   assert.equal(noTruth.status, 1);
-  assert.equal(noTruth.stderr.trim(), `daqyolo: ${pictures}: no truth interactions (imported from pictures): compare needs a simulated dataset`);
+  assert.equal(
+    noTruth.stderr.trim(),
+    `daqyolo: ${pictures}: no truth interactions (imported from pictures): compare needs a simulated dataset or imported TPs with truth`,
+  );
 });

@@ -46,7 +46,9 @@ export function summarizeCompare(r: CompareReport): string {
   const src = (s: CompareReport['a']) =>
     s.thresholdSource.kind === 'fprate'
       ? `FP histogram ${s.thresholdSource.file} (${s.thresholdSource.images} background images)`
-      : `${s.thresholdSource.images} background images streamed here`;
+      : s.thresholdSource.kind === 'stored'
+        ? `the split's ${s.thresholdSource.images} background windows (imported TPs)`
+        : `${s.thresholdSource.images} background images streamed here`;
   const lines = [
     `A: ${r.a.run} (${r.a.variant}, ${r.a.checkpoint}); thresholds from ${src(r.a)}`,
     `B: ${r.b.run} (${r.b.variant}, ${r.b.checkpoint}); thresholds from ${src(r.b)}`,

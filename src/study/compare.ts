@@ -20,7 +20,7 @@ import { openRun, checkCompatible, type OpenedRun } from '../infer/open-run.js';
 import { evaluateDetections, type MapImage } from '../infer/map.js';
 import { readResolvedRun, type ResolvedRun } from '../schema/run.js';
 import { datasetImageTps, datasetSimulation, pixelTps } from '../trigger/baseline.js';
-import { tpImportInfo } from '../formats/tps/import.js';
+import { storedBackground, tpImportInfo } from '../formats/tps/import.js';
 import { isSimulated, simulatorOf } from '../eval/evaluate.js';
 import { countAbove, MIN_SCORE, NOTHING_PASSES, SCORE_BINS } from '../eval/fprate.js';
 import { fileDigest, jsonDigest, readFpState } from '../eval/fprate-state.js';
@@ -72,7 +72,8 @@ export interface CompareOptions {
 
 /** Where a run's threshold for the rates came from. */
 export interface ThresholdSource {
-  kind: 'fprate' | 'background';
+  /** fprate: a run's fprate state; background: streamed here; stored: the split's own background windows (imported TPs). */
+  kind: 'fprate' | 'background' | 'stored';
   /** The fprate state file (kind fprate). */
   file?: string;
   images: number;
@@ -290,12 +291,13 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
   const split = o.split ?? 'eval';
   const reader = openDataset(data);
   const tp = tpImportInfo(reader.attrs);
-  if (!isSimulated(reader.attrs)) {
+  const simulated = isSimulated(reader.attrs);
+  if (!simulated && !tp?.hasTruth) {
     reader.close();
     throw new UserError(
       tp
-        ? `${data}: imported TPs, not a simulated dataset: compare needs the simulator's truth and its background stream (use evaluate on imported TPs)`
-        : `${data}: no truth interactions (imported from pictures): compare needs a simulated dataset`,
+        ? `${data}: imported TPs without truth files: no interactions to find, so nothing to compare (evaluate gives each run's FP rate on it)`
+        : `${data}: no truth interactions (imported from pictures): compare needs a simulated dataset or imported TPs with truth`,
     );
   }
   let indices = Array.from(reader.split(split));
@@ -304,9 +306,14 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
     reader.close();
     throw new UserError(`${data}: split '${split}' is empty`);
   }
-  const trigger: TriggerOptions = { ...o.trigger, match: o.trigger?.match ?? DEFAULT_MATCH };
+  // Imported TPs: Hz per module with the dataset's own window, as evaluate converts them.
+  const trigger: TriggerOptions = {
+    ...o.trigger,
+    match: o.trigger?.match ?? DEFAULT_MATCH,
+    ...(tp ? { windowTicks: tp.windowTicks, tickSeconds: tp.tickUs * 1e-6 } : {}),
+  };
   const edges = trigger.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV;
-  const stream = simulatorOf(reader.attrs, data);
+  const stream = simulated ? simulatorOf(reader.attrs, data) : null;
   const sim = datasetSimulation(reader);
   const runs: OpenedRun[] = [];
   try {
@@ -365,13 +372,28 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
       trigger.spectrum,
     );
 
-    // Each run's FP histogram: its own fprate state, or the background images streamed here (once, for both).
-    const streamDigest = jsonDigest(stream.config);
-    const histograms = opened.map((r) => fpHistogram(r, streamDigest, note));
-    const sources: ThresholdSource[] = histograms.map((h) => (h ? { kind: 'fprate', file: h.file, images: h.images } : { kind: 'background', images: 0 }));
+    // Each run's FP histogram: its own fprate state, or the background images streamed here (once,
+    // for both). Imported TPs have no stream: the split's own background windows (images without a
+    // signal TP, as evaluate takes them), whose candidates both passes above already hold.
+    const histograms = stream ? opened.map((r) => fpHistogram(r, jsonDigest(stream.config), note)) : [null, null];
+    const sources: ThresholdSource[] = histograms.map((h) =>
+      h ? { kind: 'fprate', file: h.file, images: h.images } : { kind: stream ? 'background' : 'stored', images: 0 },
+    );
     const counts = histograms.map((h) => h?.counts ?? new Array<number>(SCORE_BINS).fill(0));
-    const needBackground = opened.map((_, s) => histograms[s] === null);
-    if (needBackground.some(Boolean) && o.background > 0) {
+    if (tp) {
+      const windows = new Set(storedBackground(tp, reader, indices));
+      passes.forEach((p, s) => {
+        p.candidates.forEach((dets, k) => {
+          if (!windows.has(indices[k]!)) return;
+          // As fprate counts: every candidate ≥ MIN_SCORE in a background window is a false positive.
+          for (const d of dets) if (d.score >= MIN_SCORE) counts[s]![Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
+        });
+        sources[s]!.images = windows.size;
+      });
+      if (windows.size === 0) note(`${data} [${split}]: no background window (every image holds a signal TP): no FP rate, so no cut`);
+    }
+    const needBackground = opened.map((_, s) => histograms[s] === null && stream !== null);
+    if (stream && needBackground.some(Boolean) && o.background > 0) {
       const { state } = await streamCount<StreamedImage, { images: number; seconds: number }>({
         fresh: { images: 0, seconds: 0 },
         total: o.background,

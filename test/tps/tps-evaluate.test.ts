@@ -116,3 +116,33 @@ test("baseline on imported TPs: the clustering trigger on the stored TPs gives t
   d.close();
   assert.equal(b.backgroundImages, bg);
 });
+
+test("compare on imported TPs with truth: paired on the imported interactions, cuts from the split's background windows counted as evaluate counts them", async () => {
+  const { compareRuns } = await import('../../src/study/compare.js');
+  const o = { runA: runDir(), runB: runDir(), checkpoint: 'last', ratesHz: [3e5], bootstrap: 20, seed: 1, background: 0, batch: 8, workers: 0 };
+  const r = await compareRuns({ ...o, data: withTruth() });
+  const e = await evaluateRunOnData({ runDir: runDir(), data: withTruth(), split: 'eval', checkpoint: 'last', background: 0, batch: 8, workers: 0 });
+  assert.equal(r.a.thresholdSource.kind, 'stored');
+  assert.equal(r.a.thresholdSource.images, e.backgroundImages);
+  assert.equal(r.interactions, e.trigger!.efficiency.integrated.all.n);
+  assert.equal(r.hzPerFpPerImage, e.trigger!.hzPerFpPerImage, "the dataset's own window");
+  const [rate] = r.rates;
+  assert.ok(rate!.a.threshold !== null, JSON.stringify(rate!.a));
+  // The FPs behind the cut are evaluate's at that cut on the same windows; the efficiency is evaluate's there.
+  const at = await evaluateRunOnData({
+    runDir: runDir(),
+    data: withTruth(),
+    split: 'eval',
+    checkpoint: 'last',
+    background: 0,
+    batch: 8,
+    workers: 0,
+    trigger: { scoreThreshold: rate!.a.threshold! },
+    outName: 'at-cut',
+  });
+  assert.ok(rate!.a.fpCount > 0, 'the cut rests on counted FPs');
+  assert.equal(rate!.a.fpCount, at.trigger!.falsePositives.count);
+  assert.equal(rate!.flat.a, at.trigger!.efficiency.integrated.all.efficiency);
+  assert.equal(rate!.flat.delta, 0, 'a run against itself');
+  await assert.rejects(compareRuns({ ...o, data: noTruth() }), /notruth\.h5: imported TPs without truth files: no interactions to find/);
+});
