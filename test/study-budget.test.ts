@@ -18,15 +18,43 @@ import {
   expectedEpochs,
   hms,
   readBudgetManifest,
+  budgetRuns,
   type BudgetPoint,
   type BudgetSettings,
 } from '../src/study/budget-plan.js';
+import { pointsOverSeeds } from '../src/study/budget-seeds.js';
 import { makeSplits } from '../src/data/splits.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-budget-'));
 const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The CLI arguments of a 64-px miniature plan in `out` (tiny splits, 256 background images, two epochs at most), with `extra`. */
+const miniaturePlan = (out: string, extra: string[]) => [
+  cli,
+  'study',
+  '--plan',
+  'budget',
+  '--out',
+  out,
+  '--size',
+  '64',
+  '--width',
+  '0.0625',
+  '--budget-val-images',
+  '16',
+  '--budget-eval-images',
+  '24',
+  '--fp-images',
+  '256',
+  '--endpoint-epochs',
+  '2',
+  '--endpoint-patience',
+  '1',
+  '--warmup-epochs',
+  '0',
+  ...extra,
+];
 const close = (a: number, b: number, tol: number) => assert.ok(Math.abs(a - b) <= tol, `${a} ≠ ${b}`);
 const full: BudgetSettings = { ...budgetDefaults(), points: [500, 20_000], maxEpochs: 100, patience: 5 };
 
@@ -156,38 +184,16 @@ test('a bad budget-plan.json is one line naming the file and the field', () => {
 
 test('study --plan budget: dry run, the plan killed after its first point and resumed, budget.json, the chart, the Slurm form', async () => {
   const out = join(dir, 'plan');
-  const args = [
-    cli,
-    'study',
-    '--plan',
-    'budget',
-    '--out',
-    out,
-    '--size',
-    '64',
-    '--width',
-    '0.0625',
+  const args = miniaturePlan(out, [
     '--budget-points',
     '40,20',
-    '--budget-val-images',
-    '16',
-    '--budget-eval-images',
-    '24',
-    '--fp-images',
-    '256',
-    '--endpoint-epochs',
-    '2',
-    '--endpoint-patience',
-    '1',
-    '--warmup-epochs',
-    '0',
     // 1.8 Hz needs ~10⁵ images: unreachable here; 10⁵ Hz is reached by 256 images.
     '--budget-rates',
     '1.8,100000',
     // The lever against sure scores on small clusters, on: it must reach every point's training.
     '--budget-positive-min-tps',
     '3',
-  ];
+  ]);
   const dry = spawnSync(process.execPath, [...args, '--dry-run'], { encoding: 'utf8' });
   assert.equal(dry.status, 0, dry.stderr);
   assert.match(dry.stdout, /^n20\t20\t\d+\t\d+:\d\d:\d\d\t/m);
@@ -384,4 +390,115 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   writeFileSync(evFile, JSON.stringify(ev));
   assert.equal(spawnSync(process.execPath, [...args, '--budget-finished'], { encoding: 'utf8' }).status, 0);
   assert.equal(JSON.parse(readFileSync(join(out, 'budget.json'), 'utf8')).points[0].rows[1].byEnergy, undefined);
+});
+
+test('training seeds: every point once per seed, seed-major task order; a point over its seeds is their mean, error and spread', () => {
+  const s = { ...full, seed: 1, trainSeeds: [1, 7] };
+  assert.deepEqual(
+    budgetRuns(s).map((r) => [r.trainImages, r.seed, r.name]),
+    [
+      [500, 1, 'n500'],
+      [20_000, 1, 'n20000'],
+      [500, 7, 'n500-s7'],
+      [20_000, 7, 'n20000-s7'],
+    ],
+  );
+  assert.deepEqual(
+    budgetRuns(full).map((r) => r.name),
+    ['n500', 'n20000'],
+    'a plan without trainSeeds: one training per point, task i = point i, as before',
+  );
+  const rates = { msPerStep: 480, fpImagesPerSecond: 100, baselineImagesPerSecond: 1000, simImagesPerSecond: 250 };
+  const e = estimateBudget(s, rates);
+  assert.deepEqual(
+    e.points.map((p) => p.name),
+    ['n500', 'n20000', 'n500-s7', 'n20000-s7'],
+  );
+  close(e.seconds - estimateBudget(full, rates).seconds, e.points[2]!.seconds + e.points[3]!.seconds, 1e-6);
+  const script = budgetSlurmScript({ out: '/x', cli: '/c.js', node: 'node', estimate: e, cpusPerTask: 2 });
+  assert.match(script, /#SBATCH --array=0-3\n/);
+  assert.match(script, /  500  # 2: n500-s7, seed 7, ~/);
+
+  const row = (efficiency: number, err = 0.01): BudgetPoint['rows'][number] => ({
+    targetHz: 10,
+    threshold: 0.5,
+    fpCount: 3,
+    fpHz: 9,
+    fpHzInterval: [5, 15],
+    efficiency,
+    efficiencyErr: err,
+    efficiencyVisible: efficiency,
+  });
+  const point = (n: number, seed: number, eff: number): BudgetPoint => ({
+    trainImages: n,
+    seed,
+    run: `n${n}-s${seed}`,
+    epochs: 5,
+    stopped: 'early',
+    fpImages: 1000,
+    fpImagesPerSecond: 100,
+    rows: [row(eff)],
+    seconds: { train: 1, fprate: 1, evaluate: 1 },
+  });
+  const points = [point(500, 1, 0.5), point(500, 7, 0.7), point(2000, 1, 0.8)];
+  const [a, b] = pointsOverSeeds(points, 10);
+  assert.equal(a!.seeds, 2);
+  close(a!.mean!, 0.6, 1e-12);
+  close(a!.sd!, Math.SQRT2 / 10, 1e-12);
+  close(a!.err!, 0.1, 1e-12);
+  assert.deepEqual([a!.min, a!.max], [0.5, 0.7]);
+  assert.equal(b!.seeds, 1);
+  assert.equal(b!.err, 0.01, 'one seed: its binomial error');
+  assert.equal(b!.sd, null);
+  const [line] = budgetSummary(points, null, [10], [], ['n2000-s7']);
+  assert.match(
+    line!,
+    /^at 10 Hz per module, network by training images — 500: 60\.0 % ± 10\.0 % \(2 seeds: 50\.0 %–70\.0 %, s\.d\. 14\.1 %\); 2,000: 80\.0 % ± 1\.0 % \(\+20\.0 points, σ 10\.0\); seeds still to run: n2000-s7/,
+  );
+});
+
+test('study --plan budget --budget-seeds: one training per seed, a task each, the curve so far with the seeds still to run, then their mean', async () => {
+  const out = join(dir, 'seeds');
+  const args = miniaturePlan(out, ['--budget-points', '20', '--budget-seeds', '3,4', '--budget-rates', '100000']);
+  const slurm = spawnSync(process.execPath, [...args, '--slurm'], { encoding: 'utf8' });
+  assert.equal(slurm.status, 0, slurm.stderr);
+  assert.match(slurm.stdout, /2 array tasks, one per training/);
+  assert.match(readFileSync(join(out, 'budget.sbatch'), 'utf8'), /#SBATCH --array=0-1\n[\s\S]*# 1: n20-s4, seed 4,/);
+  const task = (i: number) => spawnSync(process.execPath, [cli, 'study', '--plan', 'budget', '--out', out, '--budget-task', String(i)], { encoding: 'utf8' });
+  const first = task(0);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /^point 20 seed 3: 100000 Hz \d+\.\d %/);
+  const soFar = spawnSync(process.execPath, [...args, '--budget-finished'], { encoding: 'utf8' });
+  assert.equal(soFar.status, 0, soFar.stderr);
+  const partial = JSON.parse(readFileSync(join(out, 'budget.json'), 'utf8'));
+  assert.deepEqual(
+    partial.points.map((p: { seed: number }) => p.seed),
+    [3],
+  );
+  assert.deepEqual(partial.pending, [], 'the point is on the curve with one seed');
+  assert.deepEqual(partial.pendingSeeds, ['n20-s4']);
+  assert.match(partial.summary[0], /seeds still to run: n20-s4/);
+  assert.equal(task(1).status, 0);
+  const all = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(all.status, 0, all.stderr);
+  const b = JSON.parse(readFileSync(join(out, 'budget.json'), 'utf8'));
+  assert.deepEqual(
+    b.points.map((p: { seed: number }) => p.seed),
+    [3, 4],
+  );
+  assert.equal(b.pendingSeeds, undefined);
+  assert.deepEqual(b.settings.trainSeeds, [3, 4]);
+  for (const seed of [3, 4]) {
+    const cfg = JSON.parse(readFileSync(join(out, 'points', `n20-s${seed}`, 'config.json'), 'utf8'));
+    assert.equal(cfg.config.seed, seed, 'each training its own seed');
+    assert.equal(cfg.config.trainLimit, 20);
+  }
+  const effs = b.points.map((p: BudgetPoint) => p.rows[0]!.efficiency!);
+  const mean = (effs[0] + effs[1]) / 2;
+  assert.match(b.summary[0], new RegExp(`^at 100000 Hz per module, network by training images — 20: ${(100 * mean).toFixed(1)} % ± [\\d.]+ % \\(2 seeds: `));
+  assert.match(readFileSync(join(out, 'budget.html'), 'utf8'), /training seed/);
+  assert.match(readFileSync(join(out, 'budget.svg'), 'utf8'), /^<svg/);
+  const bad = task(2);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--budget-task 2: the plan has trainings \(1 points × 2 seeds\) 0–1/);
 });

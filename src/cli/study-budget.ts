@@ -7,6 +7,7 @@ import type { OptionValues } from 'commander';
 import { UserError } from '../errors.js';
 import { runBudgetPlan, type BudgetPlanOptions } from '../study/budget-plan-run.js';
 import { budgetVariants, hms, SITTING_SECONDS, type BudgetSettings, type BudgetVariant } from '../study/budget-plan.js';
+import { trainSeedsOf } from '../study/budget-seeds.js';
 import { writeBudgetReport } from '../report/budget-report.js';
 import { trainStoppable } from './train.js';
 import { onStopSignals } from './signals.js';
@@ -29,6 +30,7 @@ export function budgetOptions(o: OptionValues, given: (key: string) => boolean):
   if (o.endpointPatience !== undefined) overrides.patience = o.endpointPatience as number;
   if (o.warmupEpochs !== undefined) overrides.warmupEpochs = o.warmupEpochs as number;
   if (o.budgetPoints !== undefined) overrides.points = o.budgetPoints as number[];
+  if (o.budgetSeeds !== undefined) overrides.trainSeeds = o.budgetSeeds as number[];
   if (o.budgetRates !== undefined) overrides.rates = o.budgetRates as number[];
   if (o.budgetValImages !== undefined) overrides.valImages = o.budgetValImages as number;
   if (o.budgetEvalImages !== undefined) overrides.evalImages = o.budgetEvalImages as number;
@@ -64,10 +66,10 @@ export async function runBudgetPlanCli(o: BudgetPlanOptions): Promise<void> {
     const s = r.settings;
     const e = r.estimate;
     console.log(
-      `budget plan: ${s.variant} width ${s.width} at ${s.size} px; points ${s.points.join(', ')} training images; ${s.valImages} validation and ${s.evalImages} evaluation images; ` +
+      `budget plan: ${s.variant} width ${s.width} at ${s.size} px; points ${s.points.join(', ')} training images${trainSeedsOf(s).length > 1 ? `, each with training seeds ${trainSeedsOf(s).join(', ')}` : ''}; ${s.valImages} validation and ${s.evalImages} evaluation images; ` +
         `up to ${s.maxEpochs} epochs, patience ${s.patience}, objectness ${s.objLoss}${s.isolatedRadius > 0 ? `, isolated pixels dropped (radius ${s.isolatedRadius})` : ''}${s.positiveMinTps > 0 ? `, interactions under ${s.positiveMinTps} TPs ignored in the loss` : ''}; fprate over ${s.fpImages.toLocaleString('en')} images per point; rates ${s.rates.join(', ')} Hz`,
     );
-    console.log(`point\ttrain images\tepochs (est.)\ttraining\tfprate\tevaluation\ttotal\tfits a ${SITTING_SECONDS / 3600} h sitting`);
+    console.log(`run\ttrain images\tepochs (est.)\ttraining\tfprate\tevaluation\ttotal\tfits a ${SITTING_SECONDS / 3600} h sitting`);
     for (const p of e.points)
       console.log(
         `${p.name}\t${p.trainImages}\t${p.epochs}\t${hms(p.trainSeconds)}\t${hms(p.fprateSeconds)}\t${hms(p.evaluateSeconds)}\t${hms(p.seconds)}\t${p.fits ? 'yes' : `no (${(p.seconds / SITTING_SECONDS).toFixed(1)} sittings)`}`,
@@ -78,10 +80,12 @@ export async function runBudgetPlanCli(o: BudgetPlanOptions): Promise<void> {
     console.log(`basis: ${e.basis}`);
     if (r.slurm) console.log(`\nthe Slurm array (--slurm without --dry-run writes it as budget.sbatch after simulating the dataset):\n${r.slurm}`);
   } else if (r.kind === 'slurm') {
-    console.log(`wrote ${r.script}: ${r.points} array tasks, one per point. Submit with: sbatch ${r.script}`);
+    console.log(`wrote ${r.script}: ${r.points} array tasks, one per training (a point and a seed). Submit with: sbatch ${r.script}`);
     console.log('when the array has finished, run this command again without --slurm: it measures the baseline and writes budget.json and the chart');
   } else if (r.kind === 'task') {
-    console.log(`point ${r.point.trainImages}: ${r.point.rows.map((x) => `${x.targetHz} Hz ${pct(x.efficiency)}`).join(', ')} (${r.point.run}/point.json)`);
+    console.log(
+      `point ${r.point.trainImages}${r.seeds > 1 ? ` seed ${r.point.seed}` : ''}: ${r.point.rows.map((x) => `${x.targetHz} Hz ${pct(x.efficiency)}`).join(', ')} (${r.point.run}/point.json)`,
+    );
   } else {
     for (const line of r.result.summary) console.log(`- ${line}`);
     console.log(`\nwritten: ${r.files.join(', ')}`);

@@ -114,6 +114,10 @@ export const PLANS = {
       new Option('--budget-points <list>', 'training-set sizes of the curve (default 500,2000,8000,20000)').argParser(
         listOf('training-image counts ≥ 1', (n) => Number.isInteger(n) && n >= 1 && n <= MAX.datasetImages),
       ),
+      new Option(
+        '--budget-seeds <list>',
+        "training seeds: each point trained once per seed (its own draw of N training images, initial weights and batch order), the curve their mean and spread (default: --seed's one)",
+      ).argParser(listOf('seeds ≥ 0', (n) => Number.isInteger(n) && n >= 0 && n <= MAX.seed)),
       new Option('--budget-rates <list>', 'FP rates per 10 kt module, Hz (default 1.8,10)').argParser(listOf('rates > 0 Hz', (x) => x > 0 && x <= 1e9)),
       new Option('--budget-val-images <n>', 'validation images shared by every point (default 2000)').argParser(integer({ min: 1, max: MAX.datasetImages })),
       new Option('--budget-eval-images <n>', 'evaluation images shared by every point (default 2000)').argParser(integer({ min: 1, max: MAX.datasetImages })),

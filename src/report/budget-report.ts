@@ -9,6 +9,7 @@ import { SCHEMA, runColorOf, type Figure } from './figure.js';
 import { pageHtml, type Table } from './html.js';
 import { svgToPng, toSvg, type Spec } from './vega.js';
 import type { BudgetResult } from '../study/budget-plan.js';
+import { pointsOverSeeds, trainSeedsOf } from '../study/budget-seeds.js';
 import { scoreCutText } from '../eval/fprate-state.js';
 
 /** Training images of the thesis's network (≈ 24 000 LArSoft images; issue 27). */
@@ -20,19 +21,25 @@ const rateLabel = (hz: number) => `${hz} Hz`;
 export function budgetFigure(r: BudgetResult): Figure {
   const rates = r.settings.rates;
   const values: Record<string, unknown>[] = [];
-  for (const p of r.points)
-    for (const row of p.rows) {
-      if (row.efficiency === null) continue;
-      const err = row.efficiencyErr ?? 0;
+  // A point trained with several seeds: the line through their mean, the bar their range, each seed a ring.
+  const severalSeeds = r.points.some((p) => r.points.some((q) => q !== p && q.trainImages === p.trainImages));
+  for (const hz of rates)
+    for (const p of pointsOverSeeds(r.points, hz)) {
+      if (p.mean === null) continue;
+      const err = p.err ?? 0;
       values.push({
         kind: 'network',
-        rate: rateLabel(row.targetHz),
+        rate: rateLabel(hz),
         n: p.trainImages,
-        eff: row.efficiency,
-        lo: Math.max(0, row.efficiency - err),
-        hi: Math.min(1, row.efficiency + err),
+        eff: p.mean,
+        lo: p.seeds >= 2 ? p.min : Math.max(0, p.mean - err),
+        hi: p.seeds >= 2 ? p.max : Math.min(1, p.mean + err),
       });
     }
+  if (severalSeeds)
+    for (const p of r.points)
+      for (const row of p.rows)
+        if (row.efficiency !== null) values.push({ kind: 'seed', rate: rateLabel(row.targetHz), n: p.trainImages, eff: row.efficiency });
   for (const row of r.baseline?.rows ?? [])
     if (row.efficiency !== null)
       values.push({
@@ -83,6 +90,7 @@ export function budgetFigure(r: BudgetResult): Figure {
       })),
       { transform: only('network'), mark: { type: 'line', point: true }, encoding: { x, y, color } },
       { transform: only('network'), mark: 'rule', encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+      { transform: only('seed'), mark: { type: 'point', filled: false, size: 30 }, encoding: { x, y, color } },
       { transform: only('thesis'), mark: { type: 'point', shape: 'diamond', size: 90, filled: true, color: '#222' }, encoding: { x, y } },
       {
         transform: only('thesis'),
@@ -98,19 +106,24 @@ export function budgetFigure(r: BudgetResult): Figure {
     caption:
       `${r.settings.variant} width ${r.settings.width} at ${r.settings.size} px${r.settings.isolatedRadius > 0 ? `, isolated pixels dropped (radius ${r.settings.isolatedRadius})` : ''}${r.settings.positiveMinTps > 0 ? `, interactions under ${r.settings.positiveMinTps} TPs ignored in the loss` : ''}, each point trained to convergence (early stopping, patience ${r.settings.patience}; objectness loss ${r.settings.objLoss}) on the first N of one shuffle of the training split; ` +
       `efficiency by the TP rule on the ${r.evalImages} evaluation images shared by every point (± binomial error), at the score threshold each point's own FP histogram over ${r.settings.fpImages.toLocaleString('en')} background-only images allows. ` +
+      (severalSeeds
+        ? `Points trained with several seeds (${trainSeedsOf(r.settings).join(', ')}; each its own draw of the N images, initial weights and batch order): the line through their mean, the bar their range, each seed a ring. `
+        : '') +
       `Dashed: the clustering baseline at the same rate (its own ΣADC histogram over as many images). Diamond: the thesis's ${pct(r.thesis.efficiency)} ± ${pct(r.thesis.error)} at ${r.thesis.hzPerModule} Hz (LArSoft images, ≈ ${THESIS_TRAIN_IMAGES.toLocaleString('en')} for training).` +
-      (r.pending.length ? ` Not run yet: the points of ${r.pending.map((n) => n.toLocaleString('en')).join(', ')} training images.` : ''),
+      (r.pending.length ? ` Not run yet: the points of ${r.pending.map((n) => n.toLocaleString('en')).join(', ')} training images.` : '') +
+      (r.pendingSeeds?.length ? ` Seeds still to run: ${r.pendingSeeds.join(', ')}.` : ''),
     spec,
   };
 }
 
-/** The points' table: per point and rate, the threshold, the FPs behind it and the efficiency flat and over the supernova spectrum. */
+/** The points' table: per training (point and seed) and rate, the threshold, the FPs behind it and the efficiency flat and over the supernova spectrum. */
 export function budgetTable(r: BudgetResult): Table {
   const rows: (string | number)[][] = [];
   for (const p of r.points)
     for (const row of p.rows)
       rows.push([
         p.trainImages,
+        p.seed ?? r.settings.seed,
         `${p.epochs} (${p.stopped})`,
         row.targetHz,
         row.threshold === null ? 'not reachable: stream more images' : scoreCutText(row.threshold),
@@ -123,6 +136,7 @@ export function budgetTable(r: BudgetResult): Table {
     rows.push([
       'baseline',
       '–',
+      '–',
       row.targetHz,
       row.threshold === null ? 'not reachable' : `ΣADC ≥ ${row.threshold.toFixed(0)}`,
       row.fpCount,
@@ -132,7 +146,17 @@ export function budgetTable(r: BudgetResult): Table {
     ]);
   return {
     caption: `Points (FP rates from ${r.settings.fpImages.toLocaleString('en')} background-only images each; efficiency by the TP rule on ${r.evalImages} evaluation images)`,
-    head: ['training images', 'epochs (stop)', 'target Hz/module', 'score threshold', 'FPs seen', 'efficiency 1–70 MeV', 'supernova spectrum', 'time'],
+    head: [
+      'training images',
+      'training seed',
+      'epochs (stop)',
+      'target Hz/module',
+      'score threshold',
+      'FPs seen',
+      'efficiency 1–70 MeV',
+      'supernova spectrum',
+      'time',
+    ],
     rows,
   };
 }
@@ -140,38 +164,66 @@ export function budgetTable(r: BudgetResult): Table {
 /** A series of the per-energy figure: the baseline or a point (by its training images). */
 const seriesOf = (n: number | null) => (n === null ? 'baseline (ΣADC)' : `network, ${n.toLocaleString('en')} images`);
 
+type EnergyBins = NonNullable<BudgetResult['points'][number]['rows'][number]['byEnergy']>;
+
+/**
+ * The per-energy curves at a rate: the baseline's, then each point's, its training seeds pooled
+ * (found and interactions added up per Eν bin over the seeds: every seed evaluates the same
+ * interactions). Rows without a curve (unreachable rates; points from before the curves whose
+ * evaluation file is gone) are left out.
+ */
+function energySeries(r: BudgetResult, rate: number): { n: number | null; seeds: number; bins: EnergyBins }[] {
+  const out: { n: number | null; seeds: number; bins: EnergyBins }[] = [];
+  const base = r.baseline?.rows.find((row) => row.targetHz === rate);
+  if (base?.byEnergy) out.push({ n: null, seeds: 0, bins: base.byEnergy });
+  for (const n of [...new Set(r.points.map((p) => p.trainImages))].sort((a, b) => a - b)) {
+    const curves = r.points
+      .filter((p) => p.trainImages === n)
+      .map((p) => p.rows.find((row) => row.targetHz === rate)?.byEnergy)
+      .filter((c): c is EnergyBins => c !== undefined);
+    if (curves.length === 0) continue;
+    const bins = curves[0]!.map((b, i) => {
+      const k = curves.reduce((a, c) => a + c[i]!.k, 0);
+      const m = curves.reduce((a, c) => a + c[i]!.n, 0);
+      const efficiency = m ? k / m : null;
+      return { loMeV: b.loMeV, hiMeV: b.hiMeV, k, n: m, efficiency, stdErr: efficiency === null ? 0 : Math.sqrt((efficiency * (1 - efficiency)) / m) };
+    });
+    out.push({ n, seeds: curves.length, bins });
+  }
+  return out;
+}
+
 /**
  * Where the network loses, by energy: at each rate, the efficiency against Eν of the baseline and of
- * every point (each at its own threshold for that rate), by the TP rule, ± binomial error. Rows
- * without a per-energy curve (unreachable rates; points from before the curves whose evaluation file
- * is gone) are left out.
+ * every point (each at its own threshold for that rate; a point's seeds pooled), by the TP rule,
+ * ± binomial error.
  */
 export function budgetEnergyFigure(r: BudgetResult): Figure {
   const values: Record<string, unknown>[] = [];
-  const add = (n: number | null, rate: number, row: BudgetResult['points'][number]['rows'][number]) => {
-    for (const b of row.byEnergy ?? []) {
-      if (b.efficiency === null) continue;
-      values.push({
-        series: seriesOf(n),
-        rate: rateLabel(rate),
-        e: (b.loMeV + b.hiMeV) / 2,
-        eff: b.efficiency,
-        lo: Math.max(0, b.efficiency - b.stdErr),
-        hi: Math.min(1, b.efficiency + b.stdErr),
-      });
+  for (const rate of r.settings.rates)
+    for (const { n, bins } of energySeries(r, rate)) {
+      for (const b of bins) {
+        if (b.efficiency === null) continue;
+        values.push({
+          series: seriesOf(n),
+          rate: rateLabel(rate),
+          e: (b.loMeV + b.hiMeV) / 2,
+          eff: b.efficiency,
+          lo: Math.max(0, b.efficiency - b.stdErr),
+          hi: Math.min(1, b.efficiency + b.stdErr),
+        });
+      }
     }
-  };
-  for (const row of r.baseline?.rows ?? []) add(null, row.targetHz, row);
-  for (const p of r.points) for (const row of p.rows) add(p.trainImages, row.targetHz, row);
-  const domain = [seriesOf(null), ...r.points.map((p) => seriesOf(p.trainImages))];
+  const networks = [...new Set(r.points.map((p) => p.trainImages))].sort((a, b) => a - b).map(seriesOf);
+  const domain = [seriesOf(null), ...networks];
   const color = {
     field: 'series',
     type: 'nominal',
     title: null,
-    scale: { domain, range: ['#222', ...r.points.map((_, i) => runColorOf(i))] },
+    scale: { domain, range: ['#222', ...networks.map((_, i) => runColorOf(i))] },
     legend: { orient: 'top', columns: 3 },
   };
-  const dash = { field: 'series', type: 'nominal', scale: { domain, range: [[6, 4], ...r.points.map(() => [1, 0])] }, title: null };
+  const dash = { field: 'series', type: 'nominal', scale: { domain, range: [[6, 4], ...networks.map(() => [1, 0])] }, title: null };
   const x = { field: 'e', type: 'quantitative', title: 'neutrino energy, MeV (bin centre)', scale: { domain: [0, 70] } };
   const y = { field: 'eff', type: 'quantitative', title: 'efficiency (TP rule)', scale: { domain: [0, 1] }, axis: { format: '%' } };
   const spec = {
@@ -188,13 +240,15 @@ export function budgetEnergyFigure(r: BudgetResult): Figure {
       ],
     })),
   } as unknown as Spec;
+  const seeds = trainSeedsOf(r.settings).length;
   return {
     id: 'budget-energy',
     section: 'Training budget',
     title: 'Efficiency against neutrino energy, baseline and every point, at each FP rate',
     caption:
       `The same rows as the curve: each trigger at its own threshold for the rate (the baseline's ΣADC cut dashed; each point's score cut), ` +
-      `by the TP rule on the ${r.evalImages} evaluation images, ± binomial error per Eν bin. Where a point's line lies under the dashed one, the network loses there.`,
+      `by the TP rule on the ${r.evalImages} evaluation images, ± binomial error per Eν bin${seeds > 1 ? `; a point's ${seeds} training seeds pooled (found and interactions added up)` : ''}. ` +
+      `Where a point's line lies under the dashed one, the network loses there.`,
     spec,
   };
 }
@@ -202,17 +256,11 @@ export function budgetEnergyFigure(r: BudgetResult): Figure {
 /** The per-energy curves as numbers: one table per rate, a row per Eν bin, a column per trigger (k/n and %). */
 export function budgetEnergyTables(r: BudgetResult): Table[] {
   return r.settings.rates.map((rate) => {
-    const series: { name: string; bins: NonNullable<BudgetResult['points'][number]['rows'][number]['byEnergy']> }[] = [];
-    const base = r.baseline?.rows.find((row) => row.targetHz === rate);
-    if (base?.byEnergy) series.push({ name: seriesOf(null), bins: base.byEnergy });
-    for (const p of r.points) {
-      const row = p.rows.find((x) => x.targetHz === rate);
-      if (row?.byEnergy) series.push({ name: seriesOf(p.trainImages), bins: row.byEnergy });
-    }
+    const series = energySeries(r, rate);
     const edges = series[0]?.bins ?? [];
     return {
       caption: `Efficiency against Eν at ${rateLabel(rate)} per module (found / interactions, TP rule)`,
-      head: ['Eν, MeV', ...series.map((x) => x.name)],
+      head: ['Eν, MeV', ...series.map((x) => `${seriesOf(x.n)}${x.seeds > 1 ? ` (${x.seeds} seeds pooled)` : ''}`)],
       rows: edges.map((b, i) => [
         `${b.loMeV}–${b.hiMeV}`,
         ...series.map((x) => {
@@ -236,7 +284,7 @@ export async function writeBudgetReport(r: BudgetResult, out: string): Promise<s
   writeAtomic(files[2]!, energySvg);
   writeAtomic(files[3]!, svgToPng(energySvg));
   const html = pageHtml({
-    title: `daqyolo training-budget curve: ${r.points.length} of ${r.points.length + r.pending.length} points`,
+    title: `daqyolo training-budget curve: ${new Set(r.points.map((p) => p.trainImages)).size} of ${r.settings.points.length} points`,
     subtitle: `${r.settings.variant} width ${r.settings.width}, ${r.settings.size} px — generated ${new Date().toISOString().slice(0, 19).replace('T', ' ')} UTC`,
     tables: [{ caption: 'What more data bought', head: ['rate'], rows: r.summary.map((s) => [s]) }, budgetTable(r), ...budgetEnergyTables(r)],
     figures: [

@@ -29,6 +29,7 @@ import {
   type MeasureHooks,
 } from './endpoint-measure.js';
 import { energyEfficiencies } from './endpoint-rows.js';
+import { trainSeedsOf } from './budget-seeds.js';
 import { estimateStepMs } from './step-time.js';
 import { baselineStreamImagesPerSecond, fpStreamImagesPerSecond, simulatedImages, simulationImagesPerSecond } from './stream-rate.js';
 import {
@@ -39,12 +40,13 @@ import {
   budgetSummary,
   estimateBudget,
   hms,
-  pointName,
+  budgetRuns,
   readBudgetManifest,
   type BudgetEstimate,
   type BudgetManifest,
   type BudgetPoint,
   type BudgetResult,
+  type BudgetRun,
   type BudgetSettings,
 } from './budget-plan.js';
 
@@ -73,7 +75,7 @@ export interface BudgetPlanHooks extends MeasureHooks {
 export type BudgetPlanResult =
   | { kind: 'dry-run'; settings: BudgetSettings; estimate: BudgetEstimate; slurm: string | null }
   | { kind: 'slurm'; script: string; points: number }
-  | { kind: 'task'; point: BudgetPoint }
+  | { kind: 'task'; point: BudgetPoint; seeds: number }
   | { kind: 'done'; out: string; result: BudgetResult; files: string[] };
 
 export const MANIFEST = 'budget-plan.json';
@@ -82,6 +84,7 @@ export const MANIFEST = 'budget-plan.json';
 export function budgetSettings(overrides: Partial<BudgetSettings>): BudgetSettings {
   const s = { ...budgetDefaults(), ...overrides };
   s.points = [...new Set(s.points)].sort((a, b) => a - b);
+  if (s.trainSeeds) s.trainSeeds = [...new Set(s.trainSeeds)];
   if (s.size % 32) throw new UserError(`--size ${s.size}: the network input must be a multiple of 32`);
   if (s.warmupEpochs >= s.maxEpochs)
     throw new UserError(`--warmup-epochs ${s.warmupEpochs}: must be fewer than the ${s.maxEpochs} epochs at most of each point (--endpoint-epochs)`);
@@ -126,7 +129,8 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
     // A plan in progress keeps its settings: resuming must not change the points under it.
     manifest = readBudgetManifest(manifestPath);
     checkSameSettings(manifestPath, manifest.settings, o.overrides);
-    if (!o.dryRun) h.log(`budget plan: resuming ${manifestPath} (${manifest.settings.points.length} points)`);
+    const seeds = trainSeedsOf(manifest.settings).length;
+    if (!o.dryRun) h.log(`budget plan: resuming ${manifestPath} (${manifest.settings.points.length} points${seeds > 1 ? ` × ${seeds} training seeds` : ''})`);
   } else {
     if (o.task !== undefined) throw new UserError(`${manifestPath}: not found; --budget-task runs a point of a plan that --slurm has written`);
     const s = budgetSettings(o.overrides);
@@ -170,18 +174,20 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
     const script = join(out, 'budget.sbatch');
     mkdirSync(join(out, 'logs'), { recursive: true });
     writeAtomic(script, slurmOf(estimate ?? (await measureBudgetEstimate(s))));
-    return { kind: 'slurm', script, points: s.points.length };
+    return { kind: 'slurm', script, points: budgetRuns(s).length };
   }
 
-  // 2. The points, smallest first.
-  if (o.task !== undefined && !(Number.isInteger(o.task) && o.task >= 0 && o.task < s.points.length))
-    throw new UserError(`--budget-task ${o.task}: the plan has points 0–${s.points.length - 1}`);
-  const todo = o.task === undefined ? s.points : [s.points[o.task]!];
+  // 2. The points, smallest first (with several training seeds: every point with each seed in turn).
+  const runs = budgetRuns(s);
+  if (o.task !== undefined && !(Number.isInteger(o.task) && o.task >= 0 && o.task < runs.length))
+    throw new UserError(
+      `--budget-task ${o.task}: the plan has ${runs.length === s.points.length ? 'points' : `trainings (${s.points.length} points × ${trainSeedsOf(s).length} seeds)`} 0–${runs.length - 1}`,
+    );
+  const todo = o.task === undefined ? runs : [runs[o.task]!];
   const measured: { name: string; seconds: number }[] = [];
   const points: BudgetPoint[] = [];
-  const pending: number[] = [];
-  for (const n of todo) {
-    const name = pointName(n);
+  const unfinished: BudgetRun[] = [];
+  for (const [at, { trainImages: n, seed, name }] of todo.entries()) {
     const runDir = join(pointsDir, name);
     const pointPath = join(runDir, 'point.json');
     if (existsSync(pointPath)) {
@@ -190,14 +196,14 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
       continue;
     }
     if (o.finished) {
-      pending.push(n);
+      unfinished.push(todo[at]!);
       h.log(`[2/4] ${name}: not finished, left out of the curve (--budget-finished)`);
       continue;
     }
     const t0 = performance.now();
     if (runState(runDir) !== 'done')
       h.log(
-        `[2/4] ${name}: training on ${n} images for up to ${s.maxEpochs} epochs, early stopping with patience ${s.patience} (expected ${hms(manifest.estimatedSeconds[name] ?? 0)} for the point)`,
+        `[2/4] ${name}: training on ${n} images (seed ${seed}) for up to ${s.maxEpochs} epochs, early stopping with patience ${s.patience} (expected ${hms(manifest.estimatedSeconds[name] ?? 0)} for the point)`,
       );
     await trainToConvergence(
       {
@@ -209,7 +215,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
         maxEpochs: s.maxEpochs,
         patience: s.patience,
         warmupEpochs: s.warmupEpochs,
-        seed: s.seed,
+        seed,
         device: o.device,
         // The first N of one seeded shuffle of the training split: the points are nested.
         values: { trainLimit: n, 'loss.objLoss': s.objLoss, 'model.isolatedRadius': s.isolatedRadius, positiveMinTps: s.positiveMinTps },
@@ -226,6 +232,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
     const done = readDoneRecord(join(runDir, 'done.json'));
     const point: BudgetPoint = {
       trainImages: n,
+      seed,
       run: runDir,
       epochs: done.epochs,
       stopped: done.reason,
@@ -241,12 +248,12 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
       `[2/4] ${name}: ${rows.map((r) => `${r.targetHz} Hz ${r.efficiency === null ? 'not reachable' : `${(100 * r.efficiency).toFixed(1)} %`}`).join(', ')} after ${hms(took)}`,
     );
     measured.push({ name, seconds: took });
-    const remaining = todo.filter((m) => m > n).map(pointName);
+    const remaining = todo.slice(at + 1).map((r) => r.name);
     const r = revisedEstimate(manifest.estimatedSeconds, measured, remaining, 1);
     if (r && remaining.length)
       h.log(`  (finished points took ${r.ratio.toFixed(2)}× their estimate: the other ${remaining.length} ≈ ${hms(r.remainingSeconds)})`);
   }
-  if (o.task !== undefined) return { kind: 'task', point: points[0]! };
+  if (o.task !== undefined) return { kind: 'task', point: points[0]!, seeds: trainSeedsOf(s).length };
 
   // 3. The baseline once, from its own background stream of as many images.
   h.log(`[3/4] the baseline trigger: FP rate over ${s.fpImages.toLocaleString('en')} background-only images, efficiency at ${s.rates.join(', ')} Hz`);
@@ -260,14 +267,19 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
   const reader = openDataset(data);
   const evalImages = reader.split('eval').length;
   reader.close();
+  // A point with no finished training is not on the curve yet; one with some seeds finished is, and its other seeds are listed.
+  const onCurve = new Set(points.map((p) => p.trainImages));
+  const pending = [...new Set(unfinished.filter((r) => !onCurve.has(r.trainImages)).map((r) => r.trainImages))];
+  const pendingSeeds = unfinished.filter((r) => onCurve.has(r.trainImages)).map((r) => r.name);
   const result: BudgetResult = {
     settings: s,
     evalImages,
     points,
     pending,
+    ...(pendingSeeds.length ? { pendingSeeds } : {}),
     baseline,
     thesis: THESIS,
-    summary: budgetSummary(points, baseline, s.rates, pending),
+    summary: budgetSummary(points, baseline, s.rates, pending, pendingSeeds),
   };
   writeJsonAtomic(join(out, 'budget.json'), result);
   h.log('[4/4] writing the chart');

@@ -13,6 +13,7 @@ import { shq } from '../sweep/slurm.js';
 import { THESIS } from './endpoint.js';
 import type { EndpointRow } from './endpoint-rows.js';
 import type { BaselineAtRates } from './endpoint-measure.js';
+import { pointsOverSeeds, trainSeedsOf } from './budget-seeds.js';
 
 /** The networks the curve is drawn for: the thesis's three-scale YOLOv3 and the two-scale tiny one, both sparse. */
 export const budgetVariants = ['sparse-yolov3', 'sparse-yolov3-tiny'] as const;
@@ -55,6 +56,30 @@ export interface BudgetSettings {
    * scores on small radiological clusters (docs/budget.md, "What the network fires on").
    */
   positiveMinTps: number;
+  /**
+   * Training seeds: every point is trained once per seed. The dataset, its validation and
+   * evaluation splits come from `seed` and are shared; a training seed draws the point's N images
+   * from the training split (its own shuffle), the initial weights and the batch order, so the
+   * spread between seeds is what repeating the point would give. Absent (plans written before the
+   * setting, and the default): one training per point, with `seed`.
+   */
+  trainSeeds?: number[];
+}
+
+/** One training of the plan: a point's training images, a training seed, and its run folder's name in points/. */
+export interface BudgetRun {
+  trainImages: number;
+  seed: number;
+  name: string;
+}
+
+/**
+ * The plan's trainings in task order: every point with the first training seed, then every point
+ * with the next, so that task i of a one-seed plan is still point i. A run with the plan's own seed
+ * is `n<N>`, as before seeds; another seed's `n<N>-s<seed>`.
+ */
+export function budgetRuns(s: Pick<BudgetSettings, 'points' | 'seed' | 'trainSeeds'>): BudgetRun[] {
+  return trainSeedsOf(s).flatMap((seed) => s.points.map((n) => ({ trainImages: n, seed, name: seed === s.seed ? pointName(n) : `${pointName(n)}-s${seed}` })));
 }
 
 /** The issue's curve: 500 to 20 000 training images, 1.8 and 10 Hz, 10⁶ background images each. */
@@ -111,6 +136,8 @@ export const budgetSettingsSchema = z
     isolatedRadius: count.default(0),
     // A plan written before the setting made every box a positive.
     positiveMinTps: count.default(0),
+    // A plan written before the setting trained each point once, with `seed`.
+    trainSeeds: z.array(count).min(1).optional(),
   })
   .strict();
 
@@ -167,6 +194,8 @@ const endpointRowSchema = z
 export const budgetPointSchema = z
   .object({
     trainImages: positive,
+    /** The training seed (points finished before seeds: the plan's seed). */
+    seed: count.optional(),
     run: z.string(),
     epochs: count,
     stopped: z.string(),
@@ -184,8 +213,10 @@ export interface BudgetResult {
   settings: BudgetSettings;
   evalImages: number;
   points: BudgetPoint[];
-  /** The plan's points not finished when this was written (`--budget-finished`): not on the curve yet. */
+  /** The plan's points with no finished training when this was written (`--budget-finished`): not on the curve yet. */
   pending: number[];
+  /** Trainings of points already on the curve still to run (another seed), by run name. */
+  pendingSeeds?: string[];
   baseline: BaselineAtRates | null;
   thesis: typeof THESIS;
   summary: string[];
@@ -227,6 +258,7 @@ export interface BudgetRates {
 export interface PointEstimate {
   name: string;
   trainImages: number;
+  seed: number;
   epochs: number;
   trainSeconds: number;
   fprateSeconds: number;
@@ -256,14 +288,15 @@ export function expectedEpochs(trainImages: number, s: Pick<BudgetSettings, 'max
  * evaluation split per rate. The dataset and the baseline's stream are paid once.
  */
 export function estimateBudget(s: BudgetSettings, r: BudgetRates): BudgetEstimate {
+  // One entry per training (point × seed).
   const msPerImage = r.msPerStep / 8;
-  const points = s.points.map((n) => {
+  const points = budgetRuns(s).map(({ trainImages: n, seed, name }) => {
     const epochs = expectedEpochs(n, s);
     const trainSeconds = (epochs * (n * msPerImage * EPOCH_OVER_BARE_STEP + (s.valImages * msPerImage) / 3)) / 1000;
     const fprateSeconds = s.fpImages / r.fpImagesPerSecond;
     const evaluateSeconds = (s.rates.length * s.evalImages * msPerImage) / 3 / 1000;
     const seconds = trainSeconds + fprateSeconds + evaluateSeconds;
-    return { name: pointName(n), trainImages: n, epochs, trainSeconds, fprateSeconds, evaluateSeconds, seconds, fits: seconds <= SITTING_SECONDS };
+    return { name, trainImages: n, seed, epochs, trainSeconds, fprateSeconds, evaluateSeconds, seconds, fits: seconds <= SITTING_SECONDS };
   });
   const datasetSeconds = budgetDataset(s).images / r.simImagesPerSecond;
   const baselineSeconds = s.fpImages / r.baselineImagesPerSecond + (s.rates.length * s.evalImages) / r.baselineImagesPerSecond;
@@ -298,12 +331,13 @@ export const hms = (seconds: number): string => {
  */
 export function budgetSlurmScript(o: { out: string; cli: string; node: string; estimate: BudgetEstimate; cpusPerTask: number }): string {
   const n = o.estimate.points.length;
+  const severalSeeds = new Set(o.estimate.points.map((p) => p.seed)).size > 1;
   const longest = Math.max(...o.estimate.points.map((p) => p.seconds));
   const time = hms(Math.max(3600, Math.ceil((longest * 1.5) / 600) * 600));
   const task = `${shq(o.node)} ${shq(o.cli)} study --plan budget --out ${shq(o.out)} --budget-task "$SLURM_ARRAY_TASK_ID"`;
   return [
     '#!/bin/bash',
-    `# daqyolo study --plan budget ${o.out}: ${n} points of the training-budget curve, one Slurm array task each.`,
+    `# daqyolo study --plan budget ${o.out}: ${n} trainings of the training-budget curve (a point and a training seed), one Slurm array task each.`,
     `# Submit: sbatch ${join(o.out, 'budget.sbatch')}   (resubmitting redoes only unfinished points)`,
     `# Then, when the array has finished: daqyolo study --plan budget --out ${o.out}   (the baseline, budget.json and the chart)`,
     `#SBATCH --job-name=daqyolo-budget-${basename(o.out).replace(/[^A-Za-z0-9_.-]/g, '-')}`,
@@ -312,9 +346,9 @@ export function budgetSlurmScript(o: { out: string; cli: string; node: string; e
     `#SBATCH --time=${time}`,
     `#SBATCH --output=${join(o.out, 'logs', 'slurm-%A_%a.out')}`,
     'set -euo pipefail',
-    '# Array task index → training images (expected time on this machine):',
+    `# Array task index → training images (run${severalSeeds ? ', training seed' : ''} and expected time on this machine):`,
     'POINTS=(',
-    ...o.estimate.points.map((p, i) => `  ${p.trainImages}  # ${i}: ${p.name}, ~${hms(p.seconds)}`),
+    ...o.estimate.points.map((p, i) => `  ${p.trainImages}  # ${i}: ${p.name}${severalSeeds ? `, seed ${p.seed}` : ''}, ~${hms(p.seconds)}`),
     ')',
     `echo "daqyolo budget task \${SLURM_ARRAY_TASK_ID}: \${POINTS[\$SLURM_ARRAY_TASK_ID]} training images (${o.out})"`,
     `exec ${task}`,
@@ -327,28 +361,35 @@ export function budgetSlurmScript(o: { out: string; cli: string; node: string; e
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
 const pm = (r: EndpointRow | undefined) => (!r || r.efficiency === null ? 'not reachable' : `${pct(r.efficiency)} ± ${pct(r.efficiencyErr)}`);
 
-/** "What more data bought": at each rate, the efficiency of each point and its change from the previous, the baseline and the thesis beside it. */
+/**
+ * "What more data bought": at each rate, the efficiency of each point (the mean over its training
+ * seeds, with their range when there are several) and its change from the previous point, the
+ * baseline and the thesis beside it.
+ */
 export function budgetSummary(
   points: readonly BudgetPoint[],
   baseline: BaselineAtRates | null,
   rates: readonly number[],
   pending: readonly number[] = [],
+  pendingSeeds: readonly string[] = [],
 ): string[] {
-  const sorted = [...points].sort((a, b) => a.trainImages - b.trainImages);
-  const notYet = pending.length ? `; not run yet: ${pending.map((n) => n.toLocaleString('en')).join(', ')}` : '';
+  const notYet =
+    (pending.length ? `; not run yet: ${pending.map((n) => n.toLocaleString('en')).join(', ')}` : '') +
+    (pendingSeeds.length ? `; seeds still to run: ${pendingSeeds.join(', ')}` : '');
   return rates.map((hz) => {
-    const at = (p: BudgetPoint) => p.rows.find((r) => r.targetHz === hz);
-    const steps = sorted.map((p, i) => {
-      const e = at(p);
-      const prev = i ? at(sorted[i - 1]!) : undefined;
+    const over = pointsOverSeeds(points, hz);
+    const steps = over.map((p, i) => {
+      const prev = i ? over[i - 1]! : undefined;
+      const figure = p.mean === null ? 'not reachable' : `${pct(p.mean)} ± ${pct(p.err)}`;
+      const spread = p.seeds >= 2 ? ` (${p.seeds} seeds: ${pct(p.min)}–${pct(p.max)}, s.d. ${pct(p.sd)})` : '';
       const delta =
-        i && e?.efficiency != null && prev?.efficiency != null
-          ? ` (${e.efficiency >= prev.efficiency ? '+' : '−'}${(100 * Math.abs(e.efficiency - prev.efficiency)).toFixed(1)} points${e.efficiencyErr != null && prev.efficiencyErr != null ? `, σ ${(100 * Math.hypot(e.efficiencyErr, prev.efficiencyErr)).toFixed(1)}` : ''})`
+        prev && p.mean !== null && prev.mean !== null
+          ? ` (${p.mean >= prev.mean ? '+' : '−'}${(100 * Math.abs(p.mean - prev.mean)).toFixed(1)} points${p.err != null && prev.err != null ? `, σ ${(100 * Math.hypot(p.err, prev.err)).toFixed(1)}` : ''})`
           : '';
-      return `${p.trainImages.toLocaleString('en')}: ${pm(e)}${delta}`;
+      return `${p.trainImages.toLocaleString('en')}: ${figure}${spread}${delta}`;
     });
     const b = baseline?.rows.find((r) => r.targetHz === hz);
-    const sn = sorted.length ? at(sorted[sorted.length - 1]!)?.efficiencySupernova : null;
+    const sn = over.length ? over[over.length - 1]!.supernova : null;
     return (
       `at ${hz} Hz per module, network by training images — ${steps.length ? steps.join('; ') : 'no point finished'}${notYet}` +
       (sn != null ? `; the largest ${pending.length ? 'finished ' : ''}point over the supernova spectrum ${pct(sn)}` : '') +
