@@ -362,6 +362,7 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   // The Slurm form of the same plan: the script beside it, one task per point; a task on a finished point redoes nothing.
   const slurm = spawnSync(process.execPath, [...args, '--slurm'], { encoding: 'utf8' });
   assert.equal(slurm.status, 0, slurm.stderr);
+  assert.match(slurm.stdout, /2 array tasks, one per point\./);
   const script = readFileSync(join(out, 'budget.sbatch'), 'utf8');
   assert.match(script, /#SBATCH --array=0-1\n/);
   assert.match(script, /--budget-task "\$SLURM_ARRAY_TASK_ID"\n/);
@@ -462,7 +463,7 @@ test('study --plan budget --budget-seeds: one training per seed, a task each, th
   const args = miniaturePlan(out, ['--budget-points', '20', '--budget-seeds', '3,4', '--budget-rates', '100000']);
   const slurm = spawnSync(process.execPath, [...args, '--slurm'], { encoding: 'utf8' });
   assert.equal(slurm.status, 0, slurm.stderr);
-  assert.match(slurm.stdout, /2 array tasks, one per training/);
+  assert.match(slurm.stdout, /2 array tasks, one per training \(1 points × 2 seeds\)/);
   assert.match(readFileSync(join(out, 'budget.sbatch'), 'utf8'), /#SBATCH --array=0-1\n[\s\S]*# 1: n20-s4, seed 4,/);
   const task = (i: number) => spawnSync(process.execPath, [cli, 'study', '--plan', 'budget', '--out', out, '--budget-task', String(i)], { encoding: 'utf8' });
   const first = task(0);

@@ -80,7 +80,9 @@ export async function runBudgetPlanCli(o: BudgetPlanOptions): Promise<void> {
     console.log(`basis: ${e.basis}`);
     if (r.slurm) console.log(`\nthe Slurm array (--slurm without --dry-run writes it as budget.sbatch after simulating the dataset):\n${r.slurm}`);
   } else if (r.kind === 'slurm') {
-    console.log(`wrote ${r.script}: ${r.points} array tasks, one per training (a point and a seed). Submit with: sbatch ${r.script}`);
+    console.log(
+      `wrote ${r.script}: ${r.points} array tasks, one per ${r.seeds > 1 ? `training (${r.points / r.seeds} points × ${r.seeds} seeds)` : 'point'}. Submit with: sbatch ${r.script}`,
+    );
     console.log('when the array has finished, run this command again without --slurm: it measures the baseline and writes budget.json and the chart');
   } else if (r.kind === 'task') {
     console.log(

@@ -74,7 +74,7 @@ export interface BudgetPlanHooks extends MeasureHooks {
 
 export type BudgetPlanResult =
   | { kind: 'dry-run'; settings: BudgetSettings; estimate: BudgetEstimate; slurm: string | null }
-  | { kind: 'slurm'; script: string; points: number }
+  | { kind: 'slurm'; script: string; points: number; seeds: number }
   | { kind: 'task'; point: BudgetPoint; seeds: number }
   | { kind: 'done'; out: string; result: BudgetResult; files: string[] };
 
@@ -174,7 +174,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
     const script = join(out, 'budget.sbatch');
     mkdirSync(join(out, 'logs'), { recursive: true });
     writeAtomic(script, slurmOf(estimate ?? (await measureBudgetEstimate(s))));
-    return { kind: 'slurm', script, points: budgetRuns(s).length };
+    return { kind: 'slurm', script, points: budgetRuns(s).length, seeds: trainSeedsOf(s).length };
   }
 
   // 2. The points, smallest first (with several training seeds: every point with each seed in turn).
