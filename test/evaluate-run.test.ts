@@ -103,6 +103,12 @@ test('fprate interrupted and resumed gives exactly the histogram of an uninterru
     'the untrained network gives false positives to compare',
   );
   assert.deepEqual(resumed.counts, uninterrupted.counts);
+  // Every detection is in the ΣADC × score histogram too, in its score's bin, and resumes alike.
+  assert.deepEqual(resumed.adcCounts, uninterrupted.adcCounts);
+  assert.deepEqual(
+    uninterrupted.counts,
+    uninterrupted.counts.map((_, i) => uninterrupted.adcCounts!.reduce((a, row) => a + row[i]!, 0)),
+  );
   assert.equal(resumed.start, uninterrupted.start);
   // The highest-scoring images too: the same list whether the count was stopped or not.
   assert.equal(uninterrupted.top!.images, 24);

@@ -8,9 +8,9 @@ import { UserError } from '../errors.js';
 import { DEFAULT_FACES, DEFAULT_MATCH, MATCH_RULES, evaluateTrigger, type MatchRule, type TriggerImage, type TriggerOptions } from '../eval/efficiency.js';
 import type { BaselineReport } from '../eval/evaluate.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
-import { datasetBaselineImages, datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
+import { candidateDetections, datasetBaselineImages, datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
 import { storedBackground, tpImportInfo } from '../formats/tps/import.js';
-import { defaultClusterParams, type Candidate, type ClusterParams } from '../trigger/cluster.js';
+import { defaultClusterParams, type ClusterParams } from '../trigger/cluster.js';
 import { count, integer, number, oneOf, MAX } from './options.js';
 import { MATCH_HELP } from './args.js';
 import { SPLIT_NAMES } from '../data/splits.js';
@@ -18,7 +18,6 @@ import { summarizeTrigger } from './evaluate.js';
 import { progress } from './progress.js';
 
 // A candidate keeps its TPs: the TP rule counts the cluster's own TPs, not those its box happens to cover.
-const toDetections = (c: Candidate[]) => c.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.sumAdc, cls: 0, tps: d.tps }));
 
 /** The cluster options shared by `baseline` and `fprate --baseline`. */
 export function addClusterOptions(cmd: Command): Command {
@@ -82,17 +81,17 @@ export async function runBaseline(o: {
       let indices = Array.from(reader.split(o.split));
       if (o.limit) indices = indices.slice(0, o.limit);
       const bgSet = new Set(storedBackground(tp, reader, indices));
-      background = images.filter((_, k) => bgSet.has(indices[k]!)).map((im) => ({ detections: toDetections(im.candidates), interactions: [] }));
+      background = images.filter((_, k) => bgSet.has(indices[k]!)).map((im) => ({ detections: candidateDetections(im.candidates), interactions: [] }));
     } else {
       const bg = o.showProgress ? progress('background', o.background) : null;
       for await (const c of streamBaselineBackground(sim, o.background, o.params, { workers: o.workers })) {
-        background.push({ detections: toDetections(c), interactions: [] });
+        background.push({ detections: candidateDetections(c), interactions: [] });
         if (background.length % 64 === 0) bg?.update(background.length);
       }
       bg?.stop();
     }
     const d = sim.config.detector;
-    const signal: TriggerImage[] = images.map((im) => ({ detections: toDetections(im.candidates), interactions: im.interactions, tps: im.tps }));
+    const signal: TriggerImage[] = images.map((im) => ({ detections: candidateDetections(im.candidates), interactions: im.interactions, tps: im.tps }));
     const opts: TriggerOptions = {
       faces: o.faces ?? DEFAULT_FACES,
       scoreThreshold: o.params.minSumAdc,

@@ -8,19 +8,11 @@ import { scoreCutText } from '../eval/fprate-state.js';
 import { SPLIT_NAMES, type SplitName } from '../data/splits.js';
 import { writeJsonAtomic } from '../util/atomic-write.js';
 import { MATCH_HELP } from './args.js';
-import { count, custom, device, integer, number, oneOf, text, MAX, OptionValueError } from './options.js';
-import { progress } from './progress.js';
+import { count, device, integer, number, oneOf, ratesList, text, MAX } from './options.js';
+import { phasedProgress, progress } from './progress.js';
 
 const pct = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
 const signedPct = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '–' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(d)} %`);
-
-/** "0.1,10,100" → rates in Hz per module, each > 0. */
-const ratesList = custom('comma-separated FP rates in Hz per module, each > 0', (v) => {
-  const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x <= 0 || x > 1e9))
-    throw new OptionValueError(`expected comma-separated rates in Hz per module (each > 0 and ≤ 10^9), got "${v}"`);
-  return xs;
-});
 
 /** One table row: A, B, Δ with its bootstrap error and intervals. */
 function row(name: string, f: FigureComparison, extra = ''): string {
@@ -108,7 +100,6 @@ export function registerCompare(program: Command): void {
     .option('--out <file>', 'also write the comparison JSON to this file (atomically)')
     .action(async (runA: string, runB: string, o) => {
       const bar = progress('compare', 1);
-      let phase = '';
       const report = await compareRuns({
         runA,
         runB,
@@ -124,13 +115,7 @@ export function registerCompare(program: Command): void {
         limit: o.limit,
         device: o.device,
         trigger: { match: o.match as MatchRule, faces: o.faces, spectrum: { meanEnergyMeV: o.snMean, alpha: o.snAlpha } },
-        onProgress: (done, total, p) => {
-          if (p !== phase) {
-            phase = p;
-            bar.phase(p, total);
-          }
-          bar.update(done);
-        },
+        onProgress: phasedProgress(bar),
         onNote: (m) => console.error(`note: ${m}`),
       });
       bar.stop();

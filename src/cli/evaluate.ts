@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { evaluateRunOnData, type EvaluateReport } from '../eval/evaluate.js';
 import { readBaselineReport } from '../schema/evaluation.js';
 import { byRule, DEFAULT_MATCH, MATCH_RULES, ruleOf, type EfficiencyTable, type MatchRule, type TriggerReport } from '../eval/efficiency.js';
-import { progress } from './progress.js';
+import { phasedProgress, progress } from './progress.js';
 import { count, device, integer, number, oneOf, text, MAX } from './options.js';
 import { MATCH_HELP } from './args.js';
 import { SPLIT_NAMES } from '../data/splits.js';
@@ -107,7 +107,6 @@ export function registerEvaluate(program: Command): void {
       if (baselinePath && !existsSync(baselinePath))
         throw new UserError(`--baseline: ${baselinePath} does not exist (make it with \`daqyolo baseline <data> --run ${run} --match ${match}\`)`);
       const bar = progress('evaluate', 1);
-      let phase = '';
       const report = await evaluateRunOnData({
         runDir: run,
         data: o.data,
@@ -119,13 +118,7 @@ export function registerEvaluate(program: Command): void {
         limit: o.limit,
         device: o.device,
         trigger: { match, faces: o.faces, spectrum: { meanEnergyMeV: o.snMean, alpha: o.snAlpha } },
-        onProgress: (done, total, p) => {
-          if (p !== phase) {
-            phase = p;
-            bar.phase(p, total);
-          }
-          bar.update(done);
-        },
+        onProgress: phasedProgress(bar),
       });
       bar.stop();
       console.log(o.json ? JSON.stringify(report, null, 2) : summarize(report));

@@ -130,6 +130,14 @@ export const shard = (max: number): TypedParser<{ index: number; count: number }
 /** A parser of a value only one command reads: give the kind it checks (the option walk then counts it as typed). */
 export const custom = <T>(kind: string, parse: (value: string) => T): TypedParser<T> => typed(kind, parse);
 
+/** "0.1,10,100" → FP rates in Hz per module, each > 0 (compare, hybrid). */
+export const ratesList = custom('comma-separated FP rates in Hz per module, each > 0', (v) => {
+  const xs = v.split(',').map((s) => Number(s.trim()));
+  if (xs.length === 0 || xs.some((x) => !Number.isFinite(x) || x <= 0 || x > 1e9))
+    throw new OptionValueError(`expected comma-separated rates in Hz per module (each > 0 and ≤ 10^9), got "${v}"`);
+  return xs;
+});
+
 /** Any non-empty string (a name checked later, e.g. best/last or a checkpoint path). */
 export const text = (): TypedParser<string> =>
   typed('text', (v) => {

@@ -118,6 +118,18 @@ export interface ProgressOptions {
   unit?: string;
 }
 
+/** An onProgress(done, total, phase) for a command of several phases: each new phase restarts the bar. */
+export function phasedProgress(bar: Progress): (done: number, total: number, phase: string) => void {
+  let current = '';
+  return (done, total, phase) => {
+    if (phase !== current) {
+      current = phase;
+      bar.phase(phase, total);
+    }
+    bar.update(done);
+  };
+}
+
 /** Seconds left as people read them: "42 s", "12 min 5 s", "3 h 20 min". */
 export function formatEta(s: number): string {
   if (s < 60) return `${s.toFixed(0)} s`;

@@ -9,6 +9,7 @@ import { registerBench } from './bench.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerCompare } from './compare.js';
+import { registerHybrid } from './hybrid.js';
 import { registerReport } from './report.js';
 import { registerSweep } from './sweep.js';
 import { registerAnchors } from './anchors.js';
@@ -34,6 +35,7 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerEvaluate(program);
   registerCompare(program);
+  registerHybrid(program);
   registerReport(program);
   registerSweep(program);
   registerAnchors(program);

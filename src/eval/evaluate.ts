@@ -14,7 +14,7 @@ import { TermAccumulator, forEachPredictedBatch, mapImage, predict } from '../in
 import { evaluateDetections, type MapImage } from '../infer/map.js';
 import { streamCount } from './stream-loop.js';
 import { DEFAULT_MATCH, evaluateTrigger, hzPerFpPerImage, type MatchRule, type TriggerImage, type TriggerOptions } from './efficiency.js';
-import { datasetImageTps, datasetSimulation, pixelTps } from '../trigger/baseline.js';
+import { datasetImageTps, datasetSimulation, pixelTps, triggerInteractions } from '../trigger/baseline.js';
 import { openRun, checkCompatible } from '../infer/open-run.js';
 import type { BaselineReport, EvaluateReport } from '../schema/evaluation.js';
 import { storedBackground, tpImportInfo, windowsNote } from '../formats/tps/import.js';
@@ -46,7 +46,8 @@ export interface EvaluateOptions {
 /** Whether a dataset came from the simulator (it then carries its generation config). */
 export const isSimulated = (attrs: Record<string, unknown>): boolean => !!attrs.config && typeof attrs.config === 'object';
 
-const toDetection = (d: DecodedBox) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls });
+/** A decoded box as a trigger detection (its box, score and class). */
+export const toDetection = (d: DecodedBox) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.score, cls: d.cls });
 
 export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateReport> {
   const opened = openRun(o.runDir, { checkpoint: o.checkpoint, device: o.device });
@@ -73,13 +74,9 @@ export async function evaluateRunOnData(o: EvaluateOptions): Promise<EvaluateRep
         const idx = b.indices[k]!;
         for (const d of dets) perScale[d.scale]!++;
         mapImages.push(mapImage(dets, b.boxes[k]!));
-        const boxes = reader.boxes(idx);
         signal.push({
           detections: dets.map(toDetection),
-          interactions: reader.interactions(idx).map((it) => {
-            const bx = it.box >= 0 ? boxes[it.box] : undefined;
-            return { energyMeV: it.energyMeV, box: bx ? [bx.x1, bx.y1, bx.x2, bx.y2] : null };
-          }),
+          interactions: triggerInteractions(reader, idx),
           ...(sim ? { tps: pixelTps(sim.layout, datasetImageTps(reader, sim, idx, simCache)) } : {}),
         });
       });

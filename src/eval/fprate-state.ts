@@ -14,6 +14,17 @@ import { UserError } from '../errors.js';
 export const SCORE_BINS = 1000;
 
 /**
+ * ΣADC binning of the hybrid histogram (`adcCounts`): bins ADC_BIN wide from 0, the last open
+ * above. 100 ADC is finer than the baseline's cuts move between rates (3 138 at 1.8 Hz, 2 643 at
+ * 10 Hz, docs/budget.md) and 80 bins reach past them to 7 900.
+ */
+export const ADC_BIN = 100;
+export const ADC_BINS = 80;
+
+/** The ΣADC bin of a candidate (the last bin holds everything from (ADC_BINS − 1)·ADC_BIN up). */
+export const adcBinOf = (sumAdc: number): number => Math.min(ADC_BINS - 1, Math.max(0, Math.floor(sumAdc / ADC_BIN)));
+
+/**
  * The score cut that passes nothing. Scores are ≤ 1, and a saturated sigmoid gives exactly 1 in
  * float32, so "score ≥ 1" still passes boxes; and the histogram keeps score 1 in its top bin
  * [0.999, 1], so a cut at 1 read from it would claim 0 FP while passing those boxes. When no
@@ -50,6 +61,13 @@ export interface FpState {
   /** counts[i] = detections with score in [i, i+1) / SCORE_BINS; the top bin is closed: [0.999, 1]. */
   counts: number[];
   seconds: number;
+  /**
+   * The same detections by ΣADC too: adcCounts[a][i] = detections in score bin i whose box holds
+   * ΣADC in bin a (adcBinOf: the ADC of the TPs whose pixel centre lies in the box, the TP rule's
+   * "held"). What a hybrid trigger's FP rate, score ≥ s and ΣADC ≥ a, is read from. Absent in states
+   * of older versions (and kept absent when one is resumed: its first images were not binned so).
+   */
+  adcCounts?: number[][];
   /** Present in a shard's file: which block of the whole stream it measures. */
   shard?: FpShard;
   /** The highest-scoring background images seen (what the trigger fires on at the lowest rates).
@@ -139,6 +157,7 @@ const stateSchema = z
     images: count,
     counts: z.array(count).length(SCORE_BINS),
     seconds: z.number().min(0).finite(),
+    adcCounts: z.array(z.array(count).length(SCORE_BINS)).length(ADC_BINS).optional(),
     shard: shardSchema.optional(),
     top: z
       .object({
@@ -155,6 +174,10 @@ const stateSchema = z
       ctx.addIssue({ code: 'custom', path: ['images'], message: `${s.images} images counted in a shard of ${s.shard.images}` });
     if (s.top && s.top.images > s.images)
       ctx.addIssue({ code: 'custom', path: ['top', 'images'], message: `${s.top.images} images in the list of a count of ${s.images}` });
+    const adcTotal = s.adcCounts?.reduce((a, row) => a + row.reduce((b, c) => b + c, 0), 0);
+    const total = s.counts.reduce((a, c) => a + c, 0);
+    if (adcTotal !== undefined && adcTotal !== total)
+      ctx.addIssue({ code: 'custom', path: ['adcCounts'], message: `${adcTotal} detections, not the ${total} of counts` });
     if (s.top && s.top.list.length > s.top.keep)
       ctx.addIssue({ code: 'custom', path: ['top', 'list'], message: `${s.top.list.length} images, more than keep ${s.top.keep}` });
   });

@@ -24,9 +24,22 @@ import { poissonInterval, poissonUpperLimit } from './intervals.js';
 import { datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
 import type { Candidate, ClusterParams } from '../trigger/cluster.js';
 import { streamCount } from './stream-loop.js';
-import { SCORE_BINS, shardRange, readFpState, fileDigest, jsonDigest, offerTop, mergeTops, type FpState, type FpShard } from './fprate-state.js';
+import { boxSumAdcDense, boxSumAdcPixels } from './box-adc.js';
+import {
+  ADC_BINS,
+  adcBinOf,
+  SCORE_BINS,
+  shardRange,
+  readFpState,
+  fileDigest,
+  jsonDigest,
+  offerTop,
+  mergeTops,
+  type FpState,
+  type FpShard,
+} from './fprate-state.js';
 
-export { SCORE_BINS, NOTHING_PASSES, scoreCutText, shardRange, type FpState, type FpShard } from './fprate-state.js';
+export { ADC_BIN, ADC_BINS, SCORE_BINS, NOTHING_PASSES, scoreCutText, shardRange, type FpState, type FpShard } from './fprate-state.js';
 /** Detections below this score are not counted at all (decode threshold). */
 export const MIN_SCORE = 0.01;
 
@@ -83,6 +96,9 @@ export const DEFAULT_KEEP_TOP = 50;
 export const fpStatePath = (runDir: string, seed: number, shard?: { index: number; count: number }) => statePathOf(runDir, seed, shard);
 const statePathOf = (runDir: string, seed: number, shard?: { index: number; count: number }) =>
   join(runDir, 'eval', `fprate-seed${seed}${shard ? `-shard${shard.index}of${shard.count}` : ''}.json`);
+
+/** An empty ΣADC × score histogram (FpState.adcCounts). */
+export const emptyAdcCounts = (): number[][] => Array.from({ length: ADC_BINS }, () => new Array<number>(SCORE_BINS).fill(0));
 
 /** FP count at score ≥ threshold from the histogram. */
 export function countAbove(counts: number[], threshold: number): number {
@@ -143,6 +159,7 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
     images: 0,
     counts: new Array<number>(SCORE_BINS).fill(0),
     seconds: 0,
+    adcCounts: emptyAdcCounts(),
     ...(shard ? { shard } : {}),
     top: { keep: o.keepTop ?? DEFAULT_KEEP_TOP, images: 0, list: [] },
   };
@@ -208,8 +225,14 @@ export async function measureFpRate(o: FpRateOptions): Promise<FpResult> {
         : predict(ctx, batch as StreamedImage[], { scoreThreshold: MIN_SCORE });
       detections.forEach((dets, k) => {
         let best: (typeof dets)[number] | undefined;
+        const im = batch[k]!;
         for (const d of dets) {
-          state.counts[Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS))]!++;
+          const bin = Math.min(SCORE_BINS - 1, Math.floor(d.score * SCORE_BINS));
+          state.counts[bin]!++;
+          if (state.adcCounts) {
+            const sumAdc = 'pixels' in im ? boxSumAdcPixels(im.pixels, im.values, im.channels, im.width, d) : boxSumAdcDense(im.image, im.width, im.height, d);
+            state.adcCounts[adcBinOf(sumAdc)]![bin]!++;
+          }
           if (!best || d.score > best.score) best = d;
         }
         if (best) offerTop(state.top!, { image: batch[k]!.index, score: best.score, box: [best.x1, best.y1, best.x2, best.y2] });
@@ -356,6 +379,12 @@ export function mergeFpShards(
     counts,
     seconds: shards.reduce((a, s) => a + s.state.seconds, 0),
   };
+  // The ΣADC histogram only if every shard has one (a shard resumed from an older state has none).
+  if (shards.every((s) => s.state.adcCounts)) {
+    const adc = emptyAdcCounts();
+    for (const { state } of shards) state.adcCounts!.forEach((row, a) => row.forEach((c, i) => (adc[a]![i]! += c)));
+    merged.adcCounts = adc;
+  }
   const top = mergeTops(shards.map((s) => s.state.top));
   if (top) merged.top = top;
   writeJsonAtomic(statePathOf(runDir, seed), merged);

@@ -19,7 +19,7 @@ import { forEachPredictedBatch, mapImage, predict } from '../infer/predict.js';
 import { openRun, checkCompatible, type OpenedRun } from '../infer/open-run.js';
 import { evaluateDetections, type MapImage } from '../infer/map.js';
 import { readResolvedRun, type ResolvedRun } from '../schema/run.js';
-import { datasetImageTps, datasetSimulation, pixelTps } from '../trigger/baseline.js';
+import { datasetImageTps, datasetSimulation, pixelTps, triggerInteractions } from '../trigger/baseline.js';
 import { storedBackground, tpImportInfo } from '../formats/tps/import.js';
 import { isSimulated, simulatorOf } from '../eval/evaluate.js';
 import { countAbove, MIN_SCORE, NOTHING_PASSES, SCORE_BINS } from '../eval/fprate.js';
@@ -323,16 +323,10 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
 
     // The truth of every evaluation image once: interactions and (for the TP rule) the TPs' pixels and owners.
     const simCache = {};
-    const truth = indices.map((idx) => {
-      const boxes = reader.boxes(idx);
-      return {
-        interactions: reader.interactions(idx).map((it) => {
-          const bx = it.box >= 0 ? boxes[it.box] : undefined;
-          return { energyMeV: it.energyMeV, box: bx ? ([bx.x1, bx.y1, bx.x2, bx.y2] as [number, number, number, number]) : null };
-        }),
-        ...(trigger.match === 'tps' ? { tps: pixelTps(sim.layout, datasetImageTps(reader, sim, idx, simCache)) } : {}),
-      };
-    });
+    const truth = indices.map((idx) => ({
+      interactions: triggerInteractions(reader, idx),
+      ...(trigger.match === 'tps' ? { tps: pixelTps(sim.layout, datasetImageTps(reader, sim, idx, simCache)) } : {}),
+    }));
 
     // Both runs over the same images, one after the other through one loader.
     const loader = new BatchLoader({ path: data, workers: o.workers, prefetch: 2, pool: new Int32Array(0) });

@@ -91,6 +91,18 @@ export function pixelTps(layout: ImageLayout, tps: OwnedTps): PixelTps {
   return out;
 }
 
+/** Clustering candidates as trigger detections: scored by their ΣADC, holding their own TPs (the TP rule). */
+export const candidateDetections = (c: readonly Candidate[]) => c.map((d) => ({ x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2, score: d.sumAdc, cls: 0, tps: d.tps }));
+
+/** Image i's interactions as the trigger figures take them: Eν and truth box (null when it left nothing visible). */
+export function triggerInteractions(reader: DatasetReader, i: number): { energyMeV: number; box: [number, number, number, number] | null }[] {
+  const boxes = reader.boxes(i);
+  return reader.interactions(i).map((it) => {
+    const b = it.box >= 0 ? boxes[it.box] : undefined;
+    return { energyMeV: it.energyMeV, box: b ? [b.x1, b.y1, b.x2, b.y2] : null };
+  });
+}
+
 /** Candidates, interactions and TPs of the images of a split (at most `limit` when > 0). */
 export function datasetBaselineImages(
   reader: DatasetReader & DatasetTables,
@@ -105,11 +117,7 @@ export function datasetBaselineImages(
   const cache = {};
   const out: BaselineImage[] = [];
   for (const i of indices) {
-    const boxes = reader.boxes(i);
-    const interactions = reader.interactions(i).map((it) => {
-      const b = it.box >= 0 ? boxes[it.box] : null;
-      return { energyMeV: it.energyMeV, box: b ? ([b.x1, b.y1, b.x2, b.y2] as [number, number, number, number]) : null };
-    });
+    const interactions = triggerInteractions(reader, i);
     const tps = datasetImageTps(reader, sim, i, cache);
     out.push({ candidates: clusterTps(tps, tps.channel.length, params, sim.layout), interactions, tps: pixelTps(sim.layout, tps) });
     onProgress?.(out.length, indices.length);

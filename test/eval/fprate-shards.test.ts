@@ -84,6 +84,7 @@ test('3 shards in parallel processes, merged = one stream over the same images (
   assert.equal(m.images, 42);
   assert.equal(m.start, one.start);
   assert.deepEqual(m.counts, one.counts);
+  assert.deepEqual(m.adcCounts, one.adcCounts, 'the ΣADC × score histogram adds up as the scores do');
   assert.deepEqual(m.rows, one.rows);
   assert.ok(readdirSync(join(run, 'eval')).includes(`fprate-seed${one.seed}.json`));
 });
@@ -127,6 +128,7 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   const m = JSON.parse(p.stdout);
   assert.equal(m.images, 48);
   assert.deepEqual(m.counts, one.counts);
+  assert.deepEqual(m.adcCounts, one.adcCounts);
   assert.deepEqual(m.rows, one.rows);
   assert.deepEqual(
     readdirSync(join(r3, 'eval'))
