@@ -8,6 +8,7 @@ import { measureHybrid, type HybridReport, type HybridRow, type PairedDelta } fr
 import { scoreCutText } from '../eval/fprate-state.js';
 import { count, device, integer, ratesList, text, MAX } from './options.js';
 import { phasedProgress, progress } from './progress.js';
+import { writeHybridFigure } from '../report/charts-hybrid.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
 const effText = (b: HybridRow['eval']) => (b ? `${pct(b.efficiency)} ± ${pct(b.stdErr)}` : 'not reachable');
@@ -83,7 +84,8 @@ export function registerHybrid(program: Command): void {
         onProgress: phasedProgress(bar),
       });
       bar.stop();
+      const figures = await writeHybridFigure(report, join(run, 'eval'));
       console.log(o.json ? JSON.stringify(report, null, 2) : summarizeHybrid(report));
-      if (!o.json) console.log(`written: ${run}/eval/hybrid.json`);
+      if (!o.json) console.log(`written: ${join(run, 'eval', 'hybrid.json')}, ${figures.join(', ')}`);
     });
 }

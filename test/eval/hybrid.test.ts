@@ -186,7 +186,10 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   assert.match(p.stdout, /hybrid \(chosen\)/);
   assert.match(p.stdout, /baseline \(clustering\) +ΣADC ≥ /);
   assert.match(p.stdout, /network alone − baseline: /);
-  assert.match(p.stdout, /written: .*hybrid\.json/);
+  assert.match(p.stdout, /written: .*hybrid\.json, .*hybrid\.svg, .*hybrid\.png/);
+  const png = readFileSync(join(run, 'eval', 'hybrid.png'));
+  assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
+  assert.match(readFileSync(join(run, 'eval', 'hybrid.svg'), 'utf8'), /baseline \(ΣADC ≥ \d+\)/);
 
   // An fprate state of an older version (no ΣADC histogram): one line naming the file and the field.
   const file = fpStatePath(run, fp.seed);

@@ -1,0 +1,100 @@
+// The hybrid scan as a figure (`daqyolo hybrid`, eval/hybrid.svg and .png): at each FP rate, the
+// efficiency on the validation and evaluation splits against the ΣADC requirement on the network's
+// candidates, the chosen requirement ringed, the clustering baseline dashed where it was given.
+// Requirement 0 is the network alone, so the curve's left end is the budget point's own figure.
+import { join } from 'node:path';
+import { writeAtomic } from '../util/atomic-write.js';
+import { SCHEMA, runColorOf, type Figure } from './figure.js';
+import { svgToPng, toSvg, type Spec } from './vega.js';
+import type { HybridReport } from '../study/hybrid.js';
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
+
+export function hybridFigure(r: HybridReport): Figure {
+  const values: Record<string, unknown>[] = [];
+  for (const rate of r.rates) {
+    const label = `${rate.targetHz} Hz`;
+    for (const row of rate.rows) {
+      if (row.val?.efficiency != null) values.push({ kind: 'scan', rate: label, split: 'validation', a: row.minSumAdc, eff: row.val.efficiency });
+      if (row.eval?.efficiency != null) values.push({ kind: 'scan', rate: label, split: 'evaluation', a: row.minSumAdc, eff: row.eval.efficiency });
+    }
+    if (rate.chosen?.eval?.efficiency != null)
+      values.push({
+        kind: 'chosen',
+        rate: label,
+        a: rate.chosen.minSumAdc,
+        eff: rate.chosen.eval.efficiency,
+        text: `chosen: ΣADC ≥ ${rate.chosen.minSumAdc}, ${pct(rate.chosen.eval.efficiency)}`,
+      });
+    const b = rate.baseline;
+    if (b?.eval?.efficiency != null)
+      values.push({ kind: 'baseline', rate: label, eff: b.eval.efficiency, text: `baseline (ΣADC ≥ ${b.threshold!.toFixed(0)}): ${pct(b.eval.efficiency)}` });
+  }
+  const domain = r.rates.map((x) => `${x.targetHz} Hz`);
+  const color = {
+    field: 'rate',
+    type: 'nominal',
+    title: 'FP rate per module',
+    scale: { domain, range: domain.map((_, i) => runColorOf(i)) },
+    legend: { orient: 'top' },
+  };
+  const x = { field: 'a', type: 'quantitative', title: 'ΣADC requirement on the network’s candidates (0 = the network alone)' };
+  const y = { field: 'eff', type: 'quantitative', title: 'efficiency, 1–70 MeV (TP rule)', scale: { domain: [0, 1] }, axis: { format: '%' } };
+  const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];
+  const spec = {
+    $schema: SCHEMA,
+    width: 560,
+    height: 320,
+    data: { values },
+    layer: [
+      { transform: only('baseline'), mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y, color } },
+      {
+        transform: only('baseline'),
+        mark: { type: 'text', align: 'right', dy: 12, fontSize: 10 },
+        encoding: { y, x: { value: 556 }, text: { field: 'text' }, color },
+      },
+      {
+        transform: only('scan'),
+        mark: { type: 'line' },
+        encoding: {
+          x,
+          y,
+          color,
+          strokeDash: {
+            field: 'split',
+            type: 'nominal',
+            title: 'split',
+            scale: {
+              domain: ['evaluation', 'validation'],
+              range: [
+                [1, 0],
+                [2, 2],
+              ],
+            },
+          },
+        },
+      },
+      { transform: only('chosen'), mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, color } },
+      { transform: only('chosen'), mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 10 }, encoding: { x, y, text: { field: 'text' }, color } },
+    ],
+  } as unknown as Spec;
+  return {
+    id: 'hybrid-scan',
+    section: 'Hybrid trigger',
+    title: 'Efficiency against the ΣADC requirement on the network’s candidates, at fixed FP rates per module',
+    caption:
+      `${r.run} (${r.checkpoint}): each requirement's score cut from ${r.fprate.images.toLocaleString('en')} background-only images (${r.fprate.file}); ` +
+      `efficiency by the TP rule on ${r.valInteractions} validation (dotted) and ${r.evalInteractions} evaluation interactions (solid); ` +
+      `the requirement chosen on validation ringed on the evaluation curve${r.baseline ? '; the clustering baseline at the same rate dashed' : ''}.`,
+    spec,
+  };
+}
+
+/** Writes hybrid.svg and hybrid.png into `dir`; returns their paths. */
+export async function writeHybridFigure(r: HybridReport, dir: string): Promise<string[]> {
+  const svg = await toSvg(hybridFigure(r).spec!);
+  const files = [join(dir, 'hybrid.svg'), join(dir, 'hybrid.png')];
+  writeAtomic(files[0]!, svg);
+  writeAtomic(files[1]!, svgToPng(svg));
+  return files;
+}
