@@ -9,7 +9,7 @@ import { registerBench } from './bench.js';
 import { registerTrain } from './train.js';
 import { registerEvaluate } from './evaluate.js';
 import { registerCompare } from './compare.js';
-import { registerHybrid } from './hybrid.js';
+import { registerHybrid } from './hybrid-trigger.js';
 import { registerReport } from './report.js';
 import { registerSweep } from './sweep.js';
 import { registerAnchors } from './anchors.js';

@@ -1,14 +1,14 @@
-// `daqyolo hybrid RUN`: the network with a ΣADC requirement on its candidates (study/hybrid.ts):
+// `daqyolo hybrid-trigger RUN`: the network with a ΣADC requirement on its candidates (study/hybrid-trigger.ts):
 // per FP rate, the score cut each requirement allows from the run's fprate histogram, the
 // efficiency on the validation and evaluation splits, the requirement chosen on validation.
 import { Command } from 'commander';
 import { join } from 'node:path';
 import { readResolvedRun } from '../schema/run.js';
-import { measureHybrid, type HybridReport, type HybridRow, type PairedDelta } from '../study/hybrid.js';
+import { measureHybrid, type HybridReport, type HybridRow, type PairedDelta } from '../study/hybrid-trigger.js';
 import { scoreCutText } from '../eval/fprate-state.js';
 import { count, device, integer, ratesList, text, MAX } from './options.js';
 import { phasedProgress, progress } from './progress.js';
-import { writeHybridFigure } from '../report/charts-hybrid.js';
+import { writeHybridFigure } from '../report/charts-hybrid-trigger.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)} %`);
 const effText = (b: HybridRow['eval']) => (b ? `${pct(b.efficiency)} ± ${pct(b.stdErr)}` : 'not reachable');
@@ -53,7 +53,7 @@ export function summarizeHybrid(r: HybridReport): string {
 
 export function registerHybrid(program: Command): void {
   program
-    .command('hybrid <run>')
+    .command('hybrid-trigger <run>')
     .description(
       'the network with a ΣADC requirement on its candidates: efficiency at FP rates per module, requirement chosen on validation (needs the run’s fprate histogram)',
     )
@@ -70,7 +70,7 @@ export function registerHybrid(program: Command): void {
     .option('--device <name>', 'auto, cpu, cuda, …', device(), 'auto')
     .option('--json', 'print the scan as JSON')
     .action(async (run: string, o) => {
-      const bar = progress('hybrid', 1);
+      const bar = progress('hybrid-trigger', 1);
       const report = await measureHybrid({
         runDir: run,
         data: o.data ?? readResolvedRun(join(run, 'config.json')).config.data,
@@ -86,6 +86,6 @@ export function registerHybrid(program: Command): void {
       bar.stop();
       const figures = await writeHybridFigure(report, join(run, 'eval'));
       console.log(o.json ? JSON.stringify(report, null, 2) : summarizeHybrid(report));
-      if (!o.json) console.log(`written: ${join(run, 'eval', 'hybrid.json')}, ${figures.join(', ')}`);
+      if (!o.json) console.log(`written: ${join(run, 'eval', 'hybrid-trigger.json')}, ${figures.join(', ')}`);
     });
 }

@@ -243,7 +243,7 @@ async function splitImages(o: HybridOptions, opened: ReturnType<typeof openRun>,
   return out;
 }
 
-/** `daqyolo hybrid RUN`: the scan on a run's best (or given) checkpoint, written to eval/hybrid.json. */
+/** `daqyolo hybrid-trigger RUN`: the scan on a run's best (or given) checkpoint, written to eval/hybrid-trigger.json. */
 export async function measureHybrid(o: HybridOptions): Promise<HybridReport> {
   const opened = openRun(o.runDir, { checkpoint: o.checkpoint ?? 'best', device: o.device });
   try {
@@ -303,7 +303,7 @@ export async function measureHybrid(o: HybridOptions): Promise<HybridReport> {
       rates: hybridScan(fp, val, ev, o.rates, baseline),
     };
     mkdirSync(join(o.runDir, 'eval'), { recursive: true });
-    writeJsonAtomic(join(o.runDir, 'eval', 'hybrid.json'), report);
+    writeJsonAtomic(join(o.runDir, 'eval', 'hybrid-trigger.json'), report);
     return report;
   } finally {
     opened.model.dispose();

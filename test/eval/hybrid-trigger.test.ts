@@ -1,4 +1,4 @@
-// The hybrid trigger (study/hybrid.ts): a candidate's ΣADC is the ADC of the TPs its box holds by
+// The hybrid trigger (study/hybrid-trigger.ts): a candidate's ΣADC is the ADC of the TPs its box holds by
 // the TP rule, the same from a dense image, a pixel list or the TPs themselves; the scan lowers the
 // score cut where a ΣADC requirement removes false positives, chooses the requirement on the
 // validation split, and its ΣADC ≥ 0 row is the network alone as `evaluate` measures it.
@@ -21,7 +21,7 @@ import { ADC_BIN, ADC_BINS, SCORE_BINS, adcBinOf } from '../../src/eval/fprate-s
 import { measureFpRate, fpStatePath, MIN_SCORE } from '../../src/eval/fprate.js';
 import { evaluateRunOnData } from '../../src/eval/evaluate.js';
 import { fpPerImageToHz } from '../../src/eval/efficiency.js';
-import { countsAtLeastAdc, hybridScan, measureHybrid, pairedDelta, type HybridImage } from '../../src/study/hybrid.js';
+import { countsAtLeastAdc, hybridScan, measureHybrid, pairedDelta, type HybridImage } from '../../src/study/hybrid-trigger.js';
 import { measureBaselineFpRate } from '../../src/eval/fprate.js';
 import { clusterParamsOfData, runBaseline } from '../../src/cli/baseline.js';
 
@@ -161,7 +161,7 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   // The chosen requirement is never worse than the network on validation, where it was chosen.
   assert.ok(rate.chosen!.val!.k >= rate.network.val!.k);
   assert.equal(rate.rows.length, ADC_BINS);
-  assert.ok(existsSync(join(run, 'eval', 'hybrid.json')));
+  assert.ok(existsSync(join(run, 'eval', 'hybrid-trigger.json')));
 
   // With the baseline's FP state: its cut from the state, its efficiency that of `baseline` at that cut.
   const params = clusterParamsOfData({}, data);
@@ -177,7 +177,7 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   const d = b.networkMinusBaseline!;
   assert.equal(d.delta, (rb.rates[0]!.network.eval!.k - ref.trigger.efficiency.integrated.all.k) / rb.evalInteractions);
 
-  const p = spawnSync(process.execPath, [cli, 'hybrid', run, '--rates', String(targetHz), '--workers', '0', '--baseline', bstate], {
+  const p = spawnSync(process.execPath, [cli, 'hybrid-trigger', run, '--rates', String(targetHz), '--workers', '0', '--baseline', bstate], {
     encoding: 'utf8',
     env: { ...process.env, DAQYOLO_THREADS: '1' },
   });
@@ -186,10 +186,10 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   assert.match(p.stdout, /hybrid \(chosen\)/);
   assert.match(p.stdout, /baseline \(clustering\) +ΣADC ≥ /);
   assert.match(p.stdout, /network alone − baseline: /);
-  assert.match(p.stdout, /written: .*hybrid\.json, .*hybrid\.svg, .*hybrid\.png/);
-  const png = readFileSync(join(run, 'eval', 'hybrid.png'));
+  assert.match(p.stdout, /written: .*hybrid-trigger\.json, .*hybrid-trigger\.svg, .*hybrid-trigger\.png/);
+  const png = readFileSync(join(run, 'eval', 'hybrid-trigger.png'));
   assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
-  assert.match(readFileSync(join(run, 'eval', 'hybrid.svg'), 'utf8'), /baseline \(ΣADC ≥ \d+\)/);
+  assert.match(readFileSync(join(run, 'eval', 'hybrid-trigger.svg'), 'utf8'), /baseline \(ΣADC ≥ \d+\)/);
 
   // An fprate state of an older version (no ΣADC histogram): one line naming the file and the field.
   const file = fpStatePath(run, fp.seed);

@@ -1,4 +1,4 @@
-// The hybrid scan as a figure (`daqyolo hybrid`, eval/hybrid.svg and .png): at each FP rate, the
+// The hybrid trigger's scan as a figure (`daqyolo hybrid-trigger`, eval/hybrid-trigger.svg and .png): at each FP rate, the
 // efficiency on the validation and evaluation splits against the ΣADC requirement on the network's
 // candidates, the chosen requirement ringed, the clustering baseline dashed where it was given.
 // Requirement 0 is the network alone, so the curve's left end is the budget point's own figure.
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.js';
 import { SCHEMA, runColorOf, type Figure } from './figure.js';
 import { svgToPng, toSvg, type Spec } from './vega.js';
-import type { HybridReport } from '../study/hybrid.js';
+import type { HybridReport } from '../study/hybrid-trigger.js';
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
 
@@ -79,7 +79,7 @@ export function hybridFigure(r: HybridReport): Figure {
     ],
   } as unknown as Spec;
   return {
-    id: 'hybrid-scan',
+    id: 'hybrid-trigger-scan',
     section: 'Hybrid trigger',
     title: 'Efficiency against the ΣADC requirement on the network’s candidates, at fixed FP rates per module',
     caption:
@@ -90,10 +90,10 @@ export function hybridFigure(r: HybridReport): Figure {
   };
 }
 
-/** Writes hybrid.svg and hybrid.png into `dir`; returns their paths. */
+/** Writes hybrid-trigger.svg and hybrid-trigger.png into `dir`; returns their paths. */
 export async function writeHybridFigure(r: HybridReport, dir: string): Promise<string[]> {
   const svg = await toSvg(hybridFigure(r).spec!);
-  const files = [join(dir, 'hybrid.svg'), join(dir, 'hybrid.png')];
+  const files = [join(dir, 'hybrid-trigger.svg'), join(dir, 'hybrid-trigger.png')];
   writeAtomic(files[0]!, svg);
   writeAtomic(files[1]!, svgToPng(svg));
   return files;
