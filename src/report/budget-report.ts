@@ -5,7 +5,7 @@
 // where the network loses by energy: budget-energy.svg/png and one table per rate.
 import { join } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.js';
-import { SCHEMA, runColorOf, type Figure } from './figure.js';
+import { SCHEMA, rateColor, runColorOf, type Figure } from './figure.js';
 import { pageHtml, type Table } from './html.js';
 import { svgToPng, toSvg, type Spec } from './vega.js';
 import type { BudgetResult } from '../study/budget-plan.js';
@@ -50,13 +50,7 @@ export function budgetFigure(r: BudgetResult): Figure {
       });
   values.push({ kind: 'thesis', n: THESIS_TRAIN_IMAGES, eff: r.thesis.efficiency, label: `thesis ${pct(r.thesis.efficiency)} at ${r.thesis.hzPerModule} Hz` });
   const domain = rates.map(rateLabel);
-  const color = {
-    field: 'rate',
-    type: 'nominal',
-    title: 'FP rate per module',
-    scale: { domain, range: domain.map((_, i) => runColorOf(i)) },
-    legend: { orient: 'top' },
-  };
+  const color = rateColor(domain);
   // The axis spans the whole plan, so that a curve drawn sitting by sitting keeps its frame.
   const ns = [...r.points.map((p) => p.trainImages), ...r.pending];
   const x = {

@@ -4,7 +4,7 @@
 // Requirement 0 is the network alone, so the curve's left end is the budget point's own figure.
 import { join } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.js';
-import { SCHEMA, runColorOf, type Figure } from './figure.js';
+import { SCHEMA, rateColor, type Figure } from './figure.js';
 import { svgToPng, toSvg, type Spec } from './vega.js';
 import type { HybridReport } from '../study/hybrid-trigger.js';
 
@@ -31,13 +31,7 @@ export function hybridFigure(r: HybridReport): Figure {
       values.push({ kind: 'baseline', rate: label, eff: b.eval.efficiency, text: `baseline (ΣADC ≥ ${b.threshold!.toFixed(0)}): ${pct(b.eval.efficiency)}` });
   }
   const domain = r.rates.map((x) => `${x.targetHz} Hz`);
-  const color = {
-    field: 'rate',
-    type: 'nominal',
-    title: 'FP rate per module',
-    scale: { domain, range: domain.map((_, i) => runColorOf(i)) },
-    legend: { orient: 'top' },
-  };
+  const color = rateColor(domain);
   const x = { field: 'a', type: 'quantitative', title: 'ΣADC requirement on the network’s candidates (0 = the network alone)' };
   const y = { field: 'eff', type: 'quantitative', title: 'efficiency, 1–70 MeV (TP rule)', scale: { domain: [0, 1] }, axis: { format: '%' } };
   const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];

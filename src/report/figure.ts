@@ -36,3 +36,12 @@ export function runColor(labels: readonly string[], extra: { domain: string[]; r
 export const epochX = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } };
 
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+/** Colour by FP rate ("1.8 Hz", "10 Hz", … in `domain` order), legend on top: the trigger figures' rate encoding. */
+export const rateColor = (domain: readonly string[]) => ({
+  field: 'rate',
+  type: 'nominal',
+  title: 'FP rate per module',
+  scale: { domain, range: domain.map((_, i) => runColorOf(i)) },
+  legend: { orient: 'top' },
+});
