@@ -45,6 +45,21 @@ export function summarizeHybrid(r: HybridReport): string {
       vs('hybrid', b.hybridMinusBaseline);
       vs('network alone', b.networkMinusBaseline);
     }
+    // Where each trigger finds what, by Eν (evaluation split).
+    const tables = [
+      ['network', x.networkByEnergy],
+      ['hybrid', x.byEnergy],
+      ['baseline', b?.byEnergy ?? null],
+    ] as const;
+    const shown = tables.filter(([, t]) => t);
+    if (shown.length) {
+      lines.push(`  by Eν (evaluation): ${'MeV'.padEnd(7)} ${shown.map(([name]) => name.padStart(9)).join(' ')}   interactions`);
+      shown[0]![1]!.forEach((bin, i) =>
+        lines.push(
+          `  ${' '.repeat(20)}${`${bin.loMeV}–${bin.hiMeV}`.padEnd(7)} ${shown.map(([, t]) => pct(t![i]!.all.efficiency, 0).padStart(9)).join(' ')}   ${bin.all.n}`,
+        ),
+      );
+    }
     lines.push('  scan:');
     for (const w of x.rows) if (w.minSumAdc % 500 === 0) lines.push(row('', w));
   }
@@ -62,7 +77,7 @@ export function registerHybrid(program: Command): void {
     .option('--rates <list>', 'FP rates in Hz per 10 kt module, comma-separated', ratesList, [1.8, 10])
     .option('--seed <n>', "the fprate stream's seed (default: the dataset's)", integer({ max: MAX.seed }))
     .option(
-      '--baseline <state>',
+      '--baseline <file>',
       "the clustering trigger's FP state (fprate --baseline --state FILE; a budget plan's baseline/baseline-fprate.json): the baseline at the same rates, paired against both",
     )
     .option('--batch <n>', 'inference batch size', count(MAX.batch), 8)

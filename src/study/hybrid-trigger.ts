@@ -67,6 +67,9 @@ export interface HybridRate {
   /** The chosen pair on the evaluation split by Eν bin, and over the supernova spectrum. */
   byEnergy: EnergyBin[] | null;
   supernova: SpectrumAverage | null;
+  /** The network alone the same way (where it loses, beside the chosen pair and the baseline). */
+  networkByEnergy: EnergyBin[] | null;
+  networkSupernova: SpectrumAverage | null;
 }
 
 /** B − A on the same interactions: found by B only (gained), by A only (lost), and the McNemar standard error. */
@@ -80,6 +83,8 @@ export interface PairedDelta {
 export interface BaselineAtRate extends RateThreshold {
   /** threshold: the ΣADC cut from the baseline's own background stream. */
   eval: BinomialSummary | null;
+  byEnergy: EnergyBin[] | null;
+  supernova: SpectrumAverage | null;
   /** Hybrid (chosen) − baseline and network alone − baseline on the evaluation split. */
   hybridMinusBaseline: PairedDelta | null;
   networkMinusBaseline: PairedDelta | null;
@@ -168,26 +173,35 @@ export function hybridScan(
     for (const r of rows) if (r.val && (!chosen || r.val.k > chosen.val!.k)) chosen = r;
     const network = rows[0]!;
     const gain = chosen && network.threshold !== null ? pairedDelta(hits(ev, network.threshold, 0), hits(ev, chosen.threshold!, chosen.minSumAdc)) : null;
-    let byEnergy: EnergyBin[] | null = null;
-    let supernova: SpectrumAverage | null = null;
-    if (chosen) {
-      const t = eff(ev, chosen.threshold!, chosen.minSumAdc);
-      byEnergy = t.bins;
-      supernova = t.supernova;
-    }
+    const chosenTable = chosen ? eff(ev, chosen.threshold!, chosen.minSumAdc) : null;
+    const networkTable = network.threshold !== null ? eff(ev, network.threshold, 0) : null;
     let baselineRow: BaselineAtRate | null = null;
     if (baseline) {
       const t = baselineThresholdForRate(baseline.fp, targetHz);
       const b = t.threshold === null ? null : hits(baseline.images, t.threshold, 0);
       if (b && b.length !== hits(ev, 0, 0).length) throw new Error('hybridScan: the baseline images are not the evaluation images');
+      const table = t.threshold === null ? null : efficiencyByEnergy(baseline.images, t.threshold);
       baselineRow = {
         ...t,
-        eval: t.threshold === null ? null : efficiencyByEnergy(baseline.images, t.threshold).integrated.all,
+        eval: table?.integrated.all ?? null,
+        byEnergy: table?.bins ?? null,
+        supernova: table?.supernova ?? null,
         hybridMinusBaseline: b && chosen ? pairedDelta(b, hits(ev, chosen.threshold!, chosen.minSumAdc)) : null,
         networkMinusBaseline: b && network.threshold !== null ? pairedDelta(b, hits(ev, network.threshold, 0)) : null,
       };
     }
-    return { targetHz, rows, chosen, network, gain, baseline: baselineRow, byEnergy, supernova };
+    return {
+      targetHz,
+      rows,
+      chosen,
+      network,
+      gain,
+      baseline: baselineRow,
+      byEnergy: chosenTable?.bins ?? null,
+      supernova: chosenTable?.supernova ?? null,
+      networkByEnergy: networkTable?.bins ?? null,
+      networkSupernova: networkTable?.supernova ?? null,
+    };
   });
 }
 

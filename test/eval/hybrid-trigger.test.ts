@@ -106,6 +106,7 @@ test('the scan: a ΣADC requirement that removes the FPs lowers the cut, chosen 
   // Paired error: sqrt(3 + 1 − 2²/4) / 4.
   assert.ok(Math.abs(r!.gain!.stdErr - Math.sqrt(3) / 4) < 1e-12);
   assert.equal(r!.byEnergy!.find((b) => b.loMeV === 16)!.all.k, 3);
+  assert.equal(r!.networkByEnergy!.find((b) => b.loMeV === 16)!.all.k, 1);
   // The baseline at the same rate from its own FP ΣADC list: 30 FPs at 2 000 ADC, 10 at 3 000 →
   // 1.8 Hz allows 20, so the cut lies just above 2 000. It finds the 4 000-ADC neutrinos (3 of 4).
   const bImages = images.map((im) => ({ ...im, detections: im.detections.map((d) => ({ ...d, score: d.sumAdc })) }));
@@ -114,6 +115,7 @@ test('the scan: a ΣADC requirement that removes the FPs lowers the cut, chosen 
   assert.ok(rb!.baseline!.threshold! > 2000 && rb!.baseline!.threshold! < 2000.001);
   assert.equal(rb!.baseline!.fpCount, 10);
   assert.equal(rb!.baseline!.eval!.k, 3);
+  assert.equal(rb!.baseline!.byEnergy!.find((b) => b.loMeV === 16)!.all.k, 3);
   // Paired: the hybrid finds what the baseline finds; the network alone 1 that it does not, and loses 3.
   assert.deepEqual(rb!.baseline!.hybridMinusBaseline, { delta: 0, stdErr: 0, gained: 0, lost: 0 });
   assert.deepEqual({ ...rb!.baseline!.networkMinusBaseline!, stdErr: 0 }, { delta: -0.5, stdErr: 0, gained: 1, lost: 3 });
@@ -186,6 +188,7 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   assert.match(p.stdout, /hybrid \(chosen\)/);
   assert.match(p.stdout, /baseline \(clustering\) +ΣADC ≥ /);
   assert.match(p.stdout, /network alone − baseline: /);
+  assert.match(p.stdout, /by Eν \(evaluation\): MeV +network +hybrid +baseline/);
   assert.match(p.stdout, /written: .*hybrid-trigger\.json, .*hybrid-trigger\.svg, .*hybrid-trigger\.png/);
   const png = readFileSync(join(run, 'eval', 'hybrid-trigger.png'));
   assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
