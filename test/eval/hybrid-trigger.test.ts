@@ -47,6 +47,8 @@ test('a box ΣADC: dense image, pixel list and the TPs whose pixel centre is ins
       [10.2, 3.7, 40.5, 60.49],
       [-5, 20.5, 30.51, 120],
       [47.5, 47.5, 48.5, 48.5],
+      [10, 200, 20, 300],
+      [30, 10, 20, 40],
     ]) {
       const box = { x1, y1, x2, y2 };
       let fromTps = 0;
