@@ -24,7 +24,7 @@ export function hybridFigure(r: HybridReport): Figure {
         rate: label,
         a: rate.chosen.minSumAdc,
         eff: rate.chosen.eval.efficiency,
-        text: `chosen: ΣADC ≥ ${rate.chosen.minSumAdc}, ${pct(rate.chosen.eval.efficiency)}`,
+        text: `chosen at ${label}: ΣADC ≥ ${rate.chosen.minSumAdc}, score ≥ ${rate.chosen.threshold!.toFixed(2)}: ${pct(rate.chosen.eval.efficiency)}`,
       });
     const b = rate.baseline;
     if (b?.eval?.efficiency != null)
@@ -69,7 +69,13 @@ export function hybridFigure(r: HybridReport): Figure {
         },
       },
       { transform: only('chosen'), mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, color } },
-      { transform: only('chosen'), mark: { type: 'text', align: 'left', dx: 8, dy: -8, fontSize: 10 }, encoding: { x, y, text: { field: 'text' }, color } },
+      // Labels in the empty lower band, one line per rate, ending under their ring: rings close
+      // together (at the right, where requirements land) would print over the curves and each other.
+      ...domain.map((rate, i) => ({
+        transform: [...only('chosen'), { filter: `datum.rate === '${rate}'` }],
+        mark: { type: 'text', align: 'right', fontSize: 10 },
+        encoding: { x, y: { datum: 0.3 - 0.06 * i, type: 'quantitative', scale: y.scale }, text: { field: 'text' }, color },
+      })),
     ],
   } as unknown as Spec;
   return {
