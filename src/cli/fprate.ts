@@ -12,6 +12,7 @@ import {
   measureStoredFpRate,
   mergeFpShards,
   type FpResult,
+  type BaselineFpState,
   type FpRow,
 } from '../eval/fprate.js';
 import { topImageLines, writeTopImages } from '../eval/fprate-top.js';
@@ -24,7 +25,10 @@ import { defaultDevice } from '../torch/index.js';
 import { writeScript } from './launch.js';
 import { addClusterOptions, clusterParamsOfData } from './baseline.js';
 import { progress } from './progress.js';
-import { count, device, integer, number, shard, text, MAX } from './options.js';
+import { clusterVariantsList, count, device, integer, number, shard, text, MAX } from './options.js';
+import type { ClusterParams } from '../trigger/cluster.js';
+import { variantThresholdForRate } from '../study/endpoint.js';
+import type { TriggerOptions } from '../eval/efficiency.js';
 import { onStopSignals, stopWithParent } from './signals.js';
 
 /** `i/n` → { index, count }. */
@@ -61,6 +65,15 @@ function writeTop(run: string, result: FpResult, o: { writeTop: string; top?: nu
   for (const line of topImageLines(summaries)) log(line);
 }
 
+/** What a baseline stream's other clusterings cut at 1.8 and 10 Hz per module (their lists are too long to print). */
+function variantCuts(result: BaselineFpState, trigger: TriggerOptions) {
+  return result.variants?.map((v) => ({
+    params: v.params,
+    candidates: v.sumAdc.length + v.dropped,
+    cuts: [1.8, 10].map((hz) => variantThresholdForRate(result, v, hz, trigger)),
+  }));
+}
+
 export function registerFpRate(program: Command): void {
   addClusterOptions(
     program
@@ -77,6 +90,11 @@ export function registerFpRate(program: Command): void {
     )
     .option('--baseline', 'measure the baseline clustering trigger instead of a run (needs --data)')
     .option('--state <file>', 'with --baseline: where the resumable count is kept (default beside the dataset)')
+    .option(
+      '--cluster-variants <list>',
+      'with --baseline: other clusterings of the same images as gap:Δt pairs (e.g. 4:40,8:80), counted in the same pass; hybrid-trigger --baseline tunes over them on validation',
+      clusterVariantsList,
+    )
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
     .option('--batch <n>', 'inference batch size', count(MAX.batch), 16)
     .option('--workers <n>', 'simulation worker threads', integer({ max: MAX.processes }), 1)
@@ -115,6 +133,7 @@ export function registerFpRate(program: Command): void {
     .action(async (run: string | undefined, o) => {
       if (o.baseline && !o.data) throw new UserError('fprate --baseline: give --data with the simulated dataset whose configuration to stream');
       if (!o.baseline && !run) throw new UserError('fprate: give a run directory, or --baseline --data <file>');
+      if (o.clusterVariants && !o.baseline) throw new UserError('fprate --cluster-variants: only with --baseline (other clusterings of the baseline trigger)');
       if (o.baseline && (o.shard || o.merge || o.slurm))
         throw new UserError("fprate --baseline streams in one process (it runs at the simulation's speed); --shard, --merge and --slurm are for runs");
       if (o.parallel && (o.slurm || o.merge))
@@ -198,6 +217,7 @@ export function registerFpRate(program: Command): void {
             data: o.data,
             images: o.images,
             params: clusterParamsOfData(o, o.data),
+            variants: o.clusterVariants?.map((v: Pick<ClusterParams, 'channelTolerance' | 'maxDtTicks'>) => ({ ...clusterParamsOfData(o, o.data), ...v })),
             seed: o.seed,
             workers: o.workers,
             state: o.state,
@@ -206,14 +226,19 @@ export function registerFpRate(program: Command): void {
             onProgress: (d) => bar.update(d),
           });
           bar.stop();
+          const variants = variantCuts(result, trigger);
           if (o.json) {
-            console.log(JSON.stringify({ ...result, sumAdc: undefined }, null, 2));
+            console.log(JSON.stringify({ ...result, sumAdc: undefined, variants }, null, 2));
             return;
           }
           console.log(
             `baseline on ${o.data}: ${result.images} background-only images (seed ${result.seed}), ${result.imagesPerSecond.toFixed(1)} images/s this session`,
           );
           printRows(result.rows, 'ΣADC', 0);
+          for (const v of variants ?? [])
+            console.log(
+              `  other clustering gap ${v.params.channelTolerance}, Δt ${v.params.maxDtTicks}: ${v.candidates.toLocaleString('en')} candidates; ${v.cuts.map((c) => `${c.targetHz} Hz ${c.threshold === null ? 'not reachable' : `at ΣADC ≥ ${c.threshold.toFixed(0)}`} (${c.fpCount} FP)`).join(', ')}`,
+            );
           if (control.stop) console.log(`stopped at ${result.images} images; run the same command to continue`);
           return;
         }

@@ -44,12 +44,30 @@ export function summarizeHybrid(r: HybridReport): string {
         );
       vs('hybrid', b.hybridMinusBaseline);
       vs('network alone', b.networkMinusBaseline);
+      const tuned = b.tuned;
+      if (tuned) {
+        // The control: is the gain only a bigger region? Every clustering at its own cut, the best on validation.
+        lines.push(`  clusterings tuned on validation (channel gap, Δt ticks; each at its own ΣADC cut for ${x.targetHz} Hz):`);
+        tuned.settings.forEach((st, i) =>
+          lines.push(
+            `    ${i === tuned.chosen ? '→' : ' '} gap ${String(st.channelTolerance).padStart(3)}, Δt ${String(st.maxDtTicks).padStart(4)}  ${st.threshold === null ? 'rate not reachable'.padEnd(13) : `ΣADC ≥ ${st.threshold.toFixed(0).padStart(6)}`} ${String(st.fpCount).padStart(5)} FP  val ${effText(st.val).padEnd(16)} eval ${effText(st.eval)}`,
+          ),
+        );
+        const vsTuned = (label: string, d: PairedDelta | null) =>
+          d &&
+          lines.push(
+            `  ${label} − tuned clustering: ${d.delta >= 0 ? '+' : ''}${pct(d.delta)} ± ${pct(d.stdErr)} (paired: ${d.gained} found only by it, ${d.lost} only by the clustering)`,
+          );
+        vsTuned('hybrid', tuned.hybridMinusTuned);
+        vsTuned('network alone', tuned.networkMinusTuned);
+      }
     }
     // Where each trigger finds what, by Eν (evaluation split).
     const tables = [
       ['network', x.networkByEnergy],
       ['hybrid', x.byEnergy],
       ['baseline', b?.byEnergy ?? null],
+      ['tuned', b?.tuned && b.tuned.chosen > 0 ? b.tuned.byEnergy : null],
     ] as const;
     const shown = tables.filter(([, t]) => t);
     if (shown.length) {
@@ -78,7 +96,7 @@ export function registerHybrid(program: Command): void {
     .option('--seed <n>', "the fprate stream's seed (default: the dataset's)", integer({ max: MAX.seed }))
     .option(
       '--baseline <file>',
-      "the clustering trigger's FP state (fprate --baseline --state FILE; a budget plan's baseline/baseline-fprate.json): the baseline at the same rates, paired against both",
+      "the clustering trigger's FP state (fprate --baseline --state FILE; a budget plan's baseline/baseline-fprate.json): the baseline at the same rates, paired against both; with --cluster-variants, also the clustering tuned on validation over them",
     )
     .option('--batch <n>', 'inference batch size', count(MAX.batch), 8)
     .option('--workers <n>', 'data-loading threads', integer({ max: MAX.processes }), 1)

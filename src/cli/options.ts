@@ -138,6 +138,18 @@ export const ratesList = custom('comma-separated FP rates in Hz per module, each
   return xs;
 });
 
+/** "4:40,8:80" → other clusterings as channel gap : Δt ticks pairs (fprate --baseline --cluster-variants). */
+export const clusterVariantsList = custom('comma-separated gap:Δt pairs (channels : ticks), e.g. 4:40,8:80', (v) => {
+  return v.split(',').map((item) => {
+    const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(item);
+    const gap = m ? Number(m[1]) : NaN;
+    const dt = m ? Number(m[2]) : NaN;
+    if (!m || gap < 1 || gap > 10_000 || dt > 1_000_000)
+      throw new OptionValueError(`expected comma-separated gap:Δt pairs (channel gap 1–10 000 : ticks 0–10^6), got "${item.trim()}" in "${v}"`);
+    return { channelTolerance: gap, maxDtTicks: dt };
+  });
+});
+
 /** Any non-empty string (a name checked later, e.g. best/last or a checkpoint path). */
 export const text = (): TypedParser<string> =>
   typed('text', (v) => {

@@ -21,8 +21,8 @@ import { simulatorOf } from './evaluate.js';
 import { fpPerImageToHz, hzPerFpPerImage, type TriggerOptions } from './efficiency.js';
 import { storedBackground, tpImportInfo, windowsNote } from '../formats/tps/import.js';
 import { poissonInterval, poissonUpperLimit } from './intervals.js';
-import { datasetSimulation, streamBaselineBackground } from '../trigger/baseline.js';
-import type { Candidate, ClusterParams } from '../trigger/cluster.js';
+import { datasetSimulation, streamBackgroundTps } from '../trigger/baseline.js';
+import { clusterTps, type Candidate, type ClusterParams } from '../trigger/cluster.js';
 import { streamCount } from './stream-loop.js';
 import { boxSumAdcDense, boxSumAdcPixels } from './box-adc.js';
 import {
@@ -435,16 +435,67 @@ export interface BaselineFpState {
   images: number;
   sumAdc: number[];
   seconds: number;
+  /** Other clusterings of the same images (`--cluster-variants`): the control that asks whether a
+   *  wider cluster alone does what the network's boxes do. Absent in a plain baseline stream. */
+  variants?: BaselineVariantCounts[];
+}
+
+/** One other clustering's background candidates: only the largest ΣADC are kept, because a wide
+ *  clustering links ³⁹Ar TPs into several candidates per image (10⁶ images would be millions). */
+export interface BaselineVariantCounts {
+  params: ClusterParams;
+  /** At least the `keep` largest ΣADC of all its candidates so far (unordered; read with variantSumAdc). */
+  sumAdc: number[];
+  /** How many of the largest are kept: counts are exact above the keep-th largest. */
+  keep: number;
+  /** Candidates dropped below the kept ones. */
+  dropped: number;
+}
+
+/** Kept per variant: 20 000 covers every rate up to ≈ 1.3 kHz per module at 10⁶ images (1.8 Hz is ≈ 27 FPs). */
+export const VARIANT_KEEP = 20_000;
+
+/** Keeps a variant's list bounded: past twice `keep`, the `keep` largest stay (the top of the top is the top). */
+function trimVariant(v: BaselineVariantCounts): void {
+  if (v.sumAdc.length <= 2 * v.keep) return;
+  v.sumAdc.sort((a, b) => b - a);
+  v.dropped += v.sumAdc.length - v.keep;
+  v.sumAdc.length = v.keep;
+}
+
+/** A variant as a baseline FP state the threshold code reads: its `keep` largest ΣADC, and whether
+ *  any smaller were dropped (then a cut at or below the smallest kept one cannot be counted). */
+export function variantSumAdc(v: BaselineVariantCounts): { sumAdc: number[]; truncated: boolean } {
+  const desc = [...v.sumAdc].sort((a, b) => b - a);
+  const truncated = v.dropped > 0 || desc.length > v.keep;
+  return { sumAdc: truncated ? desc.slice(0, v.keep) : desc, truncated };
 }
 /** A baseline-fprate state file checked when resumed: a damaged one is one line naming the file and the field. */
+const clusterParamsSchema = z.object({
+  channelTolerance: z.number(),
+  maxDtTicks: z.number(),
+  minHits: z.number(),
+  minChannels: z.number(),
+  minSumAdc: z.number(),
+});
 const baselineFpStateSchema = z.object({
   data: z.string(),
   seed: z.number().int().min(0),
   start: z.number().int().min(0),
-  params: z.object({ channelTolerance: z.number(), maxDtTicks: z.number(), minHits: z.number(), minChannels: z.number(), minSumAdc: z.number() }),
+  params: clusterParamsSchema,
   images: z.number().int().min(0),
   sumAdc: z.array(z.number()),
   seconds: z.number().min(0),
+  variants: z
+    .array(
+      z.object({
+        params: clusterParamsSchema,
+        sumAdc: z.array(z.number()),
+        keep: z.number().int().min(1),
+        dropped: z.number().int().min(0),
+      }),
+    )
+    .optional(),
 });
 // Every state the stream saves passes (the compiler checks BaselineFpState against the schema).
 type Accepts<Schema extends z.ZodTypeAny, Written extends z.input<Schema>> = Written;
@@ -465,6 +516,10 @@ export async function measureBaselineFpRate(o: {
   data: string;
   images: number;
   params: ClusterParams;
+  /** Other clusterings of the same images, counted in the same pass (their largest ΣADC kept). */
+  variants?: readonly ClusterParams[];
+  /** Largest ΣADC kept per variant (default VARIANT_KEEP). */
+  variantKeep?: number;
   seed?: number;
   workers: number;
   state?: string;
@@ -479,24 +534,43 @@ export async function measureBaselineFpRate(o: {
   reader.close();
   const seed = o.seed ?? sim.seed;
   const statePath = o.state ?? join(dirname(o.data), `baseline-fprate-seed${seed}.json`);
+  const keep = o.variantKeep ?? VARIANT_KEEP;
   const fresh: BaselineFpState = { data: o.data, seed, start: sim.numImages + FPRATE_BACKGROUND_START, params: o.params, images: 0, sumAdc: [], seconds: 0 };
+  if (o.variants?.length) fresh.variants = o.variants.map((params) => ({ params, sumAdc: [], keep, dropped: 0 }));
+  const variantsText = (v: readonly { params: ClusterParams }[] | undefined) => JSON.stringify((v ?? []).map((x) => x.params));
   const resume = (path: string): BaselineFpState => {
     const saved = readBaselineFpState(path);
     if (JSON.stringify(saved.params) !== JSON.stringify(o.params))
       throw new UserError(`${path} was measured with other cluster parameters (${JSON.stringify(saved.params)}); delete it to start again`);
+    if (variantsText(saved.variants) !== variantsText(fresh.variants) || saved.variants?.some((v) => v.keep !== keep))
+      throw new UserError(
+        `${path}: field variants holds other clusterings (${variantsText(saved.variants)}) than asked (${variantsText(fresh.variants)}); delete it to start again`,
+      );
     return saved;
   };
   // Candidates come image by image (a few per thousand images); progress, saves and stops every 256.
-  const pass = await streamCount<Candidate[], BaselineFpState>({
+  // Each image's TPs are clustered by the baseline and by every variant before the next is simulated.
+  const pass = await streamCount<Candidate[][], BaselineFpState>({
     fresh,
     store: { path: statePath, resume },
     total: o.images,
     batch: 256,
     control: o.control,
     onProgress: o.onProgress,
-    source: (from, count) => streamBaselineBackground(sim, count, o.params, { workers: o.workers, start: fresh.start + from, seed }),
+    source: async function* (from, count) {
+      const all = [o.params, ...(o.variants ?? [])];
+      for await (const tps of streamBackgroundTps(sim, count, { workers: o.workers, start: fresh.start + from, seed }))
+        yield all.map((p) => clusterTps(tps, tps.channel.length, p, sim.layout));
+    },
     step: (batch, state) => {
-      for (const cands of batch) for (const c of cands) state.sumAdc.push(c.sumAdc);
+      for (const [cands, ...others] of batch) {
+        for (const c of cands!) state.sumAdc.push(c.sumAdc);
+        others.forEach((cs, k) => {
+          const v = state.variants![k]!;
+          for (const c of cs) v.sumAdc.push(c.sumAdc);
+        });
+      }
+      state.variants?.forEach(trimVariant);
     },
   });
   const { state, elapsed } = pass;

@@ -1,6 +1,7 @@
 // The hybrid trigger's scan as a figure (`daqyolo hybrid-trigger`, eval/hybrid-trigger.svg and .png): at each FP rate, the
 // efficiency on the validation and evaluation splits against the ΣADC requirement on the network's
-// candidates, the chosen requirement ringed, the clustering baseline dashed where it was given.
+// candidates, the chosen requirement ringed, the clustering baseline dashed where it was given, and
+// the clustering tuned over other channel gaps and Δt dotted (the control) where it differs.
 // Requirement 0 is the network alone, so the curve's left end is the budget point's own figure.
 import { join } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.js';
@@ -29,6 +30,15 @@ export function hybridFigure(r: HybridReport): Figure {
     const b = rate.baseline;
     if (b?.eval?.efficiency != null)
       values.push({ kind: 'baseline', rate: label, eff: b.eval.efficiency, text: `baseline (ΣADC ≥ ${b.threshold!.toFixed(0)}): ${pct(b.eval.efficiency)}` });
+    // The control: another clustering chosen on validation (drawn only where it is not the default's).
+    const t = b?.tuned && b.tuned.chosen > 0 ? b.tuned.settings[b.tuned.chosen]! : null;
+    if (t?.eval?.efficiency != null)
+      values.push({
+        kind: 'tuned',
+        rate: label,
+        eff: t.eval.efficiency,
+        text: `clustering tuned (gap ${t.channelTolerance}, Δt ${t.maxDtTicks}, ΣADC ≥ ${t.threshold!.toFixed(0)}): ${pct(t.eval.efficiency)}`,
+      });
   }
   const domain = r.rates.map((x) => `${x.targetHz} Hz`);
   const color = rateColor(domain);
@@ -45,6 +55,12 @@ export function hybridFigure(r: HybridReport): Figure {
       {
         transform: only('baseline'),
         mark: { type: 'text', align: 'right', dy: 12, fontSize: 10 },
+        encoding: { y, x: { value: 556 }, text: { field: 'text' }, color },
+      },
+      { transform: only('tuned'), mark: { type: 'rule', strokeDash: [2, 3], strokeWidth: 1.5 }, encoding: { y, color } },
+      {
+        transform: only('tuned'),
+        mark: { type: 'text', align: 'right', dy: -5, fontSize: 10 },
         encoding: { y, x: { value: 556 }, text: { field: 'text' }, color },
       },
       {
@@ -85,7 +101,8 @@ export function hybridFigure(r: HybridReport): Figure {
     caption:
       `${r.run} (${r.checkpoint}): each requirement's score cut from ${r.fprate.images.toLocaleString('en')} background-only images (${r.fprate.file}); ` +
       `efficiency by the TP rule on ${r.valInteractions} validation (dotted) and ${r.evalInteractions} evaluation interactions (solid); ` +
-      `the requirement chosen on validation ringed on the evaluation curve${r.baseline ? '; the clustering baseline at the same rate dashed' : ''}.`,
+      `the requirement chosen on validation ringed on the evaluation curve${r.baseline ? '; the clustering baseline at the same rate dashed' : ''}` +
+      `${r.baseline?.variants ? `; the clustering of channel gap and Δt tuned on validation over ${r.baseline.variants + 1} settings dotted, where it is not the default` : ''}.`,
     spec,
   };
 }

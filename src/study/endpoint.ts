@@ -2,10 +2,11 @@
 // with the FP rate taken from `fprate` over many background-only images (the evaluation's own
 // background sample is far too small below ~100 Hz) and the efficiency from the evaluation
 // split at the score threshold that rate allows.
-import { countAbove, NOTHING_PASSES, SCORE_BINS, type FpState } from '../eval/fprate.js';
+import { countAbove, NOTHING_PASSES, SCORE_BINS, variantSumAdc, type BaselineVariantCounts, type FpState } from '../eval/fprate.js';
 import { fpPerImageToHz, type TriggerOptions } from '../eval/efficiency.js';
 import { poissonInterval, poissonUpperLimit } from '../eval/intervals.js';
 import { z } from 'zod';
+import { UserError } from '../errors.js';
 import { readJsonAsWritten } from '../util/json-file.js';
 import type { BaselineEndpointRow, EndpointRow, RateThreshold } from './endpoint-rows.js';
 
@@ -68,6 +69,24 @@ export function baselineThresholdForRate(state: { images: number; sumAdc: number
   const n = desc.filter((x) => x >= t).length;
   const interval: [number, number] = n === 0 ? [0, hz(poissonUpperLimit(0, cl))] : (poissonInterval(n, cl).map(hz) as [number, number]);
   return { targetHz, threshold: n === 0 && interval[1] > targetHz ? null : t, fpCount: n, fpHz: hz(n), fpHzInterval: interval };
+}
+
+/** The same for one of a baseline stream's other clusterings (fprate --baseline --cluster-variants),
+ *  whose list holds only its largest ΣADC: a rate that would need a cut below them is refused. */
+export function variantThresholdForRate(
+  state: { images: number },
+  v: BaselineVariantCounts,
+  targetHz: number,
+  trigger: TriggerOptions = {},
+  cl = 0.9,
+): RateThreshold {
+  const { sumAdc, truncated } = variantSumAdc(v);
+  const t = baselineThresholdForRate({ images: state.images, sumAdc }, targetHz, trigger, cl);
+  if (truncated && t.threshold !== null && t.threshold <= sumAdc[sumAdc.length - 1]!)
+    throw new UserError(
+      `clustering gap ${v.params.channelTolerance}, Δt ${v.params.maxDtTicks}: ${targetHz} Hz per module needs more than its ${v.keep} largest background ΣADC kept; measure it with a larger keep or choose a lower rate`,
+    );
+  return t;
 }
 
 export interface EndpointResult {

@@ -30,9 +30,18 @@ import {
 } from '../eval/efficiency.js';
 import { ADC_BIN, ADC_BINS, SCORE_BINS, fpStatePath, MIN_SCORE, readBaselineFpState, type BaselineFpState, type FpState } from '../eval/fprate.js';
 import { fileDigest, readFpState } from '../eval/fprate-state.js';
-import { candidateDetections, datasetBaselineImages, datasetImageTps, datasetSimulation, pixelTps, triggerInteractions } from '../trigger/baseline.js';
+import {
+  candidateDetections,
+  datasetBaselineImagesEach,
+  datasetImageTps,
+  datasetSimulation,
+  pixelTps,
+  triggerInteractions,
+  type BaselineImage,
+} from '../trigger/baseline.js';
+import type { ClusterParams } from '../trigger/cluster.js';
 import { isSimulated, simulatorOf, toDetection } from '../eval/evaluate.js';
-import { baselineThresholdForRate, thresholdForRate } from './endpoint.js';
+import { baselineThresholdForRate, thresholdForRate, variantThresholdForRate } from './endpoint.js';
 import type { RateThreshold } from './endpoint-rows.js';
 import type { BinomialSummary, EnergyBin, SpectrumAverage } from '../schema/evaluation.js';
 
@@ -88,6 +97,36 @@ export interface BaselineAtRate extends RateThreshold {
   /** Hybrid (chosen) − baseline and network alone − baseline on the evaluation split. */
   hybridMinusBaseline: PairedDelta | null;
   networkMinusBaseline: PairedDelta | null;
+  /** The clustering tuned on validation over the stream's other clusterings (the control), when it had any. */
+  tuned: TunedBaselineAtRate | null;
+}
+
+/** One clustering of a tuning at one rate: its own ΣADC cut from the same background stream. */
+export interface BaselineSettingAtRate extends RateThreshold {
+  channelTolerance: number;
+  maxDtTicks: number;
+  val: BinomialSummary | null;
+  eval: BinomialSummary | null;
+}
+
+/** The control for "is it only a bigger region?": the clustering trigger with the channel gap and Δt
+ *  of highest validation efficiency at this rate (the default's on ties), reported on evaluation. */
+export interface TunedBaselineAtRate {
+  settings: BaselineSettingAtRate[];
+  /** Index into settings of the one chosen on validation. */
+  chosen: number;
+  byEnergy: EnergyBin[] | null;
+  supernova: SpectrumAverage | null;
+  hybridMinusTuned: PairedDelta | null;
+  networkMinusTuned: PairedDelta | null;
+}
+
+/** One clustering for the tuning: its cut at a rate and its candidates on both splits. */
+export interface BaselineSetting {
+  params: ClusterParams;
+  cut: (targetHz: number) => RateThreshold;
+  val: readonly TriggerImage[];
+  eval: readonly TriggerImage[];
 }
 
 export interface HybridReport {
@@ -102,7 +141,7 @@ export interface HybridReport {
   valInteractions: number;
   evalInteractions: number;
   /** The baseline's FP state the clustering trigger's cuts came from, when given. */
-  baseline: { file: string; images: number; params: BaselineFpState['params'] } | null;
+  baseline: { file: string; images: number; params: BaselineFpState['params']; /** Other clusterings the baseline was tuned over. */ variants: number } | null;
   rates: HybridRate[];
 }
 
@@ -153,7 +192,7 @@ export function hybridScan(
   val: readonly HybridImage[],
   ev: readonly HybridImage[],
   rates: readonly number[],
-  baseline?: { fp: Pick<BaselineFpState, 'images' | 'sumAdc'>; images: readonly TriggerImage[] },
+  baseline?: { fp: Pick<BaselineFpState, 'images' | 'sumAdc'>; images: readonly TriggerImage[]; settings?: readonly BaselineSetting[] },
 ): HybridRate[] {
   if (!fp.adcCounts) throw new Error('hybridScan: the FP state has no ΣADC histogram');
   const eff = (images: readonly HybridImage[], t: number, a: number): EfficiencyTable => efficiencyByEnergy(withAdc(images, a), t);
@@ -188,6 +227,7 @@ export function hybridScan(
         supernova: table?.supernova ?? null,
         hybridMinusBaseline: b && chosen ? pairedDelta(b, hits(ev, chosen.threshold!, chosen.minSumAdc)) : null,
         networkMinusBaseline: b && network.threshold !== null ? pairedDelta(b, hits(ev, network.threshold, 0)) : null,
+        tuned: baseline.settings?.length ? tuneBaseline(baseline.settings, targetHz, ev, chosen, network) : null,
       };
     }
     return {
@@ -203,6 +243,44 @@ export function hybridScan(
       networkSupernova: networkTable?.supernova ?? null,
     };
   });
+}
+
+/** The clustering of highest validation efficiency at the rate (first of equals: the stream's own
+ *  clustering comes first), reported on evaluation and paired against the hybrid and the network. */
+function tuneBaseline(
+  settings: readonly BaselineSetting[],
+  targetHz: number,
+  ev: readonly HybridImage[],
+  chosen: HybridRow | null,
+  network: HybridRow,
+): TunedBaselineAtRate {
+  const rows: BaselineSettingAtRate[] = settings.map((s) => {
+    const t = s.cut(targetHz);
+    return {
+      ...t,
+      channelTolerance: s.params.channelTolerance,
+      maxDtTicks: s.params.maxDtTicks,
+      val: t.threshold === null ? null : efficiencyByEnergy(s.val, t.threshold).integrated.all,
+      eval: t.threshold === null ? null : efficiencyByEnergy(s.eval, t.threshold).integrated.all,
+    };
+  });
+  let best = -1;
+  rows.forEach((r, i) => {
+    if (r.val && (best < 0 || r.val.k > rows[best]!.val!.k)) best = i;
+  });
+  if (best < 0) return { settings: rows, chosen: -1, byEnergy: null, supernova: null, hybridMinusTuned: null, networkMinusTuned: null };
+  const t = rows[best]!.threshold!;
+  const found = hits(settings[best]!.eval, t, 0);
+  if (found.length !== hits(ev, 0, 0).length) throw new Error('hybridScan: the tuning images are not the evaluation images');
+  const table = efficiencyByEnergy(settings[best]!.eval, t);
+  return {
+    settings: rows,
+    chosen: best,
+    byEnergy: table.bins,
+    supernova: table.supernova,
+    hybridMinusTuned: chosen ? pairedDelta(found, hits(ev, chosen.threshold!, chosen.minSumAdc)) : null,
+    networkMinusTuned: network.threshold !== null ? pairedDelta(found, hits(ev, network.threshold, 0)) : null,
+  };
 }
 
 /** B − A over the same interactions (flags in one order), with the paired (McNemar) standard error. */
@@ -290,16 +368,24 @@ export async function measureHybrid(o: HybridOptions): Promise<HybridReport> {
       const r = openDataset(o.data);
       try {
         // Every candidate kept (minSumAdc 0): each rate's cut is applied to their ΣADC.
-        const images = datasetBaselineImages(r, 'eval', { ...bfp.params, minSumAdc: 0 }).map((im) => ({
-          detections: candidateDetections(im.candidates),
-          interactions: im.interactions,
-          tps: im.tps,
-        }));
-        baseline = { fp: bfp, images };
+        const all = [bfp.params, ...(bfp.variants ?? []).map((v) => v.params)].map((p) => ({ ...p, minSumAdc: 0 }));
+        const asTrigger = (ims: BaselineImage[]): TriggerImage[] =>
+          ims.map((im) => ({ detections: candidateDetections(im.candidates), interactions: im.interactions, tps: im.tps }));
+        const evs = datasetBaselineImagesEach(r, 'eval', all).map(asTrigger);
+        baseline = { fp: bfp, images: evs[0]! };
+        if (bfp.variants?.length) {
+          const vals = datasetBaselineImagesEach(r, 'val', all).map(asTrigger);
+          baseline.settings = all.map((params, k) => ({
+            params,
+            cut: (hz: number) => (k === 0 ? baselineThresholdForRate(bfp, hz) : variantThresholdForRate(bfp, bfp.variants![k - 1]!, hz)),
+            val: vals[k]!,
+            eval: evs[k]!,
+          }));
+        }
       } finally {
         r.close();
       }
-      baselineInfo = { file: o.baselineState, images: bfp.images, params: bfp.params };
+      baselineInfo = { file: o.baselineState, images: bfp.images, params: bfp.params, variants: bfp.variants?.length ?? 0 };
     }
     const count = (ims: HybridImage[]) => ims.reduce((a, im) => a + im.interactions.length, 0);
     const report: HybridReport = {

@@ -111,17 +111,30 @@ export function datasetBaselineImages(
   limit = 0,
   onProgress?: (done: number, total: number) => void,
 ): BaselineImage[] {
+  return datasetBaselineImagesEach(reader, split, [params], limit, onProgress)[0]!;
+}
+
+/** The same for several clusterings at once (one list per clustering, in `params` order): each
+ *  image's TPs are read, or regenerated, once. */
+export function datasetBaselineImagesEach(
+  reader: DatasetReader & DatasetTables,
+  split: 'train' | 'val' | 'eval',
+  params: readonly ClusterParams[],
+  limit = 0,
+  onProgress?: (done: number, total: number) => void,
+): BaselineImage[][] {
   const sim = datasetSimulation(reader);
   let indices = Array.from(reader.split(split));
   if (limit > 0) indices = indices.slice(0, limit);
   const cache = {};
-  const out: BaselineImage[] = [];
-  for (const i of indices) {
+  const out: BaselineImage[][] = params.map(() => []);
+  indices.forEach((i, done) => {
     const interactions = triggerInteractions(reader, i);
     const tps = datasetImageTps(reader, sim, i, cache);
-    out.push({ candidates: clusterTps(tps, tps.channel.length, params, sim.layout), interactions, tps: pixelTps(sim.layout, tps) });
-    onProgress?.(out.length, indices.length);
-  }
+    const pixels = pixelTps(sim.layout, tps);
+    params.forEach((p, k) => out[k]!.push({ candidates: clusterTps(tps, tps.channel.length, p, sim.layout), interactions, tps: pixels }));
+    onProgress?.(done + 1, indices.length);
+  });
   return out;
 }
 
@@ -133,6 +146,17 @@ export async function* streamBaselineBackground(
   params: ClusterParams,
   o: { workers?: number; start?: number; seed?: number } = {},
 ): AsyncGenerator<Candidate[]> {
+  for await (const tps of streamBackgroundTps(sim, count, o)) yield clusterTps(tps, tps.channel.length, params, sim.layout);
+}
+
+/** The TPs of `count` background-only images streamed from the dataset's simulator, one image at a
+ *  time (views into the chunk: cluster them before asking for the next). Simulating is the cost;
+ *  clustering one image's TPs several ways (fprate --baseline --cluster-variants) is nearly free. */
+export async function* streamBackgroundTps(
+  sim: DatasetSimulation,
+  count: number,
+  o: { workers?: number; start?: number; seed?: number } = {},
+): AsyncGenerator<TpColumns> {
   for await (const c of generateChunks({
     config: sim.config,
     seed: o.seed ?? sim.seed,
@@ -147,13 +171,12 @@ export async function* streamBaselineBackground(
     const t = c.tps!;
     for (let k = 0; k < c.count; k++) {
       const n = c.tpCounts![k];
-      const view = {
+      yield {
         channel: t.channel.subarray(off, off + n),
         timePeak: t.timePeak.subarray(off, off + n),
         adcIntegral: t.adcIntegral.subarray(off, off + n),
       };
       off += n;
-      yield clusterTps(view, n, params, sim.layout);
     }
   }
 }

@@ -22,7 +22,8 @@ import { measureFpRate, fpStatePath, MIN_SCORE } from '../../src/eval/fprate.js'
 import { evaluateRunOnData } from '../../src/eval/evaluate.js';
 import { fpPerImageToHz } from '../../src/eval/efficiency.js';
 import { countsAtLeastAdc, hybridScan, measureHybrid, pairedDelta, type HybridImage } from '../../src/study/hybrid-trigger.js';
-import { measureBaselineFpRate } from '../../src/eval/fprate.js';
+import { measureBaselineFpRate, variantSumAdc } from '../../src/eval/fprate.js';
+import { baselineThresholdForRate, variantThresholdForRate } from '../../src/study/endpoint.js';
 import { clusterParamsOfData, runBaseline } from '../../src/cli/baseline.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-hybrid-'));
@@ -125,6 +126,51 @@ test('the scan: a ΣADC requirement that removes the FPs lowers the cut, chosen 
   // Rows cumulate the histogram from their bin up.
   assert.equal(countsAtLeastAdc(adcCounts, 0)[950], 100);
   assert.equal(countsAtLeastAdc(adcCounts, 16)[950], 0);
+
+  // The control: a wider clustering whose clusters hold more of each neutrino (5 000 and 2 500 ADC)
+  // and whose background has 30 candidates at 2 200 → its own cut just above 2 200 finds all 4 on
+  // validation, beats the default's 3 there, is chosen, and is paired on evaluation.
+  const params = { channelTolerance: 2, maxDtTicks: 20, minHits: 3, minChannels: 2, minSumAdc: 0 };
+  const wide = { ...params, channelTolerance: 8, maxDtTicks: 80 };
+  const wideImages = [5000, 5000, 5000, 2500].map((a) => ({ ...signalImage(a, a), detections: signalImage(a, a).detections.map((d) => ({ ...d, score: a })) }));
+  const wideCounts = { params: wide, sumAdc: new Array<number>(30).fill(2200), keep: 100, dropped: 0 };
+  const settings = [
+    { params, cut: (hz: number) => baselineThresholdForRate({ images: 1_000_000, sumAdc }, hz), val: bImages, eval: bImages },
+    { params: wide, cut: (hz: number) => variantThresholdForRate({ images: 1_000_000 }, wideCounts, hz), val: wideImages, eval: wideImages },
+  ];
+  const [rt] = hybridScan(fp, images, images, [1.8], { fp: { images: 1_000_000, sumAdc }, images: bImages, settings });
+  const tuned = rt!.baseline!.tuned!;
+  assert.deepEqual(
+    tuned.settings.map((x) => [x.channelTolerance, x.maxDtTicks, x.fpCount, x.val!.k, x.eval!.k]),
+    [
+      [2, 20, 10, 3, 3],
+      [8, 80, 0, 4, 4],
+    ],
+  );
+  assert.equal(tuned.settings[0]!.threshold, rt!.baseline!.threshold, 'the first setting is the baseline itself');
+  assert.ok(tuned.settings[1]!.threshold! > 2200 && tuned.settings[1]!.threshold! < 2200.001);
+  assert.equal(tuned.chosen, 1);
+  assert.deepEqual({ ...tuned.hybridMinusTuned!, stdErr: 0 }, { delta: -0.25, stdErr: 0, gained: 0, lost: 1 });
+  assert.deepEqual({ ...tuned.networkMinusTuned!, stdErr: 0 }, { delta: -0.75, stdErr: 0, gained: 0, lost: 3 });
+  assert.equal(tuned.byEnergy!.find((b) => b.loMeV === 16)!.all.k, 4);
+  // Equal on validation: the default stays (first of equals).
+  const [rs] = hybridScan(fp, images, images, [1.8], {
+    fp: { images: 1_000_000, sumAdc },
+    images: bImages,
+    settings: [settings[0]!, { ...settings[1]!, val: bImages }],
+  });
+  assert.equal(rs!.baseline!.tuned!.chosen, 0);
+
+  // A variant keeps only its largest ΣADC: a cut above the kept ones is exact, one that would need the
+  // dropped ones is refused rather than read as "no cut".
+  const kept = { params: wide, sumAdc: [3000, 3000, 3000, ...new Array<number>(7).fill(2200)], keep: 10, dropped: 20 };
+  const low = variantThresholdForRate({ images: 1_000_000 }, kept, 0.5); // allows 5 FPs
+  assert.ok(low.threshold! > 2200 && low.threshold! < 3000);
+  assert.equal(low.fpCount, 3);
+  assert.throws(
+    () => variantThresholdForRate({ images: 1_000_000 }, kept, 1.8),
+    /gap 8, Δt 80: 1\.8 Hz per module needs more than its 10 largest background ΣADC kept/,
+  );
 });
 
 before(async () => {
@@ -181,7 +227,55 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   const d = b.networkMinusBaseline!;
   assert.equal(d.delta, (rb.rates[0]!.network.eval!.k - ref.trigger.efficiency.integrated.all.k) / rb.evalInteractions);
 
-  const p = spawnSync(process.execPath, [cli, 'hybrid-trigger', run, '--rates', String(targetHz), '--workers', '0', '--baseline', bstate], {
+  // Other clusterings counted in the same pass: the default's list is unchanged, each variant's is
+  // what a stream of that clustering alone gives, and only the largest are kept when asked.
+  const vstate = join(dir, 'baseline-fp-variants.json');
+  const wide = { ...params, channelTolerance: 8, maxDtTicks: 80 };
+  const vfp = await measureBaselineFpRate({ data, images: 64, params, variants: [params, wide], workers: 0, state: vstate });
+  const sorted = (xs: readonly number[]) => [...xs].sort((x, y) => y - x);
+  assert.deepEqual(vfp.sumAdc, bfp.sumAdc);
+  assert.deepEqual(sorted(vfp.variants![0]!.sumAdc), sorted(bfp.sumAdc));
+  const alone = await measureBaselineFpRate({ data, images: 64, params: wide, workers: 0, state: join(dir, 'baseline-fp-wide.json') });
+  assert.deepEqual(sorted(vfp.variants![1]!.sumAdc), sorted(alone.sumAdc));
+  assert.ok(alone.sumAdc.length > bfp.sumAdc.length, `the wider clustering links more background (${alone.sumAdc.length} vs ${bfp.sumAdc.length})`);
+  const kfp = await measureBaselineFpRate({
+    data,
+    images: 64,
+    params,
+    variants: [wide],
+    variantKeep: 2,
+    workers: 0,
+    state: join(dir, 'baseline-fp-keep.json'),
+  });
+  const k = kfp.variants![0]!;
+  assert.equal(k.sumAdc.length + k.dropped, alone.sumAdc.length);
+  assert.ok(k.dropped > 0, 'some dropped');
+  assert.deepEqual(variantSumAdc(k).sumAdc, sorted(alone.sumAdc).slice(0, 2));
+  await assert.rejects(measureBaselineFpRate({ data, images: 64, params, variants: [wide], workers: 0, state: vstate }), (e: Error) => {
+    assert.ok(e.message.includes(vstate) && e.message.includes('field variants'), e.message);
+    return true;
+  });
+  // hybrid-trigger tunes over them: the first setting is the baseline itself, the wide one is what
+  // `baseline` with its parameters gives at its own cut.
+  const rv = await measureHybrid({ runDir: run, data, rates: [bHz], batch: 8, workers: 0, baselineState: vstate });
+  const tuned = rv.rates[0]!.baseline!.tuned!;
+  assert.equal(rv.baseline!.variants, 2);
+  assert.deepEqual([tuned.settings[0]!.threshold, tuned.settings[0]!.eval], [b.threshold, b.eval]);
+  const w = tuned.settings[2]!;
+  assert.deepEqual([w.channelTolerance, w.maxDtTicks], [8, 80]);
+  if (w.threshold !== null) {
+    const refWide = await runBaseline({ data, split: 'eval', params: { ...wide, minSumAdc: w.threshold }, background: 0, workers: 0 });
+    assert.deepEqual(w.eval, refWide.trigger.efficiency.integrated.all);
+  }
+  assert.ok(
+    tuned.settings.every((x) => !x.val || x.val.k <= tuned.settings[tuned.chosen]!.val!.k),
+    'the chosen one is the best on validation',
+  );
+  const bad = spawnSync(process.execPath, [cli, 'fprate', '--baseline', '--data', data, '--images', '8', '--cluster-variants', '8-80'], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--cluster-variants.*"8-80"/);
+
+  const p = spawnSync(process.execPath, [cli, 'hybrid-trigger', run, '--rates', String(targetHz), '--workers', '0', '--baseline', vstate], {
     encoding: 'utf8',
     env: { ...process.env, DAQYOLO_THREADS: '1' },
   });
@@ -190,6 +284,7 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   assert.match(p.stdout, /hybrid \(chosen\)/);
   assert.match(p.stdout, /baseline \(clustering\) +ΣADC ≥ /);
   assert.match(p.stdout, /network alone − baseline: /);
+  assert.match(p.stdout, /clusterings tuned on validation .*\n.*gap +2, Δt +20 .*\n.*gap +2, Δt +20 .*\n.*gap +8, Δt +80 /);
   assert.match(p.stdout, /by Eν \(evaluation\): MeV +network +hybrid +baseline/);
   assert.match(p.stdout, /written: .*hybrid-trigger\.json, .*hybrid-trigger\.svg, .*hybrid-trigger\.png/);
   const png = readFileSync(join(run, 'eval', 'hybrid-trigger.png'));

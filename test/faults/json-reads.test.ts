@@ -369,6 +369,11 @@ test("the baseline's fprate state (endpoint/baseline-fprate.json): as the stream
     /found "big"/,
   );
   oneLine(() => readBaselineFpState(file('baseline-fprate.json', { ...state, images: -1 })), /field images: /, /found -1/);
+  // With other clusterings (--cluster-variants): each keeps its largest ΣADC and how many it dropped.
+  const variants = { ...state, variants: [{ params: { ...defaultClusterParams(), channelTolerance: 8 }, sumAdc: [5000], keep: 20_000, dropped: 0 }] };
+  assert.deepEqual(readBaselineFpState(file('baseline-fprate.json', variants)), variants);
+  const noKeep = { ...variants, variants: [{ ...variants.variants[0]!, keep: 0 }] };
+  oneLine(() => readBaselineFpState(file('baseline-fprate.json', noKeep)), /field variants\.0\.keep: /, /found 0/);
 });
 
 test("train --resume reads the run's config.json through its schema: a damaged one is one line, before anything runs", () => {
