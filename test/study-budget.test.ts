@@ -332,6 +332,21 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   assert.equal(b.thesis.efficiency, 0.762);
   assert.equal(b.summary.length, 2);
   assert.match(b.summary[0], /^at 1\.8 Hz per module, network by training images — 20: not reachable; 40: not reachable; .*thesis 76\.2 %/);
+  // The hybrid trigger at each point, from the same FP histogram: its gain is over the point's own
+  // network-alone row (the same cut, the same evaluation interactions).
+  for (const p of b.points) {
+    assert.deepEqual(
+      p.hybrid.map((x: { targetHz: number }) => x.targetHz),
+      [1.8, 100_000],
+    );
+    assert.equal(p.hybrid[0].efficiency, null, '1.8 Hz cannot be shown by 256 images, with or without a requirement');
+    const [hy, net] = [p.hybrid[1], p.rows[1]];
+    close(hy.efficiency - hy.gain.delta, net.efficiency, 1e-12);
+    assert.ok(existsSync(join(out, 'points', `n${p.trainImages}`, 'eval', 'hybrid-trigger.json')));
+    assert.ok(p.seconds.hybrid > 0);
+  }
+  assert.match(b.summary[1], /; hybrid trigger \(its boxes with a ΣADC requirement\) — 20: \d+\.\d % ± \d+\.\d %; 40: /);
+  assert.match(readFileSync(join(out, 'budget.html'), 'utf8'), /<td>20, hybrid<\/td>/);
   const svg = readFileSync(join(out, 'budget.svg'), 'utf8');
   assert.match(svg, /^<svg/);
   assert.match(svg, /training images/);
@@ -391,6 +406,17 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   writeFileSync(evFile, JSON.stringify(ev));
   assert.equal(spawnSync(process.execPath, [...args, '--budget-finished'], { encoding: 'utf8' }).status, 0);
   assert.equal(JSON.parse(readFileSync(join(out, 'budget.json'), 'utf8')).points[0].rows[1].byEnergy, undefined);
+
+  // A point finished before the hybrid rows gets them from its fprate histogram, once, the same again.
+  const beforeHybrid = JSON.parse(readFileSync(n20, 'utf8'));
+  const hybridRows = beforeHybrid.hybrid;
+  delete beforeHybrid.hybrid;
+  writeFileSync(n20, JSON.stringify(beforeHybrid));
+  const backfilled = spawnSync(process.execPath, [...args, '--budget-finished'], { encoding: 'utf8' });
+  assert.equal(backfilled.status, 0, backfilled.stderr);
+  assert.match(backfilled.stderr, /n20: the hybrid trigger/);
+  assert.doesNotMatch(backfilled.stderr, /n40: the hybrid trigger/, 'a point that has them is not scanned again');
+  assert.deepEqual(JSON.parse(readFileSync(n20, 'utf8')).hybrid, hybridRows);
 });
 
 test('training seeds: every point once per seed, seed-major task order; a point over its seeds is their mean, error and spread', () => {

@@ -1,6 +1,7 @@
 // The training-budget curve's figure and page (`study --plan budget`, budget.json): the network's
 // efficiency by the TP rule against its training images at each FP rate, the clustering baseline
-// at the same rate as a dashed line, the thesis's 76.2 % at 1.8 Hz marked at its ≈ 24 000 images;
+// at the same rate as a dashed line, the hybrid trigger (each point's boxes cut on ΣADC) dotted with
+// triangles, the thesis's 76.2 % at 1.8 Hz marked at its ≈ 24 000 images;
 // budget.svg, budget.png and budget.html (with the points' table and what more data bought); and
 // where the network loses by energy: budget-energy.svg/png and one table per rate.
 import { join } from 'node:path';
@@ -36,6 +37,12 @@ export function budgetFigure(r: BudgetResult): Figure {
         hi: p.seeds >= 2 ? p.max : Math.min(1, p.mean + err),
       });
     }
+  // The hybrid trigger per training: each seed's own triangle (a point's seeds are not averaged here).
+  for (const p of r.points)
+    for (const h of p.hybrid ?? [])
+      if (h.efficiency !== null)
+        values.push({ kind: 'hybrid', rate: rateLabel(h.targetHz), n: p.trainImages, seed: p.seed ?? r.settings.seed, eff: h.efficiency });
+  const hasHybrid = values.some((v) => v.kind === 'hybrid');
   if (severalSeeds)
     for (const p of r.points)
       for (const row of p.rows)
@@ -85,6 +92,11 @@ export function budgetFigure(r: BudgetResult): Figure {
       { transform: only('network'), mark: { type: 'line', point: true }, encoding: { x, y, color } },
       { transform: only('network'), mark: 'rule', encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
       { transform: only('seed'), mark: { type: 'point', filled: false, size: 30 }, encoding: { x, y, color } },
+      {
+        transform: only('hybrid'),
+        mark: { type: 'line', strokeDash: [2, 2], point: { shape: 'triangle-up', filled: true, size: 60 } },
+        encoding: { x, y, color, detail: { field: 'seed', type: 'nominal' } },
+      },
       { transform: only('thesis'), mark: { type: 'point', shape: 'diamond', size: 90, filled: true, color: '#222' }, encoding: { x, y } },
       {
         transform: only('thesis'),
@@ -102,6 +114,9 @@ export function budgetFigure(r: BudgetResult): Figure {
       `efficiency by the TP rule on the ${r.evalImages} evaluation images shared by every point (± binomial error), at the score threshold each point's own FP histogram over ${r.settings.fpImages.toLocaleString('en')} background-only images allows. ` +
       (severalSeeds
         ? `Points trained with several seeds (${trainSeedsOf(r.settings).join(', ')}; each its own draw of the N images, initial weights and batch order): the line through their mean, the bar their range, each seed a ring. `
+        : '') +
+      (hasHybrid
+        ? `Triangles, dotted: the hybrid trigger, each point's own candidates with a ΣADC requirement on what their boxes hold, chosen on validation, at the score cut the same FP histogram allows (hybrid-trigger). `
         : '') +
       `Dashed: the clustering baseline at the same rate (its own ΣADC histogram over as many images). Diamond: the thesis's ${pct(r.thesis.efficiency)} ± ${pct(r.thesis.error)} at ${r.thesis.hzPerModule} Hz (LArSoft images, ≈ ${THESIS_TRAIN_IMAGES.toLocaleString('en')} for training).` +
       (r.pending.length ? ` Not run yet: the points of ${r.pending.map((n) => n.toLocaleString('en')).join(', ')} training images.` : '') +
@@ -125,6 +140,19 @@ export function budgetTable(r: BudgetResult): Table {
         row.efficiency === null ? '–' : `${pct(row.efficiency)} ± ${pct(row.efficiencyErr)}`,
         row.efficiencySupernova == null ? '–' : `${pct(row.efficiencySupernova)} ± ${pct(row.efficiencySupernovaErr)}`,
         `${((p.seconds.train + p.seconds.fprate + p.seconds.evaluate) / 60).toFixed(0)} min`,
+      ]);
+  for (const p of r.points)
+    for (const h of p.hybrid ?? [])
+      rows.push([
+        `${p.trainImages}, hybrid`,
+        p.seed ?? r.settings.seed,
+        `${p.epochs} (${p.stopped})`,
+        h.targetHz,
+        h.threshold === null ? 'not reachable' : `box ΣADC ≥ ${h.minSumAdc}, ${scoreCutText(h.threshold)}`,
+        h.fpCount,
+        h.efficiency === null ? '–' : `${pct(h.efficiency)} ± ${pct(h.efficiencyErr)}`,
+        '–',
+        p.seconds.hybrid === undefined ? '–' : `${(p.seconds.hybrid / 60).toFixed(0)} min`,
       ]);
   for (const row of r.baseline?.rows ?? [])
     rows.push([

@@ -6,7 +6,7 @@
 // --slurm the points become an array (budget-plan.ts), and --budget-task runs one of them.
 import { existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { openDataset } from '../data/store.js';
 import { generateDataset } from '../data/generate.js';
@@ -30,6 +30,7 @@ import {
 } from './endpoint-measure.js';
 import { energyEfficiencies } from './endpoint-rows.js';
 import { trainSeedsOf } from './budget-seeds.js';
+import { hybridMissing, measureHybrid } from './hybrid-trigger.js';
 import { estimateStepMs } from './step-time.js';
 import { baselineStreamImagesPerSecond, fpStreamImagesPerSecond, simulatedImages, simulationImagesPerSecond } from './stream-rate.js';
 import {
@@ -43,6 +44,7 @@ import {
   budgetRuns,
   readBudgetManifest,
   type BudgetEstimate,
+  type BudgetHybridRow,
   type BudgetManifest,
   type BudgetPoint,
   type BudgetResult,
@@ -191,7 +193,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
     const runDir = join(pointsDir, name);
     const pointPath = join(runDir, 'point.json');
     if (existsSync(pointPath)) {
-      points.push(withEnergyCurves(readPoint(pointPath), runDir));
+      points.push(await withHybrid(withEnergyCurves(readPoint(pointPath), runDir), pointPath, data, s.rates, o.device, h));
       h.log(`[2/4] ${name}: finished (${pointPath})`);
       continue;
     }
@@ -229,6 +231,8 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
     const t2 = performance.now();
     h.log(`[2/4] ${name}: efficiency on the evaluation split at ${s.rates.join(', ')} Hz per module`);
     const rows = await efficiencyAtRates({ runDir, data, fp, rates: s.rates, device: o.device, prefix: 'budget' });
+    const t3 = performance.now();
+    const hybrid = await hybridOfPoint(runDir, data, s.rates, o.device, h);
     const done = readDoneRecord(join(runDir, 'done.json'));
     const point: BudgetPoint = {
       trainImages: n,
@@ -239,13 +243,19 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
       fpImages: fp.images,
       fpImagesPerSecond: fp.imagesPerSecond,
       rows,
-      seconds: { train: (t1 - t0) / 1000, fprate: (t2 - t1) / 1000, evaluate: (performance.now() - t2) / 1000 },
+      ...(hybrid ? { hybrid } : {}),
+      seconds: {
+        train: (t1 - t0) / 1000,
+        fprate: (t2 - t1) / 1000,
+        evaluate: (t3 - t2) / 1000,
+        ...(hybrid ? { hybrid: (performance.now() - t3) / 1000 } : {}),
+      },
     };
     writeJsonAtomic(pointPath, point);
     points.push(point);
-    const took = point.seconds.train + point.seconds.fprate + point.seconds.evaluate;
+    const took = point.seconds.train + point.seconds.fprate + point.seconds.evaluate + (point.seconds.hybrid ?? 0);
     h.log(
-      `[2/4] ${name}: ${rows.map((r) => `${r.targetHz} Hz ${r.efficiency === null ? 'not reachable' : `${(100 * r.efficiency).toFixed(1)} %`}`).join(', ')} after ${hms(took)}`,
+      `[2/4] ${name}: ${rows.map((r) => `${r.targetHz} Hz ${r.efficiency === null ? 'not reachable' : `${(100 * r.efficiency).toFixed(1)} %`}`).join(', ')}${hybrid ? `; hybrid ${hybrid.map((r) => (r.efficiency === null ? '–' : `${(100 * r.efficiency).toFixed(1)} %`)).join(', ')}` : ''} after ${hms(took)}`,
     );
     measured.push({ name, seconds: took });
     const remaining = todo.slice(at + 1).map((r) => r.name);
@@ -285,6 +295,41 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
   h.log('[4/4] writing the chart');
   const files = await h.writeReport(result, out);
   return { kind: 'done', out, result, files: [join(out, 'budget.json'), ...files] };
+}
+
+/**
+ * The hybrid trigger at a point (hybrid-trigger.ts, ≈ 1.5 min at the plan's size): the point's own
+ * candidates with a ΣADC requirement chosen on validation, at its own FP histogram's cut. Null,
+ * said in the log, where the point's fprate kept no ΣADC (a point measured by an older version).
+ */
+async function hybridOfPoint(runDir: string, data: string, rates: readonly number[], device: string, h: MeasureHooks): Promise<BudgetHybridRow[] | null> {
+  const missing = hybridMissing(runDir, data);
+  if (missing) {
+    h.log(`  hybrid trigger left out: ${missing}`);
+    return null;
+  }
+  h.log(`[2/4] ${basename(runDir)}: the hybrid trigger (a ΣADC requirement on its candidates, chosen on validation) at ${rates.join(', ')} Hz per module`);
+  const r = await measureHybrid({ runDir, data, rates, batch: 8, workers: 1, device });
+  return r.rates.map((x) => ({
+    targetHz: x.targetHz,
+    minSumAdc: x.chosen?.minSumAdc ?? 0,
+    threshold: x.chosen?.threshold ?? null,
+    fpCount: x.chosen?.fpCount ?? 0,
+    efficiency: x.chosen?.eval?.efficiency ?? null,
+    efficiencyErr: x.chosen?.eval?.stdErr ?? null,
+    gain: x.gain,
+  }));
+}
+
+/** A finished point without the hybrid rows gets them once its fprate has the ΣADC histogram (point.json rewritten). */
+async function withHybrid(p: BudgetPoint, pointPath: string, data: string, rates: readonly number[], device: string, h: MeasureHooks): Promise<BudgetPoint> {
+  if (p.hybrid) return p;
+  const t0 = performance.now();
+  const hybrid = await hybridOfPoint(dirname(pointPath), data, rates, device, h);
+  if (!hybrid) return p;
+  const q = { ...p, hybrid, seconds: { ...p.seconds, hybrid: (performance.now() - t0) / 1000 } };
+  writeJsonAtomic(pointPath, q);
+  return q;
 }
 
 /** A setting given on the command line that differs from the folder's plan: refused (it would not be applied). */

@@ -190,6 +190,22 @@ const endpointRowSchema = z
   })
   .strict();
 
+/** The hybrid trigger at a point (hybrid-trigger.ts): the point's candidates with the ΣADC requirement
+ *  chosen on validation, at the score cut the same FP histogram allows; gain = hybrid − the point's
+ *  network alone, paired on the evaluation interactions. */
+const budgetHybridRowSchema = z
+  .object({
+    targetHz: z.number().positive(),
+    minSumAdc: z.number().min(0),
+    threshold: nullableNumber,
+    fpCount: count,
+    efficiency: nullableNumber,
+    efficiencyErr: nullableNumber,
+    gain: z.object({ delta: z.number(), stdErr: z.number(), gained: count, lost: count }).strict().nullable(),
+  })
+  .strict();
+export type BudgetHybridRow = z.infer<typeof budgetHybridRowSchema>;
+
 /** What one finished point keeps (points/n<N>/point.json): its training, its FP sample and its rows; checked when a plan resumes. */
 export const budgetPointSchema = z
   .object({
@@ -202,8 +218,10 @@ export const budgetPointSchema = z
     fpImages: count,
     fpImagesPerSecond: z.number().min(0),
     rows: z.array(endpointRowSchema),
+    /** The hybrid trigger at the plan's rates; absent where the point's fprate kept no ΣADC (an older version). */
+    hybrid: z.array(budgetHybridRowSchema).optional(),
     /** Wall seconds of each stage in the session(s) that ran it (a resumed stage counts only its last part). */
-    seconds: z.object({ train: z.number(), fprate: z.number(), evaluate: z.number() }).strict(),
+    seconds: z.object({ train: z.number(), fprate: z.number(), evaluate: z.number(), hybrid: z.number().optional() }).strict(),
   })
   .strict();
 export type BudgetPoint = z.infer<typeof budgetPointSchema>;
@@ -390,9 +408,21 @@ export function budgetSummary(
     });
     const b = baseline?.rows.find((r) => r.targetHz === hz);
     const sn = over.length ? over[over.length - 1]!.supernova : null;
+    // The hybrid trigger per training (a point's seeds named where there are several).
+    const hybrid = points.flatMap((p) => p.hybrid?.filter((x) => x.targetHz === hz).map((x) => ({ p, x })) ?? []);
+    const severalSeeds = new Set(hybrid.map(({ p }) => p.trainImages)).size < hybrid.length;
+    const hybridText = hybrid.length
+      ? `; hybrid trigger (its boxes with a ΣADC requirement) — ${hybrid
+          .map(
+            ({ p, x }) =>
+              `${p.trainImages.toLocaleString('en')}${severalSeeds ? ` seed ${p.seed}` : ''}: ${x.efficiency === null ? 'not reachable' : `${pct(x.efficiency)} ± ${pct(x.efficiencyErr)}`}`,
+          )
+          .join('; ')}`
+      : '';
     return (
       `at ${hz} Hz per module, network by training images — ${steps.length ? steps.join('; ') : 'no point finished'}${notYet}` +
       (sn != null ? `; the largest ${pending.length ? 'finished ' : ''}point over the supernova spectrum ${pct(sn)}` : '') +
+      hybridText +
       `; baseline ${b ? pm(b) : 'not measured'}` +
       (hz === THESIS.hzPerModule ? `; thesis ${pct(THESIS.efficiency)} ± ${pct(THESIS.error)}` : '')
     );

@@ -335,6 +335,17 @@ async function splitImages(o: HybridOptions, opened: ReturnType<typeof openRun>,
   return out;
 }
 
+/** Why a run's hybrid scan cannot be made from what it has (null when it can): no fprate histogram,
+ *  or one from before fprate kept each candidate's ΣADC. The budget plan asks before it scans. */
+export function hybridMissing(runDir: string, data: string, seed?: number): string | null {
+  const reader = openDataset(data);
+  const s = seed ?? simulatorOf(reader.attrs, data).seed;
+  reader.close();
+  const file = fpStatePath(runDir, s);
+  if (!existsSync(file)) return `${file}: no fprate histogram`;
+  return readFpState(file).adcCounts ? null : `${file}: no ΣADC histogram (an fprate of an older daqyolo)`;
+}
+
 /** `daqyolo hybrid-trigger RUN`: the scan on a run's best (or given) checkpoint, written to eval/hybrid-trigger.json. */
 export async function measureHybrid(o: HybridOptions): Promise<HybridReport> {
   const opened = openRun(o.runDir, { checkpoint: o.checkpoint ?? 'best', device: o.device });
