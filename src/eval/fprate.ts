@@ -538,10 +538,17 @@ export async function measureBaselineFpRate(o: {
   const fresh: BaselineFpState = { data: o.data, seed, start: sim.numImages + FPRATE_BACKGROUND_START, params: o.params, images: 0, sumAdc: [], seconds: 0 };
   if (o.variants?.length) fresh.variants = o.variants.map((params) => ({ params, sumAdc: [], keep, dropped: 0 }));
   const variantsText = (v: readonly { params: ClusterParams }[] | undefined) => JSON.stringify((v ?? []).map((x) => x.params));
+  // Without `variants` a saved state's own are kept and counted on (the budget plan resumes a
+  // stream made with --cluster-variants); asked for, they must be the saved ones.
+  let variants = o.variants;
   const resume = (path: string): BaselineFpState => {
     const saved = readBaselineFpState(path);
     if (JSON.stringify(saved.params) !== JSON.stringify(o.params))
       throw new UserError(`${path} was measured with other cluster parameters (${JSON.stringify(saved.params)}); delete it to start again`);
+    if (o.variants === undefined) {
+      variants = saved.variants?.map((v) => v.params);
+      return saved;
+    }
     if (variantsText(saved.variants) !== variantsText(fresh.variants) || saved.variants?.some((v) => v.keep !== keep))
       throw new UserError(
         `${path}: field variants holds other clusterings (${variantsText(saved.variants)}) than asked (${variantsText(fresh.variants)}); delete it to start again`,
@@ -558,7 +565,7 @@ export async function measureBaselineFpRate(o: {
     control: o.control,
     onProgress: o.onProgress,
     source: async function* (from, count) {
-      const all = [o.params, ...(o.variants ?? [])];
+      const all = [o.params, ...(variants ?? [])];
       for await (const tps of streamBackgroundTps(sim, count, { workers: o.workers, start: fresh.start + from, seed }))
         yield all.map((p) => clusterTps(tps, tps.channel.length, p, sim.layout));
     },

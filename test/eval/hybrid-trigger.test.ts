@@ -4,7 +4,7 @@
 // validation split, and its ΣADC ≥ 0 row is the network alone as `evaluate` measures it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -255,6 +255,12 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
     assert.ok(e.message.includes(vstate) && e.message.includes('field variants'), e.message);
     return true;
   });
+  // Resumed without naming variants (as the budget plan does), the saved ones are counted on.
+  const vgrow = join(dir, 'baseline-fp-variants-grown.json');
+  copyFileSync(vstate, vgrow);
+  const grown = await measureBaselineFpRate({ data, images: 96, params, workers: 0, state: vgrow });
+  const longer = await measureBaselineFpRate({ data, images: 96, params: wide, workers: 0, state: join(dir, 'baseline-fp-wide.json') });
+  assert.deepEqual(sorted(grown.variants![1]!.sumAdc), sorted(longer.sumAdc));
   // hybrid-trigger tunes over them: the first setting is the baseline itself, the wide one is what
   // `baseline` with its parameters gives at its own cut.
   const rv = await measureHybrid({ runDir: run, data, rates: [bHz], batch: 8, workers: 0, baselineState: vstate });
