@@ -95,8 +95,8 @@ export function registerHybrid(program: Command): void {
     .option('--rates <list>', 'FP rates in Hz per 10 kt module, comma-separated', ratesList, [1.8, 10])
     .option('--seed <n>', "the fprate stream's seed (default: the dataset's)", integer({ max: MAX.seed }))
     .option(
-      '--baseline <file>',
-      "the clustering trigger's FP state (fprate --baseline --state FILE; a budget plan's baseline/baseline-fprate.json): the baseline at the same rates, paired against both; with --cluster-variants, also the clustering tuned on validation over them",
+      '--baseline <files>',
+      "the clustering trigger's FP state (fprate --baseline --state FILE; a budget plan's baseline/baseline-fprate.json): the baseline at the same rates, paired against both; with --cluster-variants, also the clustering tuned on validation over them (several states of one stream, comma-separated: all their variants)",
     )
     .option('--batch <n>', 'inference batch size', count(MAX.batch), 8)
     .option('--workers <n>', 'data-loading threads', integer({ max: MAX.processes }), 1)
@@ -110,7 +110,7 @@ export function registerHybrid(program: Command): void {
         rates: o.rates,
         checkpoint: o.checkpoint,
         seed: o.seed,
-        baselineState: o.baseline,
+        baselineStates: o.baseline?.split(','),
         batch: o.batch,
         workers: o.workers,
         device: o.device,

@@ -506,6 +506,26 @@ export function readBaselineFpState(path: string): BaselineFpState {
   return readJsonAsWritten<BaselineFpState>(path, baselineFpStateSchema);
 }
 
+/**
+ * Several baseline FP states of one stream (the same dataset's simulation, seed, start, images and
+ * clustering; e.g. a grid of --cluster-variants streamed in two passes) as one: the first state's
+ * counts with every file's variants. A file of another stream is refused, naming it and the field.
+ */
+export function readBaselineFpStates(paths: readonly string[]): BaselineFpState {
+  const [first, ...rest] = paths.map((p) => ({ path: p, state: readBaselineFpState(p) }));
+  if (!first) throw new UserError('no baseline FP state given');
+  const merged: BaselineFpState = { ...first.state, variants: [...(first.state.variants ?? [])] };
+  for (const { path, state } of rest) {
+    for (const field of ['seed', 'start', 'images', 'params', 'sumAdc'] as const)
+      if (JSON.stringify(state[field]) !== JSON.stringify(first.state[field]))
+        throw new UserError(
+          `${path}: field ${field} differs from ${first.path}'s: not the same background stream (streams to merge need the same dataset, seed, images and clustering)`,
+        );
+    merged.variants!.push(...(state.variants ?? []));
+  }
+  return merged;
+}
+
 export interface BaselineFpResult extends BaselineFpState {
   imagesPerSecond: number;
   cl: number;

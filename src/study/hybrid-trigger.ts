@@ -28,7 +28,7 @@ import {
   type TriggerDetection,
   type EfficiencyTable,
 } from '../eval/efficiency.js';
-import { ADC_BIN, ADC_BINS, SCORE_BINS, fpStatePath, MIN_SCORE, readBaselineFpState, type BaselineFpState, type FpState } from '../eval/fprate.js';
+import { ADC_BIN, ADC_BINS, SCORE_BINS, fpStatePath, MIN_SCORE, readBaselineFpStates, type BaselineFpState, type FpState } from '../eval/fprate.js';
 import { fileDigest, readFpState } from '../eval/fprate-state.js';
 import {
   candidateDetections,
@@ -152,8 +152,8 @@ export interface HybridOptions {
   checkpoint?: string;
   /** The fprate stream's seed (default: the dataset's). */
   seed?: number;
-  /** A baseline FP state (fprate --baseline --state): the clustering trigger at the same rates, paired. */
-  baselineState?: string;
+  /** Baseline FP states of one stream (fprate --baseline --state; several: their variants together): the clustering trigger at the same rates, paired. */
+  baselineStates?: readonly string[];
   batch: number;
   workers: number;
   device?: string;
@@ -370,12 +370,10 @@ export async function measureHybrid(o: HybridOptions): Promise<HybridReport> {
     const ev = await splitImages(o, opened, 'eval');
     let baseline: Parameters<typeof hybridScan>[4];
     let baselineInfo: HybridReport['baseline'] = null;
-    if (o.baselineState) {
-      if (!existsSync(o.baselineState))
-        throw new UserError(
-          `${o.baselineState}: no baseline FP state (make one with fprate --baseline --data ${o.data} --images 1000000 --state ${o.baselineState})`,
-        );
-      const bfp = readBaselineFpState(o.baselineState);
+    if (o.baselineStates?.length) {
+      for (const f of o.baselineStates)
+        if (!existsSync(f)) throw new UserError(`${f}: no baseline FP state (make one with fprate --baseline --data ${o.data} --images 1000000 --state ${f})`);
+      const bfp = readBaselineFpStates(o.baselineStates);
       const r = openDataset(o.data);
       try {
         // Every candidate kept (minSumAdc 0): each rate's cut is applied to their ΣADC.
@@ -396,7 +394,7 @@ export async function measureHybrid(o: HybridOptions): Promise<HybridReport> {
       } finally {
         r.close();
       }
-      baselineInfo = { file: o.baselineState, images: bfp.images, params: bfp.params, variants: bfp.variants?.length ?? 0 };
+      baselineInfo = { file: o.baselineStates.join(','), images: bfp.images, params: bfp.params, variants: bfp.variants?.length ?? 0 };
     }
     const count = (ims: HybridImage[]) => ims.reduce((a, im) => a + im.interactions.length, 0);
     const report: HybridReport = {

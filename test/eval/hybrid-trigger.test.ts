@@ -22,7 +22,7 @@ import { measureFpRate, fpStatePath, MIN_SCORE } from '../../src/eval/fprate.js'
 import { evaluateRunOnData } from '../../src/eval/evaluate.js';
 import { fpPerImageToHz } from '../../src/eval/efficiency.js';
 import { countsAtLeastAdc, hybridScan, measureHybrid, pairedDelta, type HybridImage } from '../../src/study/hybrid-trigger.js';
-import { measureBaselineFpRate, variantSumAdc } from '../../src/eval/fprate.js';
+import { measureBaselineFpRate, readBaselineFpStates, variantSumAdc } from '../../src/eval/fprate.js';
 import { baselineThresholdForRate, variantThresholdForRate } from '../../src/study/endpoint.js';
 import { clusterParamsOfData, runBaseline } from '../../src/cli/baseline.js';
 
@@ -218,7 +218,7 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   const bstate = join(dir, 'baseline-fp.json');
   const bfp = await measureBaselineFpRate({ data, images: 64, params, workers: 0, state: bstate });
   const bHz = fpPerImageToHz(Math.max(1, Math.floor(bfp.sumAdc.length / 2)) / bfp.images);
-  const rb = await measureHybrid({ runDir: run, data, rates: [bHz], batch: 8, workers: 0, baselineState: bstate });
+  const rb = await measureHybrid({ runDir: run, data, rates: [bHz], batch: 8, workers: 0, baselineStates: [bstate] });
   const b = rb.rates[0]!.baseline!;
   assert.ok(b.threshold! > 0, 'a cut inside the baseline FP list');
   assert.ok(b.eval!.k > 0, 'the baseline finds interactions to compare');
@@ -261,9 +261,27 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   const grown = await measureBaselineFpRate({ data, images: 96, params, workers: 0, state: vgrow });
   const longer = await measureBaselineFpRate({ data, images: 96, params: wide, workers: 0, state: join(dir, 'baseline-fp-wide.json') });
   assert.deepEqual(sorted(grown.variants![1]!.sumAdc), sorted(longer.sumAdc));
+  // A grid streamed in two passes reads as one; a state of another stream (more images) is refused.
+  const v2 = join(dir, 'baseline-fp-variants-2.json');
+  await measureBaselineFpRate({ data, images: 64, params, variants: [{ ...params, channelTolerance: 4, maxDtTicks: 40 }], workers: 0, state: v2 });
+  assert.deepEqual(
+    readBaselineFpStates([vstate, v2]).variants!.map((v) => [v.params.channelTolerance, v.params.maxDtTicks]),
+    [
+      [2, 20],
+      [8, 80],
+      [4, 40],
+    ],
+  );
+  assert.throws(
+    () => readBaselineFpStates([vstate, vgrow]),
+    (e: Error) => {
+      assert.ok(e.message.startsWith(`${vgrow}: field images differs from ${vstate}'s`), e.message);
+      return true;
+    },
+  );
   // hybrid-trigger tunes over them: the first setting is the baseline itself, the wide one is what
   // `baseline` with its parameters gives at its own cut.
-  const rv = await measureHybrid({ runDir: run, data, rates: [bHz], batch: 8, workers: 0, baselineState: vstate });
+  const rv = await measureHybrid({ runDir: run, data, rates: [bHz], batch: 8, workers: 0, baselineStates: [vstate] });
   const tuned = rv.rates[0]!.baseline!.tuned!;
   assert.equal(rv.baseline!.variants, 2);
   assert.deepEqual([tuned.settings[0]!.threshold, tuned.settings[0]!.eval], [b.threshold, b.eval]);
@@ -281,7 +299,7 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /--cluster-variants.*"8-80"/);
 
-  const p = spawnSync(process.execPath, [cli, 'hybrid-trigger', run, '--rates', String(targetHz), '--workers', '0', '--baseline', vstate], {
+  const p = spawnSync(process.execPath, [cli, 'hybrid-trigger', run, '--rates', String(targetHz), '--workers', '0', '--baseline', `${vstate},${v2}`], {
     encoding: 'utf8',
     env: { ...process.env, DAQYOLO_THREADS: '1' },
   });
@@ -290,7 +308,7 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   assert.match(p.stdout, /hybrid \(chosen\)/);
   assert.match(p.stdout, /baseline \(clustering\) +ΣADC ≥ /);
   assert.match(p.stdout, /network alone − baseline: /);
-  assert.match(p.stdout, /clusterings tuned on validation .*\n.*gap +2, Δt +20 .*\n.*gap +2, Δt +20 .*\n.*gap +8, Δt +80 /);
+  assert.match(p.stdout, /clusterings tuned on validation .*\n.*gap +2, Δt +20 .*\n.*gap +2, Δt +20 .*\n.*gap +8, Δt +80 .*\n.*gap +4, Δt +40 /);
   assert.match(p.stdout, /by Eν \(evaluation\): MeV +network +hybrid +baseline/);
   assert.match(p.stdout, /written: .*hybrid-trigger\.json, .*hybrid-trigger\.svg, .*hybrid-trigger\.png/);
   const png = readFileSync(join(run, 'eval', 'hybrid-trigger.png'));
