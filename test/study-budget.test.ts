@@ -193,6 +193,9 @@ test('study --plan budget: dry run, the plan killed after its first point and re
     // The lever against sure scores on small clusters, on: it must reach every point's training.
     '--budget-positive-min-tps',
     '3',
+    // The control: one wider clustering streamed beside the baseline, the better on validation drawn.
+    '--budget-cluster-variants',
+    '8:80',
   ]);
   const dry = spawnSync(process.execPath, [...args, '--dry-run'], { encoding: 'utf8' });
   assert.equal(dry.status, 0, dry.stderr);
@@ -345,6 +348,19 @@ test('study --plan budget: dry run, the plan killed after its first point and re
     assert.ok(existsSync(join(out, 'points', `n${p.trainImages}`, 'eval', 'hybrid-trigger.json')));
     assert.ok(p.seconds.hybrid > 0);
   }
+  // The clustering tuned on validation over the TDR setting and gap 8, Δt 80: where it keeps the TDR
+  // setting it is the baseline's own row; the summary, the chart and the table show it.
+  assert.deepEqual(b.settings.clusterVariants, [{ channelTolerance: 8, maxDtTicks: 80 }]);
+  const tunedRow = b.baseline.tuned[1];
+  assert.equal(tunedRow.settings, 2);
+  assert.ok([2, 8].includes(tunedRow.channelTolerance), JSON.stringify(tunedRow));
+  if (tunedRow.channelTolerance === 2) {
+    assert.equal(tunedRow.threshold, b.baseline.rows[1].threshold);
+    assert.equal(tunedRow.efficiency, b.baseline.rows[1].efficiency);
+  }
+  assert.equal(b.baseline.tuned[0].efficiency, null, '1.8 Hz: not reachable by 256 images');
+  assert.match(b.summary[1], /; clustering tuned on validation over 2 settings \(gap [28], Δt [28]0\) \d+\.\d % ± /);
+  assert.match(readFileSync(join(out, 'budget.svg'), 'utf8'), /clustering tuned at 100000 Hz \(gap [28], Δt [28]0\)/);
   assert.match(b.summary[1], /; hybrid trigger \(its boxes with a ΣADC requirement\) — 20: \d+\.\d % ± \d+\.\d %; 40: /);
   assert.match(readFileSync(join(out, 'budget.html'), 'utf8'), /<td>20, hybrid<\/td>/);
   const svg = readFileSync(join(out, 'budget.svg'), 'utf8');

@@ -37,6 +37,7 @@ export function budgetOptions(o: OptionValues, given: (key: string) => boolean):
   if (o.budgetObjLoss !== undefined) overrides.objLoss = o.budgetObjLoss as 'mse' | 'bce';
   if (o.budgetIsolatedRadius !== undefined) overrides.isolatedRadius = o.budgetIsolatedRadius as number;
   if (o.budgetPositiveMinTps !== undefined) overrides.positiveMinTps = o.budgetPositiveMinTps as number;
+  if (o.budgetClusterVariants !== undefined) overrides.clusterVariants = o.budgetClusterVariants as BudgetSettings['clusterVariants'];
   if (o.budgetFinished && (o.budgetTask !== undefined || o.slurm || o.dryRun))
     throw new UserError('--budget-finished draws the points already finished: not with --budget-task, --slurm or --dry-run');
   return {

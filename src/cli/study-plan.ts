@@ -20,7 +20,7 @@ import { trainStoppable } from './train.js';
 import { onStopSignals } from './signals.js';
 import { clusterParamsOfData, runBaseline } from './baseline.js';
 import { progress } from './progress.js';
-import { count, custom, integer, number, oneOf, MAX, OptionValueError } from './options.js';
+import { clusterVariantsList, count, custom, integer, number, oneOf, MAX, OptionValueError } from './options.js';
 import { budgetOptions, runBudgetPlanCli } from './study-budget.js';
 
 /** One plan of `study --plan NAME`. */
@@ -133,6 +133,10 @@ export const PLANS = {
         '--budget-positive-min-tps <n>',
         'interactions with fewer TPs are no training positives, only ignored in the loss, at every point (default 0: every box a positive; docs/budget.md)',
       ).argParser(integer({ max: MAX.interactionTps })),
+      new Option(
+        '--budget-cluster-variants <list>',
+        'other clusterings for the baseline stream as gap:Δt pairs (e.g. 4:80,8:160): the clustering tuned on validation over them is drawn beside the TDR baseline (the control; docs/budget.md)',
+      ).argParser(clusterVariantsList),
       new Option('--budget-task <i>', "run only point i of a plan written by --slurm (a Slurm array task's index)").argParser(integer({ max: MAX.processes })),
       new Option('--budget-finished', 'the baseline, budget.json and the chart from the points finished so far; trains no other'),
       fpImagesOption(),

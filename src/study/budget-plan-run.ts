@@ -269,7 +269,7 @@ export async function runBudgetPlan(o: BudgetPlanOptions, h: BudgetPlanHooks): P
   h.log(`[3/4] the baseline trigger: FP rate over ${s.fpImages.toLocaleString('en')} background-only images, efficiency at ${s.rates.join(', ')} Hz`);
   mkdirSync(join(out, 'baseline'), { recursive: true });
   const baseline: BaselineAtRates = await measureBaselineAtRates(
-    { data, images: s.fpImages, rates: s.rates, state: join(out, 'baseline', 'baseline-fprate.json') },
+    { data, images: s.fpImages, rates: s.rates, state: join(out, 'baseline', 'baseline-fprate.json'), variants: s.clusterVariants, tune: true },
     h,
   );
 

@@ -12,7 +12,7 @@ import { readJsonFile } from '../util/json-file.js';
 import { shq } from '../sweep/slurm.js';
 import { THESIS } from './endpoint.js';
 import type { EndpointRow } from './endpoint-rows.js';
-import type { BaselineAtRates } from './endpoint-measure.js';
+import type { BaselineAtRates, TunedClusteringRow } from './endpoint-measure.js';
 import { pointsOverSeeds, trainSeedsOf } from './budget-seeds.js';
 
 /** The networks the curve is drawn for: the thesis's three-scale YOLOv3 and the two-scale tiny one, both sparse. */
@@ -64,6 +64,13 @@ export interface BudgetSettings {
    * setting, and the default): one training per point, with `seed`.
    */
   trainSeeds?: number[];
+  /**
+   * Other clusterings (channel gap, Δt ticks) streamed beside the TDR baseline's over the same
+   * background images: the clustering tuned on validation over them is drawn beside it, the control
+   * for "is the hybrid's gain only a bigger region?" (docs/budget.md). Absent: the baseline alone,
+   * or the variants its saved stream already holds.
+   */
+  clusterVariants?: { channelTolerance: number; maxDtTicks: number }[];
 }
 
 /** One training of the plan: a point's training images, a training seed, and its run folder's name in points/. */
@@ -138,6 +145,10 @@ export const budgetSettingsSchema = z
     positiveMinTps: count.default(0),
     // A plan written before the setting trained each point once, with `seed`.
     trainSeeds: z.array(count).min(1).optional(),
+    clusterVariants: z
+      .array(z.object({ channelTolerance: positive, maxDtTicks: count }).strict())
+      .min(1)
+      .optional(),
   })
   .strict();
 
@@ -376,6 +387,10 @@ export function budgetSlurmScript(o: { out: string; cli: string; node: string; e
 
 // ---- Summary ----
 
+const tunedText = (t: TunedClusteringRow | undefined) =>
+  !t
+    ? ''
+    : `; clustering tuned on validation over ${t.settings} settings ${t.efficiency === null ? 'not reachable' : `(gap ${t.channelTolerance}, Δt ${t.maxDtTicks}) ${pct(t.efficiency)} ± ${pct(t.efficiencyErr)}`}`;
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
 const pm = (r: EndpointRow | undefined) => (!r || r.efficiency === null ? 'not reachable' : `${pct(r.efficiency)} ± ${pct(r.efficiencyErr)}`);
 
@@ -424,6 +439,7 @@ export function budgetSummary(
       (sn != null ? `; the largest ${pending.length ? 'finished ' : ''}point over the supernova spectrum ${pct(sn)}` : '') +
       hybridText +
       `; baseline ${b ? pm(b) : 'not measured'}` +
+      tunedText(baseline?.tuned?.find((t) => t.targetHz === hz)) +
       (hz === THESIS.hzPerModule ? `; thesis ${pct(THESIS.efficiency)} ± ${pct(THESIS.error)}` : '')
     );
   });

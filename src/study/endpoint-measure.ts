@@ -22,6 +22,8 @@ import { ENDPOINT_RULES, baselineThresholdForRate, endpointRow, thresholdForRate
 import type { ClusterParams } from '../trigger/cluster.js';
 import type { MatchRule } from '../eval/efficiency.js';
 import type { Variant } from '../model/yolo.js';
+import { openDataset } from '../data/store.js';
+import { baselineSettings, chooseClustering } from './cluster-tuning.js';
 
 /** What the measurement needs from the caller (the CLI supplies them; a plan's hooks extend these). */
 export interface MeasureHooks {
@@ -171,6 +173,22 @@ export interface BaselineAtRates {
   algorithm: string;
   fpImages: number;
   rows: EndpointRow[];
+  /** The clustering tuned on validation over the stream's other clusterings (budget plan, when its stream has them). */
+  tuned?: TunedClusteringRow[];
+}
+
+/** At one rate: the clustering of highest validation efficiency among `settings`, on evaluation (cluster-tuning.ts). */
+export interface TunedClusteringRow {
+  targetHz: number;
+  /** Clusterings tuned over (the stream's own and its variants). */
+  settings: number;
+  channelTolerance: number | null;
+  maxDtTicks: number | null;
+  threshold: number | null;
+  fpCount: number;
+  valEfficiency: number | null;
+  efficiency: number | null;
+  efficiencyErr: number | null;
 }
 
 /**
@@ -179,7 +197,16 @@ export interface BaselineAtRates {
  * efficiency on the evaluation split at the ΣADC cut each rate allows.
  */
 export async function measureBaselineAtRates(
-  o: { data: string; images: number; rates: readonly number[]; state: string },
+  o: {
+    data: string;
+    images: number;
+    rates: readonly number[];
+    state: string;
+    /** Other clusterings to stream beside it (absent: a saved stream's own are counted on). */
+    variants?: readonly Pick<ClusterParams, 'channelTolerance' | 'maxDtTicks'>[];
+    /** Tune the clustering over the stream's variants on validation (the budget plan's control). */
+    tune?: boolean;
+  },
   h: MeasureHooks,
 ): Promise<BaselineAtRates> {
   const params = h.baselineParams(o.data);
@@ -189,6 +216,7 @@ export async function measureBaselineAtRates(
       data: o.data,
       images: o.images,
       params,
+      variants: o.variants?.map((v) => ({ ...params, ...v })),
       workers: Math.min(4, availableParallelism()),
       state: o.state,
       control,
@@ -215,7 +243,30 @@ export async function measureBaselineAtRates(
     algorithm = b.algorithm;
     rows.push(endpointRow(t, [b.trigger, ...(b.otherRules ?? [])]));
   }
-  return { algorithm, fpImages: fp.images, rows };
+  if (!o.tune || !fp.variants?.length) return { algorithm, fpImages: fp.images, rows };
+  h.log(`  the clustering tuned on validation over ${fp.variants.length + 1} settings (channel gap, Δt)`);
+  const reader = openDataset(o.data);
+  try {
+    const settings = baselineSettings(reader, fp);
+    const tuned = o.rates.map((targetHz): TunedClusteringRow => {
+      const { rows: each, chosen } = chooseClustering(settings, targetHz);
+      const c = chosen >= 0 ? each[chosen]! : null;
+      return {
+        targetHz,
+        settings: each.length,
+        channelTolerance: c?.channelTolerance ?? null,
+        maxDtTicks: c?.maxDtTicks ?? null,
+        threshold: c?.threshold ?? null,
+        fpCount: c?.fpCount ?? 0,
+        valEfficiency: c?.val?.efficiency ?? null,
+        efficiency: c?.eval?.efficiency ?? null,
+        efficiencyErr: c?.eval?.stdErr ?? null,
+      };
+    });
+    return { algorithm, fpImages: fp.images, rows, tuned };
+  } finally {
+    reader.close();
+  }
 }
 
 /** A resumable background stream with a progress bar: Ctrl-C or SIGTERM stops it after its current

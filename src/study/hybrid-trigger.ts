@@ -30,18 +30,10 @@ import {
 } from '../eval/efficiency.js';
 import { ADC_BIN, ADC_BINS, SCORE_BINS, fpStatePath, MIN_SCORE, readBaselineFpStates, type BaselineFpState, type FpState } from '../eval/fprate.js';
 import { fileDigest, readFpState } from '../eval/fprate-state.js';
-import {
-  candidateDetections,
-  datasetBaselineImagesEach,
-  datasetImageTps,
-  datasetSimulation,
-  pixelTps,
-  triggerInteractions,
-  type BaselineImage,
-} from '../trigger/baseline.js';
-import type { ClusterParams } from '../trigger/cluster.js';
+import { datasetImageTps, datasetSimulation, pixelTps, triggerInteractions } from '../trigger/baseline.js';
+import { baselineSettings, chooseClustering, type BaselineSetting, type BaselineSettingAtRate } from './cluster-tuning.js';
 import { isSimulated, simulatorOf, toDetection } from '../eval/evaluate.js';
-import { baselineThresholdForRate, thresholdForRate, variantThresholdForRate } from './endpoint.js';
+import { baselineThresholdForRate, thresholdForRate } from './endpoint.js';
 import type { RateThreshold } from './endpoint-rows.js';
 import type { BinomialSummary, EnergyBin, SpectrumAverage } from '../schema/evaluation.js';
 
@@ -101,14 +93,6 @@ export interface BaselineAtRate extends RateThreshold {
   tuned: TunedBaselineAtRate | null;
 }
 
-/** One clustering of a tuning at one rate: its own ΣADC cut from the same background stream. */
-export interface BaselineSettingAtRate extends RateThreshold {
-  channelTolerance: number;
-  maxDtTicks: number;
-  val: BinomialSummary | null;
-  eval: BinomialSummary | null;
-}
-
 /** The control for "is it only a bigger region?": the clustering trigger with the channel gap and Δt
  *  of highest validation efficiency at this rate (the default's on ties), reported on evaluation. */
 export interface TunedBaselineAtRate {
@@ -119,14 +103,6 @@ export interface TunedBaselineAtRate {
   supernova: SpectrumAverage | null;
   hybridMinusTuned: PairedDelta | null;
   networkMinusTuned: PairedDelta | null;
-}
-
-/** One clustering for the tuning: its cut at a rate and its candidates on both splits. */
-export interface BaselineSetting {
-  params: ClusterParams;
-  cut: (targetHz: number) => RateThreshold;
-  val: readonly TriggerImage[];
-  eval: readonly TriggerImage[];
 }
 
 export interface HybridReport {
@@ -254,20 +230,7 @@ function tuneBaseline(
   chosen: HybridRow | null,
   network: HybridRow,
 ): TunedBaselineAtRate {
-  const rows: BaselineSettingAtRate[] = settings.map((s) => {
-    const t = s.cut(targetHz);
-    return {
-      ...t,
-      channelTolerance: s.params.channelTolerance,
-      maxDtTicks: s.params.maxDtTicks,
-      val: t.threshold === null ? null : efficiencyByEnergy(s.val, t.threshold).integrated.all,
-      eval: t.threshold === null ? null : efficiencyByEnergy(s.eval, t.threshold).integrated.all,
-    };
-  });
-  let best = -1;
-  rows.forEach((r, i) => {
-    if (r.val && (best < 0 || r.val.k > rows[best]!.val!.k)) best = i;
-  });
+  const { rows, chosen: best } = chooseClustering(settings, targetHz);
   if (best < 0) return { settings: rows, chosen: -1, byEnergy: null, supernova: null, hybridMinusTuned: null, networkMinusTuned: null };
   const t = rows[best]!.threshold!;
   const found = hits(settings[best]!.eval, t, 0);
@@ -376,21 +339,8 @@ export async function measureHybrid(o: HybridOptions): Promise<HybridReport> {
       const bfp = readBaselineFpStates(o.baselineStates);
       const r = openDataset(o.data);
       try {
-        // Every candidate kept (minSumAdc 0): each rate's cut is applied to their ΣADC.
-        const all = [bfp.params, ...(bfp.variants ?? []).map((v) => v.params)].map((p) => ({ ...p, minSumAdc: 0 }));
-        const asTrigger = (ims: BaselineImage[]): TriggerImage[] =>
-          ims.map((im) => ({ detections: candidateDetections(im.candidates), interactions: im.interactions, tps: im.tps }));
-        const evs = datasetBaselineImagesEach(r, 'eval', all).map(asTrigger);
-        baseline = { fp: bfp, images: evs[0]! };
-        if (bfp.variants?.length) {
-          const vals = datasetBaselineImagesEach(r, 'val', all).map(asTrigger);
-          baseline.settings = all.map((params, k) => ({
-            params,
-            cut: (hz: number) => (k === 0 ? baselineThresholdForRate(bfp, hz) : variantThresholdForRate(bfp, bfp.variants![k - 1]!, hz)),
-            val: vals[k]!,
-            eval: evs[k]!,
-          }));
-        }
+        const settings = baselineSettings(r, bfp, bfp.variants?.length ? ['val', 'eval'] : ['eval']);
+        baseline = { fp: bfp, images: settings[0]!.eval, ...(bfp.variants?.length ? { settings } : {}) };
       } finally {
         r.close();
       }
