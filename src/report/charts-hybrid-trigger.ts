@@ -52,17 +52,19 @@ export function hybridFigure(r: HybridReport): Figure {
     data: { values },
     layer: [
       { transform: only('baseline'), mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y, color } },
-      {
-        transform: only('baseline'),
-        mark: { type: 'text', align: 'right', dy: 12, fontSize: 10 },
+      // Labels stacked one line per rate (below the baselines, above the tuned clusterings): the
+      // rates' lines lie a point or two apart, and their labels would print over each other.
+      ...domain.map((rate, i) => ({
+        transform: [...only('baseline'), { filter: `datum.rate === '${rate}'` }],
+        mark: { type: 'text', align: 'right', dy: 12 + 12 * i, fontSize: 10 },
         encoding: { y, x: { value: 556 }, text: { field: 'text' }, color },
-      },
+      })),
       { transform: only('tuned'), mark: { type: 'rule', strokeDash: [2, 3], strokeWidth: 1.5 }, encoding: { y, color } },
-      {
-        transform: only('tuned'),
-        mark: { type: 'text', align: 'right', dy: -5, fontSize: 10 },
+      ...domain.map((rate, i) => ({
+        transform: [...only('tuned'), { filter: `datum.rate === '${rate}'` }],
+        mark: { type: 'text', align: 'right', dy: -5 - 12 * i, fontSize: 10 },
         encoding: { y, x: { value: 556 }, text: { field: 'text' }, color },
-      },
+      })),
       {
         transform: only('scan'),
         mark: { type: 'line' },
