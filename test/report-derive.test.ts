@@ -10,6 +10,7 @@ import { median3, overfittingOnset } from '../src/report/overfit.js';
 import { configDifferences, flatten, headline, onsetsOf, quantile } from '../src/report/derive.js';
 import { labelRuns, parseMetrics, type RunData } from '../src/report/load.js';
 import { thin } from '../src/report/charts-eval.js';
+import { dodgeLabels } from '../src/report/figure.js';
 import { cartesian, planSweep, pointName, readSweepFile, setDotted } from '../src/sweep/plan.js';
 import { runState } from '../src/sweep/local.js';
 import type { EpochRecord, ResolvedRun } from '../src/schema/run.js';
@@ -225,4 +226,16 @@ test('runState: done, resume, restart, fresh', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('dodgeLabels: labels keep their order, stay gap apart and inside the band, and move only where they must', () => {
+  assert.deepEqual(dodgeLabels([50, 100, 200], 12, 0, 300), [50, 100, 200], 'far apart: unmoved');
+  // Two lines a point apart (3 px) and one at the same height: pushed down in order, from the first.
+  assert.deepEqual(dodgeLabels([41, 44, 44], 12, 0, 300), [41, 53, 65]);
+  // The input order is not the height order: each label keeps its own line's rank.
+  assert.deepEqual(dodgeLabels([44, 41], 12, 0, 300), [53, 41]);
+  // At the bottom edge the stack is pushed back up instead of out of the band.
+  assert.deepEqual(dodgeLabels([298, 299, 300], 12, 0, 300), [276, 288, 300]);
+  assert.deepEqual(dodgeLabels([-5], 12, 6, 300), [6], 'clamped into the band');
+  assert.deepEqual(dodgeLabels([], 12, 0, 300), []);
 });

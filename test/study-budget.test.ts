@@ -368,6 +368,12 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   assert.match(svg, /training images/);
   assert.match(svg, /thesis 76\.2 % at 1\.8 Hz/);
   assert.match(svg, /baseline at 100000 Hz: /);
+  // The lines' labels sit right of the 520-px plot, where no point is, at least a line apart.
+  const labelAt = [...svg.matchAll(/transform="translate\(([\d.]+),([\d.]+)\)"[^>]*>(?:baseline at|clustering tuned at) /g)].map((m) => [+m[1]!, +m[2]!]);
+  assert.equal(labelAt.length, 2, 'the baseline and the tuned clustering at 100 kHz (1.8 Hz is not reachable here)');
+  for (const [x] of labelAt) assert.ok(x! >= 520, `label at x = ${x}`);
+  const ys = labelAt.map(([, y]) => y!).sort((a, b) => a - b);
+  for (let i = 1; i < ys.length; i++) assert.ok(ys[i]! - ys[i - 1]! >= 12 - 1e-9, `labels ${ys[i - 1]} and ${ys[i]} px overlap`);
   assert.ok(statSync(join(out, 'budget.png')).size > 1000);
   assert.match(readFileSync(join(out, 'budget.html'), 'utf8'), /What more data bought/);
   assert.match(r.stdout, /^- at 100000 Hz per module/m);

@@ -6,7 +6,7 @@
 // where the network loses by energy: budget-energy.svg/png and one table per rate.
 import { join } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.js';
-import { SCHEMA, rateColor, runColorOf, type Figure } from './figure.js';
+import { SCHEMA, dodgeLabels, rateColor, runColorOf, type Figure } from './figure.js';
 import { pageHtml, type Table } from './html.js';
 import { svgToPng, toSvg, type Spec } from './vega.js';
 import type { BudgetResult } from '../study/budget-plan.js';
@@ -18,6 +18,10 @@ export const THESIS_TRAIN_IMAGES = 24_000;
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
 const rateLabel = (hz: number) => `${hz} Hz`;
+
+/** The budget curve's plot size in pixels (its line labels sit in a column right of it). */
+const WIDTH = 520;
+const HEIGHT = 320;
 
 export function budgetFigure(r: BudgetResult): Figure {
   const rates = r.settings.rates;
@@ -78,34 +82,29 @@ export function budgetFigure(r: BudgetResult): Figure {
   };
   const y = { field: 'eff', type: 'quantitative', title: 'efficiency, 1–70 MeV (TP rule)', scale: { domain: [0, 1] }, axis: { format: '%' } };
   const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];
-  const byEfficiency = (r.baseline?.rows ?? []).filter((row) => row.efficiency !== null).sort((a, b) => b.efficiency! - a.efficiency!);
-  const baselineRank = (rate: string) =>
-    Math.max(
-      0,
-      byEfficiency.findIndex((row) => rateLabel(row.targetHz) === rate),
-    );
-  const labelOffset = (rank: number) => (rank % 2 === 0 ? -6 - 12 * (rank / 2) : 14 + 12 * ((rank - 1) / 2));
+  // The horizontal lines' labels in a column right of the plot, each at its line's height where
+  // lines a point apart allow (dodged 12 px apart): inside the plot they printed over the points.
+  const lineLabels = values.filter((v) => v.kind === 'baseline' || v.kind === 'tuned');
+  dodgeLabels(
+    lineLabels.map((v) => (1 - (v.eff as number)) * HEIGHT),
+    12,
+    6,
+    HEIGHT - 6,
+  ).forEach((ly, i) => (lineLabels[i]!.ly = ly));
   const spec = {
     $schema: SCHEMA,
-    width: 520,
-    height: 320,
+    width: WIDTH,
+    height: HEIGHT,
     data: { values },
     layer: [
       { transform: only('baseline'), mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y, color } },
-      // One label per rate: the highest baseline's above its line, the next below its own, and so
-      // on outwards, so that baselines a point apart (86.5 and 87.5 %) do not print over each other's line.
-      ...domain.map((rate) => ({
-        transform: [...only('baseline'), { filter: `datum.rate === '${rate}'` }],
-        mark: { type: 'text', align: 'left', dx: 4, dy: labelOffset(baselineRank(rate)), fontSize: 10 },
-        encoding: { y, x: { datum: x.scale.domain[0], type: 'quantitative', scale: x.scale }, text: { field: 'label' }, color },
-      })),
-      // The tuned clustering's lines dotted, labelled at the right (the baseline's are at the left).
+      // The tuned clustering's lines dotted.
       { transform: only('tuned'), mark: { type: 'rule', strokeDash: [2, 3], strokeWidth: 1.5 }, encoding: { y, color } },
-      ...domain.map((rate) => ({
-        transform: [...only('tuned'), { filter: `datum.rate === '${rate}'` }],
-        mark: { type: 'text', align: 'right', dx: -4, dy: labelOffset(baselineRank(rate)), fontSize: 10 },
-        encoding: { y, x: { datum: x.scale.domain[1], type: 'quantitative', scale: x.scale }, text: { field: 'label' }, color },
-      })),
+      {
+        transform: [{ filter: "datum.kind === 'baseline' || datum.kind === 'tuned'" }],
+        mark: { type: 'text', align: 'left', fontSize: 10 },
+        encoding: { x: { value: WIDTH + 8 }, y: { field: 'ly', type: 'quantitative', scale: null }, text: { field: 'label' }, color },
+      },
       { transform: only('network'), mark: { type: 'line', point: true }, encoding: { x, y, color } },
       { transform: only('network'), mark: 'rule', encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
       { transform: only('seed'), mark: { type: 'point', filled: false, size: 30 }, encoding: { x, y, color } },

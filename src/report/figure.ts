@@ -45,3 +45,20 @@ export const rateColor = (domain: readonly string[]) => ({
   scale: { domain, range: domain.map((_, i) => runColorOf(i)) },
   legend: { orient: 'top' },
 });
+
+/**
+ * Pixel rows for labels that want to sit at `want` (pixels from the top) but must stay `gap` apart
+ * and inside [lo, hi]: the order of `want` is kept, each label moves as little as the sweep down and
+ * the sweep back up allow. Used where several horizontal lines a point or two apart carry labels
+ * (the baselines and tuned clusterings of the budget curve), which would otherwise print over each other.
+ */
+export function dodgeLabels(want: readonly number[], gap: number, lo: number, hi: number): number[] {
+  const order = want.map((_, i) => i).sort((a, b) => want[a]! - want[b]! || a - b);
+  const y = order.map((i) => Math.min(hi, Math.max(lo, want[i]!)));
+  for (let k = 1; k < y.length; k++) y[k] = Math.max(y[k]!, y[k - 1]! + gap);
+  if (y.length) y[y.length - 1] = Math.min(y[y.length - 1]!, hi);
+  for (let k = y.length - 2; k >= 0; k--) y[k] = Math.min(y[k]!, y[k + 1]! - gap);
+  const out = new Array<number>(want.length);
+  order.forEach((i, k) => (out[i] = Math.max(lo, y[k]!)));
+  return out;
+}
