@@ -5,6 +5,8 @@
 //   2. npm packages, when node_modules is missing or older than package.json.
 //   3. the native addon (node-gyp), when missing or older than native/*.
 //   4. the TypeScript build (tsc, incremental).
+//   4b. Debian's fonts-dejavu-core: the figures are drawn (resvg) and laid out (report/text-metrics.ts)
+//      in DejaVu Sans.
 //   5. with --test: Debian's chromium, which the report tests drive headless (playwright-core), and
 //      python3-h5py / python3-torch for /usr/bin/python3, which the interop tests use as references
 //      (h5py reads our HDF5 files; PyTorch checks ops, safetensors and the benchmark peer), and
@@ -208,8 +210,14 @@ function ensureTestTools() {
   );
 }
 
+// --- 4b. the figures' font --------------------------------------------------------------------
+function ensureFigureFont() {
+  if (!existsSync('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf')) aptInstall(['fonts-dejavu-core'], 'the figures (drawn and laid out in DejaVu Sans)');
+}
+
 ensureLibtorch();
 ensureNodeModules();
 ensureNative();
 ensureTypeScript();
+ensureFigureFont();
 if (process.argv.includes('--test')) ensureTestTools();

@@ -6,7 +6,7 @@
 // where the network loses by energy: budget-energy.svg/png and one table per rate.
 import { join } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.js';
-import { SCHEMA, dodgeLabels, rateColor, runColorOf, type Figure } from './figure.js';
+import { SCHEMA, placeLineLabels, rateColor, runColorOf, type Figure } from './figure.js';
 import { pageHtml, type Table } from './html.js';
 import { svgToPng, toSvg, type Spec } from './vega.js';
 import type { BudgetResult } from '../study/budget-plan.js';
@@ -84,13 +84,7 @@ export function budgetFigure(r: BudgetResult): Figure {
   const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];
   // The horizontal lines' labels in a column right of the plot, each at its line's height where
   // lines a point apart allow (dodged 12 px apart): inside the plot they printed over the points.
-  const lineLabels = values.filter((v) => v.kind === 'baseline' || v.kind === 'tuned');
-  dodgeLabels(
-    lineLabels.map((v) => (1 - (v.eff as number)) * HEIGHT),
-    12,
-    6,
-    HEIGHT - 6,
-  ).forEach((ly, i) => (lineLabels[i]!.ly = ly));
+  placeLineLabels(values, HEIGHT);
   const spec = {
     $schema: SCHEMA,
     width: WIDTH,

@@ -5,10 +5,12 @@
 // Requirement 0 is the network alone, so the curve's left end is the budget point's own figure.
 import { join } from 'node:path';
 import { writeAtomic } from '../util/atomic-write.js';
-import { SCHEMA, rateColor, type Figure } from './figure.js';
+import { SCHEMA, placeLineLabels, rateColor, type Figure } from './figure.js';
 import { svgToPng, toSvg, type Spec } from './vega.js';
 import type { HybridReport } from '../study/hybrid-trigger.js';
 
+const WIDTH = 560;
+const HEIGHT = 320;
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)} %`);
 
 export function hybridFigure(r: HybridReport): Figure {
@@ -29,7 +31,12 @@ export function hybridFigure(r: HybridReport): Figure {
       });
     const b = rate.baseline;
     if (b?.eval?.efficiency != null)
-      values.push({ kind: 'baseline', rate: label, eff: b.eval.efficiency, text: `baseline (ΣADC ≥ ${b.threshold!.toFixed(0)}): ${pct(b.eval.efficiency)}` });
+      values.push({
+        kind: 'baseline',
+        rate: label,
+        eff: b.eval.efficiency,
+        text: `baseline at ${label} (ΣADC ≥ ${b.threshold!.toFixed(0)}): ${pct(b.eval.efficiency)}`,
+      });
     // The control: another clustering chosen on validation (drawn only where it is not the default's).
     const t = b?.tuned && b.tuned.chosen > 0 ? b.tuned.settings[b.tuned.chosen]! : null;
     if (t?.eval?.efficiency != null)
@@ -37,7 +44,7 @@ export function hybridFigure(r: HybridReport): Figure {
         kind: 'tuned',
         rate: label,
         eff: t.eval.efficiency,
-        text: `clustering tuned (gap ${t.channelTolerance}, Δt ${t.maxDtTicks}, ΣADC ≥ ${t.threshold!.toFixed(0)}): ${pct(t.eval.efficiency)}`,
+        text: `clustering tuned at ${label} (gap ${t.channelTolerance}, Δt ${t.maxDtTicks}, ΣADC ≥ ${t.threshold!.toFixed(0)}): ${pct(t.eval.efficiency)}`,
       });
   }
   const domain = r.rates.map((x) => `${x.targetHz} Hz`);
@@ -45,26 +52,23 @@ export function hybridFigure(r: HybridReport): Figure {
   const x = { field: 'a', type: 'quantitative', title: 'ΣADC requirement on the network’s candidates (0 = the network alone)' };
   const y = { field: 'eff', type: 'quantitative', title: 'efficiency, 1–70 MeV (TP rule)', scale: { domain: [0, 1] }, axis: { format: '%' } };
   const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];
+  // The clusterings' labels in a column right of the plot, each at its line's height where lines a
+  // point apart allow (dodged 12 px apart): inside the plot they printed over the scan's curves,
+  // which end on those lines.
+  placeLineLabels(values, HEIGHT);
   const spec = {
     $schema: SCHEMA,
-    width: 560,
-    height: 320,
+    width: WIDTH,
+    height: HEIGHT,
     data: { values },
     layer: [
       { transform: only('baseline'), mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y, color } },
-      // Labels stacked one line per rate (below the baselines, above the tuned clusterings): the
-      // rates' lines lie a point or two apart, and their labels would print over each other.
-      ...domain.map((rate, i) => ({
-        transform: [...only('baseline'), { filter: `datum.rate === '${rate}'` }],
-        mark: { type: 'text', align: 'right', dy: 12 + 12 * i, fontSize: 10 },
-        encoding: { y, x: { value: 556 }, text: { field: 'text' }, color },
-      })),
       { transform: only('tuned'), mark: { type: 'rule', strokeDash: [2, 3], strokeWidth: 1.5 }, encoding: { y, color } },
-      ...domain.map((rate, i) => ({
-        transform: [...only('tuned'), { filter: `datum.rate === '${rate}'` }],
-        mark: { type: 'text', align: 'right', dy: -5 - 12 * i, fontSize: 10 },
-        encoding: { y, x: { value: 556 }, text: { field: 'text' }, color },
-      })),
+      {
+        transform: [{ filter: "datum.kind === 'baseline' || datum.kind === 'tuned'" }],
+        mark: { type: 'text', align: 'left', fontSize: 10 },
+        encoding: { x: { value: WIDTH + 8 }, y: { field: 'ly', type: 'quantitative', scale: null }, text: { field: 'text' }, color },
+      },
       {
         transform: only('scan'),
         mark: { type: 'line' },
@@ -76,6 +80,8 @@ export function hybridFigure(r: HybridReport): Figure {
             field: 'split',
             type: 'nominal',
             title: 'split',
+            // Above the plot beside the rates: the right is the clusterings' labels' column.
+            legend: { orient: 'top' },
             scale: {
               domain: ['evaluation', 'validation'],
               range: [

@@ -62,3 +62,18 @@ export function dodgeLabels(want: readonly number[], gap: number, lo: number, hi
   order.forEach((i, k) => (out[i] = Math.max(lo, y[k]!)));
   return out;
 }
+
+/**
+ * The labels of horizontal lines (values of kind 'baseline' or 'tuned', efficiency `eff` on a 0–1
+ * axis `height` px tall) in a column right of a plot: sets each one's `ly`, the pixel row at its
+ * line's height where lines a point apart allow, dodged 12 px apart.
+ */
+export function placeLineLabels(values: Record<string, unknown>[], height: number): void {
+  const labels = values.filter((v) => v.kind === 'baseline' || v.kind === 'tuned');
+  dodgeLabels(
+    labels.map((v) => (1 - (v.eff as number)) * height),
+    12,
+    6,
+    height - 6,
+  ).forEach((ly, i) => (labels[i]!.ly = ly));
+}

@@ -3,6 +3,14 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
+import { measureText } from './text-metrics.js';
+
+// Lay text out at the widths resvg will draw it with (text-metrics.ts), not Vega's guess. vega
+// exports vega-scenegraph's textMetrics at run time; its typings leave it out.
+type WidthOf = (item: object, text: unknown) => number;
+const metrics = (vega as unknown as { textMetrics: { width: WidthOf; estimateWidth: WidthOf } }).textMetrics;
+const vegaEstimate = metrics.estimateWidth;
+metrics.width = (item, text) => measureText(item, text == null ? '' : String(text).trim()) ?? vegaEstimate(item, text);
 
 export type Spec = TopLevelSpec;
 
