@@ -59,11 +59,11 @@ test(
 );
 
 /** A hybrid report with only what the figure reads: two rates whose clusterings lie a point apart. */
-function report(): HybridReport {
+function report(chosenAt = 6300): HybridReport {
   const rate = (targetHz: number, lift: number) => ({
     targetHz,
     rows: Array.from({ length: 41 }, (_, i) => ({ minSumAdc: 200 * i, val: { efficiency: 0.5 + lift + i / 100 }, eval: { efficiency: 0.5 + lift + i / 100 } })),
-    chosen: { minSumAdc: 6300, threshold: 0.02, eval: { efficiency: 0.88 + lift } },
+    chosen: { minSumAdc: chosenAt, threshold: 0.02, eval: { efficiency: 0.88 + lift } },
     baseline: {
       threshold: 3138,
       eval: { efficiency: 0.865 + lift },
@@ -97,5 +97,18 @@ test(
     for (let i = 1; i < ys.length; i++) assert.ok(ys[i]! - ys[i - 1]! >= 11.99, `labels ${ys[i - 1]} and ${ys[i]} overlap`);
     const { right, width } = drawnRight(svg);
     assert.ok(right <= width + 0.5 && width - right < 12, `figure ${width} px, drawn to ${right.toFixed(0)} px`);
+  },
+);
+
+test(
+  'hybrid figure: a requirement chosen at 0 (the network alone) keeps its label inside the plot',
+  { skip: !hasFont && 'fonts-dejavu-core missing' },
+  async () => {
+    for (const at of [0, 6300]) {
+      const svg = await toSvg(hybridFigure(report(at)).spec!);
+      // The plot's left edge: the y axis and its title only (a label run out to the left pushed it to 351 px).
+      const left = Number(/<g fill="none" stroke-miterlimit="4" transform="translate\(([\d.]+),/.exec(svg)![1]);
+      assert.ok(left < 80, `chosen at ${at}: plot starts ${left} px from the left`);
+    }
   },
 );

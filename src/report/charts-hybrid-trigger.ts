@@ -56,6 +56,7 @@ export function hybridFigure(r: HybridReport): Figure {
   // point apart allow (dodged 12 px apart): inside the plot they printed over the scan's curves,
   // which end on those lines.
   placeLineLabels(values, HEIGHT);
+  const maxA = Math.max(0, ...values.filter((v) => v.kind === 'scan').map((v) => v.a as number));
   const spec = {
     $schema: SCHEMA,
     width: WIDTH,
@@ -95,11 +96,15 @@ export function hybridFigure(r: HybridReport): Figure {
       { transform: only('chosen'), mark: { type: 'point', size: 90, filled: false, strokeWidth: 2 }, encoding: { x, y, color } },
       // Labels in the empty lower band, one line per rate, ending under their ring: rings close
       // together (at the right, where requirements land) would print over the curves and each other.
-      ...domain.map((rate, i) => ({
-        transform: [...only('chosen'), { filter: `datum.rate === '${rate}'` }],
-        mark: { type: 'text', align: 'right', fontSize: 10 },
-        encoding: { x, y: { datum: 0.3 - 0.06 * i, type: 'quantitative', scale: y.scale }, text: { field: 'text' }, color },
-      })),
+      // A ring in the left half (a low requirement, or the network alone) starts its label instead,
+      // which would otherwise run out of the plot to the left.
+      ...domain.flatMap((rate, i) =>
+        (['left', 'right'] as const).map((align) => ({
+          transform: [...only('chosen'), { filter: `datum.rate === '${rate}' && (datum.a < ${maxA / 2}) === ${align === 'left'}` }],
+          mark: { type: 'text', align, fontSize: 10 },
+          encoding: { x, y: { datum: 0.3 - 0.06 * i, type: 'quantitative', scale: y.scale }, text: { field: 'text' }, color },
+        })),
+      ),
     ],
   } as unknown as Spec;
   return {

@@ -313,7 +313,7 @@ test('measureHybrid on a trained run: its ΣADC ≥ 0 row is evaluate at the sam
   assert.match(p.stdout, /written: .*hybrid-trigger\.json, .*hybrid-trigger\.svg, .*hybrid-trigger\.png/);
   const png = readFileSync(join(run, 'eval', 'hybrid-trigger.png'));
   assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
-  assert.match(readFileSync(join(run, 'eval', 'hybrid-trigger.svg'), 'utf8'), /baseline \(ΣADC ≥ \d+\)/);
+  assert.match(readFileSync(join(run, 'eval', 'hybrid-trigger.svg'), 'utf8'), /baseline at [\d.]+ Hz \(ΣADC ≥ \d+\)/);
 
   // An fprate state of an older version (no ΣADC histogram): one line naming the file and the field.
   const file = fpStatePath(run, fp.seed);
