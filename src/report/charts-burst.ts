@@ -35,11 +35,13 @@ export function burstFigure(runs: readonly RunData[]): Figure | null {
     );
     for (const p of r.curve) values.push({ kind: 'curve', run: label, d: p.distanceKpc, p: p.probability, lo: p.lo, hi: p.hi, candidates: p.candidates });
   }
-  // Reference distances: the galactic centre (8.5 kpc), the far edge of the disc (~25 kpc), the LMC (50 kpc).
+  // Reference distances: the galactic centre (8.5 kpc), the far edge of the disc (~25 kpc), the LMC
+  // (50 kpc). Their names sit above the plot (the LMC's a line higher, clear of the far edge's), as
+  // inside it they printed over the curves, which are at 1 there.
   for (const [d, name, dy] of [
-    [8.5, 'Galactic centre', 0],
-    [25, "Galaxy's far edge", 0],
-    [50, 'LMC', 14],
+    [8.5, 'Galactic centre', -3],
+    [25, "Galaxy's far edge", -3],
+    [50, 'LMC', -15],
   ] as const)
     values.push({ kind: 'mark', d, name, dy });
   const labels = series.map((s) => s.label);
@@ -60,7 +62,7 @@ export function burstFigure(runs: readonly RunData[]): Figure | null {
         { transform: [{ filter: "datum.kind === 'mark'" }], mark: { type: 'rule', color: '#999', strokeDash: [4, 3] }, encoding: { x } },
         {
           transform: [{ filter: "datum.kind === 'mark'" }],
-          mark: { type: 'text', color: '#666', baseline: 'top', dx: 3, align: 'left', fontSize: 10 },
+          mark: { type: 'text', color: '#666', baseline: 'bottom', dx: 3, align: 'left', fontSize: 10 },
           encoding: { x, y: { field: 'dy', type: 'quantitative', scale: null }, text: { field: 'name' } },
         },
         {

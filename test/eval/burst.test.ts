@@ -334,6 +334,11 @@ test('report: the burst figure draws the network and the baseline on one plot, s
   assert.ok(fig.spec);
   const svg = await toSvg(fig.spec);
   assert.match(svg, /distance to the supernova/);
+  // The reference distances' names above the plot (negative y in its frame), not over the curves.
+  for (const name of ['Galactic centre', 'LMC']) {
+    const at = new RegExp(`transform="translate\\([\\d.]+,(-?[\\d.]+)\\)"[^>]*>${name}<`).exec(svg);
+    assert.ok(at && Number(at[1]) < 0, `${name}: ${at?.[1] ?? 'not drawn'}`);
+  }
   assert.equal(burstFigure([{ ...run, bursts: {} }]), null);
 });
 
