@@ -368,6 +368,9 @@ test('study --plan budget: dry run, the plan killed after its first point and re
   assert.match(svg, /training images/);
   assert.match(svg, /thesis 76\.2 % at 1\.8 Hz/);
   assert.match(svg, /baseline at 100000 Hz: /);
+  // The x axis is labelled at the plan's sizes, and nowhere else.
+  const ticks = [...svg.matchAll(/>([\d,]+)<\/text>/g)].map((m) => m[1]);
+  assert.deepEqual(ticks, ['20', '40']);
   // The lines' labels sit right of the 520-px plot, where no point is, at least a line apart.
   const labelAt = [...svg.matchAll(/transform="translate\(([\d.]+),([\d.]+)\)"[^>]*>(?:baseline at|clustering tuned at) /g)].map((m) => [+m[1]!, +m[2]!]);
   assert.equal(labelAt.length, 2, 'the baseline and the tuned clustering at 100 kHz (1.8 Hz is not reachable here)');

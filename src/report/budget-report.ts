@@ -79,6 +79,9 @@ export function budgetFigure(r: BudgetResult): Figure {
     type: 'quantitative',
     title: 'training images',
     scale: { type: 'log', domain: [Math.min(...ns, THESIS_TRAIN_IMAGES) / 1.5, Math.max(...ns, THESIS_TRAIN_IMAGES) * 1.5] },
+    // Ticks at the plan's sizes, each labelled: a log axis's own ticks (2 000, 3 000, …) left
+    // 8 000 unlabelled where their labels crowded. The thesis's diamond carries its own label.
+    axis: { values: [...new Set(ns)].sort((a, b) => a - b), format: ',' },
   };
   const y = { field: 'eff', type: 'quantitative', title: 'efficiency, 1–70 MeV (TP rule)', scale: { domain: [0, 1] }, axis: { format: '%' } };
   const only = (kind: string) => [{ filter: `datum.kind === '${kind}'` }];
