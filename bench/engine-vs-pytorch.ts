@@ -1,14 +1,17 @@
 // daqyolo against PyTorch on the same YOLOv3 network, batch, threads and loss, alternating
 // rounds in separate processes so that both see the same machine load; prints one JSON object.
-// PyTorch runs at its best CPU setting (channels_last model and input, Adam): bench/peer_yolov3.py.
+// PyTorch runs at its best CPU setting (channels_last model and input, Adam): bench/peer_yolov3.py,
+// with glibc's malloc keeping freed memory for both sides (--malloc keep, the default:
+// bench/malloc-env.ts says why; --malloc default leaves glibc as it is).
 //
 // Run: node scripts/setup.mjs && node dist/bench/engine-vs-pytorch.js [--width 0.25] [--size 480]
-//        [--batch 8] [--steps 4] [--rounds 3] [--threads 2]
+//        [--batch 8] [--steps 4] [--rounds 3] [--threads 2] [--malloc keep|default]
 // Medians of the per-step times are compared (robust to a busy neighbour on a shared machine).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { mallocEnv, mallocMode } from './malloc-env.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,8 +24,10 @@ const { values } = parseArgs({
     threads: { type: 'string', default: String(availableParallelism()) },
     'omp-wait': { type: 'string', default: 'PASSIVE' },
     python: { type: 'string', default: '/usr/bin/python3' },
+    malloc: { type: 'string', default: 'keep' },
   },
 });
+const allocEnv = mallocEnv(mallocMode(values.malloc));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const common = [
   '--width',
@@ -48,7 +53,12 @@ interface Run {
 }
 function run(cmd: string, args: string[]): Run {
   // Both sides get the same OpenMP wait policy (daqyolo defaults to PASSIVE; see src/torch/native.ts).
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_WAIT_POLICY: values['omp-wait'] } });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    env: { ...process.env, ...allocEnv, OMP_WAIT_POLICY: values['omp-wait'] },
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Run;
 }
@@ -79,6 +89,7 @@ console.log(
   JSON.stringify(
     {
       omp_wait_policy: values['omp-wait'],
+      malloc: mallocMode(values.malloc),
       network: 'yolov3',
       width: Number(values.width),
       size: Number(values.size),

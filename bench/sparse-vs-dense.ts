@@ -7,18 +7,27 @@
 // networks' time per image as the active pixels per image grow. --isolated-radius R adds sparse
 // rows that drop isolated pixels first (`sparse-NET-r R`); --before DIR adds the sparse rows of
 // another checkout (e.g. /work/main: `before-sparse-NET`) for a before/after in the same run.
+// --throughput adds inference rows run as one single-threaded process per core at once
+// (`…-x P`: P = --threads processes, images/s summed over them), for PyTorch and the sparse
+// rows alike: how a stream trigger (fprate's shards, `trigger stream`) uses the cores, where a
+// small sparse convolution gains little from a second OpenMP thread. Each engine's ratio is then
+// taken against PyTorch's better form, one process of P threads or P of one.
+// --malloc keep (the default) runs every process, PyTorch's and daqyolo's alike, with glibc's
+// malloc keeping freed memory (bench/malloc-env.ts says why); --malloc default leaves it as is.
 // One JSON object.
 //
 // Run: node scripts/setup.mjs && node dist/bench/sparse-vs-dense.js [--width 0.25] [--size 480]
 //        [--batch 8] [--steps 3] [--rounds 3] [--scan 10,100,1000,10000] [--data D.h5] [--nets yolov3,yolov3-tiny]
-//        [--threshold T] [--isolated-radius R] [--before DIR] [--no-dense-daqyolo]
-import { spawnSync } from 'node:child_process';
+//        [--threshold T] [--isolated-radius R] [--before DIR] [--no-dense-daqyolo] [--throughput]
+//        [--throughput-iters 9] [--malloc keep|default]
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchImages } from './inputs.js';
+import { mallocEnv, mallocMode } from './malloc-env.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -38,9 +47,14 @@ const { values: a } = parseArgs({
     'isolated-radius': { type: 'string', default: '0' },
     before: { type: 'string' },
     'no-dense-daqyolo': { type: 'boolean', default: false },
+    throughput: { type: 'boolean', default: false },
+    'throughput-iters': { type: 'string', default: '9' },
+    malloc: { type: 'string', default: 'keep' },
   },
 });
 const radius = Number(a['isolated-radius']);
+// glibc's allocator settings for every process the bench starts.
+const allocEnv = mallocEnv(mallocMode(a.malloc));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'daqyolo-sparse-bench-'));
 const size = Number(a.size);
@@ -63,9 +77,27 @@ interface Run {
 function run(cmd: string, args: string[], cwd = root): Run {
   // Every process gets the same OpenMP wait policy (daqyolo's default; libgomp's own default
   // spins, which collapses when the cores are shared).
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, OMP_WAIT_POLICY: a['omp-wait'] } });
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, ...allocEnv, OMP_WAIT_POLICY: a['omp-wait'] } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Run;
+}
+// P copies of one command at once, each pinned to one thread (libtorch's OpenMP and OpenBLAS
+// alike, by environment as well as by --threads 1): their runs, one per process.
+async function runTogether(cmd: string, args: string[], copies: number, cwd = root): Promise<Run[]> {
+  const env = { ...process.env, ...allocEnv, OMP_WAIT_POLICY: a['omp-wait'], OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const one = () =>
+    new Promise<Run>((resolve, reject) => {
+      const p = spawn(cmd, args, { cwd, env });
+      let out = '',
+        err = '';
+      p.stdout.on('data', (d: Buffer) => (out += d));
+      p.stderr.on('data', (d: Buffer) => (err += d));
+      p.on('error', reject);
+      p.on('close', (code) =>
+        code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as Run) : reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}):\n${err}`)),
+      );
+    });
+  return Promise.all(Array.from({ length: copies }, one));
 }
 const median = (xs: number[]): number => {
   const s = [...xs].sort((p, q) => p - q);
@@ -110,8 +142,10 @@ try {
   }
   const common = ['--width', a.width!, '--size', a.size!, '--threads', a.threads!];
   const train: Record<string, Run[]> = {},
-    infer: Record<string, Run[]> = {};
-  const push = (into: Record<string, Run[]>, k: string, r: Run) => {
+    infer: Record<string, Run[]> = {},
+    // Per round, the runs of the processes that ran at once.
+    throughput: Record<string, Run[][]> = {};
+  const push = <T>(into: Record<string, T[]>, k: string, r: T) => {
     (into[k] ??= []).push(r);
   };
   for (let round = 0; round < Number(a.rounds); round++) {
@@ -146,26 +180,30 @@ try {
       if (radius > 0) push(infer, `sparse-${net}-r${radius}`, daq('infer', '--variant', `sparse-${net}`, ...inf, '--isolated-radius', String(radius)));
       if (a.before) push(infer, `before-sparse-${net}`, before('infer', '--variant', `sparse-${net}`, ...inf));
       if (!a['no-dense-daqyolo']) push(infer, net, daq('infer', '--variant', net, ...inf));
-      push(
-        infer,
-        `pytorch-${net}`,
-        run(a.python!, [
-          'bench/peer_yolov3.py',
-          '--variant',
-          net,
-          '--mode',
-          'infer',
-          '--batch',
-          a['infer-batch']!,
-          '--steps',
-          a.steps!,
-          '--warmup',
-          '1',
-          '--images',
-          files[a['infer-batch']!]!,
-          ...common,
-        ]),
-      );
+      // PyTorch's inference on the same images: `steps` timed batches on `threads` threads.
+      const peerInfer = (steps: string, threads: string) => [
+        'bench/peer_yolov3.py',
+        ...['--variant', net, '--mode', 'infer', '--batch', a['infer-batch']!, '--steps', steps, '--warmup', '1'],
+        ...['--images', files[a['infer-batch']!]!, '--width', a.width!, '--size', a.size!, '--threads', threads],
+      ];
+      push(infer, `pytorch-${net}`, run(a.python!, peerInfer(a.steps!, a.threads!)));
+      if (a.throughput) {
+        // One single-threaded process per core, all at once; their images/s add up.
+        const copies = Number(a.threads);
+        const one = [
+          ...['--batch', a['infer-batch']!, '--iters', a['throughput-iters']!, '--warmup', '1', '--data', data],
+          ...['--width', a.width!, '--size', a.size!, '--threads', '1'],
+        ];
+        const bin = [process.execPath, 'bin/daqyolo.js', 'bench', 'infer'];
+        push(throughput, `sparse-${net}-x${copies}`, await runTogether(bin[0]!, [...bin.slice(1), '--variant', `sparse-${net}`, ...one, '--json'], copies));
+        if (radius > 0)
+          push(
+            throughput,
+            `sparse-${net}-r${radius}-x${copies}`,
+            await runTogether(bin[0]!, [...bin.slice(1), '--variant', `sparse-${net}`, ...one, '--isolated-radius', String(radius), '--json'], copies),
+          );
+        push(throughput, `pytorch-${net}-x${copies}`, await runTogether(a.python!, peerInfer(a['throughput-iters']!, '1'), copies));
+      }
     }
   }
   load.push(loadavg());
@@ -199,6 +237,34 @@ try {
         },
       ];
     }),
+  );
+  // Throughput rows: per round, the images/s of the processes that ran at once, summed.
+  const imgPerS = (r: Run) => (1000 * Number(a['infer-batch'])) / median(r.batch_ms!);
+  const throughputSummary = Object.fromEntries(
+    Object.entries(throughput).map(([k, rounds]) => {
+      const summed = rounds.map((rs) => rs.reduce((t, r) => t + imgPerS(r), 0));
+      return [
+        k,
+        {
+          processes: rounds[0]!.length,
+          threads_each: 1,
+          img_per_s_median: +median(summed).toFixed(2),
+          img_per_s_rounds: summed.map((v) => +v.toFixed(2)),
+          peak_rss_mb_each: Math.max(...rounds.flat().map((r) => r.peak_rss_mb)),
+        },
+      ];
+    }),
+  );
+  // Each throughput row against PyTorch's better form on the same cores: one process of
+  // --threads threads (the infer rows) or one single-threaded process per core.
+  const throughputRatios = Object.fromEntries(
+    Object.keys(throughputSummary)
+      .filter((k) => k.startsWith('sparse-'))
+      .map((k) => {
+        const net = nets.find((n) => k.startsWith(`sparse-${n}-`) && (n.endsWith('tiny') || !k.includes('tiny')))!;
+        const peer = Math.max(inferSummary[`pytorch-${net}`]!.img_per_s_median, throughputSummary[`pytorch-${net}-x${a.threads}`]!.img_per_s_median);
+        return [k, { infer_speedup_vs_best_pytorch: +(throughputSummary[k]!.img_per_s_median / peer).toFixed(2), best_pytorch_img_per_s: peer }];
+      }),
   );
   // Each sparse row (this checkout, with isolated pixels dropped, another checkout) against PyTorch and dense daqyolo.
   const r2 = (p: number | null, q: number | null) => (p === null || q === null ? null : +(p / q).toFixed(2));
@@ -252,6 +318,7 @@ try {
       threads: Number(a.threads),
       rounds: Number(a.rounds),
       omp_wait_policy: a['omp-wait'],
+      malloc: a.malloc,
       data: a.data ?? `simulate${a.threshold ? ` --threshold ${a.threshold}` : ''} --images 200 --seed 11`,
       isolated_radius: radius,
       before: a.before ?? null,
@@ -259,6 +326,7 @@ try {
       train: trainSummary,
       infer: inferSummary,
       ratios,
+      ...(a.throughput ? { throughput: throughputSummary, throughput_ratios: throughputRatios } : {}),
       scan,
       targets: { train_speedup_vs_pytorch: 5, infer_speedup_vs_pytorch: 10, memory_vs_pytorch: '< 1', fprate_img_per_s: 280 },
     }),
