@@ -14,12 +14,14 @@
 // taken against PyTorch's better form, one process of P threads or P of one.
 // --malloc keep (the default) runs every process, PyTorch's and daqyolo's alike, with glibc's
 // malloc keeping freed memory (bench/malloc-env.ts says why); --malloc default leaves it as is.
+// --aten-gemm adds a twin of each sparse row whose convolutions run ATen's GEMM (Debian's
+// OpenBLAS) instead of oneDNN's sgemm (`…-aten`, DAQYOLO_SPARSE_GEMM=aten): the GEMM's A/B.
 // One JSON object.
 //
 // Run: node scripts/setup.mjs && node dist/bench/sparse-vs-dense.js [--width 0.25] [--size 480]
 //        [--batch 8] [--steps 3] [--rounds 3] [--scan 10,100,1000,10000] [--data D.h5] [--nets yolov3,yolov3-tiny]
 //        [--threshold T] [--isolated-radius R] [--before DIR] [--no-dense-daqyolo] [--throughput]
-//        [--throughput-iters 9] [--malloc keep|default]
+//        [--throughput-iters 9] [--malloc keep|default] [--aten-gemm]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir, availableParallelism } from 'node:os';
@@ -50,6 +52,7 @@ const { values: a } = parseArgs({
     throughput: { type: 'boolean', default: false },
     'throughput-iters': { type: 'string', default: '9' },
     malloc: { type: 'string', default: 'keep' },
+    'aten-gemm': { type: 'boolean', default: false },
   },
 });
 const radius = Number(a['isolated-radius']);
@@ -74,17 +77,30 @@ interface Run {
   active_pixels_per_image: number;
   [k: string]: unknown;
 }
-function run(cmd: string, args: string[], cwd = root): Run {
+function run(cmd: string, args: string[], cwd = root, extraEnv: Record<string, string> = {}): Run {
   // Every process gets the same OpenMP wait policy (daqyolo's default; libgomp's own default
   // spins, which collapses when the cores are shared).
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, ...allocEnv, OMP_WAIT_POLICY: a['omp-wait'] } });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    env: { ...process.env, ...allocEnv, ...extraEnv, OMP_WAIT_POLICY: a['omp-wait'] },
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Run;
 }
 // P copies of one command at once, each pinned to one thread (libtorch's OpenMP and OpenBLAS
 // alike, by environment as well as by --threads 1): their runs, one per process.
-async function runTogether(cmd: string, args: string[], copies: number, cwd = root): Promise<Run[]> {
-  const env = { ...process.env, ...allocEnv, OMP_WAIT_POLICY: a['omp-wait'], OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+async function runTogether(cmd: string, args: string[], copies: number, extraEnv: Record<string, string> = {}, cwd = root): Promise<Run[]> {
+  const env = {
+    ...process.env,
+    ...allocEnv,
+    ...extraEnv,
+    OMP_WAIT_POLICY: a['omp-wait'],
+    OMP_NUM_THREADS: '1',
+    OPENBLAS_NUM_THREADS: '1',
+    MKL_NUM_THREADS: '1',
+  };
   const one = () =>
     new Promise<Run>((resolve, reject) => {
       const p = spawn(cmd, args, { cwd, env });
@@ -106,6 +122,12 @@ const median = (xs: number[]): number => {
 // A checkout from before CPU times were recorded (--before) has none: null.
 const medianOrNull = (xs: number[], digits: number): number | null => (xs.length ? +median(xs).toFixed(digits) : null);
 const daq = (...args: string[]) => run(process.execPath, ['bin/daqyolo.js', 'bench', ...args, '--json']);
+// The sparse rows, and with --aten-gemm their twins on ATen's GEMM (OpenBLAS) instead of oneDNN's.
+const gemmRows: [suffix: string, env: Record<string, string>][] = [
+  ['', {}],
+  ...(a['aten-gemm'] ? [['-aten', { DAQYOLO_SPARSE_GEMM: 'aten' }] as [string, Record<string, string>]] : []),
+];
+const daqSparse = (env: Record<string, string>, ...args: string[]) => run(process.execPath, ['bin/daqyolo.js', 'bench', ...args, '--json'], root, env);
 const before = (...args: string[]) => run(process.execPath, ['bin/daqyolo.js', 'bench', ...args, '--json'], a.before);
 
 try {
@@ -154,6 +176,11 @@ try {
       const sp = daq('train', '--variant', `sparse-${net}`, ...tr);
       push(train, `sparse-${net}`, sp);
       if (radius > 0) push(train, `sparse-${net}-r${radius}`, daq('train', '--variant', `sparse-${net}`, ...tr, '--isolated-radius', String(radius)));
+      for (const [suffix, env] of gemmRows.slice(1)) {
+        push(train, `sparse-${net}${suffix}`, daqSparse(env, 'train', '--variant', `sparse-${net}`, ...tr));
+        if (radius > 0)
+          push(train, `sparse-${net}-r${radius}${suffix}`, daqSparse(env, 'train', '--variant', `sparse-${net}`, ...tr, '--isolated-radius', String(radius)));
+      }
       if (a.before) push(train, `before-sparse-${net}`, before('train', '--variant', `sparse-${net}`, ...tr));
       if (!a['no-dense-daqyolo']) push(train, net, daq('train', '--variant', net, ...tr));
       const py = run(a.python!, [
@@ -176,8 +203,11 @@ try {
       ]);
       push(train, `pytorch-${net}`, py);
       const inf = ['--batch', a['infer-batch']!, '--iters', a.steps!, '--warmup', '1', '--data', data, ...common];
-      push(infer, `sparse-${net}`, daq('infer', '--variant', `sparse-${net}`, ...inf));
-      if (radius > 0) push(infer, `sparse-${net}-r${radius}`, daq('infer', '--variant', `sparse-${net}`, ...inf, '--isolated-radius', String(radius)));
+      for (const [suffix, env] of gemmRows) {
+        push(infer, `sparse-${net}${suffix}`, daqSparse(env, 'infer', '--variant', `sparse-${net}`, ...inf));
+        if (radius > 0)
+          push(infer, `sparse-${net}-r${radius}${suffix}`, daqSparse(env, 'infer', '--variant', `sparse-${net}`, ...inf, '--isolated-radius', String(radius)));
+      }
       if (a.before) push(infer, `before-sparse-${net}`, before('infer', '--variant', `sparse-${net}`, ...inf));
       if (!a['no-dense-daqyolo']) push(infer, net, daq('infer', '--variant', net, ...inf));
       // PyTorch's inference on the same images: `steps` timed batches on `threads` threads.
@@ -195,13 +225,16 @@ try {
           ...['--width', a.width!, '--size', a.size!, '--threads', '1'],
         ];
         const bin = [process.execPath, 'bin/daqyolo.js', 'bench', 'infer'];
-        push(throughput, `sparse-${net}-x${copies}`, await runTogether(bin[0]!, [...bin.slice(1), '--variant', `sparse-${net}`, ...one, '--json'], copies));
-        if (radius > 0)
-          push(
-            throughput,
-            `sparse-${net}-r${radius}-x${copies}`,
-            await runTogether(bin[0]!, [...bin.slice(1), '--variant', `sparse-${net}`, ...one, '--isolated-radius', String(radius), '--json'], copies),
-          );
+        for (const [suffix, env] of gemmRows) {
+          const sparseArgs = [...bin.slice(1), '--variant', `sparse-${net}`, ...one, '--json'];
+          push(throughput, `sparse-${net}${suffix}-x${copies}`, await runTogether(bin[0]!, sparseArgs, copies, env));
+          if (radius > 0)
+            push(
+              throughput,
+              `sparse-${net}-r${radius}${suffix}-x${copies}`,
+              await runTogether(bin[0]!, [...sparseArgs, '--isolated-radius', String(radius)], copies, env),
+            );
+        }
         push(throughput, `pytorch-${net}-x${copies}`, await runTogether(a.python!, peerInfer(a['throughput-iters']!, '1'), copies));
       }
     }

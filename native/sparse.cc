@@ -12,7 +12,11 @@
 // thousand rows of 8–64 channels, where index_select, its index_add backward and ATen's batch
 // norm cost 5–20× the GEMM they feed, and each convolution takes the form with the least work
 // for its fill (ChooseForm) (bench/sparse-profile.ts, bench/sparse-forms.ts; docs/engine.md).
+// Their GEMMs call oneDNN's sgemm (Mm below), twice OpenBLAS's speed on such small matrices.
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -149,6 +153,80 @@ DQ_FN(sparseRulebookPairs) {
 }
 
 // The weight [Cout, Cin, kh, kw] as the [kh·kw·Cin, Cout] matrix the gathered rows multiply.
+// The hand-written float32 CPU convolutions' GEMMs. ATen's at::mm calls Debian's OpenBLAS, which
+// on the small matrices of a sparse layer (a few hundred rows × 32–256 channels) ran at 44–91
+// GFLOP/s on one AVX-512 core where oneDNN's sgemm ran at 59–185 (2026-12-06, AMD EPYC;
+// docs/engine.md, "oneDNN's GEMM"). libtorch already loads oneDNN (libdnnl.so.2) for its dense
+// convolutions, so the engine finds its row-major sgemm there (the addon's dependencies are not
+// in the global symbol scope) and falls back to at::mm where it is absent, where a tensor is not a
+// plain or transposed matrix, or where the caller asked for ATen: DAQYOLO_SPARSE_GEMM=aten, or
+// sparseGemm('aten') (the tests' A/B). oneDNN threads over libtorch's OpenMP pool, whose size
+// at::set_num_threads sets.
+using DnnlSgemmFn = int (*)(char, char, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t, float, float*, int64_t);
+static DnnlSgemmFn FindDnnlSgemm() {
+  for (const char* lib : {"libdnnl.so.2", "libdnnl.so", "libmkldnn.so.1"}) {
+    if (void* h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD)) {
+      void* f = dlsym(h, "dnnl_sgemm");
+      dlclose(h);
+      if (f) return reinterpret_cast<DnnlSgemmFn>(f);
+    }
+  }
+  return reinterpret_cast<DnnlSgemmFn>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
+}
+static const DnnlSgemmFn kDnnlSgemm = FindDnnlSgemm();
+static bool UseDnnl() {
+  static bool use = [] {
+    const char* v = std::getenv("DAQYOLO_SPARSE_GEMM");
+    return !(v && std::string(v) == "aten");
+  }();
+  return use && kDnnlSgemm != nullptr;
+}
+static bool& GemmAten() {
+  static bool aten = false;
+  return aten;
+}
+// Whether a 2-D tensor is a row-major ('N') or column-major ('T') matrix, and its leading dimension.
+static bool MatrixLayout(const at::Tensor& t, char& trans, int64_t& ld) {
+  const int64_t r = t.size(0), c = t.size(1), s0 = t.stride(0), s1 = t.stride(1);
+  if (s1 == 1 && s0 >= std::max<int64_t>(c, 1)) {
+    trans = 'N';
+    ld = s0;
+    return true;
+  }
+  if (s0 == 1 && s1 >= std::max<int64_t>(r, 1)) {
+    trans = 'T';
+    ld = s1;
+    return true;
+  }
+  return false;
+}
+// a [M, K] · b [K, N] → a new contiguous [M, N].
+static at::Tensor Mm(const at::Tensor& a, const at::Tensor& b) {
+  const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
+  if (GemmAten() || !UseDnnl() || M == 0 || N == 0 || K == 0 || !(a.device().is_cpu() && b.device().is_cpu()) || a.scalar_type() != at::kFloat ||
+      b.scalar_type() != at::kFloat)
+    return at::mm(a, b);
+  char ta, tb;
+  int64_t lda, ldb;
+  const at::Tensor A = MatrixLayout(a, ta, lda) ? a : a.contiguous();
+  if (!A.is_same(a)) MatrixLayout(A, ta, lda);
+  const at::Tensor B = MatrixLayout(b, tb, ldb) ? b : b.contiguous();
+  if (!B.is_same(b)) MatrixLayout(B, tb, ldb);
+  at::Tensor c = at::empty({M, N}, a.options());
+  if (kDnnlSgemm(ta, tb, M, N, K, 1.0f, A.data_ptr<float>(), lda, B.data_ptr<float>(), ldb, 0.0f, c.data_ptr<float>(), N) != 0) return at::mm(a, b);
+  return c;
+}
+// sparseGemm(name | null) → the GEMM the hand-written convolutions use now ('dnnl' or 'aten');
+// with a name, sets it first ('aten' forces at::mm; 'dnnl' uses oneDNN where it was found).
+DQ_FN(sparseGemm) {
+  if (info.Length() > 0 && info[0].IsString()) {
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    if (name != "aten" && name != "dnnl") throw std::invalid_argument("sparseGemm: expected 'aten' or 'dnnl', got '" + name + "'");
+    GemmAten() = name == "aten";
+  }
+  return Napi::String::New(info.Env(), !GemmAten() && UseDnnl() ? "dnnl" : "aten");
+}
+
 static at::Tensor GemmWeight(const at::Tensor& w) { return w.permute({2, 3, 1, 0}).reshape({-1, w.size(0)}); }
 // The weight as [Cin, K·Cout]: column (ky·kw + kx)·Cout + o, the offset order of the rulebook.
 static at::Tensor SpreadWeight(const at::Tensor& w) { return w.permute({1, 2, 3, 0}).reshape({w.size(1), -1}); }
@@ -197,23 +275,40 @@ static at::Tensor ScatterRows(const at::Tensor& g, const at::Tensor& nbr, int64_
   return out;
 }
 
+// y = f · wmat for the identity rulebook (1×1 submanifold: every site reads itself), so that its
+// GEMMs take oneDNN's sgemm as the other forms do; backward ∂f = ∂y·wmatᵀ, ∂wmat = fᵀ·∂y.
+struct SparseIdentityMm : public torch::autograd::Function<SparseIdentityMm> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& wmat) {
+    ctx->save_for_backward({f, wmat});
+    return Mm(f, wmat);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor gy = grads[0].contiguous();
+    at::Tensor gf, gw;
+    if (ctx->needs_input_grad(0)) gf = Mm(gy, saved[1].t());
+    if (ctx->needs_input_grad(1)) gw = Mm(saved[0].t(), gy);
+    return {gf, gw};
+  }
+};
+
 // y = gather(f, nbr) · wmat with a hand-written backward: ∂wmat = gatherᵀ·∂y, ∂f = scatter(∂y·wmatᵀ).
 struct SparseGatherMm : public torch::autograd::Function<SparseGatherMm> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& nbr, const at::Tensor& wmat) {
     at::Tensor g = GatherRows(f.contiguous(), nbr);
     ctx->save_for_backward({g, nbr, wmat});
     ctx->saved_data["N"] = f.size(0);
-    return at::mm(g, wmat);
+    return Mm(g, wmat);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const at::Tensor &g = saved[0], &nbr = saved[1], &wmat = saved[2];
     const at::Tensor gy = grads[0].contiguous();
     at::Tensor gf, gw;
-    if (ctx->needs_input_grad(2)) gw = at::mm(g.t(), gy);
+    if (ctx->needs_input_grad(2)) gw = Mm(g.t(), gy);
     if (ctx->needs_input_grad(0)) {
       const int64_t N = ctx->saved_data["N"].toInt(), C = g.size(1) / nbr.size(1);
-      gf = ScatterRows(at::mm(gy, wmat.t()).contiguous(), nbr, N, C);
+      gf = ScatterRows(Mm(gy, wmat.t()).contiguous(), nbr, N, C);
     }
     return {gf, at::Tensor(), gw};
   }
@@ -271,15 +366,15 @@ struct SparseSpreadMm : public torch::autograd::Function<SparseSpreadMm> {
     const at::Tensor fc = f.contiguous();
     ctx->save_for_backward({fc, nbr, wcat});
     const int64_t K = nbr.size(1);
-    return SumOffsetBlocks(at::mm(fc, wcat), nbr, fc.size(0), wcat.size(1) / K);
+    return SumOffsetBlocks(Mm(fc, wcat), nbr, fc.size(0), wcat.size(1) / K);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const at::Tensor &f = saved[0], &nbr = saved[1], &wcat = saved[2];
     const at::Tensor gY = SpreadOffsetBlocks(grads[0].contiguous(), nbr, f.size(0));
     at::Tensor gf, gw;
-    if (ctx->needs_input_grad(2)) gw = at::mm(f.t(), gY);
-    if (ctx->needs_input_grad(0)) gf = at::mm(gY, wcat.t());
+    if (ctx->needs_input_grad(2)) gw = Mm(f.t(), gY);
+    if (ctx->needs_input_grad(0)) gf = Mm(gY, wcat.t());
     return {gf, at::Tensor(), gw};
   }
 };
@@ -333,7 +428,7 @@ struct SparseOffsetMm : public torch::autograd::Function<SparseOffsetMm> {
     for (int64_t k = 0; k < K; k++) {
       OffsetPairs(nbr.data_ptr<int64_t>(), M, K, N, k, outs, ins);
       if (outs.empty()) continue;
-      AddRows(at::mm(TakeRows(fc, ins), wc.narrow(0, k * C, C)).contiguous(), outs, y);
+      AddRows(Mm(TakeRows(fc, ins), wc.narrow(0, k * C, C)).contiguous(), outs, y);
     }
     ctx->save_for_backward({fc, nbr, wc});
     return y;
@@ -351,8 +446,8 @@ struct SparseOffsetMm : public torch::autograd::Function<SparseOffsetMm> {
       OffsetPairs(nbr.data_ptr<int64_t>(), M, K, N, k, outs, ins);
       if (outs.empty()) continue;
       const at::Tensor g = TakeRows(gy, outs);
-      if (wantW) gw.narrow(0, k * C, C).copy_(at::mm(TakeRows(f, ins).t(), g));
-      if (wantF) AddRows(at::mm(g, wmat.narrow(0, k * C, C).t()).contiguous(), ins, gf);
+      if (wantW) gw.narrow(0, k * C, C).copy_(Mm(TakeRows(f, ins).t(), g));
+      if (wantF) AddRows(Mm(g, wmat.narrow(0, k * C, C).t()).contiguous(), ins, gf);
     }
     return {gf, at::Tensor(), gw};
   }
@@ -566,7 +661,8 @@ DQ_FN(sparseConv) {
                                 std::to_string(w.size(3)) + "] does not fit " + std::to_string(C) + " input channels and " + std::to_string(K) + " kernel offsets");
   at::Tensor y;
   if (info[4].ToBoolean()) {  // identity rulebook (1×1 submanifold): no gather at all
-    y = at::mm(f, w.reshape({w.size(0), C}).t());
+    const at::Tensor wmat = w.reshape({w.size(0), C}).t();
+    y = CpuFloat(f) && CpuFloat(w) ? SparseIdentityMm::apply(f.contiguous(), wmat) : at::mm(f, wmat);
   } else if (CpuFloat(f) && CpuFloat(w) && nbr.device().is_cpu() && nbr.scalar_type() == at::kLong) {
     const at::Tensor nb = nbr.contiguous();
     switch (form == ConvForm::Auto ? ChooseForm(f.size(0), nb, C, w.size(0)) : form) {
@@ -673,6 +769,7 @@ void InitSparse(Napi::Env env, Napi::Object exports) {
   DQ_EXPORT(exports, sparseDensify, 6);
   DQ_EXPORT(exports, sparseSparsify, 2);
   DQ_EXPORT(exports, sparseActiveSites, 1);
+  DQ_EXPORT(exports, sparseGemm, 1);
 }
 
 }  // namespace dq

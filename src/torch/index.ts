@@ -14,6 +14,7 @@ export {
   sparsify,
   densify,
   sparseConv,
+  sparseGemm,
   sparseBnLeaky,
   sparseMaxPool,
   sparseUpsample,

@@ -269,6 +269,7 @@ export const NATIVE_API = {
   sparseDensify: fn<[features: Handle, coords: Handle, batch: number, h: number, w: number, fill: number], Handle>(6),
   sparseSparsify: fn<[dense: Handle, coords: Handle], Handle>(2),
   sparseActiveSites: fn<[dense: Handle], Handle>(1),
+  sparseGemm: fn<[name: string | null], string>(1),
 } as const;
 
 /** The addon as the compiler sees it: one typed function per declared name. */

@@ -344,6 +344,17 @@ export function sparseConv(
   }
   return wrap(native.sparseConv(features.handle, rb.neighboursOn(features.device).handle, weight.handle, bias?.handle ?? null, rb.identity, FORM_CODE[form]));
 }
+/** Which GEMM the float32 CPU convolutions run: oneDNN's sgemm, or ATen's mm (Debian's OpenBLAS). */
+export type SparseGemm = 'dnnl' | 'aten';
+/**
+ * The GEMM the engine's float32 CPU convolutions use now; with an argument, sets it first.
+ * 'dnnl' (the default wherever libtorch loaded oneDNN) is 1.7–2.1× OpenBLAS's speed on a sparse
+ * layer's small matrices; 'aten' forces at::mm, as does DAQYOLO_SPARSE_GEMM=aten at start. The
+ * two agree within float rounding (test/engine/engine-sparse.test.ts); for tests and benchmarks.
+ */
+export function sparseGemm(set?: SparseGemm): SparseGemm {
+  return native.sparseGemm(set ?? null) as SparseGemm;
+}
 /**
  * Batch norm over the rows of features [N, C] (batch statistics when `training`, updating the
  * running ones in place as PyTorch does; running ones otherwise or with fewer than 2 rows), then

@@ -2,6 +2,7 @@
 // with inactive inputs zero, a sparse layer's output, scattered back into a dense grid, must
 // equal the dense layer's output at its active sites; the gradients must match finite
 // differences in float64; random sparse batches are property tests.
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -17,6 +18,7 @@ import {
   densify,
   sparsify,
   sparseConv,
+  sparseGemm,
   sparseBnLeaky,
   sparseMaxPool,
   sparseUpsample,
@@ -352,8 +354,12 @@ test('a sparse block (conv, BN, LeakyReLU) trains: loss falls, BN statistics mov
 
 // The float32 CPU kernels (native/sparse.cc: the hand gather with its scatter backward, the fused
 // batch norm + leaky ReLU) against the ATen path, which float64 takes: same values, same gradients.
-test('float32 hand convolutions (gather, spread, per-offset, auto) equal the float64 ATen path: outputs and gradients', () =>
+test('float32 hand convolutions (gather, spread, per-offset, auto, 1×1) equal the float64 ATen path with either GEMM (oneDNN, ATen): outputs and gradients', () =>
   tidy(() => {
+    // oneDNN's sgemm is the default wherever libtorch loaded oneDNN (Debian's libtorch does);
+    // a broken lookup would silently fall back to ATen, so check it is found.
+    if (readFileSync('/proc/self/maps', 'utf8').includes('libdnnl.so'))
+      assert.equal(sparseGemm(), 'dnnl', 'libdnnl is loaded but the engine does not use its sgemm');
     manualSeed(9);
     // Dense enough that a stride-2 conv has fewer outputs than inputs; the sparse batch (isolated
     // sites) has more, as the default simulation's ³⁹Ar hits do: both sides of each form's rule.
@@ -377,10 +383,11 @@ test('float32 hand convolutions (gather, spread, per-offset, auto) equal the flo
         { kernel: [3, 3], stride: 1, padding: [1, 1], submanifold: true },
         { kernel: [3, 3], stride: 2, padding: [1, 1], submanifold: false },
         { kernel: [3, 3], stride: 1, padding: [1, 1], submanifold: false, same: true },
+        { kernel: [1, 1], stride: 1, padding: [0, 0], submanifold: true },
       ] as const) {
         const rb = s.grid.rulebook({ ...g, kernel: [...g.kernel], padding: [...g.padding] });
         if (s.grid.size < rb.output.size) spreadCases++;
-        const w = randn([7, 5, 3, 3]);
+        const w = randn([7, 5, ...g.kernel]);
         const run = (dtype: 'float32' | 'float64', form: SparseConvForm) => {
           const f = s.features.to(dtype).detach().requiresGrad_();
           const ww = w.to(dtype).detach().requiresGrad_();
@@ -390,14 +397,22 @@ test('float32 hand convolutions (gather, spread, per-offset, auto) equal the flo
           return { y, gf: f.grad!, gw: ww.grad! };
         };
         const b = run('float64', 'auto');
-        for (const form of ['auto', 'gather', 'spread', 'offsets'] as SparseConvForm[]) {
-          const a = run('float32', form);
-          const what = `${form}, ${s === dense ? 'dense' : 'isolated'} sites, ${JSON.stringify(g)}`;
-          const tol = (t: Tensor) => 1e-5 * (1 + t.abs().max().item());
-          assert.ok(maxAbsDiff(a.y.double(), b.y) < tol(b.y), `${what}: output`);
-          assert.ok(maxAbsDiff(a.gf.double(), b.gf) < tol(b.gf), `${what}: input gradient`);
-          assert.ok(maxAbsDiff(a.gw.double(), b.gw) < tol(b.gw), `${what}: weight gradient`);
-        }
+        for (const gemm of ['dnnl', 'aten'] as const)
+          for (const form of ['auto', 'gather', 'spread', 'offsets'] as SparseConvForm[]) {
+            const before = sparseGemm();
+            if (gemm === 'aten') sparseGemm('aten');
+            let a: ReturnType<typeof run>;
+            try {
+              a = run('float32', form);
+            } finally {
+              sparseGemm(before);
+            }
+            const what = `${form} (${gemm}), ${s === dense ? 'dense' : 'isolated'} sites, ${JSON.stringify(g)}`;
+            const tol = (t: Tensor) => 1e-5 * (1 + t.abs().max().item());
+            assert.ok(maxAbsDiff(a.y.double(), b.y) < tol(b.y), `${what}: output`);
+            assert.ok(maxAbsDiff(a.gf.double(), b.gf) < tol(b.gf), `${what}: input gradient`);
+            assert.ok(maxAbsDiff(a.gw.double(), b.gw) < tol(b.gw), `${what}: weight gradient`);
+          }
       }
     assert.ok(spreadCases >= 2, `geometries with fewer inputs than outputs: ${spreadCases}`);
   }));
