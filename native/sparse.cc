@@ -14,6 +14,9 @@
 // for its fill (ChooseForm) (bench/sparse-profile.ts, bench/sparse-forms.ts; docs/engine.md).
 // Their GEMMs call oneDNN's sgemm (Mm below), twice OpenBLAS's speed on such small matrices.
 #include <dlfcn.h>
+#include <omp.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -185,6 +188,7 @@ static bool& GemmAten() {
   static bool aten = false;
   return aten;
 }
+static bool DnnlInUse() { return !GemmAten() && UseDnnl(); }
 // Whether a 2-D tensor is a row-major ('N') or column-major ('T') matrix, and its leading dimension.
 static bool MatrixLayout(const at::Tensor& t, char& trans, int64_t& ld) {
   const int64_t r = t.size(0), c = t.size(1), s0 = t.stride(0), s1 = t.stride(1);
@@ -200,10 +204,66 @@ static bool MatrixLayout(const at::Tensor& t, char& trans, int64_t& ld) {
   }
   return false;
 }
+// Signals must not reach a thread inside oneDNN's sgemm. Its JIT f32 GEMM kernels (AVX2 and
+// AVX-512) point rsp into a heap buffer while they run, so a signal handled on that thread pushes
+// its frame into the heap and corrupts it: "corrupted size vs. prev_size" at a later free, or a
+// segfault (uxlfoundation/oneDNN#4845, fixed in oneDNN 3.11.2 by PR #4855; Debian's libtorch
+// loads 2.6.3). Node handles signals — SIGINT/SIGTERM for train's clean stop, SIGCHLD for child
+// processes, SIGWINCH for the terminal, SIGPROF for --cpu-prof — so the asynchronous signals are
+// blocked on the calling thread while its GEMMs run (delivered when they return), and libtorch's
+// OpenMP workers, which run the kernel when threads > 1, block them for good: they never handle
+// a signal, and a process-directed one then goes to a thread that can.
+// test/engine/sparse-gemm-signals.test.ts drives both kinds of signal at the GEMM.
+static const sigset_t& AsyncSignals() {
+  static const sigset_t set = [] {
+    sigset_t s;
+    sigfillset(&s);
+    for (int sync : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS}) sigdelset(&s, sync);
+    return s;
+  }();
+  return set;
+}
+// Blocks them for its scope. A pair of pthread_sigmask calls costs ≈ 2 µs on this project's VMs,
+// as much as a small GEMM, so a convolution holds them once over all its GEMMs (up to 9 per
+// offset form and pass) and Mm's own hold inside it is free.
+class SignalsHeld {
+ public:
+  explicit SignalsHeld(bool hold = true) : hold_(hold) {
+    if (hold_ && depth()++ == 0) pthread_sigmask(SIG_BLOCK, &AsyncSignals(), &old_);
+  }
+  ~SignalsHeld() {
+    if (hold_ && --depth() == 0) pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  static int& depth() {
+    thread_local int d = 0;
+    return d;
+  }
+  bool hold_;
+  sigset_t old_;
+};
+// The OpenMP pool (libgomp, which libtorch and Debian's oneDNN share) is per calling thread and
+// grows with at::set_num_threads (omp_set_num_threads); a thread it creates inherits its creator's
+// mask, one it reuses keeps its own, so the pass reruns whenever the count changes. The addon is
+// compiled with -fopenmp for this region (binding.gyp).
+static void HoldSignalsInPool() {
+  thread_local int heldFor = 1;
+  const int n = omp_get_max_threads();
+  if (n == heldFor) return;
+  const pthread_t caller = pthread_self();
+#pragma omp parallel num_threads(n)
+  {
+    if (!pthread_equal(pthread_self(), caller)) pthread_sigmask(SIG_BLOCK, &AsyncSignals(), nullptr);
+  }
+  heldFor = n;
+}
 // a [M, K] · b [K, N] → a new contiguous [M, N].
 static at::Tensor Mm(const at::Tensor& a, const at::Tensor& b) {
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
-  if (GemmAten() || !UseDnnl() || M == 0 || N == 0 || K == 0 || !(a.device().is_cpu() && b.device().is_cpu()) || a.scalar_type() != at::kFloat ||
+  if (!DnnlInUse() || M == 0 || N == 0 || K == 0 || !(a.device().is_cpu() && b.device().is_cpu()) || a.scalar_type() != at::kFloat ||
       b.scalar_type() != at::kFloat)
     return at::mm(a, b);
   char ta, tb;
@@ -213,8 +273,13 @@ static at::Tensor Mm(const at::Tensor& a, const at::Tensor& b) {
   const at::Tensor B = MatrixLayout(b, tb, ldb) ? b : b.contiguous();
   if (!B.is_same(b)) MatrixLayout(B, tb, ldb);
   at::Tensor c = at::empty({M, N}, a.options());
-  if (kDnnlSgemm(ta, tb, M, N, K, 1.0f, A.data_ptr<float>(), lda, B.data_ptr<float>(), ldb, 0.0f, c.data_ptr<float>(), N) != 0) return at::mm(a, b);
-  return c;
+  HoldSignalsInPool();
+  int status;
+  {
+    SignalsHeld held;
+    status = kDnnlSgemm(ta, tb, M, N, K, 1.0f, A.data_ptr<float>(), lda, B.data_ptr<float>(), ldb, 0.0f, c.data_ptr<float>(), N);
+  }
+  return status == 0 ? c : at::mm(a, b);
 }
 // sparseGemm(name | null) → the GEMM the hand-written convolutions use now ('dnnl' or 'aten');
 // with a name, sets it first ('aten' forces at::mm; 'dnnl' uses oneDNN where it was found).
@@ -224,7 +289,7 @@ DQ_FN(sparseGemm) {
     if (name != "aten" && name != "dnnl") throw std::invalid_argument("sparseGemm: expected 'aten' or 'dnnl', got '" + name + "'");
     GemmAten() = name == "aten";
   }
-  return Napi::String::New(info.Env(), !GemmAten() && UseDnnl() ? "dnnl" : "aten");
+  return Napi::String::New(info.Env(), DnnlInUse() ? "dnnl" : "aten");
 }
 
 static at::Tensor GemmWeight(const at::Tensor& w) { return w.permute({2, 3, 1, 0}).reshape({-1, w.size(0)}); }
@@ -279,10 +344,12 @@ static at::Tensor ScatterRows(const at::Tensor& g, const at::Tensor& nbr, int64_
 // GEMMs take oneDNN's sgemm as the other forms do; backward ∂f = ∂y·wmatᵀ, ∂wmat = fᵀ·∂y.
 struct SparseIdentityMm : public torch::autograd::Function<SparseIdentityMm> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& wmat) {
+    SignalsHeld held(DnnlInUse());  // over all this pass's GEMMs (see Mm)
     ctx->save_for_backward({f, wmat});
     return Mm(f, wmat);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    SignalsHeld held(DnnlInUse());  // over all this pass's GEMMs (see Mm)
     auto saved = ctx->get_saved_variables();
     const at::Tensor gy = grads[0].contiguous();
     at::Tensor gf, gw;
@@ -295,12 +362,14 @@ struct SparseIdentityMm : public torch::autograd::Function<SparseIdentityMm> {
 // y = gather(f, nbr) · wmat with a hand-written backward: ∂wmat = gatherᵀ·∂y, ∂f = scatter(∂y·wmatᵀ).
 struct SparseGatherMm : public torch::autograd::Function<SparseGatherMm> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& nbr, const at::Tensor& wmat) {
+    SignalsHeld held(DnnlInUse());  // over all this pass's GEMMs (see Mm)
     at::Tensor g = GatherRows(f.contiguous(), nbr);
     ctx->save_for_backward({g, nbr, wmat});
     ctx->saved_data["N"] = f.size(0);
     return Mm(g, wmat);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    SignalsHeld held(DnnlInUse());  // over all this pass's GEMMs (see Mm)
     auto saved = ctx->get_saved_variables();
     const at::Tensor &g = saved[0], &nbr = saved[1], &wmat = saved[2];
     const at::Tensor gy = grads[0].contiguous();
@@ -363,12 +432,14 @@ static at::Tensor SpreadOffsetBlocks(const at::Tensor& gy, const at::Tensor& nbr
 // ∂f = ∂Y·wcatᵀ.
 struct SparseSpreadMm : public torch::autograd::Function<SparseSpreadMm> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& nbr, const at::Tensor& wcat) {
+    SignalsHeld held(DnnlInUse());  // over all this pass's GEMMs (see Mm)
     const at::Tensor fc = f.contiguous();
     ctx->save_for_backward({fc, nbr, wcat});
     const int64_t K = nbr.size(1);
     return SumOffsetBlocks(Mm(fc, wcat), nbr, fc.size(0), wcat.size(1) / K);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    SignalsHeld held(DnnlInUse());  // over all this pass's GEMMs (see Mm)
     auto saved = ctx->get_saved_variables();
     const at::Tensor &f = saved[0], &nbr = saved[1], &wcat = saved[2];
     const at::Tensor gY = SpreadOffsetBlocks(grads[0].contiguous(), nbr, f.size(0));
@@ -421,6 +492,7 @@ static void AddRows(const at::Tensor& rows, const std::vector<int64_t>& idx, at:
 // in K smaller GEMMs; worth it where a layer's kernel windows are partly empty (see ChooseForm).
 struct SparseOffsetMm : public torch::autograd::Function<SparseOffsetMm> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& f, const at::Tensor& nbr, const at::Tensor& wmat) {
+    SignalsHeld held(DnnlInUse());  // over all this pass's GEMMs (see Mm)
     const at::Tensor fc = f.contiguous(), wc = wmat.contiguous();
     const int64_t N = fc.size(0), C = fc.size(1), M = nbr.size(0), K = nbr.size(1);
     at::Tensor y = at::zeros({M, wc.size(1)}, fc.options());
@@ -434,6 +506,7 @@ struct SparseOffsetMm : public torch::autograd::Function<SparseOffsetMm> {
     return y;
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    SignalsHeld held(DnnlInUse());  // over all this pass's GEMMs (see Mm)
     auto saved = ctx->get_saved_variables();
     const at::Tensor &f = saved[0], &nbr = saved[1], &wmat = saved[2];
     const at::Tensor gy = grads[0].contiguous();
