@@ -16,7 +16,7 @@
 // disturbed by other processes than wall time. One JSON object.
 //
 // Run: node scripts/setup.mjs && node dist/bench/sparse-profile.js --data D.h5 [--variant sparse-yolov3]
-//        [--width 0.25] [--size 480] [--batch 8] [--rounds 3] [--threads 2] [--isolated-radius 0] [--grow-trunk 0]
+//        [--width 0.25] [--size 480] [--batch 8] [--rounds 3] [--threads 2] [--isolated-radius 0] [--grow-trunk 0] [--grow-stages 0]
 //        [--clock cpu|wall] [--unfused]
 import { parseArgs } from 'node:util';
 import { tensor, setNumThreads, getNumThreads, manualSeed, noGrad, tidy, Tensor, SparseTensor, SparseGrid } from '../src/torch/index.js';
@@ -39,6 +39,8 @@ const { values: a } = parseArgs({
     'isolated-radius': { type: 'string', default: '0' },
     // model.growTrunk: grown 3×3 convs per head trunk (sparse-yolov3).
     'grow-trunk': { type: 'string', default: '0' },
+    // model.growStages: backbone stages whose downsampling conv grows its sites (sparse-yolov3).
+    'grow-stages': { type: 'string', default: '0' },
     active: { type: 'string' },
     clock: { type: 'string', default: 'cpu' },
     unfused: { type: 'boolean', default: false },
@@ -51,7 +53,8 @@ manualSeed(0);
 const size = Number(a.size),
   batch = Number(a.batch);
 const growTrunk = Number(a['grow-trunk']);
-const model = createYolo({ variant: a.variant as Variant, width: Number(a.width), inChannels: 1, numClasses: 1, growTrunk });
+const growStages = Number(a['grow-stages']);
+const model = createYolo({ variant: a.variant as Variant, width: Number(a.width), inChannels: 1, numClasses: 1, growTrunk, growStages });
 model.train();
 // --unfused: batch norm and leaky ReLU as two layers (the engine before the fused kernel).
 if (a.unfused) for (const [, m] of model.namedModules()) if (m instanceof SparseConvBNLeaky) m.fuseBnLeaky = false;
@@ -286,6 +289,7 @@ console.log(
     data: a.data ?? null,
     isolated_radius: radius,
     grow_trunk: growTrunk,
+    grow_stages: growStages,
     unfused: a.unfused,
     active_pixels_per_image: +activePerImage.toFixed(1),
     input_sites_per_image: convs.length ? r1(convs[0]!.inSites / batch) : null,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createYolo, SparseTinyYoloV3, type YoloV3, type Variant } from '../src/model/yolo.js';
 import { dropIsolated, SparseConvBNLeaky } from '../src/model/sparse-blocks.js';
 import { Module, Sequential, SparseSequential, type Layer } from '../src/nn/index.js';
-import { SparseTensor, tensor, cat, tidy, noGrad, manualSeed, liveTensors, type Tensor } from '../src/torch/index.js';
+import { SparseTensor, tensor, cat, randn, tidy, noGrad, manualSeed, liveTensors, type Tensor } from '../src/torch/index.js';
 import { exportOnnx } from '../src/formats/onnx.js';
 import { parseSimConfig } from '../src/sim/config.js';
 import { generateDataset } from '../src/data/generate.js';
@@ -27,9 +27,32 @@ function image(b: number, s: number, pixels: [number, number, number, number][])
   for (const [i, y, x, v] of pixels) d[(i * s + y) * s + x] = v;
   return tensor(d, { shape: [b, 1, s, s] });
 }
+/** Two 128² images with two-pixel clusters (image, y, x, value). */
+const TWO_IMAGES: [number, number, number, number][] = [
+  [0, 10, 12, 1.5],
+  [0, 11, 12, 0.7],
+  [0, 40, 90, 2],
+  [0, 41, 90, 1],
+  [1, 100, 100, 1],
+  [1, 101, 99, 2],
+];
 const maxDiff = (a: Tensor, b: Tensor): number => tidy(() => a.sub(b).abs().max().item());
 
 const child = (m: Module, name: string): Module => m.children().find(([n]) => n === name)![1];
+
+/** The output site counts of `blocks`, in the order their forward passes run (filled as the model runs). */
+function recordSites(blocks: SparseSequential[]): number[] {
+  const sizes: number[] = [];
+  for (const b of blocks) {
+    const forward = b.forward.bind(b);
+    b.forward = (t: SparseTensor) => {
+      const y = forward(t);
+      sizes.push(y.grid.size);
+      return y;
+    };
+  }
+  return sizes;
+}
 
 /** Far from every pixel (bottom-right corner of image 0), a fully sparse head map is its last conv's bias. */
 function assertCornerIsBias(m: Module, ya: Tensor[], S: number): void {
@@ -160,14 +183,7 @@ test('sparse-yolov3-tiny (hybrid): the sparse stride-1…16 trunk, densified, th
   const d = createYolo({ variant: 'yolov3-tiny', width: 0.125 });
   d.loadStateDict(h.stateDict());
   const S = 128;
-  const x = image(2, S, [
-    [0, 10, 12, 1.5],
-    [0, 11, 12, 0.7],
-    [0, 40, 90, 2],
-    [0, 41, 90, 1],
-    [1, 100, 100, 1],
-    [1, 101, 99, 2],
-  ]);
+  const x = image(2, S, TWO_IMAGES);
   const run = (l: Module, t: Tensor) => (l as Layer).forward(t);
   // Training mode (batch statistics) in both: the same values and the same gradients.
   const expected = (): Tensor[] => {
@@ -204,75 +220,56 @@ test('sparse-yolov3-tiny (hybrid): the sparse stride-1…16 trunk, densified, th
   d.dispose();
 });
 
-test("sparse-yolov3: the fused batch norm + leaky ReLU gives the two layers' outputs, gradients and running statistics (train and eval)", () => {
-  manualSeed(5);
-  const a = createYolo({ variant: 'sparse-yolov3', width: 0.125 });
-  const b = createYolo({ variant: 'sparse-yolov3', width: 0.125 });
-  b.loadStateDict(a.stateDict());
-  let blocks = 0;
-  for (const [, m] of b.namedModules())
-    if (m instanceof SparseConvBNLeaky) {
-      m.fuseBnLeaky = false;
-      blocks++;
-    }
-  assert.ok(blocks > 50, `${blocks} conv-BN-leaky blocks`);
-  const S = 128;
-  const x = image(2, S, [
-    [0, 10, 12, 1.5],
-    [0, 11, 12, 0.7],
-    [0, 40, 90, 2],
-    [0, 41, 90, 1],
-    [1, 100, 100, 1],
-    [1, 101, 99, 2],
-    [1, 60, 20, 0.5],
-  ]);
-  const loss = (ys: Tensor[]) => ys.reduce((acc: Tensor | null, y) => (acc ? acc.add(y.square().sum()) : y.square().sum()), null)!;
-  tidy(() => {
-    const ya = a.forward(x),
-      yb = b.forward(x);
-    ya.forEach((y, k) => assert.ok(maxDiff(y, yb[k]!) < 1e-4 * (1 + tidy(() => y.abs().max().item())), `scale ${k}: ${maxDiff(y, yb[k]!)}`));
-    loss(ya).backward();
-    loss(yb).backward();
-  });
-  const pb = new Map(b.namedParameters());
-  for (const [n, p] of a.namedParameters()) {
-    const g = pb.get(n)!.grad!;
-    assert.ok(maxDiff(p.grad!, g) < 1e-3 * (1 + tidy(() => g.abs().max().item())), `${n}: ${maxDiff(p.grad!, g)}`);
-  }
-  const sb = b.stateDict();
-  for (const [n, t] of a.stateDict()) if (/running_|num_batches/.test(n)) assert.ok(maxDiff(t.to('float32'), sb.get(n)!.to('float32')) < 1e-4, n);
-  a.eval();
-  b.eval();
-  tidy(() =>
-    noGrad(() => {
+for (const growStages of [0, 2])
+  test(`sparse-yolov3${growStages ? ` (growStages ${growStages})` : ''}: the fused batch norm + leaky ReLU gives the two layers' outputs, gradients and running statistics (train and eval)`, () => {
+    manualSeed(5);
+    const a = createYolo({ variant: 'sparse-yolov3', width: 0.125, growStages });
+    const b = createYolo({ variant: 'sparse-yolov3', width: 0.125, growStages });
+    b.loadStateDict(a.stateDict());
+    let blocks = 0;
+    for (const [, m] of b.namedModules())
+      if (m instanceof SparseConvBNLeaky) {
+        m.fuseBnLeaky = false;
+        blocks++;
+      }
+    assert.ok(blocks > 50, `${blocks} conv-BN-leaky blocks`);
+    const S = 128;
+    const x = image(2, S, [...TWO_IMAGES, [1, 60, 20, 0.5]]);
+    const loss = (ys: Tensor[]) => ys.reduce((acc: Tensor | null, y) => (acc ? acc.add(y.square().sum()) : y.square().sum()), null)!;
+    tidy(() => {
       const ya = a.forward(x),
         yb = b.forward(x);
-      ya.forEach((y, k) => assert.ok(maxDiff(y, yb[k]!) < 1e-4 * (1 + y.abs().max().item()), `eval scale ${k}`));
-    }),
-  );
-  x.dispose();
-  a.dispose();
-  b.dispose();
-});
+      ya.forEach((y, k) => assert.ok(maxDiff(y, yb[k]!) < 1e-4 * (1 + tidy(() => y.abs().max().item())), `scale ${k}: ${maxDiff(y, yb[k]!)}`));
+      loss(ya).backward();
+      loss(yb).backward();
+    });
+    const pb = new Map(b.namedParameters());
+    for (const [n, p] of a.namedParameters()) {
+      const g = pb.get(n)!.grad!;
+      assert.ok(maxDiff(p.grad!, g) < 1e-3 * (1 + tidy(() => g.abs().max().item())), `${n}: ${maxDiff(p.grad!, g)}`);
+    }
+    const sb = b.stateDict();
+    for (const [n, t] of a.stateDict()) if (/running_|num_batches/.test(n)) assert.ok(maxDiff(t.to('float32'), sb.get(n)!.to('float32')) < 1e-4, n);
+    a.eval();
+    b.eval();
+    tidy(() =>
+      noGrad(() => {
+        const ya = a.forward(x),
+          yb = b.forward(x);
+        ya.forEach((y, k) => assert.ok(maxDiff(y, yb[k]!) < 1e-4 * (1 + y.abs().max().item()), `eval scale ${k}`));
+      }),
+    );
+    x.dispose();
+    a.dispose();
+    b.dispose();
+  });
 
 test('sparse-yolov3 model.growTrunk: the head trunks grow the active set a cell each way per grown 3×3 conv, same parameters', () => {
   manualSeed(3);
   const S = 512;
   // One pixel at even coordinates stays one site down to stride 32: (128,128) → (16,16) at stride 8, (4,4) at 32.
   const x = image(1, S, [[0, 128, 128, 2]]);
-  const trunkSites = (m: YoloV3) => {
-    const sizes: number[] = [];
-    for (const h of ['head1', 'head2', 'head3']) {
-      const trunk = child(child(m, h), 'trunk') as SparseSequential;
-      const forward = trunk.forward.bind(trunk);
-      trunk.forward = (t: SparseTensor) => {
-        const y = forward(t);
-        sizes.push(y.grid.size);
-        return y;
-      };
-    }
-    return sizes;
-  };
+  const trunkSites = (m: YoloV3) => recordSites(['head1', 'head2', 'head3'].map((h) => child(child(m, h), 'trunk') as SparseSequential));
   const base = createYolo({ variant: 'sparse-yolov3', width: 0.125 });
   const models = [0, 1, 2].map((g) => {
     const m = g ? createYolo({ variant: 'sparse-yolov3', width: 0.125, growTrunk: g }) : base;
@@ -305,6 +302,83 @@ test('sparse-yolov3 model.growTrunk: the head trunks grow the active set a cell 
     /c\.json: model\.growTrunk 2 grows sparse-yolov3's head trunks; the variant is sparse-yolov3-tiny/,
   );
   assert.throws(() => parseTrainConfig({ data: 'd.h5', out: 'r', model: { variant: 'sparse-yolov3', growTrunk: 3 } }, 'c.json'), /c\.json: model\.growTrunk:/);
+});
+
+test('sparse-yolov3 model.growStages: each grown stage widens its map a cell round every cluster; new sites are BN-shifted zeros; same parameters', () => {
+  manualSeed(4);
+  const S = 512;
+  // One pixel at even coordinates is one site at every stride without growth.
+  const x = image(1, S, [[0, 128, 128, 2]]);
+  const stageSites = (m: YoloV3) =>
+    recordSites(
+      child(child(m, 'backbone'), 'stages')
+        .children()
+        .map(([, st]) => st as SparseSequential),
+    );
+  const base = createYolo({ variant: 'sparse-yolov3', width: 0.125 });
+  // Trained-looking batch norms: at initialisation BN(0) is 0, and a grown site would read as empty.
+  const state = base.stateDict();
+  noGrad(() => {
+    for (const [k, t] of state)
+      if (k.endsWith('.running_mean') || (k.endsWith('.bias') && state.has(k.replace(/bias$/, 'running_mean')))) tidy(() => t.add_(randn(t.shape).mul(0.3)));
+  });
+  const shapes = (n: YoloV3) => [...n.stateDict()].map(([k, t]) => `${k}:${t.shape}`);
+  const expected: Record<number, number[]> = {
+    0: [1, 1, 1, 1, 1],
+    // A 3 × 3 block at stride 2 stays 3 × 3 through every later stride-2 conv (the pixel's cell is central)…
+    1: [9, 9, 9, 9, 9],
+    // …a second grown stage makes it 5 × 5 there, which the next stride-2 conv folds back to 3 × 3.
+    2: [9, 25, 9, 9, 9],
+    3: [9, 25, 25, 9, 9],
+    5: [9, 25, 25, 25, 25],
+  };
+  const outs = new Map<number, Tensor[]>();
+  for (const [g, sizes] of Object.entries(expected)) {
+    const m = Number(g) ? createYolo({ variant: 'sparse-yolov3', width: 0.125, growStages: Number(g) }) : base;
+    assert.deepEqual(shapes(m), shapes(base), 'the same parameter names and shapes: checkpoints move between them');
+    m.loadStateDict(base.stateDict());
+    m.eval();
+    const sites = stageSites(m);
+    outs.set(
+      Number(g),
+      tidy(() => noGrad(() => m.forward(x))),
+    );
+    assert.deepEqual(sites, sizes, `growStages ${g}: sites per stage`);
+    if (Number(g) === 1) {
+      // A grown site of stage 0's downsampling conv reads zero from the conv, then BN and the leaky ReLU (eval: running statistics).
+      const down = child(child(child(child(m, 'backbone'), 'stages'), '0'), '0') as SparseConvBNLeaky;
+      const bn = m.stateDict();
+      tidy(() => {
+        const stem = child(child(m, 'backbone'), 'stem') as SparseConvBNLeaky;
+        const y = noGrad(() => down.forward(stem.forward(SparseTensor.fromDense(x))));
+        const site = (y.grid.coords.tolist() as number[][]).findIndex(([, yy, xx]) => yy === 63 && xx === 63);
+        assert.ok(site >= 0, 'the corner cell of the 3 × 3 block is a site');
+        const g0 = bn.get('backbone.stages.0.0.2.weight')!,
+          b0 = bn.get('backbone.stages.0.0.2.bias')!,
+          mu = bn.get('backbone.stages.0.0.2.running_mean')!,
+          v = bn.get('backbone.stages.0.0.2.running_var')!;
+        const shifted = b0.sub(mu.mul(g0).div(v.add(1e-3).sqrt()));
+        const want = shifted.clamp(0).add(shifted.clamp(null, 0).mul(0.1));
+        assert.ok(tidy(() => want.abs().max().item()) > 0.01, 'a non-zero shift to find');
+        assert.ok(maxDiff(y.features.select(0, site), want) < 1e-6, 'leaky(BN(0)) at a grown site');
+      });
+    }
+    if (Number(g)) m.dispose();
+  }
+  // The grown halo reaches the heads: the pixel's stride-8 cell reads another value with the same weights…
+  const at = (y: Tensor) => y.select(0, 0).select(1, 16).select(1, 16);
+  assert.ok(maxDiff(at(outs.get(0)![2]!), at(outs.get(3)![2]!)) > 1e-4, 'three grown stages change the cell holding the pixel');
+  // …and far away every map is still the output bias.
+  assertCornerIsBias(base, outs.get(5)!, S);
+  for (const ys of outs.values()) ys.forEach((y) => y.dispose());
+  base.dispose();
+  x.dispose();
+  assert.throws(() => createYolo({ variant: 'sparse-yolov3-tiny', growStages: 1 }), /model\.growStages 1: only sparse-yolov3 has a sparse backbone/);
+  assert.throws(() => createYolo({ variant: 'sparse-yolov3', growStages: 6 }), /model\.growStages 6: 0 to 5/);
+  assert.throws(
+    () => parseTrainConfig({ data: 'd.h5', out: 'r', model: { variant: 'yolov3', growStages: 2 } }, 'c.json'),
+    /c\.json: model\.growStages 2 grows sparse-yolov3's backbone stages; the variant is yolov3/,
+  );
 });
 
 test('dropIsolated removes pixels with no neighbour within the radius and keeps the rest', () =>

@@ -81,6 +81,8 @@ export const trainConfigSchema = z
         isolatedRadius: z.number().int().min(0).max(16).default(0),
         /** sparse-yolov3: how many of each head's two 3×3 trunk convs grow the active set by a cell each way (0: none; docs/engine.md). */
         growTrunk: z.number().int().min(0).max(2).default(0),
+        /** sparse-yolov3: how many backbone stages (finest first) grow their downsampling conv's sites a cell each way (0: none; docs/engine.md). */
+        growStages: z.number().int().min(0).max(5).default(0),
       })
       .strict()
       .default({
@@ -93,6 +95,7 @@ export const trainConfigSchema = z
         bnMomentum: 0.1,
         isolatedRadius: 0,
         growTrunk: 0,
+        growStages: 0,
       }),
     loss: lossSchema.default(lossSchema.parse({})),
     optimizer: z
@@ -201,6 +204,8 @@ export function parseTrainConfig(raw: unknown, origin = 'config'): TrainConfig {
   if (c.model.size % 32) throw new UserError(`${origin}: model.size ${c.model.size} is not a multiple of 32`);
   if (c.model.growTrunk > 0 && c.model.variant !== 'sparse-yolov3')
     throw new UserError(`${origin}: model.growTrunk ${c.model.growTrunk} grows sparse-yolov3's head trunks; the variant is ${c.model.variant}`);
+  if (c.model.growStages > 0 && c.model.variant !== 'sparse-yolov3')
+    throw new UserError(`${origin}: model.growStages ${c.model.growStages} grows sparse-yolov3's backbone stages; the variant is ${c.model.variant}`);
   if (c.multiScale.enabled && (c.multiScale.min % 32 || c.multiScale.max % 32 || c.multiScale.min > c.multiScale.max)) {
     throw new UserError(`${origin}: multiScale.min and max must be multiples of 32 with min ≤ max`);
   }

@@ -4,7 +4,9 @@ import { createYolo, type Variant, type YoloV3 } from './yolo.js';
 
 /** What a run says about its network (a `ResolvedRun` of schema/run.ts has all of it). */
 export interface ModelSource {
-  config: { model: { variant: Variant; width: number; channelsLast: boolean; bnMomentum?: number; isolatedRadius?: number; growTrunk?: number } };
+  config: {
+    model: { variant: Variant; width: number; channelsLast: boolean; bnMomentum?: number; isolatedRadius?: number; growTrunk?: number; growStages?: number };
+  };
   channels: number;
   classNames: readonly string[];
 }
@@ -20,5 +22,6 @@ export function buildModel(run: ModelSource): YoloV3 {
     bnMomentum: run.config.model.bnMomentum ?? 0.1,
     isolatedRadius: run.config.model.isolatedRadius ?? 0,
     growTrunk: run.config.model.growTrunk ?? 0,
+    growStages: run.config.model.growStages ?? 0,
   });
 }

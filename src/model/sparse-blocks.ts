@@ -18,8 +18,19 @@
 // DUNE-scale images (`simulate` defaults, ≈ 120 active pixels per image) 66 % / 77 % of the tiny
 // network's stride-16 / 32 centre cells are covered and all of them within one cell
 // (`node dist/bench/sparse-diagnose.js`).
-import { Tensor, SparseTensor, SparseGrid, densify, noGrad, sparseBnLeaky } from '../torch/index.js';
-import { Module, BatchNorm2d, LeakyReLU, SparseLayer, SparseSequential, SparseIdentity, SubmanifoldConv2d, SparseConv2d, ModuleList } from '../nn/index.js';
+import { Tensor, SparseTensor, SparseGrid, densify, growSites, noGrad, sparseBnLeaky } from '../torch/index.js';
+import {
+  Module,
+  BatchNorm2d,
+  LeakyReLU,
+  SparseLayer,
+  SparseSequential,
+  SparseIdentity,
+  onFeatures,
+  SubmanifoldConv2d,
+  SparseConv2d,
+  ModuleList,
+} from '../nn/index.js';
 import { DARKNET53_STAGES } from './blocks.js';
 
 export type SparseVariant = 'sparse-yolov3' | 'sparse-yolov3-tiny';
@@ -33,6 +44,12 @@ export type SparseVariant = 'sparse-yolov3' | 'sparse-yolov3-tiny';
  */
 export class SparseConvBNLeaky extends SparseSequential {
   fuseBnLeaky = true;
+  /**
+   * Cells each way by which the convolution's output sites grow before BN (growSites): the new
+   * sites read zero from the convolution and become BN-shifted features, as in a dense network
+   * (model.growStages; 0 keeps the convolution's own sites).
+   */
+  growOutput = 0;
   /** grow: a stride-1 conv whose outputs are every cell its windows cover (not only the input's). */
   constructor(cin: number, cout: number, k: number, stride = 1, bnMomentum = 0.1, grow = false) {
     super();
@@ -54,12 +71,20 @@ export class SparseConvBNLeaky extends SparseSequential {
     const n = this.layers.length;
     const bn = this.layers[n - 2] as BatchNorm2d,
       act = this.layers[n - 1] as LeakyReLU;
-    if (!this.fuseBnLeaky || bn.normalize) return super.forward(x);
+    const fused = this.fuseBnLeaky && !bn.normalize;
+    if (!fused && this.growOutput === 0) return super.forward(x);
     let cur = x;
-    for (const l of this.layers.slice(0, n - 2)) {
-      const next = (l as SparseLayer).forward(cur);
+    const step = (next: SparseTensor) => {
       if (cur !== x && next.features !== cur.features) cur.dispose();
       cur = next;
+    };
+    for (const l of this.layers.slice(0, n - 2)) step((l as SparseLayer).forward(cur));
+    if (this.growOutput > 0) step(growSites(cur, this.growOutput));
+    if (!fused) {
+      // BN and the activation on the features, as SparseSequential runs them.
+      step(onFeatures(bn, cur));
+      step(onFeatures(act, cur));
+      return cur;
     }
     // Batch statistics need two sites; with fewer the running ones are used and left (as onFeatures).
     const batchStats = bn.training && cur.grid.size >= 2;
@@ -91,13 +116,16 @@ export class SparseDarknet53 extends Module {
   readonly stem: SparseConvBNLeaky;
   readonly stages: ModuleList<SparseSequential>;
   readonly channels: number[] = [];
-  constructor(cin: number, c: (n: number) => number, m: number) {
+  /** growStages: the first that many stages' downsampling convs grow their output sites a cell each way (model.growStages). */
+  constructor(cin: number, c: (n: number) => number, m: number, growStages = 0) {
     super();
     this.stem = this.registerModule('stem', new SparseConvBNLeaky(cin, c(32), 3, 1, m));
     this.stages = this.registerModule('stages', new ModuleList<SparseSequential>());
     let prev = c(32);
     for (const [filters, blocks] of DARKNET53_STAGES) {
-      const s = new SparseSequential(new SparseConvBNLeaky(prev, c(filters), 3, 2, m));
+      const down = new SparseConvBNLeaky(prev, c(filters), 3, 2, m);
+      if (this.stages.length < growStages) down.growOutput = 1;
+      const s = new SparseSequential(down);
       for (let i = 0; i < blocks; i++) s.append(new SparseResidual(c(filters), m));
       this.stages.append(s);
       this.channels.push(c(filters));

@@ -48,6 +48,14 @@ export interface YoloConfig {
    * loses its positives at stride 8 (docs/engine.md, "Accuracy parity"). Same parameters either way.
    */
   growTrunk: number;
+  /**
+   * sparse-yolov3 only: how many of the backbone's five stages (0–5, the finest first) grow their
+   * downsampling conv's output sites a cell each way, so the stage's residual blocks compute on a
+   * halo around every cluster as a dense network computes on every cell. Growth compounds: three
+   * stages leave the stride-8 map about two cells wider round each cluster. Same parameters
+   * either way (docs/engine.md, "Growing the early stages").
+   */
+  growStages: number;
 }
 
 export const defaultYoloConfig: YoloConfig = {
@@ -60,6 +68,7 @@ export const defaultYoloConfig: YoloConfig = {
   channelsLast: true,
   isolatedRadius: 0,
   growTrunk: 0,
+  growStages: 0,
 };
 
 /** The raw head outputs, coarse first: [B, A·(5+C), H/32, W/32], then /16, then /8. */
@@ -258,7 +267,7 @@ export class SparseYoloV3 extends YoloV3 {
     const { c, m, out } = this.dims;
     const grow = this.config.growTrunk;
     const cbl = (a: number, b: number) => new SparseConvBNLeaky(a, b, 1, 1, m);
-    const backbone = this.registerModule('backbone', new SparseDarknet53(this.config.inChannels, c, m));
+    const backbone = this.registerModule('backbone', new SparseDarknet53(this.config.inChannels, c, m, this.config.growStages));
     const [c8, c16, c32] = backbone.channels.slice(2) as [number, number, number];
     this.registerModule('head1', new SparseHead(c32, c(512), out, m, grow));
     // No upsampling layer: the concatenation upsamples onto the finer map's sites (topology.ts).
@@ -327,6 +336,10 @@ export function createYolo(config: Partial<YoloConfig> = {}): YoloV3 {
   if (!(Number.isInteger(grow) && grow >= 0 && grow <= 2)) throw new Error(`model.growTrunk ${grow}: 0, 1 or 2 (3×3 trunk convs per head)`);
   if (grow > 0 && variant !== 'sparse-yolov3')
     throw new Error(`model.growTrunk ${grow}: only sparse-yolov3 has sparse head trunks to grow (the variant is ${variant})`);
+  const stages = config.growStages ?? 0;
+  if (!(Number.isInteger(stages) && stages >= 0 && stages <= 5)) throw new Error(`model.growStages ${stages}: 0 to 5 (backbone stages, the finest first)`);
+  if (stages > 0 && variant !== 'sparse-yolov3')
+    throw new Error(`model.growStages ${stages}: only sparse-yolov3 has a sparse backbone whose stages grow (the variant is ${variant})`);
   switch (variant) {
     case 'yolov3':
       return new DarknetYoloV3(config);

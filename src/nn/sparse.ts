@@ -99,7 +99,7 @@ export class SparseMaxPool2d extends SparseLayer {
 }
 
 /** A pointwise dense layer applied to the features (the sites stay). */
-function onFeatures(l: Layer, x: SparseTensor): SparseTensor {
+export function onFeatures(l: Layer, x: SparseTensor): SparseTensor {
   // Batch statistics need two sites; a batch with fewer uses (and leaves) the running ones.
   if (l instanceof BatchNorm2d && l.training && x.grid.size < 2) {
     return x.withFeatures(F.batchNorm(x.features, l.runningMean, l.runningVar, { weight: l.weight, bias: l.bias, training: false, eps: l.eps }));

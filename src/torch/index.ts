@@ -18,6 +18,7 @@ export {
   sparseBnLeaky,
   sparseMaxPool,
   sparseUpsample,
+  growSites,
   type RulebookGeometry,
   type SparseConvAlgorithm,
   type SparseConvForm,

@@ -5,7 +5,7 @@
 // Tensors made here belong to the current tidy scope like any other (see scope.ts).
 import { native } from './native.js';
 import { Tensor, wrap, wrapAll } from './tensor.js';
-import { tensor, full, arange } from './creation.js';
+import { tensor, full, arange, cat, zeros } from './creation.js';
 import { tidy } from './scope.js';
 
 /** How a rulebook maps input sites to output sites. */
@@ -391,4 +391,24 @@ export function sparseUpsample(x: SparseTensor, fine: SparseGrid, factor: number
     throw new Error(`sparse upsample: a ${fine.height}×${fine.width} site has no parent in the ${x.grid.height}×${x.grid.width} grid`);
   const f = x.features.indexSelect(0, rows.to(x.features.device));
   return new SparseTensor(f, fine);
+}
+
+/**
+ * The same features on a grid grown by `cells` each way (every cell within that Chebyshev
+ * distance of an active one); the new sites hold zeros, so a convolution reads them as it read
+ * the empty cells, but the layers after it compute there (BN-shifted, as a dense network does
+ * around every TP). Gradients flow to the old sites' features. The grown grid is the covered
+ * cells of a stride-1 'same' (2·cells+1)² window, the rulebook a growing convolution builds.
+ */
+export function growSites(x: SparseTensor, cells: number): SparseTensor {
+  if (!(Number.isInteger(cells) && cells >= 0)) throw new Error(`growSites: cells must be a whole number ≥ 0, got ${cells}`);
+  if (cells === 0) return x;
+  const k = 2 * cells + 1;
+  const rb = x.grid.rulebook({ kernel: [k, k], stride: 1, padding: [cells, cells], submanifold: false, same: true });
+  // The centre offset of each output site reads the input at the same cell, or the filler row N.
+  const f = tidy(() => {
+    const centre = rb.neighboursOn(x.features.device).select(1, cells * k + cells);
+    return cat([x.features, zeros([1, x.channels], { dtype: x.features.dtype, device: x.features.device })], 0).indexSelect(0, centre);
+  });
+  return new SparseTensor(f, rb.output);
 }

@@ -22,6 +22,7 @@ import {
   sparseBnLeaky,
   sparseMaxPool,
   sparseUpsample,
+  growSites,
   liveTensors,
   functional as F,
   type SparseConvAlgorithm,
@@ -204,7 +205,37 @@ test('random sparse batches (property): submanifold, strided and pooled outputs 
   );
 });
 
-test('finite-difference gradients (float64): sparse conv (both algorithms), max-pool, densify, sparsify, upsample', () => {
+test('growSites (property): the grid is every cell a dense max-pool of the occupancy reaches within r; old sites keep their features, new ones hold zeros', () => {
+  manualSeed(8);
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 10 }),
+      fc.integer({ min: 1, max: 10 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat()), { minLength: 0, maxLength: 30 }),
+      (b, h, w, r, raw) =>
+        tidy(() => {
+          const sites = unique(raw.map(([i, y, x]) => [i % b, y % h, x % w] as [number, number, number]));
+          const { x, s } = sparseBatch(sites, b, 2, h, w, 'float64');
+          const g = growSites(s, r);
+          // ATen's max_pool2d (stride 1, padding r) of the occupancy marks the cells within r of a site.
+          const occupied = x.ne(0).any(1, true).to('float64');
+          const reached = F.maxPool2d(occupied, 2 * r + 1, { stride: 1, padding: r });
+          assert.equal(
+            g.grid.size,
+            tidy(() => reached.sum().item()),
+            'one site per reached cell',
+          );
+          assert.ok(maxAbsDiff(densify(g.features.mul(0).add(1), g.grid).narrow(1, 0, 1), reached) === 0, 'the sites are the reached cells');
+          assert.ok(maxAbsDiff(g.dense(), x) === 0, 'the same features; zeros at the new sites');
+        }),
+    ),
+    { numRuns: 60, seed: 16 },
+  );
+});
+
+test('finite-difference gradients (float64): sparse conv (both algorithms), max-pool, densify, sparsify, upsample, growSites', () => {
   manualSeed(7);
   tidy(() => {
     const { s } = sparseBatch(
@@ -237,6 +268,7 @@ test('finite-difference gradients (float64): sparse conv (both algorithms), max-
     gradcheck('sparsify', ([d]) => sparsify(d!, s.grid), [s.dense()]);
     const coarse = new SparseTensor(sparseMaxPool(f, pool), pool.output);
     gradcheck('upsample', ([a]) => sparseUpsample(coarse.withFeatures(a!), s.grid, 2).features, [coarse.features]);
+    gradcheck('growSites', ([a]) => growSites(s.withFeatures(a!), 1).features, [f]);
   });
 });
 
