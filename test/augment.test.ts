@@ -95,6 +95,52 @@ test('time jitter and stretch keep each box around its pixels; dropout only remo
   assert.ok(dropped, 'some jitter drops a box pushed out of the image');
 });
 
+/** Non-zero pixels of channel 0 inside a box. */
+function pixelsIn(img: AugImage, b: { x1: number; y1: number; x2: number; y2: number }): number {
+  let n = 0;
+  for (let y = Math.max(0, Math.floor(b.y1)); y < Math.min(H, Math.ceil(b.y2)); y++) {
+    for (let x = Math.floor(b.x1); x < Math.ceil(b.x2); x++) if (img.data[y * W + x]) n++;
+  }
+  return n;
+}
+
+test('minVisible: a box the time edge cuts below that fraction of its pixels becomes an ignore box; the geometry is unchanged', () => {
+  const seen = { marked: 0, cutKept: 0 };
+  for (const opt of [{ timeJitter: 0.5 }, { timeStretch: 0.5 }]) {
+    for (let seed = 0; seed < 300; seed++) {
+      const plain = image();
+      augment(plain, { ...none, ...opt }, mulberry32(seed));
+      const img = image();
+      const log = augment(img, { ...none, ...opt, minVisible: 0.5 }, mulberry32(seed));
+      // Same pixels, same boxes: the rule only flags.
+      assert.deepEqual(img.data, plain.data);
+      assert.deepEqual(
+        img.boxes.map(({ ignore: _i, ...b }) => b),
+        plain.boxes,
+      );
+      // Expected independently: the pixels still inside the moved box (the two clusters are
+      // apart in x and a cut never merges rows) against the box's pixels before.
+      let marked = 0;
+      for (const b of img.boxes) {
+        const before = image().boxes.find((o) => o.x1 === b.x1)!;
+        const frac = pixelsIn(img, b) / pixelsIn(image(), before);
+        assert.equal(b.ignore === true, frac < 0.5, `seed ${seed} ${JSON.stringify(opt)}: box ${JSON.stringify(b)} keeps ${frac}`);
+        if (b.ignore) marked++;
+        else if (frac < 1) seen.cutKept++;
+      }
+      assert.equal(log.minVisible ?? 0, marked, 'the log counts the marked boxes left in the image');
+      seen.marked += marked;
+    }
+  }
+  assert.ok(seen.marked > 0, 'some cut box was marked');
+  assert.ok(seen.cutKept > 0, 'some box cut above the fraction stayed a positive');
+  // Without the option nothing is marked, and minVisible alone is no augmentation.
+  const img = image();
+  const log = augment(img, { ...none, minVisible: 1 }, mulberry32(1));
+  assert.deepEqual(log, {});
+  assert.deepEqual(img.boxes, image().boxes);
+});
+
 test('noise hits and background overlay add pixels without moving the boxes', () => {
   const img = image();
   const log = augment(img, { ...none, noiseTps: 5 }, mulberry32(3));

@@ -26,6 +26,11 @@ export const augmentSchema = z
     noiseTps: z.number().min(0).default(0),
     /** Probability of adding another training image's background (its pixels outside its boxes). */
     overlayBackground: z.number().min(0).max(1).default(0),
+    /**
+     * A box that timeJitter or timeStretch cuts at the image's time edge, left holding less than
+     * this fraction of its non-zero pixels, is no training positive (it joins the ignore mask).
+     */
+    minVisible: z.number().min(0).max(1).default(0),
   })
   .strict();
 

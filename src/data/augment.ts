@@ -11,6 +11,12 @@ export interface AugmentOptions {
   tpDropout: number;
   noiseTps: number;
   overlayBackground: number;
+  /**
+   * Not an augmentation but a rule for the two that cut boxes at the image's time edges
+   * (timeJitter, timeStretch): a box left holding less than this fraction of its non-zero
+   * pixels is marked `ignore` (0 or absent: cut boxes stay positives, as before).
+   */
+  minVisible?: number;
 }
 
 /**
@@ -46,7 +52,7 @@ const MAX_CHANNELS: ReadonlySet<string> = new Set(['peak_adc']);
 /** Which augmentations fired for one image (logged per epoch as counts). */
 export type AugmentLog = Partial<Record<keyof AugmentOptions, number>>;
 
-export const isAugmenting = (o: AugmentOptions): boolean => Object.values(o).some((v) => v > 0);
+export const isAugmenting = (o: AugmentOptions): boolean => Object.entries(o).some(([k, v]) => k !== 'minVisible' && v > 0);
 
 function poisson(rng: Rng, mean: number): number {
   if (mean <= 0) return 0;
@@ -123,12 +129,49 @@ function mapBoxesY(img: AugImage, f: (y: number) => number): void {
 }
 
 /**
+ * Marks `ignore` each box that keeps less than `minVisible` of its non-zero pixels (channel 0)
+ * once the rows for which `kept(y)` is false leave the image. Why: a shift or stretch that cuts
+ * an interaction to an edge sliver of two or three TPs would otherwise teach that sliver as an
+ * interaction, and a network that sees only occupied sites (sparse-yolov3) learns to fire on
+ * small clusters at the edges (docs/engine.md, "What the sparse network's background tail is
+ * made of"). Marked boxes stay in the ignore mask: a prediction on one costs nothing either way.
+ * Returns how many boxes it marked that keep a row in the image (the others are dropped).
+ */
+function markCutBoxes(img: AugImage, kept: (y: number) => boolean, minVisible: number): number {
+  if (!(minVisible > 0)) return 0;
+  const { data, height: H, width: W } = img;
+  let marked = 0;
+  img.boxes = img.boxes.map((b) => {
+    if (b.ignore) return b;
+    let total = 0;
+    let inside = 0;
+    let rowsKept = 0;
+    const x0 = Math.max(0, Math.floor(b.x1));
+    const x1 = Math.min(W, Math.ceil(b.x2));
+    for (let y = Math.max(0, Math.floor(b.y1)); y < Math.min(H, Math.ceil(b.y2)); y++) {
+      const keep = kept(y);
+      if (keep) rowsKept++;
+      for (let x = x0; x < x1; x++) {
+        if (data[y * W + x] === 0) continue;
+        total++;
+        if (keep) inside++;
+      }
+    }
+    if (total === 0 || inside >= minVisible * total) return b;
+    if (rowsKept > 0) marked++; // a box with no row left is dropped, not counted
+    return { ...b, ignore: true };
+  });
+  return marked;
+}
+
+/**
  * Applies the enabled augmentations in a fixed order (dropout, noise, overlay, stretch, jitter,
  * flips) and returns which fired. `other` supplies another image for the background overlay.
  */
 export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () => AugImage | null): AugmentLog {
   const log: AugmentLog = {};
   const { channels: C, height: H, width: W } = img;
+  let cut = 0; // boxes the time edges cut below minVisible
 
   // Dropout and noise come first, while the stored pixel list (`img.nonzero`) still describes
   // the image: no scan of all H·W pixels (that scan was most of a batch's loading time).
@@ -187,6 +230,7 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
     const f = 1 + (2 * rng() - 1) * o.timeStretch;
     const map = (y: number) => (y - H / 2) * f + H / 2;
     const row = (y: number) => Math.floor(map(y + 0.5)); // the row a pixel row lands in
+    cut += markCutBoxes(img, (y) => row(y) >= 0 && row(y) < H, o.minVisible ?? 0);
     remapRows(img, row);
     // Box edges follow their first and last pixel rows, so every pixel stays inside its box.
     img.boxes = img.boxes.map((b) => ({ ...b, y1: Math.max(0, row(b.y1)), y2: Math.min(H, row(Math.ceil(b.y2) - 1) + 1) })).filter((b) => b.y2 - b.y1 >= 1);
@@ -195,6 +239,7 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
   if (o.timeJitter > 0) {
     const dy = Math.round((2 * rng() - 1) * o.timeJitter * H);
     if (dy !== 0) {
+      cut += markCutBoxes(img, (y) => y + dy >= 0 && y + dy < H, o.minVisible ?? 0);
       shiftRows(img, dy);
       mapBoxesY(img, (y) => y + dy);
       log.timeJitter = 1;
@@ -211,5 +256,6 @@ export function augment(img: AugImage, o: AugmentOptions, rng: Rng, other?: () =
     img.boxes = img.boxes.map((b) => ({ ...b, y1: H - b.y2, y2: H - b.y1 }));
     log.flipTime = 1;
   }
+  if (cut) log.minVisible = cut;
   return log;
 }
