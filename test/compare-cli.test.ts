@@ -1,7 +1,9 @@
 // `daqyolo compare` end to end on two tiny trained runs (dense yolov3-tiny and sparse-yolov3-tiny,
 // same data and seed): the JSON with A, B and Δ, each run's threshold from its own fprate histogram
 // or from streamed background images, the figures equal to what `evaluate` reports for each run at
-// the same threshold, a run against itself giving Δ = 0 exactly, and the one-line refusals.
+// the same threshold, a run against itself giving Δ = 0 exactly, and the one-line refusals; with
+// several runs per side, each run's figures as its own pair comparison gives them, the groups'
+// means, the runs' spread in the error and the bootstrap of the means on the pairs' resamples.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { evaluateRunOnData } from '../src/eval/evaluate.js';
 import { countAbove, measureFpRate, MIN_SCORE } from '../src/eval/fprate.js';
 import { thresholdForRate } from '../src/study/endpoint.js';
 import { readFpState } from '../src/eval/fprate-state.js';
-import type { CompareReport } from '../src/study/compare.js';
+import type { CompareReport, GroupCompareReport } from '../src/study/compare.js';
 import { collectVoc } from '../src/formats/voc.js';
 import { importRecords } from '../src/formats/importer.js';
 import { writeVoc } from './import/fixture.js';
@@ -28,6 +30,7 @@ const otherSplit = join(dir, 'd-split.h5');
 const dense = join(dir, 'dense');
 const sparse = join(dir, 'sparse');
 const other = join(dir, 'other');
+const dense2 = join(dir, 'dense2');
 const cli = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'daqyolo.js');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -45,6 +48,8 @@ before(async () => {
   ] as const) {
     await train({ config: parseTrainConfig({ data: d, out, epochs: 1, batch: 8, threads: 1, seed: 3, model: model(variant) }) });
   }
+  // The dense recipe again with another seed: a group of two trainings.
+  await train({ config: parseTrainConfig({ data, out: dense2, epochs: 1, batch: 8, threads: 1, seed: 4, model: model('yolov3-tiny') }) });
 });
 
 function compare(...args: string[]) {
@@ -194,4 +199,72 @@ test('runs on other evaluation splits, a dataset without truth or no dataset: on
     noTruth.stderr.trim(),
     `daqyolo: ${pictures}: no truth interactions (imported from pictures): compare needs a simulated dataset or imported TPs with truth`,
   );
+});
+
+test("several runs per side: each run's figures as in its pair comparison, the means, the runs' spread and the bootstrap of the means", () => {
+  const opts = ['--rates', '100000', '--background', '16', '--bootstrap', '300', '--seed', '5', '--batch', '8', '--json'];
+  const run = (...args: string[]) => {
+    const r = compare(...args, ...opts);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as unknown;
+  };
+  // B's cut differs from A's first run's (a cut taken from the wrong run would show).
+  const g = run(`${dense2},${sparse}`, dense) as GroupCompareReport;
+  const p1 = run(dense2, dense) as CompareReport;
+  const p2 = run(sparse, dense) as CompareReport;
+  assert.deepEqual(
+    g.a.map((s) => s.run),
+    [dense2, sparse],
+  );
+  assert.deepEqual(
+    g.b.map((s) => s.variant),
+    ['yolov3-tiny'],
+  );
+  assert.equal(g.images, p1.images);
+  assert.equal(g.interactions, p1.interactions);
+  // Each run at its own cut, from the same FP histogram as alone: the same figures to the bit.
+  const [gr, r1, r2] = [g.rates[0]!, p1.rates[0]!, p2.rates[0]!];
+  assert.deepEqual(gr.a[0], r1.a);
+  assert.deepEqual(gr.a[1], r2.a);
+  assert.deepEqual(gr.b[0], r1.b);
+  assert.deepEqual(g.map.a, [p1.map.a, p2.map.a]);
+  assert.deepEqual(g.map.b, [p1.map.b]);
+  if (r1.a.threshold === null || r2.a.threshold === null || r1.b.threshold === null) return assert.fail('every run reaches 10⁵ Hz');
+  assert.deepEqual(gr.flat.a, [r1.flat.a, r2.flat.a]);
+  assert.deepEqual(gr.flat.b, [r1.flat.b]);
+  const [x1, x2, y] = [r1.flat.a!, r2.flat.a!, r1.flat.b!];
+  const close = (u: number | null, v: number, what: string) => assert.ok(u !== null && Math.abs(u - v) < 1e-12, `${what}: ${u} vs ${v}`);
+  close(gr.flat.meanA, (x1 + x2) / 2, 'mean A');
+  close(gr.flat.delta, y - (x1 + x2) / 2, 'Δ');
+  // Two runs and one: the pooled spread is A's, |x1 − x2| / √2 on one degree of freedom.
+  assert.equal(gr.flat.runDegreesOfFreedom, 1);
+  close(gr.flat.trainingStdErr, (Math.abs(x1 - x2) / Math.SQRT2) * Math.sqrt(1 / 2 + 1), 'training σ');
+  // Same seed, same images: every resample is the pairs' own, and on it Δ_group = (Δ1 + Δ2) / 2,
+  // so its σ lies between |σ1 − σ2| / 2 and (σ1 + σ2) / 2.
+  const [s, s1, s2] = [gr.flat.sampleBootstrap!.stdErr!, r1.flat.bootstrap!.stdErr!, r2.flat.bootstrap!.stdErr!];
+  assert.equal(gr.flat.sampleBootstrap!.resamples, 300);
+  // B is one run at its own cut on the same resamples: its σ is the pair's to the bit.
+  assert.equal(gr.flat.sampleBootstrap!.stdErrB, r1.flat.bootstrap!.stdErrB);
+  assert.equal(gr.supernova.sampleBootstrap!.stdErrB, r1.supernova.bootstrap!.stdErrB);
+  assert.ok(s <= (s1 + s2) / 2 + 1e-12 && s >= Math.abs(s1 - s2) / 2 - 1e-12, `${s} within [${Math.abs(s1 - s2) / 2}, ${(s1 + s2) / 2}]`);
+  close(gr.flat.stdErr, Math.sqrt(gr.flat.trainingStdErr! ** 2 + s ** 2), 'σ in quadrature');
+  // The printed form names each run, both errors and the interval.
+  const text = compare(`${dense2},${sparse}`, dense, '--rates', '100000', '--background', '16', '--bootstrap', '50', '--batch', '8');
+  assert.equal(text.status, 0, text.stderr);
+  assert.ok(text.stdout.startsWith(`A (2 runs): ${dense2} (yolov3-tiny, `), text.stdout);
+  assert.match(text.stdout, /B \(1 run\): /);
+  assert.match(text.stdout, /ε at 100000 Hz, flat\n {4}A runs [\d.]+ · [\d.]+ %/);
+  assert.match(text.stdout, /Δ = mean B − mean A [+-][\d.]+ % ± [\d.]+ % \(training [\d.]+ %, sample [\d.]+ %; ([\d.]+|∞) dof\)/);
+  assert.match(text.stdout, /95 % interval of Δ \[[+-][\d.]+ %, [+-][\d.]+ %\]; holds 0: (yes|NO)/);
+  assert.match(text.stdout, /at 100000 Hz per module: A1: .*; A2: .*; B1: /);
+});
+
+test('several runs per side: a run given twice, or one trained on another split, is refused in one line', () => {
+  const twice = compare(`${dense},${dense}`, sparse);
+  assert.equal(twice.status, 1);
+  assert.equal(twice.stderr.trim(), `daqyolo: compare: ${dense} is given twice; each run counts once in its group's spread`);
+  const split = compare(`${dense},${dense2}`, `${sparse},${other}`);
+  assert.equal(split.status, 1);
+  assert.match(split.stderr.trim(), /^daqyolo: compare: different evaluation splits: .*other[/]config\.json/);
+  assert.equal(split.stderr.trim().split('\n').length, 1);
 });

@@ -2,7 +2,9 @@
 // per-interaction scores: the fast mAP and efficiency equal the project's own functions on the
 // sample and on an expanded resample; a run against itself gives Δ = 0 with zero-width intervals;
 // the bootstrap's standard error of an efficiency difference agrees with the analytic
-// paired-binomial formula (computed here, independently) and with a numpy bootstrap.
+// paired-binomial formula (computed here, independently) and with a numpy bootstrap. For several
+// runs per side: Student's t quantile against closed forms and published values, and a group
+// figure's pooled spread, σ and interval against the two-sample formulas written out here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,6 +12,8 @@ import { evaluateDetections, type MapImage } from '../src/infer/map.js';
 import { DEFAULT_ENERGY_EDGES_MEV, efficiencyByEnergy, energyBin, spectrumBinWeights, type TriggerImage } from '../src/eval/efficiency.js';
 import { drawResample, efficiencyOf, mapDigest, mapOf, pairedBinomialStdErr, pairedBootstrap, percentile } from '../src/eval/paired.js';
 import { mulberry32 } from '../src/util/rng.js';
+import { normalQuantile, studentTQuantile } from '../src/eval/intervals.js';
+import { groupEfficiencyStatistics, groupFigure, groupMapStatistic } from '../src/study/compare.js';
 
 /** Random images: 0–4 truths of two classes (some difficult), detections near them (some twice) and strays, distinct scores. */
 function randomImages(n: number, seed: number): MapImage[] {
@@ -203,4 +207,108 @@ test('a resample draws n images with replacement: multiplicities sum to n, mean 
   const variance = sq / draws - mean * mean;
   assert.ok(Math.abs(mean - 1) < 1e-12);
   assert.ok(Math.abs(variance - (1 - 1 / n)) < 0.02, `variance ${variance}`);
+});
+
+test("Student's t quantile: the closed forms at 1 and 2 degrees of freedom, published values, the normal limit", () => {
+  for (const p of [0.6, 0.84, 0.975, 0.995]) {
+    // df = 1 is the Cauchy distribution: t = tan(π (p − ½)); df = 2: t = (2p − 1) / √(2 p (1 − p)).
+    assert.ok(Math.abs(studentTQuantile(p, 1) - Math.tan(Math.PI * (p - 0.5))) < 1e-9 * Math.max(1, Math.tan(Math.PI * (p - 0.5))), `df 1, p ${p}`);
+    assert.ok(Math.abs(studentTQuantile(p, 2) - (2 * p - 1) / Math.sqrt(2 * p * (1 - p))) < 1e-9, `df 2, p ${p}`);
+    assert.equal(studentTQuantile(1 - p, 3), -studentTQuantile(p, 3), 'symmetric');
+  }
+  // Two-sided 95 % critical values (NIST/SEMATECH e-Handbook, table 1.3.6.7.2): 4 → 2.776, 10 → 2.228, 30 → 2.042.
+  for (const [df, t] of [
+    [4, 2.776],
+    [10, 2.228],
+    [30, 2.042],
+  ] as const)
+    assert.ok(Math.abs(studentTQuantile(0.975, df) - t) < 5e-4, `df ${df}: ${studentTQuantile(0.975, df)}`);
+  assert.ok(Math.abs(studentTQuantile(0.975, 1e7) - normalQuantile(0.975)) < 1e-5, 'large df: the normal quantile');
+  assert.ok(studentTQuantile(0.975, 2.5) < studentTQuantile(0.975, 2) && studentTQuantile(0.975, 2.5) > studentTQuantile(0.975, 3), 'real df between integers');
+  assert.throws(() => studentTQuantile(1, 3), /p 1 must lie in \(0, 1\)/);
+});
+
+test("a group figure: means, the runs' spread pooled over both groups, the sample's σ added in quadrature, Student's interval", () => {
+  const a = [0.8, 0.82];
+  const b = [0.88, 0.87, 0.89];
+  const sample = { resamples: 100, stdErr: 0.005, stdErrA: 0.004, stdErrB: 0.004, interval68: null, interval95: null };
+  const f = groupFigure(a, b, sample);
+  // By the two-sample t-test's pooled variance, from each group's own sample variance.
+  const varA = ((0.8 - 0.81) ** 2 + (0.82 - 0.81) ** 2) / 1;
+  const varB = ((0.88 - 0.88) ** 2 + (0.87 - 0.88) ** 2 + (0.89 - 0.88) ** 2) / 2;
+  const pooledVar = (1 * varA + 2 * varB) / 3;
+  const training = Math.sqrt(pooledVar * (1 / 2 + 1 / 3));
+  const total = Math.sqrt(training ** 2 + 0.005 ** 2);
+  const dof = (3 * total ** 4) / training ** 4;
+  const close = (x: number | null, y: number, what: string) => assert.ok(x !== null && Math.abs(x - y) < 1e-12, `${what}: ${x} vs ${y}`);
+  close(f.meanA, 0.81, 'mean A');
+  close(f.meanB, 0.88, 'mean B');
+  close(f.delta, 0.07, 'Δ');
+  close(f.spreadA, Math.sqrt(varA), 'spread A');
+  close(f.spreadB, Math.sqrt(varB), 'spread B');
+  close(f.pooledSpread, Math.sqrt(pooledVar), 'pooled spread');
+  assert.equal(f.runDegreesOfFreedom, 3);
+  close(f.trainingStdErr, training, 'training σ');
+  close(f.stdErr, total, 'σ');
+  close(f.degreesOfFreedom, dof, 'Welch–Satterthwaite dof');
+  const t = studentTQuantile(0.975, dof);
+  close(f.interval95![0], 0.07 - t * total, 'interval low');
+  close(f.interval95![1], 0.07 + t * total, 'interval high');
+  assert.equal(f.zeroInInterval95, false);
+  assert.ok(dof > 3, 'the sample term adds degrees of freedom');
+
+  // Identical runs: no training spread, the normal quantile on the sample's σ alone.
+  const same = groupFigure([0.5, 0.5], [0.505], sample);
+  close(same.trainingStdErr, 0, 'training σ');
+  assert.equal(same.degreesOfFreedom, null);
+  close(same.interval95![1], 0.005 + normalQuantile(0.975) * 0.005, 'normal interval');
+  assert.equal(same.zeroInInterval95, true);
+  // A run without the figure (no cut for the rate): no mean, no Δ; one run each: no spread to pool.
+  const missing = groupFigure([0.5, null], [0.6, 0.7], sample);
+  assert.equal(missing.meanA, null);
+  assert.equal(missing.delta, null);
+  assert.equal(missing.interval95, null);
+  const single = groupFigure([0.5], [0.6], null);
+  assert.equal(single.runDegreesOfFreedom, 0);
+  assert.equal(single.stdErr, null);
+});
+
+test("a group's bootstrap statistics: each group's mean efficiency, each run at its own cut, as counted on the expanded resample", () => {
+  const rng = mulberry32(41);
+  const images = 300;
+  const bins = DEFAULT_ENERGY_EDGES_MEV.length - 1;
+  const image = Int32Array.from({ length: 700 }, () => Math.floor(rng() * images));
+  const bin = Int32Array.from(image, () => Math.floor(rng() * bins));
+  const run = (cut: number) => ({ best: Float64Array.from(image, () => (rng() < 0.1 ? -Infinity : rng())), cut });
+  // Cuts far apart: a statistic that took a run's cut from another run would show.
+  const a = [run(0.2), run(0.7)];
+  const b = [run(0.5), run(0.1), run(0.9)];
+  const weights = spectrumBinWeights(
+    DEFAULT_ENERGY_EDGES_MEV.slice(0, -1).map((lo, k) => ({ loMeV: lo, hiMeV: DEFAULT_ENERGY_EDGES_MEV[k + 1]! })),
+    undefined,
+  );
+  const [flat, supernova] = groupEfficiencyStatistics({ image, bin }, a, b, weights);
+  const m = drawResample(images, mulberry32(7));
+  // Counted directly: each interaction as often as its image was drawn.
+  const flatOf = (r: { best: Float64Array; cut: number }) => {
+    let n = 0;
+    let k = 0;
+    image.forEach((im, i) => {
+      n += m[im]!;
+      if (r.best[i]! >= r.cut) k += m[im]!;
+    });
+    return k / n;
+  };
+  const [fa, fb] = flat(m);
+  assert.ok(Math.abs(fa! - (flatOf(a[0]!) + flatOf(a[1]!)) / 2) < 1e-12, `A: ${fa}`);
+  assert.ok(Math.abs(fb! - (flatOf(b[0]!) + flatOf(b[1]!) + flatOf(b[2]!)) / 3) < 1e-12, `B: ${fb}`);
+  const sn = (r: { best: Float64Array; cut: number }) => efficiencyOf({ image, bin }, r.best, r.cut, weights, m).supernova!;
+  const [sa, sb] = supernova(m);
+  assert.ok(Math.abs(sa! - (sn(a[0]!) + sn(a[1]!)) / 2) < 1e-12);
+  assert.ok(Math.abs(sb! - (sn(b[0]!) + sn(b[1]!) + sn(b[2]!)) / 3) < 1e-12);
+  // mAP: each group's mean of its runs' mAP on the resample.
+  const digests = [randomImages(images, 3), randomImages(images, 4), randomImages(images, 5)].map(mapDigest);
+  const [ma, mb] = groupMapStatistic(digests.slice(0, 2), digests.slice(2))(m);
+  assert.ok(Math.abs(ma! - (mapOf(digests[0]!, m)! + mapOf(digests[1]!, m)!) / 2) < 1e-12);
+  assert.equal(mb, mapOf(digests[2]!, m));
 });

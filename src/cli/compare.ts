@@ -1,8 +1,20 @@
 // `daqyolo compare RUN_A RUN_B`: a paired comparison of two trained runs on the same evaluation
 // split (issue 27's accuracy parity): mAP@0.5 and the trigger efficiency at FP rates per module,
-// A, B and Δ = B − A with paired-bootstrap errors (study/compare.ts).
+// A, B and Δ = B − A with paired-bootstrap errors (study/compare.ts). Given comma-separated runs
+// per side (`compare A1,A2 B1,B2,B3`: one recipe trained with several seeds each), it compares the
+// groups' means, the runs' spread in the error beside the evaluation sample's.
 import { Command } from 'commander';
-import { compareRuns, DEFAULT_COMPARE_RATES_HZ, type CompareReport, type FigureComparison, type RateSide } from '../study/compare.js';
+import { existsSync } from 'node:fs';
+import {
+  compareGroups,
+  compareRuns,
+  DEFAULT_COMPARE_RATES_HZ,
+  type CompareReport,
+  type FigureComparison,
+  type GroupCompareReport,
+  type GroupFigure,
+  type RateSide,
+} from '../study/compare.js';
 import { DEFAULT_MATCH, MATCH_RULES, type MatchRule } from '../eval/efficiency.js';
 import { scoreCutText } from '../eval/fprate-state.js';
 import { SPLIT_NAMES, type SplitName } from '../data/splits.js';
@@ -72,10 +84,69 @@ export function summarizeCompare(r: CompareReport): string {
   return lines.join('\n');
 }
 
+/** A group figure's row: each run's value, the means and Δ with its errors and 95 % interval. */
+function groupRow(name: string, f: GroupFigure, d = 2): string {
+  const runs = (xs: (number | null)[]) => xs.map((x) => (x === null ? '–' : (100 * x).toFixed(d))).join(' · ');
+  const err =
+    f.stdErr === null
+      ? ''
+      : `± ${pct(f.stdErr)} (training ${pct(f.trainingStdErr)}, sample ${pct(f.sampleBootstrap?.stdErr ?? 0)}; ${
+          f.degreesOfFreedom === null ? '∞' : f.degreesOfFreedom.toFixed(1)
+        } dof)`;
+  const i95 = f.interval95 ? `[${signedPct(f.interval95[0])}, ${signedPct(f.interval95[1])}]` : '–';
+  const zero = f.zeroInInterval95 === null ? '–' : f.zeroInInterval95 ? 'yes' : 'NO';
+  return [
+    `  ${name}`,
+    `    A runs ${runs(f.a)} %   mean ${pct(f.meanA)}${f.spreadA === null ? '' : `, spread ${pct(f.spreadA)}`}`,
+    `    B runs ${runs(f.b)} %   mean ${pct(f.meanB)}${f.spreadB === null ? '' : `, spread ${pct(f.spreadB)}`}`,
+    `    Δ = mean B − mean A ${signedPct(f.delta)} ${err}`,
+    `    95 % interval of Δ ${i95}; holds 0: ${zero}`,
+  ].join('\n');
+}
+
+/** The printed group comparison. */
+export function summarizeGroupCompare(r: GroupCompareReport): string {
+  const names = (rs: GroupCompareReport['a']) => rs.map((s) => `${s.run} (${s.variant}, ${s.checkpoint})`).join(', ');
+  const lines = [
+    `A (${r.a.length} run${r.a.length > 1 ? 's' : ''}): ${names(r.a)}`,
+    `B (${r.b.length} run${r.b.length > 1 ? 's' : ''}): ${names(r.b)}`,
+    `on ${r.data} [${r.split}]: ${r.images} images, ${r.interactions} interactions in ${r.energyRangeMeV[0]}–${r.energyRangeMeV[1]} MeV`,
+    `rule: ${r.match} — ${r.matchRule}`,
+    `errors: σ² = σ_training² + σ_sample²; training: the runs' spread about their group's mean, pooled over both groups (${
+      r.a.length + r.b.length - 2
+    } dof), × √(1/nA + 1/nB); sample: paired bootstrap of mean B − mean A, ${r.bootstrap.resamples} resamples of the evaluation images, the same for every run (seed ${
+      r.bootstrap.seed
+    }, ${r.bootstrap.seconds.toFixed(1)} s); 95 % interval with Student's t at the Welch–Satterthwaite dof`,
+    '',
+    groupRow('mAP@0.5 (VOC all-point)', r.map),
+  ];
+  const notes: string[] = [];
+  for (const p of r.rates) {
+    const missing = [...p.a.map((s, k) => ['A', k, s] as const), ...p.b.map((s, k) => ['B', k, s] as const)].filter(([, , s]) => s.threshold === null);
+    if (missing.length)
+      lines.push(`  efficiency at ${p.targetHz} Hz: not compared (${missing.map(([g, k]) => `${g}${k + 1}`).join(', ')} has no cut for this rate)`);
+    else lines.push(groupRow(`ε at ${p.targetHz} Hz, flat`, p.flat), groupRow(`ε at ${p.targetHz} Hz, supernova`, p.supernova));
+    notes.push(
+      `at ${p.targetHz} Hz per module: ${[...p.a.map((s, k) => sideText(`A${k + 1}`, s)), ...p.b.map((s, k) => sideText(`B${k + 1}`, s))].join('; ')}`,
+    );
+  }
+  lines.push('', ...notes, `supernova average: ${r.spectrum}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}
+
+/** A side's runs: comma-separated, unless the whole argument is itself a run directory. */
+export function runList(arg: string): string[] {
+  if (existsSync(arg) || !arg.includes(',')) return [arg];
+  return arg.split(',').filter((s) => s.length > 0);
+}
+
 export function registerCompare(program: Command): void {
   program
     .command('compare <runA> <runB>')
-    .description('paired comparison of two runs on one evaluation split: mAP@0.5 and efficiency at FP rates, A, B and B − A with bootstrap errors')
+    .description(
+      'paired comparison of two runs on one evaluation split: mAP@0.5 and efficiency at FP rates, A, B and B − A with bootstrap errors; comma-separated runs per side (A1,A2 B1,B2) compare two recipes over their seeds',
+    )
     .option('--data <file>', 'evaluation dataset (default: the one both runs were trained on)')
     .option('--split <name>', 'train, val or eval', oneOf(SPLIT_NAMES), 'eval')
     .option('--checkpoint <name>', 'best, last, or a .safetensors path (both runs)', text(), 'best')
@@ -100,9 +171,8 @@ export function registerCompare(program: Command): void {
     .option('--out <file>', 'also write the comparison JSON to this file (atomically)')
     .action(async (runA: string, runB: string, o) => {
       const bar = progress('compare', 1);
-      const report = await compareRuns({
-        runA,
-        runB,
+      const [groupA, groupB] = [runList(runA), runList(runB)];
+      const settings = {
         data: o.data,
         split: o.split as SplitName,
         checkpoint: o.checkpoint,
@@ -116,11 +186,15 @@ export function registerCompare(program: Command): void {
         device: o.device,
         trigger: { match: o.match as MatchRule, faces: o.faces, spectrum: { meanEnergyMeV: o.snMean, alpha: o.snAlpha } },
         onProgress: phasedProgress(bar),
-        onNote: (m) => console.error(`note: ${m}`),
-      });
+        onNote: (m: string) => console.error(`note: ${m}`),
+      };
+      const grouped = groupA.length > 1 || groupB.length > 1;
+      const report = grouped ? await compareGroups({ ...settings, groupA, groupB }) : await compareRuns({ ...settings, runA: groupA[0]!, runB: groupB[0]! });
       bar.stop();
       if (o.out) writeJsonAtomic(o.out, report);
-      console.log(o.json ? JSON.stringify(report, null, 2) : summarizeCompare(report));
+      console.log(
+        o.json ? JSON.stringify(report, null, 2) : grouped ? summarizeGroupCompare(report as GroupCompareReport) : summarizeCompare(report as CompareReport),
+      );
       if (o.out && !o.json) console.log(`written: ${o.out}`);
     });
 }

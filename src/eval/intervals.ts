@@ -62,6 +62,22 @@ export function normalQuantile(p: number): number {
   return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
+/**
+ * Student's t quantile: the t with P(T ≤ t) = p for `df` degrees of freedom (any real df > 0),
+ * from the t distribution's CDF by the regularised incomplete beta, 1 − ½ I_{df/(df+t²)}(df/2, ½)
+ * for t ≥ 0, inverted by bisection. `compare` over several runs per side takes its 95 % interval
+ * from it: with two or three trainings per recipe the normal quantile would make it far too narrow.
+ */
+export function studentTQuantile(p: number, df: number): number {
+  if (!(p > 0 && p < 1) || !(df > 0)) throw new RangeError(`studentTQuantile: p ${p} must lie in (0, 1) and df ${df} be positive`);
+  if (p < 0.5) return -studentTQuantile(1 - p, df);
+  if (p === 0.5) return 0;
+  const cdf = (t: number) => 1 - 0.5 * betaInc(df / 2, 0.5, df / (df + t * t));
+  let hi = 1;
+  while (cdf(hi) < p && hi < 1e300) hi *= 2;
+  return invert(cdf, p, 0, hi);
+}
+
 // Solves f(x) = target for increasing f on [lo, hi] by bisection to double precision.
 function invert(f: (x: number) => number, target: number, lo: number, hi: number): number {
   for (let i = 0; i < 200 && hi - lo > 1e-15 * Math.max(1, hi); i++) {

@@ -40,7 +40,19 @@ import {
   type TriggerImage,
   type TriggerOptions,
 } from '../eval/efficiency.js';
-import { efficiencyOf, mapDigest, mapOf, pairedBinomialStdErr, pairedBootstrap, type DeltaBootstrap, type PairedInteractions } from '../eval/paired.js';
+import {
+  efficiencyOf,
+  mapDigest,
+  mapOf,
+  pairedBinomialStdErr,
+  pairedBootstrap,
+  type DeltaBootstrap,
+  type MapDigest,
+  type Multiplicity,
+  type PairedInteractions,
+  type PairedStatistic,
+} from '../eval/paired.js';
+import { normalQuantile, studentTQuantile } from '../eval/intervals.js';
 import { thresholdForRate } from './endpoint.js';
 
 /** The issue's floor: fewer evaluation interactions than this and the comparison says so. */
@@ -127,9 +139,8 @@ export interface RateComparison {
   supernova: FigureComparison;
 }
 
-export interface CompareReport {
-  a: RunSide;
-  b: RunSide;
+/** What a comparison was made on, pair or groups: the sample, the rule and the bootstrap. */
+export interface ComparisonSample {
   data: string;
   split: SplitName;
   images: number;
@@ -140,10 +151,15 @@ export interface CompareReport {
   matchRule: string;
   spectrum: string;
   hzPerFpPerImage: number;
-  map: FigureComparison & { definition: string };
-  rates: RateComparison[];
   bootstrap: { resamples: number; seed: number; unit: string; seconds: number };
   warnings: string[];
+}
+
+export interface CompareReport extends ComparisonSample {
+  a: RunSide;
+  b: RunSide;
+  map: FigureComparison & { definition: string };
+  rates: RateComparison[];
 }
 
 /** The dataset a run was trained on: its path and, for runs that recorded it, its identity (digest, split sizes). */
@@ -213,7 +229,7 @@ async function predictSplit(
   opened: OpenedRun,
   loader: BatchLoader,
   indices: number[],
-  o: CompareOptions,
+  o: Pick<CompareOptions, 'batch' | 'onProgress'>,
   idBase: number,
   label: string,
 ): Promise<{ map: MapImage[]; candidates: TriggerImage['detections'][] }> {
@@ -283,9 +299,46 @@ function rateSide(
   };
 }
 
-export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
+/** Everything a comparison takes but its runs. */
+export type CompareSettings = Omit<CompareOptions, 'runA' | 'runB'>;
+
+/** One run's pass over the evaluation split, reduced to what its figures and the bootstrap need. */
+interface EvaluatedRun {
+  side: RunSide;
+  /** Its FP histogram (SCORE_BINS bins), from its fprate state, the streamed background or the split's background windows. */
+  counts: number[];
+  signal: TriggerImage[];
+  scored: ScoredImage[];
+  /** Each in-range interaction's best matched score (the order of `EvaluatedRuns.interactions`). */
+  best: Float64Array;
+  digest: MapDigest;
+  /** mAP@0.5 on the whole split. */
+  map: number | null;
+}
+
+/** Every run of a comparison over the same evaluation images. */
+interface EvaluatedRuns {
+  data: string;
+  split: SplitName;
+  images: number;
+  trigger: TriggerOptions;
+  edges: readonly number[];
+  binWeights: Float64Array;
+  /** The evaluation interactions inside the Eν range: their image and Eν bin. */
+  interactions: Pick<PairedInteractions, 'image' | 'bin'>;
+  runs: EvaluatedRun[];
+  warnings: string[];
+}
+
+/**
+ * Runs every run over the same evaluation images (one loader, one after the other) and gives each
+ * its FP histogram: its own fprate state, or the background images streamed here (once, for all
+ * runs that need them), or for imported TPs the split's own background windows.
+ */
+async function evaluateRuns(dirs: readonly string[], o: CompareSettings): Promise<EvaluatedRuns> {
   const note = o.onNote ?? (() => {});
-  const trainedData = checkSameData(o.runA, o.runB);
+  let trainedData = '';
+  for (const dir of dirs.slice(1)) trainedData = checkSameData(dirs[0]!, dir);
   const data = o.data ?? trainedData;
   if (!existsSync(data)) throw new UserError(`${data}: dataset not found (give --data with the simulated dataset to evaluate on)`);
   const split = o.split ?? 'eval';
@@ -315,10 +368,9 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
   const edges = trigger.energyEdgesMeV ?? DEFAULT_ENERGY_EDGES_MEV;
   const stream = simulated ? simulatorOf(reader.attrs, data) : null;
   const sim = datasetSimulation(reader);
-  const runs: OpenedRun[] = [];
+  const opened: OpenedRun[] = [];
   try {
-    for (const dir of [o.runA, o.runB]) runs.push(openRun(dir, { checkpoint: o.checkpoint, device: o.device }));
-    const opened = [runs[0]!, runs[1]!] as const;
+    for (const dir of dirs) opened.push(openRun(dir, { checkpoint: o.checkpoint, device: o.device }));
     for (const r of opened) checkCompatible(r, reader);
 
     // The truth of every evaluation image once: interactions and (for the TP rule) the TPs' pixels and owners.
@@ -328,12 +380,12 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
       ...(trigger.match === 'tps' ? { tps: pixelTps(sim.layout, datasetImageTps(reader, sim, idx, simCache)) } : {}),
     }));
 
-    // Both runs over the same images, one after the other through one loader.
+    // Every run over the same images, one after the other through one loader.
+    const label = (k: number) => (dirs.length === 2 ? ['A', 'B'][k]! : `run ${k + 1}/${dirs.length}`);
     const loader = new BatchLoader({ path: data, workers: o.workers, prefetch: 2, pool: new Int32Array(0) });
     const passes: Awaited<ReturnType<typeof predictSplit>>[] = [];
     try {
-      passes.push(await predictSplit(opened[0], loader, indices, o, 0, 'A'));
-      passes.push(await predictSplit(opened[1], loader, indices, o, -10 * indices.length - 10, 'B'));
+      for (let k = 0; k < opened.length; k++) passes.push(await predictSplit(opened[k]!, loader, indices, o, -k * (10 * indices.length + 10), label(k)));
     } finally {
       await loader.close();
     }
@@ -343,33 +395,25 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
     // The interactions inside the Eν range, each with its image, bin and best matched score per run.
     const image: number[] = [];
     const bin: number[] = [];
-    const bestA: number[] = [];
-    const bestB: number[] = [];
+    const best: number[][] = opened.map(() => []);
     truth.forEach((t, i) =>
       t.interactions.forEach((it, j) => {
         const b = energyBin(it.energyMeV, edges);
         if (b < 0) return;
         image.push(i);
         bin.push(b);
-        bestA.push(scored[0]![i]!.best[j]!);
-        bestB.push(scored[1]![i]!.best[j]!);
+        scored.forEach((s, k) => best[k]!.push(s[i]!.best[j]!));
       }),
     );
-    const paired: PairedInteractions = {
-      image: Int32Array.from(image),
-      bin: Int32Array.from(bin),
-      bestA: Float64Array.from(bestA),
-      bestB: Float64Array.from(bestB),
-    };
     const binWeights = spectrumBinWeights(
       edges.slice(0, -1).map((lo, b) => ({ loMeV: lo, hiMeV: edges[b + 1]! })),
       trigger.spectrum,
     );
 
     // Each run's FP histogram: its own fprate state, or the background images streamed here (once,
-    // for both). Imported TPs have no stream: the split's own background windows (images without a
-    // signal TP, as evaluate takes them), whose candidates both passes above already hold.
-    const histograms = stream ? opened.map((r) => fpHistogram(r, jsonDigest(stream.config), note)) : [null, null];
+    // for all). Imported TPs have no stream: the split's own background windows (images without a
+    // signal TP, as evaluate takes them), whose candidates the passes above already hold.
+    const histograms = stream ? opened.map((r) => fpHistogram(r, jsonDigest(stream.config), note)) : opened.map(() => null);
     const sources: ThresholdSource[] = histograms.map((h) =>
       h ? { kind: 'fprate', file: h.file, images: h.images } : { kind: stream ? 'background' : 'stored', images: 0 },
     );
@@ -410,79 +454,311 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
     }
 
     const warnings: string[] = [];
-    if (paired.image.length < MIN_EVAL_INTERACTIONS)
+    if (image.length < MIN_EVAL_INTERACTIONS)
       warnings.push(
-        `only ${paired.image.length} evaluation interactions in ${edges[0]}–${edges[edges.length - 1]} MeV (issue 27 asks for ≥ ${MIN_EVAL_INTERACTIONS}): simulate more images or a larger evaluation split`,
+        `only ${image.length} evaluation interactions in ${edges[0]}–${edges[edges.length - 1]} MeV (issue 27 asks for ≥ ${MIN_EVAL_INTERACTIONS}): simulate more images or a larger evaluation split`,
       );
-
-    // Full-sample figures by the project's own functions; the bootstrap recomputes them per resample.
-    const mapAll = passes.map((p) => evaluateDetections(p.map).map50AllPoint);
-    const digests = passes.map((p) => mapDigest(p.map));
-    const statistics = [(m: Int32Array | null) => [mapOf(digests[0]!, m), mapOf(digests[1]!, m)] as [number | null, number | null]];
-    const rates = (o.ratesHz ?? DEFAULT_COMPARE_RATES_HZ).map((targetHz) => {
-      const sides = [0, 1].map((s) => rateSide(targetHz, sources[s]!.images, counts[s]!, signal[s]!, scored[s]!, opened[s]!.dir, trigger));
-      const [ta, tb] = sides.map((x) => x.threshold);
-      const eff = (best: Float64Array, t: number, m: Int32Array | null = null) => efficiencyOf(paired, best, t, binWeights, m);
-      const reachable = ta !== null && tb !== null;
-      const full = [ta === null ? null : eff(paired.bestA, ta), tb === null ? null : eff(paired.bestB, tb)];
-      const at = statistics.length;
-      if (reachable) {
-        statistics.push((m) => [eff(paired.bestA, ta, m).flat, eff(paired.bestB, tb, m).flat]);
-        statistics.push((m) => [eff(paired.bestA, ta, m).supernova, eff(paired.bestB, tb, m).supernova]);
-      }
-      const analytic = reachable
-        ? pairedBinomialStdErr(
-            Array.from(paired.bestA, (x) => x >= ta),
-            Array.from(paired.bestB, (x) => x >= tb),
-          )
-        : null;
-      return { targetHz, sides, full, at: reachable ? at : null, analytic };
-    });
-
-    // The paired bootstrap: every figure on the same resamples.
-    const t0 = performance.now();
-    const boot = o.bootstrap > 0 ? pairedBootstrap(indices.length, statistics, { resamples: o.bootstrap, seed: o.seed }) : null;
-    const seconds = (performance.now() - t0) / 1000;
-    const figure = (a: number | null, b: number | null, k: number | null): FigureComparison => {
-      const bs = boot && k !== null ? boot[k]! : null;
-      const delta = a !== null && b !== null ? b - a : null;
-      return { a, b, delta, bootstrap: bs, withinTwoSigma: bs?.stdErr != null && delta !== null ? Math.abs(delta) <= 2 * bs.stdErr : null };
+    return {
+      data,
+      split,
+      images: indices.length,
+      trigger,
+      edges,
+      binWeights,
+      interactions: { image: Int32Array.from(image), bin: Int32Array.from(bin) },
+      runs: opened.map((r, s) => ({
+        side: { run: r.dir, checkpoint: r.checkpoint, variant: r.run.config.model.variant, thresholdSource: sources[s]! },
+        counts: counts[s]!,
+        signal: signal[s]!,
+        scored: scored[s]!,
+        best: Float64Array.from(best[s]!),
+        digest: mapDigest(passes[s]!.map),
+        map: evaluateDetections(passes[s]!.map).map50AllPoint,
+      })),
+      warnings,
     };
-    const figures: CompareReport['rates'] = rates.map((r) => ({
+  } finally {
+    for (const r of opened) r.model.dispose();
+    reader.close();
+  }
+}
+
+/** One run at each rate: its cut, FP count and errors (rateSide). */
+const rateSides = (e: EvaluatedRuns, r: EvaluatedRun, ratesHz: readonly number[]) =>
+  ratesHz.map((hz) => rateSide(hz, r.side.thresholdSource.images, r.counts, r.signal, r.scored, r.side.run, e.trigger));
+
+/** The sample, rule and bootstrap fields of a report. */
+function sampleOf(e: EvaluatedRuns, bootstrap: ComparisonSample['bootstrap']): ComparisonSample {
+  return {
+    data: e.data,
+    split: e.split,
+    images: e.images,
+    interactions: e.interactions.image.length,
+    energyRangeMeV: [e.edges[0]!, e.edges[e.edges.length - 1]!],
+    match: e.trigger.match!,
+    matchRule: matchRuleText(e.trigger),
+    spectrum: SPECTRUM_MODEL,
+    hzPerFpPerImage: hzPerFpPerImage(e.trigger),
+    bootstrap,
+    warnings: e.warnings,
+  };
+}
+
+export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
+  const e = await evaluateRuns([o.runA, o.runB], o);
+  const [A, B] = [e.runs[0]!, e.runs[1]!];
+  const paired: PairedInteractions = { ...e.interactions, bestA: A.best, bestB: B.best };
+  const ratesHz = o.ratesHz ?? DEFAULT_COMPARE_RATES_HZ;
+  const [sidesA, sidesB] = [rateSides(e, A, ratesHz), rateSides(e, B, ratesHz)];
+
+  // Full-sample figures by the project's own functions; the bootstrap recomputes them per resample.
+  const statistics = [(m: Int32Array | null) => [mapOf(A.digest, m), mapOf(B.digest, m)] as [number | null, number | null]];
+  const rates = ratesHz.map((targetHz, k) => {
+    const sides = [sidesA[k]!, sidesB[k]!];
+    const [ta, tb] = sides.map((x) => x.threshold);
+    const eff = (best: Float64Array, t: number, m: Int32Array | null = null) => efficiencyOf(paired, best, t, e.binWeights, m);
+    const reachable = ta !== null && tb !== null;
+    const full = [ta === null ? null : eff(paired.bestA, ta), tb === null ? null : eff(paired.bestB, tb)];
+    const at = statistics.length;
+    if (reachable) {
+      statistics.push((m) => [eff(paired.bestA, ta, m).flat, eff(paired.bestB, tb, m).flat]);
+      statistics.push((m) => [eff(paired.bestA, ta, m).supernova, eff(paired.bestB, tb, m).supernova]);
+    }
+    const analytic = reachable
+      ? pairedBinomialStdErr(
+          Array.from(paired.bestA, (x) => x >= ta),
+          Array.from(paired.bestB, (x) => x >= tb),
+        )
+      : null;
+    return { targetHz, sides, full, at: reachable ? at : null, analytic };
+  });
+
+  // The paired bootstrap: every figure on the same resamples.
+  const t0 = performance.now();
+  const boot = o.bootstrap > 0 ? pairedBootstrap(e.images, statistics, { resamples: o.bootstrap, seed: o.seed }) : null;
+  const seconds = (performance.now() - t0) / 1000;
+  const figure = (a: number | null, b: number | null, k: number | null): FigureComparison => {
+    const bs = boot && k !== null ? boot[k]! : null;
+    const delta = a !== null && b !== null ? b - a : null;
+    return { a, b, delta, bootstrap: bs, withinTwoSigma: bs?.stdErr != null && delta !== null ? Math.abs(delta) <= 2 * bs.stdErr : null };
+  };
+  return {
+    ...sampleOf(e, { resamples: o.bootstrap, seed: o.seed, unit: 'evaluation images, drawn with replacement; thresholds held fixed', seconds }),
+    a: A.side,
+    b: B.side,
+    map: { definition: "mAP@0.5, VOC all-point (evaluate's headline mAP; infer/map.ts)", ...figure(A.map, B.map, 0) },
+    rates: rates.map((r) => ({
       targetHz: r.targetHz,
       a: r.sides[0]!,
       b: r.sides[1]!,
       flat: { ...figure(r.full[0]?.flat ?? null, r.full[1]?.flat ?? null, r.at), analyticDeltaStdErr: r.analytic },
       supernova: figure(r.full[0]?.supernova ?? null, r.full[1]?.supernova ?? null, r.at === null ? null : r.at + 1),
-    }));
-    const side = (s: number): RunSide => ({
-      run: opened[s]!.dir,
-      checkpoint: opened[s]!.checkpoint,
-      variant: opened[s]!.run.config.model.variant,
-      thresholdSource: sources[s]!,
-    });
-    return {
-      a: side(0),
-      b: side(1),
-      data,
-      split,
-      images: indices.length,
-      interactions: paired.image.length,
-      energyRangeMeV: [edges[0]!, edges[edges.length - 1]!],
-      match: trigger.match!,
-      matchRule: matchRuleText(trigger),
-      spectrum: SPECTRUM_MODEL,
-      hzPerFpPerImage: hzPerFpPerImage(trigger),
-      map: {
-        definition: "mAP@0.5, VOC all-point (evaluate's headline mAP; infer/map.ts)",
-        ...figure(mapAll[0] ?? null, mapAll[1] ?? null, 0),
-      },
-      rates: figures,
-      bootstrap: { resamples: o.bootstrap, seed: o.seed, unit: 'evaluation images, drawn with replacement; thresholds held fixed', seconds },
-      warnings,
-    };
-  } finally {
-    for (const r of runs) r.model.dispose();
-    reader.close();
+    })),
+  };
+}
+
+/** Several trainings per side: two recipes, each run with several seeds. */
+export interface GroupCompareOptions extends CompareSettings {
+  groupA: readonly string[];
+  groupB: readonly string[];
+}
+
+/**
+ * One figure over two groups of runs. Δ = mean B − mean A; its error has two parts:
+ * - the training's: the runs' spread about their own group's mean, pooled over both groups
+ *   (nA + nB − 2 degrees of freedom, both recipes taken to scatter alike), × √(1/nA + 1/nB);
+ * - the evaluation sample's: the paired bootstrap of mean B − mean A, every run on the same resamples.
+ * σ = √(σ_training² + σ_sample²). The runs' spread on one sample already holds part of that sample's
+ * noise (two trainings catch partly different interactions), so the sum errs on the wide side.
+ */
+export interface GroupFigure {
+  /** Each run's figure on the whole evaluation sample, in the order given (null: the run has none, e.g. no cut for the rate). */
+  a: (number | null)[];
+  b: (number | null)[];
+  /** Each group's mean (null when a run of it has no figure). */
+  meanA: number | null;
+  meanB: number | null;
+  delta: number | null;
+  /** Each group's own spread (sample standard deviation), null below two runs. */
+  spreadA: number | null;
+  spreadB: number | null;
+  /** The spread pooled over both groups, and its degrees of freedom nA + nB − 2. */
+  pooledSpread: number | null;
+  runDegreesOfFreedom: number;
+  /** σ of Δ from the training: pooledSpread × √(1/nA + 1/nB). */
+  trainingStdErr: number | null;
+  /** σ of Δ from the evaluation sample, with its intervals. */
+  sampleBootstrap: DeltaBootstrap | null;
+  /** √(σ_training² + σ_sample²) (the sample's part 0 without a bootstrap). */
+  stdErr: number | null;
+  /** Welch–Satterthwaite degrees of freedom of stdErr, the bootstrap's taken as infinite; null: infinite (no training spread). */
+  degreesOfFreedom: number | null;
+  /** Δ ± t σ, t Student's 97.5 % quantile at degreesOfFreedom (the normal one where infinite). */
+  interval95: [number, number] | null;
+  /** Whether interval95 holds 0: no difference at 95 % confidence. */
+  zeroInInterval95: boolean | null;
+}
+
+export interface GroupRateComparison {
+  targetHz: number;
+  /** Each run's cut for the rate (as the pair comparison's A and B). */
+  a: RateSide[];
+  b: RateSide[];
+  flat: GroupFigure;
+  supernova: GroupFigure;
+}
+
+export interface GroupCompareReport extends ComparisonSample {
+  a: RunSide[];
+  b: RunSide[];
+  map: GroupFigure & { definition: string };
+  rates: GroupRateComparison[];
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const sumSquares = (xs: readonly number[]) => {
+  const m = mean(xs);
+  return xs.reduce((s, x) => s + (x - m) ** 2, 0);
+};
+
+/** Δ, its two errors and the 95 % interval of one figure from each run's value and the bootstrap of the means. */
+export function groupFigure(a: readonly (number | null)[], b: readonly (number | null)[], sampleBootstrap: DeltaBootstrap | null): GroupFigure {
+  const df = a.length + b.length - 2;
+  const complete = (xs: readonly (number | null)[]): xs is number[] => xs.every((x) => x !== null);
+  const spread = (xs: readonly (number | null)[]) => (complete(xs) && xs.length >= 2 ? Math.sqrt(sumSquares(xs) / (xs.length - 1)) : null);
+  const none: GroupFigure = {
+    a: [...a],
+    b: [...b],
+    meanA: complete(a) ? mean(a) : null,
+    meanB: complete(b) ? mean(b) : null,
+    delta: null,
+    spreadA: spread(a),
+    spreadB: spread(b),
+    pooledSpread: null,
+    runDegreesOfFreedom: df,
+    trainingStdErr: null,
+    sampleBootstrap,
+    stdErr: null,
+    degreesOfFreedom: null,
+    interval95: null,
+    zeroInInterval95: null,
+  };
+  if (!complete(a) || !complete(b) || df < 1) return none;
+  const pooled = Math.sqrt((sumSquares(a) + sumSquares(b)) / df);
+  const training = pooled * Math.sqrt(1 / a.length + 1 / b.length);
+  const sample = sampleBootstrap?.stdErr ?? 0;
+  const stdErr = Math.sqrt(training ** 2 + sample ** 2);
+  const delta = mean(b) - mean(a);
+  // Welch–Satterthwaite: ν = σ⁴ / (σ_training⁴ / df), the sample's term with infinite degrees of freedom.
+  const dof = training > 0 ? stdErr ** 4 / (training ** 4 / df) : null;
+  const t = dof === null ? normalQuantile(0.975) : studentTQuantile(0.975, dof);
+  const interval95: [number, number] = [delta - t * stdErr, delta + t * stdErr];
+  return {
+    ...none,
+    delta,
+    pooledSpread: pooled,
+    trainingStdErr: training,
+    stdErr,
+    degreesOfFreedom: dof,
+    interval95,
+    zeroInInterval95: interval95[0] <= 0 && 0 <= interval95[1],
+  };
+}
+
+/** Mean of the values, null if one is null (a group's figure needs every run's). */
+const groupMean = (xs: readonly (number | null)[]) => (xs.some((x) => x === null) ? null : mean(xs as number[]));
+
+/** The bootstrap statistic of a group comparison's mAP: each group's mean mAP@0.5 on the resample. */
+export function groupMapStatistic(a: readonly MapDigest[], b: readonly MapDigest[]): PairedStatistic {
+  return (m) => [groupMean(a.map((d) => mapOf(d, m))), groupMean(b.map((d) => mapOf(d, m)))];
+}
+
+/** One run of a group at one rate: each interaction's best matched score and the run's own cut. */
+export interface RunAtCut {
+  best: Float64Array;
+  cut: number;
+}
+
+/** The bootstrap statistics of a group comparison at one rate: each group's mean flat, then supernova, efficiency, each run at its own cut. */
+export function groupEfficiencyStatistics(
+  it: Pick<PairedInteractions, 'image' | 'bin'>,
+  a: readonly RunAtCut[],
+  b: readonly RunAtCut[],
+  binWeights: Float64Array,
+): [PairedStatistic, PairedStatistic] {
+  const meanOf = (runs: readonly RunAtCut[], which: 'flat' | 'supernova', m: Multiplicity) =>
+    groupMean(runs.map((r) => efficiencyOf(it, r.best, r.cut, binWeights, m)[which]));
+  return [(m) => [meanOf(a, 'flat', m), meanOf(b, 'flat', m)], (m) => [meanOf(a, 'supernova', m), meanOf(b, 'supernova', m)]];
+}
+
+/**
+ * Two recipes, each trained with several seeds, on the same evaluation images: each run's figures
+ * at its own cuts, the groups' means and Δ with the training's and the sample's errors (GroupFigure).
+ * A comparison between single trainings holds only the sample's error; at a tight rate two seeds of
+ * one recipe can differ by several times that (docs/engine.md, "The dense network's own seed scatter").
+ */
+export async function compareGroups(o: GroupCompareOptions): Promise<GroupCompareReport> {
+  const dirs = [...o.groupA, ...o.groupB];
+  if (o.groupA.length === 0 || o.groupB.length === 0) throw new UserError('compare: each side needs at least one run');
+  if (dirs.length < 3) throw new UserError('compare: a group comparison needs at least two runs on one side (one run each: give them as A B)');
+  const seen = new Map<string, number>();
+  for (const d of dirs) {
+    const key = resolve(d);
+    if (seen.has(key)) throw new UserError(`compare: ${d} is given twice; each run counts once in its group's spread`);
+    seen.set(key, 1);
   }
+  const e = await evaluateRuns(dirs, o);
+  const nA = o.groupA.length;
+  const [A, B] = [e.runs.slice(0, nA), e.runs.slice(nA)];
+  const ratesHz = o.ratesHz ?? DEFAULT_COMPARE_RATES_HZ;
+  const sides = e.runs.map((r) => rateSides(e, r, ratesHz));
+  // The statistics the bootstrap recomputes per resample: each group's mean of the figure.
+  const statistics: PairedStatistic[] = [
+    groupMapStatistic(
+      A.map((r) => r.digest),
+      B.map((r) => r.digest),
+    ),
+  ];
+  const rates = ratesHz.map((targetHz, k) => {
+    const cuts = e.runs.map((_, s) => sides[s]![k]!.threshold);
+    const reachable = cuts.every((t) => t !== null);
+    const at = statistics.length;
+    if (reachable) {
+      const side = (runs: EvaluatedRun[], first: number) => runs.map((r, s) => ({ best: r.best, cut: cuts[first + s]! }));
+      statistics.push(...groupEfficiencyStatistics(e.interactions, side(A, 0), side(B, nA), e.binWeights));
+    }
+    const full = (which: 'flat' | 'supernova') =>
+      e.runs.map((r, s) => (cuts[s] === null ? null : efficiencyOf(e.interactions, r.best, cuts[s]!, e.binWeights)[which]));
+    return { targetHz, at: reachable ? at : null, flat: full('flat'), supernova: full('supernova') };
+  });
+
+  const t0 = performance.now();
+  const boot = o.bootstrap > 0 ? pairedBootstrap(e.images, statistics, { resamples: o.bootstrap, seed: o.seed }) : null;
+  const seconds = (performance.now() - t0) / 1000;
+  const split = (xs: (number | null)[]) => [xs.slice(0, nA), xs.slice(nA)] as const;
+  const figure = (xs: (number | null)[], k: number | null) => groupFigure(...split(xs), boot && k !== null ? boot[k]! : null);
+  return {
+    ...sampleOf(e, {
+      resamples: o.bootstrap,
+      seed: o.seed,
+      unit: "evaluation images, drawn with replacement, the same draw for every run; thresholds held fixed; the statistic is each group's mean",
+      seconds,
+    }),
+    a: A.map((r) => r.side),
+    b: B.map((r) => r.side),
+    map: {
+      definition: "mAP@0.5, VOC all-point (evaluate's headline mAP; infer/map.ts)",
+      ...figure(
+        e.runs.map((r) => r.map),
+        0,
+      ),
+    },
+    rates: rates.map((r, k) => ({
+      targetHz: r.targetHz,
+      a: A.map((_, s) => sides[s]![k]!),
+      b: B.map((_, s) => sides[nA + s]![k]!),
+      flat: figure(r.flat, r.at),
+      supernova: figure(r.supernova, r.at === null ? null : r.at + 1),
+    })),
+  };
 }
