@@ -278,7 +278,7 @@ test('study --plan seed --quick runs every experiment, evaluates them, measures 
   assert.equal(tooWarm.status, 1, 'warm-up as long as the runs is refused');
   assert.match(tooWarm.stderr, /--warmup-epochs 2: must be fewer than the plan's 2 epochs/);
   assert.equal(dry.stdout.trim().split('\n').length, 17, 'one line per run');
-  assert.ok(!existsSync(join(out, 'study-plan.json')), '--dry-run writes nothing');
+  assert.ok(!existsSync(out), '--dry-run writes nothing, not even the folder');
 
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -97,9 +97,12 @@ export type SeedPlanResult<R> =
 
 export async function runSeedPlan<R extends { findings: unknown[] }>(o: SeedPlanOptions, h: SeedPlanHooks<R>): Promise<SeedPlanResult<R>> {
   const out = resolve(o.out);
-  mkdirSync(out, { recursive: true });
-  // One study at a time on a folder: a second would train and evaluate the same runs under the first (issue 30).
-  if (!o.dryRun) lockRunDir(out);
+  // A dry run only prints: it makes no folder. One study at a time on a folder: a second would
+  // train and evaluate the same runs under the first (issue 30).
+  if (!o.dryRun) {
+    mkdirSync(out, { recursive: true });
+    lockRunDir(out);
+  }
   const manifestPath = join(out, 'study-plan.json');
   let manifest: StudyManifest;
   if (existsSync(manifestPath)) {
