@@ -107,7 +107,20 @@ test('dense vs sparse: the JSON has A, B, Δ, the rule, the threshold sources an
     assert.equal(high!.flat[figure], ev.trigger!.efficiency.integrated.all.efficiency, `${run}: flat efficiency`);
     assert.ok(Math.abs(high!.supernova[figure]! - ev.trigger!.efficiency.supernova.efficiency!) < 1e-12, `${run}: supernova average`);
     assert.equal(j.map[figure], ev.map.map50AllPoint, `${run}: mAP@0.5`);
+    // Each Eν bin's efficiency as evaluate's table has it.
+    const bins = ev.trigger!.efficiency.bins;
+    assert.equal(high!.byEnergy.length, bins.length);
+    high!.byEnergy.forEach((x, k) => {
+      assert.deepEqual([x.loMeV, x.hiMeV, x.interactions], [bins[k]!.loMeV, bins[k]!.hiMeV, bins[k]!.all.n], `bin ${k}`);
+      assert.equal(x[figure], bins[k]!.all.efficiency, `${run}: bin ${k}`);
+    });
   }
+  assert.equal(
+    high!.byEnergy.reduce((n, x) => n + x.interactions, 0),
+    j.interactions,
+    'the bins hold every interaction once',
+  );
+  assert.deepEqual(low!.byEnergy, [], 'no cut, no bins');
   // The background sample's share of the uncertainty: A's flat ε at the cuts its own histogram
   // gives for the target scaled by the FP count's 90 % interval, as evaluate finds it there, and
   // bracketing the figure (a tighter cut passes fewer).
@@ -142,8 +155,9 @@ test('dense vs sparse: the JSON has A, B, Δ, the rule, the threshold sources an
     assert.ok(high!.flat.analyticDeltaStdErr !== null);
   }
   // The printed table names both runs, the rule and every rate.
-  const text = compare(dense, sparse, '--rates', '100000,10', '--background', '16', '--bootstrap', '50', '--batch', '8');
+  const text = compare(dense, sparse, '--rates', '100000,10', '--background', '16', '--bootstrap', '50', '--batch', '8', '--by-energy');
   assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /\n {4}1–6 MeV \(\d+\)/, '--by-energy prints the bins');
   assert.match(text.stdout, /mAP@0\.5 \(VOC all-point\)/);
   assert.match(text.stdout, /ε at 100000 Hz, flat/);
   assert.match(text.stdout, /efficiency at 10 Hz\s+not compared/);
@@ -232,6 +246,13 @@ test("several runs per side: each run's figures as in its pair comparison, the m
   if (r1.a.threshold === null || r2.a.threshold === null || r1.b.threshold === null) return assert.fail('every run reaches 10⁵ Hz');
   assert.deepEqual(gr.flat.a, [r1.flat.a, r2.flat.a]);
   assert.deepEqual(gr.flat.b, [r1.flat.b]);
+  // Each Eν bin: the runs' values as in their pair comparisons, and the group's mean.
+  gr.byEnergy.forEach((x, k) => {
+    assert.deepEqual(x.a, [r1.byEnergy[k]!.a, r2.byEnergy[k]!.a], `bin ${k}`);
+    assert.deepEqual(x.b, [r1.byEnergy[k]!.b], `bin ${k}`);
+    if (x.meanA !== null) assert.ok(Math.abs(x.meanA - (r1.byEnergy[k]!.a! + r2.byEnergy[k]!.a!) / 2) < 1e-12);
+  });
+  assert.equal(gr.byEnergy.length, r1.byEnergy.length);
   const [x1, x2, y] = [r1.flat.a!, r2.flat.a!, r1.flat.b!];
   const close = (u: number | null, v: number, what: string) => assert.ok(u !== null && Math.abs(u - v) < 1e-12, `${what}: ${u} vs ${v}`);
   close(gr.flat.meanA, (x1 + x2) / 2, 'mean A');
@@ -249,7 +270,7 @@ test("several runs per side: each run's figures as in its pair comparison, the m
   assert.ok(s <= (s1 + s2) / 2 + 1e-12 && s >= Math.abs(s1 - s2) / 2 - 1e-12, `${s} within [${Math.abs(s1 - s2) / 2}, ${(s1 + s2) / 2}]`);
   close(gr.flat.stdErr, Math.sqrt(gr.flat.trainingStdErr! ** 2 + s ** 2), 'σ in quadrature');
   // The printed form names each run, both errors and the interval.
-  const text = compare(`${dense2},${sparse}`, dense, '--rates', '100000', '--background', '16', '--bootstrap', '50', '--batch', '8');
+  const text = compare(`${dense2},${sparse}`, dense, '--rates', '100000', '--background', '16', '--bootstrap', '50', '--batch', '8', '--by-energy');
   assert.equal(text.status, 0, text.stderr);
   assert.ok(text.stdout.startsWith(`A (2 runs): ${dense2} (yolov3-tiny, `), text.stdout);
   assert.match(text.stdout, /B \(1 run\): /);
@@ -257,6 +278,7 @@ test("several runs per side: each run's figures as in its pair comparison, the m
   assert.match(text.stdout, /Δ = mean B − mean A [+-][\d.]+ % ± [\d.]+ % \(training [\d.]+ %, sample [\d.]+ %; ([\d.]+|∞) dof\)/);
   assert.match(text.stdout, /95 % interval of Δ \[[+-][\d.]+ %, [+-][\d.]+ %\]; holds 0: (yes|NO)/);
   assert.match(text.stdout, /at 100000 Hz per module: A1: .*; A2: .*; B1: /);
+  assert.match(text.stdout, /by Eν \(interactions\)[^\n]*\n {6}1–6 MeV \(\d+\) /, '--by-energy prints the bins');
 });
 
 test('several runs per side: a run given twice, or one trained on another split, is refused in one line', () => {

@@ -46,7 +46,7 @@ const sideText = (label: string, s: RateSide) =>
         })`;
 
 /** The printed comparison. */
-export function summarizeCompare(r: CompareReport): string {
+export function summarizeCompare(r: CompareReport, byEnergy = false): string {
   const src = (s: CompareReport['a']) =>
     s.thresholdSource.kind === 'fprate'
       ? `FP histogram ${s.thresholdSource.file} (${s.thresholdSource.images} background images)`
@@ -71,6 +71,7 @@ export function summarizeCompare(r: CompareReport): string {
       const analytic = p.flat.analyticDeltaStdErr === null ? '' : `  (analytic paired σ ${pct(p.flat.analyticDeltaStdErr)})`;
       lines.push(row(`ε at ${p.targetHz} Hz, flat`, p.flat, analytic));
       lines.push(row(`ε at ${p.targetHz} Hz, supernova`, p.supernova));
+      if (byEnergy) for (const x of p.byEnergy) lines.push(row(`  ${x.loMeV}–${x.hiMeV} MeV (${x.interactions})`, x));
     }
     notes.push(`at ${p.targetHz} Hz per module: ${sideText('A', p.a)}; ${sideText('B', p.b)}`);
   }
@@ -105,7 +106,7 @@ function groupRow(name: string, f: GroupFigure, d = 2): string {
 }
 
 /** The printed group comparison. */
-export function summarizeGroupCompare(r: GroupCompareReport): string {
+export function summarizeGroupCompare(r: GroupCompareReport, byEnergy = false): string {
   const names = (rs: GroupCompareReport['a']) => rs.map((s) => `${s.run} (${s.variant}, ${s.checkpoint})`).join(', ');
   const lines = [
     `A (${r.a.length} run${r.a.length > 1 ? 's' : ''}): ${names(r.a)}`,
@@ -125,7 +126,18 @@ export function summarizeGroupCompare(r: GroupCompareReport): string {
     const missing = [...p.a.map((s, k) => ['A', k, s] as const), ...p.b.map((s, k) => ['B', k, s] as const)].filter(([, , s]) => s.threshold === null);
     if (missing.length)
       lines.push(`  efficiency at ${p.targetHz} Hz: not compared (${missing.map(([g, k]) => `${g}${k + 1}`).join(', ')} has no cut for this rate)`);
-    else lines.push(groupRow(`ε at ${p.targetHz} Hz, flat`, p.flat), groupRow(`ε at ${p.targetHz} Hz, supernova`, p.supernova));
+    else {
+      lines.push(groupRow(`ε at ${p.targetHz} Hz, flat`, p.flat), groupRow(`ε at ${p.targetHz} Hz, supernova`, p.supernova));
+      if (byEnergy) {
+        lines.push(`    by Eν (interactions): mean A · mean B · Δ ± σ (training, sample) · 95 % interval`);
+        for (const x of p.byEnergy)
+          lines.push(
+            `      ${`${x.loMeV}–${x.hiMeV} MeV (${x.interactions})`.padEnd(18)} ${pct(x.meanA).padStart(9)} ${pct(x.meanB).padStart(9)}  ${signedPct(x.delta)} ± ${pct(x.stdErr)} (${pct(x.trainingStdErr)}, ${pct(
+              x.sampleBootstrap?.stdErr ?? null,
+            )})  ${x.interval95 ? `[${signedPct(x.interval95[0])}, ${signedPct(x.interval95[1])}]` : '–'}`,
+          );
+      }
+    }
     notes.push(
       `at ${p.targetHz} Hz per module: ${[...p.a.map((s, k) => sideText(`A${k + 1}`, s)), ...p.b.map((s, k) => sideText(`B${k + 1}`, s))].join('; ')}`,
     );
@@ -167,6 +179,7 @@ export function registerCompare(program: Command): void {
     .option('--sn-mean <MeV>', 'supernova spectrum ⟨E⟩ for the spectrum-averaged efficiency', number({ min: 0.1, max: 100 }), 11)
     .option('--sn-alpha <a>', 'supernova spectrum pinching α', number({ min: 0, max: 20 }), 2.5)
     .option('--device <name>', 'auto, cpu, cuda, …', device(), 'auto')
+    .option('--by-energy', 'also print the efficiency in each Eν bin at each rate (the JSON always holds it)')
     .option('--json', 'print the comparison as JSON')
     .option('--out <file>', 'also write the comparison JSON to this file (atomically)')
     .action(async (runA: string, runB: string, o) => {
@@ -193,7 +206,11 @@ export function registerCompare(program: Command): void {
       bar.stop();
       if (o.out) writeJsonAtomic(o.out, report);
       console.log(
-        o.json ? JSON.stringify(report, null, 2) : grouped ? summarizeGroupCompare(report as GroupCompareReport) : summarizeCompare(report as CompareReport),
+        o.json
+          ? JSON.stringify(report, null, 2)
+          : grouped
+            ? summarizeGroupCompare(report as GroupCompareReport, Boolean(o.byEnergy))
+            : summarizeCompare(report as CompareReport, Boolean(o.byEnergy)),
       );
       if (o.out && !o.json) console.log(`written: ${o.out}`);
     });

@@ -131,12 +131,21 @@ export interface RateSide {
   flatOverFpInterval: [number | null, number | null] | null;
 }
 
+/** An Eν bin of the evaluation interactions and how many it holds. */
+export interface EnergyRange {
+  loMeV: number;
+  hiMeV: number;
+  interactions: number;
+}
+
 export interface RateComparison {
   targetHz: number;
   a: RateSide;
   b: RateSide;
   flat: FigureComparison & { analyticDeltaStdErr: number | null };
   supernova: FigureComparison;
+  /** The efficiency in each Eν bin, A, B and Δ with the same bootstrap (empty where a run has no cut): where one network finds more. */
+  byEnergy: (FigureComparison & EnergyRange)[];
 }
 
 /** What a comparison was made on, pair or groups: the sample, the rule and the bootstrap. */
@@ -487,6 +496,28 @@ async function evaluateRuns(dirs: readonly string[], o: CompareSettings): Promis
 const rateSides = (e: EvaluatedRuns, r: EvaluatedRun, ratesHz: readonly number[]) =>
   ratesHz.map((hz) => rateSide(hz, r.side.thresholdSource.images, r.counts, r.signal, r.scored, r.side.run, e.trigger));
 
+/** The evaluation interactions of one Eν bin, and each run's best scores restricted to them. */
+interface EnergySlice extends EnergyRange {
+  it: Pick<PairedInteractions, 'image' | 'bin'>;
+  /** Per run (the order of EvaluatedRuns.runs): its best matched scores of this bin's interactions. */
+  best: Float64Array[];
+}
+
+/** The interactions cut into the Eν bins, for the per-bin figures of both kinds of comparison. */
+function energySlices(e: EvaluatedRuns): EnergySlice[] {
+  return e.edges.slice(0, -1).map((loMeV, b) => {
+    const pick = <T extends Int32Array | Float64Array>(xs: T): T => xs.filter((_, i) => e.interactions.bin[i] === b) as T;
+    const image = pick(e.interactions.image);
+    return {
+      loMeV,
+      hiMeV: e.edges[b + 1]!,
+      interactions: image.length,
+      it: { image, bin: pick(e.interactions.bin) },
+      best: e.runs.map((r) => pick(r.best)),
+    };
+  });
+}
+
 /** The sample, rule and bootstrap fields of a report. */
 function sampleOf(e: EvaluatedRuns, bootstrap: ComparisonSample['bootstrap']): ComparisonSample {
   return {
@@ -513,6 +544,7 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
 
   // Full-sample figures by the project's own functions; the bootstrap recomputes them per resample.
   const statistics = [(m: Int32Array | null) => [mapOf(A.digest, m), mapOf(B.digest, m)] as [number | null, number | null]];
+  const slices = energySlices(e);
   const rates = ratesHz.map((targetHz, k) => {
     const sides = [sidesA[k]!, sidesB[k]!];
     const [ta, tb] = sides.map((x) => x.threshold);
@@ -530,7 +562,15 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
           Array.from(paired.bestB, (x) => x >= tb),
         )
       : null;
-    return { targetHz, sides, full, at: reachable ? at : null, analytic };
+    // Each Eν bin's efficiency: the flat efficiency over that bin's interactions alone.
+    const byEnergy = reachable
+      ? slices.map((sl) => {
+          const inBin = (run: number, t: number, m: Int32Array | null = null) => efficiencyOf(sl.it, sl.best[run]!, t, e.binWeights, m).flat;
+          statistics.push((m) => [inBin(0, ta, m), inBin(1, tb, m)]);
+          return { range: { loMeV: sl.loMeV, hiMeV: sl.hiMeV, interactions: sl.interactions }, a: inBin(0, ta), b: inBin(1, tb), at: statistics.length - 1 };
+        })
+      : [];
+    return { targetHz, sides, full, at: reachable ? at : null, analytic, byEnergy };
   });
 
   // The paired bootstrap: every figure on the same resamples.
@@ -553,6 +593,7 @@ export async function compareRuns(o: CompareOptions): Promise<CompareReport> {
       b: r.sides[1]!,
       flat: { ...figure(r.full[0]?.flat ?? null, r.full[1]?.flat ?? null, r.at), analyticDeltaStdErr: r.analytic },
       supernova: figure(r.full[0]?.supernova ?? null, r.full[1]?.supernova ?? null, r.at === null ? null : r.at + 1),
+      byEnergy: r.byEnergy.map((x) => ({ ...x.range, ...figure(x.a, x.b, x.at) })),
     })),
   };
 }
@@ -606,6 +647,8 @@ export interface GroupRateComparison {
   b: RateSide[];
   flat: GroupFigure;
   supernova: GroupFigure;
+  /** The efficiency in each Eν bin over the groups (empty where a run has no cut). */
+  byEnergy: (GroupFigure & EnergyRange)[];
 }
 
 export interface GroupCompareReport extends ComparisonSample {
@@ -719,6 +762,7 @@ export async function compareGroups(o: GroupCompareOptions): Promise<GroupCompar
       B.map((r) => r.digest),
     ),
   ];
+  const slices = energySlices(e);
   const rates = ratesHz.map((targetHz, k) => {
     const cuts = e.runs.map((_, s) => sides[s]![k]!.threshold);
     const reachable = cuts.every((t) => t !== null);
@@ -729,7 +773,16 @@ export async function compareGroups(o: GroupCompareOptions): Promise<GroupCompar
     }
     const full = (which: 'flat' | 'supernova') =>
       e.runs.map((r, s) => (cuts[s] === null ? null : efficiencyOf(e.interactions, r.best, cuts[s]!, e.binWeights)[which]));
-    return { targetHz, at: reachable ? at : null, flat: full('flat'), supernova: full('supernova') };
+    // Each Eν bin's efficiency: the flat efficiency over that bin's interactions alone.
+    const byEnergy = reachable
+      ? slices.map((sl) => {
+          const side = (first: number, n: number) => sl.best.slice(first, first + n).map((best, s) => ({ best, cut: cuts[first + s]! }));
+          statistics.push(groupEfficiencyStatistics(sl.it, side(0, nA), side(nA, e.runs.length - nA), e.binWeights)[0]);
+          const values = e.runs.map((_, s) => efficiencyOf(sl.it, sl.best[s]!, cuts[s]!, e.binWeights).flat);
+          return { range: { loMeV: sl.loMeV, hiMeV: sl.hiMeV, interactions: sl.interactions }, values, at: statistics.length - 1 };
+        })
+      : [];
+    return { targetHz, at: reachable ? at : null, flat: full('flat'), supernova: full('supernova'), byEnergy };
   });
 
   const t0 = performance.now();
@@ -759,6 +812,7 @@ export async function compareGroups(o: GroupCompareOptions): Promise<GroupCompar
       b: B.map((_, s) => sides[nA + s]![k]!),
       flat: figure(r.flat, r.at),
       supernova: figure(r.supernova, r.at === null ? null : r.at + 1),
+      byEnergy: r.byEnergy.map((x) => ({ ...x.range, ...figure(x.values, x.at) })),
     })),
   };
 }
