@@ -86,7 +86,12 @@ export function registerTrigger(program: Command): void {
     .option('--format <kind>', 'TP file format (default: found from the content; docs/tps.md)', oneOf(TP_FORMATS))
     .option('--channel-map <file>', 'CSV channel map for TP files (default FD-HD offline numbering; docs/tps.md)')
     .option('--reorder <ticks>', "how far the input may go back in time (reorder buffer; default: the reader's)", number({ min: 0, max: 1e12 }))
-    .option('--batch <n>', 'windows per forward pass (across faces)', count(MAX.batch), 16)
+    .option(
+      '--batch <n>',
+      'windows per forward pass (across faces); a window waits for its batch to fill (1: each window at once, the lowest latency)',
+      count(MAX.batch),
+      16,
+    )
     .option(
       '--threshold <score>',
       'score of written candidates and of the efficiency table (default 0.5; the baseline: its ΣADC threshold)',
