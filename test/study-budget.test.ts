@@ -16,6 +16,8 @@ import {
   budgetSummary,
   estimateBudget,
   expectedEpochs,
+  expectedBestEpoch,
+  MEASURED_BEST_EPOCHS,
   hms,
   readBudgetManifest,
   budgetRuns,
@@ -62,17 +64,17 @@ test('the dry-run estimate: epochs to early stopping, training, fprate and evalu
   // 480 ms per bare step at batch 8 = 60 ms per image; a real epoch is twice the bare steps, validation a third of a step per image.
   const e = estimateBudget(full, { msPerStep: 480, fpImagesPerSecond: 100, baselineImagesPerSecond: 1000, simImagesPerSecond: 250 });
   const [small, large] = e.points;
-  // 500 images: the best epoch at 18 000 / 500 = 36 epochs, plus 5 of patience.
-  assert.equal(small!.epochs, 41);
-  // 41 × (500 × 60 ms × 2 + 2 000 × 60 ms / 3) = 41 × 100 s.
-  assert.equal(small!.trainSeconds, 4100);
+  // 500 images: the best epoch measured at 500 (median of 7, 7, 8), plus 5 of patience.
+  assert.equal(small!.epochs, 12);
+  // 12 × (500 × 60 ms × 2 + 2 000 × 60 ms / 3) = 12 × 100 s.
+  assert.equal(small!.trainSeconds, 1200);
   assert.equal(small!.fprateSeconds, 10_000, '10⁶ images at 100 images/s');
   assert.equal(small!.evaluateSeconds, 80, 'two rates × 2 000 images × 20 ms');
-  assert.equal(small!.seconds, 14_180);
-  assert.equal(small!.fits, false, '3 h 56 min is more than a sitting');
-  // 20 000 images: at least 3 epochs to the best, plus 5: 8 × (20 000 × 120 ms + 40 s).
-  assert.equal(large!.epochs, 8);
-  assert.equal(large!.trainSeconds, 19_520);
+  assert.equal(small!.seconds, 11_280);
+  assert.equal(small!.fits, false, '3 h 8 min is more than a sitting');
+  // 20 000 images: the best epoch measured there (9), plus 5: 14 × (20 000 × 120 ms + 40 s).
+  assert.equal(large!.epochs, 14);
+  assert.equal(large!.trainSeconds, 34_160);
   assert.equal(large!.name, 'n20000');
   assert.equal(e.datasetSeconds, 24_000 / 250, 'the largest point, validation and evaluation simulated once');
   assert.equal(e.baselineSeconds, 1000 + 4, "the baseline's stream and its two evaluations");
@@ -84,9 +86,26 @@ test('the dry-run estimate: epochs to early stopping, training, fprate and evalu
     { msPerStep: 48, fpImagesPerSecond: 1000, baselineImagesPerSecond: 1000, simImagesPerSecond: 250 },
   );
   assert.equal(fast.points[0]!.fits, true);
-  assert.equal(expectedEpochs(500, { maxEpochs: 10, patience: 5 }), 10);
-  assert.equal(expectedEpochs(100_000, { maxEpochs: 100, patience: 2 }), 5);
-  assert.equal(hms(14_180), '3:56:20');
+  assert.equal(expectedEpochs(500, { maxEpochs: 10, patience: 5 }), 10, 'capped');
+  assert.equal(expectedEpochs(100_000, { maxEpochs: 100, patience: 2 }), 11, 'beyond the largest measured size: its best epoch');
+  assert.equal(hms(11_280), '3:08:00');
+});
+
+test('the expected best epoch is the median of those measured at the nearest size', () => {
+  // Every measured size gives its own median (an even count: the mean of the middle two, rounded up).
+  for (const m of MEASURED_BEST_EPOCHS) {
+    const s = [...m.bestEpochs].sort((a, b) => a - b);
+    const median = s.length % 2 ? s[(s.length - 1) / 2]! : Math.ceil((s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
+    assert.equal(expectedBestEpoch(m.trainImages), median, `${m.trainImages} images`);
+  }
+  assert.deepEqual([500, 2000, 8000, 20_000].map(expectedBestEpoch), [7, 6, 8, 9]);
+  // Nearest on a log scale: 1 100 is nearer 2 000 than 500 (ratio 1.8 against 2.2); 1 000 ties and takes the larger.
+  assert.equal(expectedBestEpoch(1100), 6);
+  assert.equal(expectedBestEpoch(1000), 6);
+  assert.equal(expectedBestEpoch(900), 7);
+  assert.equal(expectedBestEpoch(100), 7, 'below the smallest measured size');
+  // Not the 1/N rule it replaced (18 000 / 500 = 36 epochs to the best).
+  assert.ok(expectedBestEpoch(500) < 10);
 });
 
 test('the dataset holds exactly the largest point, the validation and the evaluation split', () => {
@@ -106,10 +125,10 @@ test('the Slurm array: one task per point, two cores, the time of the longest po
   assert.equal(lines[0], '#!/bin/bash');
   assert.ok(lines.includes('#SBATCH --array=0-1'));
   assert.ok(lines.includes('#SBATCH --cpus-per-task=2'));
-  // The longest point (20 000 images: 19 520 + 10 000 + 80 s) × 1.5, rounded up to 10 minutes: 44 400 s.
-  assert.ok(lines.includes('#SBATCH --time=12:20:00'), script);
+  // The longest point (20 000 images: 34 160 + 10 000 + 80 s) × 1.5, rounded up to 10 minutes: 66 600 s.
+  assert.ok(lines.includes('#SBATCH --time=18:30:00'), script);
   assert.ok(lines.includes('#SBATCH --output=/scratch/my budget/logs/slurm-%A_%a.out'));
-  assert.ok(lines.includes('  500  # 0: n500, ~3:56:20'));
+  assert.ok(lines.includes('  500  # 0: n500, ~3:08:00'));
   assert.ok(
     lines.includes(`exec 'node' '/opt/daqyolo/bin/daqyolo.js' study --plan budget --out '/scratch/my budget' --budget-task "$SLURM_ARRAY_TASK_ID"`),
     script,
