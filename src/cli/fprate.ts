@@ -9,6 +9,7 @@ import {
   isTpImport,
   measureBaselineFpRate,
   measureFpRate,
+  DEFAULT_FP_BATCH,
   measureStoredFpRate,
   mergeFpShards,
   type FpResult,
@@ -96,7 +97,7 @@ export function registerFpRate(program: Command): void {
       clusterVariantsList,
     )
     .option('--checkpoint <name>', 'best, last, init or a .safetensors path', text(), 'best')
-    .option('--batch <n>', 'inference batch size', count(MAX.batch), 16)
+    .option('--batch <n>', 'inference batch size', count(MAX.batch), DEFAULT_FP_BATCH)
     .option('--workers <n>', 'simulation worker threads', integer({ max: MAX.processes }), 1)
     .option('--faces <n>', 'APA faces per module for Hz per module (PHYSICS.md: 200)', count(100_000), 200)
     .option('--device <name>', 'auto, cpu, cuda', device(), 'auto')

@@ -88,6 +88,16 @@ export interface FpRateOptions {
   keepTop?: number;
 }
 
+/**
+ * Images per inference batch of an fprate stream unless told. Larger batches were measured and
+ * not taken (2026-12-07, a trained sparse-yolov3 of the lever's recipe, isolated pixels dropped,
+ * 4 096 background images, `--parallel 2` as the plans run it, alternating): batch 16 275–277
+ * images/s, 64 272–297 idle; beside a 2-core training 184–199 and 190–198. Only one process with
+ * libtorch's two threads on a loaded machine gained (51 → 93 images/s: fewer thread hand-offs),
+ * and each shard's peak RSS grows 0.57 → 0.87 GiB at 64. The counts are the same at any batch.
+ */
+export const DEFAULT_FP_BATCH = 16;
+
 /** Highest-scoring background images an fprate state keeps by default: a 10⁶-image count at
  *  1.8 Hz per module has ≈ 20 FPs, so these are the images behind the lowest rates' cuts. */
 export const DEFAULT_KEEP_TOP = 50;

@@ -14,7 +14,7 @@ import { deepMerge, parseTrainConfig, presets, type TrainConfig } from '../confi
 import { runState } from '../run/run-dir.js';
 import { setDotted } from '../sweep/plan.js';
 import { evaluateRunOnData, type BaselineReport } from '../eval/evaluate.js';
-import { measureBaselineFpRate, measureFpRate, type FpResult } from '../eval/fprate.js';
+import { DEFAULT_FP_BATCH, measureBaselineFpRate, measureFpRate, type FpResult } from '../eval/fprate.js';
 import { defaultFpParallel, measureFpRatePool } from '../sweep/fprate-pool.js';
 import { defaultDevice } from '../torch/index.js';
 import { STUDY_EVAL_LOADER, type StudyProgress } from './default-study.js';
@@ -98,7 +98,7 @@ export async function trainToConvergence(r: ConvergenceRun, h: MeasureHooks): Pr
 
 /** The network's FP score histogram over `images` background-only images (resumable; one shard per core on a CPU). */
 export async function measureRunFpRate(o: { runDir: string; data: string; images: number; device: string }, h: MeasureHooks): Promise<FpResult> {
-  const parallel = defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), o.images, 16);
+  const parallel = defaultFpParallel(defaultDevice(o.device === 'auto' ? undefined : o.device), o.images, DEFAULT_FP_BATCH);
   return interruptibleStream(h, 'fprate', o.images, async (control, onProgress) => {
     // data: the study's own dataset (the run's config names it where it was trained: another folder if the study moved).
     if (parallel === 1)
@@ -107,7 +107,7 @@ export async function measureRunFpRate(o: { runDir: string; data: string; images
         images: o.images,
         data: o.data,
         checkpoint: 'best',
-        batch: 16,
+        batch: DEFAULT_FP_BATCH,
         workers: 1,
         device: o.device,
         control,
@@ -119,7 +119,7 @@ export async function measureRunFpRate(o: { runDir: string; data: string; images
       images: o.images,
       data: o.data,
       parallel,
-      batch: 16,
+      batch: DEFAULT_FP_BATCH,
       checkpoint: 'best',
       device: o.device,
       control,

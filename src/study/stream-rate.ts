@@ -8,6 +8,7 @@ import { defaultSimConfig, type SimConfig } from '../sim/config.js';
 import { imageLayout } from '../sim/image.js';
 import { generateChunks } from '../sim/pool.js';
 import { streamPixels } from '../data/stream.js';
+import { DEFAULT_FP_BATCH } from '../eval/fprate.js';
 import { createYolo, type Variant } from '../model/yolo.js';
 import { SparseTensor, getNumThreads, manualSeed, noGrad, setNumThreads, tidy } from '../torch/index.js';
 import { streamBaselineBackground } from '../trigger/baseline.js';
@@ -37,7 +38,7 @@ export async function simulatedImages(size: number, count: number, seed = 1): Pr
 
 /**
  * Images per second of the network's fprate stream on this machine: `images` background-only
- * images simulated and run through the (untrained) sparse network in batches of 16 on one thread,
+ * images simulated and run through the (untrained) sparse network in fprate's batches (DEFAULT_FP_BATCH) on one thread,
  * the way one shard runs, times the shards a CPU runs at once (one per core). The decoding of
  * detections is left out: a trained network leaves few boxes above the cut, an untrained one
  * thousands.
@@ -51,7 +52,7 @@ export async function fpStreamImagesPerSecond(o: {
   /** model.isolatedRadius of the network (0 = every pixel kept). */
   isolatedRadius?: number;
 }): Promise<number> {
-  const images = o.images ?? 32;
+  const images = o.images ?? 2 * DEFAULT_FP_BATCH;
   const config = simAt(o.size);
   const layout = imageLayout(config);
   const threads = getNumThreads();
@@ -70,18 +71,18 @@ export async function fpStreamImagesPerSecond(o: {
     const run = async (count: number, start: number) => {
       let batch: { pixels: Int32Array; values: Float32Array }[] = [];
       const forward = () => noGrad(() => tidy(() => void model.forward(SparseTensor.fromSortedPixels(batch, layout.channels, layout.height, layout.width))));
-      for await (const p of streamPixels({ config, seed: o.seed ?? 1, start, count, mode: 'background', workers: 0, chunkSize: 16 })) {
+      for await (const p of streamPixels({ config, seed: o.seed ?? 1, start, count, mode: 'background', workers: 0, chunkSize: DEFAULT_FP_BATCH })) {
         batch.push({ pixels: p.pixels.slice(), values: p.values.slice() });
-        if (batch.length === 16) {
+        if (batch.length === DEFAULT_FP_BATCH) {
           forward();
           batch = [];
         }
       }
       if (batch.length) forward();
     };
-    await run(16, 0); // untimed: oneDNN picks its kernels on the first calls
+    await run(DEFAULT_FP_BATCH, 0); // untimed: oneDNN picks its kernels on the first calls
     const t0 = performance.now();
-    await run(images, 16);
+    await run(images, DEFAULT_FP_BATCH);
     const perShard = images / ((performance.now() - t0) / 1000);
     return perShard * availableParallelism();
   } finally {

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { UserError } from '../errors.js';
 import { mergeFpShards, type FpResult } from '../eval/fprate.js';
-import { readFpState } from '../eval/fprate-state.js';
+import { readFpState, type FpState } from '../eval/fprate-state.js';
 import type { TriggerOptions } from '../eval/efficiency.js';
 import { CLI } from './local.js';
 
@@ -40,23 +40,38 @@ export interface FpPoolOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Images done so far over the shards' state files of this split. */
-function shardProgress(o: FpPoolOptions): number {
+/** The saved shard states of `parallel` shards of this run's stream (this seed, if given), readable now. */
+function savedShardStates(o: Pick<FpPoolOptions, 'runDir' | 'parallel' | 'seed'>): FpState[] {
   const dir = join(o.runDir, 'eval');
-  if (!existsSync(dir)) return 0;
-  let done = 0;
+  if (!existsSync(dir)) return [];
+  const states: FpState[] = [];
   for (const f of readdirSync(dir)) {
     const m = new RegExp(`^fprate-seed(\\d+)-shard\\d+of${o.parallel}\\.json$`).exec(f);
     if (!m || (o.seed !== undefined && Number(m[1]) !== o.seed)) continue;
     try {
-      const state = readFpState(join(dir, f));
-      // Only this split of this stream (the same --images and --batch); a child refuses any other.
-      if (state.shard?.totalImages === o.images && state.shard.batch === o.batch) done += state.images;
+      states.push(readFpState(join(dir, f)));
     } catch {
       /* being renamed into place, or damaged: the child that owns it says so */
     }
   }
-  return done;
+  return states;
+}
+
+/** Images done so far over the shards' state files of this split (the same --images and --batch; a child refuses any other). */
+function shardProgress(o: FpPoolOptions): number {
+  return savedShardStates(o)
+    .filter((state) => state.shard?.totalImages === o.images && state.shard.batch === o.batch)
+    .reduce((done, state) => done + state.images, 0);
+}
+
+/**
+ * The batch of the split whose shard counts are already saved (`images` in all), if any. Shards
+ * are blocks of whole batches, so a saved count belongs to its batch size: a pool resumed with
+ * another (a changed default, another `--batch`) continues at the saved one rather than refusing
+ * the counts.
+ */
+function savedSplitBatch(o: FpPoolOptions): number | undefined {
+  return savedShardStates(o).find((state) => state.shard?.totalImages === o.images && state.images > 0)?.shard?.batch;
 }
 
 /** What a failed child said: its daqyolo error lines, else its last line that is not progress. */
@@ -84,9 +99,15 @@ export function defaultFpParallel(device: string, images: number, batch: number)
 export type FpPoolResult =
   { stopped: false; result: FpResult; wallSeconds: number; imagesThisSession: number } | { stopped: true; images: number; wallSeconds: number };
 
-export async function measureFpRatePool(o: FpPoolOptions): Promise<FpPoolResult> {
-  const n = o.parallel;
+export async function measureFpRatePool(asked: FpPoolOptions): Promise<FpPoolResult> {
+  const n = asked.parallel;
   if (!(Number.isInteger(n) && n >= 1)) throw new UserError(`--parallel ${n}: expected a whole number ≥ 1`);
+  const savedBatch = savedSplitBatch(asked);
+  if (savedBatch !== undefined && savedBatch !== asked.batch)
+    console.error(
+      `note: ${join(asked.runDir, 'eval')}: continuing the saved counts of ${n} shards at their batch ${savedBatch}, not ${asked.batch} (delete them to start again)`,
+    );
+  const o = { ...asked, batch: savedBatch ?? asked.batch };
   const args = (i: number) => [
     'fprate',
     o.runDir,

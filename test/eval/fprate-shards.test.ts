@@ -184,8 +184,12 @@ test('--parallel 2: shards as child processes on this machine, merged = one stre
   // The whole stream in one process, for the comparison.
   unlinkSync(join(run, 'eval', 'fprate-seed77.json'));
   const whole = await measureFpRate({ runDir: run, images: LONG, batch: 8, workers: 0, checkpoint: 'init', seed: 77 });
-  const resumed = await cliRun([...long, '--json']);
+  // Resumed with another batch (a changed default): the saved counts belong to batch 8's split, so
+  // the pool continues at 8 and says so, and the table is the one stream's.
+  const atOtherBatch = long.map((a, i) => (long[i - 1] === '--batch' ? '16' : a));
+  const resumed = await cliRun([...atOtherBatch, '--json']);
   assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /continuing the saved counts of 2 shards at their batch 8, not 16/);
   assert.deepEqual(JSON.parse(resumed.stdout).counts, whole.counts);
   // Another total with the same split count is another split: refused, naming the file to delete.
   const other = await cliRun(['fprate', r3, '--images', String(LONG + 8), '--batch', '8', '--checkpoint', 'init', '--seed', '77', '--parallel', '2']);
