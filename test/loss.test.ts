@@ -512,3 +512,25 @@ test('a box marked ignore is no positive but stays in the ignore mask (train.pos
     assert.deepEqual(Array.from(enc.ownerGrid.slice(0, 2)), [2, 2], 'with its owning grid (owner-grid compat)');
   });
 });
+
+test('one class: a box scores σ(t_o) whatever its class logit, class 0 (the decoder skips the softmax)', () => {
+  tidy(() => {
+    // Four cells, each with a different objectness and class logit; t_xy = 0, t_wh = 0.
+    const logits = [
+      [0.5, -3],
+      [2, 7],
+      [-1, 0],
+      [4, -20],
+    ];
+    const cells = logits.map(([to, cls]) => [0, 0, 0, 0, to!, cls!]);
+    const out = rawOutput([cells.slice(0, 2), cells.slice(2, 4)]);
+    const dets = decodeOutputs([out], { anchors: tiny.anchors, netH: 64, netW: 64, scoreThreshold: 0, nms: false })[0]!;
+    assert.equal(dets.length, 4);
+    const want = logits.map(([to]) => 1 / (1 + Math.exp(-to!))).sort((a, b) => b - a);
+    dets.forEach((d, i) => {
+      assert.equal(d.score, d.objectness, 'score is the objectness exactly');
+      assert.equal(d.cls, 0);
+      close(d.score, want[i]!, 1e-6, `box ${i}`);
+    });
+  });
+});
