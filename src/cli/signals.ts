@@ -40,11 +40,17 @@ export function onStopSignals(control: { stop: boolean }, what: string): { reado
  * that no child runs on unattended (holding a run's lock) and no count or step is lost.
  */
 export function stopWithParent(control: { stop: boolean }, what: string): void {
-  if (!process.channel) return;
-  process.on('disconnect', () => {
+  // A child started with an IPC channel keeps process.send after the channel closes (process.channel
+  // is then null), so this tells an orphan from a process that never had a parent to watch.
+  if (typeof process.send !== 'function') return;
+  const stop = () => {
     control.stop = true;
     process.stderr.on('error', () => {}); // a stderr piped to the parent is closed too (EPIPE)
     console.error(`daqyolo: the parent process is gone: ${what}`);
-  });
-  process.channel.unref(); // the channel alone does not keep this process running
+  };
+  // The parent may have gone while this process was still loading (libtorch takes a second): its
+  // 'disconnect' was emitted before anyone listened, so stop now rather than run on unattended.
+  if (!process.connected) return stop();
+  process.on('disconnect', stop);
+  process.channel?.unref(); // the channel alone does not keep this process running
 }

@@ -2,10 +2,11 @@
 // the current batch, save, exit 130 / 143; a second Ctrl-C stops at once without damage.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, start, tinyDataset, trainArgs, metrics, waitFor, sleep } from './fixture.js';
+import { cli, run, start, tinyDataset, trainArgs, metrics, waitFor, sleep } from './fixture.js';
 import { readCheckpointMeta } from '../../src/nn/serialize.js';
 import { loadSafetensors } from '../../src/torch/index.js';
 
@@ -81,4 +82,54 @@ test('SIGINT in fprate: stops after the current batch, saves the count, exits 13
   const more = run(['fprate', out, '--images', String(state.images + 8), '--workers', '0', '--batch', '4', '--parallel', '1', '--json']);
   assert.equal(more.status, 0, more.stderr.slice(-300));
   assert.equal(JSON.parse(more.stdout).images, state.images + 8);
+});
+
+/** Whether a process runs: its /proc entry exists and is not a zombie left for a reaper. */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+test('a shard whose parent died while it was still starting stops after its first batch and saves: no orphan runs on', async () => {
+  // fprate --parallel forks its shards with an IPC channel, and a shard stops when that channel
+  // closes. A parent killed while a shard was still loading libtorch closed it before the shard
+  // listened; the shard then ran its whole stream unattended (seen as a flaky pool test).
+  const out = join(dir, 'train-SIGINT'); // trained one epoch above
+  rmSync(join(out, 'eval'), { recursive: true, force: true });
+  const log = join(dir, 'orphan.log');
+  const parent = join(dir, 'parent.mjs');
+  const args = ['fprate', out, '--images', '1000000', '--workers', '0', '--batch', '4', '--parallel', '1'];
+  writeFileSync(
+    parent,
+    `import { fork } from 'node:child_process';
+import { openSync } from 'node:fs';
+const fd = openSync(${JSON.stringify(log)}, 'w');
+const child = fork(${JSON.stringify(cli)}, ${JSON.stringify(args)}, { stdio: ['ignore', fd, fd, 'ipc'] });
+console.log(child.pid);
+process.exit(0); // gone before the child has loaded anything
+`,
+  );
+  const p = spawnSync(process.execPath, [parent], { encoding: 'utf8' });
+  const pid = Number(p.stdout.trim());
+  assert.ok(pid > 0, p.stderr);
+  try {
+    await waitFor(() => !running(pid), 60_000, 'the orphaned shard to stop');
+  } finally {
+    if (running(pid)) process.kill(pid, 'SIGKILL');
+  }
+  assert.match(readFileSync(log, 'utf8'), /the parent process is gone/);
+  const state = JSON.parse(
+    readFileSync(
+      join(
+        out,
+        'eval',
+        readdirSync(join(out, 'eval')).find((f) => f.startsWith('fprate-'))!,
+      ),
+      'utf8',
+    ),
+  );
+  assert.ok(state.images < 1_000_000, `${state.images} images counted`);
 });
