@@ -17,6 +17,18 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const args = (out: string) => trainArgs(data, out, 2, ['--batch', '2', '--val-limit', '8']);
 const batchRecords = (out: string) => metrics(out).filter((m) => m.type === 'batch');
+/** The FP count fprate saved in a run's eval folder. */
+const savedFpState = (out: string): { images: number } =>
+  JSON.parse(
+    readFileSync(
+      join(
+        out,
+        'eval',
+        readdirSync(join(out, 'eval')).find((f) => f.startsWith('fprate-'))!,
+      ),
+      'utf8',
+    ),
+  );
 
 for (const [signal, code] of [
   ['SIGINT', 130],
@@ -68,16 +80,7 @@ test('SIGINT in fprate: stops after the current batch, saves the count, exits 13
   const t0 = Date.now();
   assert.equal(await child.exited, 130, child.output().slice(-500));
   assert.ok(Date.now() - t0 < 20_000, 'stopped promptly');
-  const state = JSON.parse(
-    readFileSync(
-      join(
-        out,
-        'eval',
-        readdirSync(join(out, 'eval')).find((f) => f.startsWith('fprate-'))!,
-      ),
-      'utf8',
-    ),
-  );
+  const state = savedFpState(out);
   assert.ok(state.images > 0 && state.images < 1_000_000 && state.images % 4 === 0, `${state.images} images counted`);
   const more = run(['fprate', out, '--images', String(state.images + 8), '--workers', '0', '--batch', '4', '--parallel', '1', '--json']);
   assert.equal(more.status, 0, more.stderr.slice(-300));
@@ -121,15 +124,6 @@ process.exit(0); // gone before the child has loaded anything
     if (running(pid)) process.kill(pid, 'SIGKILL');
   }
   assert.match(readFileSync(log, 'utf8'), /the parent process is gone/);
-  const state = JSON.parse(
-    readFileSync(
-      join(
-        out,
-        'eval',
-        readdirSync(join(out, 'eval')).find((f) => f.startsWith('fprate-'))!,
-      ),
-      'utf8',
-    ),
-  );
+  const state = savedFpState(out);
   assert.ok(state.images < 1_000_000, `${state.images} images counted`);
 });
